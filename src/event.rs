@@ -1,0 +1,451 @@
+//! Normalised events: the typed seam between sources and everything downstream.
+//!
+//! Sources (captures, logs) turn raw bytes into the types here; profiles,
+//! detectors and outputs consume them and never see raw input. Times are
+//! [`Timestamp`]s (UTC nanoseconds), places in the input are [`Origin`]s.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A point in time: nanoseconds since the Unix epoch, UTC.
+///
+/// Stored as an integer so that ordering and arithmetic are exact and
+/// output is identical on every machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub struct Timestamp(pub i64);
+
+/// Nanoseconds in one second.
+pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+impl Timestamp {
+    /// Builds a timestamp from whole seconds and a nanosecond fraction.
+    pub fn from_parts(secs: i64, nanos: i64) -> Timestamp {
+        Timestamp(secs.saturating_mul(NANOS_PER_SEC).saturating_add(nanos))
+    }
+
+    /// Whole seconds since the epoch (floor).
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(NANOS_PER_SEC)
+    }
+
+    /// The sub-second part in nanoseconds (always `0..1e9`).
+    pub fn subsec_nanos(self) -> i64 {
+        self.0.rem_euclid(NANOS_PER_SEC)
+    }
+
+    /// Writes the time as Zeek does in TSV logs: epoch seconds with six decimals.
+    pub fn write_epoch_micros(self, out: &mut Vec<u8>) {
+        let micros = self.0.div_euclid(1000);
+        write_secs_micros(micros, out);
+    }
+
+    /// Writes the time as RFC 3339 UTC with microseconds, e.g. `2020-09-22T18:53:30.072504Z`.
+    pub fn write_rfc3339_micros(self, out: &mut Vec<u8>) {
+        let secs = self.secs();
+        let micros = self.subsec_nanos() / 1000;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        push_num(out, y, 4);
+        out.push(b'-');
+        push_num(out, i64::from(m), 2);
+        out.push(b'-');
+        push_num(out, i64::from(d), 2);
+        out.push(b'T');
+        push_num(out, sod / 3600, 2);
+        out.push(b':');
+        push_num(out, (sod / 60) % 60, 2);
+        out.push(b':');
+        push_num(out, sod % 60, 2);
+        out.push(b'.');
+        push_num(out, micros, 6);
+        out.push(b'Z');
+    }
+
+    /// The RFC 3339 form as a `String` (for messages; hot paths use the writer).
+    pub fn to_rfc3339(self) -> String {
+        let mut v = Vec::with_capacity(27);
+        self.write_rfc3339_micros(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A signed span of time in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub struct Duration(pub i64);
+
+impl Duration {
+    /// Builds a duration from whole seconds.
+    pub const fn from_secs(s: i64) -> Duration {
+        Duration(s * NANOS_PER_SEC)
+    }
+
+    /// Writes the span as seconds with six decimals (Zeek's `interval`).
+    pub fn write_secs_micros(self, out: &mut Vec<u8>) {
+        write_secs_micros(self.0.div_euclid(1000), out);
+    }
+}
+
+fn write_secs_micros(micros: i64, out: &mut Vec<u8>) {
+    let (neg, m) = if micros < 0 {
+        (true, micros.unsigned_abs())
+    } else {
+        (false, micros.unsigned_abs())
+    };
+    if neg {
+        out.push(b'-');
+    }
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(m / 1_000_000).as_bytes());
+    out.push(b'.');
+    let frac = m % 1_000_000;
+    let s = buf.format(frac);
+    for _ in s.len()..6 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn push_num(out: &mut Vec<u8>, v: i64, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let s = buf.format(v);
+    for _ in s.len()..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Howard Hinnant's well-known civil-from-days arithmetic.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Converts a proleptic Gregorian date to days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Where a record came from: the input it was read from and its place there.
+///
+/// Enough to find the raw packet or log line again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    /// The input's path as given on the command line (or `-` for standard input).
+    pub file: Arc<str>,
+    /// Byte offset of the record in the (decompressed) input, or line number.
+    pub at: Position,
+}
+
+/// A place inside one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    /// Byte offset from the start of the (decompressed) input.
+    Offset(u64),
+    /// One-based line number in a text input.
+    Line(u64),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at {
+            Position::Offset(o) => write!(f, "{}@{}", self.file, o),
+            Position::Line(l) => write!(f, "{}:{}", self.file, l),
+        }
+    }
+}
+
+/// Transport protocol of a flow, as Zeek's conn.log `proto` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Transport {
+    /// TCP (IP protocol 6).
+    Tcp,
+    /// UDP (IP protocol 17).
+    Udp,
+    /// ICMP or ICMPv6 (IP protocols 1 and 58); ports hold type and code.
+    Icmp,
+    /// Any other IP protocol, with its number; ports are zero.
+    Other(u8),
+}
+
+impl Transport {
+    /// Zeek's name for the protocol (`tcp`, `udp`, `icmp`, `unknown_transport`).
+    pub fn zeek_name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Icmp => "icmp",
+            Transport::Other(_) => "unknown_transport",
+        }
+    }
+}
+
+/// Zeek's summary of a connection's TCP state (`conn_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ConnState {
+    /// Connection attempt seen, no reply.
+    S0,
+    /// Connection established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Connection attempt rejected.
+    REJ,
+    /// Established, originator tried to close, no reply from the responder.
+    S2,
+    /// Established, responder tried to close, no reply from the originator.
+    S3,
+    /// Established, originator aborted (sent a RST).
+    RSTO,
+    /// Established, responder aborted (sent a RST).
+    RSTR,
+    /// Originator sent a SYN then a RST; no SYN-ACK seen.
+    RSTOS0,
+    /// Responder sent a SYN-ACK then a RST; no SYN seen from the originator.
+    RSTRH,
+    /// Originator sent a SYN then a FIN; no SYN-ACK seen ("half open").
+    SH,
+    /// Responder sent a SYN-ACK then a FIN; no SYN seen from the originator.
+    SHR,
+    /// No SYN seen, just midstream traffic.
+    OTH,
+}
+
+impl ConnState {
+    /// The code as Zeek writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+}
+
+/// One connection record, with the fields of Zeek's conn.log.
+///
+/// Produced by the flow table from captures and by the Zeek conn.log reader;
+/// both give records of exactly this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    /// Time of the first packet.
+    pub ts: Timestamp,
+    /// Deterministic unique id, Zeek style (`C` + base62).
+    pub uid: String,
+    /// Originator address.
+    pub orig_h: IpAddr,
+    /// Originator port (ICMP: type).
+    pub orig_p: u16,
+    /// Responder address.
+    pub resp_h: IpAddr,
+    /// Responder port (ICMP: code or counterpart type).
+    pub resp_p: u16,
+    /// Transport protocol.
+    pub proto: Transport,
+    /// Application protocol, guessed from the responder port for now.
+    pub service: Option<String>,
+    /// Time from first to last packet; absent for single-packet flows (as Zeek).
+    pub duration: Option<Duration>,
+    /// Payload bytes sent by the originator (TCP: from sequence numbers).
+    pub orig_bytes: Option<u64>,
+    /// Payload bytes sent by the responder.
+    pub resp_bytes: Option<u64>,
+    /// Zeek connection state.
+    pub conn_state: ConnState,
+    /// Payload bytes inferred missing from sequence-number gaps.
+    pub missed_bytes: u64,
+    /// Zeek history string (`ShADadFf`, `^` when originator was flipped).
+    pub history: String,
+    /// Packets sent by the originator.
+    pub orig_pkts: u64,
+    /// IP-level bytes sent by the originator (from IP length fields).
+    pub orig_ip_bytes: u64,
+    /// Packets sent by the responder.
+    pub resp_pkts: u64,
+    /// IP-level bytes sent by the responder.
+    pub resp_ip_bytes: u64,
+    /// IP protocol number.
+    pub ip_proto: u8,
+    /// Where the first packet of the flow was read.
+    pub origin: Option<Origin>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        let t = Timestamp::from_parts(1_600_800_810, 72_504_000);
+        assert_eq!(t.to_rfc3339(), "2020-09-22T18:53:30.072504Z");
+        assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00.000000Z");
+        let leap = Timestamp::from_parts(951_782_400, 0);
+        assert_eq!(leap.to_rfc3339(), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn days_round_trip() {
+        for d in [-800_000i64, -1, 0, 1, 59, 365, 11_016, 20_000, 2_000_000] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+    }
+
+    #[test]
+    fn epoch_micros_like_zeek() {
+        let mut v = Vec::new();
+        Timestamp::from_parts(1_692_161_622, 36_086_999).write_epoch_micros(&mut v);
+        assert_eq!(v, b"1692161622.036086");
+        let mut v = Vec::new();
+        Duration(1_201_128_000).write_secs_micros(&mut v);
+        assert_eq!(v, b"1.201128");
+    }
+}
+
+/// ECS `event.category` of a normalised log event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Logons, logoffs, ticket requests, credential validation.
+    Authentication,
+    /// Connections and share access seen by a host.
+    Network,
+    /// Process creation and service installation.
+    Process,
+    /// Account and group management.
+    Iam,
+    /// Session open/close records (pam_unix sessions, RDP reconnects).
+    Session,
+}
+
+impl Category {
+    /// The ECS spelling.
+    pub fn ecs(self) -> &'static str {
+        match self {
+            Category::Authentication => "authentication",
+            Category::Network => "network",
+            Category::Process => "process",
+            Category::Iam => "iam",
+            Category::Session => "session",
+        }
+    }
+}
+
+/// ECS `event.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The action succeeded.
+    Success,
+    /// The action failed.
+    Failure,
+    /// The record does not say.
+    Unknown,
+}
+
+impl Outcome {
+    /// The ECS spelling.
+    pub fn ecs(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// One normalised event from a log (or a capture's application layer).
+///
+/// Fields follow Elastic Common Schema; anything a record does not carry is
+/// `None`. Addresses that say "none" (`-`, loopback placeholders) are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LogEvent {
+    /// When the event happened (UTC).
+    pub ts: Timestamp,
+    /// ECS `event.category`.
+    pub category: Option<Category>,
+    /// ECS `event.action`, e.g. `logged-in`, `logon-failed`, `service-installed`.
+    pub action: String,
+    /// ECS `event.outcome`.
+    pub outcome: Option<Outcome>,
+    /// ECS `event.code`: the Windows event id, or a source-specific code.
+    pub code: Option<u32>,
+    /// ECS `event.dataset`, e.g. `windows.security`, `sshd`, `zeek.kerberos`.
+    pub dataset: String,
+    /// Address the action came from (`source.ip`).
+    pub source_ip: Option<IpAddr>,
+    /// Source port.
+    pub source_port: Option<u16>,
+    /// Name of the source host (`source.domain`), e.g. WorkstationName.
+    pub source_domain: Option<String>,
+    /// Address acted upon (`destination.ip`), when the record names one.
+    pub destination_ip: Option<IpAddr>,
+    /// Destination port.
+    pub destination_port: Option<u16>,
+    /// Name of the destination host (`destination.domain`), e.g. TargetServerName.
+    pub destination_domain: Option<String>,
+    /// The host that wrote the record (`host.name`).
+    pub host_name: Option<String>,
+    /// An address of the host that wrote the record (`host.ip`).
+    pub host_ip: Option<IpAddr>,
+    /// The account acted as (`user.name`): TargetUserName for logons.
+    pub user_name: Option<String>,
+    /// The account's domain (`user.domain`).
+    pub user_domain: Option<String>,
+    /// The account that initiated the action when different (`user.effective`/subject).
+    pub subject_user: Option<String>,
+    /// Windows logon type (`winlog.logon.type`), numeric.
+    pub logon_type: Option<u8>,
+    /// Authentication method or package: `password`, `publickey`, `NTLM`, `Kerberos`.
+    pub auth_method: Option<String>,
+    /// Logon process name (Windows) or service (`sshd`, `sudo`).
+    pub logon_process: Option<String>,
+    /// Failure status (Windows Status/SubStatus, Kerberos result code).
+    pub status: Option<String>,
+    /// Process or service image path (`process.executable`).
+    pub process_executable: Option<String>,
+    /// Process command line (`process.command_line`).
+    pub process_command_line: Option<String>,
+    /// Installed service name (`service.name`).
+    pub service_name: Option<String>,
+    /// Share name for file-share access (`file.share` style), e.g. `\\*\ADMIN$`.
+    pub share_name: Option<String>,
+    /// Relative target name inside the share (`file.path`).
+    pub share_target: Option<String>,
+    /// Where the raw record is.
+    pub origin: Option<Origin>,
+}

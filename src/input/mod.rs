@@ -1,0 +1,1 @@
+//! Inputs: expanding paths, decompressing and sniffing formats.

@@ -1,0 +1,1 @@
+//! Synthetic data writers: captures for tests now, whole scenarios later.
