@@ -34,7 +34,12 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     /// Counts one skipped record.
-    pub fn skip(&mut self, reason: &'static str, origin: impl FnOnce() -> Origin, detail: impl FnOnce() -> String) {
+    pub fn skip(
+        &mut self,
+        reason: &'static str,
+        origin: impl FnOnce() -> Origin,
+        detail: impl FnOnce() -> String,
+    ) {
         let n = self.counts.entry(reason).or_insert(0);
         *n += 1;
         if *n as usize <= SAMPLES_PER_REASON {

@@ -13,7 +13,9 @@ use std::sync::Arc;
 ///
 /// Stored as an integer so that ordering and arithmetic are exact and
 /// output is identical on every machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Timestamp(pub i64);
 
 /// Nanoseconds in one second.
@@ -79,7 +81,9 @@ impl fmt::Display for Timestamp {
 }
 
 /// A signed span of time in nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Duration(pub i64);
 
 impl Duration {

@@ -11,10 +11,11 @@
 pub mod diag;
 pub mod error;
 pub mod event;
-pub mod synth;
 pub mod input;
+pub mod pipeline;
 pub mod report;
 pub mod source;
 pub mod stats;
+pub mod synth;
 
 pub use error::Error;

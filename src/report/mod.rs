@@ -1,1 +1,5 @@
-//! Output writers.
+//! Outputs: the last stage of the pipeline. Each writer turns records into
+//! bytes in one ecosystem's format; field names follow Zeek for flows and
+//! Elastic Common Schema for events and alerts.
+
+pub mod conn_log;

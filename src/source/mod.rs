@@ -19,3 +19,8 @@ pub trait LineFormat: Sync {
     /// Parses one line (without its line ending) and pushes its events.
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip>;
 }
+
+pub mod capture;
+pub mod capture_flows;
+pub mod decode;
+pub mod flow_table;

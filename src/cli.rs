@@ -1,0 +1,333 @@
+//! Command line: flags become validated options once, the library does the
+//! work, and the outcome becomes an exit code. Only this module and
+//! `main.rs` see argv, stdout and `anyhow`.
+
+use crate::progress::Progress;
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lateral::event::Duration;
+use lateral::input;
+use lateral::pipeline::{FlowRun, FlowRunOptions, run_flows, total_size};
+use lateral::report::conn_log::{self, ConnFormat};
+use lateral::source::capture_flows::CaptureOptions;
+use lateral::source::flow_table::FlowConfig;
+use lateral::stats::{human_bytes, human_micros, human_rate, line};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status: every input was read completely.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status: the run could not go on (output unwritable, internal error).
+pub const EXIT_FATAL: u8 = 1;
+/// Exit status: bad command line.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: finished, but some input was unreadable, truncated or corrupt.
+pub const EXIT_PARTIAL: u8 = 3;
+
+const EXIT_HELP: &str = "Exit status:
+  0  clean: every input was read completely
+  1  fatal: the run could not finish (e.g. output could not be written)
+  2  usage: the command line is wrong
+  3  partial: output was written, but some input was missing, not a format
+     lateral reads, truncated, or corrupt (see the warnings on stderr)";
+
+/// Find attackers moving between machines in packet captures and server logs.
+#[derive(Parser, Debug)]
+#[command(name = "lateral", version, about, after_help = EXIT_HELP)]
+struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// No progress bar and no warnings on stderr (errors still print).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read captures and print one Zeek conn.log record per connection.
+    #[command(after_help = EXIT_HELP)]
+    Flows(FlowsArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OutFormat {
+    /// Zeek conn.log TSV with #separator/#fields/#types headers.
+    Zeek,
+    /// JSON Lines with Zeek's conn.log field names.
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+struct FlowsArgs {
+    /// Captures (pcap, pcapng; gzip or zstd compressed or not), directories
+    /// (read recursively), or `-` for standard input.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "zeek")]
+    format: OutFormat,
+    /// Write records here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Print throughput and input statistics to stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Most flows held in memory at once; beyond it the least recently active are ended early.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(16..))]
+    max_flows: u64,
+    /// Seconds of inactivity that end a TCP connection.
+    #[arg(long, default_value_t = 300.0)]
+    tcp_timeout: f64,
+    /// Seconds of inactivity that end a UDP flow.
+    #[arg(long, default_value_t = 60.0)]
+    udp_timeout: f64,
+    /// Seconds of inactivity that end an ICMP or other-protocol flow.
+    #[arg(long, default_value_t = 60.0)]
+    icmp_timeout: f64,
+    /// Seconds a TCP connection lingers after FINs or a RST.
+    #[arg(long, default_value_t = 5.0)]
+    close_delay: f64,
+}
+
+fn secs(v: f64, name: &str) -> anyhow::Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v < 1e9) {
+        anyhow::bail!("--{name} must be a positive number of seconds");
+    }
+    Ok(Duration((v * 1e9) as i64))
+}
+
+/// Parses the command line, runs it, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_CLEAN
+            });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_CLEAN);
+            }
+            eprintln!("lateral: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // A second initialisation only fails if a pool exists already, which is harmless.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    match cli.command {
+        Command::Flows(args) => flows(args, threads, cli.quiet),
+    }
+}
+
+fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    let flow = FlowConfig {
+        tcp_timeout: secs(args.tcp_timeout, "tcp-timeout")?,
+        udp_timeout: secs(args.udp_timeout, "udp-timeout")?,
+        icmp_timeout: secs(args.icmp_timeout, "icmp-timeout")?,
+        other_timeout: secs(args.icmp_timeout, "icmp-timeout")?,
+        close_delay: secs(args.close_delay, "close-delay")?,
+        max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
+    };
+    let opts = FlowRunOptions {
+        capture: CaptureOptions {
+            flow,
+            workers: threads,
+        },
+        threads,
+    };
+    let (paths, path_errors) = input::expand(&args.inputs);
+    let progress = Progress::start(total_size(&paths), quiet);
+    let run = run_flows(&paths, path_errors, &opts, &progress.counter);
+    progress.finish();
+
+    let format = match args.format {
+        OutFormat::Zeek => ConnFormat::Zeek,
+        OutFormat::Jsonl => ConnFormat::Jsonl,
+    };
+    write_flows(&run, format, args.output.as_ref())?;
+
+    for p in &run.path_errors {
+        eprintln!("lateral: {p}");
+    }
+    for r in &run.inputs {
+        if let Some(problem) = r.problem() {
+            eprintln!("lateral: {problem}");
+        }
+    }
+    if args.stats {
+        eprint!("{}", render_stats(&run, threads));
+    }
+    Ok(if run.is_clean() {
+        EXIT_CLEAN
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> anyhow::Result<()> {
+    let mut sink: Box<dyn Write> = match output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut buf = Vec::with_capacity(1 << 20);
+    if format == ConnFormat::Zeek {
+        conn_log::write_zeek_header(run.flows.first().map(|f| f.ts), &mut buf);
+    }
+    for f in &run.flows {
+        conn_log::write_row(format, f, &mut buf);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf).context("writing records")?;
+            buf.clear();
+        }
+    }
+    if format == ConnFormat::Zeek {
+        conn_log::write_zeek_footer(run.flows.iter().map(|f| f.ts).max(), &mut buf);
+    }
+    sink.write_all(&buf).context("writing records")?;
+    sink.flush().context("writing records")?;
+    Ok(())
+}
+
+fn render_stats(run: &FlowRun, threads: usize) -> String {
+    let mut s = String::from("lateral flows: statistics\n");
+    let packets: u64 = run.inputs.iter().map(|r| r.counts.packets).sum();
+    let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
+    let evicted: u64 = run.inputs.iter().map(|r| r.flow_counters.evicted).sum();
+    let frags: u64 = run
+        .inputs
+        .iter()
+        .map(|r| r.flow_counters.fragments_joined)
+        .sum();
+    let peak: u64 = run
+        .inputs
+        .iter()
+        .map(|r| r.flow_counters.peak_flows)
+        .max()
+        .unwrap_or(0);
+    let partial = run.inputs.iter().filter(|r| !r.is_complete()).count() + run.path_errors.len();
+    line(
+        &mut s,
+        "files",
+        format!("{} ({} partial or unreadable)", run.inputs.len(), partial),
+    );
+    line(&mut s, "threads", threads);
+    line(&mut s, "packets", packets);
+    line(
+        &mut s,
+        "bytes (captured)",
+        format!("{} ({bytes})", human_bytes(bytes)),
+    );
+    line(&mut s, "flows", run.flows.len());
+    line(
+        &mut s,
+        "peak active flows",
+        format!("{peak} (largest single input)"),
+    );
+    line(&mut s, "flows evicted (cap)", evicted);
+    line(&mut s, "fragments joined", frags);
+    line(&mut s, "wall time", format!("{:.3}s", run.secs));
+    line(
+        &mut s,
+        "throughput",
+        format!(
+            "{} MB/s, {} packets/s",
+            if run.secs > 0.0 {
+                format!("{:.1}", bytes as f64 / 1e6 / run.secs)
+            } else {
+                "-".into()
+            },
+            human_rate(packets as f64, run.secs)
+        ),
+    );
+    line(
+        &mut s,
+        "packet sizes",
+        run.packet_sizes.summary(|v| format!("{v}B")),
+    );
+    line(
+        &mut s,
+        "flow durations",
+        run.durations.summary(human_micros),
+    );
+    let mut skipped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut samples = Vec::new();
+    for r in &run.inputs {
+        for (k, v) in &r.diag.counts {
+            *skipped.entry((*k).to_string()).or_insert(0) += v;
+        }
+        for (k, v) in &r.non_ip {
+            *skipped.entry(k.clone()).or_insert(0) += v;
+        }
+        for (k, v) in &r.diag.samples {
+            for smp in v.iter().take(2) {
+                samples.push(format!(
+                    "{k}: {}{}",
+                    smp.origin,
+                    if smp.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", smp.detail)
+                    }
+                ));
+            }
+        }
+    }
+    if skipped.is_empty() {
+        line(&mut s, "records skipped", 0);
+    } else {
+        s.push_str("  records skipped by reason:\n");
+        for (k, v) in &skipped {
+            s.push_str(&format!("    {v:>10}  {k}\n"));
+        }
+        if !samples.is_empty() {
+            s.push_str("  first samples:\n");
+            for smp in samples.iter().take(12) {
+                s.push_str(&format!("    {smp}\n"));
+            }
+        }
+    }
+    s.push_str("  per input:\n");
+    for r in &run.inputs {
+        let fmt = r.format.map_or("-", |f| f.name());
+        let status = if r.is_complete() { "ok" } else { "PARTIAL" };
+        s.push_str(&format!(
+            "    {status:<7} {fmt:<7}{} {:>9} pkts {:>8} flows {:>10}  {:.3}s  {}\n",
+            if r.compressed { "+z" } else { "  " },
+            r.counts.packets,
+            r.flows,
+            human_bytes(r.bytes),
+            r.secs,
+            r.name
+        ));
+    }
+    s
+}

@@ -1,0 +1,103 @@
+//! Format sniffing: which parser an input needs, decided from its first
+//! bytes (after decompression), never from its name.
+
+/// What an input's bytes look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// Classic libpcap capture (any byte order, micro- or nanosecond, or the
+    /// "modified" variant).
+    Pcap,
+    /// pcapng capture.
+    PcapNg,
+    /// Not a format `lateral` reads.
+    Unknown,
+}
+
+impl Format {
+    /// Short name used in statistics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pcap => "pcap",
+            Format::PcapNg => "pcapng",
+            Format::Unknown => "unknown",
+        }
+    }
+
+    /// True for packet captures.
+    pub fn is_capture(self) -> bool {
+        matches!(self, Format::Pcap | Format::PcapNg)
+    }
+}
+
+/// Classic pcap magic numbers as they appear in the first four bytes.
+const PCAP_MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1], // LE, microseconds
+    [0xa1, 0xb2, 0xc3, 0xd4], // BE, microseconds
+    [0x4d, 0x3c, 0xb2, 0xa1], // LE, nanoseconds
+    [0xa1, 0xb2, 0x3c, 0x4d], // BE, nanoseconds
+    [0x34, 0xcd, 0xb2, 0xa1], // LE, "modified" (Alexey Kuznetsov's patched libpcap)
+];
+
+/// Decides an input's format from its first bytes.
+pub fn sniff(head: &[u8]) -> Format {
+    let Some(first4) = head.get(..4) else {
+        return Format::Unknown;
+    };
+    if PCAP_MAGICS.iter().any(|m| m == first4) {
+        return Format::Pcap;
+    }
+    if first4 == [0x0a, 0x0d, 0x0d, 0x0a] {
+        return Format::PcapNg;
+    }
+    Format::Unknown
+}
+
+/// A short, printable description of an input's first bytes, for the
+/// "not a capture" message: text is quoted, binary shown as hex.
+pub fn describe(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "nothing: the input is empty".to_string();
+    }
+    let n = head.len().min(16);
+    let cut = head.get(..n).unwrap_or(&[]);
+    let printable = cut
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\t' || b == b'\n' || b == b'\r');
+    if printable {
+        let s: String = cut
+            .iter()
+            .map(|&b| {
+                if b == b'\n' || b == b'\r' || b == b'\t' {
+                    ' '
+                } else {
+                    b as char
+                }
+            })
+            .collect();
+        format!("text \"{}\"", s.trim_end())
+    } else {
+        let hex: Vec<String> = cut.iter().map(|b| format!("{b:02x}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_capture_magics() {
+        assert_eq!(sniff(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), Format::Pcap);
+        assert_eq!(sniff(&[0xa1, 0xb2, 0x3c, 0x4d]), Format::Pcap);
+        assert_eq!(sniff(&[0x0a, 0x0d, 0x0d, 0x0a, 0, 0]), Format::PcapNg);
+        assert_eq!(sniff(b"Jan  1 00:00:00 host sshd"), Format::Unknown);
+        assert_eq!(sniff(&[0xd4]), Format::Unknown);
+    }
+
+    #[test]
+    fn describes_text_and_binary() {
+        assert_eq!(describe(b"hello world\n"), "text \"hello world\"");
+        assert_eq!(describe(&[0, 1, 2]), "bytes 00 01 02");
+        assert_eq!(describe(b""), "nothing: the input is empty");
+    }
+}

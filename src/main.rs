@@ -1,0 +1,10 @@
+//! The `lateral` binary: parse arguments, run, map the outcome to an exit code.
+
+mod cli;
+mod progress;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

@@ -1,0 +1,245 @@
+//! The capture side of a run, end to end: inputs are opened and sniffed,
+//! read concurrently (rayon, one task per input; a large input also spreads
+//! over worker threads), and their records are merged into one list sorted
+//! by (ts, uid) so output never depends on thread count or input order.
+
+use crate::diag::Diagnostics;
+use crate::error::Error;
+use crate::event::Flow;
+use crate::input::{self, Format, InputPath};
+use crate::source::capture::{CaptureCounts, CaptureEnd};
+use crate::source::capture_flows::{CaptureOptions, capture_flows};
+use crate::source::flow_table::FlowCounters;
+use crate::stats::Histo;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+/// What happened to one input.
+#[derive(Debug)]
+pub struct InputReport {
+    /// The input's name.
+    pub name: Arc<str>,
+    /// Format sniffed from its bytes (None when it could not be opened).
+    pub format: Option<Format>,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
+    /// Whether the input was compressed.
+    pub compressed: bool,
+    /// Reader counts.
+    pub counts: CaptureCounts,
+    /// Flows found.
+    pub flows: u64,
+    /// Frames that were not IP, by reason.
+    pub non_ip: BTreeMap<String, u64>,
+    /// Record-level problems.
+    pub diag: Diagnostics,
+    /// Flow-table counters.
+    pub flow_counters: FlowCounters,
+    /// How reading ended; `None` if never started.
+    pub end: Option<CaptureEnd>,
+    /// An error that stopped the input before reading (open failure, unknown format).
+    pub error: Option<String>,
+    /// Seconds spent on this input.
+    pub secs: f64,
+}
+
+impl InputReport {
+    /// True when the whole input was read.
+    pub fn is_complete(&self) -> bool {
+        self.error.is_none() && self.end.as_ref().is_none_or(CaptureEnd::is_complete)
+    }
+
+    /// One line saying why the input is partial, if it is.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(e) = &self.error {
+            return Some(e.clone());
+        }
+        match self.end.as_ref()? {
+            CaptureEnd::Complete => None,
+            CaptureEnd::Truncated { offset } => Some(format!(
+                "{}: truncated at byte {offset}: records before the cut were read",
+                self.name
+            )),
+            CaptureEnd::Corrupt { offset, reason } => Some(format!(
+                "{}: corrupt at byte {offset} ({reason}): stopped there, earlier records were read",
+                self.name
+            )),
+            CaptureEnd::ReadError { offset, error } => Some(format!(
+                "{}: read error at byte {offset} ({error}): earlier records were read",
+                self.name
+            )),
+        }
+    }
+}
+
+/// Everything a `flows` run produced.
+#[derive(Debug, Default)]
+pub struct FlowRun {
+    /// All records, sorted by (ts, uid, then addresses and origin).
+    pub flows: Vec<Flow>,
+    /// Per-input reports, in input-name order.
+    pub inputs: Vec<InputReport>,
+    /// Paths that could not be expanded (missing files, unreadable directories).
+    pub path_errors: Vec<String>,
+    /// Distribution of frame lengths.
+    pub packet_sizes: Histo,
+    /// Distribution of flow durations in microseconds.
+    pub durations: Histo,
+    /// Wall-clock seconds for the whole run.
+    pub secs: f64,
+}
+
+impl FlowRun {
+    /// True when every input was read completely.
+    pub fn is_clean(&self) -> bool {
+        self.path_errors.is_empty() && self.inputs.iter().all(InputReport::is_complete)
+    }
+}
+
+/// Options for a flows run.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowRunOptions {
+    /// Per-capture options.
+    pub capture: CaptureOptions,
+    /// Threads available in total.
+    pub threads: usize,
+}
+
+/// Total size on disk of the inputs (for deciding whether to show progress).
+pub fn total_size(paths: &[InputPath]) -> u64 {
+    paths
+        .iter()
+        .map(|p| match p {
+            InputPath::File(f) => std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+            InputPath::Stdin => 0,
+        })
+        .sum()
+}
+
+/// Reads every input and returns sorted connection records with reports.
+/// `progress` is advanced by bytes read, for a progress bar.
+pub fn run_flows(
+    paths: &[InputPath],
+    path_errors: Vec<Error>,
+    opts: &FlowRunOptions,
+    progress: &AtomicU64,
+) -> FlowRun {
+    let start = Instant::now();
+    let n = paths.len().max(1);
+    let per_file_workers = (opts.threads / n.min(opts.threads.max(1))).max(1);
+    let mut capture = opts.capture;
+    capture.workers = per_file_workers;
+    let mut results: Vec<(InputReport, Vec<Flow>, Histo)> = paths
+        .par_iter()
+        .map(|p| read_one(p, &capture, progress))
+        .collect();
+    results.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let mut run = FlowRun {
+        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        ..FlowRun::default()
+    };
+    for (report, flows, sizes) in results {
+        run.packet_sizes.merge(&sizes);
+        run.flows.extend(flows);
+        run.inputs.push(report);
+    }
+    run.flows.par_sort_unstable_by(compare_flows);
+    for f in &run.flows {
+        if let Some(d) = f.duration {
+            run.durations.record((d.0 / 1000).max(0) as u64);
+        } else {
+            run.durations.record(0);
+        }
+    }
+    run.secs = start.elapsed().as_secs_f64();
+    run
+}
+
+/// Output order: (ts, uid), then everything else so ties are deterministic.
+pub fn compare_flows(a: &Flow, b: &Flow) -> std::cmp::Ordering {
+    (
+        a.ts,
+        &a.uid,
+        a.orig_h,
+        a.orig_p,
+        a.resp_h,
+        a.resp_p,
+        &a.origin,
+        a.orig_pkts,
+        a.resp_pkts,
+    )
+        .cmp(&(
+            b.ts,
+            &b.uid,
+            b.orig_h,
+            b.orig_p,
+            b.resp_h,
+            b.resp_p,
+            &b.origin,
+            b.orig_pkts,
+            b.resp_pkts,
+        ))
+}
+
+fn read_one(
+    path: &InputPath,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+) -> (InputReport, Vec<Flow>, Histo) {
+    let start = Instant::now();
+    let name = path.display_name();
+    let mut report = InputReport {
+        name: name.clone(),
+        format: None,
+        bytes: 0,
+        compressed: false,
+        counts: CaptureCounts::default(),
+        flows: 0,
+        non_ip: BTreeMap::new(),
+        diag: Diagnostics::default(),
+        flow_counters: FlowCounters::default(),
+        end: None,
+        error: None,
+        secs: 0.0,
+    };
+    let mut opened = match input::open(path) {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return (report, Vec::new(), Histo::new());
+        }
+    };
+    report.compressed = opened.compression != input::Compression::None;
+    opened.window.fill(64);
+    let head = opened.window.bytes();
+    let format = input::sniff(head);
+    report.format = Some(format);
+    if !format.is_capture() {
+        let looks_like = input::sniff::describe(head);
+        let err = match opened.window.take_error() {
+            Some(source) => Error::Io {
+                path: name.to_string().into(),
+                source,
+            },
+            None => Error::UnknownFormat {
+                path: name.to_string().into(),
+                looks_like,
+            },
+        };
+        report.error = Some(err.to_string());
+        return (report, Vec::new(), Histo::new());
+    }
+    let res = capture_flows(opened, format, opts, progress);
+    report.bytes = res.counts.captured_bytes;
+    report.counts = res.counts;
+    report.flows = res.flows.len() as u64;
+    report.non_ip = res.non_ip;
+    report.diag = res.diag;
+    report.flow_counters = res.flow_counters;
+    report.end = res.end;
+    report.secs = start.elapsed().as_secs_f64();
+    (report, res.flows, res.packet_sizes)
+}

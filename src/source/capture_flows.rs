@@ -1,0 +1,358 @@
+//! One capture in, its connection records out: reader, decoder and flow
+//! tables wired together.
+//!
+//! Packets are spread over a fixed number of flow-table partitions by a
+//! stable hash of their address pair, so each partition sees its packets in
+//! file order whatever the thread count. A small capture is processed on the
+//! calling thread; a large one gets a reader thread that decodes frames and
+//! worker threads that own the partitions, so one file uses every core. Both
+//! paths give byte-identical records.
+
+use crate::diag::Diagnostics;
+use crate::event::Flow;
+use crate::input::{Format, OpenInput};
+use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
+use crate::source::decode::{Packet, Skipped, decode};
+use crate::source::flow_table::{FlowConfig, FlowCounters, FlowKey, FlowTable};
+use crate::stats::Histo;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Flow-table partitions per capture. Fixed, so results never depend on
+/// the number of threads.
+pub const PARTITIONS: usize = 8;
+
+/// Inputs larger than this are spread over worker threads.
+pub const PARALLEL_THRESHOLD: u64 = 32 << 20;
+
+/// Packets sent to a worker at a time.
+const BATCH: usize = 2048;
+
+/// How to process one capture.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureOptions {
+    /// Flow-table timeouts and limits (`max_flows` is for the whole capture).
+    pub flow: FlowConfig,
+    /// Worker threads to use for one large capture (1 = on the calling thread).
+    pub workers: usize,
+}
+
+/// Everything learned from one capture.
+#[derive(Debug, Default)]
+pub struct CaptureResult {
+    /// Connection records, in no particular order.
+    pub flows: Vec<Flow>,
+    /// Record-level problems, counted by reason.
+    pub diag: Diagnostics,
+    /// Counts from the capture reader.
+    pub counts: CaptureCounts,
+    /// Frames that carried no IP packet, by reason (non-IP, link types).
+    pub non_ip: BTreeMap<String, u64>,
+    /// Flow-table counters summed over partitions.
+    pub flow_counters: FlowCounters,
+    /// Distribution of frame lengths on the wire.
+    pub packet_sizes: Histo,
+    /// How reading ended (complete, truncated, corrupt).
+    pub end: Option<CaptureEnd>,
+}
+
+/// Counts frames that did not decode.
+fn note_skip(
+    s: Skipped,
+    frame: &Frame<'_>,
+    file: &Arc<str>,
+    diag: &mut Diagnostics,
+    non_ip: &mut BTreeMap<String, u64>,
+) {
+    match s {
+        Skipped::NotIp => {
+            *non_ip
+                .entry("not IP (ARP, LLDP, STP, ...)".into())
+                .or_insert(0) += 1
+        }
+        Skipped::UnsupportedLinkType(lt) => {
+            *non_ip
+                .entry(format!(
+                    "unsupported link type {} ({lt})",
+                    linktype_name(lt)
+                ))
+                .or_insert(0) += 1;
+        }
+        Skipped::Malformed(reason) => diag.skip(
+            reason,
+            || crate::event::Origin {
+                file: file.clone(),
+                at: crate::event::Position::Offset(frame.offset),
+            },
+            String::new,
+        ),
+    }
+}
+
+/// A readable name for a LINKTYPE_ number.
+pub fn linktype_name(lt: u32) -> &'static str {
+    match lt {
+        0 => "NULL",
+        1 => "ETHERNET",
+        6 => "IEEE802_5",
+        9 => "PPP",
+        10 => "FDDI",
+        12 | 14 | 101 => "RAW",
+        50 => "PPP_HDLC",
+        104 => "C_HDLC",
+        105 => "IEEE802_11",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        119 => "IEEE802_11_PRISM",
+        127 => "IEEE802_11_RADIOTAP",
+        143 => "DOCSIS",
+        147..=162 => "USER",
+        195 => "IEEE802_15_4",
+        220 => "USB_LINUX_MMAPPED",
+        228 => "IPV4",
+        229 => "IPV6",
+        239 => "NFLOG",
+        252 => "WIRESHARK_UPPER_PDU",
+        276 => "LINUX_SLL2",
+        _ => "other",
+    }
+}
+
+fn partition_of(p: &Packet) -> usize {
+    (FlowKey::partition_hash(p) % PARTITIONS as u64) as usize
+}
+
+fn new_tables(opts: &CaptureOptions, file: &Arc<str>) -> Vec<FlowTable> {
+    let mut cfg = opts.flow;
+    cfg.max_flows = (cfg.max_flows / PARTITIONS).max(1);
+    (0..PARTITIONS)
+        .map(|_| FlowTable::new(cfg, file.clone()))
+        .collect()
+}
+
+/// Reads one opened capture into connection records.
+///
+/// `progress` is advanced by input bytes as they are read (for a progress bar).
+pub fn capture_flows(
+    mut input: OpenInput,
+    format: Format,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+) -> CaptureResult {
+    let big = input.size_on_disk.unwrap_or(0) >= PARALLEL_THRESHOLD;
+    let mut ticker = ProgressTicker {
+        sink: progress,
+        reported: 0,
+        frames: 0,
+    };
+    let res = if opts.workers > 1 && big {
+        capture_flows_parallel(&mut input, format, opts, &mut ticker)
+    } else {
+        capture_flows_inline(&mut input, format, opts, &mut ticker)
+    };
+    if let Some(size) = input.size_on_disk {
+        progress.fetch_add(size.saturating_sub(ticker.reported), Ordering::Relaxed);
+    }
+    res
+}
+
+/// Reports read progress every few thousand frames, not per frame.
+struct ProgressTicker<'a> {
+    sink: &'a AtomicU64,
+    reported: u64,
+    frames: u32,
+}
+
+impl ProgressTicker<'_> {
+    #[inline]
+    fn tick(&mut self, offset: u64) {
+        self.frames = self.frames.wrapping_add(1);
+        if self.frames.is_multiple_of(4096) && offset > self.reported {
+            self.sink
+                .fetch_add(offset - self.reported, Ordering::Relaxed);
+            self.reported = offset;
+        }
+    }
+}
+
+fn capture_flows_inline(
+    input: &mut OpenInput,
+    format: Format,
+    opts: &CaptureOptions,
+    ticker: &mut ProgressTicker<'_>,
+) -> CaptureResult {
+    let file = input.name.clone();
+    let mut tables = new_tables(opts, &file);
+    let mut res = CaptureResult::default();
+    let mut table_diag = Diagnostics::default();
+    let mut reader_diag = Diagnostics::default();
+    let mut non_ip = BTreeMap::new();
+    let mut sizes = Histo::new();
+    let end = {
+        let mut on_frame = |frame: &Frame<'_>| {
+            ticker.tick(frame.offset);
+            sizes.record(u64::from(frame.orig_len));
+            match decode(frame) {
+                Ok(p) => {
+                    if let Some(t) = tables.get_mut(partition_of(&p)) {
+                        t.add(&p, &mut table_diag);
+                    }
+                }
+                Err(s) => note_skip(s, frame, &file, &mut table_diag, &mut non_ip),
+            }
+        };
+        read_capture(
+            format,
+            &mut input.window,
+            &file,
+            &mut reader_diag,
+            &mut res.counts,
+            &mut on_frame,
+        )
+    };
+    for t in tables {
+        let (flows, c) = t.finish_all();
+        res.flows.extend(flows);
+        add_counters(&mut res.flow_counters, &c);
+    }
+    reader_diag.merge(table_diag);
+    res.diag = reader_diag;
+    res.non_ip = non_ip;
+    res.packet_sizes = sizes;
+    res.end = Some(end);
+    res
+}
+
+fn add_counters(total: &mut FlowCounters, c: &FlowCounters) {
+    total.packets += c.packets;
+    total.evicted += c.evicted;
+    total.peak_flows += c.peak_flows;
+    total.fragments_joined += c.fragments_joined;
+}
+
+/// A batch of packets for one partition.
+struct Batch {
+    partition: usize,
+    packets: Vec<Packet>,
+}
+
+fn capture_flows_parallel(
+    input: &mut OpenInput,
+    format: Format,
+    opts: &CaptureOptions,
+    ticker: &mut ProgressTicker<'_>,
+) -> CaptureResult {
+    let file = input.name.clone();
+    let workers = opts.workers.clamp(1, PARTITIONS);
+    let mut res = CaptureResult::default();
+    let tables = new_tables(opts, &file);
+    // Partition p belongs to worker p % workers.
+    let mut owned: Vec<Vec<(usize, FlowTable)>> = (0..workers).map(|_| Vec::new()).collect();
+    for (i, t) in tables.into_iter().enumerate() {
+        if let Some(slot) = owned.get_mut(i % workers) {
+            slot.push((i, t));
+        }
+    }
+    let (recycle_tx, recycle_rx) = crossbeam_channel::unbounded::<Vec<Packet>>();
+    let mut senders = Vec::with_capacity(workers);
+    let mut receivers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        // Bounded: the reader cannot run ahead of the workers by more than a few batches.
+        let (tx, rx) = crossbeam_channel::bounded::<Batch>(16);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let mut reader_diag = Diagnostics::default();
+    let mut decode_diag = Diagnostics::default();
+    let mut non_ip = BTreeMap::new();
+    let mut sizes = Histo::new();
+    let mut worker_results: Vec<(Vec<(usize, FlowTable)>, Diagnostics)> = Vec::new();
+    let end = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (mine, rx) in owned.into_iter().zip(receivers) {
+            let recycle = recycle_tx.clone();
+            handles.push(scope.spawn(move || {
+                let mut mine = mine;
+                let mut diag = Diagnostics::default();
+                for batch in rx.iter() {
+                    if let Some((_, t)) = mine.iter_mut().find(|(i, _)| *i == batch.partition) {
+                        for p in &batch.packets {
+                            t.add(p, &mut diag);
+                        }
+                    }
+                    let mut v = batch.packets;
+                    v.clear();
+                    let _ = recycle.send(v);
+                }
+                (mine, diag)
+            }));
+        }
+        let mut pending: Vec<Vec<Packet>> =
+            (0..PARTITIONS).map(|_| Vec::with_capacity(BATCH)).collect();
+        let send = |partition: usize, packets: Vec<Packet>| {
+            if let Some(tx) = senders.get(partition % workers) {
+                let _ = tx.send(Batch { partition, packets });
+            }
+        };
+        let end = {
+            let mut on_frame = |frame: &Frame<'_>| {
+                ticker.tick(frame.offset);
+                sizes.record(u64::from(frame.orig_len));
+                match decode(frame) {
+                    Ok(p) => {
+                        let part = partition_of(&p);
+                        if let Some(buf) = pending.get_mut(part) {
+                            buf.push(p);
+                            if buf.len() >= BATCH {
+                                let fresh = recycle_rx
+                                    .try_recv()
+                                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                                let full = std::mem::replace(buf, fresh);
+                                send(part, full);
+                            }
+                        }
+                    }
+                    Err(s) => note_skip(s, frame, &file, &mut decode_diag, &mut non_ip),
+                }
+            };
+            read_capture(
+                format,
+                &mut input.window,
+                &file,
+                &mut reader_diag,
+                &mut res.counts,
+                &mut on_frame,
+            )
+        };
+        for (part, buf) in pending.into_iter().enumerate() {
+            if !buf.is_empty() {
+                send(part, buf);
+            }
+        }
+        drop(senders);
+        for h in handles {
+            if let Ok(r) = h.join() {
+                worker_results.push(r);
+            }
+        }
+        end
+    });
+    let mut all_tables: Vec<(usize, FlowTable)> = Vec::new();
+    for (tables, diag) in worker_results {
+        all_tables.extend(tables);
+        decode_diag.merge(diag);
+    }
+    all_tables.sort_by_key(|(i, _)| *i);
+    for (_, t) in all_tables {
+        let (flows, c) = t.finish_all();
+        res.flows.extend(flows);
+        add_counters(&mut res.flow_counters, &c);
+    }
+    reader_diag.merge(decode_diag);
+    res.diag = reader_diag;
+    res.non_ip = non_ip;
+    res.packet_sizes = sizes;
+    res.end = Some(end);
+    res
+}

@@ -1,0 +1,927 @@
+//! Packets in, connection records out: the last step of the capture source.
+//!
+//! A [`FlowTable`] keys packets by their bidirectional 5-tuple (ICMP by type
+//! and code, the way Zeek does), follows TCP state per endpoint, and writes
+//! a [`Flow`] with Zeek conn.log semantics when a connection ends: after
+//! teardown or reset plus a short delay, after an inactivity timeout, or at
+//! the end of the input.
+//!
+//! Memory is bounded by active flows: flows past their timeout are reaped
+//! as capture time advances (amortised over packets), and a hard cap evicts
+//! the least recently active flows when an attack (a SYN flood with random
+//! ports) would otherwise grow the table without bound.
+//!
+//! Everything here depends only on the sequence of packets the table is
+//! given, never on wall time or thread scheduling, so records are identical
+//! run after run.
+
+use crate::diag::Diagnostics;
+use crate::event::{ConnState, Duration, Flow, Origin, Position, Timestamp, Transport};
+use crate::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
+use rustc_hash::FxHashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// Timeouts and limits of a flow table. Defaults are Zeek's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowConfig {
+    /// Idle time after which a TCP connection ends (Zeek `tcp_inactivity_timeout`, 5 min).
+    pub tcp_timeout: Duration,
+    /// Idle time after which a UDP flow ends (Zeek `udp_inactivity_timeout`, 1 min).
+    pub udp_timeout: Duration,
+    /// Idle time after which an ICMP flow ends (Zeek `icmp_inactivity_timeout`, 1 min).
+    pub icmp_timeout: Duration,
+    /// Idle time for other IP protocols (Zeek `unknown_ip_inactivity_timeout`, 1 min).
+    pub other_timeout: Duration,
+    /// Time a TCP connection lingers after both FINs or a RST, to absorb the
+    /// last ACKs (Zeek `tcp_close_delay` / `tcp_reset_delay`, 5 s).
+    pub close_delay: Duration,
+    /// Most flows held at once; beyond it the least recently active are evicted.
+    pub max_flows: usize,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            tcp_timeout: Duration::from_secs(300),
+            udp_timeout: Duration::from_secs(60),
+            icmp_timeout: Duration::from_secs(60),
+            other_timeout: Duration::from_secs(60),
+            close_delay: Duration::from_secs(5),
+            max_flows: 1_000_000,
+        }
+    }
+}
+
+/// Bidirectional flow key: the two (address, port) endpoints in a fixed
+/// order, so both directions of a conversation find the same entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    lo: [u8; 16],
+    hi: [u8; 16],
+    lo_port: u16,
+    hi_port: u16,
+    proto: u8,
+    v6: bool,
+}
+
+impl FlowKey {
+    /// Builds the key of a packet and says which side sent it (0 = `lo`, 1 = `hi`).
+    pub fn of(p: &Packet) -> (FlowKey, u8) {
+        let (sport, dport) = ports_for_key(p);
+        let a = (p.src, sport);
+        let b = (p.dst, dport);
+        let (lo, hi, side) = if a <= b { (a, b, 0) } else { (b, a, 1) };
+        (
+            FlowKey {
+                lo: lo.0,
+                hi: hi.0,
+                lo_port: lo.1,
+                hi_port: hi.1,
+                proto: p.proto,
+                v6: p.v6,
+            },
+            side,
+        )
+    }
+
+    /// A 64-bit hash used to pick a partition; stable across runs and machines.
+    /// It covers only the address pair and protocol so that IP fragments,
+    /// which carry no ports, land where their flow is.
+    pub fn partition_hash(p: &Packet) -> u64 {
+        let (a, b) = if p.src <= p.dst {
+            (p.src, p.dst)
+        } else {
+            (p.dst, p.src)
+        };
+        let mut h = mix(0x5151_7a7a_0000_0001, u64::from(p.proto));
+        for chunk in a.chunks_exact(8).chain(b.chunks_exact(8)) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+        h
+    }
+}
+
+/// A fixed 64-bit mixing step (multiply-xorshift); deterministic everywhere.
+#[inline]
+fn mix(h: u64, v: u64) -> u64 {
+    let mut x = (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^ (x >> 32)
+}
+
+/// ICMP request types and the reply type that answers them, for v4 and v6.
+const ICMP4_PAIRS: [(u16, u16); 5] = [(8, 0), (13, 14), (15, 16), (17, 18), (10, 9)];
+const ICMP6_PAIRS: [(u16, u16); 5] = [(128, 129), (133, 134), (135, 136), (130, 131), (139, 140)];
+
+/// ICMP endpoints, keyed the way Zeek keys them: a request and its reply
+/// share one flow whose originator port is the request type and whose
+/// responder port is the reply type; other messages use (type, code).
+fn ports_for_key(p: &Packet) -> (u16, u16) {
+    match p.proto {
+        ip_proto::ICMP | ip_proto::ICMPV6 => {
+            let pairs = if p.proto == ip_proto::ICMP {
+                &ICMP4_PAIRS
+            } else {
+                &ICMP6_PAIRS
+            };
+            let t = p.sport;
+            if let Some(&(req, rep)) = pairs.iter().find(|(req, _)| *req == t) {
+                (req, rep)
+            } else if let Some(&(req, rep)) = pairs.iter().find(|(_, rep)| *rep == t) {
+                (rep, req)
+            } else {
+                (t, p.dport)
+            }
+        }
+        _ => (p.sport, p.dport),
+    }
+}
+
+fn is_icmp_reply(p: &Packet) -> bool {
+    let pairs = if p.proto == ip_proto::ICMP {
+        &ICMP4_PAIRS
+    } else {
+        &ICMP6_PAIRS
+    };
+    pairs.iter().any(|(_, rep)| *rep == p.sport)
+}
+
+/// UDP ports where servers listen: a first packet *from* one of these to a
+/// high port is a response, so the flow is flipped (as Zeek does).
+const UDP_SERVER_PORTS: [u16; 16] = [
+    53, 67, 69, 88, 123, 137, 138, 161, 389, 464, 500, 514, 1900, 3544, 5353, 5355,
+];
+
+/// TCP endpoint state, after Zeek's `TCP_ENDPOINT_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpState {
+    Inactive,
+    SynSent,
+    SynAckSent,
+    Partial,
+    Established,
+    Closed,
+    Reset,
+}
+
+/// What one side of a flow did.
+#[derive(Debug, Clone, Copy)]
+struct Endpoint {
+    pkts: u64,
+    ip_bytes: u64,
+    /// Payload bytes (UDP, ICMP, other protocols).
+    payload: u64,
+    state: EpState,
+    seq_started: bool,
+    /// Highest sequence number covered by data so far.
+    seq_high: u32,
+    /// Sequence space covered by data since the first sequence number.
+    seq_span: u64,
+    /// Payload bytes that advanced the sequence space (not retransmitted).
+    seq_new: u64,
+    retransmits: u32,
+    zero_windows: u32,
+    gaps: u32,
+}
+
+impl Endpoint {
+    const NEW: Endpoint = Endpoint {
+        pkts: 0,
+        ip_bytes: 0,
+        payload: 0,
+        state: EpState::Inactive,
+        seq_started: false,
+        seq_high: 0,
+        seq_span: 0,
+        seq_new: 0,
+        retransmits: 0,
+        zero_windows: 0,
+        gaps: 0,
+    };
+
+    fn inactive(&self) -> bool {
+        matches!(self.state, EpState::Inactive | EpState::Partial)
+    }
+}
+
+/// Zeek history letters, recorded once per direction; the repeatable ones
+/// (retransmission, zero window, gap) again at 10, 100, 1000... occurrences.
+#[derive(Debug, Clone, Copy)]
+struct History {
+    buf: [u8; 48],
+    len: u8,
+    /// Bit per (letter, direction) already recorded.
+    seen: u32,
+}
+
+impl History {
+    const NEW: History = History {
+        buf: [0; 48],
+        len: 0,
+        seen: 0,
+    };
+
+    fn push(&mut self, c: u8) {
+        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+
+    /// Records `letter` (upper case) for the originator, lower case for the responder.
+    fn once(&mut self, letter: u8, orig: bool) {
+        let idx = match letter {
+            b'S' => 0,
+            b'H' => 1,
+            b'A' => 2,
+            b'D' => 3,
+            b'F' => 4,
+            b'R' => 5,
+            b'Q' => 6,
+            _ => 7,
+        };
+        let bit = 1u32 << (idx * 2 + u32::from(!orig));
+        if self.seen & bit == 0 {
+            self.seen |= bit;
+            self.push(if orig {
+                letter
+            } else {
+                letter.to_ascii_lowercase()
+            });
+        }
+    }
+
+    /// Records a repeatable letter when its count reaches 1, 10, 100, ...
+    fn counted(&mut self, letter: u8, orig: bool, count: u32) {
+        if matches!(count, 1 | 10 | 100 | 1000 | 10_000 | 100_000 | 1_000_000) {
+            self.push(if orig {
+                letter
+            } else {
+                letter.to_ascii_lowercase()
+            });
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+/// State of one active flow.
+#[derive(Debug, Clone, Copy)]
+struct FlowState {
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    /// Which key side (0 = lo, 1 = hi) is the originator.
+    orig_side: u8,
+    /// Endpoints by role: 0 originator, 1 responder.
+    ends: [Endpoint; 2],
+    history: History,
+    /// Offset of the first packet's record.
+    offset: u64,
+}
+
+/// A fragmented datagram whose first fragment was seen.
+#[derive(Debug, Clone, Copy)]
+struct FragEntry {
+    key: FlowKey,
+    side: u8,
+    ts: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FragKey {
+    src: [u8; 16],
+    dst: [u8; 16],
+    id: u32,
+    proto: u8,
+}
+
+/// How long a first fragment's mapping is kept for its later fragments.
+const FRAG_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most fragment mappings kept per table.
+const MAX_FRAGS: usize = 65_536;
+
+/// Counters a flow table keeps about its own work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowCounters {
+    /// Packets given to the table.
+    pub packets: u64,
+    /// Flows evicted early because the table was full.
+    pub evicted: u64,
+    /// Largest number of flows held at once.
+    pub peak_flows: u64,
+    /// Later IP fragments attributed to their flow.
+    pub fragments_joined: u64,
+}
+
+/// A table of active flows that emits finished [`Flow`] records.
+pub struct FlowTable {
+    cfg: FlowConfig,
+    file: Arc<str>,
+    flows: FxHashMap<FlowKey, FlowState>,
+    frags: FxHashMap<FragKey, FragEntry>,
+    /// Latest packet time seen: the table's notion of "now".
+    clock: Timestamp,
+    since_sweep: usize,
+    finished: Vec<Flow>,
+    /// Work counters.
+    pub counters: FlowCounters,
+}
+
+impl FlowTable {
+    /// An empty table whose records will name `file` as their origin.
+    pub fn new(cfg: FlowConfig, file: Arc<str>) -> FlowTable {
+        FlowTable {
+            cfg,
+            file,
+            flows: FxHashMap::default(),
+            frags: FxHashMap::default(),
+            clock: Timestamp(i64::MIN),
+            since_sweep: 0,
+            finished: Vec::new(),
+            counters: FlowCounters::default(),
+        }
+    }
+
+    /// Number of flows currently held.
+    pub fn active(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Accounts one packet to its flow.
+    pub fn add(&mut self, p: &Packet, diag: &mut Diagnostics) {
+        self.counters.packets += 1;
+        if p.ts > self.clock {
+            self.clock = p.ts;
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= 4096.max(self.flows.len() / 2) {
+            self.sweep();
+        }
+        if let Fragment::Later(id) = p.fragment {
+            self.add_later_fragment(p, id, diag);
+            return;
+        }
+        let (key, side) = FlowKey::of(p);
+        let clock = self.clock;
+        let cfg = self.cfg;
+        let restart = match self.flows.get(&key) {
+            Some(f) => is_over(f, key.proto, clock, &cfg) || starts_new_connection(f, p, side),
+            None => false,
+        };
+        if restart && let Some(f) = self.flows.remove(&key) {
+            self.finish(key, f);
+        }
+        if !self.flows.contains_key(&key) {
+            if self.flows.len() >= self.cfg.max_flows {
+                self.make_room();
+            }
+            self.flows.insert(key, new_flow(p, side));
+            self.counters.peak_flows = self.counters.peak_flows.max(self.flows.len() as u64);
+        }
+        if let Some(f) = self.flows.get_mut(&key) {
+            update(f, p, side);
+        }
+        if let Fragment::First(id) = p.fragment {
+            if self.frags.len() < MAX_FRAGS {
+                self.frags.insert(
+                    FragKey {
+                        src: p.src,
+                        dst: p.dst,
+                        id,
+                        proto: p.proto,
+                    },
+                    FragEntry {
+                        key,
+                        side,
+                        ts: p.ts,
+                    },
+                );
+            } else {
+                diag.skip(
+                    "IP fragment table full: later fragments not joined",
+                    || self.origin(p.offset),
+                    String::new,
+                );
+            }
+        }
+    }
+
+    fn origin(&self, offset: u64) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            at: Position::Offset(offset),
+        }
+    }
+
+    fn add_later_fragment(&mut self, p: &Packet, id: u32, diag: &mut Diagnostics) {
+        let fk = FragKey {
+            src: p.src,
+            dst: p.dst,
+            id,
+            proto: p.proto,
+        };
+        let entry = self.frags.get(&fk).copied();
+        let Some(e) = entry else {
+            diag.skip(
+                "IP fragment without its first fragment",
+                || self.origin(p.offset),
+                || format!("id {id}"),
+            );
+            return;
+        };
+        let Some(f) = self.flows.get_mut(&e.key) else {
+            diag.skip(
+                "IP fragment whose flow has ended",
+                || self.origin(p.offset),
+                || format!("id {id}"),
+            );
+            return;
+        };
+        let role = usize::from(e.side != f.orig_side);
+        if let Some(ep) = f.ends.get_mut(role) {
+            ep.pkts += 1;
+            ep.ip_bytes += u64::from(p.ip_len);
+        }
+        if p.ts > f.last_ts {
+            f.last_ts = p.ts;
+        }
+        self.counters.fragments_joined += 1;
+    }
+
+    /// Ends every flow that is over by the table's clock.
+    fn sweep(&mut self) {
+        self.since_sweep = 0;
+        let clock = self.clock;
+        let cfg = self.cfg;
+        let mut done = Vec::new();
+        self.flows.retain(|k, f| {
+            if is_over(f, k.proto, clock, &cfg) {
+                done.push((*k, *f));
+                false
+            } else {
+                true
+            }
+        });
+        for (k, f) in done {
+            self.finish(k, f);
+        }
+        self.frags
+            .retain(|_, e| e.ts.0.saturating_add(FRAG_TIMEOUT.0) >= clock.0);
+    }
+
+    /// Frees room when the table is full: first what is over, then the
+    /// least recently active sixteenth (ties broken by key, so the choice
+    /// is deterministic).
+    fn make_room(&mut self) {
+        self.sweep();
+        if self.flows.len() < self.cfg.max_flows {
+            return;
+        }
+        let mut by_age: Vec<(Timestamp, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.last_ts, *k)).collect();
+        let n = (by_age.len() / 16).max(1);
+        if n < by_age.len() {
+            by_age.select_nth_unstable(n);
+        }
+        by_age.truncate(n);
+        for (_, k) in by_age {
+            if let Some(f) = self.flows.remove(&k) {
+                self.counters.evicted += 1;
+                self.finish(k, f);
+            }
+        }
+    }
+
+    fn finish(&mut self, key: FlowKey, f: FlowState) {
+        self.finished.push(to_record(&key, &f, &self.file));
+    }
+
+    /// Ends all flows (end of input) and returns every record produced.
+    pub fn finish_all(mut self) -> (Vec<Flow>, FlowCounters) {
+        let mut rest: Vec<(FlowKey, FlowState)> = self.flows.drain().collect();
+        rest.sort_by_key(|(k, _)| *k);
+        for (k, f) in rest {
+            self.finish(k, f);
+        }
+        (self.finished, self.counters)
+    }
+
+    /// Takes the records finished so far (for streaming them out early).
+    pub fn take_finished(&mut self) -> Vec<Flow> {
+        std::mem::take(&mut self.finished)
+    }
+}
+
+fn timeout_for(proto: u8, cfg: &FlowConfig) -> Duration {
+    match proto {
+        ip_proto::TCP => cfg.tcp_timeout,
+        ip_proto::UDP => cfg.udp_timeout,
+        ip_proto::ICMP | ip_proto::ICMPV6 => cfg.icmp_timeout,
+        _ => cfg.other_timeout,
+    }
+}
+
+/// True when the flow has ended by time `now`.
+fn is_over(f: &FlowState, proto: u8, now: Timestamp, cfg: &FlowConfig) -> bool {
+    let [o, r] = &f.ends;
+    let closing = proto == ip_proto::TCP
+        && (o.state == EpState::Reset
+            || r.state == EpState::Reset
+            || (o.state == EpState::Closed && r.state == EpState::Closed));
+    let wait = if closing {
+        cfg.close_delay
+    } else {
+        timeout_for(proto, cfg)
+    };
+    now.0 > f.last_ts.0.saturating_add(wait.0)
+}
+
+/// A fresh SYN on a connection that was closed or reset starts a new one
+/// (port reuse), as in Zeek.
+fn starts_new_connection(f: &FlowState, p: &Packet, side: u8) -> bool {
+    if p.proto != ip_proto::TCP
+        || p.flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) != tcp_flags::SYN
+    {
+        return false;
+    }
+    let _ = side;
+    let [o, r] = &f.ends;
+    matches!(o.state, EpState::Closed | EpState::Reset)
+        || matches!(r.state, EpState::Closed | EpState::Reset)
+}
+
+fn new_flow(p: &Packet, side: u8) -> FlowState {
+    // The originator is whoever sent the first packet, unless that packet is
+    // plainly an answer: a SYN-ACK, an ICMP reply, or UDP from a server port.
+    let flipped = match p.proto {
+        ip_proto::TCP => {
+            let syn_ack =
+                p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK;
+            // Midstream with no SYN: a packet from a service port to a high,
+            // non-service port is the server talking.
+            let midstream_from_server = p.flags & tcp_flags::SYN == 0
+                && service_for(p.proto, p.sport).is_some()
+                && service_for(p.proto, p.dport).is_none()
+                && p.dport >= 1024;
+            syn_ack || midstream_from_server
+        }
+        ip_proto::UDP => {
+            UDP_SERVER_PORTS.contains(&p.sport)
+                && !UDP_SERVER_PORTS.contains(&p.dport)
+                && p.dport >= 1024
+        }
+        ip_proto::ICMP | ip_proto::ICMPV6 => is_icmp_reply(p),
+        _ => false,
+    };
+    let mut history = History::NEW;
+    if flipped {
+        history.push(b'^');
+    }
+    FlowState {
+        first_ts: p.ts,
+        last_ts: p.ts,
+        orig_side: if flipped { side ^ 1 } else { side },
+        ends: [Endpoint::NEW; 2],
+        history,
+        offset: p.offset,
+    }
+}
+
+/// Accounts a packet from key side `side` to flow `f`.
+fn update(f: &mut FlowState, p: &Packet, side: u8) {
+    let is_orig = side == f.orig_side;
+    let role = usize::from(!is_orig);
+    if p.ts > f.last_ts {
+        f.last_ts = p.ts;
+    }
+    {
+        let ep = &mut f.ends[role];
+        ep.pkts += 1;
+        ep.ip_bytes += u64::from(p.ip_len);
+    }
+    match p.proto {
+        ip_proto::TCP => update_tcp(f, p, role, is_orig),
+        ip_proto::UDP => {
+            f.ends[role].payload += u64::from(p.payload_len);
+            if p.payload_len > 0 {
+                f.history.once(b'D', is_orig);
+            }
+        }
+        _ => f.ends[role].payload += u64::from(p.payload_len),
+    }
+}
+
+fn update_tcp(f: &mut FlowState, p: &Packet, role: usize, is_orig: bool) {
+    let flags = p.flags;
+    let syn = flags & tcp_flags::SYN != 0;
+    let ack = flags & tcp_flags::ACK != 0;
+    let fin = flags & tcp_flags::FIN != 0;
+    let rst = flags & tcp_flags::RST != 0;
+    let other = role ^ 1;
+
+    // History letters.
+    if syn && (fin || rst) {
+        f.history.once(b'Q', is_orig);
+    } else if syn {
+        f.history.once(if ack { b'H' } else { b'S' }, is_orig);
+    }
+    if p.payload_len > 0 {
+        f.history.once(b'D', is_orig);
+    } else if ack && !syn && !fin && !rst {
+        f.history.once(b'A', is_orig);
+    }
+    if fin {
+        f.history.once(b'F', is_orig);
+    }
+    if rst {
+        f.history.once(b'R', is_orig);
+    }
+    if p.window == 0 && !rst && !syn {
+        f.ends[role].zero_windows += 1;
+        let n = f.ends[role].zero_windows;
+        f.history.counted(b'W', is_orig, n);
+    }
+
+    // Sequence space: bytes sent without double-counting retransmissions.
+    {
+        let ep = &mut f.ends[role];
+        if !ep.seq_started {
+            ep.seq_started = true;
+            ep.seq_high = if syn { p.seq.wrapping_add(1) } else { p.seq };
+        }
+        if p.payload_len > 0 {
+            let start = if syn { p.seq.wrapping_add(1) } else { p.seq };
+            let end = start.wrapping_add(p.payload_len);
+            let advance = end.wrapping_sub(ep.seq_high) as i32;
+            if advance > 0 {
+                let adv = advance as u64;
+                let len = u64::from(p.payload_len);
+                if adv <= len + (16 << 20) {
+                    ep.seq_new += adv.min(len);
+                    ep.seq_span += adv;
+                    ep.seq_high = end;
+                    if adv > len {
+                        ep.gaps += 1;
+                        let n = ep.gaps;
+                        f.history.counted(b'G', is_orig, n);
+                    }
+                }
+            } else {
+                ep.retransmits += 1;
+                let n = ep.retransmits;
+                f.history.counted(b'T', is_orig, n);
+            }
+        }
+    }
+
+    // Endpoint state machine (after Zeek's TCP endpoint states).
+    let me = f.ends[role].state;
+    let peer = f.ends[other].state;
+    if rst {
+        f.ends[role].state = EpState::Reset;
+        return;
+    }
+    if syn && !ack {
+        if me == EpState::Inactive {
+            f.ends[role].state = EpState::SynSent;
+        }
+    } else if syn && ack {
+        if peer == EpState::SynSent {
+            // A SYN-ACK answering a SYN establishes the connection (Zeek's
+            // connection_established fires here).
+            f.ends[role].state = EpState::Established;
+            f.ends[other].state = EpState::Established;
+        } else if matches!(me, EpState::Inactive | EpState::Partial) {
+            f.ends[role].state = EpState::SynAckSent;
+        }
+    } else if matches!(me, EpState::SynSent | EpState::SynAckSent)
+        && matches!(
+            peer,
+            EpState::SynSent | EpState::SynAckSent | EpState::Established
+        )
+    {
+        f.ends[role].state = EpState::Established;
+        if peer == EpState::SynAckSent {
+            f.ends[other].state = EpState::Established;
+        }
+    } else if me == EpState::Inactive {
+        f.ends[role].state = EpState::Partial;
+    }
+    if fin && f.ends[role].state != EpState::Reset {
+        f.ends[role].state = EpState::Closed;
+    }
+}
+
+/// Zeek's `conn_state` from the two endpoint states and the history.
+fn conn_state(proto: u8, f: &FlowState) -> ConnState {
+    let [o, r] = &f.ends;
+    match proto {
+        ip_proto::TCP => {
+            let (os, rs) = (o.state, r.state);
+            if rs == EpState::Reset {
+                if matches!(os, EpState::SynSent | EpState::SynAckSent)
+                    || (os == EpState::Reset && o.seq_span == 0 && r.seq_span == 0)
+                {
+                    ConnState::REJ
+                } else if o.inactive() {
+                    ConnState::RSTRH
+                } else {
+                    ConnState::RSTR
+                }
+            } else if os == EpState::Reset {
+                if r.inactive() {
+                    if syn_then_reset(f.history.as_str()) {
+                        ConnState::RSTOS0
+                    } else {
+                        ConnState::OTH
+                    }
+                } else {
+                    ConnState::RSTO
+                }
+            } else if os == EpState::Closed && rs == EpState::Closed {
+                ConnState::SF
+            } else if os == EpState::Closed {
+                if r.inactive() {
+                    ConnState::SH
+                } else {
+                    ConnState::S2
+                }
+            } else if rs == EpState::Closed {
+                if o.inactive() {
+                    ConnState::SHR
+                } else {
+                    ConnState::S3
+                }
+            } else if os == EpState::SynSent && rs == EpState::Inactive {
+                ConnState::S0
+            } else if os == EpState::Established && rs == EpState::Established {
+                ConnState::S1
+            } else {
+                ConnState::OTH
+            }
+        }
+        ip_proto::UDP => match (o.pkts > 0, r.pkts > 0) {
+            (true, true) => ConnState::SF,
+            (true, false) => ConnState::S0,
+            (false, true) => ConnState::SHR,
+            (false, false) => ConnState::OTH,
+        },
+        _ => ConnState::OTH,
+    }
+}
+
+/// Zeek's RSTOS0 test on the history: `^?S[^HAFGIQ]*R.*`.
+fn syn_then_reset(h: &str) -> bool {
+    let h = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = h.strip_prefix('S') else {
+        return false;
+    };
+    for c in rest.chars() {
+        match c {
+            'R' => return true,
+            'H' | 'A' | 'F' | 'G' | 'I' | 'Q' => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn addr(bytes: &[u8; 16], v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::from(*bytes))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))
+    }
+}
+
+/// Zeek-style service guess from the responder port.
+pub fn service_for(proto: u8, port: u16) -> Option<&'static str> {
+    let tcp = proto == ip_proto::TCP;
+    let udp = proto == ip_proto::UDP;
+    Some(match port {
+        22 if tcp => "ssh",
+        23 if tcp => "telnet",
+        21 if tcp => "ftp",
+        25 | 587 if tcp => "smtp",
+        53 if tcp || udp => "dns",
+        67 | 68 if udp => "dhcp",
+        80 | 8080 | 8000 if tcp => "http",
+        88 if tcp || udp => "krb",
+        123 if udp => "ntp",
+        135 if tcp => "dce_rpc",
+        137 if udp => "dns",
+        139 | 445 if tcp => "smb",
+        161 if udp => "snmp",
+        389 if tcp || udp => "ldap",
+        443 | 8443 if tcp => "ssl",
+        636 | 3269 if tcp => "ssl",
+        3268 if tcp => "ldap",
+        1433 if tcp => "mssql",
+        3306 if tcp => "mysql",
+        3389 if tcp => "rdp",
+        3389 if udp => "rdpeudp",
+        5900..=5903 if tcp => "rfb",
+        5985 if tcp => "winrm",
+        5986 if tcp => "winrm-ssl",
+        _ => return None,
+    })
+}
+
+/// Deterministic Zeek-style uid: `C` + 17 base62 digits of a 96-bit hash of
+/// the flow's key, originator side and start time.
+fn uid_for(key: &FlowKey, orig_side: u8, ts: Timestamp) -> String {
+    let mut h1 = 0x243f_6a88_85a3_08d3u64;
+    let mut h2 = 0x1319_8a2e_0370_7344u64;
+    let mut feed = |v: u64| {
+        h1 = mix(h1, v);
+        h2 = mix(h2 ^ 0xa409_3822_299f_31d0, v.rotate_left(17));
+    };
+    for chunk in key.lo.chunks_exact(8).chain(key.hi.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        feed(u64::from_le_bytes(w));
+    }
+    feed(
+        u64::from(key.lo_port)
+            | u64::from(key.hi_port) << 16
+            | u64::from(key.proto) << 32
+            | u64::from(key.v6) << 40
+            | u64::from(orig_side) << 48,
+    );
+    feed(ts.0 as u64);
+    let mut n: u128 = (u128::from(h1) << 32) ^ u128::from(h2 & 0xffff_ffff);
+    n &= (1u128 << 96) - 1;
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 18];
+    out[0] = b'C';
+    for slot in out.iter_mut().skip(1).rev() {
+        *slot = DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn to_record(key: &FlowKey, f: &FlowState, file: &Arc<str>) -> Flow {
+    let (orig_addr, orig_port, resp_addr, resp_port) = if f.orig_side == 0 {
+        (&key.lo, key.lo_port, &key.hi, key.hi_port)
+    } else {
+        (&key.hi, key.hi_port, &key.lo, key.lo_port)
+    };
+    let [o, r] = &f.ends;
+    let proto = match key.proto {
+        ip_proto::TCP => Transport::Tcp,
+        ip_proto::UDP => Transport::Udp,
+        ip_proto::ICMP | ip_proto::ICMPV6 => Transport::Icmp,
+        n => Transport::Other(n),
+    };
+    let size = |e: &Endpoint| {
+        if key.proto == ip_proto::TCP {
+            e.seq_span
+        } else {
+            e.payload
+        }
+    };
+    let dur = f.last_ts.0.saturating_sub(f.first_ts.0);
+    let (duration, orig_bytes, resp_bytes) = if dur > 0 {
+        (Some(Duration(dur)), Some(size(o)), Some(size(r)))
+    } else {
+        (None, None, None)
+    };
+    let missed = if key.proto == ip_proto::TCP {
+        o.seq_span.saturating_sub(o.seq_new) + r.seq_span.saturating_sub(r.seq_new)
+    } else {
+        0
+    };
+    let (orig_ports, resp_ports) = (orig_port, resp_port);
+    Flow {
+        ts: f.first_ts,
+        uid: uid_for(key, f.orig_side, f.first_ts),
+        orig_h: addr(orig_addr, key.v6),
+        orig_p: orig_ports,
+        resp_h: addr(resp_addr, key.v6),
+        resp_p: resp_ports,
+        proto,
+        service: service_for(key.proto, resp_port).map(str::to_string),
+        duration,
+        orig_bytes,
+        resp_bytes,
+        conn_state: conn_state(key.proto, f),
+        missed_bytes: missed,
+        history: f.history.as_str().to_string(),
+        orig_pkts: o.pkts,
+        orig_ip_bytes: o.ip_bytes,
+        resp_pkts: r.pkts,
+        resp_ip_bytes: r.ip_bytes,
+        ip_proto: key.proto,
+        origin: Some(Origin {
+            file: file.clone(),
+            at: Position::Offset(f.offset),
+        }),
+    }
+}
