@@ -119,6 +119,13 @@ impl Compression {
 /// Anything claiming more is treated as a corrupt length.
 pub const MAX_RECORD: usize = 64 << 20;
 
+/// Bytes mapped at a time from a plain file.
+const MAP_SEGMENT: usize = 64 << 20;
+
+/// Mapping offsets must be multiples of the page size; 64 KiB covers every
+/// page size in use (4 KiB, 16 KiB, 64 KiB).
+const PAGE: u64 = 64 << 10;
+
 /// Buffer size for streamed inputs.
 const STREAM_CHUNK: usize = 1 << 20;
 
@@ -166,7 +173,7 @@ pub fn open(path: &InputPath) -> Result<OpenInput, Error> {
                 let window = if meta.len() == 0 {
                     ByteWindow::owned(Vec::new())
                 } else {
-                    ByteWindow::mapped(&file).map_err(io_err)?
+                    ByteWindow::mapped(file, meta.len()).map_err(io_err)?
                 };
                 return Ok(OpenInput {
                     name,
@@ -247,35 +254,74 @@ pub struct ByteWindow {
 }
 
 enum Backing {
-    Mapped(memmap2::Mmap),
+    Mapped {
+        file: File,
+        len: u64,
+        map: Option<memmap2::Mmap>,
+    },
     Owned(Vec<u8>),
     Stream {
         reader: Box<dyn Read + Send>,
+        /// Allocated once (and grown only for a record larger than it).
         buf: Vec<u8>,
+        /// End of the valid bytes in `buf`.
+        end: usize,
     },
 }
 
 impl ByteWindow {
-    /// A window over a memory-mapped file.
-    fn mapped(file: &File) -> io::Result<ByteWindow> {
-        // SAFETY: the map is read-only and private to this process. The one
-        // hazard of mmap is another process truncating or rewriting the file
-        // while it is mapped (SIGBUS or changing bytes); captures and logs
-        // handed to a forensic tool are at rest, and every parser treats the
-        // bytes as untrusted anyway, so changed bytes cannot break memory
-        // safety beyond that documented, accepted risk.
-        let map = unsafe { memmap2::Mmap::map(file)? };
-        #[cfg(unix)]
-        {
-            let _ = map.advise(memmap2::Advice::Sequential);
-        }
-        Ok(ByteWindow {
-            backing: Backing::Mapped(map),
+    /// A window over a memory-mapped file, mapped a segment at a time so
+    /// resident memory stays bounded whatever the file's size.
+    fn mapped(file: File, len: u64) -> io::Result<ByteWindow> {
+        let mut w = ByteWindow {
+            backing: Backing::Mapped {
+                file,
+                len,
+                map: None,
+            },
             start: 0,
             base: 0,
-            eof: true,
+            eof: false,
             error: None,
-        })
+        };
+        w.remap(0, MAP_SEGMENT)?;
+        Ok(w)
+    }
+
+    /// Maps `[offset, offset + want)` of a mapped file (rounded out to pages,
+    /// at least a segment, clipped to the file) and drops the old mapping.
+    fn remap(&mut self, offset: u64, want: usize) -> io::Result<()> {
+        let Backing::Mapped { file, len, map } = &mut self.backing else {
+            return Ok(());
+        };
+        let aligned = offset - offset % PAGE;
+        let lead = (offset - aligned) as usize;
+        let span = (want.max(MAP_SEGMENT) + lead) as u64;
+        let end = aligned.saturating_add(span).min(*len);
+        *map = None;
+        if end > aligned {
+            // SAFETY: the map is read-only and private to this process. The one
+            // hazard of mmap is another process truncating or rewriting the file
+            // while it is mapped (SIGBUS or changing bytes); captures and logs
+            // handed to a forensic tool are at rest, and every parser treats the
+            // bytes as untrusted anyway, so changed bytes cannot break memory
+            // safety beyond that documented, accepted risk.
+            let m = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(aligned)
+                    .len((end - aligned) as usize)
+                    .map(&*file)?
+            };
+            #[cfg(unix)]
+            {
+                let _ = m.advise(memmap2::Advice::Sequential);
+            }
+            *map = Some(m);
+        }
+        self.base = aligned;
+        self.start = lead;
+        self.eof = end >= *len;
+        Ok(())
     }
 
     /// A window over bytes already in memory (tests, small inputs).
@@ -295,6 +341,7 @@ impl ByteWindow {
             backing: Backing::Stream {
                 reader,
                 buf: Vec::new(),
+                end: 0,
             },
             start: 0,
             base: 0,
@@ -305,9 +352,9 @@ impl ByteWindow {
 
     fn buffer(&self) -> &[u8] {
         match &self.backing {
-            Backing::Mapped(m) => m,
+            Backing::Mapped { map, .. } => map.as_deref().unwrap_or(&[]),
             Backing::Owned(v) => v,
-            Backing::Stream { buf, .. } => buf,
+            Backing::Stream { buf, end, .. } => buf.get(..*end).unwrap_or(&[]),
         }
     }
 
@@ -346,41 +393,51 @@ impl ByteWindow {
             return false;
         }
         let want = want.min(MAX_RECORD);
-        let Backing::Stream { reader, buf } = &mut self.backing else {
+        if matches!(self.backing, Backing::Mapped { .. }) {
+            let before = self.bytes().len();
+            let offset = self.offset();
+            if let Err(e) = self.remap(offset, want) {
+                self.error = Some(e);
+                self.eof = true;
+                return false;
+            }
+            return self.bytes().len() > before;
+        }
+        let Backing::Stream { reader, buf, end } = &mut self.backing else {
             return false;
         };
-        // Drop consumed bytes so memory stays bounded by one record plus a chunk.
+        // Move the unconsumed tail to the front so memory stays bounded by
+        // one record plus a chunk.
         if self.start > 0 {
-            buf.drain(..self.start);
+            buf.copy_within(self.start..*end, 0);
+            *end -= self.start;
             self.base += self.start as u64;
             self.start = 0;
         }
-        let before = buf.len();
-        let target = want.max(before + STREAM_CHUNK);
-        while buf.len() < target {
-            let old = buf.len();
-            let grow = (target - old).min(STREAM_CHUNK);
-            buf.resize(old + grow, 0);
-            match reader.read(&mut buf[old..]) {
+        let before = *end;
+        let need = want.max(before + 1);
+        if buf.len() < need.max(STREAM_CHUNK) {
+            buf.resize(need.max(STREAM_CHUNK).next_power_of_two(), 0);
+        }
+        while *end < buf.len() {
+            match reader.read(&mut buf[*end..]) {
                 Ok(0) => {
-                    buf.truncate(old);
                     self.eof = true;
                     break;
                 }
-                Ok(k) => buf.truncate(old + k),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(old),
+                Ok(k) => *end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
                     self.error = Some(e);
                     self.eof = true;
                     break;
                 }
             }
-            if buf.len() >= want && buf.len() > before {
+            if *end >= want {
                 break;
             }
         }
-        buf.len() > before
+        *end > before
     }
 }
 

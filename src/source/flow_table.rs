@@ -19,6 +19,7 @@ use crate::diag::Diagnostics;
 use crate::event::{ConnState, Duration, Flow, Origin, Position, Timestamp, Transport};
 use crate::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -301,6 +302,11 @@ struct FragKey {
     proto: u8,
 }
 
+/// Fewest packets between two reaping passes.
+const SWEEP_MIN_PACKETS: usize = 16_384;
+/// Least capture time between two reaping passes.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 /// How long a first fragment's mapping is kept for its later fragments.
 const FRAG_TIMEOUT: Duration = Duration::from_secs(60);
 /// Most fragment mappings kept per table.
@@ -328,6 +334,7 @@ pub struct FlowTable {
     /// Latest packet time seen: the table's notion of "now".
     clock: Timestamp,
     since_sweep: usize,
+    last_sweep: Timestamp,
     finished: Vec<Flow>,
     /// Work counters.
     pub counters: FlowCounters,
@@ -343,6 +350,7 @@ impl FlowTable {
             frags: FxHashMap::default(),
             clock: Timestamp(i64::MIN),
             since_sweep: 0,
+            last_sweep: Timestamp(i64::MIN),
             finished: Vec::new(),
             counters: FlowCounters::default(),
         }
@@ -360,7 +368,11 @@ impl FlowTable {
             self.clock = p.ts;
         }
         self.since_sweep += 1;
-        if self.since_sweep >= 4096.max(self.flows.len() / 2) {
+        // Reap at most once per second of capture time, and only after enough
+        // packets that the pass costs O(1) per packet.
+        if self.since_sweep >= SWEEP_MIN_PACKETS.max(self.flows.len())
+            && self.clock.0 >= self.last_sweep.0.saturating_add(SWEEP_EVERY.0)
+        {
             self.sweep();
         }
         if let Fragment::Later(id) = p.fragment {
@@ -370,22 +382,22 @@ impl FlowTable {
         let (key, side) = FlowKey::of(p);
         let clock = self.clock;
         let cfg = self.cfg;
-        let restart = match self.flows.get(&key) {
-            Some(f) => is_over(f, key.proto, clock, &cfg) || starts_new_connection(f, p, side),
-            None => false,
-        };
-        if restart && let Some(f) = self.flows.remove(&key) {
-            self.finish(key, f);
+        if self.flows.len() >= self.cfg.max_flows && !self.flows.contains_key(&key) {
+            self.make_room();
         }
-        if !self.flows.contains_key(&key) {
-            if self.flows.len() >= self.cfg.max_flows {
-                self.make_room();
+        match self.flows.entry(key) {
+            Entry::Occupied(mut e) => {
+                let f = e.get_mut();
+                if is_over(f, key.proto, clock, &cfg) || starts_new_connection(f, p) {
+                    let old = std::mem::replace(f, new_flow(p, side));
+                    self.finished.push(to_record(&key, &old, &self.file));
+                }
+                update(f, p, side);
             }
-            self.flows.insert(key, new_flow(p, side));
-            self.counters.peak_flows = self.counters.peak_flows.max(self.flows.len() as u64);
-        }
-        if let Some(f) = self.flows.get_mut(&key) {
-            update(f, p, side);
+            Entry::Vacant(v) => {
+                update(v.insert(new_flow(p, side)), p, side);
+                self.counters.peak_flows = self.counters.peak_flows.max(self.flows.len() as u64);
+            }
         }
         if let Fragment::First(id) = p.fragment {
             if self.frags.len() < MAX_FRAGS {
@@ -457,6 +469,7 @@ impl FlowTable {
     /// Ends every flow that is over by the table's clock.
     fn sweep(&mut self) {
         self.since_sweep = 0;
+        self.last_sweep = self.clock;
         let clock = self.clock;
         let cfg = self.cfg;
         let mut done = Vec::new();
@@ -544,13 +557,12 @@ fn is_over(f: &FlowState, proto: u8, now: Timestamp, cfg: &FlowConfig) -> bool {
 
 /// A fresh SYN on a connection that was closed or reset starts a new one
 /// (port reuse), as in Zeek.
-fn starts_new_connection(f: &FlowState, p: &Packet, side: u8) -> bool {
+fn starts_new_connection(f: &FlowState, p: &Packet) -> bool {
     if p.proto != ip_proto::TCP
         || p.flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) != tcp_flags::SYN
     {
         return false;
     }
-    let _ = side;
     let [o, r] = &f.ends;
     matches!(o.state, EpState::Closed | EpState::Reset)
         || matches!(r.state, EpState::Closed | EpState::Reset)
