@@ -712,6 +712,14 @@ fn update_tcp(f: &mut FlowState, p: &Packet, role: usize, is_orig: bool) {
         } else if matches!(me, EpState::Inactive | EpState::Partial) {
             f.ends[role].state = EpState::SynAckSent;
         }
+    } else if peer == EpState::SynAckSent
+        && ack
+        && matches!(me, EpState::Inactive | EpState::Partial)
+    {
+        // The originator acknowledging a SYN-ACK completes the handshake even
+        // when its SYN was not captured.
+        f.ends[role].state = EpState::Established;
+        f.ends[other].state = EpState::Established;
     } else if matches!(me, EpState::SynSent | EpState::SynAckSent)
         && matches!(
             peer,
@@ -824,7 +832,8 @@ pub fn service_for(proto: u8, port: u16) -> Option<&'static str> {
         53 if tcp || udp => "dns",
         67 | 68 if udp => "dhcp",
         80 | 8080 | 8000 if tcp => "http",
-        88 if tcp || udp => "krb",
+        88 if tcp => "krb_tcp",
+        88 if udp => "krb",
         123 if udp => "ntp",
         135 if tcp => "dce_rpc",
         137 if udp => "dns",
