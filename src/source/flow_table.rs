@@ -946,3 +946,347 @@ fn to_record(key: &FlowKey, f: &FlowState, file: &Arc<str>) -> Flow {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::decode::tcp_flags::{ACK, FIN, PSH, RST, SYN};
+
+    const A: [u8; 4] = [10, 0, 0, 1];
+    const B: [u8; 4] = [10, 0, 0, 2];
+
+    fn v4(a: [u8; 4]) -> [u8; 16] {
+        let mut x = [0u8; 16];
+        x[..4].copy_from_slice(&a);
+        x
+    }
+
+    /// A TCP packet from `src:sp` to `dst:dp` at `t` seconds.
+    #[allow(clippy::too_many_arguments)]
+    fn tcp(
+        t: f64,
+        src: [u8; 4],
+        sp: u16,
+        dst: [u8; 4],
+        dp: u16,
+        flags: u8,
+        seq: u32,
+        len: u32,
+    ) -> Packet {
+        Packet {
+            ts: Timestamp((t * 1e9) as i64),
+            src: v4(src),
+            dst: v4(dst),
+            v6: false,
+            proto: ip_proto::TCP,
+            sport: sp,
+            dport: dp,
+            flags,
+            seq,
+            ack: 0,
+            window: 1000,
+            payload_len: len,
+            ip_len: 40 + len,
+            fragment: Fragment::Whole,
+            wire_len: 54 + len,
+            offset: 0,
+        }
+    }
+
+    fn udp(t: f64, src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16, len: u32) -> Packet {
+        Packet {
+            proto: ip_proto::UDP,
+            flags: 0,
+            ip_len: 28 + len,
+            ..tcp(t, src, sp, dst, dp, 0, 0, len)
+        }
+    }
+
+    fn run(packets: &[Packet]) -> Vec<Flow> {
+        run_with(packets, FlowConfig::default()).0
+    }
+
+    fn run_with(packets: &[Packet], cfg: FlowConfig) -> (Vec<Flow>, FlowCounters) {
+        let mut t = FlowTable::new(cfg, Arc::from("test"));
+        let mut d = Diagnostics::default();
+        for p in packets {
+            t.add(p, &mut d);
+            assert!(t.active() <= cfg.max_flows, "table exceeded its cap");
+        }
+        let (mut flows, c) = t.finish_all();
+        flows.sort_by_key(|f| f.ts);
+        (flows, c)
+    }
+
+    /// Client A:40000 talks to B:445: handshake, 100 bytes each way, FIN/FIN.
+    fn full_session(t0: f64) -> Vec<Packet> {
+        vec![
+            tcp(t0, A, 40000, B, 445, SYN, 1000, 0),
+            tcp(t0 + 0.01, B, 445, A, 40000, SYN | ACK, 5000, 0),
+            tcp(t0 + 0.02, A, 40000, B, 445, ACK, 1001, 0),
+            tcp(t0 + 0.03, A, 40000, B, 445, ACK | PSH, 1001, 100),
+            tcp(t0 + 0.04, B, 445, A, 40000, ACK | PSH, 5001, 100),
+            tcp(t0 + 0.05, A, 40000, B, 445, FIN | ACK, 1101, 0),
+            tcp(t0 + 0.06, B, 445, A, 40000, FIN | ACK, 5101, 0),
+            tcp(t0 + 0.07, A, 40000, B, 445, ACK, 1102, 0),
+        ]
+    }
+
+    #[test]
+    fn full_session_is_sf_with_zeek_fields() {
+        let f = run(&full_session(100.0));
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!(f.conn_state, ConnState::SF);
+        assert_eq!(
+            f.history, "ShADdFf",
+            "no pure ACK from the responder, so no `a`"
+        );
+        assert_eq!(
+            (
+                f.orig_h.to_string(),
+                f.orig_p,
+                f.resp_h.to_string(),
+                f.resp_p
+            ),
+            ("10.0.0.1".into(), 40000, "10.0.0.2".into(), 445)
+        );
+        assert_eq!((f.orig_bytes, f.resp_bytes), (Some(100), Some(100)));
+        assert_eq!((f.orig_pkts, f.resp_pkts), (5, 3));
+        assert_eq!(
+            (f.orig_ip_bytes, f.resp_ip_bytes),
+            (5 * 40 + 100, 3 * 40 + 100)
+        );
+        assert_eq!(f.duration, Some(Duration(70_000_000)));
+        assert_eq!(f.service.as_deref(), Some("smb"));
+        assert_eq!(f.missed_bytes, 0);
+        assert!(f.uid.starts_with('C') && f.uid.len() == 18);
+    }
+
+    #[test]
+    fn conn_states_follow_zeek() {
+        let s = |pk: Vec<Packet>| {
+            let f = run(&pk);
+            assert_eq!(f.len(), 1, "{f:?}");
+            (f[0].conn_state, f[0].history.clone())
+        };
+        assert_eq!(
+            s(vec![
+                tcp(1.0, A, 1, B, 22, SYN, 7, 0),
+                tcp(4.0, A, 1, B, 22, SYN, 7, 0)
+            ]),
+            (ConnState::S0, "S".into())
+        );
+        assert_eq!(
+            s(vec![
+                tcp(1.0, A, 1, B, 22, SYN, 7, 0),
+                tcp(1.1, B, 22, A, 1, RST | ACK, 0, 0)
+            ]),
+            (ConnState::REJ, "Sr".into())
+        );
+        assert_eq!(
+            s(vec![
+                tcp(1.0, A, 1, B, 22, SYN, 7, 0),
+                tcp(1.1, A, 1, B, 22, RST, 8, 0)
+            ]),
+            (ConnState::RSTOS0, "SR".into())
+        );
+        assert_eq!(
+            s(vec![
+                tcp(1.0, A, 1, B, 22, SYN, 7, 0),
+                tcp(1.1, A, 1, B, 22, FIN, 8, 0)
+            ]),
+            (ConnState::SH, "SF".into())
+        );
+        let est = |extra: Vec<Packet>| {
+            let mut v = vec![
+                tcp(1.0, A, 1, B, 22, SYN, 7, 0),
+                tcp(1.1, B, 22, A, 1, SYN | ACK, 70, 0),
+                tcp(1.2, A, 1, B, 22, ACK, 8, 0),
+            ];
+            v.extend(extra);
+            s(v)
+        };
+        assert_eq!(est(vec![]), (ConnState::S1, "ShA".into()));
+        assert_eq!(
+            est(vec![tcp(2.0, A, 1, B, 22, RST, 8, 0)]),
+            (ConnState::RSTO, "ShAR".into())
+        );
+        assert_eq!(
+            est(vec![tcp(2.0, B, 22, A, 1, RST, 71, 0)]),
+            (ConnState::RSTR, "ShAr".into())
+        );
+        assert_eq!(
+            est(vec![tcp(2.0, A, 1, B, 22, FIN | ACK, 8, 0)]),
+            (ConnState::S2, "ShAF".into())
+        );
+        assert_eq!(
+            est(vec![tcp(2.0, B, 22, A, 1, FIN | ACK, 71, 0)]),
+            (ConnState::S3, "ShAf".into())
+        );
+        // Midstream: data seen without any handshake.
+        assert_eq!(
+            s(vec![
+                tcp(1.0, A, 50000, B, 9999, ACK | PSH, 7, 10),
+                tcp(1.1, B, 9999, A, 50000, ACK, 9, 0)
+            ]),
+            (ConnState::OTH, "Da".into())
+        );
+        // A SYN-ACK first: the receiver is the originator (flipped), and a
+        // responder that answers with a FIN gives SHR.
+        assert_eq!(
+            s(vec![
+                tcp(1.0, B, 22, A, 1, SYN | ACK, 70, 0),
+                tcp(1.1, B, 22, A, 1, FIN | ACK, 71, 0)
+            ]),
+            (ConnState::SHR, "^hf".into())
+        );
+        assert_eq!(
+            s(vec![
+                tcp(1.0, B, 22, A, 1, SYN | ACK, 70, 0),
+                tcp(1.1, B, 22, A, 1, RST, 71, 0)
+            ]),
+            (ConnState::RSTRH, "^hr".into())
+        );
+    }
+
+    #[test]
+    fn retransmissions_are_not_counted_twice_and_gaps_are_missed_bytes() {
+        let mut v = full_session(1.0);
+        // Retransmit the client's 100 bytes, then skip 50 bytes and send 10.
+        v.insert(4, tcp(1.035, A, 40000, B, 445, ACK | PSH, 1001, 100));
+        v.insert(5, tcp(1.036, A, 40000, B, 445, ACK | PSH, 1151, 10));
+        v[7] = tcp(1.05, A, 40000, B, 445, FIN | ACK, 1161, 0);
+        let f = run(&v);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].orig_bytes,
+            Some(160),
+            "sequence span, retransmission not double counted"
+        );
+        assert_eq!(f[0].missed_bytes, 50);
+        assert!(
+            f[0].history.contains('T') && f[0].history.contains('G'),
+            "{}",
+            f[0].history
+        );
+    }
+
+    #[test]
+    fn udp_flows_flip_responses_and_time_out() {
+        let f = run(&[udp(1.0, B, 53, A, 40001, 80)]);
+        assert_eq!(
+            (
+                f[0].conn_state,
+                f[0].history.as_str(),
+                f[0].orig_pkts,
+                f[0].resp_pkts
+            ),
+            (ConnState::SHR, "^d", 0, 1)
+        );
+        assert_eq!(f[0].orig_h.to_string(), "10.0.0.1");
+        let f = run(&[udp(1.0, A, 40001, B, 53, 30), udp(1.5, B, 53, A, 40001, 80)]);
+        assert_eq!(
+            (
+                f[0].conn_state,
+                f[0].history.as_str(),
+                f[0].orig_bytes,
+                f[0].resp_bytes
+            ),
+            (ConnState::SF, "Dd", Some(30), Some(80))
+        );
+        // 61 s of silence ends a UDP flow (Zeek's udp_inactivity_timeout).
+        let f = run(&[
+            udp(1.0, A, 40001, B, 9000, 5),
+            udp(62.5, A, 40001, B, 9000, 5),
+        ]);
+        assert_eq!(f.len(), 2);
+        assert!(
+            f.iter()
+                .all(|x| x.conn_state == ConnState::S0 && x.duration.is_none())
+        );
+    }
+
+    #[test]
+    fn icmp_echo_request_and_reply_share_a_flow() {
+        let mut req = udp(1.0, A, 8, B, 0, 56);
+        req.proto = ip_proto::ICMP;
+        let mut rep = udp(1.1, B, 0, A, 0, 56);
+        rep.proto = ip_proto::ICMP;
+        let f = run(&[req, rep]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].orig_p, f[0].resp_p, f[0].proto, f[0].conn_state),
+            (8, 0, Transport::Icmp, ConnState::OTH)
+        );
+        assert_eq!((f[0].orig_pkts, f[0].resp_pkts), (1, 1));
+    }
+
+    #[test]
+    fn port_reuse_after_close_starts_a_new_connection() {
+        let mut v = full_session(1.0);
+        v.extend(full_session(2.0));
+        let f = run(&v);
+        assert_eq!(f.len(), 2);
+        assert!(f.iter().all(|x| x.conn_state == ConnState::SF));
+        assert_ne!(f[0].uid, f[1].uid);
+    }
+
+    #[test]
+    fn syn_flood_is_bounded_by_the_cap_and_every_attempt_is_reported() {
+        let cfg = FlowConfig {
+            max_flows: 64,
+            ..FlowConfig::default()
+        };
+        let mut x = 12345u32;
+        let packets: Vec<Packet> = (0..20_000)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                tcp(
+                    1.0 + f64::from(i) * 1e-5,
+                    A,
+                    (x >> 16) as u16,
+                    B,
+                    80,
+                    SYN,
+                    x,
+                    0,
+                )
+            })
+            .collect();
+        let (flows, c) = run_with(&packets, cfg);
+        assert!(c.evicted > 0);
+        assert!(c.peak_flows <= 64);
+        let pkts: u64 = flows.iter().map(|f| f.orig_pkts).sum();
+        assert_eq!(pkts, 20_000, "every packet is in some record");
+        assert!(flows.iter().all(|f| f.conn_state == ConnState::S0));
+    }
+
+    #[test]
+    fn later_fragments_count_to_their_flow() {
+        let mut first = udp(1.0, A, 40000, B, 514, 3000);
+        first.fragment = Fragment::First(77);
+        first.ip_len = 1500;
+        let mut later = udp(1.001, A, 0, B, 0, 0);
+        later.fragment = Fragment::Later(77);
+        later.ip_len = 1536;
+        let mut orphan = later;
+        orphan.fragment = Fragment::Later(78);
+        let mut t = FlowTable::new(FlowConfig::default(), Arc::from("t"));
+        let mut d = Diagnostics::default();
+        for p in [first, later, orphan] {
+            t.add(&p, &mut d);
+        }
+        let (f, c) = t.finish_all();
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].orig_pkts, f[0].orig_ip_bytes, f[0].orig_bytes),
+            (2, 3036, Some(3000))
+        );
+        assert_eq!(c.fragments_joined, 1);
+        assert_eq!(
+            d.counts.get("IP fragment without its first fragment"),
+            Some(&1)
+        );
+    }
+}
