@@ -232,6 +232,18 @@ struct Interface {
     offset_secs: i64,
 }
 
+/// Timestamp units per second from an `if_tsresol` byte: 10^n, or 2^n when
+/// the high bit is set. (pcap-parser's helper rejects every binary
+/// resolution, so this is done here.)
+fn ts_units(tsresol: u8) -> Option<u64> {
+    let n = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(n)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64)
+    }
+}
+
 fn pcapng_ts(ts_high: u32, ts_low: u32, iface: &Interface) -> Timestamp {
     let raw = (u64::from(ts_high) << 32) | u64::from(ts_low);
     let units = iface.units.max(1);
@@ -329,7 +341,7 @@ fn read_pcapng(
                 }
                 Block::InterfaceDescription(idb) => {
                     counts.interfaces += 1;
-                    let units = match idb.ts_resolution() {
+                    let units = match ts_units(idb.if_tsresol) {
                         Some(u) if u > 0 => u,
                         _ => {
                             diag.skip(

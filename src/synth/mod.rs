@@ -1,1 +1,7 @@
-//! Synthetic data writers: captures for tests now, whole scenarios later.
+//! Synthetic data writers: valid frames, capture files and TCP/UDP
+//! conversations with known ground truth, for tests now and for the
+//! scenario generator.
+
+pub mod frame;
+pub mod pcap_writer;
+pub mod tcp_session;
