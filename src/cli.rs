@@ -51,6 +51,34 @@ enum Command {
     /// Read captures and print one Zeek conn.log record per connection.
     #[command(after_help = EXIT_HELP)]
     Flows(FlowsArgs),
+    /// Generate synthetic data with known content.
+    Gen(GenArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    /// Many interleaved, complete TCP and DNS conversations in one capture
+    /// (the throughput benchmark's input); writes the file named by -o.
+    Bulk,
+}
+
+#[derive(Args, Debug)]
+struct GenArgs {
+    /// What to generate.
+    #[arg(long, value_enum)]
+    scenario: Scenario,
+    /// Conversations (bulk).
+    #[arg(long, default_value_t = 58_000)]
+    flows: u64,
+    /// Packets, approximately (bulk).
+    #[arg(long, default_value_t = 2_700_000)]
+    packets: u64,
+    /// Seed: the same seed always gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file.
+    #[arg(long, short = 'o')]
+    output: PathBuf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +171,36 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         .build_global();
     match cli.command {
         Command::Flows(args) => flows(args, threads, cli.quiet),
+        Command::Gen(args) => generate(args, cli.quiet),
     }
+}
+
+fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
+    match args.scenario {
+        Scenario::Bulk => {
+            let spec = lateral::synth::bulk::BulkSpec {
+                flows: args.flows.max(1),
+                packets: args.packets.max(1),
+                seed: args.seed,
+                ..Default::default()
+            };
+            let file = std::fs::File::create(&args.output)
+                .with_context(|| format!("creating {}", args.output.display()))?;
+            let out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let c = lateral::synth::bulk::write_bulk(&spec, out)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+            if !quiet {
+                eprintln!(
+                    "lateral gen: {} packets, {} flows, {} in {}",
+                    c.packets,
+                    c.flows,
+                    human_bytes(c.bytes),
+                    args.output.display()
+                );
+            }
+        }
+    }
+    Ok(EXIT_CLEAN)
 }
 
 fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {

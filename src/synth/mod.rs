@@ -2,6 +2,7 @@
 //! conversations with known ground truth, for tests now and for the
 //! scenario generator.
 
+pub mod bulk;
 pub mod frame;
 pub mod pcap_writer;
 pub mod tcp_session;
