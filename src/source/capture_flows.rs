@@ -157,6 +157,22 @@ pub fn capture_flows(
     res
 }
 
+/// Like [`capture_flows`] but always with reader and worker threads,
+/// whatever the input's size (benchmarks and tests of the threaded path).
+pub fn capture_flows_threaded(
+    mut input: OpenInput,
+    format: Format,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+) -> CaptureResult {
+    let mut ticker = ProgressTicker {
+        sink: progress,
+        reported: 0,
+        frames: 0,
+    };
+    capture_flows_parallel(&mut input, format, opts, &mut ticker)
+}
+
 /// Reports read progress every few thousand frames, not per frame.
 struct ProgressTicker<'a> {
     sink: &'a AtomicU64,
