@@ -60,6 +60,8 @@ enum Scenario {
     /// Many interleaved, complete TCP and DNS conversations in one capture
     /// (the throughput benchmark's input); writes the file named by -o.
     Bulk,
+    /// The small demonstration capture shipped as testdata/demo.pcap.
+    Demo,
 }
 
 #[derive(Args, Debug)]
@@ -108,24 +110,33 @@ struct FlowsArgs {
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(16..))]
     max_flows: u64,
     /// Seconds of inactivity that end a TCP connection.
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = 300.0, value_parser = positive_secs)]
     tcp_timeout: f64,
     /// Seconds of inactivity that end a UDP flow.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = positive_secs)]
     udp_timeout: f64,
     /// Seconds of inactivity that end an ICMP or other-protocol flow.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = positive_secs)]
     icmp_timeout: f64,
     /// Seconds a TCP connection lingers after FINs or a RST.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = positive_secs)]
     close_delay: f64,
 }
 
-fn secs(v: f64, name: &str) -> anyhow::Result<Duration> {
-    if !(v.is_finite() && v > 0.0 && v < 1e9) {
-        anyhow::bail!("--{name} must be a positive number of seconds");
+/// Accepts a positive, finite number of seconds.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not a positive number of seconds"))
     }
-    Ok(Duration((v * 1e9) as i64))
+}
+
+fn secs(v: f64) -> Duration {
+    Duration((v * 1e9) as i64)
 }
 
 /// Parses the command line, runs it, and returns the exit code.
@@ -177,6 +188,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 
 fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
     match args.scenario {
+        Scenario::Demo => {
+            let file = std::fs::File::create(&args.output)
+                .with_context(|| format!("creating {}", args.output.display()))?;
+            lateral::synth::demo::write_demo(std::io::BufWriter::new(file))
+                .with_context(|| format!("writing {}", args.output.display()))?;
+        }
         Scenario::Bulk => {
             let spec = lateral::synth::bulk::BulkSpec {
                 flows: args.flows.max(1),
@@ -205,11 +222,11 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
 
 fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     let flow = FlowConfig {
-        tcp_timeout: secs(args.tcp_timeout, "tcp-timeout")?,
-        udp_timeout: secs(args.udp_timeout, "udp-timeout")?,
-        icmp_timeout: secs(args.icmp_timeout, "icmp-timeout")?,
-        other_timeout: secs(args.icmp_timeout, "icmp-timeout")?,
-        close_delay: secs(args.close_delay, "close-delay")?,
+        tcp_timeout: secs(args.tcp_timeout),
+        udp_timeout: secs(args.udp_timeout),
+        icmp_timeout: secs(args.icmp_timeout),
+        other_timeout: secs(args.icmp_timeout),
+        close_delay: secs(args.close_delay),
         max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
     };
     let opts = FlowRunOptions {

@@ -3,6 +3,8 @@
 //! scenario generator.
 
 pub mod bulk;
+pub mod demo;
+pub mod dns;
 pub mod frame;
 pub mod pcap_writer;
 pub mod tcp_session;

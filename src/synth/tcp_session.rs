@@ -186,14 +186,14 @@ pub fn at(t: Timestamp, k: usize) -> Timestamp {
     Timestamp(t.0 + STEP.0 * k as i64)
 }
 
-/// A UDP request of `req` bytes and, if `resp` is given, one response:
-/// 1 or 2 packets (history `Dd`, state SF; or `D`, S0).
+/// A UDP request and, if `resp` is given, one response: 1 or 2 packets
+/// (history `Dd`, state SF; or `D`, S0).
 pub fn udp_exchange(
     t: Timestamp,
     client: SocketAddr,
     server: SocketAddr,
-    req: usize,
-    resp: Option<usize>,
+    req: Payload<'_>,
+    resp: Option<Payload<'_>>,
     buf: &mut Vec<u8>,
     sink: &mut dyn FrameSink,
 ) -> Timestamp {
@@ -205,16 +205,9 @@ pub fn udp_exchange(
             dport: server.port(),
         },
     );
-    build(
-        &spec,
-        Payload::Fill {
-            byte: 0x42,
-            len: req,
-        },
-        buf,
-    );
+    build(&spec, req, buf);
     sink.frame(t, buf);
-    if let Some(n) = resp {
+    if let Some(answer) = resp {
         let back = FrameSpec::new(
             server.ip(),
             client.ip(),
@@ -223,7 +216,7 @@ pub fn udp_exchange(
                 dport: client.port(),
             },
         );
-        build(&back, Payload::Fill { byte: 0x43, len: n }, buf);
+        build(&back, answer, buf);
         sink.frame(at(t, 1), buf);
         return at(t, 2);
     }
