@@ -39,7 +39,7 @@ struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     threads: Option<usize>,
-    /// No progress bar and no warnings on stderr (errors still print).
+    /// No progress bar (warnings about unreadable input still print).
     #[arg(long, short, global = true)]
     quiet: bool,
     #[command(subcommand)]
