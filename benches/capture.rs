@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || open(&bytes),
                 |input| {
+                    let store = lateral::flow_store::FlowStore::default();
                     // Force the threaded path for the 2-worker case regardless of size.
                     let r = if workers > 1 {
                         lateral::source::capture_flows::capture_flows_threaded(
@@ -84,11 +85,12 @@ fn bench(c: &mut Criterion) {
                             format,
                             &opts,
                             &AtomicU64::new(0),
+                            &store,
                         )
                     } else {
-                        capture_flows(input, format, &opts, &AtomicU64::new(0))
+                        capture_flows(input, format, &opts, &AtomicU64::new(0), &store)
                     };
-                    black_box(r.flows.len())
+                    black_box((r.flows, store.finish().map(|s| s.len()).unwrap_or(0)))
                 },
                 criterion::BatchSize::LargeInput,
             )

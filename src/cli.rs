@@ -62,6 +62,8 @@ enum Scenario {
     Bulk,
     /// The small demonstration capture shipped as testdata/demo.pcap.
     Demo,
+    /// A SYN flood from random addresses and ports (--packets SYNs).
+    Synflood,
 }
 
 #[derive(Args, Debug)]
@@ -107,7 +109,7 @@ struct FlowsArgs {
     #[arg(long)]
     stats: bool,
     /// Most flows held in memory at once; beyond it the least recently active are ended early.
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(16..))]
+    #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(16..))]
     max_flows: u64,
     /// Seconds of inactivity that end a TCP connection.
     #[arg(long, default_value_t = 300.0, value_parser = positive_secs)]
@@ -194,6 +196,13 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
             lateral::synth::demo::write_demo(std::io::BufWriter::new(file))
                 .with_context(|| format!("writing {}", args.output.display()))?;
         }
+        Scenario::Synflood => {
+            let file = std::fs::File::create(&args.output)
+                .with_context(|| format!("creating {}", args.output.display()))?;
+            let out = std::io::BufWriter::with_capacity(1 << 20, file);
+            lateral::synth::bulk::write_syn_flood(args.packets.max(1), args.seed, out)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+        }
         Scenario::Bulk => {
             let spec = lateral::synth::bulk::BulkSpec {
                 flows: args.flows.max(1),
@@ -235,6 +244,7 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
             workers: threads,
         },
         threads,
+        spill_at: lateral::flow_store::DEFAULT_SPILL_AT,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
@@ -245,6 +255,9 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         OutFormat::Zeek => ConnFormat::Zeek,
         OutFormat::Jsonl => ConnFormat::Jsonl,
     };
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
     write_flows(&run, format, args.output.as_ref())?;
 
     for p in &run.path_errors {
@@ -274,17 +287,20 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
     };
     let mut buf = Vec::with_capacity(1 << 20);
     if format == ConnFormat::Zeek {
-        conn_log::write_zeek_header(run.flows.first().map(|f| f.ts), &mut buf);
+        conn_log::write_zeek_header(run.flows.first_ts(), &mut buf);
     }
-    for f in &run.flows {
-        conn_log::write_row(format, f, &mut buf);
-        if buf.len() >= 1 << 20 {
-            sink.write_all(&buf).context("writing records")?;
-            buf.clear();
-        }
-    }
+    run.flows
+        .for_each(|f| {
+            conn_log::write_row(format, f, &mut buf);
+            if buf.len() >= 1 << 20 {
+                sink.write_all(&buf)?;
+                buf.clear();
+            }
+            Ok(())
+        })
+        .context("writing records")?;
     if format == ConnFormat::Zeek {
-        conn_log::write_zeek_footer(run.flows.iter().map(|f| f.ts).max(), &mut buf);
+        conn_log::write_zeek_footer(run.flows.last_ts(), &mut buf);
     }
     sink.write_all(&buf).context("writing records")?;
     sink.flush().context("writing records")?;
@@ -327,6 +343,7 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
         format!("{peak} (largest single input)"),
     );
     line(&mut s, "flows evicted (cap)", evicted);
+    line(&mut s, "sorted runs spilled", run.flows.spilled_runs());
     line(&mut s, "fragments joined", frags);
     line(&mut s, "wall time", format!("{:.3}s", run.secs));
     line(
@@ -350,7 +367,7 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
     line(
         &mut s,
         "flow durations",
-        run.durations.summary(human_micros),
+        run.flows.durations.summary(human_micros),
     );
     let mut skipped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut samples = Vec::new();

@@ -263,8 +263,9 @@ impl ConnState {
 /// One connection record, with the fields of Zeek's conn.log.
 ///
 /// Produced by the flow table from captures and by the Zeek conn.log reader;
-/// both give records of exactly this shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// both give records of exactly this shape. The derived order (by `ts`,
+/// then `uid`, then every other field) is the output order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Flow {
     /// Time of the first packet.
     pub ts: Timestamp,

@@ -11,6 +11,7 @@
 pub mod diag;
 pub mod error;
 pub mod event;
+pub mod flow_store;
 pub mod input;
 pub mod pipeline;
 pub mod report;

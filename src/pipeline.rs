@@ -5,7 +5,7 @@
 
 use crate::diag::Diagnostics;
 use crate::error::Error;
-use crate::event::Flow;
+use crate::flow_store::{FlowStore, SortedFlows};
 use crate::input::{self, Format, InputPath};
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
@@ -78,18 +78,18 @@ impl InputReport {
 /// Everything a `flows` run produced.
 #[derive(Debug, Default)]
 pub struct FlowRun {
-    /// All records, sorted by (ts, uid, then addresses and origin).
-    pub flows: Vec<Flow>,
+    /// All records, in output order (ts, uid, then every other field).
+    pub flows: SortedFlows,
     /// Per-input reports, in input-name order.
     pub inputs: Vec<InputReport>,
     /// Paths that could not be expanded (missing files, unreadable directories).
     pub path_errors: Vec<String>,
     /// Distribution of frame lengths.
     pub packet_sizes: Histo,
-    /// Distribution of flow durations in microseconds.
-    pub durations: Histo,
     /// Wall-clock seconds for the whole run.
     pub secs: f64,
+    /// Set when records could not be kept (a spill to disk failed).
+    pub store_error: Option<String>,
 }
 
 impl FlowRun {
@@ -106,6 +106,22 @@ pub struct FlowRunOptions {
     pub capture: CaptureOptions,
     /// Threads available in total.
     pub threads: usize,
+    /// Records held in memory before sorted runs are spilled to disk.
+    pub spill_at: usize,
+}
+
+impl Default for FlowRunOptions {
+    /// One thread, Zeek's timeouts, the default flow cap and spill size.
+    fn default() -> Self {
+        FlowRunOptions {
+            capture: CaptureOptions {
+                flow: crate::source::flow_table::FlowConfig::default(),
+                workers: 1,
+            },
+            threads: 1,
+            spill_at: crate::flow_store::DEFAULT_SPILL_AT,
+        }
+    }
 }
 
 /// Total size on disk of the inputs (for deciding whether to show progress).
@@ -132,63 +148,36 @@ pub fn run_flows(
     let per_file_workers = (opts.threads / n.min(opts.threads.max(1))).max(1);
     let mut capture = opts.capture;
     capture.workers = per_file_workers;
-    let mut results: Vec<(InputReport, Vec<Flow>, Histo)> = paths
+    let store = FlowStore::new(opts.spill_at);
+    let mut results: Vec<(InputReport, Histo)> = paths
         .par_iter()
-        .map(|p| read_one(p, &capture, progress))
+        .map(|p| read_one(p, &capture, progress, &store))
         .collect();
     results.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     let mut run = FlowRun {
         path_errors: path_errors.iter().map(ToString::to_string).collect(),
         ..FlowRun::default()
     };
-    for (report, flows, sizes) in results {
+    for (report, sizes) in results {
         run.packet_sizes.merge(&sizes);
-        run.flows.extend(flows);
         run.inputs.push(report);
     }
-    run.flows.par_sort_unstable_by(compare_flows);
-    for f in &run.flows {
-        if let Some(d) = f.duration {
-            run.durations.record((d.0 / 1000).max(0) as u64);
-        } else {
-            run.durations.record(0);
+    match store.finish() {
+        Ok(sorted) => run.flows = sorted,
+        Err(e) => {
+            run.store_error = Some(format!("spilling records to a temporary file failed: {e}"))
         }
     }
     run.secs = start.elapsed().as_secs_f64();
     run
 }
 
-/// Output order: (ts, uid), then everything else so ties are deterministic.
-pub fn compare_flows(a: &Flow, b: &Flow) -> std::cmp::Ordering {
-    (
-        a.ts,
-        &a.uid,
-        a.orig_h,
-        a.orig_p,
-        a.resp_h,
-        a.resp_p,
-        &a.origin,
-        a.orig_pkts,
-        a.resp_pkts,
-    )
-        .cmp(&(
-            b.ts,
-            &b.uid,
-            b.orig_h,
-            b.orig_p,
-            b.resp_h,
-            b.resp_p,
-            &b.origin,
-            b.orig_pkts,
-            b.resp_pkts,
-        ))
-}
-
 fn read_one(
     path: &InputPath,
     opts: &CaptureOptions,
     progress: &AtomicU64,
-) -> (InputReport, Vec<Flow>, Histo) {
+    store: &FlowStore,
+) -> (InputReport, Histo) {
     let start = Instant::now();
     let name = path.display_name();
     let mut report = InputReport {
@@ -209,7 +198,7 @@ fn read_one(
         Ok(o) => o,
         Err(e) => {
             report.error = Some(e.to_string());
-            return (report, Vec::new(), Histo::new());
+            return (report, Histo::new());
         }
     };
     report.compressed = opened.compression != input::Compression::None;
@@ -230,16 +219,16 @@ fn read_one(
             },
         };
         report.error = Some(err.to_string());
-        return (report, Vec::new(), Histo::new());
+        return (report, Histo::new());
     }
-    let res = capture_flows(opened, format, opts, progress);
+    let res = capture_flows(opened, format, opts, progress, store);
     report.bytes = res.counts.captured_bytes;
     report.counts = res.counts;
-    report.flows = res.flows.len() as u64;
+    report.flows = res.flows;
     report.non_ip = res.non_ip;
     report.diag = res.diag;
     report.flow_counters = res.flow_counters;
     report.end = res.end;
     report.secs = start.elapsed().as_secs_f64();
-    (report, res.flows, res.packet_sizes)
+    (report, res.packet_sizes)
 }

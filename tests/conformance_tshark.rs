@@ -17,8 +17,6 @@ mod common;
 
 use lateral::input::InputPath;
 use lateral::pipeline::{FlowRunOptions, run_flows};
-use lateral::source::capture_flows::CaptureOptions;
-use lateral::source::flow_table::FlowConfig;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -61,13 +59,7 @@ fn tshark_convs(path: &Path) -> Option<Convs> {
 }
 
 fn our_convs(path: &Path) -> Convs {
-    let opts = FlowRunOptions {
-        capture: CaptureOptions {
-            flow: FlowConfig::default(),
-            workers: 1,
-        },
-        threads: 1,
-    };
+    let opts = FlowRunOptions::default();
     let run = run_flows(
         &[InputPath::File(path.to_path_buf())],
         Vec::new(),
@@ -75,7 +67,7 @@ fn our_convs(path: &Path) -> Convs {
         &AtomicU64::new(0),
     );
     let mut sums: BTreeMap<(String, String, String), (u64, u64, String)> = BTreeMap::new();
-    for f in &run.flows {
+    for f in &run.flows.to_vec().unwrap() {
         let proto = match f.ip_proto {
             6 => "tcp",
             17 => "udp",

@@ -11,8 +11,6 @@ mod common;
 use lateral::input::InputPath;
 use lateral::pipeline::{FlowRunOptions, run_flows};
 use lateral::report::conn_log;
-use lateral::source::capture_flows::CaptureOptions;
-use lateral::source::flow_table::FlowConfig;
 use std::sync::atomic::AtomicU64;
 
 /// Columns compared: everything but ts (0), uid (1), local_orig (12), local_resp (13).
@@ -55,13 +53,7 @@ fn records_match_zeek_baselines() {
             "rdp/rdpeudp2-handshake-success.pcap",
         ),
     ];
-    let opts = FlowRunOptions {
-        capture: CaptureOptions {
-            flow: FlowConfig::default(),
-            workers: 1,
-        },
-        threads: 1,
-    };
+    let opts = FlowRunOptions::default();
     for (baseline, trace) in cases {
         let want = std::fs::read_to_string(
             dir.join("zeek-logs/baseline")
@@ -77,7 +69,7 @@ fn records_match_zeek_baselines() {
             &AtomicU64::new(0),
         );
         let mut got = Vec::new();
-        for f in &run.flows {
+        for f in &run.flows.to_vec().unwrap() {
             conn_log::write_zeek_row(f, &mut got);
         }
         assert_eq!(

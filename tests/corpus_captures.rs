@@ -6,19 +6,11 @@ mod common;
 
 use lateral::input::InputPath;
 use lateral::pipeline::{FlowRunOptions, run_flows};
-use lateral::source::capture_flows::CaptureOptions;
-use lateral::source::flow_table::FlowConfig;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 fn opts() -> FlowRunOptions {
-    FlowRunOptions {
-        capture: CaptureOptions {
-            flow: FlowConfig::default(),
-            workers: 1,
-        },
-        threads: 1,
-    }
+    FlowRunOptions::default()
 }
 
 fn read(path: &Path) -> lateral::pipeline::FlowRun {
@@ -83,8 +75,9 @@ fn lateral_captures_give_one_flow_per_conversation() {
             continue;
         }
         let run = read(&dir.join(rel));
-        let tcp = run.flows.iter().filter(|f| f.ip_proto == 6).count() as u64;
-        let udp = run.flows.iter().filter(|f| f.ip_proto == 17).count() as u64;
+        let flows = run.flows.to_vec().unwrap();
+        let tcp = flows.iter().filter(|f| f.ip_proto == 6).count() as u64;
+        let udp = flows.iter().filter(|f| f.ip_proto == 17).count() as u64;
         // These captures are short (minutes): no timeout splits a conversation,
         // and no port is reused, so flows equal Wireshark's conversations.
         assert_eq!(
@@ -97,7 +90,7 @@ fn lateral_captures_give_one_flow_per_conversation() {
             facts["udp_conversations"].as_u64().unwrap(),
             "{rel} udp"
         );
-        let first = run.flows.iter().map(|f| f.ts).min().unwrap();
+        let first = run.flows.first_ts().unwrap();
         assert_eq!(
             first.to_rfc3339(),
             facts["first_ts"].as_str().unwrap(),

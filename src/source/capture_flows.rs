@@ -9,7 +9,7 @@
 //! paths give byte-identical records.
 
 use crate::diag::Diagnostics;
-use crate::event::Flow;
+use crate::flow_store::FlowStore;
 use crate::input::{Format, OpenInput};
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
 use crate::source::decode::{Packet, Skipped, decode};
@@ -26,6 +26,9 @@ pub const PARTITIONS: usize = 8;
 /// Inputs larger than this are spread over worker threads.
 pub const PARALLEL_THRESHOLD: u64 = 32 << 20;
 
+/// Finished records a table holds before handing them to the store.
+const HAND_OVER: usize = 4096;
+
 /// Packets sent to a worker at a time.
 const BATCH: usize = 2048;
 
@@ -41,8 +44,8 @@ pub struct CaptureOptions {
 /// Everything learned from one capture.
 #[derive(Debug, Default)]
 pub struct CaptureResult {
-    /// Connection records, in no particular order.
-    pub flows: Vec<Flow>,
+    /// Connection records handed to the store.
+    pub flows: u64,
     /// Record-level problems, counted by reason.
     pub diag: Diagnostics,
     /// Counts from the capture reader.
@@ -139,6 +142,7 @@ pub fn capture_flows(
     format: Format,
     opts: &CaptureOptions,
     progress: &AtomicU64,
+    store: &FlowStore,
 ) -> CaptureResult {
     let big = input.size_on_disk.unwrap_or(0) >= PARALLEL_THRESHOLD;
     let mut ticker = ProgressTicker {
@@ -147,9 +151,9 @@ pub fn capture_flows(
         frames: 0,
     };
     let res = if opts.workers > 1 && big {
-        capture_flows_parallel(&mut input, format, opts, &mut ticker)
+        capture_flows_parallel(&mut input, format, opts, &mut ticker, store)
     } else {
-        capture_flows_inline(&mut input, format, opts, &mut ticker)
+        capture_flows_inline(&mut input, format, opts, &mut ticker, store)
     };
     if let Some(size) = input.size_on_disk {
         progress.fetch_add(size.saturating_sub(ticker.reported), Ordering::Relaxed);
@@ -164,13 +168,14 @@ pub fn capture_flows_threaded(
     format: Format,
     opts: &CaptureOptions,
     progress: &AtomicU64,
+    store: &FlowStore,
 ) -> CaptureResult {
     let mut ticker = ProgressTicker {
         sink: progress,
         reported: 0,
         frames: 0,
     };
-    capture_flows_parallel(&mut input, format, opts, &mut ticker)
+    capture_flows_parallel(&mut input, format, opts, &mut ticker, store)
 }
 
 /// Reports read progress every few thousand frames, not per frame.
@@ -197,6 +202,7 @@ fn capture_flows_inline(
     format: Format,
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
+    store: &FlowStore,
 ) -> CaptureResult {
     let file = input.name.clone();
     let mut tables = new_tables(opts, &file);
@@ -205,6 +211,8 @@ fn capture_flows_inline(
     let mut reader_diag = Diagnostics::default();
     let mut non_ip = BTreeMap::new();
     let mut sizes = Histo::new();
+    let mut out = Vec::new();
+    let mut flows = 0u64;
     let end = {
         let mut on_frame = |frame: &Frame<'_>| {
             ticker.tick(frame.offset);
@@ -213,6 +221,11 @@ fn capture_flows_inline(
                 Ok(p) => {
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
                         t.add(&p, &mut table_diag);
+                        if t.finished_len() >= HAND_OVER {
+                            t.drain_finished(&mut out);
+                            flows += out.len() as u64;
+                            store.push(&mut out);
+                        }
                     }
                 }
                 Err(s) => note_skip(s, frame, &file, &mut table_diag, &mut non_ip),
@@ -228,10 +241,12 @@ fn capture_flows_inline(
         )
     };
     for t in tables {
-        let (flows, c) = t.finish_all();
-        res.flows.extend(flows);
+        let (mut rest, c) = t.finish_all();
+        flows += rest.len() as u64;
+        store.push(&mut rest);
         add_counters(&mut res.flow_counters, &c);
     }
+    res.flows = flows;
     reader_diag.merge(table_diag);
     res.diag = reader_diag;
     res.non_ip = non_ip;
@@ -247,6 +262,10 @@ fn add_counters(total: &mut FlowCounters, c: &FlowCounters) {
     total.fragments_joined += c.fragments_joined;
 }
 
+/// What a worker hands back: its partitions' tables, its diagnostics, and
+/// how many records it already gave the store.
+type WorkerResult = (Vec<(usize, FlowTable)>, Diagnostics, u64);
+
 /// A batch of packets for one partition.
 struct Batch {
     partition: usize,
@@ -258,6 +277,7 @@ fn capture_flows_parallel(
     format: Format,
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
+    store: &FlowStore,
 ) -> CaptureResult {
     let file = input.name.clone();
     let workers = opts.workers.clamp(1, PARTITIONS);
@@ -283,7 +303,7 @@ fn capture_flows_parallel(
     let mut decode_diag = Diagnostics::default();
     let mut non_ip = BTreeMap::new();
     let mut sizes = Histo::new();
-    let mut worker_results: Vec<(Vec<(usize, FlowTable)>, Diagnostics)> = Vec::new();
+    let mut worker_results: Vec<WorkerResult> = Vec::new();
     let end = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for (mine, rx) in owned.into_iter().zip(receivers) {
@@ -291,17 +311,24 @@ fn capture_flows_parallel(
             handles.push(scope.spawn(move || {
                 let mut mine = mine;
                 let mut diag = Diagnostics::default();
+                let mut out = Vec::new();
+                let mut handed = 0u64;
                 for batch in rx.iter() {
                     if let Some((_, t)) = mine.iter_mut().find(|(i, _)| *i == batch.partition) {
                         for p in &batch.packets {
                             t.add(p, &mut diag);
+                        }
+                        if t.finished_len() >= HAND_OVER {
+                            t.drain_finished(&mut out);
+                            handed += out.len() as u64;
+                            store.push(&mut out);
                         }
                     }
                     let mut v = batch.packets;
                     v.clear();
                     let _ = recycle.send(v);
                 }
-                (mine, diag)
+                (mine, diag, handed)
             }));
         }
         let mut pending: Vec<Vec<Packet>> =
@@ -355,16 +382,20 @@ fn capture_flows_parallel(
         end
     });
     let mut all_tables: Vec<(usize, FlowTable)> = Vec::new();
-    for (tables, diag) in worker_results {
+    let mut flows = 0u64;
+    for (tables, diag, handed) in worker_results {
         all_tables.extend(tables);
         decode_diag.merge(diag);
+        flows += handed;
     }
     all_tables.sort_by_key(|(i, _)| *i);
     for (_, t) in all_tables {
-        let (flows, c) = t.finish_all();
-        res.flows.extend(flows);
+        let (mut rest, c) = t.finish_all();
+        flows += rest.len() as u64;
+        store.push(&mut rest);
         add_counters(&mut res.flow_counters, &c);
     }
+    res.flows = flows;
     reader_diag.merge(decode_diag);
     res.diag = reader_diag;
     res.non_ip = non_ip;

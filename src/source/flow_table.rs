@@ -49,7 +49,7 @@ impl Default for FlowConfig {
             icmp_timeout: Duration::from_secs(60),
             other_timeout: Duration::from_secs(60),
             close_delay: Duration::from_secs(5),
-            max_flows: 1_000_000,
+            max_flows: 500_000,
         }
     }
 }
@@ -488,17 +488,21 @@ impl FlowTable {
             .retain(|_, e| e.ts.0.saturating_add(FRAG_TIMEOUT.0) >= clock.0);
     }
 
-    /// Frees room when the table is full: first what is over, then the
-    /// least recently active sixteenth (ties broken by key, so the choice
-    /// is deterministic).
+    /// Frees room when the table is full: first what is over (if capture
+    /// time moved since the last reaping pass), then the least recently
+    /// active quarter (ties broken by key, so the choice is deterministic).
+    /// Evicting a quarter at a time keeps the cost O(1) per packet even
+    /// under a flood that keeps the table full.
     fn make_room(&mut self) {
-        self.sweep();
+        if self.clock.0 >= self.last_sweep.0.saturating_add(SWEEP_EVERY.0) {
+            self.sweep();
+        }
         if self.flows.len() < self.cfg.max_flows {
             return;
         }
         let mut by_age: Vec<(Timestamp, FlowKey)> =
             self.flows.iter().map(|(k, f)| (f.last_ts, *k)).collect();
-        let n = (by_age.len() / 16).max(1);
+        let n = (by_age.len() / 4).max(1);
         if n < by_age.len() {
             by_age.select_nth_unstable(n);
         }
@@ -525,9 +529,14 @@ impl FlowTable {
         (self.finished, self.counters)
     }
 
-    /// Takes the records finished so far (for streaming them out early).
-    pub fn take_finished(&mut self) -> Vec<Flow> {
-        std::mem::take(&mut self.finished)
+    /// Number of finished records waiting to be taken.
+    pub fn finished_len(&self) -> usize {
+        self.finished.len()
+    }
+
+    /// Moves the records finished so far into `out` (to stream them out early).
+    pub fn drain_finished(&mut self, out: &mut Vec<Flow>) {
+        out.append(&mut self.finished);
     }
 }
 

@@ -345,3 +345,50 @@ mod tests {
         assert!((500..800).contains(&mean), "mean frame {mean}");
     }
 }
+
+/// Writes a SYN flood: `packets` SYNs from random source addresses and
+/// ports to one server port, every one a new connection attempt (the
+/// input of the flow table's memory-bound check).
+pub fn write_syn_flood<W: Write>(packets: u64, seed: u64, out: W) -> io::Result<BulkCounts> {
+    let mut w = CaptureWriter::new(
+        out,
+        CaptureKind::Pcap {
+            nanos: false,
+            big_endian: false,
+        },
+        1,
+        65_535,
+    )?;
+    let mut rng = Rng::new(seed);
+    let mut buf = Vec::with_capacity(64);
+    let target = IpAddr::V4(Ipv4Addr::new(10, 2, 0, 20));
+    let mut counts = BulkCounts::default();
+    let start = BulkSpec::default().start;
+    for i in 0..packets {
+        let r = rng.next_u64();
+        let src = IpAddr::V4(Ipv4Addr::from((r >> 32) as u32 | 0x0100_0000));
+        let spec = FrameSpec::new(
+            src,
+            target,
+            L4::Tcp {
+                sport: r as u16 | 1024,
+                dport: 445,
+                seq: (r >> 16) as u32,
+                ack: 0,
+                flags: SYN,
+                window: 1024,
+            },
+        );
+        build(&spec, Payload::Bytes(&[]), &mut buf);
+        w.write_packet(
+            Timestamp(start.0 + i as i64 * 10_000),
+            &buf,
+            buf.len() as u32,
+        )?;
+        counts.packets += 1;
+        counts.flows += 1;
+        counts.bytes += buf.len() as u64;
+    }
+    w.finish()?;
+    Ok(counts)
+}
