@@ -319,33 +319,6 @@ fn step(c: &mut Conv, budget: &mut u32, rng: &mut Rng, buf: &mut Vec<u8>) -> boo
     c.phase == Phase::Done
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bulk_capture_has_the_asked_shape_and_is_deterministic() {
-        let spec = BulkSpec {
-            flows: 500,
-            packets: 20_000,
-            concurrent: 50,
-            ..BulkSpec::default()
-        };
-        let mut a = Vec::new();
-        let counts = write_bulk(&spec, &mut a).unwrap();
-        let mut b = Vec::new();
-        write_bulk(&spec, &mut b).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(counts.flows, 500);
-        assert!(
-            counts.packets > 10_000 && counts.packets < 30_000,
-            "{counts:?}"
-        );
-        let mean = counts.bytes / counts.packets;
-        assert!((500..800).contains(&mean), "mean frame {mean}");
-    }
-}
-
 /// Writes a SYN flood: `packets` SYNs from random source addresses and
 /// ports to one server port, every one a new connection attempt (the
 /// input of the flow table's memory-bound check).
@@ -391,4 +364,31 @@ pub fn write_syn_flood<W: Write>(packets: u64, seed: u64, out: W) -> io::Result<
     }
     w.finish()?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_capture_has_the_asked_shape_and_is_deterministic() {
+        let spec = BulkSpec {
+            flows: 500,
+            packets: 20_000,
+            concurrent: 50,
+            ..BulkSpec::default()
+        };
+        let mut a = Vec::new();
+        let counts = write_bulk(&spec, &mut a).unwrap();
+        let mut b = Vec::new();
+        write_bulk(&spec, &mut b).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(counts.flows, 500);
+        assert!(
+            counts.packets > 10_000 && counts.packets < 30_000,
+            "{counts:?}"
+        );
+        let mean = counts.bytes / counts.packets;
+        assert!((500..800).contains(&mean), "mean frame {mean}");
+    }
 }
