@@ -20,3 +20,36 @@ pub mod stats;
 pub mod synth;
 
 pub use error::Error;
+
+/// Runs arbitrary bytes through the capture reader, the packet decoder and a
+/// small flow table, discarding the results: the entry point of the fuzz
+/// targets in `fuzz/` (`cargo fuzz run capture`). Never panics, by contract.
+pub fn fuzz_capture(data: &[u8]) {
+    use std::sync::Arc;
+    let format = input::sniff(data);
+    let file: Arc<str> = Arc::from("fuzz");
+    let mut table = source::flow_table::FlowTable::new(
+        source::flow_table::FlowConfig {
+            max_flows: 64,
+            ..Default::default()
+        },
+        file.clone(),
+    );
+    let mut diag = diag::Diagnostics::default();
+    let mut table_diag = diag::Diagnostics::default();
+    let mut window = input::ByteWindow::owned(data.to_vec());
+    let mut counts = source::capture::CaptureCounts::default();
+    source::capture::read_capture(
+        format,
+        &mut window,
+        &file,
+        &mut diag,
+        &mut counts,
+        &mut |f| {
+            if let Ok(p) = source::decode::decode(f) {
+                table.add(&p, &mut table_diag);
+            }
+        },
+    );
+    let _ = table.finish_all();
+}

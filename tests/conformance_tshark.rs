@@ -131,3 +131,33 @@ fn conversations_match_tshark() {
     assert!(checked >= 17, "only {checked} captures compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The project's generated captures are valid: Wireshark finds no
+/// malformed packet in them.
+#[test]
+fn generated_captures_have_no_malformed_packets() {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("SKIPPED generated_captures_have_no_malformed_packets: tshark is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bulk = dir.path().join("bulk.pcap");
+    let spec = lateral::synth::bulk::BulkSpec {
+        flows: 300,
+        packets: 10_000,
+        concurrent: 40,
+        ..Default::default()
+    };
+    lateral::synth::bulk::write_bulk(&spec, std::fs::File::create(&bulk).unwrap()).unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo.pcap");
+    for cap in [demo.as_path(), bulk.as_path()] {
+        let out = Command::new("tshark")
+            .args(["-n", "-q", "-z", "expert,error", "-r"])
+            .arg(cap)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "tshark failed on {}", cap.display());
+        assert!(!text.contains("Malformed"), "{}: {text}", cap.display());
+    }
+}

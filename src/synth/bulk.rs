@@ -8,6 +8,7 @@
 
 use crate::event::Timestamp;
 use crate::source::decode::tcp_flags::{ACK, FIN, PSH, SYN};
+use crate::synth::dns;
 use crate::synth::frame::{FrameSpec, L4, Payload, build};
 use crate::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use std::io::{self, Write};
@@ -105,7 +106,9 @@ struct Conv {
     last_from_client: bool,
 }
 
-const TCP_PORTS: [u16; 8] = [445, 3389, 443, 443, 80, 22, 135, 5985];
+/// Server ports of the TCP conversations (SSH is left out: its dissector
+/// flags random payload bytes as malformed, and the payloads here are fill).
+const TCP_PORTS: [u16; 8] = [445, 3389, 443, 443, 80, 5986, 135, 5985];
 
 fn new_conv(rng: &mut Rng, n: u64) -> Conv {
     let c = 1 + (n % 4000) as u32;
@@ -116,7 +119,8 @@ fn new_conv(rng: &mut Rng, n: u64) -> Conv {
     Conv {
         client,
         server,
-        cport: 1024 + (n % 60_000) as u16,
+        // Ephemeral ports (IANA 49152-65535), unique per client for 65 million conversations.
+        cport: 49_152 + ((n / 4000) % 16_383) as u16,
         sport: if udp {
             53
         } else {
@@ -182,6 +186,11 @@ pub fn write_bulk<W: Write>(spec: &BulkSpec, out: W) -> io::Result<BulkCounts> {
     }
     w.finish()?;
     Ok(counts)
+}
+
+/// The name a DNS conversation asks for.
+fn dns_name(c: &Conv) -> String {
+    format!("host-{}.corp.example", c.cport % 500)
 }
 
 /// Emits the next packet of `c` into `buf`; true when the conversation is over.
@@ -285,14 +294,8 @@ fn step(c: &mut Conv, budget: &mut u32, rng: &mut Rng, buf: &mut Vec<u8>) -> boo
                     dport: c.sport,
                 },
             );
-            build(
-                &spec,
-                Payload::Fill {
-                    byte: 1,
-                    len: 30 + rng.below(40) as usize,
-                },
-                buf,
-            );
+            let q = dns::query(c.cport, &dns_name(c));
+            build(&spec, Payload::Bytes(&q), buf);
             c.phase = Phase::UdpAnswer;
         }
         Phase::UdpAnswer => {
@@ -304,14 +307,12 @@ fn step(c: &mut Conv, budget: &mut u32, rng: &mut Rng, buf: &mut Vec<u8>) -> boo
                     dport: c.cport,
                 },
             );
-            build(
-                &spec,
-                Payload::Fill {
-                    byte: 2,
-                    len: 60 + rng.below(400) as usize,
-                },
-                buf,
+            let a = dns::answer(
+                c.cport,
+                &dns_name(c),
+                Ipv4Addr::new(10, 2, 1, (c.cport % 250) as u8 + 1),
             );
+            build(&spec, Payload::Bytes(&a), buf);
             c.phase = Phase::Done;
         }
         Phase::Done => {}

@@ -1,0 +1,3 @@
+//! Any bytes through the capture reader, decoder and flow table.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_capture(data));
