@@ -24,3 +24,5 @@ pub mod capture;
 pub mod capture_flows;
 pub mod decode;
 pub mod flow_table;
+pub mod syslog;
+pub mod winsec;

@@ -1,0 +1,741 @@
+//! Linux authentication logs in, normalised events out.
+//!
+//! Framing: RFC 3164 lines as in `/var/log/auth.log` and `/var/log/secure`
+//! (`Mmm dd hh:mm:ss host prog[pid]: msg`, optional `<PRI>`), rsyslog's
+//! high-precision form (`2024-01-05T10:11:12.123456+01:00 host prog: msg`),
+//! RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`) and
+//! `journalctl -o json` exports. Messages: sshd logons, failures, invalid
+//! users, disconnects (including rsyslog's "message repeated N times"),
+//! pam_unix sessions and authentication failures, and sudo.
+//!
+//! RFC 3164 carries no year. [`SyslogConfig`] holds a reference time (the
+//! file's modification time, or the end of `--year`): a line whose month is
+//! later than the reference month belongs to the previous year. Lines are
+//! parsed independently, so a file running from December into January
+//! still gets increasing times even when split into parallel chunks.
+
+use crate::event::{Category, LogEvent, Outcome, Timestamp, days_from_civil};
+use crate::source::winsec::parse_time;
+use crate::source::{LineFormat, Skip};
+use std::net::IpAddr;
+
+/// How to complete RFC 3164 timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyslogConfig {
+    /// Year of the reference time.
+    pub ref_year: i64,
+    /// Month (1-12) of the reference time.
+    pub ref_month: u32,
+    /// Offset of local time from UTC in seconds (the timezone the log was written in).
+    pub utc_offset: i64,
+}
+
+impl SyslogConfig {
+    /// Reference time `t` (e.g. a file's mtime), logs written at `utc_offset` from UTC.
+    pub fn at(t: Timestamp, utc_offset: i64) -> SyslogConfig {
+        let (y, m, _) = crate::event::civil_from_days((t.secs() + utc_offset).div_euclid(86_400));
+        SyslogConfig {
+            ref_year: y,
+            ref_month: m,
+            utc_offset,
+        }
+    }
+
+    /// Every line is in `year` (the reference is that year's end).
+    pub fn year(year: i64, utc_offset: i64) -> SyslogConfig {
+        SyslogConfig {
+            ref_year: year,
+            ref_month: 12,
+            utc_offset,
+        }
+    }
+}
+
+/// Parses `+09:00`, `-0500`, `UTC` or `Z` into seconds east of UTC.
+pub fn parse_utc_offset(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" || s.eq_ignore_ascii_case("gmt") {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, s.get(1..)?),
+        b'-' => (-1, s.get(1..)?),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i64 = digits.get(..2)?.parse().ok()?;
+    let m: i64 = digits.get(2..)?.parse().ok()?;
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// One syslog record's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Event time (UTC).
+    pub ts: Timestamp,
+    /// Host that wrote the line.
+    pub host: &'a str,
+    /// Program name (`sshd`, `sudo`, ...).
+    pub app: &'a str,
+    /// Message text.
+    pub msg: &'a str,
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    b.iter().try_fold(0i64, |acc, d| {
+        acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+    })
+}
+
+/// Splits off the first space-delimited word.
+fn word(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start_matches(' ');
+    let end = s.find(' ').unwrap_or(s.len());
+    let (w, rest) = s.split_at(end);
+    if w.is_empty() {
+        None
+    } else {
+        Some((w, rest.strip_prefix(' ').unwrap_or(rest)))
+    }
+}
+
+/// `prog[pid]: msg` or `prog: msg` → (prog, msg).
+fn tag(s: &str) -> Option<(&str, &str)> {
+    let colon = s
+        .find(": ")
+        .or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
+    let t = s.get(..colon)?;
+    if t.contains(' ') {
+        return None;
+    }
+    let app = t.split('[').next().unwrap_or(t);
+    Some((app, s.get(colon + 2..).unwrap_or("")))
+}
+
+/// Parses the framing of one line.
+pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>> {
+    let mut s = line;
+    // <PRI>
+    if let Some(rest) = s.strip_prefix('<') {
+        let close = rest.find('>')?;
+        if close == 0 || close > 3 {
+            return None;
+        }
+        digits(rest.get(..close)?.as_bytes())?;
+        s = rest.get(close + 1..)?;
+        // RFC 5424: version 1 then a full timestamp.
+        if let Some(r) = s.strip_prefix("1 ") {
+            let (ts, r) = word(r)?;
+            let (host, r) = word(r)?;
+            let (app, r) = word(r)?;
+            let (_procid, r) = word(r)?;
+            let (_msgid, r) = word(r)?;
+            let msg = skip_structured_data(r)?;
+            let msg = msg.trim_start_matches('\u{feff}');
+            return Some(Record {
+                ts: parse_time(ts)?,
+                host,
+                app,
+                msg,
+            });
+        }
+    }
+    let b = s.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_digit) {
+        // High-precision RFC 3339 timestamp.
+        let (ts, r) = word(s)?;
+        let (host, r) = word(r)?;
+        let (app, msg) = tag(r)?;
+        return Some(Record {
+            ts: parse_time(ts)?,
+            host,
+            app,
+            msg,
+        });
+    }
+    // Mmm dd hh:mm:ss
+    let mon = MONTHS.iter().position(|m| b.get(..3) == Some(&m[..]))? as u32 + 1;
+    if b.get(3) != Some(&b' ') {
+        return None;
+    }
+    let day = digits(b.get(4..6)?.trim_ascii_start())?;
+    if b.get(6) != Some(&b' ') || b.get(9) != Some(&b':') || b.get(12) != Some(&b':') {
+        return None;
+    }
+    let (h, mi, se) = (
+        digits(b.get(7..9)?)?,
+        digits(b.get(10..12)?)?,
+        digits(b.get(13..15)?)?,
+    );
+    if !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = s.get(15..)?;
+    // Some writers add fractional seconds or a year after the time.
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let year = if mon > cfg.ref_month {
+        cfg.ref_year - 1
+    } else {
+        cfg.ref_year
+    };
+    let (host, r) = word(rest)?;
+    let (app, msg) = tag(r)?;
+    let local = days_from_civil(year, mon, day as u32) * 86_400 + h * 3600 + mi * 60 + se;
+    Some(Record {
+        ts: Timestamp::from_parts(local - cfg.utc_offset, 0),
+        host,
+        app,
+        msg,
+    })
+}
+
+/// Skips RFC 5424 structured data (`-` or `[id k="v"]...` with escapes).
+fn skip_structured_data(s: &str) -> Option<&str> {
+    if let Some(r) = s.strip_prefix('-') {
+        return Some(r.strip_prefix(' ').unwrap_or(r));
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        let mut in_quotes = false;
+        i += 1;
+        loop {
+            match b.get(i)? {
+                b'\\' if in_quotes => i += 2,
+                b'"' => {
+                    in_quotes = !in_quotes;
+                    i += 1;
+                }
+                b']' if !in_quotes => {
+                    i += 1;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+    let r = s.get(i..)?;
+    Some(r.strip_prefix(' ').unwrap_or(r))
+}
+
+/// Parses `IP port N` (the port part optional) at the start of `s`.
+fn addr_port(s: &str) -> (Option<IpAddr>, Option<String>, Option<u16>) {
+    let mut it = s.split(' ');
+    let host = it.next().unwrap_or("");
+    let port = match (it.next(), it.next()) {
+        (Some("port"), Some(p)) => p.parse().ok(),
+        _ => None,
+    };
+    match crate::source::winsec::source_addr(Some(host)) {
+        Some(ip) => (Some(ip), None, port),
+        None if host.parse::<IpAddr>().is_ok() => (None, None, port),
+        None if !host.is_empty() => (None, Some(host.to_string()), port),
+        None => (None, None, port),
+    }
+}
+
+/// Splits `USER from HOST port N ...` at the last ` from `.
+fn user_from(s: &str) -> Option<(&str, &str)> {
+    let at = s.rfind(" from ")?;
+    Some((s.get(..at)?, s.get(at + 6..)?))
+}
+
+/// Classifies an sshd message into events (several for "message repeated").
+fn sshd(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
+    let mut e = base.clone();
+    e.logon_process = Some("sshd".into());
+    e.dataset = "sshd".into();
+    if let Some(r) = msg.strip_prefix("message repeated ") {
+        // "message repeated N times: [ Failed password for ... ]"
+        let (n, rest) = word(r).unwrap_or(("1", ""));
+        let n: usize = n.parse().unwrap_or(1).min(10_000);
+        let inner = rest
+            .strip_prefix("times: [ ")
+            .unwrap_or(rest)
+            .trim_end_matches(" ]")
+            .trim_end_matches(']');
+        let mut one = Vec::new();
+        sshd(inner, base, &mut one);
+        for _ in 0..n {
+            out.extend(one.iter().cloned());
+        }
+        return;
+    }
+    if let Some(r) = msg.strip_prefix("Accepted ") {
+        let Some((method, r)) = word(r) else { return };
+        let Some(r) = r.strip_prefix("for ") else {
+            return;
+        };
+        let Some((user, from)) = user_from(r) else {
+            return;
+        };
+        let (ip, dom, port) = addr_port(from);
+        e.category = Some(Category::Authentication);
+        e.action = "logged-in".into();
+        e.outcome = Some(Outcome::Success);
+        e.auth_method = Some(method.into());
+        e.user_name = Some(user.into());
+        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
+        out.push(e);
+    } else if let Some(r) = msg.strip_prefix("Failed ") {
+        let Some((method, r)) = word(r) else { return };
+        let Some(r) = r.strip_prefix("for ") else {
+            return;
+        };
+        let (invalid, r) = match r.strip_prefix("invalid user ") {
+            Some(x) => (true, x),
+            None => (false, r),
+        };
+        let Some((user, from)) = user_from(r) else {
+            return;
+        };
+        let (ip, dom, port) = addr_port(from);
+        e.category = Some(Category::Authentication);
+        e.action = "logon-failed".into();
+        e.outcome = Some(Outcome::Failure);
+        e.auth_method = Some(method.into());
+        e.user_name = Some(user.into());
+        e.status = invalid.then(|| "invalid_user".to_string());
+        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
+        out.push(e);
+    } else if let Some(r) = msg.strip_prefix("Invalid user ") {
+        let Some((user, from)) = user_from(r) else {
+            return;
+        };
+        let (ip, dom, port) = addr_port(from);
+        e.category = Some(Category::Authentication);
+        e.action = "invalid-user".into();
+        e.outcome = Some(Outcome::Failure);
+        e.user_name = Some(user.into());
+        e.status = Some("invalid_user".into());
+        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
+        out.push(e);
+    } else if let Some(r) = msg
+        .strip_prefix("Connection closed by ")
+        .or_else(|| msg.strip_prefix("Disconnected from "))
+    {
+        let closed = msg.starts_with("Connection closed");
+        let preauth = r.ends_with("[preauth]");
+        let r = r.trim_end_matches("[preauth]").trim_end();
+        let (user, r) = if let Some(x) = r
+            .strip_prefix("authenticating user ")
+            .or_else(|| r.strip_prefix("invalid user "))
+            .or_else(|| r.strip_prefix("user "))
+        {
+            // USER IP port N: the user is everything before the last two words and the address.
+            let parts: Vec<&str> = x.rsplitn(4, ' ').collect();
+            match parts.as_slice() {
+                [p, kw, ip, user] if *kw == "port" => {
+                    (Some((*user).to_string()), format!("{ip} port {p}"))
+                }
+                [ip, user, ..] => (Some((*user).to_string()), (*ip).to_string()),
+                _ => (None, x.to_string()),
+            }
+        } else {
+            (None, r.to_string())
+        };
+        let (ip, dom, port) = addr_port(&r);
+        e.category = Some(Category::Session);
+        e.action = if closed {
+            "connection-closed"
+        } else {
+            "disconnected"
+        }
+        .into();
+        e.outcome = Some(Outcome::Unknown);
+        e.user_name = user;
+        e.status = preauth.then(|| "preauth".to_string());
+        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
+        out.push(e);
+    } else if msg.starts_with("pam_unix(") {
+        pam(msg, base, out);
+    }
+}
+
+/// pam_unix session and authentication-failure messages for any service.
+fn pam(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
+    let Some(r) = msg.strip_prefix("pam_unix(") else {
+        return;
+    };
+    let Some((svc, r)) = r.split_once("): ") else {
+        return;
+    };
+    let service = svc.split(':').next().unwrap_or(svc);
+    let mut e = base.clone();
+    e.dataset = "pam".into();
+    e.logon_process = Some(service.into());
+    if let Some(u) = r.strip_prefix("session opened for user ") {
+        let user = u.split([' ', '(']).next().unwrap_or(u);
+        e.category = Some(Category::Session);
+        e.action = "session-opened".into();
+        e.outcome = Some(Outcome::Success);
+        e.user_name = Some(user.into());
+        out.push(e);
+    } else if let Some(u) = r.strip_prefix("session closed for user ") {
+        let user = u.split([' ', '(']).next().unwrap_or(u);
+        e.category = Some(Category::Session);
+        e.action = "session-closed".into();
+        e.outcome = Some(Outcome::Success);
+        e.user_name = Some(user.into());
+        out.push(e);
+    } else if let Some(kv) = r.strip_prefix("authentication failure; ") {
+        e.category = Some(Category::Authentication);
+        e.action = "logon-failed".into();
+        e.outcome = Some(Outcome::Failure);
+        for pair in kv.split_whitespace() {
+            if let Some(h) = pair.strip_prefix("rhost=") {
+                let (ip, dom, _) = addr_port(h);
+                e.source_ip = ip;
+                e.source_domain = dom;
+            } else if let Some(u) = pair.strip_prefix("user=") {
+                e.user_name = Some(u.into());
+            } else if let Some(u) = pair.strip_prefix("ruser=").filter(|u| !u.is_empty()) {
+                e.subject_user = Some(u.into());
+            }
+        }
+        out.push(e);
+    }
+}
+
+/// sudo: `USER : TTY=... ; PWD=... ; USER=root ; COMMAND=...` and failures.
+fn sudo(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
+    if msg.starts_with("pam_unix(") {
+        pam(msg, base, out);
+        return;
+    }
+    let Some((user, rest)) = msg.split_once(" : ") else {
+        return;
+    };
+    let mut e = base.clone();
+    e.dataset = "sudo".into();
+    e.logon_process = Some("sudo".into());
+    e.user_name = Some(user.trim().into());
+    e.category = Some(Category::Process);
+    let mut fields = rest.split(" ; ");
+    let first = fields.next().unwrap_or("");
+    if first.contains("incorrect password attempt") || first.contains("authentication failure") {
+        e.category = Some(Category::Authentication);
+        e.action = "sudo-failed".into();
+        e.outcome = Some(Outcome::Failure);
+    } else {
+        e.action = "sudo".into();
+        e.outcome = Some(if first.contains("command not allowed") {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        });
+    }
+    for f in std::iter::once(first).chain(fields) {
+        if let Some(v) = f.strip_prefix("USER=") {
+            e.subject_user = Some(v.into());
+        } else if let Some(v) = f.strip_prefix("COMMAND=") {
+            e.process_command_line = Some(v.into());
+        }
+    }
+    out.push(e);
+}
+
+/// Classifies one record's message into events.
+pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
+    let base = LogEvent {
+        ts: rec.ts,
+        host_name: Some(rec.host.to_string()),
+        ..LogEvent::default()
+    };
+    match rec.app {
+        "sshd" | "sshd-session" => sshd(rec.msg, &base, out),
+        "sudo" => sudo(rec.msg, &base, out),
+        _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, &base, out),
+        _ => {}
+    }
+}
+
+/// Syslog text (RFC 3164, high-precision, RFC 5424), one record per line.
+#[derive(Debug, Clone, Copy)]
+pub struct SyslogLines(pub SyslogConfig);
+
+impl LineFormat for SyslogLines {
+    fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
+        let text = String::from_utf8_lossy(line);
+        let rec =
+            parse_record(text.trim_end_matches('\r'), &self.0).ok_or(Skip("not a syslog line"))?;
+        classify(&rec, out);
+        Ok(())
+    }
+}
+
+/// `journalctl -o json` exports, one JSON object per line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JournalJson;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct JournalEntry<'a> {
+    #[serde(rename = "__REALTIME_TIMESTAMP", borrow)]
+    realtime: crate::source::winsec::Text<'a>,
+    #[serde(rename = "_HOSTNAME", borrow)]
+    hostname: crate::source::winsec::Text<'a>,
+    #[serde(rename = "SYSLOG_IDENTIFIER", borrow)]
+    ident: crate::source::winsec::Text<'a>,
+    #[serde(rename = "_COMM", borrow)]
+    comm: crate::source::winsec::Text<'a>,
+    #[serde(rename = "MESSAGE")]
+    message: Option<serde_json::Value>,
+}
+
+impl LineFormat for JournalJson {
+    fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
+        let j: JournalEntry<'_> =
+            serde_json::from_slice(line).map_err(|_| Skip("not a journal JSON object"))?;
+        let micros: i64 = j
+            .realtime
+            .get()
+            .and_then(|v| v.parse().ok())
+            .ok_or(Skip("journal entry without __REALTIME_TIMESTAMP"))?;
+        let msg = match j.message {
+            Some(serde_json::Value::String(s)) => s,
+            // Binary messages are exported as arrays of byte values.
+            Some(serde_json::Value::Array(a)) => {
+                let bytes: Vec<u8> = a
+                    .iter()
+                    .filter_map(|v| v.as_u64())
+                    .map(|v| v as u8)
+                    .collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            _ => return Ok(()),
+        };
+        let app = j.ident.get().or(j.comm.get()).unwrap_or("");
+        let rec = Record {
+            ts: Timestamp(micros.saturating_mul(1000)),
+            host: j.hostname.get().unwrap_or(""),
+            app,
+            msg: &msg,
+        };
+        classify(&rec, out);
+        Ok(())
+    }
+}
+
+/// True when the first bytes look like syslog text.
+pub fn looks_like_syslog(head: &[u8], cfg: &SyslogConfig) -> bool {
+    let mut good = 0;
+    let mut lines = 0;
+    for line in head.split(|&b| b == b'\n').take(20) {
+        if line.is_empty() {
+            continue;
+        }
+        lines += 1;
+        let text = String::from_utf8_lossy(line);
+        if parse_record(text.trim_end_matches('\r'), cfg).is_some() {
+            good += 1;
+        }
+    }
+    // The last line may be cut mid-way; most of the others must parse.
+    lines > 0 && good * 2 >= lines && good > 0
+}
+
+/// True when the first bytes look like a `journalctl -o json` export.
+pub fn looks_like_journal_json(head: &[u8]) -> bool {
+    head.trim_ascii_start().starts_with(b"{")
+        && head.windows(22).any(|w| w == b"\"__REALTIME_TIMESTAMP\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: SyslogConfig = SyslogConfig {
+        ref_year: 2024,
+        ref_month: 1,
+        utc_offset: 0,
+    };
+
+    fn events(line: &str) -> Vec<LogEvent> {
+        let mut out = Vec::new();
+        SyslogLines(CFG)
+            .parse_line(line.as_bytes(), &mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn accepted_and_failed_logons() {
+        let e = events(
+            "Jan  5 10:11:12 srv-chamber sshd[1234]: Accepted publickey for alice from 10.10.1.11 port 52113 ssh2: RSA SHA256:abc",
+        );
+        assert_eq!(e.len(), 1);
+        let e = &e[0];
+        assert_eq!(
+            (e.action.as_str(), e.outcome, e.user_name.as_deref()),
+            ("logged-in", Some(Outcome::Success), Some("alice"))
+        );
+        assert_eq!(
+            (e.source_ip, e.source_port, e.auth_method.as_deref()),
+            (
+                Some("10.10.1.11".parse().unwrap()),
+                Some(52113),
+                Some("publickey")
+            )
+        );
+        assert_eq!(e.host_name.as_deref(), Some("srv-chamber"));
+        assert_eq!(e.ts.to_rfc3339(), "2024-01-05T10:11:12.000000Z");
+        let f = &events(
+            "Jan  5 10:11:13 srv sshd[1]: Failed password for invalid user admin from ::ffff:203.0.113.9 port 4444 ssh2",
+        )[0];
+        assert_eq!(
+            (
+                f.action.as_str(),
+                f.status.as_deref(),
+                f.user_name.as_deref()
+            ),
+            ("logon-failed", Some("invalid_user"), Some("admin"))
+        );
+        assert_eq!(f.source_ip, Some("203.0.113.9".parse().unwrap()));
+        let odd =
+            &events("Jan  5 10:11:14 srv sshd[1]: Invalid user  a from b from 192.0.2.7 port 22")
+                [0];
+        assert_eq!(
+            (odd.user_name.as_deref(), odd.source_ip),
+            (Some(" a from b"), Some("192.0.2.7".parse().unwrap()))
+        );
+        let rep = events(
+            "Jan  5 10:11:15 srv sshd[1]: message repeated 3 times: [ Failed password for root from 192.0.2.8 port 22 ssh2]",
+        );
+        assert_eq!(rep.len(), 3);
+        assert!(rep.iter().all(|e| e.user_name.as_deref() == Some("root")));
+    }
+
+    #[test]
+    fn disconnects_sessions_and_sudo() {
+        let c = &events(
+            "Jan  5 10:00:00 srv sshd[9]: Connection closed by authenticating user root 192.0.2.1 port 50000 [preauth]",
+        )[0];
+        assert_eq!(
+            (
+                c.action.as_str(),
+                c.user_name.as_deref(),
+                c.source_port,
+                c.status.as_deref()
+            ),
+            (
+                "connection-closed",
+                Some("root"),
+                Some(50000),
+                Some("preauth")
+            )
+        );
+        let d = &events("Jan  5 10:00:00 srv sshd[9]: Disconnected from 192.0.2.1 port 50000")[0];
+        assert_eq!(
+            (d.action.as_str(), d.source_ip),
+            ("disconnected", Some("192.0.2.1".parse().unwrap()))
+        );
+        let s = &events(
+            "Jan  5 10:00:00 srv sshd[9]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
+        )[0];
+        assert_eq!(
+            (
+                s.action.as_str(),
+                s.user_name.as_deref(),
+                s.logon_process.as_deref()
+            ),
+            ("session-opened", Some("alice"), Some("sshd"))
+        );
+        let a = &events(
+            "Jan  5 10:00:00 srv sshd[9]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.2  user=bob",
+        )[0];
+        assert_eq!(
+            (a.action.as_str(), a.user_name.as_deref(), a.source_ip),
+            (
+                "logon-failed",
+                Some("bob"),
+                Some("192.0.2.2".parse().unwrap())
+            )
+        );
+        let u = &events(
+            "Jan  5 10:00:00 srv sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id",
+        )[0];
+        assert_eq!(
+            (
+                u.action.as_str(),
+                u.user_name.as_deref(),
+                u.subject_user.as_deref(),
+                u.process_command_line.as_deref()
+            ),
+            ("sudo", Some("alice"), Some("root"), Some("/usr/bin/id"))
+        );
+        assert!(
+            events("Jan  5 10:00:00 srv CRON[5]: (root) CMD (run-parts /etc/cron.hourly)")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn year_wrap_timezone_and_other_framings() {
+        // Reference January 2024: a December line is from 2023.
+        let dec = &events(
+            "Dec 31 23:59:59 srv sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2",
+        )[0];
+        assert_eq!(dec.ts.to_rfc3339(), "2023-12-31T23:59:59.000000Z");
+        let tokyo = SyslogConfig {
+            utc_offset: 9 * 3600,
+            ..CFG
+        };
+        let mut out = Vec::new();
+        SyslogLines(tokyo).parse_line(b"Jan  5 09:00:00 srv sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2\r", &mut out).unwrap();
+        assert_eq!(out[0].ts.to_rfc3339(), "2024-01-05T00:00:00.000000Z");
+        let hp = &events(
+            "2024-01-05T10:11:12.123456+01:00 srv sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2",
+        )[0];
+        assert_eq!(hp.ts.to_rfc3339(), "2024-01-05T09:11:12.123456Z");
+        let r5424 = &events(
+            r#"<38>1 2024-01-05T10:11:12.003Z srv sshd 1234 - [meta x="a\]b"] Accepted password for a from 192.0.2.1 port 1 ssh2"#,
+        )[0];
+        assert_eq!(
+            (r5424.ts.to_rfc3339().as_str(), r5424.host_name.as_deref()),
+            ("2024-01-05T10:11:12.003000Z", Some("srv"))
+        );
+        let mut out = Vec::new();
+        JournalJson
+            .parse_line(br#"{"__REALTIME_TIMESTAMP":"1704449472000000","_HOSTNAME":"srv","SYSLOG_IDENTIFIER":"sshd","MESSAGE":"Accepted password for a from 192.0.2.1 port 1 ssh2"}"#, &mut out)
+            .unwrap();
+        assert_eq!(out[0].ts.to_rfc3339(), "2024-01-05T10:11:12.000000Z");
+        assert_eq!(parse_utc_offset("+09:00"), Some(32400));
+        assert_eq!(parse_utc_offset("-0530"), Some(-19800));
+        assert_eq!(parse_utc_offset("Asia/Tokyo"), None);
+    }
+
+    #[test]
+    fn garbage_is_skipped() {
+        let mut out = Vec::new();
+        for bad in [
+            &b"hello"[..],
+            b"",
+            b"\xff\xfe\xfd",
+            b"<999>1 x",
+            b"Jan 99 10:00:00 h p: m",
+            b"Jan  5 10:00:00",
+        ] {
+            assert!(
+                SyslogLines(CFG).parse_line(bad, &mut out).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,717 @@
+//! Windows event logs in, normalised events out.
+//!
+//! Reads JSON Lines exports in the two common shapes, Winlogbeat/Elastic
+//! (`winlog.event_id`, `winlog.event_data.*`, `winlog.computer_name`) and
+//! flat (OTRF Security-Datasets / NXLog: `EventID`, `TargetUserName`,
+//! `Hostname`, ...), and maps the events that matter for lateral movement
+//! to [`LogEvent`]s. Only the fields used are deserialised, borrowed from
+//! the line where possible; values that arrive as numbers or strings are
+//! both accepted.
+//!
+//! | id | category | action |
+//! |---|---|---|
+//! | 4624 | authentication | `logged-in` |
+//! | 4625 | authentication | `logon-failed` |
+//! | 4634, 4647 | session | `logged-out` |
+//! | 4648 | authentication | `explicit-credential-logon` |
+//! | 4672 | iam | `special-privileges-assigned` |
+//! | 4768 | authentication | `kerberos-tgt-request` |
+//! | 4769 | authentication | `kerberos-service-ticket` |
+//! | 4771 | authentication | `kerberos-preauth-failed` |
+//! | 4776 | authentication | `ntlm-credential-validation` |
+//! | 5140 | network | `share-accessed` |
+//! | 5145 | network | `share-object-checked` |
+//! | 7045, 4697 | process | `service-installed` |
+//! | 4688, Sysmon 1 | process | `process-created` |
+//! | Sysmon 3 | network | `network-connection` |
+//!
+//! Source addresses are normalised: `::ffff:10.1.2.3` becomes `10.1.2.3`;
+//! `-`, empty, `::1` and `127.0.0.1` mean "no remote source" and are absent.
+//! Times come from `@timestamp` (UTC), else `TimeCreated`/`SystemTime`,
+//! else Sysmon's `UtcTime`, else `EventTime` read as UTC.
+
+use crate::event::{Category, LogEvent, Outcome, Timestamp};
+use crate::source::{LineFormat, Skip};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+/// A JSON value that may be a string, a number or a boolean, kept as text.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Text<'a>(pub Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                // An object where text was expected (e.g. TimeCreated {SystemTime}):
+                // keep the first string value inside it.
+                let mut first = None;
+                while let Some((_, v)) = m.next_entry::<de::IgnoredAny, Text<'de>>()? {
+                    if first.is_none() {
+                        first = v.0;
+                    }
+                }
+                Ok(Text(first))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Text<'_> {
+    /// The value, if present and not a placeholder (`-`, empty).
+    pub fn get(&self) -> Option<&str> {
+        match self.0.as_deref().map(str::trim) {
+            None | Some("") | Some("-") => None,
+            Some(s) => Some(s),
+        }
+    }
+
+    fn owned(&self) -> Option<String> {
+        self.get().map(str::to_string)
+    }
+}
+
+/// The event-data fields `lateral` uses, under their Windows names, plus
+/// the header fields of the flat shape, so one pass over a line reads both
+/// shapes (nothing else in the line is kept).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+#[allow(non_snake_case, missing_docs)]
+pub struct EventData<'a> {
+    #[serde(borrow)]
+    pub TargetUserName: Text<'a>,
+    #[serde(borrow)]
+    pub TargetDomainName: Text<'a>,
+    #[serde(borrow)]
+    pub SubjectUserName: Text<'a>,
+    #[serde(borrow)]
+    pub SubjectDomainName: Text<'a>,
+    #[serde(borrow)]
+    pub LogonType: Text<'a>,
+    #[serde(borrow)]
+    pub IpAddress: Text<'a>,
+    #[serde(borrow)]
+    pub IpPort: Text<'a>,
+    #[serde(borrow)]
+    pub WorkstationName: Text<'a>,
+    #[serde(borrow)]
+    pub Workstation: Text<'a>,
+    #[serde(borrow)]
+    pub LogonProcessName: Text<'a>,
+    #[serde(borrow)]
+    pub AuthenticationPackageName: Text<'a>,
+    #[serde(borrow)]
+    pub LmPackageName: Text<'a>,
+    #[serde(borrow)]
+    pub Status: Text<'a>,
+    #[serde(borrow)]
+    pub SubStatus: Text<'a>,
+    #[serde(borrow)]
+    pub TargetServerName: Text<'a>,
+    #[serde(borrow)]
+    pub ServiceName: Text<'a>,
+    #[serde(borrow)]
+    pub ImagePath: Text<'a>,
+    #[serde(borrow)]
+    pub ServiceFileName: Text<'a>,
+    #[serde(borrow)]
+    pub ShareName: Text<'a>,
+    #[serde(borrow)]
+    pub RelativeTargetName: Text<'a>,
+    #[serde(borrow)]
+    pub NewProcessName: Text<'a>,
+    #[serde(borrow)]
+    pub CommandLine: Text<'a>,
+    #[serde(borrow)]
+    pub Image: Text<'a>,
+    #[serde(borrow)]
+    pub User: Text<'a>,
+    #[serde(borrow)]
+    pub SourceIp: Text<'a>,
+    #[serde(borrow)]
+    pub SourcePort: Text<'a>,
+    #[serde(borrow)]
+    pub SourceHostname: Text<'a>,
+    #[serde(borrow)]
+    pub DestinationIp: Text<'a>,
+    #[serde(borrow)]
+    pub DestinationPort: Text<'a>,
+    #[serde(borrow)]
+    pub DestinationHostname: Text<'a>,
+    #[serde(borrow)]
+    pub UtcTime: Text<'a>,
+    // Header fields of the flat shape (unused inside winlog.event_data).
+    #[serde(rename = "@timestamp", borrow)]
+    pub Timestamp: Text<'a>,
+    #[serde(borrow)]
+    pub EventID: Text<'a>,
+    #[serde(borrow)]
+    pub Channel: Text<'a>,
+    #[serde(borrow)]
+    pub Hostname: Text<'a>,
+    #[serde(borrow)]
+    pub Computer: Text<'a>,
+    #[serde(borrow)]
+    pub TimeCreated: Text<'a>,
+    #[serde(borrow)]
+    pub EventTime: Text<'a>,
+    #[serde(borrow)]
+    winlog: Option<Box<Winlog<'a>>>,
+}
+
+/// Where an event came from and when, whatever the export's shape.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Event id.
+    pub event_id: Option<u32>,
+    /// Channel (`Security`, `System`, `Microsoft-Windows-Sysmon/Operational`).
+    pub channel: Option<Cow<'a, str>>,
+    /// The computer that wrote the event.
+    pub computer: Option<Cow<'a, str>>,
+    /// Event time.
+    pub ts: Option<Timestamp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Winlog<'a> {
+    #[serde(borrow)]
+    event_id: Text<'a>,
+    #[serde(borrow)]
+    channel: Text<'a>,
+    #[serde(borrow)]
+    computer_name: Text<'a>,
+    #[serde(borrow)]
+    event_data: EventData<'a>,
+}
+
+/// Parses a time the way exports write it: RFC 3339 / ISO 8601 with `T` or
+/// a space, optional fraction, `Z` or a numeric offset or nothing (UTC).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        if d.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(d).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !matches!(b.get(10), Some(b'T' | b' ')) {
+        return None;
+    }
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let mut scale = 100_000_000i64;
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            nanos += i64::from(c - b'0') * scale;
+            scale /= 10;
+            i += 1;
+        }
+    }
+    let offset = match b.get(i) {
+        None | Some(b'Z') | Some(b'z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = if b.get(i + 3) == Some(&b':') {
+                num(i + 4..i + 6)?
+            } else {
+                num(i + 3..i + 5).unwrap_or(0)
+            };
+            let o = oh * 3600 + om * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    let days = crate::event::days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    Some(Timestamp::from_parts(secs, nanos))
+}
+
+/// Normalises a source address: IPv4-mapped IPv6 becomes IPv4; local and
+/// placeholder values mean "none".
+pub fn source_addr(s: Option<&str>) -> Option<IpAddr> {
+    let s = s?.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    let ip: IpAddr = s.parse().ok()?;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    if ip.is_loopback() || ip.is_unspecified() {
+        None
+    } else {
+        Some(ip)
+    }
+}
+
+fn port(t: &Text<'_>) -> Option<u16> {
+    t.get()?.parse().ok().filter(|p| *p != 0)
+}
+
+/// Splits `DOMAIN\user` into (user, domain).
+fn split_user(s: Option<&str>) -> (Option<String>, Option<String>) {
+    match s {
+        Some(u) => match u.split_once('\\') {
+            Some((d, n)) => (Some(n.to_string()), Some(d.to_string())),
+            None => (Some(u.to_string()), None),
+        },
+        None => (None, None),
+    }
+}
+
+/// Maps one event to a normalised event, or `None` for ids not of interest.
+pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
+    let id = h.event_id?;
+    let sysmon = h.channel.as_deref().is_some_and(|c| c.contains("Sysmon"));
+    let mut e = LogEvent {
+        ts: h.ts.unwrap_or_default(),
+        code: Some(id),
+        dataset: if sysmon {
+            "windows.sysmon".into()
+        } else {
+            "windows.security".into()
+        },
+        host_name: h.computer.as_deref().map(str::to_string),
+        ..LogEvent::default()
+    };
+    let target = |e: &mut LogEvent| {
+        e.user_name = d.TargetUserName.owned();
+        e.user_domain = d.TargetDomainName.owned();
+    };
+    let remote = |e: &mut LogEvent| {
+        e.source_ip = source_addr(d.IpAddress.get());
+        e.source_port = port(&d.IpPort);
+        e.source_domain = d.WorkstationName.owned().or_else(|| d.Workstation.owned());
+    };
+    match (id, sysmon) {
+        (4624 | 4625, false) => {
+            target(&mut e);
+            remote(&mut e);
+            e.category = Some(Category::Authentication);
+            e.logon_type = d.LogonType.get().and_then(|v| v.parse().ok());
+            e.logon_process = d.LogonProcessName.owned();
+            e.auth_method = d.AuthenticationPackageName.owned();
+            if let Some(lm) = d.LmPackageName.get() {
+                e.auth_method = Some(format!("{} ({lm})", e.auth_method.unwrap_or_default()));
+            }
+            e.subject_user = d.SubjectUserName.owned();
+            if id == 4624 {
+                e.action = "logged-in".into();
+                e.outcome = Some(Outcome::Success);
+            } else {
+                e.action = "logon-failed".into();
+                e.outcome = Some(Outcome::Failure);
+                e.status = match (d.Status.get(), d.SubStatus.get()) {
+                    (Some(s), Some(ss)) => Some(format!("{s}/{ss}")),
+                    (s, ss) => s.or(ss).map(str::to_string),
+                };
+            }
+        }
+        (4634 | 4647, false) => {
+            target(&mut e);
+            e.category = Some(Category::Session);
+            e.action = "logged-out".into();
+            e.outcome = Some(Outcome::Success);
+            e.logon_type = d.LogonType.get().and_then(|v| v.parse().ok());
+        }
+        (4648, false) => {
+            target(&mut e);
+            remote(&mut e);
+            e.category = Some(Category::Authentication);
+            e.action = "explicit-credential-logon".into();
+            e.outcome = Some(Outcome::Success);
+            e.subject_user = d.SubjectUserName.owned();
+            e.destination_domain = d.TargetServerName.owned();
+            e.logon_process = d.LogonProcessName.owned();
+        }
+        (4672, false) => {
+            e.user_name = d.SubjectUserName.owned();
+            e.user_domain = d.SubjectDomainName.owned();
+            e.category = Some(Category::Iam);
+            e.action = "special-privileges-assigned".into();
+            e.outcome = Some(Outcome::Success);
+        }
+        (4768 | 4769 | 4771, false) => {
+            target(&mut e);
+            remote(&mut e);
+            e.category = Some(Category::Authentication);
+            e.auth_method = Some("Kerberos".into());
+            e.service_name = d.ServiceName.owned();
+            let status = d.Status.get().map(str::to_string);
+            let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
+            e.outcome = Some(if id == 4771 || !ok {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            });
+            e.status = status;
+            e.action = match id {
+                4768 => "kerberos-tgt-request",
+                4769 => "kerberos-service-ticket",
+                _ => "kerberos-preauth-failed",
+            }
+            .into();
+        }
+        (4776, false) => {
+            target(&mut e);
+            e.source_domain = d.Workstation.owned();
+            e.category = Some(Category::Authentication);
+            e.action = "ntlm-credential-validation".into();
+            e.auth_method = Some("NTLM".into());
+            let status = d.Status.get().map(str::to_string);
+            let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
+            e.outcome = Some(if ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            });
+            e.status = status;
+        }
+        (5140 | 5145, false) => {
+            e.user_name = d.SubjectUserName.owned();
+            e.user_domain = d.SubjectDomainName.owned();
+            remote(&mut e);
+            e.category = Some(Category::Network);
+            e.action = if id == 5140 {
+                "share-accessed"
+            } else {
+                "share-object-checked"
+            }
+            .into();
+            e.outcome = Some(Outcome::Success);
+            e.share_name = d.ShareName.owned();
+            e.share_target = d.RelativeTargetName.owned();
+        }
+        (7045 | 4697, false) => {
+            e.category = Some(Category::Process);
+            e.action = "service-installed".into();
+            e.outcome = Some(Outcome::Success);
+            e.service_name = d.ServiceName.owned();
+            e.process_executable = d.ImagePath.owned().or_else(|| d.ServiceFileName.owned());
+            e.user_name = d.SubjectUserName.owned();
+            e.user_domain = d.SubjectDomainName.owned();
+            if id == 7045 {
+                e.dataset = "windows.system".into();
+            }
+        }
+        (4688, false) => {
+            e.category = Some(Category::Process);
+            e.action = "process-created".into();
+            e.outcome = Some(Outcome::Success);
+            e.process_executable = d.NewProcessName.owned();
+            e.process_command_line = d.CommandLine.owned();
+            e.user_name = d.SubjectUserName.owned();
+            e.user_domain = d.SubjectDomainName.owned();
+        }
+        (1, true) => {
+            e.category = Some(Category::Process);
+            e.action = "process-created".into();
+            e.outcome = Some(Outcome::Success);
+            e.process_executable = d.Image.owned();
+            e.process_command_line = d.CommandLine.owned();
+            (e.user_name, e.user_domain) = split_user(d.User.get());
+        }
+        (3, true) => {
+            e.category = Some(Category::Network);
+            e.action = "network-connection".into();
+            e.outcome = Some(Outcome::Success);
+            e.process_executable = d.Image.owned();
+            (e.user_name, e.user_domain) = split_user(d.User.get());
+            e.source_ip = d.SourceIp.get().and_then(|s| s.parse().ok());
+            e.source_port = port(&d.SourcePort);
+            e.source_domain = d.SourceHostname.owned();
+            e.destination_ip = d.DestinationIp.get().and_then(|s| s.parse().ok());
+            e.destination_port = port(&d.DestinationPort);
+            e.destination_domain = d.DestinationHostname.owned();
+        }
+        _ => return None,
+    }
+    if sysmon && e.ts == Timestamp::default() {
+        e.ts = d.UtcTime.get().and_then(parse_time).unwrap_or_default();
+    }
+    Some(e)
+}
+
+/// Windows events as JSON Lines, either shape.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WindowsJsonl;
+
+impl LineFormat for WindowsJsonl {
+    fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
+        let rec: EventData<'_> = serde_json::from_slice(line).map_err(|e| {
+            if e.is_data() {
+                Skip("JSON object with mistyped fields")
+            } else {
+                Skip("not a JSON object")
+            }
+        })?;
+        let (event_id, channel, computer, data) = match &rec.winlog {
+            Some(w) if w.event_id.get().is_some() => (
+                w.event_id.get(),
+                w.channel.0.clone(),
+                w.computer_name.0.clone(),
+                &w.event_data,
+            ),
+            _ => (
+                rec.EventID.get(),
+                rec.Channel.0.clone(),
+                rec.Hostname.0.clone().or_else(|| rec.Computer.0.clone()),
+                &rec,
+            ),
+        };
+        let Some(event_id) = event_id else {
+            return Err(Skip("no event id"));
+        };
+        let Ok(event_id) = event_id.parse::<u32>() else {
+            return Err(Skip("event id is not a number"));
+        };
+        let ts = rec
+            .Timestamp
+            .get()
+            .and_then(parse_time)
+            .or_else(|| rec.TimeCreated.get().and_then(parse_time))
+            .or_else(|| data.UtcTime.get().and_then(parse_time))
+            .or_else(|| rec.EventTime.get().and_then(parse_time));
+        let header = Header {
+            event_id: Some(event_id),
+            channel,
+            computer,
+            ts,
+        };
+        if let Some(e) = map_event(&header, data) {
+            out.push(e);
+        }
+        Ok(())
+    }
+}
+
+/// True when the first bytes look like Windows events as JSON Lines.
+pub fn looks_like_windows_jsonl(head: &[u8]) -> bool {
+    let t = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .and_then(|i| head.get(i..))
+        .unwrap_or(&[]);
+    if t.first() != Some(&b'{') {
+        return false;
+    }
+    let line_end = t.iter().position(|&b| b == b'\n').unwrap_or(t.len());
+    let first = t.get(..line_end).unwrap_or(t);
+    let has = |needle: &[u8]| first.windows(needle.len()).any(|w| w == needle);
+    has(b"\"EventID\"") || has(b"\"event_id\"") || has(b"\"winlog\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> LogEvent {
+        let mut out = Vec::new();
+        WindowsJsonl.parse_line(line.as_bytes(), &mut out).unwrap();
+        assert_eq!(out.len(), 1, "{line}");
+        out.remove(0)
+    }
+
+    #[test]
+    fn flat_4624_network_logon() {
+        let e = one(
+            r#"{"EventID":4624,"Channel":"security","Hostname":"WORKSTATION6.theshire.local","@timestamp":"2020-09-22T18:53:32.340Z","LogonType":"3","TargetUserName":"pgustavo","TargetDomainName":"THESHIRE.LOCAL","IpAddress":"::ffff:172.18.39.5","IpPort":"62782","WorkstationName":"-","LogonProcessName":"Kerberos","AuthenticationPackageName":"Kerberos","LmPackageName":"-","Message":"An account was successfully logged on.\r\n"}"#,
+        );
+        assert_eq!(e.action, "logged-in");
+        assert_eq!(e.category, Some(Category::Authentication));
+        assert_eq!(e.outcome, Some(Outcome::Success));
+        assert_eq!(e.user_name.as_deref(), Some("pgustavo"));
+        assert_eq!(e.user_domain.as_deref(), Some("THESHIRE.LOCAL"));
+        assert_eq!(e.source_ip, Some("172.18.39.5".parse().unwrap()));
+        assert_eq!(e.source_port, Some(62782));
+        assert_eq!(e.source_domain, None);
+        assert_eq!(e.logon_type, Some(3));
+        assert_eq!(e.auth_method.as_deref(), Some("Kerberos"));
+        assert_eq!(e.host_name.as_deref(), Some("WORKSTATION6.theshire.local"));
+        assert_eq!(e.ts.to_rfc3339(), "2020-09-22T18:53:32.340000Z");
+    }
+
+    #[test]
+    fn winlogbeat_4625_with_status() {
+        let e = one(
+            r#"{"@timestamp":"2021-05-20T12:49:31.863Z","host":{"name":"fs01"},"winlog":{"event_id":"4625","channel":"Security","computer_name":"fs01.offsec.lan","event_data":{"TargetUserName":"admin","LogonType":8,"IpAddress":"-","Status":"0xc000006d","SubStatus":"0xc0000064","AuthenticationPackageName":"NTLM","LmPackageName":"NTLM V2"}}}"#,
+        );
+        assert_eq!(e.action, "logon-failed");
+        assert_eq!(e.outcome, Some(Outcome::Failure));
+        assert_eq!(e.status.as_deref(), Some("0xc000006d/0xc0000064"));
+        assert_eq!(e.source_ip, None);
+        assert_eq!(e.logon_type, Some(8));
+        assert_eq!(e.auth_method.as_deref(), Some("NTLM (NTLM V2)"));
+        assert_eq!(e.host_name.as_deref(), Some("fs01.offsec.lan"));
+    }
+
+    #[test]
+    fn share_service_kerberos_and_sysmon() {
+        let s = one(
+            r#"{"EventID":5145,"Channel":"Security","Hostname":"WS6","@timestamp":"2020-09-22T18:53:32Z","SubjectUserName":"pgustavo","SubjectDomainName":"THESHIRE","IpAddress":"172.18.39.5","IpPort":"62782","ShareName":"\\\\*\\C$","RelativeTargetName":"ProgramData\\GruntHTTP.exe"}"#,
+        );
+        assert_eq!(
+            (
+                s.action.as_str(),
+                s.share_name.as_deref(),
+                s.share_target.as_deref()
+            ),
+            (
+                "share-object-checked",
+                Some("\\\\*\\C$"),
+                Some("ProgramData\\GruntHTTP.exe")
+            )
+        );
+        let v = one(
+            r#"{"EventID":7045,"Channel":"System","Hostname":"WS6","@timestamp":"2020-08-06T06:27:31.787Z","ServiceName":"OTR","ImagePath":"C:\\Windows\\System32\\GruntHTTP2.exe"}"#,
+        );
+        assert_eq!(
+            (
+                v.action.as_str(),
+                v.service_name.as_deref(),
+                v.process_executable.as_deref(),
+                v.dataset.as_str()
+            ),
+            (
+                "service-installed",
+                Some("OTR"),
+                Some("C:\\Windows\\System32\\GruntHTTP2.exe"),
+                "windows.system"
+            )
+        );
+        let k = one(
+            r#"{"EventID":4771,"Channel":"Security","Computer":"rootdc1","TimeCreated":{"SystemTime":"2021-12-02T14:54:21.232643Z"},"TargetUserName":"bob","IpAddress":"::ffff:10.23.123.11","IpPort":"50000","Status":"0x18"}"#,
+        );
+        assert_eq!(
+            (k.action.as_str(), k.outcome, k.source_ip),
+            (
+                "kerberos-preauth-failed",
+                Some(Outcome::Failure),
+                Some("10.23.123.11".parse().unwrap())
+            )
+        );
+        assert_eq!(k.ts.to_rfc3339(), "2021-12-02T14:54:21.232643Z");
+        let n = one(
+            r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS5","UtcTime":"2020-09-22 18:53:30.100","User":"THESHIRE\\pgustavo","Image":"C:\\x.exe","SourceIp":"172.18.39.5","SourcePort":"62782","DestinationIp":"172.18.39.6","DestinationPort":"445"}"#,
+        );
+        assert_eq!(
+            (
+                n.action.as_str(),
+                n.user_name.as_deref(),
+                n.user_domain.as_deref(),
+                n.destination_port
+            ),
+            (
+                "network-connection",
+                Some("pgustavo"),
+                Some("THESHIRE"),
+                Some(445)
+            )
+        );
+        assert_eq!(n.ts.to_rfc3339(), "2020-09-22T18:53:30.100000Z");
+        // Event id 3 outside Sysmon is something else entirely.
+        let mut out = Vec::new();
+        WindowsJsonl
+            .parse_line(
+                br#"{"EventID":3,"Channel":"Microsoft-Windows-Kernel"}"#,
+                &mut out,
+            )
+            .unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn hostile_lines_are_skipped_not_panicked() {
+        let mut out = Vec::new();
+        for bad in [
+            &b"garbage"[..],
+            b"{",
+            b"{\"EventID\":[1,2]}",
+            b"{\"EventID\":\"abc\"}",
+            b"\xff\xfe{}",
+            b"{}",
+            b"{\"EventID\":4624,\"IpPort\":{\"a\":[1]}}",
+        ] {
+            let _ = WindowsJsonl.parse_line(bad, &mut out);
+        }
+        assert_eq!(
+            WindowsJsonl.parse_line(b"{}", &mut out),
+            Err(Skip("no event id"))
+        );
+    }
+
+    #[test]
+    fn times_and_addresses() {
+        assert_eq!(
+            parse_time("2020-09-22 14:53:30").unwrap().to_rfc3339(),
+            "2020-09-22T14:53:30.000000Z"
+        );
+        assert_eq!(
+            parse_time("2024-01-05T10:11:12.5+09:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-05T01:11:12.500000Z"
+        );
+        assert_eq!(parse_time("nonsense"), None);
+        assert_eq!(source_addr(Some("::1")), None);
+        assert_eq!(source_addr(Some("127.0.0.1")), None);
+        assert_eq!(
+            source_addr(Some("fe80::1")),
+            Some("fe80::1".parse().unwrap())
+        );
+    }
+}
