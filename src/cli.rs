@@ -51,8 +51,50 @@ enum Command {
     /// Read captures and print one Zeek conn.log record per connection.
     #[command(after_help = EXIT_HELP)]
     Flows(FlowsArgs),
+    /// Read captures and logs together and print normalised events as ECS JSON Lines.
+    #[command(after_help = EXIT_HELP)]
+    Events(EventsArgs),
     /// Generate synthetic data with known content.
     Gen(GenArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum InFormat {
+    /// Syslog text (RFC 3164 auth.log/secure, high-precision, RFC 5424).
+    Syslog,
+    /// journalctl -o json export.
+    Journal,
+    /// Windows events as JSON Lines (Winlogbeat or flat OTRF/NXLog shape).
+    Winjson,
+}
+
+#[derive(Args, Debug)]
+struct EventsArgs {
+    /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Read every log input as this format instead of sniffing it from its bytes
+    /// (captures are always recognised).
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<InFormat>,
+    /// Year of RFC 3164 syslog timestamps (default: each file's modification time,
+    /// with lines from later months than that taken as the previous year).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999))]
+    year: Option<i64>,
+    /// Time zone the syslog text was written in, as an offset (`+09:00`, `-0500`, `UTC`).
+    #[arg(long, default_value = "UTC", value_parser = parse_offset)]
+    timezone: i64,
+    /// Write events here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Print per-input statistics to stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn parse_offset(s: &str) -> Result<i64, String> {
+    lateral::source::syslog::parse_utc_offset(s)
+        .ok_or_else(|| format!("{s:?} is not an offset like +09:00, -0500 or UTC"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +226,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         .build_global();
     match cli.command {
         Command::Flows(args) => flows(args, threads, cli.quiet),
+        Command::Events(args) => events(args, threads, cli.quiet),
         Command::Gen(args) => generate(args, cli.quiet),
     }
 }
@@ -307,6 +350,138 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
     Ok(())
 }
 
+fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    use lateral::pipeline::{LogOptions, run_events};
+    use lateral::source::LogFormat;
+    let logs = LogOptions {
+        format: args.format.map(|f| match f {
+            InFormat::Syslog => LogFormat::Syslog,
+            InFormat::Journal => LogFormat::Journal,
+            InFormat::Winjson => LogFormat::WindowsJsonl,
+        }),
+        year: args.year,
+        utc_offset: args.timezone,
+    };
+    let opts = FlowRunOptions {
+        threads,
+        ..FlowRunOptions::default()
+    };
+    let (paths, path_errors) = input::expand(&args.inputs);
+    let progress = Progress::start(total_size(&paths), quiet);
+    let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
+    progress.finish();
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut buf = Vec::with_capacity(1 << 20);
+    let mut logs_iter = run.events.iter().peekable();
+    run.flows
+        .for_each(|f| {
+            while let Some(e) = logs_iter.next_if(|e| e.ts <= f.ts) {
+                lateral::report::ecs::write_event(e, &mut buf);
+            }
+            lateral::report::ecs::write_flow_event(f, &mut buf);
+            if buf.len() >= 1 << 20 {
+                sink.write_all(&buf)?;
+                buf.clear();
+            }
+            Ok(())
+        })
+        .context("writing events")?;
+    for e in logs_iter {
+        lateral::report::ecs::write_event(e, &mut buf);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf).context("writing events")?;
+            buf.clear();
+        }
+    }
+    sink.write_all(&buf).context("writing events")?;
+    sink.flush().context("writing events")?;
+    for p in &run.path_errors {
+        eprintln!("lateral: {p}");
+    }
+    for r in &run.inputs {
+        if let Some(problem) = r.problem() {
+            eprintln!("lateral: {problem}");
+        }
+    }
+    if args.stats {
+        eprint!("{}", render_event_stats(&run, threads));
+    }
+    Ok(if run.is_clean() {
+        EXIT_CLEAN
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> String {
+    let mut s = String::from("lateral events: statistics\n");
+    let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
+    let events = run.events.len() as u64 + run.flows.len();
+    line(&mut s, "files", run.inputs.len());
+    line(&mut s, "threads", threads);
+    line(&mut s, "bytes", format!("{} ({bytes})", human_bytes(bytes)));
+    line(
+        &mut s,
+        "events",
+        format!(
+            "{events} ({} from logs, {} flows from captures)",
+            run.events.len(),
+            run.flows.len()
+        ),
+    );
+    line(&mut s, "wall time", format!("{:.3}s", run.secs));
+    line(
+        &mut s,
+        "throughput",
+        format!(
+            "{} MB/s, {} events/s",
+            if run.secs > 0.0 {
+                format!("{:.1}", bytes as f64 / 1e6 / run.secs)
+            } else {
+                "-".into()
+            },
+            human_rate(events as f64, run.secs)
+        ),
+    );
+    s.push_str("  per input:\n");
+    for r in &run.inputs {
+        let status = if r.is_complete() { "ok" } else { "PARTIAL" };
+        let rate = if r.secs > 0.0 {
+            format!("{:.1} MB/s", r.bytes as f64 / 1e6 / r.secs)
+        } else {
+            "-".into()
+        };
+        s.push_str(&format!(
+            "    {status:<7} {:<8}{} {:>9} records {:>9} events {:>8} skipped {:>10} {rate:>12}  {}\n",
+            r.format.unwrap_or("-"),
+            if r.compressed { "+z" } else { "  " },
+            r.records,
+            r.events + r.flows,
+            r.diag.total(),
+            human_bytes(r.bytes),
+            r.name
+        ));
+        for (reason, n) in &r.diag.counts {
+            s.push_str(&format!("            {n:>9} skipped: {reason}\n"));
+            for smp in r.diag.samples.get(reason).into_iter().flatten() {
+                s.push_str(&format!(
+                    "                      e.g. {}  {}\n",
+                    smp.origin, smp.detail
+                ));
+            }
+        }
+    }
+    s
+}
+
 fn render_stats(run: &FlowRun, threads: usize) -> String {
     let mut s = String::from("lateral flows: statistics\n");
     let packets: u64 = run.inputs.iter().map(|r| r.counts.packets).sum();
@@ -408,7 +583,7 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
     }
     s.push_str("  per input:\n");
     for r in &run.inputs {
-        let fmt = r.format.map_or("-", |f| f.name());
+        let fmt = r.format.unwrap_or("-");
         let status = if r.is_complete() { "ok" } else { "PARTIAL" };
         s.push_str(&format!(
             "    {status:<7} {fmt:<7}{} {:>9} pkts {:>8} flows {:>10}  {:.3}s  {}\n",

@@ -5,11 +5,16 @@
 
 use crate::diag::Diagnostics;
 use crate::error::Error;
+use crate::event::{LogEvent, Timestamp};
 use crate::flow_store::{FlowStore, SortedFlows};
 use crate::input::{self, Format, InputPath};
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
 use crate::source::flow_table::FlowCounters;
+use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
+use crate::source::text_lines::read_lines;
+use crate::source::winsec::WindowsJsonl;
+use crate::source::{LineFormat, LogFormat};
 use crate::stats::Histo;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -23,7 +28,11 @@ pub struct InputReport {
     /// The input's name.
     pub name: Arc<str>,
     /// Format sniffed from its bytes (None when it could not be opened).
-    pub format: Option<Format>,
+    pub format: Option<&'static str>,
+    /// Records read (packets for captures, non-blank lines for logs).
+    pub records: u64,
+    /// Events produced from a log input.
+    pub events: u64,
     /// Bytes read (decompressed).
     pub bytes: u64,
     /// Whether the input was compressed.
@@ -149,18 +158,18 @@ pub fn run_flows(
     let mut capture = opts.capture;
     capture.workers = per_file_workers;
     let store = FlowStore::new(opts.spill_at);
-    let mut results: Vec<(InputReport, Histo)> = paths
+    let mut results: Vec<InputOutput> = paths
         .par_iter()
-        .map(|p| read_one(p, &capture, progress, &store))
+        .map(|p| read_one(p, &capture, progress, &store, None))
         .collect();
-    results.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
     let mut run = FlowRun {
         path_errors: path_errors.iter().map(ToString::to_string).collect(),
         ..FlowRun::default()
     };
-    for (report, sizes) in results {
-        run.packet_sizes.merge(&sizes);
-        run.inputs.push(report);
+    for r in results {
+        run.packet_sizes.merge(&r.sizes);
+        run.inputs.push(r.report);
     }
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
@@ -172,17 +181,12 @@ pub fn run_flows(
     run
 }
 
-fn read_one(
-    path: &InputPath,
-    opts: &CaptureOptions,
-    progress: &AtomicU64,
-    store: &FlowStore,
-) -> (InputReport, Histo) {
-    let start = Instant::now();
-    let name = path.display_name();
-    let mut report = InputReport {
-        name: name.clone(),
+fn new_report(name: Arc<str>) -> InputReport {
+    InputReport {
+        name,
         format: None,
+        records: 0,
+        events: 0,
         bytes: 0,
         compressed: false,
         counts: CaptureCounts::default(),
@@ -193,42 +197,203 @@ fn read_one(
         end: None,
         error: None,
         secs: 0.0,
+    }
+}
+
+/// How log inputs are read (`events`); `None` in [`read_one`] means
+/// captures only (`flows`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogOptions {
+    /// Read every log input with this format instead of sniffing.
+    pub format: Option<LogFormat>,
+    /// Year for RFC 3164 timestamps (default: from each file's mtime).
+    pub year: Option<i64>,
+    /// Offset from UTC, in seconds, of the logs' local time.
+    pub utc_offset: i64,
+}
+
+/// What one input yielded.
+struct InputOutput {
+    report: InputReport,
+    sizes: Histo,
+    events: Vec<LogEvent>,
+}
+
+fn read_one(
+    path: &InputPath,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+    store: &FlowStore,
+    logs: Option<&LogOptions>,
+) -> InputOutput {
+    let start = Instant::now();
+    let name = path.display_name();
+    let mut out = InputOutput {
+        report: new_report(name.clone()),
+        sizes: Histo::new(),
+        events: Vec::new(),
     };
+    let report = &mut out.report;
     let mut opened = match input::open(path) {
         Ok(o) => o,
         Err(e) => {
             report.error = Some(e.to_string());
-            return (report, Histo::new());
+            return out;
         }
     };
     report.compressed = opened.compression != input::Compression::None;
-    opened.window.fill(64);
-    let head = opened.window.bytes();
+    opened.window.fill(64 << 10);
+    // A copy of the first bytes, so the window stays free for the reader.
+    let head_buf = opened
+        .window
+        .bytes()
+        .get(..64 << 10)
+        .unwrap_or(opened.window.bytes())
+        .to_vec();
+    let head = head_buf.as_slice();
     let format = input::sniff(head);
-    report.format = Some(format);
-    if !format.is_capture() {
-        let looks_like = input::sniff::describe(head);
-        let err = match opened.window.take_error() {
-            Some(source) => Error::Io {
-                path: name.to_string().into(),
-                source,
-            },
-            None => Error::UnknownFormat {
-                path: name.to_string().into(),
-                looks_like,
-            },
-        };
-        report.error = Some(err.to_string());
-        return (report, Histo::new());
+    if format.is_capture() {
+        report.format = Some(format.name());
+        let res = capture_flows(opened, format, opts, progress, store);
+        report.bytes = res.counts.captured_bytes;
+        report.records = res.counts.packets;
+        report.counts = res.counts;
+        report.flows = res.flows;
+        report.non_ip = res.non_ip;
+        report.diag = res.diag;
+        report.flow_counters = res.flow_counters;
+        report.end = res.end;
+        out.sizes = res.packet_sizes;
+        report.secs = start.elapsed().as_secs_f64();
+        return out;
     }
-    let res = capture_flows(opened, format, opts, progress, store);
-    report.bytes = res.counts.captured_bytes;
-    report.counts = res.counts;
-    report.flows = res.flows;
-    report.non_ip = res.non_ip;
+    let what = if logs.is_some() {
+        "a capture or log"
+    } else {
+        "a capture"
+    };
+    let unknown = |head: &[u8]| {
+        format!(
+            "{name}: not {what} lateral can read (starts with {})",
+            input::sniff::describe(head)
+        )
+    };
+    let Some(log_opts) = logs else {
+        report.error = Some(match opened.window.take_error() {
+            Some(e) => format!("{name}: {e}"),
+            None => unknown(head),
+        });
+        return out;
+    };
+    if format == Format::Evtx {
+        report.format = Some(format.name());
+        report.error = Some(format!(
+            "{name}: EVTX files are recognised but not read yet; export them to JSON Lines"
+        ));
+        return out;
+    }
+    let reference = opened.modified.map_or_else(now, |m| {
+        let secs = m
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Timestamp::from_parts(secs, 0)
+    });
+    let cfg = match log_opts.year {
+        Some(y) => SyslogConfig::year(y, log_opts.utc_offset),
+        None => SyslogConfig::at(reference, log_opts.utc_offset),
+    };
+    let Some(log_format) = log_opts.format.or_else(|| LogFormat::sniff(head, &cfg)) else {
+        report.error = Some(match opened.window.take_error() {
+            Some(e) => format!("{name}: {e}"),
+            None => unknown(head),
+        });
+        return out;
+    };
+    report.format = Some(log_format.name());
+    let syslog = SyslogLines(cfg);
+    let parser: &dyn LineFormat = match log_format {
+        LogFormat::Syslog => &syslog,
+        LogFormat::Journal => &JournalJson,
+        LogFormat::WindowsJsonl => &WindowsJsonl,
+    };
+    let res = read_lines(&mut opened.window, &name, parser, progress);
+    report.bytes = res.bytes;
+    report.records = res.records;
+    report.events = res.events.len() as u64;
     report.diag = res.diag;
-    report.flow_counters = res.flow_counters;
-    report.end = res.end;
+    report.error = res.error.map(|e| format!("{name}: {e}"));
+    out.events = res.events;
     report.secs = start.elapsed().as_secs_f64();
-    (report, res.packet_sizes)
+    out
+}
+
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_parts(secs, 0)
+}
+
+/// Everything an `events` run produced.
+#[derive(Debug, Default)]
+pub struct EventRun {
+    /// Log events, sorted by time, then origin.
+    pub events: Vec<LogEvent>,
+    /// Connection records from captures among the inputs.
+    pub flows: SortedFlows,
+    /// Per-input reports, in input-name order.
+    pub inputs: Vec<InputReport>,
+    /// Paths that could not be expanded.
+    pub path_errors: Vec<String>,
+    /// Wall-clock seconds.
+    pub secs: f64,
+    /// Set when flow records could not be kept.
+    pub store_error: Option<String>,
+}
+
+impl EventRun {
+    /// True when every input was read completely.
+    pub fn is_clean(&self) -> bool {
+        self.path_errors.is_empty() && self.inputs.iter().all(InputReport::is_complete)
+    }
+}
+
+/// Reads captures and logs together into normalised events.
+pub fn run_events(
+    paths: &[InputPath],
+    path_errors: Vec<Error>,
+    opts: &FlowRunOptions,
+    logs: &LogOptions,
+    progress: &AtomicU64,
+) -> EventRun {
+    let start = Instant::now();
+    let mut capture = opts.capture;
+    capture.workers = 1;
+    let store = FlowStore::new(opts.spill_at);
+    let mut results: Vec<InputOutput> = paths
+        .par_iter()
+        .map(|p| read_one(p, &capture, progress, &store, Some(logs)))
+        .collect();
+    results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    let mut run = EventRun {
+        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        ..EventRun::default()
+    };
+    for r in results {
+        run.events.extend(r.events);
+        run.inputs.push(r.report);
+    }
+    run.events.par_sort_by(|a, b| {
+        a.ts.cmp(&b.ts)
+            .then_with(|| a.origin.cmp(&b.origin))
+            .then_with(|| a.action.cmp(&b.action))
+    });
+    match store.finish() {
+        Ok(sorted) => run.flows = sorted,
+        Err(e) => {
+            run.store_error = Some(format!("spilling records to a temporary file failed: {e}"))
+        }
+    }
+    run.secs = start.elapsed().as_secs_f64();
+    run
 }

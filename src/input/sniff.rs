@@ -9,6 +9,8 @@ pub enum Format {
     Pcap,
     /// pcapng capture.
     PcapNg,
+    /// Windows EVTX event log (recognised; not read yet).
+    Evtx,
     /// Not a format `lateral` reads.
     Unknown,
 }
@@ -19,6 +21,7 @@ impl Format {
         match self {
             Format::Pcap => "pcap",
             Format::PcapNg => "pcapng",
+            Format::Evtx => "evtx",
             Format::Unknown => "unknown",
         }
     }
@@ -48,6 +51,9 @@ pub fn sniff(head: &[u8]) -> Format {
     }
     if first4 == [0x0a, 0x0d, 0x0d, 0x0a] {
         return Format::PcapNg;
+    }
+    if head.starts_with(b"ElfFile\0") {
+        return Format::Evtx;
     }
     Format::Unknown
 }

@@ -3,3 +3,4 @@
 //! Elastic Common Schema for events and alerts.
 
 pub mod conn_log;
+pub mod ecs;

@@ -25,4 +25,41 @@ pub mod capture_flows;
 pub mod decode;
 pub mod flow_table;
 pub mod syslog;
+pub mod text_lines;
 pub mod winsec;
+
+/// The log formats `lateral` reads, as sniffed from an input's first bytes
+/// or named with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogFormat {
+    /// Syslog text: RFC 3164, rsyslog high-precision, RFC 5424.
+    Syslog,
+    /// `journalctl -o json` export.
+    Journal,
+    /// Windows events as JSON Lines (Winlogbeat or flat shape).
+    WindowsJsonl,
+}
+
+impl LogFormat {
+    /// Short name used in statistics.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Syslog => "syslog",
+            LogFormat::Journal => "journal",
+            LogFormat::WindowsJsonl => "winjson",
+        }
+    }
+
+    /// Decides a text input's format from its first bytes.
+    pub fn sniff(head: &[u8], cfg: &syslog::SyslogConfig) -> Option<LogFormat> {
+        if syslog::looks_like_journal_json(head) {
+            Some(LogFormat::Journal)
+        } else if winsec::looks_like_windows_jsonl(head) {
+            Some(LogFormat::WindowsJsonl)
+        } else if syslog::looks_like_syslog(head, cfg) {
+            Some(LogFormat::Syslog)
+        } else {
+            None
+        }
+    }
+}
