@@ -56,6 +56,23 @@ enum Command {
     Events(EventsArgs),
     /// Generate synthetic data with known content.
     Gen(GenArgs),
+    /// Score alerts (`analyze --json`) against a generated scenario's truth.json.
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The scenario's ground truth (`truth.json` from `lateral gen`).
+    #[arg(long)]
+    truth: PathBuf,
+    /// Alerts as JSON Lines (`lateral analyze --json FILE`), or `-` for standard input.
+    alerts: PathBuf,
+    /// Minutes an alert may lie outside a step's time span and still match it.
+    #[arg(long, default_value_t = 5.0, value_parser = positive_secs)]
+    slack_minutes: f64,
+    /// Print the score as one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +245,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Flows(args) => flows(args, threads, cli.quiet),
         Command::Events(args) => events(args, threads, cli.quiet),
         Command::Gen(args) => generate(args, cli.quiet),
+        Command::Eval(args) => eval(args),
     }
 }
 
@@ -596,4 +614,40 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
         ));
     }
     s
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<u8> {
+    use lateral::eval::{EvalOptions, parse_truth, read_alerts, score};
+    let truth_text = std::fs::read_to_string(&args.truth)
+        .with_context(|| format!("reading {}", args.truth.display()))?;
+    let truth = parse_truth(&truth_text).with_context(|| args.truth.display().to_string())?;
+    let alerts_text = if args.alerts.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading alerts")?;
+        s
+    } else {
+        std::fs::read_to_string(&args.alerts)
+            .with_context(|| format!("reading {}", args.alerts.display()))?
+    };
+    let (alerts, bad) = read_alerts(&alerts_text);
+    for (line, why) in bad.iter().take(5) {
+        eprintln!("lateral: {}:{line}: skipped: {why}", args.alerts.display());
+    }
+    let opts = EvalOptions {
+        slack: secs(args.slack_minutes * 60.0),
+    };
+    let s = score(&truth, &alerts, &opts);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &s).context("writing score")?;
+        writeln!(out).context("writing score")?;
+    } else {
+        out.write_all(lateral::report::score_text::render(&s).as_bytes())
+            .context("writing score")?;
+    }
+    Ok(if bad.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_PARTIAL
+    })
 }

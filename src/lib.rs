@@ -6,10 +6,12 @@
 //! - [`event`]: the normalised types every later stage consumes;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
-//! - [`synth`]: writers of synthetic captures for tests and scenarios.
+//! - [`synth`]: writers of synthetic captures for tests and scenarios;
+//! - [`eval`]: alerts scored against a generated scenario's ground truth.
 
 pub mod diag;
 pub mod error;
+pub mod eval;
 pub mod event;
 pub mod flow_store;
 pub mod input;

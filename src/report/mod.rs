@@ -4,3 +4,4 @@
 
 pub mod conn_log;
 pub mod ecs;
+pub mod score_text;
