@@ -66,6 +66,22 @@ enum InFormat {
     Journal,
     /// Windows events as JSON Lines (Winlogbeat or flat OTRF/NXLog shape).
     Winjson,
+    /// Zeek TSV logs (#fields headers; conn.log gives connection records).
+    Zeek,
+    /// Zeek JSON logs, one object per line.
+    ZeekJson,
+    /// LANL 2015 auth.txt.
+    LanlAuth,
+    /// LANL 2015 flows.txt.
+    LanlFlows,
+    /// LANL 2015 dns.txt.
+    LanlDns,
+    /// LANL 2015 proc.txt.
+    LanlProc,
+    /// LANL 2015 redteam.txt (ground truth).
+    LanlRedteam,
+    /// LANL 2017 netflow_day-NN.
+    LanlNetflow,
 }
 
 #[derive(Args, Debug)]
@@ -84,12 +100,21 @@ struct EventsArgs {
     /// Time zone the syslog text was written in, as an offset (`+09:00`, `-0500`, `UTC`).
     #[arg(long, default_value = "UTC", value_parser = parse_offset)]
     timezone: i64,
+    /// The instant LANL data sets' time 0 stands for, as RFC 3339
+    /// (their real start is not published).
+    #[arg(long, default_value = "1970-01-01T00:00:00Z", value_parser = parse_instant)]
+    lanl_epoch: lateral::event::Timestamp,
     /// Write events here instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
     /// Print per-input statistics to stderr.
     #[arg(long)]
     stats: bool,
+}
+
+fn parse_instant(s: &str) -> Result<lateral::event::Timestamp, String> {
+    lateral::source::winsec::parse_time(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2015-01-01T00:00:00Z"))
 }
 
 fn parse_offset(s: &str) -> Result<i64, String> {
@@ -353,12 +378,22 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
 fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     use lateral::pipeline::{LogOptions, run_events};
     use lateral::source::LogFormat;
+    use lateral::source::lanl::LanlKind;
     let logs = LogOptions {
         format: args.format.map(|f| match f {
             InFormat::Syslog => LogFormat::Syslog,
             InFormat::Journal => LogFormat::Journal,
             InFormat::Winjson => LogFormat::WindowsJsonl,
+            InFormat::Zeek => LogFormat::ZeekTsv,
+            InFormat::ZeekJson => LogFormat::ZeekJson,
+            InFormat::LanlAuth => LogFormat::Lanl(LanlKind::Auth),
+            InFormat::LanlFlows => LogFormat::Lanl(LanlKind::Flows),
+            InFormat::LanlDns => LogFormat::Lanl(LanlKind::Dns),
+            InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
+            InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
+            InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
         }),
+        lanl_epoch: args.lanl_epoch,
         year: args.year,
         utc_offset: args.timezone,
     };

@@ -108,6 +108,70 @@ fn endpoint(
     n.close();
 }
 
+/// `network.*` of a log event that summarises a flow (LANL flows).
+fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
+    if e.ip_proto.is_none() && e.network_bytes.is_none() && e.network_packets.is_none() {
+        return;
+    }
+    let mut n = o.nested("network");
+    if let Some(p) = e.ip_proto {
+        let transport = match p {
+            1 => Some("icmp"),
+            6 => Some("tcp"),
+            17 => Some("udp"),
+            58 => Some("ipv6-icmp"),
+            _ => None,
+        };
+        n.opt_str("transport", transport);
+        n.num("iana_number", u64::from(p));
+    }
+    if let Some(b) = e.network_bytes {
+        n.num("bytes", b);
+    }
+    if let Some(p) = e.network_packets {
+        n.num("packets", p);
+    }
+    n.close();
+}
+
+/// `dns.*` of a DNS answer event: the question, the answers, and the
+/// answers that are addresses as `dns.resolved_ip`.
+fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
+    if e.dns_question.is_none() && e.dns_answers.is_empty() {
+        return;
+    }
+    let mut d = o.nested("dns");
+    if let Some(q) = &e.dns_question {
+        let mut qn = d.nested("question");
+        qn.str("name", q);
+        qn.close();
+    }
+    if !e.dns_answers.is_empty() {
+        d.key("answers");
+        d.out.push(b'[');
+        for (i, a) in e.dns_answers.iter().enumerate() {
+            if i > 0 {
+                d.out.push(b',');
+            }
+            let mut one = Obj::open(d.out);
+            one.str("data", a);
+            one.close();
+        }
+        d.out.push(b']');
+        let ips: Vec<&str> = e
+            .dns_answers
+            .iter()
+            .map(String::as_str)
+            .filter(|a| a.parse::<IpAddr>().is_ok())
+            .collect();
+        if !ips.is_empty() {
+            d.key("resolved_ip");
+            let _ = serde_json::to_writer(&mut *d.out, &ips);
+        }
+    }
+    d.close();
+}
+
 /// Writes one log event as an ECS JSON line.
 pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
     let mut o = Obj::open(out);
@@ -134,6 +198,9 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         }
         ev.str("dataset", &e.dataset);
         ev.opt_str("reason", e.status.as_deref());
+        if let Some(d) = e.duration {
+            ev.num("duration", d.0.max(0) as u64);
+        }
         ev.close();
     }
     endpoint(
@@ -180,11 +247,26 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         sv.str("name", s);
         sv.close();
     }
-    if e.auth_method.is_some() || e.logon_process.is_some() {
+    network_fields(&mut o, e);
+    dns_fields(&mut o, e);
+    if e.auth_method.is_some()
+        || e.logon_process.is_some()
+        || e.rpc_endpoint.is_some()
+        || e.rpc_operation.is_some()
+    {
         let mut a = o.nested("lateral");
         a.opt_str("auth_method", e.auth_method.as_deref());
         a.opt_str("logon_process", e.logon_process.as_deref());
+        a.opt_str("rpc_endpoint", e.rpc_endpoint.as_deref());
+        a.opt_str("rpc_operation", e.rpc_operation.as_deref());
         a.close();
+    }
+    if !e.labels.is_empty() {
+        let mut l = o.nested("labels");
+        for (k, v) in &e.labels {
+            l.str(k, v);
+        }
+        l.close();
     }
     if e.logon_type.is_some() || e.share_name.is_some() || e.share_target.is_some() {
         let mut w = o.nested("winlog");

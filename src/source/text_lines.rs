@@ -126,7 +126,7 @@ fn skip_to_newline(window: &mut ByteWindow, bytes: &mut u64) {
 
 /// Cuts a chunk (ending at a line break) into pieces at line boundaries,
 /// each with the number of its first line.
-fn split_pieces(chunk: &[u8], first_line: u64) -> Vec<(&[u8], u64)> {
+pub(crate) fn split_pieces(chunk: &[u8], first_line: u64) -> Vec<(&[u8], u64)> {
     let mut out = Vec::with_capacity(chunk.len() / PIECE + 1);
     let mut start = 0;
     let mut line = first_line;
@@ -194,7 +194,7 @@ fn parse_piece(
 }
 
 /// The start of a skipped line, printable, for `--stats` samples.
-fn sample(line: &[u8]) -> String {
+pub(crate) fn sample(line: &[u8]) -> String {
     let cut = line.get(..60).unwrap_or(line);
     String::from_utf8_lossy(cut)
         .chars()
