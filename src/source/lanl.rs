@@ -128,10 +128,7 @@ fn owned(b: &[u8]) -> Option<String> {
 /// Splits `user@domain` at its last `@`; `?` parts are absent.
 fn user(b: &[u8]) -> (Option<String>, Option<String>) {
     match memchr::memrchr(b'@', b) {
-        Some(i) => (
-            b.get(..i).and_then(owned),
-            b.get(i + 1..).and_then(owned),
-        ),
+        Some(i) => (b.get(..i).and_then(owned), b.get(i + 1..).and_then(owned)),
         None => (owned(b), None),
     }
 }
@@ -192,11 +189,9 @@ impl LanlLines {
     fn time(&self, b: &[u8]) -> Result<Timestamp, Skip> {
         let secs = digits(b).ok_or(Skip("LANL time is not a number of seconds"))?;
         let secs = i64::try_from(secs).map_err(|_| Skip("LANL time out of range"))?;
-        Ok(Timestamp(
-            self.epoch
-                .0
-                .saturating_add(secs.saturating_mul(crate::event::NANOS_PER_SEC)),
-        ))
+        Ok(Timestamp(self.epoch.0.saturating_add(
+            secs.saturating_mul(crate::event::NANOS_PER_SEC),
+        )))
     }
 
     fn auth(&self, c: &[&[u8]; MAX_COLS], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
@@ -388,7 +383,8 @@ fn is_computer(b: &[u8]) -> bool {
 fn is_device(b: &[u8]) -> bool {
     !b.is_empty()
         && b.len() <= 64
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
         && b.first().is_some_and(u8::is_ascii_alphabetic)
 }
 
@@ -409,15 +405,20 @@ fn is_port(b: &[u8], prefix: &[u8]) -> bool {
 fn line_kind(line: &[u8]) -> Option<LanlKind> {
     let n = memchr::memchr_iter(b',', line).count() + 1;
     let c = columns(line, n)?;
-    if digits(c[0]).is_none() {
-        return None;
-    }
+    digits(c[0])?;
     let num = |i: usize| c.get(i).is_some_and(|b| digits(b).is_some());
     match n {
         9 if is_user(c[1]) && is_user(c[2]) => {
             let orient = matches!(
                 c[7],
-                b"LogOn" | b"LogOff" | b"TGS" | b"TGT" | b"AuthMap" | b"ScreenLock" | b"ScreenUnlock" | b"?"
+                b"LogOn"
+                    | b"LogOff"
+                    | b"TGS"
+                    | b"TGT"
+                    | b"AuthMap"
+                    | b"ScreenLock"
+                    | b"ScreenUnlock"
+                    | b"?"
             );
             (orient && matches!(c[8], b"Success" | b"Fail")).then_some(LanlKind::Auth)
         }
@@ -534,7 +535,10 @@ mod tests {
             ("AuthMap", "auth-map"),
         ] {
             let line = format!("3,U1@DOM1,U1@DOM1,C1,C2,Kerberos,?,{orient},Success");
-            assert_eq!(parse(LanlKind::Auth, Timestamp(0), &line).unwrap()[0].action, action);
+            assert_eq!(
+                parse(LanlKind::Auth, Timestamp(0), &line).unwrap()[0].action,
+                action
+            );
         }
         for bad in [
             "x,U1@DOM1,U1@DOM1,C1,C2,Kerberos,?,TGS,Success",
@@ -548,9 +552,13 @@ mod tests {
 
     #[test]
     fn flows_dns_proc_redteam_and_netflow() {
-        let e = parse(LanlKind::Flows, Timestamp(0), "2,9,C3090,N10471,C3420,445,6,3,144")
-            .unwrap()
-            .remove(0);
+        let e = parse(
+            LanlKind::Flows,
+            Timestamp(0),
+            "2,9,C3090,N10471,C3420,445,6,3,144",
+        )
+        .unwrap()
+        .remove(0);
         assert_eq!(e.action, "flow");
         assert_eq!(e.dataset, "lanl.flows");
         assert_eq!(e.source_domain.as_deref(), Some("C3090"));
@@ -577,7 +585,9 @@ mod tests {
         assert_eq!(e.destination_domain.as_deref(), Some("Comp547245"));
         assert_eq!(e.labels.len(), 2);
 
-        let e = parse(LanlKind::Dns, Timestamp(0), "2,C4653,C5030").unwrap().remove(0);
+        let e = parse(LanlKind::Dns, Timestamp(0), "2,C4653,C5030")
+            .unwrap()
+            .remove(0);
         assert_eq!(e.source_domain.as_deref(), Some("C4653"));
         assert_eq!(e.dns_question.as_deref(), Some("C5030"));
 
@@ -588,9 +598,13 @@ mod tests {
         assert_eq!(e.process_executable.as_deref(), Some("P16"));
         assert_eq!(e.host_name.as_deref(), Some("C1"));
 
-        let e = parse(LanlKind::Redteam, Timestamp(0), "150885,U620@DOM1,C17693,C1003")
-            .unwrap()
-            .remove(0);
+        let e = parse(
+            LanlKind::Redteam,
+            Timestamp(0),
+            "150885,U620@DOM1,C17693,C1003",
+        )
+        .unwrap()
+        .remove(0);
         assert_eq!(e.dataset, "lanl.redteam");
         assert_eq!(e.user_name.as_deref(), Some("U620"));
         assert_eq!(e.destination_domain.as_deref(), Some("C1003"));
@@ -619,8 +633,14 @@ mod tests {
                 Some(LanlKind::Flows),
             ),
             ("2,C4653,C5030\n2,C5782,C16712\n", Some(LanlKind::Dns)),
-            ("1,C1$@DOM1,C1,P16,Start\n1,C1001$@DOM1,C1001,P4,End\n", Some(LanlKind::Proc)),
-            ("150885,U620@DOM1,C17693,C1003\n151036,U748@DOM1,C17693,C305\n", Some(LanlKind::Redteam)),
+            (
+                "1,C1$@DOM1,C1,P16,Start\n1,C1001$@DOM1,C1001,P4,End\n",
+                Some(LanlKind::Proc),
+            ),
+            (
+                "150885,U620@DOM1,C17693,C1003\n151036,U748@DOM1,C17693,C305\n",
+                Some(LanlKind::Redteam),
+            ),
             (
                 "118781,5580,Comp364445,Comp547245,17,Port05507,Port46272,0,755065,0,1042329018\n",
                 Some(LanlKind::Netflow),

@@ -344,7 +344,9 @@ pub fn unescape(s: &[u8]) -> Cow<'_, [u8]> {
         if b == b'\\' {
             match s.get(i + 1) {
                 Some(b'x') => {
-                    let hex = s.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+                    let hex = s
+                        .get(i + 2..i + 4)
+                        .and_then(|h| std::str::from_utf8(h).ok());
                     if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                         out.push(v);
                         i += 4;
@@ -508,10 +510,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
 }
 
 /// Reads one JSON line; the kind comes from `_path`, else `hint`, else the fields.
-pub fn parse_json_line(
-    line: &[u8],
-    hint: Option<LogKind>,
-) -> Result<(LogKind, Record<'_>), Skip> {
+pub fn parse_json_line(line: &[u8], hint: Option<LogKind>) -> Result<(LogKind, Record<'_>), Skip> {
     let rec: Record<'_> =
         serde_json::from_slice(line).map_err(|_| Skip("not a Zeek JSON object"))?;
     let kind = match rec.text(Field::ZeekPath) {
@@ -567,9 +566,7 @@ fn parse_piece(piece: &[u8], first_line: u64, file: &Arc<str>, how: LineReader<'
         }
         let parsed = match how {
             LineReader::Tsv(None) => Err(Skip("Zeek data line before any #fields header")),
-            LineReader::Tsv(Some(schema)) => {
-                parse_tsv_line(schema, line).map(|r| (schema.kind, r))
-            }
+            LineReader::Tsv(Some(schema)) => parse_tsv_line(schema, line).map(|r| (schema.kind, r)),
             LineReader::Json(hint) => parse_json_line(line, hint),
         };
         let res = parsed.and_then(|(kind, rec)| {
@@ -735,4 +732,326 @@ pub fn looks_like_zeek_json(head: &[u8]) -> bool {
     let first = t.split(|&b| b == b'\n').next().unwrap_or(t);
     let has = |needle: &[u8]| memchr::memmem::find(first, needle).is_some();
     has(b"\"ts\"") && (has(b"\"uid\"") || has(b"\"id.orig_h\"") || has(b"\"_path\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Category, ConnState, Outcome, Timestamp, Transport};
+
+    fn read(text: &str, name: &str, json: bool) -> (ZeekResult, Vec<Flow>) {
+        let store = FlowStore::new(1 << 20);
+        let mut w = ByteWindow::owned(text.as_bytes().to_vec());
+        let r = read_zeek(&mut w, &Arc::from(name), json, &store, &AtomicU64::new(0));
+        let flows = store.finish().unwrap().to_vec().unwrap();
+        (r, flows)
+    }
+
+    fn header(path: &str, fields: &str) -> String {
+        format!(
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n\
+             #path\t{path}\n#open\t2023-08-16-01-28-55\n#fields\t{}\n#types\t(ignored)\n",
+            fields.replace(' ', "\t")
+        )
+    }
+
+    const CONN_FIELDS: &str = "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service \
+        duration orig_bytes resp_bytes conn_state local_orig local_resp missed_bytes history \
+        orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents";
+
+    #[test]
+    fn conn_tsv_gives_flows_with_unset_fields_per_zeek() {
+        let mut text = header("conn", CONN_FIELDS);
+        text.push_str(
+            "1692161643.549491\tCX6po61SVaO8po0uh8\t192.168.1.41\t55213\t10.0.5.13\t80\ttcp\t-\t\
+             1.201128\t0\t403\tSHR\tT\tT\t0\t^hadf\t0\t0\t5\t615\t-\n",
+        );
+        text.push_str(
+            "1692161622.036086\tCnsu5m395zFmE9ikp4\tfe80::1\t135\tff02::1\t136\ticmp\tdns\t-\t-\t-\tOTH\t\
+             -\t-\t-\t-\t1\t72\t0\t0\t(empty)\n",
+        );
+        text.push_str("#close\t2023-08-16-01-28-55\n");
+        let (r, flows) = read(&text, "x.log", false);
+        assert_eq!(r.text.records, 2);
+        assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.counts);
+        assert_eq!(r.flows, 2);
+        assert!(r.text.events.is_empty());
+        let (icmp, tcp) = (&flows[0], &flows[1]);
+        assert_eq!(tcp.ts, Timestamp::from_parts(1_692_161_643, 549_491_000));
+        assert_eq!(tcp.uid, "CX6po61SVaO8po0uh8");
+        assert_eq!(tcp.orig_h.to_string(), "192.168.1.41");
+        assert_eq!((tcp.orig_p, tcp.resp_p), (55213, 80));
+        assert_eq!(tcp.proto, Transport::Tcp);
+        assert_eq!(tcp.service, None);
+        assert_eq!(tcp.duration, Some(crate::event::Duration(1_201_128_000)));
+        assert_eq!((tcp.orig_bytes, tcp.resp_bytes), (Some(0), Some(403)));
+        assert_eq!(tcp.conn_state, ConnState::SHR);
+        assert_eq!(tcp.history, "^hadf");
+        assert_eq!((tcp.resp_pkts, tcp.resp_ip_bytes), (5, 615));
+        assert_eq!(tcp.ip_proto, 6);
+        assert_eq!(tcp.origin.as_ref().unwrap().at, Position::Line(9));
+        assert_eq!(icmp.proto, Transport::Icmp);
+        assert_eq!(icmp.ip_proto, 58, "ICMP over IPv6");
+        assert_eq!(icmp.duration, None);
+        assert_eq!(icmp.orig_bytes, None);
+        assert_eq!(icmp.missed_bytes, 0);
+        assert_eq!(icmp.history, "");
+        assert_eq!(icmp.service.as_deref(), Some("dns"));
+        assert_eq!(r.by_kind.get(&LogKind::Conn), Some(&2));
+    }
+
+    #[test]
+    fn columns_follow_fields_not_position_and_escapes_decode() {
+        // Columns in another order, a comma separator, escapes in values.
+        let text = "#separator \\x2c\n#set_separator,|\n#path,smb_files\n\
+                    #fields,name,ts,id.resp_p,id.orig_h,action,path,id.resp_h,id.orig_p\n\
+                    evil\\x2cexe\\x5c\\\\x,1.5,445,10.0.0.1,SMB::FILE_WRITE,\\\\\\\\DC\\\\ADMIN$,10.0.0.2,50000\n";
+        let (r, _) = read(text, "x", false);
+        assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.samples);
+        let e = &r.text.events[0];
+        assert_eq!(e.action, "file-written");
+        assert_eq!(e.dataset, "zeek.smb_files");
+        assert_eq!(e.share_target.as_deref(), Some("evil,exe\\\\x"));
+        assert_eq!(e.share_name.as_deref(), Some("\\\\DC\\ADMIN$"));
+        assert_eq!(e.destination_port, Some(445));
+        assert_eq!(e.source_ip.unwrap().to_string(), "10.0.0.1");
+        assert_eq!(e.ts, Timestamp(1_500_000_000));
+        assert_eq!(
+            unescape(b"a\\x09b\\\\c\\q\\x4"),
+            Cow::<[u8]>::Owned(b"a\tb\\c\\q\\x4".to_vec())
+        );
+    }
+
+    #[test]
+    fn second_header_block_missing_fields_and_bad_lines_are_handled() {
+        let mut text = String::from("### BTest baseline data\n");
+        text.push_str(&header("kerberos", "ts uid id.orig_h id.orig_p id.resp_h id.resp_p request_type client service success error_msg"));
+        text.push_str(
+            "1.0\tC1\t10.0.0.1\t5000\t10.0.0.9\t88\tAS\tbob/CORP.LOCAL\tkrbtgt/CORP.LOCAL\tT\t-\n",
+        );
+        text.push_str("2.0\tC2\t10.0.0.1\t5001\t10.0.0.9\t88\tTGS\n");
+        // A second block, another log, another column order.
+        text.push_str(&header("ssh", "uid ts id.orig_h id.orig_p id.resp_h id.resp_p auth_success auth_attempts direction client server"));
+        text.push_str("C3\t3.0\t10.0.0.1\t5002\t10.0.0.7\t22\tF\t3\tINBOUND\tSSH-2.0-OpenSSH_8.9\tSSH-2.0-OpenSSH_9.6\n");
+        text.push_str("C4\t4.0\t10.0.0.1\t5003\t10.0.0.7\t22\t-\t0\t-\t-\t-\n");
+        // A block without #fields: its lines cannot be read.
+        text.push_str("#separator \\x09\n#path\tconn\n");
+        text.push_str("5.0\tC5\t10.0.0.1\t5004\t10.0.0.7\t22\ttcp\n");
+        let (r, flows) = read(&text, "x", false);
+        assert_eq!(r.text.records, 5);
+        assert!(flows.is_empty());
+        let counts = &r.text.diag.counts;
+        assert_eq!(
+            counts.get("Zeek line with a column count unlike its #fields"),
+            Some(&1)
+        );
+        assert_eq!(
+            counts.get("Zeek data line before any #fields header"),
+            Some(&1)
+        );
+        let wrong = &r.text.diag.samples["Zeek line with a column count unlike its #fields"][0];
+        assert_eq!(wrong.origin.at, Position::Line(11));
+        assert!(wrong.detail.starts_with("2.0"));
+        let ev = &r.text.events;
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0].action, "kerberos-tgt-request");
+        assert_eq!(ev[0].user_name.as_deref(), Some("bob"));
+        assert_eq!(ev[0].user_domain.as_deref(), Some("CORP.LOCAL"));
+        assert_eq!(ev[0].outcome, Some(Outcome::Success));
+        assert_eq!(ev[1].dataset, "zeek.ssh");
+        assert_eq!(ev[1].action, "logon-failed");
+        assert_eq!(ev[1].ts, Timestamp(3_000_000_000));
+        assert!(ev[1].labels.contains(&("auth_attempts".into(), "3".into())));
+        assert!(
+            ev[1]
+                .labels
+                .contains(&("ssh_client".into(), "SSH-2.0-OpenSSH_8.9".into()))
+        );
+        assert!(
+            ev[1]
+                .labels
+                .contains(&("direction".into(), "INBOUND".into()))
+        );
+        assert_eq!(ev[2].action, "logon-attempted");
+        assert_eq!(ev[2].outcome, Some(Outcome::Unknown));
+        assert_eq!(ev[2].origin.as_ref().unwrap().at, Position::Line(21));
+    }
+
+    #[test]
+    fn every_mapped_log_type_in_tsv() {
+        let cases = [
+            (
+                "rdp",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p cookie result security_protocol client_name",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.2\t3389\tadmin\tSuccess\tHYBRID\tWS01",
+            ),
+            (
+                "smb_mapping",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p path service native_file_system share_type",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.2\t445\t\\\\\\\\SRV\\\\C$\t-\tNTFS\tDISK",
+            ),
+            (
+                "dce_rpc",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p rtt named_pipe endpoint operation",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.2\t445\t0.001\t\\\\pipe\\\\svcctl\tsvcctl\tCreateServiceW",
+            ),
+            (
+                "ntlm",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p username hostname domainname server_nb_computer_name server_dns_computer_name server_tree_name success",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.2\t445\talice\tWS01\tCORP\tSRV\tsrv.corp.local\t-\tF",
+            ),
+            (
+                "dns",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto query qtype_name answers",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.53\t53\tudp\tsrv.corp.local\tA\t10.0.0.2,srv-alias.corp.local",
+            ),
+            (
+                "http",
+                "ts uid id.orig_h id.orig_p id.resp_h id.resp_p method host",
+                "1.0\tC1\t10.0.0.1\t5000\t10.0.0.2\t80\tGET\texample",
+            ),
+        ];
+        for (path, fields, line) in cases {
+            let text = format!("{}{line}\n", header(path, fields));
+            let (r, _) = read(&text, "x", false);
+            assert!(r.text.diag.is_clean(), "{path}: {:?}", r.text.diag.samples);
+            assert_eq!(r.text.records, 1, "{path}");
+            if path == "http" {
+                assert!(r.text.events.is_empty());
+                continue;
+            }
+            let e = &r.text.events[0];
+            assert_eq!(e.dataset, format!("zeek.{path}"));
+            assert_eq!(e.source_ip.unwrap().to_string(), "10.0.0.1");
+            assert!(e.labels.contains(&("zeek_uid".into(), "C1".into())));
+            match path {
+                "rdp" => {
+                    assert_eq!(e.user_name.as_deref(), Some("admin"));
+                    assert_eq!(e.source_domain.as_deref(), Some("WS01"));
+                    assert_eq!(e.outcome, Some(Outcome::Success));
+                    assert_eq!(e.action, "rdp-connection");
+                }
+                "smb_mapping" => {
+                    assert_eq!(e.share_name.as_deref(), Some("\\\\SRV\\C$"));
+                    assert_eq!(e.action, "share-accessed");
+                    assert!(e.labels.contains(&("share_type".into(), "DISK".into())));
+                }
+                "dce_rpc" => {
+                    assert_eq!(e.rpc_endpoint.as_deref(), Some("svcctl"));
+                    assert_eq!(e.rpc_operation.as_deref(), Some("CreateServiceW"));
+                    assert_eq!(e.category, Some(Category::Network));
+                }
+                "ntlm" => {
+                    assert_eq!(e.user_name.as_deref(), Some("alice"));
+                    assert_eq!(e.user_domain.as_deref(), Some("CORP"));
+                    assert_eq!(e.source_domain.as_deref(), Some("WS01"));
+                    assert_eq!(e.destination_domain.as_deref(), Some("SRV"));
+                    assert_eq!(e.outcome, Some(Outcome::Failure));
+                }
+                "dns" => {
+                    assert_eq!(e.action, "dns-answer");
+                    assert_eq!(e.dns_question.as_deref(), Some("srv.corp.local"));
+                    assert_eq!(e.dns_answers, vec!["10.0.0.2", "srv-alias.corp.local"]);
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+
+    #[test]
+    fn json_lines_with_epoch_iso_and_millis_times() {
+        let text = concat!(
+            r#"{"ts":1692161643.549491,"uid":"CX6po61SVaO8po0uh8","id.orig_h":"192.168.1.41","id.orig_p":55213,"id.resp_h":"10.0.5.13","id.resp_p":80,"proto":"tcp","duration":1.201128,"orig_bytes":0,"resp_bytes":403,"conn_state":"SHR","local_orig":true,"missed_bytes":0,"history":"^hadf","orig_pkts":0,"orig_ip_bytes":0,"resp_pkts":5,"resp_ip_bytes":615}"#,
+            "\n",
+            r#"{"_path":"dce_rpc","ts":"2023-08-16T04:54:07.516771Z","uid":"C2","id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"10.0.0.2","id.resp_p":135,"endpoint":"ITaskSchedulerService","operation":"SchRpcRegisterTask"}"#,
+            "\n",
+            r#"{"ts":1692161647506,"uid":"C3","id.orig_h":"10.0.0.1","id.orig_p":5001,"id.resp_h":"10.0.0.9","id.resp_p":88,"request_type":"TGS","client":"bob/CORP","service":"cifs/srv","success":true}"#,
+            "\n",
+            r#"{"ts":1.0,"uid":"C4","id.orig_h":"10.0.0.1","id.orig_p":5002,"id.resp_h":"10.0.0.53","id.resp_p":53,"query":"dc01.corp","qtype_name":"A","answers":["10.0.0.9"],"TTLs":[600.0]}"#,
+            "\n",
+            r#"{"ts":1.0,"uid":"C5","id.orig_h":"10.0.0.1","id.orig_p":5002,"id.resp_h":"10.0.0.7","id.resp_p":22,"auth_success":false,"auth_attempts":2}"#,
+            "\n",
+            r#"{"ts":1.0,"uid":"C6","weird":"x"}"#,
+            "\n",
+            "not json\n",
+        );
+        let (r, flows) = read(text, "mixed.json", true);
+        assert_eq!(r.text.records, 7);
+        assert_eq!(r.text.diag.counts.get("not a Zeek JSON object"), Some(&1));
+        assert_eq!(r.text.diag.total(), 1);
+        assert_eq!(flows.len(), 1);
+        assert_eq!(
+            flows[0].ts,
+            Timestamp::from_parts(1_692_161_643, 549_491_000)
+        );
+        assert_eq!(
+            flows[0].duration,
+            Some(crate::event::Duration(1_201_128_000))
+        );
+        assert_eq!(flows[0].conn_state, ConnState::SHR);
+        let ev = &r.text.events;
+        assert_eq!(ev.len(), 4);
+        assert_eq!(ev[0].rpc_endpoint.as_deref(), Some("ITaskSchedulerService"));
+        assert_eq!(ev[0].ts, Timestamp::from_parts(1_692_161_647, 516_771_000));
+        assert_eq!(ev[1].action, "kerberos-service-ticket");
+        assert_eq!(ev[1].ts, Timestamp::from_parts(1_692_161_647, 506_000_000));
+        assert_eq!(ev[1].outcome, Some(Outcome::Success));
+        assert_eq!(ev[2].dns_answers, vec!["10.0.0.9"]);
+        assert_eq!(ev[3].action, "logon-failed");
+
+        // The file name decides when there is no _path.
+        let line = r#"{"ts":5.0,"uid":"C9","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"path":"\\\\SRV\\IPC$","share_type":"PIPE"}"#;
+        let (r, _) = read(line, "/logs/smb_mapping.09:00:00-10:00:00.log", true);
+        assert_eq!(
+            r.text.events[0].share_name.as_deref(),
+            Some("\\\\SRV\\IPC$")
+        );
+        assert_eq!(
+            LogKind::from_file_name("/x/conn.log.gz"),
+            Some(LogKind::Conn)
+        );
+        assert_eq!(LogKind::from_file_name("/x/notes.txt"), None);
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(looks_like_zeek_tsv(
+            b"#separator \\x09\n#set_separator\t,\n"
+        ));
+        assert!(looks_like_zeek_tsv(
+            b"### BTest baseline data\n#separator \\x09\n"
+        ));
+        assert!(!looks_like_zeek_tsv(b"# a comment\nhello\n"));
+        assert!(looks_like_zeek_json(
+            b"{\"ts\":1.0,\"uid\":\"C1\",\"id.orig_h\":\"1.2.3.4\"}\n"
+        ));
+        assert!(!looks_like_zeek_json(b"{\"EventID\":4624}\n"));
+    }
+
+    #[test]
+    fn header_blocks_split_across_chunks_keep_their_schema() {
+        // Enough lines to span several pieces; a second block in the middle.
+        let mut text = header("conn", CONN_FIELDS);
+        let row = |i: u32| {
+            format!(
+                "{i}.000001\tC{i}\t10.0.0.1\t{}\t10.0.0.2\t445\ttcp\tsmb\t-\t-\t-\tS0\t-\t-\t0\tS\t1\t52\t0\t0\t-\n",
+                i % 60_000 + 1
+            )
+        };
+        for i in 0..20_000 {
+            text.push_str(&row(i));
+        }
+        text.push_str(
+            &header("conn", &CONN_FIELDS.replace("uid ", ""))
+                .replace("#fields\tts\t", "#fields\tts\tuid\t"),
+        );
+        for i in 20_000..40_000 {
+            text.push_str(&row(i));
+        }
+        let (r, flows) = read(&text, "x", false);
+        assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.samples);
+        assert_eq!(flows.len(), 40_000);
+        let last = flows.iter().max_by_key(|f| f.ts).unwrap();
+        assert_eq!(last.origin.as_ref().unwrap().at, Position::Line(40_016));
+    }
 }

@@ -127,14 +127,19 @@ pub fn conn_state(code: &str) -> Option<ConnState> {
 /// unset `duration`/`orig_bytes`/`resp_bytes` stay unset, as in Zeek;
 /// `ip_proto` (absent before Zeek 6) is derived from `proto`.
 pub fn flow(r: &Record<'_>, origin: Origin) -> Result<Flow, Skip> {
-    let ts = r.text(Field::Ts).ok_or(bad("Zeek conn record without ts"))?;
+    let ts = r
+        .text(Field::Ts)
+        .ok_or(bad("Zeek conn record without ts"))?;
     let ts = parse_zeek_time(ts).ok_or(bad("Zeek time is not a time"))?;
     let orig_h = addr(r, Field::OrigH).ok_or(bad("Zeek conn record without a valid id.orig_h"))?;
     let resp_h = addr(r, Field::RespH).ok_or(bad("Zeek conn record without a valid id.resp_h"))?;
     let orig_p = port(r, Field::OrigP).ok_or(bad("Zeek conn record without a valid id.orig_p"))?;
     let resp_p = port(r, Field::RespP).ok_or(bad("Zeek conn record without a valid id.resp_p"))?;
     let ip_proto_field: Option<u8> = match r.text(Field::IpProto) {
-        Some(v) => Some(v.parse().map_err(|_| bad("Zeek ip_proto is not a number"))?),
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| bad("Zeek ip_proto is not a number"))?,
+        ),
         None => None,
     };
     let proto = match r.text(Field::Proto) {
@@ -316,9 +321,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
                 Some("AS") => "kerberos-tgt-request",
                 Some("TGS") => "kerberos-service-ticket",
                 // Unset: a ticket for krbtgt is a TGT, for another service a TGS.
-                None if service.is_some_and(|s| s.starts_with("krbtgt/")) => {
-                    "kerberos-tgt-request"
-                }
+                None if service.is_some_and(|s| s.starts_with("krbtgt/")) => "kerberos-tgt-request",
                 None if service.is_some() => "kerberos-service-ticket",
                 _ => "kerberos-request",
             }
