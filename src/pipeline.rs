@@ -203,7 +203,7 @@ fn new_report(name: Arc<str>) -> InputReport {
     }
 }
 
-/// How log inputs are read (`events`); `None` in [`read_one`] means
+/// How log inputs are read (`events`); `None` in `read_one` means
 /// captures only (`flows`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogOptions {
@@ -411,15 +411,24 @@ pub fn run_events(
         path_errors: path_errors.iter().map(ToString::to_string).collect(),
         ..EventRun::default()
     };
-    for r in results {
-        run.events.extend(r.events);
+    for mut r in results {
+        // Moved, not copied: events are large and there can be millions.
+        if run.events.is_empty() {
+            run.events = r.events;
+        } else {
+            run.events.append(&mut r.events);
+        }
         run.inputs.push(r.report);
     }
-    run.events.par_sort_by(|a, b| {
+    let order = |a: &LogEvent, b: &LogEvent| {
         a.ts.cmp(&b.ts)
             .then_with(|| a.origin.cmp(&b.origin))
             .then_with(|| a.action.cmp(&b.action))
-    });
+    };
+    // One input in time order (a LANL file, most logs) needs no sort.
+    if !run.events.is_sorted_by(|a, b| order(a, b).is_le()) {
+        run.events.par_sort_by(order);
+    }
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
         Err(e) => {

@@ -83,8 +83,8 @@ pub fn read_lines(
             .par_iter()
             .map(|(bytes, first)| parse_piece(bytes, *first, file, format))
             .collect();
-        for (events, records, diag, lines) in outputs {
-            res.events.extend(events);
+        for (mut events, records, diag, lines) in outputs {
+            res.events.append(&mut events);
             res.records += records;
             res.diag.merge(diag);
             next_line += lines;
