@@ -283,24 +283,34 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         }
         w.close();
     }
-    let ips: Vec<IpAddr> = [e.source_ip, e.destination_ip, e.host_ip]
-        .into_iter()
-        .flatten()
-        .collect();
-    let users: Vec<&str> = [e.user_name.as_deref(), e.subject_user.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !ips.is_empty() || !users.is_empty() {
+    // Arrays on the stack: no allocation per event.
+    let ips = [e.source_ip, e.destination_ip, e.host_ip];
+    let users = [e.user_name.as_deref(), e.subject_user.as_deref()];
+    let any_ip = ips.iter().any(Option::is_some);
+    let any_user = users.iter().any(Option::is_some);
+    if any_ip || any_user {
         let mut r = o.nested("related");
-        if !ips.is_empty() {
+        if any_ip {
             r.key("ip");
-            let strs: Vec<String> = ips.iter().map(ToString::to_string).collect();
-            let _ = serde_json::to_writer(&mut *r.out, &strs);
+            r.out.push(b'[');
+            for (i, ip) in ips.iter().flatten().enumerate() {
+                if i > 0 {
+                    r.out.push(b',');
+                }
+                let _ = write!(r.out, "\"{ip}\"");
+            }
+            r.out.push(b']');
         }
-        if !users.is_empty() {
+        if any_user {
             r.key("user");
-            let _ = serde_json::to_writer(&mut *r.out, &users);
+            r.out.push(b'[');
+            for (i, u) in users.iter().flatten().enumerate() {
+                if i > 0 {
+                    r.out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *r.out, u);
+            }
+            r.out.push(b']');
         }
         r.close();
     }

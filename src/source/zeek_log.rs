@@ -577,7 +577,7 @@ fn parse_piece(piece: &[u8], first_line: u64, file: &Arc<str>, how: LineReader<'
                 Ok(())
             } else {
                 let before = out.events.len();
-                zeek_map::events(kind, &rec, &mut out.events);
+                zeek_map::events(kind, &rec, &mut out.events)?;
                 for e in out.events.get_mut(before..).unwrap_or(&mut []) {
                     e.origin = Some(at());
                 }
@@ -1053,5 +1053,23 @@ mod tests {
         assert_eq!(flows.len(), 40_000);
         let last = flows.iter().max_by_key(|f| f.ts).unwrap();
         assert_eq!(last.origin.as_ref().unwrap().at, Position::Line(40_016));
+    }
+}
+
+#[cfg(test)]
+mod skip_tests {
+    use super::*;
+
+    #[test]
+    fn mapped_records_without_a_time_are_skipped() {
+        let text = "#separator \\x09\n#path\tntlm\n#fields\tts\tuid\tusername\n-\tC1\talice\nnoon\tC2\tbob\n7.0\tC3\tcarol\n";
+        let store = FlowStore::new(16);
+        let mut w = ByteWindow::owned(text.as_bytes().to_vec());
+        let r = read_zeek(&mut w, &Arc::from("x"), false, &store, &AtomicU64::new(0));
+        assert_eq!(r.text.records, 3);
+        assert_eq!(r.text.diag.counts.get("Zeek record without ts"), Some(&1));
+        assert_eq!(r.text.diag.counts.get("Zeek time is not a time"), Some(&1));
+        assert_eq!(r.text.events.len(), 1);
+        assert_eq!(r.text.events[0].user_name.as_deref(), Some("carol"));
     }
 }

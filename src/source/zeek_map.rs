@@ -205,12 +205,10 @@ fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
 }
 
 /// The fields every Zeek event shares: time, endpoints, dataset, uid.
-fn base(r: &Record<'_>, dataset: &str) -> LogEvent {
+fn base(r: &Record<'_>, dataset: &str) -> Result<LogEvent, Skip> {
+    let ts = r.text(Field::Ts).ok_or(bad("Zeek record without ts"))?;
     let mut e = LogEvent {
-        ts: r
-            .text(Field::Ts)
-            .and_then(parse_zeek_time)
-            .unwrap_or_default(),
+        ts: parse_zeek_time(ts).ok_or(bad("Zeek time is not a time"))?,
         dataset: dataset.to_string(),
         source_ip: addr(r, Field::OrigH),
         source_port: port(r, Field::OrigP),
@@ -219,7 +217,7 @@ fn base(r: &Record<'_>, dataset: &str) -> LogEvent {
         ..LogEvent::default()
     };
     label(&mut e, "zeek_uid", r.text(Field::Uid));
-    e
+    Ok(e)
 }
 
 /// Splits Kerberos `user/REALM` (or `user@REALM`) into (user, realm).
@@ -231,12 +229,13 @@ fn split_principal(s: &str) -> (String, Option<String>) {
 }
 
 /// Maps a record of a non-conn log to events (none for logs not mapped,
-/// and for dns records without answers).
-pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
+/// and for dns records without answers); a mapped record without a valid
+/// `ts` is skipped.
+pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<(), Skip> {
     let e = match kind {
-        LogKind::Conn | LogKind::Other => return,
+        LogKind::Conn | LogKind::Other => return Ok(()),
         LogKind::Ssh => {
-            let mut e = base(r, "zeek.ssh");
+            let mut e = base(r, "zeek.ssh")?;
             let ok = boolean(r, Field::AuthSuccess);
             e.category = Some(Category::Authentication);
             e.action = match ok {
@@ -254,7 +253,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::Rdp => {
-            let mut e = base(r, "zeek.rdp");
+            let mut e = base(r, "zeek.rdp")?;
             e.category = Some(Category::Authentication);
             e.action = "rdp-connection".into();
             let result = r.text(Field::Result);
@@ -272,7 +271,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::SmbMapping => {
-            let mut e = base(r, "zeek.smb_mapping");
+            let mut e = base(r, "zeek.smb_mapping")?;
             e.category = Some(Category::Network);
             e.action = "share-accessed".into();
             e.outcome = Some(Outcome::Success);
@@ -282,7 +281,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::SmbFiles => {
-            let mut e = base(r, "zeek.smb_files");
+            let mut e = base(r, "zeek.smb_files")?;
             e.category = Some(Category::Network);
             let action = r.text(Field::Action).unwrap_or("");
             e.action = match action.strip_prefix("SMB::").unwrap_or(action) {
@@ -303,7 +302,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::DceRpc => {
-            let mut e = base(r, "zeek.dce_rpc");
+            let mut e = base(r, "zeek.dce_rpc")?;
             e.category = Some(Category::Network);
             e.action = "rpc-call".into();
             e.outcome = Some(Outcome::Unknown);
@@ -313,7 +312,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::Kerberos => {
-            let mut e = base(r, "zeek.kerberos");
+            let mut e = base(r, "zeek.kerberos")?;
             e.category = Some(Category::Authentication);
             e.auth_method = Some("Kerberos".into());
             let service = r.text(Field::Service);
@@ -338,7 +337,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
             e
         }
         LogKind::Ntlm => {
-            let mut e = base(r, "zeek.ntlm");
+            let mut e = base(r, "zeek.ntlm")?;
             e.category = Some(Category::Authentication);
             e.action = "ntlm-authentication".into();
             e.auth_method = Some("NTLM".into());
@@ -352,9 +351,9 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
         }
         LogKind::Dns => {
             if r.answers.iter().all(|a| a.is_empty()) {
-                return;
+                return Ok(());
             }
-            let mut e = base(r, "zeek.dns");
+            let mut e = base(r, "zeek.dns")?;
             e.category = Some(Category::Network);
             e.action = "dns-answer".into();
             e.outcome = Some(Outcome::Success);
@@ -370,4 +369,5 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) {
         }
     };
     out.push(e);
+    Ok(())
 }
