@@ -7,6 +7,9 @@
 //! `user.name`/`user.domain` (the account acted as), `user.effective.name`
 //! (the account that acted, when different), `process.*`, `service.name`,
 //! `winlog.logon.type`, `winlog.event_data.ShareName`/`RelativeTargetName`,
+//! `network.*` and `event.duration` (flow summaries from logs), `dns.*`
+//! (question, answers, `resolved_ip`), `lateral.rpc_endpoint`/`rpc_operation`,
+//! `labels` (source-specific details),
 //! `related.ip`/`related.user`, and `log.file.path` with `log.file.line`
 //! (text) or `log.offset` (binary) pointing back at the raw record.
 //! Connection records from captures become `event.category: network`
@@ -414,5 +417,35 @@ mod tests {
         assert_eq!(v["log"]["file"]["path"], "a.json");
         assert_eq!(v["log"]["file"]["line"], 7);
         assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn flow_summaries_dns_rpc_and_labels() {
+        let e = LogEvent {
+            action: "flow".into(),
+            ip_proto: Some(17),
+            network_bytes: Some(144),
+            network_packets: Some(3),
+            duration: Some(crate::event::Duration::from_secs(9)),
+            dns_question: Some("dc01.corp".into()),
+            dns_answers: vec!["10.0.0.9".into(), "alias.corp".into()],
+            rpc_endpoint: Some("svcctl".into()),
+            rpc_operation: Some("CreateServiceW".into()),
+            labels: vec![("zeek_uid".into(), "C\"1".into())],
+            ..LogEvent::default()
+        };
+        let mut out = Vec::new();
+        write_event(&e, &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["network"]["transport"], "udp");
+        assert_eq!(v["network"]["iana_number"], 17);
+        assert_eq!(v["network"]["bytes"], 144);
+        assert_eq!(v["network"]["packets"], 3);
+        assert_eq!(v["event"]["duration"], 9_000_000_000u64);
+        assert_eq!(v["dns"]["question"]["name"], "dc01.corp");
+        assert_eq!(v["dns"]["answers"][1]["data"], "alias.corp");
+        assert_eq!(v["dns"]["resolved_ip"], serde_json::json!(["10.0.0.9"]));
+        assert_eq!(v["lateral"]["rpc_operation"], "CreateServiceW");
+        assert_eq!(v["labels"]["zeek_uid"], "C\"1");
     }
 }
