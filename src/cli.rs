@@ -467,7 +467,7 @@ fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> Stri
         &mut s,
         "events",
         format!(
-            "{events} ({} from logs, {} flows from captures)",
+            "{events} ({} from logs, {} connection records from captures and conn.logs)",
             run.events.len(),
             run.flows.len()
         ),

@@ -157,6 +157,10 @@ fn parse_piece(
     file: &Arc<str>,
     format: &dyn LineFormat,
 ) -> (Vec<LogEvent>, u64, Diagnostics, u64) {
+    // A private copy of the name: every event holds a reference, and one
+    // counter shared by all worker threads would bounce between cores.
+    let own_file: Arc<str> = Arc::from(&**file);
+    let file = &own_file;
     // Sized for short lines that each give an event (LANL CSV), so dense
     // inputs do not reallocate; pages of unused capacity are never touched.
     let mut events = Vec::with_capacity(piece.len() / 64);

@@ -627,7 +627,20 @@ pub fn read_zeek(
         }
         let cut = match memchr::memrchr(b'\n', avail) {
             Some(i) => i + 1,
-            None if window.at_eof() || avail.len() > MAX_LINE => avail.len(),
+            None if window.at_eof() => avail.len(),
+            None if avail.len() > MAX_LINE => {
+                // A line too long to hold: counted, then dropped up to its end.
+                let at = next_line;
+                res.text.records += 1;
+                res.text.diag.skip(
+                    "line longer than 1 MiB",
+                    || origin(file, at),
+                    || format!("{}+ bytes", avail.len()),
+                );
+                res.text.bytes += drop_line(window);
+                next_line += 1;
+                continue;
+            }
             None => {
                 let want = avail.len() * 2;
                 window.fill(want);
@@ -674,6 +687,25 @@ pub fn read_zeek(
         res.text.error = Some(format!("read error after byte {}: {e}", res.text.bytes));
     }
     res
+}
+
+/// Discards bytes up to and including the next newline (or the end);
+/// returns how many.
+fn drop_line(window: &mut ByteWindow) -> u64 {
+    let mut n = 0u64;
+    loop {
+        let avail = window.bytes();
+        if let Some(i) = memchr::memchr(b'\n', avail) {
+            window.consume(i + 1);
+            return n + i as u64 + 1;
+        }
+        let len = avail.len();
+        window.consume(len);
+        n += len as u64;
+        if !window.fill(CHUNK) {
+            return n;
+        }
+    }
 }
 
 /// A stretch of a chunk: one header line, or data lines read with one schema.
@@ -1059,6 +1091,28 @@ mod tests {
 #[cfg(test)]
 mod skip_tests {
     use super::*;
+
+    #[test]
+    fn a_huge_line_is_one_skipped_record() {
+        let mut text = String::from("#separator \\x09\n#path\tntlm\n#fields\tts\tusername\n");
+        text.push_str(&"x".repeat(10 * MAX_LINE));
+        text.push_str("\n7.0\tcarol\n");
+        let store = FlowStore::new(16);
+        for mut w in [
+            ByteWindow::owned(text.as_bytes().to_vec()),
+            ByteWindow::stream(Box::new(std::io::Cursor::new(text.clone().into_bytes()))),
+        ] {
+            let r = read_zeek(&mut w, &Arc::from("x"), false, &store, &AtomicU64::new(0));
+            assert_eq!(r.text.records, 2);
+            assert_eq!(r.text.diag.counts.get("line longer than 1 MiB"), Some(&1));
+            assert_eq!(r.text.events.len(), 1);
+            assert_eq!(
+                r.text.events[0].origin.as_ref().unwrap().at,
+                Position::Line(5)
+            );
+            assert_eq!(r.text.bytes, text.len() as u64);
+        }
+    }
 
     #[test]
     fn mapped_records_without_a_time_are_skipped() {
