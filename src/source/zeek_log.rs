@@ -471,6 +471,23 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonVal<'a> {
     }
 }
 
+/// The endpoints of a nested `"id"` object.
+#[derive(Deserialize)]
+struct NestedId<'a> {
+    #[serde(borrow, default = "absent")]
+    orig_h: JsonVal<'a>,
+    #[serde(borrow, default = "absent")]
+    orig_p: JsonVal<'a>,
+    #[serde(borrow, default = "absent")]
+    resp_h: JsonVal<'a>,
+    #[serde(borrow, default = "absent")]
+    resp_p: JsonVal<'a>,
+}
+
+fn absent<'a>() -> JsonVal<'a> {
+    JsonVal::Absent
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -482,6 +499,21 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
             fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut rec = Record::default();
                 while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+                    if key == "id" {
+                        // The nested shape some shippers write: "id": {"orig_h": ...}.
+                        let id = m.next_value::<NestedId<'de>>()?;
+                        for (f, v) in [
+                            (Field::OrigH, id.orig_h),
+                            (Field::OrigP, id.orig_p),
+                            (Field::RespH, id.resp_h),
+                            (Field::RespP, id.resp_p),
+                        ] {
+                            if let JsonVal::One(t) = v {
+                                rec.set(f, t);
+                            }
+                        }
+                        continue;
+                    }
                     let Some(f) = Field::from_name(&key) else {
                         m.next_value::<IgnoredAny>()?;
                         continue;
@@ -1030,6 +1062,13 @@ mod tests {
         assert_eq!(ev[1].outcome, Some(Outcome::Success));
         assert_eq!(ev[2].dns_answers, vec!["10.0.0.9"]);
         assert_eq!(ev[3].action, "logon-failed");
+
+        // The nested "id" shape of some shippers.
+        let nested = r#"{"ts":2.5,"uid":"C7","id":{"orig_h":"10.0.0.1","orig_p":5,"resp_h":"10.0.0.2","resp_p":445},"proto":"tcp","conn_state":"S0"}"#;
+        let (r, flows) = read(nested, "conn.json", true);
+        assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.samples);
+        assert_eq!(flows[0].resp_p, 445);
+        assert_eq!(flows[0].orig_h.to_string(), "10.0.0.1");
 
         // The file name decides when there is no _path.
         let line = r#"{"ts":5.0,"uid":"C9","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"path":"\\\\SRV\\IPC$","share_type":"PIPE"}"#;
