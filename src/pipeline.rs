@@ -339,12 +339,7 @@ fn read_one(
         LogFormat::ZeekTsv | LogFormat::ZeekJson => return out,
     };
     let res = read_lines(&mut opened.window, &name, parser, progress);
-    report.bytes = res.bytes;
-    report.records = res.records;
-    report.events = res.events.len() as u64;
-    report.diag = res.diag;
-    report.error = res.error.map(|e| format!("{name}: {e}"));
-    out.events = res.events;
+    finish_text(report, res, &mut out.events, &name);
     report.secs = start.elapsed().as_secs_f64();
     out
 }

@@ -162,7 +162,7 @@ fn parse_piece(
     let own_file: Arc<str> = Arc::from(&**file);
     let file = &own_file;
     // Sized for short lines that each give an event (LANL CSV), so dense
-    // inputs do not reallocate; pages of unused capacity are never touched.
+    // inputs do not reallocate and copy as the vector grows.
     let mut events = Vec::with_capacity(piece.len() / 64);
     let mut diag = Diagnostics::default();
     let mut records = 0;
