@@ -414,30 +414,8 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut buf = Vec::with_capacity(1 << 20);
-    let mut logs_iter = run.events.iter().peekable();
-    run.flows
-        .for_each(|f| {
-            while let Some(e) = logs_iter.next_if(|e| e.ts <= f.ts) {
-                lateral::report::ecs::write_event(e, &mut buf);
-            }
-            lateral::report::ecs::write_flow_event(f, &mut buf);
-            if buf.len() >= 1 << 20 {
-                sink.write_all(&buf)?;
-                buf.clear();
-            }
-            Ok(())
-        })
+    lateral::report::ecs::write_merged(&run.events, &run.flows, &mut sink)
         .context("writing events")?;
-    for e in logs_iter {
-        lateral::report::ecs::write_event(e, &mut buf);
-        if buf.len() >= 1 << 20 {
-            sink.write_all(&buf).context("writing events")?;
-            buf.clear();
-        }
-    }
-    sink.write_all(&buf).context("writing events")?;
-    sink.flush().context("writing events")?;
     for p in &run.path_errors {
         eprintln!("lateral: {p}");
     }

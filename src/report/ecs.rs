@@ -377,6 +377,100 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// Events formatted ahead, in parallel: their JSON lines and where each ends.
+struct Formatted {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Events formatted per parallel batch.
+const FORMAT_BATCH: usize = 1 << 15;
+
+/// Formats `events` as JSON lines on all worker threads, in order.
+fn format_parallel(events: &[LogEvent]) -> Formatted {
+    use rayon::prelude::*;
+    let parts: Vec<Formatted> = events
+        .par_chunks(2048)
+        .map(|chunk| {
+            let mut f = Formatted {
+                bytes: Vec::with_capacity(chunk.len() * 512),
+                ends: Vec::with_capacity(chunk.len()),
+            };
+            for e in chunk {
+                write_event(e, &mut f.bytes);
+                f.ends.push(f.bytes.len());
+            }
+            f
+        })
+        .collect();
+    let mut all = Formatted {
+        bytes: Vec::with_capacity(parts.iter().map(|p| p.bytes.len()).sum()),
+        ends: Vec::with_capacity(events.len()),
+    };
+    for p in parts {
+        let base = all.bytes.len();
+        all.bytes.extend_from_slice(&p.bytes);
+        all.ends.extend(p.ends.iter().map(|e| e + base));
+    }
+    all
+}
+
+/// Writes log events and connection records as one ECS JSON Lines stream in
+/// time order (events first at equal times), both already sorted. Events
+/// are formatted in parallel batches; the output is the same bytes as
+/// writing them one by one.
+pub fn write_merged(
+    events: &[LogEvent],
+    flows: &crate::flow_store::SortedFlows,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 20);
+    // The batch covers events[start..start + batch.ends.len()]; `next` is
+    // the next event to write.
+    let mut start = 0;
+    let mut next = 0;
+    let mut batch = Formatted {
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    };
+    let mut emit = |buf: &mut Vec<u8>, next: &mut usize| {
+        if *next >= start + batch.ends.len() {
+            start = *next;
+            let end = (start + FORMAT_BATCH).min(events.len());
+            batch = format_parallel(events.get(start..end).unwrap_or(&[]));
+        }
+        let i = *next - start;
+        let from = if i == 0 {
+            0
+        } else {
+            batch.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let to = batch.ends.get(i).copied().unwrap_or(from);
+        buf.extend_from_slice(batch.bytes.get(from..to).unwrap_or(&[]));
+        *next += 1;
+    };
+    flows.for_each(|f| {
+        while events.get(next).is_some_and(|e| e.ts <= f.ts) {
+            emit(&mut buf, &mut next);
+        }
+        write_flow_event(f, &mut buf);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf)?;
+            buf.clear();
+        }
+        Ok(())
+    })?;
+    while next < events.len() {
+        emit(&mut buf, &mut next);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    sink.write_all(&buf)?;
+    sink.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +511,62 @@ mod tests {
         assert_eq!(v["log"]["file"]["path"], "a.json");
         assert_eq!(v["log"]["file"]["line"], 7);
         assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn merged_stream_equals_writing_one_by_one() {
+        use crate::event::{ConnState, Flow, Transport};
+        let events: Vec<LogEvent> = (0..(FORMAT_BATCH as i64 * 2 + 77))
+            .map(|i| LogEvent {
+                ts: Timestamp(i * 10),
+                action: format!("a{i}"),
+                dataset: "t".into(),
+                ..LogEvent::default()
+            })
+            .collect();
+        let store = crate::flow_store::FlowStore::new(1 << 20);
+        let mut flows: Vec<Flow> = [5i64, 10, 200_000, 2_000_000]
+            .iter()
+            .map(|&t| Flow {
+                ts: Timestamp(t),
+                uid: format!("C{t}"),
+                orig_h: [10, 0, 0, 1].into(),
+                orig_p: 1,
+                resp_h: [10, 0, 0, 2].into(),
+                resp_p: 2,
+                proto: Transport::Tcp,
+                service: None,
+                duration: None,
+                orig_bytes: None,
+                resp_bytes: None,
+                conn_state: ConnState::S0,
+                missed_bytes: 0,
+                history: "S".into(),
+                orig_pkts: 1,
+                orig_ip_bytes: 40,
+                resp_pkts: 0,
+                resp_ip_bytes: 0,
+                ip_proto: 6,
+                origin: None,
+            })
+            .collect();
+        store.push(&mut flows);
+        let sorted = store.finish().unwrap();
+        let mut want = Vec::new();
+        let mut it = events.iter().peekable();
+        for f in sorted.to_vec().unwrap() {
+            while let Some(e) = it.next_if(|e| e.ts <= f.ts) {
+                write_event(e, &mut want);
+            }
+            write_flow_event(&f, &mut want);
+        }
+        for e in it {
+            write_event(e, &mut want);
+        }
+        let mut got = Vec::new();
+        write_merged(&events, &sorted, &mut got).unwrap();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want);
     }
 
     #[test]
