@@ -83,6 +83,22 @@ enum InFormat {
     Journal,
     /// Windows events as JSON Lines (Winlogbeat or flat OTRF/NXLog shape).
     Winjson,
+    /// Zeek TSV logs (#fields headers; conn.log gives connection records).
+    Zeek,
+    /// Zeek JSON logs, one object per line.
+    ZeekJson,
+    /// LANL 2015 auth.txt.
+    LanlAuth,
+    /// LANL 2015 flows.txt.
+    LanlFlows,
+    /// LANL 2015 dns.txt.
+    LanlDns,
+    /// LANL 2015 proc.txt.
+    LanlProc,
+    /// LANL 2015 redteam.txt (ground truth).
+    LanlRedteam,
+    /// LANL 2017 netflow_day-NN.
+    LanlNetflow,
 }
 
 #[derive(Args, Debug)]
@@ -101,12 +117,21 @@ struct EventsArgs {
     /// Time zone the syslog text was written in, as an offset (`+09:00`, `-0500`, `UTC`).
     #[arg(long, default_value = "UTC", value_parser = parse_offset)]
     timezone: i64,
+    /// The instant LANL data sets' time 0 stands for, as RFC 3339
+    /// (their real start is not published).
+    #[arg(long, default_value = "1970-01-01T00:00:00Z", value_parser = parse_instant)]
+    lanl_epoch: lateral::event::Timestamp,
     /// Write events here instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
     /// Print per-input statistics to stderr.
     #[arg(long)]
     stats: bool,
+}
+
+fn parse_instant(s: &str) -> Result<lateral::event::Timestamp, String> {
+    lateral::source::winsec::parse_time(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2015-01-01T00:00:00Z"))
 }
 
 fn parse_offset(s: &str) -> Result<i64, String> {
@@ -371,12 +396,22 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
 fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     use lateral::pipeline::{LogOptions, run_events};
     use lateral::source::LogFormat;
+    use lateral::source::lanl::LanlKind;
     let logs = LogOptions {
         format: args.format.map(|f| match f {
             InFormat::Syslog => LogFormat::Syslog,
             InFormat::Journal => LogFormat::Journal,
             InFormat::Winjson => LogFormat::WindowsJsonl,
+            InFormat::Zeek => LogFormat::ZeekTsv,
+            InFormat::ZeekJson => LogFormat::ZeekJson,
+            InFormat::LanlAuth => LogFormat::Lanl(LanlKind::Auth),
+            InFormat::LanlFlows => LogFormat::Lanl(LanlKind::Flows),
+            InFormat::LanlDns => LogFormat::Lanl(LanlKind::Dns),
+            InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
+            InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
+            InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
         }),
+        lanl_epoch: args.lanl_epoch,
         year: args.year,
         utc_offset: args.timezone,
     };
@@ -397,30 +432,8 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut buf = Vec::with_capacity(1 << 20);
-    let mut logs_iter = run.events.iter().peekable();
-    run.flows
-        .for_each(|f| {
-            while let Some(e) = logs_iter.next_if(|e| e.ts <= f.ts) {
-                lateral::report::ecs::write_event(e, &mut buf);
-            }
-            lateral::report::ecs::write_flow_event(f, &mut buf);
-            if buf.len() >= 1 << 20 {
-                sink.write_all(&buf)?;
-                buf.clear();
-            }
-            Ok(())
-        })
+    lateral::report::ecs::write_merged(&run.events, &run.flows, &mut sink)
         .context("writing events")?;
-    for e in logs_iter {
-        lateral::report::ecs::write_event(e, &mut buf);
-        if buf.len() >= 1 << 20 {
-            sink.write_all(&buf).context("writing events")?;
-            buf.clear();
-        }
-    }
-    sink.write_all(&buf).context("writing events")?;
-    sink.flush().context("writing events")?;
     for p in &run.path_errors {
         eprintln!("lateral: {p}");
     }
@@ -450,7 +463,7 @@ fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> Stri
         &mut s,
         "events",
         format!(
-            "{events} ({} from logs, {} flows from captures)",
+            "{events} ({} from logs, {} connection records from captures and conn.logs)",
             run.events.len(),
             run.flows.len()
         ),

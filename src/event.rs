@@ -451,6 +451,24 @@ pub struct LogEvent {
     pub share_name: Option<String>,
     /// Relative target name inside the share (`file.path`).
     pub share_target: Option<String>,
+    /// RPC interface called, e.g. `svcctl`, `ITaskSchedulerService` (Zeek dce_rpc `endpoint`).
+    pub rpc_endpoint: Option<String>,
+    /// RPC operation called, e.g. `CreateServiceW` (Zeek dce_rpc `operation`).
+    pub rpc_operation: Option<String>,
+    /// Bytes of a flow summarised by the record, both directions (`network.bytes`).
+    pub network_bytes: Option<u64>,
+    /// Packets of a flow summarised by the record, both directions (`network.packets`).
+    pub network_packets: Option<u64>,
+    /// How long the summarised activity lasted (`event.duration`).
+    pub duration: Option<Duration>,
+    /// IP protocol number of a flow record (`network.iana_number`).
+    pub ip_proto: Option<u8>,
+    /// Name asked in a DNS answer record (`dns.question.name`).
+    pub dns_question: Option<String>,
+    /// Answers of a DNS record as text: addresses or names (`dns.answers[].data`).
+    pub dns_answers: Vec<String>,
+    /// Source-specific details without an ECS field, as (key, value) (`labels`).
+    pub labels: Vec<(String, String)>,
     /// Where the raw record is.
     pub origin: Option<Origin>,
 }

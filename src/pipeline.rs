@@ -11,9 +11,12 @@ use crate::input::{self, Format, InputPath};
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
 use crate::source::flow_table::FlowCounters;
+use crate::source::lanl::LanlLines;
 use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
+use crate::source::text_lines::TextResult;
 use crate::source::text_lines::read_lines;
 use crate::source::winsec::WindowsJsonl;
+use crate::source::zeek_log::read_zeek;
 use crate::source::{LineFormat, LogFormat};
 use crate::stats::Histo;
 use rayon::prelude::*;
@@ -210,6 +213,8 @@ pub struct LogOptions {
     pub year: Option<i64>,
     /// Offset from UTC, in seconds, of the logs' local time.
     pub utc_offset: i64,
+    /// The instant LANL data sets' time 0 stands for (default: the Unix epoch).
+    pub lanl_epoch: Timestamp,
 }
 
 /// What one input yielded.
@@ -310,21 +315,43 @@ fn read_one(
         return out;
     };
     report.format = Some(log_format.name());
+    if let LogFormat::ZeekTsv | LogFormat::ZeekJson = log_format {
+        let json = log_format == LogFormat::ZeekJson;
+        let z = read_zeek(&mut opened.window, &name, json, store, progress);
+        report.flows = z.flows;
+        finish_text(report, z.text, &mut out.events, &name);
+        report.secs = start.elapsed().as_secs_f64();
+        return out;
+    }
     let syslog = SyslogLines(cfg);
+    let lanl;
     let parser: &dyn LineFormat = match log_format {
         LogFormat::Syslog => &syslog,
         LogFormat::Journal => &JournalJson,
         LogFormat::WindowsJsonl => &WindowsJsonl,
+        LogFormat::Lanl(kind) => {
+            lanl = LanlLines {
+                kind,
+                epoch: log_opts.lanl_epoch,
+            };
+            &lanl
+        }
+        LogFormat::ZeekTsv | LogFormat::ZeekJson => return out,
     };
     let res = read_lines(&mut opened.window, &name, parser, progress);
+    finish_text(report, res, &mut out.events, &name);
+    report.secs = start.elapsed().as_secs_f64();
+    out
+}
+
+/// Copies a text reader's result into the input's report and events.
+fn finish_text(report: &mut InputReport, res: TextResult, events: &mut Vec<LogEvent>, name: &str) {
     report.bytes = res.bytes;
     report.records = res.records;
     report.events = res.events.len() as u64;
     report.diag = res.diag;
     report.error = res.error.map(|e| format!("{name}: {e}"));
-    out.events = res.events;
-    report.secs = start.elapsed().as_secs_f64();
-    out
+    *events = res.events;
 }
 
 fn now() -> Timestamp {
@@ -379,15 +406,24 @@ pub fn run_events(
         path_errors: path_errors.iter().map(ToString::to_string).collect(),
         ..EventRun::default()
     };
-    for r in results {
-        run.events.extend(r.events);
+    for mut r in results {
+        // Moved, not copied: events are large and there can be millions.
+        if run.events.is_empty() {
+            run.events = r.events;
+        } else {
+            run.events.append(&mut r.events);
+        }
         run.inputs.push(r.report);
     }
-    run.events.par_sort_by(|a, b| {
+    let order = |a: &LogEvent, b: &LogEvent| {
         a.ts.cmp(&b.ts)
             .then_with(|| a.origin.cmp(&b.origin))
             .then_with(|| a.action.cmp(&b.action))
-    });
+    };
+    // One input in time order (a LANL file, most logs) needs no sort.
+    if !run.events.is_sorted_by(|a, b| order(a, b).is_le()) {
+        run.events.par_sort_by(order);
+    }
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
         Err(e) => {

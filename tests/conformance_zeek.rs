@@ -9,7 +9,7 @@
 mod common;
 
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, run_flows};
+use lateral::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::report::conn_log;
 use std::sync::atomic::AtomicU64;
 
@@ -34,27 +34,74 @@ fn rows(text: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Baselines (btest name) and their traces under `pcap/format/zeek/`.
+const CASES: [(&str, &str); 3] = [
+    (
+        "scripts.base.protocols.krb.krb-service-name",
+        "krb/optional-service-name.pcap",
+    ),
+    (
+        "scripts.base.protocols.rdp.rdpeudp-handshake-success",
+        "rdp/rdpeudp-handshake-success.pcap",
+    ),
+    (
+        "scripts.base.protocols.rdp.rdpeudp2-handshake-success",
+        "rdp/rdpeudp2-handshake-success.pcap",
+    ),
+];
+
+fn zeek_rows(flows: &[lateral::event::Flow]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for f in flows {
+        conn_log::write_zeek_row(f, &mut out);
+    }
+    rows(&String::from_utf8(out).unwrap())
+}
+
+/// The baseline conn.log read through the Zeek log reader gives the same
+/// records, on every compared field, as the capture read through the flow
+/// table, and as the baseline's own text.
+#[test]
+fn baseline_conn_logs_read_as_the_captures_flows() {
+    let Some(dir) = common::corpus_dir("baseline_conn_logs_read_as_the_captures_flows") else {
+        return;
+    };
+    let opts = FlowRunOptions::default();
+    for (baseline, trace) in CASES {
+        let log = dir
+            .join("zeek-logs/baseline")
+            .join(baseline)
+            .join("conn.log");
+        let from_log = run_events(
+            &[InputPath::File(log.clone())],
+            Vec::new(),
+            &opts,
+            &LogOptions::default(),
+            &AtomicU64::new(0),
+        );
+        assert!(from_log.inputs[0].diag.is_clean(), "{baseline}");
+        let read = from_log.flows.to_vec().unwrap();
+        assert!(!read.is_empty(), "{baseline}");
+        let capture = run_flows(
+            &[InputPath::File(dir.join("pcap/format/zeek").join(trace))],
+            Vec::new(),
+            &opts,
+            &AtomicU64::new(0),
+        );
+        let captured = capture.flows.to_vec().unwrap();
+        assert_eq!(zeek_rows(&read), zeek_rows(&captured), "{trace}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(zeek_rows(&read), rows(&text), "{baseline}");
+    }
+}
+
 #[test]
 fn records_match_zeek_baselines() {
     let Some(dir) = common::corpus_dir("records_match_zeek_baselines") else {
         return;
     };
-    let cases = [
-        (
-            "scripts.base.protocols.krb.krb-service-name",
-            "krb/optional-service-name.pcap",
-        ),
-        (
-            "scripts.base.protocols.rdp.rdpeudp-handshake-success",
-            "rdp/rdpeudp-handshake-success.pcap",
-        ),
-        (
-            "scripts.base.protocols.rdp.rdpeudp2-handshake-success",
-            "rdp/rdpeudp2-handshake-success.pcap",
-        ),
-    ];
     let opts = FlowRunOptions::default();
-    for (baseline, trace) in cases {
+    for (baseline, trace) in CASES {
         let want = std::fs::read_to_string(
             dir.join("zeek-logs/baseline")
                 .join(baseline)

@@ -7,6 +7,9 @@
 //! `user.name`/`user.domain` (the account acted as), `user.effective.name`
 //! (the account that acted, when different), `process.*`, `service.name`,
 //! `winlog.logon.type`, `winlog.event_data.ShareName`/`RelativeTargetName`,
+//! `network.*` and `event.duration` (flow summaries from logs), `dns.*`
+//! (question, answers, `resolved_ip`), `lateral.rpc_endpoint`/`rpc_operation`,
+//! `labels` (source-specific details),
 //! `related.ip`/`related.user`, and `log.file.path` with `log.file.line`
 //! (text) or `log.offset` (binary) pointing back at the raw record.
 //! Connection records from captures become `event.category: network`
@@ -108,6 +111,70 @@ fn endpoint(
     n.close();
 }
 
+/// `network.*` of a log event that summarises a flow (LANL flows).
+fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
+    if e.ip_proto.is_none() && e.network_bytes.is_none() && e.network_packets.is_none() {
+        return;
+    }
+    let mut n = o.nested("network");
+    if let Some(p) = e.ip_proto {
+        let transport = match p {
+            1 => Some("icmp"),
+            6 => Some("tcp"),
+            17 => Some("udp"),
+            58 => Some("ipv6-icmp"),
+            _ => None,
+        };
+        n.opt_str("transport", transport);
+        n.num("iana_number", u64::from(p));
+    }
+    if let Some(b) = e.network_bytes {
+        n.num("bytes", b);
+    }
+    if let Some(p) = e.network_packets {
+        n.num("packets", p);
+    }
+    n.close();
+}
+
+/// `dns.*` of a DNS answer event: the question, the answers, and the
+/// answers that are addresses as `dns.resolved_ip`.
+fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
+    if e.dns_question.is_none() && e.dns_answers.is_empty() {
+        return;
+    }
+    let mut d = o.nested("dns");
+    if let Some(q) = &e.dns_question {
+        let mut qn = d.nested("question");
+        qn.str("name", q);
+        qn.close();
+    }
+    if !e.dns_answers.is_empty() {
+        d.key("answers");
+        d.out.push(b'[');
+        for (i, a) in e.dns_answers.iter().enumerate() {
+            if i > 0 {
+                d.out.push(b',');
+            }
+            let mut one = Obj::open(d.out);
+            one.str("data", a);
+            one.close();
+        }
+        d.out.push(b']');
+        let ips: Vec<&str> = e
+            .dns_answers
+            .iter()
+            .map(String::as_str)
+            .filter(|a| a.parse::<IpAddr>().is_ok())
+            .collect();
+        if !ips.is_empty() {
+            d.key("resolved_ip");
+            let _ = serde_json::to_writer(&mut *d.out, &ips);
+        }
+    }
+    d.close();
+}
+
 /// Writes one log event as an ECS JSON line.
 pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
     let mut o = Obj::open(out);
@@ -134,6 +201,9 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         }
         ev.str("dataset", &e.dataset);
         ev.opt_str("reason", e.status.as_deref());
+        if let Some(d) = e.duration {
+            ev.num("duration", d.0.max(0) as u64);
+        }
         ev.close();
     }
     endpoint(
@@ -180,11 +250,26 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         sv.str("name", s);
         sv.close();
     }
-    if e.auth_method.is_some() || e.logon_process.is_some() {
+    network_fields(&mut o, e);
+    dns_fields(&mut o, e);
+    if e.auth_method.is_some()
+        || e.logon_process.is_some()
+        || e.rpc_endpoint.is_some()
+        || e.rpc_operation.is_some()
+    {
         let mut a = o.nested("lateral");
         a.opt_str("auth_method", e.auth_method.as_deref());
         a.opt_str("logon_process", e.logon_process.as_deref());
+        a.opt_str("rpc_endpoint", e.rpc_endpoint.as_deref());
+        a.opt_str("rpc_operation", e.rpc_operation.as_deref());
         a.close();
+    }
+    if !e.labels.is_empty() {
+        let mut l = o.nested("labels");
+        for (k, v) in &e.labels {
+            l.str(k, v);
+        }
+        l.close();
     }
     if e.logon_type.is_some() || e.share_name.is_some() || e.share_target.is_some() {
         let mut w = o.nested("winlog");
@@ -201,24 +286,34 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
         }
         w.close();
     }
-    let ips: Vec<IpAddr> = [e.source_ip, e.destination_ip, e.host_ip]
-        .into_iter()
-        .flatten()
-        .collect();
-    let users: Vec<&str> = [e.user_name.as_deref(), e.subject_user.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !ips.is_empty() || !users.is_empty() {
+    // Arrays on the stack: no allocation per event.
+    let ips = [e.source_ip, e.destination_ip, e.host_ip];
+    let users = [e.user_name.as_deref(), e.subject_user.as_deref()];
+    let any_ip = ips.iter().any(Option::is_some);
+    let any_user = users.iter().any(Option::is_some);
+    if any_ip || any_user {
         let mut r = o.nested("related");
-        if !ips.is_empty() {
+        if any_ip {
             r.key("ip");
-            let strs: Vec<String> = ips.iter().map(ToString::to_string).collect();
-            let _ = serde_json::to_writer(&mut *r.out, &strs);
+            r.out.push(b'[');
+            for (i, ip) in ips.iter().flatten().enumerate() {
+                if i > 0 {
+                    r.out.push(b',');
+                }
+                let _ = write!(r.out, "\"{ip}\"");
+            }
+            r.out.push(b']');
         }
-        if !users.is_empty() {
+        if any_user {
             r.key("user");
-            let _ = serde_json::to_writer(&mut *r.out, &users);
+            r.out.push(b'[');
+            for (i, u) in users.iter().flatten().enumerate() {
+                if i > 0 {
+                    r.out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *r.out, u);
+            }
+            r.out.push(b']');
         }
         r.close();
     }
@@ -282,6 +377,100 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// Events formatted ahead, in parallel: their JSON lines and where each ends.
+struct Formatted {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Events formatted per parallel batch.
+const FORMAT_BATCH: usize = 1 << 15;
+
+/// Formats `events` as JSON lines on all worker threads, in order.
+fn format_parallel(events: &[LogEvent]) -> Formatted {
+    use rayon::prelude::*;
+    let parts: Vec<Formatted> = events
+        .par_chunks(2048)
+        .map(|chunk| {
+            let mut f = Formatted {
+                bytes: Vec::with_capacity(chunk.len() * 512),
+                ends: Vec::with_capacity(chunk.len()),
+            };
+            for e in chunk {
+                write_event(e, &mut f.bytes);
+                f.ends.push(f.bytes.len());
+            }
+            f
+        })
+        .collect();
+    let mut all = Formatted {
+        bytes: Vec::with_capacity(parts.iter().map(|p| p.bytes.len()).sum()),
+        ends: Vec::with_capacity(events.len()),
+    };
+    for p in parts {
+        let base = all.bytes.len();
+        all.bytes.extend_from_slice(&p.bytes);
+        all.ends.extend(p.ends.iter().map(|e| e + base));
+    }
+    all
+}
+
+/// Writes log events and connection records as one ECS JSON Lines stream in
+/// time order (events first at equal times), both already sorted. Events
+/// are formatted in parallel batches; the output is the same bytes as
+/// writing them one by one.
+pub fn write_merged(
+    events: &[LogEvent],
+    flows: &crate::flow_store::SortedFlows,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 20);
+    // The batch covers events[start..start + batch.ends.len()]; `next` is
+    // the next event to write.
+    let mut start = 0;
+    let mut next = 0;
+    let mut batch = Formatted {
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    };
+    let mut emit = |buf: &mut Vec<u8>, next: &mut usize| {
+        if *next >= start + batch.ends.len() {
+            start = *next;
+            let end = (start + FORMAT_BATCH).min(events.len());
+            batch = format_parallel(events.get(start..end).unwrap_or(&[]));
+        }
+        let i = *next - start;
+        let from = if i == 0 {
+            0
+        } else {
+            batch.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let to = batch.ends.get(i).copied().unwrap_or(from);
+        buf.extend_from_slice(batch.bytes.get(from..to).unwrap_or(&[]));
+        *next += 1;
+    };
+    flows.for_each(|f| {
+        while events.get(next).is_some_and(|e| e.ts <= f.ts) {
+            emit(&mut buf, &mut next);
+        }
+        write_flow_event(f, &mut buf);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf)?;
+            buf.clear();
+        }
+        Ok(())
+    })?;
+    while next < events.len() {
+        emit(&mut buf, &mut next);
+        if buf.len() >= 1 << 20 {
+            sink.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    sink.write_all(&buf)?;
+    sink.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +511,91 @@ mod tests {
         assert_eq!(v["log"]["file"]["path"], "a.json");
         assert_eq!(v["log"]["file"]["line"], 7);
         assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn merged_stream_equals_writing_one_by_one() {
+        use crate::event::{ConnState, Flow, Transport};
+        let events: Vec<LogEvent> = (0..(FORMAT_BATCH as i64 * 2 + 77))
+            .map(|i| LogEvent {
+                ts: Timestamp(i * 10),
+                action: format!("a{i}"),
+                dataset: "t".into(),
+                ..LogEvent::default()
+            })
+            .collect();
+        let store = crate::flow_store::FlowStore::new(1 << 20);
+        let mut flows: Vec<Flow> = [5i64, 10, 200_000, 2_000_000]
+            .iter()
+            .map(|&t| Flow {
+                ts: Timestamp(t),
+                uid: format!("C{t}"),
+                orig_h: [10, 0, 0, 1].into(),
+                orig_p: 1,
+                resp_h: [10, 0, 0, 2].into(),
+                resp_p: 2,
+                proto: Transport::Tcp,
+                service: None,
+                duration: None,
+                orig_bytes: None,
+                resp_bytes: None,
+                conn_state: ConnState::S0,
+                missed_bytes: 0,
+                history: "S".into(),
+                orig_pkts: 1,
+                orig_ip_bytes: 40,
+                resp_pkts: 0,
+                resp_ip_bytes: 0,
+                ip_proto: 6,
+                origin: None,
+            })
+            .collect();
+        store.push(&mut flows);
+        let sorted = store.finish().unwrap();
+        let mut want = Vec::new();
+        let mut it = events.iter().peekable();
+        for f in sorted.to_vec().unwrap() {
+            while let Some(e) = it.next_if(|e| e.ts <= f.ts) {
+                write_event(e, &mut want);
+            }
+            write_flow_event(&f, &mut want);
+        }
+        for e in it {
+            write_event(e, &mut want);
+        }
+        let mut got = Vec::new();
+        write_merged(&events, &sorted, &mut got).unwrap();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want);
+    }
+
+    #[test]
+    fn flow_summaries_dns_rpc_and_labels() {
+        let e = LogEvent {
+            action: "flow".into(),
+            ip_proto: Some(17),
+            network_bytes: Some(144),
+            network_packets: Some(3),
+            duration: Some(crate::event::Duration::from_secs(9)),
+            dns_question: Some("dc01.corp".into()),
+            dns_answers: vec!["10.0.0.9".into(), "alias.corp".into()],
+            rpc_endpoint: Some("svcctl".into()),
+            rpc_operation: Some("CreateServiceW".into()),
+            labels: vec![("zeek_uid".into(), "C\"1".into())],
+            ..LogEvent::default()
+        };
+        let mut out = Vec::new();
+        write_event(&e, &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["network"]["transport"], "udp");
+        assert_eq!(v["network"]["iana_number"], 17);
+        assert_eq!(v["network"]["bytes"], 144);
+        assert_eq!(v["network"]["packets"], 3);
+        assert_eq!(v["event"]["duration"], 9_000_000_000u64);
+        assert_eq!(v["dns"]["question"]["name"], "dc01.corp");
+        assert_eq!(v["dns"]["answers"][1]["data"], "alias.corp");
+        assert_eq!(v["dns"]["resolved_ip"], serde_json::json!(["10.0.0.9"]));
+        assert_eq!(v["lateral"]["rpc_operation"], "CreateServiceW");
+        assert_eq!(v["labels"]["zeek_uid"], "C\"1");
     }
 }

@@ -24,9 +24,12 @@ pub mod capture;
 pub mod capture_flows;
 pub mod decode;
 pub mod flow_table;
+pub mod lanl;
 pub mod syslog;
 pub mod text_lines;
 pub mod winsec;
+pub mod zeek_log;
+pub mod zeek_map;
 
 /// The log formats `lateral` reads, as sniffed from an input's first bytes
 /// or named with `--format`.
@@ -38,6 +41,12 @@ pub enum LogFormat {
     Journal,
     /// Windows events as JSON Lines (Winlogbeat or flat shape).
     WindowsJsonl,
+    /// Zeek TSV logs with `#fields` headers.
+    ZeekTsv,
+    /// Zeek JSON logs, one object per line.
+    ZeekJson,
+    /// A LANL cyber-security data set CSV file.
+    Lanl(lanl::LanlKind),
 }
 
 impl LogFormat {
@@ -47,6 +56,9 @@ impl LogFormat {
             LogFormat::Syslog => "syslog",
             LogFormat::Journal => "journal",
             LogFormat::WindowsJsonl => "winjson",
+            LogFormat::ZeekTsv => "zeek",
+            LogFormat::ZeekJson => "zeekjson",
+            LogFormat::Lanl(k) => k.name(),
         }
     }
 
@@ -56,6 +68,12 @@ impl LogFormat {
             Some(LogFormat::Journal)
         } else if winsec::looks_like_windows_jsonl(head) {
             Some(LogFormat::WindowsJsonl)
+        } else if zeek_log::looks_like_zeek_tsv(head) {
+            Some(LogFormat::ZeekTsv)
+        } else if zeek_log::looks_like_zeek_json(head) {
+            Some(LogFormat::ZeekJson)
+        } else if let Some(k) = lanl::sniff_lanl(head) {
+            Some(LogFormat::Lanl(k))
         } else if syslog::looks_like_syslog(head, cfg) {
             Some(LogFormat::Syslog)
         } else {

@@ -1,0 +1,116 @@
+//! LANL auth.txt throughput, in events per second: one core parsing lines
+//! into events, the parallel line reader over a whole input, and writing
+//! the events as ECS JSON Lines.
+//!
+//! Run: `cargo bench --bench lanl`. The input is 200,000 generated lines in
+//! the shape of the 2015 data set's auth.txt (users `U123@DOM1`, machine
+//! accounts `C123$@DOM1`, computers `C123`, every orientation).
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use lateral::event::{LogEvent, Timestamp};
+use lateral::input::ByteWindow;
+use lateral::source::LineFormat;
+use lateral::source::lanl::{LanlKind, LanlLines};
+use lateral::source::text_lines::read_lines;
+use std::hint::black_box;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+const LINES: u64 = 200_000;
+
+/// Deterministic auth.txt lines (a small linear congruential generator).
+fn auth_txt() -> Vec<u8> {
+    let mut x: u64 = 7;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % m
+    };
+    let orient = ["LogOn", "LogOn", "LogOff", "TGS", "TGS", "TGT", "AuthMap"];
+    let auth = ["NTLM", "Kerberos", "Negotiate", "?"];
+    let logon = ["Network", "Network", "Interactive", "Service", "?"];
+    let mut out = Vec::new();
+    let mut t = 1;
+    for _ in 0..LINES {
+        t += next(3) / 2;
+        let user = if next(10) < 7 {
+            format!("U{}@DOM1", next(12_000))
+        } else {
+            format!("C{}$@DOM1", next(17_000))
+        };
+        let _ = writeln!(
+            out,
+            "{t},{user},{user},C{},C{},{},{},{},{}",
+            next(17_000),
+            next(17_000),
+            auth[next(4) as usize],
+            logon[next(5) as usize],
+            orient[next(7) as usize],
+            if next(50) == 0 { "Fail" } else { "Success" }
+        );
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let text = auth_txt();
+    let format = LanlLines {
+        kind: LanlKind::Auth,
+        epoch: Timestamp(0),
+    };
+    let mut g = c.benchmark_group("lanl");
+    g.throughput(Throughput::Elements(LINES));
+    g.sample_size(10);
+    g.bench_function("auth_parse_one_core", |b| {
+        let mut out: Vec<LogEvent> = Vec::with_capacity(4096);
+        b.iter(|| {
+            let mut n = 0;
+            for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                let _ = format.parse_line(line, &mut out);
+                if out.len() >= 4096 {
+                    n += out.len();
+                    out.clear();
+                }
+            }
+            n += out.len();
+            out.clear();
+            black_box(n)
+        })
+    });
+    g.bench_function("auth_read_lines_parallel", |b| {
+        b.iter_batched(
+            || ByteWindow::owned(text.clone()),
+            |mut w| {
+                let r = read_lines(&mut w, &Arc::from("auth.txt"), &format, &AtomicU64::new(0));
+                black_box(r.events.len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let mut events = Vec::new();
+    for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        let _ = format.parse_line(line, &mut events);
+    }
+    g.bench_function("auth_write_ecs_one_core", |b| {
+        let mut buf = Vec::with_capacity(1 << 21);
+        b.iter(|| {
+            let mut total = 0;
+            for e in &events {
+                lateral::report::ecs::write_event(e, &mut buf);
+                if buf.len() >= 1 << 20 {
+                    total += buf.len();
+                    buf.clear();
+                }
+            }
+            total += buf.len();
+            buf.clear();
+            black_box(total)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
