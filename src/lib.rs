@@ -6,8 +6,10 @@
 //! - [`event`]: the normalised types every later stage consumes;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
+//! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios.
 
+pub mod baseline;
 pub mod diag;
 pub mod error;
 pub mod event;
