@@ -317,3 +317,121 @@ fn logons_resolve_through_the_directory() {
         Timestamp::from_parts(T0 + 30, 0)
     );
 }
+
+/// Parses log text the way `lateral events` does (real parsers on real lines).
+fn parse_logs(syslog: &str, winjson: &str) -> Vec<LogEvent> {
+    use lateral::source::LineFormat;
+    use lateral::source::syslog::{SyslogConfig, SyslogLines};
+    use lateral::source::winsec::WindowsJsonl;
+    let mut out = Vec::new();
+    let sys = SyslogLines(SyslogConfig::year(2025, 0));
+    for l in syslog.lines().filter(|l| !l.trim().is_empty()) {
+        sys.parse_line(l.as_bytes(), &mut out).unwrap();
+    }
+    for l in winjson.lines().filter(|l| !l.trim().is_empty()) {
+        WindowsJsonl.parse_line(l.as_bytes(), &mut out).unwrap();
+    }
+    out
+}
+
+const AUTH_LOG: &str = "\
+Dec  1 09:00:00 srv-chamber sshd[100]: Accepted publickey for alice from 10.0.2.1 port 50000 ssh2: ED25519 SHA256:x
+Dec  1 09:00:05 srv-chamber sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
+Dec  1 09:01:00 srv-chamber sshd[101]: Failed password for bob from 10.0.1.4 port 50001 ssh2
+Dec  1 09:01:30 srv-chamber sshd[102]: Accepted password for bob from 10.0.1.4 port 50002 ssh2
+Dec  1 09:02:00 srv-chamber sudo:    bob : TTY=pts/1 ; PWD=/home/bob ; USER=postgres ; COMMAND=/bin/psql
+";
+
+const WINDOWS: &str = r#"
+{"@timestamp":"2025-12-01T10:00:00Z","EventID":4624,"Hostname":"FILESRV.shugiin.local","TargetUserName":"Tanaka","TargetDomainName":"SHUGIIN","LogonType":3,"IpAddress":"::ffff:10.0.1.4","IpPort":"50100","WorkstationName":"WS-004","AuthenticationPackageName":"NTLM","LmPackageName":"NTLM V2"}
+{"@timestamp":"2025-12-01T10:00:00Z","EventID":4672,"Hostname":"FILESRV.shugiin.local","SubjectUserName":"tanaka","SubjectDomainName":"SHUGIIN"}
+{"@timestamp":"2025-12-01T10:05:00Z","EventID":4769,"Hostname":"DC01.shugiin.local","TargetUserName":"sato@SHUGIIN.LOCAL","ServiceName":"FILESRV$","IpAddress":"::ffff:10.0.2.1","Status":"0x0"}
+{"@timestamp":"2025-12-01T10:04:00Z","EventID":4768,"Hostname":"DC01.shugiin.local","TargetUserName":"JUMP01$","IpAddress":"::ffff:10.0.2.1","Status":"0x0"}
+{"@timestamp":"2025-12-01T10:06:00Z","EventID":5140,"Hostname":"FILESRV.shugiin.local","SubjectUserName":"sato","SubjectDomainName":"SHUGIIN","IpAddress":"10.0.2.1","ShareName":"\\\\*\\ADMIN$"}
+{"@timestamp":"2025-12-01T10:07:00Z","EventID":4648,"Hostname":"JUMP01.shugiin.local","SubjectUserName":"sato","TargetUserName":"administrator","TargetServerName":"srv-chamber"}
+{"@timestamp":"2025-12-01T10:08:00Z","EventID":4624,"Hostname":"SRV-CHAMBER","TargetUserName":"administrator","TargetDomainName":"SHUGIIN","LogonType":10,"IpAddress":"10.0.2.1","WorkstationName":"JUMP01","AuthenticationPackageName":"Negotiate"}
+"#;
+
+#[test]
+fn logons_admin_and_privilege_from_parsed_logs() {
+    let events = parse_logs(AUTH_LOG, WINDOWS);
+    assert_eq!(events.len(), 12);
+    let mut d = DirectoryBuilder::new();
+    for e in &events {
+        d.observe(e);
+    }
+    let dir = d.finish();
+    // 10.0.2.1 is jump01: named by its computer account (4768) and WorkstationName (4624).
+    assert_eq!(dir.key_for_ip(ip("10.0.2.1")), key("jump01"));
+    assert_eq!(dir.key_for_ip(ip("10.0.1.4")), key("ws-004"));
+    let p = build(&[], &events, dir);
+    let srv = key("srv-chamber");
+    let fs = key("filesrv");
+    let jump = key("jump01");
+
+    let alice = p.user_on_host("alice", &srv);
+    assert_eq!(
+        (alice.successes, alice.failures, alice.privileged),
+        (1, 0, 1)
+    );
+    assert_eq!(alice.sources, vec![Some(&jump)]);
+    assert!(alice.methods.contains(Methods::PUBLICKEY));
+    let bob = p.user_on_host("bob", &srv);
+    assert_eq!((bob.successes, bob.failures, bob.privileged), (1, 1, 0));
+    assert_eq!(bob.methods, Methods::PASSWORD);
+    assert!(!p.ever_privileged("bob", &srv));
+
+    let tanaka = p.user_on_host("tanaka", &fs);
+    assert_eq!((tanaka.successes, tanaka.privileged), (1, 1));
+    assert!(tanaka.methods.contains(Methods::NTLM));
+    assert_eq!(p.user("tanaka").unwrap().domains, ["shugiin".to_string()]);
+
+    // A Kerberos service ticket for FILESRV$ is sato logging on to filesrv from jump01.
+    let sato = p.user_on_host("sato@shugiin.local", &fs);
+    assert_eq!(sato.sources, vec![Some(&jump)]);
+    assert!(sato.methods.contains(Methods::KERBEROS));
+    // 4648 on jump01: explicit credentials for administrator toward srv-chamber.
+    let adm = p.user_on_host("administrator", &srv);
+    assert_eq!(adm.successes, 2);
+    assert!(adm.methods.contains(Methods::EXPLICIT) && adm.methods.contains(Methods::NEGOTIATE));
+    assert!(adm.types.contains(10));
+
+    // The DC wrote Kerberos events: a domain controller, though no flow was seen.
+    assert_eq!(p.role(&key("dc01")), Role::DomainController);
+    assert_eq!(p.host(&key("dc01")).unwrap().kdc_events, 2);
+
+    // Remote admin from logs: SSH (sshd Accepted), SMB (5140), RDP (type 10).
+    let admin: Vec<(String, AdminProto)> = p
+        .admin_peers(&jump)
+        .iter()
+        .map(|a| (a.peer.to_string(), a.proto))
+        .collect();
+    assert_eq!(
+        admin,
+        vec![
+            ("filesrv".into(), AdminProto::Smb),
+            ("srv-chamber".into(), AdminProto::Rdp),
+            ("srv-chamber".into(), AdminProto::Ssh),
+        ]
+    );
+    let into_srv: Vec<String> = p
+        .admin_sources(&srv)
+        .iter()
+        .map(|a| a.peer.to_string())
+        .collect();
+    // jump01 over RDP and SSH, ws-004 over SSH (bob).
+    assert_eq!(into_srv, vec!["jump01", "jump01", "ws-004"]);
+    let to_srv: Vec<&str> = p.logons_to(&srv).iter().map(|l| l.user).collect();
+    // administrator: 4648 and 4624 from jump01 are one triple; alice: from jump01 and
+    // the sudo record (no source); bob: from ws-004.
+    assert_eq!(to_srv, vec!["administrator", "alice", "alice", "bob"]);
+    let from_ws: Vec<(&str, String)> = p
+        .logons_from(&key("ws-004"))
+        .iter()
+        .map(|l| (l.user, l.dst.to_string()))
+        .collect();
+    assert_eq!(
+        from_ws,
+        vec![("bob", "srv-chamber".into()), ("tanaka", "filesrv".into())]
+    );
+}

@@ -383,7 +383,11 @@ impl ProfileBuilder {
 
     /// Folds another builder (built over the same directory) into this one.
     /// The result finishes to exactly what one builder fed both inputs gives.
-    pub fn merge(&mut self, other: ProfileBuilder) {
+    pub fn merge(&mut self, mut other: ProfileBuilder) {
+        // Fold the smaller into the larger: the result is the same either way.
+        if other.edges.len() + other.hour_peers.len() > self.edges.len() + self.hour_peers.len() {
+            std::mem::swap(self, &mut other);
+        }
         let hmap: Vec<u32> = other
             .hosts
             .iter()

@@ -1217,12 +1217,29 @@ impl Profiles {
                 users.push(u);
             }
         }
+        let mut skeep = vec![false; mine.services.len()];
+        for e in &edges {
+            if let Some(k) = skeep.get_mut(e.service.0 as usize) {
+                *k = true;
+            }
+        }
+        let mut smap = vec![u32::MAX; mine.services.len()];
+        let mut services = Vec::new();
+        for (i, s) in mine.services.into_iter().enumerate() {
+            if skeep.get(i).copied().unwrap_or(false) {
+                if let Some(slot) = smap.get_mut(i) {
+                    *slot = services.len() as u32;
+                }
+                services.push(s);
+            }
+        }
         let at = |m: &[u32], i: u32| m.get(i as usize).copied().unwrap_or(u32::MAX);
         let edges = edges
             .into_iter()
             .map(|e| Edge {
                 src: HostId(at(&hmap, e.src.0)),
                 dst: HostId(at(&hmap, e.dst.0)),
+                service: ServiceId(at(&smap, e.service.0)),
                 ..e
             })
             .collect();
@@ -1245,7 +1262,7 @@ impl Profiles {
             .collect();
         *self = Profiles::from_parts(
             hosts,
-            mine.services,
+            services,
             users,
             edges,
             admin,
