@@ -4,3 +4,5 @@
 
 pub mod conn_log;
 pub mod ecs;
+pub mod novelty;
+pub mod profile_text;
