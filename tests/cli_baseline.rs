@@ -279,6 +279,10 @@ fn sweep_reports_exactly_the_new_rdp_edge_and_the_new_user() {
 
     // The terminal report says the same for people.
     let out = sweep(&c, &[]);
+    if std::env::var_os("LATERAL_SHOW").is_some() {
+        eprintln!("{}", stdout(&sweep(&c, &["--json"])));
+        eprintln!("{}", stdout(&out));
+    }
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("New hosts: 0"), "{text}");
@@ -585,4 +589,113 @@ fn build_with_a_partial_input_still_writes_and_exits_3() {
     assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
     let out = run(&["profile", SRV, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn sweep_reports_new_hosts_new_sources_and_windows_logons() {
+    let c = case();
+    let dir = c.dir.path();
+    // Day 3: day 1's traffic, plus a host never seen reaching srv over SMB;
+    // alice logs on to srv from ws2 (she came from ws1 before) and bob
+    // logs on to srv over RDP, recorded by Windows.
+    let base = day_start(3);
+    let mut frames = Vec::new();
+    conversation(
+        &mut frames,
+        after(base, 300),
+        sa("10.20.0.99", 49_999),
+        sa(SRV, 445),
+        9000,
+        1000,
+    );
+    let mut w = CaptureWriter::new(
+        Vec::new(),
+        CaptureKind::Pcap {
+            nanos: false,
+            big_endian: false,
+        },
+        1,
+        65_535,
+    )
+    .unwrap();
+    for (ts, f) in &frames {
+        w.write_packet(*ts, f, f.len() as u32).unwrap();
+    }
+    let cap = dir.join("day3.pcap");
+    std::fs::write(&cap, w.finish().unwrap()).unwrap();
+    let log = dir.join("day3-auth.log");
+    std::fs::write(
+        &log,
+        format!(
+            "{} srv sshd[811]: Accepted publickey for alice from {WS2} port 41900 ssh2\n",
+            after(base, 400).to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let win = dir.join("day3-security.jsonl");
+    std::fs::write(
+        &win,
+        format!(
+            "{{\"@timestamp\":\"{}\",\"EventID\":4624,\"Hostname\":\"srv\",\"TargetUserName\":\"Bob\",\"TargetDomainName\":\"LAB\",\"LogonType\":10,\"IpAddress\":\"{WS2}\",\"WorkstationName\":\"WS2\",\"AuthenticationPackageName\":\"Negotiate\"}}\n",
+            after(base, 500).to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let b = c.baseline.to_str().unwrap();
+    let (cap, log, win) = (
+        cap.to_str().unwrap(),
+        log.to_str().unwrap(),
+        win.to_str().unwrap(),
+    );
+    let out = run(&["sweep", "--baseline", b, cap, log, win, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let docs = json_lines(&out);
+    let summary: Vec<(String, String, String, String)> = docs
+        .iter()
+        .map(|d| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+            (
+                s(&d["event"]["action"]),
+                s(&d["source"]["ip"]),
+                s(&d["user"]["name"]),
+                s(&d["lateral"]["user_novelty"]),
+            )
+        })
+        .collect();
+    let t = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    assert_eq!(
+        summary,
+        vec![
+            t("new-host", "10.20.0.99", "-", "-"),
+            t("new-edge", "10.20.0.99", "-", "-"),
+            t("new-user-on-host", WS2, "alice", "new-source"),
+            t("new-user-on-host", WS2, "bob", "first-logon"),
+        ],
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(docs[1]["destination"]["port"], 445);
+    assert_eq!(docs[1]["lateral"]["admin_protocol"], "smb");
+    assert_eq!(docs[3]["lateral"]["admin_protocol"], "rdp");
+    assert_eq!(docs[3]["destination"]["domain"], "srv");
+    assert!(
+        docs[3]["log"]["file"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("security.jsonl")
+    );
+    assert_eq!(docs[3]["log"]["file"]["line"], 1);
+    // The same bytes whatever the input order and thread count.
+    let again = run(&[
+        "--threads",
+        "1",
+        "sweep",
+        "--baseline",
+        b,
+        win,
+        log,
+        cap,
+        "--json",
+    ]);
+    assert_eq!(again.stdout, out.stdout);
 }
