@@ -31,7 +31,8 @@
 //! [`save`] writes a temporary file in the target's directory, fsyncs it,
 //! renames it over the target and fsyncs the directory. A reader, or a run
 //! after a crash or a `kill -9` at any moment, sees the old file or the new
-//! one, complete, never a mix. Temporary files left by a killed writer are
+//! one, complete, never a mix. A new file is private (mode 0600); a
+//! replaced one keeps its permissions. Temporary files left by a killed writer are
 //! named `.NAME.tmp-PID-RANDOM`; the next [`save`] to the same path removes
 //! those whose writer is gone, and [`load`] never looks at them.
 //!
@@ -200,6 +201,12 @@ pub fn save_with<T: Serialize + ?Sized>(
         .tempfile_in(dir)
         .map_err(werr)?;
     let written = write_container(tmp.as_file(), value, compression).map_err(werr)?;
+    // A replaced baseline keeps its permissions; a new one is private (0600).
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(werr)?;
+    }
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(path).map_err(|e| werr(e.error))?;
     sync_dir(dir).map_err(werr)?;
@@ -676,6 +683,20 @@ mod tests {
     fn missing_file_is_a_read_error() {
         let err = load::<Sample>(Path::new("/nonexistent/b.lat")).unwrap_err();
         assert!(matches!(err, FileError::Read { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.lat");
+        save(&path, &sample()).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        save(&path, &sample()).unwrap();
+        assert_eq!(mode(&path), 0o640);
     }
 
     #[test]
