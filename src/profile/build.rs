@@ -101,10 +101,11 @@ pub fn user_key(raw: &str) -> (String, Option<&str>) {
     if let Some((d, n)) = t.split_once('\\') {
         return (n.trim().to_lowercase(), Some(d));
     }
-    if let Some((n, d)) = t.rsplit_once('@') {
-        if !n.is_empty() && !d.is_empty() {
-            return (n.trim().to_lowercase(), Some(d));
-        }
+    if let Some((n, d)) = t.rsplit_once('@')
+        && !n.is_empty()
+        && !d.is_empty()
+    {
+        return (n.trim().to_lowercase(), Some(d));
     }
     (t.to_lowercase(), None)
 }
