@@ -94,6 +94,22 @@ pub fn is_failed_attempt(s: ConnState) -> bool {
     )
 }
 
+/// The key of an account name: lowercase, with a `DOMAIN\` prefix or an
+/// `@domain` suffix (UPN) split off and returned as the implied domain.
+pub fn user_key(raw: &str) -> (String, Option<&str>) {
+    let t = raw.trim();
+    if let Some((d, n)) = t.split_once('\\') {
+        return (n.trim().to_lowercase(), Some(d));
+    }
+    if let Some((n, d)) = t.rsplit_once('@')
+        && !n.is_empty()
+        && !d.is_empty()
+    {
+        return (n.trim().to_lowercase(), Some(d));
+    }
+    (t.to_lowercase(), None)
+}
+
 impl ProfileBuilder {
     /// An empty builder resolving hosts through `dir`. Builders that will be
     /// merged must share the same directory.
@@ -180,10 +196,11 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
-        let n = name.trim().to_lowercase();
+        let (n, implied) = user_key(name);
         if n.is_empty() || n == "-" {
             return None;
         }
+        let domain = domain.or(implied);
         let id = match self.user_ids.get(&n) {
             Some(&id) => id,
             None => {

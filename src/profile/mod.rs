@@ -32,8 +32,10 @@
 //! on (user, no source, writing host). Kerberos events also count as KDC
 //! evidence for the writing host.
 //!
-//! Users are keyed by lowercase `user.name` (domains seen are kept per user),
-//! so an account matches across Windows and Linux logs.
+//! Users are keyed by lowercase `user.name` without a `DOMAIN\` prefix or
+//! `@domain` suffix (domains seen are kept per user), so an account
+//! matches across Windows (`pgustavo`, `pgustavo@THESHIRE.LOCAL`) and
+//! Linux logs.
 
 pub mod build;
 pub mod edge;
@@ -909,7 +911,7 @@ impl Profiles {
     // ----- logons -----
 
     fn user_id(&self, user: &str) -> Option<UserId> {
-        let n = user.trim().to_lowercase();
+        let (n, _) = build::user_key(user);
         self.users
             .binary_search_by(|u| u.name.cmp(&n))
             .ok()
