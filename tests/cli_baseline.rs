@@ -279,10 +279,6 @@ fn sweep_reports_exactly_the_new_rdp_edge_and_the_new_user() {
 
     // The terminal report says the same for people.
     let out = sweep(&c, &[]);
-    if std::env::var_os("LATERAL_SHOW").is_some() {
-        eprintln!("{}", stdout(&sweep(&c, &["--json"])));
-        eprintln!("{}", stdout(&out));
-    }
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("New hosts: 0"), "{text}");
@@ -698,4 +694,35 @@ fn sweep_reports_new_hosts_new_sources_and_windows_logons() {
         "--json",
     ]);
     assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn sweep_of_a_partial_input_still_reports_and_exits_3() {
+    let c = case();
+    let bytes = std::fs::read(&c.day2.0).unwrap();
+    let cut = c.dir.path().join("day2-cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let missing = c.dir.path().join("no-such-file.pcap");
+    let out = run(&[
+        "sweep",
+        "--baseline",
+        c.baseline.to_str().unwrap(),
+        cut.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-file.pcap"),
+        "{}",
+        stderr(&out)
+    );
+    // The RDP edge happened before the cut, so it is still reported.
+    let docs = json_lines(&out);
+    assert!(
+        docs.iter().any(|d| d["destination"]["port"] == 3389),
+        "{}",
+        stdout(&out)
+    );
 }
