@@ -68,22 +68,20 @@ const MAX_DECODED: u64 = 64 << 30;
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read baseline: {source}", path = path.display())]
+    #[error("{path}: cannot read baseline: {error}", path = path.display())]
     Read {
         /// The baseline's path.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source`).
+        error: io::Error,
     },
     /// The new baseline could not be written; the old one is untouched.
-    #[error("{path}: cannot write baseline (the previous file, if any, is unchanged): {source}", path = path.display())]
+    #[error("{path}: cannot write baseline (the previous file, if any, is unchanged): {error}", path = path.display())]
     Write {
         /// The baseline's path.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source`).
+        error: io::Error,
     },
     /// The file does not start with the baseline magic.
     #[error("{path}: not a lateral baseline (starts with {looks_like})", path = path.display())]
@@ -182,9 +180,9 @@ pub fn save_with<T: Serialize + ?Sized>(
     value: &T,
     compression: Compression,
 ) -> Result<Written, FileError> {
-    let werr = |source: io::Error| FileError::Write {
+    let werr = |error: io::Error| FileError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let dir = parent_dir(path);
     let name = file_name(path).ok_or_else(|| {
@@ -216,9 +214,9 @@ pub fn save_with<T: Serialize + ?Sized>(
 /// Reads the value stored at `path`, checking magic, version, lengths and
 /// checksum before decoding. Changes nothing on disk.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| FileError::Read {
+    let bytes = std::fs::read(path).map_err(|error| FileError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     decode(path, &bytes)
 }
