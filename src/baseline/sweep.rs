@@ -350,6 +350,15 @@ mod tests {
 
     const DAY: i64 = 86_400;
 
+    /// Kind, source, destination, port, why: what a novelty says in brief.
+    type Brief = (
+        NoveltyKind,
+        String,
+        String,
+        Option<u16>,
+        Option<UserNovelty>,
+    );
+
     fn flow(at: i64, src: &str, dst: &str, port: u16) -> Flow {
         Flow {
             ts: Timestamp::from_parts(at, 0),
@@ -442,13 +451,7 @@ mod tests {
         );
         let today = base.today(&day, Some(hosts("10.0.0.2,fs\n"))).unwrap();
         let found = novelties(&base, &today);
-        let brief: Vec<(
-            NoveltyKind,
-            String,
-            String,
-            Option<u16>,
-            Option<UserNovelty>,
-        )> = found
+        let brief: Vec<Brief> = found
             .iter()
             .map(|n| {
                 (
