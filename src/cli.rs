@@ -240,6 +240,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
             crate::cli_baseline::build(args, threads, cli.quiet)
         }
+        Command::Baseline(crate::cli_baseline::BaselineCommand::Info(args)) => {
+            crate::cli_baseline::info(args)
+        }
         Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet),
         Command::Profile(args) => crate::cli_baseline::profile(args),
     }

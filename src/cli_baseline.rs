@@ -22,6 +22,18 @@ pub enum BaselineCommand {
     /// Build per-host profiles from a learning period and store them as a baseline file.
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Show what a baseline file holds and what it was made from.
+    Info(InfoArgs),
+}
+
+/// `lateral baseline info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// The baseline file.
+    baseline: PathBuf,
+    /// One JSON object (metadata and counts) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 const BUILD_HELP: &str = "Exit status:
@@ -290,6 +302,23 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         eprint!("{s}");
     }
     Ok(exit_for(&run))
+}
+
+/// Runs `lateral baseline info`.
+pub fn info(args: InfoArgs) -> anyhow::Result<u8> {
+    let base = Baseline::load(&args.baseline)?;
+    let size = std::fs::metadata(&args.baseline).map_or(0, |m| m.len());
+    let mut so = std::io::stdout().lock();
+    if args.json {
+        let doc = base.info();
+        serde_json::to_writer(&mut so, &doc).context("writing")?;
+        so.write_all(b"\n").context("writing")?;
+    } else {
+        so.write_all(lateral::report::baseline_text::render_info(&base, size).as_bytes())
+            .context("writing")?;
+    }
+    so.flush().context("writing")?;
+    Ok(crate::cli::EXIT_CLEAN)
 }
 
 /// Runs `lateral profile`.

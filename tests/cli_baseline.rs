@@ -309,6 +309,27 @@ fn update_folds_today_in_and_a_second_sweep_finds_nothing() {
     let out = sweep(&c, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "", "nothing is new after the update");
+    // The baseline remembers both runs and what they read.
+    let out = run(&["baseline", "info", c.baseline.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = info["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["build", "update"]);
+    assert!(
+        info["history"][1]["inputs"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("day2-auth.log")
+    );
+    assert_eq!(info["first"], after(day_start(1), 0).to_rfc3339().as_str());
+    assert_eq!(info["hosts"], 5);
+    let text = stdout(&run(&["baseline", "info", c.baseline.to_str().unwrap()]));
+    assert!(text.contains("5 hosts"), "{text}");
     // No temporary files are left in the baseline's directory.
     for e in std::fs::read_dir(c.dir.path()).unwrap() {
         let name = e.unwrap().file_name();
