@@ -195,6 +195,11 @@ impl Distribution {
         h
     }
 
+    /// Releases spare capacity (called when profiles are finished).
+    pub fn shrink(&mut self) {
+        self.buckets.shrink_to_fit();
+    }
+
     /// Bytes of heap this distribution holds (for memory accounting).
     pub fn heap_bytes(&self) -> usize {
         self.buckets.capacity() * std::mem::size_of::<(u16, u32)>()
