@@ -177,7 +177,7 @@ impl Baseline {
         let directory = Arc::new(directory_from(
             &run.events,
             hosts.as_ref(),
-            Some(&self.directory),
+            Some((&self.directory, &self.profiles)),
         ));
         let profiles = build_parallel(directory.clone(), &flows, &run.events);
         let record = run_record("update", run, &flows, &run.events);
@@ -266,11 +266,13 @@ fn run_record(kind: &str, run: &EventRun, flows: &[Flow], events: &[LogEvent]) -
 
 /// The directory for a set of events: their evidence and the hosts file;
 /// then, when `carry` is given, the carried directory's names for
-/// addresses that neither names, as if from a hosts file.
+/// addresses that neither names, as if from a hosts file (only for hosts
+/// the carried profiles still hold or whose role was given, so names of
+/// aged-out hosts are forgotten too).
 fn directory_from(
     events: &[LogEvent],
     hosts: Option<&HostsFile>,
-    carry: Option<&HostDirectory>,
+    carry: Option<(&HostDirectory, &Profiles)>,
 ) -> HostDirectory {
     let fresh = || {
         let mut b = events
@@ -291,13 +293,16 @@ fn directory_from(
         }
         b
     };
-    let Some(old) = carry else {
+    let Some((old, old_profiles)) = carry else {
         return fresh().finish();
     };
     let first = fresh().finish();
     let mut rows = Vec::new();
     let mut named_only = Vec::new();
     for entry in old.hosts() {
+        if entry.role.is_none() && old_profiles.host(&entry.key).is_none() {
+            continue;
+        }
         let name = entry
             .names
             .iter()
