@@ -277,8 +277,14 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         Some(p) => std::fs::write(p, &out).with_context(|| format!("writing {}", p.display()))?,
         None => {
             let mut so = std::io::stdout().lock();
-            so.write_all(&out).context("writing the report")?;
-            so.flush().context("writing the report")?;
+            match so.write_all(&out).and_then(|()| so.flush()) {
+                Ok(()) => {}
+                // A reader that stopped early (`| head`) still gets the
+                // update; any other failure stops before the baseline is
+                // touched, so a rerun reports the same novelties.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(anyhow::Error::new(e).context("writing the report")),
+            }
         }
     }
     let mut written = None;
