@@ -747,3 +747,20 @@ fn sweep_of_a_partial_input_still_reports_and_exits_3() {
         stdout(&out)
     );
 }
+
+#[test]
+fn update_waits_for_the_report_to_be_written() {
+    let c = case();
+    let before = std::fs::read(&c.baseline).unwrap();
+    let out = sweep(&c, &["--update", "-o", "/nonexistent-dir/report.txt"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("report.txt"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&c.baseline).unwrap(),
+        before,
+        "baseline untouched"
+    );
+    // A rerun still finds the two novelties.
+    let out = sweep(&c, &["--json"]);
+    assert_eq!(json_lines(&out).len(), 2, "{}", stdout(&out));
+}
