@@ -21,6 +21,20 @@ fn arg(n: usize, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Current and peak resident memory from /proc (Linux), for phase reports.
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or("?".to_string(), |kb| format!("{:.0} MB", kb as f64 / 1024.0))
+    };
+    format!("rss {} peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
 fn main() {
     let spec = LoadSpec {
         hosts: arg(1, 100_000) as u32,
@@ -48,6 +62,7 @@ fn main() {
                 b.add_event(&spec.event(j));
                 j += shards;
             }
+            eprintln!("shard {t} built: {}", rss());
             b
         })
         .reduce_with(|mut a, b| {
@@ -58,7 +73,9 @@ fn main() {
         return;
     };
     let built_secs = start.elapsed().as_secs_f64();
+    eprintln!("merged: {}", rss());
     let profiles = builder.finish();
+    eprintln!("finished: {}", rss());
     let secs = start.elapsed().as_secs_f64();
     let records = spec.flows + spec.events;
     println!(
