@@ -60,10 +60,10 @@ enum Command {
     #[command(subcommand)]
     Baseline(crate::cli_baseline::BaselineCommand),
     /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
-    #[command(after_help = crate::cli_baseline::SWEEP_AFTER_HELP)]
+    #[command(after_help = crate::cli_baseline::SWEEP_HELP)]
     Sweep(crate::cli_baseline::SweepArgs),
     /// Show one host's profile from a baseline.
-    #[command(after_help = crate::cli_baseline::PROFILE_AFTER_HELP)]
+    #[command(after_help = crate::cli_baseline::PROFILE_HELP)]
     Profile(crate::cli_baseline::ProfileArgs),
 }
 

@@ -43,7 +43,8 @@ const BUILD_HELP: &str = "Exit status:
   3  partial: the baseline was written, but some input was missing, not a
      format lateral reads, truncated, or corrupt (see the warnings on stderr)";
 
-const SWEEP_HELP: &str = "Exit status:
+/// Exit statuses of `sweep`, for its help.
+pub const SWEEP_HELP: &str = "Exit status:
   0  clean: every input was read completely (whether or not anything is new)
   1  fatal: the baseline could not be read (damaged, truncated, another
      version: the message says which; the file is left as it was) or written
@@ -51,7 +52,8 @@ const SWEEP_HELP: &str = "Exit status:
   3  partial: the report was written (and with --update the baseline), but
      some input was missing, not a format lateral reads, truncated, or corrupt";
 
-const PROFILE_HELP: &str = "Exit status:
+/// Exit statuses of `profile`, for its help.
+pub const PROFILE_HELP: &str = "Exit status:
   0  the host's profile was printed
   1  fatal: the baseline could not be read (the message says why)
   2  usage: the command line is wrong
@@ -160,11 +162,6 @@ pub struct ProfileArgs {
     #[arg(long, default_value_t = 10)]
     top: usize,
 }
-
-/// Help text for `sweep`.
-pub const SWEEP_AFTER_HELP: &str = SWEEP_HELP;
-/// Help text for `profile`.
-pub const PROFILE_AFTER_HELP: &str = PROFILE_HELP;
 
 fn log_options(a: &LogArgs) -> LogOptions {
     use lateral::source::LogFormat;
