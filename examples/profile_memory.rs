@@ -30,7 +30,9 @@ fn rss() -> String {
             .find(|l| l.starts_with(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
-            .map_or("?".to_string(), |kb| format!("{:.0} MB", kb as f64 / 1024.0))
+            .map_or("?".to_string(), |kb| {
+                format!("{:.0} MB", kb as f64 / 1024.0)
+            })
     };
     format!("rss {} peak {}", field("VmRSS:"), field("VmHWM:"))
 }
