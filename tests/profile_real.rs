@@ -113,7 +113,13 @@ fn corpus_windows_log_profiles() {
     let u = p.user_on_host("pgustavo", &ws6);
     assert!(u.methods.contains(Methods::KERBEROS));
     assert!(u.types.contains(3));
+    // No record names 172.18.39.5 outright; the Sysmon events WORKSTATION5 wrote do.
     let src = p.host_by_ip("172.18.39.5".parse().unwrap()).unwrap();
+    assert_eq!(src.key, k("workstation5"));
+    assert_eq!(
+        p.host_by_ip("172.18.39.6".parse().unwrap()).unwrap().key,
+        ws6
+    );
     assert!(u.sources.contains(&Some(&src.key)));
     assert!(
         p.admin_peers(&src.key)

@@ -48,11 +48,43 @@ fn bucket_range(b: u16) -> (u64, u64) {
 /// Bucket counts are `u32` and saturate (over four billion values in one
 /// bucket); the total count is `u64`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredDistribution")]
 pub struct Distribution {
     /// (bucket index, count), sorted by bucket, no zero counts.
     buckets: Vec<(u16, u32)>,
     /// Values recorded.
     count: u64,
+}
+
+/// The stored form, checked on load: buckets beyond the last valid index
+/// are dropped, the rest sorted and summed, the count recomputed.
+#[derive(Deserialize)]
+struct StoredDistribution {
+    buckets: Vec<(u16, u32)>,
+    #[allow(dead_code)]
+    count: u64,
+}
+
+impl From<StoredDistribution> for Distribution {
+    fn from(s: StoredDistribution) -> Distribution {
+        let max = bucket_of(u64::MAX);
+        let mut buckets: Vec<(u16, u32)> = s
+            .buckets
+            .into_iter()
+            .filter(|&(b, n)| b <= max && n > 0)
+            .collect();
+        buckets.sort_unstable_by_key(|&(b, _)| b);
+        buckets.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1 = kept.1.saturating_add(later.1);
+                true
+            } else {
+                false
+            }
+        });
+        let count = buckets.iter().map(|&(_, n)| u64::from(n)).sum();
+        Distribution { buckets, count }
+    }
 }
 
 impl Distribution {
@@ -246,6 +278,16 @@ mod tests {
         assert_eq!(d.len(), h.len());
         assert_eq!(d.to_hdr().len(), h.len());
         assert_eq!(d.max().unwrap(), h.highest_equivalent(h.max()));
+    }
+
+    #[test]
+    fn hostile_stored_buckets_are_cleaned_on_load() {
+        let raw = postcard::to_allocvec(&(vec![(65_535u16, 3u32), (9, 1), (9, 2), (3, 0)], 999u64))
+            .unwrap();
+        let d: Distribution = postcard::from_bytes(&raw).unwrap();
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.buckets().collect::<Vec<_>>(), vec![(9, 9, 3)]);
+        assert_eq!(d.quantile(1.0), Some(9));
     }
 
     #[test]

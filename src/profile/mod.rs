@@ -32,6 +32,24 @@
 //! on (user, no source, writing host). Kerberos events also count as KDC
 //! evidence for the writing host.
 //!
+//! Queries for detectors (all on [`Profiles`]; hosts by [`HostKey`], which
+//! [`crate::hosts::HostDirectory::key_for_ip`] / `key_for_name` give):
+//!
+//! | question | method | cost |
+//! |---|---|---|
+//! | profile by key, IP, any spelling of a name | [`Profiles::host`], [`Profiles::host_by_ip`], [`Profiles::host_by_name`] | O(log hosts) |
+//! | role | [`Profiles::role`] | O(log hosts) |
+//! | stats of (src, dst, service), if ever seen | [`Profiles::edge`], [`Profiles::edges_on_port`] | O(log edges) / O(src degree) |
+//! | peers and edges of a host | [`Profiles::outbound`], [`Profiles::inbound`], [`Profiles::peers_out`], [`Profiles::peers_in`] | O(degree) |
+//! | does dst serve a service, to how many clients | [`Profiles::served`], [`Profiles::served_port`], [`Profiles::services_offered`] | O(services of dst) / O(in-degree) |
+//! | roles of a service's clients | [`Profiles::client_roles`] | O(in-degree) |
+//! | services a host used | [`Profiles::services_used`] | O(out-degree) |
+//! | remote-admin peers | [`Profiles::admin_peers`], [`Profiles::admin_sources`] | O(degree) |
+//! | hosts of role R that used admin protocol P | [`Profiles::hosts_with_role_using`] | O(edges): once per run |
+//! | user on host: ever, from where, how, privileged | [`Profiles::user_on_host`], [`Profiles::ever_logged_on`], [`Profiles::ever_privileged`] | O(log logons) |
+//! | logons to / from a host; a user's first/last | [`Profiles::logons_to`], [`Profiles::logons_from`], [`Profiles::user`] | O(degree) |
+//! | typical volumes | [`Profiles::bytes_out_quantile`], [`Profiles::bytes_out_per_peer_day_quantile`], [`Profiles::typical_flows_per_hour`], the [`HostProfile`] distributions | O(buckets) |
+//!
 //! Users are keyed by lowercase `user.name` without a `DOMAIN\` prefix or
 //! `@domain` suffix (domains seen are kept per user), so an account
 //! matches across Windows (`pgustavo`, `pgustavo@THESHIRE.LOCAL`) and
@@ -1014,7 +1032,8 @@ impl Profiles {
     }
 
     /// Hosts of role `role` that ever used `proto` to any other host
-    /// (established flow or admin log event), ascending.
+    /// (established flow or admin log event), ascending. Scans every edge:
+    /// call it once per run and keep the answer, not once per event.
     pub fn hosts_with_role_using(&self, role: Role, proto: AdminProto) -> Vec<&HostKey> {
         let mut ids: BTreeSet<HostId> = BTreeSet::new();
         for e in &self.edges {
