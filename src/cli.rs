@@ -58,6 +58,15 @@ enum Command {
     Gen(GenArgs),
     /// Score alerts (`analyze --json`) against a generated scenario's truth.json.
     Eval(EvalArgs),
+    /// Build a baseline of per-host profiles from a learning period.
+    #[command(subcommand)]
+    Baseline(crate::cli_baseline::BaselineCommand),
+    /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
+    #[command(after_help = crate::cli_baseline::SWEEP_HELP)]
+    Sweep(crate::cli_baseline::SweepArgs),
+    /// Show one host's profile from a baseline.
+    #[command(after_help = crate::cli_baseline::PROFILE_HELP)]
+    Profile(crate::cli_baseline::ProfileArgs),
 }
 
 #[derive(Args, Debug)]
@@ -101,11 +110,9 @@ enum InFormat {
     LanlNetflow,
 }
 
+/// How log inputs are read: the options every command that reads logs shares.
 #[derive(Args, Debug)]
-struct EventsArgs {
-    /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
+pub(crate) struct LogArgs {
     /// Read every log input as this format instead of sniffing it from its bytes
     /// (captures are always recognised).
     #[arg(long, short = 'f', value_enum)]
@@ -121,12 +128,55 @@ struct EventsArgs {
     /// (their real start is not published).
     #[arg(long, default_value = "1970-01-01T00:00:00Z", value_parser = parse_instant)]
     lanl_epoch: lateral::event::Timestamp,
+}
+
+impl LogArgs {
+    /// The validated options the library takes.
+    pub(crate) fn options(&self) -> lateral::pipeline::LogOptions {
+        use lateral::source::LogFormat;
+        use lateral::source::lanl::LanlKind;
+        lateral::pipeline::LogOptions {
+            format: self.format.map(|f| match f {
+                InFormat::Syslog => LogFormat::Syslog,
+                InFormat::Journal => LogFormat::Journal,
+                InFormat::Winjson => LogFormat::WindowsJsonl,
+                InFormat::Zeek => LogFormat::ZeekTsv,
+                InFormat::ZeekJson => LogFormat::ZeekJson,
+                InFormat::LanlAuth => LogFormat::Lanl(LanlKind::Auth),
+                InFormat::LanlFlows => LogFormat::Lanl(LanlKind::Flows),
+                InFormat::LanlDns => LogFormat::Lanl(LanlKind::Dns),
+                InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
+                InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
+                InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
+            }),
+            lanl_epoch: self.lanl_epoch,
+            year: self.year,
+            utc_offset: self.timezone,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct EventsArgs {
+    /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    logs: LogArgs,
     /// Write events here instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
     /// Print per-input statistics to stderr.
     #[arg(long)]
     stats: bool,
+    /// Known hosts as CSV `ip,name[,role]` (`#` comments, optional header):
+    /// these mappings beat what the data says.
+    #[arg(long, value_name = "FILE")]
+    hosts: Option<PathBuf>,
+    /// Print the host directory (one JSON object per host: IPs, names, role,
+    /// evidence) instead of the events.
+    #[arg(long)]
+    hosts_only: bool,
 }
 
 fn parse_instant(s: &str) -> Result<lateral::event::Timestamp, String> {
@@ -271,6 +321,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Events(args) => events(args, threads, cli.quiet),
         Command::Gen(args) => generate(args, cli.quiet),
         Command::Eval(args) => eval(args),
+        Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
+            crate::cli_baseline::build(args, threads, cli.quiet)
+        }
+        Command::Baseline(crate::cli_baseline::BaselineCommand::Info(args)) => {
+            crate::cli_baseline::info(args)
+        }
+        Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet),
+        Command::Profile(args) => crate::cli_baseline::profile(args),
     }
 }
 
@@ -394,30 +452,15 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
 }
 
 fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
-    use lateral::pipeline::{LogOptions, run_events};
-    use lateral::source::LogFormat;
-    use lateral::source::lanl::LanlKind;
-    let logs = LogOptions {
-        format: args.format.map(|f| match f {
-            InFormat::Syslog => LogFormat::Syslog,
-            InFormat::Journal => LogFormat::Journal,
-            InFormat::Winjson => LogFormat::WindowsJsonl,
-            InFormat::Zeek => LogFormat::ZeekTsv,
-            InFormat::ZeekJson => LogFormat::ZeekJson,
-            InFormat::LanlAuth => LogFormat::Lanl(LanlKind::Auth),
-            InFormat::LanlFlows => LogFormat::Lanl(LanlKind::Flows),
-            InFormat::LanlDns => LogFormat::Lanl(LanlKind::Dns),
-            InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
-            InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
-            InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
-        }),
-        lanl_epoch: args.lanl_epoch,
-        year: args.year,
-        utc_offset: args.timezone,
-    };
+    use lateral::pipeline::run_events;
+    let logs = args.logs.options();
     let opts = FlowRunOptions {
         threads,
         ..FlowRunOptions::default()
+    };
+    let hosts_file = match &args.hosts {
+        Some(p) => Some(lateral::hosts::read_hosts_file(p).context("reading --hosts")?),
+        None => None,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
@@ -432,8 +475,35 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
+    if let Some(f) = &hosts_file {
+        warn_bad_host_rows(f);
+    }
+    if args.hosts_only {
+        let mut buf = Vec::with_capacity(1 << 20);
+        let dir = lateral::hosts::build_directory(&run.events, hosts_file.as_ref());
+        dir.write_jsonl(&mut buf);
+        sink.write_all(&buf).context("writing the host directory")?;
+        sink.flush().context("writing the host directory")?;
+        return Ok(finish_events_run(&run, args.stats, threads));
+    }
     lateral::report::ecs::write_merged(&run.events, &run.flows, &mut sink)
         .context("writing events")?;
+    Ok(finish_events_run(&run, args.stats, threads))
+}
+
+/// Reports bad rows of a `--hosts` file on stderr (count per reason and
+/// the first rows, as `file:line`).
+fn warn_bad_host_rows(f: &lateral::hosts::HostsFile) {
+    for (reason, n) in &f.diag.counts {
+        eprintln!("lateral: {n} row(s) of the hosts file skipped: {reason}");
+        for smp in f.diag.samples.get(reason).into_iter().flatten() {
+            eprintln!("lateral:   {}: {}", smp.origin, smp.detail);
+        }
+    }
+}
+
+/// The end of an `events` run: warnings, statistics and the exit code.
+fn finish_events_run(run: &lateral::pipeline::EventRun, stats: bool, threads: usize) -> u8 {
     for p in &run.path_errors {
         eprintln!("lateral: {p}");
     }
@@ -442,14 +512,14 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
             eprintln!("lateral: {problem}");
         }
     }
-    if args.stats {
-        eprint!("{}", render_event_stats(&run, threads));
+    if stats {
+        eprint!("{}", render_event_stats(run, threads));
     }
-    Ok(if run.is_clean() {
+    if run.is_clean() {
         EXIT_CLEAN
     } else {
         EXIT_PARTIAL
-    })
+    }
 }
 
 fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> String {

@@ -4,18 +4,24 @@
 //! - [`input`]: files, directories and standard input, decompressed and sniffed;
 //! - [`source`]: bytes in, normalised events out (captures to flows; logs to events);
 //! - [`event`]: the normalised types every later stage consumes;
+//! - [`hosts`]: one identity per host across IPs, names and accounts;
+//! - [`profile`]: per-host behaviour profiles built from flows and events;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
+//! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios;
 //! - [`eval`]: alerts scored against a generated scenario's ground truth.
 
+pub mod baseline;
 pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod event;
 pub mod flow_store;
+pub mod hosts;
 pub mod input;
 pub mod pipeline;
+pub mod profile;
 pub mod report;
 pub mod source;
 pub mod stats;

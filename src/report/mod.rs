@@ -2,6 +2,9 @@
 //! bytes in one ecosystem's format; field names follow Zeek for flows and
 //! Elastic Common Schema for events and alerts.
 
+pub mod baseline_text;
 pub mod conn_log;
 pub mod ecs;
+pub mod novelty;
+pub mod profile_text;
 pub mod score_text;
