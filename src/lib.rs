@@ -6,7 +6,8 @@
 //! - [`event`]: the normalised types every later stage consumes;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
-//! - [`synth`]: writers of synthetic captures for tests and scenarios.
+//! - [`synth`]: writers of synthetic captures for tests and scenarios;
+//! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth.
 
 pub mod diag;
 pub mod error;
@@ -15,6 +16,8 @@ pub mod flow_store;
 pub mod input;
 pub mod pipeline;
 pub mod report;
+#[path = "gen/mod.rs"]
+pub mod scenario;
 pub mod source;
 pub mod stats;
 pub mod synth;
