@@ -149,6 +149,9 @@ struct GenArgs {
     /// Also write zeek/conn.log (the capture's connections as Zeek TSV).
     #[arg(long)]
     zeek: bool,
+    /// Compress the capture with gzip (capture.pcap.gz).
+    #[arg(long)]
+    gzip: bool,
     /// Output file (bulk, demo, synflood) or directory (the other scenarios).
     #[arg(long, short = 'o')]
     output: PathBuf,
@@ -277,6 +280,7 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
             pcap: args.pcap,
             pcapng: args.pcapng,
             zeek: args.zeek,
+            gzip: args.gzip,
         };
         let start = std::time::Instant::now();
         let s = lateral::scenario::generate(&spec, &args.output)?;

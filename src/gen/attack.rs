@@ -777,7 +777,13 @@ pub fn plan(
         },
     );
     let hd = *net.admins.last().unwrap_or(&adm);
-    let helped = net.workstations[(rng.below(n_ws as u64) as usize + 1) % n_ws];
+    let helped = net
+        .workstations
+        .iter()
+        .copied()
+        .take(n_ws)
+        .find(|w| !chosen.contains(w))
+        .unwrap_or(net.workstations[0]);
     let t = work_time(plus(attack_from, 7200.0), end, 11.25, 3600.0).unwrap_or(frac(0.45));
     let d = format!(
         "help desk at {} takes over {} over RDP once to fix a problem",
@@ -913,7 +919,7 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
                     Ex::s(500),
                     Ex::c(1200),
                     Ex::s(300),
-                    Ex::c(180_000).after(0.5),
+                    Ex::c(60_000).after(0.5),
                     Ex::s(400),
                     Ex::c(2000).after(1.0),
                     Ex::s(800),
@@ -953,7 +959,7 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
                 t_svc, dst, user, service, &image, false,
             ));
             out.seen(*lateral, t, last);
-            out.seen(*execution, t_svc, last);
+            out.seen(*execution, t, last);
         }
         Act::Rdp {
             src,

@@ -435,7 +435,7 @@ fn av_poll(plan: &Plan, h: usize, s: Timestamp, e: Timestamp, out: &mut Out) {
             }
             let c = out.conv(net.hosts[h].ip, net.av.ip, 443, plus(t, 0.05));
             let up = size(out, 500, 700);
-            let down = size(out, 1200, 4000);
+            let down = size(out, 300, 900);
             out.tcp(&c, &[Ex::c(up), Ex::s(down)], End::Fin);
         }
     }
@@ -476,7 +476,7 @@ fn morning(plan: &Plan, h: usize, user: &str, t: Timestamp, out: &mut Out) {
     let q = size(out, 200, 600);
     let a = size(out, 1000, 4000);
     let t5 = out.tcp(&c, &[Ex::c(q), Ex::s(a)], End::Fin);
-    let g = size(out, 6000, 20000);
+    let g = size(out, 3000, 9000);
     let (_, t6) = smb(
         plan,
         out,
@@ -505,7 +505,7 @@ fn morning(plan: &Plan, h: usize, user: &str, t: Timestamp, out: &mut Out) {
         plus(t7, 0.05),
         false,
     );
-    let d = size(out, 3000, 12000);
+    let d = size(out, 1500, 5000);
     smb(
         plan,
         out,
@@ -534,12 +534,12 @@ fn routine(
     let dc = net.dc_for(h);
     let dc_ip = net.hosts[dc].ip;
     // Web.
-    for _ in 0..count(out, 2.2, frac) {
+    for _ in 0..count(out, 1.3, frac) {
         let t = rand_in(out, s, e);
         let site = out.pick(net.sites.len()).min(out.pick(net.sites.len()));
         let site = &net.sites[site];
         let req = size(out, 350, 900);
-        let resp = size(out, 600, 9000);
+        let resp = size(out, 300, 3500);
         if out.chance(0.85) {
             let port = if h % 5 == 0 { 3128 } else { 8080 };
             let proxy = net.hosts[net.proxy].ip;
@@ -566,7 +566,7 @@ fn routine(
         let t = rand_in(out, s, e);
         let c = out.conv(me, net.hosts[net.mail].ip, 443, t);
         let a = size(out, 400, 1500);
-        let b = size(out, 500, 6000);
+        let b = size(out, 300, 3000);
         out.tcp(&c, &[Ex::c(a), Ex::s(b)], End::Fin);
     }
     // File server.
@@ -574,7 +574,7 @@ fn routine(
         let t = rand_in(out, s, e);
         let fs = net.fs_for(h);
         let a = size(out, 300, 2000);
-        let b = size(out, 1000, 12000);
+        let b = size(out, 500, 4000);
         let pause = out.uniform(1.0, 20.0);
         let new_session = out.chance(0.3);
         smb(
@@ -595,7 +595,7 @@ fn routine(
         let t = rand_in(out, s, e);
         let c = out.conv(me, net.hosts[net.chamber].ip, 443, t);
         let a = size(out, 400, 1200);
-        let b = size(out, 1500, 9000);
+        let b = size(out, 600, 4000);
         out.tcp(&c, &[Ex::c(a), Ex::s(b)], End::Fin);
     }
     // Directory lookups and ticket renewals.
@@ -758,7 +758,7 @@ fn smtp(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
     let net = &plan.net;
     let hour = sod(b0) / 3600.0;
     let busy = weekday(day_of(b0)) < 5 && (8.0..19.0).contains(&hour);
-    let rate = if busy { 2.0 } else { 0.3 };
+    let rate = if busy { 1.2 } else { 0.2 };
     for _ in 0..count(out, rate, 1.0) {
         let t = rand_in(out, b0, b1);
         let inbound = out.chance(0.6);
@@ -768,7 +768,7 @@ fn smtp(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
             (net.hosts[h].ip, net.mx.ip)
         };
         let c = out.conv(cl, sv, 25, t);
-        let body = size(out, 1500, 30000);
+        let body = size(out, 800, 6000);
         out.tcp(
             &c,
             &[Ex::s(60), Ex::c(40), Ex::s(200), Ex::c(body), Ex::s(60)],
@@ -783,11 +783,11 @@ fn linux(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
     // Application servers (odd positions) call the API of the next server.
     if i % 2 == 0 && i + 1 < net.linux.len() {
         let peer = net.linux[i + 1];
-        for _ in 0..count(out, 1.5, 1.0) {
+        for _ in 0..count(out, 1.0, 1.0) {
             let t = rand_in(out, b0, b1);
             let c = out.conv(net.hosts[h].ip, net.hosts[peer].ip, 443, t);
             let a = size(out, 300, 1200);
-            let b = size(out, 500, 5000);
+            let b = size(out, 300, 2500);
             out.tcp(&c, &[Ex::c(a), Ex::s(b)], End::Fin);
         }
     }

@@ -57,8 +57,9 @@ struct Lossy<'a> {
 impl FrameSink for Lossy<'_> {
     fn frame(&mut self, ts: Timestamp, frame: &[u8]) {
         self.seen += 1;
-        // 54 bytes: Ethernet + IPv4 + TCP headers, no payload.
-        if self.seen >= self.drop_at && frame.len() == 54 && self.drop_at != usize::MAX {
+        // 54 bytes (Ethernet + IPv4 + TCP headers, no payload) with only ACK set.
+        let pure_ack = frame.len() == 54 && frame.get(47) == Some(&0x10);
+        if self.seen >= self.drop_at && pure_ack && self.drop_at != usize::MAX {
             self.drop_at = usize::MAX;
             return;
         }

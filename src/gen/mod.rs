@@ -20,7 +20,8 @@
 //!
 //! # Output directory
 //!
-//! - `capture.pcap` (and/or `capture.pcapng`): Ethernet, microseconds, in time order;
+//! - `capture.pcap` (and/or `capture.pcapng`; `.gz` with `--gzip`): Ethernet,
+//!   microseconds, in time order;
 //! - `logs/<host>.security.jsonl`, `logs/<host>.system.jsonl`: Windows
 //!   servers' Security and System events, Winlogbeat shape;
 //! - `logs/<host>.auth.log`: Linux servers' sshd/pam/sudo lines,
@@ -123,6 +124,39 @@ pub struct GenSpec {
     pub pcapng: bool,
     /// Write `zeek/conn.log`.
     pub zeek: bool,
+    /// Compress the capture with gzip (`capture.pcap.gz`), as `testdata/diet` is shipped.
+    pub gzip: bool,
+}
+
+/// A capture file, plain or gzip-compressed.
+enum CaptureFile {
+    Plain(BufWriter<File>),
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+}
+
+impl Write for CaptureFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            CaptureFile::Plain(w) => w.write(buf),
+            CaptureFile::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            CaptureFile::Plain(w) => w.flush(),
+            CaptureFile::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+impl CaptureFile {
+    fn finish(self) -> io::Result<()> {
+        match self {
+            CaptureFile::Plain(mut w) => w.flush(),
+            CaptureFile::Gzip(w) => w.finish()?.flush(),
+        }
+    }
 }
 
 /// What was written.
@@ -231,9 +265,7 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
         hosts: plan.net.internal_count(),
         ..GenSummary::default()
     };
-    let open = |name: &str| -> Result<CaptureWriter<BufWriter<File>>, crate::Error> {
-        let path = dir.join(name);
-        let f = File::create(&path).map_err(|e| io_err(&path, e))?;
+    let open = |name: &str| -> Result<CaptureWriter<CaptureFile>, crate::Error> {
         let kind = if name.ends_with("ng") {
             CaptureKind::PcapNg { big_endian: false }
         } else {
@@ -242,17 +274,30 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
                 big_endian: false,
             }
         };
-        CaptureWriter::new(BufWriter::with_capacity(4 << 20, f), kind, 1, 65_535)
-            .map_err(|e| io_err(&path, e))
+        let name = if spec.gzip {
+            format!("{name}.gz")
+        } else {
+            name.to_string()
+        };
+        let path = dir.join(&name);
+        let f = File::create(&path).map_err(|e| io_err(&path, e))?;
+        let f = BufWriter::with_capacity(4 << 20, f);
+        let file = if spec.gzip {
+            CaptureFile::Gzip(flate2::GzBuilder::new().write(f, flate2::Compression::new(6)))
+        } else {
+            CaptureFile::Plain(f)
+        };
+        CaptureWriter::new(file, kind, 1, 65_535).map_err(|e| io_err(&path, e))
     };
-    let mut pcap = if spec.pcap || !spec.pcapng {
-        summary.files.push("capture.pcap".into());
+    let gz = if spec.gzip { ".gz" } else { "" };
+    let mut pcap = if pcap_written(spec) {
+        summary.files.push(format!("capture.pcap{gz}").into());
         Some(open("capture.pcap")?)
     } else {
         None
     };
     let mut pcapng = if spec.pcapng {
-        summary.files.push("capture.pcapng".into());
+        summary.files.push(format!("capture.pcapng{gz}").into());
         Some(open("capture.pcapng")?)
     } else {
         None
@@ -348,10 +393,10 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
     summary.log_bytes = logs.bytes;
     logs.finish().map_err(|e| io_err(&log_dir, e))?;
     if let Some(w) = pcap {
-        w.finish().and_then(|mut b| b.flush()).map_err(cap_err)?;
+        w.finish().and_then(CaptureFile::finish).map_err(cap_err)?;
     }
     if let Some(w) = pcapng {
-        w.finish().and_then(|mut b| b.flush()).map_err(cap_err)?;
+        w.finish().and_then(CaptureFile::finish).map_err(cap_err)?;
     }
     for dirent in std::fs::read_dir(&log_dir)
         .map_err(|e| io_err(&log_dir, e))?
@@ -362,10 +407,11 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
             .push(PathBuf::from("logs").join(dirent.file_name()));
     }
     if spec.zeek {
+        let gz = if spec.gzip { ".gz" } else { "" };
         let cap = if pcap_written(spec) {
-            dir.join("capture.pcap")
+            dir.join(format!("capture.pcap{gz}"))
         } else {
-            dir.join("capture.pcapng")
+            dir.join(format!("capture.pcapng{gz}"))
         };
         write_zeek(&cap, &dir.join("zeek"))?;
         summary.files.push("zeek/conn.log".into());
