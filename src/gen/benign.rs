@@ -168,6 +168,7 @@ pub fn kerberos(
 }
 
 /// Writes a logon (and its 4672 for administrators) on a Windows server.
+#[allow(clippy::too_many_arguments)]
 fn windows_logon(
     net: &Network,
     out: &mut Out,
@@ -541,7 +542,7 @@ fn routine(
         let req = size(out, 350, 900);
         let resp = size(out, 300, 3500);
         if out.chance(0.85) {
-            let port = if h % 5 == 0 { 3128 } else { 8080 };
+            let port = if h.is_multiple_of(5) { 3128 } else { 8080 };
             let proxy = net.hosts[net.proxy].ip;
             let c = out.conv(me, proxy, port, t);
             let end = if out.chance(0.06) {
