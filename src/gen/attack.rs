@@ -105,6 +105,8 @@ pub enum Act {
         user: String,
         /// Commands run as root with sudo afterwards.
         sudo: Option<String>,
+        /// Exchanges, 30 seconds apart.
+        rounds: usize,
         /// Step.
         step: usize,
     },
@@ -577,6 +579,7 @@ pub fn plan(
                     d,
                 );
                 let sudo = (k == 2).then(|| "/bin/tar czf /tmp/.cache.tgz /srv/data".to_string());
+                let rounds = ((gap * 0.5 / 30.0) as usize).clamp(2, 24);
                 b.act(
                     times[k],
                     Act::Ssh {
@@ -584,6 +587,7 @@ pub fn plan(
                         dst,
                         user: u.clone(),
                         sudo,
+                        rounds,
                         step: s,
                     },
                 );
@@ -1113,6 +1117,7 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
             dst,
             user,
             sudo,
+            rounds,
             step,
         } => {
             let (f, l) = benign::ssh(
@@ -1123,14 +1128,14 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
                 user,
                 "publickey",
                 t,
-                24,
+                *rounds,
                 30.0,
                 (12_000, 60_000),
             );
             if let Some(cmd) = sudo {
                 let pid = 3000 + out.pick(20_000) as u32;
                 out.logs.push(logs::sys(
-                    plus(t, 200.0),
+                    plus(t, 15.0 * *rounds as f64),
                     *dst,
                     "sudo",
                     pid,
