@@ -544,12 +544,13 @@ pub fn plan(
                 }
                 d += 1;
             }
-            let times: Vec<Timestamp> = if nights.len() >= 3 {
-                nights[..3].to_vec()
-            } else {
-                (0..3).map(|k| frac(0.1 + 0.25 * k as f64)).collect()
+            // One hop a night; with two nights, two hops on the first.
+            let times: Vec<Timestamp> = match nights.as_slice() {
+                [a, b, c, ..] => vec![*a, *b, *c],
+                [a, b] => vec![*a, plus(*a, 5400.0), *b],
+                _ => (0..3).map(|k| frac(0.1 + 0.25 * k as f64)).collect(),
             };
-            let gap = if nights.len() >= 3 {
+            let gap = if nights.len() >= 2 {
                 2400.0
             } else {
                 window * 0.08
