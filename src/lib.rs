@@ -10,6 +10,7 @@
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios;
+//! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth;
 //! - [`eval`]: alerts scored against a generated scenario's ground truth.
 
 pub mod baseline;
@@ -23,6 +24,8 @@ pub mod input;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
+#[path = "gen/mod.rs"]
+pub mod scenario;
 pub mod source;
 pub mod stats;
 pub mod synth;
