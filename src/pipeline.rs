@@ -283,6 +283,14 @@ fn read_one(
             input::sniff::describe(head)
         )
     };
+    if crate::eval::looks_like_truth(head) {
+        // A generated scenario's ground truth sits beside its capture and
+        // logs: it is what `lateral eval` reads, not evidence. Say so and
+        // move on without calling the run partial.
+        report.format = Some("truth");
+        report.secs = start.elapsed().as_secs_f64();
+        return out;
+    }
     let Some(log_opts) = logs else {
         report.error = Some(match opened.window.take_error() {
             Some(e) => format!("{name}: {e}"),

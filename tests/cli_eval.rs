@@ -103,3 +103,20 @@ fn broken_inputs_are_reported_not_panicked() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("alerts.jsonl:1: skipped"));
 }
+
+#[test]
+fn a_scenario_directory_reads_clean_with_its_truth_file_beside_the_data() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/diet");
+    let out = run(&["events", "--quiet", "--stats", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let truth_row = err
+        .lines()
+        .find(|l| l.ends_with("truth.json"))
+        .expect("truth.json listed per input");
+    assert!(
+        truth_row.contains("ok") && truth_row.contains("truth"),
+        "{truth_row}"
+    );
+    assert!(!out.stdout.is_empty());
+}
