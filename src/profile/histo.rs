@@ -47,7 +47,7 @@ fn bucket_range(b: u16) -> (u64, u64) {
 ///
 /// Stored sparsely (sorted (bucket, count) pairs) while few buckets are in
 /// use, densely (one counter per bucket over the span in use) once at least
-/// 64 buckets fill at least half their span, so recording stays O(1) for
+/// 32 buckets fill at least a quarter of their span, so recording stays O(1) for
 /// busy hosts and small for quiet ones. The form is a function of the
 /// content alone, so equal distributions compare equal. Serialised always
 /// in the sparse form. Bucket counts are `u32` and saturate; the total
@@ -80,7 +80,7 @@ impl Default for Repr {
 }
 
 /// Buckets in use before the dense form is considered.
-const DENSE_MIN: usize = 64;
+const DENSE_MIN: usize = 32;
 
 /// The stored form, checked on load: buckets beyond the last valid index
 /// are dropped, the rest sorted and summed, the count recomputed.
@@ -126,9 +126,10 @@ impl From<StoredDistribution> for Distribution {
     }
 }
 
-/// Whether `filled` buckets over `span` buckets should be stored densely.
+/// Whether `filled` buckets over `span` buckets should be stored densely
+/// (dense then takes at most twice the bytes of sparse).
 fn wants_dense(filled: usize, span: usize) -> bool {
-    filled >= DENSE_MIN && filled * 2 >= span
+    filled >= DENSE_MIN && filled * 4 >= span
 }
 
 impl Distribution {
