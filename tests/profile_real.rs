@@ -8,7 +8,9 @@ mod common;
 use lateral::hosts::{DirectoryBuilder, HostKey};
 use lateral::input;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
-use lateral::profile::{AdminProto, Methods, Profiles, Role, Service, build_parallel};
+use lateral::profile::{
+    AdminProto, Methods, Profiles, Role, RoleThresholds, Service, build_parallel, profiles_from_run,
+};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,7 +32,11 @@ fn profiles_of(paths: &[PathBuf]) -> Profiles {
         d.observe(e);
     }
     let flows = run.flows.to_vec().unwrap();
-    build_parallel(Arc::new(d.finish()), &flows, &run.events)
+    let p = build_parallel(Arc::new(d.finish()), &flows, &run.events);
+    // The streaming entry point the commands use gives the same profiles.
+    let (_, streamed) = profiles_from_run(&run, None, &RoleThresholds::default()).unwrap();
+    assert_eq!(streamed, p);
+    p
 }
 
 fn k(s: &str) -> HostKey {

@@ -659,3 +659,65 @@ pub fn build_parallel_with(
     }
     all.finish_with(thresholds)
 }
+
+/// Builds the host directory and the profiles of an `events` run: the
+/// directory from the run's log events and an optional hosts file, then
+/// profiles from its flows (streamed from the flow store in batches, each
+/// batch built in parallel) and events. Fails only if spilled flow records
+/// cannot be read back.
+pub fn profiles_from_run(
+    run: &crate::pipeline::EventRun,
+    hosts_file: Option<&crate::hosts::HostsFile>,
+    thresholds: &RoleThresholds,
+) -> std::io::Result<(Arc<HostDirectory>, Profiles)> {
+    const BATCH: usize = 256 * 1024;
+    let dir = Arc::new(crate::hosts::build_directory(&run.events, hosts_file));
+    let build_batch = |flows: &[Flow]| {
+        flows
+            .par_chunks(16 * 1024)
+            .fold(
+                || ProfileBuilder::new(dir.clone()),
+                |mut b, chunk| {
+                    b.add_flows(chunk);
+                    b
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.merge(b);
+                a
+            })
+    };
+    let mut all = ProfileBuilder::new(dir.clone());
+    let mut batch: Vec<Flow> = Vec::with_capacity(BATCH.min(run.flows.len() as usize));
+    run.flows.for_each(|f| {
+        batch.push(f.clone());
+        if batch.len() >= BATCH {
+            if let Some(b) = build_batch(&batch) {
+                all.merge(b);
+            }
+            batch.clear();
+        }
+        Ok(())
+    })?;
+    if let Some(b) = build_batch(&batch) {
+        all.merge(b);
+    }
+    let events = run
+        .events
+        .par_chunks(16 * 1024)
+        .fold(
+            || ProfileBuilder::new(dir.clone()),
+            |mut b, chunk| {
+                b.add_events(chunk);
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        });
+    if let Some(e) = events {
+        all.merge(e);
+    }
+    Ok((dir, all.finish_with(thresholds)))
+}

@@ -65,7 +65,9 @@ mod parts;
 pub mod role;
 pub mod service;
 
-pub use build::{AdminStats, ProfileBuilder, build_parallel, build_parallel_with};
+pub use build::{
+    AdminStats, ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run,
+};
 pub use edge::EdgeStats;
 pub use histo::Distribution;
 pub use host::HostProfile;
