@@ -287,9 +287,17 @@ fn read_one(
     };
     if format == Format::Evtx {
         report.format = Some(format.name());
-        report.error = Some(format!(
-            "{name}: EVTX files are recognised but not read yet; export them to JSON Lines"
-        ));
+        let res = crate::source::evtx::read_evtx(&mut opened.window, &name, progress);
+        report.bytes = res.bytes;
+        report.records = res.records;
+        report.events = res.events.len() as u64;
+        report.diag = res.diag;
+        report.end = res
+            .truncated_at
+            .map(|offset| CaptureEnd::Truncated { offset });
+        report.error = res.error.map(|e| format!("{name}: {e}"));
+        out.events = res.events;
+        report.secs = start.elapsed().as_secs_f64();
         return out;
     }
     let reference = opened.modified.map_or_else(now, |m| {
