@@ -411,7 +411,11 @@ pub fn run_events(
 /// The order of log events in output: time, then where they were read, then action.
 fn event_order(a: &LogEvent, b: &LogEvent) -> std::cmp::Ordering {
     a.ts.cmp(&b.ts)
-        .then_with(|| a.origin.cmp(&b.origin))
+        .then_with(|| match (&a.origin, &b.origin) {
+            // Events of one input share its name: skip comparing the text.
+            (Some(x), Some(y)) if Arc::ptr_eq(&x.file, &y.file) => x.at.cmp(&y.at),
+            (x, y) => x.cmp(y),
+        })
         .then_with(|| a.action.cmp(&b.action))
 }
 
