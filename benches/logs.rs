@@ -157,14 +157,14 @@ fn win_fields(r: &mut Rng, id: u32) -> Vec<(&'static str, String)> {
             ("TargetUserName", user),
             ("TargetDomainName", "THESHIRE.LOCAL".to_string()),
             ("TargetLogonId", format!("{:#x}", r.next() >> 36)),
-            ("LogonType", ["2", "3", "3", "10"][r.below(4) as usize].into()),
+            (
+                "LogonType",
+                ["2", "3", "3", "10"][r.below(4) as usize].into(),
+            ),
             ("LogonProcessName", "NtLmSsp ".into()),
             ("AuthenticationPackageName", "NTLM".into()),
             ("WorkstationName", "KALI".into()),
-            (
-                "LogonGuid",
-                "{00000000-0000-0000-0000-000000000000}".into(),
-            ),
+            ("LogonGuid", "{00000000-0000-0000-0000-000000000000}".into()),
             ("TransmittedServices", "-".into()),
             ("LmPackageName", "NTLM V2".into()),
             ("KeyLength", "128".into()),
@@ -201,9 +201,13 @@ fn win_fields(r: &mut Rng, id: u32) -> Vec<(&'static str, String)> {
             ("ProcessId", "0x2f0".into()),
             (
                 "CommandLine",
-                "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA".into(),
+                "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA"
+                    .into(),
             ),
-            ("ParentProcessName", "C:\\Windows\\System32\\wsmprovhost.exe".into()),
+            (
+                "ParentProcessName",
+                "C:\\Windows\\System32\\wsmprovhost.exe".into(),
+            ),
         ]),
         4769 => f.extend([
             ("TargetUserName", format!("{user}@THESHIRE.LOCAL")),

@@ -472,7 +472,7 @@ mod tests {
                 LogEvent {
                     ts: Timestamp((x % 50) as i64),
                     action: ["b", "a"][(x % 2) as usize].into(),
-                    origin: (x % 3 != 0).then(|| Origin {
+                    origin: (!x.is_multiple_of(3)).then(|| Origin {
                         file: file.clone(),
                         at: Position::Line(x % 7),
                     }),
