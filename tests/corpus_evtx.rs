@@ -263,10 +263,24 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(failed.source_ip, None, "IpAddress `-` is absent");
     let ntlm = ssh.iter().find(|e| e.code == Some(4776)).unwrap();
     assert_eq!(ntlm.action, "ntlm-credential-validation");
-    assert!(ntlm.user_name.is_some());
-    let explicit = ssh.iter().find(|e| e.code == Some(4648)).unwrap();
+    assert_eq!(ntlm.user_name.as_deref(), Some("NOUSER"));
+    assert_eq!(ntlm.source_domain.as_deref(), Some("FS01"), "Workstation");
+    assert_eq!(ntlm.status.as_deref(), Some("0xc0000064"));
+    assert_eq!(ntlm.outcome, Some(lateral::event::Outcome::Failure));
+
+    let net_use = events(
+        "TA0008-Lateral Movement/T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx",
+    );
+    let explicit = net_use.iter().find(|e| e.code == Some(4648)).unwrap();
     assert_eq!(explicit.action, "explicit-credential-logon");
-    assert!(explicit.destination_domain.is_some(), "TargetServerName");
+    assert_eq!(
+        explicit.destination_domain.as_deref(),
+        Some("fs03vuln.offsec.lan"),
+        "TargetServerName"
+    );
+    assert_eq!(explicit.user_name.as_deref(), Some("hack1"));
+    assert_eq!(explicit.subject_user.as_deref(), Some("admmig"));
+    assert_eq!(explicit.source_ip, None, "IpAddress `-` is absent");
 
     let sysmon = events(
         "TA0006-Credential Access/T1003-Credential dumping/ID1-12-13-Wdigest authentication activation.evtx",
