@@ -300,9 +300,17 @@ fn read_one(
     };
     if format == Format::Evtx {
         report.format = Some(format.name());
-        report.error = Some(format!(
-            "{name}: EVTX files are recognised but not read yet; export them to JSON Lines"
-        ));
+        let res = crate::source::evtx::read_evtx(&mut opened.window, &name, progress);
+        report.bytes = res.bytes;
+        report.records = res.records;
+        report.events = res.events.len() as u64;
+        report.diag = res.diag;
+        report.end = res
+            .truncated_at
+            .map(|offset| CaptureEnd::Truncated { offset });
+        report.error = res.error.map(|e| format!("{name}: {e}"));
+        out.events = res.events;
+        report.secs = start.elapsed().as_secs_f64();
         return out;
     }
     let reference = opened.modified.map_or_else(now, |m| {
@@ -423,15 +431,7 @@ pub fn run_events(
         }
         run.inputs.push(r.report);
     }
-    let order = |a: &LogEvent, b: &LogEvent| {
-        a.ts.cmp(&b.ts)
-            .then_with(|| a.origin.cmp(&b.origin))
-            .then_with(|| a.action.cmp(&b.action))
-    };
-    // One input in time order (a LANL file, most logs) needs no sort.
-    if !run.events.is_sorted_by(|a, b| order(a, b).is_le()) {
-        run.events.par_sort_by(order);
-    }
+    sort_events(&mut run.events);
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
         Err(e) => {
@@ -440,4 +440,87 @@ pub fn run_events(
     }
     run.secs = start.elapsed().as_secs_f64();
     run
+}
+
+/// The order of log events in output: time, then where they were read, then action.
+fn event_order(a: &LogEvent, b: &LogEvent) -> std::cmp::Ordering {
+    a.ts.cmp(&b.ts)
+        .then_with(|| match (&a.origin, &b.origin) {
+            // Events of one input share its name: skip comparing the text.
+            (Some(x), Some(y)) if Arc::ptr_eq(&x.file, &y.file) => x.at.cmp(&y.at),
+            (x, y) => x.cmp(y),
+        })
+        .then_with(|| a.action.cmp(&b.action))
+}
+
+/// Sorts events stably by [`event_order`]. Logs are mostly in time order
+/// already, so that is checked first; otherwise indices are sorted and each
+/// event is moved once (events are large: sorting them directly moves each
+/// one many times).
+fn sort_events(events: &mut [LogEvent]) {
+    if events
+        .par_windows(2)
+        .all(|w| matches!(w, [a, b] if event_order(a, b).is_le()))
+    {
+        return;
+    }
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.par_sort_by(|&a, &b| match (events.get(a), events.get(b)) {
+        (Some(x), Some(y)) => event_order(x, y),
+        _ => a.cmp(&b),
+    });
+    // Apply the permutation cycle by cycle: slot k receives event order[k].
+    for start in 0..order.len() {
+        if order.get(start) == Some(&start) {
+            continue;
+        }
+        let held = std::mem::take(&mut events[start]);
+        let mut k = start;
+        loop {
+            let src = order[k];
+            order[k] = k;
+            if src == start {
+                events[k] = held;
+                break;
+            }
+            events[k] = std::mem::take(&mut events[src]);
+            k = src;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Origin, Position};
+
+    #[test]
+    fn sorting_by_permutation_equals_a_stable_sort() {
+        let file: Arc<str> = Arc::from("f");
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut events: Vec<LogEvent> = (0..5000u64)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                LogEvent {
+                    ts: Timestamp((x % 50) as i64),
+                    action: ["b", "a"][(x % 2) as usize].into(),
+                    origin: (!x.is_multiple_of(3)).then(|| Origin {
+                        file: file.clone(),
+                        at: Position::Line(x % 7),
+                    }),
+                    user_name: Some(i.to_string()),
+                    ..LogEvent::default()
+                }
+            })
+            .collect();
+        let mut want = events.clone();
+        want.sort_by(event_order);
+        sort_events(&mut events);
+        assert_eq!(events, want);
+        // Already sorted input stays as it is.
+        sort_events(&mut events);
+        assert_eq!(events, want);
+    }
 }

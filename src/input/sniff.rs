@@ -9,7 +9,7 @@ pub enum Format {
     Pcap,
     /// pcapng capture.
     PcapNg,
-    /// Windows EVTX event log (recognised; not read yet).
+    /// Windows EVTX event log (read by `source::evtx`).
     Evtx,
     /// Not a format `lateral` reads.
     Unknown,

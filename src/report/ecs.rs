@@ -43,8 +43,14 @@ impl<'a> Obj<'a> {
 
     fn str(&mut self, k: &str, v: &str) {
         self.key(k);
-        // serde_json escapes any string correctly.
-        let _ = serde_json::to_writer(&mut *self.out, v);
+        // Most values need no escaping: copy those; serde_json escapes the rest.
+        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push(b'"');
+            self.out.extend_from_slice(v.as_bytes());
+            self.out.push(b'"');
+        } else {
+            let _ = serde_json::to_writer(&mut *self.out, v);
+        }
     }
 
     fn opt_str(&mut self, k: &str, v: Option<&str>) {
@@ -61,7 +67,20 @@ impl<'a> Obj<'a> {
 
     fn ip(&mut self, k: &str, v: IpAddr) {
         self.key(k);
-        let _ = write!(self.out, "\"{v}\"");
+        if let IpAddr::V4(v4) = v {
+            // Dotted quad without the formatting machinery (the common case).
+            let mut b = itoa::Buffer::new();
+            self.out.push(b'"');
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b'.');
+                }
+                self.out.extend_from_slice(b.format(octet).as_bytes());
+            }
+            self.out.push(b'"');
+        } else {
+            let _ = write!(self.out, "\"{v}\"");
+        }
     }
 
     /// Opens a nested object under `k`; call `close` on it.

@@ -2,7 +2,8 @@
 //!
 //! Captures become [`crate::event::Flow`]s through the capture reader, the
 //! packet decoder and the flow table; logs become
-//! [`crate::event::LogEvent`]s through one parser per format.
+//! [`crate::event::LogEvent`]s through one parser per format (Windows EVTX
+//! and JSON Lines exports share one mapping, [`winsec::map_event`]).
 
 use crate::event::LogEvent;
 
@@ -23,6 +24,7 @@ pub trait LineFormat: Sync {
 pub mod capture;
 pub mod capture_flows;
 pub mod decode;
+pub mod evtx;
 pub mod flow_table;
 pub mod lanl;
 pub mod syslog;

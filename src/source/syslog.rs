@@ -256,10 +256,7 @@ fn user_from(s: &str) -> Option<(&str, &str)> {
 }
 
 /// Classifies an sshd message into events (several for "message repeated").
-fn sshd(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
-    let mut e = base.clone();
-    e.logon_process = Some("sshd".into());
-    e.dataset = "sshd".into();
+fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     if let Some(r) = msg.strip_prefix("message repeated ") {
         // "message repeated N times: [ Failed password for ... ]"
         let (n, rest) = word(r).unwrap_or(("1", ""));
@@ -276,6 +273,9 @@ fn sshd(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
         }
         return;
     }
+    let mut e = base;
+    e.logon_process = Some("sshd".into());
+    e.dataset = "sshd".into();
     if let Some(r) = msg.strip_prefix("Accepted ") {
         let Some((method, r)) = word(r) else { return };
         let Some(r) = r.strip_prefix("for ") else {
@@ -363,12 +363,13 @@ fn sshd(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
         (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
         out.push(e);
     } else if msg.starts_with("pam_unix(") {
-        pam(msg, base, out);
+        // pam sets its own dataset and process.
+        pam(msg, e, out);
     }
 }
 
 /// pam_unix session and authentication-failure messages for any service.
-fn pam(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
+fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     let Some(r) = msg.strip_prefix("pam_unix(") else {
         return;
     };
@@ -376,7 +377,7 @@ fn pam(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
         return;
     };
     let service = svc.split(':').next().unwrap_or(svc);
-    let mut e = base.clone();
+    let mut e = base;
     e.dataset = "pam".into();
     e.logon_process = Some(service.into());
     if let Some(u) = r.strip_prefix("session opened for user ") {
@@ -413,7 +414,7 @@ fn pam(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
 }
 
 /// sudo: `USER : TTY=... ; PWD=... ; USER=root ; COMMAND=...` and failures.
-fn sudo(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
+fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     if msg.starts_with("pam_unix(") {
         pam(msg, base, out);
         return;
@@ -421,7 +422,7 @@ fn sudo(msg: &str, base: &LogEvent, out: &mut Vec<LogEvent>) {
     let Some((user, rest)) = msg.split_once(" : ") else {
         return;
     };
-    let mut e = base.clone();
+    let mut e = base;
     e.dataset = "sudo".into();
     e.logon_process = Some("sudo".into());
     e.user_name = Some(user.trim().into());
@@ -458,9 +459,9 @@ pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
         ..LogEvent::default()
     };
     match rec.app {
-        "sshd" | "sshd-session" => sshd(rec.msg, &base, out),
-        "sudo" => sudo(rec.msg, &base, out),
-        _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, &base, out),
+        "sshd" | "sshd-session" => sshd(rec.msg, base, out),
+        "sudo" => sudo(rec.msg, base, out),
+        _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, base, out),
         _ => {}
     }
 }
@@ -471,7 +472,11 @@ pub struct SyslogLines(pub SyslogConfig);
 
 impl LineFormat for SyslogLines {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
-        let text = String::from_utf8_lossy(line);
+        // Valid UTF-8 (nearly every line) is borrowed without a copy.
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         let rec =
             parse_record(text.trim_end_matches('\r'), &self.0).ok_or(Skip("not a syslog line"))?;
         classify(&rec, out);
