@@ -2,6 +2,8 @@
 //! work, and the outcome becomes an exit code. Only this module and
 //! `main.rs` see argv, stdout and `anyhow`.
 
+mod analyze_cmd;
+
 use crate::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -56,6 +58,11 @@ enum Command {
     Events(EventsArgs),
     /// Generate synthetic data with known content.
     Gen(GenArgs),
+    /// Find lateral movement: learn what is normal, run every detector, rank incidents.
+    #[command(after_help = EXIT_HELP)]
+    Analyze(analyze_cmd::AnalyzeArgs),
+    /// Print the default detection configuration, or check a configuration file.
+    Config(analyze_cmd::ConfigArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +235,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Flows(args) => flows(args, threads, cli.quiet),
         Command::Events(args) => events(args, threads, cli.quiet),
         Command::Gen(args) => generate(args, cli.quiet),
+        Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet),
+        Command::Config(args) => analyze_cmd::config(args),
     }
 }
 

@@ -4,14 +4,21 @@
 //! - [`input`]: files, directories and standard input, decompressed and sniffed;
 //! - [`source`]: bytes in, normalised events out (captures to flows; logs to events);
 //! - [`event`]: the normalised types every later stage consumes;
+//! - [`detect`], [`alert`], [`incident`], [`config`], [`analyze`]: detectors
+//!   judge today against the baseline, alerts join into ranked incidents;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios.
 
+pub mod alert;
+pub mod analyze;
+pub mod config;
+pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod event;
 pub mod flow_store;
+pub mod incident;
 pub mod input;
 pub mod pipeline;
 pub mod report;

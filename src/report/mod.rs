@@ -2,5 +2,7 @@
 //! bytes in one ecosystem's format; field names follow Zeek for flows and
 //! Elastic Common Schema for events and alerts.
 
+pub mod alerts_jsonl;
 pub mod conn_log;
 pub mod ecs;
+pub mod incidents_text;
