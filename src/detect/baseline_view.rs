@@ -79,7 +79,7 @@ pub trait BaselineView: Sync {
     fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory>;
     /// Whether `src` used any remote-admin service on `dst`.
     fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool;
-    /// Distinct sources (of `role`, or any) that used `svc` on `dst`.
+    /// Distinct sources (of `role`, or any) that used `svc` on `dst` with an answer.
     fn admin_clients(&self, dst: IpAddr, svc: AdminService, role: Option<Role>) -> usize;
     /// How widely `src` administers others.
     fn admin_reach(&self, src: IpAddr) -> AdminReach;
@@ -105,6 +105,9 @@ pub trait BaselineView: Sync {
     fn user_ntlm_on(&self, user: &str, host: &str) -> bool;
     /// Whether `subject` used explicit credentials of `user` for `server`.
     fn explicit_seen(&self, subject: &str, user: &str, server: &str) -> bool;
+    /// Whether `src` installed a service or used an admin share on `dst`
+    /// (as `super::remote_exec` attributes them).
+    fn remote_exec_seen(&self, src: &str, dst: &str) -> bool;
     /// Most distinct hosts the account logged on to in one hour.
     fn user_hosts_per_hour(&self, user: &str) -> usize;
 }

@@ -8,7 +8,8 @@
 //! scanners and admin hosts; a domain controller answers Kerberos (88) or
 //! LDAP (389) for at least three clients; a scanner reached at least 50
 //! hosts with most attempts unanswered; an admin host used remote-admin
-//! services on at least five hosts; a server answered at least five
+//! services on at least five hosts, or interactive ones (RDP, SSH, WinRM,
+//! VNC, Telnet) on at least three; a server answered at least five
 //! distinct clients; anything else internal is a workstation.
 
 use super::common::{is_kerberos, is_ntlm, is_remote_logon, succeeded, user_of};
@@ -90,6 +91,7 @@ struct HostFacts {
     clients: u32,
     dir_clients: u32,
     admin_dsts: u32,
+    interactive_dsts: u32,
     admin_hour: i64,
     admin_hour_dsts: Vec<IpAddr>,
     admin_max_per_hour: u32,
@@ -114,8 +116,11 @@ pub struct LearnedBaseline {
     role_bytes: FxHashMap<Role, LogHisto>,
     admin_edges: FxHashMap<(IpAddr, IpAddr, AdminService), EdgeAcc>,
     admin_pairs: FxHashSet<(IpAddr, IpAddr)>,
+    interactive_pairs: FxHashSet<(IpAddr, IpAddr)>,
     admin_clients: FxHashMap<(IpAddr, AdminService, Role), usize>,
     admin_clients_any: FxHashMap<(IpAddr, AdminService), usize>,
+    answered_edges: FxHashSet<(IpAddr, IpAddr, AdminService)>,
+    remote_exec: FxHashSet<(String, String)>,
     external_clients: FxHashMap<IpAddr, usize>,
     users: FxHashMap<String, FxHashSet<String>>,
     logon_edges: FxHashSet<(String, String)>,
@@ -220,10 +225,18 @@ impl LearnedBaseline {
                 e.last_day = day;
                 e.hist.days += 1;
             }
+            if ok {
+                b.answered_edges.insert((src, dst, svc));
+            }
             let new_pair = b.admin_pairs.insert((src, dst));
+            let interactive = !matches!(svc, AdminService::Smb | AdminService::Rpc);
+            let new_interactive = interactive && ok && b.interactive_pairs.insert((src, dst));
             let h = b.hosts.entry(src).or_default();
             if new_pair {
                 h.admin_dsts += 1;
+            }
+            if new_interactive {
+                h.interactive_dsts += 1;
             }
             if h.admin_hour != hour {
                 h.admin_hour = hour;
@@ -250,7 +263,7 @@ impl LearnedBaseline {
                 Role::DomainController
             } else if h.dsts >= 50 && h.unanswered * 2 > h.attempts {
                 Role::Scanner
-            } else if h.admin_dsts >= 5 {
+            } else if h.admin_dsts >= 5 || h.interactive_dsts >= 3 {
                 Role::Admin
             } else if h.clients >= 5 {
                 Role::Server
@@ -261,8 +274,11 @@ impl LearnedBaseline {
             *b.role_counts.entry(role).or_insert(0) += 1;
             b.role_bytes.entry(role).or_default().merge(&h.bytes);
         }
-        let mut clients: Vec<(IpAddr, AdminService, IpAddr)> =
-            b.admin_edges.keys().map(|(s, d, v)| (*d, *v, *s)).collect();
+        let mut clients: Vec<(IpAddr, AdminService, IpAddr)> = b
+            .answered_edges
+            .iter()
+            .map(|(s, d, v)| (*d, *v, *s))
+            .collect();
         clients.sort();
         for (dst, svc, src) in clients {
             let role = b.role(src);
@@ -270,6 +286,10 @@ impl LearnedBaseline {
             *b.admin_clients_any.entry((dst, svc)).or_insert(0) += 1;
         }
         b.learn_logons(events, dir, &mut widen);
+        let window = super::common::minutes(cfg.detect.remote_exec.window_minutes);
+        for hit in super::remote_exec::attribute(events, dir, window) {
+            b.remote_exec.insert((hit.src, hit.host));
+        }
         b.period = span;
         b
     }
@@ -421,6 +441,10 @@ impl BaselineView for LearnedBaseline {
     fn explicit_seen(&self, subject: &str, user: &str, server: &str) -> bool {
         self.explicit
             .contains(&(subject.to_string(), user.to_string(), server.to_string()))
+    }
+    fn remote_exec_seen(&self, src: &str, dst: &str) -> bool {
+        self.remote_exec
+            .contains(&(src.to_string(), dst.to_string()))
     }
     fn user_hosts_per_hour(&self, user: &str) -> usize {
         self.user_hour_max.get(user).copied().unwrap_or(0)

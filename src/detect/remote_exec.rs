@@ -5,8 +5,8 @@
 //! ## What it detects
 //! On one host: a service installation (7045, 4697) or an access to the
 //! `ADMIN$` or `C$` share (5140, 5145), within `window_minutes` after a
-//! successful network logon from a source that, in the baseline, never
-//! logged on to that host and never used remote-admin services on it.
+//! successful network logon from a source that never installed services
+//! or used admin shares on that host in the baseline.
 //! Share events carry their own source address.
 //!
 //! ## Why it matters
@@ -19,7 +19,8 @@
 //!
 //! ## False positives
 //! Software deployment from a new management server. Deployment servers
-//! recur and so become part of the baseline.
+//! recur and so become part of the baseline; configured admin hosts are
+//! skipped.
 //!
 //! ## Tuning
 //! `[detect.remote_exec] window_minutes`; `[network] known_admins`.
@@ -48,6 +49,68 @@ fn is_admin_share(e: &LogEvent) -> bool {
         })
 }
 
+/// A service install or admin-share access tied to its source.
+pub struct ExecHit<'a> {
+    /// Source host key.
+    pub src: String,
+    /// Host key where it happened.
+    pub host: String,
+    /// The network logon it followed, if found.
+    pub logon: Option<&'a LogEvent>,
+    /// The service install or share access.
+    pub action: &'a LogEvent,
+}
+
+/// Ties every service install and admin-share access (events sorted by
+/// time) to its source: a share access's own source address, else the
+/// latest network logon on the host from another host within `window` ns.
+pub fn attribute<'a>(
+    events: &'a [LogEvent],
+    dir: &super::Directory,
+    window: i64,
+) -> Vec<ExecHit<'a>> {
+    let mut logons: BTreeMap<String, Vec<&LogEvent>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in events {
+        let Some(host) = dir.key(e.host_ip, e.host_name.as_deref()) else {
+            continue;
+        };
+        if is_remote_logon(e) && succeeded(e) {
+            logons.entry(host).or_default().push(e);
+            continue;
+        }
+        let service = e.action == "service-installed";
+        if !service && !is_admin_share(e) {
+            continue;
+        }
+        let recent = logons.get(&host).and_then(|v| {
+            v.iter()
+                .rev()
+                .take_while(|l| e.ts.0 - l.ts.0 <= window)
+                .find(|l| {
+                    LogonView::of(l, dir).src.is_some_and(|s| s != host)
+                        && (service || e.source_ip.is_none() || l.source_ip == e.source_ip)
+                })
+                .copied()
+        });
+        let src = match (e.source_ip, recent) {
+            (Some(ip), _) if !service => Some(ip.to_string()),
+            (_, Some(l)) => LogonView::of(l, dir).src,
+            _ => None,
+        };
+        let Some(src) = src.filter(|s| *s != host) else {
+            continue;
+        };
+        out.push(ExecHit {
+            src,
+            host,
+            logon: recent,
+            action: e,
+        });
+    }
+    out
+}
+
 impl Detector for RemoteExec {
     fn id(&self) -> &'static str {
         RULE.id
@@ -58,55 +121,20 @@ impl Detector for RemoteExec {
         let b = input.baseline;
         let window = minutes(input.config.detect.remote_exec.window_minutes);
         let net = &input.config.network;
-        // Last remote logons per host, newest last.
-        let mut logons: BTreeMap<String, Vec<&LogEvent>> = BTreeMap::new();
-        // (source key, host key) -> (logon, actions).
         type Hit<'a> = (Option<&'a LogEvent>, Vec<&'a LogEvent>);
         let mut hits: BTreeMap<(String, String), Hit<'_>> = BTreeMap::new();
-        for e in input.events {
-            let Some(host) = dir.key(e.host_ip, e.host_name.as_deref()) else {
-                continue;
-            };
-            if is_remote_logon(e) && succeeded(e) {
-                logons.entry(host).or_default().push(e);
-                continue;
-            }
-            let service = e.action == "service-installed";
-            if !service && !is_admin_share(e) {
-                continue;
-            }
-            let recent = logons.get(&host).and_then(|v| {
-                v.iter()
-                    .rev()
-                    .take_while(|l| e.ts.0 - l.ts.0 <= window)
-                    .find(|l| {
-                        LogonView::of(l, dir).src.is_some_and(|s| s != host)
-                            && (service || e.source_ip.is_none() || l.source_ip == e.source_ip)
-                    })
-                    .copied()
-            });
-            let src = match (e.source_ip, recent) {
-                (Some(ip), _) if !service => Some(ip.to_string()),
-                (_, Some(l)) => LogonView::of(l, dir).src,
-                _ => None,
-            };
-            let Some(src) = src else { continue };
-            if src == host {
-                continue;
-            }
-            let src_ip: Option<std::net::IpAddr> = src.parse().ok();
-            let host_ip: Option<std::net::IpAddr> = host.parse().ok();
-            let known = b.logon_edge(&src, &host)
-                || matches!((src_ip, host_ip), (Some(s), Some(h)) if b.admin_any(s, h))
+        for h in attribute(input.events, dir, window) {
+            let src_ip: Option<std::net::IpAddr> = h.src.parse().ok();
+            let known = b.remote_exec_seen(&h.src, &h.host)
                 || src_ip.is_some_and(|s| net.is_known_admin(s));
             if known {
                 continue;
             }
-            let hit = hits.entry((src, host)).or_insert((None, Vec::new()));
+            let hit = hits.entry((h.src, h.host)).or_insert((None, Vec::new()));
             if hit.0.is_none() {
-                hit.0 = recent;
+                hit.0 = h.logon;
             }
-            hit.1.push(e);
+            hit.1.push(h.action);
         }
         let mut alerts = Vec::new();
         for ((src, host), (logon, actions)) in hits {
@@ -147,7 +175,7 @@ impl Detector for RemoteExec {
                 })
                 .collect();
             a.message = format!(
-                "{}{} on {} within {} minutes of a logon from {}, which never logged on to or administered it in the baseline",
+                "{}{} on {} within {} minutes of a logon from {}, which never did so in the baseline",
                 if services.is_empty() {
                     String::new()
                 } else {
