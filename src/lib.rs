@@ -4,6 +4,8 @@
 //! - [`input`]: files, directories and standard input, decompressed and sniffed;
 //! - [`source`]: bytes in, normalised events out (captures to flows; logs to events);
 //! - [`event`]: the normalised types every later stage consumes;
+//! - [`hosts`]: one identity per host across IPs, names and accounts;
+//! - [`profile`]: per-host behaviour profiles built from flows and events;
 //! - [`detect`], [`alert`], [`incident`], [`config`], [`analyze`]: detectors
 //!   judge today against the baseline, alerts join into ranked incidents;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
@@ -18,9 +20,11 @@ pub mod diag;
 pub mod error;
 pub mod event;
 pub mod flow_store;
+pub mod hosts;
 pub mod incident;
 pub mod input;
 pub mod pipeline;
+pub mod profile;
 pub mod report;
 pub mod source;
 pub mod stats;

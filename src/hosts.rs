@@ -1,0 +1,880 @@
+//! The host directory: one identity per host, whatever the source calls it.
+//!
+//! A capture knows a host by IP, a Windows event by NetBIOS name, a Kerberos
+//! event by computer account and client address, a DNS answer by FQDN. The
+//! directory joins them: a [`DirectoryBuilder`] collects (IP, name) evidence
+//! from [`LogEvent`]s (and an optional `--hosts` CSV file) in parallel-safe,
+//! mergeable form; [`DirectoryBuilder::finish`] resolves conflicts
+//! deterministically into a [`HostDirectory`], which every later stage
+//! (profiles, detectors) uses to turn an IP or a name into a [`HostKey`].
+//!
+//! Evidence read from events:
+//! - Windows 4624/4625: `source.domain` (WorkstationName) with `source.ip` (IpAddress);
+//! - Kerberos 4768/4769/4771: a computer account (`user.name` ending `$`) with `source.ip`;
+//! - Sysmon 3: source and destination host names with their addresses;
+//! - any event with both `host.name` and `host.ip`;
+//! - DNS answers: events with action `dns-answer`, the answered name in
+//!   `destination.domain` and the address in `destination.ip`;
+//! - names alone (`host.name`, 4776 Workstation, `source.domain`) make a
+//!   host known without an address.
+//!
+//! Conflicts (one IP named two ways, e.g. DHCP reuse) are resolved per IP:
+//! the hosts file beats data; among data, the name with most evidence, then
+//! the earliest seen, then the lexicographically smallest. All evidence is
+//! kept, with which pair won, for `lateral events --hosts-only`.
+
+use crate::diag::Diagnostics;
+use crate::event::{LogEvent, Origin, Position, Timestamp};
+use crate::profile::Role;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The canonical identity of a host: its normalised short name when any
+/// source names it (`ws-017`), else the text of its IP address (`10.0.0.17`).
+///
+/// Ordered and serialised as that string. Names never parse as IP
+/// addresses, so the two kinds cannot collide.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HostKey(String);
+
+impl HostKey {
+    /// The key of a host known only by an address.
+    pub fn from_ip(ip: IpAddr) -> HostKey {
+        HostKey(ip.to_string())
+    }
+
+    /// The key of a host name in any spelling (`WS-017`, `ws-017.shugiin.local`,
+    /// `WS-017$`, `SHUGIIN\WS-017`); an IP literal gives the IP's key; `None`
+    /// for text that is not a host name (empty, `-`, `localhost`, spaces...).
+    pub fn from_name(raw: &str) -> Option<HostKey> {
+        if let Some(ip) = parse_ip(raw) {
+            return Some(HostKey::from_ip(ip));
+        }
+        normalize_name(raw).map(|n| HostKey(n.short))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address, when this host is known only by one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.0.parse().ok()
+    }
+
+    /// True when the host has a name (the key is not an address).
+    pub fn is_named(&self) -> bool {
+        self.ip().is_none()
+    }
+}
+
+impl fmt::Display for HostKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A host name in normal form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NormalName {
+    /// Lowercase first label (`ws-017`).
+    pub short: String,
+    /// Lowercase full name when the input had a domain part (`ws-017.shugiin.local`).
+    pub fqdn: Option<String>,
+}
+
+/// Normalises a host name: trims, drops a leading `\\`, a `DOMAIN\` prefix,
+/// a trailing `$` (computer accounts) and a trailing `.`, lowercases.
+/// Returns `None` for IP literals and for text that is not a host name
+/// (empty, placeholders, `localhost`, characters outside `[a-z0-9-_.]`).
+pub fn normalize_name(raw: &str) -> Option<NormalName> {
+    let mut s = raw.trim();
+    s = s.trim_start_matches('\\');
+    if let Some((_, after)) = s.rsplit_once('\\') {
+        s = after;
+    }
+    s = s.strip_suffix('$').unwrap_or(s);
+    s = s.strip_suffix('.').unwrap_or(s);
+    if s.is_empty() || s.len() > 253 || parse_ip(s).is_some() {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    if !lower
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return None;
+    }
+    let short = lower.split('.').next().unwrap_or("").to_string();
+    if short.is_empty()
+        || matches!(
+            short.as_str(),
+            "localhost" | "unknown" | "null" | "none" | "anonymous" | "-"
+        )
+    {
+        return None;
+    }
+    let fqdn = lower.contains('.').then_some(lower);
+    Some(NormalName { short, fqdn })
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    let ip: IpAddr = s.parse().ok()?;
+    Some(match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    })
+}
+
+/// Where a piece of (IP, name) evidence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceSource {
+    /// A row of the `--hosts` file.
+    HostsFile,
+    /// Windows 4624/4625 WorkstationName with IpAddress.
+    WindowsLogon,
+    /// A computer account in a Kerberos event (4768/4769/4771) with the client address.
+    Kerberos,
+    /// Sysmon network-connection host names with addresses.
+    Sysmon,
+    /// A DNS answer (`dns-answer` events from Zeek dns.log or captures).
+    Dns,
+    /// A log record's own `host.name` with `host.ip`.
+    HostRecord,
+}
+
+impl EvidenceSource {
+    /// The kebab-case name used in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceSource::HostsFile => "hosts-file",
+            EvidenceSource::WindowsLogon => "windows-logon",
+            EvidenceSource::Kerberos => "kerberos",
+            EvidenceSource::Sysmon => "sysmon",
+            EvidenceSource::Dns => "dns",
+            EvidenceSource::HostRecord => "host-record",
+        }
+    }
+}
+
+/// How often, and since when, one source said an IP has a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Records saying so.
+    pub count: u64,
+    /// Earliest such record.
+    pub first_seen: Timestamp,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.count = self.count.saturating_add(other.count);
+        self.first_seen = self.first_seen.min(other.first_seen);
+    }
+}
+
+/// One (IP, name, source) observation, aggregated, as kept in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The address.
+    pub ip: IpAddr,
+    /// The normalised short name it was given.
+    pub name: String,
+    /// Which kind of record said so.
+    pub source: EvidenceSource,
+    /// How many records, since when.
+    pub tally: Tally,
+    /// True when this name won the IP (false: the IP resolved to another host).
+    pub chosen: bool,
+}
+
+/// One host in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostEntry {
+    /// Its identity.
+    pub key: HostKey,
+    /// Addresses that resolve to it, ascending.
+    pub ips: Vec<IpAddr>,
+    /// Its names: the short name first, then FQDNs seen, ascending.
+    pub names: Vec<String>,
+    /// The role the hosts file gives it, if any.
+    pub role: Option<Role>,
+    /// All (IP, name) evidence naming it, by IP then source.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The resolved directory: IP or name in, [`HostKey`] out. Deterministic
+/// (built only from sorted maps) and serde-serialisable (the baseline keeps it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostDirectory {
+    hosts: BTreeMap<HostKey, HostEntry>,
+    by_ip: BTreeMap<IpAddr, HostKey>,
+}
+
+impl HostDirectory {
+    /// An empty directory: every IP is its own host, every name its own host.
+    pub fn new() -> HostDirectory {
+        HostDirectory::default()
+    }
+
+    /// The host an address belongs to: the named host it resolved to, else
+    /// the address's own key. IPv4-mapped IPv6 addresses count as IPv4.
+    pub fn key_for_ip(&self, ip: IpAddr) -> HostKey {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        self.by_ip
+            .get(&ip)
+            .cloned()
+            .unwrap_or_else(|| HostKey::from_ip(ip))
+    }
+
+    /// The host a name (any spelling, see [`HostKey::from_name`]) belongs to.
+    /// An IP literal resolves as [`HostDirectory::key_for_ip`]. A valid name
+    /// the directory has never seen is still its own host; `None` only for
+    /// text that is not a host name.
+    pub fn key_for_name(&self, raw: &str) -> Option<HostKey> {
+        if let Some(ip) = parse_ip(raw) {
+            return Some(self.key_for_ip(ip));
+        }
+        normalize_name(raw).map(|n| HostKey(n.short))
+    }
+
+    /// Addresses known to belong to a host (empty for an unknown host; a host
+    /// keyed by its address gives that address).
+    pub fn ips_of(&self, key: &HostKey) -> Vec<IpAddr> {
+        match self.hosts.get(key) {
+            Some(e) => e.ips.clone(),
+            None => key.ip().into_iter().collect(),
+        }
+    }
+
+    /// Names known for a host: short name first, then FQDNs (empty for a
+    /// host keyed by an address with no name).
+    pub fn names_of(&self, key: &HostKey) -> Vec<String> {
+        match self.hosts.get(key) {
+            Some(e) => e.names.clone(),
+            None if key.is_named() => vec![key.0.clone()],
+            None => Vec::new(),
+        }
+    }
+
+    /// The role the hosts file gives a host.
+    pub fn given_role(&self, key: &HostKey) -> Option<Role> {
+        self.hosts.get(key).and_then(|e| e.role)
+    }
+
+    /// One host's entry.
+    pub fn get(&self, key: &HostKey) -> Option<&HostEntry> {
+        self.hosts.get(key)
+    }
+
+    /// Every named host, by key.
+    pub fn hosts(&self) -> impl Iterator<Item = &HostEntry> {
+        self.hosts.values()
+    }
+
+    /// Number of named hosts.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// True when no host has a name.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// Writes the directory as JSON Lines, one host per line in key order:
+    /// `{"host.key", "host.ip": [...], "host.name": [...], "host.type"?
+    /// (role from the hosts file), "evidence": [{ip, name, source, count,
+    /// first_seen, chosen}]}`.
+    pub fn write_jsonl(&self, out: &mut Vec<u8>) {
+        for e in self.hosts.values() {
+            let mut obj = serde_json::Map::new();
+            obj.insert("host.key".into(), e.key.0.clone().into());
+            obj.insert(
+                "host.ip".into(),
+                e.ips
+                    .iter()
+                    .map(|i| serde_json::Value::from(i.to_string()))
+                    .collect(),
+            );
+            obj.insert(
+                "host.name".into(),
+                e.names
+                    .iter()
+                    .map(|n| serde_json::Value::from(n.as_str()))
+                    .collect(),
+            );
+            if let Some(r) = e.role {
+                obj.insert("host.type".into(), r.name().into());
+            }
+            let ev: Vec<serde_json::Value> = e
+                .evidence
+                .iter()
+                .map(|v| {
+                    serde_json::json!({
+                        "ip": v.ip.to_string(),
+                        "name": v.name,
+                        "source": v.source.name(),
+                        "count": v.tally.count,
+                        "first_seen": v.tally.first_seen.to_rfc3339(),
+                        "chosen": v.chosen,
+                    })
+                })
+                .collect();
+            obj.insert("evidence".into(), ev.into());
+            if let Ok(line) = serde_json::to_vec(&serde_json::Value::Object(obj)) {
+                out.extend_from_slice(&line);
+                out.push(b'\n');
+            }
+        }
+    }
+}
+
+/// One row of a `--hosts` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostsRow {
+    /// The address.
+    pub ip: IpAddr,
+    /// The name, normalised.
+    pub name: NormalName,
+    /// The role, when given.
+    pub role: Option<Role>,
+    /// One-based line number.
+    pub line: u64,
+}
+
+/// A parsed `--hosts` file.
+#[derive(Debug, Clone, Default)]
+pub struct HostsFile {
+    /// Rows with an address.
+    pub rows: Vec<HostsRow>,
+    /// Rows `,name[,role]` naming a host (and maybe its role) without an address.
+    pub named_only: Vec<(String, Option<Role>)>,
+    /// Bad rows, by reason, with line numbers.
+    pub diag: Diagnostics,
+}
+
+/// Parses a `--hosts` CSV file: `ip,name[,role]` per line, `#` starts a
+/// comment, blank lines are ignored, a first row `ip,name[,role]` is a header.
+/// Bad rows are skipped and counted in [`HostsFile::diag`] with their
+/// line numbers. A name may also be given without an address: `,name,role`.
+pub fn parse_hosts_file(text: &str, file: &Arc<str>) -> HostsFile {
+    let mut rows = Vec::new();
+    let mut named_only = Vec::new();
+    let mut diag = Diagnostics::default();
+    let mut first = true;
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let origin = || Origin {
+            file: file.clone(),
+            at: Position::Line(line_no),
+        };
+        let content = raw.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = content.split(',').map(str::trim).collect();
+        let was_first = std::mem::replace(&mut first, false);
+        if was_first
+            && fields.first().is_some_and(|f| f.eq_ignore_ascii_case("ip"))
+            && fields
+                .get(1)
+                .is_some_and(|f| f.eq_ignore_ascii_case("name"))
+        {
+            continue;
+        }
+        if !(2..=3).contains(&fields.len()) {
+            diag.skip("hosts file: not ip,name[,role]", origin, || raw.to_string());
+            continue;
+        }
+        let (ip_text, name_text) = (
+            fields.first().copied().unwrap_or(""),
+            fields.get(1).copied().unwrap_or(""),
+        );
+        let Some(name) = normalize_name(name_text) else {
+            diag.skip("hosts file: not a host name", origin, || {
+                name_text.to_string()
+            });
+            continue;
+        };
+        let role = match fields.get(2).filter(|r| !r.is_empty()) {
+            Some(r) => match r.parse::<Role>() {
+                Ok(role) => Some(role),
+                Err(e) => {
+                    diag.skip("hosts file: unknown role", origin, || e.to_string());
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if ip_text.is_empty() {
+            named_only.push((name.short, role));
+            continue;
+        }
+        let Some(ip) = parse_ip(ip_text) else {
+            diag.skip("hosts file: not an IP address", origin, || {
+                ip_text.to_string()
+            });
+            continue;
+        };
+        rows.push(HostsRow {
+            ip,
+            name,
+            role,
+            line: line_no,
+        });
+    }
+    HostsFile {
+        rows,
+        named_only,
+        diag,
+    }
+}
+
+/// What is known about one name before resolution.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct NameInfo {
+    fqdns: BTreeSet<String>,
+    role: Option<Role>,
+}
+
+/// Collects host evidence; mergeable, so it can run per input in parallel.
+/// [`DirectoryBuilder::finish`] resolves it into a [`HostDirectory`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryBuilder {
+    /// (ip, short name, source) -> tally.
+    pairs: BTreeMap<(IpAddr, String, EvidenceSource), Tally>,
+    /// Every name seen, with its FQDNs.
+    names: BTreeMap<String, NameInfo>,
+    /// Hosts-file mapping: ip -> (short name), first row for an IP wins.
+    file_ips: BTreeMap<IpAddr, String>,
+}
+
+impl DirectoryBuilder {
+    /// An empty builder.
+    pub fn new() -> DirectoryBuilder {
+        DirectoryBuilder::default()
+    }
+
+    fn note_name(&mut self, n: &NormalName) {
+        let info = self.names.entry(n.short.clone()).or_default();
+        if let Some(f) = &n.fqdn
+            && !info.fqdns.contains(f)
+        {
+            info.fqdns.insert(f.clone());
+        }
+    }
+
+    fn pair(&mut self, ip: IpAddr, raw_name: &str, source: EvidenceSource, ts: Timestamp) {
+        let Some(n) = normalize_name(raw_name) else {
+            return;
+        };
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        if ip.is_loopback() || ip.is_unspecified() {
+            self.note_name(&n);
+            return;
+        }
+        self.note_name(&n);
+        let t = Tally {
+            count: 1,
+            first_seen: ts,
+        };
+        self.pairs
+            .entry((ip, n.short, source))
+            .and_modify(|x| x.add(t))
+            .or_insert(t);
+    }
+
+    fn name_only(&mut self, raw: Option<&str>) {
+        if let Some(n) = raw.and_then(normalize_name) {
+            self.note_name(&n);
+        }
+    }
+
+    /// Takes whatever (IP, name) evidence one event carries (see the module docs).
+    pub fn observe(&mut self, e: &LogEvent) {
+        let ts = e.ts;
+        let code = e.code.unwrap_or(0);
+        let windows = e.dataset.starts_with("windows");
+        if e.action == "dns-answer" {
+            if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
+                self.pair(ip, name, EvidenceSource::Dns, ts);
+            }
+        } else if windows && matches!(code, 4624 | 4625) {
+            if let (Some(ip), Some(name)) = (e.source_ip, e.source_domain.as_deref()) {
+                self.pair(ip, name, EvidenceSource::WindowsLogon, ts);
+            }
+        } else if windows && matches!(code, 4768 | 4769 | 4771) {
+            if let (Some(ip), Some(user)) = (e.source_ip, e.user_name.as_deref())
+                && user.ends_with('$')
+            {
+                self.pair(ip, user, EvidenceSource::Kerberos, ts);
+            }
+        } else if e.dataset == "windows.sysmon" {
+            if let (Some(ip), Some(name)) = (e.source_ip, e.source_domain.as_deref()) {
+                self.pair(ip, name, EvidenceSource::Sysmon, ts);
+            }
+            if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
+                self.pair(ip, name, EvidenceSource::Sysmon, ts);
+            }
+        }
+        if let (Some(ip), Some(name)) = (e.host_ip, e.host_name.as_deref()) {
+            self.pair(ip, name, EvidenceSource::HostRecord, ts);
+        }
+        self.name_only(e.host_name.as_deref());
+        if e.action != "dns-answer" && e.action != "explicit-credential-logon" {
+            self.name_only(e.source_domain.as_deref());
+        }
+    }
+
+    /// Adds the rows of a hosts file (see [`parse_hosts_file`]). File rows
+    /// beat any data; for an IP listed twice, the first row wins.
+    pub fn add_file(&mut self, file: &HostsFile) {
+        for r in &file.rows {
+            self.note_name(&r.name);
+            if let Some(role) = r.role {
+                let info = self.names.entry(r.name.short.clone()).or_default();
+                info.role.get_or_insert(role);
+            }
+            self.file_ips
+                .entry(r.ip)
+                .or_insert_with(|| r.name.short.clone());
+            let t = Tally {
+                count: 1,
+                first_seen: Timestamp::default(),
+            };
+            self.pairs
+                .entry((r.ip, r.name.short.clone(), EvidenceSource::HostsFile))
+                .and_modify(|x| x.add(t))
+                .or_insert(t);
+        }
+        for (name, role) in &file.named_only {
+            let info = self.names.entry(name.clone()).or_default();
+            if let Some(role) = role {
+                info.role.get_or_insert(*role);
+            }
+        }
+    }
+
+    /// Folds another builder's evidence into this one (order-independent,
+    /// except that a hosts file should be added to one builder only).
+    pub fn merge(&mut self, other: DirectoryBuilder) {
+        for (k, t) in other.pairs {
+            self.pairs.entry(k).and_modify(|x| x.add(t)).or_insert(t);
+        }
+        for (name, info) in other.names {
+            let mine = self.names.entry(name).or_default();
+            mine.fqdns.extend(info.fqdns);
+            if mine.role.is_none() {
+                mine.role = info.role;
+            }
+        }
+        for (ip, n) in other.file_ips {
+            self.file_ips.entry(ip).or_insert(n);
+        }
+    }
+
+    /// Resolves the evidence: each IP goes to one name (hosts file, else most
+    /// records, then earliest, then smallest name); every name becomes a host.
+    pub fn finish(self) -> HostDirectory {
+        // Per IP: name -> summed tally over data sources.
+        let mut per_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
+        for ((ip, name, source), t) in &self.pairs {
+            if *source == EvidenceSource::HostsFile {
+                continue;
+            }
+            per_ip
+                .entry(*ip)
+                .or_default()
+                .entry(name.as_str())
+                .and_modify(|x| x.add(*t))
+                .or_insert(*t);
+        }
+        let mut by_ip: BTreeMap<IpAddr, HostKey> = BTreeMap::new();
+        for (ip, names) in &per_ip {
+            let best = names.iter().min_by(|(na, ta), (nb, tb)| {
+                tb.count
+                    .cmp(&ta.count)
+                    .then(ta.first_seen.cmp(&tb.first_seen))
+                    .then(na.cmp(nb))
+            });
+            if let Some((name, _)) = best {
+                by_ip.insert(*ip, HostKey((*name).to_string()));
+            }
+        }
+        for (ip, name) in &self.file_ips {
+            by_ip.insert(*ip, HostKey(name.clone()));
+        }
+        let mut hosts: BTreeMap<HostKey, HostEntry> = BTreeMap::new();
+        for (name, info) in &self.names {
+            let key = HostKey(name.clone());
+            let mut names = vec![name.clone()];
+            names.extend(info.fqdns.iter().cloned());
+            hosts.insert(
+                key.clone(),
+                HostEntry {
+                    key,
+                    ips: Vec::new(),
+                    names,
+                    role: info.role,
+                    evidence: Vec::new(),
+                },
+            );
+        }
+        for (ip, key) in &by_ip {
+            if let Some(e) = hosts.get_mut(key) {
+                e.ips.push(*ip);
+            }
+        }
+        for ((ip, name, source), t) in self.pairs {
+            let key = HostKey(name);
+            let chosen = by_ip.get(&ip) == Some(&key);
+            if let Some(e) = hosts.get_mut(&key) {
+                e.evidence.push(Evidence {
+                    ip,
+                    name: key.0.clone(),
+                    source,
+                    tally: t,
+                    chosen,
+                });
+            }
+        }
+        HostDirectory { hosts, by_ip }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn names_normalise_to_one_key() {
+        let k = HostKey::from_name("WS-017").unwrap();
+        for spelling in [
+            "ws-017",
+            "WS-017$",
+            "ws-017.shugiin.local",
+            "WS-017.SHUGIIN.LOCAL.",
+            "SHUGIIN\\WS-017",
+            "\\\\WS-017",
+            " WS-017 ",
+        ] {
+            assert_eq!(
+                HostKey::from_name(spelling).as_ref(),
+                Some(&k),
+                "{spelling}"
+            );
+        }
+        assert_eq!(k.as_str(), "ws-017");
+        assert_eq!(
+            normalize_name("ws-017.shugiin.local")
+                .unwrap()
+                .fqdn
+                .as_deref(),
+            Some("ws-017.shugiin.local")
+        );
+        for bad in [
+            "",
+            "-",
+            "localhost",
+            "has space",
+            "a/b",
+            "$",
+            "LOCALHOST.localdomain",
+        ] {
+            assert_eq!(HostKey::from_name(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            HostKey::from_name("10.0.0.5").unwrap().ip(),
+            Some(ip("10.0.0.5"))
+        );
+        assert_eq!(
+            HostKey::from_name("::ffff:10.0.0.5").unwrap().as_str(),
+            "10.0.0.5"
+        );
+    }
+
+    fn logon(ts: i64, addr: &str, ws: &str) -> LogEvent {
+        LogEvent {
+            ts: Timestamp::from_parts(ts, 0),
+            code: Some(4624),
+            dataset: "windows.security".into(),
+            action: "logged-in".into(),
+            source_ip: Some(ip(addr)),
+            source_domain: Some(ws.into()),
+            host_name: Some("SRV-CHAMBER.shugiin.local".into()),
+            ..LogEvent::default()
+        }
+    }
+
+    #[test]
+    fn one_identity_across_sources() {
+        let mut b = DirectoryBuilder::new();
+        b.observe(&logon(100, "10.0.0.17", "WS-017"));
+        b.observe(&LogEvent {
+            ts: Timestamp::from_parts(50, 0),
+            code: Some(4768),
+            dataset: "windows.security".into(),
+            action: "kerberos-tgt-request".into(),
+            source_ip: Some(ip("::ffff:10.0.0.17")),
+            user_name: Some("WS-017$".into()),
+            host_name: Some("dc01".into()),
+            ..LogEvent::default()
+        });
+        b.observe(&LogEvent {
+            action: "dns-answer".into(),
+            destination_domain: Some("ws-017.shugiin.local".into()),
+            destination_ip: Some(ip("10.0.0.17")),
+            ..LogEvent::default()
+        });
+        let d = b.finish();
+        let k = d.key_for_ip(ip("10.0.0.17"));
+        assert_eq!(k.as_str(), "ws-017");
+        assert_eq!(d.key_for_name("SHUGIIN\\WS-017$"), Some(k.clone()));
+        assert_eq!(d.key_for_name("10.0.0.17"), Some(k.clone()));
+        assert_eq!(d.ips_of(&k), vec![ip("10.0.0.17")]);
+        assert_eq!(d.names_of(&k), vec!["ws-017", "ws-017.shugiin.local"]);
+        let e = d.get(&k).unwrap();
+        let sources: Vec<_> = e
+            .evidence
+            .iter()
+            .map(|v| (v.source, v.tally.count))
+            .collect();
+        assert_eq!(
+            sources,
+            vec![
+                (EvidenceSource::WindowsLogon, 1),
+                (EvidenceSource::Kerberos, 1),
+                (EvidenceSource::Dns, 1)
+            ]
+        );
+        // Hosts named only by the records they wrote are known too.
+        assert!(d.get(&HostKey::from_name("srv-chamber").unwrap()).is_some());
+        assert!(d.get(&HostKey::from_name("dc01").unwrap()).is_some());
+        // An unknown address is its own host.
+        assert_eq!(d.key_for_ip(ip("10.9.9.9")).as_str(), "10.9.9.9");
+        assert_eq!(
+            d.ips_of(&HostKey::from_ip(ip("10.9.9.9"))),
+            vec![ip("10.9.9.9")]
+        );
+    }
+
+    #[test]
+    fn conflicts_resolve_deterministically() {
+        // 10.0.0.50 is named ws-a twice (later) and ws-b once (earlier): most evidence wins.
+        let evs = [
+            logon(300, "10.0.0.50", "ws-a"),
+            logon(400, "10.0.0.50", "ws-a"),
+            logon(100, "10.0.0.50", "ws-b"),
+            // A tie on count: earliest wins.
+            logon(20, "10.0.0.60", "ws-d"),
+            logon(10, "10.0.0.60", "ws-c"),
+            // A tie on count and time: smallest name wins.
+            logon(5, "10.0.0.70", "ws-f"),
+            logon(5, "10.0.0.70", "ws-e"),
+        ];
+        let mut forward = DirectoryBuilder::new();
+        for e in &evs {
+            forward.observe(e);
+        }
+        // Same evidence split over two builders, in reverse order.
+        let (mut x, mut y) = (DirectoryBuilder::new(), DirectoryBuilder::new());
+        for (i, e) in evs.iter().rev().enumerate() {
+            if i % 2 == 0 {
+                x.observe(e)
+            } else {
+                y.observe(e)
+            }
+        }
+        y.merge(x);
+        assert_eq!(forward, y);
+        let d = forward.finish();
+        assert_eq!(d.key_for_ip(ip("10.0.0.50")).as_str(), "ws-a");
+        assert_eq!(d.key_for_ip(ip("10.0.0.60")).as_str(), "ws-c");
+        assert_eq!(d.key_for_ip(ip("10.0.0.70")).as_str(), "ws-e");
+        let b = d.get(&HostKey::from_name("ws-b").unwrap()).unwrap();
+        assert!(b.ips.is_empty());
+        assert_eq!(b.evidence.len(), 1);
+        assert!(!b.evidence[0].chosen);
+        assert!(
+            d.get(&HostKey::from_name("ws-a").unwrap())
+                .unwrap()
+                .evidence[0]
+                .chosen
+        );
+    }
+
+    #[test]
+    fn hosts_file_beats_data_and_counts_bad_rows() {
+        let text = "ip,name,role\n# the chamber\n10.0.0.50, FILESRV ,server\n10.0.0.9,dc01.shugiin.local,dc # primary\nnot-an-ip,x\n10.0.0.8\n10.0.0.7,bad name\n10.0.0.6,ok,printer\n,jump01,jump\n\n";
+        let file: Arc<str> = Arc::from("hosts.csv");
+        let parsed = parse_hosts_file(text, &file);
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(
+            parsed.named_only,
+            vec![("jump01".to_string(), Some(Role::AdminHost))]
+        );
+        assert_eq!(parsed.diag.total(), 4);
+        let lines: Vec<String> = parsed
+            .diag
+            .samples
+            .values()
+            .flatten()
+            .map(|s| s.origin.to_string())
+            .collect();
+        let mut lines = lines;
+        lines.sort();
+        assert_eq!(
+            lines,
+            vec!["hosts.csv:5", "hosts.csv:6", "hosts.csv:7", "hosts.csv:8"]
+        );
+        let mut b = DirectoryBuilder::new();
+        for _ in 0..10 {
+            b.observe(&logon(1, "10.0.0.50", "ws-a"));
+        }
+        b.add_file(&parsed);
+        let d = b.finish();
+        let k = d.key_for_ip(ip("10.0.0.50"));
+        assert_eq!(k.as_str(), "filesrv");
+        assert_eq!(d.given_role(&k), Some(Role::Server));
+        let dc = d.key_for_name("DC01").unwrap();
+        assert_eq!(d.given_role(&dc), Some(Role::DomainController));
+        assert_eq!(d.names_of(&dc), vec!["dc01", "dc01.shugiin.local"]);
+        assert_eq!(
+            d.given_role(&d.key_for_name("jump01").unwrap()),
+            Some(Role::AdminHost)
+        );
+        let mut out = Vec::new();
+        d.write_jsonl(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["host.key"], "dc01");
+        assert_eq!(first["host.type"], "domain_controller");
+        assert_eq!(first["host.ip"][0], "10.0.0.9");
+        // The directory round-trips through serde.
+        let bytes = postcard::to_allocvec(&d).unwrap();
+        let back: HostDirectory = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, d);
+    }
+}

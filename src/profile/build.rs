@@ -1,0 +1,649 @@
+//! Building profiles: flows and events in, [`Profiles`] out.
+//!
+//! A [`ProfileBuilder`] accumulates per-edge, per-logon and per-host state
+//! with interned host, service and user indices (so per-edge state is a
+//! few integers, never strings). Builders are independent and mergeable:
+//! build one per chunk of input in parallel and [`ProfileBuilder::merge`]
+//! them; the finished [`Profiles`] equal those of one builder fed
+//! everything. Per-hour and per-day state (flows per hour, distinct peers
+//! per hour, bytes per peer per day) stays open until
+//! [`ProfileBuilder::finish`], which is what makes the hourly distributions
+//! exact under merge; it grows with (host, hour) and (host, peer, day)
+//! pairs, never with the number of flows.
+
+use crate::event::{ConnState, Flow, LogEvent, Outcome, Timestamp, Transport};
+use crate::hosts::{HostDirectory, HostKey};
+use crate::profile::edge::{EdgeStats, day_of};
+use crate::profile::host::{HostProfile, sort_names};
+use crate::profile::logon::{LogonStats, Methods};
+use crate::profile::role::RoleThresholds;
+use crate::profile::service::{AdminProto, Service};
+use crate::profile::{AdminUse, Edge, HostId, Logon, Profiles, ServiceId, UserId, UserInfo};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Services sharing one (transport, port), by name, with their indices.
+type ServiceSlots = Vec<(Option<Box<str>>, u32)>;
+
+/// Sentinel for "no source host" in logon keys.
+const NO_HOST: u32 = u32::MAX;
+
+/// Counters for log-event evidence of a remote-admin protocol between two hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AdminStats {
+    /// First event.
+    pub first: Timestamp,
+    /// Last event.
+    pub last: Timestamp,
+    /// Events (saturating).
+    pub events: u32,
+}
+
+impl AdminStats {
+    fn one(ts: Timestamp) -> AdminStats {
+        AdminStats {
+            first: ts,
+            last: ts,
+            events: 1,
+        }
+    }
+
+    /// Folds another's counters in (exact).
+    pub fn merge(&mut self, o: &AdminStats) {
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.events = self.events.saturating_add(o.events);
+    }
+}
+
+/// Accumulates profiles from flows and events; see the module docs.
+#[derive(Debug, Clone)]
+pub struct ProfileBuilder {
+    dir: Arc<HostDirectory>,
+    hosts: Vec<HostProfile>,
+    host_ids: FxHashMap<HostKey, u32>,
+    ip_cache: FxHashMap<IpAddr, u32>,
+    services: Vec<Service>,
+    service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
+    users: Vec<UserInfo>,
+    user_ids: FxHashMap<String, u32>,
+    edges: FxHashMap<(u32, u32, u32), EdgeStats>,
+    hour_flows: FxHashMap<(u32, u32), u32>,
+    hour_peers: FxHashSet<(u32, u32, u32)>,
+    peer_day: FxHashMap<(u32, u32, u32), u64>,
+    admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
+    logons: FxHashMap<(u32, u32, u32), LogonStats>,
+}
+
+fn hour_num(ts: Timestamp) -> u32 {
+    u32::try_from(ts.secs().div_euclid(3600).max(0)).unwrap_or(u32::MAX)
+}
+
+fn day_num(ts: Timestamp) -> u32 {
+    u32::try_from(day_of(ts).max(0)).unwrap_or(u32::MAX)
+}
+
+/// Zeek states that mean the responder never took the connection.
+pub fn is_failed_attempt(s: ConnState) -> bool {
+    matches!(
+        s,
+        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
+    )
+}
+
+impl ProfileBuilder {
+    /// An empty builder resolving hosts through `dir`. Builders that will be
+    /// merged must share the same directory.
+    pub fn new(dir: Arc<HostDirectory>) -> ProfileBuilder {
+        ProfileBuilder {
+            dir,
+            hosts: Vec::new(),
+            host_ids: FxHashMap::default(),
+            ip_cache: FxHashMap::default(),
+            services: Vec::new(),
+            service_ids: FxHashMap::default(),
+            users: Vec::new(),
+            user_ids: FxHashMap::default(),
+            edges: FxHashMap::default(),
+            hour_flows: FxHashMap::default(),
+            hour_peers: FxHashSet::default(),
+            peer_day: FxHashMap::default(),
+            admin: FxHashMap::default(),
+            logons: FxHashMap::default(),
+        }
+    }
+
+    /// The directory hosts are resolved through.
+    pub fn directory(&self) -> &Arc<HostDirectory> {
+        &self.dir
+    }
+
+    /// Hosts seen so far.
+    pub fn host_count(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Distinct (originator, responder, service) edges seen so far.
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    fn intern_host(&mut self, key: HostKey, ts: Timestamp) -> u32 {
+        if let Some(&id) = self.host_ids.get(&key) {
+            if let Some(h) = self.hosts.get_mut(id as usize) {
+                h.first_seen = h.first_seen.min(ts);
+                h.last_seen = h.last_seen.max(ts);
+            }
+            return id;
+        }
+        let id = u32::try_from(self.hosts.len()).unwrap_or(u32::MAX - 1);
+        self.hosts.push(HostProfile::new(key.clone(), ts));
+        self.host_ids.insert(key, id);
+        id
+    }
+
+    fn host_for_ip(&mut self, ip: IpAddr, ts: Timestamp) -> u32 {
+        if let Some(&id) = self.ip_cache.get(&ip) {
+            if let Some(h) = self.hosts.get_mut(id as usize) {
+                h.first_seen = h.first_seen.min(ts);
+                h.last_seen = h.last_seen.max(ts);
+            }
+            return id;
+        }
+        let key = self.dir.key_for_ip(ip);
+        let id = self.intern_host(key, ts);
+        self.ip_cache.insert(ip, id);
+        id
+    }
+
+    fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
+        let key = self.dir.key_for_name(name)?;
+        if let Some(ip) = key.ip() {
+            return Some(self.host_for_ip(ip, ts));
+        }
+        Some(self.intern_host(key, ts))
+    }
+
+    fn service_id(&mut self, proto: Transport, port: u16, name: Option<&str>) -> u32 {
+        let name = name.filter(|n| !n.is_empty() && *n != "-");
+        let slot = self.service_ids.entry((proto, port)).or_default();
+        if let Some((_, id)) = slot.iter().find(|(n, _)| n.as_deref() == name) {
+            return *id;
+        }
+        let id = u32::try_from(self.services.len()).unwrap_or(u32::MAX);
+        self.services.push(Service::new(proto, port, name));
+        slot.push((name.map(Box::from), id));
+        id
+    }
+
+    fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
+        let n = name.trim().to_lowercase();
+        if n.is_empty() || n == "-" {
+            return None;
+        }
+        let id = match self.user_ids.get(&n) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
+                self.users.push(UserInfo {
+                    name: n.clone(),
+                    domains: Vec::new(),
+                });
+                self.user_ids.insert(n, id);
+                id
+            }
+        };
+        if let (Some(d), Some(u)) = (domain, self.users.get_mut(id as usize)) {
+            let d = d.trim().to_lowercase();
+            if !d.is_empty() && d != "-" && !u.domains.contains(&d) {
+                u.domains.push(d);
+                u.domains.sort();
+            }
+        }
+        Some(id)
+    }
+
+    fn host_mut(&mut self, id: u32) -> Option<&mut HostProfile> {
+        self.hosts.get_mut(id as usize)
+    }
+
+    /// Adds one connection record.
+    pub fn add_flow(&mut self, f: &Flow) {
+        let ts = f.ts;
+        let s = self.host_for_ip(f.orig_h, ts);
+        let d = self.host_for_ip(f.resp_h, ts);
+        let svc = self.service_id(f.proto, f.resp_p, f.service.as_deref());
+        let out = f.orig_bytes.unwrap_or(0);
+        let inb = f.resp_bytes.unwrap_or(0);
+        let failed = is_failed_attempt(f.conn_state);
+        self.edges
+            .entry((s, d, svc))
+            .and_modify(|e| e.observe(ts, out, inb, failed))
+            .or_insert_with(|| EdgeStats::one(ts, out, inb, failed));
+        let dur = f
+            .duration
+            .map_or(0, |d| u64::try_from(d.0.div_euclid(1000)).unwrap_or(0));
+        if let Some(h) = self.host_mut(s) {
+            h.touch(ts);
+            h.flows_out = h.flows_out.saturating_add(1);
+            h.bytes_out_per_flow.record(out);
+            h.bytes_in_per_flow.record(inb);
+            h.duration_us.record(dur);
+        }
+        let hour = hour_num(ts);
+        let day = day_num(ts);
+        *self.hour_flows.entry((s, hour)).or_insert(0) += 1;
+        *self.peer_day.entry((s, d, day)).or_insert(0) += out;
+        if d != s {
+            if let Some(h) = self.host_mut(d) {
+                h.touch(ts);
+            }
+            *self.hour_flows.entry((d, hour)).or_insert(0) += 1;
+            *self.peer_day.entry((d, s, day)).or_insert(0) += inb;
+            self.hour_peers.insert((s, hour, d));
+            self.hour_peers.insert((d, hour, s));
+        }
+        if let Some(h) = self.host_mut(d) {
+            h.flows_in = h.flows_in.saturating_add(1);
+        }
+    }
+
+    /// Adds many connection records.
+    pub fn add_flows<'a>(&mut self, flows: impl IntoIterator<Item = &'a Flow>) {
+        for f in flows {
+            self.add_flow(f);
+        }
+    }
+
+    /// Adds one log event: its hosts (writer, source, target) are touched;
+    /// logons, privileged sessions, Kerberos service events and remote-admin
+    /// use are recorded (see [`crate::profile`] for which actions count).
+    pub fn add_event(&mut self, e: &LogEvent) {
+        let ts = e.ts;
+        let writer = match (&e.host_name, e.host_ip) {
+            (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
+            (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
+            _ => None,
+        };
+        let mut src = e.source_ip.map(|ip| self.host_for_ip(ip, ts));
+        let src_unnamed = src
+            .and_then(|id| self.hosts.get(id as usize))
+            .is_some_and(|h| !h.key.is_named());
+        if (src.is_none() || src_unnamed)
+            && e.action != "explicit-credential-logon"
+            && let Some(name) = e.source_domain.as_deref()
+            && let Some(id) = self.host_for_name(name, ts)
+        {
+            src = Some(id);
+        }
+        let user = match e.user_name.as_deref() {
+            Some(u) => self.user_id(u, e.user_domain.as_deref()),
+            None => None,
+        };
+        let success = e.outcome != Some(Outcome::Failure);
+        let mut target = None;
+        let mut logon: Option<(Option<u32>, u32, Methods)> = None;
+        let mut privileged = false;
+        let method = e.auth_method.as_deref().map_or(Methods(0), Methods::parse);
+        match e.action.as_str() {
+            "logged-in" | "logon-failed" | "invalid-user" => {
+                if let Some(w) = writer {
+                    logon = Some((src, w, method));
+                }
+            }
+            "explicit-credential-logon" => {
+                target = match (&e.destination_domain, e.destination_ip) {
+                    (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
+                    (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
+                    _ => None,
+                };
+                if let (Some(w), Some(t)) = (writer, target) {
+                    logon = Some((Some(w), t, method.union(Methods::EXPLICIT)));
+                }
+            }
+            "kerberos-service-ticket" | "kerberos-tgt-request" | "kerberos-preauth-failed" => {
+                if let Some(h) = writer.and_then(|w| self.host_mut(w)) {
+                    h.kdc_events = h.kdc_events.saturating_add(1);
+                }
+                let svc = e.service_name.as_deref().filter(|s| s.ends_with('$'));
+                if e.action == "kerberos-service-ticket"
+                    && success
+                    && let Some(name) = svc
+                {
+                    target = self.host_for_name(name, ts);
+                    if let Some(t) = target {
+                        logon = Some((src, t, Methods::KERBEROS));
+                    }
+                }
+            }
+            "special-privileges-assigned" => privileged = true,
+            "sudo" => {
+                privileged = success && e.subject_user.as_deref().is_none_or(|u| u == "root");
+            }
+            _ => {}
+        }
+        let mut involved = [writer, src, target];
+        involved.sort();
+        let mut last = None;
+        for id in involved.into_iter().flatten() {
+            if last == Some(id) {
+                continue;
+            }
+            last = Some(id);
+            if let Some(h) = self.host_mut(id) {
+                h.touch(ts);
+                h.events = h.events.saturating_add(1);
+            }
+        }
+        if let (Some(u), Some((from, to, m))) = (user, logon) {
+            let st = self
+                .logons
+                .entry((u, from.unwrap_or(NO_HOST), to))
+                .or_insert_with(|| LogonStats::at(ts));
+            let mut one = LogonStats::at(ts);
+            if success {
+                one.successes = 1;
+            } else {
+                one.failures = 1;
+            }
+            if let Some(t) = e.logon_type {
+                one.types.insert(t);
+            }
+            one.methods = m;
+            st.merge(&one);
+        }
+        if let (Some(u), Some(w), true) = (user, writer, privileged) {
+            let st = self
+                .logons
+                .entry((u, NO_HOST, w))
+                .or_insert_with(|| LogonStats::at(ts));
+            let mut one = LogonStats::at(ts);
+            one.privileged = 1;
+            st.merge(&one);
+        }
+        if let (Some(p), Some(s), Some(w)) = (AdminProto::of_event(e), src, writer)
+            && s != w
+        {
+            self.admin
+                .entry((s, w, p))
+                .and_modify(|a| a.merge(&AdminStats::one(ts)))
+                .or_insert_with(|| AdminStats::one(ts));
+        }
+    }
+
+    /// Adds many log events.
+    pub fn add_events<'a>(&mut self, events: impl IntoIterator<Item = &'a LogEvent>) {
+        for e in events {
+            self.add_event(e);
+        }
+    }
+
+    /// Folds another builder (built over the same directory) into this one.
+    /// The result finishes to exactly what one builder fed both inputs gives.
+    pub fn merge(&mut self, mut other: ProfileBuilder) {
+        // Fold the smaller into the larger: the result is the same either way.
+        if other.edges.len() + other.hour_peers.len() > self.edges.len() + self.hour_peers.len() {
+            std::mem::swap(self, &mut other);
+        }
+        let hmap: Vec<u32> = other
+            .hosts
+            .iter()
+            .map(|h| {
+                let id = self.intern_host(h.key.clone(), h.first_seen);
+                if let Some(mine) = self.hosts.get_mut(id as usize) {
+                    mine.merge(h);
+                }
+                id
+            })
+            .collect();
+        let hm = |i: u32| {
+            if i == NO_HOST {
+                NO_HOST
+            } else {
+                hmap.get(i as usize).copied().unwrap_or(NO_HOST)
+            }
+        };
+        for (ip, id) in &other.ip_cache {
+            self.ip_cache.entry(*ip).or_insert(hm(*id));
+        }
+        let smap: Vec<u32> = other
+            .services
+            .iter()
+            .map(|s| self.service_id(s.proto, s.port, s.name.as_deref()))
+            .collect();
+        let sm = |i: u32| smap.get(i as usize).copied().unwrap_or(u32::MAX);
+        let umap: Vec<u32> = other
+            .users
+            .iter()
+            .map(|u| {
+                let id = self.user_id(&u.name, None).unwrap_or(u32::MAX);
+                if let Some(mine) = self.users.get_mut(id as usize) {
+                    for d in &u.domains {
+                        if !mine.domains.contains(d) {
+                            mine.domains.push(d.clone());
+                        }
+                    }
+                    mine.domains.sort();
+                }
+                id
+            })
+            .collect();
+        let um = |i: u32| umap.get(i as usize).copied().unwrap_or(u32::MAX);
+        for ((s, d, v), st) in other.edges {
+            self.edges
+                .entry((hm(s), hm(d), sm(v)))
+                .and_modify(|e| e.merge(&st))
+                .or_insert(st);
+        }
+        for ((h, hour), n) in other.hour_flows {
+            let c = self.hour_flows.entry((hm(h), hour)).or_insert(0);
+            *c = c.saturating_add(n);
+        }
+        for (h, hour, p) in other.hour_peers {
+            self.hour_peers.insert((hm(h), hour, hm(p)));
+        }
+        for ((h, p, day), b) in other.peer_day {
+            let c = self.peer_day.entry((hm(h), hm(p), day)).or_insert(0);
+            *c = c.saturating_add(b);
+        }
+        for ((s, d, p), st) in other.admin {
+            self.admin
+                .entry((hm(s), hm(d), p))
+                .and_modify(|a| a.merge(&st))
+                .or_insert(st);
+        }
+        for ((u, s, d), st) in other.logons {
+            self.logons
+                .entry((um(u), hm(s), hm(d)))
+                .and_modify(|a| a.merge(&st))
+                .or_insert(st);
+        }
+    }
+
+    /// Finishes with the default role thresholds.
+    pub fn finish(self) -> Profiles {
+        self.finish_with(&RoleThresholds::default())
+    }
+
+    /// Closes the per-hour and per-day state into distributions, puts
+    /// hosts, services and users in canonical (sorted) order and infers
+    /// roles with `thresholds`.
+    pub fn finish_with(mut self, thresholds: &RoleThresholds) -> Profiles {
+        // Hourly and daily state into the hosts' distributions (by builder index).
+        for (&(h, _), &n) in &self.hour_flows {
+            if let Some(p) = self.hosts.get_mut(h as usize) {
+                p.flows_per_hour.record(u64::from(n));
+            }
+        }
+        let mut peers: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for &(h, hour, _) in &self.hour_peers {
+            *peers.entry((h, hour)).or_insert(0) += 1;
+        }
+        for (&(h, _), &n) in &peers {
+            if let Some(p) = self.hosts.get_mut(h as usize) {
+                p.peers_per_hour.record(u64::from(n));
+            }
+        }
+        for (&(h, _, _), &b) in &self.peer_day {
+            if let Some(p) = self.hosts.get_mut(h as usize) {
+                p.bytes_out_per_peer_day.record(b);
+            }
+        }
+        for (ip, &id) in &self.ip_cache {
+            if let Some(p) = self.hosts.get_mut(id as usize) {
+                p.ips.push(*ip);
+            }
+        }
+        for p in &mut self.hosts {
+            p.ips.extend(self.dir.ips_of(&p.key));
+            p.ips.sort();
+            p.ips.dedup();
+            let mut names: BTreeSet<String> = p.names.drain(..).collect();
+            names.extend(self.dir.names_of(&p.key));
+            p.names = names.into_iter().collect();
+            sort_names(&mut p.names, &p.key);
+            p.given_role = p.given_role.or_else(|| self.dir.given_role(&p.key));
+        }
+        // Canonical order.
+        let mut horder: Vec<u32> = (0..self.hosts.len() as u32).collect();
+        horder.sort_by(|&a, &b| {
+            let ka = self.hosts.get(a as usize).map(|h| &h.key);
+            let kb = self.hosts.get(b as usize).map(|h| &h.key);
+            ka.cmp(&kb)
+        });
+        let mut hmap = vec![0u32; self.hosts.len()];
+        for (new, &old) in horder.iter().enumerate() {
+            if let Some(slot) = hmap.get_mut(old as usize) {
+                *slot = new as u32;
+            }
+        }
+        let mut slots: Vec<Option<HostProfile>> = self.hosts.into_iter().map(Some).collect();
+        let hosts: Vec<HostProfile> = horder
+            .iter()
+            .filter_map(|&old| slots.get_mut(old as usize).and_then(Option::take))
+            .collect();
+        let mut sorder: Vec<u32> = (0..self.services.len() as u32).collect();
+        sorder.sort_by(|&a, &b| {
+            self.services
+                .get(a as usize)
+                .cmp(&self.services.get(b as usize))
+        });
+        let mut smap = vec![0u32; self.services.len()];
+        for (new, &old) in sorder.iter().enumerate() {
+            if let Some(slot) = smap.get_mut(old as usize) {
+                *slot = new as u32;
+            }
+        }
+        let services: Vec<Service> = sorder
+            .iter()
+            .filter_map(|&old| self.services.get(old as usize).cloned())
+            .collect();
+        let mut uorder: Vec<u32> = (0..self.users.len() as u32).collect();
+        uorder.sort_by(|&a, &b| {
+            let na = self.users.get(a as usize).map(|u| &u.name);
+            let nb = self.users.get(b as usize).map(|u| &u.name);
+            na.cmp(&nb)
+        });
+        let mut umap = vec![0u32; self.users.len()];
+        for (new, &old) in uorder.iter().enumerate() {
+            if let Some(slot) = umap.get_mut(old as usize) {
+                *slot = new as u32;
+            }
+        }
+        let users: Vec<UserInfo> = uorder
+            .iter()
+            .filter_map(|&old| self.users.get(old as usize).cloned())
+            .collect();
+        let hm = |i: u32| hmap.get(i as usize).copied().map(HostId);
+        let sm = |i: u32| smap.get(i as usize).copied().map(ServiceId);
+        let um = |i: u32| umap.get(i as usize).copied().map(UserId);
+        let mut edges: Vec<Edge> = Vec::with_capacity(self.edges.len());
+        for ((s, d, v), stats) in self.edges {
+            if let (Some(src), Some(dst), Some(service)) = (hm(s), hm(d), sm(v)) {
+                edges.push(Edge {
+                    src,
+                    dst,
+                    service,
+                    stats,
+                });
+            }
+        }
+        let mut admin: Vec<AdminUse> = Vec::with_capacity(self.admin.len());
+        for ((s, d, proto), stats) in self.admin {
+            if let (Some(src), Some(dst)) = (hm(s), hm(d)) {
+                admin.push(AdminUse {
+                    src,
+                    dst,
+                    proto,
+                    stats,
+                });
+            }
+        }
+        let mut logons: Vec<Logon> = Vec::with_capacity(self.logons.len());
+        for ((u, s, d), stats) in self.logons {
+            let src = if s == NO_HOST { None } else { hm(s) };
+            if let (Some(user), Some(dst)) = (um(u), hm(d))
+                && (s == NO_HOST || src.is_some())
+            {
+                logons.push(Logon {
+                    user,
+                    src,
+                    dst,
+                    stats,
+                });
+            }
+        }
+        Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds)
+    }
+}
+
+/// Builds profiles from flows and events in parallel: each rayon task folds
+/// a chunk into its own builder, and the builders are merged. The result is
+/// identical whatever the thread count.
+pub fn build_parallel(dir: Arc<HostDirectory>, flows: &[Flow], events: &[LogEvent]) -> Profiles {
+    build_parallel_with(dir, flows, events, &RoleThresholds::default())
+}
+
+/// [`build_parallel`] with explicit role thresholds.
+pub fn build_parallel_with(
+    dir: Arc<HostDirectory>,
+    flows: &[Flow],
+    events: &[LogEvent],
+    thresholds: &RoleThresholds,
+) -> Profiles {
+    const CHUNK: usize = 64 * 1024;
+    let from_flows = flows
+        .par_chunks(CHUNK)
+        .fold(
+            || ProfileBuilder::new(dir.clone()),
+            |mut b, chunk| {
+                b.add_flows(chunk);
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        });
+    let from_events = events
+        .par_chunks(CHUNK)
+        .fold(
+            || ProfileBuilder::new(dir.clone()),
+            |mut b, chunk| {
+                b.add_events(chunk);
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        });
+    let mut all = from_flows.unwrap_or_else(|| ProfileBuilder::new(dir.clone()));
+    if let Some(e) = from_events {
+        all.merge(e);
+    }
+    all.finish_with(thresholds)
+}

@@ -1,0 +1,223 @@
+//! What part a host plays on the network, inferred from its behaviour.
+//!
+//! Roles are inferred when profiles are finished (and again after a merge)
+//! from [`RoleSignals`] counted over the host's edges and log events, with
+//! thresholds in [`RoleThresholds`]. A role given in the `--hosts` file
+//! always wins over the inferred one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A host's role on the network.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A user's machine: talks out, serves little.
+    Workstation,
+    /// Serves one or more services to several clients.
+    Server,
+    /// Answers Kerberos (88) and LDAP (389), or writes KDC events (4768/4769).
+    DomainController,
+    /// An admin or jump host: administers many hosts over remote-admin protocols.
+    AdminHost,
+    /// Touches many hosts or ports with failed connection attempts (S0/REJ).
+    Scanner,
+    /// Too little seen to say.
+    #[default]
+    Unknown,
+}
+
+impl Role {
+    /// The lowercase name used in files and output (`domain_controller`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Workstation => "workstation",
+            Role::Server => "server",
+            Role::DomainController => "domain_controller",
+            Role::AdminHost => "admin_host",
+            Role::Scanner => "scanner",
+            Role::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The text was not a role name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a role (workstation, server, dc, admin, scanner, unknown)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    /// Accepts the names above and common spellings: `dc`,
+    /// `domain-controller`, `admin`, `jump`, `jumphost`, `ws`, `srv`
+    /// (case-insensitive, `-`/`_`/space alike).
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        let n: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Ok(match n.as_str() {
+            "workstation" | "ws" | "client" | "desktop" | "laptop" => Role::Workstation,
+            "server" | "srv" | "fileserver" => Role::Server,
+            "domaincontroller" | "dc" => Role::DomainController,
+            "adminhost" | "admin" | "jump" | "jumphost" | "jumpserver" | "bastion" => {
+                Role::AdminHost
+            }
+            "scanner" => Role::Scanner,
+            "unknown" => Role::Unknown,
+            _ => return Err(UnknownRole(s.to_string())),
+        })
+    }
+}
+
+/// What a host's behaviour says about its role: counts over its edges
+/// (flows) and the log events it wrote. Computed by the profile builder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSignals {
+    /// Distinct clients with at least one established (not S0/REJ) flow to
+    /// any service of this host.
+    pub clients: u32,
+    /// Distinct services this host answered with an established flow.
+    pub services_answered: u32,
+    /// Distinct clients of Kerberos (tcp or udp 88) on this host.
+    pub kerberos_clients: u32,
+    /// Distinct clients of LDAP (tcp or udp 389) on this host.
+    pub ldap_clients: u32,
+    /// Kerberos ticket events (4768/4769/4771) this host wrote: only KDCs write them.
+    pub kdc_events: u64,
+    /// Distinct hosts this host reached over a remote-admin protocol
+    /// (established flows or admin log events).
+    pub administered: u32,
+    /// Distinct hosts this host sent failed attempts (S0, REJ, RSTOS0, SH) to.
+    pub failed_hosts: u32,
+    /// Distinct (host, service) pairs this host sent failed attempts to.
+    pub failed_services: u32,
+    /// Distinct (host, service) pairs this host originated flows to.
+    pub out_edges: u32,
+    /// Flows this host originated.
+    pub flows_out: u64,
+}
+
+/// Thresholds for role inference; [`Default`] gives the documented values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleThresholds {
+    /// Distinct failed-attempt hosts for a scanner (default 16)...
+    pub scanner_hosts: u32,
+    /// ...or distinct failed (host, service) pairs (default 64)...
+    pub scanner_services: u32,
+    /// ...and failed pairs at least this percentage of its outbound pairs (default 50).
+    pub scanner_failed_percent: u32,
+    /// Distinct Kerberos clients that make a domain controller (default 2;
+    /// one Kerberos client plus one LDAP client also does).
+    pub dc_kerberos_clients: u32,
+    /// Distinct administered hosts that make an admin/jump host (default 5).
+    pub admin_hosts: u32,
+    /// Distinct clients that make a server (default 3).
+    pub server_clients: u32,
+}
+
+impl Default for RoleThresholds {
+    fn default() -> Self {
+        RoleThresholds {
+            scanner_hosts: 16,
+            scanner_services: 64,
+            scanner_failed_percent: 50,
+            dc_kerberos_clients: 2,
+            admin_hosts: 5,
+            server_clients: 3,
+        }
+    }
+}
+
+impl RoleThresholds {
+    /// Infers a role, checking in this order: domain controller (KDC events,
+    /// or Kerberos to enough clients, or Kerberos and LDAP), scanner, admin
+    /// host, server, workstation (originated any flow or was a logon
+    /// source), else unknown.
+    pub fn infer(&self, s: &RoleSignals) -> Role {
+        let dc = s.kdc_events > 0
+            || s.kerberos_clients >= self.dc_kerberos_clients
+            || (s.kerberos_clients >= 1 && s.ldap_clients >= 1);
+        if dc {
+            return Role::DomainController;
+        }
+        let failed_share_ok = u64::from(s.failed_services) * 100
+            >= u64::from(self.scanner_failed_percent) * u64::from(s.out_edges.max(1));
+        if (s.failed_hosts >= self.scanner_hosts || s.failed_services >= self.scanner_services)
+            && failed_share_ok
+        {
+            return Role::Scanner;
+        }
+        if s.administered >= self.admin_hosts {
+            return Role::AdminHost;
+        }
+        if s.clients >= self.server_clients {
+            return Role::Server;
+        }
+        if s.flows_out > 0 {
+            return Role::Workstation;
+        }
+        Role::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_role_spellings() {
+        assert_eq!("DC".parse::<Role>().unwrap(), Role::DomainController);
+        assert_eq!(
+            "domain-controller".parse::<Role>().unwrap(),
+            Role::DomainController
+        );
+        assert_eq!("Jump Host".parse::<Role>().unwrap(), Role::AdminHost);
+        assert_eq!("workstation".parse::<Role>().unwrap(), Role::Workstation);
+        assert!("printer".parse::<Role>().is_err());
+        for r in [
+            Role::Workstation,
+            Role::Server,
+            Role::DomainController,
+            Role::AdminHost,
+            Role::Scanner,
+            Role::Unknown,
+        ] {
+            assert_eq!(r.name().parse::<Role>().unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn infers_in_priority_order() {
+        let t = RoleThresholds::default();
+        let mut s = RoleSignals::default();
+        assert_eq!(t.infer(&s), Role::Unknown);
+        s.flows_out = 10;
+        assert_eq!(t.infer(&s), Role::Workstation);
+        s.clients = 3;
+        assert_eq!(t.infer(&s), Role::Server);
+        s.administered = 5;
+        assert_eq!(t.infer(&s), Role::AdminHost);
+        s.failed_hosts = 20;
+        s.failed_services = 20;
+        s.out_edges = 100;
+        // Most of its outbound pairs succeeded: not a scanner.
+        assert_eq!(t.infer(&s), Role::AdminHost);
+        s.out_edges = 30;
+        assert_eq!(t.infer(&s), Role::Scanner);
+        s.kerberos_clients = 1;
+        s.ldap_clients = 1;
+        assert_eq!(t.infer(&s), Role::DomainController);
+    }
+}
