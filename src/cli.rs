@@ -63,6 +63,15 @@ enum Command {
     Analyze(analyze_cmd::AnalyzeArgs),
     /// Print the default detection configuration, or check a configuration file.
     Config(analyze_cmd::ConfigArgs),
+    /// Build a baseline of per-host profiles from a learning period.
+    #[command(subcommand)]
+    Baseline(crate::cli_baseline::BaselineCommand),
+    /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
+    #[command(after_help = crate::cli_baseline::SWEEP_AFTER_HELP)]
+    Sweep(crate::cli_baseline::SweepArgs),
+    /// Show one host's profile from a baseline.
+    #[command(after_help = crate::cli_baseline::PROFILE_AFTER_HELP)]
+    Profile(crate::cli_baseline::ProfileArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +246,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Gen(args) => generate(args, cli.quiet),
         Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet),
         Command::Config(args) => analyze_cmd::config(args),
+        Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
+            crate::cli_baseline::build(args, threads, cli.quiet)
+        }
+        Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet),
+        Command::Profile(args) => crate::cli_baseline::profile(args),
     }
 }
 

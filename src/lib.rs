@@ -10,10 +10,12 @@
 //!   judge today against the baseline, alerts join into ranked incidents;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
+//! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios.
 
 pub mod alert;
 pub mod analyze;
+pub mod baseline;
 pub mod config;
 pub mod detect;
 pub mod diag;

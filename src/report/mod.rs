@@ -6,3 +6,5 @@ pub mod alerts_jsonl;
 pub mod conn_log;
 pub mod ecs;
 pub mod incidents_text;
+pub mod novelty;
+pub mod profile_text;

@@ -1,0 +1,711 @@
+//! The baseline file: a versioned, checksummed, compact binary container
+//! that carries a value (the baseline) from one nightly sweep to the next.
+//!
+//! It sits at the end of `baseline build` and at both ends of `sweep
+//! --update`: profiles are built, saved here, and loaded again the next
+//! night. The container is generic over any serde type; the payload is
+//! postcard, optionally zstd-compressed.
+//!
+//! # Layout (all integers little-endian)
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..8 | magic `LATBASE\0` |
+//! | 8..12 | format version ([`FORMAT_VERSION`]) |
+//! | 12..16 | flags: bit 0 set when the payload is zstd-compressed; other bits zero |
+//! | 16..24 | stored payload length (bytes after the header) |
+//! | 24..32 | decoded payload length (postcard bytes, after decompression) |
+//! | 32..36 | CRC-32 (IEEE) of the stored payload followed by bytes 0..32 |
+//! | 36.. | the payload |
+//!
+//! The checksum is CRC-32 as computed by `crc32fast` (already in the build
+//! through flate2, hardware-accelerated). The threat is accidental damage
+//! (disk, copy, truncation), not forgery: anyone who can rewrite the file
+//! can rewrite its checksum too. For that CRC-32 is the right tool: it
+//! detects every single-bit and every odd-numbered bit error, every burst up
+//! to 32 bits, and leaves random damage a 2^-32 chance. Covering the header
+//! too means a flipped flag or length bit is also caught.
+//!
+//! # Atomic replacement
+//!
+//! [`save`] writes a temporary file in the target's directory, fsyncs it,
+//! renames it over the target and fsyncs the directory. A reader, or a run
+//! after a crash or a `kill -9` at any moment, sees the old file or the new
+//! one, complete, never a mix. Temporary files left by a killed writer are
+//! named `.NAME.tmp-PID-RANDOM`; the next [`save`] to the same path removes
+//! those whose writer is gone, and [`load`] never looks at them.
+//!
+//! Loading reads the file and changes nothing on disk; each way a file can
+//! be wrong is its own [`FileError`] variant naming the file.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The first eight bytes of every baseline file.
+pub const MAGIC: [u8; 8] = *b"LATBASE\0";
+
+/// The container and payload version this build writes and reads. Bumped
+/// whenever the layout or the serialized baseline types change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Size of the fixed header before the payload.
+pub const HEADER_LEN: usize = 36;
+
+/// Flag bit: the payload is zstd-compressed.
+const FLAG_ZSTD: u32 = 1;
+
+/// Largest decoded payload accepted, whatever a header claims (64 GiB):
+/// bounds memory when a damaged or hostile file slips past the checksum.
+const MAX_DECODED: u64 = 64 << 30;
+
+/// Ways reading or writing a baseline file fails. Every variant names the
+/// file; none of them is raised after anything on disk was changed, except
+/// [`FileError::Write`], where only the temporary file was touched.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read baseline: {source}", path = path.display())]
+    Read {
+        /// The baseline's path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The new baseline could not be written; the old one is untouched.
+    #[error("{path}: cannot write baseline (the previous file, if any, is unchanged): {source}", path = path.display())]
+    Write {
+        /// The baseline's path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file does not start with the baseline magic.
+    #[error("{path}: not a lateral baseline (starts with {looks_like})", path = path.display())]
+    NotABaseline {
+        /// The file's path.
+        path: PathBuf,
+        /// A short description of its first bytes.
+        looks_like: String,
+    },
+    /// The file is a baseline of a format version this build does not read.
+    #[error("{path}: baseline format version {found}, this lateral reads version {supported}", path = path.display())]
+    UnsupportedVersion {
+        /// The file's path.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// The file ends before the header or the payload it announces.
+    #[error("{path}: truncated baseline: {actual} bytes, the header announces {expected}", path = path.display())]
+    Truncated {
+        /// The file's path.
+        path: PathBuf,
+        /// Bytes the header announces (header plus payload; just the header when even that is cut).
+        expected: u64,
+        /// Bytes in the file.
+        actual: u64,
+    },
+    /// The file is longer than its header announces.
+    #[error("{path}: baseline length mismatch: the header announces {expected} bytes, the file has {actual}", path = path.display())]
+    LengthMismatch {
+        /// The file's path.
+        path: PathBuf,
+        /// Bytes the header announces.
+        expected: u64,
+        /// Bytes in the file.
+        actual: u64,
+    },
+    /// The stored checksum does not match the bytes: the file is damaged.
+    #[error("{path}: baseline checksum mismatch (stored {stored:08x}, computed {computed:08x}): the file is damaged", path = path.display())]
+    ChecksumMismatch {
+        /// The file's path.
+        path: PathBuf,
+        /// The checksum in the header.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+    /// The checksum matched but the payload is not a baseline this build decodes.
+    #[error("{path}: baseline payload does not decode: {reason}", path = path.display())]
+    Decode {
+        /// The file's path.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// How the payload is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain postcard bytes.
+    None,
+    /// zstd at the given level (1..=22).
+    Zstd(i32),
+}
+
+impl Default for Compression {
+    /// zstd level 3: most of the size gain for little time.
+    fn default() -> Self {
+        Compression::Zstd(3)
+    }
+}
+
+/// Sizes of a file that was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Bytes of the whole file (header and stored payload).
+    pub file_bytes: u64,
+    /// Bytes of the postcard payload before compression.
+    pub decoded_bytes: u64,
+}
+
+/// Writes `value` to `path` atomically, zstd-compressed at level 3.
+pub fn save<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<Written, FileError> {
+    save_with(path, value, Compression::default())
+}
+
+/// Writes `value` to `path` atomically with the given compression.
+///
+/// The old file at `path`, if any, stays in place and intact until the new
+/// one is complete and on disk; then a rename swaps them.
+pub fn save_with<T: Serialize + ?Sized>(
+    path: &Path,
+    value: &T,
+    compression: Compression,
+) -> Result<Written, FileError> {
+    let werr = |source: io::Error| FileError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = parent_dir(path);
+    let name = file_name(path).ok_or_else(|| {
+        werr(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path names no file",
+        ))
+    })?;
+    remove_stale_temps(dir, &name);
+    let prefix = temp_prefix(&name);
+    let tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .rand_bytes(8)
+        .tempfile_in(dir)
+        .map_err(werr)?;
+    let written = write_container(tmp.as_file(), value, compression).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(path).map_err(|e| werr(e.error))?;
+    sync_dir(dir).map_err(werr)?;
+    Ok(written)
+}
+
+/// Reads the value stored at `path`, checking magic, version, lengths and
+/// checksum before decoding. Changes nothing on disk.
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    let bytes = std::fs::read(path).map_err(|source| FileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(path, &bytes)
+}
+
+/// Checks and decodes the bytes of a baseline file; `path` is only used in
+/// errors.
+pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileError> {
+    let p = || path.to_path_buf();
+    let actual = bytes.len() as u64;
+    let magic_seen = bytes.get(..MAGIC.len()).unwrap_or(bytes);
+    if magic_seen != MAGIC.get(..magic_seen.len()).unwrap_or(&MAGIC) || bytes.is_empty() {
+        return Err(FileError::NotABaseline {
+            path: p(),
+            looks_like: crate::input::sniff::describe(bytes),
+        });
+    }
+    let Some(header) = bytes.get(..HEADER_LEN) else {
+        return Err(FileError::Truncated {
+            path: p(),
+            expected: HEADER_LEN as u64,
+            actual,
+        });
+    };
+    let version = le_u32(header, 8);
+    if version != FORMAT_VERSION {
+        return Err(FileError::UnsupportedVersion {
+            path: p(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let flags = le_u32(header, 12);
+    let stored_len = le_u64(header, 16);
+    let decoded_len = le_u64(header, 24);
+    let stored_crc = le_u32(header, 32);
+    let expected = stored_len.saturating_add(HEADER_LEN as u64);
+    if actual < expected {
+        return Err(FileError::Truncated {
+            path: p(),
+            expected,
+            actual,
+        });
+    }
+    if actual > expected {
+        return Err(FileError::LengthMismatch {
+            path: p(),
+            expected,
+            actual,
+        });
+    }
+    let payload = bytes.get(HEADER_LEN..).unwrap_or(&[]);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(payload);
+    crc.update(header.get(..32).unwrap_or(&[]));
+    let computed = crc.finalize();
+    if computed != stored_crc {
+        return Err(FileError::ChecksumMismatch {
+            path: p(),
+            stored: stored_crc,
+            computed,
+        });
+    }
+    let derr = |reason: String| FileError::Decode { path: p(), reason };
+    if decoded_len > MAX_DECODED {
+        return Err(derr(format!(
+            "the header announces {decoded_len} decoded bytes, more than the {MAX_DECODED} accepted"
+        )));
+    }
+    let inflated;
+    let postcard_bytes: &[u8] = match flags {
+        0 => payload,
+        FLAG_ZSTD => {
+            inflated = inflate(payload, decoded_len).map_err(derr)?;
+            &inflated
+        }
+        other => return Err(derr(format!("unknown flags {other:#x}"))),
+    };
+    if postcard_bytes.len() as u64 != decoded_len {
+        return Err(derr(format!(
+            "{} decoded bytes, the header announces {decoded_len}",
+            postcard_bytes.len()
+        )));
+    }
+    match postcard::take_from_bytes::<T>(postcard_bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(derr(format!(
+            "{} bytes left over after the value",
+            rest.len()
+        ))),
+        Err(e) => Err(derr(e.to_string())),
+    }
+}
+
+/// Decompresses a zstd payload, refusing to grow past `limit` bytes.
+fn inflate(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+    let dec = zstd::stream::read::Decoder::new(payload).map_err(|e| format!("zstd: {e}"))?;
+    let cap = usize::try_from(limit.min(1 << 30)).unwrap_or(1 << 30);
+    let mut out = Vec::with_capacity(cap);
+    dec.take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| format!("zstd: {e}"))?;
+    Ok(out)
+}
+
+/// Writes header and payload into `file` from its start.
+fn write_container<T: Serialize + ?Sized>(
+    file: &File,
+    value: &T,
+    compression: Compression,
+) -> io::Result<Written> {
+    let mut start: &File = file;
+    start.write_all(&[0u8; HEADER_LEN])?;
+    let mut sink = Checksummed {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        crc: crc32fast::Hasher::new(),
+        bytes: 0,
+    };
+    let (flags, decoded) = match compression {
+        Compression::None => {
+            let mut counted = Counted {
+                inner: &mut sink,
+                bytes: 0,
+            };
+            postcard::to_io(value, &mut counted).map_err(postcard_io)?;
+            (0, counted.bytes)
+        }
+        Compression::Zstd(level) => {
+            let enc = zstd::stream::write::Encoder::new(&mut sink, level)?;
+            let mut counted = Counted {
+                inner: enc,
+                bytes: 0,
+            };
+            postcard::to_io(value, &mut counted).map_err(postcard_io)?;
+            let decoded = counted.bytes;
+            counted.inner.finish()?;
+            (FLAG_ZSTD, decoded)
+        }
+    };
+    let Checksummed {
+        inner: mut buffered,
+        mut crc,
+        bytes: stored,
+    } = sink;
+    buffered.flush()?;
+    drop(buffered);
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(&MAGIC);
+    header[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header[12..16].copy_from_slice(&flags.to_le_bytes());
+    header[16..24].copy_from_slice(&stored.to_le_bytes());
+    header[24..32].copy_from_slice(&decoded.to_le_bytes());
+    crc.update(&header[..32]);
+    header[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
+    let mut file: &File = file;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&header)?;
+    file.flush()?;
+    Ok(Written {
+        file_bytes: stored + HEADER_LEN as u64,
+        decoded_bytes: decoded,
+    })
+}
+
+fn postcard_io(e: postcard::Error) -> io::Error {
+    io::Error::other(format!("serializing the baseline: {e}"))
+}
+
+/// A writer that checksums and counts what passes through it.
+struct Checksummed<W: Write> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let done = buf.get(..n).unwrap_or(buf);
+        self.crc.update(done);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A writer that counts what passes through it.
+struct Counted<W: Write> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    if let Some(s) = b.get(at..at + 4) {
+        a.copy_from_slice(s);
+    }
+    u32::from_le_bytes(a)
+}
+
+fn le_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    u64::from_le_bytes(a)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn file_name(path: &Path) -> Option<String> {
+    path.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// `.NAME.tmp-PID-`: the start of this process's temporary file names.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp-{}-", std::process::id())
+}
+
+/// Removes temporary files of earlier writes to `name` in `dir` whose
+/// writer is no longer running (a write that was killed). Best effort:
+/// anything that cannot be checked or removed is left alone, and never
+/// read.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let start = format!(".{name}.tmp-");
+    for entry in entries.flatten() {
+        let fname = entry.file_name();
+        let Some(rest) = fname.to_str().and_then(|f| f.strip_prefix(&start)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if writer_is_gone(pid, &entry) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// True when the process that wrote a temporary file cannot still be
+/// writing it: on Linux, no such process; elsewhere, the file is an hour old.
+fn writer_is_gone(pid: u32, entry: &std::fs::DirEntry) -> bool {
+    if pid == std::process::id() {
+        // Our own leftovers: this process is not writing it now (saves
+        // through one path are not concurrent within a run).
+        return true;
+    }
+    let proc_dir = Path::new("/proc");
+    if proc_dir.join("self").exists() {
+        return !proc_dir.join(pid.to_string()).exists();
+    }
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > 3600)
+}
+
+/// Makes a rename in `dir` durable (Unix); a no-op where directories
+/// cannot be opened for syncing.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Sample {
+        name: String,
+        counts: Vec<u64>,
+        pairs: std::collections::BTreeMap<String, (u32, i64)>,
+    }
+
+    fn sample() -> Sample {
+        Sample {
+            name: "chamber".into(),
+            counts: (0..40).map(|i| i * 7919).collect(),
+            pairs: [("dc".to_string(), (88, -1)), ("fs".to_string(), (445, 7))]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn write_sample(dir: &Path, compression: Compression) -> (PathBuf, Vec<u8>) {
+        let path = dir.join("b.lat");
+        save_with(&path, &sample(), compression).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        (path, bytes)
+    }
+
+    #[test]
+    fn round_trips_both_compressions() {
+        let dir = tempfile::tempdir().unwrap();
+        for c in [
+            Compression::None,
+            Compression::Zstd(3),
+            Compression::Zstd(19),
+        ] {
+            let path = dir.path().join("b.lat");
+            let w = save_with(&path, &sample(), c).unwrap();
+            assert_eq!(w.file_bytes, std::fs::metadata(&path).unwrap().len());
+            assert_eq!(
+                w.decoded_bytes,
+                postcard::to_stdvec(&sample()).unwrap().len() as u64
+            );
+            let back: Sample = load(&path).unwrap();
+            assert_eq!(back, sample());
+        }
+        // No temporary files are left behind by successful saves.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("b.lat")]);
+    }
+
+    #[test]
+    fn header_is_as_documented() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, bytes) = write_sample(dir.path(), Compression::None);
+        assert_eq!(&bytes[..8], b"LATBASE\0");
+        assert_eq!(le_u32(&bytes, 8), FORMAT_VERSION);
+        assert_eq!(le_u32(&bytes, 12), 0);
+        assert_eq!(le_u64(&bytes, 16), (bytes.len() - HEADER_LEN) as u64);
+        assert_eq!(le_u64(&bytes, 24), (bytes.len() - HEADER_LEN) as u64);
+        assert_eq!(
+            &bytes[HEADER_LEN..],
+            postcard::to_stdvec(&sample()).unwrap()
+        );
+    }
+
+    #[test]
+    fn every_truncation_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        for c in [Compression::None, Compression::Zstd(3)] {
+            let (path, bytes) = write_sample(dir.path(), c);
+            for len in 0..bytes.len() {
+                let err = decode::<Sample>(&path, &bytes[..len]).unwrap_err();
+                match (len, &err) {
+                    (0, FileError::NotABaseline { .. }) => {}
+                    (1..=7, FileError::NotABaseline { .. }) => panic!("prefix of magic: {err}"),
+                    (_, FileError::Truncated { actual, .. }) => assert_eq!(*actual, len as u64),
+                    _ => panic!("length {len}: unexpected {err}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_bit_flip_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        for c in [Compression::None, Compression::Zstd(3)] {
+            let (path, bytes) = write_sample(dir.path(), c);
+            for i in 0..bytes.len() {
+                for bit in 0..8 {
+                    let mut b = bytes.clone();
+                    b[i] ^= 1 << bit;
+                    let err = decode::<Sample>(&path, &b).unwrap_err();
+                    let ok = match i {
+                        0..8 => matches!(err, FileError::NotABaseline { .. }),
+                        8..12 => matches!(err, FileError::UnsupportedVersion { .. }),
+                        16..24 => matches!(
+                            err,
+                            FileError::Truncated { .. } | FileError::LengthMismatch { .. }
+                        ),
+                        _ => matches!(err, FileError::ChecksumMismatch { .. }),
+                    };
+                    assert!(ok, "byte {i} bit {bit}: {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_are_a_length_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut bytes) = write_sample(dir.path(), Compression::Zstd(3));
+        bytes.push(0);
+        let err = decode::<Sample>(&path, &bytes).unwrap_err();
+        assert!(matches!(err, FileError::LengthMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn foreign_files_are_not_baselines() {
+        let path = Path::new("notes.txt");
+        for foreign in [
+            &b"Jul 25 10:00:00 host sshd[1]: Accepted password"[..],
+            &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0],
+            b"LATBASF\0and more bytes than a header holds, certainly",
+        ] {
+            let err = decode::<Sample>(path, foreign).unwrap_err();
+            assert!(matches!(err, FileError::NotABaseline { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("notes.txt: not a lateral baseline"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_newer_version_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut bytes) = write_sample(dir.path(), Compression::None);
+        bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+        let err = decode::<Sample>(&path, &bytes).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("baseline format version 7, this lateral reads version 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_payload_of_another_type_does_not_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.lat");
+        save(&path, &vec![u64::MAX; 3]).unwrap();
+        let err = load::<Sample>(&path).unwrap_err();
+        assert!(matches!(err, FileError::Decode { .. }), "{err}");
+        // And a value followed by more bytes is refused too.
+        save(&path, &(7u8, 9u8)).unwrap();
+        let err = load::<u8>(&path).unwrap_err();
+        assert!(err.to_string().contains("left over"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_a_read_error() {
+        let err = load::<Sample>(Path::new("/nonexistent/b.lat")).unwrap_err();
+        assert!(matches!(err, FileError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn stale_temporary_files_are_removed_on_next_save() {
+        let dir = tempfile::tempdir().unwrap();
+        // A pid that cannot be running (above Linux's pid_max limit).
+        let stale = dir.path().join(".b.lat.tmp-4294967-abcdefgh");
+        let other = dir.path().join(".c.lat.tmp-4294967-abcdefgh");
+        std::fs::write(&stale, b"half a baseline").unwrap();
+        std::fs::write(&other, b"someone else's").unwrap();
+        save(&dir.path().join("b.lat"), &sample()).unwrap();
+        if Path::new("/proc/self").exists() {
+            assert!(!stale.exists());
+        }
+        assert!(other.exists());
+    }
+
+    #[test]
+    fn zstd_payload_cannot_outgrow_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.lat");
+        save(&path, &vec![0u8; 100_000]).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Claim fewer decoded bytes and re-seal the checksum: refused, not read.
+        bytes[24..32].copy_from_slice(&10u64.to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&bytes[HEADER_LEN..]);
+        crc.update(&bytes[..32]);
+        bytes[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
+        let err = decode::<Vec<u8>>(&path, &bytes).unwrap_err();
+        assert!(matches!(err, FileError::Decode { .. }), "{err}");
+    }
+}

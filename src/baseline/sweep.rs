@@ -1,0 +1,339 @@
+//! The nightly sweep's first question: what did today do that the baseline
+//! has never seen?
+//!
+//! [`novelties`] compares today's profiles ([`crate::baseline::Today`])
+//! with a baseline's and returns typed [`Novelty`] records, in a
+//! deterministic order, each with the first flow or event that showed it
+//! (found by one pass over today's sorted records). Detectors can call it
+//! for the same facts.
+//!
+//! Hosts are matched by key, then by any of their addresses or names, so a
+//! host that gained a name since the baseline is not "new", and its edges
+//! are compared under the baseline's identity. Edges are matched on
+//! (client, server, transport, port) whatever the service name. A logon is
+//! new when the user never logged on to the host successfully
+//! ([`UserNovelty::FirstLogon`]), or did but never from this source
+//! ([`UserNovelty::NewSource`]); failed-only logons are not novelties.
+
+use crate::baseline::novelty::{Endpoint, Novelty, NoveltyKind, UserNovelty};
+use crate::baseline::{Baseline, Today};
+use crate::event::{LogEvent, Origin, Timestamp};
+use crate::hosts::{HostDirectory, HostKey};
+use crate::profile::{AdminProto, HostProfile, Profiles, Service};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The baseline's key for a host of today's profiles, if the baseline
+/// knows it by key, address or name.
+fn baseline_key<'b>(base: &'b Profiles, h: &HostProfile) -> Option<&'b HostKey> {
+    if let Some(p) = base.host(&h.key) {
+        return Some(&p.key);
+    }
+    for ip in &h.ips {
+        if let Some(p) = base.host_by_ip(*ip) {
+            return Some(&p.key);
+        }
+    }
+    if let Some(ip) = h.key.ip()
+        && let Some(p) = base.host_by_ip(ip)
+    {
+        return Some(&p.key);
+    }
+    h.names
+        .iter()
+        .find_map(|n| base.host_by_name(n))
+        .map(|p| &p.key)
+}
+
+/// A host as an endpoint: the given address (or its first known one) and
+/// its short name when it has one.
+fn endpoint(dir: &HostDirectory, key: &HostKey, ip: Option<IpAddr>) -> Endpoint {
+    Endpoint {
+        ip: ip
+            .or_else(|| key.ip())
+            .or_else(|| dir.ips_of(key).first().copied()),
+        name: dir
+            .names_of(key)
+            .first()
+            .cloned()
+            .filter(|_| key.is_named()),
+    }
+}
+
+/// The host that wrote a log event, resolved as the profile builder does.
+fn writer_of(dir: &HostDirectory, e: &LogEvent) -> Option<HostKey> {
+    if let Some(n) = e.host_name.as_deref()
+        && let Some(k) = dir.key_for_name(n)
+    {
+        return Some(k);
+    }
+    e.host_ip.map(|ip| dir.key_for_ip(ip))
+}
+
+/// Every host a log event names (writer, source, destination).
+fn hosts_of_event(dir: &HostDirectory, e: &LogEvent) -> Vec<HostKey> {
+    let mut v: Vec<HostKey> = writer_of(dir, e).into_iter().collect();
+    v.extend(e.source_ip.map(|ip| dir.key_for_ip(ip)));
+    v.extend(e.source_domain.as_deref().and_then(|n| dir.key_for_name(n)));
+    v.extend(e.destination_ip.map(|ip| dir.key_for_ip(ip)));
+    v.extend(
+        e.destination_domain
+            .as_deref()
+            .and_then(|n| dir.key_for_name(n)),
+    );
+    v
+}
+
+struct Wanted {
+    first: Timestamp,
+    found: Option<(Origin, Option<IpAddr>, Option<IpAddr>)>,
+}
+
+/// What today shows that the baseline has never seen, in output order
+/// (see [`Novelty::order_key`]).
+pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
+    let bp = &base.profiles;
+    let tp = &today.profiles;
+    let dir = &*today.directory;
+    let mut out = Vec::new();
+
+    // Today's hosts mapped to the baseline's identities.
+    let mapped: BTreeMap<&HostKey, Option<&HostKey>> = tp
+        .hosts()
+        .iter()
+        .map(|h| (&h.key, baseline_key(bp, h)))
+        .collect();
+    let in_base = |k: &HostKey| mapped.get(k).copied().flatten();
+
+    // New hosts: the first flow or event naming each.
+    let mut new_hosts: BTreeMap<HostKey, Wanted> = tp
+        .hosts()
+        .iter()
+        .filter(|h| in_base(&h.key).is_none())
+        .map(|h| {
+            (
+                h.key.clone(),
+                Wanted {
+                    first: h.first_seen,
+                    found: None,
+                },
+            )
+        })
+        .collect();
+
+    // New edges, keyed as today's builder keyed them.
+    let mut new_edges: BTreeMap<(HostKey, HostKey, Service), (Wanted, u64, u64)> = BTreeMap::new();
+    for h in tp.hosts() {
+        for e in tp.outbound(&h.key) {
+            let known = match (in_base(e.src), in_base(e.dst)) {
+                (Some(s), Some(d)) => !bp
+                    .edges_on_port(s, d, e.service.proto, e.service.port)
+                    .is_empty(),
+                _ => false,
+            };
+            if !known {
+                new_edges.insert(
+                    (e.src.clone(), e.dst.clone(), e.service.clone()),
+                    (
+                        Wanted {
+                            first: e.stats.first,
+                            found: None,
+                        },
+                        u64::from(e.stats.flows),
+                        u64::from(e.stats.failed),
+                    ),
+                );
+            }
+        }
+    }
+
+    // New logons: (user, source, target) with a success today.
+    struct LogonNovelty {
+        why: UserNovelty,
+        wanted: Wanted,
+        count: u64,
+        event: Option<usize>,
+    }
+    let mut new_logons: BTreeMap<(String, Option<HostKey>, HostKey), LogonNovelty> =
+        BTreeMap::new();
+    for h in tp.hosts() {
+        for l in tp.logons_to(&h.key) {
+            if l.stats.successes == 0 {
+                continue;
+            }
+            let why = match in_base(l.dst) {
+                None => Some(UserNovelty::FirstLogon),
+                Some(bd) => {
+                    let seen = bp.user_on_host(l.user, bd);
+                    if seen.successes == 0 {
+                        Some(UserNovelty::FirstLogon)
+                    } else {
+                        match l.src {
+                            Some(s) => {
+                                let bs = in_base(s);
+                                let known = bs.is_some()
+                                    && seen.sources.iter().any(|x| x.is_some() && *x == bs);
+                                (!known).then_some(UserNovelty::NewSource)
+                            }
+                            None => None,
+                        }
+                    }
+                }
+            };
+            if let Some(why) = why {
+                new_logons.insert(
+                    (l.user.to_string(), l.src.cloned(), l.dst.clone()),
+                    LogonNovelty {
+                        why,
+                        wanted: Wanted {
+                            first: l.stats.first,
+                            found: None,
+                        },
+                        count: u64::from(l.stats.successes),
+                        event: None,
+                    },
+                );
+            }
+        }
+    }
+
+    // One pass over today's flows for evidence.
+    let need_flows = !new_edges.is_empty() || !new_hosts.is_empty();
+    if need_flows {
+        for f in &today.flows {
+            let (Some(origin), s, d) = (
+                f.origin.as_ref(),
+                dir.key_for_ip(f.orig_h),
+                dir.key_for_ip(f.resp_h),
+            ) else {
+                continue;
+            };
+            if !new_edges.is_empty() {
+                let k = (s.clone(), d.clone(), Service::of_flow(f));
+                if let Some((w, _, _)) = new_edges.get_mut(&k)
+                    && w.found.is_none()
+                {
+                    w.found = Some((origin.clone(), Some(f.orig_h), Some(f.resp_h)));
+                }
+            }
+            for (key, ip) in [(&s, f.orig_h), (&d, f.resp_h)] {
+                if let Some(w) = new_hosts.get_mut(key)
+                    && w.found.is_none()
+                    && f.ts == w.first
+                {
+                    w.found = Some((origin.clone(), Some(ip), None));
+                }
+            }
+        }
+    }
+    // And over today's events.
+    if !new_hosts.is_empty() || !new_logons.is_empty() {
+        let mut by_user_time: BTreeMap<(String, Timestamp), Vec<usize>> = BTreeMap::new();
+        for ((user, _, _), n) in &new_logons {
+            by_user_time
+                .entry((user.clone(), n.wanted.first))
+                .or_default();
+        }
+        for (i, e) in today.events.iter().enumerate() {
+            if let Some(u) = e.user_name.as_deref() {
+                let k = (u.trim().to_lowercase(), e.ts);
+                if let Some(v) = by_user_time.get_mut(&k) {
+                    v.push(i);
+                }
+            }
+            if !new_hosts.is_empty() {
+                for key in hosts_of_event(dir, e) {
+                    if let Some(w) = new_hosts.get_mut(&key)
+                        && f_earlier(w, e.ts)
+                        && let Some(o) = &e.origin
+                    {
+                        w.found = Some((o.clone(), None, None));
+                    }
+                }
+            }
+        }
+        for ((user, _src, dst), n) in new_logons.iter_mut() {
+            let Some(cands) = by_user_time.get(&(user.clone(), n.wanted.first)) else {
+                continue;
+            };
+            let pick = cands
+                .iter()
+                .copied()
+                .find(|&i| {
+                    today
+                        .events
+                        .get(i)
+                        .is_some_and(|e| writer_of(dir, e).as_ref() == Some(dst))
+                })
+                .or_else(|| cands.first().copied());
+            n.event = pick;
+        }
+    }
+
+    for (key, w) in new_hosts {
+        let (evidence, ip) = match w.found {
+            Some((o, ip, _)) => (Some(o), ip),
+            None => (None, None),
+        };
+        out.push(Novelty {
+            kind: NoveltyKind::NewHost,
+            first_seen: w.first,
+            source: endpoint(dir, &key, ip),
+            destination: Endpoint::default(),
+            service: None,
+            admin: None,
+            user: None,
+            user_novelty: None,
+            count: tp
+                .host(&key)
+                .map_or(0, |h| h.flows_out + h.flows_in + h.events),
+            failed: 0,
+            evidence,
+        });
+    }
+    for ((s, d, service), (w, flows, failed)) in new_edges {
+        let (evidence, sip, dip) = match w.found {
+            Some((o, a, b)) => (Some(o), a, b),
+            None => (None, None, None),
+        };
+        out.push(Novelty {
+            kind: NoveltyKind::NewEdge,
+            first_seen: w.first,
+            source: endpoint(dir, &s, sip),
+            destination: endpoint(dir, &d, dip),
+            admin: service.admin_proto(),
+            service: Some(service),
+            user: None,
+            user_novelty: None,
+            count: flows,
+            failed,
+            evidence,
+        });
+    }
+    for ((user, src, dst), n) in new_logons {
+        let e = n.event.and_then(|i| today.events.get(i));
+        out.push(Novelty {
+            kind: NoveltyKind::NewUserOnHost,
+            first_seen: n.wanted.first,
+            source: src.as_ref().map_or_else(Endpoint::default, |s| {
+                endpoint(dir, s, e.and_then(|e| e.source_ip))
+            }),
+            destination: endpoint(dir, &dst, e.and_then(|e| e.host_ip)),
+            service: None,
+            admin: e.and_then(AdminProto::of_event),
+            user: Some(user),
+            user_novelty: Some(n.why),
+            count: n.count,
+            failed: 0,
+            evidence: e.and_then(|e| e.origin.clone()),
+        });
+    }
+    out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    out
+}
+
+/// True when an event at `ts` is the first record of a wanted host and no
+/// earlier evidence was found.
+fn f_earlier(w: &Wanted, ts: Timestamp) -> bool {
+    w.found.is_none() && ts == w.first
+}

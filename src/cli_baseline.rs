@@ -1,0 +1,379 @@
+//! The baseline commands on the command line: `baseline build`, `sweep`
+//! and `profile`. Flags become library options here; the work is in
+//! `lateral::baseline` and the rendering in `lateral::report`.
+
+use crate::progress::Progress;
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use lateral::baseline::{self, Baseline, BuildOptions, UpdateOptions};
+use lateral::event::Timestamp;
+use lateral::input;
+use lateral::pipeline::{EventRun, FlowRunOptions, LogOptions, run_events, total_size};
+use lateral::stats::{human_bytes, line};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Exit status of `profile` when the host is not in the baseline.
+pub const EXIT_NOT_FOUND: u8 = 4;
+
+/// `lateral baseline ...`.
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Build per-host profiles from a learning period and store them as a baseline file.
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
+}
+
+const BUILD_HELP: &str = "Exit status:
+  0  clean: every input was read completely and the baseline was written
+  1  fatal: nothing was written (e.g. the baseline could not be written)
+  2  usage: the command line is wrong
+  3  partial: the baseline was written, but some input was missing, not a
+     format lateral reads, truncated, or corrupt (see the warnings on stderr)";
+
+const SWEEP_HELP: &str = "Exit status:
+  0  clean: every input was read completely (whether or not anything is new)
+  1  fatal: the baseline could not be read (damaged, truncated, another
+     version: the message says which; the file is left as it was) or written
+  2  usage: the command line is wrong
+  3  partial: the report was written (and with --update the baseline), but
+     some input was missing, not a format lateral reads, truncated, or corrupt";
+
+const PROFILE_HELP: &str = "Exit status:
+  0  the host's profile was printed
+  1  fatal: the baseline could not be read (the message says why)
+  2  usage: the command line is wrong
+  4  the host is not in the baseline";
+
+/// How log inputs are read (as for `lateral events`).
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Read every log input as this format instead of sniffing it.
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<LogFormatArg>,
+    /// Year of RFC 3164 syslog timestamps (default: each file's modification time).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999))]
+    year: Option<i64>,
+    /// Time zone the syslog text was written in (`+09:00`, `-0500`, `UTC`).
+    #[arg(long, default_value = "UTC", value_parser = parse_offset)]
+    timezone: i64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormatArg {
+    /// Syslog text (RFC 3164 auth.log/secure, high-precision, RFC 5424).
+    Syslog,
+    /// journalctl -o json export.
+    Journal,
+    /// Windows events as JSON Lines.
+    Winjson,
+}
+
+fn parse_offset(s: &str) -> Result<i64, String> {
+    lateral::source::syslog::parse_utc_offset(s)
+        .ok_or_else(|| format!("{s:?} is not an offset like +09:00, -0500 or UTC"))
+}
+
+fn parse_until(s: &str) -> Result<Timestamp, String> {
+    lateral::source::winsec::parse_time(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2026-11-30T00:00:00Z"))
+}
+
+/// `lateral baseline build`.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Captures and logs of the learning period (mixed freely), directories, or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The baseline file to write (replaced atomically).
+    #[arg(long, short = 'o')]
+    output: PathBuf,
+    /// Learn only from flows and events before this time (RFC 3339).
+    #[arg(long, value_parser = parse_until)]
+    until: Option<Timestamp>,
+    /// Host directory CSV (`ip,name[,role]` per line) joining addresses and names.
+    #[arg(long)]
+    hosts: Option<PathBuf>,
+    /// Print per-input statistics and baseline sizes to stderr.
+    #[arg(long)]
+    stats: bool,
+    #[command(flatten)]
+    logs: LogArgs,
+}
+
+/// `lateral sweep`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// The baseline to compare against (and, with --update, to update).
+    #[arg(long, required = true)]
+    baseline: PathBuf,
+    /// Today's captures and logs, directories, or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Fold today into the baseline, forget what was not seen within the
+    /// age-out window, and write it back atomically.
+    #[arg(long)]
+    update: bool,
+    /// With --update: forget hosts, edges and logons not seen for this many days.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    age_out_days: u32,
+    /// One ECS JSON document per novelty instead of the terminal report.
+    #[arg(long)]
+    json: bool,
+    /// Host directory CSV for today's data (default: the baseline's).
+    #[arg(long)]
+    hosts: Option<PathBuf>,
+    /// Write the report here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Print per-input statistics to stderr.
+    #[arg(long)]
+    stats: bool,
+    #[command(flatten)]
+    logs: LogArgs,
+}
+
+/// `lateral profile`.
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    /// The host: an IP address or a name.
+    host: String,
+    /// The baseline to read.
+    #[arg(long, required = true)]
+    baseline: PathBuf,
+    /// One JSON object instead of the text for people.
+    #[arg(long)]
+    json: bool,
+    /// Peers shown in each direction.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+/// Help text for `sweep`.
+pub const SWEEP_AFTER_HELP: &str = SWEEP_HELP;
+/// Help text for `profile`.
+pub const PROFILE_AFTER_HELP: &str = PROFILE_HELP;
+
+fn log_options(a: &LogArgs) -> LogOptions {
+    use lateral::source::LogFormat;
+    LogOptions {
+        format: a.format.map(|f| match f {
+            LogFormatArg::Syslog => LogFormat::Syslog,
+            LogFormatArg::Journal => LogFormat::Journal,
+            LogFormatArg::Winjson => LogFormat::WindowsJsonl,
+        }),
+        year: a.year,
+        utc_offset: a.timezone,
+    }
+}
+
+/// Reads the inputs; prints what could not be read. Fails only when flow
+/// records could not be kept.
+fn read_inputs(
+    inputs: &[PathBuf],
+    logs: &LogArgs,
+    threads: usize,
+    quiet: bool,
+) -> anyhow::Result<EventRun> {
+    let opts = FlowRunOptions {
+        threads,
+        ..FlowRunOptions::default()
+    };
+    let (paths, path_errors) = input::expand(inputs);
+    let progress = Progress::start(total_size(&paths), quiet);
+    let run = run_events(
+        &paths,
+        path_errors,
+        &opts,
+        &log_options(logs),
+        &progress.counter,
+    );
+    progress.finish();
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
+    for p in &run.path_errors {
+        eprintln!("lateral: {p}");
+    }
+    for r in &run.inputs {
+        if let Some(problem) = r.problem() {
+            eprintln!("lateral: {problem}");
+        }
+    }
+    Ok(run)
+}
+
+fn read_hosts(path: Option<&Path>) -> anyhow::Result<Option<lateral::hosts::HostsFile>> {
+    let Some(p) = path else { return Ok(None) };
+    let hosts = baseline::read_hosts_file(p)?;
+    for (reason, n) in &hosts.diag.counts {
+        eprintln!("lateral: {}: {n} rows skipped: {reason}", p.display());
+    }
+    Ok(Some(hosts))
+}
+
+fn exit_for(run: &EventRun) -> u8 {
+    if run.is_clean() {
+        crate::cli::EXIT_CLEAN
+    } else {
+        crate::cli::EXIT_PARTIAL
+    }
+}
+
+/// Runs `lateral baseline build`.
+pub fn build(args: BuildArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    let hosts = read_hosts(args.hosts.as_deref())?;
+    let started = std::time::Instant::now();
+    let opts = BuildOptions {
+        until: args.until,
+        hosts,
+    };
+    let built = Baseline::build(&run, &opts).context("building profiles")?;
+    let build_secs = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let written = built.save(&args.output)?;
+    let write_secs = started.elapsed().as_secs_f64();
+    if args.stats {
+        let mut s = String::from("lateral baseline build: statistics\n");
+        input_stats(&mut s, &run, threads);
+        baseline_stats(&mut s, &built, written, build_secs, write_secs);
+        eprint!("{s}");
+    }
+    Ok(exit_for(&run))
+}
+
+/// Runs `lateral sweep`.
+pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    // Load first: a damaged baseline stops the run before any input is read.
+    let mut base = Baseline::load(&args.baseline)?;
+    let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    let hosts = read_hosts(args.hosts.as_deref())?;
+    let started = std::time::Instant::now();
+    let today = base.today(&run, hosts).context("profiling today's data")?;
+    let novelties = baseline::sweep::novelties(&base, &today);
+    let sweep_secs = started.elapsed().as_secs_f64();
+    let mut out = Vec::new();
+    if args.json {
+        for n in &novelties {
+            lateral::report::novelty::write_jsonl(n, &mut out);
+        }
+    } else {
+        out.extend_from_slice(lateral::report::novelty::render_text(&novelties).as_bytes());
+    }
+    match &args.output {
+        Some(p) => std::fs::write(p, &out).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(&out).context("writing the report")?;
+            so.flush().context("writing the report")?;
+        }
+    }
+    let mut written = None;
+    if args.update {
+        base.update(
+            today,
+            &UpdateOptions {
+                age_out_days: args.age_out_days,
+            },
+        );
+        written = Some(base.save(&args.baseline)?);
+    }
+    if args.stats {
+        let mut s = String::from("lateral sweep: statistics\n");
+        input_stats(&mut s, &run, threads);
+        line(&mut s, "novelties", novelties.len());
+        line(&mut s, "sweep time", format!("{sweep_secs:.3}s"));
+        if let Some(w) = written {
+            baseline_stats(&mut s, &base, w, 0.0, 0.0);
+        }
+        eprint!("{s}");
+    }
+    Ok(exit_for(&run))
+}
+
+/// Runs `lateral profile`.
+pub fn profile(args: ProfileArgs) -> anyhow::Result<u8> {
+    let base = Baseline::load(&args.baseline)?;
+    let Some(view) = base.host_view(&args.host, args.top) else {
+        eprintln!(
+            "lateral: {} is not in the baseline {} ({} hosts; try an IP address or a short name)",
+            args.host,
+            args.baseline.display(),
+            base.profiles.len()
+        );
+        return Ok(EXIT_NOT_FOUND);
+    };
+    let mut so = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut so, &view).context("writing the profile")?;
+        so.write_all(b"\n").context("writing the profile")?;
+    } else {
+        so.write_all(lateral::report::profile_text::render(&view).as_bytes())
+            .context("writing the profile")?;
+    }
+    so.flush().context("writing the profile")?;
+    Ok(crate::cli::EXIT_CLEAN)
+}
+
+fn input_stats(s: &mut String, run: &EventRun, threads: usize) {
+    let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
+    line(s, "files", run.inputs.len());
+    line(s, "threads", threads);
+    line(s, "bytes", format!("{} ({bytes})", human_bytes(bytes)));
+    line(
+        s,
+        "events",
+        format!(
+            "{} from logs, {} flows from captures",
+            run.events.len(),
+            run.flows.len()
+        ),
+    );
+    line(s, "read time", format!("{:.3}s", run.secs));
+    s.push_str("  per input:\n");
+    for r in &run.inputs {
+        let status = if r.is_complete() { "ok" } else { "PARTIAL" };
+        s.push_str(&format!(
+            "    {status:<7} {:<8} {:>9} records {:>9} events {:>8} skipped {:>10}  {}\n",
+            r.format.unwrap_or("-"),
+            r.records,
+            r.events + r.flows,
+            r.diag.total(),
+            human_bytes(r.bytes),
+            r.name
+        ));
+        for (reason, n) in &r.diag.counts {
+            s.push_str(&format!("            {n:>9} skipped: {reason}\n"));
+        }
+    }
+}
+
+fn baseline_stats(
+    s: &mut String,
+    b: &Baseline,
+    w: lateral::baseline::file::Written,
+    build_secs: f64,
+    write_secs: f64,
+) {
+    let c = b.counts();
+    line(s, "hosts", c.hosts);
+    line(s, "edges", c.edges);
+    line(s, "logons", c.logons);
+    line(
+        s,
+        "baseline bytes",
+        format!(
+            "{} on disk ({}), {} before compression",
+            human_bytes(w.file_bytes),
+            w.file_bytes,
+            human_bytes(w.decoded_bytes)
+        ),
+    );
+    if build_secs > 0.0 {
+        line(s, "profile time", format!("{build_secs:.3}s"));
+    }
+    if write_secs > 0.0 {
+        line(s, "write time", format!("{write_secs:.3}s"));
+    }
+}
