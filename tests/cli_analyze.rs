@@ -215,3 +215,54 @@ fn exit_statuses() {
         assert!(err.contains(&format!("  {stage} ")), "{err}");
     }
 }
+
+#[test]
+fn stored_baseline_gives_the_same_incident_and_a_damaged_one_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let lat = dir.path().join("demo.lat");
+    let lat = lat.display().to_string();
+    let built = run(&[
+        "-q",
+        "baseline",
+        "build",
+        "--until",
+        LEARN,
+        "-o",
+        &lat,
+        &demo(),
+    ]);
+    assert_eq!(
+        built.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let out = run(&["analyze", "--baseline", &lat, "--json", "-", &demo()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(report.contains(&format!("baseline: {lat} (")), "{report}");
+    assert!(
+        report.contains("10.10.2.20  ->  10.10.2.30, 10.10.2.5"),
+        "{report}"
+    );
+    let learned = run(&["analyze", "--learn-until", LEARN, "--json", "-", &demo()]);
+    let ids = |o: &[u8]| -> Vec<String> {
+        lines(o)
+            .iter()
+            .map(|a| a["lateral"]["alert"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&out.stdout), ids(&learned.stdout));
+    let bad = dir.path().join("bad.lat");
+    std::fs::write(&bad, b"not a baseline").unwrap();
+    let out = run(&["analyze", "--baseline", &bad.display().to_string(), &demo()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a lateral baseline"));
+    let both = run(&["analyze", "--baseline", &lat, "--learn", "50%", &demo()]);
+    assert_eq!(both.status.code(), Some(2));
+}

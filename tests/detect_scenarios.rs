@@ -115,6 +115,33 @@ impl Net {
         e.auth_method = Some(if kerberos { "Kerberos" } else { "NTLM" }.into());
     }
 
+    /// Judges the last day against stored profiles of the learning days
+    /// (the `--baseline` path) instead of the learned baseline.
+    fn analyze_with_profiles(mut self, cfg: &Config) -> Analysis {
+        self.flows.sort();
+        self.events
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.origin.cmp(&b.origin)));
+        let cut = Timestamp::from_parts(T0 + BASE_DAYS * DAY, 0);
+        let fc = self.flows.partition_point(|f| f.ts < cut);
+        let ec = self.events.partition_point(|e| e.ts < cut);
+        let mut b = lateral::hosts::DirectoryBuilder::new();
+        for e in &self.events[..ec] {
+            b.observe(e);
+        }
+        let dir = std::sync::Arc::new(b.finish());
+        let profiles =
+            lateral::profile::build_parallel(dir.clone(), &self.flows[..fc], &self.events[..ec]);
+        let period = Some((Timestamp::from_parts(T0, 0), cut));
+        lateral::analyze::analyze_against_profiles(
+            &self.flows[fc..],
+            &self.events[ec..],
+            &profiles,
+            &dir,
+            period,
+            cfg,
+        )
+    }
+
     fn analyze(mut self, cfg: &Config) -> Analysis {
         self.flows.sort();
         self.events
@@ -516,4 +543,46 @@ fn output_does_not_depend_on_record_order() {
     let a = build(false);
     assert!(!a.is_empty());
     assert_eq!(a, build(true));
+}
+
+#[test]
+fn stored_profiles_judge_the_same_scenarios() {
+    // Benign routine: nothing above low.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let a = net.analyze_with_profiles(&Config::default());
+    for i in &a.incidents {
+        assert!(
+            i.score < 25,
+            "{:#?}",
+            a.alerts.iter().map(|x| &x.message).collect::<Vec<_>>()
+        );
+    }
+    // The attack: the top incident covers the path.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    attack(&mut net);
+    let a = net.analyze_with_profiles(&Config::default());
+    let top = a.incidents.first().expect("an incident");
+    assert!(top.score >= 75, "score {}", top.score);
+    let keys: Vec<String> = top.path.iter().flatten().map(|h| h.key()).collect();
+    for want in [
+        ws(3),
+        ws(7),
+        ws(9),
+        CHAMBER.to_string(),
+        DC.to_string(),
+        FILES.to_string(),
+    ] {
+        assert!(keys.contains(&want), "{want} not on {keys:?}");
+    }
+    let ids = rule_ids(&a);
+    for want in [
+        "lateral.beaconing",
+        "lateral.convergence",
+        "lateral.remote-exec",
+        "lateral.volume",
+    ] {
+        assert!(ids.contains(&want), "{want} missing from {ids:?}");
+    }
 }

@@ -21,6 +21,10 @@ pub struct AnalyzeArgs {
     /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// Judge every record against this baseline file (from `lateral baseline build`)
+    /// instead of learning from the first part of the input.
+    #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
+    baseline: Option<PathBuf>,
     /// Learn from records before this RFC 3339 time, judge the rest.
     #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
     learn_until: Option<lateral::event::Timestamp>,
@@ -129,6 +133,14 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
         (None, Some(f)) => Learning::Fraction(f),
         (None, None) => Learning::default(),
     };
+    // Load first: a damaged baseline stops the run before any input is read.
+    let stored = match &args.baseline {
+        Some(p) => Some(
+            lateral::baseline::Baseline::load(p)
+                .with_context(|| format!("loading the baseline {}", p.display()))?,
+        ),
+        None => None,
+    };
     let logs = LogOptions {
         format: None,
         year: args.year,
@@ -149,7 +161,14 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
         .flows
         .to_vec()
         .context("reading back connection records")?;
-    let analysis = analyze(&flows, &run.events, learning, &config);
+    let analysis = match &stored {
+        Some(b) => lateral::analyze::analyze_against(&flows, &run.events, b, &config),
+        None => analyze(&flows, &run.events, learning, &config),
+    };
+    let from = match &args.baseline {
+        Some(p) => LearnedFrom::File(p.display().to_string()),
+        None => LearnedFrom::FirstPart,
+    };
 
     let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(p) = &args.json {
@@ -163,7 +182,7 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
             std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
         }
     }
-    let report = render(&analysis, &LearnedFrom::FirstPart, args.top);
+    let report = render(&analysis, &from, args.top);
     if json_to_stdout {
         eprint!("{report}");
     } else {

@@ -17,6 +17,7 @@ pub mod baseline_view;
 mod common;
 pub mod directory;
 pub mod learned;
+pub mod profiles_view;
 
 pub mod account_spread;
 pub mod beaconing;
