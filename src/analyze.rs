@@ -184,9 +184,11 @@ pub fn detect(
     baseline: &dyn BaselineView,
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
+    let logons = crate::detect::remote_logons(events, directory);
     let input = DetectInput {
         flows,
         events,
+        logons: &logons,
         directory,
         baseline,
         config,

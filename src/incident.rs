@@ -20,6 +20,7 @@ use crate::alert::{Alert, HostRef, Severity, Technique, fnv1a};
 use crate::config::IncidentConfig;
 use crate::detect::{BaselineView, Role};
 use crate::event::Timestamp;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One step of an incident's path.
@@ -111,7 +112,9 @@ pub fn build(
     let window = crate::detect::common_minutes(cfg.window_minutes);
     let chain = crate::detect::common_minutes(cfg.chain_minutes);
     // Hubs: destinations many distinct sources point at, and domain controllers.
-    let mut pointed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Lookups only, never iterated into output: the partition union-find
+    // finds does not depend on the order unions are made in.
+    let mut pointed: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
     for a in alerts.iter() {
         let src = host_key(&a.source).unwrap_or_default();
         let mut dsts: BTreeSet<String> = a.related_ips.iter().map(|ip| ip.to_string()).collect();
@@ -126,7 +129,7 @@ pub fn build(
             || k.parse()
                 .is_ok_and(|ip| baseline.role(ip) == Role::DomainController)
     };
-    let mut keyed: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut keyed: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
         let mut keys: BTreeSet<String> = BTreeSet::new();
         keys.extend(host_key(&a.source));
@@ -144,7 +147,7 @@ pub fn build(
     }
     let mut uf = UnionFind((0..n).collect());
     for members in keyed.values_mut() {
-        members.sort_by_key(|i| alerts.get(*i).map(|a| (a.start, a.id.clone())));
+        members.sort_by(|x, y| by_time(alerts, *x, *y));
         let mut reach: Option<(usize, Timestamp)> = None;
         for &i in members.iter() {
             let Some(a) = alerts.get(i) else { continue };
@@ -158,7 +161,7 @@ pub fn build(
         }
     }
     // Chains: a movement alert's destination starts another movement soon after.
-    let mut by_src: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_src: FxHashMap<String, Vec<usize>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
         if let (true, Some(s)) = (a.movement, host_key(&a.source)) {
             by_src.entry(s).or_default().push(i);
@@ -183,7 +186,7 @@ pub fn build(
     let mut incidents: Vec<Incident> = groups
         .into_values()
         .map(|mut members| {
-            members.sort_by_key(|i| alerts.get(*i).map(|a| (a.start, a.id.clone())));
+            members.sort_by(|x, y| by_time(alerts, *x, *y));
             make_incident(alerts, members)
         })
         .collect();
@@ -202,6 +205,13 @@ pub fn build(
         }
     }
     incidents
+}
+
+fn by_time(alerts: &[Alert], x: usize, y: usize) -> std::cmp::Ordering {
+    match (alerts.get(x), alerts.get(y)) {
+        (Some(a), Some(b)) => a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)),
+        _ => x.cmp(&y),
+    }
 }
 
 fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
@@ -223,11 +233,7 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
             });
         }
     }
-    hops.sort_by(|a, b| {
-        a.ts.cmp(&b.ts)
-            .then_with(|| a.src.key().cmp(&b.src.key()))
-            .then_with(|| a.dst.key().cmp(&b.dst.key()))
-    });
+    hops.sort_by_cached_key(|h| (h.ts, h.src.key(), h.dst.key()));
     // Depth of each host along the path, in time order.
     let mut depth: BTreeMap<String, (usize, HostRef)> = BTreeMap::new();
     for h in &hops {

@@ -19,9 +19,7 @@
 //! ## Tuning
 //! `[detect.credentials]`: `spread_hosts`, `spread_window_minutes`.
 
-use super::common::{
-    LogonView, busiest_window, clamp_score, is_remote_logon, log_evidence, minutes, succeeded,
-};
+use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Timestamp;
@@ -46,11 +44,11 @@ impl Detector for AccountSpread {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
         let mut by_user: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
-        for e in input.events {
-            if !is_remote_logon(e) || !succeeded(e) {
+        for v in input.logons {
+            if !succeeded(v.event) {
                 continue;
             }
-            let v = LogonView::of(e, input.directory);
+            let v = v.clone();
             let Some(u) = v.user.clone() else { continue };
             if v.dst.is_none() || input.config.network.is_service_account(&u) {
                 continue;

@@ -20,9 +20,7 @@
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
-use super::common::{
-    LogonView, clamp_score, failed, is_remote_logon, log_evidence, minutes, succeeded,
-};
+use super::common::{LogonView, clamp_score, failed, log_evidence, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use std::collections::BTreeMap;
@@ -47,11 +45,9 @@ impl Detector for BruteForce {
         let window = minutes(cfg.failure_window_minutes);
         let need = cfg.brute_force_failures.max(1);
         let mut groups: BTreeMap<(String, String), Vec<LogonView<'_>>> = BTreeMap::new();
-        for e in input.events {
-            if !is_remote_logon(e) {
-                continue;
-            }
-            let v = LogonView::of(e, input.directory);
+        for v in input.logons {
+            let e = v.event;
+            let v = v.clone();
             let (Some(s), Some(u)) = (v.src.clone(), e.user_name.as_deref()) else {
                 continue;
             };

@@ -161,6 +161,7 @@ pub fn baseline_span(b: &dyn super::BaselineView) -> String {
 
 /// A logon event's source and destination hosts and account, resolved
 /// through the directory: (source key, destination key, user).
+#[derive(Debug, Clone)]
 pub struct LogonView<'a> {
     /// The event.
     pub event: &'a crate::event::LogEvent,

@@ -5,17 +5,17 @@
 //! Names are compared as lower-case short names (`WS-017.corp.local` and
 //! `ws-017` are one host). When several names claim one address, or one
 //! name several addresses, the smallest wins, so the result never depends
-//! on input order.
+//! on input order. (Lookups only: the maps are never iterated into output.)
 
 use crate::event::LogEvent;
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Names and addresses of hosts.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
-    names: BTreeMap<IpAddr, String>,
-    addrs: BTreeMap<String, IpAddr>,
+    names: FxHashMap<IpAddr, String>,
+    addrs: FxHashMap<String, IpAddr>,
 }
 
 /// The lower-case short form of a host name (up to the first dot).
@@ -79,7 +79,13 @@ impl Directory {
 
     /// The address of a name.
     pub fn addr(&self, name: &str) -> Option<IpAddr> {
-        self.addrs.get(&short_name(name)).copied()
+        let n = name.trim().trim_start_matches('\\');
+        let short = n.split('.').next().unwrap_or(n);
+        if short.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.addrs.get(&short.to_ascii_lowercase()).copied()
+        } else {
+            self.addrs.get(short).copied()
+        }
     }
 
     /// The key of a host given by address and/or name: the address (or

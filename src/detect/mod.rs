@@ -15,6 +15,8 @@ use rayon::prelude::*;
 
 pub mod baseline_view;
 mod common;
+
+pub use common::LogonView;
 pub mod directory;
 pub mod learned;
 pub mod profiles_view;
@@ -131,6 +133,8 @@ pub struct DetectInput<'a> {
     pub flows: &'a [Flow],
     /// Today's log events, sorted by time.
     pub events: &'a [LogEvent],
+    /// Today's network logons and failed logons, resolved once (see [`remote_logons`]).
+    pub logons: &'a [LogonView<'a>],
     /// Names and addresses of hosts.
     pub directory: &'a Directory,
     /// What each host normally does.
@@ -145,6 +149,16 @@ pub trait Detector: Sync + Send {
     fn id(&self) -> &'static str;
     /// Finds alerts. Must not depend on anything but the input.
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert>;
+}
+
+/// The network logons among `events` (in their order), with source,
+/// destination and account resolved through the directory.
+pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<LogonView<'a>> {
+    events
+        .iter()
+        .filter(|e| common::is_remote_logon(e))
+        .map(|e| LogonView::of(e, directory))
+        .collect()
 }
 
 /// Every detector, in a fixed order.

@@ -21,9 +21,7 @@
 //! ## Tuning
 //! `[network] service_accounts`; `[allowlist] users`.
 
-use super::common::{
-    LogonView, baseline_span, clamp_score, is_remote_logon, log_evidence, succeeded,
-};
+use super::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use std::collections::BTreeMap;
@@ -50,11 +48,10 @@ impl Detector for NewLogonSource {
         }
         let net = &input.config.network;
         let mut groups: BTreeMap<(String, String, String), Vec<LogonView<'_>>> = BTreeMap::new();
-        for e in input.events {
-            if !is_remote_logon(e) || !succeeded(e) {
+        for v in input.logons {
+            if !succeeded(v.event) {
                 continue;
             }
-            let v = LogonView::of(e, input.directory);
             let (Some(u), Some(s), Some(d)) = (&v.user, &v.src, &v.dst) else {
                 continue;
             };
@@ -68,7 +65,7 @@ impl Detector for NewLogonSource {
             groups
                 .entry((u.clone(), s.clone(), d.clone()))
                 .or_default()
-                .push(v);
+                .push(v.clone());
         }
         let mut alerts = Vec::new();
         for ((user, src, dst), views) in groups {

@@ -46,11 +46,12 @@ impl Detector for NtlmWhereKerberos {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
         let mut groups: BTreeMap<(String, String, String), Vec<LogonView<'_>>> = BTreeMap::new();
-        for e in input.events {
+        for v in input.logons {
+            let e = v.event;
             if e.action != "logged-in" || e.logon_type != Some(3) || !succeeded(e) || !is_ntlm(e) {
                 continue;
             }
-            let v = LogonView::of(e, input.directory);
+            let v = v.clone();
             let (Some(u), Some(d)) = (&v.user, &v.dst) else {
                 continue;
             };

@@ -20,8 +20,7 @@
 //! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
 
 use super::common::{
-    LogonView, busiest_window, clamp_score, failed, is_remote_logon, log_evidence, minutes,
-    succeeded,
+    LogonView, busiest_window, clamp_score, failed, log_evidence, minutes, succeeded,
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
@@ -47,11 +46,8 @@ impl Detector for Spray {
         let cfg = &input.config.detect.credentials;
         let window = minutes(cfg.failure_window_minutes);
         let mut by_src: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
-        for e in input.events {
-            if !is_remote_logon(e) {
-                continue;
-            }
-            let v = LogonView::of(e, input.directory);
+        for v in input.logons {
+            let v = v.clone();
             let Some(s) = v.src.clone() else { continue };
             by_src.entry(s).or_default().push(v);
         }
