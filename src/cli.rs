@@ -122,6 +122,15 @@ enum Scenario {
     Demo,
     /// A SYN flood from random addresses and ports (--packets SYNs).
     Synflood,
+    /// Enterprise network: lawmakers' PCs beacon out, PsExec and RDP onto the
+    /// chamber server, which reaches the domain controller; -o names a directory.
+    Diet,
+    /// Enterprise network: slow SSH pivoting through Linux servers at night.
+    Contractor,
+    /// Enterprise network: a password spray, a success, then RDP onward.
+    Spray,
+    /// Enterprise network with no attack (benign novelties only).
+    Quiet,
 }
 
 #[derive(Args, Debug)]
@@ -138,7 +147,28 @@ struct GenArgs {
     /// Seed: the same seed always gives the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output file.
+    /// Internal hosts (diet, contractor, spray, quiet).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=12_000))]
+    hosts: u64,
+    /// Length in days, fractions allowed (diet, contractor, spray, quiet).
+    #[arg(long, default_value_t = 7.0, value_parser = positive_secs)]
+    days: f64,
+    /// Length in hours instead of --days.
+    #[arg(long, value_parser = positive_secs, conflicts_with = "days")]
+    hours: Option<f64>,
+    /// Write capture.pcapng (instead of capture.pcap unless --pcap is also given).
+    #[arg(long)]
+    pcapng: bool,
+    /// Also write capture.pcap when --pcapng is given.
+    #[arg(long)]
+    pcap: bool,
+    /// Also write zeek/conn.log (the capture's connections as Zeek TSV).
+    #[arg(long)]
+    zeek: bool,
+    /// Compress the capture with gzip (capture.pcap.gz).
+    #[arg(long)]
+    gzip: bool,
+    /// Output file (bulk, demo, synflood) or directory (the other scenarios).
     #[arg(long, short = 'o')]
     output: PathBuf,
 }
@@ -255,7 +285,48 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
+    use lateral::scenario::Scenario as S;
+    let scenario = match args.scenario {
+        Scenario::Diet => Some(S::Diet),
+        Scenario::Contractor => Some(S::Contractor),
+        Scenario::Spray => Some(S::Spray),
+        Scenario::Quiet => Some(S::Quiet),
+        _ => None,
+    };
+    if let Some(scenario) = scenario {
+        let secs = args.hours.map_or(args.days * 86_400.0, |h| h * 3600.0);
+        let spec = lateral::scenario::GenSpec {
+            scenario,
+            hosts: args.hosts as usize,
+            span: Duration((secs.min(400.0 * 86_400.0) * 1e9) as i64),
+            seed: args.seed,
+            pcap: args.pcap,
+            pcapng: args.pcapng,
+            zeek: args.zeek,
+            gzip: args.gzip,
+        };
+        let start = std::time::Instant::now();
+        let s = lateral::scenario::generate(&spec, &args.output)?;
+        let secs = start.elapsed().as_secs_f64();
+        if !quiet {
+            eprintln!(
+                "lateral gen: {} hosts, {} attack steps, {} benign novelties; {} packets ({}), {} log records ({}) in {:.1}s ({:.0} MB/s) into {}",
+                s.hosts,
+                s.steps,
+                s.novelties,
+                s.packets,
+                human_bytes(s.capture_bytes),
+                s.log_records,
+                human_bytes(s.log_bytes),
+                secs,
+                (s.capture_bytes + s.log_bytes) as f64 / 1e6 / secs.max(1e-9),
+                args.output.display()
+            );
+        }
+        return Ok(EXIT_CLEAN);
+    }
     match args.scenario {
+        Scenario::Diet | Scenario::Contractor | Scenario::Spray | Scenario::Quiet => {}
         Scenario::Demo => {
             let file = std::fs::File::create(&args.output)
                 .with_context(|| format!("creating {}", args.output.display()))?;

@@ -11,7 +11,8 @@
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
-//! - [`synth`]: writers of synthetic captures for tests and scenarios.
+//! - [`synth`]: writers of synthetic captures for tests and scenarios;
+//! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth.
 
 pub mod alert;
 pub mod analyze;
@@ -28,6 +29,8 @@ pub mod input;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
+#[path = "gen/mod.rs"]
+pub mod scenario;
 pub mod source;
 pub mod stats;
 pub mod synth;

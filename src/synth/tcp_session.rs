@@ -35,6 +35,10 @@ pub struct TcpSession {
     s_seq: u32,
     /// Largest payload per segment.
     pub mss: usize,
+    /// Time between consecutive packets of one step (default [`STEP`]).
+    pub step: Duration,
+    /// Byte that fills generated payloads (default `A`).
+    pub fill: u8,
     buf: Vec<u8>,
 }
 
@@ -52,6 +56,8 @@ impl TcpSession {
             c_seq: isn_client,
             s_seq: isn_server,
             mss: 1460,
+            step: STEP,
+            fill: 0x41,
             buf: Vec::with_capacity(1600),
         }
     }
@@ -64,6 +70,25 @@ impl TcpSession {
         flags: u8,
         len: usize,
     ) {
+        let fill = self.fill;
+        self.emit_payload(
+            sink,
+            ts,
+            from_client,
+            flags,
+            Payload::Fill { byte: fill, len },
+        );
+    }
+
+    fn emit_payload(
+        &mut self,
+        sink: &mut dyn FrameSink,
+        ts: Timestamp,
+        from_client: bool,
+        flags: u8,
+        payload: Payload<'_>,
+    ) {
+        let len = payload.len();
         let (src, dst, seq, ack) = if from_client {
             (self.client, self.server, self.c_seq, self.s_seq)
         } else {
@@ -81,7 +106,7 @@ impl TcpSession {
                 window: 64_240,
             },
         );
-        build(&spec, Payload::Fill { byte: 0x41, len }, &mut self.buf);
+        build(&spec, payload, &mut self.buf);
         sink.frame(ts, &self.buf);
         let used = len as u32 + u32::from(flags & (SYN | FIN) != 0);
         if from_client {
@@ -91,13 +116,35 @@ impl TcpSession {
         }
     }
 
+    /// The time `k` of this session's steps after `t`.
+    pub fn at(&self, t: Timestamp, k: usize) -> Timestamp {
+        Timestamp(t.0 + self.step.0 * k as i64)
+    }
+
+    /// One segment carrying exactly these bytes (at most `mss` of them),
+    /// answered by a pure ACK: 2 packets. For protocols whose dissectors
+    /// need real bytes (SSH banners and key exchange).
+    pub fn send_bytes(
+        &mut self,
+        t: Timestamp,
+        from_client: bool,
+        bytes: &[u8],
+        sink: &mut dyn FrameSink,
+    ) -> Timestamp {
+        let n = bytes.len().min(self.mss.max(1));
+        let bytes = bytes.get(..n).unwrap_or(bytes);
+        self.emit_payload(sink, t, from_client, PSH | ACK, Payload::Bytes(bytes));
+        self.emit(sink, self.at(t, 1), !from_client, ACK, 0);
+        self.at(t, 2)
+    }
+
     /// Three packets: client SYN, server SYN-ACK, client ACK (history `ShA`).
     /// Returns the time after the last packet.
     pub fn handshake(&mut self, t: Timestamp, sink: &mut dyn FrameSink) -> Timestamp {
         self.emit(sink, t, true, SYN, 0);
-        self.emit(sink, at(t, 1), false, SYN | ACK, 0);
-        self.emit(sink, at(t, 2), true, ACK, 0);
-        at(t, 3)
+        self.emit(sink, self.at(t, 1), false, SYN | ACK, 0);
+        self.emit(sink, self.at(t, 2), true, ACK, 0);
+        self.at(t, 3)
     }
 
     /// `n` payload bytes from one side in segments of at most `mss`
@@ -114,12 +161,12 @@ impl TcpSession {
         let mut k = 0;
         while left > 0 {
             let len = left.min(self.mss.max(1));
-            self.emit(sink, at(t, k), from_client, PSH | ACK, len);
-            self.emit(sink, at(t, k + 1), !from_client, ACK, 0);
+            self.emit(sink, self.at(t, k), from_client, PSH | ACK, len);
+            self.emit(sink, self.at(t, k + 1), !from_client, ACK, 0);
             left -= len;
             k += 2;
         }
-        at(t, k)
+        self.at(t, k)
     }
 
     /// One data segment of `len` bytes that repeats the sender's previous
@@ -139,7 +186,7 @@ impl TcpSession {
             self.s_seq = self.s_seq.wrapping_sub(back);
         }
         self.emit(sink, t, from_client, PSH | ACK, len);
-        at(t, 1)
+        self.at(t, 1)
     }
 
     /// Orderly close started by one side: its FIN-ACK, the peer's FIN-ACK,
@@ -151,9 +198,9 @@ impl TcpSession {
         sink: &mut dyn FrameSink,
     ) -> Timestamp {
         self.emit(sink, t, client_first, FIN | ACK, 0);
-        self.emit(sink, at(t, 1), !client_first, FIN | ACK, 0);
-        self.emit(sink, at(t, 2), client_first, ACK, 0);
-        at(t, 3)
+        self.emit(sink, self.at(t, 1), !client_first, FIN | ACK, 0);
+        self.emit(sink, self.at(t, 2), client_first, ACK, 0);
+        self.at(t, 3)
     }
 
     /// One RST from one side: 1 packet.
@@ -164,20 +211,20 @@ impl TcpSession {
         sink: &mut dyn FrameSink,
     ) -> Timestamp {
         self.emit(sink, t, from_client, RST, 0);
-        at(t, 1)
+        self.at(t, 1)
     }
 
     /// A connection attempt refused: client SYN, server RST-ACK (history `Sr`, state REJ).
     pub fn rejected(&mut self, t: Timestamp, sink: &mut dyn FrameSink) -> Timestamp {
         self.emit(sink, t, true, SYN, 0);
-        self.emit(sink, at(t, 1), false, RST | ACK, 0);
-        at(t, 2)
+        self.emit(sink, self.at(t, 1), false, RST | ACK, 0);
+        self.at(t, 2)
     }
 
     /// A connection attempt with no answer: one SYN (history `S`, state S0).
     pub fn unanswered(&mut self, t: Timestamp, sink: &mut dyn FrameSink) -> Timestamp {
         self.emit(sink, t, true, SYN, 0);
-        at(t, 1)
+        self.at(t, 1)
     }
 }
 
