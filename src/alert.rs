@@ -308,6 +308,9 @@ pub struct Alert {
     pub related_users: BTreeSet<String>,
     /// Whether the alert is a step from source to destination (joins chains).
     pub movement: bool,
+    /// Whether the other related addresses are further sources (convergence)
+    /// rather than further destinations (fan-out, spray); for joining incidents.
+    pub peers_are_sources: bool,
     /// Why it is unusual, for a person.
     pub message: String,
     /// Records behind the alert, in time order, at most [`MAX_EVIDENCE`].
@@ -334,6 +337,7 @@ impl Alert {
             related_ips: BTreeSet::new(),
             related_users: BTreeSet::new(),
             movement: false,
+            peers_are_sources: false,
             message: String::new(),
             evidence: Vec::new(),
             evidence_total: 0,

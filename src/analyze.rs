@@ -95,7 +95,12 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let directory = Directory::from_events(events);
+    let mut directory = Directory::from_events(events);
+    let mut names = crate::hosts::DirectoryBuilder::new();
+    for e in events {
+        names.observe(e);
+    }
+    add_names(&mut directory, &names.finish());
     let baseline = LearnedBaseline::learn(learn_flows, learn_events, &directory, config);
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
@@ -149,13 +154,7 @@ pub fn analyze_against_profiles(
 ) -> Analysis {
     let t0 = Instant::now();
     let mut directory = Directory::from_events(events);
-    for h in hosts.hosts() {
-        if h.key.is_named() {
-            for ip in &h.ips {
-                directory.add(*ip, h.key.as_str());
-            }
-        }
-    }
+    add_names(&mut directory, hosts);
     let view =
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();
@@ -173,6 +172,18 @@ pub fn analyze_against_profiles(
         directory,
         profile_secs,
         detect_secs: t1.elapsed().as_secs_f64(),
+    }
+}
+
+/// Adds the names the host directory (with its wider evidence: Kerberos
+/// computer accounts, DNS answers, a hosts file) gives addresses.
+fn add_names(directory: &mut Directory, hosts: &crate::hosts::HostDirectory) {
+    for h in hosts.hosts() {
+        if h.key.is_named() {
+            for ip in &h.ips {
+                directory.add(*ip, h.key.as_str());
+            }
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Two alerts join one incident when they share a host or an account and
 //! are at most `window_minutes` apart (union-find over entity keys, each
-//! key's alerts taken in time order), or when they form a chain: a host
+//! key's alerts taken in time order): both from the host, both to it, or
+//! to it first and from it afterwards (a host that acted before it was
+//! reached is not joined by that alone); or when they form a chain: a host
 //! reached by one movement alert is the source of another that starts
 //! within `chain_minutes` after it. A destination named by alerts from more
 //! than `hub_sources` distinct sources, or a domain controller, does not
@@ -11,7 +13,8 @@
 //! through it.
 //!
 //! An incident's score is its highest alert score plus a diminishing
-//! bonus: with `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5)`,
+//! bonus: with `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5)`
+//! (techniques counted by family: T1021.001 and T1021.002 are one),
 //! `score = max + (100 - max) (1 - 0.7^u)`. Incidents are ranked by score,
 //! then start time. An incident's id is `LI-` and the FNV-1a hash of its
 //! earliest alert's id, so it stays put as later alerts join.
@@ -68,6 +71,13 @@ impl Incident {
     pub fn severity(&self) -> Severity {
         Severity::of(self.score)
     }
+}
+
+/// Which side of an alert an entity is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Source = 0,
+    Destination = 1,
 }
 
 struct UnionFind(Vec<usize>);
@@ -129,35 +139,55 @@ pub fn build(
             || k.parse()
                 .is_ok_and(|ip| baseline.role(ip) == Role::DomainController)
     };
-    let mut keyed: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    // Each alert's entities, with the side they are on.
+    let mut keyed: FxHashMap<String, Vec<(usize, Side)>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
-        let mut keys: BTreeSet<String> = BTreeSet::new();
-        keys.extend(host_key(&a.source));
-        keys.extend(host_key(&a.destination).filter(|k| !is_hub(k)));
-        keys.extend(
-            a.related_ips
-                .iter()
-                .map(|ip| ip.to_string())
-                .filter(|k| !is_hub(k)),
-        );
-        keys.extend(a.related_users.iter().map(|u| format!("user:{u}")));
-        for k in keys {
-            keyed.entry(k).or_default().push(i);
+        let mut keys: BTreeMap<String, Side> = BTreeMap::new();
+        let peer_side = if a.peers_are_sources {
+            Side::Source
+        } else {
+            Side::Destination
+        };
+        for ip in &a.related_ips {
+            keys.insert(ip.to_string(), peer_side);
+        }
+        if let Some(d) = host_key(&a.destination) {
+            keys.insert(d, Side::Destination);
+        }
+        if let Some(s) = host_key(&a.source) {
+            keys.insert(s, Side::Source);
+        }
+        keys.retain(|k, side| *side == Side::Source || !is_hub(k));
+        for u in &a.related_users {
+            keys.insert(format!("user:{u}"), Side::Source);
+        }
+        for (k, side) in keys {
+            keyed.entry(k).or_default().push((i, side));
         }
     }
     let mut uf = UnionFind((0..n).collect());
     for members in keyed.values_mut() {
-        members.sort_by(|x, y| by_time(alerts, *x, *y));
-        let mut reach: Option<(usize, Timestamp)> = None;
-        for &i in members.iter() {
+        members.sort_by(|x, y| by_time(alerts, x.0, y.0).then(x.1.cmp(&y.1)));
+        // The latest-reaching alert so far on each side: (alert, furthest end).
+        let mut reach: [Option<(usize, Timestamp)>; 2] = [None, None];
+        for &(i, side) in members.iter() {
             let Some(a) = alerts.get(i) else { continue };
-            if let Some((j, end)) = reach
-                && a.start.0 - end.0 <= window
+            let near =
+                |r: Option<(usize, Timestamp)>| r.filter(|(_, end)| a.start.0 - end.0 <= window);
+            // Same side: both came from the host, or both went to it.
+            if let Some((j, _)) = near(reach[side as usize]) {
+                uf.union(i, j);
+            }
+            // A host reached earlier that then acts is one story; a host
+            // that acted before it was reached is not joined by that alone.
+            if side == Side::Source
+                && let Some((j, _)) = near(reach[Side::Destination as usize])
             {
                 uf.union(i, j);
             }
-            let end = reach.map_or(a.end, |(_, e)| e.max(a.end));
-            reach = Some((i, end));
+            let slot = &mut reach[side as usize];
+            let end = slot.map_or(a.end, |(_, e)| e.max(a.end));
+            *slot = Some((i, end));
         }
     }
     // Chains: a movement alert's destination starts another movement soon after.
@@ -261,7 +291,12 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         .map(|l| l.iter().map(HostRef::key).collect())
         .unwrap_or_default();
     let max = list.iter().map(|a| a.score).max().unwrap_or(0);
-    let units = 0.6 * (techniques.len().saturating_sub(1)) as f64
+    // Sub-techniques of one technique (T1021.001, T1021.002) count once.
+    let families: BTreeSet<&str> = techniques
+        .iter()
+        .map(|t| t.id.split('.').next().unwrap_or(t.id))
+        .collect();
+    let units = 0.6 * (families.len().saturating_sub(1)) as f64
         + 1.0 * max_depth.saturating_sub(1) as f64
         + 0.3 * sources.len().saturating_sub(1).min(5) as f64;
     let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));

@@ -266,3 +266,78 @@ fn stored_baseline_gives_the_same_incident_and_a_damaged_one_is_fatal() {
     let both = run(&["analyze", "--baseline", &lat, "--learn", "50%", &demo()]);
     assert_eq!(both.status.code(), Some(2));
 }
+
+#[test]
+fn diet_scenario_attack_is_the_top_incident() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/diet");
+    let capture = root.join("capture.pcap.gz");
+    if !capture.is_file() {
+        eprintln!("SKIPPED diet_scenario_attack_is_the_top_incident: testdata/diet absent");
+        return;
+    }
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("truth.json")).unwrap()).unwrap();
+    let out = run(&[
+        "analyze",
+        "--json",
+        "-",
+        &capture.display().to_string(),
+        &root.join("logs").display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stderr).to_string();
+    let alerts = lines(&out.stdout);
+    // The top incident is the highest-scoring; find its id from the report's first incident line.
+    let top_line = report
+        .lines()
+        .find(|l| l.starts_with("#1 "))
+        .expect("an incident");
+    let top = top_line.split_whitespace().nth(1).unwrap().to_string();
+    assert!(top_line.contains("critical"), "{top_line}");
+    let in_top: Vec<&serde_json::Value> = alerts
+        .iter()
+        .filter(|a| a["lateral"]["incident"]["id"] == top.as_str())
+        .collect();
+    // Every lateral and execution step of the truth is covered by an alert of
+    // the top incident with the same source and destination.
+    let mut covered = 0;
+    let mut lateral = 0;
+    for step in truth["steps"].as_array().unwrap() {
+        let kind = step["kind"].as_str().unwrap();
+        if !matches!(kind, "lateral" | "execution" | "beacon") || step["destination"].is_null() {
+            continue;
+        }
+        lateral += 1;
+        let hit = in_top.iter().any(|a| {
+            a["source"]["ip"] == step["source"] && a["destination"]["ip"] == step["destination"]
+        });
+        if hit {
+            covered += 1;
+        } else {
+            eprintln!("not covered: {}", step["description"]);
+        }
+    }
+    assert!(lateral >= 8);
+    assert!(
+        covered as f64 >= 0.9 * lateral as f64,
+        "{covered}/{lateral} steps covered\n{report}"
+    );
+    // The benign roll-out and the admin's first RDP are not in the top
+    // incident (the stolen account's other logons may be).
+    for a in &in_top {
+        let src = a["source"]["ip"].as_str().unwrap_or("");
+        assert_ne!(
+            src, "10.10.1.80",
+            "roll-out joined the attack: {}",
+            a["message"]
+        );
+        if a["rule"]["id"] == "lateral.new-admin-edge" {
+            assert_ne!(src, "10.10.2.1", "admin RDP joined: {}", a["message"]);
+        }
+    }
+}

@@ -77,6 +77,8 @@ pub trait BaselineView: Sync {
     fn role_count(&self, role: Role) -> usize;
     /// How `src` used `svc` on `dst`, if it did.
     fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory>;
+    /// Whether `src` originated any flow to `dst`.
+    fn peer_seen(&self, src: IpAddr, dst: IpAddr) -> bool;
     /// Whether `src` used any remote-admin service on `dst`.
     fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool;
     /// Distinct sources (of `role`, or any) that used `svc` on `dst` with an answer.

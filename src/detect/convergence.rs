@@ -144,6 +144,7 @@ impl Detector for Convergence {
                 a.destination_port = s.3.first().map(|f| f.resp_p);
             }
             a.related_ips.extend(srcs.iter().copied());
+            a.peers_are_sources = true;
             a.movement = true;
             for m in members {
                 for f in m.3.iter().take(4) {

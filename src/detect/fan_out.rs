@@ -17,7 +17,8 @@
 //! The first connection to each destination inside the busiest window.
 //!
 //! ## False positives
-//! A new scanner, a new management server, a software roll-out. Configure
+//! A new scanner, a new management server, a software roll-out (scored
+//! lower when most destinations are the source's clients in the baseline). Configure
 //! them under `[network] scanners` / `known_admins`; once in the baseline
 //! they are recognised by their own history.
 //!
@@ -109,6 +110,13 @@ impl Detector for FanOut {
             if matches!(role, Role::Admin | Role::Scanner) {
                 score *= 0.6;
             }
+            // A management server reaching the hosts that are its clients.
+            let dsts: std::collections::BTreeSet<IpAddr> =
+                members.iter().map(|f| f.resp_h).collect();
+            let clients = dsts.iter().filter(|d| b.peer_seen(**d, src)).count();
+            if clients * 2 >= dsts.len() {
+                score *= 0.5;
+            }
             let (Some(first), Some(last)) = (members.first(), members.last()) else {
                 continue;
             };
@@ -116,12 +124,13 @@ impl Detector for FanOut {
             let src_ref = input.directory.host_ip(src);
             let mins = ((last.ts.0 - first.ts.0) / 60_000_000_000).max(1);
             a.message = format!(
-                "{} ({}) reached {} hosts on admin ports within {} minutes ({} unanswered); its baseline peak was {} per hour",
+                "{} ({}) reached {} hosts on admin ports within {} minutes ({} unanswered, {} of them its clients); its baseline peak was {} per hour",
                 src_ref.label(),
                 role.name(),
                 n,
                 mins,
                 unanswered,
+                clients,
                 reach.max_per_hour
             );
             a.source = Some(src_ref);

@@ -116,6 +116,7 @@ pub struct LearnedBaseline {
     role_bytes: FxHashMap<Role, LogHisto>,
     admin_edges: FxHashMap<(IpAddr, IpAddr, AdminService), EdgeAcc>,
     admin_pairs: FxHashSet<(IpAddr, IpAddr)>,
+    pairs: FxHashSet<(IpAddr, IpAddr)>,
     interactive_pairs: FxHashSet<(IpAddr, IpAddr)>,
     admin_clients: FxHashMap<(IpAddr, AdminService, Role), usize>,
     admin_clients_any: FxHashMap<(IpAddr, AdminService), usize>,
@@ -143,7 +144,6 @@ impl LearnedBaseline {
         let net = &cfg.network;
         let mut served: FxHashSet<(IpAddr, IpAddr)> = FxHashSet::default();
         let mut dir_served: FxHashSet<(IpAddr, IpAddr)> = FxHashSet::default();
-        let mut pairs: FxHashSet<(IpAddr, IpAddr)> = FxHashSet::default();
         let mut ext_pairs: FxHashSet<(IpAddr, IpAddr)> = FxHashSet::default();
         let mut hourly: FxHashMap<(IpAddr, IpAddr), (i64, u64)> = FxHashMap::default();
         let mut span: Option<(Timestamp, Timestamp)> = None;
@@ -169,7 +169,7 @@ impl LearnedBaseline {
                     h.unanswered += 1;
                 }
             }
-            if pairs.insert((src, dst)) {
+            if b.pairs.insert((src, dst)) {
                 b.hosts.entry(src).or_default().dsts += 1;
             }
             // Bytes per peer per hour, flushed when the hour changes.
@@ -381,6 +381,9 @@ impl BaselineView for LearnedBaseline {
     }
     fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory> {
         self.admin_edges.get(&(src, dst, svc)).map(|e| e.hist)
+    }
+    fn peer_seen(&self, src: IpAddr, dst: IpAddr) -> bool {
+        self.pairs.contains(&(src, dst))
     }
     fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool {
         self.admin_pairs.contains(&(src, dst))

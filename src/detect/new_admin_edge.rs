@@ -9,8 +9,9 @@
 //! use SMB on the file server, one more is normal), whether the
 //! destination serves that service to anyone at all, whether the source
 //! already administered the destination over another service, whether the
-//! source administers many hosts as its job, and whether the connection
-//! was answered.
+//! destination is a client of the source (a management server reaching
+//! the hosts that poll it), whether the source administers many hosts as
+//! its job, and whether the connection was answered.
 //!
 //! ## Why it matters
 //! Moving between hosts means using remote services the source does not
@@ -111,6 +112,10 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
     out
 }
 
+fn dst_label(input: &DetectInput<'_>, ip: IpAddr) -> String {
+    input.directory.host_ip(ip).label()
+}
+
 impl Detector for NewAdminEdge {
     fn id(&self) -> &'static str {
         RULE.id
@@ -144,6 +149,10 @@ impl Detector for NewAdminEdge {
             if admin {
                 score *= 0.4;
                 why.push(format!("{} administers others", role.name()));
+            }
+            if b.peer_seen(e.dst, e.src) {
+                score *= 0.5;
+                why.push(format!("{} is one of its clients", dst_label(input, e.dst)));
             }
             if b.admin_any(e.src, e.dst) {
                 score *= 0.6;

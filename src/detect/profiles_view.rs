@@ -197,6 +197,13 @@ impl BaselineView for ProfilesView<'_> {
         }
         out
     }
+    fn peer_seen(&self, src: IpAddr, dst: IpAddr) -> bool {
+        let d = self.ip_key(dst);
+        self.profiles
+            .peers_out(&self.ip_key(src))
+            .iter()
+            .any(|p| **p == d)
+    }
     fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool {
         let d = self.ip_key(dst);
         self.profiles
