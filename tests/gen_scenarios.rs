@@ -215,8 +215,17 @@ fn same_arguments_give_identical_files_whatever_the_threads() {
 
 #[test]
 fn diet_records_are_where_the_truth_says() {
+    diet_records(10, 1.0);
+}
+
+#[test]
+fn diet_records_over_two_days() {
+    diet_records(30, 48.0);
+}
+
+fn diet_records(hosts: usize, hours: f64) {
     let dir = tempfile::tempdir().unwrap();
-    generate(&spec(Scenario::Diet, 10, 1.0), dir.path()).unwrap();
+    generate(&spec(Scenario::Diet, hosts, hours), dir.path()).unwrap();
     let (t, fl, ev) = check_dir(dir.path());
     let find = |id_kind: StepKind, tech: &str| -> Vec<&TruthStep> {
         t.steps
@@ -288,7 +297,7 @@ fn diet_records_are_where_the_truth_says() {
             && e.user_name == s.user
             && e.ts < time(&s.first)));
     }
-    // The beacons are regular: every gap within a few seconds of the period.
+    // The beacons are regular: every gap within 4 seconds of the period.
     let c2: IpAddr = beacons[0].destination.as_ref().unwrap().parse().unwrap();
     let src: IpAddr = beacons[0].source.parse().unwrap();
     let times: Vec<i64> = fl
@@ -299,7 +308,7 @@ fn diet_records_are_where_the_truth_says() {
     assert!(times.len() >= 5);
     let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let (lo, hi) = (gaps.iter().min().unwrap(), gaps.iter().max().unwrap());
-    assert!(hi - lo < 5_000_000_000, "{gaps:?}");
+    assert!(hi - lo <= 8_000_000_000, "{gaps:?}");
     // Packets and logs agree on the chamber's network logons: each has its SMB connection.
     let chamber_ip: IpAddr = chamber.ip.parse().unwrap();
     for e in ev.iter().filter(|e| {

@@ -105,6 +105,8 @@ pub enum Act {
         user: String,
         /// Commands run as root with sudo afterwards.
         sudo: Option<String>,
+        /// Exchanges, 30 seconds apart.
+        rounds: usize,
         /// Step.
         step: usize,
     },
@@ -542,12 +544,13 @@ pub fn plan(
                 }
                 d += 1;
             }
-            let times: Vec<Timestamp> = if nights.len() >= 3 {
-                nights[..3].to_vec()
-            } else {
-                (0..3).map(|k| frac(0.1 + 0.25 * k as f64)).collect()
+            // One hop a night; with two nights, two hops on the first.
+            let times: Vec<Timestamp> = match nights.as_slice() {
+                [a, b, c, ..] => vec![*a, *b, *c],
+                [a, b] => vec![*a, plus(*a, 5400.0), *b],
+                _ => (0..3).map(|k| frac(0.1 + 0.25 * k as f64)).collect(),
             };
-            let gap = if nights.len() >= 3 {
+            let gap = if nights.len() >= 2 {
                 2400.0
             } else {
                 window * 0.08
@@ -577,6 +580,7 @@ pub fn plan(
                     d,
                 );
                 let sudo = (k == 2).then(|| "/bin/tar czf /tmp/.cache.tgz /srv/data".to_string());
+                let rounds = ((gap * 0.5 / 30.0) as usize).clamp(2, 24);
                 b.act(
                     times[k],
                     Act::Ssh {
@@ -584,6 +588,7 @@ pub fn plan(
                         dst,
                         user: u.clone(),
                         sudo,
+                        rounds,
                         step: s,
                     },
                 );
@@ -1113,6 +1118,7 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
             dst,
             user,
             sudo,
+            rounds,
             step,
         } => {
             let (f, l) = benign::ssh(
@@ -1123,14 +1129,14 @@ fn render(plan: &Plan, a: &Action, out: &mut Out) {
                 user,
                 "publickey",
                 t,
-                24,
+                *rounds,
                 30.0,
                 (12_000, 60_000),
             );
             if let Some(cmd) = sudo {
                 let pid = 3000 + out.pick(20_000) as u32;
                 out.logs.push(logs::sys(
-                    plus(t, 200.0),
+                    plus(t, 15.0 * *rounds as f64),
                     *dst,
                     "sudo",
                     pid,

@@ -133,6 +133,12 @@ fn count(out: &mut Out, per_bucket: f64, frac: f64) -> usize {
     whole as usize + usize::from(out.chance(mean - whole))
 }
 
+/// LDAP payloads are whole BER elements of the fill byte (`41 41` + 65
+/// bytes), so Wireshark's LDAP dissector never sees a cut element.
+fn ber(n: usize) -> usize {
+    (n / 67).max(1) * 67
+}
+
 fn size(out: &mut Out, lo: usize, hi: usize) -> usize {
     lo + out.pick(hi.saturating_sub(lo).max(1))
 }
@@ -168,6 +174,7 @@ pub fn kerberos(
 }
 
 /// Writes a logon (and its 4672 for administrators) on a Windows server.
+#[allow(clippy::too_many_arguments)]
 fn windows_logon(
     net: &Network,
     out: &mut Out,
@@ -473,8 +480,8 @@ fn morning(plan: &Plan, h: usize, user: &str, t: Timestamp, out: &mut Out) {
         false,
     );
     let c = out.conv(me, net.hosts[dc].ip, 389, plus(t4, 0.05));
-    let q = size(out, 200, 600);
-    let a = size(out, 1000, 4000);
+    let q = ber(size(out, 200, 600));
+    let a = ber(size(out, 1000, 4000));
     let t5 = out.tcp(&c, &[Ex::c(q), Ex::s(a)], End::Fin);
     let g = size(out, 3000, 9000);
     let (_, t6) = smb(
@@ -541,7 +548,7 @@ fn routine(
         let req = size(out, 350, 900);
         let resp = size(out, 300, 3500);
         if out.chance(0.85) {
-            let port = if h % 5 == 0 { 3128 } else { 8080 };
+            let port = if h.is_multiple_of(5) { 3128 } else { 8080 };
             let proxy = net.hosts[net.proxy].ip;
             let c = out.conv(me, proxy, port, t);
             let end = if out.chance(0.06) {
@@ -602,8 +609,8 @@ fn routine(
     if out.chance(0.12 * frac) {
         let t = rand_in(out, s, e);
         let c = out.conv(me, dc_ip, 389, t);
-        let a = size(out, 200, 500);
-        let b = size(out, 500, 3000);
+        let a = ber(size(out, 200, 500));
+        let b = ber(size(out, 500, 3000));
         out.tcp(&c, &[Ex::c(a), Ex::s(b)], End::Fin);
     }
     if out.chance(0.06 * frac) {

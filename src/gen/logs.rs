@@ -188,9 +188,14 @@ pub fn kerberos(
         dc,
         if tgt { 4768 } else { 4769 },
         vec![
+            // 4768 names the account alone, 4769 as user@REALM, as Windows writes them.
             (
                 "TargetUserName",
-                format!("{user}@{}", DOMAIN.to_ascii_uppercase()),
+                if tgt {
+                    user.to_string()
+                } else {
+                    format!("{user}@{}", DOMAIN.to_ascii_uppercase())
+                },
             ),
             ("TargetDomainName", DOMAIN.to_ascii_uppercase()),
             ("ServiceName", service.into()),

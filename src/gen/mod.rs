@@ -9,7 +9,7 @@
 //! - [`attack`]: the scenarios' steps and the benign novelties;
 //! - [`emit`]: frames and records of one task and one time bucket;
 //! - [`logs`]: Windows event and syslog records and their writers;
-//! - [`truth`]: `truth.json`.
+//! - [`truth`]: the ground truth file.
 //!
 //! Time is cut into ten-minute buckets. For each bucket every host's
 //! activity is generated in parallel from a random stream seeded by

@@ -305,7 +305,10 @@ impl Network {
                     v4(2, 1 + i as u8),
                     format!("adm-{:02}", i + 1),
                     Role::Admin,
-                    Some(format!("adm-{}", SURNAMES[(i * 7 + 34) % SURNAMES.len()])),
+                    Some(match i / SURNAMES.len() {
+                        0 => format!("adm-{}", SURNAMES[(i * 7 + 34) % SURNAMES.len()]),
+                        k => format!("adm-{}{k}", SURNAMES[(i * 7 + 34) % SURNAMES.len()]),
+                    }),
                 )
             })
             .collect();
