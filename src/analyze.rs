@@ -95,12 +95,17 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let mut directory = Directory::from_events(events);
-    let mut names = crate::hosts::DirectoryBuilder::new();
-    for e in events {
-        names.observe(e);
-    }
-    add_names(&mut directory, &names.finish());
+    let (mut directory, names) = rayon::join(
+        || Directory::from_events(events),
+        || {
+            let mut names = crate::hosts::DirectoryBuilder::new();
+            for e in events {
+                names.observe(e);
+            }
+            names.finish()
+        },
+    );
+    add_names(&mut directory, &names);
     let baseline = LearnedBaseline::learn(learn_flows, learn_events, &directory, config);
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();

@@ -138,8 +138,43 @@ fn hour_of(t: Timestamp) -> i64 {
 }
 
 impl LearnedBaseline {
-    /// Learns from flows and events (each sorted by time).
+    /// Learns from flows and events (each sorted by time). Flows and log
+    /// events are learned on two threads.
     pub fn learn(flows: &[Flow], events: &[LogEvent], dir: &Directory, cfg: &Config) -> Self {
+        let (mut b, mut l) = rayon::join(
+            || Self::learn_flows(flows, cfg),
+            || {
+                let mut l = LearnedBaseline::default();
+                l.learn_logons(events, dir);
+                let window = super::common::minutes(cfg.detect.remote_exec.window_minutes);
+                for hit in super::remote_exec::attribute(events, dir, window) {
+                    l.remote_exec.insert((hit.src, hit.host));
+                }
+                l
+            },
+        );
+        b.users = std::mem::take(&mut l.users);
+        b.logon_edges = std::mem::take(&mut l.logon_edges);
+        b.privileged = std::mem::take(&mut l.privileged);
+        b.privileged_users = std::mem::take(&mut l.privileged_users);
+        b.methods = std::mem::take(&mut l.methods);
+        b.user_ntlm = std::mem::take(&mut l.user_ntlm);
+        b.explicit = std::mem::take(&mut l.explicit);
+        b.user_hour_max = std::mem::take(&mut l.user_hour_max);
+        b.remote_exec = std::mem::take(&mut l.remote_exec);
+        let firsts = [b.period.map(|p| p.0), events.first().map(|e| e.ts)];
+        let lasts = [b.period.map(|p| p.1), events.last().map(|e| e.ts)];
+        b.period = match (
+            firsts.into_iter().flatten().min(),
+            lasts.into_iter().flatten().max(),
+        ) {
+            (Some(a), Some(z)) => Some((a, z)),
+            _ => None,
+        };
+        b
+    }
+
+    fn learn_flows(flows: &[Flow], cfg: &Config) -> Self {
         let mut b = LearnedBaseline::default();
         let net = &cfg.network;
         let mut served: FxHashSet<(IpAddr, IpAddr)> = FxHashSet::default();
@@ -285,24 +320,13 @@ impl LearnedBaseline {
             *b.admin_clients.entry((dst, svc, role)).or_insert(0) += 1;
             *b.admin_clients_any.entry((dst, svc)).or_insert(0) += 1;
         }
-        b.learn_logons(events, dir, &mut widen);
-        let window = super::common::minutes(cfg.detect.remote_exec.window_minutes);
-        for hit in super::remote_exec::attribute(events, dir, window) {
-            b.remote_exec.insert((hit.src, hit.host));
-        }
         b.period = span;
         b
     }
 
-    fn learn_logons(
-        &mut self,
-        events: &[LogEvent],
-        dir: &Directory,
-        widen: &mut impl FnMut(Timestamp),
-    ) {
+    fn learn_logons(&mut self, events: &[LogEvent], dir: &Directory) {
         let mut hour_hosts: FxHashMap<String, (i64, FxHashSet<String>)> = FxHashMap::default();
         for e in events {
-            widen(e.ts);
             let host = dir.key(e.host_ip, e.host_name.as_deref());
             if e.action == "special-privileges-assigned" {
                 if let (Some(u), Some(h)) = (user_of(e), host) {

@@ -166,7 +166,7 @@ impl Detector for RemoteExec {
             };
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
             a.user = logon.and_then(super::common::user_of);
-            let svc_names: Vec<String> = services
+            let svc_names: std::collections::BTreeSet<String> = services
                 .iter()
                 .filter_map(|e| {
                     e.service_name
@@ -174,6 +174,7 @@ impl Detector for RemoteExec {
                         .or_else(|| e.process_executable.clone())
                 })
                 .collect();
+            let svc_names: Vec<String> = svc_names.into_iter().collect();
             a.message = format!(
                 "{}{} on {} within {} minutes of a logon from {}, which never did so in the baseline",
                 if services.is_empty() {
