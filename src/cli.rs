@@ -106,6 +106,14 @@ struct EventsArgs {
     /// Print per-input statistics to stderr.
     #[arg(long)]
     stats: bool,
+    /// Known hosts as CSV `ip,name[,role]` (`#` comments, optional header):
+    /// these mappings beat what the data says.
+    #[arg(long, value_name = "FILE")]
+    hosts: Option<PathBuf>,
+    /// Print the host directory (one JSON object per host: IPs, names, role,
+    /// evidence) instead of the events.
+    #[arg(long)]
+    hosts_only: bool,
 }
 
 fn parse_offset(s: &str) -> Result<i64, String> {
@@ -460,6 +468,10 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         threads,
         ..FlowRunOptions::default()
     };
+    let hosts_file = match &args.hosts {
+        Some(p) => Some(lateral::hosts::read_hosts_file(p).context("reading --hosts")?),
+        None => None,
+    };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
     let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
@@ -474,6 +486,16 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut buf = Vec::with_capacity(1 << 20);
+    if let Some(f) = &hosts_file {
+        warn_bad_host_rows(f);
+    }
+    if args.hosts_only {
+        let dir = lateral::hosts::build_directory(&run.events, hosts_file.as_ref());
+        dir.write_jsonl(&mut buf);
+        sink.write_all(&buf).context("writing the host directory")?;
+        sink.flush().context("writing the host directory")?;
+        return Ok(finish_events_run(&run, args.stats, threads));
+    }
     let mut logs_iter = run.events.iter().peekable();
     run.flows
         .for_each(|f| {
@@ -513,6 +535,37 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     } else {
         EXIT_PARTIAL
     })
+}
+
+/// Reports bad rows of a `--hosts` file on stderr (count per reason and
+/// the first rows, as `file:line`).
+fn warn_bad_host_rows(f: &lateral::hosts::HostsFile) {
+    for (reason, n) in &f.diag.counts {
+        eprintln!("lateral: {n} row(s) of the hosts file skipped: {reason}");
+        for smp in f.diag.samples.get(reason).into_iter().flatten() {
+            eprintln!("lateral:   {}: {}", smp.origin, smp.detail);
+        }
+    }
+}
+
+/// The end of an `events` run: warnings, statistics and the exit code.
+fn finish_events_run(run: &lateral::pipeline::EventRun, stats: bool, threads: usize) -> u8 {
+    for p in &run.path_errors {
+        eprintln!("lateral: {p}");
+    }
+    for r in &run.inputs {
+        if let Some(problem) = r.problem() {
+            eprintln!("lateral: {problem}");
+        }
+    }
+    if stats {
+        eprint!("{}", render_event_stats(run, threads));
+    }
+    if run.is_clean() {
+        EXIT_CLEAN
+    } else {
+        EXIT_PARTIAL
+    }
 }
 
 fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> String {

@@ -11,7 +11,8 @@
 //! Evidence read from events:
 //! - Windows 4624/4625: `source.domain` (WorkstationName) with `source.ip` (IpAddress);
 //! - Kerberos 4768/4769/4771: a computer account (`user.name` ending `$`) with `source.ip`;
-//! - Sysmon 3: source and destination host names with their addresses;
+//! - Sysmon 3: source and destination host names with their addresses,
+//!   and (weakly) both addresses with the name of the host that wrote it;
 //! - any event with both `host.name` and `host.ip`;
 //! - DNS answers: events with action `dns-answer`, the answered name in
 //!   `destination.domain` and the address in `destination.ip`;
@@ -152,6 +153,11 @@ pub enum EvidenceSource {
     Dns,
     /// A log record's own `host.name` with `host.ip`.
     HostRecord,
+    /// Weak: an address in a Sysmon network event, named after the host
+    /// that wrote it (the writer is one end of the connection, not saying
+    /// which). Used only for addresses no other source names, and only when
+    /// the address and the name are each other's best match.
+    SysmonWriter,
 }
 
 impl EvidenceSource {
@@ -164,6 +170,7 @@ impl EvidenceSource {
             EvidenceSource::Sysmon => "sysmon",
             EvidenceSource::Dns => "dns",
             EvidenceSource::HostRecord => "host-record",
+            EvidenceSource::SysmonWriter => "sysmon-writer",
         }
     }
 }
@@ -299,45 +306,51 @@ impl HostDirectory {
     /// Writes the directory as JSON Lines, one host per line in key order:
     /// `{"host.key", "host.ip": [...], "host.name": [...], "host.type"?
     /// (role from the hosts file), "evidence": [{ip, name, source, count,
-    /// first_seen, chosen}]}`.
+    /// first_seen (not for hosts-file rows), chosen}]}`.
     pub fn write_jsonl(&self, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(rename = "host.key")]
+            key: &'a str,
+            #[serde(rename = "host.ip")]
+            ips: &'a [IpAddr],
+            #[serde(rename = "host.name")]
+            names: &'a [String],
+            #[serde(rename = "host.type", skip_serializing_if = "Option::is_none")]
+            role: Option<&'static str>,
+            evidence: Vec<EvidenceLine<'a>>,
+        }
+        #[derive(Serialize)]
+        struct EvidenceLine<'a> {
+            ip: IpAddr,
+            name: &'a str,
+            source: &'static str,
+            count: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            first_seen: Option<String>,
+            chosen: bool,
+        }
         for e in self.hosts.values() {
-            let mut obj = serde_json::Map::new();
-            obj.insert("host.key".into(), e.key.0.clone().into());
-            obj.insert(
-                "host.ip".into(),
-                e.ips
+            let line = Line {
+                key: e.key.as_str(),
+                ips: &e.ips,
+                names: &e.names,
+                role: e.role.map(Role::name),
+                evidence: e
+                    .evidence
                     .iter()
-                    .map(|i| serde_json::Value::from(i.to_string()))
-                    .collect(),
-            );
-            obj.insert(
-                "host.name".into(),
-                e.names
-                    .iter()
-                    .map(|n| serde_json::Value::from(n.as_str()))
-                    .collect(),
-            );
-            if let Some(r) = e.role {
-                obj.insert("host.type".into(), r.name().into());
-            }
-            let ev: Vec<serde_json::Value> = e
-                .evidence
-                .iter()
-                .map(|v| {
-                    serde_json::json!({
-                        "ip": v.ip.to_string(),
-                        "name": v.name,
-                        "source": v.source.name(),
-                        "count": v.tally.count,
-                        "first_seen": v.tally.first_seen.to_rfc3339(),
-                        "chosen": v.chosen,
+                    .map(|v| EvidenceLine {
+                        ip: v.ip,
+                        name: &v.name,
+                        source: v.source.name(),
+                        count: v.tally.count,
+                        first_seen: (v.source != EvidenceSource::HostsFile)
+                            .then(|| v.tally.first_seen.to_rfc3339()),
+                        chosen: v.chosen,
                     })
-                })
-                .collect();
-            obj.insert("evidence".into(), ev.into());
-            if let Ok(line) = serde_json::to_vec(&serde_json::Value::Object(obj)) {
-                out.extend_from_slice(&line);
+                    .collect(),
+            };
+            if serde_json::to_writer(&mut *out, &line).is_ok() {
                 out.push(b'\n');
             }
         }
@@ -445,6 +458,41 @@ pub fn parse_hosts_file(text: &str, file: &Arc<str>) -> HostsFile {
     }
 }
 
+/// Reads and parses a `--hosts` file (see [`parse_hosts_file`]). Invalid
+/// UTF-8 is replaced, so a bad byte only spoils its own row.
+pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error> {
+    let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    Ok(parse_hosts_file(&text, &name))
+}
+
+/// Builds the directory from events (in parallel: one builder per chunk,
+/// merged) and an optional hosts file. The result does not depend on the
+/// order of `events` or the thread count.
+pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDirectory {
+    use rayon::prelude::*;
+    let mut b = events
+        .par_chunks(16 * 1024)
+        .fold(DirectoryBuilder::new, |mut b, chunk| {
+            for e in chunk {
+                b.observe(e);
+            }
+            b
+        })
+        .reduce(DirectoryBuilder::new, |mut a, b| {
+            a.merge(b);
+            a
+        });
+    if let Some(f) = file {
+        b.add_file(f);
+    }
+    b.finish()
+}
+
 /// What is known about one name before resolution.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct NameInfo {
@@ -534,6 +582,11 @@ impl DirectoryBuilder {
             if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
                 self.pair(ip, name, EvidenceSource::Sysmon, ts);
             }
+            if let Some(writer) = e.host_name.as_deref() {
+                for ip in [e.source_ip, e.destination_ip].into_iter().flatten() {
+                    self.pair(ip, writer, EvidenceSource::SysmonWriter, ts);
+                }
+            }
         }
         if let (Some(ip), Some(name)) = (e.host_ip, e.host_name.as_deref()) {
             self.pair(ip, name, EvidenceSource::HostRecord, ts);
@@ -596,16 +649,43 @@ impl DirectoryBuilder {
     pub fn finish(self) -> HostDirectory {
         // Per IP: name -> summed tally over data sources.
         let mut per_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
+        let mut weak_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
         for ((ip, name, source), t) in &self.pairs {
-            if *source == EvidenceSource::HostsFile {
-                continue;
-            }
-            per_ip
+            let table = match source {
+                EvidenceSource::HostsFile => continue,
+                EvidenceSource::SysmonWriter => &mut weak_ip,
+                _ => &mut per_ip,
+            };
+            table
                 .entry(*ip)
                 .or_default()
                 .entry(name.as_str())
                 .and_modify(|x| x.add(*t))
                 .or_insert(*t);
+        }
+        // Weak evidence, as a greedy matching: strongest (ip, name) pairs
+        // first (most records, then earliest, then name, then address), each
+        // address and each name matched at most once, never an address or a
+        // name that strong evidence already places.
+        let mut named: BTreeSet<&str> = per_ip.values().flat_map(|m| m.keys().copied()).collect();
+        named.extend(self.file_ips.values().map(String::as_str));
+        let mut weak: Vec<(IpAddr, &str, Tally)> = weak_ip
+            .iter()
+            .flat_map(|(ip, m)| m.iter().map(move |(n, t)| (*ip, *n, *t)))
+            .collect();
+        weak.sort_by(|a, b| {
+            b.2.count
+                .cmp(&a.2.count)
+                .then(a.2.first_seen.cmp(&b.2.first_seen))
+                .then(a.1.cmp(b.1))
+                .then(a.0.cmp(&b.0))
+        });
+        for (ip, name, t) in weak {
+            if per_ip.contains_key(&ip) || self.file_ips.contains_key(&ip) || named.contains(name) {
+                continue;
+            }
+            named.insert(name);
+            per_ip.entry(ip).or_default().insert(name, t);
         }
         let mut by_ip: BTreeMap<IpAddr, HostKey> = BTreeMap::new();
         for (ip, names) in &per_ip {
@@ -823,6 +903,31 @@ mod tests {
                 .evidence[0]
                 .chosen
         );
+    }
+
+    #[test]
+    fn sysmon_writers_name_addresses_by_best_match() {
+        let conn = |writer: &str, src: &str, dst: &str| LogEvent {
+            dataset: "windows.sysmon".into(),
+            action: "network-connection".into(),
+            code: Some(3),
+            host_name: Some(writer.into()),
+            source_ip: Some(ip(src)),
+            destination_ip: Some(ip(dst)),
+            ..LogEvent::default()
+        };
+        let mut b = DirectoryBuilder::new();
+        // ws5 (.5) talks to ws6 (.6) and twice to the DC (.9); ws6 logs the one connection.
+        b.observe(&conn("WS5", "10.0.0.5", "10.0.0.6"));
+        b.observe(&conn("WS5", "10.0.0.5", "10.0.0.9"));
+        b.observe(&conn("WS5", "10.0.0.5", "10.0.0.9"));
+        b.observe(&conn("WS6", "10.0.0.5", "10.0.0.6"));
+        // The DC's address is named by a logon record: strong evidence keeps it.
+        b.observe(&logon(1, "10.0.0.9", "DC01"));
+        let d = b.finish();
+        assert_eq!(d.key_for_ip(ip("10.0.0.5")).as_str(), "ws5");
+        assert_eq!(d.key_for_ip(ip("10.0.0.6")).as_str(), "ws6");
+        assert_eq!(d.key_for_ip(ip("10.0.0.9")).as_str(), "dc01");
     }
 
     #[test]

@@ -388,6 +388,11 @@ fn logons_admin_and_privilege_from_parsed_logs() {
 
     // A Kerberos service ticket for FILESRV$ is sato logging on to filesrv from jump01.
     let sato = p.user_on_host("sato@shugiin.local", &fs);
+    // The UPN and the plain name are one account.
+    assert_eq!(
+        p.user("SHUGIIN\\sato").unwrap().domains,
+        ["shugiin", "shugiin.local"]
+    );
     assert_eq!(sato.sources, vec![Some(&jump)]);
     assert!(sato.methods.contains(Methods::KERBEROS));
     // 4648 on jump01: explicit credentials for administrator toward srv-chamber.

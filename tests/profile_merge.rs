@@ -291,3 +291,42 @@ fn age_out_forgets_what_was_not_seen_in_the_window() {
     p.age_out(now, 365);
     assert_eq!(p, before);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Stored profiles that are cut short or have bytes flipped never panic on
+    /// load, and whatever loads answers queries without panicking.
+    #[test]
+    fn damaged_stored_profiles_never_panic(recs in records(), cut in any::<prop::sample::Index>(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8)) {
+        let dir = directory(&recs);
+        let p = builder_of(&dir, &recs).finish();
+        let mut bytes = postcard::to_allocvec(&p).unwrap();
+        for (at, x) in &flips {
+            if !bytes.is_empty() {
+                let i = at.index(bytes.len());
+                bytes[i] ^= x;
+            }
+        }
+        let keep = if bytes.is_empty() { 0 } else { cut.index(bytes.len() + 1) };
+        for slice in [&bytes[..], &bytes[..keep]] {
+            if let Ok(q) = postcard::from_bytes::<Profiles>(slice) {
+                for h in q.hosts() {
+                    let _ = q.outbound(&h.key);
+                    let _ = q.inbound(&h.key);
+                    let _ = q.admin_peers(&h.key);
+                    let _ = q.logons_to(&h.key);
+                    let _ = q.logons_from(&h.key);
+                    let _ = q.services_used(&h.key);
+                    let _ = q.bytes_out_quantile(&h.key, 0.9);
+                    for s in q.services() {
+                        let _ = q.client_roles(&h.key, s);
+                    }
+                }
+                let mut q2 = q.clone();
+                q2.merge(q);
+                q2.age_out(Timestamp::from_parts(T0 + 3 * 86_400, 0), 1);
+            }
+        }
+    }
+}

@@ -5,22 +5,22 @@
 //! few integers, never strings). Builders are independent and mergeable:
 //! build one per chunk of input in parallel and [`ProfileBuilder::merge`]
 //! them; the finished [`Profiles`] equal those of one builder fed
-//! everything. Per-hour and per-day state (flows per hour, distinct peers
-//! per hour, bytes per peer per day) stays open until
-//! [`ProfileBuilder::finish`], which is what makes the hourly distributions
-//! exact under merge; it grows with (host, hour) and (host, peer, day)
-//! pairs, never with the number of flows.
+//! everything. Per-hour state (flows per hour, distinct peers per hour)
+//! stays open until [`ProfileBuilder::finish`], which is what makes the
+//! hourly distributions exact under merge; it grows with (host, hour) and
+//! (host, hour, peer) triples, never with the number of flows.
 
 use crate::event::{ConnState, Flow, LogEvent, Outcome, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
-use crate::profile::edge::{EdgeStats, day_of};
+use crate::profile::edge::EdgeStats;
 use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods};
+use crate::profile::parts::Parts;
 use crate::profile::role::RoleThresholds;
 use crate::profile::service::{AdminProto, Service};
 use crate::profile::{AdminUse, Edge, HostId, Logon, Profiles, ServiceId, UserId, UserInfo};
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -70,10 +70,10 @@ pub struct ProfileBuilder {
     service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
     users: Vec<UserInfo>,
     user_ids: FxHashMap<String, u32>,
-    edges: FxHashMap<(u32, u32, u32), EdgeStats>,
-    hour_flows: FxHashMap<(u32, u32), u32>,
-    hour_peers: FxHashSet<(u32, u32, u32)>,
-    peer_day: FxHashMap<(u32, u32, u32), u64>,
+    edges: Parts<(u32, u32, u32), EdgeStats>,
+    /// (host, hour, peer) -> flows of that host with that peer in that hour
+    /// (peer = host itself for flows between two addresses of one host).
+    hourly: Parts<(u32, u32, u32), u32>,
     admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
     logons: FxHashMap<(u32, u32, u32), LogonStats>,
 }
@@ -82,16 +82,28 @@ fn hour_num(ts: Timestamp) -> u32 {
     u32::try_from(ts.secs().div_euclid(3600).max(0)).unwrap_or(u32::MAX)
 }
 
-fn day_num(ts: Timestamp) -> u32 {
-    u32::try_from(day_of(ts).max(0)).unwrap_or(u32::MAX)
-}
-
 /// Zeek states that mean the responder never took the connection.
 pub fn is_failed_attempt(s: ConnState) -> bool {
     matches!(
         s,
         ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
     )
+}
+
+/// The key of an account name: lowercase, with a `DOMAIN\` prefix or an
+/// `@domain` suffix (UPN) split off and returned as the implied domain.
+pub fn user_key(raw: &str) -> (String, Option<&str>) {
+    let t = raw.trim();
+    if let Some((d, n)) = t.split_once('\\') {
+        return (n.trim().to_lowercase(), Some(d));
+    }
+    if let Some((n, d)) = t.rsplit_once('@')
+        && !n.is_empty()
+        && !d.is_empty()
+    {
+        return (n.trim().to_lowercase(), Some(d));
+    }
+    (t.to_lowercase(), None)
 }
 
 impl ProfileBuilder {
@@ -107,10 +119,8 @@ impl ProfileBuilder {
             service_ids: FxHashMap::default(),
             users: Vec::new(),
             user_ids: FxHashMap::default(),
-            edges: FxHashMap::default(),
-            hour_flows: FxHashMap::default(),
-            hour_peers: FxHashSet::default(),
-            peer_day: FxHashMap::default(),
+            edges: Parts::default(),
+            hourly: Parts::default(),
             admin: FxHashMap::default(),
             logons: FxHashMap::default(),
         }
@@ -180,10 +190,11 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
-        let n = name.trim().to_lowercase();
+        let (n, implied) = user_key(name);
         if n.is_empty() || n == "-" {
             return None;
         }
+        let domain = domain.or(implied);
         let id = match self.user_ids.get(&n) {
             Some(&id) => id,
             None => {
@@ -220,6 +231,7 @@ impl ProfileBuilder {
         let inb = f.resp_bytes.unwrap_or(0);
         let failed = is_failed_attempt(f.conn_state);
         self.edges
+            .part(s)
             .entry((s, d, svc))
             .and_modify(|e| e.observe(ts, out, inb, failed))
             .or_insert_with(|| EdgeStats::one(ts, out, inb, failed));
@@ -234,17 +246,14 @@ impl ProfileBuilder {
             h.duration_us.record(dur);
         }
         let hour = hour_num(ts);
-        let day = day_num(ts);
-        *self.hour_flows.entry((s, hour)).or_insert(0) += 1;
-        *self.peer_day.entry((s, d, day)).or_insert(0) += out;
+        let n = self.hourly.part(s).entry((s, hour, d)).or_insert(0);
+        *n = n.saturating_add(1);
         if d != s {
             if let Some(h) = self.host_mut(d) {
                 h.touch(ts);
             }
-            *self.hour_flows.entry((d, hour)).or_insert(0) += 1;
-            *self.peer_day.entry((d, s, day)).or_insert(0) += inb;
-            self.hour_peers.insert((s, hour, d));
-            self.hour_peers.insert((d, hour, s));
+            let n = self.hourly.part(d).entry((d, hour, s)).or_insert(0);
+            *n = n.saturating_add(1);
         }
         if let Some(h) = self.host_mut(d) {
             h.flows_in = h.flows_in.saturating_add(1);
@@ -385,7 +394,7 @@ impl ProfileBuilder {
     /// The result finishes to exactly what one builder fed both inputs gives.
     pub fn merge(&mut self, mut other: ProfileBuilder) {
         // Fold the smaller into the larger: the result is the same either way.
-        if other.edges.len() + other.hour_peers.len() > self.edges.len() + self.hour_peers.len() {
+        if other.edges.len() + other.hourly.len() > self.edges.len() + self.hourly.len() {
             std::mem::swap(self, &mut other);
         }
         let hmap: Vec<u32> = other
@@ -432,22 +441,18 @@ impl ProfileBuilder {
             })
             .collect();
         let um = |i: u32| umap.get(i as usize).copied().unwrap_or(u32::MAX);
-        for ((s, d, v), st) in other.edges {
+        for ((s, d, v), st) in other.edges.into_parts().flatten() {
+            let (s, d) = (hm(s), hm(d));
             self.edges
-                .entry((hm(s), hm(d), sm(v)))
+                .part(s)
+                .entry((s, d, sm(v)))
                 .and_modify(|e| e.merge(&st))
                 .or_insert(st);
         }
-        for ((h, hour), n) in other.hour_flows {
-            let c = self.hour_flows.entry((hm(h), hour)).or_insert(0);
+        for ((h, hour, p), n) in other.hourly.into_parts().flatten() {
+            let h = hm(h);
+            let c = self.hourly.part(h).entry((h, hour, hm(p))).or_insert(0);
             *c = c.saturating_add(n);
-        }
-        for (h, hour, p) in other.hour_peers {
-            self.hour_peers.insert((hm(h), hour, hm(p)));
-        }
-        for ((h, p, day), b) in other.peer_day {
-            let c = self.peer_day.entry((hm(h), hm(p), day)).or_insert(0);
-            *c = c.saturating_add(b);
         }
         for ((s, d, p), st) in other.admin {
             self.admin
@@ -472,24 +477,21 @@ impl ProfileBuilder {
     /// hosts, services and users in canonical (sorted) order and infers
     /// roles with `thresholds`.
     pub fn finish_with(mut self, thresholds: &RoleThresholds) -> Profiles {
-        // Hourly and daily state into the hosts' distributions (by builder index).
-        for (&(h, _), &n) in &self.hour_flows {
-            if let Some(p) = self.hosts.get_mut(h as usize) {
-                p.flows_per_hour.record(u64::from(n));
+        // Hourly state into the hosts' distributions (by builder index),
+        // part by part, freeing it before the edges are copied out.
+        for part in std::mem::take(&mut self.hourly).into_parts() {
+            // A host's keys all live in one part, so summing per part is exact.
+            let mut per_hour: FxHashMap<(u32, u32), (u64, u32)> = FxHashMap::default();
+            for ((h, hour, peer), n) in part {
+                let slot = per_hour.entry((h, hour)).or_insert((0, 0));
+                slot.0 += u64::from(n);
+                slot.1 += u32::from(peer != h);
             }
-        }
-        let mut peers: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-        for &(h, hour, _) in &self.hour_peers {
-            *peers.entry((h, hour)).or_insert(0) += 1;
-        }
-        for (&(h, _), &n) in &peers {
-            if let Some(p) = self.hosts.get_mut(h as usize) {
-                p.peers_per_hour.record(u64::from(n));
-            }
-        }
-        for (&(h, _, _), &b) in &self.peer_day {
-            if let Some(p) = self.hosts.get_mut(h as usize) {
-                p.bytes_out_per_peer_day.record(b);
+            for ((h, _), (flows, peers)) in per_hour {
+                if let Some(p) = self.hosts.get_mut(h as usize) {
+                    p.flows_per_hour.record(flows);
+                    p.peers_per_hour.record(u64::from(peers));
+                }
             }
         }
         for (ip, &id) in &self.ip_cache {
@@ -498,6 +500,15 @@ impl ProfileBuilder {
             }
         }
         for p in &mut self.hosts {
+            for d in [
+                &mut p.bytes_out_per_flow,
+                &mut p.bytes_in_per_flow,
+                &mut p.duration_us,
+                &mut p.flows_per_hour,
+                &mut p.peers_per_hour,
+            ] {
+                d.shrink();
+            }
             p.ips.extend(self.dir.ips_of(&p.key));
             p.ips.sort();
             p.ips.dedup();
@@ -561,7 +572,8 @@ impl ProfileBuilder {
         let sm = |i: u32| smap.get(i as usize).copied().map(ServiceId);
         let um = |i: u32| umap.get(i as usize).copied().map(UserId);
         let mut edges: Vec<Edge> = Vec::with_capacity(self.edges.len());
-        for ((s, d, v), stats) in self.edges {
+        // Part by part, so each part is freed once copied.
+        for ((s, d, v), stats) in self.edges.into_parts().flatten() {
             if let (Some(src), Some(dst), Some(service)) = (hm(s), hm(d), sm(v)) {
                 edges.push(Edge {
                     src,
@@ -646,4 +658,66 @@ pub fn build_parallel_with(
         all.merge(e);
     }
     all.finish_with(thresholds)
+}
+
+/// Builds the host directory and the profiles of an `events` run: the
+/// directory from the run's log events and an optional hosts file, then
+/// profiles from its flows (streamed from the flow store in batches, each
+/// batch built in parallel) and events. Fails only if spilled flow records
+/// cannot be read back.
+pub fn profiles_from_run(
+    run: &crate::pipeline::EventRun,
+    hosts_file: Option<&crate::hosts::HostsFile>,
+    thresholds: &RoleThresholds,
+) -> std::io::Result<(Arc<HostDirectory>, Profiles)> {
+    const BATCH: usize = 256 * 1024;
+    let dir = Arc::new(crate::hosts::build_directory(&run.events, hosts_file));
+    let build_batch = |flows: &[Flow]| {
+        flows
+            .par_chunks(16 * 1024)
+            .fold(
+                || ProfileBuilder::new(dir.clone()),
+                |mut b, chunk| {
+                    b.add_flows(chunk);
+                    b
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.merge(b);
+                a
+            })
+    };
+    let mut all = ProfileBuilder::new(dir.clone());
+    let mut batch: Vec<Flow> = Vec::with_capacity(BATCH.min(run.flows.len() as usize));
+    run.flows.for_each(|f| {
+        batch.push(f.clone());
+        if batch.len() >= BATCH {
+            if let Some(b) = build_batch(&batch) {
+                all.merge(b);
+            }
+            batch.clear();
+        }
+        Ok(())
+    })?;
+    if let Some(b) = build_batch(&batch) {
+        all.merge(b);
+    }
+    let events = run
+        .events
+        .par_chunks(16 * 1024)
+        .fold(
+            || ProfileBuilder::new(dir.clone()),
+            |mut b, chunk| {
+                b.add_events(chunk);
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        });
+    if let Some(e) = events {
+        all.merge(e);
+    }
+    Ok((dir, all.finish_with(thresholds)))
 }

@@ -43,22 +43,144 @@ fn bucket_range(b: u16) -> (u64, u64) {
 }
 
 /// A distribution of non-negative integers with hdrhistogram's two-digit
-/// precision, stored sparsely; merging is exact (bucket counts add).
+/// precision; merging is exact (bucket counts add).
 ///
-/// Bucket counts are `u32` and saturate (over four billion values in one
-/// bucket); the total count is `u64`.
+/// Stored sparsely (sorted (bucket, count) pairs) while few buckets are in
+/// use, densely (one counter per bucket over the span in use) once at least
+/// 32 buckets fill at least a quarter of their span, so recording stays O(1) for
+/// busy hosts and small for quiet ones. The form is a function of the
+/// content alone, so equal distributions compare equal. Serialised always
+/// in the sparse form. Bucket counts are `u32` and saturate; the total
+/// count is `u64`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredDistribution", into = "StoredDistribution")]
 pub struct Distribution {
-    /// (bucket index, count), sorted by bucket, no zero counts.
-    buckets: Vec<(u16, u32)>,
+    repr: Repr,
     /// Values recorded.
     count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    /// (bucket index, count), sorted by bucket, no zero counts.
+    Sparse(Vec<(u16, u32)>),
+    /// Counters for buckets `lo..lo + counts.len()`; first and last non-zero;
+    /// `filled` non-zero counters.
+    Dense {
+        lo: u16,
+        counts: Vec<u32>,
+        filled: u32,
+    },
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Sparse(Vec::new())
+    }
+}
+
+/// Buckets in use before the dense form is considered.
+const DENSE_MIN: usize = 32;
+
+/// The stored form, checked on load: buckets beyond the last valid index
+/// are dropped, the rest sorted and summed, the count recomputed.
+#[derive(Serialize, Deserialize)]
+struct StoredDistribution {
+    buckets: Vec<(u16, u32)>,
+    count: u64,
+}
+
+impl From<Distribution> for StoredDistribution {
+    fn from(d: Distribution) -> StoredDistribution {
+        StoredDistribution {
+            buckets: d.pairs().collect(),
+            count: d.count,
+        }
+    }
+}
+
+impl From<StoredDistribution> for Distribution {
+    fn from(s: StoredDistribution) -> Distribution {
+        let max = bucket_of(u64::MAX);
+        let mut buckets: Vec<(u16, u32)> = s
+            .buckets
+            .into_iter()
+            .filter(|&(b, n)| b <= max && n > 0)
+            .collect();
+        buckets.sort_unstable_by_key(|&(b, _)| b);
+        buckets.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1 = kept.1.saturating_add(later.1);
+                true
+            } else {
+                false
+            }
+        });
+        let count = buckets.iter().map(|&(_, n)| u64::from(n)).sum();
+        let mut d = Distribution {
+            repr: Repr::Sparse(buckets),
+            count,
+        };
+        d.normalise();
+        d
+    }
+}
+
+/// Whether `filled` buckets over `span` buckets should be stored densely
+/// (dense then takes at most twice the bytes of sparse).
+fn wants_dense(filled: usize, span: usize) -> bool {
+    filled >= DENSE_MIN && filled * 4 >= span
 }
 
 impl Distribution {
     /// An empty distribution.
     pub fn new() -> Distribution {
         Distribution::default()
+    }
+
+    /// Non-empty buckets as (bucket index, count), ascending.
+    fn pairs(&self) -> Box<dyn Iterator<Item = (u16, u32)> + '_> {
+        match &self.repr {
+            Repr::Sparse(v) => Box::new(v.iter().copied()),
+            Repr::Dense { lo, counts, .. } => Box::new(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(move |(i, n)| (lo.saturating_add(i as u16), *n)),
+            ),
+        }
+    }
+
+    /// Puts the representation in its canonical form for the content.
+    fn normalise(&mut self) {
+        match &self.repr {
+            Repr::Sparse(v) => {
+                if let (Some(first), Some(last)) = (v.first(), v.last()) {
+                    let span = usize::from(last.0 - first.0) + 1;
+                    if wants_dense(v.len(), span) {
+                        let lo = first.0;
+                        let mut counts = vec![0u32; span];
+                        for &(b, n) in v {
+                            if let Some(c) = counts.get_mut(usize::from(b - lo)) {
+                                *c = n;
+                            }
+                        }
+                        self.repr = Repr::Dense {
+                            lo,
+                            counts,
+                            filled: v.len() as u32,
+                        };
+                    }
+                }
+            }
+            Repr::Dense { counts, filled, .. } => {
+                if !wants_dense(*filled as usize, counts.len()) {
+                    let pairs: Vec<(u16, u32)> = self.pairs().collect();
+                    self.repr = Repr::Sparse(pairs);
+                }
+            }
+        }
     }
 
     /// Adds one value.
@@ -72,32 +194,55 @@ impl Distribution {
         if n == 0 {
             return;
         }
-        let b = bucket_of(v);
-        match self.buckets.binary_search_by_key(&b, |&(k, _)| k) {
-            Ok(i) => {
-                if let Some(slot) = self.buckets.get_mut(i) {
-                    slot.1 = slot.1.saturating_add(n);
-                }
-            }
-            Err(i) => self.buckets.insert(i, (b, n)),
-        }
+        self.add_bucket(bucket_of(v), n);
         self.count = self.count.saturating_add(u64::from(n));
+    }
+
+    fn add_bucket(&mut self, b: u16, n: u32) {
+        match &mut self.repr {
+            Repr::Sparse(v) => {
+                match v.binary_search_by_key(&b, |&(k, _)| k) {
+                    Ok(i) => {
+                        if let Some(slot) = v.get_mut(i) {
+                            slot.1 = slot.1.saturating_add(n);
+                        }
+                        return;
+                    }
+                    Err(i) => v.insert(i, (b, n)),
+                }
+                self.normalise();
+            }
+            Repr::Dense { lo, counts, filled } => {
+                if b < *lo {
+                    let grow = usize::from(*lo - b);
+                    counts.splice(0..0, std::iter::repeat_n(0, grow));
+                    *lo = b;
+                } else if usize::from(b - *lo) >= counts.len() {
+                    counts.resize(usize::from(b - *lo) + 1, 0);
+                }
+                if let Some(c) = counts.get_mut(usize::from(b - *lo)) {
+                    if *c == 0 {
+                        *filled += 1;
+                    }
+                    *c = c.saturating_add(n);
+                }
+                self.normalise();
+            }
+        }
     }
 
     /// Folds another distribution into this one (exact: the result is what
     /// recording both sets of values into one distribution gives).
     pub fn merge(&mut self, other: &Distribution) {
-        if other.buckets.is_empty() {
+        if other.count == 0 && other.is_repr_empty() {
             return;
         }
-        let mut out = Vec::with_capacity(self.buckets.len() + other.buckets.len());
-        let (mut a, mut b) = (
-            self.buckets.iter().peekable(),
-            other.buckets.iter().peekable(),
-        );
+        let mine: Vec<(u16, u32)> = self.pairs().collect();
+        let mut out = Vec::with_capacity(mine.len() + 64);
+        let (mut a, mut b) = (mine.into_iter().peekable(), other.pairs().peekable());
         loop {
-            match (a.peek(), b.peek()) {
-                (Some(&&(ka, na)), Some(&&(kb, nb))) => {
+            match (a.peek().copied(), b.peek().copied()) {
+                (Some((ka, na)), Some((kb, nb))) => {
                     if ka == kb {
                         out.push((ka, na.saturating_add(nb)));
                         a.next();
@@ -110,19 +255,27 @@ impl Distribution {
                         b.next();
                     }
                 }
-                (Some(&&x), None) => {
+                (Some(x), None) => {
                     out.push(x);
                     a.next();
                 }
-                (None, Some(&&x)) => {
+                (None, Some(x)) => {
                     out.push(x);
                     b.next();
                 }
                 (None, None) => break,
             }
         }
-        self.buckets = out;
+        self.repr = Repr::Sparse(out);
         self.count = self.count.saturating_add(other.count);
+        self.normalise();
+    }
+
+    fn is_repr_empty(&self) -> bool {
+        match &self.repr {
+            Repr::Sparse(v) => v.is_empty(),
+            Repr::Dense { filled, .. } => *filled == 0,
+        }
     }
 
     /// Number of values recorded.
@@ -139,46 +292,47 @@ impl Distribution {
     /// the highest value equivalent to the bucket holding that rank.
     /// `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<u64> {
-        if self.buckets.is_empty() {
+        let total: u64 = self.pairs().map(|(_, n)| u64::from(n)).sum();
+        if total == 0 {
             return None;
         }
         let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
-        let total: u64 = self.buckets.iter().map(|&(_, n)| u64::from(n)).sum();
         let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
         let mut seen = 0u64;
-        for &(b, n) in &self.buckets {
+        let mut last = None;
+        for (b, n) in self.pairs() {
             seen += u64::from(n);
+            last = Some(b);
             if seen >= rank {
                 return Some(bucket_range(b).1);
             }
         }
-        self.buckets.last().map(|&(b, _)| bucket_range(b).1)
+        last.map(|b| bucket_range(b).1)
     }
 
     /// The smallest value recorded (bucket precision), `None` when empty.
     pub fn min(&self) -> Option<u64> {
-        self.buckets.first().map(|&(b, _)| bucket_range(b).0)
+        self.pairs().next().map(|(b, _)| bucket_range(b).0)
     }
 
     /// The largest value recorded (bucket precision), `None` when empty.
     pub fn max(&self) -> Option<u64> {
-        self.buckets.last().map(|&(b, _)| bucket_range(b).1)
+        self.pairs().last().map(|(b, _)| bucket_range(b).1)
     }
 
     /// Number of values at or below `v` (bucket precision: a value counts
     /// when its bucket lies wholly at or below `v`'s bucket).
     pub fn count_at_or_below(&self, v: u64) -> u64 {
         let b = bucket_of(v);
-        self.buckets
-            .iter()
-            .take_while(|&&(k, _)| k <= b)
-            .map(|&(_, n)| u64::from(n))
+        self.pairs()
+            .take_while(|&(k, _)| k <= b)
+            .map(|(_, n)| u64::from(n))
             .sum()
     }
 
     /// Non-empty buckets as (lowest value, highest value, count), ascending.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u32)> + '_ {
-        self.buckets.iter().map(|&(b, n)| {
+        self.pairs().map(|(b, n)| {
             let (lo, hi) = bucket_range(b);
             (lo, hi, n)
         })
@@ -195,9 +349,20 @@ impl Distribution {
         h
     }
 
+    /// Releases spare capacity (called when profiles are finished).
+    pub fn shrink(&mut self) {
+        match &mut self.repr {
+            Repr::Sparse(v) => v.shrink_to_fit(),
+            Repr::Dense { counts, .. } => counts.shrink_to_fit(),
+        }
+    }
+
     /// Bytes of heap this distribution holds (for memory accounting).
     pub fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<(u16, u32)>()
+        match &self.repr {
+            Repr::Sparse(v) => v.capacity() * std::mem::size_of::<(u16, u32)>(),
+            Repr::Dense { counts, .. } => counts.capacity() * 4,
+        }
     }
 }
 
@@ -241,6 +406,55 @@ mod tests {
         assert_eq!(d.len(), h.len());
         assert_eq!(d.to_hdr().len(), h.len());
         assert_eq!(d.max().unwrap(), h.highest_equivalent(h.max()));
+    }
+
+    #[test]
+    fn dense_and_sparse_forms_are_one_value() {
+        // Enough buckets to go dense, recorded in two orders and via merges.
+        let values: Vec<u64> = (0..400u64).map(|i| i * 7 % 300).collect();
+        let mut fwd = Distribution::new();
+        for &v in &values {
+            fwd.record(v);
+        }
+        assert!(matches!(fwd.repr, Repr::Dense { .. }));
+        let mut rev = Distribution::new();
+        for &v in values.iter().rev() {
+            rev.record(v);
+        }
+        assert_eq!(fwd, rev);
+        let mut halves = Distribution::new();
+        let (mut a, mut b) = (Distribution::new(), Distribution::new());
+        for (i, &v) in values.iter().enumerate() {
+            if i % 2 == 0 { a.record(v) } else { b.record(v) }
+        }
+        halves.merge(&a);
+        halves.merge(&b);
+        assert_eq!(halves, fwd);
+        // A far outlier makes the span sparse again.
+        fwd.record(1 << 40);
+        assert!(matches!(fwd.repr, Repr::Sparse(_)));
+        let mut h = Histogram::<u64>::new(2).unwrap();
+        for &v in values.iter().chain([1u64 << 40].iter()) {
+            h.record(v).unwrap();
+        }
+        for q in [0.1, 0.5, 0.99, 1.0] {
+            assert_eq!(
+                fwd.quantile(q).unwrap(),
+                h.highest_equivalent(h.value_at_quantile(q))
+            );
+        }
+        let bytes = postcard::to_allocvec(&fwd).unwrap();
+        assert_eq!(postcard::from_bytes::<Distribution>(&bytes).unwrap(), fwd);
+    }
+
+    #[test]
+    fn hostile_stored_buckets_are_cleaned_on_load() {
+        let raw = postcard::to_allocvec(&(vec![(65_535u16, 3u32), (9, 1), (9, 2), (3, 0)], 999u64))
+            .unwrap();
+        let d: Distribution = postcard::from_bytes(&raw).unwrap();
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.buckets().collect::<Vec<_>>(), vec![(9, 9, 3)]);
+        assert_eq!(d.quantile(1.0), Some(9));
     }
 
     #[test]

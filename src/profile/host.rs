@@ -59,8 +59,11 @@ pub struct HostProfile {
     pub flows_per_hour: Distribution,
     /// Distinct peers (either direction) per UTC hour, over hours with a flow.
     pub peers_per_hour: Distribution,
-    /// Payload bytes it sent to one peer in one UTC day (either direction of
-    /// flow), one value per (peer, day) with contact.
+    /// Payload bytes it sent to one peer per active day: one value per peer
+    /// (flows it originated and flows it answered), the bytes it sent that
+    /// peer divided by the days with contact (the union of the edges' day
+    /// bitmaps, so at most 64 days back from the last contact). Derived
+    /// from the edges whenever profiles are finished, merged or aged.
     pub bytes_out_per_peer_day: Distribution,
     /// Flows and events per hour of the week ([`hour_of_week`]), 168 counters.
     pub hour_of_week: Vec<u32>,

@@ -32,18 +32,42 @@
 //! on (user, no source, writing host). Kerberos events also count as KDC
 //! evidence for the writing host.
 //!
-//! Users are keyed by lowercase `user.name` (domains seen are kept per user),
-//! so an account matches across Windows and Linux logs.
+//! Queries for detectors (all on [`Profiles`]; hosts by [`HostKey`], which
+//! [`crate::hosts::HostDirectory::key_for_ip`] / `key_for_name` give):
+//!
+//! | question | method | cost |
+//! |---|---|---|
+//! | profile by key, IP, any spelling of a name | [`Profiles::host`], [`Profiles::host_by_ip`], [`Profiles::host_by_name`] | O(log hosts) |
+//! | role | [`Profiles::role`] | O(log hosts) |
+//! | stats of (src, dst, service), if ever seen | [`Profiles::edge`], [`Profiles::edges_on_port`] | O(log edges) / O(src degree) |
+//! | peers and edges of a host | [`Profiles::outbound`], [`Profiles::inbound`], [`Profiles::peers_out`], [`Profiles::peers_in`] | O(degree) |
+//! | does dst serve a service, to how many clients | [`Profiles::served`], [`Profiles::served_port`], [`Profiles::services_offered`] | O(services of dst) / O(in-degree) |
+//! | roles of a service's clients | [`Profiles::client_roles`] | O(in-degree) |
+//! | services a host used | [`Profiles::services_used`] | O(out-degree) |
+//! | remote-admin peers | [`Profiles::admin_peers`], [`Profiles::admin_sources`] | O(degree) |
+//! | hosts of role R that used admin protocol P | [`Profiles::hosts_with_role_using`] | O(edges): once per run |
+//! | user on host: ever, from where, how, privileged | [`Profiles::user_on_host`], [`Profiles::ever_logged_on`], [`Profiles::ever_privileged`] | O(log logons) |
+//! | logons to / from a host; a user's first/last | [`Profiles::logons_to`], [`Profiles::logons_from`], [`Profiles::user`] | O(degree) |
+//! | typical volumes | [`Profiles::bytes_out_quantile`], [`Profiles::bytes_out_per_peer_day_quantile`], [`Profiles::typical_flows_per_hour`], the [`HostProfile`] distributions | O(buckets) |
+//!
+//! Users are keyed by lowercase `user.name` without a `DOMAIN\` prefix or
+//! `@domain` suffix (domains seen are kept per user), so an account
+//! matches across Windows (`pgustavo`, `pgustavo@THESHIRE.LOCAL`) and
+//! Linux logs.
 
 pub mod build;
 pub mod edge;
 pub mod histo;
 pub mod host;
+pub mod load;
 pub mod logon;
+mod parts;
 pub mod role;
 pub mod service;
 
-pub use build::{AdminStats, ProfileBuilder, build_parallel, build_parallel_with};
+pub use build::{
+    AdminStats, ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run,
+};
 pub use edge::EdgeStats;
 pub use histo::Distribution;
 pub use host::HostProfile;
@@ -323,7 +347,7 @@ impl Profiles {
         edges.retain(|e| host_ok(e.src) && host_ok(e.dst) && u64::from(e.service.0) < ns);
         admin.retain(|a| host_ok(a.src) && host_ok(a.dst));
         logons.retain(|l| u64::from(l.user.0) < nu && host_ok(l.dst) && l.src.is_none_or(host_ok));
-        edges.sort_by_key(|e| (e.src, e.dst, e.service));
+        edges.sort_unstable_by_key(|e| (e.src, e.dst, e.service));
         edges.dedup_by(|later, kept| {
             if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
                 kept.stats.merge(&later.stats);
@@ -332,7 +356,7 @@ impl Profiles {
                 false
             }
         });
-        admin.sort_by_key(|a| (a.src, a.dst, a.proto));
+        admin.sort_unstable_by_key(|a| (a.src, a.dst, a.proto));
         admin.dedup_by(|later, kept| {
             if (later.src, later.dst, later.proto) == (kept.src, kept.dst, kept.proto) {
                 kept.stats.merge(&later.stats);
@@ -341,7 +365,7 @@ impl Profiles {
                 false
             }
         });
-        logons.sort_by_key(|l| (l.user, l.dst, l.src));
+        logons.sort_unstable_by_key(|l| (l.user, l.dst, l.src));
         logons.dedup_by(|later, kept| {
             if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src) {
                 kept.stats.merge(&later.stats);
@@ -429,80 +453,206 @@ impl Profiles {
             admin_in,
         };
         self.infer_roles(thresholds);
+        self.peer_day_distributions();
     }
 
     /// Recomputes every host's [`RoleSignals`] and role with `thresholds`
-    /// (a role from the hosts file still wins).
+    /// (a role from the hosts file still wins). Works from the sorted edge
+    /// orders, so it needs no per-host sets.
     pub fn infer_roles(&mut self, thresholds: &RoleThresholds) {
         let n = self.hosts.len();
         let mut signals = vec![RoleSignals::default(); n];
-        // Inbound: clients, services answered, Kerberos and LDAP clients.
-        let mut clients: Vec<BTreeSet<HostId>> = Vec::new();
-        clients.resize_with(n, BTreeSet::new);
+        let both = [Transport::Tcp, Transport::Udp];
         for s in &self.derived.served {
-            if let (Some(sig), Some(svc)) = (
+            let (Some(sig), Some(svc)) = (
                 signals.get_mut(s.host.0 as usize),
                 self.services.get(s.service.0 as usize),
-            ) {
-                if s.established_clients > 0 {
-                    sig.services_answered += 1;
-                }
-                let both = [Transport::Tcp, Transport::Udp];
-                if is_port(svc, &both, 88) {
-                    sig.kerberos_clients += s.established_clients;
-                }
-                if is_port(svc, &both, 389) {
-                    sig.ldap_clients += s.established_clients;
-                }
+            ) else {
+                continue;
+            };
+            if s.established_clients > 0 {
+                sig.services_answered += 1;
+            }
+            if is_port(svc, &both, 88) {
+                sig.kerberos_clients += s.established_clients;
+            }
+            if is_port(svc, &both, 389) {
+                sig.ldap_clients += s.established_clients;
             }
         }
-        let mut administered: Vec<BTreeSet<HostId>> = Vec::new();
-        administered.resize_with(n, BTreeSet::new);
-        let mut failed_hosts: Vec<BTreeSet<HostId>> = Vec::new();
-        failed_hosts.resize_with(n, BTreeSet::new);
-        for e in &self.edges {
-            let est = e.stats.established() > 0;
-            if est && let Some(c) = clients.get_mut(e.dst.0 as usize) {
-                c.insert(e.src);
-            }
-            let admin = self
-                .services
-                .get(e.service.0 as usize)
-                .and_then(Service::admin_proto)
-                .is_some();
-            if admin
-                && est
-                && e.src != e.dst
-                && let Some(a) = administered.get_mut(e.src.0 as usize)
-            {
-                a.insert(e.dst);
-            }
-            if let Some(sig) = signals.get_mut(e.src.0 as usize) {
+        let is_admin: Vec<bool> = self
+            .services
+            .iter()
+            .map(|s| s.admin_proto().is_some())
+            .collect();
+        // Outbound, in (src, dst, service) order: distinct dsts are consecutive.
+        let mut admin_uses = self.admin.iter().peekable();
+        let mut start = 0;
+        while let Some(first) = self.edges.get(start) {
+            let src = first.src;
+            let end = start
+                + self
+                    .edges
+                    .get(start..)
+                    .map_or(0, |r| r.partition_point(|e| e.src == src))
+                    .max(1);
+            let group = self.edges.get(start..end).unwrap_or(&[]);
+            let mut administered: Vec<HostId> = Vec::new();
+            let mut failed_dsts = 0u32;
+            let mut last_failed_dst = None;
+            let Some(sig) = signals.get_mut(src.0 as usize) else {
+                start = end;
+                continue;
+            };
+            for e in group {
                 sig.out_edges += 1;
                 sig.flows_out += u64::from(e.stats.flows);
                 if e.stats.failed > 0 {
                     sig.failed_services += 1;
-                    if let Some(f) = failed_hosts.get_mut(e.src.0 as usize) {
-                        f.insert(e.dst);
+                    if last_failed_dst != Some(e.dst) {
+                        failed_dsts += 1;
+                        last_failed_dst = Some(e.dst);
                     }
                 }
+                let admin = is_admin.get(e.service.0 as usize).copied().unwrap_or(false);
+                if admin && e.stats.established() > 0 && e.src != e.dst {
+                    administered.push(e.dst);
+                }
             }
-        }
-        for a in &self.admin {
-            if let Some(set) = administered.get_mut(a.src.0 as usize) {
-                set.insert(a.dst);
+            sig.failed_hosts = failed_dsts;
+            while admin_uses.next_if(|a| a.src < src).is_some() {}
+            while let Some(a) = admin_uses.next_if(|a| a.src == src) {
+                administered.push(a.dst);
             }
+            administered.sort_unstable();
+            administered.dedup();
+            sig.administered = administered.len() as u32;
+            start = end;
         }
-        for (i, h) in self.hosts.iter_mut().enumerate() {
-            let Some(sig) = signals.get_mut(i) else {
+        // Hosts with admin log events but no outbound edges.
+        let mut i = 0;
+        while let Some(a) = self.admin.get(i) {
+            let src = a.src;
+            let end = i + self
+                .admin
+                .get(i..)
+                .map_or(0, |r| r.partition_point(|x| x.src == src))
+                .max(1);
+            if let Some(sig) = signals.get_mut(src.0 as usize)
+                && sig.out_edges == 0
+            {
+                let mut d: Vec<HostId> = self
+                    .admin
+                    .get(i..end)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|x| x.dst)
+                    .collect();
+                d.dedup();
+                sig.administered = d.len() as u32;
+            }
+            i = end;
+        }
+        // Inbound, in (dst, src, service) order: distinct clients are consecutive.
+        let mut last: Option<(HostId, HostId)> = None;
+        for &pos in &self.derived.inbound {
+            let Some(e) = self.edges.get(pos as usize) else {
                 continue;
             };
-            sig.clients = clients.get(i).map_or(0, |c| c.len() as u32);
-            sig.administered = administered.get(i).map_or(0, |c| c.len() as u32);
-            sig.failed_hosts = failed_hosts.get(i).map_or(0, |c| c.len() as u32);
+            if e.stats.established() == 0 || last == Some((e.dst, e.src)) {
+                continue;
+            }
+            last = Some((e.dst, e.src));
+            if let Some(sig) = signals.get_mut(e.dst.0 as usize) {
+                sig.clients += 1;
+            }
+        }
+        for (h, sig) in self.hosts.iter_mut().zip(signals.iter_mut()) {
             sig.kdc_events = h.kdc_events;
             h.signals = *sig;
             h.role = h.given_role.unwrap_or_else(|| thresholds.infer(sig));
+        }
+    }
+
+    /// Recomputes every host's bytes-per-peer-per-day distribution from the
+    /// edges (see [`HostProfile::bytes_out_per_peer_day`]).
+    fn peer_day_distributions(&mut self) {
+        for h in &mut self.hosts {
+            h.bytes_out_per_peer_day = Distribution::new();
+        }
+        // (host, peer, bytes sent, last, day bits) from both directions, grouped by host.
+        let mut sent: Vec<(HostId, HostId, u64, Timestamp, u64)> = Vec::new();
+        let flush = |sent: &mut Vec<(HostId, HostId, u64, Timestamp, u64)>,
+                     hosts: &mut Vec<HostProfile>| {
+            sent.sort_unstable_by_key(|x| (x.0, x.1));
+            let mut k = 0;
+            while let Some(&(h, peer, _, _, _)) = sent.get(k) {
+                let end = k + sent
+                    .get(k..)
+                    .map_or(0, |r| r.partition_point(|x| x.0 == h && x.1 == peer))
+                    .max(1);
+                let group = sent.get(k..end).unwrap_or(&[]);
+                let bytes: u64 = group.iter().fold(0u64, |a, x| a.saturating_add(x.2));
+                let mut stats: Option<EdgeStats> = None;
+                for x in group {
+                    let one = EdgeStats {
+                        first: x.3,
+                        last: x.3,
+                        days: x.4,
+                        flows: 0,
+                        failed: 0,
+                        bytes_out: 0,
+                        bytes_in: 0,
+                    };
+                    match &mut stats {
+                        Some(s) => s.merge(&one),
+                        None => stats = Some(one),
+                    }
+                }
+                let days = stats.map_or(1, |s| s.days_active().max(1));
+                if let Some(p) = hosts.get_mut(h.0 as usize) {
+                    p.bytes_out_per_peer_day.record(bytes / u64::from(days));
+                }
+                k = end;
+            }
+            sent.clear();
+        };
+        // Process hosts in blocks so the temporary list stays small.
+        let mut block_start = 0usize;
+        let n = self.hosts.len();
+        const BLOCK: usize = 4096;
+        while block_start < n {
+            let block_end = (block_start + BLOCK).min(n);
+            let in_block = |h: HostId| (block_start..block_end).contains(&(h.0 as usize));
+            let lo = self
+                .edges
+                .partition_point(|e| (e.src.0 as usize) < block_start);
+            let hi = self
+                .edges
+                .partition_point(|e| (e.src.0 as usize) < block_end);
+            for e in self.edges.get(lo..hi).unwrap_or(&[]) {
+                if e.src != e.dst {
+                    sent.push((e.src, e.dst, e.stats.bytes_out, e.stats.last, e.stats.days));
+                }
+            }
+            let dst_of = |i: &u32| {
+                self.edges
+                    .get(*i as usize)
+                    .map_or(usize::MAX, |e| e.dst.0 as usize)
+            };
+            let inb = &self.derived.inbound;
+            let lo = inb.partition_point(|i| dst_of(i) < block_start);
+            let hi = inb.partition_point(|i| dst_of(i) < block_end);
+            for &i in inb.get(lo..hi).unwrap_or(&[]) {
+                if let Some(e) = self.edges.get(i as usize)
+                    && e.src != e.dst
+                    && in_block(e.dst)
+                {
+                    sent.push((e.dst, e.src, e.stats.bytes_in, e.stats.last, e.stats.days));
+                }
+            }
+            flush(&mut sent, &mut self.hosts);
+            block_start = block_end;
         }
     }
 
@@ -526,6 +676,11 @@ impl Profiles {
     /// Number of distinct (originator, responder, service) edges.
     pub fn edge_count(&self) -> usize {
         self.edges.len()
+    }
+
+    /// Number of distinct (user, source, target) logon triples.
+    pub fn logon_count(&self) -> usize {
+        self.logons.len()
     }
 
     /// The services table, sorted.
@@ -879,7 +1034,8 @@ impl Profiles {
     }
 
     /// Hosts of role `role` that ever used `proto` to any other host
-    /// (established flow or admin log event), ascending.
+    /// (established flow or admin log event), ascending. Scans every edge:
+    /// call it once per run and keep the answer, not once per event.
     pub fn hosts_with_role_using(&self, role: Role, proto: AdminProto) -> Vec<&HostKey> {
         let mut ids: BTreeSet<HostId> = BTreeSet::new();
         for e in &self.edges {
@@ -909,7 +1065,7 @@ impl Profiles {
     // ----- logons -----
 
     fn user_id(&self, user: &str) -> Option<UserId> {
-        let n = user.trim().to_lowercase();
+        let (n, _) = build::user_key(user);
         self.users
             .binary_search_by(|u| u.name.cmp(&n))
             .ok()
