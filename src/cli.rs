@@ -67,10 +67,10 @@ enum Command {
     #[command(subcommand)]
     Baseline(crate::cli_baseline::BaselineCommand),
     /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
-    #[command(after_help = crate::cli_baseline::SWEEP_AFTER_HELP)]
+    #[command(after_help = crate::cli_baseline::SWEEP_HELP)]
     Sweep(crate::cli_baseline::SweepArgs),
     /// Show one host's profile from a baseline.
-    #[command(after_help = crate::cli_baseline::PROFILE_AFTER_HELP)]
+    #[command(after_help = crate::cli_baseline::PROFILE_HELP)]
     Profile(crate::cli_baseline::ProfileArgs),
 }
 
@@ -286,6 +286,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Config(args) => analyze_cmd::config(args),
         Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
             crate::cli_baseline::build(args, threads, cli.quiet)
+        }
+        Command::Baseline(crate::cli_baseline::BaselineCommand::Info(args)) => {
+            crate::cli_baseline::info(args)
         }
         Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet),
         Command::Profile(args) => crate::cli_baseline::profile(args),

@@ -22,6 +22,18 @@ pub enum BaselineCommand {
     /// Build per-host profiles from a learning period and store them as a baseline file.
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Show what a baseline file holds and what it was made from.
+    Info(InfoArgs),
+}
+
+/// `lateral baseline info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// The baseline file.
+    baseline: PathBuf,
+    /// One JSON object (metadata and counts) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 const BUILD_HELP: &str = "Exit status:
@@ -31,7 +43,8 @@ const BUILD_HELP: &str = "Exit status:
   3  partial: the baseline was written, but some input was missing, not a
      format lateral reads, truncated, or corrupt (see the warnings on stderr)";
 
-const SWEEP_HELP: &str = "Exit status:
+/// Exit statuses of `sweep`, for its help.
+pub const SWEEP_HELP: &str = "Exit status:
   0  clean: every input was read completely (whether or not anything is new)
   1  fatal: the baseline could not be read (damaged, truncated, another
      version: the message says which; the file is left as it was) or written
@@ -39,7 +52,8 @@ const SWEEP_HELP: &str = "Exit status:
   3  partial: the report was written (and with --update the baseline), but
      some input was missing, not a format lateral reads, truncated, or corrupt";
 
-const PROFILE_HELP: &str = "Exit status:
+/// Exit statuses of `profile`, for its help.
+pub const PROFILE_HELP: &str = "Exit status:
   0  the host's profile was printed
   1  fatal: the baseline could not be read (the message says why)
   2  usage: the command line is wrong
@@ -148,11 +162,6 @@ pub struct ProfileArgs {
     #[arg(long, default_value_t = 10)]
     top: usize,
 }
-
-/// Help text for `sweep`.
-pub const SWEEP_AFTER_HELP: &str = SWEEP_HELP;
-/// Help text for `profile`.
-pub const PROFILE_AFTER_HELP: &str = PROFILE_HELP;
 
 fn log_options(a: &LogArgs) -> LogOptions {
     use lateral::source::LogFormat;
@@ -265,8 +274,14 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         Some(p) => std::fs::write(p, &out).with_context(|| format!("writing {}", p.display()))?,
         None => {
             let mut so = std::io::stdout().lock();
-            so.write_all(&out).context("writing the report")?;
-            so.flush().context("writing the report")?;
+            match so.write_all(&out).and_then(|()| so.flush()) {
+                Ok(()) => {}
+                // A reader that stopped early (`| head`) still gets the
+                // update; any other failure stops before the baseline is
+                // touched, so a rerun reports the same novelties.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(anyhow::Error::new(e).context("writing the report")),
+            }
         }
     }
     let mut written = None;
@@ -290,6 +305,23 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         eprint!("{s}");
     }
     Ok(exit_for(&run))
+}
+
+/// Runs `lateral baseline info`.
+pub fn info(args: InfoArgs) -> anyhow::Result<u8> {
+    let base = Baseline::load(&args.baseline)?;
+    let size = std::fs::metadata(&args.baseline).map_or(0, |m| m.len());
+    let mut so = std::io::stdout().lock();
+    if args.json {
+        let doc = base.info();
+        serde_json::to_writer(&mut so, &doc).context("writing")?;
+        so.write_all(b"\n").context("writing")?;
+    } else {
+        so.write_all(lateral::report::baseline_text::render_info(&base, size).as_bytes())
+            .context("writing")?;
+    }
+    so.flush().context("writing")?;
+    Ok(crate::cli::EXIT_CLEAN)
 }
 
 /// Runs `lateral profile`.

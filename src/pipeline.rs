@@ -200,7 +200,7 @@ fn new_report(name: Arc<str>) -> InputReport {
     }
 }
 
-/// How log inputs are read (`events`); `None` in `read_one` means
+/// How log inputs are read (`events`); `None` in the per-input reader means
 /// captures only (`flows`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogOptions {

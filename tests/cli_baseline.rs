@@ -309,6 +309,27 @@ fn update_folds_today_in_and_a_second_sweep_finds_nothing() {
     let out = sweep(&c, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "", "nothing is new after the update");
+    // The baseline remembers both runs and what they read.
+    let out = run(&["baseline", "info", c.baseline.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = info["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["build", "update"]);
+    assert!(
+        info["history"][1]["inputs"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("day2-auth.log")
+    );
+    assert_eq!(info["first"], after(day_start(1), 0).to_rfc3339().as_str());
+    assert_eq!(info["hosts"], 5);
+    let text = stdout(&run(&["baseline", "info", c.baseline.to_str().unwrap()]));
+    assert!(text.contains("5 hosts"), "{text}");
     // No temporary files are left in the baseline's directory.
     for e in std::fs::read_dir(c.dir.path()).unwrap() {
         let name = e.unwrap().file_name();
@@ -585,4 +606,161 @@ fn build_with_a_partial_input_still_writes_and_exits_3() {
     assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
     let out = run(&["profile", SRV, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn sweep_reports_new_hosts_new_sources_and_windows_logons() {
+    let c = case();
+    let dir = c.dir.path();
+    // Day 3: day 1's traffic, plus a host never seen reaching srv over SMB;
+    // alice logs on to srv from ws2 (she came from ws1 before) and bob
+    // logs on to srv over RDP, recorded by Windows.
+    let base = day_start(3);
+    let mut frames = Vec::new();
+    conversation(
+        &mut frames,
+        after(base, 300),
+        sa("10.20.0.99", 49_999),
+        sa(SRV, 445),
+        9000,
+        1000,
+    );
+    let mut w = CaptureWriter::new(
+        Vec::new(),
+        CaptureKind::Pcap {
+            nanos: false,
+            big_endian: false,
+        },
+        1,
+        65_535,
+    )
+    .unwrap();
+    for (ts, f) in &frames {
+        w.write_packet(*ts, f, f.len() as u32).unwrap();
+    }
+    let cap = dir.join("day3.pcap");
+    std::fs::write(&cap, w.finish().unwrap()).unwrap();
+    let log = dir.join("day3-auth.log");
+    std::fs::write(
+        &log,
+        format!(
+            "{} srv sshd[811]: Accepted publickey for alice from {WS2} port 41900 ssh2\n",
+            after(base, 400).to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let win = dir.join("day3-security.jsonl");
+    std::fs::write(
+        &win,
+        format!(
+            "{{\"@timestamp\":\"{}\",\"EventID\":4624,\"Hostname\":\"srv\",\"TargetUserName\":\"Bob\",\"TargetDomainName\":\"LAB\",\"LogonType\":10,\"IpAddress\":\"{WS2}\",\"WorkstationName\":\"WS2\",\"AuthenticationPackageName\":\"Negotiate\"}}\n",
+            after(base, 500).to_rfc3339()
+        ),
+    )
+    .unwrap();
+    let b = c.baseline.to_str().unwrap();
+    let (cap, log, win) = (
+        cap.to_str().unwrap(),
+        log.to_str().unwrap(),
+        win.to_str().unwrap(),
+    );
+    let out = run(&["sweep", "--baseline", b, cap, log, win, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let docs = json_lines(&out);
+    let summary: Vec<(String, String, String, String)> = docs
+        .iter()
+        .map(|d| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+            (
+                s(&d["event"]["action"]),
+                s(&d["source"]["ip"]),
+                s(&d["user"]["name"]),
+                s(&d["lateral"]["user_novelty"]),
+            )
+        })
+        .collect();
+    let t = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    assert_eq!(
+        summary,
+        vec![
+            t("new-host", "10.20.0.99", "-", "-"),
+            t("new-edge", "10.20.0.99", "-", "-"),
+            t("new-user-on-host", WS2, "alice", "new-source"),
+            t("new-user-on-host", WS2, "bob", "first-logon"),
+        ],
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(docs[1]["destination"]["port"], 445);
+    assert_eq!(docs[1]["lateral"]["admin_protocol"], "smb");
+    assert_eq!(docs[3]["lateral"]["admin_protocol"], "rdp");
+    assert_eq!(docs[3]["destination"]["domain"], "srv");
+    assert!(
+        docs[3]["log"]["file"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("security.jsonl")
+    );
+    assert_eq!(docs[3]["log"]["file"]["line"], 1);
+    // The same bytes whatever the input order and thread count.
+    let again = run(&[
+        "--threads",
+        "1",
+        "sweep",
+        "--baseline",
+        b,
+        win,
+        log,
+        cap,
+        "--json",
+    ]);
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn sweep_of_a_partial_input_still_reports_and_exits_3() {
+    let c = case();
+    let bytes = std::fs::read(&c.day2.0).unwrap();
+    let cut = c.dir.path().join("day2-cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let missing = c.dir.path().join("no-such-file.pcap");
+    let out = run(&[
+        "sweep",
+        "--baseline",
+        c.baseline.to_str().unwrap(),
+        cut.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-file.pcap"),
+        "{}",
+        stderr(&out)
+    );
+    // The RDP edge happened before the cut, so it is still reported.
+    let docs = json_lines(&out);
+    assert!(
+        docs.iter().any(|d| d["destination"]["port"] == 3389),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn update_waits_for_the_report_to_be_written() {
+    let c = case();
+    let before = std::fs::read(&c.baseline).unwrap();
+    let out = sweep(&c, &["--update", "-o", "/nonexistent-dir/report.txt"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("report.txt"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&c.baseline).unwrap(),
+        before,
+        "baseline untouched"
+    );
+    // A rerun still finds the two novelties.
+    let out = sweep(&c, &["--json"]);
+    assert_eq!(json_lines(&out).len(), 2, "{}", stdout(&out));
 }

@@ -31,7 +31,8 @@
 //! [`save`] writes a temporary file in the target's directory, fsyncs it,
 //! renames it over the target and fsyncs the directory. A reader, or a run
 //! after a crash or a `kill -9` at any moment, sees the old file or the new
-//! one, complete, never a mix. Temporary files left by a killed writer are
+//! one, complete, never a mix. A new file is private (mode 0600); a
+//! replaced one keeps its permissions. Temporary files left by a killed writer are
 //! named `.NAME.tmp-PID-RANDOM`; the next [`save`] to the same path removes
 //! those whose writer is gone, and [`load`] never looks at them.
 //!
@@ -67,22 +68,20 @@ const MAX_DECODED: u64 = 64 << 30;
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read baseline: {source}", path = path.display())]
+    #[error("{path}: cannot read baseline: {error}", path = path.display())]
     Read {
         /// The baseline's path.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source`).
+        error: io::Error,
     },
     /// The new baseline could not be written; the old one is untouched.
-    #[error("{path}: cannot write baseline (the previous file, if any, is unchanged): {source}", path = path.display())]
+    #[error("{path}: cannot write baseline (the previous file, if any, is unchanged): {error}", path = path.display())]
     Write {
         /// The baseline's path.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source`).
+        error: io::Error,
     },
     /// The file does not start with the baseline magic.
     #[error("{path}: not a lateral baseline (starts with {looks_like})", path = path.display())]
@@ -181,9 +180,9 @@ pub fn save_with<T: Serialize + ?Sized>(
     value: &T,
     compression: Compression,
 ) -> Result<Written, FileError> {
-    let werr = |source: io::Error| FileError::Write {
+    let werr = |error: io::Error| FileError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let dir = parent_dir(path);
     let name = file_name(path).ok_or_else(|| {
@@ -200,6 +199,12 @@ pub fn save_with<T: Serialize + ?Sized>(
         .tempfile_in(dir)
         .map_err(werr)?;
     let written = write_container(tmp.as_file(), value, compression).map_err(werr)?;
+    // A replaced baseline keeps its permissions; a new one is private (0600).
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(werr)?;
+    }
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(path).map_err(|e| werr(e.error))?;
     sync_dir(dir).map_err(werr)?;
@@ -209,9 +214,9 @@ pub fn save_with<T: Serialize + ?Sized>(
 /// Reads the value stored at `path`, checking magic, version, lengths and
 /// checksum before decoding. Changes nothing on disk.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| FileError::Read {
+    let bytes = std::fs::read(path).map_err(|error| FileError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     decode(path, &bytes)
 }
@@ -676,6 +681,20 @@ mod tests {
     fn missing_file_is_a_read_error() {
         let err = load::<Sample>(Path::new("/nonexistent/b.lat")).unwrap_err();
         assert!(matches!(err, FileError::Read { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.lat");
+        save(&path, &sample()).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        save(&path, &sample()).unwrap();
+        assert_eq!(mode(&path), 0o640);
     }
 
     #[test]

@@ -139,19 +139,18 @@ impl Baseline {
     /// Builds a baseline from a run's flows and events (those before
     /// `--until` when given), with the hosts file's names and roles.
     pub fn build(run: &EventRun, opts: &BuildOptions) -> Result<Baseline, crate::Error> {
-        let flows = keep_before(
-            run.flows.to_vec().map_err(crate::Error::Output)?,
-            opts.until,
-        );
-        let events: Vec<&LogEvent> = run
-            .events
-            .iter()
-            .filter(|e| opts.until.is_none_or(|u| e.ts < u))
-            .collect();
-        let directory = Arc::new(directory_from(&events, opts.hosts.as_ref(), None));
-        let owned: Vec<LogEvent> = events.iter().map(|e| (*e).clone()).collect();
-        let profiles = build_parallel(directory.clone(), &flows, &owned);
-        let mut record = run_record("build", run, &flows, &owned);
+        let mut flows = run.flows.to_vec().map_err(crate::Error::Output)?;
+        // Both lists are sorted by time: what is before --until is a prefix.
+        let mut events: &[LogEvent] = &run.events;
+        if let Some(u) = opts.until {
+            flows.truncate(flows.partition_point(|f| f.ts < u));
+            events = events
+                .get(..events.partition_point(|e| e.ts < u))
+                .unwrap_or(&[]);
+        }
+        let directory = Arc::new(directory_from(events, opts.hosts.as_ref(), None));
+        let profiles = build_parallel(directory.clone(), &flows, events);
+        let mut record = run_record("build", run, &flows, events);
         record.until = opts.until;
         let meta = Meta {
             lateral_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -175,8 +174,11 @@ impl Baseline {
         hosts: Option<HostsFile>,
     ) -> Result<Today<'a>, crate::Error> {
         let flows = run.flows.to_vec().map_err(crate::Error::Output)?;
-        let refs: Vec<&LogEvent> = run.events.iter().collect();
-        let directory = Arc::new(directory_from(&refs, hosts.as_ref(), Some(&self.directory)));
+        let directory = Arc::new(directory_from(
+            &run.events,
+            hosts.as_ref(),
+            Some((&self.directory, &self.profiles)),
+        ));
         let profiles = build_parallel(directory.clone(), &flows, &run.events);
         let record = run_record("update", run, &flows, &run.events);
         Ok(Today {
@@ -229,13 +231,6 @@ impl Baseline {
     }
 }
 
-fn keep_before(mut flows: Vec<Flow>, until: Option<Timestamp>) -> Vec<Flow> {
-    if let Some(u) = until {
-        flows.retain(|f| f.ts < u);
-    }
-    flows
-}
-
 fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -271,11 +266,13 @@ fn run_record(kind: &str, run: &EventRun, flows: &[Flow], events: &[LogEvent]) -
 
 /// The directory for a set of events: their evidence and the hosts file;
 /// then, when `carry` is given, the carried directory's names for
-/// addresses that neither names, as if from a hosts file.
+/// addresses that neither names, as if from a hosts file (only for hosts
+/// the carried profiles still hold or whose role was given, so names of
+/// aged-out hosts are forgotten too).
 fn directory_from(
-    events: &[&LogEvent],
+    events: &[LogEvent],
     hosts: Option<&HostsFile>,
-    carry: Option<&HostDirectory>,
+    carry: Option<(&HostDirectory, &Profiles)>,
 ) -> HostDirectory {
     let fresh = || {
         let mut b = events
@@ -296,13 +293,16 @@ fn directory_from(
         }
         b
     };
-    let Some(old) = carry else {
+    let Some((old, old_profiles)) = carry else {
         return fresh().finish();
     };
     let first = fresh().finish();
     let mut rows = Vec::new();
     let mut named_only = Vec::new();
     for entry in old.hosts() {
+        if entry.role.is_none() && old_profiles.host(&entry.key).is_none() {
+            continue;
+        }
         let name = entry
             .names
             .iter()

@@ -337,3 +337,177 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
 fn f_earlier(w: &Wanted, ts: Timestamp) -> bool {
     w.found.is_none() && ts == w.first
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::BuildOptions;
+    use crate::event::{ConnState, Duration, Flow, Outcome, Position, Transport};
+    use crate::flow_store::FlowStore;
+    use crate::hosts::HostsFile;
+    use crate::pipeline::EventRun;
+    use std::sync::Arc;
+
+    const DAY: i64 = 86_400;
+
+    /// Kind, source, destination, port, why: what a novelty says in brief.
+    type Brief = (
+        NoveltyKind,
+        String,
+        String,
+        Option<u16>,
+        Option<UserNovelty>,
+    );
+
+    fn flow(at: i64, src: &str, dst: &str, port: u16) -> Flow {
+        Flow {
+            ts: Timestamp::from_parts(at, 0),
+            uid: format!("C{at}{src}{dst}{port}"),
+            orig_h: src.parse().unwrap(),
+            orig_p: 50_000,
+            resp_h: dst.parse().unwrap(),
+            resp_p: port,
+            proto: Transport::Tcp,
+            service: None,
+            duration: Some(Duration::from_secs(1)),
+            orig_bytes: Some(100),
+            resp_bytes: Some(200),
+            conn_state: ConnState::SF,
+            missed_bytes: 0,
+            history: "ShADadFf".into(),
+            orig_pkts: 5,
+            orig_ip_bytes: 400,
+            resp_pkts: 5,
+            resp_ip_bytes: 500,
+            ip_proto: 6,
+            origin: Some(Origin {
+                file: Arc::from("day.pcap"),
+                at: Position::Offset(at as u64),
+            }),
+        }
+    }
+
+    fn logon(at: i64, user: &str, from: &str, host: &str, line: u64) -> LogEvent {
+        LogEvent {
+            ts: Timestamp::from_parts(at, 0),
+            action: "logged-in".into(),
+            outcome: Some(Outcome::Success),
+            dataset: "sshd".into(),
+            source_ip: from.parse().ok(),
+            host_name: Some(host.into()),
+            user_name: Some(user.into()),
+            origin: Some(Origin {
+                file: Arc::from("auth.log"),
+                at: Position::Line(line),
+            }),
+            ..LogEvent::default()
+        }
+    }
+
+    fn run(mut flows: Vec<Flow>, events: Vec<LogEvent>) -> EventRun {
+        let store = FlowStore::new(1 << 20);
+        store.push(&mut flows);
+        EventRun {
+            events,
+            flows: store.finish().unwrap(),
+            ..EventRun::default()
+        }
+    }
+
+    fn hosts(text: &str) -> HostsFile {
+        crate::hosts::parse_hosts_file(text, &Arc::from("hosts.csv"))
+    }
+
+    #[test]
+    fn typed_novelties_from_the_library() {
+        let d1 = 20_000 * DAY;
+        let learn = run(
+            vec![
+                flow(d1, "10.0.0.1", "10.0.0.2", 445),
+                flow(d1 + 60, "10.0.0.1", "10.0.0.3", 22),
+            ],
+            vec![logon(d1 + 61, "alice", "10.0.0.1", "srv", 1)],
+        );
+        let opts = BuildOptions {
+            until: None,
+            hosts: Some(hosts("10.0.0.3,srv\n")),
+        };
+        let base = Baseline::build(&learn, &opts).unwrap();
+        assert_eq!(base.profiles.len(), 3);
+
+        // Today the file server 10.0.0.2 has a name (from today's hosts
+        // file): the same host, not a new one, and its SMB edge is known.
+        let d2 = d1 + DAY;
+        let day = run(
+            vec![
+                flow(d2, "10.0.0.1", "10.0.0.2", 445),
+                flow(d2 + 5, "10.0.0.1", "10.0.0.2", 3389),
+                flow(d2 + 9, "10.0.0.9", "10.0.0.3", 22),
+            ],
+            vec![
+                logon(d2 + 6, "Alice", "10.0.0.1", "srv", 1),
+                logon(d2 + 10, "alice", "10.0.0.9", "srv", 2),
+            ],
+        );
+        let today = base.today(&day, Some(hosts("10.0.0.2,fs\n"))).unwrap();
+        let found = novelties(&base, &today);
+        let brief: Vec<Brief> = found
+            .iter()
+            .map(|n| {
+                (
+                    n.kind,
+                    n.source.to_string(),
+                    n.destination.to_string(),
+                    n.service.as_ref().map(|s| s.port),
+                    n.user_novelty,
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            vec![
+                (
+                    NoveltyKind::NewHost,
+                    "10.0.0.9".into(),
+                    "?".into(),
+                    None,
+                    None
+                ),
+                (
+                    NoveltyKind::NewEdge,
+                    "10.0.0.1".into(),
+                    "10.0.0.2 (fs)".into(),
+                    Some(3389),
+                    None
+                ),
+                (
+                    NoveltyKind::NewEdge,
+                    "10.0.0.9".into(),
+                    "10.0.0.3 (srv)".into(),
+                    Some(22),
+                    None
+                ),
+                (
+                    NoveltyKind::NewUserOnHost,
+                    "10.0.0.9".into(),
+                    "10.0.0.3 (srv)".into(),
+                    None,
+                    Some(UserNovelty::NewSource)
+                ),
+            ]
+        );
+        // Remote-admin edges come first among edges (both are here); each
+        // carries its first record.
+        assert_eq!(found[1].admin, Some(AdminProto::Rdp));
+        assert_eq!(
+            found[1].evidence.as_ref().map(ToString::to_string),
+            Some(format!("day.pcap@{}", d2 + 5))
+        );
+        assert_eq!(
+            found[3].evidence.as_ref().map(ToString::to_string),
+            Some("auth.log:2".to_string())
+        );
+        assert_eq!(found[3].user.as_deref(), Some("alice"));
+        assert_eq!(found[3].admin, Some(AdminProto::Ssh));
+    }
+}

@@ -390,3 +390,79 @@ impl Baseline {
         })
     }
 }
+
+/// One build or update of a baseline, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunView {
+    /// `build` or `update`.
+    pub kind: String,
+    /// Inputs read.
+    pub inputs: Vec<String>,
+    /// Earliest flow or event used.
+    pub first: Option<Time>,
+    /// Latest flow or event used.
+    pub last: Option<Time>,
+    /// `--until` of a build.
+    pub until: Option<Time>,
+    /// Connection records used.
+    pub flows: u64,
+    /// Log events used.
+    pub events: u64,
+    /// Inputs that were partial or unreadable.
+    pub partial_inputs: u64,
+}
+
+/// What a baseline holds and was made from (`lateral baseline info --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InfoView {
+    /// The container format version.
+    pub format_version: u32,
+    /// The lateral version that last wrote it.
+    pub lateral_version: String,
+    /// Earliest flow or event learned from.
+    pub first: Option<Time>,
+    /// Latest flow or event learned from.
+    pub last: Option<Time>,
+    /// Hosts profiled.
+    pub hosts: usize,
+    /// Distinct edges.
+    pub edges: usize,
+    /// Distinct (user, source, target) logon triples.
+    pub logons: usize,
+    /// Named hosts in the directory.
+    pub directory_hosts: usize,
+    /// Builds and updates, oldest first.
+    pub history: Vec<RunView>,
+}
+
+impl Baseline {
+    /// The baseline's metadata and counts, for reports.
+    pub fn info(&self) -> InfoView {
+        let c = self.counts();
+        InfoView {
+            format_version: crate::baseline::file::FORMAT_VERSION,
+            lateral_version: self.meta.lateral_version.clone(),
+            first: self.meta.first.map(Time::from),
+            last: self.meta.last.map(Time::from),
+            hosts: c.hosts,
+            edges: c.edges,
+            logons: c.logons,
+            directory_hosts: self.directory.len(),
+            history: self
+                .meta
+                .history
+                .iter()
+                .map(|r| RunView {
+                    kind: r.kind.clone(),
+                    inputs: r.inputs.clone(),
+                    first: r.first.map(Time::from),
+                    last: r.last.map(Time::from),
+                    until: r.until.map(Time::from),
+                    flows: r.flows,
+                    events: r.events,
+                    partial_inputs: r.partial_inputs,
+                })
+                .collect(),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! Elastic Common Schema for events and alerts.
 
 pub mod alerts_jsonl;
+pub mod baseline_text;
 pub mod conn_log;
 pub mod ecs;
 pub mod incidents_text;
