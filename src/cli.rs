@@ -2,6 +2,8 @@
 //! work, and the outcome becomes an exit code. Only this module and
 //! `main.rs` see argv, stdout and `anyhow`.
 
+mod analyze_cmd;
+
 use crate::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -58,6 +60,11 @@ enum Command {
     Gen(GenArgs),
     /// Score alerts (`analyze --json`) against a generated scenario's truth.json.
     Eval(EvalArgs),
+    /// Find lateral movement: learn what is normal, run every detector, rank incidents.
+    #[command(after_help = EXIT_HELP)]
+    Analyze(analyze_cmd::AnalyzeArgs),
+    /// Print the default detection configuration, or check a configuration file.
+    Config(analyze_cmd::ConfigArgs),
     /// Build a baseline of per-host profiles from a learning period.
     #[command(subcommand)]
     Baseline(crate::cli_baseline::BaselineCommand),
@@ -351,6 +358,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Events(args) => events(args, threads, cli.quiet),
         Command::Gen(args) => generate(args, cli.quiet),
         Command::Eval(args) => eval(args),
+        Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet),
+        Command::Config(args) => analyze_cmd::config(args),
         Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
             crate::cli_baseline::build(args, threads, cli.quiet)
         }

@@ -6,6 +6,8 @@
 //! - [`event`]: the normalised types every later stage consumes;
 //! - [`hosts`]: one identity per host across IPs, names and accounts;
 //! - [`profile`]: per-host behaviour profiles built from flows and events;
+//! - [`detect`], [`alert`], [`incident`], [`config`], [`analyze`]: detectors
+//!   judge today against the baseline, alerts join into ranked incidents;
 //! - [`report`]: writers for Zeek TSV and JSON Lines;
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
@@ -13,13 +15,18 @@
 //! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth;
 //! - [`eval`]: alerts scored against a generated scenario's ground truth.
 
+pub mod alert;
+pub mod analyze;
 pub mod baseline;
+pub mod config;
+pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod event;
 pub mod flow_store;
 pub mod hosts;
+pub mod incident;
 pub mod input;
 pub mod pipeline;
 pub mod profile;

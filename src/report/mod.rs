@@ -2,9 +2,11 @@
 //! bytes in one ecosystem's format; field names follow Zeek for flows and
 //! Elastic Common Schema for events and alerts.
 
+pub mod alerts_jsonl;
 pub mod baseline_text;
 pub mod conn_log;
 pub mod ecs;
+pub mod incidents_text;
 pub mod novelty;
 pub mod profile_text;
 pub mod score_text;

@@ -1,0 +1,467 @@
+//! Alerts: what a detector found, with the records that prove it.
+//!
+//! Detectors (`crate::detect`) produce [`Alert`]s; `crate::incident` joins
+//! them into incidents and the reports write them out. An alert names its
+//! rule and ATT&CK technique, a risk score, the hosts and users involved,
+//! and its evidence: the flows and log records behind it, each with its
+//! file and byte offset or line.
+//!
+//! Alert ids are stable: `LA-` followed by 16 hex digits of the 64-bit
+//! FNV-1a hash of the rule id, the alert's entity keys (source,
+//! destination, destination port, user) and the UTC day its first record
+//! falls in, joined with `|`. The same activity on the same day gives the
+//! same id in every run, so a nightly sweep can tell new alerts from ones
+//! already reported.
+
+use crate::event::{Origin, Position, Timestamp};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// Most evidence records kept per alert (the total is still counted).
+pub const MAX_EVIDENCE: usize = 32;
+
+/// A detection rule's fixed description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id, e.g. `lateral.new-admin-edge`.
+    pub id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// One sentence on what the rule flags.
+    pub description: &'static str,
+}
+
+/// A MITRE ATT&CK technique with its tactic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Technique {
+    /// Tactic name, e.g. `Lateral Movement`.
+    pub tactic: &'static str,
+    /// Technique id, e.g. `T1021.002`.
+    pub id: &'static str,
+    /// Technique name.
+    pub name: &'static str,
+}
+
+/// The ATT&CK techniques the rules map to.
+pub mod attack {
+    use super::Technique;
+
+    const LM: &str = "Lateral Movement";
+    /// T1021: Remote Services.
+    pub const REMOTE_SERVICES: Technique = Technique {
+        tactic: LM,
+        id: "T1021",
+        name: "Remote Services",
+    };
+    /// T1021.001: Remote Desktop Protocol.
+    pub const RDP: Technique = Technique {
+        tactic: LM,
+        id: "T1021.001",
+        name: "Remote Services: Remote Desktop Protocol",
+    };
+    /// T1021.002: SMB/Windows Admin Shares.
+    pub const SMB: Technique = Technique {
+        tactic: LM,
+        id: "T1021.002",
+        name: "Remote Services: SMB/Windows Admin Shares",
+    };
+    /// T1021.003: Distributed Component Object Model.
+    pub const DCOM: Technique = Technique {
+        tactic: LM,
+        id: "T1021.003",
+        name: "Remote Services: Distributed Component Object Model",
+    };
+    /// T1021.004: SSH.
+    pub const SSH: Technique = Technique {
+        tactic: LM,
+        id: "T1021.004",
+        name: "Remote Services: SSH",
+    };
+    /// T1021.005: VNC.
+    pub const VNC: Technique = Technique {
+        tactic: LM,
+        id: "T1021.005",
+        name: "Remote Services: VNC",
+    };
+    /// T1021.006: Windows Remote Management.
+    pub const WINRM: Technique = Technique {
+        tactic: LM,
+        id: "T1021.006",
+        name: "Remote Services: Windows Remote Management",
+    };
+    /// T1046: Network Service Discovery.
+    pub const DISCOVERY: Technique = Technique {
+        tactic: "Discovery",
+        id: "T1046",
+        name: "Network Service Discovery",
+    };
+    /// T1078: Valid Accounts.
+    pub const VALID_ACCOUNTS: Technique = Technique {
+        tactic: "Defense Evasion",
+        id: "T1078",
+        name: "Valid Accounts",
+    };
+    /// T1550: Use Alternate Authentication Material.
+    pub const ALT_AUTH: Technique = Technique {
+        tactic: LM,
+        id: "T1550",
+        name: "Use Alternate Authentication Material",
+    };
+    /// T1550.002: Pass the Hash.
+    pub const PASS_THE_HASH: Technique = Technique {
+        tactic: LM,
+        id: "T1550.002",
+        name: "Use Alternate Authentication Material: Pass the Hash",
+    };
+    /// T1110.001: Password Guessing.
+    pub const PASSWORD_GUESSING: Technique = Technique {
+        tactic: "Credential Access",
+        id: "T1110.001",
+        name: "Brute Force: Password Guessing",
+    };
+    /// T1110.003: Password Spraying.
+    pub const PASSWORD_SPRAYING: Technique = Technique {
+        tactic: "Credential Access",
+        id: "T1110.003",
+        name: "Brute Force: Password Spraying",
+    };
+    /// T1569.002: Service Execution.
+    pub const SERVICE_EXECUTION: Technique = Technique {
+        tactic: "Execution",
+        id: "T1569.002",
+        name: "System Services: Service Execution",
+    };
+    /// T1071: Application Layer Protocol.
+    pub const C2_APP_PROTOCOL: Technique = Technique {
+        tactic: "Command and Control",
+        id: "T1071",
+        name: "Application Layer Protocol",
+    };
+    /// T1074: Data Staged.
+    pub const DATA_STAGED: Technique = Technique {
+        tactic: "Collection",
+        id: "T1074",
+        name: "Data Staged",
+    };
+    /// T1041: Exfiltration Over C2 Channel.
+    pub const EXFIL_C2: Technique = Technique {
+        tactic: "Exfiltration",
+        id: "T1041",
+        name: "Exfiltration Over C2 Channel",
+    };
+}
+
+/// A host as an alert names it: its address, its name, or both.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HostRef {
+    /// The host's address, when known.
+    pub ip: Option<IpAddr>,
+    /// The host's name (from logs or DNS), when known.
+    pub name: Option<String>,
+}
+
+impl HostRef {
+    /// A host known by address.
+    pub fn ip(ip: IpAddr) -> HostRef {
+        HostRef {
+            ip: Some(ip),
+            name: None,
+        }
+    }
+
+    /// The key that identifies the host: its address, else its lower-case name.
+    pub fn key(&self) -> String {
+        match (&self.ip, &self.name) {
+            (Some(ip), _) => ip.to_string(),
+            (None, Some(n)) => n.to_ascii_lowercase(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// How a person reads it: the name, else the address.
+    pub fn label(&self) -> String {
+        match (&self.name, &self.ip) {
+            (Some(n), _) => n.clone(),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "?".into(),
+        }
+    }
+}
+
+/// What kind of record a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EvidenceKind {
+    /// A connection record from a capture (or conn.log).
+    Flow,
+    /// A log record.
+    Log,
+}
+
+impl EvidenceKind {
+    /// The name written in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceKind::Flow => "flow",
+            EvidenceKind::Log => "log",
+        }
+    }
+}
+
+/// One record behind an alert, enough to find the raw bytes again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Evidence {
+    /// When the record happened.
+    pub ts: Timestamp,
+    /// Flow or log.
+    pub kind: EvidenceKind,
+    /// Where it is (absent only for records built in memory).
+    pub origin: Option<Origin>,
+    /// A short summary: the flow uid and endpoints, or the event code and action.
+    pub summary: String,
+}
+
+impl Evidence {
+    /// The file the record is in, or `-`.
+    pub fn file(&self) -> &str {
+        self.origin.as_ref().map_or("-", |o| &o.file)
+    }
+
+    /// The byte offset or line.
+    pub fn position(&self) -> Option<Position> {
+        self.origin.as_ref().map(|o| o.at)
+    }
+}
+
+/// ECS `event.severity` bands of the 0-100 risk score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Below 25.
+    Low,
+    /// 25 to 49.
+    Medium,
+    /// 50 to 74.
+    High,
+    /// 75 and above.
+    Critical,
+}
+
+impl Severity {
+    /// The band a score falls in.
+    pub fn of(score: u8) -> Severity {
+        match score {
+            75.. => Severity::Critical,
+            50..=74 => Severity::High,
+            25..=49 => Severity::Medium,
+            _ => Severity::Low,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// ECS `event.severity` number (1 low .. 4 critical).
+    pub fn number(self) -> u8 {
+        match self {
+            Severity::Low => 1,
+            Severity::Medium => 2,
+            Severity::High => 3,
+            Severity::Critical => 4,
+        }
+    }
+}
+
+/// One finding of one detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Stable id (see the module documentation).
+    pub id: String,
+    /// Incident the alert belongs to (set by `crate::incident`).
+    pub incident_id: Option<String>,
+    /// The rule that fired.
+    pub rule: Rule,
+    /// The ATT&CK technique.
+    pub technique: Technique,
+    /// Risk score, 0-100.
+    pub score: u8,
+    /// First record's time.
+    pub start: Timestamp,
+    /// Last record's time.
+    pub end: Timestamp,
+    /// Where the activity came from.
+    pub source: Option<HostRef>,
+    /// Where it went.
+    pub destination: Option<HostRef>,
+    /// Destination port, when one port is meant.
+    pub destination_port: Option<u16>,
+    /// The account involved.
+    pub user: Option<String>,
+    /// Every address involved.
+    pub related_ips: BTreeSet<IpAddr>,
+    /// Every account involved.
+    pub related_users: BTreeSet<String>,
+    /// Whether the alert is a step from source to destination (joins chains).
+    pub movement: bool,
+    /// Whether the other related addresses are further sources (convergence)
+    /// rather than further destinations (fan-out, spray); for joining incidents.
+    pub peers_are_sources: bool,
+    /// Why it is unusual, for a person.
+    pub message: String,
+    /// Records behind the alert, in time order, at most [`MAX_EVIDENCE`].
+    pub evidence: Vec<Evidence>,
+    /// How many records were behind it in all.
+    pub evidence_total: usize,
+}
+
+impl Alert {
+    /// A new alert with the fields every alert has; the others start empty.
+    pub fn new(rule: Rule, technique: Technique, score: u8, start: Timestamp) -> Alert {
+        Alert {
+            id: String::new(),
+            incident_id: None,
+            rule,
+            technique,
+            score: score.min(100),
+            start,
+            end: start,
+            source: None,
+            destination: None,
+            destination_port: None,
+            user: None,
+            related_ips: BTreeSet::new(),
+            related_users: BTreeSet::new(),
+            movement: false,
+            peers_are_sources: false,
+            message: String::new(),
+            evidence: Vec::new(),
+            evidence_total: 0,
+        }
+    }
+
+    /// Severity band of the score.
+    pub fn severity(&self) -> Severity {
+        Severity::of(self.score)
+    }
+
+    /// Adds evidence, keeping the earliest [`MAX_EVIDENCE`] records.
+    pub fn add_evidence(&mut self, ev: Evidence) {
+        self.evidence_total += 1;
+        if ev.ts < self.start {
+            self.start = ev.ts;
+        }
+        if ev.ts > self.end {
+            self.end = ev.ts;
+        }
+        self.evidence.push(ev);
+        if self.evidence.len() > MAX_EVIDENCE * 2 {
+            self.trim_evidence();
+        }
+    }
+
+    fn trim_evidence(&mut self) {
+        self.evidence.sort();
+        self.evidence.dedup();
+        self.evidence.truncate(MAX_EVIDENCE);
+    }
+
+    /// Fills in related addresses and users from the named entities, sorts
+    /// and trims the evidence, and computes the stable id. Detectors call
+    /// this last.
+    pub fn finish(mut self) -> Alert {
+        self.trim_evidence();
+        for h in [&self.source, &self.destination].into_iter().flatten() {
+            if let Some(ip) = h.ip {
+                self.related_ips.insert(ip);
+            }
+        }
+        if let Some(u) = &self.user {
+            self.related_users.insert(u.clone());
+        }
+        let day = self.start.secs().div_euclid(86_400);
+        let key = format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.rule.id,
+            self.source.as_ref().map(HostRef::key).unwrap_or_default(),
+            self.destination
+                .as_ref()
+                .map(HostRef::key)
+                .unwrap_or_default(),
+            self.destination_port
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            self.user.as_deref().unwrap_or("").to_ascii_lowercase(),
+            day
+        );
+        self.id = format!("LA-{:016x}", fnv1a(key.as_bytes()));
+        self
+    }
+
+    /// The order alerts are written in: time, then id.
+    pub fn output_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+        a.start
+            .cmp(&b.start)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.end.cmp(&b.end))
+    }
+}
+
+/// 64-bit FNV-1a: a tiny, fixed hash, identical on every platform.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: Rule = Rule {
+        id: "lateral.test",
+        name: "test",
+        description: "test rule",
+    };
+
+    #[test]
+    fn ids_depend_on_rule_entities_and_day_only() {
+        let t = Timestamp::from_parts(1_311_555_600, 0);
+        let mk = |secs: i64, port: u16| {
+            let mut a = Alert::new(RULE, attack::SMB, 50, Timestamp::from_parts(secs, 0));
+            a.source = Some(HostRef::ip("10.0.0.1".parse().unwrap()));
+            a.destination_port = Some(port);
+            a.finish()
+        };
+        let a = mk(t.secs(), 445);
+        assert_eq!(a.id, mk(t.secs() + 600, 445).id);
+        assert_ne!(a.id, mk(t.secs() + 86_400, 445).id);
+        assert_ne!(a.id, mk(t.secs(), 3389).id);
+        assert!(a.id.starts_with("LA-") && a.id.len() == 19);
+        assert!(
+            a.related_ips
+                .contains(&"10.0.0.1".parse::<IpAddr>().unwrap())
+        );
+    }
+
+    #[test]
+    fn fnv_known_values() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn severity_bands() {
+        assert_eq!(Severity::of(0), Severity::Low);
+        assert_eq!(Severity::of(25), Severity::Medium);
+        assert_eq!(Severity::of(74), Severity::High);
+        assert_eq!(Severity::of(100), Severity::Critical);
+    }
+}

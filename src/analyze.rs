@@ -1,0 +1,215 @@
+//! `lateral analyze` as a library call: split the records into a learning
+//! part and a detection part, learn the baseline, run every detector over
+//! the rest, and join the alerts into ranked incidents.
+//!
+//! The split is by time: everything before the cut teaches what is normal,
+//! everything from the cut on is judged. The cut is a given instant, or a
+//! fraction of the records' time span (60% by default).
+
+use crate::alert::Alert;
+use crate::config::Config;
+use crate::detect::learned::LearnedBaseline;
+use crate::detect::{BaselineView, DetectInput, Directory};
+use crate::event::{Flow, LogEvent, Timestamp};
+use crate::incident::{self, Incident};
+use std::time::Instant;
+
+/// Where the learning part ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Learning {
+    /// Records before this instant are the baseline.
+    Until(Timestamp),
+    /// This fraction (0 to 1) of the records' time span is the baseline.
+    Fraction(f64),
+}
+
+impl Default for Learning {
+    /// The first 60% of the time span.
+    fn default() -> Self {
+        Learning::Fraction(0.6)
+    }
+}
+
+/// What an analysis found, and what it learned from.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Alerts in output order (time, then id), each with its incident id.
+    pub alerts: Vec<Alert>,
+    /// Incidents, ranked (best first).
+    pub incidents: Vec<Incident>,
+    /// The cut between learning and detection.
+    pub cut: Timestamp,
+    /// The span of the learning records, if any.
+    pub learned: Option<(Timestamp, Timestamp)>,
+    /// The span of the judged records, if any.
+    pub judged: Option<(Timestamp, Timestamp)>,
+    /// Records in the learning part (flows, events).
+    pub learn_counts: (usize, usize),
+    /// Records in the detection part (flows, events).
+    pub detect_counts: (usize, usize),
+    /// Internal hosts in the baseline.
+    pub baseline_hosts: usize,
+    /// Host names known.
+    pub directory: Directory,
+    /// Seconds spent learning the baseline.
+    pub profile_secs: f64,
+    /// Seconds spent detecting and building incidents.
+    pub detect_secs: f64,
+}
+
+fn span(flows: &[Flow], events: &[LogEvent]) -> Option<(Timestamp, Timestamp)> {
+    let firsts = [flows.first().map(|f| f.ts), events.first().map(|e| e.ts)];
+    let lasts = [flows.last().map(|f| f.ts), events.last().map(|e| e.ts)];
+    let a = firsts.into_iter().flatten().min()?;
+    let z = lasts.into_iter().flatten().max()?;
+    Some((a, z))
+}
+
+/// Where the learning part ends for records spanning `span`.
+pub fn cut_point(learning: Learning, span: Option<(Timestamp, Timestamp)>) -> Timestamp {
+    match (learning, span) {
+        (Learning::Until(t), _) => t,
+        (Learning::Fraction(_), None) => Timestamp::default(),
+        (Learning::Fraction(f), Some((a, z))) => {
+            let f = if f.is_finite() {
+                f.clamp(0.0, 1.0)
+            } else {
+                0.6
+            };
+            Timestamp(a.0 + ((z.0 - a.0) as f64 * f) as i64)
+        }
+    }
+}
+
+/// Analyses records sorted by time (flows in their total order, events by
+/// time then origin): learns from the part before the cut and judges the rest.
+pub fn analyze(
+    flows: &[Flow],
+    events: &[LogEvent],
+    learning: Learning,
+    config: &Config,
+) -> Analysis {
+    let cut = cut_point(learning, span(flows, events));
+    let fcut = flows.partition_point(|f| f.ts < cut);
+    let ecut = events.partition_point(|e| e.ts < cut);
+    let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
+    let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
+    let t0 = Instant::now();
+    let (mut directory, names) = rayon::join(
+        || Directory::from_events(events),
+        || {
+            let mut names = crate::hosts::DirectoryBuilder::new();
+            for e in events {
+                names.observe(e);
+            }
+            names.finish()
+        },
+    );
+    add_names(&mut directory, &names);
+    let baseline = LearnedBaseline::learn(learn_flows, learn_events, &directory, config);
+    let profile_secs = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let (alerts, incidents) = detect(detect_flows, detect_events, &directory, &baseline, config);
+    Analysis {
+        alerts,
+        incidents,
+        cut,
+        learned: baseline.period(),
+        judged: span(detect_flows, detect_events),
+        learn_counts: (learn_flows.len(), learn_events.len()),
+        detect_counts: (detect_flows.len(), detect_events.len()),
+        baseline_hosts: baseline.host_count(),
+        directory,
+        profile_secs,
+        detect_secs: t1.elapsed().as_secs_f64(),
+    }
+}
+
+/// Judges every record against a stored baseline (`--baseline`): nothing
+/// is learned from the input itself.
+pub fn analyze_against(
+    flows: &[Flow],
+    events: &[LogEvent],
+    baseline: &crate::baseline::Baseline,
+    config: &Config,
+) -> Analysis {
+    let period = match (baseline.meta.first, baseline.meta.last) {
+        (Some(a), Some(z)) => Some((a, z)),
+        _ => None,
+    };
+    analyze_against_profiles(
+        flows,
+        events,
+        &baseline.profiles,
+        &baseline.directory,
+        period,
+        config,
+    )
+}
+
+/// Judges every record against profiles and their host directory,
+/// covering `period`.
+pub fn analyze_against_profiles(
+    flows: &[Flow],
+    events: &[LogEvent],
+    profiles: &crate::profile::Profiles,
+    hosts: &crate::hosts::HostDirectory,
+    period: Option<(Timestamp, Timestamp)>,
+    config: &Config,
+) -> Analysis {
+    let t0 = Instant::now();
+    let mut directory = Directory::from_events(events);
+    add_names(&mut directory, hosts);
+    let view =
+        crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
+    let profile_secs = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let (alerts, incidents) = detect(flows, events, &directory, &view, config);
+    Analysis {
+        alerts,
+        incidents,
+        cut: period.map_or(Timestamp::default(), |p| p.1),
+        learned: period,
+        judged: span(flows, events),
+        learn_counts: (0, 0),
+        detect_counts: (flows.len(), events.len()),
+        baseline_hosts: view.host_count(),
+        directory,
+        profile_secs,
+        detect_secs: t1.elapsed().as_secs_f64(),
+    }
+}
+
+/// Adds the names the host directory (with its wider evidence: Kerberos
+/// computer accounts, DNS answers, a hosts file) gives addresses.
+fn add_names(directory: &mut Directory, hosts: &crate::hosts::HostDirectory) {
+    for h in hosts.hosts() {
+        if h.key.is_named() {
+            for ip in &h.ips {
+                directory.add(*ip, h.key.as_str());
+            }
+        }
+    }
+}
+
+/// Runs every detector over records judged against `baseline`, and builds incidents.
+pub fn detect(
+    flows: &[Flow],
+    events: &[LogEvent],
+    directory: &Directory,
+    baseline: &dyn BaselineView,
+    config: &Config,
+) -> (Vec<Alert>, Vec<Incident>) {
+    let logons = crate::detect::remote_logons(events, directory);
+    let input = DetectInput {
+        flows,
+        events,
+        logons: &logons,
+        directory,
+        baseline,
+        config,
+    };
+    let mut alerts = crate::detect::run_all(&input);
+    let incidents = incident::build(&mut alerts, &config.incident, baseline);
+    (alerts, incidents)
+}

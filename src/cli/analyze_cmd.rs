@@ -1,0 +1,243 @@
+//! `lateral analyze` and `lateral config`: flags become a validated
+//! configuration and learning split, the library analyses, and the
+//! outcome becomes a report, JSON Lines and an exit code.
+
+use super::{EXIT_CLEAN, EXIT_PARTIAL, EXIT_USAGE};
+use crate::progress::Progress;
+use anyhow::Context as _;
+use clap::Args;
+use lateral::analyze::{Learning, analyze};
+use lateral::config::{Config, DEFAULT_TOML};
+use lateral::input;
+use lateral::pipeline::{FlowRunOptions, run_events, total_size};
+use lateral::report::incidents_text::{LearnedFrom, render};
+use lateral::stats::{human_bytes, human_rate, line};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `lateral analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Judge every record against this baseline file (from `lateral baseline build`)
+    /// instead of learning from the first part of the input.
+    #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
+    baseline: Option<PathBuf>,
+    /// Learn from records before this RFC 3339 time, judge the rest.
+    #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
+    learn_until: Option<lateral::event::Timestamp>,
+    /// Learn from this share of the records' time span, e.g. `60%` or `0.6` (default 60%).
+    #[arg(long, value_parser = parse_share)]
+    learn: Option<f64>,
+    /// Write alerts as ECS JSON Lines to this file (`-` for standard output,
+    /// which moves the report to standard error).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Detection settings (TOML; see `lateral config --default`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Incidents shown in the report.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print per-stage time and throughput to stderr (read, profile, detect).
+    #[arg(long)]
+    stats: bool,
+    #[command(flatten)]
+    logs: super::LogArgs,
+}
+
+/// Arguments of `lateral config`.
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// Print the default configuration, commented.
+    #[arg(long, conflicts_with = "check")]
+    default: bool,
+    /// Check that a configuration file parses, and print it with every default filled in.
+    #[arg(long)]
+    check: Option<PathBuf>,
+}
+
+fn parse_time(s: &str) -> Result<lateral::event::Timestamp, String> {
+    lateral::source::winsec::parse_time(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2011-07-25T01:30:00Z"))
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let (num, pct) = match s.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (s, false),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a share like 60% or 0.6"))?;
+    let v = if pct { v / 100.0 } else { v };
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not between 0% and 100%"))
+    }
+}
+
+/// Reads and validates a configuration file.
+fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+    let Some(p) = path else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    Config::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Runs `lateral config`.
+pub fn config(args: ConfigArgs) -> anyhow::Result<u8> {
+    if args.default {
+        print!("{DEFAULT_TOML}");
+        return Ok(EXIT_CLEAN);
+    }
+    let Some(p) = args.check else {
+        eprintln!("lateral config: give --default or --check FILE");
+        return Ok(EXIT_USAGE);
+    };
+    match load_config(Some(&p)) {
+        Ok(c) => {
+            print!(
+                "{}",
+                toml::to_string(&c).context("printing the configuration")?
+            );
+            Ok(EXIT_CLEAN)
+        }
+        Err(e) => {
+            eprintln!("lateral config: {e}");
+            Ok(EXIT_USAGE)
+        }
+    }
+}
+
+/// Runs `lateral analyze`.
+pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    let config = match load_config(args.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lateral analyze: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let learning = match (args.learn_until, args.learn) {
+        (Some(t), _) => Learning::Until(t),
+        (None, Some(f)) => Learning::Fraction(f),
+        (None, None) => Learning::default(),
+    };
+    // Load first: a damaged baseline stops the run before any input is read.
+    let stored = match &args.baseline {
+        Some(p) => Some(
+            lateral::baseline::Baseline::load(p)
+                .with_context(|| format!("loading the baseline {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let logs = args.logs.options();
+    let opts = FlowRunOptions {
+        threads,
+        ..FlowRunOptions::default()
+    };
+    let (paths, path_errors) = input::expand(&args.inputs);
+    let progress = Progress::start(total_size(&paths), quiet);
+    let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
+    progress.finish();
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
+    let flows = run
+        .flows
+        .to_vec()
+        .context("reading back connection records")?;
+    let analysis = match &stored {
+        Some(b) => lateral::analyze::analyze_against(&flows, &run.events, b, &config),
+        None => analyze(&flows, &run.events, learning, &config),
+    };
+    let from = match &args.baseline {
+        Some(p) => LearnedFrom::File(p.display().to_string()),
+        None => LearnedFrom::FirstPart,
+    };
+
+    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if let Some(p) = &args.json {
+        let mut buf = Vec::new();
+        lateral::report::alerts_jsonl::write_alerts(&analysis.alerts, &mut buf);
+        if json_to_stdout {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&buf).context("writing alerts")?;
+            out.flush().context("writing alerts")?;
+        } else {
+            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
+        }
+    }
+    let report = render(&analysis, &from, args.top);
+    if json_to_stdout {
+        eprint!("{report}");
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(report.as_bytes())
+            .context("writing the report")?;
+        out.flush().context("writing the report")?;
+    }
+    for p in &run.path_errors {
+        eprintln!("lateral: {p}");
+    }
+    for r in &run.inputs {
+        if let Some(problem) = r.problem() {
+            eprintln!("lateral: {problem}");
+        }
+    }
+    if args.stats {
+        let mut s = String::from("lateral analyze: statistics\n");
+        let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
+        let records = flows.len() + run.events.len();
+        line(&mut s, "files", run.inputs.len());
+        line(&mut s, "threads", threads);
+        line(
+            &mut s,
+            "read",
+            format!(
+                "{:.3}s  {} ({bytes} bytes), {} records ({} flows, {} log events), {} records/s",
+                run.secs,
+                human_bytes(bytes),
+                records,
+                flows.len(),
+                run.events.len(),
+                human_rate(records as f64, run.secs)
+            ),
+        );
+        let learned = analysis.learn_counts.0 + analysis.learn_counts.1;
+        line(
+            &mut s,
+            "profile",
+            format!(
+                "{:.3}s  {learned} records, {} hosts, {} records/s",
+                analysis.profile_secs,
+                analysis.baseline_hosts,
+                human_rate(learned as f64, analysis.profile_secs)
+            ),
+        );
+        let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
+        line(
+            &mut s,
+            "detect",
+            format!(
+                "{:.3}s  {judged} records, {} alerts, {} incidents, {} records/s",
+                analysis.detect_secs,
+                analysis.alerts.len(),
+                analysis.incidents.len(),
+                human_rate(judged as f64, analysis.detect_secs)
+            ),
+        );
+        eprint!("{s}");
+    }
+    Ok(if run.is_clean() {
+        EXIT_CLEAN
+    } else {
+        EXIT_PARTIAL
+    })
+}

@@ -1,0 +1,102 @@
+//! `lateral.account-spread`: one account logs on to many hosts quickly.
+//!
+//! ## What it detects
+//! Successful network logons of one account on at least `spread_hosts`
+//! distinct hosts within `spread_window_minutes`, more than twice the
+//! most that account reached in an hour of the baseline.
+//!
+//! ## Why it matters
+//! A stolen account (often an admin's) being tried across the estate, or
+//! a tool spreading with it: ATT&CK T1078 (Valid Accounts).
+//!
+//! ## Evidence
+//! The first logon on each host inside the busiest window.
+//!
+//! ## False positives
+//! Service and deployment accounts; configure them as
+//! `[network] service_accounts`.
+//!
+//! ## Tuning
+//! `[detect.credentials]`: `spread_hosts`, `spread_window_minutes`.
+
+use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
+use super::{DetectInput, Detector};
+use crate::alert::{Alert, Rule, attack};
+use crate::event::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.account-spread",
+    name: "Account logging on to many hosts",
+    description: "One account logged on over the network to many hosts in a short window, beyond its baseline.",
+};
+
+/// The detector.
+pub struct AccountSpread;
+
+impl Detector for AccountSpread {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let cfg = &input.config.detect.credentials;
+        let b = input.baseline;
+        let mut by_user: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
+        for v in input.logons {
+            if !succeeded(v.event) {
+                continue;
+            }
+            let v = v.clone();
+            let Some(u) = v.user.clone() else { continue };
+            if v.dst.is_none() || input.config.network.is_service_account(&u) {
+                continue;
+            }
+            by_user.entry(u).or_default().push(v);
+        }
+        let mut alerts = Vec::new();
+        for (user, views) in by_user {
+            let items: Vec<(Timestamp, String)> = views
+                .iter()
+                .map(|v| (v.event.ts, v.dst.clone().unwrap_or_default()))
+                .collect();
+            let (n, lo, hi) = busiest_window(&items, minutes(cfg.spread_window_minutes));
+            let usual = b.user_hosts_per_hour(&user);
+            if n < cfg.spread_hosts.max(2) || usual * 2 >= n {
+                continue;
+            }
+            let members = views.get(lo..hi).unwrap_or(&[]);
+            let Some(first) = members.first() else {
+                continue;
+            };
+            let score = 50.0 + 3.0 * (n - cfg.spread_hosts.max(2)) as f64;
+            let mut a = Alert::new(
+                RULE,
+                attack::VALID_ACCOUNTS,
+                clamp_score(score.min(85.0)),
+                first.event.ts,
+            );
+            a.message = format!(
+                "{user} logged on to {n} hosts within {} minutes; its baseline peak was {usual} per hour",
+                cfg.spread_window_minutes
+            );
+            a.user = Some(user);
+            a.source = first.src_ref(input.directory);
+            let mut seen = BTreeSet::new();
+            for v in members {
+                if let Some(d) = v.dst_ref(input.directory)
+                    && let Some(ip) = d.ip
+                {
+                    a.related_ips.insert(ip);
+                }
+                if seen.insert(v.dst.clone()) {
+                    a.add_evidence(log_evidence(v.event));
+                }
+            }
+            a.evidence_total = members.len();
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

@@ -1,0 +1,115 @@
+//! The seam between detectors and profiles: the questions a detector asks
+//! about what is normal. Anything that can answer them (profiles learned
+//! from the first part of today's input, a stored baseline) can back a
+//! detection run.
+//!
+//! Users and host keys are compared case-insensitively: callers pass them
+//! lower-case. A host key is the host's address when known, else its
+//! lower-case short name (see [`super::Directory::key`]).
+
+use crate::event::Timestamp;
+use std::net::IpAddr;
+
+use super::AdminService;
+
+/// What a host does on the network, inferred from behaviour (or configured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Initiates most of its traffic, serves little.
+    Workstation,
+    /// Serves many clients.
+    Server,
+    /// Answers Kerberos or LDAP for many clients.
+    DomainController,
+    /// Administers many hosts over remote-admin protocols (jump host, backup server).
+    Admin,
+    /// Touches many hosts and ports, mostly unanswered.
+    Scanner,
+    /// Not seen in the baseline.
+    Unknown,
+}
+
+impl Role {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Workstation => "workstation",
+            Role::Server => "server",
+            Role::DomainController => "domain controller",
+            Role::Admin => "admin host",
+            Role::Scanner => "scanner",
+            Role::Unknown => "new host",
+        }
+    }
+}
+
+/// How one source used one remote-admin service on one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EdgeHistory {
+    /// First connection.
+    pub first: Timestamp,
+    /// Last connection.
+    pub last: Timestamp,
+    /// Connections.
+    pub flows: u64,
+    /// Distinct UTC days with a connection.
+    pub days: u32,
+}
+
+/// How widely a source administers others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AdminReach {
+    /// Distinct internal hosts it reached over remote-admin services.
+    pub destinations: usize,
+    /// Most distinct such hosts in one hour.
+    pub max_per_hour: usize,
+}
+
+/// The questions detectors ask about normal behaviour.
+pub trait BaselineView: Sync {
+    /// The period the baseline covers, if it holds anything.
+    fn period(&self) -> Option<(Timestamp, Timestamp)>;
+    /// Internal hosts in the baseline.
+    fn host_count(&self) -> usize;
+    /// A host's role (`Unknown` when not in the baseline).
+    fn role(&self, ip: IpAddr) -> Role;
+    /// Hosts with a role.
+    fn role_count(&self, role: Role) -> usize;
+    /// How `src` used `svc` on `dst`, if it did.
+    fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory>;
+    /// Whether `src` originated any flow to `dst`.
+    fn peer_seen(&self, src: IpAddr, dst: IpAddr) -> bool;
+    /// Whether `src` used any remote-admin service on `dst`.
+    fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool;
+    /// Distinct sources (of `role`, or any) that used `svc` on `dst` with an answer.
+    fn admin_clients(&self, dst: IpAddr, svc: AdminService, role: Option<Role>) -> usize;
+    /// How widely `src` administers others.
+    fn admin_reach(&self, src: IpAddr) -> AdminReach;
+    /// 99th percentile of bytes `src` sent one peer in one hour.
+    fn peer_bytes_p99(&self, src: IpAddr) -> Option<u64>;
+    /// The same over every host of a role.
+    fn role_peer_bytes_p99(&self, role: Role) -> Option<u64>;
+    /// Distinct internal hosts that contacted the (external) address `dst`.
+    fn external_clients(&self, dst: IpAddr) -> usize;
+    /// Whether the account appears in the baseline's logons.
+    fn user_known(&self, user: &str) -> bool;
+    /// Distinct source hosts the account logged on from.
+    fn user_source_count(&self, user: &str) -> usize;
+    /// Whether the account logged on from this source host.
+    fn user_from(&self, user: &str, src: &str) -> bool;
+    /// Whether any account logged on from `src` to `dst` over the network.
+    fn logon_edge(&self, src: &str, dst: &str) -> bool;
+    /// Whether the account received special privileges on `host` (or anywhere, for `None`).
+    fn privileged(&self, user: &str, host: Option<&str>) -> bool;
+    /// Network logons to `host` by (Kerberos, NTLM).
+    fn logon_methods(&self, host: &str) -> (u64, u64);
+    /// Whether the account logged on to `host` with NTLM.
+    fn user_ntlm_on(&self, user: &str, host: &str) -> bool;
+    /// Whether `subject` used explicit credentials of `user` for `server`.
+    fn explicit_seen(&self, subject: &str, user: &str, server: &str) -> bool;
+    /// Whether `src` installed a service or used an admin share on `dst`
+    /// (as `super::remote_exec` attributes them).
+    fn remote_exec_seen(&self, src: &str, dst: &str) -> bool;
+    /// Most distinct hosts the account logged on to in one hour.
+    fn user_hosts_per_hour(&self, user: &str) -> usize;
+}

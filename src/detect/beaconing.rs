@@ -1,0 +1,183 @@
+//! `lateral.beaconing`: an internal host connects to one external
+//! destination at regular intervals with regular sizes.
+//!
+//! ## What it detects
+//! For each (internal source, external destination, port) with at least
+//! `min_connections` connections and a mean interval of at least
+//! `min_interval_secs`: the spread of the intervals between connection
+//! starts, as the lower of the coefficient of variation and the median
+//! absolute deviation over the median (robust to a missed beacon), must be
+//! at most `max_jitter`. The score grows with timing regularity, with the
+//! regularity of the bytes sent (coefficient of variation), and with the
+//! number of connections. Destinations that at least `popular_fraction` of
+//! the baseline's internal hosts contacted are common services (update
+//! servers, telemetry) and are skipped.
+//!
+//! ## Why it matters
+//! Implants poll their command-and-control server on a timer: ATT&CK
+//! T1071 (Application Layer Protocol).
+//!
+//! ## Evidence
+//! The connections.
+//!
+//! ## False positives
+//! Software polling a vendor from a few hosts only (licence checks).
+//!
+//! ## Tuning
+//! `[detect.beaconing]`: `min_connections`, `min_interval_secs`,
+//! `max_jitter`, `popular_fraction`; `[allowlist] destinations`.
+
+use super::common::{clamp_score, flow_evidence};
+use super::{DetectInput, Detector};
+use crate::alert::{Alert, Rule, attack};
+use crate::event::{Flow, NANOS_PER_SEC, Transport};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.beaconing",
+    name: "Beaconing to an external host",
+    description: "An internal host connected to one external destination at regular intervals with regular sizes.",
+};
+
+/// The detector.
+pub struct Beaconing;
+
+/// Mean and coefficient of variation.
+fn mean_cv(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (0.0, f64::INFINITY);
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    if mean <= 0.0 {
+        return (mean, if var == 0.0 { 0.0 } else { f64::INFINITY });
+    }
+    (mean, var.sqrt() / mean)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => v.get(n / 2).copied().unwrap_or(0.0),
+        _ => {
+            (v.get(n / 2 - 1).copied().unwrap_or(0.0) + v.get(n / 2).copied().unwrap_or(0.0)) / 2.0
+        }
+    }
+}
+
+/// The timing spread: min(CV, MAD / median) of the intervals.
+pub fn interval_jitter(intervals: &[f64]) -> f64 {
+    let (_, cv) = mean_cv(intervals);
+    let mut v = intervals.to_vec();
+    let med = median(&mut v);
+    if med <= 0.0 {
+        return cv;
+    }
+    let mut dev: Vec<f64> = intervals.iter().map(|x| (x - med).abs()).collect();
+    let mad = median(&mut dev);
+    cv.min(mad / med)
+}
+
+impl Detector for Beaconing {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let cfg = &input.config.detect.beaconing;
+        let net = &input.config.network;
+        let b = input.baseline;
+        let mut groups: BTreeMap<(IpAddr, IpAddr, u16), Vec<&Flow>> = BTreeMap::new();
+        for f in input.flows {
+            if f.proto == Transport::Icmp || !net.is_internal(f.orig_h) || net.is_internal(f.resp_h)
+            {
+                continue;
+            }
+            groups
+                .entry((f.orig_h, f.resp_h, f.resp_p))
+                .or_default()
+                .push(f);
+        }
+        let popular = (b.host_count() as f64 * cfg.popular_fraction).max(3.0);
+        let mut alerts = Vec::new();
+        for ((src, dst, port), flows) in groups {
+            if flows.len() < cfg.min_connections.max(3) {
+                continue;
+            }
+            if b.external_clients(dst) as f64 >= popular {
+                continue;
+            }
+            let intervals: Vec<f64> = flows
+                .windows(2)
+                .filter_map(|w| match w {
+                    [a, z] => Some((z.ts.0 - a.ts.0) as f64 / NANOS_PER_SEC as f64),
+                    _ => None,
+                })
+                .collect();
+            let (mean, _) = mean_cv(&intervals);
+            if mean < cfg.min_interval_secs as f64 {
+                continue;
+            }
+            let jitter = interval_jitter(&intervals);
+            if jitter > cfg.max_jitter {
+                continue;
+            }
+            let sizes: Vec<f64> = flows
+                .iter()
+                .map(|f| f.orig_bytes.unwrap_or(0) as f64)
+                .collect();
+            let (_, size_cv) = mean_cv(&sizes);
+            let timing = 1.0 - (jitter / cfg.max_jitter.max(1e-9)).min(1.0);
+            let size_reg = 1.0 - size_cv.min(1.0);
+            let count = ((flows.len() as f64) / 50.0).min(1.0);
+            let score = 35.0 + 25.0 * timing + 15.0 * size_reg + 10.0 * count;
+            let (Some(first), Some(_)) = (flows.first(), flows.last()) else {
+                continue;
+            };
+            let mut a = Alert::new(RULE, attack::C2_APP_PROTOCOL, clamp_score(score), first.ts);
+            let s = input.directory.host_ip(src);
+            a.message = format!(
+                "{} connected to {}:{} {} times, every {:.0}s (interval spread {:.2}, size spread {:.2}); {} internal host{} reached it in the baseline",
+                s.label(),
+                dst,
+                port,
+                flows.len(),
+                mean,
+                jitter,
+                size_cv,
+                b.external_clients(dst),
+                if b.external_clients(dst) == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+            a.source = Some(s);
+            a.destination = Some(input.directory.host_ip(dst));
+            a.destination_port = Some(port);
+            for f in &flows {
+                a.add_evidence(flow_evidence(f));
+            }
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_robust_to_one_missed_beacon() {
+        let regular = [300.0, 301.0, 299.0, 300.0, 300.0, 600.0, 300.0];
+        assert!(interval_jitter(&regular) < 0.05);
+        let random = [5.0, 700.0, 30.0, 1200.0, 2.0, 90.0];
+        assert!(interval_jitter(&random) > 0.5);
+    }
+}

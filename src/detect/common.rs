@@ -1,0 +1,231 @@
+//! Helpers shared by the detectors: reading logon events, naming accounts,
+//! and turning records into evidence.
+
+use crate::alert::{Evidence, EvidenceKind};
+use crate::event::{Flow, LogEvent, Outcome};
+
+/// Accounts that are the system itself, never a person or an attacker's choice.
+pub fn is_system_account(user: &str) -> bool {
+    let u = user.trim();
+    u.is_empty()
+        || u == "-"
+        || u.ends_with('$')
+        || u.eq_ignore_ascii_case("ANONYMOUS LOGON")
+        || u.eq_ignore_ascii_case("SYSTEM")
+        || u.eq_ignore_ascii_case("LOCAL SERVICE")
+        || u.eq_ignore_ascii_case("NETWORK SERVICE")
+        || u.to_ascii_uppercase().starts_with("DWM-")
+        || u.to_ascii_uppercase().starts_with("UMFD-")
+}
+
+/// The lower-case account name of an event, unless it is a system account.
+pub fn user_of(e: &LogEvent) -> Option<String> {
+    let u = e.user_name.as_deref()?;
+    (!is_system_account(u)).then(|| u.trim().to_ascii_lowercase())
+}
+
+/// A logon or failed logon that came over the network (Windows logon types
+/// 3 network, 8 cleartext, 10 remote interactive; or a daemon's logon
+/// with a remote address, like sshd).
+pub fn is_remote_logon(e: &LogEvent) -> bool {
+    if !matches!(e.action.as_str(), "logged-in" | "logon-failed") {
+        return false;
+    }
+    match e.logon_type {
+        Some(t) => matches!(t, 3 | 8 | 10),
+        None => e.source_ip.is_some(),
+    }
+}
+
+/// True for a successful event.
+pub fn succeeded(e: &LogEvent) -> bool {
+    e.outcome == Some(Outcome::Success)
+}
+
+/// True for a failed event.
+pub fn failed(e: &LogEvent) -> bool {
+    e.outcome == Some(Outcome::Failure)
+}
+
+/// True when the event's method names NTLM.
+pub fn is_ntlm(e: &LogEvent) -> bool {
+    e.auth_method
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_uppercase().contains("NTLM"))
+}
+
+/// True when the event's method names Kerberos.
+pub fn is_kerberos(e: &LogEvent) -> bool {
+    e.auth_method
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("kerberos"))
+}
+
+/// Evidence for a flow: its uid, endpoints and state.
+pub fn flow_evidence(f: &Flow) -> Evidence {
+    Evidence {
+        ts: f.ts,
+        kind: EvidenceKind::Flow,
+        origin: f.origin.clone(),
+        summary: format!(
+            "{} {}:{} -> {}:{} {} {}B/{}B",
+            f.uid,
+            f.orig_h,
+            f.orig_p,
+            f.resp_h,
+            f.resp_p,
+            f.conn_state.code(),
+            f.orig_bytes.unwrap_or(0),
+            f.resp_bytes.unwrap_or(0)
+        ),
+    }
+}
+
+/// Evidence for a log event: its code, action, account and host.
+pub fn log_evidence(e: &LogEvent) -> Evidence {
+    let mut s = String::new();
+    if let Some(c) = e.code {
+        s.push_str(&c.to_string());
+        s.push(' ');
+    }
+    s.push_str(&e.action);
+    if let Some(u) = &e.user_name {
+        s.push_str(" user=");
+        s.push_str(u);
+    }
+    if let Some(h) = &e.host_name {
+        s.push_str(" host=");
+        s.push_str(h);
+    }
+    if let Some(ip) = e.source_ip {
+        s.push_str(&format!(" from={ip}"));
+    }
+    if let Some(t) = e.logon_type {
+        s.push_str(&format!(" type={t}"));
+    }
+    if let Some(m) = &e.auth_method {
+        s.push_str(" auth=");
+        s.push_str(m);
+    }
+    if let Some(n) = &e.service_name {
+        s.push_str(" service=");
+        s.push_str(n);
+    }
+    if let Some(n) = &e.share_name {
+        s.push_str(" share=");
+        s.push_str(n);
+    }
+    Evidence {
+        ts: e.ts,
+        kind: EvidenceKind::Log,
+        origin: e.origin.clone(),
+        summary: s,
+    }
+}
+
+/// Minutes to nanoseconds.
+pub fn minutes(m: u64) -> i64 {
+    i64::try_from(m)
+        .unwrap_or(i64::MAX / 120_000_000_000)
+        .saturating_mul(60_000_000_000)
+}
+
+/// A score from a float, clamped to 0-100.
+pub fn clamp_score(v: f64) -> u8 {
+    if v.is_nan() {
+        0
+    } else {
+        v.round().clamp(0.0, 100.0) as u8
+    }
+}
+
+/// "N days" or "N hours" of baseline, for messages.
+pub fn baseline_span(b: &dyn super::BaselineView) -> String {
+    match b.period() {
+        None => "an empty baseline".into(),
+        Some((s, e)) => {
+            let secs = (e.0 - s.0).max(0) / crate::event::NANOS_PER_SEC;
+            if secs >= 2 * 86_400 {
+                format!("{} days of baseline", (secs + 43_200) / 86_400)
+            } else if secs >= 7200 {
+                format!("{} hours of baseline", (secs + 1800) / 3600)
+            } else {
+                {
+                    let m = (secs + 30) / 60;
+                    format!("{m} minute{} of baseline", if m == 1 { "" } else { "s" })
+                }
+            }
+        }
+    }
+}
+
+/// A logon event's source and destination hosts and account, resolved
+/// through the directory: (source key, destination key, user).
+#[derive(Debug, Clone)]
+pub struct LogonView<'a> {
+    /// The event.
+    pub event: &'a crate::event::LogEvent,
+    /// Source host key (address, else short name).
+    pub src: Option<String>,
+    /// Destination (the host that wrote the record) key.
+    pub dst: Option<String>,
+    /// Lower-case account, unless a system account.
+    pub user: Option<String>,
+}
+
+impl<'a> LogonView<'a> {
+    /// Resolves one event.
+    pub fn of(e: &'a crate::event::LogEvent, dir: &super::Directory) -> LogonView<'a> {
+        LogonView {
+            event: e,
+            src: dir.key(e.source_ip, e.source_domain.as_deref()),
+            dst: dir.key(e.host_ip, e.host_name.as_deref()),
+            user: user_of(e),
+        }
+    }
+
+    /// The source as an alert names it.
+    pub fn src_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
+        dir.host(self.event.source_ip, self.event.source_domain.as_deref())
+    }
+
+    /// The destination as an alert names it.
+    pub fn dst_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
+        dir.host(self.event.host_ip, self.event.host_name.as_deref())
+    }
+
+    /// True when source and destination are known and different.
+    pub fn is_between_hosts(&self) -> bool {
+        matches!((&self.src, &self.dst), (Some(s), Some(d)) if s != d)
+    }
+}
+
+/// The largest number of distinct keys inside any window of `window` ns
+/// over `(time, key)` items sorted by time: (count, first index, end index).
+pub fn busiest_window<K: Ord + Clone>(
+    items: &[(crate::event::Timestamp, K)],
+    window: i64,
+) -> (usize, usize, usize) {
+    let mut inside: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();
+    let mut lo = 0;
+    let mut best = (0, 0, 0);
+    for (hi, (t, k)) in items.iter().enumerate() {
+        *inside.entry(k.clone()).or_insert(0) += 1;
+        while let Some((lt, lk)) = items.get(lo) {
+            if t.0 - lt.0 <= window {
+                break;
+            }
+            if let Some(c) = inside.get_mut(lk) {
+                *c -= 1;
+                if *c == 0 {
+                    inside.remove(lk);
+                }
+            }
+            lo += 1;
+        }
+        if inside.len() > best.0 {
+            best = (inside.len(), lo, hi + 1);
+        }
+    }
+    best
+}

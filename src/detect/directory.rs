@@ -1,0 +1,152 @@
+//! Host names and addresses, learned from the logs: which name an address
+//! has (for reports) and which address a name has (so that a logon written
+//! by `SRV-CHAMBER` and a flow to 10.10.2.20 are about the same host).
+//!
+//! Names are compared as lower-case short names (`WS-017.corp.local` and
+//! `ws-017` are one host). When several names claim one address, or one
+//! name several addresses, the smallest wins, so the result never depends
+//! on input order. (Lookups only: the maps are never iterated into output.)
+
+use crate::event::LogEvent;
+use rustc_hash::FxHashMap;
+use std::net::IpAddr;
+
+/// Names and addresses of hosts.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    names: FxHashMap<IpAddr, String>,
+    addrs: FxHashMap<String, IpAddr>,
+}
+
+/// The lower-case short form of a host name (up to the first dot).
+pub fn short_name(name: &str) -> String {
+    let n = name.trim().trim_start_matches('\\');
+    let short = n.split('.').next().unwrap_or(n);
+    short.to_ascii_lowercase()
+}
+
+fn usable_name(n: &str) -> bool {
+    let n = n.trim();
+    !(n.is_empty()
+        || n == "-"
+        || n.eq_ignore_ascii_case("localhost")
+        || n.parse::<IpAddr>().is_ok())
+}
+
+impl Directory {
+    /// Learns names from every event that pairs an address with a name.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a LogEvent>) -> Directory {
+        let mut d = Directory::default();
+        for e in events {
+            let pairs = [
+                (e.host_ip, e.host_name.as_deref()),
+                (e.source_ip, e.source_domain.as_deref()),
+                (e.destination_ip, e.destination_domain.as_deref()),
+            ];
+            for (ip, name) in pairs {
+                if let (Some(ip), Some(name)) = (ip, name) {
+                    d.add(ip, name);
+                }
+            }
+        }
+        d
+    }
+
+    /// Records that `ip` is called `name`.
+    pub fn add(&mut self, ip: IpAddr, name: &str) {
+        if !usable_name(name) {
+            return;
+        }
+        let short = short_name(name);
+        match self.names.get(&ip) {
+            Some(old) if *old <= short => {}
+            _ => {
+                self.names.insert(ip, short.clone());
+            }
+        }
+        match self.addrs.get(&short) {
+            Some(old) if *old <= ip => {}
+            _ => {
+                self.addrs.insert(short, ip);
+            }
+        }
+    }
+
+    /// The name of an address.
+    pub fn name(&self, ip: IpAddr) -> Option<&str> {
+        self.names.get(&ip).map(String::as_str)
+    }
+
+    /// The address of a name.
+    pub fn addr(&self, name: &str) -> Option<IpAddr> {
+        let n = name.trim().trim_start_matches('\\');
+        let short = n.split('.').next().unwrap_or(n);
+        if short.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.addrs.get(&short.to_ascii_lowercase()).copied()
+        } else {
+            self.addrs.get(short).copied()
+        }
+    }
+
+    /// The key of a host given by address and/or name: the address (or
+    /// the address the name resolves to), else the short name.
+    pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<String> {
+        if let Some(ip) = ip {
+            return Some(ip.to_string());
+        }
+        let name = name.filter(|n| usable_name(n))?;
+        Some(match self.addr(name) {
+            Some(ip) => ip.to_string(),
+            None => short_name(name),
+        })
+    }
+
+    /// A host reference for reports, from an address and/or a name.
+    pub fn host(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<crate::alert::HostRef> {
+        let name = name.filter(|n| usable_name(n));
+        let ip = ip.or_else(|| name.and_then(|n| self.addr(n)));
+        if ip.is_none() && name.is_none() {
+            return None;
+        }
+        let name = ip
+            .and_then(|i| self.name(i).map(str::to_string))
+            .or_else(|| name.map(short_name));
+        Some(crate::alert::HostRef { ip, name })
+    }
+
+    /// A host reference for an address, with its name if known.
+    pub fn host_ip(&self, ip: IpAddr) -> crate::alert::HostRef {
+        crate::alert::HostRef {
+            ip: Some(ip),
+            name: self.name(ip).map(str::to_string),
+        }
+    }
+
+    /// Number of named addresses.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when no names are known.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_addresses_resolve_both_ways() {
+        let mut d = Directory::default();
+        let ip: IpAddr = "10.10.2.20".parse().unwrap();
+        d.add(ip, "SRV-CHAMBER.shugiin.local");
+        d.add(ip, "-");
+        assert_eq!(d.name(ip), Some("srv-chamber"));
+        assert_eq!(d.addr("srv-chamber"), Some(ip));
+        assert_eq!(d.key(None, Some("SRV-CHAMBER")), Some("10.10.2.20".into()));
+        assert_eq!(d.key(None, Some("ws-9")), Some("ws-9".into()));
+        assert_eq!(d.key(None, Some("-")), None);
+    }
+}

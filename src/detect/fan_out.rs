@@ -1,0 +1,150 @@
+//! `lateral.fan-out`: one source reaches many internal hosts on
+//! remote-admin ports in a short window.
+//!
+//! ## What it detects
+//! An internal source that connects (or tries to) to at least `min_hosts`
+//! distinct internal hosts on remote-admin ports within `window_minutes`,
+//! unless it is a known scanner or admin host: configured, or one whose
+//! baseline already reached a comparable number of hosts in an hour.
+//!
+//! ## Why it matters
+//! Worms, PsExec loops and attackers mapping the network touch many hosts
+//! quickly. Mostly unanswered attempts are discovery (ATT&CK T1046,
+//! Network Service Discovery); mostly answered sessions are movement
+//! (T1021, Remote Services).
+//!
+//! ## Evidence
+//! The first connection to each destination inside the busiest window.
+//!
+//! ## False positives
+//! A new scanner, a new management server, a software roll-out (scored
+//! lower when most destinations are the source's clients in the baseline). Configure
+//! them under `[network] scanners` / `known_admins`; once in the baseline
+//! they are recognised by their own history.
+//!
+//! ## Tuning
+//! `[detect.fan_out]`: `min_hosts`, `window_minutes`, `baseline_ratio`.
+
+use super::common::{clamp_score, flow_evidence, minutes};
+use super::{AdminService, DetectInput, Detector, Role, answered};
+use crate::alert::{Alert, Rule, attack};
+use crate::event::Flow;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.fan-out",
+    name: "Fan-out over admin ports",
+    description: "One host reached many internal hosts on remote-admin ports in a short window, unlike its baseline.",
+};
+
+/// The detector.
+pub struct FanOut;
+
+impl Detector for FanOut {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let cfg = &input.config.detect.fan_out;
+        let net = &input.config.network;
+        let b = input.baseline;
+        let window = minutes(cfg.window_minutes);
+        let mut by_src: BTreeMap<IpAddr, Vec<&Flow>> = BTreeMap::new();
+        for f in input.flows {
+            if AdminService::of_flow(f).is_none()
+                || f.orig_h == f.resp_h
+                || !net.is_internal(f.orig_h)
+                || !net.is_internal(f.resp_h)
+            {
+                continue;
+            }
+            by_src.entry(f.orig_h).or_default().push(f);
+        }
+        let mut alerts = Vec::new();
+        for (src, flows) in by_src {
+            if net.is_scanner(src) || net.is_known_admin(src) {
+                continue;
+            }
+            let mut inside: BTreeMap<IpAddr, usize> = BTreeMap::new();
+            let mut lo = 0;
+            let mut best = (0usize, 0usize, 0usize);
+            for (hi, f) in flows.iter().enumerate() {
+                *inside.entry(f.resp_h).or_insert(0) += 1;
+                while let Some(l) = flows.get(lo) {
+                    if f.ts.0 - l.ts.0 <= window {
+                        break;
+                    }
+                    if let Some(c) = inside.get_mut(&l.resp_h) {
+                        *c -= 1;
+                        if *c == 0 {
+                            inside.remove(&l.resp_h);
+                        }
+                    }
+                    lo += 1;
+                }
+                if inside.len() > best.0 {
+                    best = (inside.len(), lo, hi + 1);
+                }
+            }
+            let (n, lo, hi) = best;
+            if n < cfg.min_hosts.max(2) {
+                continue;
+            }
+            let role = b.role(src);
+            let reach = b.admin_reach(src);
+            if reach.max_per_hour as f64 >= cfg.baseline_ratio * n as f64 {
+                continue;
+            }
+            let members = flows.get(lo..hi).unwrap_or(&[]);
+            let unanswered = members.iter().filter(|f| !answered(f)).count();
+            let scan = unanswered * 2 > members.len();
+            let technique = if scan {
+                attack::DISCOVERY
+            } else {
+                attack::REMOTE_SERVICES
+            };
+            let mut score = 45.0 + 2.0 * (n - cfg.min_hosts.max(2)) as f64;
+            if matches!(role, Role::Admin | Role::Scanner) {
+                score *= 0.6;
+            }
+            // A management server reaching the hosts that are its clients.
+            let dsts: std::collections::BTreeSet<IpAddr> =
+                members.iter().map(|f| f.resp_h).collect();
+            let clients = dsts.iter().filter(|d| b.peer_seen(**d, src)).count();
+            if clients * 2 >= dsts.len() {
+                score *= 0.5;
+            }
+            let (Some(first), Some(last)) = (members.first(), members.last()) else {
+                continue;
+            };
+            let mut a = Alert::new(RULE, technique, clamp_score(score.min(85.0)), first.ts);
+            let src_ref = input.directory.host_ip(src);
+            let mins = ((last.ts.0 - first.ts.0) / 60_000_000_000).max(1);
+            a.message = format!(
+                "{} ({}) reached {} hosts on admin ports within {} minutes ({} unanswered, {} of them its clients); its baseline peak was {} per hour",
+                src_ref.label(),
+                role.name(),
+                n,
+                mins,
+                unanswered,
+                clients,
+                reach.max_per_hour
+            );
+            a.source = Some(src_ref);
+            a.movement = !scan;
+            let mut seen = std::collections::BTreeSet::new();
+            for f in members {
+                if seen.insert(f.resp_h) {
+                    a.related_ips.insert(f.resp_h);
+                    a.add_evidence(flow_evidence(f));
+                }
+            }
+            a.evidence_total = members.len();
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

@@ -1,0 +1,244 @@
+//! Detectors: the stage after profiles. Each detector judges today's flows
+//! and log events against the baseline (what every host normally does) and
+//! returns [`Alert`]s; `crate::incident` then joins them into incidents.
+//!
+//! One file per detector, each opening with what it detects, why it
+//! matters (ATT&CK), its evidence, its false positives and its tuning. The
+//! detectors see the baseline only through [`BaselineView`], a small
+//! query seam: [`learned::LearnedBaseline`] implements it from a learning
+//! period of the same input.
+
+use crate::alert::Alert;
+use crate::config::Config;
+use crate::event::{ConnState, Flow, LogEvent, Transport};
+use rayon::prelude::*;
+
+pub mod baseline_view;
+mod common;
+
+pub use common::LogonView;
+pub mod directory;
+pub mod learned;
+pub mod profiles_view;
+
+pub mod account_spread;
+pub mod beaconing;
+pub mod brute_force;
+pub mod convergence;
+pub mod explicit_credentials;
+pub mod fan_out;
+pub mod new_admin_edge;
+pub mod new_logon_source;
+pub mod ntlm_where_kerberos;
+pub mod privileged_logon;
+pub mod remote_exec;
+pub mod spray;
+pub mod volume;
+
+pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role};
+pub use directory::Directory;
+
+/// A remote-administration service, as recognised from the responder port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AdminService {
+    /// SMB (445, 139): file shares, admin shares, PsExec.
+    Smb,
+    /// Remote Desktop (3389).
+    Rdp,
+    /// Windows Remote Management (5985, 5986).
+    WinRm,
+    /// SSH (22).
+    Ssh,
+    /// MS-RPC endpoint mapper (135): DCOM, WMI, remote service control.
+    Rpc,
+    /// VNC (5900-5903).
+    Vnc,
+    /// Telnet (23).
+    Telnet,
+}
+
+impl AdminService {
+    /// The service a TCP responder port carries, if it is a remote-admin one.
+    pub fn of_port(port: u16) -> Option<AdminService> {
+        Some(match port {
+            445 | 139 => AdminService::Smb,
+            3389 => AdminService::Rdp,
+            5985 | 5986 => AdminService::WinRm,
+            22 => AdminService::Ssh,
+            135 => AdminService::Rpc,
+            5900..=5903 => AdminService::Vnc,
+            23 => AdminService::Telnet,
+            _ => return None,
+        })
+    }
+
+    /// The service of a flow, if it is a TCP remote-admin connection.
+    pub fn of_flow(f: &Flow) -> Option<AdminService> {
+        if f.proto == Transport::Tcp {
+            AdminService::of_port(f.resp_p)
+        } else {
+            None
+        }
+    }
+
+    /// Short upper-case name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdminService::Smb => "SMB",
+            AdminService::Rdp => "RDP",
+            AdminService::WinRm => "WinRM",
+            AdminService::Ssh => "SSH",
+            AdminService::Rpc => "RPC/DCOM",
+            AdminService::Vnc => "VNC",
+            AdminService::Telnet => "Telnet",
+        }
+    }
+
+    /// The ATT&CK technique of moving over this service.
+    pub fn technique(self) -> crate::alert::Technique {
+        use crate::alert::attack;
+        match self {
+            AdminService::Smb => attack::SMB,
+            AdminService::Rdp => attack::RDP,
+            AdminService::WinRm => attack::WINRM,
+            AdminService::Ssh => attack::SSH,
+            AdminService::Rpc => attack::DCOM,
+            AdminService::Vnc => attack::VNC,
+            AdminService::Telnet => attack::REMOTE_SERVICES,
+        }
+    }
+
+    /// How suspicious a new edge over this service is by itself (0-100).
+    pub fn base_score(self) -> f64 {
+        match self {
+            AdminService::WinRm | AdminService::Vnc | AdminService::Telnet => 40.0,
+            AdminService::Rdp => 35.0,
+            AdminService::Smb | AdminService::Ssh => 32.0,
+            AdminService::Rpc => 28.0,
+        }
+    }
+}
+
+/// True when the responder answered (the connection was more than an attempt).
+pub fn answered(f: &Flow) -> bool {
+    !matches!(
+        f.conn_state,
+        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
+    )
+}
+
+/// What every detector receives: today's records and what is normal.
+pub struct DetectInput<'a> {
+    /// Today's connection records, sorted by time.
+    pub flows: &'a [Flow],
+    /// Today's log events, sorted by time.
+    pub events: &'a [LogEvent],
+    /// Today's network logons and failed logons, resolved once (see [`remote_logons`]).
+    pub logons: &'a [LogonView<'a>],
+    /// Names and addresses of hosts.
+    pub directory: &'a Directory,
+    /// What each host normally does.
+    pub baseline: &'a dyn BaselineView,
+    /// Settings and thresholds.
+    pub config: &'a Config,
+}
+
+/// A detector: a stable rule id and a pure function from input to alerts.
+pub trait Detector: Sync + Send {
+    /// The rule's stable id (e.g. `lateral.new-admin-edge`).
+    fn id(&self) -> &'static str;
+    /// Finds alerts. Must not depend on anything but the input.
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert>;
+}
+
+/// The network logons among `events` (in their order), with source,
+/// destination and account resolved through the directory.
+pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<LogonView<'a>> {
+    events
+        .iter()
+        .filter(|e| common::is_remote_logon(e))
+        .map(|e| LogonView::of(e, directory))
+        .collect()
+}
+
+/// Every detector, in a fixed order.
+pub fn all() -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(new_admin_edge::NewAdminEdge),
+        Box::new(convergence::Convergence),
+        Box::new(fan_out::FanOut),
+        Box::new(new_logon_source::NewLogonSource),
+        Box::new(account_spread::AccountSpread),
+        Box::new(explicit_credentials::ExplicitCredentials),
+        Box::new(ntlm_where_kerberos::NtlmWhereKerberos),
+        Box::new(brute_force::BruteForce),
+        Box::new(spray::Spray),
+        Box::new(privileged_logon::PrivilegedLogon),
+        Box::new(remote_exec::RemoteExec),
+        Box::new(beaconing::Beaconing),
+        Box::new(volume::Volume),
+    ]
+}
+
+/// Runs every enabled detector (in parallel), drops allowlisted alerts, and
+/// returns the alerts in output order (time, then id) with duplicate ids merged.
+pub fn run_all(input: &DetectInput<'_>) -> Vec<Alert> {
+    let allow = &input.config.allowlist;
+    let detectors: Vec<Box<dyn Detector>> = all()
+        .into_iter()
+        .filter(|d| !allow.rules.iter().any(|r| r == d.id()))
+        .collect();
+    let mut alerts: Vec<Alert> = detectors
+        .par_iter()
+        .flat_map_iter(|d| d.run(input))
+        .filter(|a| !allowlisted(a, input.config))
+        .collect();
+    // Two alerts with one id (same rule, entities and day) are one finding.
+    let mut by_id: std::collections::BTreeMap<String, Alert> = std::collections::BTreeMap::new();
+    alerts.sort_by(Alert::output_order);
+    for a in alerts {
+        match by_id.get_mut(&a.id) {
+            Some(o) => {
+                o.score = o.score.max(a.score);
+                o.end = o.end.max(a.end);
+                o.evidence_total += a.evidence_total;
+                o.related_ips.extend(a.related_ips);
+                o.related_users.extend(a.related_users);
+                o.evidence.extend(a.evidence);
+                o.evidence.sort();
+                o.evidence.dedup();
+                o.evidence.truncate(crate::alert::MAX_EVIDENCE);
+            }
+            None => {
+                by_id.insert(a.id.clone(), a);
+            }
+        }
+    }
+    let mut out: Vec<Alert> = by_id.into_values().collect();
+    out.sort_by(Alert::output_order);
+    out
+}
+
+fn allowlisted(a: &Alert, cfg: &Config) -> bool {
+    let allow = &cfg.allowlist;
+    let ip_in = |h: &Option<crate::alert::HostRef>, nets: &[crate::config::Cidr]| {
+        h.as_ref()
+            .and_then(|h| h.ip)
+            .is_some_and(|ip| nets.iter().any(|n| n.contains(ip)))
+    };
+    ip_in(&a.source, &allow.sources)
+        || ip_in(&a.destination, &allow.destinations)
+        || a.user
+            .as_deref()
+            .is_some_and(|u| allow.users.iter().any(|x| x.eq_ignore_ascii_case(u)))
+}
+
+/// Minutes to nanoseconds (saturating), for windows in settings.
+pub fn common_minutes(m: u64) -> i64 {
+    common::minutes(m)
+}
+
+/// A score from a float, clamped to 0-100.
+pub fn common_clamp(v: f64) -> u8 {
+    common::clamp_score(v)
+}

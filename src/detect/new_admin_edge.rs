@@ -1,0 +1,198 @@
+//! `lateral.new-admin-edge`: a host uses a remote-admin service on another
+//! internal host for the first time.
+//!
+//! ## What it detects
+//! A connection from an internal host to another over SMB, RDP, WinRM,
+//! SSH, RPC/DCOM/WMI, VNC or Telnet, for a (source, destination, service)
+//! that never occurred in the baseline. The score weighs how rare that
+//! edge is for hosts of the source's role (if a fifth of the workstations
+//! use SMB on the file server, one more is normal), whether the
+//! destination serves that service to anyone at all, whether the source
+//! already administered the destination over another service, whether the
+//! destination is a client of the source (a management server reaching
+//! the hosts that poll it), whether the source administers many hosts as
+//! its job, and whether the connection was answered.
+//!
+//! ## Why it matters
+//! Moving between hosts means using remote services the source does not
+//! normally use: ATT&CK T1021 (Remote Services) and its sub-techniques
+//! .001 RDP, .002 SMB/admin shares, .003 DCOM, .004 SSH, .005 VNC, .006 WinRM.
+//!
+//! ## Evidence
+//! The connection records of the new edge (uid, endpoints, state, bytes).
+//!
+//! ## False positives
+//! An admin's first session on a new server, a new hire's workstation, a
+//! help-desk session. Admin hosts score lower; a single new edge is at
+//! most a medium alert, and only gains rank when other alerts join it.
+//!
+//! ## Tuning
+//! `[detect.new_admin_edge]`: `common_fraction` (share of a role that makes
+//! an edge normal), `min_score`; `[network] known_admins`.
+
+use super::common::{baseline_span, clamp_score, flow_evidence};
+use super::{AdminService, DetectInput, Detector, Role, answered};
+use crate::alert::{Alert, Rule};
+use crate::event::Flow;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.new-admin-edge",
+    name: "New remote-admin edge",
+    description: "A host used a remote-administration service on another internal host for the first time, rare for hosts of its role.",
+};
+
+/// The detector.
+pub struct NewAdminEdge;
+
+/// One candidate new edge, shared with the convergence detector.
+pub struct NewEdge<'a> {
+    /// Source.
+    pub src: IpAddr,
+    /// Destination.
+    pub dst: IpAddr,
+    /// Service.
+    pub svc: AdminService,
+    /// The edge's flows, in time order.
+    pub flows: Vec<&'a Flow>,
+    /// Share of the source's role (or of all hosts) that used the edge.
+    pub fraction: f64,
+    /// Distinct baseline clients of the service on the destination.
+    pub dst_clients: usize,
+}
+
+impl NewEdge<'_> {
+    /// True when at least one connection was answered.
+    pub fn answered(&self) -> bool {
+        self.flows.iter().any(|f| answered(f))
+    }
+}
+
+/// Today's (source, destination, service) edges that the baseline never saw.
+pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
+    let net = &input.config.network;
+    let b = input.baseline;
+    let mut groups: BTreeMap<(IpAddr, IpAddr, AdminService), Vec<&'a Flow>> = BTreeMap::new();
+    for f in input.flows {
+        let Some(svc) = AdminService::of_flow(f) else {
+            continue;
+        };
+        if f.orig_h == f.resp_h || !net.is_internal(f.orig_h) || !net.is_internal(f.resp_h) {
+            continue;
+        }
+        groups.entry((f.orig_h, f.resp_h, svc)).or_default().push(f);
+    }
+    let mut out = Vec::new();
+    for ((src, dst, svc), flows) in groups {
+        if b.admin_edge(src, dst, svc).is_some() {
+            continue;
+        }
+        let role = b.role(src);
+        let (used, population) = if role == Role::Unknown {
+            (b.admin_clients(dst, svc, None), b.host_count())
+        } else {
+            (b.admin_clients(dst, svc, Some(role)), b.role_count(role))
+        };
+        let fraction = if population == 0 {
+            0.0
+        } else {
+            used as f64 / population as f64
+        };
+        out.push(NewEdge {
+            src,
+            dst,
+            svc,
+            flows,
+            fraction,
+            dst_clients: b.admin_clients(dst, svc, None),
+        });
+    }
+    out
+}
+
+fn dst_label(input: &DetectInput<'_>, ip: IpAddr) -> String {
+    input.directory.host_ip(ip).label()
+}
+
+impl Detector for NewAdminEdge {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let cfg = &input.config.detect.new_admin_edge;
+        let b = input.baseline;
+        let net = &input.config.network;
+        let mut alerts = Vec::new();
+        for e in new_edges(input) {
+            if e.fraction >= cfg.common_fraction {
+                continue;
+            }
+            let role = b.role(e.src);
+            let mut score = e.svc.base_score();
+            let mut why = Vec::new();
+            // Rarity within the role: the fewer peers of the role use it, the higher.
+            score *= 1.0 - 0.6 * (e.fraction / cfg.common_fraction.max(1e-9));
+            if e.dst_clients == 0 {
+                score += 10.0;
+                why.push(format!("no host used {} on it before", e.svc.name()));
+            } else {
+                why.push(format!(
+                    "{} other host{} did",
+                    e.dst_clients,
+                    if e.dst_clients == 1 { "" } else { "s" }
+                ));
+            }
+            let admin = matches!(role, Role::Admin | Role::Scanner) || net.is_known_admin(e.src);
+            if admin {
+                score *= 0.4;
+                why.push(format!("{} administers others", role.name()));
+            }
+            if b.peer_seen(e.dst, e.src) {
+                score *= 0.5;
+                why.push(format!("{} is one of its clients", dst_label(input, e.dst)));
+            }
+            if b.admin_any(e.src, e.dst) {
+                score *= 0.6;
+                why.push("it already administered it over another service".into());
+            }
+            if !e.answered() {
+                score *= 0.5;
+                why.push("never answered".into());
+            }
+            if b.period().is_none() {
+                score *= 0.6;
+            }
+            let score = clamp_score(score);
+            if score < cfg.min_score {
+                continue;
+            }
+            let Some(first) = e.flows.first() else {
+                continue;
+            };
+            let src = input.directory.host_ip(e.src);
+            let dst = input.directory.host_ip(e.dst);
+            let mut a = Alert::new(RULE, e.svc.technique(), score, first.ts);
+            a.message = format!(
+                "{} ({}) never used {} to {} in {}; {}",
+                src.label(),
+                role.name(),
+                e.svc.name(),
+                dst.label(),
+                baseline_span(b),
+                why.join("; ")
+            );
+            a.source = Some(src);
+            a.destination = Some(dst);
+            a.destination_port = Some(first.resp_p);
+            a.movement = e.answered();
+            for f in &e.flows {
+                a.add_evidence(flow_evidence(f));
+            }
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

@@ -1,0 +1,116 @@
+//! `lateral.first-privileged-logon`: an account receives special
+//! privileges (Windows 4672) on a host for the first time.
+//!
+//! ## What it detects
+//! Event 4672 for a (non-system) account on a host where the baseline
+//! never saw that account privileged. An account never privileged anywhere
+//! in the baseline scores higher. The source is taken from the account's
+//! network logon on that host just before, when there is one.
+//!
+//! ## Why it matters
+//! Admin rights on a new host is what an attacker needs to dump
+//! credentials and move on: ATT&CK T1078 (Valid Accounts).
+//!
+//! ## Evidence
+//! The 4672 record and the logon that preceded it.
+//!
+//! ## False positives
+//! An admin's first visit to a server. Low score on its own; it adds
+//! weight when it joins an incident.
+//!
+//! ## Tuning
+//! `[network] service_accounts`, `[allowlist] users`.
+
+use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
+use super::{DetectInput, Detector};
+use crate::alert::{Alert, Rule, attack};
+use std::collections::BTreeMap;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.first-privileged-logon",
+    name: "First privileged logon on a host",
+    description: "An account received special privileges (4672) on a host where the baseline never saw it privileged.",
+};
+
+/// The detector.
+pub struct PrivilegedLogon;
+
+impl Detector for PrivilegedLogon {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let b = input.baseline;
+        if b.period().is_none() {
+            return Vec::new();
+        }
+        let dir = input.directory;
+        // The last remote logon per (host, user), to find where a privilege came from.
+        let mut last_logon: BTreeMap<(String, String), &crate::event::LogEvent> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, String), Vec<&crate::event::LogEvent>> = BTreeMap::new();
+        let mut sources: BTreeMap<(String, String), &crate::event::LogEvent> = BTreeMap::new();
+        for e in input.events {
+            if is_remote_logon(e) && succeeded(e) {
+                let v = LogonView::of(e, dir);
+                if let (Some(d), Some(u)) = (v.dst, v.user) {
+                    last_logon.insert((d, u), e);
+                }
+                continue;
+            }
+            if e.action != "special-privileges-assigned" {
+                continue;
+            }
+            let Some(user) = user_of(e) else { continue };
+            let Some(host) = dir.key(e.host_ip, e.host_name.as_deref()) else {
+                continue;
+            };
+            if input.config.network.is_service_account(&user) || b.privileged(&user, Some(&host)) {
+                continue;
+            }
+            let key = (user, host);
+            if let Some(l) = last_logon.get(&(key.1.clone(), key.0.clone()))
+                && e.ts.0 - l.ts.0 <= 10_000_000_000
+            {
+                sources.entry(key.clone()).or_insert(l);
+            }
+            groups.entry(key).or_default().push(e);
+        }
+        let mut alerts = Vec::new();
+        for ((user, host), events) in groups {
+            let Some(first) = events.first() else {
+                continue;
+            };
+            let elsewhere = b.privileged(&user, None);
+            let score = if elsewhere { 20.0 } else { 35.0 };
+            let mut a = Alert::new(RULE, attack::VALID_ACCOUNTS, clamp_score(score), first.ts);
+            a.destination = dir.host(first.host_ip, first.host_name.as_deref());
+            let src = sources.get(&(user.clone(), host.clone()));
+            if let Some(l) = src {
+                a.source = dir.host(l.source_ip, l.source_domain.as_deref());
+                a.add_evidence(log_evidence(l));
+            }
+            a.message = format!(
+                "{user} received special privileges on {} for the first time{}{}",
+                a.destination
+                    .as_ref()
+                    .map_or_else(|| host.clone(), |h| h.label()),
+                if elsewhere {
+                    ""
+                } else {
+                    " (never privileged anywhere in the baseline)"
+                },
+                a.source
+                    .as_ref()
+                    .map_or_else(String::new, |s| format!(", logged on from {}", s.label()))
+            );
+            a.user = Some(user);
+            for e in events {
+                a.add_evidence(log_evidence(e));
+            }
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

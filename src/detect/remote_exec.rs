@@ -1,0 +1,211 @@
+//! `lateral.remote-exec`: a service installed, or an admin share written,
+//! on a host shortly after a network logon from a new source (the PsExec
+//! pattern).
+//!
+//! ## What it detects
+//! On one host: a service installation (7045, 4697) or an access to the
+//! `ADMIN$` or `C$` share (5140, 5145), within `window_minutes` after a
+//! successful network logon from a source that never installed services
+//! or used admin shares on that host in the baseline.
+//! Share events carry their own source address.
+//!
+//! ## Why it matters
+//! PsExec and its clones copy a binary to `ADMIN$` and start it as a
+//! service: ATT&CK T1569.002 (Service Execution) and T1021.002 (SMB/Windows
+//! Admin Shares).
+//!
+//! ## Evidence
+//! The logon, the share accesses and the service installation.
+//!
+//! ## False positives
+//! Software deployment from a new management server. Deployment servers
+//! recur and so become part of the baseline; configured admin hosts are
+//! skipped.
+//!
+//! ## Tuning
+//! `[detect.remote_exec] window_minutes`; `[network] known_admins`.
+
+use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, minutes, succeeded};
+use super::{DetectInput, Detector};
+use crate::alert::{Alert, Rule, attack};
+use crate::event::LogEvent;
+use std::collections::BTreeMap;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.remote-exec",
+    name: "Remote execution after a new logon",
+    description: "A service was installed or an admin share written on a host shortly after a network logon from a source new to it.",
+};
+
+/// The detector.
+pub struct RemoteExec;
+
+fn is_admin_share(e: &LogEvent) -> bool {
+    matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
+        && e.share_name.as_deref().is_some_and(|s| {
+            let s = s.to_ascii_uppercase();
+            s.ends_with("\\ADMIN$") || s.ends_with("\\C$") || s == "ADMIN$" || s == "C$"
+        })
+}
+
+/// A service install or admin-share access tied to its source.
+pub struct ExecHit<'a> {
+    /// Source host key.
+    pub src: String,
+    /// Host key where it happened.
+    pub host: String,
+    /// The network logon it followed, if found.
+    pub logon: Option<&'a LogEvent>,
+    /// The service install or share access.
+    pub action: &'a LogEvent,
+}
+
+/// Ties every service install and admin-share access (events sorted by
+/// time) to its source: a share access's own source address, else the
+/// latest network logon on the host from another host within `window` ns.
+pub fn attribute<'a>(
+    events: &'a [LogEvent],
+    dir: &super::Directory,
+    window: i64,
+) -> Vec<ExecHit<'a>> {
+    let mut logons: BTreeMap<String, Vec<&LogEvent>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in events {
+        let Some(host) = dir.key(e.host_ip, e.host_name.as_deref()) else {
+            continue;
+        };
+        if is_remote_logon(e) && succeeded(e) {
+            logons.entry(host).or_default().push(e);
+            continue;
+        }
+        let service = e.action == "service-installed";
+        if !service && !is_admin_share(e) {
+            continue;
+        }
+        let recent = logons.get(&host).and_then(|v| {
+            v.iter()
+                .rev()
+                .take_while(|l| e.ts.0 - l.ts.0 <= window)
+                .find(|l| {
+                    LogonView::of(l, dir).src.is_some_and(|s| s != host)
+                        && (service || e.source_ip.is_none() || l.source_ip == e.source_ip)
+                })
+                .copied()
+        });
+        let src = match (e.source_ip, recent) {
+            (Some(ip), _) if !service => Some(ip.to_string()),
+            (_, Some(l)) => LogonView::of(l, dir).src,
+            _ => None,
+        };
+        let Some(src) = src.filter(|s| *s != host) else {
+            continue;
+        };
+        out.push(ExecHit {
+            src,
+            host,
+            logon: recent,
+            action: e,
+        });
+    }
+    out
+}
+
+impl Detector for RemoteExec {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let dir = input.directory;
+        let b = input.baseline;
+        let window = minutes(input.config.detect.remote_exec.window_minutes);
+        let net = &input.config.network;
+        type Hit<'a> = (Option<&'a LogEvent>, Vec<&'a LogEvent>);
+        let mut hits: BTreeMap<(String, String), Hit<'_>> = BTreeMap::new();
+        for h in attribute(input.events, dir, window) {
+            let src_ip: Option<std::net::IpAddr> = h.src.parse().ok();
+            let known = b.remote_exec_seen(&h.src, &h.host)
+                || src_ip.is_some_and(|s| net.is_known_admin(s));
+            if known {
+                continue;
+            }
+            let hit = hits.entry((h.src, h.host)).or_insert((None, Vec::new()));
+            if hit.0.is_none() {
+                hit.0 = h.logon;
+            }
+            hit.1.push(h.action);
+        }
+        let mut alerts = Vec::new();
+        for ((src, host), (logon, actions)) in hits {
+            let Some(first) = actions.first() else {
+                continue;
+            };
+            let services: Vec<&&LogEvent> = actions
+                .iter()
+                .filter(|e| e.action == "service-installed")
+                .collect();
+            let shares = actions.len() - services.len();
+            let mut score: f64 = if services.is_empty() { 55.0 } else { 75.0 };
+            if !services.is_empty() && shares > 0 {
+                score += 10.0;
+            }
+            if b.period().is_none() {
+                score *= 0.7;
+            }
+            let technique = if services.is_empty() {
+                attack::SMB
+            } else {
+                attack::SERVICE_EXECUTION
+            };
+            let start = logon.map_or(first.ts, |l| l.ts.min(first.ts));
+            let mut a = Alert::new(RULE, technique, clamp_score(score), start);
+            a.source = match logon {
+                Some(l) => dir.host(l.source_ip, l.source_domain.as_deref()),
+                None => dir.host(src.parse().ok(), Some(&src)),
+            };
+            a.destination = dir.host(first.host_ip, first.host_name.as_deref());
+            a.user = logon.and_then(super::common::user_of);
+            let svc_names: std::collections::BTreeSet<String> = services
+                .iter()
+                .filter_map(|e| {
+                    e.service_name
+                        .clone()
+                        .or_else(|| e.process_executable.clone())
+                })
+                .collect();
+            let svc_names: Vec<String> = svc_names.into_iter().collect();
+            a.message = format!(
+                "{}{} on {} within {} minutes of a logon from {}, which never did so in the baseline",
+                if services.is_empty() {
+                    String::new()
+                } else {
+                    format!("service {} installed", svc_names.join(", "))
+                },
+                if shares == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "{}{shares} admin-share access{}",
+                        if services.is_empty() { "" } else { " and " },
+                        if shares == 1 { "" } else { "es" }
+                    )
+                },
+                a.destination
+                    .as_ref()
+                    .map_or_else(|| host.clone(), |h| h.label()),
+                input.config.detect.remote_exec.window_minutes,
+                a.source.as_ref().map_or_else(|| src.clone(), |h| h.label())
+            );
+            a.movement = true;
+            if let Some(l) = logon {
+                a.add_evidence(log_evidence(l));
+            }
+            for e in &actions {
+                a.add_evidence(log_evidence(e));
+            }
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

@@ -1,0 +1,142 @@
+//! `lateral.password-spray`: one source fails to log on as many accounts.
+//!
+//! ## What it detects
+//! Failed network logons for at least `spray_accounts` distinct accounts
+//! from one source within `failure_window_minutes`. A success from the
+//! same source in that window raises the score: a password worked.
+//!
+//! ## Why it matters
+//! Spraying tries one common password against many accounts to stay under
+//! lockout thresholds: ATT&CK T1110.003 (Password Spraying).
+//!
+//! ## Evidence
+//! The first failure per account, and any success.
+//!
+//! ## False positives
+//! A shared kiosk or a misconfigured proxy that relays many users'
+//! failures from one address.
+//!
+//! ## Tuning
+//! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
+
+use super::common::{
+    LogonView, busiest_window, clamp_score, failed, log_evidence, minutes, succeeded,
+};
+use super::{DetectInput, Detector};
+use crate::alert::{Alert, Rule, attack};
+use crate::event::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "lateral.password-spray",
+    name: "Password spray",
+    description: "One source failed to log on as many distinct accounts in a short window.",
+};
+
+/// The detector.
+pub struct Spray;
+
+impl Detector for Spray {
+    fn id(&self) -> &'static str {
+        RULE.id
+    }
+
+    fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
+        let cfg = &input.config.detect.credentials;
+        let window = minutes(cfg.failure_window_minutes);
+        let mut by_src: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
+        for v in input.logons {
+            let v = v.clone();
+            let Some(s) = v.src.clone() else { continue };
+            by_src.entry(s).or_default().push(v);
+        }
+        let mut alerts = Vec::new();
+        for (_, views) in by_src {
+            let failures: Vec<&LogonView<'_>> = views.iter().filter(|v| failed(v.event)).collect();
+            let items: Vec<(Timestamp, String)> = failures
+                .iter()
+                .map(|v| {
+                    let u = v
+                        .event
+                        .user_name
+                        .as_deref()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    (v.event.ts, u)
+                })
+                .collect();
+            let (n, lo, hi) = busiest_window(&items, window);
+            if n < cfg.spray_accounts.max(2) {
+                continue;
+            }
+            let members = failures.get(lo..hi).unwrap_or(&[]);
+            let (Some(first), Some(last)) = (members.first(), members.last()) else {
+                continue;
+            };
+            let success: Vec<&LogonView<'_>> = views
+                .iter()
+                .filter(|v| {
+                    succeeded(v.event)
+                        && v.event.ts >= first.event.ts
+                        && v.event.ts.0 - last.event.ts.0 <= window
+                })
+                .collect();
+            let mut score = 55.0 + 2.0 * (n - cfg.spray_accounts.max(2)) as f64;
+            if !success.is_empty() {
+                score += 15.0;
+            }
+            let mut a = Alert::new(
+                RULE,
+                attack::PASSWORD_SPRAYING,
+                clamp_score(score.min(90.0)),
+                first.event.ts,
+            );
+            a.source = first.src_ref(input.directory);
+            let mut dsts = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            for v in members {
+                if let Some(d) = v.dst_ref(input.directory) {
+                    if let Some(ip) = d.ip {
+                        a.related_ips.insert(ip);
+                    }
+                    dsts.insert(d);
+                }
+                if let Some(u) = v.event.user_name.as_deref()
+                    && seen.insert(u.to_ascii_lowercase())
+                {
+                    a.related_users.insert(u.trim().to_ascii_lowercase());
+                    a.add_evidence(log_evidence(v.event));
+                }
+            }
+            if dsts.len() == 1 {
+                a.destination = dsts.into_iter().next();
+            }
+            let winners: BTreeSet<String> = success.iter().filter_map(|v| v.user.clone()).collect();
+            for v in &success {
+                a.add_evidence(log_evidence(v.event));
+            }
+            if let Some(w) = winners.iter().next() {
+                a.user = Some(w.clone());
+                a.movement = true;
+            }
+            a.evidence_total = members.len() + success.len();
+            a.message = format!(
+                "{} failed logons for {n} accounts from {}{}",
+                members.len(),
+                a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
+                if winners.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", then a success as {}",
+                        winners.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            );
+            alerts.push(a.finish());
+        }
+        alerts
+    }
+}

@@ -1,0 +1,315 @@
+//! Incidents: alerts joined into stories and ranked. The last stage before
+//! the reports.
+//!
+//! Two alerts join one incident when they share a host or an account and
+//! are at most `window_minutes` apart (union-find over entity keys, each
+//! key's alerts taken in time order): both from the host, both to it, or
+//! to it first and from it afterwards (a host that acted before it was
+//! reached is not joined by that alone); or when they form a chain: a host
+//! reached by one movement alert is the source of another that starts
+//! within `chain_minutes` after it. A destination named by alerts from more
+//! than `hub_sources` distinct sources, or a domain controller, does not
+//! join alerts by itself (everyone talks to it), but chains still pass
+//! through it.
+//!
+//! An incident's score is its highest alert score plus a diminishing
+//! bonus: with `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5)`
+//! (techniques counted by family: T1021.001 and T1021.002 are one),
+//! `score = max + (100 - max) (1 - 0.7^u)`. Incidents are ranked by score,
+//! then start time. An incident's id is `LI-` and the FNV-1a hash of its
+//! earliest alert's id, so it stays put as later alerts join.
+
+use crate::alert::{Alert, HostRef, Severity, Technique, fnv1a};
+use crate::config::IncidentConfig;
+use crate::detect::{BaselineView, Role};
+use crate::event::Timestamp;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One step of an incident's path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// When the step started.
+    pub ts: Timestamp,
+    /// From.
+    pub src: HostRef,
+    /// To.
+    pub dst: HostRef,
+    /// The technique.
+    pub technique: Technique,
+    /// The account used, if known.
+    pub user: Option<String>,
+}
+
+/// Alerts that tell one story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// Stable id (see the module documentation).
+    pub id: String,
+    /// Combined score, 0-100.
+    pub score: u8,
+    /// Rank, from 1.
+    pub rank: usize,
+    /// First alert's start.
+    pub start: Timestamp,
+    /// Last alert's end.
+    pub end: Timestamp,
+    /// Indexes of the member alerts in the alert list, in time order.
+    pub alerts: Vec<usize>,
+    /// The path: hosts by depth (the first layer started it).
+    pub path: Vec<Vec<HostRef>>,
+    /// The movement steps in time order.
+    pub hops: Vec<Hop>,
+    /// Accounts involved.
+    pub users: BTreeSet<String>,
+    /// Techniques involved.
+    pub techniques: BTreeSet<Technique>,
+}
+
+impl Incident {
+    /// Severity band of the score.
+    pub fn severity(&self) -> Severity {
+        Severity::of(self.score)
+    }
+}
+
+/// Which side of an alert an entity is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Source = 0,
+    Destination = 1,
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn find(&mut self, mut x: usize) -> usize {
+        while let Some(&p) = self.0.get(x) {
+            if p == x {
+                break;
+            }
+            let gp = self.0.get(p).copied().unwrap_or(p);
+            if let Some(slot) = self.0.get_mut(x) {
+                *slot = gp;
+            }
+            x = gp;
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        // The smaller index wins so the result does not depend on call order.
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        if let Some(slot) = self.0.get_mut(hi) {
+            *slot = lo;
+        }
+    }
+}
+
+fn host_key(h: &Option<HostRef>) -> Option<String> {
+    h.as_ref().map(HostRef::key).filter(|k| !k.is_empty())
+}
+
+/// Joins alerts (in output order) into ranked incidents and sets each
+/// alert's `incident_id`.
+pub fn build(
+    alerts: &mut [Alert],
+    cfg: &IncidentConfig,
+    baseline: &dyn BaselineView,
+) -> Vec<Incident> {
+    let n = alerts.len();
+    let window = crate::detect::common_minutes(cfg.window_minutes);
+    let chain = crate::detect::common_minutes(cfg.chain_minutes);
+    // Hubs: destinations many distinct sources point at, and domain controllers.
+    // Lookups only, never iterated into output: the partition union-find
+    // finds does not depend on the order unions are made in.
+    let mut pointed: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
+    for a in alerts.iter() {
+        let src = host_key(&a.source).unwrap_or_default();
+        let mut dsts: BTreeSet<String> = a.related_ips.iter().map(|ip| ip.to_string()).collect();
+        dsts.extend(host_key(&a.destination));
+        dsts.remove(&src);
+        for d in dsts {
+            pointed.entry(d).or_default().insert(src.clone());
+        }
+    }
+    let is_hub = |k: &str| {
+        pointed.get(k).is_some_and(|s| s.len() > cfg.hub_sources)
+            || k.parse()
+                .is_ok_and(|ip| baseline.role(ip) == Role::DomainController)
+    };
+    // Each alert's entities, with the side they are on.
+    let mut keyed: FxHashMap<String, Vec<(usize, Side)>> = FxHashMap::default();
+    for (i, a) in alerts.iter().enumerate() {
+        let mut keys: BTreeMap<String, Side> = BTreeMap::new();
+        let peer_side = if a.peers_are_sources {
+            Side::Source
+        } else {
+            Side::Destination
+        };
+        for ip in &a.related_ips {
+            keys.insert(ip.to_string(), peer_side);
+        }
+        if let Some(d) = host_key(&a.destination) {
+            keys.insert(d, Side::Destination);
+        }
+        if let Some(s) = host_key(&a.source) {
+            keys.insert(s, Side::Source);
+        }
+        keys.retain(|k, side| *side == Side::Source || !is_hub(k));
+        for u in &a.related_users {
+            keys.insert(format!("user:{u}"), Side::Source);
+        }
+        for (k, side) in keys {
+            keyed.entry(k).or_default().push((i, side));
+        }
+    }
+    let mut uf = UnionFind((0..n).collect());
+    for members in keyed.values_mut() {
+        members.sort_by(|x, y| by_time(alerts, x.0, y.0).then(x.1.cmp(&y.1)));
+        // The latest-reaching alert so far on each side: (alert, furthest end).
+        let mut reach: [Option<(usize, Timestamp)>; 2] = [None, None];
+        for &(i, side) in members.iter() {
+            let Some(a) = alerts.get(i) else { continue };
+            let near =
+                |r: Option<(usize, Timestamp)>| r.filter(|(_, end)| a.start.0 - end.0 <= window);
+            // Same side: both came from the host, or both went to it.
+            if let Some((j, _)) = near(reach[side as usize]) {
+                uf.union(i, j);
+            }
+            // A host reached earlier that then acts is one story; a host
+            // that acted before it was reached is not joined by that alone.
+            if side == Side::Source
+                && let Some((j, _)) = near(reach[Side::Destination as usize])
+            {
+                uf.union(i, j);
+            }
+            let slot = &mut reach[side as usize];
+            let end = slot.map_or(a.end, |(_, e)| e.max(a.end));
+            *slot = Some((i, end));
+        }
+    }
+    // Chains: a movement alert's destination starts another movement soon after.
+    let mut by_src: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for (i, a) in alerts.iter().enumerate() {
+        if let (true, Some(s)) = (a.movement, host_key(&a.source)) {
+            by_src.entry(s).or_default().push(i);
+        }
+    }
+    for (i, a) in alerts.iter().enumerate() {
+        let Some(d) = host_key(&a.destination).filter(|_| a.movement) else {
+            continue;
+        };
+        for &j in by_src.get(&d).into_iter().flatten() {
+            let Some(b) = alerts.get(j) else { continue };
+            if j != i && b.start >= a.start && b.start.0 - a.end.0 <= chain {
+                uf.union(i, j);
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let r = uf.find(i);
+        groups.entry(r).or_default().push(i);
+    }
+    let mut incidents: Vec<Incident> = groups
+        .into_values()
+        .map(|mut members| {
+            members.sort_by(|x, y| by_time(alerts, *x, *y));
+            make_incident(alerts, members)
+        })
+        .collect();
+    incidents.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.start.cmp(&b.start))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    for (r, inc) in incidents.iter_mut().enumerate() {
+        inc.rank = r + 1;
+        for &i in &inc.alerts {
+            if let Some(a) = alerts.get_mut(i) {
+                a.incident_id = Some(inc.id.clone());
+            }
+        }
+    }
+    incidents
+}
+
+fn by_time(alerts: &[Alert], x: usize, y: usize) -> std::cmp::Ordering {
+    match (alerts.get(x), alerts.get(y)) {
+        (Some(a), Some(b)) => a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)),
+        _ => x.cmp(&y),
+    }
+}
+
+fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
+    let list: Vec<&Alert> = members.iter().filter_map(|i| alerts.get(*i)).collect();
+    let start = list.iter().map(|a| a.start).min().unwrap_or_default();
+    let end = list.iter().map(|a| a.end).max().unwrap_or_default();
+    let first_id = list.first().map(|a| a.id.clone()).unwrap_or_default();
+    let mut hops: Vec<Hop> = Vec::new();
+    for a in &list {
+        if let (true, Some(s), Some(d)) = (a.movement, &a.source, &a.destination)
+            && s.key() != d.key()
+        {
+            hops.push(Hop {
+                ts: a.start,
+                src: s.clone(),
+                dst: d.clone(),
+                technique: a.technique,
+                user: a.user.clone(),
+            });
+        }
+    }
+    hops.sort_by_cached_key(|h| (h.ts, h.src.key(), h.dst.key()));
+    // Depth of each host along the path, in time order.
+    let mut depth: BTreeMap<String, (usize, HostRef)> = BTreeMap::new();
+    for h in &hops {
+        let ds = depth.entry(h.src.key()).or_insert((0, h.src.clone())).0;
+        depth.entry(h.dst.key()).or_insert((ds + 1, h.dst.clone()));
+    }
+    let max_depth = depth.values().map(|(d, _)| *d).max().unwrap_or(0);
+    let mut path: Vec<Vec<HostRef>> =
+        vec![Vec::new(); if hops.is_empty() { 0 } else { max_depth + 1 }];
+    for (d, h) in depth.into_values() {
+        if let Some(layer) = path.get_mut(d) {
+            layer.push(h);
+        }
+    }
+    for layer in &mut path {
+        layer.sort_by_key(HostRef::label);
+    }
+    let techniques: BTreeSet<Technique> = list.iter().map(|a| a.technique).collect();
+    let users: BTreeSet<String> = list
+        .iter()
+        .flat_map(|a| a.related_users.iter().cloned())
+        .collect();
+    let sources: BTreeSet<String> = path
+        .first()
+        .map(|l| l.iter().map(HostRef::key).collect())
+        .unwrap_or_default();
+    let max = list.iter().map(|a| a.score).max().unwrap_or(0);
+    // Sub-techniques of one technique (T1021.001, T1021.002) count once.
+    let families: BTreeSet<&str> = techniques
+        .iter()
+        .map(|t| t.id.split('.').next().unwrap_or(t.id))
+        .collect();
+    let units = 0.6 * (families.len().saturating_sub(1)) as f64
+        + 1.0 * max_depth.saturating_sub(1) as f64
+        + 0.3 * sources.len().saturating_sub(1).min(5) as f64;
+    let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));
+    Incident {
+        id: format!("LI-{:016x}", fnv1a(first_id.as_bytes())),
+        score: crate::detect::common_clamp(combined),
+        rank: 0,
+        start,
+        end,
+        alerts: members,
+        path,
+        hops,
+        users,
+        techniques,
+    }
+}

@@ -1,0 +1,178 @@
+//! The terminal report of `lateral analyze`: what the baseline was, then
+//! the incidents ranked by score, each with its path of hosts and users,
+//! its techniques, a short timeline and why it is unusual.
+
+use crate::alert::{Alert, HostRef};
+use crate::analyze::Analysis;
+use crate::event::Timestamp;
+use crate::incident::Incident;
+use std::fmt::Write as _;
+
+/// Most timeline lines shown per incident.
+pub const TIMELINE_LINES: usize = 12;
+
+/// Where the baseline came from, for the report's first lines.
+#[derive(Debug, Clone)]
+pub enum LearnedFrom {
+    /// The first part of the input, before the cut.
+    FirstPart,
+    /// A stored baseline file.
+    File(String),
+}
+
+fn span_text(s: Option<(Timestamp, Timestamp)>) -> String {
+    match s {
+        Some((a, z)) => format!("{} .. {}", a.to_rfc3339(), z.to_rfc3339()),
+        None => "nothing".into(),
+    }
+}
+
+fn hhmm(t: Timestamp) -> String {
+    let s = t.to_rfc3339();
+    s.get(..19).unwrap_or(&s).replace('T', " ")
+}
+
+fn layer(hosts: &[HostRef]) -> String {
+    hosts
+        .iter()
+        .map(HostRef::label)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders the whole report.
+pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "lateral analyze: {} incident{} from {} alert{}",
+        a.incidents.len(),
+        if a.incidents.len() == 1 { "" } else { "s" },
+        a.alerts.len(),
+        if a.alerts.len() == 1 { "" } else { "s" }
+    );
+    match from {
+        LearnedFrom::FirstPart => {
+            let _ = writeln!(
+                s,
+                "baseline: learned from the first part of the input, before {} ({}; {} flows, {} log events, {} internal hosts)",
+                a.cut.to_rfc3339(),
+                span_text(a.learned),
+                a.learn_counts.0,
+                a.learn_counts.1,
+                a.baseline_hosts
+            );
+        }
+        LearnedFrom::File(p) => {
+            let _ = writeln!(
+                s,
+                "baseline: {p} ({}; {} internal hosts)",
+                span_text(a.learned),
+                a.baseline_hosts
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "judged:   {} ({} flows, {} log events)",
+        span_text(a.judged),
+        a.detect_counts.0,
+        a.detect_counts.1
+    );
+    if a.learned.is_none() {
+        let _ = writeln!(
+            s,
+            "note: the baseline is empty, so everything is new; scores are lowered and rarity is unknown"
+        );
+    }
+    for inc in a.incidents.iter().take(show) {
+        s.push('\n');
+        render_incident(&mut s, inc, &a.alerts);
+    }
+    if a.incidents.len() > show {
+        let _ = writeln!(
+            s,
+            "\n... {} more incidents (lower scores)",
+            a.incidents.len() - show
+        );
+    }
+    s
+}
+
+fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
+    let members: Vec<&Alert> = inc.alerts.iter().filter_map(|i| alerts.get(*i)).collect();
+    let _ = writeln!(
+        s,
+        "#{} {}  score {}  {}  {} .. {}  ({} alert{})",
+        inc.rank,
+        inc.id,
+        inc.score,
+        inc.severity().name(),
+        hhmm(inc.start),
+        hhmm(inc.end),
+        members.len(),
+        if members.len() == 1 { "" } else { "s" }
+    );
+    if !inc.path.is_empty() {
+        let path: Vec<String> = inc.path.iter().map(|l| layer(l)).collect();
+        let _ = writeln!(s, "  path:       {}", path.join("  ->  "));
+    } else {
+        let mut hosts: Vec<String> = members
+            .iter()
+            .filter_map(|a| a.source.as_ref().map(HostRef::label))
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        let _ = writeln!(s, "  hosts:      {}", hosts.join(", "));
+    }
+    if !inc.users.is_empty() {
+        let users: Vec<&str> = inc.users.iter().map(String::as_str).collect();
+        let _ = writeln!(s, "  users:      {}", users.join(", "));
+    }
+    let techs: Vec<String> = inc
+        .techniques
+        .iter()
+        .map(|t| format!("{} {}", t.id, t.name))
+        .collect();
+    let _ = writeln!(s, "  techniques: {}", techs.join("; "));
+    let _ = writeln!(s, "  timeline:");
+    for a in members.iter().take(TIMELINE_LINES) {
+        let who = match (&a.source, &a.destination) {
+            (Some(x), Some(y)) => format!("{} -> {}", x.label(), y.label()),
+            (Some(x), None) => x.label(),
+            (None, Some(y)) => format!("-> {}", y.label()),
+            (None, None) => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "    {}  {:<3} {:<32} {}{}",
+            hhmm(a.start),
+            a.score,
+            a.rule.name,
+            who,
+            a.user
+                .as_ref()
+                .map_or_else(String::new, |u| format!(" as {u}"))
+        );
+    }
+    if members.len() > TIMELINE_LINES {
+        let _ = writeln!(s, "    ... {} more alerts", members.len() - TIMELINE_LINES);
+    }
+    // Why: the messages of the highest-scoring alerts of distinct rules.
+    let mut ranked: Vec<&&Alert> = members.iter().collect();
+    ranked.sort_by(|x, y| {
+        y.score
+            .cmp(&x.score)
+            .then(x.start.cmp(&y.start))
+            .then_with(|| x.id.cmp(&y.id))
+    });
+    let mut rules = std::collections::BTreeSet::new();
+    let mut first = true;
+    for a in ranked {
+        if rules.len() >= 3 || !rules.insert(a.rule.id) {
+            continue;
+        }
+        let _ = writeln!(s, "  {} {}", if first { "why:" } else { "    " }, a.message);
+        first = false;
+    }
+}

@@ -1,0 +1,588 @@
+//! Detector tests on scenarios built here: a small office network with
+//! benign routines (file server, domain controller, nightly backup, weekly
+//! scanner sweep, an admin's usual RDP) learned over two weeks, then a day
+//! judged against it, with or without an attack.
+
+use lateral::analyze::{Analysis, Learning, analyze};
+use lateral::config::Config;
+use lateral::event::{ConnState, Flow, LogEvent, Origin, Outcome, Position, Timestamp, Transport};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+const DAY: i64 = 86_400;
+/// 2024-03-04T00:00:00Z, a Monday.
+const T0: i64 = 1_709_510_400;
+const BASE_DAYS: i64 = 14;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+struct Net {
+    flows: Vec<Flow>,
+    events: Vec<LogEvent>,
+    n: u64,
+}
+
+impl Net {
+    fn new() -> Net {
+        Net {
+            flows: Vec::new(),
+            events: Vec::new(),
+            n: 0,
+        }
+    }
+
+    fn flow(&mut self, t: i64, src: &str, dst: &str, port: u16, state: ConnState, sent: u64) {
+        self.n += 1;
+        self.flows.push(Flow {
+            ts: Timestamp::from_parts(t, 0),
+            uid: format!("C{:017}", self.n),
+            orig_h: ip(src),
+            orig_p: 40_000 + (self.n % 20_000) as u16,
+            resp_h: ip(dst),
+            resp_p: port,
+            proto: Transport::Tcp,
+            service: None,
+            duration: None,
+            orig_bytes: Some(sent),
+            resp_bytes: Some(sent / 2),
+            conn_state: state,
+            missed_bytes: 0,
+            history: "ShADadFf".into(),
+            orig_pkts: 4,
+            orig_ip_bytes: sent + 200,
+            resp_pkts: 4,
+            resp_ip_bytes: sent / 2 + 200,
+            ip_proto: 6,
+            origin: Some(Origin {
+                file: Arc::from("capture.pcap"),
+                at: Position::Offset(self.n * 100),
+            }),
+        });
+    }
+
+    fn ok(&mut self, t: i64, src: &str, dst: &str, port: u16, sent: u64) {
+        self.flow(t, src, dst, port, ConnState::SF, sent);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log(
+        &mut self,
+        t: i64,
+        code: u32,
+        action: &str,
+        host: &str,
+        user: &str,
+        from: Option<&str>,
+        ok: bool,
+    ) -> &mut LogEvent {
+        self.n += 1;
+        self.events.push(LogEvent {
+            ts: Timestamp::from_parts(t, 0),
+            action: action.into(),
+            code: Some(code),
+            dataset: "windows.security".into(),
+            outcome: Some(if ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            }),
+            host_name: Some(host.into()),
+            user_name: Some(user.into()),
+            source_ip: from.map(ip),
+            origin: Some(Origin {
+                file: Arc::from("security.jsonl"),
+                at: Position::Line(self.n),
+            }),
+            ..LogEvent::default()
+        });
+        self.events.last_mut().unwrap()
+    }
+
+    fn logon(&mut self, t: i64, host: &str, user: &str, from: &str, kerberos: bool, ok: bool) {
+        let e = self.log(
+            t,
+            if ok { 4624 } else { 4625 },
+            if ok { "logged-in" } else { "logon-failed" },
+            host,
+            user,
+            Some(from),
+            ok,
+        );
+        e.category = Some(lateral::event::Category::Authentication);
+        e.logon_type = Some(3);
+        e.auth_method = Some(if kerberos { "Kerberos" } else { "NTLM" }.into());
+    }
+
+    /// Judges the last day against stored profiles of the learning days
+    /// (the `--baseline` path) instead of the learned baseline.
+    fn analyze_with_profiles(mut self, cfg: &Config) -> Analysis {
+        self.flows.sort();
+        self.events
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.origin.cmp(&b.origin)));
+        let cut = Timestamp::from_parts(T0 + BASE_DAYS * DAY, 0);
+        let fc = self.flows.partition_point(|f| f.ts < cut);
+        let ec = self.events.partition_point(|e| e.ts < cut);
+        let mut b = lateral::hosts::DirectoryBuilder::new();
+        for e in &self.events[..ec] {
+            b.observe(e);
+        }
+        let dir = std::sync::Arc::new(b.finish());
+        let profiles =
+            lateral::profile::build_parallel(dir.clone(), &self.flows[..fc], &self.events[..ec]);
+        let period = Some((Timestamp::from_parts(T0, 0), cut));
+        lateral::analyze::analyze_against_profiles(
+            &self.flows[fc..],
+            &self.events[ec..],
+            &profiles,
+            &dir,
+            period,
+            cfg,
+        )
+    }
+
+    fn analyze(mut self, cfg: &Config) -> Analysis {
+        self.flows.sort();
+        self.events
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.origin.cmp(&b.origin)));
+        let cut = Timestamp::from_parts(T0 + BASE_DAYS * DAY, 0);
+        analyze(&self.flows, &self.events, Learning::Until(cut), cfg)
+    }
+}
+
+fn ws(i: usize) -> String {
+    format!("10.1.1.{}", 10 + i)
+}
+const FILES: &str = "10.1.2.10";
+const DC: &str = "10.1.2.5";
+const CHAMBER: &str = "10.1.2.20";
+const WEB: &str = "10.1.2.21";
+const BACKUP: &str = "10.1.2.50";
+const SCANNER: &str = "10.1.2.60";
+const ADMIN: &str = "10.1.2.70";
+const WORKSTATIONS: usize = 20;
+
+/// The benign routine of one day `d` (0-based from T0).
+fn routine(net: &mut Net, d: i64) {
+    let day = T0 + d * DAY;
+    let weekday = d.rem_euclid(7) < 5;
+    let servers = [FILES, DC, CHAMBER, WEB];
+    if weekday {
+        for i in 0..WORKSTATIONS {
+            let w = ws(i);
+            let t = day + 8 * 3600 + (i as i64) * 97;
+            net.ok(t, &w, DC, 88, 1400);
+            net.ok(t + 1, &w, DC, 389, 900);
+            net.ok(t + 2, &w, DC, 445, 3000);
+            net.ok(t + 60, &w, FILES, 445, 40_000 + (i as u64) * 100);
+            net.ok(t + 120, &w, CHAMBER, 80, 5_000);
+            net.ok(t + 180, &w, WEB, 443, 2_000);
+            // Users log on to the file server from their own desks, with Kerberos.
+            net.logon(t + 60, "FILES", &format!("user{i}"), &w, true, true);
+            net.logon(t + 120, "SRV-CHAMBER", &format!("user{i}"), &w, true, true);
+            // Web browsing to a popular external site.
+            net.ok(t + 300, &w, "93.184.216.34", 443, 3_000);
+        }
+        // Servers' machine accounts log on to the DC, naming themselves (how names meet addresses).
+        for (name, addr) in [("SRV-CHAMBER", CHAMBER), ("FILES", FILES)] {
+            net.logon(day + 7 * 3600, "DC", &format!("{name}$"), addr, true, true);
+            net.events.last_mut().unwrap().source_domain = Some(name.into());
+        }
+        // The admin's usual RDP to the servers, and the admin account's privileges there.
+        for (k, s) in servers.iter().enumerate() {
+            let t = day + 10 * 3600 + k as i64 * 600;
+            net.ok(t, ADMIN, s, 3389, 80_000);
+            net.logon(t, &format!("SRV{k}"), "admin", ADMIN, true, true);
+        }
+    }
+    // Nightly backup touches every host over SMB.
+    for (k, h) in servers
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..WORKSTATIONS).map(ws))
+        .enumerate()
+    {
+        net.ok(day + 2 * 3600 + k as i64 * 30, BACKUP, &h, 445, 1_000);
+        net.ok(
+            day + 2 * 3600 + k as i64 * 30 + 5,
+            &h,
+            BACKUP,
+            445,
+            5_000_000,
+        );
+    }
+    // Weekly scanner sweep on Wednesdays: every host, many ports, mostly refused.
+    if d.rem_euclid(7) == 2 {
+        let mut t = day + 22 * 3600;
+        for h in servers
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..WORKSTATIONS).map(ws))
+        {
+            for port in [
+                21u16, 22, 23, 80, 135, 139, 443, 445, 3389, 5900, 5985, 8080,
+            ] {
+                let state = if port == 445 || port == 135 {
+                    ConnState::SF
+                } else {
+                    ConnState::REJ
+                };
+                net.flow(t, SCANNER, &h, port, state, 0);
+                t += 1;
+            }
+        }
+    }
+}
+
+fn baseline_net() -> Net {
+    let mut net = Net::new();
+    for d in 0..BASE_DAYS {
+        routine(&mut net, d);
+    }
+    net
+}
+
+/// Day 16 (a Wednesday, so the sweep runs) of routine only.
+const JUDGED: i64 = BASE_DAYS + 2;
+
+fn rule_ids(a: &Analysis) -> Vec<&'static str> {
+    a.alerts.iter().map(|x| x.rule.id).collect()
+}
+
+#[test]
+fn benign_routine_produces_no_alerts() {
+    let mut net = baseline_net();
+    routine(&mut net, BASE_DAYS);
+    routine(&mut net, BASE_DAYS + 1);
+    routine(&mut net, JUDGED);
+    let a = net.analyze(&Config::default());
+    assert!(a.learned.is_some());
+    assert!(
+        a.alerts.is_empty(),
+        "unexpected alerts: {:#?}",
+        a.alerts.iter().map(|x| &x.message).collect::<Vec<_>>()
+    );
+    assert!(a.incidents.is_empty());
+}
+
+#[test]
+fn a_single_new_admin_rdp_is_at_most_a_low_incident() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    // The admin's first RDP to a workstation (help desk).
+    let t = T0 + JUDGED * DAY + 11 * 3600;
+    net.ok(t, ADMIN, &ws(4), 3389, 60_000);
+    let a = net.analyze(&Config::default());
+    assert!(a.incidents.len() <= 1, "{:#?}", a.incidents);
+    for i in &a.incidents {
+        assert!(i.score < 25, "score {} for {:#?}", i.score, a.alerts);
+    }
+}
+
+/// The chamber attack on the judged day.
+fn attack(net: &mut Net) {
+    let day = T0 + JUDGED * DAY;
+    let victims = [ws(3), ws(7), ws(9)];
+    let c2 = "198.51.100.9";
+    for (k, w) in victims.iter().enumerate() {
+        // Beacons every 10 minutes with a little jitter, from 06:00.
+        for b in 0..12i64 {
+            let jitter = (b * 7 + k as i64 * 3) % 11 - 5;
+            net.ok(
+                day + 6 * 3600 + b * 600 + jitter,
+                w,
+                c2,
+                443,
+                310 + (b % 2) as u64,
+            );
+        }
+        // Onto the chamber server over SMB at 09:00, with PsExec.
+        let t = day + 9 * 3600 + k as i64 * 420;
+        net.ok(t, w, CHAMBER, 445, 120_000);
+        net.logon(t, "SRV-CHAMBER", "user7", w, false, true);
+        net.log(
+            t + 5,
+            5140,
+            "share-accessed",
+            "SRV-CHAMBER",
+            "user7",
+            Some(w),
+            true,
+        )
+        .share_name = Some("\\\\*\\ADMIN$".into());
+        net.log(
+            t + 8,
+            7045,
+            "service-installed",
+            "SRV-CHAMBER",
+            "user7",
+            None,
+            true,
+        )
+        .service_name = Some("PSEXESVC".into());
+    }
+    net.ok(day + 9 * 3600 + 1000, &ws(7), CHAMBER, 3389, 90_000);
+    // Then the chamber server reaches the DC and stages data on the file server.
+    net.ok(day + 10 * 3600, CHAMBER, DC, 445, 20_000);
+    net.ok(day + 10 * 3600 + 5, CHAMBER, DC, 135, 2_000);
+    net.ok(day + 11 * 3600, CHAMBER, FILES, 445, 80_000_000);
+}
+
+#[test]
+fn chamber_attack_is_the_top_incident_with_its_path() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    attack(&mut net);
+    let a = net.analyze(&Config::default());
+    let ids = rule_ids(&a);
+    for want in [
+        "lateral.beaconing",
+        "lateral.new-admin-edge",
+        "lateral.convergence",
+        "lateral.remote-exec",
+        "lateral.new-logon-source",
+        "lateral.ntlm-where-kerberos",
+        "lateral.volume",
+    ] {
+        assert!(ids.contains(&want), "{want} missing from {ids:?}");
+    }
+    let top = a.incidents.first().expect("an incident");
+    assert!(top.score >= 75, "score {}", top.score);
+    let layers: Vec<Vec<String>> = top
+        .path
+        .iter()
+        .map(|l| l.iter().map(|h| h.key()).collect())
+        .collect();
+    assert_eq!(layers.first().unwrap(), &vec![ws(3), ws(7), ws(9)]);
+    assert_eq!(layers.get(1).unwrap(), &vec![CHAMBER.to_string()]);
+    let third = layers.get(2).unwrap();
+    assert!(
+        third.contains(&DC.to_string()) && third.contains(&FILES.to_string()),
+        "{layers:?}"
+    );
+    // Every attack alert belongs to the top incident; nothing else is above low.
+    for al in &a.alerts {
+        if al.incident_id.as_deref() != Some(top.id.as_str()) {
+            let inc = a
+                .incidents
+                .iter()
+                .find(|i| Some(i.id.as_str()) == al.incident_id.as_deref())
+                .unwrap();
+            assert!(
+                inc.score < 25,
+                "stray incident {inc:#?} from {}",
+                al.message
+            );
+        }
+    }
+    // Evidence points back at the records.
+    let conv = a
+        .alerts
+        .iter()
+        .find(|x| x.rule.id == "lateral.convergence")
+        .unwrap();
+    assert!(conv.evidence.iter().all(|e| e.file() == "capture.pcap"));
+    let rex = a
+        .alerts
+        .iter()
+        .find(|x| x.rule.id == "lateral.remote-exec")
+        .unwrap();
+    assert!(rex.evidence.iter().any(|e| e.summary.contains("7045")));
+    assert_eq!(rex.technique.id, "T1569.002");
+}
+
+#[test]
+fn known_scanner_and_new_scanner_are_told_apart() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    // A host that never scanned sweeps admin ports on every workstation.
+    let mut t = T0 + JUDGED * DAY + 13 * 3600;
+    for i in 0..WORKSTATIONS {
+        for port in [445u16, 3389, 5985] {
+            net.flow(t, &ws(0), &ws(i + 1), port, ConnState::REJ, 0);
+            t += 2;
+        }
+    }
+    let a = net.analyze(&Config::default());
+    let fan: Vec<_> = a
+        .alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.fan-out")
+        .collect();
+    assert_eq!(fan.len(), 1, "{:#?}", a.alerts);
+    assert_eq!(fan[0].source.as_ref().unwrap().key(), ws(0));
+    assert_eq!(fan[0].technique.id, "T1046");
+    // The configured scanner sweeping again is not an alert, and neither is ws-0 once configured.
+    let mut cfg = Config::default();
+    cfg.network.scanners.push(ws(0).parse().unwrap());
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let mut t = T0 + JUDGED * DAY + 13 * 3600;
+    for i in 0..WORKSTATIONS {
+        net.flow(t, &ws(0), &ws(i + 1), 445, ConnState::REJ, 0);
+        t += 2;
+    }
+    let b = net.analyze(&cfg);
+    assert!(b.alerts.iter().all(|x| x.rule.id != "lateral.fan-out"));
+}
+
+#[test]
+fn password_spray_then_success() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let t = T0 + JUDGED * DAY + 14 * 3600;
+    for k in 0..8 {
+        net.logon(
+            t + k * 20,
+            "FILES",
+            &format!("user{k}"),
+            "10.1.1.99",
+            false,
+            false,
+        );
+    }
+    net.logon(t + 400, "FILES", "user5", "10.1.1.99", false, true);
+    let a = net.analyze(&Config::default());
+    let spray = a
+        .alerts
+        .iter()
+        .find(|x| x.rule.id == "lateral.password-spray")
+        .expect("spray");
+    assert_eq!(spray.technique.id, "T1110.003");
+    assert_eq!(spray.user.as_deref(), Some("user5"));
+    assert_eq!(spray.related_users.len(), 8);
+    assert!(spray.score >= 70);
+}
+
+#[test]
+fn brute_force_on_one_account() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let t = T0 + JUDGED * DAY + 15 * 3600;
+    for k in 0..6 {
+        net.logon(t + k * 10, "SRV-CHAMBER", "user2", "10.1.1.98", true, false);
+    }
+    net.logon(t + 100, "SRV-CHAMBER", "user2", "10.1.1.98", true, true);
+    let a = net.analyze(&Config::default());
+    let bf = a
+        .alerts
+        .iter()
+        .find(|x| x.rule.id == "lateral.brute-force")
+        .expect("brute force");
+    assert_eq!(bf.technique.id, "T1110.001");
+    assert_eq!(bf.evidence_total, 7);
+    // Four failures are not enough by default.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    for k in 0..4 {
+        net.logon(t + k * 10, "SRV-CHAMBER", "user2", "10.1.1.98", true, false);
+    }
+    net.logon(t + 100, "SRV-CHAMBER", "user2", "10.1.1.98", true, true);
+    let a = net.analyze(&Config::default());
+    assert!(a.alerts.iter().all(|x| x.rule.id != "lateral.brute-force"));
+}
+
+#[test]
+fn account_spread_explicit_credentials_and_first_privilege() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let t = T0 + JUDGED * DAY + 16 * 3600;
+    for i in 0..7 {
+        net.logon(t + i * 30, &format!("WS{i}"), "user1", &ws(1), true, true);
+    }
+    let e = net.log(
+        t + 500,
+        4648,
+        "explicit-credential-logon",
+        "WS-1",
+        "svc-sql",
+        None,
+        true,
+    );
+    e.subject_user = Some("user1".into());
+    e.destination_domain = Some("SRV-DB.corp.local".into());
+    net.log(
+        t + 31,
+        4672,
+        "special-privileges-assigned",
+        "WS1",
+        "user1",
+        None,
+        true,
+    );
+    let a = net.analyze(&Config::default());
+    let ids = rule_ids(&a);
+    assert!(ids.contains(&"lateral.account-spread"), "{ids:?}");
+    assert!(ids.contains(&"lateral.explicit-credentials"), "{ids:?}");
+    let p = a
+        .alerts
+        .iter()
+        .find(|x| x.rule.id == "lateral.first-privileged-logon")
+        .expect("privilege");
+    assert_eq!(p.source.as_ref().unwrap().key(), ws(1));
+    // admin's usual privileges on the servers are not new.
+    assert!(a.alerts.iter().all(|x| x.user.as_deref() != Some("admin")));
+}
+
+#[test]
+fn output_does_not_depend_on_record_order() {
+    let build = |reverse: bool| {
+        let mut net = baseline_net();
+        routine(&mut net, JUDGED);
+        attack(&mut net);
+        if reverse {
+            net.flows.reverse();
+            net.events.reverse();
+        }
+        let a = net.analyze(&Config::default());
+        let mut out = Vec::new();
+        lateral::report::alerts_jsonl::write_alerts(&a.alerts, &mut out);
+        out
+    };
+    let a = build(false);
+    assert!(!a.is_empty());
+    assert_eq!(a, build(true));
+}
+
+#[test]
+fn stored_profiles_judge_the_same_scenarios() {
+    // Benign routine: nothing above low.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let a = net.analyze_with_profiles(&Config::default());
+    for i in &a.incidents {
+        assert!(
+            i.score < 25,
+            "{:#?}",
+            a.alerts.iter().map(|x| &x.message).collect::<Vec<_>>()
+        );
+    }
+    // The attack: the top incident covers the path.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    attack(&mut net);
+    let a = net.analyze_with_profiles(&Config::default());
+    let top = a.incidents.first().expect("an incident");
+    assert!(top.score >= 75, "score {}", top.score);
+    let keys: Vec<String> = top.path.iter().flatten().map(|h| h.key()).collect();
+    for want in [
+        ws(3),
+        ws(7),
+        ws(9),
+        CHAMBER.to_string(),
+        DC.to_string(),
+        FILES.to_string(),
+    ] {
+        assert!(keys.contains(&want), "{want} not on {keys:?}");
+    }
+    let ids = rule_ids(&a);
+    for want in [
+        "lateral.beaconing",
+        "lateral.convergence",
+        "lateral.remote-exec",
+        "lateral.volume",
+    ] {
+        assert!(ids.contains(&want), "{want} missing from {ids:?}");
+    }
+}
