@@ -22,9 +22,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 /// Event ids `lateral` maps from channels other than Sysmon's.
-const MAPPED: [u32; 15] = [
-    4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776, 5140, 5145, 7045, 4697, 4688,
+const MAPPED: [u32; 18] = [
+    4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776, 5140, 5145, 7045, 4697, 4688, 4778,
+    4779, 4825,
 ];
+/// The ids whose remote address is ClientAddress (RDP session events).
+const CLIENT_ADDRESS_IDS: [u32; 3] = [4778, 4779, 4825];
 /// Event ids mapped from `Microsoft-Windows-Sysmon/Operational`.
 const MAPPED_SYSMON: [u32; 2] = [1, 3];
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -159,19 +162,26 @@ fn evtx_counts_match_inventory() {
             assert_eq!(rfc(run.events[n - 1].ts), tmax, "{rel}: last event");
         }
 
-        // Remote addresses: every IpAddress the inventory counts lands in
-        // source.ip, normalised (`::ffff:` stripped). ClientAddress belongs
-        // to 4778/4779/4825, which are not mapped.
+        // Remote addresses: every IpAddress and ClientAddress the inventory
+        // counts lands in source.ip, normalised (`::ffff:` stripped), on the
+        // events that carry that field (ClientAddress: 4778/4779/4825).
         for (key, n) in facts["addresses"].as_object().unwrap() {
-            let Some(addr) = key.strip_prefix("IpAddress=") else {
-                assert!(key.starts_with("ClientAddress="), "{rel}: {key}");
-                continue;
+            let (addr, client) = match (
+                key.strip_prefix("IpAddress="),
+                key.strip_prefix("ClientAddress="),
+            ) {
+                (Some(a), _) => (a, false),
+                (_, Some(a)) => (a, true),
+                _ => panic!("{rel}: {key}"),
             };
             let ip = source_addr(Some(addr)).expect("a remote address");
             let got = run
                 .events
                 .iter()
-                .filter(|e| e.source_ip == Some(ip))
+                .filter(|e| {
+                    e.source_ip == Some(ip)
+                        && CLIENT_ADDRESS_IDS.contains(&e.code.unwrap()) == client
+                })
                 .count() as u64;
             assert_eq!(got, n.as_u64().unwrap(), "{rel}: events from {addr}");
         }
@@ -281,6 +291,50 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(explicit.user_name.as_deref(), Some("hack1"));
     assert_eq!(explicit.subject_user.as_deref(), Some("admmig"));
     assert_eq!(explicit.source_ip, None, "IpAddress `-` is absent");
+
+    // RDP session hijack: admmig's session RDP-Tcp#8 is disconnected and
+    // admmarsid reconnects to it from the same client.
+    let hijack = events(
+        "TA0008-Lateral Movement/T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx",
+    );
+    let rdp: Vec<&LogEvent> = hijack.iter().filter(|e| e.code != Some(4688)).collect();
+    assert_eq!(rdp.len(), 2);
+    let label = |e: &LogEvent, k: &str| {
+        e.labels
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    for (e, code, action, user) in [
+        (rdp[0], 4779, "rdp-session-disconnected", "admmig"),
+        (rdp[1], 4778, "rdp-session-reconnected", "admmarsid"),
+    ] {
+        assert_eq!(e.code, Some(code));
+        assert_eq!(e.action, action);
+        assert_eq!(e.category, Some(lateral::event::Category::Session));
+        assert_eq!(e.user_name.as_deref(), Some(user));
+        assert_eq!(e.user_domain.as_deref(), Some("OFFSEC"));
+        assert_eq!(e.source_ip, Some("10.23.23.9".parse().unwrap()));
+        assert_eq!(e.source_domain.as_deref(), Some("JUMP01"), "ClientName");
+        assert_eq!(e.host_name.as_deref(), Some("fs01.offsec.lan"));
+        assert_eq!(e.logon_type, Some(10));
+        assert_eq!(label(e, "session_name").as_deref(), Some("RDP-Tcp#8"));
+    }
+    assert_eq!(rdp[0].ts.to_rfc3339(), "2021-05-14T21:01:05.370030Z");
+    assert_eq!(rdp[1].ts.to_rfc3339(), "2021-05-14T21:01:05.831748Z");
+
+    let denied = events(
+        "TA0008-Lateral Movement/T1021.001-Remote Desktop Protocol/ID4825-Denied RDP connection with valid credentials.evtx",
+    );
+    assert_eq!(denied.len(), 2);
+    for e in &denied {
+        assert_eq!(e.action, "rdp-access-denied");
+        assert_eq!(e.category, Some(lateral::event::Category::Authentication));
+        assert_eq!(e.outcome, Some(lateral::event::Outcome::Failure));
+        assert_eq!(e.user_name.as_deref(), Some("svc6test1"));
+        assert_eq!(e.source_ip, Some("10.23.23.9".parse().unwrap()));
+        assert_eq!(e.host_name.as_deref(), Some("fs02.offsec.lan"));
+    }
 
     let sysmon = events(
         "TA0006-Credential Access/T1003-Credential dumping/ID1-12-13-Wdigest authentication activation.evtx",

@@ -126,12 +126,17 @@ impl AdminProto {
     }
 
     /// The protocol a log event shows being used from its source to the
-    /// host that wrote it: a successful Windows logon of type 10 is RDP, a
-    /// successful sshd logon is SSH, a share access (5140/5145) is SMB.
+    /// host that wrote it: a successful Windows logon of type 10, an RDP
+    /// authentication (1149) or an RDP session logon or reconnect
+    /// (21/25/4778) is RDP, a successful sshd logon is SSH, a share access
+    /// (5140/5145) is SMB.
     pub fn of_event(e: &LogEvent) -> Option<AdminProto> {
         let ok = e.outcome != Some(crate::event::Outcome::Failure);
         match e.action.as_str() {
             "logged-in" if ok && e.logon_type == Some(10) => Some(AdminProto::Rdp),
+            "rdp-authenticated" | "rdp-session-logon" | "rdp-session-reconnected" if ok => {
+                Some(AdminProto::Rdp)
+            }
             "logged-in" if ok && e.dataset == "sshd" => Some(AdminProto::Ssh),
             "share-accessed" | "share-object-checked" if ok => Some(AdminProto::Smb),
             _ => None,
@@ -201,5 +206,15 @@ mod tests {
             ..LogEvent::default()
         };
         assert_eq!(AdminProto::of_event(&s), Some(AdminProto::Smb));
+        let mut r = LogEvent {
+            action: "rdp-session-reconnected".into(),
+            ..LogEvent::default()
+        };
+        assert_eq!(AdminProto::of_event(&r), Some(AdminProto::Rdp));
+        r.action = "rdp-session-disconnected".into();
+        assert_eq!(AdminProto::of_event(&r), None, "a disconnect is no new use");
+        r.action = "rdp-access-denied".into();
+        r.outcome = Some(crate::event::Outcome::Failure);
+        assert_eq!(AdminProto::of_event(&r), None);
     }
 }

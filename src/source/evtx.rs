@@ -682,7 +682,7 @@ mod tests {
 
     #[test]
     fn user_data_is_read_when_there_is_no_event_data() {
-        // No mapped id carries UserData in the corpus; 4688 here stands in
+        // No corpus record of a mapped id carries UserData; 4688 here stands in
         // for any event whose fields live one element down.
         let e = one(
             r##"{"Event":{"System":{"EventID":4688,"Channel":"Security","Computer":"h"},"UserData":{"#attributes":{"a":1},"ProcessInfo":{"#attributes":{"xmlns":"y"},"NewProcessName":"C:\\x.exe","CommandLine":"x -y","SubjectUserName":"al"}}}}"##,
@@ -691,6 +691,29 @@ mod tests {
         assert_eq!(e.process_executable.as_deref(), Some("C:\\x.exe"));
         assert_eq!(e.process_command_line.as_deref(), Some("x -y"));
         assert_eq!(e.user_name.as_deref(), Some("al"));
+    }
+
+    #[test]
+    fn terminal_services_user_data_event_xml() {
+        // The shape the evtx crate renders for RDP's UserData/EventXML.
+        let a = one(
+            r##"{"Event":{"System":{"EventID":1149,"Channel":"Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational","Computer":"srv1","TimeCreated":{"#attributes":{"SystemTime":"2023-03-01T10:00:00.0000000Z"}}},"UserData":{"EventXML":{"#attributes":{"xmlns":"Event_NS"},"Param1":"alice","Param2":"CORP","Param3":"192.168.5.20"}}}}"##,
+        );
+        assert_eq!(a.action, "rdp-authenticated");
+        assert_eq!(a.outcome, Some(Outcome::Success));
+        assert_eq!(
+            (a.user_name.as_deref(), a.user_domain.as_deref()),
+            (Some("alice"), Some("CORP"))
+        );
+        assert_eq!(a.source_ip, Some("192.168.5.20".parse().unwrap()));
+        let s = one(
+            r##"{"Event":{"System":{"EventID":25,"Channel":"Microsoft-Windows-TerminalServices-LocalSessionManager/Operational","Computer":"srv1"},"UserData":{"EventXML":{"#attributes":{"xmlns":"Event_NS"},"User":"CORP\\alice","SessionID":2,"Address":"::ffff:192.168.5.20"}}}}"##,
+        );
+        assert_eq!(s.action, "rdp-session-reconnected");
+        assert_eq!(s.category, Some(Category::Session));
+        assert_eq!(s.user_name.as_deref(), Some("alice"));
+        assert_eq!(s.source_ip, Some("192.168.5.20".parse().unwrap()));
+        assert_eq!(s.logon_type, Some(10));
     }
 
     #[test]

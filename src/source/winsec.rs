@@ -24,6 +24,22 @@
 //! | 7045, 4697 | process | `service-installed` |
 //! | 4688, Sysmon 1 | process | `process-created` |
 //! | Sysmon 3 | network | `network-connection` |
+//! | 4778 | session | `rdp-session-reconnected` |
+//! | 4779 | session | `rdp-session-disconnected` |
+//! | 4825 | authentication (failure) | `rdp-access-denied` |
+//! | TerminalServices-RemoteConnectionManager 1149 | authentication | `rdp-authenticated` |
+//! | TerminalServices-LocalSessionManager 21 | session | `rdp-session-logon` |
+//! | TerminalServices-LocalSessionManager 24 | session | `rdp-session-disconnected` |
+//! | TerminalServices-LocalSessionManager 25 | session | `rdp-session-reconnected` |
+//!
+//! The RDP events take `source.ip` from ClientAddress (4778/4779/4825),
+//! Param3 (1149) or Address (21/24/25), normalised like IpAddress (`LOCAL`
+//! is absent too); ClientName becomes `source.domain` (`Unknown` is
+//! absent). Logon type 10 is set only where the event shows a remote
+//! session: an `RDP-…` SessionName, a remote Address, or 1149 and 4825,
+//! which are RDP by definition. SessionName, SessionID and LogonID go to
+//! `labels` (`session_name`, `session_id`, `logon_id`). Winlogbeat's
+//! `winlog.user_data` is read like `winlog.event_data`.
 //!
 //! Source addresses are normalised: `::ffff:10.1.2.3` becomes `10.1.2.3`;
 //! `-`, empty, `::1` and `127.0.0.1` mean "no remote source" and are absent.
@@ -183,6 +199,29 @@ pub struct EventData<'a> {
     pub DestinationHostname: Text<'a>,
     #[serde(borrow)]
     pub UtcTime: Text<'a>,
+    #[serde(borrow)]
+    pub AccountName: Text<'a>,
+    #[serde(borrow)]
+    pub AccountDomain: Text<'a>,
+    #[serde(borrow)]
+    pub ClientName: Text<'a>,
+    #[serde(borrow)]
+    pub ClientAddress: Text<'a>,
+    #[serde(borrow)]
+    pub SessionName: Text<'a>,
+    #[serde(borrow)]
+    pub LogonID: Text<'a>,
+    // UserData/EventXML of the Terminal Services channels.
+    #[serde(borrow)]
+    pub Param1: Text<'a>,
+    #[serde(borrow)]
+    pub Param2: Text<'a>,
+    #[serde(borrow)]
+    pub Param3: Text<'a>,
+    #[serde(borrow)]
+    pub SessionID: Text<'a>,
+    #[serde(borrow)]
+    pub Address: Text<'a>,
     // Header fields of the flat shape (unused inside winlog.event_data).
     #[serde(rename = "@timestamp", borrow)]
     pub Timestamp: Text<'a>,
@@ -226,6 +265,9 @@ struct Winlog<'a> {
     computer_name: Text<'a>,
     #[serde(borrow)]
     event_data: EventData<'a>,
+    /// Winlogbeat's name for `UserData` (Terminal Services events).
+    #[serde(borrow)]
+    user_data: Option<EventData<'a>>,
 }
 
 /// Parses a time the way exports write it: RFC 3339 / ISO 8601 with `T` or
@@ -302,6 +344,13 @@ fn port(t: &Text<'_>) -> Option<u16> {
     t.get()?.parse().ok().filter(|p| *p != 0)
 }
 
+/// Adds a source-specific detail to `labels`, when present.
+fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
+    if let Some(v) = v {
+        e.labels.push((key.to_string(), v.to_string()));
+    }
+}
+
 /// Splits `DOMAIN\user` into (user, domain).
 fn split_user(s: Option<&str>) -> (Option<String>, Option<String>) {
     match s {
@@ -313,18 +362,61 @@ fn split_user(s: Option<&str>) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The channels whose event ids mean something other than Security's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chan {
+    /// `Microsoft-Windows-Sysmon/Operational`.
+    Sysmon,
+    /// `Microsoft-Windows-TerminalServices-LocalSessionManager/Operational`.
+    SessionManager,
+    /// `Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational`.
+    ConnectionManager,
+    /// Security, System and everything else.
+    Other,
+}
+
+impl Chan {
+    fn of(channel: Option<&str>) -> Chan {
+        let Some(c) = channel else {
+            return Chan::Other;
+        };
+        let has = |needle: &str| {
+            c.as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        };
+        if has("Sysmon") {
+            Chan::Sysmon
+        } else if has("TerminalServices-LocalSessionManager") {
+            Chan::SessionManager
+        } else if has("TerminalServices-RemoteConnectionManager") {
+            Chan::ConnectionManager
+        } else {
+            Chan::Other
+        }
+    }
+
+    fn dataset(self) -> &'static str {
+        match self {
+            Chan::Sysmon => "windows.sysmon",
+            Chan::SessionManager | Chan::ConnectionManager => "windows.terminalservices",
+            Chan::Other => "windows.security",
+        }
+    }
+}
+
+/// Logon type 10 (RemoteInteractive), for events that are RDP by nature.
+const REMOTE_INTERACTIVE: u8 = 10;
+
 /// Maps one event to a normalised event, or `None` for ids not of interest.
 pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
     let id = h.event_id?;
-    let sysmon = h.channel.as_deref().is_some_and(|c| c.contains("Sysmon"));
+    let chan = Chan::of(h.channel.as_deref());
+    let sysmon = chan == Chan::Sysmon;
     let mut e = LogEvent {
         ts: h.ts.unwrap_or_default(),
         code: Some(id),
-        dataset: if sysmon {
-            "windows.sysmon".into()
-        } else {
-            "windows.security".into()
-        },
+        dataset: chan.dataset().into(),
         host_name: h.computer.as_deref().map(str::to_string),
         ..LogEvent::default()
     };
@@ -337,8 +429,8 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         e.source_port = port(&d.IpPort);
         e.source_domain = d.WorkstationName.owned().or_else(|| d.Workstation.owned());
     };
-    match (id, sysmon) {
-        (4624 | 4625, false) => {
+    match (id, chan) {
+        (4624 | 4625, Chan::Other) => {
             target(&mut e);
             remote(&mut e);
             e.category = Some(Category::Authentication);
@@ -361,14 +453,14 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
                 };
             }
         }
-        (4634 | 4647, false) => {
+        (4634 | 4647, Chan::Other) => {
             target(&mut e);
             e.category = Some(Category::Session);
             e.action = "logged-out".into();
             e.outcome = Some(Outcome::Success);
             e.logon_type = d.LogonType.get().and_then(|v| v.parse().ok());
         }
-        (4648, false) => {
+        (4648, Chan::Other) => {
             target(&mut e);
             remote(&mut e);
             e.category = Some(Category::Authentication);
@@ -378,14 +470,14 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.destination_domain = d.TargetServerName.owned();
             e.logon_process = d.LogonProcessName.owned();
         }
-        (4672, false) => {
+        (4672, Chan::Other) => {
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
             e.category = Some(Category::Iam);
             e.action = "special-privileges-assigned".into();
             e.outcome = Some(Outcome::Success);
         }
-        (4768 | 4769 | 4771, false) => {
+        (4768 | 4769 | 4771, Chan::Other) => {
             target(&mut e);
             remote(&mut e);
             e.category = Some(Category::Authentication);
@@ -406,7 +498,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             }
             .into();
         }
-        (4776, false) => {
+        (4776, Chan::Other) => {
             target(&mut e);
             e.source_domain = d.Workstation.owned();
             e.category = Some(Category::Authentication);
@@ -421,7 +513,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             });
             e.status = status;
         }
-        (5140 | 5145, false) => {
+        (5140 | 5145, Chan::Other) => {
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
             remote(&mut e);
@@ -436,7 +528,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.share_name = d.ShareName.owned();
             e.share_target = d.RelativeTargetName.owned();
         }
-        (7045 | 4697, false) => {
+        (7045 | 4697, Chan::Other) => {
             e.category = Some(Category::Process);
             e.action = "service-installed".into();
             e.outcome = Some(Outcome::Success);
@@ -448,7 +540,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
                 e.dataset = "windows.system".into();
             }
         }
-        (4688, false) => {
+        (4688, Chan::Other) => {
             e.category = Some(Category::Process);
             e.action = "process-created".into();
             e.outcome = Some(Outcome::Success);
@@ -457,7 +549,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
         }
-        (1, true) => {
+        (1, Chan::Sysmon) => {
             e.category = Some(Category::Process);
             e.action = "process-created".into();
             e.outcome = Some(Outcome::Success);
@@ -465,7 +557,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.process_command_line = d.CommandLine.owned();
             (e.user_name, e.user_domain) = split_user(d.User.get());
         }
-        (3, true) => {
+        (3, Chan::Sysmon) => {
             e.category = Some(Category::Network);
             e.action = "network-connection".into();
             e.outcome = Some(Outcome::Success);
@@ -477,6 +569,66 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.destination_ip = d.DestinationIp.get().and_then(|s| s.parse().ok());
             e.destination_port = port(&d.DestinationPort);
             e.destination_domain = d.DestinationHostname.owned();
+        }
+        (4778 | 4779, Chan::Other) => {
+            e.user_name = d.AccountName.owned();
+            e.user_domain = d.AccountDomain.owned();
+            e.source_ip = source_addr(d.ClientAddress.get());
+            e.source_domain = d
+                .ClientName
+                .owned()
+                .filter(|n| !n.eq_ignore_ascii_case("Unknown"));
+            e.category = Some(Category::Session);
+            e.outcome = Some(Outcome::Success);
+            e.action = if id == 4778 {
+                "rdp-session-reconnected"
+            } else {
+                "rdp-session-disconnected"
+            }
+            .into();
+            let session = d.SessionName.get();
+            // Fast user switching at the console writes these too.
+            if session.is_some_and(|s| s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("RDP-"))) {
+                e.logon_type = Some(REMOTE_INTERACTIVE);
+            }
+            label(&mut e, "session_name", session);
+            label(&mut e, "logon_id", d.LogonID.get());
+        }
+        (4825, Chan::Other) => {
+            e.user_name = d.AccountName.owned();
+            e.user_domain = d.AccountDomain.owned();
+            e.source_ip = source_addr(d.ClientAddress.get());
+            e.category = Some(Category::Authentication);
+            e.action = "rdp-access-denied".into();
+            e.outcome = Some(Outcome::Failure);
+            e.logon_type = Some(REMOTE_INTERACTIVE);
+            label(&mut e, "logon_id", d.LogonID.get());
+        }
+        (1149, Chan::ConnectionManager) => {
+            e.user_name = d.Param1.owned();
+            e.user_domain = d.Param2.owned();
+            e.source_ip = source_addr(d.Param3.get());
+            e.category = Some(Category::Authentication);
+            e.action = "rdp-authenticated".into();
+            e.outcome = Some(Outcome::Success);
+            e.logon_type = Some(REMOTE_INTERACTIVE);
+        }
+        (21 | 24 | 25, Chan::SessionManager) => {
+            (e.user_name, e.user_domain) = split_user(d.User.get());
+            e.source_ip = source_addr(d.Address.get());
+            e.category = Some(Category::Session);
+            e.outcome = Some(Outcome::Success);
+            e.action = match id {
+                21 => "rdp-session-logon",
+                24 => "rdp-session-disconnected",
+                _ => "rdp-session-reconnected",
+            }
+            .into();
+            // `LOCAL` is the console; an address means a remote session.
+            if e.source_ip.is_some() {
+                e.logon_type = Some(REMOTE_INTERACTIVE);
+            }
+            label(&mut e, "session_id", d.SessionID.get());
         }
         _ => return None,
     }
@@ -504,7 +656,7 @@ impl LineFormat for WindowsJsonl {
                 w.event_id.get(),
                 w.channel.0.clone(),
                 w.computer_name.0.clone(),
-                &w.event_data,
+                w.user_data.as_ref().unwrap_or(&w.event_data),
             ),
             _ => (
                 rec.EventID.get(),
@@ -672,6 +824,127 @@ mod tests {
             )
             .unwrap();
         assert!(out.is_empty());
+    }
+
+    fn label<'e>(e: &'e LogEvent, key: &str) -> Option<&'e str> {
+        e.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn flat_4778_4779_rdp_session_reconnect_and_disconnect() {
+        let r = one(
+            r#"{"EventID":4778,"Channel":"Security","Hostname":"fs01.offsec.lan","@timestamp":"2021-05-14T21:01:05.831Z","AccountName":"admmarsid","AccountDomain":"OFFSEC","LogonID":"0x6a423","SessionName":"RDP-Tcp#8","ClientName":"JUMP01","ClientAddress":"::ffff:10.23.23.9"}"#,
+        );
+        assert_eq!(r.action, "rdp-session-reconnected");
+        assert_eq!(r.category, Some(Category::Session));
+        assert_eq!(r.outcome, Some(Outcome::Success));
+        assert_eq!(r.dataset, "windows.security");
+        assert_eq!(r.user_name.as_deref(), Some("admmarsid"));
+        assert_eq!(r.user_domain.as_deref(), Some("OFFSEC"));
+        assert_eq!(r.source_ip, Some("10.23.23.9".parse().unwrap()));
+        assert_eq!(r.source_domain.as_deref(), Some("JUMP01"));
+        assert_eq!(r.host_name.as_deref(), Some("fs01.offsec.lan"));
+        assert_eq!(r.logon_type, Some(10));
+        assert_eq!(label(&r, "session_name"), Some("RDP-Tcp#8"));
+        assert_eq!(label(&r, "logon_id"), Some("0x6a423"));
+        // A console session (fast user switching): no remote source, no type 10.
+        let d = one(
+            r#"{"EventID":"4779","Channel":"Security","Hostname":"ws1","AccountName":"bob","AccountDomain":"CORP","LogonID":"0x1","SessionName":"Console","ClientName":"Unknown","ClientAddress":"LOCAL"}"#,
+        );
+        assert_eq!(d.action, "rdp-session-disconnected");
+        assert_eq!(d.category, Some(Category::Session));
+        assert_eq!((d.source_ip, d.source_domain.as_deref()), (None, None));
+        assert_eq!(d.logon_type, None);
+        for addr in ["-", "127.0.0.1", "::1", ""] {
+            let line = format!(
+                r#"{{"EventID":4779,"Channel":"Security","SessionName":"RDP-Tcp#1","ClientAddress":"{addr}"}}"#
+            );
+            assert_eq!(one(&line).source_ip, None, "{addr}");
+        }
+    }
+
+    #[test]
+    fn winlogbeat_4779_and_4825_rdp_denied() {
+        let d = one(
+            r#"{"@timestamp":"2021-05-14T21:01:05.370Z","winlog":{"event_id":4779,"channel":"Security","computer_name":"fs01.offsec.lan","event_data":{"AccountName":"admmig","AccountDomain":"OFFSEC","LogonID":"0x13b5e1e","SessionName":"RDP-Tcp#8","ClientName":"JUMP01","ClientAddress":"10.23.23.9"}}}"#,
+        );
+        assert_eq!(d.action, "rdp-session-disconnected");
+        assert_eq!(d.user_name.as_deref(), Some("admmig"));
+        assert_eq!(d.source_ip, Some("10.23.23.9".parse().unwrap()));
+        assert_eq!(d.source_domain.as_deref(), Some("JUMP01"));
+        assert_eq!(d.host_name.as_deref(), Some("fs01.offsec.lan"));
+        assert_eq!(d.logon_type, Some(10));
+        assert_eq!(d.ts.to_rfc3339(), "2021-05-14T21:01:05.370000Z");
+        let n = one(
+            r#"{"@timestamp":"2020-07-12T05:27:05.579Z","winlog":{"event_id":"4825","channel":"Security","computer_name":"fs02.offsec.lan","event_data":{"AccountName":"svc6test1","AccountDomain":"OFFSEC","LogonID":"0x3457272","ClientAddress":"::ffff:10.23.23.9"}}}"#,
+        );
+        assert_eq!(n.action, "rdp-access-denied");
+        assert_eq!(n.category, Some(Category::Authentication));
+        assert_eq!(n.outcome, Some(Outcome::Failure));
+        assert_eq!(n.user_name.as_deref(), Some("svc6test1"));
+        assert_eq!(n.user_domain.as_deref(), Some("OFFSEC"));
+        assert_eq!(n.source_ip, Some("10.23.23.9".parse().unwrap()));
+        assert_eq!(n.host_name.as_deref(), Some("fs02.offsec.lan"));
+    }
+
+    #[test]
+    fn terminal_services_1149_and_session_manager_21_24_25() {
+        const RCM: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
+        const LSM: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
+        // Winlogbeat puts UserData/EventXML under winlog.user_data.
+        let a = one(&format!(
+            r#"{{"@timestamp":"2023-03-01T10:00:00Z","winlog":{{"event_id":1149,"channel":"{RCM}","computer_name":"srv1","user_data":{{"xml_name":"EventXML","Param1":"alice","Param2":"CORP","Param3":"::ffff:192.168.5.20"}}}}}}"#
+        ));
+        assert_eq!(a.action, "rdp-authenticated");
+        assert_eq!(a.category, Some(Category::Authentication));
+        assert_eq!(a.outcome, Some(Outcome::Success));
+        assert_eq!(a.dataset, "windows.terminalservices");
+        assert_eq!(a.user_name.as_deref(), Some("alice"));
+        assert_eq!(a.user_domain.as_deref(), Some("CORP"));
+        assert_eq!(a.source_ip, Some("192.168.5.20".parse().unwrap()));
+        assert_eq!(a.host_name.as_deref(), Some("srv1"));
+        assert_eq!(a.logon_type, Some(10));
+        // Flat shape: the EventXML fields sit at the top level.
+        for (id, action) in [
+            (21, "rdp-session-logon"),
+            (24, "rdp-session-disconnected"),
+            (25, "rdp-session-reconnected"),
+        ] {
+            let e = one(&format!(
+                r#"{{"EventID":{id},"Channel":"{LSM}","Hostname":"srv1","@timestamp":"2023-03-01T10:00:01Z","User":"CORP\\alice","SessionID":"3","Address":"192.168.5.20"}}"#
+            ));
+            assert_eq!(e.action, action);
+            assert_eq!(e.category, Some(Category::Session));
+            assert_eq!(
+                (e.user_name.as_deref(), e.user_domain.as_deref()),
+                (Some("alice"), Some("CORP"))
+            );
+            assert_eq!(e.source_ip, Some("192.168.5.20".parse().unwrap()));
+            assert_eq!(e.logon_type, Some(10));
+            assert_eq!(label(&e, "session_id"), Some("3"));
+        }
+        // A console logon: Address LOCAL, no source and no type 10.
+        let c = one(&format!(
+            r#"{{"EventID":21,"Channel":"{LSM}","User":"CORP\\bob","SessionID":"1","Address":"LOCAL"}}"#
+        ));
+        assert_eq!((c.source_ip, c.logon_type), (None, None));
+        // The same ids in other channels are other events (Sysmon 24 is
+        // clipboard capture; 1149 and 21 mean nothing in Security).
+        let mut out = Vec::new();
+        for line in [
+            r#"{"EventID":24,"Channel":"Microsoft-Windows-Sysmon/Operational","User":"CORP\\bob"}"#
+                .to_string(),
+            r#"{"EventID":21,"Channel":"Security","User":"CORP\\bob","Address":"10.0.0.1"}"#
+                .to_string(),
+            format!(r#"{{"EventID":1149,"Channel":"{LSM}","Param1":"x"}}"#),
+            format!(r#"{{"EventID":4778,"Channel":"{RCM}","AccountName":"x"}}"#),
+        ] {
+            WindowsJsonl.parse_line(line.as_bytes(), &mut out).unwrap();
+        }
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]
