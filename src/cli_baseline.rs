@@ -121,6 +121,10 @@ pub struct SweepArgs {
     /// incidents whose alerts were all reported before out of the report.
     #[arg(long, requires = "seen")]
     new_only: bool,
+    /// Judge (and with --update fold in) only flows and events at or after
+    /// this RFC 3339 time, for inputs that also hold the learning period.
+    #[arg(long, value_parser = parse_until)]
+    since: Option<Timestamp>,
     /// Detection settings (TOML; see `lateral config --default`).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -273,14 +277,12 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
-    let today = base.today(&run, hosts).context("profiling today's data")?;
+    let today = base
+        .today_since(&run, hosts, args.since)
+        .context("profiling today's data")?;
     let novelties = baseline::sweep::novelties(&base, &today);
     let sweep_secs = started.elapsed().as_secs_f64();
-    let flows = run
-        .flows
-        .to_vec()
-        .context("reading back connection records")?;
-    let analysis = lateral::analyze::analyze_against(&flows, &run.events, &base, &config);
+    let analysis = lateral::analyze::analyze_against(&today.flows, today.events, &base, &config);
     let seen_ids = seen.as_ref().map(|s| &s.ids);
 
     // Machine outputs: alerts, then novelties (one stream when both are `-`).
