@@ -608,20 +608,12 @@ mod tests {
         assert!((s.false_incidents_per_1000_host_days - 2.0 * 1000.0 / 1400.0).abs() < 1e-9);
     }
 
-    /// An alert line carrying its incident's combined score and rank.
-    fn ranked_alert(
-        id: &str,
-        inc: &str,
-        at: &str,
-        src: &str,
-        dst: &str,
-        risk: u8,
-        score: u8,
-        rank: usize,
-    ) -> String {
-        format!(
-            r#"{{"@timestamp":"{at}","event":{{"kind":"alert","risk_score":{risk}}},"source":{{"ip":"{src}"}},"destination":{{"ip":"{dst}"}},"lateral":{{"alert":{{"id":"{id}"}},"incident":{{"id":"{inc}","score":{score},"rank":{rank}}}}},"rule":{{"id":"r"}}}}"#
-        )
+    /// An alert line (see [`alert`]) carrying its incident's combined score and rank.
+    fn ranked(line: String, score: u8, rank: usize) -> String {
+        let mut v: Value = serde_json::from_str(&line).unwrap();
+        v["lateral"]["incident"]["score"] = score.into();
+        v["lateral"]["incident"]["rank"] = rank.into();
+        v.to_string()
     }
 
     #[test]
@@ -629,35 +621,41 @@ mod tests {
         let truth = parse_truth(TRUTH).unwrap();
         let text = [
             // The true incident: alerts of 40 and 45 combine to 70.
-            ranked_alert(
-                "a1",
-                "i1",
-                "2011-07-22T13:01:00Z",
-                "10.10.1.11",
-                "10.10.2.20",
-                40,
+            ranked(
+                alert(
+                    "a1",
+                    "i1",
+                    "2011-07-22T13:01:00Z",
+                    "10.10.1.11",
+                    "10.10.2.20",
+                    40,
+                ),
                 70,
                 2,
             ),
-            ranked_alert(
-                "a3",
-                "i1",
-                "2011-07-22T15:04:00Z",
-                "10.10.2.20",
-                "10.10.2.5",
-                45,
+            ranked(
+                alert(
+                    "a3",
+                    "i1",
+                    "2011-07-22T15:04:00Z",
+                    "10.10.2.20",
+                    "10.10.2.5",
+                    45,
+                ),
                 70,
                 2,
             ),
             // A false incident with one alert of 30, same combined score
             // 70 but ranked first by lateral: the stored rank breaks the tie.
-            ranked_alert(
-                "a4",
-                "i0",
-                "2011-07-20T10:10:00Z",
-                "10.10.3.3",
-                "10.10.2.30",
-                30,
+            ranked(
+                alert(
+                    "a4",
+                    "i0",
+                    "2011-07-20T10:10:00Z",
+                    "10.10.3.3",
+                    "10.10.2.30",
+                    30,
+                ),
                 70,
                 1,
             ),
