@@ -2,7 +2,7 @@
 //! work, and the outcome becomes an exit code. Only this module and
 //! `main.rs` see argv, stdout and `anyhow`.
 
-mod analyze_cmd;
+pub(crate) mod analyze_cmd;
 
 use crate::progress::Progress;
 use anyhow::Context as _;

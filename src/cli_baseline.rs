@@ -1,5 +1,5 @@
 //! The baseline commands on the command line: `baseline build`, `sweep`
-//! and `profile`. Flags become library options here; the work is in
+//! (detectors against the stored baseline, then what is new) and `profile`. Flags become library options here; the work is in
 //! `lateral::baseline` and the rendering in `lateral::report`.
 
 use crate::cli::LogArgs;
@@ -48,8 +48,9 @@ const BUILD_HELP: &str = "Exit status:
 pub const SWEEP_HELP: &str = "Exit status:
   0  clean: every input was read completely (whether or not anything is new)
   1  fatal: the baseline could not be read (damaged, truncated, another
-     version: the message says which; the file is left as it was) or written
-  2  usage: the command line is wrong
+     version: the message says which; the file is left as it was) or
+     written, or the --seen file could not be read
+  2  usage: the command line or the --config file is wrong
   3  partial: the report was written (and with --update the baseline), but
      some input was missing, not a format lateral reads, truncated, or corrupt";
 
@@ -90,29 +91,53 @@ pub struct BuildArgs {
 /// `lateral sweep`.
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// The baseline to compare against (and, with --update, to update).
+    /// The baseline to judge against (and, with --update, to update).
     #[arg(long, required = true)]
     baseline: PathBuf,
     /// Today's captures and logs, directories, or `-`.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Fold today into the baseline, forget what was not seen within the
-    /// age-out window, and write it back atomically.
+    /// age-out window, and write it back atomically (after the report).
     #[arg(long)]
     update: bool,
     /// With --update: forget hosts, edges and logons not seen for this many days.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     age_out_days: u32,
-    /// One ECS JSON document per novelty instead of the terminal report.
+    /// Write alerts as ECS JSON Lines (as `lateral analyze --json`) to this
+    /// file, `-` for standard output (the report then goes to standard error).
     #[arg(long)]
-    json: bool,
+    json: Option<PathBuf>,
+    /// Write novelties (new hosts, edges, users) as ECS JSON Lines to this
+    /// file, `-` for standard output (after the alerts when --json is `-` too).
+    #[arg(long)]
+    novelties: Option<PathBuf>,
+    /// Alerts reported before (an earlier sweep's --json output): alerts
+    /// whose `lateral.alert.id` is in it are marked `seen_before` and listed
+    /// as already reported.
+    #[arg(long)]
+    seen: Option<PathBuf>,
+    /// With --seen: leave alerts reported before out of the JSON, and
+    /// incidents whose alerts were all reported before out of the report.
+    #[arg(long, requires = "seen")]
+    new_only: bool,
+    /// Judge (and with --update fold in) only flows and events at or after
+    /// this RFC 3339 time, for inputs that also hold the learning period.
+    #[arg(long, value_parser = parse_until)]
+    since: Option<Timestamp>,
+    /// Detection settings (TOML; see `lateral config --default`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// New incidents shown in the report.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
     /// Host directory CSV for today's data (default: the baseline's).
     #[arg(long)]
     hosts: Option<PathBuf>,
-    /// Write the report here instead of standard output.
+    /// Write the text report here instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
-    /// Print per-input statistics to stderr.
+    /// Print per-input statistics and detection figures to stderr.
     #[arg(long)]
     stats: bool,
     #[command(flatten)]
@@ -211,37 +236,109 @@ pub fn build(args: BuildArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
     Ok(exit_for(&run))
 }
 
+/// Reads the alert ids of an earlier report; prints what was skipped.
+fn read_seen(path: &Path) -> anyhow::Result<lateral::seen::SeenAlerts> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let seen =
+        lateral::seen::read_seen(&String::from_utf8_lossy(&text), &path.display().to_string());
+    for (reason, n) in &seen.diag.counts {
+        eprintln!("lateral: {}: {n} lines skipped: {reason}", path.display());
+    }
+    Ok(seen)
+}
+
+fn is_stdout(p: Option<&Path>) -> bool {
+    p.is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Writes to standard output; a reader that stopped early (`| head`) is not
+/// an error, so the baseline update still happens.
+fn write_stdout(bytes: &[u8], what: &str) -> anyhow::Result<()> {
+    let mut so = std::io::stdout().lock();
+    match so.write_all(bytes).and_then(|()| so.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("writing {what}"))),
+    }
+}
+
 /// Runs `lateral sweep`.
 pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+    let config = match crate::cli::analyze_cmd::load_config(args.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lateral sweep: {e}");
+            return Ok(crate::cli::EXIT_USAGE);
+        }
+    };
     // Load first: a damaged baseline stops the run before any input is read.
     let mut base = Baseline::load(&args.baseline)?;
+    let seen = args.seen.as_deref().map(read_seen).transpose()?;
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
-    let today = base.today(&run, hosts).context("profiling today's data")?;
+    let today = base
+        .today_since(&run, hosts, args.since)
+        .context("profiling today's data")?;
     let novelties = baseline::sweep::novelties(&base, &today);
     let sweep_secs = started.elapsed().as_secs_f64();
-    let mut out = Vec::new();
-    if args.json {
-        for n in &novelties {
-            lateral::report::novelty::write_jsonl(n, &mut out);
+    let analysis = lateral::analyze::analyze_against(&today.flows, today.events, &base, &config);
+    let seen_ids = seen.as_ref().map(|s| &s.ids);
+
+    // Machine outputs: alerts, then novelties (one stream when both are `-`).
+    let mut to_stdout = Vec::new();
+    if let Some(p) = &args.json {
+        let mut buf = Vec::new();
+        lateral::report::alerts_jsonl::write_marked(
+            &analysis.alerts,
+            &analysis.incidents,
+            seen_ids,
+            args.new_only,
+            &mut buf,
+        );
+        if is_stdout(Some(p)) {
+            to_stdout.extend_from_slice(&buf);
+        } else {
+            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
         }
-    } else {
-        out.extend_from_slice(lateral::report::novelty::render_text(&novelties).as_bytes());
     }
-    match &args.output {
-        Some(p) => std::fs::write(p, &out).with_context(|| format!("writing {}", p.display()))?,
-        None => {
-            let mut so = std::io::stdout().lock();
-            match so.write_all(&out).and_then(|()| so.flush()) {
-                Ok(()) => {}
-                // A reader that stopped early (`| head`) still gets the
-                // update; any other failure stops before the baseline is
-                // touched, so a rerun reports the same novelties.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(anyhow::Error::new(e).context("writing the report")),
-            }
+    if let Some(p) = &args.novelties {
+        let mut buf = Vec::new();
+        for n in &novelties {
+            lateral::report::novelty::write_jsonl(n, &mut buf);
         }
+        if is_stdout(Some(p)) {
+            to_stdout.extend_from_slice(&buf);
+        } else {
+            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
+        }
+    }
+    let json_on_stdout = is_stdout(args.json.as_deref()) || is_stdout(args.novelties.as_deref());
+    if json_on_stdout {
+        write_stdout(&to_stdout, "JSON lines")?;
+    }
+
+    // The report for people: incidents, then novelties.
+    let from =
+        lateral::report::incidents_text::LearnedFrom::File(args.baseline.display().to_string());
+    let mut report = lateral::report::sweep_text::render(
+        &analysis,
+        &from,
+        args.top,
+        lateral::report::sweep_text::SeenOptions {
+            seen: seen_ids,
+            new_only: args.new_only,
+        },
+    );
+    report.push('\n');
+    report.push_str(&lateral::report::novelty::render_text(&novelties));
+    match &args.output {
+        Some(p) => std::fs::write(p, report.as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?,
+        // Any failure here stops before the baseline is touched, so a rerun
+        // reports the same.
+        None if json_on_stdout => eprint!("{report}"),
+        None => write_stdout(report.as_bytes(), "the report")?,
     }
     let mut written = None;
     if args.update {
@@ -258,6 +355,18 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         input_stats(&mut s, &run, threads);
         line(&mut s, "novelties", novelties.len());
         line(&mut s, "sweep time", format!("{sweep_secs:.3}s"));
+        let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
+        line(
+            &mut s,
+            "detect",
+            format!(
+                "{:.3}s  {judged} records, {} alerts, {} incidents, {} records/s",
+                analysis.detect_secs,
+                analysis.alerts.len(),
+                analysis.incidents.len(),
+                lateral::stats::human_rate(judged as f64, analysis.detect_secs)
+            ),
+        );
         if let Some(w) = written {
             baseline_stats(&mut s, &base, w, 0.0, 0.0);
         }

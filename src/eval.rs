@@ -9,7 +9,10 @@
 //! span (`event.start`..`event.end`, else `@timestamp`) overlaps the step's
 //! `first`..`last` widened by a slack. An alert that matches no attack step
 //! is a false alert; an incident (`lateral.incident.id`) is true when any of
-//! its alerts matches a step. Severity bands follow Elastic's detection
+//! its alerts matches a step. An incident's score is its combined score
+//! (`lateral.incident.score`) when the alerts carry one, else the highest
+//! risk score among its alerts; incidents rank by it, ties broken by
+//! `lateral.incident.rank`, then id. Severity bands follow Elastic's detection
 //! rules: risk score 0-21 low, 22-47 medium, 48-73 high, 74-100 critical.
 
 use crate::event::{Duration, NANOS_PER_SEC, Timestamp};
@@ -168,6 +171,10 @@ pub struct AlertRecord {
     pub end: Timestamp,
     /// `event.risk_score`, 0-100.
     pub risk_score: u8,
+    /// `lateral.incident.score`, the incident's combined score, when present.
+    pub incident_score: Option<u8>,
+    /// `lateral.incident.rank` (1 = top), when present.
+    pub incident_rank: Option<usize>,
     /// Every address the alert names.
     pub ips: BTreeSet<IpAddr>,
     /// Every host name the alert names, lower case, short form.
@@ -251,6 +258,13 @@ pub fn read_alerts(text: &str) -> (Vec<AlertRecord>, Vec<(u64, String)>) {
             risk_score: ecs(&doc, "event.risk_score")
                 .and_then(Value::as_f64)
                 .map_or(0, |r| r.clamp(0.0, 100.0).round() as u8),
+            incident_score: ecs(&doc, "lateral.incident.score")
+                .and_then(Value::as_f64)
+                .map(|r| r.clamp(0.0, 100.0).round() as u8),
+            incident_rank: ecs(&doc, "lateral.incident.rank")
+                .and_then(Value::as_u64)
+                .and_then(|r| usize::try_from(r).ok())
+                .filter(|r| *r > 0),
             ips,
             names,
             rule: s("rule.id").or_else(|| s("rule.name")).unwrap_or_default(),
@@ -317,11 +331,13 @@ pub struct KindScore {
 pub struct IncidentScore {
     /// `lateral.incident.id`.
     pub id: String,
-    /// Highest risk score among its alerts.
+    /// The incident's combined score (`lateral.incident.score`), or the
+    /// highest risk score among its alerts when the alerts do not carry one.
     pub risk_score: u8,
     /// Severity band of that score.
     pub severity: &'static str,
-    /// Rank by risk score (1 = top), ties broken by id.
+    /// Rank by that score (1 = top), ties broken by the alerts'
+    /// `lateral.incident.rank` when present, then by id.
     pub rank: usize,
     /// Alerts in the incident.
     pub alerts: usize,
@@ -400,15 +416,32 @@ pub fn score(truth: &Truth, alerts: &[AlertRecord], opts: &EvalOptions) -> Score
     let lateral = by_kind.get("lateral").cloned().unwrap_or_default();
     let true_alerts = alert_hits.iter().filter(|h| **h).count() as u64;
 
-    let mut per_incident: BTreeMap<&str, (u8, usize)> = BTreeMap::new();
+    // Per incident: highest alert risk, combined score and rank when the
+    // alerts carry them, alert count.
+    type Tally = (u8, Option<u8>, Option<usize>, usize);
+    let mut per_incident: BTreeMap<&str, Tally> = BTreeMap::new();
     for a in alerts {
-        let e = per_incident.entry(a.incident.as_str()).or_insert((0, 0));
+        let e = per_incident
+            .entry(a.incident.as_str())
+            .or_insert((0, None, None, 0));
         e.0 = e.0.max(a.risk_score);
-        e.1 += 1;
+        e.1 = e.1.max(a.incident_score);
+        e.2 = match (e.2, a.incident_rank) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        e.3 += 1;
     }
+    let mut stored_rank: BTreeMap<&str, usize> = BTreeMap::new();
     let mut incidents: Vec<IncidentScore> = per_incident
         .into_iter()
-        .map(|(id, (risk, n))| IncidentScore {
+        .map(|(id, (max_risk, combined, rank, n))| {
+            if let Some(r) = rank {
+                stored_rank.insert(id, r);
+            }
+            (id, combined.unwrap_or(max_risk), n)
+        })
+        .map(|(id, risk, n)| IncidentScore {
             id: id.to_owned(),
             risk_score: risk,
             severity: severity_band(risk),
@@ -420,7 +453,13 @@ pub fn score(truth: &Truth, alerts: &[AlertRecord], opts: &EvalOptions) -> Score
                 .unwrap_or_default(),
         })
         .collect();
-    incidents.sort_by(|a, b| b.risk_score.cmp(&a.risk_score).then(a.id.cmp(&b.id)));
+    let rank_of = |id: &str| stored_rank.get(id).copied().unwrap_or(usize::MAX);
+    incidents.sort_by(|a, b| {
+        b.risk_score
+            .cmp(&a.risk_score)
+            .then_with(|| rank_of(&a.id).cmp(&rank_of(&b.id)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
     for (i, inc) in incidents.iter_mut().enumerate() {
         inc.rank = i + 1;
     }
@@ -567,6 +606,87 @@ mod tests {
         assert_eq!(s.best_true_incident_rank, Some(1));
         assert_eq!(s.time_to_first_alert_secs, Some(4.0 * 3600.0 + 60.0));
         assert!((s.false_incidents_per_1000_host_days - 2.0 * 1000.0 / 1400.0).abs() < 1e-9);
+    }
+
+    /// An alert line (see [`alert`]) carrying its incident's combined score and rank.
+    fn ranked(line: String, score: u8, rank: usize) -> String {
+        let mut v: Value = serde_json::from_str(&line).unwrap();
+        v["lateral"]["incident"]["score"] = score.into();
+        v["lateral"]["incident"]["rank"] = rank.into();
+        v.to_string()
+    }
+
+    #[test]
+    fn incident_score_and_rank_are_taken_from_the_alerts_when_present() {
+        let truth = parse_truth(TRUTH).unwrap();
+        let text = [
+            // The true incident: alerts of 40 and 45 combine to 70.
+            ranked(
+                alert(
+                    "a1",
+                    "i1",
+                    "2011-07-22T13:01:00Z",
+                    "10.10.1.11",
+                    "10.10.2.20",
+                    40,
+                ),
+                70,
+                2,
+            ),
+            ranked(
+                alert(
+                    "a3",
+                    "i1",
+                    "2011-07-22T15:04:00Z",
+                    "10.10.2.20",
+                    "10.10.2.5",
+                    45,
+                ),
+                70,
+                2,
+            ),
+            // A false incident with one alert of 30, same combined score
+            // 70 but ranked first by lateral: the stored rank breaks the tie.
+            ranked(
+                alert(
+                    "a4",
+                    "i0",
+                    "2011-07-20T10:10:00Z",
+                    "10.10.3.3",
+                    "10.10.2.30",
+                    30,
+                ),
+                70,
+                1,
+            ),
+            // Without incident fields: falls back to the alert's risk.
+            alert(
+                "a5",
+                "i9",
+                "2011-07-19T10:10:00Z",
+                "10.10.3.9",
+                "10.10.2.31",
+                20,
+            ),
+        ]
+        .join("\n");
+        let (alerts, bad) = read_alerts(&text);
+        assert!(bad.is_empty());
+        assert_eq!(alerts[0].incident_score, Some(70));
+        assert_eq!(alerts[0].incident_rank, Some(2));
+        assert_eq!(alerts[3].incident_score, None);
+        let s = score(&truth, &alerts, &EvalOptions::default());
+        let got: Vec<(&str, u8, usize)> = s
+            .incidents
+            .iter()
+            .map(|i| (i.id.as_str(), i.risk_score, i.rank))
+            .collect();
+        assert_eq!(got, [("i0", 70, 1), ("i1", 70, 2), ("i9", 20, 3)]);
+        assert_eq!(s.best_true_incident_rank, Some(2));
+        // The false incident counts above medium by its combined score (70),
+        // not its alert's risk.
+        assert_eq!(s.false_incidents_above_medium, 1);
+        assert_eq!(s.incidents[0].severity, "high");
     }
 
     #[test]

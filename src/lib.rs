@@ -13,7 +13,8 @@
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios;
 //! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth;
-//! - [`eval`]: alerts scored against a generated scenario's ground truth.
+//! - [`eval`]: alerts scored against a generated scenario's ground truth;
+//! - [`seen`]: alert ids of an earlier report, so a sweep tells new alerts from old.
 
 pub mod alert;
 pub mod analyze;
@@ -33,6 +34,7 @@ pub mod profile;
 pub mod report;
 #[path = "gen/mod.rs"]
 pub mod scenario;
+pub mod seen;
 pub mod source;
 pub mod stats;
 pub mod synth;

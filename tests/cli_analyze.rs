@@ -64,9 +64,25 @@ fn alert_json_has_the_ecs_fields_and_evidence() {
     let out = run(&["analyze", "--learn-until", LEARN, "--json", "-", &demo()]);
     assert_eq!(out.status.code(), Some(0));
     // The report moves to stderr when alerts go to stdout.
-    assert!(String::from_utf8_lossy(&out.stderr).contains("lateral analyze: 1 incident"));
+    let report = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(report.contains("lateral analyze: 1 incident"));
     let alerts = lines(&out.stdout);
     assert!(alerts.len() >= 8, "{} alerts", alerts.len());
+    // Every alert carries its incident's combined score and rank, as the
+    // report's incident line shows them.
+    let top = report.lines().find(|l| l.starts_with("#1 ")).unwrap();
+    let top_score: u64 = top.split_whitespace().nth(3).unwrap().parse().unwrap();
+    let max_risk = alerts
+        .iter()
+        .map(|a| a["event"]["risk_score"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(top_score >= max_risk, "{top}");
+    for a in &alerts {
+        assert_eq!(a["lateral"]["incident"]["score"], top_score);
+        assert_eq!(a["lateral"]["incident"]["rank"], 1);
+        assert!(a["lateral"]["alert"].get("seen_before").is_none());
+    }
     let incident = alerts[0]["lateral"]["incident"]["id"]
         .as_str()
         .unwrap()

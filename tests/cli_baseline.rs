@@ -226,7 +226,7 @@ fn json_lines(o: &Output) -> Vec<serde_json::Value> {
 #[test]
 fn sweep_reports_exactly_the_new_rdp_edge_and_the_new_user() {
     let c = case();
-    let out = sweep(&c, &["--json"]);
+    let out = sweep(&c, &["--novelties", "-"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let docs = json_lines(&out);
     assert_eq!(docs.len(), 2, "{}", stdout(&out));
@@ -298,7 +298,7 @@ fn sweep_reports_exactly_the_new_rdp_edge_and_the_new_user() {
 fn update_folds_today_in_and_a_second_sweep_finds_nothing() {
     let c = case();
     let before = std::fs::read(&c.baseline).unwrap();
-    let out = sweep(&c, &["--json", "--update"]);
+    let out = sweep(&c, &["--novelties", "-", "--update"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_lines(&out).len(), 2);
     assert_ne!(
@@ -306,7 +306,7 @@ fn update_folds_today_in_and_a_second_sweep_finds_nothing() {
         before,
         "the baseline was rewritten"
     );
-    let out = sweep(&c, &["--json"]);
+    let out = sweep(&c, &["--novelties", "-"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "", "nothing is new after the update");
     // The baseline remembers both runs and what they read.
@@ -375,13 +375,14 @@ fn aging_out_forgets_what_was_not_seen_within_the_window() {
         "--baseline",
         b,
         late.to_str().unwrap(),
-        "--json",
+        "--novelties",
+        "-",
         "--update",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "", "ws2 -> srv over RDP is known");
     // Now day 1's SMB edge ws1 -> fs is forgotten: sweeping day 2 finds it new.
-    let out = sweep(&c, &["--json"]);
+    let out = sweep(&c, &["--novelties", "-"]);
     let docs = json_lines(&out);
     assert!(
         docs.iter().any(|d| d["event"]["action"] == "new-edge"
@@ -404,7 +405,7 @@ fn aging_out_forgets_what_was_not_seen_within_the_window() {
         "60",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = sweep(&c2, &["--json"]);
+    let out = sweep(&c2, &["--novelties", "-"]);
     assert_eq!(json_lines(&out).len(), 2, "{}", stdout(&out));
 }
 
@@ -571,7 +572,8 @@ fn build_until_leaves_out_later_data() {
         "--baseline",
         baseline.to_str().unwrap(),
         cap2.to_str().unwrap(),
-        "--json",
+        "--novelties",
+        "-",
     ]);
     let docs = json_lines(&out);
     assert_eq!(docs.len(), 1, "{}", stdout(&out));
@@ -664,7 +666,7 @@ fn sweep_reports_new_hosts_new_sources_and_windows_logons() {
         log.to_str().unwrap(),
         win.to_str().unwrap(),
     );
-    let out = run(&["sweep", "--baseline", b, cap, log, win, "--json"]);
+    let out = run(&["sweep", "--baseline", b, cap, log, win, "--novelties", "-"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let docs = json_lines(&out);
     let summary: Vec<(String, String, String, String)> = docs
@@ -712,7 +714,8 @@ fn sweep_reports_new_hosts_new_sources_and_windows_logons() {
         win,
         log,
         cap,
-        "--json",
+        "--novelties",
+        "-",
     ]);
     assert_eq!(again.stdout, out.stdout);
 }
@@ -730,7 +733,8 @@ fn sweep_of_a_partial_input_still_reports_and_exits_3() {
         c.baseline.to_str().unwrap(),
         cut.to_str().unwrap(),
         missing.to_str().unwrap(),
-        "--json",
+        "--novelties",
+        "-",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
@@ -761,6 +765,6 @@ fn update_waits_for_the_report_to_be_written() {
         "baseline untouched"
     );
     // A rerun still finds the two novelties.
-    let out = sweep(&c, &["--json"]);
+    let out = sweep(&c, &["--novelties", "-"]);
     assert_eq!(json_lines(&out).len(), 2, "{}", stdout(&out));
 }

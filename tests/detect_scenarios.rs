@@ -537,7 +537,7 @@ fn output_does_not_depend_on_record_order() {
         }
         let a = net.analyze(&Config::default());
         let mut out = Vec::new();
-        lateral::report::alerts_jsonl::write_alerts(&a.alerts, &mut out);
+        lateral::report::alerts_jsonl::write_alerts(&a.alerts, &a.incidents, &mut out);
         out
     };
     let a = build(false);

@@ -173,19 +173,38 @@ impl Baseline {
         run: &'a EventRun,
         hosts: Option<HostsFile>,
     ) -> Result<Today<'a>, crate::Error> {
-        let flows = run.flows.to_vec().map_err(crate::Error::Output)?;
+        self.today_since(run, hosts, None)
+    }
+
+    /// As [`Baseline::today`], keeping only flows and events at or after
+    /// `since` when given (an input that also holds the learning period).
+    pub fn today_since<'a>(
+        &self,
+        run: &'a EventRun,
+        hosts: Option<HostsFile>,
+        since: Option<Timestamp>,
+    ) -> Result<Today<'a>, crate::Error> {
+        let mut flows = run.flows.to_vec().map_err(crate::Error::Output)?;
+        // Both lists are sorted by time: what is from --since on is a suffix.
+        let mut events: &[LogEvent] = &run.events;
+        if let Some(t) = since {
+            flows.drain(..flows.partition_point(|f| f.ts < t));
+            events = events
+                .get(events.partition_point(|e| e.ts < t)..)
+                .unwrap_or(&[]);
+        }
         let directory = Arc::new(directory_from(
-            &run.events,
+            events,
             hosts.as_ref(),
             Some((&self.directory, &self.profiles)),
         ));
-        let profiles = build_parallel(directory.clone(), &flows, &run.events);
-        let record = run_record("update", run, &flows, &run.events);
+        let profiles = build_parallel(directory.clone(), &flows, events);
+        let record = run_record("update", run, &flows, events);
         Ok(Today {
             directory,
             profiles,
             flows,
-            events: &run.events,
+            events,
             record,
         })
     }

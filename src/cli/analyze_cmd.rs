@@ -82,7 +82,7 @@ fn parse_share(s: &str) -> Result<f64, String> {
 }
 
 /// Reads and validates a configuration file.
-fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
     let Some(p) = path else {
         return Ok(Config::default());
     };
@@ -165,7 +165,11 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
     let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(p) = &args.json {
         let mut buf = Vec::new();
-        lateral::report::alerts_jsonl::write_alerts(&analysis.alerts, &mut buf);
+        lateral::report::alerts_jsonl::write_alerts(
+            &analysis.alerts,
+            &analysis.incidents,
+            &mut buf,
+        );
         if json_to_stdout {
             let mut out = std::io::stdout().lock();
             out.write_all(&buf).context("writing alerts")?;

@@ -1,10 +1,16 @@
 //! Alerts as JSON Lines with Elastic Common Schema names: one alert per
 //! line, in output order (time, then alert id), with nested objects whose
 //! keys are in alphabetical order. The README documents every field.
+//!
+//! Each alert carries its incident's id, combined score and rank, and,
+//! when the caller knows which alerts were reported before (a sweep's
+//! `--seen`), whether this one was.
 
 use crate::alert::Alert;
 use crate::event::Position;
+use crate::incident::Incident;
 use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 fn host(o: &mut Map<String, Value>, h: Option<&crate::alert::HostRef>, port: Option<u16>) {
     if let Some(h) = h {
@@ -20,8 +26,18 @@ fn host(o: &mut Map<String, Value>, h: Option<&crate::alert::HostRef>, port: Opt
     }
 }
 
+/// What an alert's document says beyond the alert itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlertContext<'a> {
+    /// The incident the alert belongs to (its score and rank are written).
+    pub incident: Option<&'a Incident>,
+    /// Whether the alert was reported before (`lateral.alert.seen_before`);
+    /// `None` leaves the field out.
+    pub seen_before: Option<bool>,
+}
+
 /// The alert as an ECS document.
-pub fn alert_value(a: &Alert) -> Value {
+pub fn alert_value(a: &Alert, cx: AlertContext<'_>) -> Value {
     let mut doc = Map::new();
     doc.insert("@timestamp".into(), json!(a.start.to_rfc3339()));
     doc.insert("message".into(), json!(a.message));
@@ -92,11 +108,22 @@ pub fn alert_value(a: &Alert) -> Value {
             Value::Object(m)
         })
         .collect();
+    let mut alert = Map::new();
+    alert.insert("id".into(), json!(a.id));
+    if let Some(seen) = cx.seen_before {
+        alert.insert("seen_before".into(), json!(seen));
+    }
+    let mut incident = Map::new();
+    incident.insert("id".into(), json!(a.incident_id));
+    if let Some(inc) = cx.incident {
+        incident.insert("rank".into(), json!(inc.rank));
+        incident.insert("score".into(), json!(inc.score));
+    }
     doc.insert(
         "lateral".into(),
         json!({
-            "alert": {"id": a.id},
-            "incident": {"id": a.incident_id},
+            "alert": alert,
+            "incident": incident,
             "severity": a.severity().name(),
             "evidence": evidence,
             "evidence_total": a.evidence_total,
@@ -105,11 +132,40 @@ pub fn alert_value(a: &Alert) -> Value {
     Value::Object(doc)
 }
 
-/// Writes every alert as one JSON line.
-pub fn write_alerts(alerts: &[Alert], out: &mut Vec<u8>) {
+/// Incidents by id, for looking up each alert's incident.
+fn by_id(incidents: &[Incident]) -> BTreeMap<&str, &Incident> {
+    incidents.iter().map(|i| (i.id.as_str(), i)).collect()
+}
+
+/// Writes every alert as one JSON line, with its incident's score and rank.
+pub fn write_alerts(alerts: &[Alert], incidents: &[Incident], out: &mut Vec<u8>) {
+    write_marked(alerts, incidents, None, false, out);
+}
+
+/// Writes alerts as JSON lines, marking each with whether its id is in
+/// `seen` (when given); with `new_only`, alerts seen before are left out.
+pub fn write_marked(
+    alerts: &[Alert],
+    incidents: &[Incident],
+    seen: Option<&BTreeSet<String>>,
+    new_only: bool,
+    out: &mut Vec<u8>,
+) {
+    let incidents = by_id(incidents);
     for a in alerts {
+        let seen_before = seen.map(|s| s.contains(&a.id));
+        if new_only && seen_before == Some(true) {
+            continue;
+        }
+        let cx = AlertContext {
+            incident: a
+                .incident_id
+                .as_deref()
+                .and_then(|id| incidents.get(id).copied()),
+            seen_before,
+        };
         // Writing a Value into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &alert_value(a));
+        let _ = serde_json::to_writer(&mut *out, &alert_value(a, cx));
         out.push(b'\n');
     }
 }

@@ -51,6 +51,23 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
         a.alerts.len(),
         if a.alerts.len() == 1 { "" } else { "s" }
     );
+    render_baseline(&mut s, a, from);
+    for inc in a.incidents.iter().take(show) {
+        s.push('\n');
+        render_incident(&mut s, inc, &a.alerts);
+    }
+    if a.incidents.len() > show {
+        let _ = writeln!(
+            s,
+            "\n... {} more incidents (lower scores)",
+            a.incidents.len() - show
+        );
+    }
+    s
+}
+
+/// Renders what the baseline was and what was judged (the lines after the title).
+pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
     match from {
         LearnedFrom::FirstPart => {
             let _ = writeln!(
@@ -85,22 +102,11 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
             "note: the baseline is empty, so everything is new; scores are lowered and rarity is unknown"
         );
     }
-    for inc in a.incidents.iter().take(show) {
-        s.push('\n');
-        render_incident(&mut s, inc, &a.alerts);
-    }
-    if a.incidents.len() > show {
-        let _ = writeln!(
-            s,
-            "\n... {} more incidents (lower scores)",
-            a.incidents.len() - show
-        );
-    }
-    s
 }
 
-fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
-    let members: Vec<&Alert> = inc.alerts.iter().filter_map(|i| alerts.get(*i)).collect();
+/// Renders an incident's first line: rank, id, score, severity, span, alerts.
+pub fn render_incident_line(s: &mut String, inc: &Incident) {
+    let n = inc.alerts.len();
     let _ = writeln!(
         s,
         "#{} {}  score {}  {}  {} .. {}  ({} alert{})",
@@ -110,9 +116,15 @@ fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
         inc.severity().name(),
         hhmm(inc.start),
         hhmm(inc.end),
-        members.len(),
-        if members.len() == 1 { "" } else { "s" }
+        n,
+        if n == 1 { "" } else { "s" }
     );
+}
+
+/// Renders one incident: its line, path, users, techniques, timeline and why.
+pub fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
+    let members: Vec<&Alert> = inc.alerts.iter().filter_map(|i| alerts.get(*i)).collect();
+    render_incident_line(s, inc);
     if !inc.path.is_empty() {
         let path: Vec<String> = inc.path.iter().map(|l| layer(l)).collect();
         let _ = writeln!(s, "  path:       {}", path.join("  ->  "));

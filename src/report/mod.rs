@@ -10,3 +10,4 @@ pub mod incidents_text;
 pub mod novelty;
 pub mod profile_text;
 pub mod score_text;
+pub mod sweep_text;
