@@ -15,7 +15,8 @@
 //!   and (weakly) both addresses with the name of the host that wrote it;
 //! - any event with both `host.name` and `host.ip`;
 //! - DNS answers: events with action `dns-answer`, the answered name in
-//!   `destination.domain` and the address in `destination.ip`;
+//!   `destination.domain` and the address in `destination.ip` (captures), or
+//!   else the question name with each address answer (Zeek dns.log);
 //! - names alone (`host.name`, 4776 Workstation, `source.domain`) make a
 //!   host known without an address.
 //!
@@ -564,6 +565,11 @@ impl DirectoryBuilder {
         if e.action == "dns-answer" {
             if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
                 self.pair(ip, name, EvidenceSource::Dns, ts);
+            } else if let Some(name) = e.dns_question.as_deref() {
+                // Zeek dns.log: the question with its address answers.
+                for ip in e.dns_answers.iter().filter_map(|a| parse_ip(a)) {
+                    self.pair(ip, name, EvidenceSource::Dns, ts);
+                }
             }
         } else if windows && matches!(code, 4624 | 4625) {
             if let (Some(ip), Some(name)) = (e.source_ip, e.source_domain.as_deref()) {
@@ -806,6 +812,23 @@ mod tests {
             host_name: Some("SRV-CHAMBER.shugiin.local".into()),
             ..LogEvent::default()
         }
+    }
+
+    #[test]
+    fn zeek_dns_records_name_their_answers() {
+        let mut b = DirectoryBuilder::new();
+        // Zeek's shape: destination is the resolver, answers are text.
+        b.observe(&LogEvent {
+            action: "dns-answer".into(),
+            dataset: "zeek.dns".into(),
+            destination_ip: Some(ip("10.0.0.53")),
+            dns_question: Some("fs01.corp.local".into()),
+            dns_answers: vec!["fs01-alias.corp.local".into(), "10.0.0.20".into()],
+            ..LogEvent::default()
+        });
+        let d = b.finish();
+        assert_eq!(d.key_for_ip(ip("10.0.0.20")).as_str(), "fs01");
+        assert_eq!(d.key_for_ip(ip("10.0.0.53")).as_str(), "10.0.0.53");
     }
 
     #[test]

@@ -269,6 +269,11 @@ fn read_one(
         report.flow_counters = res.flow_counters;
         report.end = res.end;
         out.sizes = res.packet_sizes;
+        if logs.is_some() {
+            // DNS answers name the capture's hosts (see `source::dns`).
+            report.events = res.dns.len() as u64;
+            out.events = res.dns;
+        }
         report.secs = start.elapsed().as_secs_f64();
         return out;
     }

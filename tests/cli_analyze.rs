@@ -52,7 +52,7 @@ fn demo_capture_gives_one_critical_incident_along_the_attack_path() {
     );
     assert!(text.contains("critical"), "{text}");
     assert!(
-        text.contains("path:       10.10.1.11, 10.10.1.12, 10.10.1.13  ->  10.10.2.20  ->  10.10.2.30, 10.10.2.5"),
+        text.contains("path:       10.10.1.11, 10.10.1.12, 10.10.1.13  ->  srv-chamber  ->  10.10.2.30, 10.10.2.5"),
         "{text}"
     );
     assert!(text.contains("T1071"), "{text}");
@@ -263,7 +263,7 @@ fn stored_baseline_gives_the_same_incident_and_a_damaged_one_is_fatal() {
     let report = String::from_utf8_lossy(&out.stderr);
     assert!(report.contains(&format!("baseline: {lat} (")), "{report}");
     assert!(
-        report.contains("10.10.2.20  ->  10.10.2.30, 10.10.2.5"),
+        report.contains("srv-chamber  ->  10.10.2.30, 10.10.2.5"),
         "{report}"
     );
     let learned = run(&["analyze", "--learn-until", LEARN, "--json", "-", &demo()]);

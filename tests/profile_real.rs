@@ -47,10 +47,10 @@ fn k(s: &str) -> HostKey {
 fn demo_capture_profiles() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/demo.pcap");
     let p = profiles_of(&[path]);
-    // 3 workstations, DC, chamber server, file server, C2, and 10.10.2.99 (an unanswered SSH SYN).
+    // 3 workstations, DC, chamber server (named by a DNS answer), file server, C2, and 10.10.2.99 (an unanswered SSH SYN).
     assert_eq!(p.len(), 8);
     assert_eq!(p.role(&k("10.10.2.5")), Role::DomainController);
-    assert_eq!(p.role(&k("10.10.2.20")), Role::Server);
+    assert_eq!(p.role(&k("srv-chamber")), Role::Server);
     assert_eq!(p.role(&k("10.10.1.12")), Role::Workstation);
     assert_eq!(p.role(&k("10.10.2.99")), Role::Unknown);
     let peers: Vec<String> = p
@@ -60,7 +60,7 @@ fn demo_capture_profiles() {
         .collect();
     assert_eq!(
         peers,
-        ["10.10.2.20", "10.10.2.5", "10.10.2.99", "203.0.113.7"]
+        ["10.10.2.5", "10.10.2.99", "203.0.113.7", "srv-chamber"]
     );
     let ssl = Service::new(lateral::event::Transport::Tcp, 443, Some("ssl"));
     let beacon = p.edge(&k("10.10.1.11"), &k("203.0.113.7"), &ssl).unwrap();
@@ -78,8 +78,8 @@ fn demo_capture_profiles() {
     assert_eq!(
         admin,
         [
-            ("10.10.2.20".to_string(), AdminProto::Smb),
-            ("10.10.2.20".to_string(), AdminProto::Rdp)
+            ("srv-chamber".to_string(), AdminProto::Smb),
+            ("srv-chamber".to_string(), AdminProto::Rdp)
         ]
     );
     assert!(
@@ -89,14 +89,14 @@ fn demo_capture_profiles() {
     );
     // The chamber server reached the DC and the file server over SMB.
     let from_chamber: Vec<String> = p
-        .admin_peers(&k("10.10.2.20"))
+        .admin_peers(&k("srv-chamber"))
         .iter()
         .map(|a| a.peer.to_string())
         .collect();
     assert_eq!(from_chamber, ["10.10.2.30", "10.10.2.5"]);
     assert_eq!(
         p.hosts_with_role_using(Role::Server, AdminProto::Smb),
-        [&k("10.10.2.20")]
+        [&k("srv-chamber")]
     );
     let dc = p.host(&k("10.10.2.5")).unwrap();
     assert_eq!(dc.signals.kerberos_clients, 3);

@@ -9,10 +9,12 @@
 //! paths give byte-identical records.
 
 use crate::diag::Diagnostics;
+use crate::event::LogEvent;
 use crate::flow_store::FlowStore;
 use crate::input::{Format, OpenInput};
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
-use crate::source::decode::{Packet, Skipped, decode};
+use crate::source::decode::{Packet, Skipped, decode, ip_proto, udp_payload};
+use crate::source::dns;
 use crate::source::flow_table::{FlowConfig, FlowCounters, FlowKey, FlowTable};
 use crate::stats::Histo;
 use std::collections::BTreeMap;
@@ -58,6 +60,65 @@ pub struct CaptureResult {
     pub packet_sizes: Histo,
     /// How reading ended (complete, truncated, corrupt).
     pub end: Option<CaptureEnd>,
+    /// `dns-answer` events from the DNS responses seen, in file order.
+    pub dns: Vec<LogEvent>,
+}
+
+/// Reads a DNS response out of a UDP packet from port 53 or 5353 into
+/// `dns-answer` events; every other packet costs two compares.
+#[inline]
+fn note_dns(
+    p: &Packet,
+    frame: &Frame<'_>,
+    file: &Arc<str>,
+    out: &mut Vec<LogEvent>,
+    diag: &mut Diagnostics,
+) {
+    if p.proto == ip_proto::UDP && (p.sport == 53 || p.sport == 5353) {
+        dns_slow(p, frame, file, out, diag);
+    }
+}
+
+#[cold]
+fn dns_slow(
+    p: &Packet,
+    frame: &Frame<'_>,
+    file: &Arc<str>,
+    out: &mut Vec<LogEvent>,
+    diag: &mut Diagnostics,
+) {
+    let Some(msg) = udp_payload(frame) else {
+        return;
+    };
+    match dns::parse_response(msg) {
+        Ok(resp) if !resp.answers.is_empty() => {
+            let cx = dns::DnsContext {
+                ts: p.ts,
+                server: (ip_of(&p.src, p.v6), p.sport),
+                client: (ip_of(&p.dst, p.v6), p.dport),
+                file: file.clone(),
+                offset: frame.offset,
+            };
+            dns::answer_events(resp, &cx, out);
+        }
+        Ok(_) => {}
+        Err(dns::DnsError(reason)) => diag.skip(
+            reason,
+            || crate::event::Origin {
+                file: file.clone(),
+                at: crate::event::Position::Offset(frame.offset),
+            },
+            String::new,
+        ),
+    }
+}
+
+fn ip_of(b: &[u8; 16], v6: bool) -> std::net::IpAddr {
+    if v6 {
+        std::net::IpAddr::V6(std::net::Ipv6Addr::from(*b))
+    } else {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+    }
 }
 
 /// Counts frames that did not decode.
@@ -213,12 +274,14 @@ fn capture_flows_inline(
     let mut sizes = Histo::new();
     let mut out = Vec::new();
     let mut flows = 0u64;
+    let mut dns_events = Vec::new();
     let end = {
         let mut on_frame = |frame: &Frame<'_>| {
             ticker.tick(frame.offset);
             sizes.record(u64::from(frame.orig_len));
             match decode(frame) {
                 Ok(p) => {
+                    note_dns(&p, frame, &file, &mut dns_events, &mut table_diag);
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
                         t.add(&p, &mut table_diag);
                         if t.finished_len() >= HAND_OVER {
@@ -252,6 +315,7 @@ fn capture_flows_inline(
     res.non_ip = non_ip;
     res.packet_sizes = sizes;
     res.end = Some(end);
+    res.dns = dns_events;
     res
 }
 
@@ -304,6 +368,7 @@ fn capture_flows_parallel(
     let mut non_ip = BTreeMap::new();
     let mut sizes = Histo::new();
     let mut worker_results: Vec<WorkerResult> = Vec::new();
+    let mut dns_events = Vec::new();
     let end = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for (mine, rx) in owned.into_iter().zip(receivers) {
@@ -344,6 +409,7 @@ fn capture_flows_parallel(
                 sizes.record(u64::from(frame.orig_len));
                 match decode(frame) {
                     Ok(p) => {
+                        note_dns(&p, frame, &file, &mut dns_events, &mut decode_diag);
                         let part = partition_of(&p);
                         if let Some(buf) = pending.get_mut(part) {
                             buf.push(p);
@@ -401,5 +467,6 @@ fn capture_flows_parallel(
     res.non_ip = non_ip;
     res.packet_sizes = sizes;
     res.end = Some(end);
+    res.dns = dns_events;
     res
 }

@@ -153,6 +153,44 @@ pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
     Ok(p)
 }
 
+/// The captured UDP payload of a frame, cut to the UDP length field.
+///
+/// Decodes the headers again, so it is meant for the few packets a caller
+/// already chose by their [`Packet`] (DNS answers); `None` for frames that
+/// are not whole UDP datagrams.
+pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
+    let (ethertype, l3) = link_layer(frame.linktype, frame.data).ok()?;
+    let mut p = Packet {
+        ts: frame.ts,
+        src: [0; 16],
+        dst: [0; 16],
+        v6: false,
+        proto: 0,
+        sport: 0,
+        dport: 0,
+        flags: 0,
+        seq: 0,
+        ack: 0,
+        window: 0,
+        payload_len: 0,
+        ip_len: 0,
+        fragment: Fragment::Whole,
+        wire_len: frame.orig_len,
+        offset: frame.offset,
+    };
+    let l4 = match ethertype {
+        ETHERTYPE_IPV4 => ipv4(l3, &mut p).ok()?,
+        ETHERTYPE_IPV6 => ipv6(l3, &mut p).ok()?,
+        _ => return None,
+    };
+    if p.proto != ip_proto::UDP || p.fragment != Fragment::Whole {
+        return None;
+    }
+    let ulen = usize::from(be16(l4.bytes, 4)?);
+    let end = if ulen >= 8 { ulen } else { l4.bytes.len() };
+    l4.bytes.get(8..end.min(l4.bytes.len()))
+}
+
 /// Returns the ethertype and the bytes after the link header.
 fn link_layer(linktype: u32, data: &[u8]) -> Result<(u16, &[u8]), Skipped> {
     match linktype {

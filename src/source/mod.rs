@@ -24,6 +24,7 @@ pub trait LineFormat: Sync {
 pub mod capture;
 pub mod capture_flows;
 pub mod decode;
+pub mod dns;
 pub mod evtx;
 pub mod flow_table;
 pub mod lanl;
