@@ -16,7 +16,9 @@
 //! - any event with both `host.name` and `host.ip`;
 //! - DNS answers: events with action `dns-answer`, the answered name in
 //!   `destination.domain` and the address in `destination.ip` (captures), or
-//!   else the question name with each address answer (Zeek dns.log);
+//!   else the question name with each address answer (Zeek dns.log); only
+//!   private addresses are named this way (outside hosts keep their
+//!   addresses: one CDN address serves many names);
 //! - names alone (`host.name`, 4776 Workstation, `source.domain`) make a
 //!   host known without an address.
 //!
@@ -123,6 +125,21 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     }
     let fqdn = lower.contains('.').then_some(lower);
     Some(NormalName { short, fqdn })
+}
+
+/// Whether a DNS answer may name `ip`: only private addresses (RFC 1918,
+/// IPv6 unique-local and link-local). Public addresses behind CDNs and
+/// shared hosting carry many names each, and one name many addresses; keyed
+/// by short name (`www`), unrelated sites would merge into one host, so
+/// outside hosts keep their addresses as identities.
+fn names_by_dns(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.is_private() || v4.is_link_local(),
+            None => v6.is_unique_local() || v6.is_unicast_link_local(),
+        },
+    }
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
@@ -564,11 +581,15 @@ impl DirectoryBuilder {
         let windows = e.dataset.starts_with("windows");
         if e.action == "dns-answer" {
             if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
-                self.pair(ip, name, EvidenceSource::Dns, ts);
+                if names_by_dns(ip) {
+                    self.pair(ip, name, EvidenceSource::Dns, ts);
+                }
             } else if let Some(name) = e.dns_question.as_deref() {
                 // Zeek dns.log: the question with its address answers.
                 for ip in e.dns_answers.iter().filter_map(|a| parse_ip(a)) {
-                    self.pair(ip, name, EvidenceSource::Dns, ts);
+                    if names_by_dns(ip) {
+                        self.pair(ip, name, EvidenceSource::Dns, ts);
+                    }
                 }
             }
         } else if windows && matches!(code, 4624 | 4625) {
@@ -812,6 +833,29 @@ mod tests {
             host_name: Some("SRV-CHAMBER.shugiin.local".into()),
             ..LogEvent::default()
         }
+    }
+
+    #[test]
+    fn dns_names_only_private_addresses() {
+        let mut b = DirectoryBuilder::new();
+        for (name, addr) in [
+            ("www.example.com", "198.51.100.7"),
+            ("www.example.org", "198.51.100.8"),
+            ("intranet.corp.local", "10.0.0.80"),
+            ("files.corp.local", "fd00::20"),
+        ] {
+            b.observe(&LogEvent {
+                action: "dns-answer".into(),
+                destination_domain: Some(name.into()),
+                destination_ip: Some(ip(addr)),
+                ..LogEvent::default()
+            });
+        }
+        let d = b.finish();
+        assert_eq!(d.key_for_ip(ip("198.51.100.7")).as_str(), "198.51.100.7");
+        assert_eq!(d.key_for_ip(ip("198.51.100.8")).as_str(), "198.51.100.8");
+        assert_eq!(d.key_for_ip(ip("10.0.0.80")).as_str(), "intranet");
+        assert_eq!(d.key_for_ip(ip("fd00::20")).as_str(), "files");
     }
 
     #[test]
