@@ -33,8 +33,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 scores="$tmp/scores.jsonl"
 : > "$scores"
-printf '%-10s %4s %8s %6s %9s %5s %5s %8s %7s %5s %10s\n' \
-    scenario seed lat_rec recall precision true false fp/1khd '>med' rank first_s
+printf '%-10s %4s %8s %6s %9s %5s %5s %8s %7s %7s %5s %10s\n' \
+    scenario seed lat_rec recall precision true false fp/1khd '>=med' '>med' rank first_s
 for s in $scenarios; do
     for n in $seeds; do
         run="$tmp/$s-$n"
@@ -51,15 +51,18 @@ row = dict(scenario=scenario, seed=int(seed), lateral_recall=s["lateral_recall"]
            true_incidents=s["true_incidents"], false_incidents=s["false_incidents"],
            fp_per_1000=s["false_incidents_per_1000_host_days"],
            above_medium=s["false_incidents_above_medium"],
+           # False incidents of medium severity or more: the issue lets a benign
+           # novelty give "a low-ranked one at most"; those are counted apart.
+           false_medium=sum(1 for i in s["incidents"] if not i["steps"] and i["risk_score"] >= 22),
            rank=s["best_true_incident_rank"], first=s["time_to_first_alert_secs"],
            steps=sum(k["total"] for k in s["by_kind"].values()),
            missed=s["missed"])
 open(out, "a").write(json.dumps(row) + "\n")
 fmt = lambda v, f: "-" if v is None else format(v, f)
-print("%-10s %4d %8s %6s %9s %5d %5d %8s %7d %5s %10s" % (
+print("%-10s %4d %8s %6s %9s %5d %5d %8s %7d %7d %5s %10s" % (
     scenario, int(seed), fmt(row["lateral_recall"], ".3f"), fmt(row["recall"], ".3f"),
     fmt(row["precision"], ".3f"), row["true_incidents"], row["false_incidents"],
-    fmt(row["fp_per_1000"], ".2f"), row["above_medium"], fmt(row["rank"], "d"),
+    fmt(row["fp_per_1000"], ".2f"), row["false_medium"], row["above_medium"], fmt(row["rank"], "d"),
     fmt(row["first"], ".0f")) + ("  missed: " + ",".join(row["missed"]) if row["missed"] else ""))
 PY
         rm -rf "$run"
@@ -73,8 +76,10 @@ hosts, days = int(sys.argv[2]), float(sys.argv[3])
 attacks = [r for r in rows if r["steps"] > 0]
 quiet = [r for r in rows if r["steps"] == 0]
 false = sum(r["false_incidents"] for r in rows)
+false_medium = sum(r["false_medium"] for r in rows)
 host_days = hosts * days * len(rows)
 fp_rate = 1000.0 * false / host_days if host_days else 0.0
+fp_medium = 1000.0 * false_medium / host_days if host_days else 0.0
 targets = [
     ("every attack run has a true incident ranked first",
      all(r["rank"] == 1 for r in attacks), "%d/%d" % (sum(r["rank"] == 1 for r in attacks), len(attacks))),
@@ -83,6 +88,8 @@ targets = [
      "min %.3f" % min((r["lateral_recall"] for r in attacks), default=1.0)),
     ("<= 1 false-positive incident per 1,000 host-days",
      fp_rate <= 1.0, "%.2f overall (%d false over %.0f host-days)" % (fp_rate, false, host_days)),
+    ("  the same, not counting low-severity incidents",
+     fp_medium <= 1.0, "%.2f overall (%d false at medium or above)" % (fp_medium, false_medium)),
     ("quiet: no false incident above medium",
      all(r["above_medium"] == 0 for r in quiet), "%d" % sum(r["above_medium"] for r in quiet)),
 ]
