@@ -428,6 +428,33 @@ fn known_scanner_and_new_scanner_are_told_apart() {
 }
 
 #[test]
+fn a_roll_out_to_a_servers_own_clients_is_weak_however_wide() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    // The file server, which every workstation uses, pushes to all of them over SMB in a minute.
+    let t = T0 + JUDGED * DAY + 16 * 3600;
+    for i in 0..WORKSTATIONS {
+        net.ok(t + i as i64 * 2, FILES, &ws(i), 445, 200_000);
+    }
+    let a = net.analyze(&Config::default());
+    let fan: Vec<_> = a
+        .alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.fan-out")
+        .collect();
+    assert_eq!(fan.len(), 1, "{:#?}", a.alerts);
+    assert!(
+        fan[0].message.contains("20 of them its clients"),
+        "{}",
+        fan[0].message
+    );
+    assert!(fan[0].score <= 25, "score {}", fan[0].score);
+    for i in &a.incidents {
+        assert!(i.score <= 47, "incident above medium: {:#?}", i);
+    }
+}
+
+#[test]
 fn password_spray_then_success() {
     let mut net = baseline_net();
     routine(&mut net, JUDGED);

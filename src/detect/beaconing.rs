@@ -9,7 +9,8 @@
 //! absolute deviation over the median (robust to a missed beacon), must be
 //! at most `max_jitter`. The score grows with timing regularity, with the
 //! regularity of the bytes sent (coefficient of variation), and with the
-//! number of connections. Destinations that at least `popular_fraction` of
+//! number of connections; both regularities count in full only over 24
+//! intervals or more (a few evenly spaced connections happen by chance). Destinations that at least `popular_fraction` of
 //! the baseline's internal hosts contacted are common services (update
 //! servers, telemetry) and are skipped.
 //!
@@ -135,7 +136,8 @@ impl Detector for Beaconing {
             let timing = 1.0 - (jitter / cfg.max_jitter.max(1e-9)).min(1.0);
             let size_reg = 1.0 - size_cv.min(1.0);
             let count = ((flows.len() as f64) / 50.0).min(1.0);
-            let score = 35.0 + 25.0 * timing + 15.0 * size_reg + 10.0 * count;
+            let support = regularity_support(intervals.len());
+            let score = 35.0 + (25.0 * timing + 15.0 * size_reg) * support + 10.0 * count;
             let (Some(first), Some(_)) = (flows.first(), flows.last()) else {
                 continue;
             };
@@ -169,9 +171,28 @@ impl Detector for Beaconing {
     }
 }
 
+/// Intervals after which regularity counts in full.
+const FULL_SUPPORT_INTERVALS: f64 = 24.0;
+
+/// How far regularity over `intervals` intervals is evidence of a timer, 0-1:
+/// a handful of evenly spaced connections happen by chance among the many
+/// (source, destination) pairs a busy host has (a proxy fetching one site
+/// for its clients); dozens do not.
+fn regularity_support(intervals: usize) -> f64 {
+    (intervals as f64 / FULL_SUPPORT_INTERVALS).min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regularity_counts_in_full_only_over_many_intervals() {
+        assert!((regularity_support(6) - 0.25).abs() < 1e-9);
+        assert!((regularity_support(24) - 1.0).abs() < 1e-9);
+        assert!((regularity_support(800) - 1.0).abs() < 1e-9);
+        assert!(regularity_support(12) > regularity_support(6));
+    }
 
     #[test]
     fn jitter_is_robust_to_one_missed_beacon() {

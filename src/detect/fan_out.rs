@@ -106,21 +106,25 @@ impl Detector for FanOut {
             } else {
                 attack::REMOTE_SERVICES
             };
-            let mut score = 45.0 + 2.0 * (n - cfg.min_hosts.max(2)) as f64;
+            // Breadth first, capped, then the discounts: a cap applied last
+            // would swallow them for a wide enough sweep.
+            let mut score = (45.0 + 2.0 * (n - cfg.min_hosts.max(2)) as f64).min(85.0);
             if matches!(role, Role::Admin | Role::Scanner) {
                 score *= 0.6;
             }
-            // A management server reaching the hosts that are its clients.
+            // A management server reaching the hosts that are its clients (a
+            // roll-out): the more of them already talked to it in the
+            // baseline, the weaker the sign, down to 0.3x when all did.
             let dsts: std::collections::BTreeSet<IpAddr> =
                 members.iter().map(|f| f.resp_h).collect();
             let clients = dsts.iter().filter(|d| b.peer_seen(**d, src)).count();
             if clients * 2 >= dsts.len() {
-                score *= 0.5;
+                score *= client_discount(clients, dsts.len());
             }
             let (Some(first), Some(last)) = (members.first(), members.last()) else {
                 continue;
             };
-            let mut a = Alert::new(RULE, technique, clamp_score(score.min(85.0)), first.ts);
+            let mut a = Alert::new(RULE, technique, clamp_score(score), first.ts);
             let src_ref = input.directory.host_ip(src);
             let mins = ((last.ts.0 - first.ts.0) / 60_000_000_000).max(1);
             a.message = format!(
@@ -146,5 +150,27 @@ impl Detector for FanOut {
             alerts.push(a.finish());
         }
         alerts
+    }
+}
+
+/// Score factor for a fan-out where `clients` of `total` destinations were
+/// the source's clients in the baseline: 1.0 with none, 0.3 with all.
+fn client_discount(clients: usize, total: usize) -> f64 {
+    if total == 0 {
+        return 1.0;
+    }
+    1.0 - 0.7 * (clients.min(total) as f64 / total as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_discount;
+
+    #[test]
+    fn a_push_to_its_own_clients_is_discounted_most() {
+        assert!((client_discount(0, 10) - 1.0).abs() < 1e-9);
+        assert!((client_discount(10, 10) - 0.3).abs() < 1e-9);
+        assert!(client_discount(9, 10) < client_discount(5, 10));
+        assert!((client_discount(3, 0) - 1.0).abs() < 1e-9);
     }
 }
