@@ -38,6 +38,12 @@ impl Directory {
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a LogEvent>) -> Directory {
         let mut d = Directory::default();
         for e in events {
+            // DNS answers reach this map through the host directory
+            // (`hosts`), which names only private addresses; taken here raw,
+            // CDN addresses would collect unrelated sites' names.
+            if e.action == "dns-answer" {
+                continue;
+            }
             let pairs = [
                 (e.host_ip, e.host_name.as_deref()),
                 (e.source_ip, e.source_domain.as_deref()),
@@ -136,6 +142,26 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_answers_are_left_to_the_host_directory() {
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        let answer = LogEvent {
+            action: "dns-answer".into(),
+            destination_ip: Some(ip),
+            destination_domain: Some("www.example.com".into()),
+            ..LogEvent::default()
+        };
+        let logon = LogEvent {
+            action: "logged-in".into(),
+            source_ip: Some("10.0.0.17".parse().unwrap()),
+            source_domain: Some("WS-017".into()),
+            ..LogEvent::default()
+        };
+        let d = Directory::from_events([&answer, &logon]);
+        assert_eq!(d.name(ip), None);
+        assert_eq!(d.name("10.0.0.17".parse().unwrap()), Some("ws-017"));
+    }
 
     #[test]
     fn names_and_addresses_resolve_both_ways() {
