@@ -23,26 +23,30 @@ use crate::profile::{AdminProto, HostProfile, Profiles, Service};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-/// The baseline's key for a host of today's profiles, if the baseline
-/// knows it by key, address or name.
-fn baseline_key<'b>(base: &'b Profiles, h: &HostProfile) -> Option<&'b HostKey> {
+/// The baseline's identities for a host of today's profiles: the profile
+/// with the same key and every profile holding one of its addresses or
+/// names. A host may be several profiles in the baseline (a name seen in
+/// logs and an address seen in flows that nothing tied together then);
+/// today's evidence may join them, so an edge or logon is known when any
+/// of them has it.
+fn baseline_keys<'b>(base: &'b Profiles, h: &HostProfile) -> Vec<&'b HostKey> {
+    let mut keys: Vec<&'b HostKey> = Vec::new();
     if let Some(p) = base.host(&h.key) {
-        return Some(&p.key);
+        keys.push(&p.key);
     }
-    for ip in &h.ips {
-        if let Some(p) = base.host_by_ip(*ip) {
-            return Some(&p.key);
+    for ip in h.ips.iter().copied().chain(h.key.ip()) {
+        if let Some(p) = base.host_by_ip(ip) {
+            keys.push(&p.key);
         }
     }
-    if let Some(ip) = h.key.ip()
-        && let Some(p) = base.host_by_ip(ip)
-    {
-        return Some(&p.key);
+    for n in &h.names {
+        if let Some(p) = base.host_by_name(n) {
+            keys.push(&p.key);
+        }
     }
-    h.names
-        .iter()
-        .find_map(|n| base.host_by_name(n))
-        .map(|p| &p.key)
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// A host as an endpoint: the given address (or its first known one) and
@@ -98,18 +102,18 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
     let mut out = Vec::new();
 
     // Today's hosts mapped to the baseline's identities.
-    let mapped: BTreeMap<&HostKey, Option<&HostKey>> = tp
+    let mapped: BTreeMap<&HostKey, Vec<&HostKey>> = tp
         .hosts()
         .iter()
-        .map(|h| (&h.key, baseline_key(bp, h)))
+        .map(|h| (&h.key, baseline_keys(bp, h)))
         .collect();
-    let in_base = |k: &HostKey| mapped.get(k).copied().flatten();
+    let in_base = |k: &HostKey| -> &[&HostKey] { mapped.get(k).map_or(&[], Vec::as_slice) };
 
     // New hosts: the first flow or event naming each.
     let mut new_hosts: BTreeMap<HostKey, Wanted> = tp
         .hosts()
         .iter()
-        .filter(|h| in_base(&h.key).is_none())
+        .filter(|h| in_base(&h.key).is_empty())
         .map(|h| {
             (
                 h.key.clone(),
@@ -125,12 +129,12 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
     let mut new_edges: BTreeMap<(HostKey, HostKey, Service), (Wanted, u64, u64)> = BTreeMap::new();
     for h in tp.hosts() {
         for e in tp.outbound(&h.key) {
-            let known = match (in_base(e.src), in_base(e.dst)) {
-                (Some(s), Some(d)) => !bp
-                    .edges_on_port(s, d, e.service.proto, e.service.port)
-                    .is_empty(),
-                _ => false,
-            };
+            let known = in_base(e.src).iter().any(|s| {
+                in_base(e.dst).iter().any(|d| {
+                    !bp.edges_on_port(s, d, e.service.proto, e.service.port)
+                        .is_empty()
+                })
+            });
             if !known {
                 new_edges.insert(
                     (e.src.clone(), e.dst.clone(), e.service.clone()),
@@ -161,24 +165,23 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
             if l.stats.successes == 0 {
                 continue;
             }
-            let why = match in_base(l.dst) {
-                None => Some(UserNovelty::FirstLogon),
-                Some(bd) => {
-                    let seen = bp.user_on_host(l.user, bd);
-                    if seen.successes == 0 {
-                        Some(UserNovelty::FirstLogon)
-                    } else {
-                        match l.src {
-                            Some(s) => {
-                                let bs = in_base(s);
-                                let known = bs.is_some()
-                                    && seen.sources.iter().any(|x| x.is_some() && *x == bs);
-                                (!known).then_some(UserNovelty::NewSource)
-                            }
-                            None => None,
-                        }
-                    }
-                }
+            let seen: Vec<_> = in_base(l.dst)
+                .iter()
+                .map(|bd| bp.user_on_host(l.user, bd))
+                .filter(|u| u.successes > 0)
+                .collect();
+            let why = if seen.is_empty() {
+                Some(UserNovelty::FirstLogon)
+            } else {
+                l.src.and_then(|s| {
+                    let sources = in_base(s);
+                    let known = seen.iter().any(|u| {
+                        u.sources
+                            .iter()
+                            .any(|x| x.is_some_and(|x| sources.contains(&x)))
+                    });
+                    (!known).then_some(UserNovelty::NewSource)
+                })
             };
             if let Some(why) = why {
                 new_logons.insert(
@@ -416,6 +419,45 @@ mod tests {
 
     fn hosts(text: &str) -> HostsFile {
         crate::hosts::parse_hosts_file(text, &Arc::from("hosts.csv"))
+    }
+
+    #[test]
+    fn a_host_split_in_the_baseline_and_joined_today_brings_no_novelties() {
+        // In the learning period nothing ties the name `fs` (in logs) to
+        // 10.0.0.2 (in flows): the baseline holds two profiles for it.
+        let d1 = 20_000 * DAY;
+        let learn = run(
+            vec![flow(d1, "10.0.0.1", "10.0.0.2", 445)],
+            vec![logon(d1 + 1, "alice", "10.0.0.1", "fs", 1)],
+        );
+        let opts = BuildOptions {
+            until: None,
+            hosts: None,
+        };
+        let base = Baseline::build(&learn, &opts).unwrap();
+        let by_ip = base
+            .profiles
+            .host_by_ip("10.0.0.2".parse().unwrap())
+            .map(|p| p.key.to_string());
+        assert_eq!(by_ip.as_deref(), Some("10.0.0.2"));
+        assert!(base.profiles.host_by_name("fs").is_some());
+
+        // Today a hosts file joins them: the same edge and logon are not new.
+        let d2 = d1 + DAY;
+        let day = run(
+            vec![flow(d2, "10.0.0.1", "10.0.0.2", 445)],
+            vec![logon(d2 + 1, "alice", "10.0.0.1", "fs", 2)],
+        );
+        let today = base.today(&day, Some(hosts("10.0.0.2,fs\n"))).unwrap();
+        let found = novelties(&base, &today);
+        assert!(found.is_empty(), "{found:?}");
+
+        // A port that neither profile ever saw is still new.
+        let day = run(vec![flow(d2, "10.0.0.1", "10.0.0.2", 3389)], Vec::new());
+        let today = base.today(&day, Some(hosts("10.0.0.2,fs\n"))).unwrap();
+        let found = novelties(&base, &today);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, NoveltyKind::NewEdge);
     }
 
     #[test]
