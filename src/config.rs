@@ -205,6 +205,41 @@ pub struct DetectConfig {
     pub beaconing: BeaconingConfig,
     /// Far more bytes to a peer than usual.
     pub volume: VolumeConfig,
+    /// A known remote-admin session at an hour its source is never active.
+    pub off_hours_session: OffHoursSessionConfig,
+}
+
+/// Thresholds of `lateral.off-hours-session`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OffHoursSessionConfig {
+    /// Baseline records a source needs before its hours are judged.
+    pub min_activity: u64,
+    /// Hours between the session and the nearest hour of the day the
+    /// source was ever active in.
+    pub min_gap_hours: usize,
+    /// A source active in at least this fraction of the 24 hours of the
+    /// day is not regular enough to have off hours.
+    pub max_active_fraction: f64,
+    /// Score of a session at a never-seen hour from a perfectly regular source.
+    pub base_score: f64,
+    /// Added when the authentication method also differs from the baseline's.
+    pub method_bonus: f64,
+    /// Alerts below this score are dropped.
+    pub min_score: u8,
+}
+
+impl Default for OffHoursSessionConfig {
+    fn default() -> Self {
+        OffHoursSessionConfig {
+            min_activity: 20,
+            min_gap_hours: 3,
+            max_active_fraction: 0.75,
+            base_score: 30.0,
+            method_bonus: 15.0,
+            min_score: 10,
+        }
+    }
 }
 
 /// Thresholds of `lateral.new-admin-edge`.
@@ -444,6 +479,18 @@ popular_fraction = 0.1
 [detect.volume]
 factor = 10.0
 min_bytes = 250000
+
+[detect.off_hours_session]
+# Baseline records a source needs before its hours are judged.
+min_activity = 20
+# Hours from the nearest hour of the day the source was ever active in.
+min_gap_hours = 3
+# Sources active in this fraction of the day's hours have no off hours.
+max_active_fraction = 0.75
+base_score = 30.0
+# Added when the authentication method differs from the baseline's.
+method_bonus = 15.0
+min_score = 10
 "#;
 
 #[cfg(test)]

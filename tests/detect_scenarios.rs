@@ -613,3 +613,110 @@ fn stored_profiles_judge_the_same_scenarios() {
         assert!(ids.contains(&want), "{want} missing from {ids:?}");
     }
 }
+
+/// Adds `carol`'s usual SSH from workstation 4 to the chamber server at
+/// 11:00 on weekdays, with a password, to the baseline days.
+fn with_usual_ssh(net: &mut Net) {
+    for d in 0..BASE_DAYS {
+        if d.rem_euclid(7) < 5 {
+            ssh_session(net, T0 + d * DAY + 11 * 3600, &ws(4), "password");
+        }
+    }
+}
+
+/// One SSH session: the connection and sshd's accepted logon.
+fn ssh_session(net: &mut Net, t: i64, from: &str, method: &str) {
+    net.ok(t, from, CHAMBER, 22, 30_000);
+    let e = net.log(t, 0, "logged-in", "SRV-CHAMBER", "carol", Some(from), true);
+    e.code = None;
+    e.dataset = "system.auth".into();
+    e.category = Some(lateral::event::Category::Authentication);
+    e.auth_method = Some(method.into());
+}
+
+fn off_hours(a: &Analysis) -> Vec<&lateral::alert::Alert> {
+    a.alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.off-hours-session")
+        .collect()
+}
+
+#[test]
+fn a_nine_to_five_workstations_known_ssh_at_night_fires() {
+    let judged_at = |hour: i64, method: &str| {
+        let mut net = baseline_net();
+        with_usual_ssh(&mut net);
+        routine(&mut net, JUDGED);
+        ssh_session(&mut net, T0 + JUDGED * DAY + hour * 3600, &ws(4), method);
+        net
+    };
+    let judged = |method: &str| judged_at(22, method);
+    let a = judged("publickey").analyze(&Config::default());
+    let hits = off_hours(&a);
+    assert_eq!(hits.len(), 1, "{:#?}", a.alerts);
+    let hit = hits[0];
+    assert!(hit.message.contains("publickey"), "{}", hit.message);
+    assert!(hit.score >= 25 && hit.score < 50, "score {}", hit.score);
+    assert_eq!(hit.user.as_deref(), Some("carol"));
+    // The same hour with the usual password scores lower, but still fires.
+    let a = judged("password").analyze(&Config::default());
+    let plain = off_hours(&a);
+    assert_eq!(plain.len(), 1, "{:#?}", a.alerts);
+    assert!(plain[0].score < hit.score);
+    // Stored profiles judge it the same way. They count a host's flows in
+    // both directions: the Wednesday scanner sweep (22:00) and the nightly
+    // backup (02:00) reach the workstation, so that path is judged at
+    // 05:00, three hours from any of them.
+    let a = judged_at(5, "publickey").analyze_with_profiles(&Config::default());
+    assert_eq!(off_hours(&a).len(), 1, "{:#?}", a.alerts);
+}
+
+#[test]
+fn the_same_ssh_in_office_hours_does_not_fire() {
+    let mut net = baseline_net();
+    with_usual_ssh(&mut net);
+    routine(&mut net, JUDGED);
+    ssh_session(&mut net, T0 + JUDGED * DAY + 11 * 3600, &ws(4), "publickey");
+    let a = net.analyze(&Config::default());
+    assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+}
+
+#[test]
+fn a_server_active_around_the_clock_has_no_off_hours() {
+    let mut net = baseline_net();
+    // The web server reaches the chamber over SSH every hour, except (by
+    // chance) Wednesdays at 22:00.
+    for d in 0..BASE_DAYS {
+        for h in 0..24 {
+            if d.rem_euclid(7) == 2 && h == 22 {
+                continue;
+            }
+            net.ok(T0 + d * DAY + h * 3600 + 120, WEB, CHAMBER, 22, 8_000);
+        }
+    }
+    routine(&mut net, JUDGED);
+    net.ok(T0 + JUDGED * DAY + 22 * 3600 + 120, WEB, CHAMBER, 22, 8_000);
+    let a = net.analyze(&Config::default());
+    assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+}
+
+#[test]
+fn the_backup_servers_nightly_sessions_do_not_fire() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let a = net.analyze(&Config::default());
+    assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+    // The backup's SMB at 02:00 is known; one at 15:30 is in an hour it
+    // was never active in, and it fires.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    net.ok(
+        T0 + JUDGED * DAY + 15 * 3600 + 1800,
+        BACKUP,
+        FILES,
+        445,
+        1_000,
+    );
+    let a = net.analyze(&Config::default());
+    assert_eq!(off_hours(&a).len(), 1, "{:#?}", a.alerts);
+}

@@ -16,6 +16,7 @@ use super::common::{is_kerberos, is_ntlm, is_remote_logon, succeeded, user_of};
 use super::{AdminReach, AdminService, BaselineView, Directory, EdgeHistory, Role, answered};
 use crate::config::Config;
 use crate::event::{Flow, LogEvent, Timestamp};
+use crate::profile::Methods;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 
@@ -99,6 +100,19 @@ struct HostFacts {
     unanswered: u64,
     dsts: u32,
     bytes: LogHisto,
+    /// Flows originated and logons made per hour of the week (168, or empty).
+    hours: Vec<u32>,
+}
+
+impl HostFacts {
+    fn note_hour(&mut self, t: Timestamp) {
+        if self.hours.is_empty() {
+            self.hours = vec![0; crate::profile::host::HOURS_PER_WEEK];
+        }
+        if let Some(c) = self.hours.get_mut(crate::profile::host::hour_of_week(t)) {
+            *c = c.saturating_add(1);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -131,6 +145,8 @@ pub struct LearnedBaseline {
     user_ntlm: FxHashSet<(String, String)>,
     explicit: FxHashSet<(String, String, String)>,
     user_hour_max: FxHashMap<String, usize>,
+    user_methods: FxHashMap<(String, String), Methods>,
+    logon_hours: FxHashMap<IpAddr, Vec<u32>>,
 }
 
 fn hour_of(t: Timestamp) -> i64 {
@@ -162,6 +178,17 @@ impl LearnedBaseline {
         b.explicit = std::mem::take(&mut l.explicit);
         b.user_hour_max = std::mem::take(&mut l.user_hour_max);
         b.remote_exec = std::mem::take(&mut l.remote_exec);
+        b.user_methods = std::mem::take(&mut l.user_methods);
+        for (ip, hours) in std::mem::take(&mut l.logon_hours) {
+            let h = b.hosts.entry(ip).or_default();
+            if h.hours.is_empty() {
+                h.hours = hours;
+            } else {
+                for (a, c) in h.hours.iter_mut().zip(&hours) {
+                    *a = a.saturating_add(*c);
+                }
+            }
+        }
         let firsts = [b.period.map(|p| p.0), events.first().map(|e| e.ts)];
         let lasts = [b.period.map(|p| p.1), events.last().map(|e| e.ts)];
         b.period = match (
@@ -199,6 +226,7 @@ impl LearnedBaseline {
             let ok = answered(f);
             {
                 let h = b.hosts.entry(src).or_default();
+                h.note_hour(f.ts);
                 h.attempts += 1;
                 if !ok {
                     h.unanswered += 1;
@@ -351,6 +379,15 @@ impl LearnedBaseline {
                 continue;
             }
             let src = dir.key(e.source_ip, e.source_domain.as_deref());
+            if let Some(ip) = e.source_ip {
+                let hours = self
+                    .logon_hours
+                    .entry(ip)
+                    .or_insert_with(|| vec![0; crate::profile::host::HOURS_PER_WEEK]);
+                if let Some(c) = hours.get_mut(crate::profile::host::hour_of_week(e.ts)) {
+                    *c = c.saturating_add(1);
+                }
+            }
             if let (Some(s), Some(h)) = (&src, &host) {
                 self.logon_edges.insert((s.clone(), h.clone()));
             }
@@ -371,6 +408,9 @@ impl LearnedBaseline {
                 if is_ntlm(e) {
                     self.user_ntlm.insert((u.clone(), h.clone()));
                 }
+                let m = Methods::parse(e.auth_method.as_deref().unwrap_or(""));
+                let seen = self.user_methods.entry((u.clone(), h.clone())).or_default();
+                *seen = seen.union(m);
                 let hour = hour_of(e.ts);
                 let slot = hour_hosts
                     .entry(u.clone())
@@ -475,6 +515,18 @@ impl BaselineView for LearnedBaseline {
     }
     fn user_hosts_per_hour(&self, user: &str) -> usize {
         self.user_hour_max.get(user).copied().unwrap_or(0)
+    }
+    fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]> {
+        self.hosts
+            .get(&src)
+            .map(|h| h.hours.as_slice())
+            .filter(|h| !h.is_empty())
+    }
+    fn user_methods_on(&self, user: &str, host: &str) -> Methods {
+        self.user_methods
+            .get(&(user.to_string(), host.to_string()))
+            .copied()
+            .unwrap_or_default()
     }
 }
 

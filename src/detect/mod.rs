@@ -30,6 +30,7 @@ pub mod fan_out;
 pub mod new_admin_edge;
 pub mod new_logon_source;
 pub mod ntlm_where_kerberos;
+pub mod off_hours_session;
 pub mod privileged_logon;
 pub mod remote_exec;
 pub mod spray;
@@ -177,6 +178,7 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(remote_exec::RemoteExec),
         Box::new(beaconing::Beaconing),
         Box::new(volume::Volume),
+        Box::new(off_hours_session::OffHoursSession),
     ]
 }
 

@@ -298,4 +298,21 @@ impl BaselineView for ProfilesView<'_> {
     fn user_hosts_per_hour(&self, user: &str) -> usize {
         self.user_hosts.get(user).map_or(0, BTreeSet::len)
     }
+    /// Counted from the host's flows in either direction and its events
+    /// (what profiles keep), not only what it originated.
+    fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]> {
+        self.profiles
+            .host_by_ip(src)
+            .map(|h| h.hour_of_week.as_slice())
+    }
+    fn user_methods_on(&self, user: &str, host: &str) -> Methods {
+        let Some(k) = self.key(host) else {
+            return Methods::default();
+        };
+        self.profiles
+            .logons_to(&k)
+            .iter()
+            .filter(|l| l.user.eq_ignore_ascii_case(user))
+            .fold(Methods::default(), |m, l| m.union(l.stats.methods))
+    }
 }
