@@ -120,8 +120,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// Decodes one frame.
-pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
+/// Decodes the link and IP layers of a frame: the packet with its
+/// addresses, protocol and fragment state filled in, and its transport bytes.
+fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
     let (ethertype, l3) = link_layer(frame.linktype, frame.data)?;
     let mut p = Packet {
         ts: frame.ts,
@@ -146,6 +147,12 @@ pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
         ETHERTYPE_IPV6 => ipv6(l3, &mut p)?,
         _ => return Err(Skipped::NotIp),
     };
+    Ok((p, l4))
+}
+
+/// Decodes one frame.
+pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
+    let (mut p, l4) = network_layer(frame)?;
     if let Fragment::Later(_) = p.fragment {
         return Ok(p);
     }
@@ -159,30 +166,7 @@ pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
 /// already chose by their [`Packet`] (DNS answers); `None` for frames that
 /// are not whole UDP datagrams.
 pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let (ethertype, l3) = link_layer(frame.linktype, frame.data).ok()?;
-    let mut p = Packet {
-        ts: frame.ts,
-        src: [0; 16],
-        dst: [0; 16],
-        v6: false,
-        proto: 0,
-        sport: 0,
-        dport: 0,
-        flags: 0,
-        seq: 0,
-        ack: 0,
-        window: 0,
-        payload_len: 0,
-        ip_len: 0,
-        fragment: Fragment::Whole,
-        wire_len: frame.orig_len,
-        offset: frame.offset,
-    };
-    let l4 = match ethertype {
-        ETHERTYPE_IPV4 => ipv4(l3, &mut p).ok()?,
-        ETHERTYPE_IPV6 => ipv6(l3, &mut p).ok()?,
-        _ => return None,
-    };
+    let (p, l4) = network_layer(frame).ok()?;
     if p.proto != ip_proto::UDP || p.fragment != Fragment::Whole {
         return None;
     }
