@@ -115,6 +115,8 @@ enum InFormat {
     LanlRedteam,
     /// LANL 2017 netflow_day-NN.
     LanlNetflow,
+    /// LANL 2017 wls_day-NN (Windows host events, JSON).
+    LanlWls,
 }
 
 /// How log inputs are read: the options every command that reads logs shares.
@@ -155,6 +157,7 @@ impl LogArgs {
                 InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
                 InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
                 InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
+                InFormat::LanlWls => LogFormat::Lanl(LanlKind::Wls),
             }),
             lanl_epoch: self.lanl_epoch,
             year: self.year,
@@ -543,12 +546,6 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         None => None,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
-    let progress = Progress::start(total_size(&paths), quiet);
-    let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
-    progress.finish();
-    if let Some(e) = &run.store_error {
-        anyhow::bail!("{e}");
-    }
     let mut sink: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
@@ -558,16 +555,45 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     if let Some(f) = &hosts_file {
         warn_bad_host_rows(f);
     }
-    if args.hosts_only {
-        let mut buf = Vec::with_capacity(1 << 20);
-        let dir = lateral::hosts::build_directory(&run.events, hosts_file.as_ref());
-        dir.write_jsonl(&mut buf);
-        sink.write_all(&buf).context("writing the host directory")?;
-        sink.flush().context("writing the host directory")?;
-        return Ok(finish_events_run(&run, args.stats, threads));
+    let progress = Progress::start(total_size(&paths), quiet);
+    if !args.hosts_only {
+        let streamed = lateral::pipeline::stream_events(
+            &paths,
+            path_errors,
+            &opts,
+            &logs,
+            lateral::event_store::DEFAULT_BUDGET,
+            &progress.counter,
+            &mut sink,
+        );
+        progress.finish();
+        let (run, order) = streamed.context("writing events")?;
+        let code = finish_events_run(&run, args.stats, threads);
+        if args.stats {
+            eprintln!(
+                "  output order           {}",
+                match order {
+                    lateral::pipeline::OutputOrder::Streamed =>
+                        "inputs proven in time order: written as read".to_string(),
+                    lateral::pipeline::OutputOrder::Sorted { spilled_runs: 0 } =>
+                        "sorted in memory".to_string(),
+                    lateral::pipeline::OutputOrder::Sorted { spilled_runs } =>
+                        format!("sorted, {spilled_runs} run(s) spilled to temporary files"),
+                }
+            );
+        }
+        return Ok(code);
     }
-    lateral::report::ecs::write_merged(&run.events, &run.flows, &mut sink)
-        .context("writing events")?;
+    let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
+    progress.finish();
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
+    let mut buf = Vec::with_capacity(1 << 20);
+    let dir = lateral::hosts::build_directory(&run.events, hosts_file.as_ref());
+    dir.write_jsonl(&mut buf);
+    sink.write_all(&buf).context("writing the host directory")?;
+    sink.flush().context("writing the host directory")?;
     Ok(finish_events_run(&run, args.stats, threads))
 }
 
@@ -606,6 +632,8 @@ fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> Stri
     let mut s = String::from("lateral events: statistics\n");
     let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
     let events = run.events.len() as u64 + run.flows.len();
+    let events = events.max(run.written);
+    let from_logs = events - run.flows.len();
     line(&mut s, "files", run.inputs.len());
     line(&mut s, "threads", threads);
     line(&mut s, "bytes", format!("{} ({bytes})", human_bytes(bytes)));
@@ -613,8 +641,7 @@ fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> Stri
         &mut s,
         "events",
         format!(
-            "{events} ({} from logs, {} connection records from captures and conn.logs)",
-            run.events.len(),
+            "{events} ({from_logs} from logs, {} connection records from captures and conn.logs)",
             run.flows.len()
         ),
     );

@@ -49,18 +49,38 @@ impl Timestamp {
         let micros = self.subsec_nanos() / 1000;
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        push_num(out, y, 4);
-        out.push(b'-');
-        push_num(out, i64::from(m), 2);
-        out.push(b'-');
-        push_num(out, i64::from(d), 2);
-        out.push(b'T');
-        push_num(out, sod / 3600, 2);
-        out.push(b':');
-        push_num(out, (sod / 60) % 60, 2);
-        out.push(b':');
-        push_num(out, sod % 60, 2);
+        // Consecutive events nearly always share the day: its text is kept.
+        LAST_DAY.with(|last| {
+            let (day, text) = last.get();
+            if day == Some(days) {
+                out.extend_from_slice(&text);
+                return;
+            }
+            let start = out.len();
+            let (y, m, d) = civil_from_days(days);
+            push_num(out, y, 4);
+            out.push(b'-');
+            push_num(out, i64::from(m), 2);
+            out.push(b'-');
+            push_num(out, i64::from(d), 2);
+            out.push(b'T');
+            let mut text = [0u8; 11];
+            if let Some(written) = out.get(start..)
+                && written.len() == text.len()
+            {
+                text.copy_from_slice(written);
+                last.set((Some(days), text));
+            }
+        });
+        let hms = [sod / 3600, (sod / 60) % 60, sod % 60];
+        for (i, v) in hms.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b':');
+            }
+            // Two digits, 0-59 (hours 0-23).
+            out.push(b'0' + (v / 10) as u8);
+            out.push(b'0' + (v % 10) as u8);
+        }
         out.push(b'.');
         push_num(out, micros, 6);
         out.push(b'Z');
@@ -96,6 +116,13 @@ impl Duration {
     pub fn write_secs_micros(self, out: &mut Vec<u8>) {
         write_secs_micros(self.0.div_euclid(1000), out);
     }
+}
+
+thread_local! {
+    /// The last day [`Timestamp::write_rfc3339_micros`] wrote, as
+    /// `YYYY-MM-DDT` (only four-digit years are kept).
+    static LAST_DAY: std::cell::Cell<(Option<i64>, [u8; 11])> =
+        const { std::cell::Cell::new((None, [0; 11])) };
 }
 
 fn write_secs_micros(micros: i64, out: &mut Vec<u8>) {
@@ -393,6 +420,13 @@ impl Outcome {
     }
 }
 
+/// Text held by a [`LogEvent`]: names, actions and paths.
+///
+/// Strings of up to 24 bytes (host and user names, actions, datasets) are
+/// stored inline with no heap allocation, which is most of them; longer
+/// ones (command lines, image paths) go to the heap as a `String` would.
+pub type Text = compact_str::CompactString;
+
 /// One normalised event from a log (or a capture's application layer).
 ///
 /// Fields follow Elastic Common Schema; anything a record does not carry is
@@ -404,57 +438,57 @@ pub struct LogEvent {
     /// ECS `event.category`.
     pub category: Option<Category>,
     /// ECS `event.action`, e.g. `logged-in`, `logon-failed`, `service-installed`.
-    pub action: String,
+    pub action: Text,
     /// ECS `event.outcome`.
     pub outcome: Option<Outcome>,
     /// ECS `event.code`: the Windows event id, or a source-specific code.
     pub code: Option<u32>,
     /// ECS `event.dataset`, e.g. `windows.security`, `sshd`, `zeek.kerberos`.
-    pub dataset: String,
+    pub dataset: Text,
     /// Address the action came from (`source.ip`).
     pub source_ip: Option<IpAddr>,
     /// Source port.
     pub source_port: Option<u16>,
     /// Name of the source host (`source.domain`), e.g. WorkstationName.
-    pub source_domain: Option<String>,
+    pub source_domain: Option<Text>,
     /// Address acted upon (`destination.ip`), when the record names one.
     pub destination_ip: Option<IpAddr>,
     /// Destination port.
     pub destination_port: Option<u16>,
     /// Name of the destination host (`destination.domain`), e.g. TargetServerName.
-    pub destination_domain: Option<String>,
+    pub destination_domain: Option<Text>,
     /// The host that wrote the record (`host.name`).
-    pub host_name: Option<String>,
+    pub host_name: Option<Text>,
     /// An address of the host that wrote the record (`host.ip`).
     pub host_ip: Option<IpAddr>,
     /// The account acted as (`user.name`): TargetUserName for logons.
-    pub user_name: Option<String>,
+    pub user_name: Option<Text>,
     /// The account's domain (`user.domain`).
-    pub user_domain: Option<String>,
+    pub user_domain: Option<Text>,
     /// The account that initiated the action when different (`user.effective`/subject).
-    pub subject_user: Option<String>,
+    pub subject_user: Option<Text>,
     /// Windows logon type (`winlog.logon.type`), numeric.
     pub logon_type: Option<u8>,
     /// Authentication method or package: `password`, `publickey`, `NTLM`, `Kerberos`.
-    pub auth_method: Option<String>,
+    pub auth_method: Option<Text>,
     /// Logon process name (Windows) or service (`sshd`, `sudo`).
-    pub logon_process: Option<String>,
+    pub logon_process: Option<Text>,
     /// Failure status (Windows Status/SubStatus, Kerberos result code).
-    pub status: Option<String>,
+    pub status: Option<Text>,
     /// Process or service image path (`process.executable`).
-    pub process_executable: Option<String>,
+    pub process_executable: Option<Text>,
     /// Process command line (`process.command_line`).
-    pub process_command_line: Option<String>,
+    pub process_command_line: Option<Text>,
     /// Installed service name (`service.name`).
-    pub service_name: Option<String>,
+    pub service_name: Option<Text>,
     /// Share name for file-share access (`file.share` style), e.g. `\\*\ADMIN$`.
-    pub share_name: Option<String>,
+    pub share_name: Option<Text>,
     /// Relative target name inside the share (`file.path`).
-    pub share_target: Option<String>,
+    pub share_target: Option<Text>,
     /// RPC interface called, e.g. `svcctl`, `ITaskSchedulerService` (Zeek dce_rpc `endpoint`).
-    pub rpc_endpoint: Option<String>,
+    pub rpc_endpoint: Option<Text>,
     /// RPC operation called, e.g. `CreateServiceW` (Zeek dce_rpc `operation`).
-    pub rpc_operation: Option<String>,
+    pub rpc_operation: Option<Text>,
     /// Bytes of a flow summarised by the record, both directions (`network.bytes`).
     pub network_bytes: Option<u64>,
     /// Packets of a flow summarised by the record, both directions (`network.packets`).
@@ -464,11 +498,11 @@ pub struct LogEvent {
     /// IP protocol number of a flow record (`network.iana_number`).
     pub ip_proto: Option<u8>,
     /// Name asked in a DNS answer record (`dns.question.name`).
-    pub dns_question: Option<String>,
+    pub dns_question: Option<Text>,
     /// Answers of a DNS record as text: addresses or names (`dns.answers[].data`).
-    pub dns_answers: Vec<String>,
+    pub dns_answers: Vec<Text>,
     /// Source-specific details without an ECS field, as (key, value) (`labels`).
-    pub labels: Vec<(String, String)>,
+    pub labels: Vec<(Text, Text)>,
     /// Where the raw record is.
     pub origin: Option<Origin>,
 }

@@ -25,6 +25,7 @@ pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod event;
+pub mod event_store;
 pub mod flow_store;
 pub mod hosts;
 pub mod incident;

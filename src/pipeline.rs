@@ -6,6 +6,7 @@
 use crate::diag::Diagnostics;
 use crate::error::Error;
 use crate::event::{LogEvent, Timestamp};
+use crate::event_store::{EventBatch, EventStore, SortedEvents};
 use crate::flow_store::{FlowStore, SortedFlows};
 use crate::input::{self, Format, InputPath};
 use crate::source::capture::{CaptureCounts, CaptureEnd};
@@ -14,7 +15,7 @@ use crate::source::flow_table::FlowCounters;
 use crate::source::lanl::LanlLines;
 use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
 use crate::source::text_lines::TextResult;
-use crate::source::text_lines::read_lines;
+use crate::source::text_lines::{read_lines, read_lines_with, time_range};
 use crate::source::winsec::WindowsJsonl;
 use crate::source::zeek_log::read_zeek;
 use crate::source::{LineFormat, LogFormat};
@@ -163,7 +164,7 @@ pub fn run_flows(
     let store = FlowStore::new(opts.spill_at);
     let mut results: Vec<InputOutput> = paths
         .par_iter()
-        .map(|p| read_one(p, &capture, progress, &store, None))
+        .map(|p| read_one(p, &capture, progress, &store, None, &mut Dest::Keep))
         .collect();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
     let mut run = FlowRun {
@@ -224,12 +225,54 @@ struct InputOutput {
     events: Vec<LogEvent>,
 }
 
+/// Where the log events of one input go.
+enum Dest<'a> {
+    /// Kept in the input's output (`run_events`).
+    Keep,
+    /// Formatted on the workers and handed to a store, with the input's rank.
+    Store(&'a EventStore, u32),
+    /// Formatted and written straight out, in input order (an input proven
+    /// to be in time order); the first write error is kept.
+    Write(&'a mut dyn std::io::Write, &'a mut Option<std::io::Error>),
+}
+
+impl Dest<'_> {
+    /// Sends events that were read all at once (EVTX, Zeek, DNS answers).
+    fn send(&mut self, events: Vec<LogEvent>, keep: &mut Vec<LogEvent>) {
+        match self {
+            Dest::Keep => *keep = events,
+            Dest::Store(store, rank) => {
+                let rank = *rank;
+                let batches: Vec<EventBatch> = events
+                    .par_chunks(4096)
+                    .map(|c| EventBatch::format(c, rank))
+                    .collect();
+                for b in batches {
+                    store.push(b);
+                }
+            }
+            Dest::Write(sink, err) => {
+                for c in events.chunks(4096) {
+                    if err.is_some() {
+                        return;
+                    }
+                    let b = EventBatch::format(c, 0);
+                    if let Err(e) = sink.write_all(b.bytes()) {
+                        **err = Some(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn read_one(
     path: &InputPath,
     opts: &CaptureOptions,
     progress: &AtomicU64,
     store: &FlowStore,
     logs: Option<&LogOptions>,
+    dest: &mut Dest<'_>,
 ) -> InputOutput {
     let start = Instant::now();
     let name = path.display_name();
@@ -272,7 +315,7 @@ fn read_one(
         if logs.is_some() {
             // DNS answers name the capture's hosts (see `source::dns`).
             report.events = res.dns.len() as u64;
-            out.events = res.dns;
+            dest.send(res.dns, &mut out.events);
         }
         report.secs = start.elapsed().as_secs_f64();
         return out;
@@ -314,20 +357,11 @@ fn read_one(
             .truncated_at
             .map(|offset| CaptureEnd::Truncated { offset });
         report.error = res.error.map(|e| format!("{name}: {e}"));
-        out.events = res.events;
+        dest.send(res.events, &mut out.events);
         report.secs = start.elapsed().as_secs_f64();
         return out;
     }
-    let reference = opened.modified.map_or_else(now, |m| {
-        let secs = m
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        Timestamp::from_parts(secs, 0)
-    });
-    let cfg = match log_opts.year {
-        Some(y) => SyslogConfig::year(y, log_opts.utc_offset),
-        None => SyslogConfig::at(reference, log_opts.utc_offset),
-    };
+    let cfg = syslog_config(opened.modified, log_opts);
     let Some(log_format) = log_opts.format.or_else(|| LogFormat::sniff(head, &cfg)) else {
         report.error = Some(match opened.window.take_error() {
             Some(e) => format!("{name}: {e}"),
@@ -338,9 +372,12 @@ fn read_one(
     report.format = Some(log_format.name());
     if let LogFormat::ZeekTsv | LogFormat::ZeekJson = log_format {
         let json = log_format == LogFormat::ZeekJson;
-        let z = read_zeek(&mut opened.window, &name, json, store, progress);
+        let mut z = read_zeek(&mut opened.window, &name, json, store, progress);
         report.flows = z.flows;
-        finish_text(report, z.text, &mut out.events, &name);
+        let events = std::mem::take(&mut z.text.events);
+        z.text.produced = events.len() as u64;
+        finish_text(report, z.text, &name);
+        dest.send(events, &mut out.events);
         report.secs = start.elapsed().as_secs_f64();
         return out;
     }
@@ -359,20 +396,71 @@ fn read_one(
         }
         LogFormat::ZeekTsv | LogFormat::ZeekJson => return out,
     };
-    let res = read_lines(&mut opened.window, &name, parser, progress);
-    finish_text(report, res, &mut out.events, &name);
+    let res = match dest {
+        Dest::Keep => {
+            let mut res = read_lines(&mut opened.window, &name, parser, progress);
+            out.events = std::mem::take(&mut res.events);
+            res
+        }
+        Dest::Store(events, rank) => {
+            let rank = *rank;
+            read_lines_with(
+                &mut opened.window,
+                &name,
+                parser,
+                progress,
+                &|ev| EventBatch::format(ev, rank),
+                &mut |b| {
+                    events.push(b);
+                    true
+                },
+            )
+        }
+        Dest::Write(sink, err) => read_lines_with(
+            &mut opened.window,
+            &name,
+            parser,
+            progress,
+            &|ev| EventBatch::format(ev, 0),
+            &mut |b| match sink.write_all(b.bytes()) {
+                Ok(()) => {
+                    b.recycle();
+                    true
+                }
+                Err(e) => {
+                    **err = Some(e);
+                    false
+                }
+            },
+        ),
+    };
+    finish_text(report, res, &name);
     report.secs = start.elapsed().as_secs_f64();
     out
 }
 
-/// Copies a text reader's result into the input's report and events.
-fn finish_text(report: &mut InputReport, res: TextResult, events: &mut Vec<LogEvent>, name: &str) {
+/// Copies a text reader's result into the input's report.
+fn finish_text(report: &mut InputReport, res: TextResult, name: &str) {
     report.bytes = res.bytes;
     report.records = res.records;
-    report.events = res.events.len() as u64;
+    report.events = res.produced;
     report.diag = res.diag;
     report.error = res.error.map(|e| format!("{name}: {e}"));
-    *events = res.events;
+}
+
+/// How RFC 3164 times of an input are placed: `--year`, or the file's
+/// modification time.
+fn syslog_config(modified: Option<std::time::SystemTime>, log_opts: &LogOptions) -> SyslogConfig {
+    let reference = modified.map_or_else(now, |m| {
+        let secs = m
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Timestamp::from_parts(secs, 0)
+    });
+    match log_opts.year {
+        Some(y) => SyslogConfig::year(y, log_opts.utc_offset),
+        None => SyslogConfig::at(reference, log_opts.utc_offset),
+    }
 }
 
 fn now() -> Timestamp {
@@ -397,6 +485,8 @@ pub struct EventRun {
     pub secs: f64,
     /// Set when flow records could not be kept.
     pub store_error: Option<String>,
+    /// Events and records written by [`stream_events`] (which keeps none).
+    pub written: u64,
 }
 
 impl EventRun {
@@ -420,7 +510,7 @@ pub fn run_events(
     let store = FlowStore::new(opts.spill_at);
     let mut results: Vec<InputOutput> = paths
         .par_iter()
-        .map(|p| read_one(p, &capture, progress, &store, Some(logs)))
+        .map(|p| read_one(p, &capture, progress, &store, Some(logs), &mut Dest::Keep))
         .collect();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
     let mut run = EventRun {
@@ -515,7 +605,7 @@ mod tests {
                         file: file.clone(),
                         at: Position::Line(x % 7),
                     }),
-                    user_name: Some(i.to_string()),
+                    user_name: Some(i.to_string().into()),
                     ..LogEvent::default()
                 }
             })
@@ -527,5 +617,197 @@ mod tests {
         // Already sorted input stays as it is.
         sort_events(&mut events);
         assert_eq!(events, want);
+    }
+}
+
+/// How [`stream_events`] put its output in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputOrder {
+    /// Every input was proven in time order first (syslog and LANL lines,
+    /// uncompressed files whose time ranges follow one another), so events
+    /// were written as they were read, in bounded memory.
+    #[default]
+    Streamed,
+    /// Events were formatted and sorted; `spilled_runs` sorted runs went
+    /// to temporary files (0: everything fit in memory).
+    Sorted {
+        /// Runs written to disk.
+        spilled_runs: usize,
+    },
+}
+
+/// Reads captures and logs together and writes every log event and
+/// connection record to `sink` as ECS JSON Lines in time order, without
+/// holding the events: the `events` command. The returned run has no
+/// `events` (they were written); its reports count them.
+///
+/// When every input can be proven in time order by a quick pass over its
+/// lines' times, the inputs are read one after another and written as they
+/// are parsed. Otherwise events are formatted on the workers that parsed
+/// them into an [`EventStore`] (which spills sorted runs to disk past
+/// `budget` bytes) and merged with the connection records at the end. The
+/// bytes written are the same either way.
+pub fn stream_events(
+    paths: &[InputPath],
+    path_errors: Vec<Error>,
+    opts: &FlowRunOptions,
+    logs: &LogOptions,
+    budget: usize,
+    progress: &AtomicU64,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<(EventRun, OutputOrder)> {
+    let start = Instant::now();
+    let mut capture = opts.capture;
+    capture.workers = 1;
+    let store = FlowStore::new(opts.spill_at);
+    let mut run = EventRun {
+        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        ..EventRun::default()
+    };
+    let order;
+    let mut results: Vec<InputOutput> = if let Some(plan) = in_order_plan(paths, logs) {
+        order = OutputOrder::Streamed;
+        let mut out = Vec::with_capacity(plan.len());
+        let mut err = None;
+        for i in plan {
+            let Some(p) = paths.get(i) else { continue };
+            let mut dest = Dest::Write(&mut *sink, &mut err);
+            out.push(read_one(
+                p,
+                &capture,
+                progress,
+                &store,
+                Some(logs),
+                &mut dest,
+            ));
+            if let Some(e) = err.take() {
+                return Err(e);
+            }
+        }
+        out
+    } else {
+        let events = EventStore::new(budget);
+        let ranks = name_ranks(paths);
+        let results: Vec<InputOutput> = paths
+            .par_iter()
+            .zip(ranks.par_iter())
+            .map(|(p, &rank)| {
+                read_one(
+                    p,
+                    &capture,
+                    progress,
+                    &store,
+                    Some(logs),
+                    &mut Dest::Store(&events, rank),
+                )
+            })
+            .collect();
+        let sorted: SortedEvents = events.finish()?;
+        order = OutputOrder::Sorted {
+            spilled_runs: sorted.spilled_runs(),
+        };
+        match store.finish() {
+            Ok(flows) => run.flows = flows,
+            Err(e) => {
+                return Err(std::io::Error::other(format!(
+                    "spilling records to a temporary file failed: {e}"
+                )));
+            }
+        }
+        crate::report::ecs::write_sorted_merged(&sorted, &run.flows, sink)?;
+        results
+    };
+    sink.flush()?;
+    results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    for r in results {
+        run.written += r.report.events;
+        run.inputs.push(r.report);
+    }
+    run.written += run.flows.len();
+    run.secs = start.elapsed().as_secs_f64();
+    Ok((run, order))
+}
+
+/// Each input's rank in name order, from 1 (0 is for events without an
+/// origin), as [`EventKey::input`](crate::event_store::EventKey) wants.
+fn name_ranks(paths: &[InputPath]) -> Vec<u32> {
+    let names: Vec<Arc<str>> = paths.iter().map(InputPath::display_name).collect();
+    let mut sorted: Vec<&Arc<str>> = names.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    names
+        .iter()
+        .map(|n| sorted.binary_search(&n).map_or(0, |i| i as u32 + 1))
+        .collect()
+}
+
+/// The order in which to read `paths` so that writing events as they are
+/// read gives time order, if one can be proven: every input an uncompressed
+/// file of a format whose lines tell their time (syslog, LANL), each in
+/// time order, and their time spans following one another (rotated logs)
+/// or at most one with events.
+fn in_order_plan(paths: &[InputPath], logs: &LogOptions) -> Option<Vec<usize>> {
+    let ranks = name_ranks(paths);
+    let spans: Vec<Option<Option<(Timestamp, Timestamp)>>> =
+        paths.par_iter().map(|p| provable_span(p, logs)).collect();
+    let mut with_events: Vec<(Timestamp, Timestamp, u32, usize)> = Vec::new();
+    let mut without: Vec<(u32, usize)> = Vec::new();
+    for (i, span) in spans.into_iter().enumerate() {
+        let rank = ranks.get(i).copied().unwrap_or(0);
+        match span? {
+            Some((first, last)) => with_events.push((first, last, rank, i)),
+            None => without.push((rank, i)),
+        }
+    }
+    with_events.sort();
+    for w in with_events.windows(2) {
+        if let [(_, last, rank_a, _), (first, _, rank_b, _)] = w
+            && (first < last || (first == last && rank_b <= rank_a))
+        {
+            return None;
+        }
+    }
+    without.sort();
+    Some(
+        without
+            .into_iter()
+            .map(|(_, i)| i)
+            .chain(with_events.into_iter().map(|(.., i)| i))
+            .collect(),
+    )
+}
+
+/// The time span of an input's events if it is provably in time order
+/// (`Some(None)`: no events), `None` if that cannot be shown cheaply.
+fn provable_span(path: &InputPath, logs: &LogOptions) -> Option<Option<(Timestamp, Timestamp)>> {
+    if !matches!(path, InputPath::File(_)) {
+        return None;
+    }
+    let mut opened = input::open(path).ok()?;
+    if opened.compression != input::Compression::None {
+        return None;
+    }
+    opened.window.fill(64 << 10);
+    let head = opened
+        .window
+        .bytes()
+        .get(..64 << 10)
+        .unwrap_or(opened.window.bytes())
+        .to_vec();
+    let format = input::sniff(&head);
+    if format.is_capture() || format == Format::Evtx || crate::eval::looks_like_truth(&head) {
+        return None;
+    }
+    let cfg = syslog_config(opened.modified, logs);
+    match logs.format.or_else(|| LogFormat::sniff(&head, &cfg))? {
+        LogFormat::Syslog => time_range(&mut opened.window, &SyslogLines(cfg)),
+        LogFormat::Lanl(kind) => time_range(
+            &mut opened.window,
+            &LanlLines {
+                kind,
+                epoch: logs.lanl_epoch,
+            },
+        ),
+        _ => None,
     }
 }

@@ -99,3 +99,41 @@ fn format_flag_and_bad_epoch() {
     let out = run(&["events", notes.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// LANL 2017 `wls_day-NN` lines in the data set's shape.
+const WLS: &str = r#"{"UserName":"User624729","EventID":4624,"LogHost":"Comp883934","LogonID":"0x5c7d9a1","DomainName":"Domain001","LogonTypeDescription":"Network","Source":"Comp110781","AuthenticationPackage":"Kerberos","Time":60,"LogonType":3}
+{"UserName":"User624729","EventID":4625,"LogHost":"Comp883934","DomainName":"Domain001","Source":"Comp110781","AuthenticationPackage":"NTLM","Status":"0xC000006D","FailureReason":"Unknown user name or bad password.","Time":61,"LogonType":3}
+{"EventID":4688,"LogHost":"Comp883934","UserName":"User624729","DomainName":"Domain001","ProcessName":"Proc336322.exe","ProcessID":"0x1f4","ParentProcessName":"Proc1","ParentProcessID":"0x10","Time":62}
+{"EventID":5156,"LogHost":"Comp883934","Time":63}
+{"EventID":4624,"LogHost":"Comp883934",
+"#;
+
+#[test]
+fn lanl_2017_host_events_are_recognised_and_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let wls = dir.path().join("wls_day-02");
+    std::fs::write(&wls, WLS).unwrap();
+    let out = run(&[
+        "events",
+        "--stats",
+        "--lanl-epoch",
+        "2017-01-01T00:00:00Z",
+        wls.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("lanl-wls"), "{stderr}");
+    assert!(stderr.contains("1 skipped: not a JSON object"), "{stderr}");
+    let d = docs(&out.stdout);
+    assert_eq!(d.len(), 3, "5156 is read but gives no event");
+    assert_eq!(d[0]["@timestamp"], "2017-01-01T00:01:00.000000Z");
+    assert_eq!(d[0]["event"]["action"], "logged-in");
+    assert_eq!(d[0]["event"]["dataset"], "lanl.wls");
+    assert_eq!(d[0]["source"]["domain"], "Comp110781");
+    assert_eq!(d[0]["host"]["name"], "Comp883934");
+    assert_eq!(d[0]["user"]["name"], "User624729");
+    assert_eq!(d[0]["winlog"]["logon"]["type"], 3);
+    assert_eq!(d[1]["event"]["outcome"], "failure");
+    assert_eq!(d[2]["process"]["executable"], "Proc336322.exe");
+    assert_eq!(d[2]["log"]["file"]["line"], 3);
+}

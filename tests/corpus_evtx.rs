@@ -134,7 +134,9 @@ fn evtx_counts_match_inventory() {
         let computers = facts["computers"].as_object().unwrap();
         let mut hosts: BTreeMap<String, u64> = BTreeMap::new();
         for e in &run.events {
-            *hosts.entry(e.host_name.clone().unwrap()).or_insert(0) += 1;
+            *hosts
+                .entry(e.host_name.as_deref().unwrap().to_string())
+                .or_insert(0) += 1;
         }
         for (h, n) in &hosts {
             let total = computers[h.as_str()].as_u64().unwrap_or(0);

@@ -262,7 +262,7 @@ fn diet_records(hosts: usize, hours: f64) {
             e.code == Some(4624)
                 && e.logon_type == Some(3)
                 && e.source_ip == Some(src)
-                && e.user_name == s.user
+                && e.user_name.as_deref() == s.user.as_deref()
                 && e.host_name.as_deref() == Some("srv-chamber.shugiin.local")
                 && within(e.ts, s)
         });
@@ -286,7 +286,7 @@ fn diet_records(hosts: usize, hours: f64) {
             ev.iter().any(|e| e.code == Some(4624)
                 && e.logon_type == Some(10)
                 && e.source_ip == Some(src)
-                && e.user_name == s.user
+                && e.user_name.as_deref() == s.user.as_deref()
                 && within(e.ts, s)),
             "{}: no type-10 logon",
             s.id
@@ -294,7 +294,7 @@ fn diet_records(hosts: usize, hours: f64) {
         // The stolen account never logged on from this source before.
         assert!(!ev.iter().any(|e| e.code == Some(4624)
             && e.source_ip == Some(src)
-            && e.user_name == s.user
+            && e.user_name.as_deref() == s.user.as_deref()
             && e.ts < time(&s.first)));
     }
     // The beacons are regular: every gap within 4 seconds of the period.

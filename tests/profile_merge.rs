@@ -135,15 +135,17 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
                     Outcome::Failure
                 }),
                 source_ip: src.map(host_ip),
-                source_domain: src.filter(|s| s % 3 == 0).map(|s| format!("WS-{s:03}")),
-                host_name: Some(format!("SRV-{writer:02}.shugiin.local")),
-                destination_domain: Some(format!("srv-{other:02}")),
+                source_domain: src
+                    .filter(|s| s % 3 == 0)
+                    .map(|s| format!("WS-{s:03}").into()),
+                host_name: Some(format!("SRV-{writer:02}.shugiin.local").into()),
+                destination_domain: Some(format!("srv-{other:02}").into()),
                 user_name: Some(USERS[u].into()),
                 user_domain: Some(if u % 2 == 0 { "SHUGIIN" } else { "shugiin" }.into()),
-                service_name: Some(format!("SRV-{other:02}$")),
+                service_name: Some(format!("SRV-{other:02}$").into()),
                 logon_type: ty,
                 auth_method: Some(["NTLM", "Kerberos", "password", "publickey"][u].into()),
-                subject_user: (u == 2).then(|| "root".to_string()),
+                subject_user: (u == 2).then(|| "root".into()),
                 ..LogEvent::default()
             }
         })

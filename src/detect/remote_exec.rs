@@ -170,8 +170,9 @@ impl Detector for RemoteExec {
                 .iter()
                 .filter_map(|e| {
                     e.service_name
-                        .clone()
-                        .or_else(|| e.process_executable.clone())
+                        .as_deref()
+                        .or(e.process_executable.as_deref())
+                        .map(str::to_string)
                 })
                 .collect();
             let svc_names: Vec<String> = svc_names.into_iter().collect();

@@ -135,7 +135,7 @@ impl LoadSpec {
             dataset: "windows.security".into(),
             source_ip: Some(self.host_ip(src)),
             host_ip: Some(self.host_ip(dst)),
-            user_name: Some(format!("user{}", (r >> 40) % u64::from(hosts / 4 + 1))),
+            user_name: Some(format!("user{}", (r >> 40) % u64::from(hosts / 4 + 1)).into()),
             logon_type: Some(if r.is_multiple_of(7) { 10 } else { 3 }),
             auth_method: Some(
                 if r.is_multiple_of(3) {

@@ -43,14 +43,7 @@ impl<'a> Obj<'a> {
 
     fn str(&mut self, k: &str, v: &str) {
         self.key(k);
-        // Most values need no escaping: copy those; serde_json escapes the rest.
-        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-            self.out.push(b'"');
-            self.out.extend_from_slice(v.as_bytes());
-            self.out.push(b'"');
-        } else {
-            let _ = serde_json::to_writer(&mut *self.out, v);
-        }
+        push_json_str(self.out, v);
     }
 
     fn opt_str(&mut self, k: &str, v: Option<&str>) {
@@ -67,20 +60,7 @@ impl<'a> Obj<'a> {
 
     fn ip(&mut self, k: &str, v: IpAddr) {
         self.key(k);
-        if let IpAddr::V4(v4) = v {
-            // Dotted quad without the formatting machinery (the common case).
-            let mut b = itoa::Buffer::new();
-            self.out.push(b'"');
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    self.out.push(b'.');
-                }
-                self.out.extend_from_slice(b.format(octet).as_bytes());
-            }
-            self.out.push(b'"');
-        } else {
-            let _ = write!(self.out, "\"{v}\"");
-        }
+        push_ip(self.out, v);
     }
 
     /// Opens a nested object under `k`; call `close` on it.
@@ -94,11 +74,83 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Writes `v` as a JSON string. Most values need no escaping and are
+/// copied; serde_json escapes the rest.
+fn push_json_str(out: &mut Vec<u8>, v: &str) {
+    if is_plain(v.as_bytes()) {
+        out.push(b'"');
+        out.extend_from_slice(v.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, v);
+    }
+}
+
+/// True when no byte of `b` needs escaping in a JSON string (a control
+/// character, `"` or `\\`), checked eight bytes at a time.
+fn is_plain(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Any byte of `x` zero / below 0x20 (exact for "any", by the usual
+    // borrow argument: the lowest offending byte always sets its high bit).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let has_below_space = |x: u64| x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+    let mut words = b.chunks_exact(8);
+    for w in words.by_ref() {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        if has_below_space(x) || has_zero(x ^ (ONES * 0x22)) || has_zero(x ^ (ONES * 0x5c)) {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+}
+
+/// Writes an address as a JSON string; dotted quads without the
+/// formatting machinery (the common case).
+fn push_ip(out: &mut Vec<u8>, v: IpAddr) {
+    if let IpAddr::V4(v4) = v {
+        let mut b = itoa::Buffer::new();
+        out.push(b'"');
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            out.extend_from_slice(b.format(octet).as_bytes());
+        }
+        out.push(b'"');
+    } else {
+        let _ = write!(out, "\"{v}\"");
+    }
+}
+
+thread_local! {
+    /// The last input name [`log_fields`] wrote, and its JSON form: every
+    /// event of an input shares one name, escaped once.
+    static LAST_PATH: std::cell::RefCell<(Option<std::sync::Arc<str>>, Vec<u8>)> =
+        const { std::cell::RefCell::new((None, Vec::new())) };
+}
+
 fn log_fields(o: &mut Obj<'_>, origin: Option<&Origin>) {
     let Some(origin) = origin else { return };
     let mut log = o.nested("log");
     let mut file = log.nested("file");
-    file.str("path", &origin.file);
+    file.key("path");
+    LAST_PATH.with_borrow_mut(|(name, json)| {
+        if !name
+            .as_ref()
+            .is_some_and(|n| std::sync::Arc::ptr_eq(n, &origin.file))
+        {
+            json.clear();
+            push_json_str(json, &origin.file);
+            *name = Some(origin.file.clone());
+        }
+        file.out.extend_from_slice(json);
+    });
     if let Position::Line(l) = origin.at {
         file.num("line", l);
     }
@@ -183,7 +235,7 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
         let ips: Vec<&str> = e
             .dns_answers
             .iter()
-            .map(String::as_str)
+            .map(|a| a.as_str())
             .filter(|a| a.parse::<IpAddr>().is_ok())
             .collect();
         if !ips.is_empty() {
@@ -196,6 +248,8 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
 
 /// Writes one log event as an ECS JSON line.
 pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
+    // One reservation for the whole line (most are under 600 bytes).
+    out.reserve(640);
     let mut o = Obj::open(out);
     o.key("@timestamp");
     o.out.push(b'"');
@@ -319,7 +373,7 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
                 if i > 0 {
                     r.out.push(b',');
                 }
-                let _ = write!(r.out, "\"{ip}\"");
+                push_ip(r.out, *ip);
             }
             r.out.push(b']');
         }
@@ -330,7 +384,7 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
                 if i > 0 {
                     r.out.push(b',');
                 }
-                let _ = serde_json::to_writer(&mut *r.out, u);
+                push_json_str(r.out, u);
             }
             r.out.push(b']');
         }
@@ -434,43 +488,70 @@ fn format_parallel(events: &[LogEvent]) -> Formatted {
     all
 }
 
-/// Writes log events and connection records as one ECS JSON Lines stream in
-/// time order (events first at equal times), both already sorted. Events
-/// are formatted in parallel batches; the output is the same bytes as
-/// writing them one by one.
-pub fn write_merged(
-    events: &[LogEvent],
+/// Formatted log event lines read front to back, for [`interleave`].
+trait EventLines {
+    /// Time of the next event, if any.
+    fn peek_ts(&self) -> Option<crate::event::Timestamp>;
+    /// Appends the next event's line to `out`; false when none is left.
+    fn write_next(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool>;
+}
+
+/// Sorted events in memory, formatted ahead in parallel batches.
+struct SliceLines<'a> {
+    events: &'a [LogEvent],
+    /// The batch covers `events[start..start + batch.ends.len()]`.
+    start: usize,
+    next: usize,
+    batch: Formatted,
+}
+
+impl EventLines for SliceLines<'_> {
+    fn peek_ts(&self) -> Option<crate::event::Timestamp> {
+        self.events.get(self.next).map(|e| e.ts)
+    }
+
+    fn write_next(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
+        if self.next >= self.events.len() {
+            return Ok(false);
+        }
+        if self.next >= self.start + self.batch.ends.len() {
+            self.start = self.next;
+            let end = (self.start + FORMAT_BATCH).min(self.events.len());
+            self.batch = format_parallel(self.events.get(self.start..end).unwrap_or(&[]));
+        }
+        let i = self.next - self.start;
+        let from = match i.checked_sub(1) {
+            Some(p) => self.batch.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        let to = self.batch.ends.get(i).copied().unwrap_or(from);
+        out.extend_from_slice(self.batch.bytes.get(from..to).unwrap_or(&[]));
+        self.next += 1;
+        Ok(true)
+    }
+}
+
+impl EventLines for crate::event_store::EventCursor<'_> {
+    fn peek_ts(&self) -> Option<crate::event::Timestamp> {
+        crate::event_store::EventCursor::peek_ts(self)
+    }
+
+    fn write_next(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
+        crate::event_store::EventCursor::write_next(self, out)
+    }
+}
+
+/// Writes event lines and connection records as one stream in time order
+/// (events first at equal times), both already sorted.
+fn interleave(
+    events: &mut dyn EventLines,
     flows: &crate::flow_store::SortedFlows,
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 20);
-    // The batch covers events[start..start + batch.ends.len()]; `next` is
-    // the next event to write.
-    let mut start = 0;
-    let mut next = 0;
-    let mut batch = Formatted {
-        bytes: Vec::new(),
-        ends: Vec::new(),
-    };
-    let mut emit = |buf: &mut Vec<u8>, next: &mut usize| {
-        if *next >= start + batch.ends.len() {
-            start = *next;
-            let end = (start + FORMAT_BATCH).min(events.len());
-            batch = format_parallel(events.get(start..end).unwrap_or(&[]));
-        }
-        let i = *next - start;
-        let from = if i == 0 {
-            0
-        } else {
-            batch.ends.get(i - 1).copied().unwrap_or(0)
-        };
-        let to = batch.ends.get(i).copied().unwrap_or(from);
-        buf.extend_from_slice(batch.bytes.get(from..to).unwrap_or(&[]));
-        *next += 1;
-    };
     flows.for_each(|f| {
-        while events.get(next).is_some_and(|e| e.ts <= f.ts) {
-            emit(&mut buf, &mut next);
+        while events.peek_ts().is_some_and(|t| t <= f.ts) {
+            events.write_next(&mut buf)?;
         }
         write_flow_event(f, &mut buf);
         if buf.len() >= 1 << 20 {
@@ -479,8 +560,7 @@ pub fn write_merged(
         }
         Ok(())
     })?;
-    while next < events.len() {
-        emit(&mut buf, &mut next);
+    while events.write_next(&mut buf)? {
         if buf.len() >= 1 << 20 {
             sink.write_all(&buf)?;
             buf.clear();
@@ -490,11 +570,66 @@ pub fn write_merged(
     sink.flush()
 }
 
+/// Writes log events and connection records as one ECS JSON Lines stream in
+/// time order (events first at equal times), both already sorted. Events
+/// are formatted in parallel batches; the output is the same bytes as
+/// writing them one by one.
+pub fn write_merged(
+    events: &[LogEvent],
+    flows: &crate::flow_store::SortedFlows,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut lines = SliceLines {
+        events,
+        start: 0,
+        next: 0,
+        batch: Formatted {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        },
+    };
+    interleave(&mut lines, flows, sink)
+}
+
+/// Writes formatted log events (from an [`EventStore`](crate::event_store::EventStore))
+/// and connection records as one ECS JSON Lines stream in time order: the
+/// same bytes as [`write_merged`] over the same events.
+pub fn write_sorted_merged(
+    events: &crate::event_store::SortedEvents,
+    flows: &crate::flow_store::SortedFlows,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    interleave(&mut events.cursor()?, flows, sink)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::{Category, Outcome, Timestamp};
     use std::sync::Arc;
+
+    #[test]
+    fn the_word_check_finds_every_byte_that_needs_escaping() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for bad in (0u8..0x20).chain([b'"', b'\\']) {
+                    let mut v = vec![b'a'; len];
+                    v[pos] = bad;
+                    assert!(!is_plain(&v), "{v:?}");
+                }
+                let mut v = vec![b'a'; len];
+                v[pos] = 0xc3;
+                assert!(is_plain(&v));
+            }
+            let v: Vec<u8> = (0..len).map(|i| 0x20 + (i as u8 * 7) % 0x5f).collect();
+            let want = v.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\');
+            assert_eq!(is_plain(&v), want);
+        }
+        for c in 0u8..=255 {
+            let v = [b'x', b'y', b'z', c, b'q', b'r', b's', b't', b'u'];
+            assert_eq!(is_plain(&v), c >= 0x20 && c != b'"' && c != b'\\', "{c}");
+        }
+    }
 
     #[test]
     fn events_are_valid_ecs_json() {
@@ -538,7 +673,7 @@ mod tests {
         let events: Vec<LogEvent> = (0..(FORMAT_BATCH as i64 * 2 + 77))
             .map(|i| LogEvent {
                 ts: Timestamp(i * 10),
-                action: format!("a{i}"),
+                action: format!("a{i}").into(),
                 dataset: "t".into(),
                 ..LogEvent::default()
             })

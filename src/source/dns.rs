@@ -260,12 +260,12 @@ pub fn answer_events(resp: DnsResponse, cx: &DnsContext, out: &mut Vec<LogEvent>
             source_ip: Some(cx.server.0),
             source_port: Some(cx.server.1),
             destination_ip: Some(a.addr),
-            destination_domain: Some(a.name),
-            dns_question: resp.question.clone(),
-            dns_answers: vec![a.addr.to_string()],
+            destination_domain: Some(a.name.into()),
+            dns_question: resp.question.as_deref().map(crate::event::Text::from),
+            dns_answers: vec![a.addr.to_string().into()],
             labels: vec![
-                ("dns_client_ip".into(), cx.client.0.to_string()),
-                ("dns_client_port".into(), cx.client.1.to_string()),
+                ("dns_client_ip".into(), cx.client.0.to_string().into()),
+                ("dns_client_port".into(), cx.client.1.to_string().into()),
             ],
             origin: Some(Origin {
                 file: cx.file.clone(),

@@ -28,7 +28,7 @@
 //! Lines are split with `memchr` over borrowed bytes; the only allocations
 //! are the event's own strings.
 
-use crate::event::{Category, Duration, LogEvent, Outcome, Timestamp};
+use crate::event::{Category, Duration, LogEvent, Outcome, Text, Timestamp};
 use crate::source::{LineFormat, Skip};
 
 /// Which LANL file a text input is, as sniffed from its first lines.
@@ -46,6 +46,8 @@ pub enum LanlKind {
     Redteam,
     /// 2017 `netflow_day-NN`: bidirectional flows (11 columns).
     Netflow,
+    /// 2017 `wls_day-NN`: Windows host events, JSON (see `source::lanl_wls`).
+    Wls,
 }
 
 impl LanlKind {
@@ -58,6 +60,7 @@ impl LanlKind {
             LanlKind::Proc => "lanl-proc",
             LanlKind::Redteam => "lanl-redteam",
             LanlKind::Netflow => "lanl-netflow",
+            LanlKind::Wls => "lanl-wls",
         }
     }
 
@@ -68,6 +71,8 @@ impl LanlKind {
             LanlKind::Proc => 5,
             LanlKind::Redteam => 4,
             LanlKind::Netflow => 11,
+            // JSON, not columns.
+            LanlKind::Wls => 0,
         }
     }
 }
@@ -90,10 +95,13 @@ fn columns(line: &[u8], want: usize) -> Option<[&[u8]; MAX_COLS]> {
     let mut cols: [&[u8]; MAX_COLS] = [&[]; MAX_COLS];
     let mut n = 0;
     let mut start = 0;
-    for i in memchr::memchr_iter(b',', line) {
-        *cols.get_mut(n)? = line.get(start..i)?;
-        n += 1;
-        start = i + 1;
+    // A plain scan: fields are a few bytes, too short for memchr to pay.
+    for (i, &c) in line.iter().enumerate() {
+        if c == b',' {
+            *cols.get_mut(n)? = line.get(start..i)?;
+            n += 1;
+            start = i + 1;
+        }
     }
     *cols.get_mut(n)? = line.get(start..)?;
     (n + 1 == want).then_some(cols)
@@ -121,12 +129,12 @@ fn val(b: &[u8]) -> Option<&str> {
     }
 }
 
-fn owned(b: &[u8]) -> Option<String> {
-    val(b).map(str::to_string)
+fn owned(b: &[u8]) -> Option<Text> {
+    val(b).map(Text::from)
 }
 
 /// Splits `user@domain` at its last `@`; `?` parts are absent.
-fn user(b: &[u8]) -> (Option<String>, Option<String>) {
+fn user(b: &[u8]) -> (Option<Text>, Option<Text>) {
     match memchr::memrchr(b'@', b) {
         Some(i) => (b.get(..i).and_then(owned), b.get(i + 1..).and_then(owned)),
         None => (owned(b), None),
@@ -155,7 +163,8 @@ fn port(e: &mut LogEvent, b: &[u8], label: &str) -> Option<u16> {
         return Some(p);
     }
     if let Some(name) = val(b) {
-        e.labels.push((label.to_string(), name.to_string()));
+        e.labels
+            .push((label.to_string().into(), name.to_string().into()));
     }
     None
 }
@@ -278,10 +287,31 @@ impl LanlLines {
 }
 
 impl LineFormat for LanlLines {
+    fn line_time(&self, line: &[u8]) -> crate::source::LineTime {
+        if self.kind == LanlKind::Wls {
+            return crate::source::LineTime::Unknown;
+        }
+        // Every other kind's first column is the time all of a line's events carry.
+        let first = match memchr::memchr(b',', line) {
+            Some(i) => line.get(..i).unwrap_or(line),
+            None => line,
+        };
+        match self.time(first) {
+            Ok(t) => crate::source::LineTime::At(t),
+            Err(_) => crate::source::LineTime::NoEvent,
+        }
+    }
+
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
+        if self.kind == LanlKind::Wls {
+            let wls = crate::source::lanl_wls::WlsLines { epoch: self.epoch };
+            return wls.parse_line(line, out);
+        }
         let c = columns(line, self.kind.columns())
             .ok_or(Skip("LANL line with the wrong number of columns"))?;
         match self.kind {
+            // Read as JSON above; no columns.
+            LanlKind::Wls => Ok(()),
             LanlKind::Auth => self.auth(&c, out),
             LanlKind::Flows => {
                 let [t, d, sc, sp, dc, dp, pr, pk, by, ..] = c;
@@ -568,10 +598,7 @@ mod tests {
         assert_eq!(e.network_packets, Some(3));
         assert_eq!(e.network_bytes, Some(144));
         assert_eq!(e.duration, Some(Duration::from_secs(9)));
-        assert_eq!(
-            e.labels,
-            vec![("lanl_source_port".to_string(), "N10471".to_string())]
-        );
+        assert_eq!(e.labels, vec![("lanl_source_port".into(), "N10471".into())]);
 
         let e = parse(
             LanlKind::Netflow,

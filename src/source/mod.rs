@@ -19,6 +19,25 @@ pub struct Skip(pub &'static str);
 pub trait LineFormat: Sync {
     /// Parses one line (without its line ending) and pushes its events.
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip>;
+
+    /// The time every event of `line` would carry, read cheaply without
+    /// building events; lets a reader prove an input is in time order
+    /// before streaming it (see `text_lines::time_range`). Formats whose
+    /// events can carry several times per line answer `Unknown`.
+    fn line_time(&self, _line: &[u8]) -> LineTime {
+        LineTime::Unknown
+    }
+}
+
+/// What [`LineFormat::line_time`] can say about one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineTime {
+    /// Every event of the line has this time.
+    At(crate::event::Timestamp),
+    /// The line gives no event.
+    NoEvent,
+    /// The format cannot tell without parsing.
+    Unknown,
 }
 
 pub mod capture;
@@ -28,6 +47,7 @@ pub mod dns;
 pub mod evtx;
 pub mod flow_table;
 pub mod lanl;
+pub mod lanl_wls;
 pub mod syslog;
 pub mod text_lines;
 pub mod winsec;
@@ -69,6 +89,8 @@ impl LogFormat {
     pub fn sniff(head: &[u8], cfg: &syslog::SyslogConfig) -> Option<LogFormat> {
         if syslog::looks_like_journal_json(head) {
             Some(LogFormat::Journal)
+        } else if lanl_wls::looks_like_wls(head) {
+            Some(LogFormat::Lanl(lanl::LanlKind::Wls))
         } else if winsec::looks_like_windows_jsonl(head) {
             Some(LogFormat::WindowsJsonl)
         } else if zeek_log::looks_like_zeek_tsv(head) {

@@ -14,7 +14,7 @@
 //! parsed independently, so a file running from December into January
 //! still gets increasing times even when split into parallel chunks.
 
-use crate::event::{Category, LogEvent, Outcome, Timestamp, days_from_civil};
+use crate::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
 use crate::source::winsec::parse_time;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
@@ -166,7 +166,20 @@ pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>>
             msg,
         });
     }
-    // Mmm dd hh:mm:ss
+    let ts = bsd_time(b, cfg)?;
+    let mut rest = s.get(15..)?;
+    // Some writers add fractional seconds or a year after the time.
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let (host, r) = word(rest)?;
+    let (app, msg) = tag(r)?;
+    Some(Record { ts, host, app, msg })
+}
+
+/// The RFC 3164 time `Mmm dd hh:mm:ss` at the start of a line, placed in
+/// a year by `cfg`.
+fn bsd_time(b: &[u8], cfg: &SyslogConfig) -> Option<Timestamp> {
     let mon = MONTHS.iter().position(|m| b.get(..3) == Some(&m[..]))? as u32 + 1;
     if b.get(3) != Some(&b' ') {
         return None;
@@ -183,25 +196,13 @@ pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>>
     if !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    let mut rest = s.get(15..)?;
-    // Some writers add fractional seconds or a year after the time.
-    if let Some(r) = rest.strip_prefix('.') {
-        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
     let year = if mon > cfg.ref_month {
         cfg.ref_year - 1
     } else {
         cfg.ref_year
     };
-    let (host, r) = word(rest)?;
-    let (app, msg) = tag(r)?;
     let local = days_from_civil(year, mon, day as u32) * 86_400 + h * 3600 + mi * 60 + se;
-    Some(Record {
-        ts: Timestamp::from_parts(local - cfg.utc_offset, 0),
-        host,
-        app,
-        msg,
-    })
+    Some(Timestamp::from_parts(local - cfg.utc_offset, 0))
 }
 
 /// Skips RFC 5424 structured data (`-` or `[id k="v"]...` with escapes).
@@ -234,7 +235,7 @@ fn skip_structured_data(s: &str) -> Option<&str> {
 }
 
 /// Parses `IP port N` (the port part optional) at the start of `s`.
-fn addr_port(s: &str) -> (Option<IpAddr>, Option<String>, Option<u16>) {
+fn addr_port(s: &str) -> (Option<IpAddr>, Option<Text>, Option<u16>) {
     let mut it = s.split(' ');
     let host = it.next().unwrap_or("");
     let port = match (it.next(), it.next()) {
@@ -244,14 +245,16 @@ fn addr_port(s: &str) -> (Option<IpAddr>, Option<String>, Option<u16>) {
     match crate::source::winsec::source_addr(Some(host)) {
         Some(ip) => (Some(ip), None, port),
         None if host.parse::<IpAddr>().is_ok() => (None, None, port),
-        None if !host.is_empty() => (None, Some(host.to_string()), port),
+        None if !host.is_empty() => (None, Some(host.into()), port),
         None => (None, None, port),
     }
 }
 
 /// Splits `USER from HOST port N ...` at the last ` from `.
 fn user_from(s: &str) -> Option<(&str, &str)> {
-    let at = s.rfind(" from ")?;
+    static FROM: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(" from "));
+    let at = FROM.rfind(s.as_bytes())?;
     Some((s.get(..at)?, s.get(at + 6..)?))
 }
 
@@ -310,7 +313,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         e.outcome = Some(Outcome::Failure);
         e.auth_method = Some(method.into());
         e.user_name = Some(user.into());
-        e.status = invalid.then(|| "invalid_user".to_string());
+        e.status = invalid.then(|| "invalid_user".into());
         (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
         out.push(e);
     } else if let Some(r) = msg.strip_prefix("Invalid user ") {
@@ -341,9 +344,9 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
             let parts: Vec<&str> = x.rsplitn(4, ' ').collect();
             match parts.as_slice() {
                 [p, kw, ip, user] if *kw == "port" => {
-                    (Some((*user).to_string()), format!("{ip} port {p}"))
+                    (Some(Text::from(*user)), format!("{ip} port {p}"))
                 }
-                [ip, user, ..] => (Some((*user).to_string()), (*ip).to_string()),
+                [ip, user, ..] => (Some(Text::from(*user)), (*ip).to_string()),
                 _ => (None, x.to_string()),
             }
         } else {
@@ -359,7 +362,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         .into();
         e.outcome = Some(Outcome::Unknown);
         e.user_name = user;
-        e.status = preauth.then(|| "preauth".to_string());
+        e.status = preauth.then(|| "preauth".into());
         (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
         out.push(e);
     } else if msg.starts_with("pam_unix(") {
@@ -455,7 +458,7 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
 pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
     let base = LogEvent {
         ts: rec.ts,
-        host_name: Some(rec.host.to_string()),
+        host_name: Some(rec.host.to_string().into()),
         ..LogEvent::default()
     };
     match rec.app {
@@ -481,6 +484,26 @@ impl LineFormat for SyslogLines {
             parse_record(text.trim_end_matches('\r'), &self.0).ok_or(Skip("not a syslog line"))?;
         classify(&rec, out);
         Ok(())
+    }
+
+    fn line_time(&self, line: &[u8]) -> crate::source::LineTime {
+        if line.first().is_some_and(u8::is_ascii_uppercase) {
+            // RFC 3164: the time is the first 15 bytes; a line whose time
+            // does not parse is not a syslog line and gives no event.
+            return match bsd_time(line, &self.0) {
+                Some(t) => crate::source::LineTime::At(t),
+                None => crate::source::LineTime::NoEvent,
+            };
+        }
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
+        // Every event `classify` makes carries the record's time.
+        match parse_record(text.trim_end_matches('\r'), &self.0) {
+            Some(rec) => crate::source::LineTime::At(rec.ts),
+            None => crate::source::LineTime::NoEvent,
+        }
     }
 }
 

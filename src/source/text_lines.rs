@@ -8,9 +8,10 @@
 //! without ever being held in memory whole.
 
 use crate::diag::Diagnostics;
+use crate::event::Timestamp;
 use crate::event::{LogEvent, Origin, Position};
 use crate::input::ByteWindow;
-use crate::source::LineFormat;
+use crate::source::{LineFormat, LineTime};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,8 @@ pub struct TextResult {
     pub events: Vec<LogEvent>,
     /// Non-blank lines read.
     pub records: u64,
+    /// Events produced (kept in `events` or handed on).
+    pub produced: u64,
     /// Skipped lines by reason, with samples.
     pub diag: Diagnostics,
     /// Bytes read.
@@ -39,52 +42,86 @@ pub struct TextResult {
     pub error: Option<String>,
 }
 
-/// Reads every line of `window` with `format`.
+/// Reads every line of `window` with `format`, keeping the events.
 pub fn read_lines(
     window: &mut ByteWindow,
     file: &Arc<str>,
     format: &dyn LineFormat,
     progress: &AtomicU64,
 ) -> TextResult {
+    let mut kept = Vec::new();
+    let mut res = read_lines_with(
+        window,
+        file,
+        format,
+        progress,
+        &|events| std::mem::take(events),
+        &mut |mut e| {
+            kept.append(&mut e);
+            true
+        },
+    );
+    res.events = kept;
+    res
+}
+
+/// Reads every line of `window` with `format`, handing events on as they
+/// are read instead of keeping them: each parallel piece's events go
+/// through `make` on the worker that parsed them (formatting them, say),
+/// and the results reach `take` in input order. `take` returning false
+/// stops reading (the output went away). The result's `events` is empty.
+///
+/// The vector `make` gets is the worker's own and is reused for its next
+/// piece (no large allocation per piece); `make` may take it or leave it.
+pub fn read_lines_with<T: Send>(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    progress: &AtomicU64,
+    make: &(dyn Fn(&mut Vec<LogEvent>) -> T + Sync),
+    take: &mut dyn FnMut(T) -> bool,
+) -> TextResult {
     let mut res = TextResult::default();
     let mut next_line: u64 = 1;
     loop {
-        if window.bytes().len() < CHUNK && !window.at_eof() {
-            window.fill(CHUNK);
-        }
-        let avail = window.bytes();
-        if avail.is_empty() {
-            break;
-        }
-        let cut = match memchr::memrchr(b'\n', avail) {
-            Some(i) => i + 1,
-            None if window.at_eof() => avail.len(),
-            None if avail.len() > MAX_LINE => {
+        let cut = match next_chunk(window) {
+            NextChunk::End => break,
+            NextChunk::Lines(cut) => cut,
+            NextChunk::LongLine(held) => {
                 // A line too long to hold: drop it up to its end.
                 let at = next_line;
                 res.diag.skip(
                     "line longer than 1 MiB",
                     || origin(file, at),
-                    || format!("{}+ bytes", avail.len()),
+                    || format!("{held}+ bytes"),
                 );
                 skip_to_newline(window, &mut res.bytes);
                 next_line += 1;
                 continue;
             }
-            None => {
-                let want = avail.len() * 2;
-                window.fill(want);
-                continue;
-            }
         };
+        let avail = window.bytes();
         let chunk = avail.get(..cut).unwrap_or(avail);
         let pieces = split_pieces(chunk, next_line);
-        let outputs: Vec<(Vec<LogEvent>, u64, Diagnostics, u64)> = pieces
+        let outputs: Vec<(T, u64, u64, Diagnostics, u64)> = pieces
             .par_iter()
-            .map(|(bytes, first)| parse_piece(bytes, *first, file, format))
+            .map(|(bytes, first)| {
+                // Taken out (not borrowed) so nested rayon work cannot find it in use.
+                let mut events = PIECE_EVENTS.with(|c| c.take());
+                events.clear();
+                events.reserve(bytes.len() / 64);
+                let (records, diag, lines) = parse_piece(bytes, *first, file, format, &mut events);
+                let n = events.len() as u64;
+                let made = make(&mut events);
+                events.clear();
+                PIECE_EVENTS.with(|c| c.replace(events));
+                (made, n, records, diag, lines)
+            })
             .collect();
-        for (mut events, records, diag, lines) in outputs {
-            res.events.append(&mut events);
+        let mut more = true;
+        for (made, n, records, diag, lines) in outputs {
+            more = more && take(made);
+            res.produced += n;
             res.records += records;
             res.diag.merge(diag);
             next_line += lines;
@@ -92,11 +129,115 @@ pub fn read_lines(
         res.bytes += cut as u64;
         progress.fetch_add(cut as u64, Ordering::Relaxed);
         window.consume(cut);
+        if !more {
+            break;
+        }
     }
     if let Some(e) = window.take_error() {
         res.error = Some(format!("read error after byte {}: {e}", res.bytes));
     }
     res
+}
+
+/// Proves that every event `format` would make from `window` comes in time
+/// order, by reading each line's time only ([`LineFormat::line_time`]),
+/// in parallel pieces. Returns the first and last event time (`None`
+/// times for an input without events), or `None` when the input is out of
+/// order, the format cannot tell, or reading failed.
+pub fn time_range(
+    window: &mut ByteWindow,
+    format: &dyn LineFormat,
+) -> Option<Option<(Timestamp, Timestamp)>> {
+    let mut range: Option<(Timestamp, Timestamp)> = None;
+    loop {
+        let cut = match next_chunk(window) {
+            NextChunk::End => break,
+            NextChunk::Lines(cut) => cut,
+            // An over-long line: the careful reader handles it.
+            NextChunk::LongLine(_) => return None,
+        };
+        let avail = window.bytes();
+        let chunk = avail.get(..cut).unwrap_or(avail);
+        let pieces = split_pieces(chunk, 1);
+        let ranges: Vec<Option<Option<(Timestamp, Timestamp)>>> = pieces
+            .par_iter()
+            .map(|(bytes, _)| piece_time_range(bytes, format))
+            .collect();
+        for r in ranges {
+            match (range, r?) {
+                (_, None) => {}
+                (None, Some(p)) => range = Some(p),
+                (Some((first, last)), Some((a, b))) => {
+                    if a < last {
+                        return None;
+                    }
+                    range = Some((first, b));
+                }
+            }
+        }
+        window.consume(cut);
+    }
+    if window.take_error().is_some() {
+        return None;
+    }
+    Some(range)
+}
+
+fn piece_time_range(
+    piece: &[u8],
+    format: &dyn LineFormat,
+) -> Option<Option<(Timestamp, Timestamp)>> {
+    let mut range: Option<(Timestamp, Timestamp)> = None;
+    for raw in piece.split_inclusive(|&b| b == b'\n') {
+        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > MAX_LINE || line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match format.line_time(line) {
+            LineTime::Unknown => return None,
+            LineTime::NoEvent => {}
+            LineTime::At(t) => match range {
+                None => range = Some((t, t)),
+                Some((_, last)) if t < last => return None,
+                Some((first, _)) => range = Some((first, t)),
+            },
+        }
+    }
+    Some(range)
+}
+
+/// What the front of a window holds for a line reader.
+pub(crate) enum NextChunk {
+    /// Nothing left.
+    End,
+    /// Whole lines: this many bytes, up to and including the last line break
+    /// (or to the end of the input).
+    Lines(usize),
+    /// A line longer than [`MAX_LINE`] with no break yet; this many bytes held.
+    LongLine(usize),
+}
+
+/// Fills `window` up to [`CHUNK`] bytes and says where its whole lines end.
+pub(crate) fn next_chunk(window: &mut ByteWindow) -> NextChunk {
+    loop {
+        if window.bytes().len() < CHUNK && !window.at_eof() {
+            window.fill(CHUNK);
+        }
+        let avail = window.bytes();
+        if avail.is_empty() {
+            return NextChunk::End;
+        }
+        match memchr::memrchr(b'\n', avail) {
+            Some(i) => return NextChunk::Lines(i + 1),
+            None if window.at_eof() => return NextChunk::Lines(avail.len()),
+            None if avail.len() > MAX_LINE => return NextChunk::LongLine(avail.len()),
+            None => {
+                let want = avail.len() * 2;
+                window.fill(want);
+            }
+        }
+    }
 }
 
 fn origin(file: &Arc<str>, line: u64) -> Origin {
@@ -151,19 +292,22 @@ pub(crate) fn split_pieces(chunk: &[u8], first_line: u64) -> Vec<(&[u8], u64)> {
     out
 }
 
+thread_local! {
+    /// Each worker's vector of parsed events, reused piece after piece.
+    static PIECE_EVENTS: std::cell::Cell<Vec<LogEvent>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 fn parse_piece(
     piece: &[u8],
     first_line: u64,
     file: &Arc<str>,
     format: &dyn LineFormat,
-) -> (Vec<LogEvent>, u64, Diagnostics, u64) {
+    events: &mut Vec<LogEvent>,
+) -> (u64, Diagnostics, u64) {
     // A private copy of the name: every event holds a reference, and one
     // counter shared by all worker threads would bounce between cores.
     let own_file: Arc<str> = Arc::from(&**file);
     let file = &own_file;
-    // Sized for short lines that each give an event (LANL CSV), so dense
-    // inputs do not reallocate and copy as the vector grows.
-    let mut events = Vec::with_capacity(piece.len() / 64);
     let mut diag = Diagnostics::default();
     let mut records = 0;
     let mut lines = 0;
@@ -184,7 +328,7 @@ fn parse_piece(
             continue;
         }
         let before = events.len();
-        match format.parse_line(line, &mut events) {
+        match format.parse_line(line, events) {
             Ok(()) => {
                 for e in events.get_mut(before..).unwrap_or(&mut []) {
                     e.origin = Some(origin(file, this));
@@ -196,7 +340,7 @@ fn parse_piece(
             }
         }
     }
-    (events, records, diag, lines)
+    (records, diag, lines)
 }
 
 /// The start of a skipped line, printable, for `--stats` samples.

@@ -46,7 +46,7 @@
 //! Times come from `@timestamp` (UTC), else `TimeCreated`/`SystemTime`,
 //! else Sysmon's `UtcTime`, else `EventTime` read as UTC.
 
-use crate::event::{Category, LogEvent, Outcome, Timestamp};
+use crate::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
 use crate::source::{LineFormat, Skip};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -125,8 +125,8 @@ impl Text<'_> {
         }
     }
 
-    fn owned(&self) -> Option<String> {
-        self.get().map(str::to_string)
+    fn owned(&self) -> Option<crate::event::Text> {
+        self.get().map(crate::event::Text::from)
     }
 }
 
@@ -347,16 +347,17 @@ fn port(t: &Text<'_>) -> Option<u16> {
 /// Adds a source-specific detail to `labels`, when present.
 fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
     if let Some(v) = v {
-        e.labels.push((key.to_string(), v.to_string()));
+        e.labels
+            .push((key.to_string().into(), v.to_string().into()));
     }
 }
 
 /// Splits `DOMAIN\user` into (user, domain).
-fn split_user(s: Option<&str>) -> (Option<String>, Option<String>) {
+fn split_user(s: Option<&str>) -> (Option<EventText>, Option<EventText>) {
     match s {
         Some(u) => match u.split_once('\\') {
-            Some((d, n)) => (Some(n.to_string()), Some(d.to_string())),
-            None => (Some(u.to_string()), None),
+            Some((d, n)) => (Some(n.into()), Some(d.into())),
+            None => (Some(u.into()), None),
         },
         None => (None, None),
     }
@@ -417,7 +418,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         ts: h.ts.unwrap_or_default(),
         code: Some(id),
         dataset: chan.dataset().into(),
-        host_name: h.computer.as_deref().map(str::to_string),
+        host_name: h.computer.as_deref().map(EventText::from),
         ..LogEvent::default()
     };
     let target = |e: &mut LogEvent| {
@@ -438,7 +439,8 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.logon_process = d.LogonProcessName.owned();
             e.auth_method = d.AuthenticationPackageName.owned();
             if let Some(lm) = d.LmPackageName.get() {
-                e.auth_method = Some(format!("{} ({lm})", e.auth_method.unwrap_or_default()));
+                e.auth_method =
+                    Some(format!("{} ({lm})", e.auth_method.unwrap_or_default()).into());
             }
             e.subject_user = d.SubjectUserName.owned();
             if id == 4624 {
@@ -448,8 +450,8 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
                 e.action = "logon-failed".into();
                 e.outcome = Some(Outcome::Failure);
                 e.status = match (d.Status.get(), d.SubStatus.get()) {
-                    (Some(s), Some(ss)) => Some(format!("{s}/{ss}")),
-                    (s, ss) => s.or(ss).map(str::to_string),
+                    (Some(s), Some(ss)) => Some(format!("{s}/{ss}").into()),
+                    (s, ss) => s.or(ss).map(EventText::from),
                 };
             }
         }
@@ -483,7 +485,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Authentication);
             e.auth_method = Some("Kerberos".into());
             e.service_name = d.ServiceName.owned();
-            let status = d.Status.get().map(str::to_string);
+            let status = d.Status.get().map(EventText::from);
             let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
             e.outcome = Some(if id == 4771 || !ok {
                 Outcome::Failure
@@ -504,7 +506,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Authentication);
             e.action = "ntlm-credential-validation".into();
             e.auth_method = Some("NTLM".into());
-            let status = d.Status.get().map(str::to_string);
+            let status = d.Status.get().map(EventText::from);
             let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
             e.outcome = Some(if ok {
                 Outcome::Success

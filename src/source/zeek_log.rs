@@ -29,7 +29,9 @@ use crate::event::{Flow, LogEvent, Origin, Position};
 use crate::flow_store::FlowStore;
 use crate::input::ByteWindow;
 use crate::source::Skip;
-use crate::source::text_lines::{MAX_LINE, TextResult, sample as line_sample, split_pieces};
+use crate::source::text_lines::{
+    MAX_LINE, NextChunk, TextResult, next_chunk, sample as line_sample, split_pieces,
+};
 use crate::source::zeek_map;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -650,35 +652,24 @@ pub fn read_zeek(
     let mut schema: Option<Arc<Schema>> = None;
     let mut next_line: u64 = 1;
     loop {
-        if window.bytes().len() < CHUNK && !window.at_eof() {
-            window.fill(CHUNK);
-        }
-        let avail = window.bytes();
-        if avail.is_empty() {
-            break;
-        }
-        let cut = match memchr::memrchr(b'\n', avail) {
-            Some(i) => i + 1,
-            None if window.at_eof() => avail.len(),
-            None if avail.len() > MAX_LINE => {
+        let cut = match next_chunk(window) {
+            NextChunk::End => break,
+            NextChunk::Lines(cut) => cut,
+            NextChunk::LongLine(held) => {
                 // A line too long to hold: counted, then dropped up to its end.
                 let at = next_line;
                 res.text.records += 1;
                 res.text.diag.skip(
                     "line longer than 1 MiB",
                     || origin(file, at),
-                    || format!("{}+ bytes", avail.len()),
+                    || format!("{held}+ bytes"),
                 );
                 res.text.bytes += drop_line(window);
                 next_line += 1;
                 continue;
             }
-            None => {
-                let want = avail.len() * 2;
-                window.fill(want);
-                continue;
-            }
         };
+        let avail = window.bytes();
         let chunk = avail.get(..cut).unwrap_or(avail);
         let runs = if json {
             vec![Run::Lines(chunk, None)]

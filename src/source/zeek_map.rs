@@ -19,7 +19,7 @@
 //! `zeek_uid` (to join it with its conn.log record).
 
 use crate::event::{
-    Category, ConnState, Duration, Flow, LogEvent, NANOS_PER_SEC, Origin, Outcome, Timestamp,
+    Category, ConnState, Duration, Flow, LogEvent, NANOS_PER_SEC, Origin, Outcome, Text, Timestamp,
     Transport,
 };
 use crate::source::Skip;
@@ -90,8 +90,8 @@ fn addr(r: &Record<'_>, f: Field) -> Option<IpAddr> {
     r.text(f).and_then(|a| a.parse().ok())
 }
 
-fn owned(r: &Record<'_>, f: Field) -> Option<String> {
-    r.text(f).map(str::to_string)
+fn owned(r: &Record<'_>, f: Field) -> Option<Text> {
+    r.text(f).map(Text::from)
 }
 
 /// Zeek's `bool`: `T`/`F` in TSV, `true`/`false` in JSON.
@@ -174,7 +174,7 @@ pub fn flow(r: &Record<'_>, origin: Origin) -> Result<Flow, Skip> {
         resp_h,
         resp_p,
         proto,
-        service: owned(r, Field::Service),
+        service: r.text(Field::Service).map(str::to_string),
         duration,
         orig_bytes: count(r, Field::OrigBytes)?,
         resp_bytes: count(r, Field::RespBytes)?,
@@ -200,7 +200,8 @@ fn outcome(ok: Option<bool>) -> Outcome {
 
 fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
     if let Some(v) = v {
-        e.labels.push((key.to_string(), v.to_string()));
+        e.labels
+            .push((key.to_string().into(), v.to_string().into()));
     }
 }
 
@@ -209,7 +210,7 @@ fn base(r: &Record<'_>, dataset: &str) -> Result<LogEvent, Skip> {
     let ts = r.text(Field::Ts).ok_or(bad("Zeek record without ts"))?;
     let mut e = LogEvent {
         ts: parse_zeek_time(ts).ok_or(bad("Zeek time is not a time"))?,
-        dataset: dataset.to_string(),
+        dataset: dataset.to_string().into(),
         source_ip: addr(r, Field::OrigH),
         source_port: port(r, Field::OrigP),
         destination_ip: addr(r, Field::RespH),
@@ -221,10 +222,10 @@ fn base(r: &Record<'_>, dataset: &str) -> Result<LogEvent, Skip> {
 }
 
 /// Splits Kerberos `user/REALM` (or `user@REALM`) into (user, realm).
-fn split_principal(s: &str) -> (String, Option<String>) {
+fn split_principal(s: &str) -> (Text, Option<Text>) {
     match s.split_once(['/', '@']) {
-        Some((u, d)) if !u.is_empty() => (u.to_string(), Some(d.to_string())),
-        _ => (s.to_string(), None),
+        Some((u, d)) if !u.is_empty() => (u.into(), Some(d.into())),
+        _ => (s.into(), None),
     }
 }
 
@@ -262,10 +263,10 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 Some(_) => Outcome::Failure,
                 None => Outcome::Unknown,
             });
-            e.status = result.map(str::to_string);
+            e.status = result.map(Text::from);
             e.user_name = r
                 .text(Field::Cookie)
-                .map(|c| c.strip_prefix("mstshash=").unwrap_or(c).to_string());
+                .map(|c| Text::from(c.strip_prefix("mstshash=").unwrap_or(c)));
             e.source_domain = owned(r, Field::ClientName);
             label(&mut e, "security_protocol", r.text(Field::SecurityProtocol));
             e
@@ -331,7 +332,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 e.user_name = Some(u);
                 e.user_domain = d;
             }
-            e.service_name = service.map(str::to_string);
+            e.service_name = service.map(Text::from);
             e.status = owned(r, Field::ErrorMsg);
             label(&mut e, "cipher", r.text(Field::Cipher));
             e
@@ -362,7 +363,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 .answers
                 .iter()
                 .filter(|a| !a.is_empty())
-                .map(|a| a.to_string())
+                .map(|a| Text::from(&**a))
                 .collect();
             label(&mut e, "qtype_name", r.text(Field::QtypeName));
             e
