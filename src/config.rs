@@ -218,6 +218,9 @@ pub struct OffHoursSessionConfig {
     /// Baseline logons an account, or connections an edge, needs before
     /// its own hours are judged.
     pub min_habit_records: u64,
+    /// Weekdays those records must fall on to count in full (hours seen
+    /// on fewer are proportionally weaker evidence of a schedule).
+    pub habit_full_days: usize,
     /// Hours between the session and the nearest hour of the day the
     /// source was ever active in.
     pub min_gap_hours: usize,
@@ -240,6 +243,7 @@ impl Default for OffHoursSessionConfig {
         OffHoursSessionConfig {
             min_activity: 20,
             min_habit_records: 8,
+            habit_full_days: 3,
             min_gap_hours: 3,
             full_gap_hours: 6,
             max_active_fraction: 0.75,
@@ -508,6 +512,8 @@ min_activity = 20
 # Baseline logons of an account, or connections of an edge, needed before its
 # own hours are judged (instead of the whole source host's).
 min_habit_records = 8
+# Weekdays those records must fall on to count in full (fewer weigh less).
+habit_full_days = 3
 # Hours from the nearest hour of the day the source was ever active in.
 min_gap_hours = 3
 # Sessions this far (hours) from the usual hours count in full, nearer ones less.

@@ -957,3 +957,27 @@ fn a_roll_out_that_reaches_a_newcomer_stays_low() {
         assert!(i.score <= 21, "incident above low: {i:#?}");
     }
 }
+
+#[test]
+fn hours_seen_on_two_days_weigh_less_than_a_fortnights() {
+    let judged = |days: &[i64]| {
+        let mut net = baseline_net();
+        for d in days {
+            for k in 0..5 {
+                ssh_session(
+                    &mut net,
+                    T0 + d * DAY + 11 * 3600 + k * 300,
+                    &ws(4),
+                    "password",
+                );
+            }
+        }
+        routine(&mut net, JUDGED);
+        ssh_session(&mut net, T0 + JUDGED * DAY + 23 * 3600, &ws(4), "password");
+        let a = net.analyze(&Config::default());
+        off_hours(&a).first().map(|x| x.score)
+    };
+    let thin = judged(&[7, 8]).expect("two days of hours still judge");
+    let full = judged(&[0, 1, 2, 3, 4, 7, 8]).expect("a fortnight's hours judge");
+    assert!(thin < full, "two days {thin}, a fortnight {full}");
+}

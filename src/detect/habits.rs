@@ -68,6 +68,13 @@ impl WeekHours {
         (0..7).any(|d| self.seen(d * 24 + hod))
     }
 
+    /// Days of the week (0-7) on which it was ever active.
+    pub fn active_weekdays(&self) -> usize {
+        (0..7)
+            .filter(|d| (0..24).any(|h| self.seen(d * 24 + h)))
+            .count()
+    }
+
     /// Hours of the day (0-24) in which it was ever active.
     pub fn active_hours_of_day(&self) -> usize {
         (0..24).filter(|h| self.seen_hour_of_day(*h)).count()
@@ -144,6 +151,7 @@ mod tests {
         assert_eq!(w.records(), 12);
         assert!(w.seen(9) && w.seen(24 + 16) && !w.seen(5 * 24 + 9));
         assert_eq!(w.active_hours_of_day(), 3);
+        assert_eq!(w.active_weekdays(), 4);
         assert_eq!(w.gap(3), 6);
         assert_eq!(w.gap(13), 3);
         assert_eq!(w.gap(10), 0);

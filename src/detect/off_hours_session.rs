@@ -1,20 +1,29 @@
 //! `lateral.off-hours-session`: a known remote-admin session at an hour of
-//! the week in which its source was never active.
+//! the week in which its account, or its edge, was never active.
 //!
 //! ## What it detects
 //! A connection on a remote-admin port (SMB, RDP, WinRM, SSH, RPC, VNC,
 //! Telnet) over an edge the baseline already holds, or a successful
 //! network logon (Windows events, sshd) over a known logon edge, made in
-//! an hour of the week in which the source host never originated a flow
-//! or a logon in the baseline, at least `min_gap_hours` from any hour of
-//! the day it was active in. Weekdays the baseline does not cover in full
-//! are judged by the hour of the day alone. The score weighs how
-//! regular the source's hours are (the share of the day's 24 hours it was
-//! ever active in): a host active around the clock never fires, a 9-to-5
-//! workstation at 22:00 does. It rises when the session's authentication
-//! method also differs from every method the account used on that host
-//! in the baseline (a key where a password was used, NTLM where Kerberos
-//! was).
+//! an hour of the week in which its subject was never active in the
+//! baseline, at least `min_gap_hours` from any hour of the day it was
+//! active in. The subject is whose habits the session shows: for a logon,
+//! the account (its network logons to any host); for a connection, the
+//! (source, destination, service) edge. A desk that polls the outside all
+//! night says nothing of when its user reaches a server. When the
+//! baseline keeps no such habits (a stored baseline, see
+//! [`super::habits`]), or for a logon without an account, the subject is
+//! the source host (every flow it originated and logon it made). Weekdays
+//! the baseline does not cover in full are judged by the hour of the day
+//! alone. The score weighs how regular the subject's hours are (the share
+//! of the day's 24 hours it was ever active in: an edge used around the
+//! clock never fires), how far the session lies from them (in full
+//! from `full_gap_hours` on: an evening after the working day is
+//! overtime, the middle of the night is not) and on how many weekdays
+//! they were seen (in full from `habit_full_days`). It rises when the session's
+//! authentication method also differs from every method the account used
+//! on that host in the baseline (a key where a password was used, NTLM
+//! where Kerberos was).
 //!
 //! ## Why it matters
 //! An intruder holding a valid account moves over the same edges as its
@@ -33,9 +42,12 @@
 //!
 //! ## Tuning
 //! `[detect.off_hours_session]`: `min_activity` (baseline records needed
-//! to judge a source), `min_gap_hours` (distance from its usual hours),
-//! `max_active_fraction` (sources active in more of
-//! the day have no off hours), `base_score`, `method_bonus`, `min_score`.
+//! to judge a source host), `min_habit_records` (logons of an account or
+//! connections of an edge needed to judge it), `habit_full_days` (weekdays
+//! they must fall on to count in full), `min_gap_hours` (distance
+//! from its usual hours), `full_gap_hours`, `max_active_fraction`
+//! (subjects active in more of the day have no off hours), `base_score`,
+//! `method_bonus`, `min_score`.
 
 use super::common::{
     LogonView, baseline_span, clamp_score, flow_evidence, log_evidence, succeeded,
@@ -54,7 +66,7 @@ use std::net::IpAddr;
 pub const RULE: Rule = Rule {
     id: "lateral.off-hours-session",
     name: "Known remote-admin session at an unusual hour",
-    description: "A host used a known remote-admin edge or logon in an hour of the week in which it was never active in the baseline, possibly with an unusual authentication method.",
+    description: "A host used a known remote-admin edge or logon in an hour of the week in which its account or edge was never active in the baseline, possibly with an unusual authentication method.",
 };
 
 /// The detector.
@@ -100,15 +112,20 @@ struct Hours {
     covered: [bool; 7],
     /// Share of the 24 hours of the day in which it was ever active.
     active_fraction: f64,
+    /// 0-1: how far its hours are a schedule (weekdays seen over `full_days`).
+    support: f64,
 }
 
 impl Hours {
-    /// The hours, when they hold at least `min` records.
-    fn of(week: WeekHours, covered: [bool; 7], min: u64) -> Option<Self> {
+    /// The hours, when they hold at least `min` records; they count in full
+    /// as a schedule once seen on `full_days` weekdays (hours seen on one
+    /// day or two are a weaker sign).
+    fn of(week: WeekHours, covered: [bool; 7], min: u64, full_days: usize) -> Option<Self> {
         (week.records() >= min.max(1)).then(|| Hours {
             week,
             covered,
             active_fraction: week.active_hours_of_day() as f64 / 24.0,
+            support: (week.active_weekdays() as f64 / full_days.max(1) as f64).min(1.0),
         })
     }
 
@@ -134,6 +151,7 @@ impl Hours {
             || OffHours {
                 active_fraction: self.active_fraction,
                 gap: self.week.gap(hour_of_week(t) % 24),
+                support: self.support,
             },
         )
     }
@@ -146,15 +164,18 @@ struct OffHours {
     active_fraction: f64,
     /// Hours from the nearest hour of the day it was active in.
     gap: usize,
+    /// How far the subject's hours are a schedule (see [`Hours`]).
+    support: f64,
 }
 
 impl OffHours {
-    /// 0-1: the more regular the subject and the further from its hours,
-    /// the stronger (an evening an hour or three after a working day is
-    /// overtime; the middle of the night, `full_gap` hours away or more, is not).
+    /// 0-1: the more regular the subject, the further from its hours and
+    /// the more days showed them, the stronger (an evening an hour or
+    /// three after a working day is overtime; the middle of the night,
+    /// `full_gap` hours away or more, is not).
     fn weight(&self, full_gap: usize) -> f64 {
         let distance = (self.gap as f64 / full_gap.max(1) as f64).min(1.0);
-        (1.0 - self.active_fraction) * distance
+        (1.0 - self.active_fraction) * distance * self.support
     }
 }
 
@@ -220,13 +241,13 @@ impl Detector for OffHoursSession {
                 .or_insert_with(|| {
                     b.hour_of_week_activity(src)
                         .map(WeekHours::from_counts)
-                        .and_then(|w| Hours::of(w, covered, cfg.min_activity))
+                        .and_then(|w| Hours::of(w, covered, cfg.min_activity, 1))
                 })
                 .as_ref()?
                 .off_hours(t, cfg)
         };
         let habit_off = |w: WeekHours, t: Timestamp| -> Option<OffHours> {
-            Hours::of(w, covered, cfg.min_habit_records)?.off_hours(t, cfg)
+            Hours::of(w, covered, cfg.min_habit_records, cfg.habit_full_days)?.off_hours(t, cfg)
         };
         let mut sessions: BTreeMap<(IpAddr, String), Session<'_>> = BTreeMap::new();
         for f in input.flows {
