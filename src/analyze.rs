@@ -109,7 +109,14 @@ pub fn analyze(
     let baseline = LearnedBaseline::learn(learn_flows, learn_events, &directory, config);
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect(detect_flows, detect_events, &directory, &baseline, config);
+    let (alerts, incidents) = detect(
+        detect_flows,
+        detect_events,
+        &directory,
+        &baseline,
+        &baseline,
+        config,
+    );
     Analysis {
         alerts,
         incidents,
@@ -164,7 +171,9 @@ pub fn analyze_against_profiles(
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect(flows, events, &directory, &view, config);
+    // Stored profiles keep no habits: the detectors fall back to the view.
+    let habits = crate::detect::habits::NoHabits;
+    let (alerts, incidents) = detect(flows, events, &directory, &view, &habits, config);
     Analysis {
         alerts,
         incidents,
@@ -192,12 +201,14 @@ fn add_names(directory: &mut Directory, hosts: &crate::hosts::HostDirectory) {
     }
 }
 
-/// Runs every detector over records judged against `baseline`, and builds incidents.
+/// Runs every detector over records judged against `baseline` (and the
+/// `habits` it shows), and builds incidents.
 pub fn detect(
     flows: &[Flow],
     events: &[LogEvent],
     directory: &Directory,
     baseline: &dyn BaselineView,
+    habits: &dyn crate::detect::habits::Habits,
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
     let logons = crate::detect::remote_logons(events, directory);
@@ -207,6 +218,7 @@ pub fn detect(
         logons: &logons,
         directory,
         baseline,
+        habits,
         config,
     };
     let mut alerts = crate::detect::run_all(&input);

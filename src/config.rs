@@ -215,9 +215,18 @@ pub struct DetectConfig {
 pub struct OffHoursSessionConfig {
     /// Baseline records a source needs before its hours are judged.
     pub min_activity: u64,
+    /// Baseline logons an account, or connections an edge, needs before
+    /// its own hours are judged.
+    pub min_habit_records: u64,
+    /// Weekdays those records must fall on to count in full (hours seen
+    /// on fewer are proportionally weaker evidence of a schedule).
+    pub habit_full_days: usize,
     /// Hours between the session and the nearest hour of the day the
     /// source was ever active in.
     pub min_gap_hours: usize,
+    /// A session this many hours or more from its subject's hours counts in
+    /// full; nearer ones (overtime) proportionally less.
+    pub full_gap_hours: usize,
     /// A source active in at least this fraction of the 24 hours of the
     /// day is not regular enough to have off hours.
     pub max_active_fraction: f64,
@@ -233,11 +242,14 @@ impl Default for OffHoursSessionConfig {
     fn default() -> Self {
         OffHoursSessionConfig {
             min_activity: 20,
+            min_habit_records: 8,
+            habit_full_days: 3,
             min_gap_hours: 3,
+            full_gap_hours: 6,
             max_active_fraction: 0.75,
             base_score: 30.0,
             method_bonus: 15.0,
-            min_score: 10,
+            min_score: 15,
         }
     }
 }
@@ -249,6 +261,9 @@ pub struct NewAdminEdgeConfig {
     /// An edge that at least this fraction of the source's role used in the
     /// baseline towards the same destination and protocol is normal.
     pub common_fraction: f64,
+    /// An admin host that already used a service on at least this many
+    /// hosts in the baseline uses it on one more as its job: no alert.
+    pub routine_reach: usize,
     /// Alerts below this score are dropped.
     pub min_score: u8,
 }
@@ -257,6 +272,7 @@ impl Default for NewAdminEdgeConfig {
     fn default() -> Self {
         NewAdminEdgeConfig {
             common_fraction: 0.2,
+            routine_reach: 2,
             min_score: 15,
         }
     }
@@ -323,6 +339,9 @@ pub struct CredentialConfig {
     pub kerberos_norm: f64,
     /// Baseline network logons needed to judge a host's norm.
     pub kerberos_min_logons: u64,
+    /// An account already privileged on this many hosts, logging on from an
+    /// admin host it used before, gets privileges on one more as routine.
+    pub routine_privileged_hosts: usize,
 }
 
 impl Default for CredentialConfig {
@@ -335,6 +354,7 @@ impl Default for CredentialConfig {
             spread_window_minutes: 30,
             kerberos_norm: 0.8,
             kerberos_min_logons: 10,
+            routine_privileged_hosts: 2,
         }
     }
 }
@@ -442,6 +462,9 @@ hub_sources = 8
 [detect.new_admin_edge]
 # An edge this fraction of the source's role used in the baseline is normal.
 common_fraction = 0.2
+# An admin host that already used a service on this many hosts uses it on one
+# more as its job (no alert).
+routine_reach = 2
 min_score = 15
 
 [detect.convergence]
@@ -464,6 +487,9 @@ spread_window_minutes = 30
 # logons used Kerberos, over at least kerberos_min_logons logons.
 kerberos_norm = 0.8
 kerberos_min_logons = 10
+# An account privileged on this many hosts, logging on from an admin host it
+# used before, gets privileges on one more as routine (no alert).
+routine_privileged_hosts = 2
 
 [detect.remote_exec]
 window_minutes = 10
@@ -483,14 +509,21 @@ min_bytes = 250000
 [detect.off_hours_session]
 # Baseline records a source needs before its hours are judged.
 min_activity = 20
+# Baseline logons of an account, or connections of an edge, needed before its
+# own hours are judged (instead of the whole source host's).
+min_habit_records = 8
+# Weekdays those records must fall on to count in full (fewer weigh less).
+habit_full_days = 3
 # Hours from the nearest hour of the day the source was ever active in.
 min_gap_hours = 3
+# Sessions this far (hours) from the usual hours count in full, nearer ones less.
+full_gap_hours = 6
 # Sources active in this fraction of the day's hours have no off hours.
 max_active_fraction = 0.75
 base_score = 30.0
 # Added when the authentication method differs from the baseline's.
 method_bonus = 15.0
-min_score = 10
+min_score = 15
 "#;
 
 #[cfg(test)]

@@ -720,3 +720,264 @@ fn the_backup_servers_nightly_sessions_do_not_fire() {
     let a = net.analyze(&Config::default());
     assert_eq!(off_hours(&a).len(), 1, "{:#?}", a.alerts);
 }
+
+/// ws-4 polls an outside site every hour, day and night, on top of
+/// carol's usual office-hours SSH: the desk is never idle, its user is.
+fn with_desk_polling_all_night(net: &mut Net, days: std::ops::Range<i64>) {
+    for d in days {
+        for h in 0..24 {
+            net.ok(
+                T0 + d * DAY + h * 3600 + 900,
+                &ws(4),
+                "93.184.216.34",
+                443,
+                700,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_desk_busy_all_night_still_has_its_users_hours() {
+    let judged = |hour: i64, method: &str| {
+        let mut net = baseline_net();
+        with_usual_ssh(&mut net);
+        with_desk_polling_all_night(&mut net, 0..JUDGED + 1);
+        routine(&mut net, JUDGED);
+        ssh_session(&mut net, T0 + JUDGED * DAY + hour * 3600, &ws(4), method);
+        net.analyze(&Config::default())
+    };
+    // 03:00 with a key: the desk was active at 03:00 every night, but
+    // neither carol nor the edge ever was.
+    let a = judged(3, "publickey");
+    let hits = off_hours(&a);
+    assert_eq!(hits.len(), 1, "{:#?}", a.alerts);
+    assert!(
+        hits[0].message.contains("carol never logged on")
+            || hits[0].message.contains("the edge was never used"),
+        "{}",
+        hits[0].message
+    );
+    assert!(hits[0].score >= 25, "score {}", hits[0].score);
+    assert_eq!(hits[0].user.as_deref(), Some("carol"));
+    // Her usual hour does not fire.
+    assert!(off_hours(&judged(11, "publickey")).is_empty());
+}
+
+#[test]
+fn overtime_next_to_the_working_day_is_weaker_than_the_night() {
+    let judged = |hour: i64| {
+        let mut net = baseline_net();
+        with_usual_ssh(&mut net);
+        routine(&mut net, JUDGED);
+        ssh_session(
+            &mut net,
+            T0 + JUDGED * DAY + hour * 3600,
+            &ws(4),
+            "password",
+        );
+        net.analyze(&Config::default())
+    };
+    // Three hours after her usual 11:00, with her usual password: overtime.
+    let a = judged(14);
+    assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+    // Twelve hours away it fires.
+    let a = judged(23);
+    assert_eq!(off_hours(&a).len(), 1, "{:#?}", a.alerts);
+}
+
+#[test]
+fn an_admin_hosts_usual_service_on_one_more_host_is_routine() {
+    let t = T0 + JUDGED * DAY + 11 * 3600;
+    // The admin host RDPs four servers every weekday; one RDP to a
+    // workstation (help desk) is its job: no alert, no incident.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    net.ok(t, ADMIN, &ws(4), 3389, 60_000);
+    let a = net.analyze(&Config::default());
+    assert!(a.alerts.is_empty(), "{:#?}", a.alerts);
+    assert!(a.incidents.is_empty());
+    // A service it never administered anything with still raises one.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    net.ok(t, ADMIN, &ws(4), 5985, 60_000);
+    let a = net.analyze(&Config::default());
+    assert!(
+        rule_ids(&a).contains(&"lateral.new-admin-edge"),
+        "{:#?}",
+        a.alerts
+    );
+    // And so does a workstation using RDP on another.
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    net.ok(t, &ws(5), &ws(4), 3389, 60_000);
+    let a = net.analyze(&Config::default());
+    assert!(
+        rule_ids(&a).contains(&"lateral.new-admin-edge"),
+        "{:#?}",
+        a.alerts
+    );
+}
+
+/// The admin account's special privileges on the four servers it logs on
+/// to from the admin host, every weekday of the baseline.
+fn with_admin_privileges(net: &mut Net) {
+    for d in 0..BASE_DAYS {
+        if d.rem_euclid(7) < 5 {
+            for k in 0..4i64 {
+                let t = T0 + d * DAY + 10 * 3600 + k * 600;
+                net.log(
+                    t + 1,
+                    4672,
+                    "special-privileges-assigned",
+                    &format!("SRV{k}"),
+                    "admin",
+                    None,
+                    true,
+                );
+            }
+        }
+    }
+}
+
+fn first_privileged(a: &Analysis) -> Vec<&lateral::alert::Alert> {
+    a.alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.first-privileged-logon")
+        .collect()
+}
+
+#[test]
+fn an_admin_accounts_privileges_on_one_more_host_from_its_admin_host_are_routine() {
+    let judged = |from: &str| {
+        let mut net = baseline_net();
+        with_admin_privileges(&mut net);
+        routine(&mut net, JUDGED);
+        let t = T0 + JUDGED * DAY + 14 * 3600;
+        net.logon(t, "MAIL", "admin", from, true, true);
+        net.log(
+            t + 1,
+            4672,
+            "special-privileges-assigned",
+            "MAIL",
+            "admin",
+            None,
+            true,
+        );
+        net.analyze(&Config::default())
+    };
+    let a = judged(ADMIN);
+    assert!(first_privileged(&a).is_empty(), "{:#?}", a.alerts);
+    // The same account from a workstation it never used is news.
+    let a = judged(&ws(5));
+    let hits = first_privileged(&a);
+    assert_eq!(hits.len(), 1, "{:#?}", a.alerts);
+    assert_eq!(hits[0].source.as_ref().unwrap().key(), ws(5));
+}
+
+const PROXY: &str = "10.1.2.30";
+
+/// A web proxy: every workstation browses through it on weekdays, and it
+/// fetches from three outside sites for them.
+fn with_proxy(net: &mut Net) {
+    for d in 0..BASE_DAYS {
+        if d.rem_euclid(7) < 5 {
+            let day = T0 + d * DAY;
+            for i in 0..WORKSTATIONS {
+                net.ok(day + 9 * 3600 + i as i64 * 61, &ws(i), PROXY, 8080, 2_000);
+            }
+            for k in 0..30i64 {
+                let site = format!("198.51.100.{}", 20 + k % 3);
+                net.ok(day + 9 * 3600 + k * 97, PROXY, &site, 443, 1_500 + k as u64);
+            }
+        }
+    }
+}
+
+fn beacons(a: &Analysis) -> Vec<&lateral::alert::Alert> {
+    a.alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.beaconing")
+        .collect()
+}
+
+#[test]
+fn a_proxy_fetching_one_site_evenly_is_not_beaconing() {
+    let judged = |src: &str, every: i64, times: i64| {
+        let mut net = baseline_net();
+        with_proxy(&mut net);
+        routine(&mut net, JUDGED);
+        let t = T0 + JUDGED * DAY + 8 * 3600;
+        for k in 0..times {
+            net.ok(t + k * every, src, "203.0.113.80", 443, 900);
+        }
+        net.analyze(&Config::default())
+    };
+    // Seven fetches 80 minutes apart by the proxy: its clients' pace.
+    let a = judged(PROXY, 4800, 7);
+    assert!(beacons(&a).is_empty(), "{:#?}", beacons(&a));
+    // The same from a workstation is a beacon.
+    let a = judged(&ws(6), 4800, 7);
+    assert_eq!(beacons(&a).len(), 1, "{:#?}", a.alerts);
+    // A timer on the proxy itself, dozens of times, still is.
+    let a = judged(PROXY, 300, 60);
+    assert_eq!(beacons(&a).len(), 1, "{:#?}", a.alerts);
+}
+
+#[test]
+fn a_roll_out_that_reaches_a_newcomer_stays_low() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    // The file server pushes to all its clients (the workstations, and the
+    // backup server it sends to) and to a desk that is new today.
+    let t = T0 + JUDGED * DAY + 16 * 3600;
+    let newcomer = "10.1.1.99";
+    net.ok(t - 3600, newcomer, DC, 88, 1_400);
+    for i in 0..WORKSTATIONS {
+        net.ok(t + i as i64 * 2, FILES, &ws(i), 445, 200_000);
+    }
+    net.ok(t + 50, FILES, newcomer, 445, 200_000);
+    let a = net.analyze(&Config::default());
+    let edge = a
+        .alerts
+        .iter()
+        .find(|x| {
+            x.rule.id == "lateral.new-admin-edge"
+                && x.destination.as_ref().is_some_and(|d| d.key() == newcomer)
+        })
+        .expect("the newcomer's edge");
+    assert!(
+        edge.message
+            .contains("part of a push to 22 hosts, 21 of them its clients"),
+        "{}",
+        edge.message
+    );
+    // Elastic's low band (0-21) for every incident.
+    for i in &a.incidents {
+        assert!(i.score <= 21, "incident above low: {i:#?}");
+    }
+}
+
+#[test]
+fn hours_seen_on_two_days_weigh_less_than_a_fortnights() {
+    let judged = |days: &[i64]| {
+        let mut net = baseline_net();
+        for d in days {
+            for k in 0..5 {
+                ssh_session(
+                    &mut net,
+                    T0 + d * DAY + 11 * 3600 + k * 300,
+                    &ws(4),
+                    "password",
+                );
+            }
+        }
+        routine(&mut net, JUDGED);
+        ssh_session(&mut net, T0 + JUDGED * DAY + 23 * 3600, &ws(4), "password");
+        let a = net.analyze(&Config::default());
+        off_hours(&a).first().map(|x| x.score)
+    };
+    let thin = judged(&[7, 8]).expect("two days of hours still judge");
+    let full = judged(&[0, 1, 2, 3, 4, 7, 8]).expect("a fortnight's hours judge");
+    assert!(thin < full, "two days {thin}, a fortnight {full}");
+}

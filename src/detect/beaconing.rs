@@ -22,7 +22,11 @@
 //! The connections.
 //!
 //! ## False positives
-//! Software polling a vendor from a few hosts only (licence checks).
+//! Software polling a vendor from a few hosts only (licence checks). A
+//! host that reaches the outside for others (a proxy, a mail relay: it
+//! served internal clients and most connections it made went outside, as
+//! the learned baseline shows) fetching one site evenly is judged only
+//! over 24 intervals or more.
 //!
 //! ## Tuning
 //! `[detect.beaconing]`: `min_connections`, `min_interval_secs`,
@@ -126,6 +130,14 @@ impl Detector for Beaconing {
             }
             let jitter = interval_jitter(&intervals);
             if jitter > cfg.max_jitter {
+                continue;
+            }
+            // A host that reaches the outside for its clients (a proxy)
+            // fetches a site at the pace its clients ask for it: an even
+            // pace there is a timer only over many intervals.
+            if (intervals.len() as f64) < FULL_SUPPORT_INTERVALS
+                && input.habits.forwarder(src) == Some(true)
+            {
                 continue;
             }
             let sizes: Vec<f64> = flows

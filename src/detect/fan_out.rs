@@ -18,7 +18,8 @@
 //!
 //! ## False positives
 //! A new scanner, a new management server, a software roll-out (scored
-//! lower when most destinations are the source's clients in the baseline). Configure
+//! lower when most destinations are the source's clients in the baseline;
+//! low when all are). Configure
 //! them under `[network] scanners` / `known_admins`; once in the baseline
 //! they are recognised by their own history.
 //!
@@ -114,7 +115,8 @@ impl Detector for FanOut {
             }
             // A management server reaching the hosts that are its clients (a
             // roll-out): the more of them already talked to it in the
-            // baseline, the weaker the sign, down to 0.3x when all did.
+            // baseline, the weaker the sign, down to 0.2x when all did, so
+            // such a push alone stays a low alert however wide.
             let dsts: std::collections::BTreeSet<IpAddr> =
                 members.iter().map(|f| f.resp_h).collect();
             let clients = dsts.iter().filter(|d| b.peer_seen(**d, src)).count();
@@ -154,22 +156,28 @@ impl Detector for FanOut {
 }
 
 /// Score factor for a fan-out where `clients` of `total` destinations were
-/// the source's clients in the baseline: 1.0 with none, 0.3 with all.
+/// the source's clients in the baseline: 1.0 with none, 0.2 with all (the
+/// widest push, 85, then scores 17: low).
 fn client_discount(clients: usize, total: usize) -> f64 {
     if total == 0 {
         return 1.0;
     }
-    1.0 - 0.7 * (clients.min(total) as f64 / total as f64)
+    1.0 - 0.8 * (clients.min(total) as f64 / total as f64)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::client_discount;
+    use super::{clamp_score, client_discount};
 
     #[test]
     fn a_push_to_its_own_clients_is_discounted_most() {
         assert!((client_discount(0, 10) - 1.0).abs() < 1e-9);
-        assert!((client_discount(10, 10) - 0.3).abs() < 1e-9);
+        assert!((client_discount(10, 10) - 0.2).abs() < 1e-9);
+        // The widest push to nothing but its own clients stays low.
+        assert!(
+            crate::alert::Severity::of(clamp_score(85.0 * client_discount(186, 186)))
+                == crate::alert::Severity::Low
+        );
         assert!(client_discount(9, 10) < client_discount(5, 10));
         assert!((client_discount(3, 0) - 1.0).abs() < 1e-9);
     }

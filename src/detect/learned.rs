@@ -13,6 +13,7 @@
 //! distinct clients; anything else internal is a workstation.
 
 use super::common::{is_kerberos, is_ntlm, is_remote_logon, succeeded, user_of};
+use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, Directory, EdgeHistory, Role, answered};
 use crate::config::Config;
 use crate::event::{Flow, LogEvent, Timestamp};
@@ -98,6 +99,8 @@ struct HostFacts {
     admin_max_per_hour: u32,
     attempts: u64,
     unanswered: u64,
+    /// Flows it originated to external addresses.
+    external_out: u64,
     dsts: u32,
     bytes: LogHisto,
     /// Flows originated and logons made per hour of the week (168, or empty).
@@ -119,6 +122,7 @@ impl HostFacts {
 struct EdgeAcc {
     hist: EdgeHistory,
     last_day: i64,
+    hours: WeekHours,
 }
 
 /// A baseline learned from a period of records.
@@ -147,6 +151,9 @@ pub struct LearnedBaseline {
     user_hour_max: FxHashMap<String, usize>,
     user_methods: FxHashMap<(String, String), Methods>,
     logon_hours: FxHashMap<IpAddr, Vec<u32>>,
+    account_hours: FxHashMap<String, WeekHours>,
+    service_reach: FxHashMap<(IpAddr, AdminService), usize>,
+    privileged_hosts: FxHashMap<String, usize>,
 }
 
 fn hour_of(t: Timestamp) -> i64 {
@@ -179,6 +186,10 @@ impl LearnedBaseline {
         b.user_hour_max = std::mem::take(&mut l.user_hour_max);
         b.remote_exec = std::mem::take(&mut l.remote_exec);
         b.user_methods = std::mem::take(&mut l.user_methods);
+        b.account_hours = std::mem::take(&mut l.account_hours);
+        for (u, _) in &b.privileged {
+            *b.privileged_hosts.entry(u.clone()).or_insert(0) += 1;
+        }
         for (ip, hours) in std::mem::take(&mut l.logon_hours) {
             let h = b.hosts.entry(ip).or_default();
             if h.hours.is_empty() {
@@ -246,6 +257,9 @@ impl LearnedBaseline {
             }
             slot.1 += sent;
             if !dst_in {
+                if let Some(h) = b.hosts.get_mut(&src) {
+                    h.external_out += 1;
+                }
                 if ext_pairs.insert((src, dst)) {
                     *b.external_clients.entry(dst).or_insert(0) += 1;
                 }
@@ -280,7 +294,9 @@ impl LearnedBaseline {
                         days: 0,
                     },
                     last_day: i64::MIN,
+                    hours: WeekHours::default(),
                 });
+            e.hours.note(f.ts);
             e.hist.flows += 1;
             e.hist.last = e.hist.last.max(f.ts);
             e.hist.first = e.hist.first.min(f.ts);
@@ -347,6 +363,7 @@ impl LearnedBaseline {
             let role = b.role(src);
             *b.admin_clients.entry((dst, svc, role)).or_insert(0) += 1;
             *b.admin_clients_any.entry((dst, svc)).or_insert(0) += 1;
+            *b.service_reach.entry((src, svc)).or_insert(0) += 1;
         }
         b.period = span;
         b
@@ -400,6 +417,7 @@ impl LearnedBaseline {
                 }
             }
             let Some(u) = user_of(e) else { continue };
+            self.account_hours.entry(u.clone()).or_default().note(e.ts);
             let sources = self.users.entry(u.clone()).or_default();
             if let Some(s) = src {
                 sources.insert(s);
@@ -527,6 +545,28 @@ impl BaselineView for LearnedBaseline {
             .get(&(user.to_string(), host.to_string()))
             .copied()
             .unwrap_or_default()
+    }
+}
+
+impl Habits for LearnedBaseline {
+    fn account_hours(&self, user: &str) -> Option<WeekHours> {
+        Some(self.account_hours.get(user).copied().unwrap_or_default())
+    }
+    fn edge_hours(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<WeekHours> {
+        self.admin_edges.get(&(src, dst, svc)).map(|e| e.hours)
+    }
+    fn service_reach(&self, src: IpAddr, svc: AdminService) -> Option<usize> {
+        Some(self.service_reach.get(&(src, svc)).copied().unwrap_or(0))
+    }
+    fn privileged_hosts(&self, user: &str) -> Option<usize> {
+        Some(self.privileged_hosts.get(user).copied().unwrap_or(0))
+    }
+    fn forwarder(&self, ip: IpAddr) -> Option<bool> {
+        Some(
+            self.hosts
+                .get(&ip)
+                .is_some_and(|h| h.clients >= 5 && h.external_out * 2 > h.attempts),
+        )
     }
 }
 

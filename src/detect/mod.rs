@@ -18,6 +18,7 @@ mod common;
 
 pub use common::LogonView;
 pub mod directory;
+pub mod habits;
 pub mod learned;
 pub mod profiles_view;
 
@@ -140,6 +141,8 @@ pub struct DetectInput<'a> {
     pub directory: &'a Directory,
     /// What each host normally does.
     pub baseline: &'a dyn BaselineView,
+    /// Habits of accounts, edges and hosts, where the baseline keeps them.
+    pub habits: &'a dyn habits::Habits,
     /// Settings and thresholds.
     pub config: &'a Config,
 }

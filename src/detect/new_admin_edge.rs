@@ -23,18 +23,25 @@
 //!
 //! ## False positives
 //! An admin's first session on a new server, a new hire's workstation, a
-//! help-desk session. Admin hosts score lower; a single new edge is at
-//! most a medium alert, and only gains rank when other alerts join it.
+//! help-desk session. An admin host (by role or `known_admins`) that
+//! already used the service on `routine_reach` hosts in the baseline
+//! raises nothing for one more, when the baseline keeps that reach (the
+//! learned one does); other admin hosts score lower. A destination that is
+//! no client of the source but is reached in one push to a crowd mostly of
+//! its clients (a roll-out reaching a new hire's desk) is discounted like
+//! a client. A single new edge is at most a medium alert, and only gains
+//! rank when other alerts join it.
 //!
 //! ## Tuning
 //! `[detect.new_admin_edge]`: `common_fraction` (share of a role that makes
-//! an edge normal), `min_score`; `[network] known_admins`.
+//! an edge normal), `routine_reach`, `min_score`; `[network] known_admins`;
+//! `[detect.fan_out] min_hosts` (what counts as a push).
 
 use super::common::{baseline_span, clamp_score, flow_evidence};
 use super::{AdminService, DetectInput, Detector, Role, answered};
 use crate::alert::{Alert, Rule};
 use crate::event::Flow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// The rule.
@@ -112,6 +119,31 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
     out
 }
 
+/// Today's pushes: (source, service) used on at least `fan_out.min_hosts`
+/// internal hosts, at least half of them the source's clients in the
+/// baseline, with (destinations, clients).
+fn pushes(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), (usize, usize)> {
+    let net = &input.config.network;
+    let b = input.baseline;
+    let mut dsts: BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> = BTreeMap::new();
+    for f in input.flows {
+        let Some(svc) = AdminService::of_flow(f) else {
+            continue;
+        };
+        if f.orig_h != f.resp_h && net.is_internal(f.orig_h) && net.is_internal(f.resp_h) {
+            dsts.entry((f.orig_h, svc)).or_default().insert(f.resp_h);
+        }
+    }
+    let min = input.config.detect.fan_out.min_hosts.max(2);
+    dsts.into_iter()
+        .filter(|(_, d)| d.len() >= min)
+        .filter_map(|((src, svc), d)| {
+            let clients = d.iter().filter(|x| b.peer_seen(**x, src)).count();
+            (clients * 2 >= d.len()).then_some(((src, svc), (d.len(), clients)))
+        })
+        .collect()
+}
+
 fn dst_label(input: &DetectInput<'_>, ip: IpAddr) -> String {
     input.directory.host_ip(ip).label()
 }
@@ -125,12 +157,25 @@ impl Detector for NewAdminEdge {
         let cfg = &input.config.detect.new_admin_edge;
         let b = input.baseline;
         let net = &input.config.network;
+        let pushes = pushes(input);
         let mut alerts = Vec::new();
         for e in new_edges(input) {
             if e.fraction >= cfg.common_fraction {
                 continue;
             }
             let role = b.role(e.src);
+            let admin_host = role == Role::Admin || net.is_known_admin(e.src);
+            // An admin host using a service it already administers several
+            // hosts with on one more is doing its job.
+            if admin_host
+                && e.answered()
+                && input
+                    .habits
+                    .service_reach(e.src, e.svc)
+                    .is_some_and(|n| n >= cfg.routine_reach.max(1))
+            {
+                continue;
+            }
             let mut score = e.svc.base_score();
             let mut why = Vec::new();
             // Rarity within the role: the fewer peers of the role use it, the higher.
@@ -153,6 +198,14 @@ impl Detector for NewAdminEdge {
             if b.peer_seen(e.dst, e.src) {
                 score *= 0.5;
                 why.push(format!("{} is one of its clients", dst_label(input, e.dst)));
+            } else if let Some(p) = pushes.get(&(e.src, e.svc)) {
+                // One push to a crowd that is mostly its own clients: a
+                // management server's roll-out reaches a newcomer too.
+                score *= 0.5;
+                why.push(format!(
+                    "part of a push to {} hosts, {} of them its clients",
+                    p.0, p.1
+                ));
             }
             if b.admin_any(e.src, e.dst) {
                 score *= 0.6;

@@ -1,20 +1,29 @@
 //! `lateral.off-hours-session`: a known remote-admin session at an hour of
-//! the week in which its source was never active.
+//! the week in which its account, or its edge, was never active.
 //!
 //! ## What it detects
 //! A connection on a remote-admin port (SMB, RDP, WinRM, SSH, RPC, VNC,
 //! Telnet) over an edge the baseline already holds, or a successful
 //! network logon (Windows events, sshd) over a known logon edge, made in
-//! an hour of the week in which the source host never originated a flow
-//! or a logon in the baseline, at least `min_gap_hours` from any hour of
-//! the day it was active in. Weekdays the baseline does not cover in full
-//! are judged by the hour of the day alone. The score weighs how
-//! regular the source's hours are (the share of the day's 24 hours it was
-//! ever active in): a host active around the clock never fires, a 9-to-5
-//! workstation at 22:00 does. It rises when the session's authentication
-//! method also differs from every method the account used on that host
-//! in the baseline (a key where a password was used, NTLM where Kerberos
-//! was).
+//! an hour of the week in which its subject was never active in the
+//! baseline, at least `min_gap_hours` from any hour of the day it was
+//! active in. The subject is whose habits the session shows: for a logon,
+//! the account (its network logons to any host); for a connection, the
+//! (source, destination, service) edge. A desk that polls the outside all
+//! night says nothing of when its user reaches a server. When the
+//! baseline keeps no such habits (a stored baseline, see
+//! [`super::habits`]), or for a logon without an account, the subject is
+//! the source host (every flow it originated and logon it made). Weekdays
+//! the baseline does not cover in full are judged by the hour of the day
+//! alone. The score weighs how regular the subject's hours are (the share
+//! of the day's 24 hours it was ever active in: an edge used around the
+//! clock never fires), how far the session lies from them (in full
+//! from `full_gap_hours` on: an evening after the working day is
+//! overtime, the middle of the night is not) and on how many weekdays
+//! they were seen (in full from `habit_full_days`). It rises when the session's
+//! authentication method also differs from every method the account used
+//! on that host in the baseline (a key where a password was used, NTLM
+//! where Kerberos was).
 //!
 //! ## Why it matters
 //! An intruder holding a valid account moves over the same edges as its
@@ -33,18 +42,23 @@
 //!
 //! ## Tuning
 //! `[detect.off_hours_session]`: `min_activity` (baseline records needed
-//! to judge a source), `min_gap_hours` (distance from its usual hours),
-//! `max_active_fraction` (sources active in more of
-//! the day have no off hours), `base_score`, `method_bonus`, `min_score`.
+//! to judge a source host), `min_habit_records` (logons of an account or
+//! connections of an edge needed to judge it), `habit_full_days` (weekdays
+//! they must fall on to count in full), `min_gap_hours` (distance
+//! from its usual hours), `full_gap_hours`, `max_active_fraction`
+//! (subjects active in more of the day have no off hours), `base_score`,
+//! `method_bonus`, `min_score`.
 
 use super::common::{
     LogonView, baseline_span, clamp_score, flow_evidence, log_evidence, succeeded,
 };
+use super::habits::WeekHours;
 use super::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::alert::{Alert, Rule, attack};
+use crate::config::OffHoursSessionConfig;
 use crate::event::{Flow, Timestamp};
 use crate::profile::Methods;
-use crate::profile::host::{HOURS_PER_WEEK, hour_of_week};
+use crate::profile::host::hour_of_week;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -52,7 +66,7 @@ use std::net::IpAddr;
 pub const RULE: Rule = Rule {
     id: "lateral.off-hours-session",
     name: "Known remote-admin session at an unusual hour",
-    description: "A host used a known remote-admin edge or logon in an hour of the week in which it was never active in the baseline, possibly with an unusual authentication method.",
+    description: "A host used a known remote-admin edge or logon in an hour of the week in which its account or edge was never active in the baseline, possibly with an unusual authentication method.",
 };
 
 /// The detector.
@@ -80,55 +94,42 @@ fn covered_weekdays(b: &dyn BaselineView) -> [bool; 7] {
     out
 }
 
-/// A source's baseline hours, ready to judge a time.
-struct SourceHours<'a> {
-    counts: &'a [u32],
+/// Whose baseline hours judged a record.
+#[derive(Debug, Clone, PartialEq)]
+enum Subject {
+    /// The account's own logons, on any host.
+    Account(String),
+    /// The (source, destination, service) edge's own connections.
+    Edge,
+    /// Everything the source host did (when the baseline keeps no habits).
+    Source,
+}
+
+/// Baseline hours of a subject, ready to judge a time.
+#[derive(Debug, Clone, Copy)]
+struct Hours {
+    week: WeekHours,
     covered: [bool; 7],
     /// Share of the 24 hours of the day in which it was ever active.
     active_fraction: f64,
+    /// 0-1: how far its hours are a schedule (weekdays seen over `full_days`).
+    support: f64,
 }
 
-impl<'a> SourceHours<'a> {
-    fn of(b: &'a dyn BaselineView, src: IpAddr, covered: [bool; 7], min: u64) -> Option<Self> {
-        let counts = b.hour_of_week_activity(src)?;
-        if counts.len() != HOURS_PER_WEEK {
-            return None;
-        }
-        let total: u64 = counts.iter().map(|c| u64::from(*c)).sum();
-        if total < min {
-            return None;
-        }
-        let active = (0..24)
-            .filter(|h| Self::hour_of_day(counts, *h) > 0)
-            .count();
-        Some(SourceHours {
-            counts,
+impl Hours {
+    /// The hours, when they hold at least `min` records; they count in full
+    /// as a schedule once seen on `full_days` weekdays (hours seen on one
+    /// day or two are a weaker sign).
+    fn of(week: WeekHours, covered: [bool; 7], min: u64, full_days: usize) -> Option<Self> {
+        (week.records() >= min.max(1)).then(|| Hours {
+            week,
             covered,
-            active_fraction: active as f64 / 24.0,
+            active_fraction: week.active_hours_of_day() as f64 / 24.0,
+            support: (week.active_weekdays() as f64 / full_days.max(1) as f64).min(1.0),
         })
     }
 
-    fn hour_of_day(counts: &[u32], hod: usize) -> u64 {
-        (0..7)
-            .filter_map(|d| counts.get(d * 24 + hod))
-            .map(|c| u64::from(*c))
-            .sum()
-    }
-
-    /// Hours from `hod` to the nearest hour of the day in which the source
-    /// was ever active (on any weekday), around the clock; 24 when never.
-    fn gap(&self, hod: usize) -> usize {
-        (0..24usize)
-            .filter(|h| Self::hour_of_day(self.counts, *h) > 0)
-            .map(|h| {
-                let d = h.abs_diff(hod);
-                d.min(24 - d)
-            })
-            .min()
-            .unwrap_or(24)
-    }
-
-    /// True when the source was never active in `t`'s hour of the week
+    /// True when the subject was never active in `t`'s hour of the week
     /// (or, for a weekday the baseline does not cover, its hour of the
     /// day), and that hour lies at least `min_gap` hours from any hour of
     /// the day it was active in (a schedule that starts or ends an hour
@@ -137,11 +138,44 @@ impl<'a> SourceHours<'a> {
         let how = hour_of_week(t);
         let covered = self.covered.get(how / 24).copied().unwrap_or(false);
         let slot_free = if covered {
-            self.counts.get(how).is_some_and(|c| *c == 0)
+            !self.week.seen(how)
         } else {
-            Self::hour_of_day(self.counts, how % 24) == 0
+            !self.week.seen_hour_of_day(how % 24)
         };
-        slot_free && self.gap(how % 24) >= min_gap
+        slot_free && self.week.gap(how % 24) >= min_gap
+    }
+
+    /// How far `t` is off hours for a regular enough subject, if it is.
+    fn off_hours(&self, t: Timestamp, cfg: &OffHoursSessionConfig) -> Option<OffHours> {
+        (self.active_fraction < cfg.max_active_fraction && self.unseen(t, cfg.min_gap_hours)).then(
+            || OffHours {
+                active_fraction: self.active_fraction,
+                gap: self.week.gap(hour_of_week(t) % 24),
+                support: self.support,
+            },
+        )
+    }
+}
+
+/// How far one record lay outside its subject's hours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OffHours {
+    /// Share of the day's 24 hours in which the subject was ever active.
+    active_fraction: f64,
+    /// Hours from the nearest hour of the day it was active in.
+    gap: usize,
+    /// How far the subject's hours are a schedule (see [`Hours`]).
+    support: f64,
+}
+
+impl OffHours {
+    /// 0-1: the more regular the subject, the further from its hours and
+    /// the more days showed them, the stronger (an evening an hour or
+    /// three after a working day is overtime; the middle of the night,
+    /// `full_gap` hours away or more, is not).
+    fn weight(&self, full_gap: usize) -> f64 {
+        let distance = (self.gap as f64 / full_gap.max(1) as f64).min(1.0);
+        (1.0 - self.active_fraction) * distance * self.support
     }
 }
 
@@ -150,11 +184,31 @@ struct Session<'a> {
     flows: Vec<&'a Flow>,
     logons: Vec<LogonView<'a>>,
     svc: Option<AdminService>,
+    /// The subject whose hours the session broke the most, and how far.
+    judged: Option<(Subject, OffHours, f64)>,
     /// (user, today's method, the baseline's methods) of a differing logon.
     method_change: Option<(String, Methods, Methods)>,
 }
 
 impl Session<'_> {
+    /// Notes that `subject` was never active at this hour; keeps the
+    /// strongest such record (an account's own hours on a tie).
+    fn broke(&mut self, subject: Subject, off: OffHours, full_gap: usize) {
+        let w = off.weight(full_gap);
+        let better = match &self.judged {
+            None => true,
+            Some((s, _, best)) => {
+                w > *best
+                    || (w == *best
+                        && matches!(subject, Subject::Account(_))
+                        && !matches!(s, Subject::Account(_)))
+            }
+        };
+        if better {
+            self.judged = Some((subject, off, w));
+        }
+    }
+
     fn start(&self) -> Option<Timestamp> {
         let f = self.flows.first().map(|f| f.ts);
         let l = self.logons.first().map(|v| v.event.ts);
@@ -179,16 +233,23 @@ impl Detector for OffHoursSession {
             return Vec::new();
         }
         let covered = covered_weekdays(b);
-        let mut hours: BTreeMap<IpAddr, Option<SourceHours<'_>>> = BTreeMap::new();
-        let mut off_hours = |src: IpAddr, t: Timestamp| -> Option<f64> {
-            let h = hours
+        let habits = input.habits;
+        let mut host_hours: BTreeMap<IpAddr, Option<Hours>> = BTreeMap::new();
+        let mut source_off = |src: IpAddr, t: Timestamp| -> Option<OffHours> {
+            host_hours
                 .entry(src)
-                .or_insert_with(|| SourceHours::of(b, src, covered, cfg.min_activity));
-            let h = h.as_ref()?;
-            (h.active_fraction < cfg.max_active_fraction && h.unseen(t, cfg.min_gap_hours))
-                .then_some(h.active_fraction)
+                .or_insert_with(|| {
+                    b.hour_of_week_activity(src)
+                        .map(WeekHours::from_counts)
+                        .and_then(|w| Hours::of(w, covered, cfg.min_activity, 1))
+                })
+                .as_ref()?
+                .off_hours(t, cfg)
         };
-        let mut sessions: BTreeMap<(IpAddr, String), (f64, Session<'_>)> = BTreeMap::new();
+        let habit_off = |w: WeekHours, t: Timestamp| -> Option<OffHours> {
+            Hours::of(w, covered, cfg.min_habit_records, cfg.habit_full_days)?.off_hours(t, cfg)
+        };
+        let mut sessions: BTreeMap<(IpAddr, String), Session<'_>> = BTreeMap::new();
         for f in input.flows {
             let Some(svc) = AdminService::of_flow(f) else {
                 continue;
@@ -201,16 +262,23 @@ impl Detector for OffHoursSession {
             {
                 continue;
             }
-            let Some(frac) = off_hours(f.orig_h, f.ts) else {
+            // The edge's own hours when the baseline keeps them: a desk
+            // that polls the outside all night says nothing of when its
+            // user reaches a server.
+            let judged = match habits.edge_hours(f.orig_h, f.resp_h, svc) {
+                Some(w) => habit_off(w, f.ts).map(|frac| (Subject::Edge, frac)),
+                None => source_off(f.orig_h, f.ts).map(|frac| (Subject::Source, frac)),
+            };
+            let Some((subject, frac)) = judged else {
                 continue;
             };
             let Some(dst) = input.directory.key(Some(f.resp_h), None) else {
                 continue;
             };
             let s = sessions.entry((f.orig_h, dst)).or_default();
-            s.0 = frac;
-            s.1.svc.get_or_insert(svc);
-            s.1.flows.push(f);
+            s.broke(subject, frac, cfg.full_gap_hours);
+            s.svc.get_or_insert(svc);
+            s.flows.push(f);
         }
         for v in input.logons {
             let e = v.event;
@@ -223,26 +291,38 @@ impl Detector for OffHoursSession {
             if !b.logon_edge(src, dst) {
                 continue;
             }
-            let Some(frac) = off_hours(src_ip, e.ts) else {
+            // The account's own hours when the baseline keeps them.
+            let account = v
+                .user
+                .as_ref()
+                .and_then(|u| habits.account_hours(u).map(|w| (u, w)));
+            let judged = match account {
+                Some((u, w)) => habit_off(w, e.ts).map(|frac| (Subject::Account(u.clone()), frac)),
+                None => source_off(src_ip, e.ts).map(|frac| (Subject::Source, frac)),
+            };
+            let Some((subject, frac)) = judged else {
                 continue;
             };
             let s = sessions.entry((src_ip, dst.clone())).or_default();
-            s.0 = frac;
-            if s.1.method_change.is_none()
+            s.broke(subject, frac, cfg.full_gap_hours);
+            if s.method_change.is_none()
                 && let Some(u) = &v.user
             {
                 let today = Methods::parse(e.auth_method.as_deref().unwrap_or(""));
                 let before = b.user_methods_on(u, dst);
                 if today.0 != 0 && before.0 != 0 && !before.contains(today) {
-                    s.1.method_change = Some((u.clone(), today, before));
+                    s.method_change = Some((u.clone(), today, before));
                 }
             }
-            s.1.logons.push(v.clone());
+            s.logons.push(v.clone());
         }
         let mut alerts = Vec::new();
-        for ((src_ip, dst_key), (frac, s)) in sessions {
+        for ((src_ip, dst_key), s) in sessions {
             let Some(start) = s.start() else { continue };
-            let mut score = cfg.base_score * (1.0 - frac);
+            let Some((subject, off, weight)) = s.judged.clone() else {
+                continue;
+            };
+            let mut score = cfg.base_score * weight;
             if s.method_change.is_some() {
                 score += cfg.method_bonus;
             }
@@ -268,14 +348,19 @@ impl Detector for OffHoursSession {
                 Some(svc) => format!("used {} to", svc.name()),
                 None => "logged on to".to_string(),
             };
+            let whose = match &subject {
+                Subject::Account(u) => format!("{u} never logged on"),
+                Subject::Edge => "the edge was never used".to_string(),
+                Subject::Source => "the source was never active".to_string(),
+            };
             let mut msg = format!(
-                "{} {what} {}, a known edge, on {} at {:02}:00 UTC, an hour of the week it was never active in {}; it was active in {} of the day's 24 hours",
+                "{} {what} {}, a known edge, on {} at {:02}:00 UTC, an hour of the week {whose} in {}; it was active in {} of the day's 24 hours",
                 src.label(),
                 dst.as_ref().map_or_else(|| dst_key.clone(), |h| h.label()),
                 WEEKDAYS.get(how / 24).copied().unwrap_or("?"),
                 how % 24,
                 baseline_span(b),
-                (frac * 24.0).round() as u32
+                (off.active_fraction * 24.0).round() as u32
             );
             if let Some((user, today, before)) = &s.method_change {
                 msg.push_str(&format!(

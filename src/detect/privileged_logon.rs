@@ -15,14 +15,18 @@
 //! The 4672 record and the logon that preceded it.
 //!
 //! ## False positives
-//! An admin's first visit to a server. Low score on its own; it adds
-//! weight when it joins an incident.
+//! An admin's first visit to a server. When the account was already
+//! privileged on `routine_privileged_hosts` hosts in the baseline and
+//! logged on from an admin host it used before, nothing is raised (the
+//! learned baseline keeps that count; a stored one does not). Otherwise a
+//! low score on its own; it adds weight when it joins an incident.
 //!
 //! ## Tuning
+//! `[detect.credentials] routine_privileged_hosts`,
 //! `[network] service_accounts`, `[allowlist] users`.
 
 use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
-use super::{DetectInput, Detector};
+use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
 use std::collections::BTreeMap;
 
@@ -77,16 +81,38 @@ impl Detector for PrivilegedLogon {
             }
             groups.entry(key).or_default().push(e);
         }
+        let routine = input
+            .config
+            .detect
+            .credentials
+            .routine_privileged_hosts
+            .max(1);
         let mut alerts = Vec::new();
         for ((user, host), events) in groups {
             let Some(first) = events.first() else {
                 continue;
             };
+            let src = sources.get(&(user.clone(), host.clone()));
+            // An admin account already privileged on several hosts, logging
+            // on from an admin host it always uses, administers one more.
+            let from_its_admin_host = src.is_some_and(|l| {
+                l.source_ip.is_some_and(|ip| b.role(ip) == Role::Admin)
+                    && dir
+                        .key(l.source_ip, l.source_domain.as_deref())
+                        .is_some_and(|s| b.user_from(&user, &s))
+            });
+            if from_its_admin_host
+                && input
+                    .habits
+                    .privileged_hosts(&user)
+                    .is_some_and(|n| n >= routine)
+            {
+                continue;
+            }
             let elsewhere = b.privileged(&user, None);
             let score = if elsewhere { 20.0 } else { 35.0 };
             let mut a = Alert::new(RULE, attack::VALID_ACCOUNTS, clamp_score(score), first.ts);
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
-            let src = sources.get(&(user.clone(), host.clone()));
             if let Some(l) = src {
                 a.source = dir.host(l.source_ip, l.source_domain.as_deref());
                 a.add_evidence(log_evidence(l));
