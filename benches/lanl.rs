@@ -5,8 +5,14 @@
 //! Run: `cargo bench --bench lanl`. The input is 200,000 generated lines in
 //! the shape of the 2015 data set's auth.txt (users `U123@DOM1`, machine
 //! accounts `C123$@DOM1`, computers `C123`, every orientation).
+//! `lanl/auth_events_streamed` is the `lateral events` path end to end
+//! (file read, time-order scan, parse, format, write to a sink).
+//!
+//! To write a large auth.txt for timing the binary
+//! (`lateral events --quiet --stats FILE > /dev/null`), run
+//! `LATERAL_LANL_SAMPLE=FILE LATERAL_LANL_LINES=10000000 cargo bench --bench lanl`.
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput};
 use lateral::event::{LogEvent, Timestamp};
 use lateral::input::ByteWindow;
 use lateral::source::LineFormat;
@@ -21,6 +27,13 @@ const LINES: u64 = 200_000;
 
 /// Deterministic auth.txt lines (a small linear congruential generator).
 fn auth_txt() -> Vec<u8> {
+    let mut out = Vec::new();
+    auth_lines(LINES, &mut out);
+    out
+}
+
+/// Writes `lines` auth.txt lines to `out`, in time order.
+fn auth_lines(lines: u64, out: &mut dyn std::io::Write) {
     let mut x: u64 = 7;
     let mut next = |m: u64| {
         x = x
@@ -31,9 +44,8 @@ fn auth_txt() -> Vec<u8> {
     let orient = ["LogOn", "LogOn", "LogOff", "TGS", "TGS", "TGT", "AuthMap"];
     let auth = ["NTLM", "Kerberos", "Negotiate", "?"];
     let logon = ["Network", "Network", "Interactive", "Service", "?"];
-    let mut out = Vec::new();
     let mut t = 1;
-    for _ in 0..LINES {
+    for _ in 0..lines {
         t += next(3) / 2;
         let user = if next(10) < 7 {
             format!("U{}@DOM1", next(12_000))
@@ -51,7 +63,6 @@ fn auth_txt() -> Vec<u8> {
             if next(50) == 0 { "Fail" } else { "Success" }
         );
     }
-    out
 }
 
 fn bench(c: &mut Criterion) {
@@ -109,8 +120,47 @@ fn bench(c: &mut Criterion) {
             black_box(total)
         })
     });
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("auth.txt");
+    std::fs::write(&path, &text).expect("sample written");
+    g.bench_function("auth_events_streamed", |b| {
+        b.iter(|| {
+            let inputs = [lateral::input::InputPath::File(path.clone())];
+            let opts = lateral::pipeline::FlowRunOptions {
+                threads: rayon::current_num_threads(),
+                ..Default::default()
+            };
+            let (run, order) = lateral::pipeline::stream_events(
+                &inputs,
+                Vec::new(),
+                &opts,
+                &lateral::pipeline::LogOptions::default(),
+                lateral::event_store::DEFAULT_BUDGET,
+                &AtomicU64::new(0),
+                &mut std::io::sink(),
+            )
+            .expect("events written");
+            assert_eq!(order, lateral::pipeline::OutputOrder::Streamed);
+            black_box(run.written)
+        })
+    });
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    if let Ok(file) = std::env::var("LATERAL_LANL_SAMPLE") {
+        let lines = std::env::var("LATERAL_LANL_LINES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000_000u64);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).expect("sample file"));
+        // In slices, so a billion lines do not need their text in memory.
+        auth_lines(lines, &mut out);
+        out.flush().expect("sample written");
+        println!("wrote {file} ({lines} lines)");
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}
