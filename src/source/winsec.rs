@@ -130,115 +130,107 @@ impl Text<'_> {
     }
 }
 
-/// The event-data fields `lateral` uses, under their Windows names, plus
-/// the header fields of the flat shape, so one pass over a line reads both
-/// shapes (nothing else in the line is kept).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-#[allow(non_snake_case, missing_docs)]
-pub struct EventData<'a> {
-    #[serde(borrow)]
-    pub TargetUserName: Text<'a>,
-    #[serde(borrow)]
-    pub TargetDomainName: Text<'a>,
-    #[serde(borrow)]
-    pub SubjectUserName: Text<'a>,
-    #[serde(borrow)]
-    pub SubjectDomainName: Text<'a>,
-    #[serde(borrow)]
-    pub LogonType: Text<'a>,
-    #[serde(borrow)]
-    pub IpAddress: Text<'a>,
-    #[serde(borrow)]
-    pub IpPort: Text<'a>,
-    #[serde(borrow)]
-    pub WorkstationName: Text<'a>,
-    #[serde(borrow)]
-    pub Workstation: Text<'a>,
-    #[serde(borrow)]
-    pub LogonProcessName: Text<'a>,
-    #[serde(borrow)]
-    pub AuthenticationPackageName: Text<'a>,
-    #[serde(borrow)]
-    pub LmPackageName: Text<'a>,
-    #[serde(borrow)]
-    pub Status: Text<'a>,
-    #[serde(borrow)]
-    pub SubStatus: Text<'a>,
-    #[serde(borrow)]
-    pub TargetServerName: Text<'a>,
-    #[serde(borrow)]
-    pub ServiceName: Text<'a>,
-    #[serde(borrow)]
-    pub ImagePath: Text<'a>,
-    #[serde(borrow)]
-    pub ServiceFileName: Text<'a>,
-    #[serde(borrow)]
-    pub ShareName: Text<'a>,
-    #[serde(borrow)]
-    pub RelativeTargetName: Text<'a>,
-    #[serde(borrow)]
-    pub NewProcessName: Text<'a>,
-    #[serde(borrow)]
-    pub CommandLine: Text<'a>,
-    #[serde(borrow)]
-    pub Image: Text<'a>,
-    #[serde(borrow)]
-    pub User: Text<'a>,
-    #[serde(borrow)]
-    pub SourceIp: Text<'a>,
-    #[serde(borrow)]
-    pub SourcePort: Text<'a>,
-    #[serde(borrow)]
-    pub SourceHostname: Text<'a>,
-    #[serde(borrow)]
-    pub DestinationIp: Text<'a>,
-    #[serde(borrow)]
-    pub DestinationPort: Text<'a>,
-    #[serde(borrow)]
-    pub DestinationHostname: Text<'a>,
-    #[serde(borrow)]
-    pub UtcTime: Text<'a>,
-    #[serde(borrow)]
-    pub AccountName: Text<'a>,
-    #[serde(borrow)]
-    pub AccountDomain: Text<'a>,
-    #[serde(borrow)]
-    pub ClientName: Text<'a>,
-    #[serde(borrow)]
-    pub ClientAddress: Text<'a>,
-    #[serde(borrow)]
-    pub SessionName: Text<'a>,
-    #[serde(borrow)]
-    pub LogonID: Text<'a>,
+/// Declares [`EventData`] and its reading from a JSON object: each field
+/// under its key; a key given twice keeps its last value (as most JSON
+/// readers do), so a record with a repeated key (an export that writes a
+/// header field and an event-data field of one name, or an attacker hoping
+/// to get a record dropped) is still read; unknown keys are skipped.
+macro_rules! event_data {
+    ($($field:ident: $key:literal,)*) => {
+        /// The event-data fields `lateral` uses, under their Windows names, plus
+        /// the header fields of the flat shape, so one pass over a line reads both
+        /// shapes (nothing else in the line is kept).
+        #[derive(Debug, Default)]
+        #[allow(non_snake_case, missing_docs)]
+        pub struct EventData<'a> {
+            $(pub $field: Text<'a>,)*
+            winlog: Option<Box<Winlog<'a>>>,
+        }
+
+        impl<'de: 'a, 'a> Deserialize<'de> for EventData<'a> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V<'a>(std::marker::PhantomData<&'a ()>);
+                impl<'de> Visitor<'de> for V<'de> {
+                    type Value = EventData<'de>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<M: de::MapAccess<'de>>(
+                        self,
+                        mut m: M,
+                    ) -> Result<Self::Value, M::Error> {
+                        let mut out = EventData::default();
+                        // Keys borrowed from the line (no allocation) unless escaped.
+                        while let Some(Text(key)) = m.next_key::<Text<'de>>()? {
+                            match key.as_deref().unwrap_or("") {
+                                $($key => out.$field = m.next_value()?,)*
+                                "winlog" => out.winlog = m.next_value()?,
+                                _ => {
+                                    m.next_value::<de::IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V(std::marker::PhantomData))
+            }
+        }
+    };
+}
+
+event_data! {
+    TargetUserName: "TargetUserName",
+    TargetDomainName: "TargetDomainName",
+    SubjectUserName: "SubjectUserName",
+    SubjectDomainName: "SubjectDomainName",
+    LogonType: "LogonType",
+    IpAddress: "IpAddress",
+    IpPort: "IpPort",
+    WorkstationName: "WorkstationName",
+    Workstation: "Workstation",
+    LogonProcessName: "LogonProcessName",
+    AuthenticationPackageName: "AuthenticationPackageName",
+    LmPackageName: "LmPackageName",
+    Status: "Status",
+    SubStatus: "SubStatus",
+    TargetServerName: "TargetServerName",
+    ServiceName: "ServiceName",
+    ImagePath: "ImagePath",
+    ServiceFileName: "ServiceFileName",
+    ShareName: "ShareName",
+    RelativeTargetName: "RelativeTargetName",
+    NewProcessName: "NewProcessName",
+    CommandLine: "CommandLine",
+    Image: "Image",
+    User: "User",
+    SourceIp: "SourceIp",
+    SourcePort: "SourcePort",
+    SourceHostname: "SourceHostname",
+    DestinationIp: "DestinationIp",
+    DestinationPort: "DestinationPort",
+    DestinationHostname: "DestinationHostname",
+    UtcTime: "UtcTime",
+    AccountName: "AccountName",
+    AccountDomain: "AccountDomain",
+    ClientName: "ClientName",
+    ClientAddress: "ClientAddress",
+    SessionName: "SessionName",
+    LogonID: "LogonID",
     // UserData/EventXML of the Terminal Services channels.
-    #[serde(borrow)]
-    pub Param1: Text<'a>,
-    #[serde(borrow)]
-    pub Param2: Text<'a>,
-    #[serde(borrow)]
-    pub Param3: Text<'a>,
-    #[serde(borrow)]
-    pub SessionID: Text<'a>,
-    #[serde(borrow)]
-    pub Address: Text<'a>,
+    Param1: "Param1",
+    Param2: "Param2",
+    Param3: "Param3",
+    SessionID: "SessionID",
+    Address: "Address",
     // Header fields of the flat shape (unused inside winlog.event_data).
-    #[serde(rename = "@timestamp", borrow)]
-    pub Timestamp: Text<'a>,
-    #[serde(borrow)]
-    pub EventID: Text<'a>,
-    #[serde(borrow)]
-    pub Channel: Text<'a>,
-    #[serde(borrow)]
-    pub Hostname: Text<'a>,
-    #[serde(borrow)]
-    pub Computer: Text<'a>,
-    #[serde(borrow)]
-    pub TimeCreated: Text<'a>,
-    #[serde(borrow)]
-    pub EventTime: Text<'a>,
-    #[serde(borrow)]
-    winlog: Option<Box<Winlog<'a>>>,
+    Timestamp: "@timestamp",
+    EventID: "EventID",
+    Channel: "Channel",
+    Hostname: "Hostname",
+    Computer: "Computer",
+    TimeCreated: "TimeCreated",
+    EventTime: "EventTime",
 }
 
 /// Where an event came from and when, whatever the export's shape.
@@ -947,6 +939,23 @@ mod tests {
             WindowsJsonl.parse_line(line.as_bytes(), &mut out).unwrap();
         }
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value_and_the_record() {
+        // NXLog-style: a header AccountName and the event's own; an
+        // escaped key and an unknown nested object on the way.
+        let e = one(
+            r#"{"EventID":4778,"Hostname":"SRV1","EventTime":"2024-03-04 10:00:00","AccountName":"SYSTEM","AccountName":"alice","AccountDomain":"CORP","Client\u004eame":"WS1","ClientAddress":"10.0.0.5","SessionName":"RDP-Tcp#3","Extra":{"a":[1,2,{"b":null}]}}"#,
+        );
+        assert_eq!(e.action, "rdp-session-reconnected");
+        assert_eq!(e.user_name.as_deref(), Some("alice"));
+        assert_eq!(e.source_domain.as_deref(), Some("WS1"));
+        assert_eq!(e.source_ip, Some("10.0.0.5".parse().unwrap()));
+        let e = one(
+            r#"{"winlog":{"event_id":4624,"computer_name":"DC1","event_data":{"TargetUserName":"x","TargetUserName":"bob","LogonType":"3"}},"@timestamp":"2024-03-04T10:00:00Z"}"#,
+        );
+        assert_eq!(e.user_name.as_deref(), Some("bob"));
     }
 
     #[test]
