@@ -114,8 +114,9 @@ fn word(s: &str) -> Option<(&str, &str)> {
 
 /// `prog[pid]: msg` or `prog: msg` → (prog, msg).
 fn tag(s: &str) -> Option<(&str, &str)> {
-    let colon = s
-        .find(": ")
+    let b = s.as_bytes();
+    let colon = memchr::memchr_iter(b':', b)
+        .find(|&i| b.get(i + 1) == Some(&b' '))
         .or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
     let t = s.get(..colon)?;
     if t.contains(' ') {
@@ -456,15 +457,16 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
 
 /// Classifies one record's message into events.
 pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
-    let base = LogEvent {
+    // Built only for the programs that give events (most lines do not).
+    let base = || LogEvent {
         ts: rec.ts,
-        host_name: Some(rec.host.to_string().into()),
+        host_name: Some(rec.host.into()),
         ..LogEvent::default()
     };
     match rec.app {
-        "sshd" | "sshd-session" => sshd(rec.msg, base, out),
-        "sudo" => sudo(rec.msg, base, out),
-        _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, base, out),
+        "sshd" | "sshd-session" => sshd(rec.msg, base(), out),
+        "sudo" => sudo(rec.msg, base(), out),
+        _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, base(), out),
         _ => {}
     }
 }
