@@ -627,32 +627,40 @@ pub fn build_parallel_with(
     thresholds: &RoleThresholds,
 ) -> Profiles {
     const CHUNK: usize = 64 * 1024;
-    let from_flows = flows
-        .par_chunks(CHUNK)
-        .fold(
-            || ProfileBuilder::new(dir.clone()),
-            |mut b, chunk| {
-                b.add_flows(chunk);
-                b
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.merge(b);
-            a
-        });
-    let from_events = events
-        .par_chunks(CHUNK)
-        .fold(
-            || ProfileBuilder::new(dir.clone()),
-            |mut b, chunk| {
-                b.add_events(chunk);
-                b
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.merge(b);
-            a
-        });
+    // Flows and events are independent until the final merge: build both
+    // at once (a day's events alone are less than one chunk of flows).
+    let (from_flows, from_events) = rayon::join(
+        || {
+            flows
+                .par_chunks(CHUNK)
+                .fold(
+                    || ProfileBuilder::new(dir.clone()),
+                    |mut b, chunk| {
+                        b.add_flows(chunk);
+                        b
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.merge(b);
+                    a
+                })
+        },
+        || {
+            events
+                .par_chunks(CHUNK)
+                .fold(
+                    || ProfileBuilder::new(dir.clone()),
+                    |mut b, chunk| {
+                        b.add_events(chunk);
+                        b
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.merge(b);
+                    a
+                })
+        },
+    );
     let mut all = from_flows.unwrap_or_else(|| ProfileBuilder::new(dir.clone()));
     if let Some(e) = from_events {
         all.merge(e);
