@@ -114,7 +114,10 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     {
         return None;
     }
-    let short = lower.split('.').next().unwrap_or("").to_string();
+    let (short, fqdn) = match lower.split_once('.') {
+        Some((first, _)) => (first.to_string(), Some(lower)),
+        None => (lower, None),
+    };
     if short.is_empty()
         || matches!(
             short.as_str(),
@@ -123,7 +126,6 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     {
         return None;
     }
-    let fqdn = lower.contains('.').then_some(lower);
     Some(NormalName { short, fqdn })
 }
 
@@ -537,7 +539,11 @@ impl DirectoryBuilder {
     }
 
     fn note_name(&mut self, n: &NormalName) {
-        let info = self.names.entry(n.short.clone()).or_default();
+        // Most names recur: look up before allocating a key.
+        let info = match self.names.get_mut(&n.short) {
+            Some(info) => info,
+            None => self.names.entry(n.short.clone()).or_default(),
+        };
         if let Some(f) = &n.fqdn
             && !info.fqdns.contains(f)
         {

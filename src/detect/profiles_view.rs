@@ -306,7 +306,10 @@ impl BaselineView for ProfilesView<'_> {
             .filter(|e| e.stats.established() > 0 && self.on_ports(e, ports))
             .filter(|e| {
                 role.is_none_or(|r| {
-                    let of = self.profiles.host_at(e.src).map_or(PRole::Unknown, |h| h.role);
+                    let of = self
+                        .profiles
+                        .host_at(e.src)
+                        .map_or(PRole::Unknown, |h| h.role);
                     role_of(of) == r
                 })
             })
@@ -374,10 +377,9 @@ impl BaselineView for ProfilesView<'_> {
     fn privileged(&self, user: &str, host: Option<&str>) -> bool {
         match host {
             None => self.privileged_users.contains(user),
-            Some(h) => self.facts(user).is_some_and(|f| {
-                self.key_id(h)
-                    .is_some_and(|k| holds(&f.privileged_on, k))
-            }),
+            Some(h) => self
+                .facts(user)
+                .is_some_and(|f| self.key_id(h).is_some_and(|k| holds(&f.privileged_on, k))),
         }
     }
     fn logon_methods(&self, host: &str) -> (u64, u64) {
@@ -390,8 +392,10 @@ impl BaselineView for ProfilesView<'_> {
             .is_some_and(|f| self.key_id(host).is_some_and(|k| holds(&f.ntlm_on, k)))
     }
     fn explicit_seen(&self, _subject: &str, user: &str, server: &str) -> bool {
-        self.facts(user)
-            .is_some_and(|f| self.key_id(server).is_some_and(|k| holds(&f.explicit_on, k)))
+        self.facts(user).is_some_and(|f| {
+            self.key_id(server)
+                .is_some_and(|k| holds(&f.explicit_on, k))
+        })
     }
     fn remote_exec_seen(&self, src: &str, dst: &str) -> bool {
         let (Some(s), Some(d)) = (self.key_id(src), self.key_id(dst)) else {
@@ -424,5 +428,31 @@ impl BaselineView for ProfilesView<'_> {
                     .is_some_and(|u| u.name.eq_ignore_ascii_case(user))
             })
             .fold(Methods::default(), |m, l| m.union(l.stats.methods))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_user_key;
+    use crate::profile::build::user_key;
+
+    #[test]
+    fn user_keys_are_recognised_only_when_unchanged_by_normalising() {
+        for u in ["rota", "adm-kondo", "user7", "svc_backup", "a.b", "x y"] {
+            assert!(is_user_key(u), "{u}");
+            assert_eq!(user_key(u).0, u);
+        }
+        for u in [
+            "",
+            "Rota",
+            "CORP\\rota",
+            "rota@corp",
+            " rota",
+            "rota\t",
+            "rota\u{b}",
+            "jos\u{e9}",
+        ] {
+            assert!(!is_user_key(u), "{u:?}");
+        }
     }
 }

@@ -171,10 +171,30 @@ impl ProfileBuilder {
 
     fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
         let key = self.dir.key_for_name(name)?;
-        if let Some(ip) = key.ip() {
-            return Some(self.host_for_ip(ip, ts));
+        Some(self.host_for_key(key, ts))
+    }
+
+    /// The host of a directory key (an address key goes through its address).
+    fn host_for_key(&mut self, key: HostKey, ts: Timestamp) -> u32 {
+        match key.ip() {
+            Some(ip) => self.host_for_ip(ip, ts),
+            None => self.intern_host(key, ts),
         }
-        Some(self.intern_host(key, ts))
+    }
+
+    /// The host named `name` when the directory takes it as a host name,
+    /// else the host of `ip`.
+    fn host_named_or_at(
+        &mut self,
+        name: Option<&str>,
+        ip: Option<IpAddr>,
+        ts: Timestamp,
+    ) -> Option<u32> {
+        match (name.and_then(|n| self.dir.key_for_name(n)), ip) {
+            (Some(key), _) => Some(self.host_for_key(key, ts)),
+            (None, Some(ip)) => Some(self.host_for_ip(ip, ts)),
+            (None, None) => None,
+        }
     }
 
     fn service_id(&mut self, proto: Transport, port: u16, name: Option<&str>) -> u32 {
@@ -272,11 +292,7 @@ impl ProfileBuilder {
     /// use are recorded (see [`crate::profile`] for which actions count).
     pub fn add_event(&mut self, e: &LogEvent) {
         let ts = e.ts;
-        let writer = match (&e.host_name, e.host_ip) {
-            (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
-            (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
-            _ => None,
-        };
+        let writer = self.host_named_or_at(e.host_name.as_deref(), e.host_ip, ts);
         let mut src = e.source_ip.map(|ip| self.host_for_ip(ip, ts));
         let src_unnamed = src
             .and_then(|id| self.hosts.get(id as usize))
@@ -304,11 +320,8 @@ impl ProfileBuilder {
                 }
             }
             "explicit-credential-logon" => {
-                target = match (&e.destination_domain, e.destination_ip) {
-                    (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
-                    (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
-                    _ => None,
-                };
+                target =
+                    self.host_named_or_at(e.destination_domain.as_deref(), e.destination_ip, ts);
                 if let (Some(w), Some(t)) = (writer, target) {
                     logon = Some((Some(w), t, method.union(Methods::EXPLICIT)));
                 }

@@ -101,3 +101,94 @@ impl Profiles {
             .filter_map(|&i| self.logons.get(i as usize))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::hosts::HostDirectory;
+    use crate::profile::load::LoadSpec;
+    use crate::profile::{HostId, ProfileBuilder, Profiles};
+    use std::net::IpAddr;
+    use std::sync::Arc;
+
+    fn profiles() -> Profiles {
+        let spec = LoadSpec {
+            hosts: 40,
+            edges: 600,
+            flows: 3_000,
+            events: 800,
+            days: 2,
+            seed: 7,
+        };
+        let mut b = ProfileBuilder::new(Arc::new(HostDirectory::new()));
+        for i in 0..spec.flows {
+            b.add_flow(&spec.flow(i));
+        }
+        for i in 0..spec.events {
+            b.add_event(&spec.event(i));
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn index_queries_answer_as_the_key_queries() {
+        let p = profiles();
+        assert!(p.len() >= 40 && p.edge_count() > 500 && p.logon_count() > 100);
+        let mut admin_seen = 0;
+        for (i, h) in p.hosts().iter().enumerate() {
+            let id = HostId(i as u32);
+            assert_eq!(p.host_id(&h.key), Some(id));
+            for ip in &h.ips {
+                assert_eq!(p.host_id_by_ip(*ip), Some(id));
+            }
+            let key_of = |x: HostId| p.host_at(x).map(|h| &h.key);
+            let out: Vec<_> = p
+                .edges_from(id)
+                .iter()
+                .map(|e| (key_of(e.dst), p.service_at(e.service), e.stats))
+                .collect();
+            let want: Vec<_> = p
+                .outbound(&h.key)
+                .iter()
+                .map(|e| (Some(e.dst), Some(e.service), *e.stats))
+                .collect();
+            assert_eq!(out, want);
+            let inb: Vec<_> = p.edges_into(id).map(|e| (key_of(e.src), e.stats)).collect();
+            let want: Vec<_> = p
+                .inbound(&h.key)
+                .iter()
+                .map(|e| (Some(e.src), *e.stats))
+                .collect();
+            assert_eq!(inb, want);
+            for e in p.edges_from(id) {
+                let between = p.edges_between(id, e.dst);
+                assert!(between.iter().all(|b| b.src == id && b.dst == e.dst));
+                let n = p.edges_from(id).iter().filter(|x| x.dst == e.dst).count();
+                assert_eq!(between.len(), n);
+            }
+            for peer in p.admin_peers(&h.key).iter().filter(|a| a.events > 0) {
+                let Some(d) = p.host_id(peer.peer) else {
+                    panic!("admin peer outside the profiles")
+                };
+                let uses = p.admin_between(id, d);
+                assert!(!uses.is_empty());
+                assert!(p.admin_from(id).iter().any(|a| a.dst == d));
+                admin_seen += 1;
+            }
+            let logons: Vec<_> = p
+                .logons_into(id)
+                .map(|l| (p.user_at(l.user).map(|u| u.name.as_str()), l.stats))
+                .collect();
+            let want: Vec<_> = p
+                .logons_to(&h.key)
+                .iter()
+                .map(|l| (Some(l.user), *l.stats))
+                .collect();
+            assert_eq!(logons, want);
+        }
+        assert!(admin_seen > 0, "the load has remote-desktop logons");
+        let unseen: IpAddr = "192.0.2.200".parse().unwrap();
+        assert_eq!(p.host_id_by_ip(unseen), None);
+        assert!(p.edges_from(HostId(u32::MAX)).is_empty());
+        assert!(p.edges_between(HostId(u32::MAX), HostId(0)).is_empty());
+    }
+}
