@@ -106,6 +106,18 @@ pub fn user_key(raw: &str) -> (String, Option<&str>) {
     (t.to_lowercase(), None)
 }
 
+/// True when [`user_key`] returns `raw` itself with no implied domain:
+/// ASCII without upper case, `\`, `@` or surrounding white space. Lets a
+/// lookup by account name skip normalising (and allocating).
+pub fn is_plain_user_key(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let edge = |c: Option<&u8>| c.is_some_and(|c| !char::from(*c).is_whitespace());
+    b.iter()
+        .all(|c| c.is_ascii() && !c.is_ascii_uppercase() && !matches!(c, b'\\' | b'@'))
+        && edge(b.first())
+        && edge(b.last())
+}
+
 impl ProfileBuilder {
     /// An empty builder resolving hosts through `dir`. Builders that will be
     /// merged must share the same directory.
@@ -210,6 +222,14 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
+        // Most events name an account already in key form and no domain:
+        // look it up without normalising (what `user_key` would give back).
+        if domain.is_none()
+            && is_plain_user_key(name)
+            && let Some(&id) = self.user_ids.get(name)
+        {
+            return Some(id);
+        }
         let (n, implied) = user_key(name);
         if n.is_empty() || n == "-" {
             return None;
@@ -522,14 +542,27 @@ impl ProfileBuilder {
             ] {
                 d.shrink();
             }
-            p.ips.extend(self.dir.ips_of(&p.key));
+            // One directory lookup for what `ips_of`, `names_of` and
+            // `given_role` would each look up.
+            let entry = self.dir.get(&p.key);
+            let mut names: BTreeSet<String> = p.names.drain(..).collect();
+            match entry {
+                Some(e) => {
+                    p.ips.extend_from_slice(&e.ips);
+                    names.extend(e.names.iter().cloned());
+                }
+                None => {
+                    p.ips.extend(p.key.ip());
+                    if p.key.is_named() {
+                        names.insert(p.key.as_str().to_string());
+                    }
+                }
+            }
             p.ips.sort();
             p.ips.dedup();
-            let mut names: BTreeSet<String> = p.names.drain(..).collect();
-            names.extend(self.dir.names_of(&p.key));
             p.names = names.into_iter().collect();
             sort_names(&mut p.names, &p.key);
-            p.given_role = p.given_role.or_else(|| self.dir.given_role(&p.key));
+            p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
         }
         // Canonical order.
         let mut horder: Vec<u32> = (0..self.hosts.len() as u32).collect();
@@ -741,4 +774,29 @@ pub fn profiles_from_run(
         all.merge(e);
     }
     Ok((dir, all.finish_with(thresholds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_plain_user_key, user_key};
+
+    #[test]
+    fn user_keys_are_recognised_only_when_unchanged_by_normalising() {
+        for u in ["rota", "adm-kondo", "user7", "svc_backup", "a.b", "x y"] {
+            assert!(is_plain_user_key(u), "{u}");
+            assert_eq!(user_key(u).0, u);
+        }
+        for u in [
+            "",
+            "Rota",
+            "CORP\\rota",
+            "rota@corp",
+            " rota",
+            "rota\t",
+            "rota\u{b}",
+            "jos\u{e9}",
+        ] {
+            assert!(!is_plain_user_key(u), "{u:?}");
+        }
+    }
 }
