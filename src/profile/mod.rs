@@ -48,6 +48,7 @@
 //! | hosts of role R that used admin protocol P | [`Profiles::hosts_with_role_using`] | O(edges): once per run |
 //! | user on host: ever, from where, how, privileged | [`Profiles::user_on_host`], [`Profiles::ever_logged_on`], [`Profiles::ever_privileged`] | O(log logons) |
 //! | logons to / from a host; a user's first/last | [`Profiles::logons_to`], [`Profiles::logons_from`], [`Profiles::user`] | O(degree) |
+//! | the same by table index, for callers that resolve a host once ([`HostId`]) | [`Profiles::host_id_by_ip`], [`Profiles::edges_between`], [`Profiles::edges_into`], [`Profiles::admin_between`], [`Profiles::logons_into`] (`by_id.rs`) | O(1) / O(log degree) |
 //! | typical volumes | [`Profiles::bytes_out_quantile`], [`Profiles::bytes_out_per_peer_day_quantile`], [`Profiles::typical_flows_per_hour`], the [`HostProfile`] distributions | O(buckets) |
 //!
 //! Users are keyed by lowercase `user.name` without a `DOMAIN\` prefix or
