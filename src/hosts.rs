@@ -30,6 +30,7 @@
 use crate::diag::Diagnostics;
 use crate::event::{LogEvent, Origin, Position, Timestamp};
 use crate::profile::Role;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -114,7 +115,10 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     {
         return None;
     }
-    let short = lower.split('.').next().unwrap_or("").to_string();
+    let (short, fqdn) = match lower.split_once('.') {
+        Some((first, _)) => (first.to_string(), Some(lower)),
+        None => (lower, None),
+    };
     if short.is_empty()
         || matches!(
             short.as_str(),
@@ -123,7 +127,6 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     {
         return None;
     }
-    let fqdn = lower.contains('.').then_some(lower);
     Some(NormalName { short, fqdn })
 }
 
@@ -522,10 +525,11 @@ struct NameInfo {
 /// [`DirectoryBuilder::finish`] resolves it into a [`HostDirectory`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectoryBuilder {
-    /// (ip, short name, source) -> tally.
-    pairs: BTreeMap<(IpAddr, String, EvidenceSource), Tally>,
+    /// (ip, short name, source) -> tally (hashed while collecting; sorted
+    /// by [`DirectoryBuilder::finish`]).
+    pairs: FxHashMap<(IpAddr, String, EvidenceSource), Tally>,
     /// Every name seen, with its FQDNs.
-    names: BTreeMap<String, NameInfo>,
+    names: FxHashMap<String, NameInfo>,
     /// Hosts-file mapping: ip -> (short name), first row for an IP wins.
     file_ips: BTreeMap<IpAddr, String>,
 }
@@ -537,7 +541,11 @@ impl DirectoryBuilder {
     }
 
     fn note_name(&mut self, n: &NormalName) {
-        let info = self.names.entry(n.short.clone()).or_default();
+        // Most names recur: look up before allocating a key.
+        let info = match self.names.get_mut(&n.short) {
+            Some(info) => info,
+            None => self.names.entry(n.short.clone()).or_default(),
+        };
         if let Some(f) = &n.fqdn
             && !info.fqdns.contains(f)
         {
@@ -677,7 +685,10 @@ impl DirectoryBuilder {
         // Per IP: name -> summed tally over data sources.
         let mut per_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
         let mut weak_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
-        for ((ip, name, source), t) in &self.pairs {
+        let mut pairs: Vec<((IpAddr, String, EvidenceSource), Tally)> =
+            self.pairs.into_iter().collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((ip, name, source), t) in &pairs {
             let table = match source {
                 EvidenceSource::HostsFile => continue,
                 EvidenceSource::SysmonWriter => &mut weak_ip,
@@ -729,28 +740,31 @@ impl DirectoryBuilder {
         for (ip, name) in &self.file_ips {
             by_ip.insert(*ip, HostKey(name.clone()));
         }
-        let mut hosts: BTreeMap<HostKey, HostEntry> = BTreeMap::new();
-        for (name, info) in &self.names {
-            let key = HostKey(name.clone());
-            let mut names = vec![name.clone()];
-            names.extend(info.fqdns.iter().cloned());
-            hosts.insert(
-                key.clone(),
-                HostEntry {
-                    key,
+        // Collected in one go (sorted, then built), not inserted one by one
+        // in the names' hash order.
+        let mut hosts: BTreeMap<HostKey, HostEntry> = self
+            .names
+            .into_iter()
+            .map(|(name, info)| {
+                let key = HostKey(name.clone());
+                let mut names = vec![name];
+                names.extend(info.fqdns);
+                let entry = HostEntry {
+                    key: key.clone(),
                     ips: Vec::new(),
                     names,
                     role: info.role,
                     evidence: Vec::new(),
-                },
-            );
-        }
+                };
+                (key, entry)
+            })
+            .collect();
         for (ip, key) in &by_ip {
             if let Some(e) = hosts.get_mut(key) {
                 e.ips.push(*ip);
             }
         }
-        for ((ip, name, source), t) in self.pairs {
+        for ((ip, name, source), t) in pairs {
             let key = HostKey(name);
             let chosen = by_ip.get(&ip) == Some(&key);
             if let Some(e) = hosts.get_mut(&key) {

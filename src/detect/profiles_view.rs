@@ -20,9 +20,11 @@
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::config::NetworkConfig;
 use crate::event::{Timestamp, Transport};
-use crate::hosts::{HostDirectory, HostKey};
-use crate::profile::{Methods, Profiles, Role as PRole};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::hosts::HostDirectory;
+use crate::profile::build::is_plain_user_key;
+use crate::profile::{Edge, HostId, Methods, Profiles, Role as PRole};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The TCP ports of a remote-admin service.
@@ -49,7 +51,53 @@ fn role_of(r: PRole) -> Role {
     }
 }
 
+/// What the logons to internal hosts say about one account (profile hosts
+/// by index, each list ascending and without repeats).
+#[derive(Debug, Default)]
+struct UserFacts {
+    /// Hosts it logged on to successfully.
+    hosts: Vec<HostId>,
+    /// Hosts it logged on from successfully.
+    sources: Vec<HostId>,
+    /// Hosts it received special privileges on.
+    privileged_on: Vec<HostId>,
+    /// Hosts it logged on to successfully with NTLM.
+    ntlm_on: Vec<HostId>,
+    /// Hosts its explicit credentials were used for.
+    explicit_on: Vec<HostId>,
+}
+
+impl UserFacts {
+    fn finish(&mut self) {
+        for v in [
+            &mut self.hosts,
+            &mut self.sources,
+            &mut self.privileged_on,
+            &mut self.ntlm_on,
+            &mut self.explicit_on,
+        ] {
+            v.sort_unstable();
+            v.dedup();
+        }
+    }
+}
+
+fn holds(hosts: &[HostId], h: HostId) -> bool {
+    hosts.binary_search(&h).is_ok()
+}
+
+/// Distinct hosts in a list (sorts it).
+fn distinct(mut hosts: Vec<HostId>) -> usize {
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts.len()
+}
+
 /// Stored profiles seen through the detectors' questions.
+///
+/// Hosts are resolved once per question to their index in the profiles
+/// ([`Profiles::host_id_by_ip`]) and everything after is integer lookups;
+/// accounts are looked up by the profiles' own user names, borrowed.
 pub struct ProfilesView<'a> {
     profiles: &'a Profiles,
     dir: &'a HostDirectory,
@@ -57,14 +105,14 @@ pub struct ProfilesView<'a> {
     internal_hosts: usize,
     role_counts: BTreeMap<Role, usize>,
     role_p99: BTreeMap<Role, u64>,
-    user_sources: BTreeMap<String, BTreeSet<HostKey>>,
-    user_hosts: BTreeMap<String, BTreeSet<HostKey>>,
-    logon_edges: BTreeSet<(HostKey, HostKey)>,
-    privileged: BTreeSet<(String, HostKey)>,
-    privileged_users: BTreeSet<String>,
-    methods: BTreeMap<HostKey, (u64, u64)>,
-    user_ntlm: BTreeSet<(String, HostKey)>,
-    explicit: BTreeSet<(String, HostKey)>,
+    users: FxHashMap<&'a str, UserFacts>,
+    /// Accounts with special privileges on some internal host.
+    privileged_users: FxHashSet<&'a str>,
+    /// Accounts with any logon record (what [`Profiles::user`] finds).
+    logged_users: FxHashSet<&'a str>,
+    logon_edges: FxHashSet<(HostId, HostId)>,
+    /// Per profile host: successful network logons by (Kerberos, NTLM).
+    methods: Vec<(u64, u64)>,
 }
 
 impl<'a> ProfilesView<'a> {
@@ -82,62 +130,67 @@ impl<'a> ProfilesView<'a> {
             internal_hosts: 0,
             role_counts: BTreeMap::new(),
             role_p99: BTreeMap::new(),
-            user_sources: BTreeMap::new(),
-            user_hosts: BTreeMap::new(),
-            logon_edges: BTreeSet::new(),
-            privileged: BTreeSet::new(),
-            privileged_users: BTreeSet::new(),
-            methods: BTreeMap::new(),
-            user_ntlm: BTreeSet::new(),
-            explicit: BTreeSet::new(),
+            users: FxHashMap::default(),
+            privileged_users: FxHashSet::default(),
+            logged_users: FxHashSet::default(),
+            logon_edges: FxHashSet::default(),
+            methods: vec![(0, 0); profiles.len()],
         };
         let mut p99s: BTreeMap<Role, Vec<u64>> = BTreeMap::new();
-        for h in profiles.hosts() {
-            let internal = h.ips.iter().any(|ip| net.is_internal(*ip)) || h.ips.is_empty();
-            if !internal {
+        let mut internal = vec![false; profiles.len()];
+        for (h, is_internal) in profiles.hosts().iter().zip(internal.iter_mut()) {
+            if !(h.ips.iter().any(|ip| net.is_internal(*ip)) || h.ips.is_empty()) {
                 continue;
             }
+            *is_internal = true;
             v.internal_hosts += 1;
             let role = role_of(h.role);
             *v.role_counts.entry(role).or_insert(0) += 1;
             if let Some(q) = h.bytes_out_per_peer_day.quantile(0.99) {
                 p99s.entry(role).or_default().push(q);
             }
-            for l in profiles.logons_to(&h.key) {
-                let user = l.user.to_string();
-                if l.stats.privileged > 0 {
-                    v.privileged.insert((user.clone(), l.dst.clone()));
-                    v.privileged_users.insert(user.clone());
-                }
-                if l.stats.methods.contains(Methods::EXPLICIT) {
-                    v.explicit.insert((user.clone(), l.dst.clone()));
-                }
-                if l.stats.successes == 0 {
-                    continue;
-                }
-                v.user_hosts
-                    .entry(user.clone())
-                    .or_default()
-                    .insert(l.dst.clone());
-                let entry = v.user_sources.entry(user.clone()).or_default();
-                if let Some(src) = l.src {
-                    entry.insert(src.clone());
-                    v.logon_edges.insert((src.clone(), l.dst.clone()));
-                }
-                let m = l.stats.methods;
-                let counts = v.methods.entry(l.dst.clone()).or_insert((0, 0));
-                let kerberos = m.contains(Methods::KERBEROS);
-                let ntlm = m.contains(Methods::NTLM);
+        }
+        for l in profiles.logons() {
+            if let Some(u) = profiles.user_at(l.user) {
+                v.logged_users.insert(u.name.as_str());
+            }
+            if !internal.get(l.dst.0 as usize).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(user) = profiles.user_at(l.user).map(|u| u.name.as_str()) else {
+                continue;
+            };
+            let facts = v.users.entry(user).or_default();
+            if l.stats.privileged > 0 {
+                facts.privileged_on.push(l.dst);
+                v.privileged_users.insert(user);
+            }
+            if l.stats.methods.contains(Methods::EXPLICIT) {
+                facts.explicit_on.push(l.dst);
+            }
+            if l.stats.successes == 0 {
+                continue;
+            }
+            facts.hosts.push(l.dst);
+            if let Some(src) = l.src {
+                facts.sources.push(src);
+                v.logon_edges.insert((src, l.dst));
+            }
+            let m = l.stats.methods;
+            let kerberos = m.contains(Methods::KERBEROS);
+            let ntlm = m.contains(Methods::NTLM);
+            if let Some(counts) = v.methods.get_mut(l.dst.0 as usize) {
                 if kerberos && !ntlm {
                     counts.0 += u64::from(l.stats.successes);
                 } else if ntlm && !kerberos {
                     counts.1 += u64::from(l.stats.successes);
                 }
-                if ntlm {
-                    v.user_ntlm.insert((user, l.dst.clone()));
-                }
+            }
+            if ntlm {
+                facts.ntlm_on.push(l.dst);
             }
         }
+        v.users.values_mut().for_each(UserFacts::finish);
         for (role, mut qs) in p99s {
             qs.sort_unstable();
             if let Some(m) = qs.get(qs.len() / 2) {
@@ -147,19 +200,34 @@ impl<'a> ProfilesView<'a> {
         v
     }
 
-    /// The profiles' key for a detector's host key (address or short name).
-    fn key(&self, k: &str) -> Option<HostKey> {
+    /// The profile host for a detector's host key (address or short name).
+    fn key_id(&self, k: &str) -> Option<HostId> {
         match k.parse::<IpAddr>() {
-            Ok(ip) => Some(self.ip_key(ip)),
-            Err(_) => self.dir.key_for_name(k),
+            Ok(ip) => self.ip_id(ip),
+            Err(_) => self
+                .dir
+                .key_for_name(k)
+                .and_then(|key| self.profiles.host_id(&key)),
         }
     }
 
-    fn ip_key(&self, ip: IpAddr) -> HostKey {
-        match self.profiles.host_by_ip(ip) {
-            Some(h) => h.key.clone(),
-            None => self.dir.key_for_ip(ip),
-        }
+    /// The profile host that used an address, else the one the baseline's
+    /// directory names for it.
+    fn ip_id(&self, ip: IpAddr) -> Option<HostId> {
+        self.profiles
+            .host_id_by_ip(ip)
+            .or_else(|| self.profiles.host_id(&self.dir.key_for_ip(ip)))
+    }
+
+    fn facts(&self, user: &str) -> Option<&UserFacts> {
+        self.users.get(user)
+    }
+
+    /// True when the edge is on one of the ports.
+    fn on_ports(&self, e: &Edge, ports: &[u16]) -> bool {
+        self.profiles
+            .service_at(e.service)
+            .is_some_and(|s| ports.iter().any(|p| s.same_port(Transport::Tcp, *p)))
     }
 }
 
@@ -179,10 +247,11 @@ impl BaselineView for ProfilesView<'_> {
         self.role_counts.get(&role).copied().unwrap_or(0)
     }
     fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory> {
-        let (s, d) = (self.ip_key(src), self.ip_key(dst));
+        let (s, d) = (self.ip_id(src)?, self.ip_id(dst)?);
+        let edges = self.profiles.edges_between(s, d);
         let mut out: Option<EdgeHistory> = None;
         for &port in ports(svc) {
-            for e in self.profiles.edges_on_port(&s, &d, Transport::Tcp, port) {
+            for e in edges.iter().filter(|e| self.on_ports(e, &[port])) {
                 let h = out.get_or_insert(EdgeHistory {
                     first: e.stats.first,
                     last: e.stats.last,
@@ -198,69 +267,99 @@ impl BaselineView for ProfilesView<'_> {
         out
     }
     fn peer_seen(&self, src: IpAddr, dst: IpAddr) -> bool {
-        let d = self.ip_key(dst);
-        self.profiles
-            .peers_out(&self.ip_key(src))
-            .iter()
-            .any(|p| **p == d)
+        match (self.ip_id(src), self.ip_id(dst)) {
+            (Some(s), Some(d)) => !self.profiles.edges_between(s, d).is_empty(),
+            _ => false,
+        }
     }
+    /// An established flow on a remote-admin service, or admin log evidence.
     fn admin_any(&self, src: IpAddr, dst: IpAddr) -> bool {
-        let d = self.ip_key(dst);
-        self.profiles
-            .admin_peers(&self.ip_key(src))
-            .iter()
-            .any(|p| *p.peer == d)
+        let (Some(s), Some(d)) = (self.ip_id(src), self.ip_id(dst)) else {
+            return false;
+        };
+        let by_flow = s != d
+            && self.profiles.edges_between(s, d).iter().any(|e| {
+                e.stats.established() > 0
+                    && self
+                        .profiles
+                        .service_at(e.service)
+                        .is_some_and(|svc| svc.admin_proto().is_some())
+            });
+        by_flow || !self.profiles.admin_between(s, d).is_empty()
     }
     fn admin_clients(&self, dst: IpAddr, svc: AdminService, role: Option<Role>) -> usize {
-        let d = self.ip_key(dst);
-        let mut clients: BTreeSet<&HostKey> = BTreeSet::new();
-        for e in self.profiles.inbound(&d) {
-            let on_port = ports(svc)
-                .iter()
-                .any(|p| e.service.same_port(Transport::Tcp, *p));
-            if on_port && e.stats.established() > 0 {
-                let ok = role.is_none_or(|r| role_of(self.profiles.role(e.src)) == r);
-                if ok {
-                    clients.insert(e.src);
-                }
-            }
-        }
-        clients.len()
+        let Some(d) = self.ip_id(dst) else { return 0 };
+        let ports = ports(svc);
+        let clients: Vec<HostId> = self
+            .profiles
+            .edges_into(d)
+            .filter(|e| e.stats.established() > 0 && self.on_ports(e, ports))
+            .filter(|e| {
+                role.is_none_or(|r| {
+                    let of = self
+                        .profiles
+                        .host_at(e.src)
+                        .map_or(PRole::Unknown, |h| h.role);
+                    role_of(of) == r
+                })
+            })
+            .map(|e| e.src)
+            .collect();
+        distinct(clients)
     }
     fn admin_reach(&self, src: IpAddr) -> AdminReach {
-        let peers: BTreeSet<&HostKey> = self
-            .profiles
-            .admin_peers(&self.ip_key(src))
-            .iter()
-            .map(|p| p.peer)
+        let Some(s) = self.ip_id(src) else {
+            return AdminReach::default();
+        };
+        let by_flow = self.profiles.edges_from(s).iter().filter(|e| {
+            e.stats.established() > 0
+                && e.src != e.dst
+                && self
+                    .profiles
+                    .service_at(e.service)
+                    .is_some_and(|svc| svc.admin_proto().is_some())
+        });
+        let peers: Vec<HostId> = by_flow
+            .map(|e| e.dst)
+            .chain(self.profiles.admin_from(s).iter().map(|a| a.dst))
             .collect();
+        let n = distinct(peers);
         AdminReach {
-            destinations: peers.len(),
-            max_per_hour: peers.len(),
+            destinations: n,
+            max_per_hour: n,
         }
     }
     fn peer_bytes_p99(&self, src: IpAddr) -> Option<u64> {
-        self.profiles
-            .bytes_out_per_peer_day_quantile(&self.ip_key(src), 0.99)
+        let h = self.profiles.host_at(self.ip_id(src)?)?;
+        h.bytes_out_per_peer_day.quantile(0.99)
     }
     fn role_peer_bytes_p99(&self, role: Role) -> Option<u64> {
         self.role_p99.get(&role).copied()
     }
     fn external_clients(&self, dst: IpAddr) -> usize {
-        self.profiles.peers_in(&self.ip_key(dst)).len()
+        let Some(d) = self.ip_id(dst) else { return 0 };
+        let clients: Vec<HostId> = self.profiles.edges_into(d).map(|e| e.src).collect();
+        distinct(clients)
     }
     fn user_known(&self, user: &str) -> bool {
-        self.profiles.user(user).is_some() || self.privileged_users.contains(user)
+        let logged = if is_plain_user_key(user) {
+            self.logged_users.contains(user)
+        } else {
+            self.profiles.user(user).is_some()
+        };
+        logged || self.privileged_users.contains(user)
     }
     fn user_source_count(&self, user: &str) -> usize {
-        self.user_sources.get(user).map_or(0, BTreeSet::len)
+        self.facts(user).map_or(0, |f| f.sources.len())
     }
     fn user_from(&self, user: &str, src: &str) -> bool {
-        let Some(k) = self.key(src) else { return false };
-        self.user_sources.get(user).is_some_and(|s| s.contains(&k))
+        let Some(f) = self.facts(user) else {
+            return false;
+        };
+        self.key_id(src).is_some_and(|s| holds(&f.sources, s))
     }
     fn logon_edge(&self, src: &str, dst: &str) -> bool {
-        match (self.key(src), self.key(dst)) {
+        match (self.key_id(src), self.key_id(dst)) {
             (Some(s), Some(d)) => self.logon_edges.contains(&(s, d)),
             _ => false,
         }
@@ -269,34 +368,36 @@ impl BaselineView for ProfilesView<'_> {
         match host {
             None => self.privileged_users.contains(user),
             Some(h) => self
-                .key(h)
-                .is_some_and(|k| self.privileged.contains(&(user.to_string(), k))),
+                .facts(user)
+                .is_some_and(|f| self.key_id(h).is_some_and(|k| holds(&f.privileged_on, k))),
         }
     }
     fn logon_methods(&self, host: &str) -> (u64, u64) {
-        self.key(host)
-            .and_then(|k| self.methods.get(&k).copied())
+        self.key_id(host)
+            .and_then(|k| self.methods.get(k.0 as usize).copied())
             .unwrap_or((0, 0))
     }
     fn user_ntlm_on(&self, user: &str, host: &str) -> bool {
-        self.key(host)
-            .is_some_and(|k| self.user_ntlm.contains(&(user.to_string(), k)))
+        self.facts(user)
+            .is_some_and(|f| self.key_id(host).is_some_and(|k| holds(&f.ntlm_on, k)))
     }
     fn explicit_seen(&self, _subject: &str, user: &str, server: &str) -> bool {
-        self.key(server)
-            .is_some_and(|k| self.explicit.contains(&(user.to_string(), k)))
+        self.facts(user).is_some_and(|f| {
+            self.key_id(server)
+                .is_some_and(|k| holds(&f.explicit_on, k))
+        })
     }
     fn remote_exec_seen(&self, src: &str, dst: &str) -> bool {
-        let (Some(s), Some(d)) = (self.key(src), self.key(dst)) else {
+        let (Some(s), Some(d)) = (self.key_id(src), self.key_id(dst)) else {
             return false;
         };
         self.profiles
-            .admin_peers(&s)
+            .admin_between(s, d)
             .iter()
-            .any(|p| *p.peer == d && p.events > 0)
+            .any(|a| a.stats.events > 0)
     }
     fn user_hosts_per_hour(&self, user: &str) -> usize {
-        self.user_hosts.get(user).map_or(0, BTreeSet::len)
+        self.facts(user).map_or(0, |f| f.hosts.len())
     }
     /// Counted from the host's flows in either direction and its events
     /// (what profiles keep), not only what it originated.
@@ -306,13 +407,16 @@ impl BaselineView for ProfilesView<'_> {
             .map(|h| h.hour_of_week.as_slice())
     }
     fn user_methods_on(&self, user: &str, host: &str) -> Methods {
-        let Some(k) = self.key(host) else {
+        let Some(k) = self.key_id(host) else {
             return Methods::default();
         };
         self.profiles
-            .logons_to(&k)
-            .iter()
-            .filter(|l| l.user.eq_ignore_ascii_case(user))
+            .logons_into(k)
+            .filter(|l| {
+                self.profiles
+                    .user_at(l.user)
+                    .is_some_and(|u| u.name.eq_ignore_ascii_case(user))
+            })
             .fold(Methods::default(), |m, l| m.union(l.stats.methods))
     }
 }

@@ -106,6 +106,18 @@ pub fn user_key(raw: &str) -> (String, Option<&str>) {
     (t.to_lowercase(), None)
 }
 
+/// True when [`user_key`] returns `raw` itself with no implied domain:
+/// ASCII without upper case, `\`, `@` or surrounding white space. Lets a
+/// lookup by account name skip normalising (and allocating).
+pub fn is_plain_user_key(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let edge = |c: Option<&u8>| c.is_some_and(|c| !char::from(*c).is_whitespace());
+    b.iter()
+        .all(|c| c.is_ascii() && !c.is_ascii_uppercase() && !matches!(c, b'\\' | b'@'))
+        && edge(b.first())
+        && edge(b.last())
+}
+
 impl ProfileBuilder {
     /// An empty builder resolving hosts through `dir`. Builders that will be
     /// merged must share the same directory.
@@ -171,10 +183,30 @@ impl ProfileBuilder {
 
     fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
         let key = self.dir.key_for_name(name)?;
-        if let Some(ip) = key.ip() {
-            return Some(self.host_for_ip(ip, ts));
+        Some(self.host_for_key(key, ts))
+    }
+
+    /// The host of a directory key (an address key goes through its address).
+    fn host_for_key(&mut self, key: HostKey, ts: Timestamp) -> u32 {
+        match key.ip() {
+            Some(ip) => self.host_for_ip(ip, ts),
+            None => self.intern_host(key, ts),
         }
-        Some(self.intern_host(key, ts))
+    }
+
+    /// The host named `name` when the directory takes it as a host name,
+    /// else the host of `ip`.
+    fn host_named_or_at(
+        &mut self,
+        name: Option<&str>,
+        ip: Option<IpAddr>,
+        ts: Timestamp,
+    ) -> Option<u32> {
+        match (name.and_then(|n| self.dir.key_for_name(n)), ip) {
+            (Some(key), _) => Some(self.host_for_key(key, ts)),
+            (None, Some(ip)) => Some(self.host_for_ip(ip, ts)),
+            (None, None) => None,
+        }
     }
 
     fn service_id(&mut self, proto: Transport, port: u16, name: Option<&str>) -> u32 {
@@ -190,6 +222,14 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
+        // Most events name an account already in key form and no domain:
+        // look it up without normalising (what `user_key` would give back).
+        if domain.is_none()
+            && is_plain_user_key(name)
+            && let Some(&id) = self.user_ids.get(name)
+        {
+            return Some(id);
+        }
         let (n, implied) = user_key(name);
         if n.is_empty() || n == "-" {
             return None;
@@ -272,11 +312,7 @@ impl ProfileBuilder {
     /// use are recorded (see [`crate::profile`] for which actions count).
     pub fn add_event(&mut self, e: &LogEvent) {
         let ts = e.ts;
-        let writer = match (&e.host_name, e.host_ip) {
-            (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
-            (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
-            _ => None,
-        };
+        let writer = self.host_named_or_at(e.host_name.as_deref(), e.host_ip, ts);
         let mut src = e.source_ip.map(|ip| self.host_for_ip(ip, ts));
         let src_unnamed = src
             .and_then(|id| self.hosts.get(id as usize))
@@ -304,11 +340,8 @@ impl ProfileBuilder {
                 }
             }
             "explicit-credential-logon" => {
-                target = match (&e.destination_domain, e.destination_ip) {
-                    (Some(n), _) if self.dir.key_for_name(n).is_some() => self.host_for_name(n, ts),
-                    (_, Some(ip)) => Some(self.host_for_ip(ip, ts)),
-                    _ => None,
-                };
+                target =
+                    self.host_named_or_at(e.destination_domain.as_deref(), e.destination_ip, ts);
                 if let (Some(w), Some(t)) = (writer, target) {
                     logon = Some((Some(w), t, method.union(Methods::EXPLICIT)));
                 }
@@ -509,14 +542,27 @@ impl ProfileBuilder {
             ] {
                 d.shrink();
             }
-            p.ips.extend(self.dir.ips_of(&p.key));
+            // One directory lookup for what `ips_of`, `names_of` and
+            // `given_role` would each look up.
+            let entry = self.dir.get(&p.key);
+            let mut names: BTreeSet<String> = p.names.drain(..).collect();
+            match entry {
+                Some(e) => {
+                    p.ips.extend_from_slice(&e.ips);
+                    names.extend(e.names.iter().cloned());
+                }
+                None => {
+                    p.ips.extend(p.key.ip());
+                    if p.key.is_named() {
+                        names.insert(p.key.as_str().to_string());
+                    }
+                }
+            }
             p.ips.sort();
             p.ips.dedup();
-            let mut names: BTreeSet<String> = p.names.drain(..).collect();
-            names.extend(self.dir.names_of(&p.key));
             p.names = names.into_iter().collect();
             sort_names(&mut p.names, &p.key);
-            p.given_role = p.given_role.or_else(|| self.dir.given_role(&p.key));
+            p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
         }
         // Canonical order.
         let mut horder: Vec<u32> = (0..self.hosts.len() as u32).collect();
@@ -627,32 +673,40 @@ pub fn build_parallel_with(
     thresholds: &RoleThresholds,
 ) -> Profiles {
     const CHUNK: usize = 64 * 1024;
-    let from_flows = flows
-        .par_chunks(CHUNK)
-        .fold(
-            || ProfileBuilder::new(dir.clone()),
-            |mut b, chunk| {
-                b.add_flows(chunk);
-                b
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.merge(b);
-            a
-        });
-    let from_events = events
-        .par_chunks(CHUNK)
-        .fold(
-            || ProfileBuilder::new(dir.clone()),
-            |mut b, chunk| {
-                b.add_events(chunk);
-                b
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.merge(b);
-            a
-        });
+    // Flows and events are independent until the final merge: build both
+    // at once (a day's events alone are less than one chunk of flows).
+    let (from_flows, from_events) = rayon::join(
+        || {
+            flows
+                .par_chunks(CHUNK)
+                .fold(
+                    || ProfileBuilder::new(dir.clone()),
+                    |mut b, chunk| {
+                        b.add_flows(chunk);
+                        b
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.merge(b);
+                    a
+                })
+        },
+        || {
+            events
+                .par_chunks(CHUNK)
+                .fold(
+                    || ProfileBuilder::new(dir.clone()),
+                    |mut b, chunk| {
+                        b.add_events(chunk);
+                        b
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.merge(b);
+                    a
+                })
+        },
+    );
     let mut all = from_flows.unwrap_or_else(|| ProfileBuilder::new(dir.clone()));
     if let Some(e) = from_events {
         all.merge(e);
@@ -720,4 +774,29 @@ pub fn profiles_from_run(
         all.merge(e);
     }
     Ok((dir, all.finish_with(thresholds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_plain_user_key, user_key};
+
+    #[test]
+    fn user_keys_are_recognised_only_when_unchanged_by_normalising() {
+        for u in ["rota", "adm-kondo", "user7", "svc_backup", "a.b", "x y"] {
+            assert!(is_plain_user_key(u), "{u}");
+            assert_eq!(user_key(u).0, u);
+        }
+        for u in [
+            "",
+            "Rota",
+            "CORP\\rota",
+            "rota@corp",
+            " rota",
+            "rota\t",
+            "rota\u{b}",
+            "jos\u{e9}",
+        ] {
+            assert!(!is_plain_user_key(u), "{u:?}");
+        }
+    }
 }

@@ -48,6 +48,7 @@
 //! | hosts of role R that used admin protocol P | [`Profiles::hosts_with_role_using`] | O(edges): once per run |
 //! | user on host: ever, from where, how, privileged | [`Profiles::user_on_host`], [`Profiles::ever_logged_on`], [`Profiles::ever_privileged`] | O(log logons) |
 //! | logons to / from a host; a user's first/last | [`Profiles::logons_to`], [`Profiles::logons_from`], [`Profiles::user`] | O(degree) |
+//! | the same by table index, for callers that resolve a host once ([`HostId`]) | [`Profiles::host_id_by_ip`], [`Profiles::edges_between`], [`Profiles::edges_into`], [`Profiles::admin_between`], [`Profiles::logons_into`] (`by_id.rs`) | O(1) / O(log degree) |
 //! | typical volumes | [`Profiles::bytes_out_quantile`], [`Profiles::bytes_out_per_peer_day_quantile`], [`Profiles::typical_flows_per_hour`], the [`HostProfile`] distributions | O(buckets) |
 //!
 //! Users are keyed by lowercase `user.name` without a `DOMAIN\` prefix or
@@ -56,6 +57,7 @@
 //! Linux logs.
 
 pub mod build;
+mod by_id;
 pub mod edge;
 pub mod histo;
 pub mod host;
@@ -77,6 +79,7 @@ pub use service::{AdminProto, Service};
 
 use crate::event::{Duration, Timestamp, Transport};
 use crate::hosts::HostKey;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -257,8 +260,11 @@ struct Derived {
     inbound: Vec<u32>,
     /// Served services, sorted by (host, service).
     served: Vec<ServedService>,
-    /// (ip, host) sorted.
-    ip_index: Vec<(IpAddr, HostId)>,
+    /// Address -> host (the smallest index when several hosts list it).
+    ip_index: FxHashMap<IpAddr, HostId>,
+    /// Per host, where its outbound edges start in the edge table (one
+    /// more entry than hosts: the end).
+    out_start: Vec<u32>,
     /// Logon positions sorted by (dst, user, src).
     logons_to: Vec<u32>,
     /// Logon positions with a source, sorted by (src, user, dst).
@@ -428,14 +434,16 @@ impl Profiles {
                 }),
             }
         }
-        let mut ip_index: Vec<(IpAddr, HostId)> = self
-            .hosts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, h)| h.ips.iter().map(move |ip| (*ip, HostId(i as u32))))
-            .collect();
-        ip_index.sort();
-        ip_index.dedup_by_key(|x| x.0);
+        let mut ip_index: FxHashMap<IpAddr, HostId> = FxHashMap::default();
+        for (i, h) in self.hosts.iter().enumerate() {
+            for ip in &h.ips {
+                ip_index.entry(*ip).or_insert(HostId(i as u32));
+            }
+        }
+        let mut out_start = Vec::with_capacity(self.hosts.len() + 1);
+        for i in 0..=self.hosts.len() as u32 {
+            out_start.push(self.edges.partition_point(|e| e.src.0 < i) as u32);
+        }
         let mut logons_to: Vec<u32> = (0..self.logons.len() as u32).collect();
         logons_to.sort_by_key(|&i| self.logons.get(i as usize).map(|l| (l.dst, l.user, l.src)));
         let mut logons_from: Vec<u32> = (0..self.logons.len() as u32)
@@ -448,6 +456,7 @@ impl Profiles {
             inbound,
             served,
             ip_index,
+            out_start,
             logons_to,
             logons_from,
             admin_in,
@@ -714,18 +723,7 @@ impl Profiles {
     /// The host that used an address (as resolved when the profiles were
     /// built), or the host keyed by the bare address.
     pub fn host_by_ip(&self, ip: IpAddr) -> Option<&HostProfile> {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            v4 => v4,
-        };
-        match self.derived.ip_index.binary_search_by(|(i, _)| i.cmp(&ip)) {
-            Ok(pos) => self
-                .derived
-                .ip_index
-                .get(pos)
-                .and_then(|(_, id)| self.host_at(*id)),
-            Err(_) => self.host(&HostKey::from_ip(ip)),
-        }
+        self.host_id_by_ip(ip).and_then(|id| self.host_at(id))
     }
 
     /// A host by any spelling of its name (short, FQDN, `NAME$`,
@@ -804,12 +802,10 @@ impl Profiles {
     }
 
     fn outbound_edges(&self, src: &HostKey) -> &[Edge] {
-        let Some(s) = self.host_id(src) else {
-            return &[];
-        };
-        let lo = self.edges.partition_point(|e| e.src < s);
-        let hi = self.edges.partition_point(|e| e.src <= s);
-        self.edges.get(lo..hi).unwrap_or(&[])
+        match self.host_id(src) {
+            Some(s) => self.edges_from(s),
+            None => &[],
+        }
     }
 
     fn inbound_positions(&self, dst: &HostKey) -> &[u32] {
