@@ -104,10 +104,14 @@ fn is_plain(b: &[u8]) -> bool {
             return false;
         }
     }
-    words
-        .remainder()
-        .iter()
-        .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+    // The tail, padded with a plain byte, in one more word.
+    let tail = words.remainder();
+    let mut a = [b'a'; 8];
+    if let Some(head) = a.get_mut(..tail.len()) {
+        head.copy_from_slice(tail);
+    }
+    let x = u64::from_le_bytes(a);
+    !(has_below_space(x) || has_zero(x ^ (ONES * 0x22)) || has_zero(x ^ (ONES * 0x5c)))
 }
 
 /// Writes an address as a JSON string; dotted quads without the

@@ -188,7 +188,7 @@ fn piece_time_range(
     format: &dyn LineFormat,
 ) -> Option<Option<(Timestamp, Timestamp)>> {
     let mut range: Option<(Timestamp, Timestamp)> = None;
-    for raw in piece.split_inclusive(|&b| b == b'\n') {
+    for raw in lines_of(piece) {
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > MAX_LINE || line.iter().all(u8::is_ascii_whitespace) {
@@ -205,6 +205,23 @@ fn piece_time_range(
         }
     }
     Some(range)
+}
+
+/// The lines of `piece`, each with its line break (the last one may have
+/// none): what `split_inclusive` on `\n` gives, found with memchr.
+pub(crate) fn lines_of(piece: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', piece);
+    std::iter::from_fn(move || {
+        let end = match ends.next() {
+            Some(i) => i + 1,
+            None if start < piece.len() => piece.len(),
+            None => return None,
+        };
+        let line = piece.get(start..end);
+        start = end;
+        line
+    })
 }
 
 /// What the front of a window holds for a line reader.
@@ -311,7 +328,7 @@ fn parse_piece(
     let mut diag = Diagnostics::default();
     let mut records = 0;
     let mut lines = 0;
-    for (this, raw) in (first_line..).zip(piece.split_inclusive(|&b| b == b'\n')) {
+    for (this, raw) in (first_line..).zip(lines_of(piece)) {
         lines += u64::from(raw.last() == Some(&b'\n'));
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -380,6 +397,23 @@ mod tests {
             ByteWindow::owned(text)
         };
         read_lines(&mut w, &Arc::from("f"), &Digits, &AtomicU64::new(0))
+    }
+
+    #[test]
+    fn lines_are_split_as_split_inclusive_splits_them() {
+        for text in [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"a\nb",
+            b"\n\nab\r\n\ncd",
+            b"x\ny\nz\n\n",
+        ] {
+            let want: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+            let got: Vec<&[u8]> = lines_of(text).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]

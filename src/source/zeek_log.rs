@@ -30,7 +30,7 @@ use crate::flow_store::FlowStore;
 use crate::input::ByteWindow;
 use crate::source::Skip;
 use crate::source::text_lines::{
-    MAX_LINE, NextChunk, TextResult, next_chunk, sample as line_sample, split_pieces,
+    MAX_LINE, NextChunk, TextResult, lines_of, next_chunk, sample as line_sample, split_pieces,
 };
 use crate::source::zeek_map;
 use rayon::prelude::*;
@@ -582,7 +582,7 @@ fn origin(file: &Arc<str>, line: u64) -> Origin {
 
 fn parse_piece(piece: &[u8], first_line: u64, file: &Arc<str>, how: LineReader<'_>) -> PieceOut {
     let mut out = PieceOut::default();
-    for (this, raw) in (first_line..).zip(piece.split_inclusive(|&b| b == b'\n')) {
+    for (this, raw) in (first_line..).zip(lines_of(piece)) {
         out.lines += u64::from(raw.last() == Some(&b'\n'));
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
