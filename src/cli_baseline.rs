@@ -355,18 +355,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         input_stats(&mut s, &run, threads);
         line(&mut s, "novelties", novelties.len());
         line(&mut s, "sweep time", format!("{sweep_secs:.3}s"));
-        let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
-        line(
-            &mut s,
-            "detect",
-            format!(
-                "{:.3}s  {judged} records, {} alerts, {} incidents, {} records/s",
-                analysis.detect_secs,
-                analysis.alerts.len(),
-                analysis.incidents.len(),
-                lateral::stats::human_rate(judged as f64, analysis.detect_secs)
-            ),
-        );
+        crate::cli::analyze_cmd::detect_stats(&mut s, &analysis);
         if let Some(w) = written {
             baseline_stats(&mut s, &base, w, 0.0, 0.0);
         }

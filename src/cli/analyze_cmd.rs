@@ -116,6 +116,23 @@ pub fn config(args: ConfigArgs) -> anyhow::Result<u8> {
 }
 
 /// Runs `lateral analyze`.
+/// The `detect` line of `--stats` (analyze and sweep): time, records
+/// judged, alerts, incidents, rate.
+pub(crate) fn detect_stats(s: &mut String, analysis: &lateral::analyze::Analysis) {
+    let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
+    line(
+        s,
+        "detect",
+        format!(
+            "{:.3}s  {judged} records, {} alerts, {} incidents, {} records/s",
+            analysis.detect_secs,
+            analysis.alerts.len(),
+            analysis.incidents.len(),
+            human_rate(judged as f64, analysis.detect_secs)
+        ),
+    );
+}
+
 pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     let config = match load_config(args.config.as_ref()) {
         Ok(c) => c,
@@ -225,18 +242,7 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
                 human_rate(learned as f64, analysis.profile_secs)
             ),
         );
-        let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
-        line(
-            &mut s,
-            "detect",
-            format!(
-                "{:.3}s  {judged} records, {} alerts, {} incidents, {} records/s",
-                analysis.detect_secs,
-                analysis.alerts.len(),
-                analysis.incidents.len(),
-                human_rate(judged as f64, analysis.detect_secs)
-            ),
-        );
+        detect_stats(&mut s, &analysis);
         eprint!("{s}");
     }
     Ok(if run.is_clean() {
