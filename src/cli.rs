@@ -631,9 +631,9 @@ fn finish_events_run(run: &lateral::pipeline::EventRun, stats: bool, threads: us
 fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> String {
     let mut s = String::from("lateral events: statistics\n");
     let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
-    let events = run.events.len() as u64 + run.flows.len();
-    let events = events.max(run.written);
-    let from_logs = events - run.flows.len();
+    // Log events were either kept (`run_events`) or written (`stream_events`).
+    let from_logs = run.events.len() as u64 + run.written;
+    let events = from_logs + run.flows.len();
     line(&mut s, "files", run.inputs.len());
     line(&mut s, "threads", threads);
     line(&mut s, "bytes", format!("{} ({bytes})", human_bytes(bytes)));

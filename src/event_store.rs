@@ -107,20 +107,15 @@ impl EventBatch {
                 ),
                 None => (0, 0),
             };
-            if slice.windows(2).all(|w| w[0].action <= w[1].action) {
-                for (seq, e) in slice.iter().enumerate() {
-                    b.push(e, rank, at, seq as u32);
-                }
+            if let [e] = slice {
+                // Nearly every record gives one event: no ordering to do.
+                b.push(e, rank, at, 0);
             } else {
-                let mut order: Vec<usize> = (0..slice.len()).collect();
-                order.sort_by(|&x, &y| match (slice.get(x), slice.get(y)) {
-                    (Some(a), Some(c)) => a.action.cmp(&c.action),
-                    _ => x.cmp(&y),
-                });
-                for (seq, &k) in order.iter().enumerate() {
-                    if let Some(e) = slice.get(k) {
-                        b.push(e, rank, at, seq as u32);
-                    }
+                // Stable, so equal actions keep the order they were made in.
+                let mut by_action: Vec<&LogEvent> = slice.iter().collect();
+                by_action.sort_by(|x, y| x.action.cmp(&y.action));
+                for (seq, e) in by_action.into_iter().enumerate() {
+                    b.push(e, rank, at, seq as u32);
                 }
             }
             i += group;

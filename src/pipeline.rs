@@ -257,8 +257,9 @@ impl Dest<'_> {
                         return;
                     }
                     let b = EventBatch::format(c, 0);
-                    if let Err(e) = sink.write_all(b.bytes()) {
-                        **err = Some(e);
+                    match sink.write_all(b.bytes()) {
+                        Ok(()) => b.recycle(),
+                        Err(e) => **err = Some(e),
                     }
                 }
             }
@@ -290,14 +291,7 @@ fn read_one(
         }
     };
     report.compressed = opened.compression != input::Compression::None;
-    opened.window.fill(64 << 10);
-    // A copy of the first bytes, so the window stays free for the reader.
-    let head_buf = opened
-        .window
-        .bytes()
-        .get(..64 << 10)
-        .unwrap_or(opened.window.bytes())
-        .to_vec();
+    let head_buf = head_of(&mut opened);
     let head = head_buf.as_slice();
     let format = input::sniff(head);
     if format.is_capture() {
@@ -448,6 +442,14 @@ fn finish_text(report: &mut InputReport, res: TextResult, name: &str) {
     report.error = res.error.map(|e| format!("{name}: {e}"));
 }
 
+/// A copy of an opened input's first 64 KiB, for sniffing its format (a
+/// copy, so the window stays free for the reader).
+fn head_of(opened: &mut input::OpenInput) -> Vec<u8> {
+    opened.window.fill(64 << 10);
+    let bytes = opened.window.bytes();
+    bytes.get(..64 << 10).unwrap_or(bytes).to_vec()
+}
+
 /// How RFC 3164 times of an input are placed: `--year`, or the file's
 /// modification time.
 fn syslog_config(modified: Option<std::time::SystemTime>, log_opts: &LogOptions) -> SyslogConfig {
@@ -485,7 +487,7 @@ pub struct EventRun {
     pub secs: f64,
     /// Set when flow records could not be kept.
     pub store_error: Option<String>,
-    /// Events and records written by [`stream_events`] (which keeps none).
+    /// Log events written by [`stream_events`] (which keeps none in `events`).
     pub written: u64,
 }
 
@@ -723,7 +725,6 @@ pub fn stream_events(
         run.written += r.report.events;
         run.inputs.push(r.report);
     }
-    run.written += run.flows.len();
     run.secs = start.elapsed().as_secs_f64();
     Ok((run, order))
 }
@@ -787,13 +788,7 @@ fn provable_span(path: &InputPath, logs: &LogOptions) -> Option<Option<(Timestam
     if opened.compression != input::Compression::None {
         return None;
     }
-    opened.window.fill(64 << 10);
-    let head = opened
-        .window
-        .bytes()
-        .get(..64 << 10)
-        .unwrap_or(opened.window.bytes())
-        .to_vec();
+    let head = head_of(&mut opened);
     let format = input::sniff(&head);
     if format.is_capture() || format == Format::Evtx || crate::eval::looks_like_truth(&head) {
         return None;

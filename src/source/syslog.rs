@@ -471,17 +471,19 @@ pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
     }
 }
 
+/// A line as text: valid UTF-8 (nearly every line) borrowed without a
+/// copy, anything else with replacement characters.
+fn line_text(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(line)
+}
+
 /// Syslog text (RFC 3164, high-precision, RFC 5424), one record per line.
 #[derive(Debug, Clone, Copy)]
 pub struct SyslogLines(pub SyslogConfig);
 
 impl LineFormat for SyslogLines {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
-        // Valid UTF-8 (nearly every line) is borrowed without a copy.
-        let text = match std::str::from_utf8(line) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(line),
-        };
+        let text = line_text(line);
         let rec =
             parse_record(text.trim_end_matches('\r'), &self.0).ok_or(Skip("not a syslog line"))?;
         classify(&rec, out);
@@ -497,10 +499,7 @@ impl LineFormat for SyslogLines {
                 None => crate::source::LineTime::NoEvent,
             };
         }
-        let text = match std::str::from_utf8(line) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(line),
-        };
+        let text = line_text(line);
         // Every event `classify` makes carries the record's time.
         match parse_record(text.trim_end_matches('\r'), &self.0) {
             Some(rec) => crate::source::LineTime::At(rec.ts),
