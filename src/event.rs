@@ -72,18 +72,20 @@ impl Timestamp {
                 last.set((Some(days), text));
             }
         });
-        let hms = [sod / 3600, (sod / 60) % 60, sod % 60];
-        for (i, v) in hms.into_iter().enumerate() {
-            if i > 0 {
-                out.push(b':');
-            }
-            // Two digits, 0-59 (hours 0-23).
-            out.push(b'0' + (v / 10) as u8);
-            out.push(b'0' + (v % 10) as u8);
+        // `HH:MM:SS.ffffffZ`, built on the stack and copied once.
+        let two = |v: i64| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+        let [h0, h1] = two(sod / 3600);
+        let [m0, m1] = two(sod / 60 % 60);
+        let [s0, s1] = two(sod % 60);
+        let mut clock = [
+            h0, h1, b':', m0, m1, b':', s0, s1, b'.', b'0', b'0', b'0', b'0', b'0', b'0', b'Z',
+        ];
+        let mut rest = micros.clamp(0, 999_999);
+        for slot in clock.iter_mut().take(15).skip(9).rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
         }
-        out.push(b'.');
-        push_num(out, micros, 6);
-        out.push(b'Z');
+        out.extend_from_slice(&clock);
     }
 
     /// The RFC 3339 form as a `String` (for messages; hot paths use the writer).

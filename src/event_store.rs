@@ -10,6 +10,7 @@
 //! however the batches were split, whatever the thread count.
 
 use crate::event::{LogEvent, Position, Timestamp};
+use crate::report::ecs::EcsFields;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -69,6 +70,8 @@ impl EventKey {
 /// order they were read.
 #[derive(Debug, Default)]
 pub struct EventBatch {
+    /// Rank of the input the events were read from.
+    input: u32,
     keys: Vec<EventKey>,
     /// End of each event's line in `bytes`.
     ends: Vec<usize>,
@@ -76,17 +79,37 @@ pub struct EventBatch {
 }
 
 impl EventBatch {
-    /// Formats `events` (all read from the input of rank `input`, events of
-    /// one record next to each other) as ECS JSON lines.
-    pub fn format(events: &[LogEvent], input: u32) -> EventBatch {
+    /// An empty batch for events of the input of rank `input` (buffers
+    /// reused from batches already written, see [`EventBatch::recycle`]).
+    pub fn for_input(input: u32) -> EventBatch {
         let mut b = SPARE
             .lock()
             .ok()
             .and_then(|mut spare| spare.pop())
             .unwrap_or_default();
+        b.input = input;
+        b
+    }
+
+    /// Makes room for `bytes` more bytes of JSON lines.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.bytes.reserve(bytes);
+    }
+
+    /// Formats `events` (all read from the input of rank `input`, events of
+    /// one record next to each other) as ECS JSON lines.
+    pub fn format(events: &[LogEvent], input: u32) -> EventBatch {
+        let mut b = EventBatch::for_input(input);
         b.keys.reserve(events.len());
         b.ends.reserve(events.len());
         b.bytes.reserve(events.len() * 448);
+        b.append(events);
+        b
+    }
+
+    /// Adds `events` (events of one record next to each other), each record's
+    /// events ordered by action.
+    pub fn append(&mut self, events: &[LogEvent]) {
         let mut i = 0;
         while let Some(first) = events.get(i) {
             // The events of one record: same time and origin.
@@ -100,7 +123,7 @@ impl EventBatch {
             let slice = events.get(i..i + group).unwrap_or(&[]);
             let (rank, at) = match &first.origin {
                 Some(o) => (
-                    input,
+                    self.input,
                     match o.at {
                         Position::Offset(x) | Position::Line(x) => x,
                     },
@@ -109,25 +132,31 @@ impl EventBatch {
             };
             if let [e] = slice {
                 // Nearly every record gives one event: no ordering to do.
-                b.push(e, rank, at, 0);
+                self.push(e, rank, at, 0);
             } else {
                 // Stable, so equal actions keep the order they were made in.
                 let mut by_action: Vec<&LogEvent> = slice.iter().collect();
                 by_action.sort_by(|x, y| x.action.cmp(&y.action));
                 for (seq, e) in by_action.into_iter().enumerate() {
-                    b.push(e, rank, at, seq as u32);
+                    self.push(e, rank, at, seq as u32);
                 }
             }
             i += group;
         }
-        b
     }
 
-    fn push(&mut self, e: &LogEvent, input: u32, at: u64, seq: u32) {
+    /// Adds the one event of a record at line or offset `at` of this
+    /// batch's input, given as any [`EcsFields`] (a parser's own borrowed
+    /// record, written without building a [`LogEvent`]).
+    pub fn push_record<E: EcsFields>(&mut self, e: &E, at: u64) {
+        self.push(e, self.input, at, 0);
+    }
+
+    fn push<E: EcsFields + ?Sized>(&mut self, e: &E, input: u32, at: u64, seq: u32) {
         crate::report::ecs::write_event(e, &mut self.bytes);
         self.ends.push(self.bytes.len());
         self.keys.push(EventKey {
-            ts: e.ts.0,
+            ts: e.ts().0,
             input,
             at,
             seq,
@@ -187,7 +216,7 @@ impl EventBatch {
 static SPARE: Mutex<Vec<EventBatch>> = Mutex::new(Vec::new());
 
 /// Most spare batches kept (a few per worker thread).
-const MAX_SPARE: usize = 16;
+const MAX_SPARE: usize = 80;
 
 struct Inner {
     mem: Vec<EventBatch>,

@@ -15,7 +15,7 @@ use crate::source::flow_table::FlowCounters;
 use crate::source::lanl::LanlLines;
 use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
 use crate::source::text_lines::TextResult;
-use crate::source::text_lines::{read_lines, read_lines_with, time_range};
+use crate::source::text_lines::{read_lines, read_lines_formatted, time_range};
 use crate::source::winsec::WindowsJsonl;
 use crate::source::zeek_log::read_zeek;
 use crate::source::{LineFormat, LogFormat};
@@ -390,44 +390,39 @@ fn read_one(
         }
         LogFormat::ZeekTsv | LogFormat::ZeekJson => return out,
     };
-    let res = match dest {
-        Dest::Keep => {
-            let mut res = read_lines(&mut opened.window, &name, parser, progress);
-            out.events = std::mem::take(&mut res.events);
-            res
-        }
-        Dest::Store(events, rank) => {
-            let rank = *rank;
-            read_lines_with(
+    let res =
+        match dest {
+            Dest::Keep => {
+                let mut res = read_lines(&mut opened.window, &name, parser, progress);
+                out.events = std::mem::take(&mut res.events);
+                res
+            }
+            Dest::Store(events, rank) => read_lines_formatted(
                 &mut opened.window,
                 &name,
                 parser,
                 progress,
-                &|ev| EventBatch::format(ev, rank),
+                *rank,
                 &mut |b| {
                     events.push(b);
                     true
                 },
-            )
-        }
-        Dest::Write(sink, err) => read_lines_with(
-            &mut opened.window,
-            &name,
-            parser,
-            progress,
-            &|ev| EventBatch::format(ev, 0),
-            &mut |b| match sink.write_all(b.bytes()) {
-                Ok(()) => {
-                    b.recycle();
-                    true
-                }
-                Err(e) => {
-                    **err = Some(e);
-                    false
-                }
-            },
-        ),
-    };
+            ),
+            Dest::Write(sink, err) => {
+                read_lines_formatted(&mut opened.window, &name, parser, progress, 0, &mut |b| {
+                    match sink.write_all(b.bytes()) {
+                        Ok(()) => {
+                            b.recycle();
+                            true
+                        }
+                        Err(e) => {
+                            **err = Some(e);
+                            false
+                        }
+                    }
+                })
+            }
+        };
     finish_text(report, res, &name);
     report.secs = start.elapsed().as_secs_f64();
     out

@@ -7,6 +7,7 @@
 //! by their magic bytes, never by the name, and decoded on the fly. Sources
 //! downstream see one interface, [`ByteWindow`].
 
+pub mod read_ahead;
 pub mod sniff;
 
 use crate::error::Error;
@@ -149,7 +150,7 @@ pub fn open(path: &InputPath) -> Result<OpenInput, Error> {
                 compression,
                 size_on_disk: None,
                 modified: None,
-                window: ByteWindow::stream(reader),
+                window: ByteWindow::stream(read_ahead(reader)),
             })
         }
         InputPath::File(p) => {
@@ -168,9 +169,17 @@ pub fn open(path: &InputPath) -> Result<OpenInput, Error> {
                 compression,
                 size_on_disk: Some(meta.len()),
                 modified,
-                window: ByteWindow::stream(reader),
+                window: ByteWindow::stream(read_ahead(reader)),
             })
         }
+    }
+}
+
+/// `reader`, read (and decoded) ahead on a thread of its own.
+fn read_ahead(reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+    match read_ahead::ReadAhead::start(reader) {
+        Ok(r) => Box::new(r),
+        Err(direct) => direct,
     }
 }
 

@@ -15,60 +15,109 @@
 //! Connection records from captures become `event.category: network`
 //! documents with `network.*` and Zeek's fields under `zeek.conn.*`.
 
-use crate::event::{Flow, LogEvent, Origin, Position};
+use crate::event::{Category, Flow, LogEvent, Outcome, Position, Timestamp};
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::sync::Arc;
 
-/// A JSON object being written: keeps track of commas.
+/// A JSON key as written: quoted, with its colon (`q!("name")` is
+/// `"name":`), so writing a key is one copy of a constant.
+macro_rules! q {
+    ($k:literal) => {
+        concat!("\"", $k, "\":").as_bytes()
+    };
+}
+
+/// A JSON object being written: keeps track of commas. Keys are given
+/// quoted, with their colon ([`q!`]).
 struct Obj<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
+    /// Every string given is known to need no escaping.
+    plain: bool,
 }
 
 impl<'a> Obj<'a> {
     fn open(out: &'a mut Vec<u8>) -> Obj<'a> {
         out.push(b'{');
-        Obj { out, first: true }
+        Obj {
+            out,
+            first: true,
+            plain: false,
+        }
     }
 
-    fn key(&mut self, k: &str) {
+    /// An object whose first member the caller has written already; with
+    /// `plain`, its strings (and those of objects nested in it) are known
+    /// to need no escaping.
+    fn continued(out: &'a mut Vec<u8>, plain: bool) -> Obj<'a> {
+        Obj {
+            out,
+            first: false,
+            plain,
+        }
+    }
+
+    #[inline]
+    fn key(&mut self, k: &[u8]) {
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(k);
     }
 
-    fn str(&mut self, k: &str, v: &str) {
+    /// A key that is not a constant (labels): escaped as any string.
+    fn dyn_key(&mut self, k: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        push_json_str(self.out, k);
+        self.out.push(b':');
+    }
+
+    #[inline]
+    fn str(&mut self, k: &[u8], v: &str) {
         self.key(k);
-        push_json_str(self.out, v);
+        if self.plain {
+            push_plain_str(self.out, v);
+        } else {
+            push_json_str(self.out, v);
+        }
     }
 
-    fn opt_str(&mut self, k: &str, v: Option<&str>) {
+    #[inline]
+    fn opt_str(&mut self, k: &[u8], v: Option<&str>) {
         if let Some(v) = v {
             self.str(k, v);
         }
     }
 
-    fn num(&mut self, k: &str, v: u64) {
+    fn num(&mut self, k: &[u8], v: u64) {
         self.key(k);
         let mut b = itoa::Buffer::new();
         self.out.extend_from_slice(b.format(v).as_bytes());
     }
 
-    fn ip(&mut self, k: &str, v: IpAddr) {
+    fn ip(&mut self, k: &[u8], v: IpAddr) {
         self.key(k);
         push_ip(self.out, v);
     }
 
     /// Opens a nested object under `k`; call `close` on it.
-    fn nested(&mut self, k: &str) -> Obj<'_> {
+    #[inline]
+    fn nested(&mut self, k: &[u8]) -> Obj<'_> {
         self.key(k);
-        Obj::open(self.out)
+        self.out.push(b'{');
+        Obj {
+            out: self.out,
+            first: true,
+            plain: self.plain,
+        }
     }
 
+    #[inline]
     fn close(self) {
         self.out.push(b'}');
     }
@@ -86,32 +135,50 @@ fn push_json_str(out: &mut Vec<u8>, v: &str) {
     }
 }
 
+/// Writes `v`, known to need no escaping, as a JSON string.
+#[inline]
+fn push_plain_str(out: &mut Vec<u8>, v: &str) {
+    out.push(b'"');
+    out.extend_from_slice(v.as_bytes());
+    out.push(b'"');
+}
+
 /// True when no byte of `b` needs escaping in a JSON string (a control
-/// character, `"` or `\\`), checked eight bytes at a time.
-fn is_plain(b: &[u8]) -> bool {
+/// character, `"` or `\\`), checked eight bytes at a time; a short string's
+/// bytes are read as two overlapping words.
+pub(crate) fn is_plain(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Any byte of `x` zero / below 0x20 (exact for "any", by the usual
     // borrow argument: the lowest offending byte always sets its high bit).
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
     let has_below_space = |x: u64| x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-    let mut words = b.chunks_exact(8);
-    for w in words.by_ref() {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a);
-        if has_below_space(x) || has_zero(x ^ (ONES * 0x22)) || has_zero(x ^ (ONES * 0x5c)) {
+    let bad =
+        |x: u64| has_below_space(x) || has_zero(x ^ (ONES * 0x22)) || has_zero(x ^ (ONES * 0x5c));
+    let word = |s: &[u8]| <[u8; 8]>::try_from(s).map(u64::from_le_bytes);
+    let half = |s: &[u8]| <[u8; 4]>::try_from(s).map(u32::from_le_bytes);
+    let n = b.len();
+    if n >= 8 {
+        let mut words = b.chunks_exact(8);
+        if words.by_ref().any(|w| word(w).map_or(true, bad)) {
             return false;
         }
+        // The last eight bytes cover the tail (overlapping is harmless).
+        return words.remainder().is_empty()
+            || b.get(n - 8..)
+                .is_some_and(|w| word(w).is_ok_and(|x| !bad(x)));
     }
-    // The tail, padded with a plain byte, in one more word.
-    let tail = words.remainder();
-    let mut a = [b'a'; 8];
-    if let Some(head) = a.get_mut(..tail.len()) {
-        head.copy_from_slice(tail);
+    if n >= 4 {
+        // Two overlapping halves cover four to seven bytes.
+        return match (
+            half(b.get(..4).unwrap_or(&[])),
+            half(b.get(n - 4..).unwrap_or(&[])),
+        ) {
+            (Ok(lo), Ok(hi)) => !bad(u64::from(lo) | (u64::from(hi) << 32)),
+            _ => false,
+        };
     }
-    let x = u64::from_le_bytes(a);
-    !(has_below_space(x) || has_zero(x ^ (ONES * 0x22)) || has_zero(x ^ (ONES * 0x5c)))
+    b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
 }
 
 /// Writes an address as a JSON string; dotted quads without the
@@ -139,35 +206,34 @@ thread_local! {
         const { std::cell::RefCell::new((None, Vec::new())) };
 }
 
-fn log_fields(o: &mut Obj<'_>, origin: Option<&Origin>) {
-    let Some(origin) = origin else { return };
-    let mut log = o.nested("log");
-    let mut file = log.nested("file");
-    file.key("path");
+fn log_fields(o: &mut Obj<'_>, origin: Option<(&Arc<str>, Position)>) {
+    let Some((origin_file, at)) = origin else {
+        return;
+    };
+    let mut log = o.nested(q!("log"));
+    let mut file = log.nested(q!("file"));
+    file.key(q!("path"));
     LAST_PATH.with_borrow_mut(|(name, json)| {
-        if !name
-            .as_ref()
-            .is_some_and(|n| std::sync::Arc::ptr_eq(n, &origin.file))
-        {
+        if !name.as_ref().is_some_and(|n| Arc::ptr_eq(n, origin_file)) {
             json.clear();
-            push_json_str(json, &origin.file);
-            *name = Some(origin.file.clone());
+            push_json_str(json, origin_file);
+            *name = Some(origin_file.clone());
         }
         file.out.extend_from_slice(json);
     });
-    if let Position::Line(l) = origin.at {
-        file.num("line", l);
+    if let Position::Line(l) = at {
+        file.num(q!("line"), l);
     }
     file.close();
-    if let Position::Offset(off) = origin.at {
-        log.num("offset", off);
+    if let Position::Offset(off) = at {
+        log.num(q!("offset"), off);
     }
     log.close();
 }
 
 fn endpoint(
     o: &mut Obj<'_>,
-    name: &str,
+    name: &[u8],
     ip: Option<IpAddr>,
     port: Option<u16>,
     domain: Option<&str>,
@@ -177,12 +243,12 @@ fn endpoint(
     }
     let mut n = o.nested(name);
     if let Some(ip) = ip {
-        n.ip("ip", ip);
+        n.ip(q!("ip"), ip);
     }
     if let Some(p) = port {
-        n.num("port", u64::from(p));
+        n.num(q!("port"), u64::from(p));
     }
-    n.opt_str("domain", domain);
+    n.opt_str(q!("domain"), domain);
     n.close();
 }
 
@@ -191,7 +257,7 @@ fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
     if e.ip_proto.is_none() && e.network_bytes.is_none() && e.network_packets.is_none() {
         return;
     }
-    let mut n = o.nested("network");
+    let mut n = o.nested(q!("network"));
     if let Some(p) = e.ip_proto {
         let transport = match p {
             1 => Some("icmp"),
@@ -200,14 +266,14 @@ fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
             58 => Some("ipv6-icmp"),
             _ => None,
         };
-        n.opt_str("transport", transport);
-        n.num("iana_number", u64::from(p));
+        n.opt_str(q!("transport"), transport);
+        n.num(q!("iana_number"), u64::from(p));
     }
     if let Some(b) = e.network_bytes {
-        n.num("bytes", b);
+        n.num(q!("bytes"), b);
     }
     if let Some(p) = e.network_packets {
-        n.num("packets", p);
+        n.num(q!("packets"), p);
     }
     n.close();
 }
@@ -218,21 +284,21 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
     if e.dns_question.is_none() && e.dns_answers.is_empty() {
         return;
     }
-    let mut d = o.nested("dns");
+    let mut d = o.nested(q!("dns"));
     if let Some(q) = &e.dns_question {
-        let mut qn = d.nested("question");
-        qn.str("name", q);
+        let mut qn = d.nested(q!("question"));
+        qn.str(q!("name"), q);
         qn.close();
     }
     if !e.dns_answers.is_empty() {
-        d.key("answers");
+        d.key(q!("answers"));
         d.out.push(b'[');
         for (i, a) in e.dns_answers.iter().enumerate() {
             if i > 0 {
                 d.out.push(b',');
             }
             let mut one = Obj::open(d.out);
-            one.str("data", a);
+            one.str(q!("data"), a);
             one.close();
         }
         d.out.push(b']');
@@ -243,135 +309,275 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
             .filter(|a| a.parse::<IpAddr>().is_ok())
             .collect();
         if !ips.is_empty() {
-            d.key("resolved_ip");
+            d.key(q!("resolved_ip"));
             let _ = serde_json::to_writer(&mut *d.out, &ips);
         }
     }
     d.close();
 }
 
+/// `,"category":["…"]` for `c`, as one constant.
+fn category_member(c: crate::event::Category) -> &'static [u8] {
+    use crate::event::Category as C;
+    match c {
+        C::Authentication => b",\"category\":[\"authentication\"]",
+        C::Network => b",\"category\":[\"network\"]",
+        C::Process => b",\"category\":[\"process\"]",
+        C::Iam => b",\"category\":[\"iam\"]",
+        C::Session => b",\"category\":[\"session\"]",
+    }
+}
+
+/// `,"outcome":"…"` for `x`, as one constant.
+fn outcome_member(x: crate::event::Outcome) -> &'static [u8] {
+    use crate::event::Outcome as X;
+    match x {
+        X::Success => b",\"outcome\":\"success\"",
+        X::Failure => b",\"outcome\":\"failure\"",
+        X::Unknown => b",\"outcome\":\"unknown\"",
+    }
+}
+
+/// What the ECS writer reads from one log event: the members most
+/// events carry, and the rest through [`EcsFields::rare`].
+///
+/// [`LogEvent`] is the general implementation. A parser may hand the
+/// writer its own borrowed record instead (LANL authentication lines do),
+/// so an event is written without first being built: the writer is
+/// generic, and for such a record the members it never has cost nothing.
+pub trait EcsFields {
+    /// `@timestamp`.
+    fn ts(&self) -> Timestamp;
+    /// `event.category`.
+    fn category(&self) -> Option<Category>;
+    /// `event.action`.
+    fn action(&self) -> &str;
+    /// `event.outcome`.
+    fn outcome(&self) -> Option<Outcome>;
+    /// `event.dataset`.
+    fn dataset(&self) -> &str;
+    /// `source.ip`, `source.port`, `source.domain`.
+    fn source(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>);
+    /// `destination.ip`, `destination.port`, `destination.domain`.
+    fn destination(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>);
+    /// `host.name`.
+    fn host_name(&self) -> Option<&str>;
+    /// `host.ip`.
+    fn host_ip(&self) -> Option<IpAddr>;
+    /// `user.name`.
+    fn user_name(&self) -> Option<&str>;
+    /// `user.domain`.
+    fn user_domain(&self) -> Option<&str>;
+    /// `user.effective.name`.
+    fn subject_user(&self) -> Option<&str>;
+    /// `lateral.auth_method`.
+    fn auth_method(&self) -> Option<&str>;
+    /// `winlog.logon.type`.
+    fn logon_type(&self) -> Option<u8>;
+    /// The input and position of the raw record (`log.file.*`, `log.offset`).
+    fn origin(&self) -> Option<(&Arc<str>, Position)>;
+    /// True when no string of the record needs JSON escaping (known
+    /// without checking each: a LANL line checked once, say).
+    fn plain(&self) -> bool {
+        false
+    }
+    /// The event again, for every other member (`event.code`, `process.*`,
+    /// `dns.*`, `labels`, ...); `None` when it has none of them.
+    fn rare(&self) -> Option<&LogEvent> {
+        None
+    }
+}
+
+impl EcsFields for LogEvent {
+    fn ts(&self) -> Timestamp {
+        self.ts
+    }
+    fn category(&self) -> Option<Category> {
+        self.category
+    }
+    fn action(&self) -> &str {
+        &self.action
+    }
+    fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+    fn dataset(&self) -> &str {
+        &self.dataset
+    }
+    fn source(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>) {
+        (
+            self.source_ip,
+            self.source_port,
+            self.source_domain.as_deref(),
+        )
+    }
+    fn destination(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>) {
+        (
+            self.destination_ip,
+            self.destination_port,
+            self.destination_domain.as_deref(),
+        )
+    }
+    fn host_name(&self) -> Option<&str> {
+        self.host_name.as_deref()
+    }
+    fn host_ip(&self) -> Option<IpAddr> {
+        self.host_ip
+    }
+    fn user_name(&self) -> Option<&str> {
+        self.user_name.as_deref()
+    }
+    fn user_domain(&self) -> Option<&str> {
+        self.user_domain.as_deref()
+    }
+    fn subject_user(&self) -> Option<&str> {
+        self.subject_user.as_deref()
+    }
+    fn auth_method(&self) -> Option<&str> {
+        self.auth_method.as_deref()
+    }
+    fn logon_type(&self) -> Option<u8> {
+        self.logon_type
+    }
+    fn origin(&self) -> Option<(&Arc<str>, Position)> {
+        self.origin.as_ref().map(|o| (&o.file, o.at))
+    }
+    fn rare(&self) -> Option<&LogEvent> {
+        Some(self)
+    }
+}
+
 /// Writes one log event as an ECS JSON line.
-pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
+pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
+    let rare = e.rare();
+    let plain = e.plain();
     // One reservation for the whole line (most are under 600 bytes).
     out.reserve(640);
-    let mut o = Obj::open(out);
-    o.key("@timestamp");
-    o.out.push(b'"');
-    e.ts.write_rfc3339_micros(o.out);
-    o.out.push(b'"');
+    // The members every event has, and the fixed text around them, in as
+    // few copies as possible.
+    out.extend_from_slice(b"{\"@timestamp\":\"");
+    e.ts().write_rfc3339_micros(out);
+    out.extend_from_slice(b"\",\"event\":{\"kind\":\"event\"");
+    if let Some(c) = e.category() {
+        out.extend_from_slice(category_member(c));
+    }
+    out.extend_from_slice(b",\"action\":");
+    if plain {
+        push_plain_str(out, e.action());
+    } else {
+        push_json_str(out, e.action());
+    }
+    if let Some(x) = e.outcome() {
+        out.extend_from_slice(outcome_member(x));
+    }
     {
-        let mut ev = o.nested("event");
-        ev.str("kind", "event");
-        if let Some(c) = e.category {
-            ev.key("category");
-            ev.out.extend_from_slice(b"[\"");
-            ev.out.extend_from_slice(c.ecs().as_bytes());
-            ev.out.extend_from_slice(b"\"]");
-        }
-        ev.str("action", &e.action);
-        if let Some(x) = e.outcome {
-            ev.str("outcome", x.ecs());
-        }
-        if let Some(c) = e.code {
+        let mut ev = Obj::continued(out, plain);
+        if let Some(c) = rare.and_then(|r| r.code) {
             let mut b = itoa::Buffer::new();
-            ev.str("code", b.format(c));
+            ev.str(q!("code"), b.format(c));
         }
-        ev.str("dataset", &e.dataset);
-        ev.opt_str("reason", e.status.as_deref());
-        if let Some(d) = e.duration {
-            ev.num("duration", d.0.max(0) as u64);
+        ev.str(q!("dataset"), e.dataset());
+        ev.opt_str(q!("reason"), rare.and_then(|r| r.status.as_deref()));
+        if let Some(d) = rare.and_then(|r| r.duration) {
+            ev.num(q!("duration"), d.0.max(0) as u64);
         }
         ev.close();
     }
+    let mut o = Obj::continued(out, plain);
+    let (source_ip, source_port, source_domain) = e.source();
+    endpoint(&mut o, q!("source"), source_ip, source_port, source_domain);
+    let (destination_ip, destination_port, destination_domain) = e.destination();
     endpoint(
         &mut o,
-        "source",
-        e.source_ip,
-        e.source_port,
-        e.source_domain.as_deref(),
+        q!("destination"),
+        destination_ip,
+        destination_port,
+        destination_domain,
     );
-    endpoint(
-        &mut o,
-        "destination",
-        e.destination_ip,
-        e.destination_port,
-        e.destination_domain.as_deref(),
-    );
-    if e.host_name.is_some() || e.host_ip.is_some() {
-        let mut h = o.nested("host");
-        h.opt_str("name", e.host_name.as_deref());
-        if let Some(ip) = e.host_ip {
-            h.ip("ip", ip);
+    let (host_name, host_ip) = (e.host_name(), e.host_ip());
+    if host_name.is_some() || host_ip.is_some() {
+        let mut h = o.nested(q!("host"));
+        h.opt_str(q!("name"), host_name);
+        if let Some(ip) = host_ip {
+            h.ip(q!("ip"), ip);
         }
         h.close();
     }
-    if e.user_name.is_some() || e.subject_user.is_some() {
-        let mut u = o.nested("user");
-        u.opt_str("name", e.user_name.as_deref());
-        u.opt_str("domain", e.user_domain.as_deref());
-        if let Some(s) = &e.subject_user {
-            let mut eff = u.nested("effective");
-            eff.str("name", s);
+    let (user_name, subject_user) = (e.user_name(), e.subject_user());
+    if user_name.is_some() || subject_user.is_some() {
+        let mut u = o.nested(q!("user"));
+        u.opt_str(q!("name"), user_name);
+        u.opt_str(q!("domain"), e.user_domain());
+        if let Some(s) = subject_user {
+            let mut eff = u.nested(q!("effective"));
+            eff.str(q!("name"), s);
             eff.close();
         }
         u.close();
     }
-    if e.process_executable.is_some() || e.process_command_line.is_some() {
-        let mut p = o.nested("process");
-        p.opt_str("executable", e.process_executable.as_deref());
-        p.opt_str("command_line", e.process_command_line.as_deref());
-        p.close();
+    if let Some(r) = rare {
+        rare_middle(&mut o, r);
     }
-    if let Some(s) = &e.service_name {
-        let mut sv = o.nested("service");
-        sv.str("name", s);
-        sv.close();
-    }
-    network_fields(&mut o, e);
-    dns_fields(&mut o, e);
-    if e.auth_method.is_some()
-        || e.logon_process.is_some()
-        || e.rpc_endpoint.is_some()
-        || e.rpc_operation.is_some()
+    let auth_method = e.auth_method();
+    let (logon_process, rpc_endpoint, rpc_operation) = match rare {
+        Some(r) => (
+            r.logon_process.as_deref(),
+            r.rpc_endpoint.as_deref(),
+            r.rpc_operation.as_deref(),
+        ),
+        None => (None, None, None),
+    };
+    if auth_method.is_some()
+        || logon_process.is_some()
+        || rpc_endpoint.is_some()
+        || rpc_operation.is_some()
     {
-        let mut a = o.nested("lateral");
-        a.opt_str("auth_method", e.auth_method.as_deref());
-        a.opt_str("logon_process", e.logon_process.as_deref());
-        a.opt_str("rpc_endpoint", e.rpc_endpoint.as_deref());
-        a.opt_str("rpc_operation", e.rpc_operation.as_deref());
+        let mut a = o.nested(q!("lateral"));
+        a.opt_str(q!("auth_method"), auth_method);
+        a.opt_str(q!("logon_process"), logon_process);
+        a.opt_str(q!("rpc_endpoint"), rpc_endpoint);
+        a.opt_str(q!("rpc_operation"), rpc_operation);
         a.close();
     }
-    if !e.labels.is_empty() {
-        let mut l = o.nested("labels");
-        for (k, v) in &e.labels {
-            l.str(k, v);
+    if let Some(r) = rare
+        && !r.labels.is_empty()
+    {
+        let mut l = o.nested(q!("labels"));
+        for (k, v) in &r.labels {
+            l.dyn_key(k);
+            push_json_str(l.out, v);
         }
         l.close();
     }
-    if e.logon_type.is_some() || e.share_name.is_some() || e.share_target.is_some() {
-        let mut w = o.nested("winlog");
-        if let Some(t) = e.logon_type {
-            let mut l = w.nested("logon");
-            l.num("type", u64::from(t));
+    let logon_type = e.logon_type();
+    let (share_name, share_target) = match rare {
+        Some(r) => (r.share_name.as_deref(), r.share_target.as_deref()),
+        None => (None, None),
+    };
+    if logon_type.is_some() || share_name.is_some() || share_target.is_some() {
+        let mut w = o.nested(q!("winlog"));
+        if let Some(t) = logon_type {
+            let mut l = w.nested(q!("logon"));
+            l.num(q!("type"), u64::from(t));
             l.close();
         }
-        if e.share_name.is_some() || e.share_target.is_some() {
-            let mut d = w.nested("event_data");
-            d.opt_str("ShareName", e.share_name.as_deref());
-            d.opt_str("RelativeTargetName", e.share_target.as_deref());
+        if share_name.is_some() || share_target.is_some() {
+            let mut d = w.nested(q!("event_data"));
+            d.opt_str(q!("ShareName"), share_name);
+            d.opt_str(q!("RelativeTargetName"), share_target);
             d.close();
         }
         w.close();
     }
     // Arrays on the stack: no allocation per event.
-    let ips = [e.source_ip, e.destination_ip, e.host_ip];
-    let users = [e.user_name.as_deref(), e.subject_user.as_deref()];
+    let ips = [source_ip, destination_ip, host_ip];
+    let users = [user_name, subject_user];
     let any_ip = ips.iter().any(Option::is_some);
     let any_user = users.iter().any(Option::is_some);
     if any_ip || any_user {
-        let mut r = o.nested("related");
+        let mut r = o.nested(q!("related"));
         if any_ip {
-            r.key("ip");
+            r.key(q!("ip"));
             r.out.push(b'[');
             for (i, ip) in ips.iter().flatten().enumerate() {
                 if i > 0 {
@@ -382,74 +588,102 @@ pub fn write_event(e: &LogEvent, out: &mut Vec<u8>) {
             r.out.push(b']');
         }
         if any_user {
-            r.key("user");
+            r.key(q!("user"));
             r.out.push(b'[');
             for (i, u) in users.iter().flatten().enumerate() {
                 if i > 0 {
                     r.out.push(b',');
                 }
-                push_json_str(r.out, u);
+                if plain {
+                    push_plain_str(r.out, u);
+                } else {
+                    push_json_str(r.out, u);
+                }
             }
             r.out.push(b']');
         }
         r.close();
     }
-    log_fields(&mut o, e.origin.as_ref());
+    log_fields(&mut o, e.origin());
     o.close();
     out.push(b'\n');
+}
+
+/// The members between `user` and `lateral`: `process.*`, `service.name`,
+/// `network.*`, `dns.*`.
+fn rare_middle(o: &mut Obj<'_>, e: &LogEvent) {
+    if e.process_executable.is_some() || e.process_command_line.is_some() {
+        let mut p = o.nested(q!("process"));
+        p.opt_str(q!("executable"), e.process_executable.as_deref());
+        p.opt_str(q!("command_line"), e.process_command_line.as_deref());
+        p.close();
+    }
+    if let Some(s) = &e.service_name {
+        let mut sv = o.nested(q!("service"));
+        sv.str(q!("name"), s);
+        sv.close();
+    }
+    network_fields(o, e);
+    dns_fields(o, e);
 }
 
 /// Writes one connection record as an ECS network event line.
 pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
     let mut o = Obj::open(out);
-    o.key("@timestamp");
+    o.key(q!("@timestamp"));
     o.out.push(b'"');
     f.ts.write_rfc3339_micros(o.out);
     o.out.push(b'"');
     {
-        let mut ev = o.nested("event");
-        ev.str("kind", "event");
-        ev.key("category");
+        let mut ev = o.nested(q!("event"));
+        ev.str(q!("kind"), "event");
+        ev.key(q!("category"));
         ev.out.extend_from_slice(b"[\"network\"]");
-        ev.str("action", "connection");
-        ev.str("dataset", "lateral.flow");
+        ev.str(q!("action"), "connection");
+        ev.str(q!("dataset"), "lateral.flow");
         if let Some(d) = f.duration {
-            ev.num("duration", d.0.max(0) as u64);
+            ev.num(q!("duration"), d.0.max(0) as u64);
         }
         ev.close();
     }
-    endpoint(&mut o, "source", Some(f.orig_h), Some(f.orig_p), None);
-    endpoint(&mut o, "destination", Some(f.resp_h), Some(f.resp_p), None);
+    endpoint(&mut o, q!("source"), Some(f.orig_h), Some(f.orig_p), None);
+    endpoint(
+        &mut o,
+        q!("destination"),
+        Some(f.resp_h),
+        Some(f.resp_p),
+        None,
+    );
     {
-        let mut n = o.nested("network");
-        n.str("transport", f.proto.zeek_name());
-        n.num("iana_number", u64::from(f.ip_proto));
-        n.opt_str("protocol", f.service.as_deref());
-        n.num("packets", f.orig_pkts + f.resp_pkts);
-        n.num("bytes", f.orig_ip_bytes + f.resp_ip_bytes);
+        let mut n = o.nested(q!("network"));
+        n.str(q!("transport"), f.proto.zeek_name());
+        n.num(q!("iana_number"), u64::from(f.ip_proto));
+        n.opt_str(q!("protocol"), f.service.as_deref());
+        n.num(q!("packets"), f.orig_pkts + f.resp_pkts);
+        n.num(q!("bytes"), f.orig_ip_bytes + f.resp_ip_bytes);
         n.close();
     }
     {
-        let mut z = o.nested("zeek");
-        let mut c = z.nested("conn");
-        c.str("uid", &f.uid);
-        c.str("state", f.conn_state.code());
+        let mut z = o.nested(q!("zeek"));
+        let mut c = z.nested(q!("conn"));
+        c.str(q!("uid"), &f.uid);
+        c.str(q!("state"), f.conn_state.code());
         c.opt_str(
-            "history",
+            q!("history"),
             Some(f.history.as_str()).filter(|h| !h.is_empty()),
         );
         if let Some(b) = f.orig_bytes {
-            c.num("orig_bytes", b);
+            c.num(q!("orig_bytes"), b);
         }
         if let Some(b) = f.resp_bytes {
-            c.num("resp_bytes", b);
+            c.num(q!("resp_bytes"), b);
         }
-        c.num("orig_pkts", f.orig_pkts);
-        c.num("resp_pkts", f.resp_pkts);
+        c.num(q!("orig_pkts"), f.orig_pkts);
+        c.num(q!("resp_pkts"), f.resp_pkts);
         c.close();
         z.close();
     }
-    log_fields(&mut o, f.origin.as_ref());
+    log_fields(&mut o, f.origin.as_ref().map(|o| (&o.file, o.at)));
     o.close();
     out.push(b'\n');
 }
@@ -609,7 +843,7 @@ pub fn write_sorted_merged(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Category, Outcome, Timestamp};
+    use crate::event::{Category, Origin, Outcome, Timestamp};
     use std::sync::Arc;
 
     #[test]

@@ -27,6 +27,21 @@ pub trait LineFormat: Sync {
     fn line_time(&self, _line: &[u8]) -> LineTime {
         LineTime::Unknown
     }
+
+    /// Writes the event of `line` (line `line_no` of `file`) straight into
+    /// `batch` as an ECS line, without building a [`LogEvent`], when the
+    /// format can; `None` when it cannot (then the reader calls
+    /// [`LineFormat::parse_line`]). The bytes written must equal those
+    /// `parse_line` and [`crate::report::ecs::write_event`] give.
+    fn write_line(
+        &self,
+        _line: &[u8],
+        _file: &std::sync::Arc<str>,
+        _line_no: u64,
+        _batch: &mut crate::event_store::EventBatch,
+    ) -> Option<Result<(), Skip>> {
+        None
+    }
 }
 
 /// What [`LineFormat::line_time`] can say about one line.

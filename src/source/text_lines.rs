@@ -10,6 +10,7 @@
 use crate::diag::Diagnostics;
 use crate::event::Timestamp;
 use crate::event::{LogEvent, Origin, Position};
+use crate::event_store::EventBatch;
 use crate::input::ByteWindow;
 use crate::source::{LineFormat, LineTime};
 use rayon::prelude::*;
@@ -81,6 +82,92 @@ pub fn read_lines_with<T: Send>(
     make: &(dyn Fn(&mut Vec<LogEvent>) -> T + Sync),
     take: &mut dyn FnMut(T) -> bool,
 ) -> TextResult {
+    let work = |bytes: &[u8], first: u64| {
+        // Taken out (not borrowed) so nested rayon work cannot find it in use.
+        let mut events = PIECE_EVENTS.with(|c| c.take());
+        events.clear();
+        events.reserve(bytes.len() / 64);
+        let own_file = private_name(file);
+        let (records, diag, lines) = parse_piece(bytes, first, &own_file, format, &mut events);
+        let n = events.len() as u64;
+        let made = make(&mut events);
+        events.clear();
+        PIECE_EVENTS.with(|c| c.replace(events));
+        Piece {
+            made,
+            events: n,
+            records,
+            diag,
+            lines,
+        }
+    };
+    read_pieces(window, file, progress, &work, take)
+}
+
+/// Reads every line of `window` with `format` as ECS JSON lines: each
+/// parallel piece becomes one [`EventBatch`] (for the input of rank
+/// `input`), written on the worker that parsed it, and the batches reach
+/// `take` in input order. Lines the format can write directly
+/// ([`LineFormat::write_line`]) never become [`LogEvent`]s; the rest are
+/// parsed and formatted. The result's `events` is empty.
+pub fn read_lines_formatted(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    progress: &AtomicU64,
+    input: u32,
+    take: &mut dyn FnMut(EventBatch) -> bool,
+) -> TextResult {
+    let work = |bytes: &[u8], first: u64| {
+        let mut events = PIECE_EVENTS.with(|c| c.take());
+        let mut batch = EventBatch::for_input(input);
+        // JSON lines run to several times the raw text (LANL: about seven).
+        batch.reserve(bytes.len().saturating_mul(8));
+        let own_file = private_name(file);
+        let (records, diag, lines) =
+            format_piece(bytes, first, &own_file, format, &mut events, &mut batch);
+        events.clear();
+        PIECE_EVENTS.with(|c| c.replace(events));
+        Piece {
+            events: batch.len() as u64,
+            made: batch,
+            records,
+            diag,
+            lines,
+        }
+    };
+    read_pieces(window, file, progress, &work, take)
+}
+
+/// What a worker made of one piece of lines.
+struct Piece<T> {
+    made: T,
+    /// Events produced.
+    events: u64,
+    /// Non-blank lines.
+    records: u64,
+    diag: Diagnostics,
+    /// Line breaks.
+    lines: u64,
+}
+
+/// A private copy of an input's name for one piece: every event holds a
+/// reference, and one counter shared by all worker threads would bounce
+/// between cores.
+fn private_name(file: &Arc<str>) -> Arc<str> {
+    Arc::from(&**file)
+}
+
+/// The chunk loop of the readers: cuts `window` into pieces at line
+/// boundaries, runs `work` on them in parallel (with each piece's first
+/// line number), and hands what it made to `take` in input order.
+fn read_pieces<T: Send>(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    progress: &AtomicU64,
+    work: &(dyn Fn(&[u8], u64) -> Piece<T> + Sync),
+    take: &mut dyn FnMut(T) -> bool,
+) -> TextResult {
     let mut res = TextResult::default();
     let mut next_line: u64 = 1;
     loop {
@@ -103,28 +190,17 @@ pub fn read_lines_with<T: Send>(
         let avail = window.bytes();
         let chunk = avail.get(..cut).unwrap_or(avail);
         let pieces = split_pieces(chunk, next_line);
-        let outputs: Vec<(T, u64, u64, Diagnostics, u64)> = pieces
+        let outputs: Vec<Piece<T>> = pieces
             .par_iter()
-            .map(|(bytes, first)| {
-                // Taken out (not borrowed) so nested rayon work cannot find it in use.
-                let mut events = PIECE_EVENTS.with(|c| c.take());
-                events.clear();
-                events.reserve(bytes.len() / 64);
-                let (records, diag, lines) = parse_piece(bytes, *first, file, format, &mut events);
-                let n = events.len() as u64;
-                let made = make(&mut events);
-                events.clear();
-                PIECE_EVENTS.with(|c| c.replace(events));
-                (made, n, records, diag, lines)
-            })
+            .map(|(bytes, first)| work(bytes, *first))
             .collect();
         let mut more = true;
-        for (made, n, records, diag, lines) in outputs {
-            more = more && take(made);
-            res.produced += n;
-            res.records += records;
-            res.diag.merge(diag);
-            next_line += lines;
+        for p in outputs {
+            more = more && take(p.made);
+            res.produced += p.events;
+            res.records += p.records;
+            res.diag.merge(p.diag);
+            next_line += p.lines;
         }
         res.bytes += cut as u64;
         progress.fetch_add(cut as u64, Ordering::Relaxed);
@@ -321,11 +397,77 @@ fn parse_piece(
     format: &dyn LineFormat,
     events: &mut Vec<LogEvent>,
 ) -> (u64, Diagnostics, u64) {
-    // A private copy of the name: every event holds a reference, and one
-    // counter shared by all worker threads would bounce between cores.
-    let own_file: Arc<str> = Arc::from(&**file);
-    let file = &own_file;
     let mut diag = Diagnostics::default();
+    let (records, lines) = each_line(piece, first_line, file, &mut diag, |this, line, diag| {
+        parse_one(this, line, file, format, events, diag);
+    });
+    (records, diag, lines)
+}
+
+/// Parses one line into `events`, with its origin set.
+fn parse_one(
+    this: u64,
+    line: &[u8],
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    events: &mut Vec<LogEvent>,
+    diag: &mut Diagnostics,
+) {
+    let before = events.len();
+    match format.parse_line(line, events) {
+        Ok(()) => {
+            for e in events.get_mut(before..).unwrap_or(&mut []) {
+                e.origin = Some(origin(file, this));
+            }
+        }
+        Err(skip) => {
+            events.truncate(before);
+            diag.skip(skip.0, || origin(file, this), || sample(line));
+        }
+    }
+}
+
+/// Writes a piece's events into `batch`: directly where the format can,
+/// through `events` (left empty) where it cannot.
+fn format_piece(
+    piece: &[u8],
+    first_line: u64,
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    events: &mut Vec<LogEvent>,
+    batch: &mut EventBatch,
+) -> (u64, Diagnostics, u64) {
+    let mut diag = Diagnostics::default();
+    let (records, lines) =
+        each_line(
+            piece,
+            first_line,
+            file,
+            &mut diag,
+            |this, line, diag| match format.write_line(line, file, this, batch) {
+                Some(Ok(())) => {}
+                Some(Err(skip)) => diag.skip(skip.0, || origin(file, this), || sample(line)),
+                None => {
+                    events.clear();
+                    parse_one(this, line, file, format, events, diag);
+                    batch.append(events);
+                }
+            },
+        );
+    events.clear();
+    (records, diag, lines)
+}
+
+/// Calls `each` with the number and text (without its line ending) of every
+/// non-blank line of `piece` that is not too long (those are counted in
+/// `diag`). Returns the non-blank lines and the line breaks seen.
+fn each_line(
+    piece: &[u8],
+    first_line: u64,
+    file: &Arc<str>,
+    diag: &mut Diagnostics,
+    mut each: impl FnMut(u64, &[u8], &mut Diagnostics),
+) -> (u64, u64) {
     let mut records = 0;
     let mut lines = 0;
     for (this, raw) in (first_line..).zip(lines_of(piece)) {
@@ -344,20 +486,9 @@ fn parse_piece(
             );
             continue;
         }
-        let before = events.len();
-        match format.parse_line(line, events) {
-            Ok(()) => {
-                for e in events.get_mut(before..).unwrap_or(&mut []) {
-                    e.origin = Some(origin(file, this));
-                }
-            }
-            Err(skip) => {
-                events.truncate(before);
-                diag.skip(skip.0, || origin(file, this), || sample(line));
-            }
-        }
+        each(this, line, diag);
     }
-    (records, diag, lines)
+    (records, lines)
 }
 
 /// The start of a skipped line, printable, for `--stats` samples.
