@@ -103,8 +103,10 @@ fn digits(b: &[u8]) -> Option<i64> {
 /// Splits off the first space-delimited word.
 fn word(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_start_matches(' ');
-    let end = s.find(' ').unwrap_or(s.len());
-    let (w, rest) = s.split_at(end);
+    // Words are short: a plain scan beats a searcher's set-up.
+    let end = s.bytes().position(|c| c == b' ').unwrap_or(s.len());
+    let w = s.get(..end)?;
+    let rest = s.get(end..)?;
     if w.is_empty() {
         None
     } else {
@@ -237,18 +239,58 @@ fn skip_structured_data(s: &str) -> Option<&str> {
 
 /// Parses `IP port N` (the port part optional) at the start of `s`.
 fn addr_port(s: &str) -> (Option<IpAddr>, Option<Text>, Option<u16>) {
-    let mut it = s.split(' ');
-    let host = it.next().unwrap_or("");
-    let port = match (it.next(), it.next()) {
-        (Some("port"), Some(p)) => p.parse().ok(),
-        _ => None,
-    };
+    let (host, rest) = s.split_once(' ').unwrap_or((s, ""));
+    let port = rest
+        .strip_prefix("port ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|p| p.parse().ok());
+    if let Some(v4) = dotted_quad(host) {
+        let ip = IpAddr::V4(v4);
+        // What `source_addr` says of an IPv4 address.
+        let none = ip.is_loopback() || ip.is_unspecified();
+        return (if none { None } else { Some(ip) }, None, port);
+    }
     match crate::source::winsec::source_addr(Some(host)) {
         Some(ip) => (Some(ip), None, port),
         None if host.parse::<IpAddr>().is_ok() => (None, None, port),
         None if !host.is_empty() => (None, Some(host.into()), port),
         None => (None, None, port),
     }
+}
+
+/// An IPv4 address in the form the standard parser accepts (four decimal
+/// octets, no leading zeros), read without its general machinery; `None`
+/// for anything else, which is then left to it.
+fn dotted_quad(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u16 = 0;
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            v = v * 10 + u16::from(d - b'0');
+            i += 1;
+            if i - start > 3 {
+                return None;
+            }
+        }
+        let len = i - start;
+        if len == 0 || (len > 1 && b.get(start) == Some(&b'0')) {
+            return None;
+        }
+        *octet = u8::try_from(v).ok()?;
+    }
+    (i == b.len()).then(|| std::net::Ipv4Addr::from(octets))
 }
 
 /// Splits `USER from HOST port N ...` at the last ` from `.
@@ -587,6 +629,49 @@ pub fn looks_like_journal_json(head: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dotted_quads_read_as_the_standard_parser_reads_them() {
+        let mut cases: Vec<String> = [
+            "1.2.3.4",
+            "10.0.0.1",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "0.0.0.0",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1.2.3.-4",
+            "1.2.3.4a",
+            "127.0.0.1",
+            "1.2.3.0400",
+            "00.0.0.0",
+            "::1",
+            "::ffff:1.2.3.4",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for a in [
+            "0", "7", "09", "10", "99", "100", "199", "255", "256", "999", "0000",
+        ] {
+            for b in ["0", "1", "25", "250", "300"] {
+                cases.push(format!("{a}.{b}.{a}.{b}"));
+                cases.push(format!("{b}.{a}.1.{a}"));
+            }
+        }
+        for c in &cases {
+            assert_eq!(
+                dotted_quad(c),
+                c.parse::<std::net::Ipv4Addr>().ok(),
+                "{c:?}"
+            );
+        }
+    }
+
     use super::*;
 
     const CFG: SyslogConfig = SyslogConfig {
