@@ -120,6 +120,28 @@ fn bench(c: &mut Criterion) {
             black_box(total)
         })
     });
+    g.bench_function("auth_lines_to_ecs_direct_one_core", |b| {
+        let file: Arc<str> = Arc::from("auth.txt");
+        b.iter(|| {
+            let mut batch = lateral::event_store::EventBatch::for_input(1);
+            let mut total = 0;
+            for (i, line) in text
+                .split(|&c| c == b'\n')
+                .filter(|l| !l.is_empty())
+                .enumerate()
+            {
+                let _ = format.write_line(line, &file, i as u64 + 1, &mut batch);
+                if batch.len() >= 4096 {
+                    total += batch.len();
+                    batch.recycle();
+                    batch = lateral::event_store::EventBatch::for_input(1);
+                }
+            }
+            total += batch.len();
+            batch.recycle();
+            black_box(total)
+        })
+    });
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("auth.txt");
     std::fs::write(&path, &text).expect("sample written");
