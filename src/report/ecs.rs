@@ -185,15 +185,30 @@ pub(crate) fn is_plain(b: &[u8]) -> bool {
 /// formatting machinery (the common case).
 fn push_ip(out: &mut Vec<u8>, v: IpAddr) {
     if let IpAddr::V4(v4) = v {
-        let mut b = itoa::Buffer::new();
-        out.push(b'"');
+        // `"a.b.c.d"` built on the stack (at most 17 bytes), copied once.
+        let mut text = [0u8; 17];
+        let mut n = 0;
+        let mut put = |c: u8| {
+            if let Some(slot) = text.get_mut(n) {
+                *slot = c;
+                n += 1;
+            }
+        };
+        put(b'"');
         for (i, octet) in v4.octets().into_iter().enumerate() {
             if i > 0 {
-                out.push(b'.');
+                put(b'.');
             }
-            out.extend_from_slice(b.format(octet).as_bytes());
+            if octet >= 100 {
+                put(b'0' + octet / 100);
+            }
+            if octet >= 10 {
+                put(b'0' + octet / 10 % 10);
+            }
+            put(b'0' + octet % 10);
         }
-        out.push(b'"');
+        put(b'"');
+        out.extend_from_slice(text.get(..n).unwrap_or(&[]));
     } else {
         let _ = write!(out, "\"{v}\"");
     }
@@ -845,6 +860,24 @@ mod tests {
     use super::*;
     use crate::event::{Category, Origin, Outcome, Timestamp};
     use std::sync::Arc;
+
+    #[test]
+    fn addresses_are_written_as_their_display_form() {
+        let octets = [0u8, 1, 9, 10, 42, 99, 100, 199, 200, 255];
+        for a in octets {
+            for b in octets {
+                for ip in [
+                    IpAddr::from([a, b, a, b]),
+                    IpAddr::from([b, 0, a, 255]),
+                    IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, u16::from(a), u16::from(b)]),
+                ] {
+                    let mut out = Vec::new();
+                    push_ip(&mut out, ip);
+                    assert_eq!(String::from_utf8(out).unwrap(), format!("\"{ip}\""));
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_word_check_finds_every_byte_that_needs_escaping() {

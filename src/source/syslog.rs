@@ -87,10 +87,6 @@ pub struct Record<'a> {
     pub msg: &'a str,
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
 fn digits(b: &[u8]) -> Option<i64> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -183,7 +179,21 @@ pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>>
 /// The RFC 3164 time `Mmm dd hh:mm:ss` at the start of a line, placed in
 /// a year by `cfg`.
 fn bsd_time(b: &[u8], cfg: &SyslogConfig) -> Option<Timestamp> {
-    let mon = MONTHS.iter().position(|m| b.get(..3) == Some(&m[..]))? as u32 + 1;
+    let mon = match <[u8; 3]>::try_from(b.get(..3)?).ok()? {
+        [b'J', b'a', b'n'] => 1,
+        [b'F', b'e', b'b'] => 2,
+        [b'M', b'a', b'r'] => 3,
+        [b'A', b'p', b'r'] => 4,
+        [b'M', b'a', b'y'] => 5,
+        [b'J', b'u', b'n'] => 6,
+        [b'J', b'u', b'l'] => 7,
+        [b'A', b'u', b'g'] => 8,
+        [b'S', b'e', b'p'] => 9,
+        [b'O', b'c', b't'] => 10,
+        [b'N', b'o', b'v'] => 11,
+        [b'D', b'e', b'c'] => 12,
+        _ => return None,
+    };
     if b.get(3) != Some(&b' ') {
         return None;
     }
