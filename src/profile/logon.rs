@@ -4,8 +4,22 @@
 //! 4624/4625/4648/4672/4769, sshd, sudo, pam). Small bitsets keep the logon
 //! types and methods seen; counters saturate. Exactly mergeable.
 
-use crate::event::Timestamp;
+use crate::event::{LogEvent, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// A logon or failed logon that came over the network (Windows logon types
+/// 3 network, 8 cleartext, 10 remote interactive; or a daemon's logon
+/// with a remote address, like sshd): the logons whose hours profiles keep
+/// per account, and the ones detectors judge.
+pub fn is_network_logon(e: &LogEvent) -> bool {
+    if !matches!(e.action.as_str(), "logged-in" | "logon-failed") {
+        return false;
+    }
+    match e.logon_type {
+        Some(t) => matches!(t, 3 | 8 | 10),
+        None => e.source_ip.is_some(),
+    }
+}
 
 /// A set of authentication methods, as bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
