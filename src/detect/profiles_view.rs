@@ -22,8 +22,8 @@
 //! account's hours of successful network logons and a remote-admin edge's
 //! hours of flows (kept by the profiles as hour-of-week bitsets), a
 //! source's distinct internal hosts with an answered flow on a service,
-//! an account's distinct hosts with a privileged session (4672 and, unlike
-//! the learned baseline, sudo to root), and whether a host reaches the
+//! an account's distinct hosts with Windows special privileges (4672),
+//! and whether a host reaches the
 //! outside for its clients (at least five internal clients answered and
 //! more than half of the flows it originated went outside). Roles follow
 //! the configuration as on the learned path: `[network] scanners` are
@@ -72,8 +72,10 @@ struct UserFacts {
     hosts: Vec<HostId>,
     /// Hosts it logged on from successfully.
     sources: Vec<HostId>,
-    /// Hosts it received special privileges on.
+    /// Hosts it had a privileged session on (4672 or sudo to root).
     privileged_on: Vec<HostId>,
+    /// Hosts it received Windows special privileges (4672) on.
+    special_on: Vec<HostId>,
     /// Hosts it logged on to successfully with NTLM.
     ntlm_on: Vec<HostId>,
     /// Hosts its explicit credentials were used for.
@@ -86,6 +88,7 @@ impl UserFacts {
             &mut self.hosts,
             &mut self.sources,
             &mut self.privileged_on,
+            &mut self.special_on,
             &mut self.ntlm_on,
             &mut self.explicit_on,
         ] {
@@ -190,7 +193,11 @@ impl<'a> ProfilesView<'a> {
             };
             // Privileges count on any host, as the learned baseline counts them.
             if l.stats.privileged > 0 {
-                v.users.entry(user).or_default().privileged_on.push(l.dst);
+                let facts = v.users.entry(user).or_default();
+                facts.privileged_on.push(l.dst);
+                if l.stats.special_privileges > 0 {
+                    facts.special_on.push(l.dst);
+                }
                 v.privileged_users.insert(user);
             }
             if !internal.get(l.dst.0 as usize).copied().unwrap_or(false) {
@@ -508,7 +515,7 @@ impl Habits for ProfilesView<'_> {
         Some(distinct(dsts))
     }
     fn privileged_hosts(&self, user: &str) -> Option<usize> {
-        Some(self.facts(user).map_or(0, |f| f.privileged_on.len()))
+        Some(self.facts(user).map_or(0, |f| f.special_on.len()))
     }
     fn forwarder(&self, ip: IpAddr) -> Option<bool> {
         let Some(h) = self.ip_id(ip).filter(|h| self.is_internal(*h)) else {

@@ -425,6 +425,7 @@ impl ProfileBuilder {
                 .or_insert_with(|| LogonStats::at(ts));
             let mut one = LogonStats::at(ts);
             one.privileged = 1;
+            one.special_privileges = u32::from(e.action == "special-privileges-assigned");
             st.merge(&one);
         }
         if let (Some(p), Some(s), Some(w)) = (AdminProto::of_event(e), src, writer)

@@ -135,6 +135,8 @@ pub struct LogonStats {
     pub failures: u32,
     /// Privileged sessions: 4672 special privileges, sudo to root.
     pub privileged: u32,
+    /// Of those, Windows special privileges (4672).
+    pub special_privileges: u32,
     /// Windows logon types seen.
     pub types: LogonTypes,
     /// Methods seen.
@@ -150,6 +152,7 @@ impl LogonStats {
             successes: 0,
             failures: 0,
             privileged: 0,
+            special_privileges: 0,
             types: LogonTypes::default(),
             methods: Methods::default(),
         }
@@ -162,6 +165,9 @@ impl LogonStats {
         self.successes = self.successes.saturating_add(o.successes);
         self.failures = self.failures.saturating_add(o.failures);
         self.privileged = self.privileged.saturating_add(o.privileged);
+        self.special_privileges = self
+            .special_privileges
+            .saturating_add(o.special_privileges);
         self.types = LogonTypes(self.types.0 | o.types.0);
         self.methods = self.methods.union(o.methods);
     }
