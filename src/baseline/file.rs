@@ -660,7 +660,10 @@ mod tests {
         assert_eq!(le_u32(&bytes, 8), 2);
         // A newer file, and a version-1 file (profiles without hours).
         for (v, want) in [
-            (7u32, "baseline format version 7, this lateral reads version 2"),
+            (
+                7u32,
+                "baseline format version 7, this lateral reads version 2",
+            ),
             (1, "baseline format version 1, this lateral reads version 2"),
         ] {
             bytes[8..12].copy_from_slice(&v.to_le_bytes());

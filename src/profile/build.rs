@@ -287,7 +287,12 @@ impl ProfileBuilder {
             .entry((s, d, svc))
             .and_modify(|e| e.observe(ts, out, inb, failed))
             .or_insert_with(|| EdgeStats::one(ts, out, inb, failed));
-        if self.service_admin.get(svc as usize).copied().unwrap_or(false) {
+        if self
+            .service_admin
+            .get(svc as usize)
+            .copied()
+            .unwrap_or(false)
+        {
             self.edge_hours.entry((s, d, svc)).or_default().note(ts);
         }
         let dur = f

@@ -165,9 +165,7 @@ impl LogonStats {
         self.successes = self.successes.saturating_add(o.successes);
         self.failures = self.failures.saturating_add(o.failures);
         self.privileged = self.privileged.saturating_add(o.privileged);
-        self.special_privileges = self
-            .special_privileges
-            .saturating_add(o.special_privileges);
+        self.special_privileges = self.special_privileges.saturating_add(o.special_privileges);
         self.types = LogonTypes(self.types.0 | o.types.0);
         self.methods = self.methods.union(o.methods);
     }

@@ -1308,8 +1308,7 @@ impl Profiles {
         let mut edges = Vec::with_capacity(mine.edges.len() + other.edges.len());
         let mut admin = Vec::with_capacity(mine.admin.len() + other.admin.len());
         let mut logons = Vec::with_capacity(mine.logons.len() + other.logons.len());
-        let mut edge_hours =
-            Vec::with_capacity(mine.edge_hours.len() + other.edge_hours.len());
+        let mut edge_hours = Vec::with_capacity(mine.edge_hours.len() + other.edge_hours.len());
         for (p, hm, smp, ump) in [(&mine, &hm_a, &sm_a, &um_a), (&other, &hm_b, &sm_b, &um_b)] {
             for h in &p.edge_hours {
                 edge_hours.push(EdgeHours {

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 /// The hours of the week in which something was active, and how many
 /// records showed it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct WeekHours {
     /// Bit `h` set: active in hour of the week `h` (see [`hour_of_week`]).
     bits: [u64; 3],
