@@ -19,6 +19,10 @@
 //!   with remote-admin protocols ([`AdminProto`]) from flows and from log
 //!   events ([`AdminUse`]);
 //! - logons: per (user, source host, target host) a [`LogonStats`];
+//! - habits ([`WeekHours`], 168 bits and a count): per account the hours
+//!   of the week of its successful network logons
+//!   ([`UserInfo::logon_hours`]), per edge on a remote-admin service the
+//!   hours of its flows ([`EdgeHours`], [`Profiles::edge_hours_between`]);
 //! - distributions ([`Distribution`], hdrhistogram buckets): bytes per flow
 //!   each way, flow duration, flows and distinct peers per hour, bytes per
 //!   peer per day; activity by hour of the week.
