@@ -130,5 +130,12 @@ mod tests {
         assert_eq!(c.records(), 5);
         assert!(c.seen(30) && c.seen(167) && !c.seen(31));
         assert_eq!(c.active_hours_of_day(), 2);
+        let mut m = w;
+        m.merge(&c);
+        assert_eq!(m.records(), 17);
+        assert!(m.seen(9) && m.seen(30) && m.seen(167) && !m.seen(31));
+        let mut other_way = c;
+        other_way.merge(&w);
+        assert_eq!(other_way, m);
     }
 }
