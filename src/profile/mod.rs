@@ -543,6 +543,14 @@ impl Profiles {
             .iter()
             .map(|s| s.admin_proto().is_some())
             .collect();
+        let is_interactive: Vec<bool> = self
+            .services
+            .iter()
+            .map(|s| {
+                s.admin_proto()
+                    .is_some_and(|p| !matches!(p, AdminProto::Smb | AdminProto::Rpc))
+            })
+            .collect();
         // Outbound, in (src, dst, service) order: distinct dsts are consecutive.
         let mut admin_uses = self.admin.iter().peekable();
         let mut start = 0;
@@ -556,6 +564,8 @@ impl Profiles {
                     .max(1);
             let group = self.edges.get(start..end).unwrap_or(&[]);
             let mut administered: Vec<HostId> = Vec::new();
+            let mut interactive = 0u32;
+            let mut last_interactive_dst = None;
             let mut failed_dsts = 0u32;
             let mut last_failed_dst = None;
             let Some(sig) = signals.get_mut(src.0 as usize) else {
@@ -575,9 +585,19 @@ impl Profiles {
                 let admin = is_admin.get(e.service.0 as usize).copied().unwrap_or(false);
                 if admin && e.stats.established() > 0 && e.src != e.dst {
                     administered.push(e.dst);
+                    // Edges run by (dst, service): one dst's are consecutive.
+                    let inter = is_interactive
+                        .get(e.service.0 as usize)
+                        .copied()
+                        .unwrap_or(false);
+                    if inter && last_interactive_dst != Some(e.dst) {
+                        interactive += 1;
+                        last_interactive_dst = Some(e.dst);
+                    }
                 }
             }
             sig.failed_hosts = failed_dsts;
+            sig.interactive = interactive;
             while admin_uses.next_if(|a| a.src < src).is_some() {}
             while let Some(a) = admin_uses.next_if(|a| a.src == src) {
                 administered.push(a.dst);
