@@ -23,11 +23,11 @@
 //! hours of flows (kept by the profiles as hour-of-week bitsets), a
 //! source's distinct internal hosts with an answered flow on a service,
 //! an account's distinct hosts with Windows special privileges (4672),
-//! and whether a host reaches the
-//! outside for its clients (at least five internal clients answered and
-//! more than half of the flows it originated went outside). Roles follow
-//! the configuration as on the learned path: `[network] scanners` are
-//! scanners and `known_admins` admin hosts whatever the profiles inferred.
+//! and whether a host reaches the outside for its clients (at least five
+//! internal clients answered and more than half of the flows it
+//! originated went outside). Roles follow the configuration as on the
+//! learned path: `[network] scanners` are scanners and `known_admins`
+//! admin hosts whatever the profiles inferred.
 
 use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
