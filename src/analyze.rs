@@ -171,9 +171,7 @@ pub fn analyze_against_profiles(
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    // Stored profiles keep no habits: the detectors fall back to the view.
-    let habits = crate::detect::habits::NoHabits;
-    let (alerts, incidents) = detect(flows, events, &directory, &view, &habits, config);
+    let (alerts, incidents) = detect(flows, events, &directory, &view, &view, config);
     Analysis {
         alerts,
         incidents,

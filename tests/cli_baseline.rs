@@ -419,12 +419,19 @@ fn damaged_baselines_give_a_clear_error_and_stay_byte_identical() {
     flipped[mid] ^= 0x10;
     let mut newer = good.clone();
     newer[8] = 9;
+    // A baseline of format version 1 (before profiles kept hours).
+    let mut older = good.clone();
+    older[8] = 1;
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (good[..good.len() - 7].to_vec(), "truncated baseline"),
         (flipped, "baseline checksum mismatch"),
         (
             newer,
-            "baseline format version 9, this lateral reads version 1",
+            "baseline format version 9, this lateral reads version 2",
+        ),
+        (
+            older,
+            "baseline format version 1, this lateral reads version 2",
         ),
         (
             b"Jul 25 10:00:01 srv sshd[1]: not a baseline\n".to_vec(),

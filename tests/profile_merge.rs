@@ -271,8 +271,14 @@ fn age_out_forgets_what_was_not_seen_in_the_window() {
     let mut p = b.finish();
     let k = |i: u8| HostKey::from_ip(host_ip(i));
     assert_eq!(p.len(), 6);
+    // Every flow was on a remote-admin service: each edge keeps its hours.
+    assert_eq!(p.edge_hours().len(), 4);
+    assert_eq!(p.user_named("recent").unwrap().logon_hours.records(), 1);
     let now = Timestamp::from_parts(T0 + 41 * 86_400, 0);
     p.age_out(now, 30);
+    // Hours go with their edge.
+    assert_eq!(p.edge_hours().len(), 2);
+    assert!(p.edge_hours().iter().all(|h| h.hours.records() == 1));
     let smb = Service::new(Transport::Tcp, 445, None);
     let rdp = Service::new(Transport::Tcp, 3389, None);
     assert!(p.edge(&k(1), &k(2), &smb).is_none());

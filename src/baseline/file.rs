@@ -49,8 +49,10 @@ use std::path::{Path, PathBuf};
 pub const MAGIC: [u8; 8] = *b"LATBASE\0";
 
 /// The container and payload version this build writes and reads. Bumped
-/// whenever the layout or the serialized baseline types change.
-pub const FORMAT_VERSION: u32 = 1;
+/// whenever the layout or the serialized baseline types change. Version 2
+/// added the hours of the week of accounts' network logons and of
+/// remote-admin edges to the profiles; version-1 files must be rebuilt.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Size of the fixed header before the payload.
 pub const HEADER_LEN: usize = 36;
@@ -652,16 +654,23 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_version_is_named() {
+    fn other_versions_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let (path, mut bytes) = write_sample(dir.path(), Compression::None);
-        bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
-        let err = decode::<Sample>(&path, &bytes).unwrap_err();
-        assert!(
-            err.to_string()
-                .ends_with("baseline format version 7, this lateral reads version 1"),
-            "{err}"
-        );
+        assert_eq!(le_u32(&bytes, 8), 2);
+        // A newer file, and a version-1 file (profiles without hours).
+        for (v, want) in [
+            (
+                7u32,
+                "baseline format version 7, this lateral reads version 2",
+            ),
+            (1, "baseline format version 1, this lateral reads version 2"),
+        ] {
+            bytes[8..12].copy_from_slice(&v.to_le_bytes());
+            let err = decode::<Sample>(&path, &bytes).unwrap_err();
+            assert!(matches!(err, FileError::UnsupportedVersion { .. }), "{err}");
+            assert!(err.to_string().ends_with(want), "{err}");
+        }
     }
 
     #[test]

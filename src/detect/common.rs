@@ -28,13 +28,7 @@ pub fn user_of(e: &LogEvent) -> Option<String> {
 /// 3 network, 8 cleartext, 10 remote interactive; or a daemon's logon
 /// with a remote address, like sshd).
 pub fn is_remote_logon(e: &LogEvent) -> bool {
-    if !matches!(e.action.as_str(), "logged-in" | "logon-failed") {
-        return false;
-    }
-    match e.logon_type {
-        Some(t) => matches!(t, 3 | 8 | 10),
-        None => e.source_ip.is_some(),
-    }
+    crate::profile::logon::is_network_logon(e)
 }
 
 /// True for a successful event.

@@ -26,7 +26,7 @@
 //! help-desk session. An admin host (by role or `known_admins`) that
 //! already used the service on `routine_reach` hosts in the baseline
 //! raises nothing for one more, when the baseline keeps that reach (the
-//! learned one does); other admin hosts score lower. A destination that is
+//! learned and the stored one do); other admin hosts score lower. A destination that is
 //! no client of the source but is reached in one push to a crowd mostly of
 //! its clients (a roll-out reaching a new hire's desk) is discounted like
 //! a client. A single new edge is at most a medium alert, and only gains

@@ -18,7 +18,7 @@
 //! An admin's first visit to a server. When the account was already
 //! privileged on `routine_privileged_hosts` hosts in the baseline and
 //! logged on from an admin host it used before, nothing is raised (the
-//! learned baseline keeps that count; a stored one does not). Otherwise a
+//! learned and the stored baseline both keep that count). Otherwise a
 //! low score on its own; it adds weight when it joins an incident.
 //!
 //! ## Tuning

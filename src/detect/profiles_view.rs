@@ -16,13 +16,26 @@
 //! Detectors pass host keys as addresses or short names
 //! ([`super::Directory::key`]); they are resolved to the profiles' keys
 //! through the baseline's directory.
+//!
+//! The view also answers the [`Habits`] questions, with the learned
+//! baseline's definitions ([`super::learned::LearnedBaseline`]): an
+//! account's hours of successful network logons and a remote-admin edge's
+//! hours of flows (kept by the profiles as hour-of-week bitsets), a
+//! source's distinct internal hosts with an answered flow on a service,
+//! an account's distinct hosts with Windows special privileges (4672),
+//! and whether a host reaches the outside for its clients (at least five
+//! internal clients answered and more than half of the flows it
+//! originated went outside). Roles follow the configuration as on the
+//! learned path: `[network] scanners` are scanners and `known_admins`
+//! admin hosts whatever the profiles inferred.
 
+use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::config::NetworkConfig;
 use crate::event::{Timestamp, Transport};
 use crate::hosts::HostDirectory;
 use crate::profile::build::is_plain_user_key;
-use crate::profile::{Edge, HostId, Methods, Profiles, Role as PRole};
+use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles, Role as PRole};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -59,8 +72,10 @@ struct UserFacts {
     hosts: Vec<HostId>,
     /// Hosts it logged on from successfully.
     sources: Vec<HostId>,
-    /// Hosts it received special privileges on.
+    /// Hosts it had a privileged session on (4672 or sudo to root).
     privileged_on: Vec<HostId>,
+    /// Hosts it received Windows special privileges (4672) on.
+    special_on: Vec<HostId>,
     /// Hosts it logged on to successfully with NTLM.
     ntlm_on: Vec<HostId>,
     /// Hosts its explicit credentials were used for.
@@ -73,12 +88,25 @@ impl UserFacts {
             &mut self.hosts,
             &mut self.sources,
             &mut self.privileged_on,
+            &mut self.special_on,
             &mut self.ntlm_on,
             &mut self.explicit_on,
         ] {
             v.sort_unstable();
             v.dedup();
         }
+    }
+}
+
+/// A host's role: the configuration's (scanners, known admin hosts) for
+/// any of its addresses, else the profiles'.
+fn host_role(net: &NetworkConfig, h: &HostProfile) -> Role {
+    if h.ips.iter().any(|ip| net.is_scanner(*ip)) {
+        Role::Scanner
+    } else if h.ips.iter().any(|ip| net.is_known_admin(*ip)) {
+        Role::Admin
+    } else {
+        role_of(h.role)
     }
 }
 
@@ -101,6 +129,10 @@ fn distinct(mut hosts: Vec<HostId>) -> usize {
 pub struct ProfilesView<'a> {
     profiles: &'a Profiles,
     dir: &'a HostDirectory,
+    net: &'a NetworkConfig,
+    /// Per profile host: whether it is internal (an internal address, or
+    /// known by name only).
+    internal: Vec<bool>,
     period: Option<(Timestamp, Timestamp)>,
     internal_hosts: usize,
     role_counts: BTreeMap<Role, usize>,
@@ -121,11 +153,13 @@ impl<'a> ProfilesView<'a> {
         profiles: &'a Profiles,
         dir: &'a HostDirectory,
         period: Option<(Timestamp, Timestamp)>,
-        net: &NetworkConfig,
+        net: &'a NetworkConfig,
     ) -> Self {
         let mut v = ProfilesView {
             profiles,
             dir,
+            net,
+            internal: Vec::new(),
             period,
             internal_hosts: 0,
             role_counts: BTreeMap::new(),
@@ -144,7 +178,7 @@ impl<'a> ProfilesView<'a> {
             }
             *is_internal = true;
             v.internal_hosts += 1;
-            let role = role_of(h.role);
+            let role = host_role(net, h);
             *v.role_counts.entry(role).or_insert(0) += 1;
             if let Some(q) = h.bytes_out_per_peer_day.quantile(0.99) {
                 p99s.entry(role).or_default().push(q);
@@ -154,17 +188,22 @@ impl<'a> ProfilesView<'a> {
             if let Some(u) = profiles.user_at(l.user) {
                 v.logged_users.insert(u.name.as_str());
             }
-            if !internal.get(l.dst.0 as usize).copied().unwrap_or(false) {
-                continue;
-            }
             let Some(user) = profiles.user_at(l.user).map(|u| u.name.as_str()) else {
                 continue;
             };
-            let facts = v.users.entry(user).or_default();
+            // Privileges count on any host, as the learned baseline counts them.
             if l.stats.privileged > 0 {
+                let facts = v.users.entry(user).or_default();
                 facts.privileged_on.push(l.dst);
+                if l.stats.special_privileges > 0 {
+                    facts.special_on.push(l.dst);
+                }
                 v.privileged_users.insert(user);
             }
+            if !internal.get(l.dst.0 as usize).copied().unwrap_or(false) {
+                continue;
+            }
+            let facts = v.users.entry(user).or_default();
             if l.stats.methods.contains(Methods::EXPLICIT) {
                 facts.explicit_on.push(l.dst);
             }
@@ -191,6 +230,7 @@ impl<'a> ProfilesView<'a> {
             }
         }
         v.users.values_mut().for_each(UserFacts::finish);
+        v.internal = internal;
         for (role, mut qs) in p99s {
             qs.sort_unstable();
             if let Some(m) = qs.get(qs.len() / 2) {
@@ -219,6 +259,10 @@ impl<'a> ProfilesView<'a> {
             .or_else(|| self.profiles.host_id(&self.dir.key_for_ip(ip)))
     }
 
+    fn is_internal(&self, h: HostId) -> bool {
+        self.internal.get(h.0 as usize).copied().unwrap_or(false)
+    }
+
     fn facts(&self, user: &str) -> Option<&UserFacts> {
         self.users.get(user)
     }
@@ -239,9 +283,15 @@ impl BaselineView for ProfilesView<'_> {
         self.internal_hosts
     }
     fn role(&self, ip: IpAddr) -> Role {
+        if self.net.is_scanner(ip) {
+            return Role::Scanner;
+        }
+        if self.net.is_known_admin(ip) {
+            return Role::Admin;
+        }
         self.profiles
             .host_by_ip(ip)
-            .map_or(Role::Unknown, |h| role_of(h.role))
+            .map_or(Role::Unknown, |h| host_role(self.net, h))
     }
     fn role_count(&self, role: Role) -> usize {
         self.role_counts.get(&role).copied().unwrap_or(0)
@@ -299,8 +349,8 @@ impl BaselineView for ProfilesView<'_> {
                     let of = self
                         .profiles
                         .host_at(e.src)
-                        .map_or(PRole::Unknown, |h| h.role);
-                    role_of(of) == r
+                        .map_or(Role::Unknown, |h| host_role(self.net, h));
+                    of == r
                 })
             })
             .map(|e| e.src)
@@ -418,5 +468,75 @@ impl BaselineView for ProfilesView<'_> {
                     .is_some_and(|u| u.name.eq_ignore_ascii_case(user))
             })
             .fold(Methods::default(), |m, l| m.union(l.stats.methods))
+    }
+}
+
+impl Habits for ProfilesView<'_> {
+    /// Unknown accounts have no hours (as on the learned path).
+    fn account_hours(&self, user: &str) -> Option<WeekHours> {
+        Some(
+            self.profiles
+                .user_named(user)
+                .map(|u| u.logon_hours)
+                .unwrap_or_default(),
+        )
+    }
+    /// The hours of the stored edges on the service's ports; `None` when
+    /// there is none.
+    fn edge_hours(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<WeekHours> {
+        let (s, d) = (self.ip_id(src)?, self.ip_id(dst)?);
+        let ports = ports(svc);
+        let mut out: Option<WeekHours> = None;
+        for h in self.profiles.edge_hours_between(s, d) {
+            let on = self
+                .profiles
+                .service_at(h.service)
+                .is_some_and(|x| ports.iter().any(|p| x.same_port(Transport::Tcp, *p)));
+            if on {
+                out.get_or_insert_with(WeekHours::default).merge(&h.hours);
+            }
+        }
+        out
+    }
+    fn service_reach(&self, src: IpAddr, svc: AdminService) -> Option<usize> {
+        let Some(s) = self.ip_id(src).filter(|s| self.is_internal(*s)) else {
+            return Some(0);
+        };
+        let ports = ports(svc);
+        let dsts: Vec<HostId> = self
+            .profiles
+            .edges_from(s)
+            .iter()
+            .filter(|e| {
+                e.stats.established() > 0 && self.is_internal(e.dst) && self.on_ports(e, ports)
+            })
+            .map(|e| e.dst)
+            .collect();
+        Some(distinct(dsts))
+    }
+    fn privileged_hosts(&self, user: &str) -> Option<usize> {
+        Some(self.facts(user).map_or(0, |f| f.special_on.len()))
+    }
+    fn forwarder(&self, ip: IpAddr) -> Option<bool> {
+        let Some(h) = self.ip_id(ip).filter(|h| self.is_internal(*h)) else {
+            return Some(false);
+        };
+        let clients: Vec<HostId> = self
+            .profiles
+            .edges_into(h)
+            .filter(|e| e.stats.established() > 0 && self.is_internal(e.src))
+            .map(|e| e.src)
+            .collect();
+        if distinct(clients) < 5 {
+            return Some(false);
+        }
+        let (mut attempts, mut outside) = (0u64, 0u64);
+        for e in self.profiles.edges_from(h) {
+            attempts += u64::from(e.stats.flows);
+            if !self.is_internal(e.dst) {
+                outside += u64::from(e.stats.flows);
+            }
+        }
+        Some(outside * 2 > attempts)
     }
 }

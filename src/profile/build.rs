@@ -14,11 +14,14 @@ use crate::event::{ConnState, Flow, LogEvent, Outcome, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
 use crate::profile::edge::EdgeStats;
 use crate::profile::host::{HostProfile, sort_names};
-use crate::profile::logon::{LogonStats, Methods};
+use crate::profile::logon::{LogonStats, Methods, is_network_logon};
 use crate::profile::parts::Parts;
 use crate::profile::role::RoleThresholds;
 use crate::profile::service::{AdminProto, Service};
-use crate::profile::{AdminUse, Edge, HostId, Logon, Profiles, ServiceId, UserId, UserInfo};
+use crate::profile::week::WeekHours;
+use crate::profile::{
+    AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo,
+};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -67,6 +70,8 @@ pub struct ProfileBuilder {
     host_ids: FxHashMap<HostKey, u32>,
     ip_cache: FxHashMap<IpAddr, u32>,
     services: Vec<Service>,
+    /// Per service: whether it is a remote-admin one (its edges keep hours).
+    service_admin: Vec<bool>,
     service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
     users: Vec<UserInfo>,
     user_ids: FxHashMap<String, u32>,
@@ -76,6 +81,8 @@ pub struct ProfileBuilder {
     hourly: Parts<(u32, u32, u32), u32>,
     admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
     logons: FxHashMap<(u32, u32, u32), LogonStats>,
+    /// (src, dst, service) of remote-admin edges -> hours of their flows.
+    edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
 }
 
 fn hour_num(ts: Timestamp) -> u32 {
@@ -128,6 +135,7 @@ impl ProfileBuilder {
             host_ids: FxHashMap::default(),
             ip_cache: FxHashMap::default(),
             services: Vec::new(),
+            service_admin: Vec::new(),
             service_ids: FxHashMap::default(),
             users: Vec::new(),
             user_ids: FxHashMap::default(),
@@ -135,6 +143,7 @@ impl ProfileBuilder {
             hourly: Parts::default(),
             admin: FxHashMap::default(),
             logons: FxHashMap::default(),
+            edge_hours: FxHashMap::default(),
         }
     }
 
@@ -216,7 +225,9 @@ impl ProfileBuilder {
             return *id;
         }
         let id = u32::try_from(self.services.len()).unwrap_or(u32::MAX);
-        self.services.push(Service::new(proto, port, name));
+        let service = Service::new(proto, port, name);
+        self.service_admin.push(service.admin_proto().is_some());
+        self.services.push(service);
         slot.push((name.map(Box::from), id));
         id
     }
@@ -242,6 +253,7 @@ impl ProfileBuilder {
                 self.users.push(UserInfo {
                     name: n.clone(),
                     domains: Vec::new(),
+                    logon_hours: WeekHours::default(),
                 });
                 self.user_ids.insert(n, id);
                 id
@@ -275,6 +287,14 @@ impl ProfileBuilder {
             .entry((s, d, svc))
             .and_modify(|e| e.observe(ts, out, inb, failed))
             .or_insert_with(|| EdgeStats::one(ts, out, inb, failed));
+        if self
+            .service_admin
+            .get(svc as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            self.edge_hours.entry((s, d, svc)).or_default().note(ts);
+        }
         let dur = f
             .duration
             .map_or(0, |d| u64::try_from(d.0.div_euclid(1000)).unwrap_or(0));
@@ -380,6 +400,12 @@ impl ProfileBuilder {
                 h.events = h.events.saturating_add(1);
             }
         }
+        if let Some(u) = user.and_then(|u| self.users.get_mut(u as usize))
+            && e.outcome == Some(Outcome::Success)
+            && is_network_logon(e)
+        {
+            u.logon_hours.note(ts);
+        }
         if let (Some(u), Some((from, to, m))) = (user, logon) {
             let st = self
                 .logons
@@ -404,6 +430,7 @@ impl ProfileBuilder {
                 .or_insert_with(|| LogonStats::at(ts));
             let mut one = LogonStats::at(ts);
             one.privileged = 1;
+            one.special_privileges = u32::from(e.action == "special-privileges-assigned");
             st.merge(&one);
         }
         if let (Some(p), Some(s), Some(w)) = (AdminProto::of_event(e), src, writer)
@@ -469,6 +496,7 @@ impl ProfileBuilder {
                         }
                     }
                     mine.domains.sort();
+                    mine.logon_hours.merge(&u.logon_hours);
                 }
                 id
             })
@@ -498,6 +526,12 @@ impl ProfileBuilder {
                 .entry((um(u), hm(s), hm(d)))
                 .and_modify(|a| a.merge(&st))
                 .or_insert(st);
+        }
+        for ((s, d, v), w) in other.edge_hours {
+            self.edge_hours
+                .entry((hm(s), hm(d), sm(v)))
+                .or_default()
+                .merge(&w);
         }
     }
 
@@ -654,7 +688,19 @@ impl ProfileBuilder {
                 });
             }
         }
+        let mut edge_hours: Vec<EdgeHours> = Vec::with_capacity(self.edge_hours.len());
+        for ((s, d, v), hours) in self.edge_hours {
+            if let (Some(src), Some(dst), Some(service)) = (hm(s), hm(d), sm(v)) {
+                edge_hours.push(EdgeHours {
+                    src,
+                    dst,
+                    service,
+                    hours,
+                });
+            }
+        }
         Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds)
+            .with_edge_hours(edge_hours)
     }
 }
 

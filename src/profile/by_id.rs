@@ -11,7 +11,9 @@
 //! for the host at that index (e.g. [`Profiles::edges_between`] holds what
 //! [`Profiles::outbound`] lists with that responder).
 
-use super::{AdminUse, Edge, HostId, Logon, Profiles, Service, ServiceId, UserId, UserInfo};
+use super::{
+    AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, Service, ServiceId, UserId, UserInfo,
+};
 use crate::hosts::HostKey;
 use std::net::IpAddr;
 
@@ -87,6 +89,36 @@ impl Profiles {
         let lo = self.admin.partition_point(|a| (a.src, a.dst) < k);
         let hi = self.admin.partition_point(|a| (a.src, a.dst) <= k);
         self.admin.get(lo..hi).unwrap_or(&[])
+    }
+
+    /// The hours of the remote-admin edges from `src` to `dst`, by service.
+    pub fn edge_hours_between(&self, src: HostId, dst: HostId) -> &[EdgeHours] {
+        let k = (src, dst);
+        let lo = self.edge_hours.partition_point(|h| (h.src, h.dst) < k);
+        let hi = self.edge_hours.partition_point(|h| (h.src, h.dst) <= k);
+        self.edge_hours.get(lo..hi).unwrap_or(&[])
+    }
+
+    /// Every stored edge-hours record, by (src, dst, service).
+    pub fn edge_hours(&self) -> &[EdgeHours] {
+        &self.edge_hours
+    }
+
+    /// The user an account name (any spelling [`super::build::user_key`]
+    /// takes) stands for; a name already in key form is looked up without
+    /// allocating.
+    pub fn user_named(&self, name: &str) -> Option<&UserInfo> {
+        let find = |n: &str| {
+            self.users
+                .binary_search_by(|u| u.name.as_str().cmp(n))
+                .ok()
+                .and_then(|i| self.users.get(i))
+        };
+        if super::build::is_plain_user_key(name) {
+            find(name)
+        } else {
+            find(&super::build::user_key(name).0)
+        }
     }
 
     /// Logon triples whose target is `dst`, by (user, source).

@@ -4,8 +4,22 @@
 //! 4624/4625/4648/4672/4769, sshd, sudo, pam). Small bitsets keep the logon
 //! types and methods seen; counters saturate. Exactly mergeable.
 
-use crate::event::Timestamp;
+use crate::event::{LogEvent, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// A logon or failed logon that came over the network (Windows logon types
+/// 3 network, 8 cleartext, 10 remote interactive; or a daemon's logon
+/// with a remote address, like sshd): the logons whose hours profiles keep
+/// per account, and the ones detectors judge.
+pub fn is_network_logon(e: &LogEvent) -> bool {
+    if !matches!(e.action.as_str(), "logged-in" | "logon-failed") {
+        return false;
+    }
+    match e.logon_type {
+        Some(t) => matches!(t, 3 | 8 | 10),
+        None => e.source_ip.is_some(),
+    }
+}
 
 /// A set of authentication methods, as bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -121,6 +135,8 @@ pub struct LogonStats {
     pub failures: u32,
     /// Privileged sessions: 4672 special privileges, sudo to root.
     pub privileged: u32,
+    /// Of those, Windows special privileges (4672).
+    pub special_privileges: u32,
     /// Windows logon types seen.
     pub types: LogonTypes,
     /// Methods seen.
@@ -136,6 +152,7 @@ impl LogonStats {
             successes: 0,
             failures: 0,
             privileged: 0,
+            special_privileges: 0,
             types: LogonTypes::default(),
             methods: Methods::default(),
         }
@@ -148,6 +165,7 @@ impl LogonStats {
         self.successes = self.successes.saturating_add(o.successes);
         self.failures = self.failures.saturating_add(o.failures);
         self.privileged = self.privileged.saturating_add(o.privileged);
+        self.special_privileges = self.special_privileges.saturating_add(o.special_privileges);
         self.types = LogonTypes(self.types.0 | o.types.0);
         self.methods = self.methods.union(o.methods);
     }

@@ -19,6 +19,10 @@
 //!   with remote-admin protocols ([`AdminProto`]) from flows and from log
 //!   events ([`AdminUse`]);
 //! - logons: per (user, source host, target host) a [`LogonStats`];
+//! - habits ([`WeekHours`], 168 bits and a count): per account the hours
+//!   of the week of its successful network logons
+//!   ([`UserInfo::logon_hours`]), per edge on a remote-admin service the
+//!   hours of its flows ([`EdgeHours`], [`Profiles::edge_hours_between`]);
 //! - distributions ([`Distribution`], hdrhistogram buckets): bytes per flow
 //!   each way, flow duration, flows and distinct peers per hour, bytes per
 //!   peer per day; activity by hour of the week.
@@ -66,6 +70,7 @@ pub mod logon;
 mod parts;
 pub mod role;
 pub mod service;
+pub mod week;
 
 pub use build::{
     AdminStats, ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run,
@@ -76,6 +81,7 @@ pub use host::HostProfile;
 pub use logon::{LogonStats, LogonTypes, Methods};
 pub use role::{Role, RoleSignals, RoleThresholds};
 pub use service::{AdminProto, Service};
+pub use week::WeekHours;
 
 use crate::event::{Duration, Timestamp, Transport};
 use crate::hosts::HostKey;
@@ -106,6 +112,24 @@ pub struct UserInfo {
     pub name: String,
     /// Lowercase `user.domain` values seen with it, ascending.
     pub domains: Vec<String>,
+    /// When it logged on over the network successfully (Windows logon
+    /// types 3, 8 and 10, or a daemon's logon from a remote address: what
+    /// [`logon::is_network_logon`] tells), to any host.
+    pub logon_hours: WeekHours,
+}
+
+/// When one stored edge on a remote-admin service ([`Service::admin_proto`])
+/// was used: the hours of the week of its flows, answered or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeHours {
+    /// Originator.
+    pub src: HostId,
+    /// Responder.
+    pub dst: HostId,
+    /// The responder's service.
+    pub service: ServiceId,
+    /// Hours of the week of its flows, and how many flows.
+    pub hours: WeekHours,
 }
 
 /// One stored edge: `src` originated flows to `dst` on `service`.
@@ -282,6 +306,7 @@ struct StoredProfiles {
     edges: Vec<Edge>,
     admin: Vec<AdminUse>,
     logons: Vec<Logon>,
+    edge_hours: Vec<EdgeHours>,
 }
 
 impl From<StoredProfiles> for Profiles {
@@ -295,6 +320,7 @@ impl From<StoredProfiles> for Profiles {
             s.logons,
             &RoleThresholds::default(),
         )
+        .with_edge_hours(s.edge_hours)
     }
 }
 
@@ -312,6 +338,8 @@ pub struct Profiles {
     edges: Vec<Edge>,
     admin: Vec<AdminUse>,
     logons: Vec<Logon>,
+    /// Hours of the remote-admin edges, sorted by (src, dst, service).
+    edge_hours: Vec<EdgeHours>,
     #[serde(skip_serializing)]
     derived: Derived,
 }
@@ -390,10 +418,31 @@ impl Profiles {
             edges,
             admin,
             logons,
+            edge_hours: Vec::new(),
             derived: Derived::default(),
         };
         p.reindex(thresholds);
         p
+    }
+
+    /// Sets the hours of the remote-admin edges (any order; duplicates
+    /// merged; records naming hosts or services outside the tables dropped).
+    pub(crate) fn with_edge_hours(mut self, mut hours: Vec<EdgeHours>) -> Profiles {
+        let (nh, ns) = (self.hosts.len() as u64, self.services.len() as u64);
+        hours.retain(|h| {
+            u64::from(h.src.0) < nh && u64::from(h.dst.0) < nh && u64::from(h.service.0) < ns
+        });
+        hours.sort_unstable_by_key(|h| (h.src, h.dst, h.service));
+        hours.dedup_by(|later, kept| {
+            if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
+                kept.hours.merge(&later.hours);
+                true
+            } else {
+                false
+            }
+        });
+        self.edge_hours = hours;
+        self
     }
 
     fn reindex(&mut self, thresholds: &RoleThresholds) {
@@ -494,6 +543,14 @@ impl Profiles {
             .iter()
             .map(|s| s.admin_proto().is_some())
             .collect();
+        let is_interactive: Vec<bool> = self
+            .services
+            .iter()
+            .map(|s| {
+                s.admin_proto()
+                    .is_some_and(|p| !matches!(p, AdminProto::Smb | AdminProto::Rpc))
+            })
+            .collect();
         // Outbound, in (src, dst, service) order: distinct dsts are consecutive.
         let mut admin_uses = self.admin.iter().peekable();
         let mut start = 0;
@@ -507,6 +564,8 @@ impl Profiles {
                     .max(1);
             let group = self.edges.get(start..end).unwrap_or(&[]);
             let mut administered: Vec<HostId> = Vec::new();
+            let mut interactive = 0u32;
+            let mut last_interactive_dst = None;
             let mut failed_dsts = 0u32;
             let mut last_failed_dst = None;
             let Some(sig) = signals.get_mut(src.0 as usize) else {
@@ -526,9 +585,19 @@ impl Profiles {
                 let admin = is_admin.get(e.service.0 as usize).copied().unwrap_or(false);
                 if admin && e.stats.established() > 0 && e.src != e.dst {
                     administered.push(e.dst);
+                    // Edges run by (dst, service): one dst's are consecutive.
+                    let inter = is_interactive
+                        .get(e.service.0 as usize)
+                        .copied()
+                        .unwrap_or(false);
+                    if inter && last_interactive_dst != Some(e.dst) {
+                        interactive += 1;
+                        last_interactive_dst = Some(e.dst);
+                    }
                 }
             }
             sig.failed_hosts = failed_dsts;
+            sig.interactive = interactive;
             while admin_uses.next_if(|a| a.src < src).is_some() {}
             while let Some(a) = admin_uses.next_if(|a| a.src == src) {
                 administered.push(a.dst);
@@ -1237,12 +1306,11 @@ impl Profiles {
         };
         let sm_a = sm(&mine.services);
         let sm_b = sm(&other.services);
-        let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut users: BTreeMap<String, (BTreeSet<String>, WeekHours)> = BTreeMap::new();
         for u in mine.users.iter().chain(&other.users) {
-            users
-                .entry(u.name.clone())
-                .or_default()
-                .extend(u.domains.iter().cloned());
+            let slot = users.entry(u.name.clone()).or_default();
+            slot.0.extend(u.domains.iter().cloned());
+            slot.1.merge(&u.logon_hours);
         }
         let names: Vec<String> = users.keys().cloned().collect();
         let um = |list: &[UserInfo]| -> Vec<u32> {
@@ -1254,16 +1322,26 @@ impl Profiles {
         let um_b = um(&other.users);
         let users: Vec<UserInfo> = users
             .into_iter()
-            .map(|(name, d)| UserInfo {
+            .map(|(name, (d, logon_hours))| UserInfo {
                 name,
                 domains: d.into_iter().collect(),
+                logon_hours,
             })
             .collect();
         let at = |m: &[u32], i: u32| m.get(i as usize).copied().unwrap_or(u32::MAX);
         let mut edges = Vec::with_capacity(mine.edges.len() + other.edges.len());
         let mut admin = Vec::with_capacity(mine.admin.len() + other.admin.len());
         let mut logons = Vec::with_capacity(mine.logons.len() + other.logons.len());
+        let mut edge_hours = Vec::with_capacity(mine.edge_hours.len() + other.edge_hours.len());
         for (p, hm, smp, ump) in [(&mine, &hm_a, &sm_a, &um_a), (&other, &hm_b, &sm_b, &um_b)] {
+            for h in &p.edge_hours {
+                edge_hours.push(EdgeHours {
+                    src: HostId(at(hm, h.src.0)),
+                    dst: HostId(at(hm, h.dst.0)),
+                    service: ServiceId(at(smp, h.service.0)),
+                    hours: h.hours,
+                });
+            }
             for e in &p.edges {
                 edges.push(Edge {
                     src: HostId(at(hm, e.src.0)),
@@ -1289,7 +1367,8 @@ impl Profiles {
                 });
             }
         }
-        *self = Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds);
+        *self = Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds)
+            .with_edge_hours(edge_hours);
     }
 
     /// Forgets what was not seen within `window_days` days before `now`:
@@ -1315,6 +1394,17 @@ impl Profiles {
             .logons
             .into_iter()
             .filter(|l| l.stats.last >= cutoff)
+            .collect();
+        // Edge hours go with their edge (kept edges stay sorted by key).
+        let edge_hours: Vec<EdgeHours> = mine
+            .edge_hours
+            .into_iter()
+            .filter(|h| {
+                let k = (h.src, h.dst, h.service);
+                edges
+                    .binary_search_by(|e| (e.src, e.dst, e.service).cmp(&k))
+                    .is_ok()
+            })
             .collect();
         let mut keep = vec![false; mine.hosts.len()];
         let mut mark = |h: HostId| {
@@ -1412,6 +1502,15 @@ impl Profiles {
                 ..l
             })
             .collect();
+        let edge_hours = edge_hours
+            .into_iter()
+            .map(|h| EdgeHours {
+                src: HostId(at(&hmap, h.src.0)),
+                dst: HostId(at(&hmap, h.dst.0)),
+                service: ServiceId(at(&smap, h.service.0)),
+                ..h
+            })
+            .collect();
         *self = Profiles::from_parts(
             hosts,
             services,
@@ -1420,6 +1519,7 @@ impl Profiles {
             admin,
             logons,
             &RoleThresholds::default(),
-        );
+        )
+        .with_edge_hours(edge_hours);
     }
 }

@@ -99,6 +99,9 @@ pub struct RoleSignals {
     /// Distinct hosts this host reached over a remote-admin protocol
     /// (established flows or admin log events).
     pub administered: u32,
+    /// Of those, distinct hosts it reached with an established flow on an
+    /// interactive one (RDP, SSH, WinRM, VNC, Telnet: not SMB or RPC).
+    pub interactive: u32,
     /// Distinct hosts this host sent failed attempts (S0, REJ, RSTOS0, SH) to.
     pub failed_hosts: u32,
     /// Distinct (host, service) pairs this host sent failed attempts to.
@@ -121,8 +124,11 @@ pub struct RoleThresholds {
     /// Distinct Kerberos clients that make a domain controller (default 2;
     /// one Kerberos client plus one LDAP client also does).
     pub dc_kerberos_clients: u32,
-    /// Distinct administered hosts that make an admin/jump host (default 5).
+    /// Distinct administered hosts that make an admin/jump host (default 5)...
     pub admin_hosts: u32,
+    /// ...or distinct hosts administered interactively (default 3, as the
+    /// learned baseline of `lateral analyze` counts them).
+    pub admin_interactive_hosts: u32,
     /// Distinct clients that make a server (default 3).
     pub server_clients: u32,
 }
@@ -135,6 +141,7 @@ impl Default for RoleThresholds {
             scanner_failed_percent: 50,
             dc_kerberos_clients: 2,
             admin_hosts: 5,
+            admin_interactive_hosts: 3,
             server_clients: 3,
         }
     }
@@ -143,7 +150,7 @@ impl Default for RoleThresholds {
 impl RoleThresholds {
     /// Infers a role, checking in this order: domain controller (KDC events,
     /// or Kerberos to enough clients, or Kerberos and LDAP), scanner, admin
-    /// host, server, workstation (originated any flow or was a logon
+    /// host (enough hosts administered, or interactively), server, workstation (originated any flow or was a logon
     /// source), else unknown.
     pub fn infer(&self, s: &RoleSignals) -> Role {
         let dc = s.kdc_events > 0
@@ -159,7 +166,7 @@ impl RoleThresholds {
         {
             return Role::Scanner;
         }
-        if s.administered >= self.admin_hosts {
+        if s.administered >= self.admin_hosts || s.interactive >= self.admin_interactive_hosts {
             return Role::AdminHost;
         }
         if s.clients >= self.server_clients {
@@ -206,6 +213,10 @@ mod tests {
         s.flows_out = 10;
         assert_eq!(t.infer(&s), Role::Workstation);
         s.clients = 3;
+        assert_eq!(t.infer(&s), Role::Server);
+        s.interactive = 3;
+        assert_eq!(t.infer(&s), Role::AdminHost);
+        s.interactive = 2;
         assert_eq!(t.infer(&s), Role::Server);
         s.administered = 5;
         assert_eq!(t.infer(&s), Role::AdminHost);
