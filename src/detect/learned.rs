@@ -9,8 +9,10 @@
 //! LDAP (389) for at least three clients; a scanner reached at least 50
 //! hosts with most attempts unanswered; an admin host used remote-admin
 //! services on at least five hosts, or interactive ones (RDP, SSH, WinRM,
-//! VNC, Telnet) on at least three; a server answered at least five
-//! distinct clients; anything else internal is a workstation.
+//! VNC, Telnet) on at least three; a server answered at least three
+//! distinct clients; anything else internal is a workstation. The admin and
+//! server counts are [`crate::profile::RoleThresholds`]' defaults, so a
+//! stored baseline names these roles alike.
 
 use super::common::{is_kerberos, is_ntlm, is_remote_logon, succeeded, user_of};
 use super::habits::{Habits, WeekHours};
@@ -331,7 +333,8 @@ impl LearnedBaseline {
                 h.bytes.record(total);
             }
         }
-        // Roles.
+        // Roles, with the thresholds stored profiles use (one set for both paths).
+        let t = crate::profile::RoleThresholds::default();
         for (ip, h) in b.hosts.iter_mut() {
             h.admin_hour_dsts = Vec::new();
             let role = if net.is_scanner(*ip) {
@@ -342,9 +345,10 @@ impl LearnedBaseline {
                 Role::DomainController
             } else if h.dsts >= 50 && h.unanswered * 2 > h.attempts {
                 Role::Scanner
-            } else if h.admin_dsts >= 5 || h.interactive_dsts >= 3 {
+            } else if h.admin_dsts >= t.admin_hosts || h.interactive_dsts >= t.admin_interactive_hosts
+            {
                 Role::Admin
-            } else if h.clients >= 5 {
+            } else if h.clients >= t.server_clients {
                 Role::Server
             } else {
                 Role::Workstation
@@ -573,6 +577,55 @@ impl Habits for LearnedBaseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ssh(t: i64, src: &str, dst: &str) -> Flow {
+        Flow {
+            ts: Timestamp::from_parts(t, 0),
+            uid: format!("C{t}"),
+            orig_h: src.parse().unwrap(),
+            orig_p: 40_000,
+            resp_h: dst.parse().unwrap(),
+            resp_p: 22,
+            proto: crate::event::Transport::Tcp,
+            service: None,
+            duration: None,
+            orig_bytes: Some(900),
+            resp_bytes: Some(3000),
+            conn_state: crate::event::ConnState::SF,
+            missed_bytes: 0,
+            history: "ShADadFf".into(),
+            orig_pkts: 8,
+            orig_ip_bytes: 1300,
+            resp_pkts: 8,
+            resp_ip_bytes: 3400,
+            ip_proto: 6,
+            origin: None,
+        }
+    }
+
+    /// A Linux box that three desks log on to is a server, as stored
+    /// profiles say (one set of role thresholds); two desks are not enough.
+    #[test]
+    fn a_host_answering_three_clients_is_a_server() {
+        let cfg = Config::default();
+        let dir = Directory::from_events(&[]);
+        let mut flows = Vec::new();
+        for (i, desk) in ["10.1.0.11", "10.1.0.12", "10.1.0.13"].iter().enumerate() {
+            flows.push(ssh(1_000 + i as i64 * 60, desk, "10.1.0.50"));
+        }
+        for (i, desk) in ["10.1.0.11", "10.1.0.12"].iter().enumerate() {
+            flows.push(ssh(2_000 + i as i64 * 60, desk, "10.1.0.60"));
+        }
+        flows.sort();
+        let b = LearnedBaseline::learn(&flows, &[], &dir, &cfg);
+        assert_eq!(b.role("10.1.0.50".parse().unwrap()), Role::Server);
+        assert_eq!(b.role("10.1.0.60".parse().unwrap()), Role::Workstation);
+        assert_eq!(
+            crate::profile::RoleThresholds::default().server_clients,
+            3,
+            "the learned rule follows the stored profiles' threshold"
+        );
+    }
 
     #[test]
     fn log_histo_quantiles_are_close() {
