@@ -345,7 +345,8 @@ impl LearnedBaseline {
                 Role::DomainController
             } else if h.dsts >= 50 && h.unanswered * 2 > h.attempts {
                 Role::Scanner
-            } else if h.admin_dsts >= t.admin_hosts || h.interactive_dsts >= t.admin_interactive_hosts
+            } else if h.admin_dsts >= t.admin_hosts
+                || h.interactive_dsts >= t.admin_interactive_hosts
             {
                 Role::Admin
             } else if h.clients >= t.server_clients {

@@ -389,6 +389,14 @@ pub trait EcsFields {
     fn auth_method(&self) -> Option<&str>;
     /// `winlog.logon.type`.
     fn logon_type(&self) -> Option<u8>;
+    /// `event.reason`.
+    fn reason(&self) -> Option<&str> {
+        None
+    }
+    /// `lateral.logon_process`.
+    fn logon_process(&self) -> Option<&str> {
+        None
+    }
     /// The input and position of the raw record (`log.file.*`, `log.offset`).
     fn origin(&self) -> Option<(&Arc<str>, Position)>;
     /// True when no string of the record needs JSON escaping (known
@@ -454,6 +462,12 @@ impl EcsFields for LogEvent {
     fn logon_type(&self) -> Option<u8> {
         self.logon_type
     }
+    fn reason(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+    fn logon_process(&self) -> Option<&str> {
+        self.logon_process.as_deref()
+    }
     fn origin(&self) -> Option<(&Arc<str>, Position)> {
         self.origin.as_ref().map(|o| (&o.file, o.at))
     }
@@ -492,7 +506,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
             ev.str(q!("code"), b.format(c));
         }
         ev.str(q!("dataset"), e.dataset());
-        ev.opt_str(q!("reason"), rare.and_then(|r| r.status.as_deref()));
+        ev.opt_str(q!("reason"), e.reason());
         if let Some(d) = rare.and_then(|r| r.duration) {
             ev.num(q!("duration"), d.0.max(0) as u64);
         }
@@ -534,13 +548,10 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         rare_middle(&mut o, r);
     }
     let auth_method = e.auth_method();
-    let (logon_process, rpc_endpoint, rpc_operation) = match rare {
-        Some(r) => (
-            r.logon_process.as_deref(),
-            r.rpc_endpoint.as_deref(),
-            r.rpc_operation.as_deref(),
-        ),
-        None => (None, None, None),
+    let logon_process = e.logon_process();
+    let (rpc_endpoint, rpc_operation) = match rare {
+        Some(r) => (r.rpc_endpoint.as_deref(), r.rpc_operation.as_deref()),
+        None => (None, None),
     };
     if auth_method.is_some()
         || logon_process.is_some()

@@ -15,6 +15,7 @@
 //! still gets increasing times even when split into parallel chunks.
 
 use crate::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
+use crate::report::ecs::EcsFields;
 use crate::source::winsec::parse_time;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
@@ -249,6 +250,12 @@ fn skip_structured_data(s: &str) -> Option<&str> {
 
 /// Parses `IP port N` (the port part optional) at the start of `s`.
 fn addr_port(s: &str) -> (Option<IpAddr>, Option<Text>, Option<u16>) {
+    let (ip, dom, port) = addr_port_ref(s);
+    (ip, dom.map(Text::from), port)
+}
+
+/// [`addr_port`], the name borrowed.
+fn addr_port_ref(s: &str) -> (Option<IpAddr>, Option<&str>, Option<u16>) {
     let (host, rest) = s.split_once(' ').unwrap_or((s, ""));
     let port = rest
         .strip_prefix("port ")
@@ -263,7 +270,7 @@ fn addr_port(s: &str) -> (Option<IpAddr>, Option<Text>, Option<u16>) {
     match crate::source::winsec::source_addr(Some(host)) {
         Some(ip) => (Some(ip), None, port),
         None if host.parse::<IpAddr>().is_ok() => (None, None, port),
-        None if !host.is_empty() => (None, Some(host.into()), port),
+        None if !host.is_empty() => (None, Some(host), port),
         None => (None, None, port),
     }
 }
@@ -311,6 +318,152 @@ fn user_from(s: &str) -> Option<(&str, &str)> {
     Some((s.get(..at)?, s.get(at + 6..)?))
 }
 
+/// `event.dataset` and `lateral.logon_process` of sshd events.
+const SSHD: &str = "sshd";
+
+/// What an sshd authentication message (`Accepted ...`, `Failed ...`,
+/// `Invalid user ...`) says, borrowed from it.
+struct SshdAuth<'a> {
+    action: &'static str,
+    outcome: Outcome,
+    /// `password`, `publickey`, ... (not for `Invalid user`).
+    method: Option<&'a str>,
+    user: &'a str,
+    /// `invalid_user` when sshd said so.
+    reason: Option<&'static str>,
+    source_ip: Option<IpAddr>,
+    /// The source when it is a name, not an address.
+    source_domain: Option<&'a str>,
+    source_port: Option<u16>,
+}
+
+/// Reads an sshd authentication message: `None` when it is not one,
+/// `Some(Err)` when it starts like one but its parts are missing.
+fn sshd_auth(msg: &str) -> Option<Result<SshdAuth<'_>, ()>> {
+    let (action, outcome, method, reason, r) = if let Some(r) = msg.strip_prefix("Accepted ") {
+        let Some((method, r)) = word(r) else {
+            return Some(Err(()));
+        };
+        let Some(r) = r.strip_prefix("for ") else {
+            return Some(Err(()));
+        };
+        ("logged-in", Outcome::Success, Some(method), None, r)
+    } else if let Some(r) = msg.strip_prefix("Failed ") {
+        let Some((method, r)) = word(r) else {
+            return Some(Err(()));
+        };
+        let Some(r) = r.strip_prefix("for ") else {
+            return Some(Err(()));
+        };
+        match r.strip_prefix("invalid user ") {
+            Some(x) => (
+                "logon-failed",
+                Outcome::Failure,
+                Some(method),
+                Some("invalid_user"),
+                x,
+            ),
+            None => ("logon-failed", Outcome::Failure, Some(method), None, r),
+        }
+    } else if let Some(r) = msg.strip_prefix("Invalid user ") {
+        (
+            "invalid-user",
+            Outcome::Failure,
+            None,
+            Some("invalid_user"),
+            r,
+        )
+    } else {
+        return None;
+    };
+    let Some((user, from)) = user_from(r) else {
+        return Some(Err(()));
+    };
+    let (source_ip, source_domain, source_port) = addr_port_ref(from);
+    Some(Ok(SshdAuth {
+        action,
+        outcome,
+        method,
+        user,
+        reason,
+        source_ip,
+        source_domain,
+        source_port,
+    }))
+}
+
+/// One sshd authentication line's event, borrowed from the line, as the
+/// ECS writer reads it ([`LineFormat::write_line`]); the same bytes as the
+/// event [`classify`] builds.
+struct SshdEvent<'a> {
+    ts: Timestamp,
+    host: &'a str,
+    auth: SshdAuth<'a>,
+    origin: (&'a std::sync::Arc<str>, u64),
+    plain: bool,
+}
+
+impl EcsFields for SshdEvent<'_> {
+    fn ts(&self) -> Timestamp {
+        self.ts
+    }
+    fn category(&self) -> Option<Category> {
+        Some(Category::Authentication)
+    }
+    fn action(&self) -> &str {
+        self.auth.action
+    }
+    fn outcome(&self) -> Option<Outcome> {
+        Some(self.auth.outcome)
+    }
+    fn dataset(&self) -> &str {
+        SSHD
+    }
+    fn reason(&self) -> Option<&str> {
+        self.auth.reason
+    }
+    fn source(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>) {
+        (
+            self.auth.source_ip,
+            self.auth.source_port,
+            self.auth.source_domain,
+        )
+    }
+    fn destination(&self) -> (Option<IpAddr>, Option<u16>, Option<&str>) {
+        (None, None, None)
+    }
+    fn host_name(&self) -> Option<&str> {
+        Some(self.host)
+    }
+    fn host_ip(&self) -> Option<IpAddr> {
+        None
+    }
+    fn user_name(&self) -> Option<&str> {
+        Some(self.auth.user)
+    }
+    fn user_domain(&self) -> Option<&str> {
+        None
+    }
+    fn subject_user(&self) -> Option<&str> {
+        None
+    }
+    fn auth_method(&self) -> Option<&str> {
+        self.auth.method
+    }
+    fn logon_process(&self) -> Option<&str> {
+        Some(SSHD)
+    }
+    fn logon_type(&self) -> Option<u8> {
+        None
+    }
+    fn origin(&self) -> Option<(&std::sync::Arc<str>, crate::event::Position)> {
+        Some((self.origin.0, crate::event::Position::Line(self.origin.1)))
+    }
+    fn plain(&self) -> bool {
+        self.plain
+    }
+}
+
 /// Classifies an sshd message into events (several for "message repeated").
 fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     if let Some(r) = msg.strip_prefix("message repeated ") {
@@ -330,57 +483,22 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         return;
     }
     let mut e = base;
-    e.logon_process = Some("sshd".into());
-    e.dataset = "sshd".into();
-    if let Some(r) = msg.strip_prefix("Accepted ") {
-        let Some((method, r)) = word(r) else { return };
-        let Some(r) = r.strip_prefix("for ") else {
-            return;
-        };
-        let Some((user, from)) = user_from(r) else {
-            return;
-        };
-        let (ip, dom, port) = addr_port(from);
-        e.category = Some(Category::Authentication);
-        e.action = "logged-in".into();
-        e.outcome = Some(Outcome::Success);
-        e.auth_method = Some(method.into());
-        e.user_name = Some(user.into());
-        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
-        out.push(e);
-    } else if let Some(r) = msg.strip_prefix("Failed ") {
-        let Some((method, r)) = word(r) else { return };
-        let Some(r) = r.strip_prefix("for ") else {
-            return;
-        };
-        let (invalid, r) = match r.strip_prefix("invalid user ") {
-            Some(x) => (true, x),
-            None => (false, r),
-        };
-        let Some((user, from)) = user_from(r) else {
-            return;
-        };
-        let (ip, dom, port) = addr_port(from);
-        e.category = Some(Category::Authentication);
-        e.action = "logon-failed".into();
-        e.outcome = Some(Outcome::Failure);
-        e.auth_method = Some(method.into());
-        e.user_name = Some(user.into());
-        e.status = invalid.then(|| "invalid_user".into());
-        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
-        out.push(e);
-    } else if let Some(r) = msg.strip_prefix("Invalid user ") {
-        let Some((user, from)) = user_from(r) else {
-            return;
-        };
-        let (ip, dom, port) = addr_port(from);
-        e.category = Some(Category::Authentication);
-        e.action = "invalid-user".into();
-        e.outcome = Some(Outcome::Failure);
-        e.user_name = Some(user.into());
-        e.status = Some("invalid_user".into());
-        (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
-        out.push(e);
+    e.logon_process = Some(SSHD.into());
+    e.dataset = SSHD.into();
+    if let Some(a) = sshd_auth(msg) {
+        // The shape but not the parts (`Err`): no event.
+        if let Ok(a) = a {
+            e.category = Some(Category::Authentication);
+            e.action = a.action.into();
+            e.outcome = Some(a.outcome);
+            e.auth_method = a.method.map(Text::from);
+            e.user_name = Some(a.user.into());
+            e.status = a.reason.map(Text::from);
+            e.source_ip = a.source_ip;
+            e.source_domain = a.source_domain.map(Text::from);
+            e.source_port = a.source_port;
+            out.push(e);
+        }
     } else if let Some(r) = msg
         .strip_prefix("Connection closed by ")
         .or_else(|| msg.strip_prefix("Disconnected from "))
@@ -542,6 +660,39 @@ impl LineFormat for SyslogLines {
         Ok(())
     }
 
+    fn write_line(
+        &self,
+        line: &[u8],
+        file: &std::sync::Arc<str>,
+        line_no: u64,
+        batch: &mut crate::event_store::EventBatch,
+    ) -> Option<Result<(), Skip>> {
+        // sshd's authentication lines, the bulk of an auth log's events, are
+        // written straight from the line; everything else is built.
+        let text = std::str::from_utf8(line).ok()?;
+        let Some(rec) = parse_record(text.trim_end_matches('\r'), &self.0) else {
+            return Some(Err(Skip("not a syslog line")));
+        };
+        if !matches!(rec.app, "sshd" | "sshd-session") {
+            // Programs that give no event are done here.
+            let gives_events = rec.app == "sudo" || rec.msg.starts_with("pam_unix(");
+            return if gives_events { None } else { Some(Ok(())) };
+        }
+        let Ok(auth) = sshd_auth(rec.msg)? else {
+            return Some(Ok(()));
+        };
+        let event = SshdEvent {
+            ts: rec.ts,
+            host: rec.host,
+            auth,
+            origin: (file, line_no),
+            // Every string is a piece of the line (or a constant).
+            plain: crate::report::ecs::is_plain(line),
+        };
+        batch.push_record(&event, line_no);
+        Some(Ok(()))
+    }
+
     fn line_time(&self, line: &[u8]) -> crate::source::LineTime {
         if line.first().is_some_and(u8::is_ascii_uppercase) {
             // RFC 3164: the time is the first 15 bytes; a line whose time
@@ -639,6 +790,74 @@ pub fn looks_like_journal_json(head: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// sshd lines written directly give the bytes, skips and keys of the
+    /// events built from them; other lines fall back or give nothing alike.
+    #[test]
+    fn lines_written_directly_equal_built_events() {
+        let lines: &[&[u8]] = &[
+            b"Jan  1 00:00:00 h1 sshd[1]: Accepted password for bob from 10.0.0.1 port 22 ssh2",
+            b"Jan  1 00:00:01 h1 sshd[1]: Accepted publickey for a b from 10.0.0.2 port 2222 ssh2",
+            b"Jan  1 00:00:02 h1 sshd[1]: Failed password for invalid user \"x\\y\" from host.example port 5 ssh2",
+            b"Jan  1 00:00:03 h1 sshd[1]: Failed keyboard-interactive/pam for root from 0.0.0.0 port 9 ssh2",
+            b"Jan  1 00:00:04 h1 sshd[1]: Invalid user eve from 2001:db8::1 port 7",
+            b"Jan  1 00:00:05 h1 sshd[1]: Invalid user mallory from ::ffff:10.9.8.7",
+            b"Jan  1 00:00:06 h1 sshd[1]: Accepted for",
+            b"Jan  1 00:00:07 h1 sshd[1]: Failed none",
+            b"Jan  1 00:00:08 h1 sshd-session[9]: Accepted password for c\x01d from 10.0.0.3 port 1 ssh2",
+            b"Jan  1 00:00:09 h1 sshd[1]: Accepted password for bob from 127.0.0.1 port 22 ssh2",
+            b"Jan  1 00:00:10 h1 sshd[1]: Connection closed by 10.0.0.4 port 5 [preauth]",
+            b"Jan  1 00:00:11 h1 sshd[1]: message repeated 3 times: [ Failed password for root from 10.0.0.5 port 6 ssh2]",
+            b"Jan  1 00:00:12 h1 sudo: alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh",
+            b"Jan  1 00:00:13 h1 cron[5]: pam_unix(cron:session): session opened for user root(uid=0)",
+            b"Jan  1 00:00:14 h1 kernel: eth0 link up",
+            b"Jan  1 00:00:15 h1 sshd[1]: Accepted password for \xff from 10.0.0.1 port 22 ssh2",
+            b"<38>1 2026-01-01T00:00:16.5Z h2 sshd 7 - - Accepted publickey for ann from 10.0.0.6 port 3 ssh2",
+            b"not a syslog line",
+        ];
+        let f = SyslogLines(CFG);
+        let file: std::sync::Arc<str> = std::sync::Arc::from("auth.log");
+        let mut written_directly = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let at = i as u64 + 1;
+            let mut direct = crate::event_store::EventBatch::for_input(2);
+            let mut built = Vec::new();
+            let b = f.parse_line(line, &mut built);
+            match f.write_line(line, &file, at, &mut direct) {
+                Some(d) => {
+                    written_directly.push(at);
+                    assert_eq!(d.is_ok(), b.is_ok(), "line {at}");
+                    if let (Err(x), Err(y)) = (&d, &b) {
+                        assert_eq!(x.0, y.0, "line {at}");
+                    }
+                }
+                None => {
+                    // Fallen back: the reader builds the events instead.
+                    assert!(direct.is_empty(), "line {at}");
+                    continue;
+                }
+            }
+            for e in &mut built {
+                e.origin = Some(crate::event::Origin {
+                    file: file.clone(),
+                    at: crate::event::Position::Line(at),
+                });
+            }
+            let via_events = crate::event_store::EventBatch::format(&built, 2);
+            assert_eq!(direct.keys(), via_events.keys(), "line {at}");
+            assert_eq!(
+                String::from_utf8_lossy(direct.bytes()),
+                String::from_utf8_lossy(via_events.bytes()),
+                "line {at}"
+            );
+        }
+        // The sshd authentication lines, odd ones, lines of other programs
+        // that give nothing, and non-syslog lines are all done directly.
+        assert_eq!(
+            written_directly,
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 17, 18]
+        );
+    }
+
     #[test]
     fn dotted_quads_read_as_the_standard_parser_reads_them() {
         let mut cases: Vec<String> = [
