@@ -663,12 +663,16 @@ fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> Stri
     for r in &run.inputs {
         let status = if r.is_complete() { "ok" } else { "PARTIAL" };
         let rate = if r.secs > 0.0 {
-            format!("{:.1} MB/s", r.bytes as f64 / 1e6 / r.secs)
+            format!(
+                "{:.1} MB/s {:>6} ev/s",
+                r.bytes as f64 / 1e6 / r.secs,
+                human_rate((r.events + r.flows) as f64, r.secs)
+            )
         } else {
             "-".into()
         };
         s.push_str(&format!(
-            "    {status:<7} {:<8}{} {:>9} records {:>9} events {:>8} skipped {:>10} {rate:>12}  {}\n",
+            "    {status:<7} {:<8}{} {:>9} records {:>9} events {:>8} skipped {:>10} {rate:>23}  {}\n",
             r.format.unwrap_or("-"),
             if r.compressed { "+z" } else { "  " },
             r.records,

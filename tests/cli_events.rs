@@ -102,6 +102,17 @@ fn auth_log_and_capture_mixed_in_one_sorted_stream() {
         err.contains("1 skipped: not a syslog line") && err.contains("auth.log:4"),
         "{err}"
     );
+    // Each input's line gives its format, counts and both rates.
+    let auth_line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("ok") && l.ends_with("auth.log"))
+        .unwrap_or_else(|| panic!("no per-input line for auth.log: {err}"));
+    assert!(auth_line.contains("syslog"), "{auth_line}");
+    assert!(auth_line.contains(" events "), "{auth_line}");
+    assert!(
+        auth_line.contains(" MB/s") && auth_line.contains(" ev/s"),
+        "{auth_line}"
+    );
 }
 
 #[test]
