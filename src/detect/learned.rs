@@ -6,13 +6,13 @@
 //!
 //! Roles are inferred from behaviour, checked in this order: configured
 //! scanners and admin hosts; a domain controller answers Kerberos (88) or
-//! LDAP (389) for at least three clients; a scanner reached at least 50
-//! hosts with most attempts unanswered; an admin host used remote-admin
+//! LDAP (389) for at least two clients; a scanner reached at least sixteen
+//! hosts with half its attempts or more unanswered; an admin host used remote-admin
 //! services on at least five hosts, or interactive ones (RDP, SSH, WinRM,
 //! VNC, Telnet) on at least three; a server answered at least three
-//! distinct clients; anything else internal is a workstation. The admin and
-//! server counts are [`crate::profile::RoleThresholds`]' defaults, so a
-//! stored baseline names these roles alike.
+//! distinct clients; anything else internal is a workstation. The counts are
+//! [`crate::profile::RoleThresholds`]' defaults, so a stored baseline
+//! names roles alike.
 
 use super::common::{is_kerberos, is_ntlm, is_remote_logon, succeeded, user_of};
 use super::habits::{Habits, WeekHours};
@@ -341,9 +341,11 @@ impl LearnedBaseline {
                 Role::Scanner
             } else if net.is_known_admin(*ip) {
                 Role::Admin
-            } else if h.dir_clients >= 3 {
+            } else if h.dir_clients >= t.dc_kerberos_clients {
                 Role::DomainController
-            } else if h.dsts >= 50 && h.unanswered * 2 > h.attempts {
+            } else if h.dsts >= t.scanner_hosts
+                && h.unanswered * 100 >= u64::from(t.scanner_failed_percent) * h.attempts.max(1)
+            {
                 Role::Scanner
             } else if h.admin_dsts >= t.admin_hosts
                 || h.interactive_dsts >= t.admin_interactive_hosts
@@ -580,19 +582,23 @@ mod tests {
     use super::*;
 
     fn ssh(t: i64, src: &str, dst: &str) -> Flow {
+        flow(t, src, dst, 22, crate::event::ConnState::SF)
+    }
+
+    fn flow(t: i64, src: &str, dst: &str, port: u16, state: crate::event::ConnState) -> Flow {
         Flow {
             ts: Timestamp::from_parts(t, 0),
             uid: format!("C{t}"),
             orig_h: src.parse().unwrap(),
             orig_p: 40_000,
             resp_h: dst.parse().unwrap(),
-            resp_p: 22,
+            resp_p: port,
             proto: crate::event::Transport::Tcp,
             service: None,
             duration: None,
             orig_bytes: Some(900),
             resp_bytes: Some(3000),
-            conn_state: crate::event::ConnState::SF,
+            conn_state: state,
             missed_bytes: 0,
             history: "ShADadFf".into(),
             orig_pkts: 8,
@@ -626,6 +632,42 @@ mod tests {
             3,
             "the learned rule follows the stored profiles' threshold"
         );
+    }
+
+    /// Scanners and domain controllers by the stored profiles' thresholds
+    /// too: sixteen hosts mostly unanswered make a scanner (fifteen do not),
+    /// two Kerberos clients a domain controller.
+    #[test]
+    fn scanners_and_domain_controllers_follow_the_stored_thresholds() {
+        use crate::event::ConnState::{S0, SF};
+        let cfg = Config::default();
+        let dir = Directory::from_events(&[]);
+        let mut flows = Vec::new();
+        for i in 0..16 {
+            flows.push(flow(
+                100 + i,
+                "10.1.0.7",
+                &format!("10.1.1.{}", i + 1),
+                8080,
+                S0,
+            ));
+        }
+        for i in 0..15 {
+            flows.push(flow(
+                200 + i,
+                "10.1.0.8",
+                &format!("10.1.2.{}", i + 1),
+                8080,
+                S0,
+            ));
+        }
+        flows.push(flow(300, "10.1.0.11", "10.1.0.2", 88, SF));
+        flows.push(flow(301, "10.1.0.12", "10.1.0.2", 88, SF));
+        flows.sort();
+        let b = LearnedBaseline::learn(&flows, &[], &dir, &cfg);
+        assert_eq!(b.role("10.1.0.7".parse().unwrap()), Role::Scanner);
+        assert_eq!(b.role("10.1.0.8".parse().unwrap()), Role::Workstation);
+        assert_eq!(b.role("10.1.0.2".parse().unwrap()), Role::DomainController);
     }
 
     #[test]
