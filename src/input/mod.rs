@@ -169,11 +169,20 @@ pub fn open(path: &InputPath) -> Result<OpenInput, Error> {
                 compression,
                 size_on_disk: Some(meta.len()),
                 modified,
-                window: ByteWindow::stream(read_ahead(reader)),
+                // A small file is read in a read or two: a thread would cost more.
+                window: ByteWindow::stream(if meta.len() >= READ_AHEAD_FROM {
+                    read_ahead(reader)
+                } else {
+                    reader
+                }),
             })
         }
     }
 }
+
+/// Files this large or larger (on disk) are read ahead on a thread of
+/// their own; standard input always is.
+pub const READ_AHEAD_FROM: u64 = 4 << 20;
 
 /// `reader`, read (and decoded) ahead on a thread of its own.
 fn read_ahead(reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {

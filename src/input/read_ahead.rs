@@ -13,6 +13,9 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 /// Bytes read per block.
 pub const BLOCK: usize = 4 << 20;
 
+/// Bytes of the first block read.
+pub const FIRST_BLOCK: usize = 64 << 10;
+
 /// Blocks read ahead of the reader at most.
 pub const DEPTH: usize = 2;
 
@@ -74,11 +77,15 @@ fn read_blocks(
     tx: &SyncSender<io::Result<Block>>,
     recycled: &Receiver<Vec<u8>>,
 ) {
+    // Blocks start small and double up to `BLOCK`: a small file costs a
+    // small buffer, a large one soon gets large reads.
+    let mut size = FIRST_BLOCK;
     loop {
         let mut buf = match recycled.try_recv() {
-            Ok(b) => b,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0u8; BLOCK],
+            Ok(b) if b.len() >= size => b,
+            Ok(_) | Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0u8; size],
         };
+        size = (size * 2).min(BLOCK);
         let mut n = 0;
         let mut failure = None;
         while n < buf.len() {
