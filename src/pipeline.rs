@@ -15,7 +15,7 @@ use crate::source::flow_table::FlowCounters;
 use crate::source::lanl::LanlLines;
 use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
 use crate::source::text_lines::TextResult;
-use crate::source::text_lines::{read_lines, read_lines_formatted, time_range};
+use crate::source::text_lines::{read_lines_formatted, read_lines_sized, time_range};
 use crate::source::winsec::WindowsJsonl;
 use crate::source::zeek_log::read_zeek;
 use crate::source::{LineFormat, LogFormat};
@@ -393,7 +393,12 @@ fn read_one(
     let res =
         match dest {
             Dest::Keep => {
-                let mut res = read_lines(&mut opened.window, &name, parser, progress);
+                // The size on disk tells how many events to make room for,
+                // unless the input is compressed.
+                let size = opened
+                    .size_on_disk
+                    .filter(|_| opened.compression == input::Compression::None);
+                let mut res = read_lines_sized(&mut opened.window, &name, parser, progress, size);
                 out.events = std::mem::take(&mut res.events);
                 res
             }

@@ -50,21 +50,60 @@ pub fn read_lines(
     format: &dyn LineFormat,
     progress: &AtomicU64,
 ) -> TextResult {
-    let mut kept = Vec::new();
-    let mut res = read_lines_with(
-        window,
-        file,
-        format,
-        progress,
-        &|events| std::mem::take(events),
-        &mut |mut e| {
-            kept.append(&mut e);
-            true
-        },
-    );
+    read_lines_sized(window, file, format, progress, None)
+}
+
+/// [`read_lines`] for an input of about `size` bytes: once the first
+/// pieces show how many events a byte gives, room for all of them is made
+/// at once, so the events are not copied (with old and new both held) each
+/// time the list outgrows itself.
+pub fn read_lines_sized(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    progress: &AtomicU64,
+    size: Option<u64>,
+) -> TextResult {
+    let work = |bytes: &[u8], first: u64| {
+        let mut events = Vec::with_capacity(bytes.len() / 64);
+        let own_file = private_name(file);
+        let (records, diag, lines) = parse_piece(bytes, first, &own_file, format, &mut events);
+        Piece {
+            events: events.len() as u64,
+            made: (events, bytes.len() as u64),
+            records,
+            diag,
+            lines,
+        }
+    };
+    let mut kept: Vec<LogEvent> = Vec::new();
+    let mut seen: u64 = 0;
+    let mut sized = size.is_none();
+    let mut res = read_pieces(window, file, progress, &work, &mut |(mut e, n): (
+        Vec<LogEvent>,
+        u64,
+    )| {
+        seen += n;
+        if !sized && let Some(total) = size {
+            let have = (kept.len() + e.len()) as u64;
+            if seen >= ESTIMATE_AFTER.min(total) && seen > 0 {
+                // The events a byte has given so far, for the whole input,
+                // and a tenth more; a refusal only means growing as usual.
+                let want = u128::from(have) * u128::from(total) * 11 / (u128::from(seen) * 10);
+                let want = usize::try_from(want).unwrap_or(usize::MAX);
+                let _ = kept.try_reserve(want.saturating_sub(kept.len()));
+                sized = true;
+            }
+        }
+        kept.append(&mut e);
+        true
+    });
     res.events = kept;
     res
 }
+
+/// Bytes read before [`read_lines_sized`] estimates the events to come.
+const ESTIMATE_AFTER: u64 = 4 << 20;
 
 /// Reads every line of `window` with `format`, handing events on as they
 /// are read instead of keeping them: each parallel piece's events go
@@ -528,6 +567,31 @@ mod tests {
             ByteWindow::owned(text)
         };
         read_lines(&mut w, &Arc::from("f"), &Digits, &AtomicU64::new(0))
+    }
+
+    /// A size hint, right or wrong, changes nothing but memory: the same
+    /// events, origins and skips as without one.
+    #[test]
+    fn a_size_hint_keeps_the_same_events() {
+        let mut text = Vec::new();
+        for i in 1..=400_000u64 {
+            if i % 5000 == 0 {
+                text.extend_from_slice(b"nope\n");
+            } else {
+                text.extend_from_slice(format!("{i}\n").as_bytes());
+            }
+        }
+        let len = text.len() as u64;
+        let plain = run(text.clone(), true);
+        assert!(plain.events.len() > 300_000);
+        for hint in [Some(len), Some(1), Some(len * 1000), Some(u64::MAX), None] {
+            let mut w = ByteWindow::stream(Box::new(std::io::Cursor::new(text.clone())));
+            let r = read_lines_sized(&mut w, &Arc::from("f"), &Digits, &AtomicU64::new(0), hint);
+            assert_eq!(r.events.len(), plain.events.len(), "{hint:?}");
+            assert!(r.events == plain.events, "{hint:?}");
+            assert_eq!(r.diag.total(), plain.diag.total());
+            assert_eq!((r.records, r.bytes), (plain.records, plain.bytes));
+        }
     }
 
     #[test]
