@@ -80,11 +80,7 @@ impl<'a> Obj<'a> {
     #[inline]
     fn str(&mut self, k: &[u8], v: &str) {
         self.key(k);
-        if self.plain {
-            push_plain_str(self.out, v);
-        } else {
-            push_json_str(self.out, v);
-        }
+        push_str(self.out, v, self.plain);
     }
 
     #[inline]
@@ -132,6 +128,17 @@ fn push_json_str(out: &mut Vec<u8>, v: &str) {
         out.push(b'"');
     } else {
         let _ = serde_json::to_writer(&mut *out, v);
+    }
+}
+
+/// Writes `v` as a JSON string; with `plain`, it is known to need no
+/// escaping and is copied unchecked.
+#[inline]
+fn push_str(out: &mut Vec<u8>, v: &str, plain: bool) {
+    if plain {
+        push_plain_str(out, v);
+    } else {
+        push_json_str(out, v);
     }
 }
 
@@ -491,11 +498,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         out.extend_from_slice(category_member(c));
     }
     out.extend_from_slice(b",\"action\":");
-    if plain {
-        push_plain_str(out, e.action());
-    } else {
-        push_json_str(out, e.action());
-    }
+    push_str(out, e.action(), plain);
     if let Some(x) = e.outcome() {
         out.extend_from_slice(outcome_member(x));
     }
@@ -620,11 +623,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
                 if i > 0 {
                     r.out.push(b',');
                 }
-                if plain {
-                    push_plain_str(r.out, u);
-                } else {
-                    push_json_str(r.out, u);
-                }
+                push_str(r.out, u, plain);
             }
             r.out.push(b']');
         }

@@ -100,13 +100,8 @@ fn lanl_only(id: u32) -> Option<(Category, &'static str)> {
 
 impl LineFormat for WlsLines {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
-        let r: Record<'_> = serde_json::from_slice(line).map_err(|e| {
-            if e.is_data() {
-                Skip("JSON object with mistyped fields")
-            } else {
-                Skip("not a JSON object")
-            }
-        })?;
+        let r: Record<'_> =
+            serde_json::from_slice(line).map_err(crate::source::winsec::json_skip)?;
         let id: u32 = r
             .EventID
             .get()

@@ -105,44 +105,6 @@ pub fn read_lines_sized(
 /// Bytes read before [`read_lines_sized`] estimates the events to come.
 const ESTIMATE_AFTER: u64 = 4 << 20;
 
-/// Reads every line of `window` with `format`, handing events on as they
-/// are read instead of keeping them: each parallel piece's events go
-/// through `make` on the worker that parsed them (formatting them, say),
-/// and the results reach `take` in input order. `take` returning false
-/// stops reading (the output went away). The result's `events` is empty.
-///
-/// The vector `make` gets is the worker's own and is reused for its next
-/// piece (no large allocation per piece); `make` may take it or leave it.
-pub fn read_lines_with<T: Send>(
-    window: &mut ByteWindow,
-    file: &Arc<str>,
-    format: &dyn LineFormat,
-    progress: &AtomicU64,
-    make: &(dyn Fn(&mut Vec<LogEvent>) -> T + Sync),
-    take: &mut dyn FnMut(T) -> bool,
-) -> TextResult {
-    let work = |bytes: &[u8], first: u64| {
-        // Taken out (not borrowed) so nested rayon work cannot find it in use.
-        let mut events = PIECE_EVENTS.with(|c| c.take());
-        events.clear();
-        events.reserve(bytes.len() / 64);
-        let own_file = private_name(file);
-        let (records, diag, lines) = parse_piece(bytes, first, &own_file, format, &mut events);
-        let n = events.len() as u64;
-        let made = make(&mut events);
-        events.clear();
-        PIECE_EVENTS.with(|c| c.replace(events));
-        Piece {
-            made,
-            events: n,
-            records,
-            diag,
-            lines,
-        }
-    };
-    read_pieces(window, file, progress, &work, take)
-}
-
 /// Reads every line of `window` with `format` as ECS JSON lines: each
 /// parallel piece becomes one [`EventBatch`] (for the input of rank
 /// `input`), written on the worker that parsed it, and the batches reach

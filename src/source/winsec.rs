@@ -632,19 +632,23 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
     Some(e)
 }
 
+/// Why a JSON line that did not deserialise is skipped: its fields had the
+/// wrong types, or it was not a JSON object at all.
+pub(crate) fn json_skip(e: serde_json::Error) -> Skip {
+    if e.is_data() {
+        Skip("JSON object with mistyped fields")
+    } else {
+        Skip("not a JSON object")
+    }
+}
+
 /// Windows events as JSON Lines, either shape.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct WindowsJsonl;
 
 impl LineFormat for WindowsJsonl {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
-        let rec: EventData<'_> = serde_json::from_slice(line).map_err(|e| {
-            if e.is_data() {
-                Skip("JSON object with mistyped fields")
-            } else {
-                Skip("not a JSON object")
-            }
-        })?;
+        let rec: EventData<'_> = serde_json::from_slice(line).map_err(json_skip)?;
         let (event_id, channel, computer, data) = match &rec.winlog {
             Some(w) if w.event_id.get().is_some() => (
                 w.event_id.get(),
