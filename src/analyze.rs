@@ -8,7 +8,6 @@
 
 use crate::alert::Alert;
 use crate::config::Config;
-use crate::detect::learned::LearnedBaseline;
 use crate::detect::{BaselineView, DetectInput, Directory};
 use crate::event::{Flow, LogEvent, Timestamp};
 use crate::incident::{self, Incident};
@@ -106,7 +105,14 @@ pub fn analyze(
         },
     );
     add_names(&mut directory, &names);
-    let baseline = LearnedBaseline::learn(learn_flows, learn_events, &directory, config);
+    let names = std::sync::Arc::new(names);
+    let profiles = crate::profile::build_parallel(names.clone(), learn_flows, learn_events);
+    let baseline = crate::detect::profiles_view::ProfilesView::new(
+        &profiles,
+        &names,
+        span(learn_flows, learn_events),
+        &config.network,
+    );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let (alerts, incidents) = detect(

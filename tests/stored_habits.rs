@@ -1,36 +1,21 @@
-//! A stored baseline judges with the same habits as the learned one
-//! (`src/detect/habits.rs`): profiles keep account and remote-admin edge
-//! hours, and `ProfilesView` answers every `Habits` question as
-//! `LearnedBaseline` does on the same learning records. Scenarios come
-//! from the generator (`lateral::scenario`), are read by the real
-//! pipeline, and the CLI runs `baseline build` then `analyze --baseline`.
+//! A stored baseline judges as the learned one: `lateral analyze` learns
+//! profiles from the first part of its input and both paths judge through
+//! `ProfilesView`, so the same learning records, kept in a baseline file
+//! and read back, give the same alerts. Scenarios come from the generator
+//! (`lateral::scenario`), are read by the real pipeline, and the CLI runs
+//! `baseline build` then `analyze --baseline`.
 
+use lateral::analyze::{Learning, analyze, analyze_against_profiles};
 use lateral::config::Config;
-use lateral::detect::habits::Habits;
-use lateral::detect::learned::LearnedBaseline;
-use lateral::detect::profiles_view::ProfilesView;
-use lateral::detect::{AdminService, Directory};
-use lateral::event::{Flow, LogEvent, Outcome};
+use lateral::event::{Flow, LogEvent};
 use lateral::input::InputPath;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::scenario::{GenSpec, Scenario, generate};
 use serde_json::Value;
-use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-
-const SERVICES: [AdminService; 7] = [
-    AdminService::Smb,
-    AdminService::Rdp,
-    AdminService::WinRm,
-    AdminService::Ssh,
-    AdminService::Rpc,
-    AdminService::Vnc,
-    AdminService::Telnet,
-];
 
 fn spec(scenario: Scenario, hosts: usize, days: i64, seed: u64) -> GenSpec {
     GenSpec {
@@ -64,110 +49,55 @@ fn read(dir: &Path) -> (Vec<Flow>, Vec<LogEvent>) {
     (run.flows.to_vec().unwrap(), run.events.clone())
 }
 
-/// The account names detectors ask about: those of logons and privilege
-/// events, but not computer or system accounts. Names with a domain part (`adm@corp.local`) are left out: the
-/// learned baseline keys them as written, profiles by the bare account
-/// (all spellings together).
-fn account(e: &LogEvent) -> Option<String> {
-    let u = e.user_name.as_deref()?.trim().to_ascii_lowercase();
-    let asked = matches!(
-        e.action.as_str(),
-        "logged-in" | "logon-failed" | "special-privileges-assigned"
-    );
-    // Detectors never ask about the system's own accounts (user_of).
-    let system = u.ends_with('$') || u == "-" || u == "system" || u == "anonymous logon";
-    (asked && !system && !u.contains(['@', '\\'])).then_some(u)
+/// Alerts as JSON Lines, as `--json` writes them.
+fn alert_lines(a: &lateral::analyze::Analysis) -> String {
+    let mut out = Vec::new();
+    lateral::report::alerts_jsonl::write_alerts(&a.alerts, &a.incidents, &mut out);
+    String::from_utf8(out).unwrap()
 }
 
 #[test]
-fn stored_habits_equal_learned_habits_on_the_learning_records() {
+fn a_stored_baseline_judges_as_the_learned_one_on_the_same_learning_records() {
     let dir = tempfile::tempdir().unwrap();
-    generate(&spec(Scenario::Quiet, 30, 2, 1), dir.path()).unwrap();
+    generate(&spec(Scenario::Diet, 30, 2, 1), dir.path()).unwrap();
     let (flows, events) = read(dir.path());
-    let cut = lateral::analyze::cut_point(
-        lateral::analyze::Learning::Fraction(0.6),
-        Some((flows[0].ts, flows[flows.len() - 1].ts)),
+    let cfg = Config::default();
+    let learned = analyze(&flows, &events, Learning::Fraction(0.6), &cfg);
+    assert!(
+        learned
+            .alerts
+            .iter()
+            .any(|a| a.rule.id == "lateral.remote-exec"),
+        "the scenario's PsExec step is found"
     );
+    assert!(!learned.incidents.is_empty());
+
+    // The same learning records into a baseline file and back: only what
+    // the file keeps reaches the detectors.
+    let cut = learned.cut;
     let fc = flows.partition_point(|f| f.ts < cut);
     let ec = events.partition_point(|e| e.ts < cut);
-    let (flows, events) = (&flows[..fc], &events[..ec]);
-    let cfg = Config::default();
-    let learned = LearnedBaseline::learn(flows, events, &Directory::from_events(events), &cfg);
-    let mut d = lateral::hosts::DirectoryBuilder::new();
-    for e in events {
-        d.observe(e);
+    let mut names = lateral::hosts::DirectoryBuilder::new();
+    for e in &events {
+        names.observe(e);
     }
-    let hosts = Arc::new(d.finish());
-    let profiles = lateral::profile::build_parallel(hosts.clone(), flows, events);
-    let period = Some((flows[0].ts, cut));
-    let stored = ProfilesView::new(&profiles, &hosts, period, &cfg.network);
-    let net = &cfg.network;
-
-    // Accounts: everyone who logged on, and one nobody knows.
-    let mut users: BTreeSet<String> = events.iter().filter_map(account).collect();
-    users.insert("nobody-at-all".into());
-    let mut with_hours = 0;
-    let mut privileged_often = 0;
-    for u in &users {
-        let (l, s) = (learned.account_hours(u), stored.account_hours(u));
-        assert_eq!(l, s, "account hours of {u}");
-        with_hours += usize::from(l.is_some_and(|w| w.records() > 0));
-        let (l, s) = (learned.privileged_hosts(u), stored.privileged_hosts(u));
-        assert_eq!(l, s, "privileged hosts of {u}");
-        privileged_often += usize::from(l.is_some_and(|n| n >= 2));
-    }
-    assert!(with_hours >= 10, "{with_hours} accounts with hours");
-    assert!(privileged_often >= 1, "no account privileged on 2+ hosts");
-    let successes = events
-        .iter()
-        .filter(|e| e.action == "logged-in" && e.outcome == Some(Outcome::Success))
-        .count();
-    assert!(successes > 0);
-
-    // Edges: every remote-admin pair of the learning flows, each service.
-    let mut edges: BTreeSet<(IpAddr, IpAddr)> = BTreeSet::new();
-    let mut internal: BTreeSet<IpAddr> = BTreeSet::new();
-    for f in flows {
-        for ip in [f.orig_h, f.resp_h] {
-            if net.is_internal(ip) {
-                internal.insert(ip);
-            }
-        }
-        if AdminService::of_flow(f).is_some() && net.is_internal(f.orig_h) {
-            edges.insert((f.orig_h, f.resp_h));
-        }
-    }
-    let mut edge_hours = 0;
-    for &(src, dst) in &edges {
-        for svc in SERVICES {
-            let (l, s) = (
-                learned.edge_hours(src, dst, svc),
-                stored.edge_hours(src, dst, svc),
-            );
-            assert_eq!(l, s, "edge hours of {src} -> {dst} {}", svc.name());
-            edge_hours += usize::from(l.is_some());
-        }
-    }
-    assert!(edge_hours >= 20, "{edge_hours} edges with hours");
-
-    // Hosts: reach per service and forwarding.
-    let mut reach_wide = 0;
-    let mut forwarders = 0;
-    for &ip in &internal {
-        for svc in SERVICES {
-            let (l, s) = (
-                learned.service_reach(ip, svc),
-                stored.service_reach(ip, svc),
-            );
-            assert_eq!(l, s, "reach of {ip} over {}", svc.name());
-            reach_wide += usize::from(l.is_some_and(|n| n >= 2));
-        }
-        let (l, s) = (learned.forwarder(ip), stored.forwarder(ip));
-        assert_eq!(l, s, "forwarder {ip}");
-        forwarders += usize::from(l == Some(true));
-    }
-    assert!(reach_wide >= 1, "no source reaches 2+ hosts over a service");
-    assert!(forwarders >= 1, "no forwarder (the proxy)");
+    let hosts = Arc::new(names.finish());
+    let built = lateral::profile::build_parallel(hosts.clone(), &flows[..fc], &events[..ec]);
+    let file = dir.path().join("profiles.lat");
+    lateral::baseline::file::save(&file, &built).unwrap();
+    let profiles: lateral::profile::Profiles = lateral::baseline::file::load(&file).unwrap();
+    assert_eq!(profiles, built, "the file keeps every profile field");
+    let stored = analyze_against_profiles(
+        &flows[fc..],
+        &events[ec..],
+        &profiles,
+        &hosts,
+        learned.learned,
+        &cfg,
+    );
+    assert_eq!(alert_lines(&stored), alert_lines(&learned));
+    assert_eq!(stored.incidents.len(), learned.incidents.len());
+    assert_eq!(stored.baseline_hosts, learned.baseline_hosts);
 }
 
 fn lateral(args: &[&str]) -> Output {

@@ -49,6 +49,8 @@ pub struct Identity {
     pub flows_in: u64,
     /// Log events naming it.
     pub events: u64,
+    /// Most hosts it administered in one hour.
+    pub admin_peak_hour_hosts: u32,
 }
 
 /// A service on one edge or offered or used, named for people.
@@ -366,6 +368,7 @@ impl Baseline {
                 flows_out: h.flows_out,
                 flows_in: h.flows_in,
                 events: h.events,
+                admin_peak_hour_hosts: h.admin_peak_hour_hosts,
             },
             peers_out,
             peers_in,
@@ -380,6 +383,11 @@ impl Baseline {
                 percentiles("flow duration", "microseconds", &h.duration_us),
                 percentiles("flows per active hour", "flows", &h.flows_per_hour),
                 percentiles("distinct peers per active hour", "peers", &h.peers_per_hour),
+                percentiles(
+                    "bytes sent to one peer in one hour",
+                    "bytes",
+                    &h.bytes_out_per_peer_hour,
+                ),
                 percentiles(
                     "bytes sent to one peer in one day",
                     "bytes",

@@ -48,13 +48,6 @@ pub fn is_ntlm(e: &LogEvent) -> bool {
         .is_some_and(|m| m.to_ascii_uppercase().contains("NTLM"))
 }
 
-/// True when the event's method names Kerberos.
-pub fn is_kerberos(e: &LogEvent) -> bool {
-    e.auth_method
-        .as_deref()
-        .is_some_and(|m| m.to_ascii_lowercase().contains("kerberos"))
-}
-
 /// Evidence for a flow: its uid, endpoints and state.
 pub fn flow_evidence(f: &Flow) -> Evidence {
     Evidence {

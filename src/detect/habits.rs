@@ -6,12 +6,11 @@
 //! administers over a service, on how many hosts an account is already
 //! privileged, and which hosts reach the outside on behalf of others.
 //!
-//! [`super::learned::LearnedBaseline`] answers them from its learning
-//! period, [`super::profiles_view::ProfilesView`] from a stored baseline
-//! (whose profiles keep account and edge hours, see
-//! [`crate::profile::WeekHours`]), with the same definitions. A `None`
-//! answer (a baseline that does not keep the habit) makes a detector fall
-//! back to what [`super::BaselineView`] tells.
+//! [`super::profiles_view::ProfilesView`] answers them from profiles
+//! (which keep account and edge hours, see [`crate::profile::WeekHours`]),
+//! learned or stored alike. A `None` answer (a baseline that does not keep
+//! the habit) makes a detector fall back to what [`super::BaselineView`]
+//! tells.
 
 use super::AdminService;
 pub use crate::profile::week::WeekHours;

@@ -5,8 +5,9 @@
 //! One file per detector, each opening with what it detects, why it
 //! matters (ATT&CK), its evidence, its false positives and its tuning. The
 //! detectors see the baseline only through [`BaselineView`], a small
-//! query seam: [`learned::LearnedBaseline`] implements it from a learning
-//! period of the same input.
+//! query seam: [`profiles_view::ProfilesView`] implements it over profiles,
+//! learned from the first part of the same input or loaded from a stored
+//! baseline.
 
 use crate::alert::Alert;
 use crate::config::Config;
@@ -19,7 +20,6 @@ mod common;
 pub use common::LogonView;
 pub mod directory;
 pub mod habits;
-pub mod learned;
 pub mod profiles_view;
 
 pub mod account_spread;

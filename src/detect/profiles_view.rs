@@ -1,33 +1,33 @@
-//! [`BaselineView`] over stored profiles: how detectors judge today
-//! against a baseline file (`lateral analyze --baseline`, built by
-//! `lateral baseline build`). The questions are answered from
-//! [`crate::profile::Profiles`] and the baseline's host directory; what
-//! profiles do not keep is approximated, and said so on each method:
+//! [`BaselineView`] over profiles: how detectors judge records against
+//! what is normal. `lateral analyze` builds the profiles from the learning
+//! part of its input; `--baseline` and `lateral sweep` load them from a
+//! baseline file (built by `lateral baseline build`). Both paths ask the
+//! same questions of the same [`crate::profile::Profiles`], so the same
+//! learning records give the same alerts either way.
 //!
-//! - a source's most admin destinations in one hour is taken as its
-//!   distinct admin destinations over the whole baseline (an upper bound,
-//!   so fan-out from a host that administers many hosts is never new);
-//! - an account's most hosts per hour is its distinct hosts overall;
-//! - bytes per peer are per day, not per hour (a higher bar);
+//! Where profiles keep a summary, not the records, the answer follows the
+//! summary, and each method says so:
+//!
 //! - Kerberos versus NTLM counts are successes of logon triples that used
 //!   only that method;
-//! - explicit-credential history ignores the subject account.
+//! - explicit-credential history ignores the subject account;
+//! - a host's activity per hour of the week counts its flows in either
+//!   direction and the events naming it.
 //!
 //! Detectors pass host keys as addresses or short names
 //! ([`super::Directory::key`]); they are resolved to the profiles' keys
-//! through the baseline's directory.
+//! through the host directory.
 //!
-//! The view also answers the [`Habits`] questions, with the learned
-//! baseline's definitions ([`super::learned::LearnedBaseline`]): an
-//! account's hours of successful network logons and a remote-admin edge's
-//! hours of flows (kept by the profiles as hour-of-week bitsets), a
-//! source's distinct internal hosts with an answered flow on a service,
-//! an account's distinct hosts with Windows special privileges (4672),
-//! and whether a host reaches the outside for its clients (at least five
-//! internal clients answered and more than half of the flows it
-//! originated went outside). Roles follow the configuration as on the
-//! learned path: `[network] scanners` are scanners and `known_admins`
-//! admin hosts whatever the profiles inferred.
+//! The view also answers the [`Habits`] questions: an account's hours of
+//! successful network logons and a remote-admin edge's hours of flows
+//! (kept by the profiles as hour-of-week bitsets), a source's distinct
+//! internal hosts with an answered flow on a service, an account's
+//! distinct hosts with Windows special privileges (4672), and whether a
+//! host reaches the outside for its clients (at least five internal
+//! clients answered and more than half of the flows it originated went
+//! outside). Roles are the profiles' ([`crate::profile::RoleThresholds`])
+//! unless the configuration says otherwise: `[network] scanners` are
+//! scanners and `known_admins` admin hosts whatever the profiles inferred.
 
 use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
@@ -180,7 +180,7 @@ impl<'a> ProfilesView<'a> {
             v.internal_hosts += 1;
             let role = host_role(net, h);
             *v.role_counts.entry(role).or_insert(0) += 1;
-            if let Some(q) = h.bytes_out_per_peer_day.quantile(0.99) {
+            if let Some(q) = h.bytes_out_per_peer_hour.quantile(0.99) {
                 p99s.entry(role).or_default().push(q);
             }
         }
@@ -374,14 +374,18 @@ impl BaselineView for ProfilesView<'_> {
             .chain(self.profiles.admin_from(s).iter().map(|a| a.dst))
             .collect();
         let n = distinct(peers);
+        let peak = self
+            .profiles
+            .host_at(s)
+            .map_or(0, |h| h.admin_peak_hour_hosts as usize);
         AdminReach {
             destinations: n,
-            max_per_hour: n,
+            max_per_hour: peak.min(n),
         }
     }
     fn peer_bytes_p99(&self, src: IpAddr) -> Option<u64> {
         let h = self.profiles.host_at(self.ip_id(src)?)?;
-        h.bytes_out_per_peer_day.quantile(0.99)
+        h.bytes_out_per_peer_hour.quantile(0.99)
     }
     fn role_peer_bytes_p99(&self, role: Role) -> Option<u64> {
         self.role_p99.get(&role).copied()
@@ -444,10 +448,12 @@ impl BaselineView for ProfilesView<'_> {
         self.profiles
             .admin_between(s, d)
             .iter()
-            .any(|a| a.stats.events > 0)
+            .any(|a| a.stats.exec > 0)
     }
     fn user_hosts_per_hour(&self, user: &str) -> usize {
-        self.facts(user).map_or(0, |f| f.hosts.len())
+        self.profiles
+            .user_info(user)
+            .map_or(0, |u| u.peak_hosts_per_hour as usize)
     }
     /// Counted from the host's flows in either direction and its events
     /// (what profiles keep), not only what it originated.

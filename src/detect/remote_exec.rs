@@ -25,10 +25,11 @@
 //! ## Tuning
 //! `[detect.remote_exec] window_minutes`; `[network] known_admins`.
 
-use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, minutes, succeeded};
+use super::common::{clamp_score, log_evidence, minutes};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
+use crate::profile::exec::{ExecHit, Side};
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -41,74 +42,18 @@ pub const RULE: Rule = Rule {
 /// The detector.
 pub struct RemoteExec;
 
-fn is_admin_share(e: &LogEvent) -> bool {
-    matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
-        && e.share_name.as_deref().is_some_and(|s| {
-            let s = s.to_ascii_uppercase();
-            s.ends_with("\\ADMIN$") || s.ends_with("\\C$") || s == "ADMIN$" || s == "C$"
-        })
-}
-
-/// A service install or admin-share access tied to its source.
-pub struct ExecHit<'a> {
-    /// Source host key.
-    pub src: String,
-    /// Host key where it happened.
-    pub host: String,
-    /// The network logon it followed, if found.
-    pub logon: Option<&'a LogEvent>,
-    /// The service install or share access.
-    pub action: &'a LogEvent,
-}
-
 /// Ties every service install and admin-share access (events sorted by
-/// time) to its source: a share access's own source address, else the
-/// latest network logon on the host from another host within `window` ns.
+/// time) to its source host, keyed as the detectors key hosts
+/// ([`super::Directory::key`]); see [`crate::profile::exec`].
 pub fn attribute<'a>(
     events: &'a [LogEvent],
     dir: &super::Directory,
     window: i64,
-) -> Vec<ExecHit<'a>> {
-    let mut logons: BTreeMap<String, Vec<&LogEvent>> = BTreeMap::new();
-    let mut out = Vec::new();
-    for e in events {
-        let Some(host) = dir.key(e.host_ip, e.host_name.as_deref()) else {
-            continue;
-        };
-        if is_remote_logon(e) && succeeded(e) {
-            logons.entry(host).or_default().push(e);
-            continue;
-        }
-        let service = e.action == "service-installed";
-        if !service && !is_admin_share(e) {
-            continue;
-        }
-        let recent = logons.get(&host).and_then(|v| {
-            v.iter()
-                .rev()
-                .take_while(|l| e.ts.0 - l.ts.0 <= window)
-                .find(|l| {
-                    LogonView::of(l, dir).src.is_some_and(|s| s != host)
-                        && (service || e.source_ip.is_none() || l.source_ip == e.source_ip)
-                })
-                .copied()
-        });
-        let src = match (e.source_ip, recent) {
-            (Some(ip), _) if !service => Some(ip.to_string()),
-            (_, Some(l)) => LogonView::of(l, dir).src,
-            _ => None,
-        };
-        let Some(src) = src.filter(|s| *s != host) else {
-            continue;
-        };
-        out.push(ExecHit {
-            src,
-            host,
-            logon: recent,
-            action: e,
-        });
-    }
-    out
+) -> Vec<ExecHit<'a, String>> {
+    crate::profile::exec::attribute(events, window, |e, side| match side {
+        Side::Writer => dir.key(e.host_ip, e.host_name.as_deref()),
+        Side::Source => dir.key(e.source_ip, e.source_domain.as_deref()),
+    })
 }
 
 impl Detector for RemoteExec {

@@ -13,6 +13,7 @@
 use crate::event::{ConnState, Flow, LogEvent, Outcome, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
 use crate::profile::edge::EdgeStats;
+use crate::profile::exec::Side;
 use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods, is_network_logon};
 use crate::profile::parts::Parts;
@@ -23,7 +24,7 @@ use crate::profile::{
     AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo,
 };
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -43,6 +44,10 @@ pub struct AdminStats {
     pub last: Timestamp,
     /// Events (saturating).
     pub events: u32,
+    /// Of the source's remote execution on the host: service installations
+    /// and admin-share accesses tied to it ([`crate::profile::exec`];
+    /// saturating). Recorded under SMB, which PsExec and its kin use.
+    pub exec: u32,
 }
 
 impl AdminStats {
@@ -51,6 +56,7 @@ impl AdminStats {
             first: ts,
             last: ts,
             events: 1,
+            exec: 0,
         }
     }
 
@@ -59,6 +65,7 @@ impl AdminStats {
         self.first = self.first.min(o.first);
         self.last = self.last.max(o.last);
         self.events = self.events.saturating_add(o.events);
+        self.exec = self.exec.saturating_add(o.exec);
     }
 }
 
@@ -76,13 +83,37 @@ pub struct ProfileBuilder {
     users: Vec<UserInfo>,
     user_ids: FxHashMap<String, u32>,
     edges: Parts<(u32, u32, u32), EdgeStats>,
-    /// (host, hour, peer) -> flows of that host with that peer in that hour
+    /// (host, hour, peer) -> that host's flows with that peer in that hour
     /// (peer = host itself for flows between two addresses of one host).
-    hourly: Parts<(u32, u32, u32), u32>,
+    hourly: Parts<(u32, u32, u32), HourCell>,
+    /// (src, hour, dst) of remote-admin use: established flows on a
+    /// remote-admin service and admin log events.
+    admin_hours: FxHashSet<(u32, u32, u32)>,
+    /// (user, hour, host) of successful network logons.
+    user_hours: FxHashSet<(u32, u32, u32)>,
     admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
     logons: FxHashMap<(u32, u32, u32), LogonStats>,
     /// (src, dst, service) of remote-admin edges -> hours of their flows.
     edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
+}
+
+/// One host's flows with one peer in one hour.
+#[derive(Debug, Clone, Copy, Default)]
+struct HourCell {
+    /// Flows in either direction.
+    flows: u32,
+    /// Flows the host originated.
+    sent_flows: u32,
+    /// Payload bytes the host sent in the flows it originated.
+    sent: u64,
+}
+
+impl HourCell {
+    fn add(&mut self, o: HourCell) {
+        self.flows = self.flows.saturating_add(o.flows);
+        self.sent_flows = self.sent_flows.saturating_add(o.sent_flows);
+        self.sent = self.sent.saturating_add(o.sent);
+    }
 }
 
 fn hour_num(ts: Timestamp) -> u32 {
@@ -141,6 +172,8 @@ impl ProfileBuilder {
             user_ids: FxHashMap::default(),
             edges: Parts::default(),
             hourly: Parts::default(),
+            admin_hours: FxHashSet::default(),
+            user_hours: FxHashSet::default(),
             admin: FxHashMap::default(),
             logons: FxHashMap::default(),
             edge_hours: FxHashMap::default(),
@@ -254,6 +287,7 @@ impl ProfileBuilder {
                     name: n.clone(),
                     domains: Vec::new(),
                     logon_hours: WeekHours::default(),
+                    peak_hosts_per_hour: 0,
                 });
                 self.user_ids.insert(n, id);
                 id
@@ -306,14 +340,36 @@ impl ProfileBuilder {
             h.duration_us.record(dur);
         }
         let hour = hour_num(ts);
-        let n = self.hourly.part(s).entry((s, hour, d)).or_insert(0);
-        *n = n.saturating_add(1);
+        self.hourly
+            .part(s)
+            .entry((s, hour, d))
+            .or_default()
+            .add(HourCell {
+                flows: 1,
+                sent_flows: 1,
+                sent: out,
+            });
         if d != s {
             if let Some(h) = self.host_mut(d) {
                 h.touch(ts);
             }
-            let n = self.hourly.part(d).entry((d, hour, s)).or_insert(0);
-            *n = n.saturating_add(1);
+            self.hourly
+                .part(d)
+                .entry((d, hour, s))
+                .or_default()
+                .add(HourCell {
+                    flows: 1,
+                    ..HourCell::default()
+                });
+            if !failed
+                && self
+                    .service_admin
+                    .get(svc as usize)
+                    .copied()
+                    .unwrap_or(false)
+            {
+                self.admin_hours.insert((s, hour, d));
+            }
         }
         if let Some(h) = self.host_mut(d) {
             h.flows_in = h.flows_in.saturating_add(1);
@@ -400,11 +456,15 @@ impl ProfileBuilder {
                 h.events = h.events.saturating_add(1);
             }
         }
-        if let Some(u) = user.and_then(|u| self.users.get_mut(u as usize))
+        if let Some(uid) = user
+            && let Some(u) = self.users.get_mut(uid as usize)
             && e.outcome == Some(Outcome::Success)
             && is_network_logon(e)
         {
             u.logon_hours.note(ts);
+            if let Some(w) = writer {
+                self.user_hours.insert((uid, hour_num(ts), w));
+            }
         }
         if let (Some(u), Some((from, to, m))) = (user, logon) {
             let st = self
@@ -440,6 +500,47 @@ impl ProfileBuilder {
                 .entry((s, w, p))
                 .and_modify(|a| a.merge(&AdminStats::one(ts)))
                 .or_insert_with(|| AdminStats::one(ts));
+            self.admin_hours.insert((s, hour_num(ts), w));
+        }
+    }
+
+    /// Records the remote execution in `events` (sorted by time) as
+    /// [`AdminStats::exec`] of its source on the host, tied as
+    /// [`crate::profile::exec::attribute`] ties it. Run once over all the
+    /// events of a build (a logon and the service it starts may fall in
+    /// different chunks of [`ProfileBuilder::add_events`]); cheap when they
+    /// hold no service installation or admin-share access.
+    pub fn add_remote_exec(&mut self, events: &[LogEvent]) {
+        if !events.iter().any(crate::profile::exec::is_exec_action) {
+            return;
+        }
+        let hits = crate::profile::exec::attribute(
+            events,
+            crate::profile::exec::BASELINE_WINDOW_NS,
+            |e, side| {
+                let ts = e.ts;
+                match side {
+                    Side::Writer => self.host_named_or_at(e.host_name.as_deref(), e.host_ip, ts),
+                    Side::Source => match e.source_ip {
+                        Some(ip) => Some(self.host_for_ip(ip, ts)),
+                        None => e
+                            .source_domain
+                            .as_deref()
+                            .and_then(|n| self.host_for_name(n, ts)),
+                    },
+                }
+            },
+        );
+        for h in hits {
+            let one = AdminStats {
+                events: 0,
+                exec: 1,
+                ..AdminStats::one(h.action.ts)
+            };
+            self.admin
+                .entry((h.src, h.host, AdminProto::Smb))
+                .and_modify(|a| a.merge(&one))
+                .or_insert(one);
         }
     }
 
@@ -497,6 +598,7 @@ impl ProfileBuilder {
                     }
                     mine.domains.sort();
                     mine.logon_hours.merge(&u.logon_hours);
+                    mine.peak_hosts_per_hour = mine.peak_hosts_per_hour.max(u.peak_hosts_per_hour);
                 }
                 id
             })
@@ -512,8 +614,17 @@ impl ProfileBuilder {
         }
         for ((h, hour, p), n) in other.hourly.into_parts().flatten() {
             let h = hm(h);
-            let c = self.hourly.part(h).entry((h, hour, hm(p))).or_insert(0);
-            *c = c.saturating_add(n);
+            self.hourly
+                .part(h)
+                .entry((h, hour, hm(p)))
+                .or_default()
+                .add(n);
+        }
+        for (s, hour, d) in other.admin_hours {
+            self.admin_hours.insert((hm(s), hour, hm(d)));
+        }
+        for (u, hour, h) in other.user_hours {
+            self.user_hours.insert((um(u), hour, hm(h)));
         }
         for ((s, d, p), st) in other.admin {
             self.admin
@@ -551,14 +662,40 @@ impl ProfileBuilder {
             let mut per_hour: FxHashMap<(u32, u32), (u64, u32)> = FxHashMap::default();
             for ((h, hour, peer), n) in part {
                 let slot = per_hour.entry((h, hour)).or_insert((0, 0));
-                slot.0 += u64::from(n);
+                slot.0 += u64::from(n.flows);
                 slot.1 += u32::from(peer != h);
+                if n.sent_flows > 0
+                    && peer != h
+                    && let Some(p) = self.hosts.get_mut(h as usize)
+                {
+                    p.bytes_out_per_peer_hour.record(n.sent);
+                }
             }
             for ((h, _), (flows, peers)) in per_hour {
                 if let Some(p) = self.hosts.get_mut(h as usize) {
                     p.flows_per_hour.record(flows);
                     p.peers_per_hour.record(u64::from(peers));
                 }
+            }
+        }
+        let mut admin_per_hour: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for (s, hour, d) in std::mem::take(&mut self.admin_hours) {
+            if s != d {
+                *admin_per_hour.entry((s, hour)).or_insert(0) += 1;
+            }
+        }
+        for ((s, _), n) in admin_per_hour {
+            if let Some(p) = self.hosts.get_mut(s as usize) {
+                p.admin_peak_hour_hosts = p.admin_peak_hour_hosts.max(n);
+            }
+        }
+        let mut user_per_hour: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for (u, hour, _) in std::mem::take(&mut self.user_hours) {
+            *user_per_hour.entry((u, hour)).or_insert(0) += 1;
+        }
+        for ((u, _), n) in user_per_hour {
+            if let Some(info) = self.users.get_mut(u as usize) {
+                info.peak_hosts_per_hour = info.peak_hosts_per_hour.max(n);
             }
         }
         for (ip, &id) in &self.ip_cache {
@@ -573,6 +710,7 @@ impl ProfileBuilder {
                 &mut p.duration_us,
                 &mut p.flows_per_hour,
                 &mut p.peers_per_hour,
+                &mut p.bytes_out_per_peer_hour,
             ] {
                 d.shrink();
             }
@@ -757,6 +895,7 @@ pub fn build_parallel_with(
     if let Some(e) = from_events {
         all.merge(e);
     }
+    all.add_remote_exec(events);
     all.finish_with(thresholds)
 }
 
@@ -819,6 +958,7 @@ pub fn profiles_from_run(
     if let Some(e) = events {
         all.merge(e);
     }
+    all.add_remote_exec(&run.events);
     Ok((dir, all.finish_with(thresholds)))
 }
 

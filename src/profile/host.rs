@@ -65,6 +65,12 @@ pub struct HostProfile {
     /// bitmaps, so at most 64 days back from the last contact). Derived
     /// from the edges whenever profiles are finished, merged or aged.
     pub bytes_out_per_peer_day: Distribution,
+    /// Payload bytes it sent to one peer in one UTC hour: one value per
+    /// (peer, hour) with a flow it originated to that peer.
+    pub bytes_out_per_peer_hour: Distribution,
+    /// Most distinct hosts it used remote administration on (established
+    /// flows on a remote-admin service, admin log events) in one UTC hour.
+    pub admin_peak_hour_hosts: u32,
     /// Flows and events per hour of the week ([`hour_of_week`]), 168 counters.
     pub hour_of_week: Vec<u32>,
 }
@@ -91,6 +97,8 @@ impl HostProfile {
             flows_per_hour: Distribution::new(),
             peers_per_hour: Distribution::new(),
             bytes_out_per_peer_day: Distribution::new(),
+            bytes_out_per_peer_hour: Distribution::new(),
+            admin_peak_hour_hosts: 0,
             hour_of_week: vec![0; HOURS_PER_WEEK],
         }
     }
@@ -135,6 +143,9 @@ impl HostProfile {
         self.flows_per_hour.merge(&o.flows_per_hour);
         self.peers_per_hour.merge(&o.peers_per_hour);
         self.bytes_out_per_peer_day.merge(&o.bytes_out_per_peer_day);
+        self.bytes_out_per_peer_hour
+            .merge(&o.bytes_out_per_peer_hour);
+        self.admin_peak_hour_hosts = self.admin_peak_hour_hosts.max(o.admin_peak_hour_hosts);
         self.hour_of_week.resize(HOURS_PER_WEEK, 0);
         for (a, b) in self.hour_of_week.iter_mut().zip(&o.hour_of_week) {
             *a = a.saturating_add(*b);

@@ -63,6 +63,7 @@
 pub mod build;
 mod by_id;
 pub mod edge;
+pub mod exec;
 pub mod histo;
 pub mod host;
 pub mod load;
@@ -116,6 +117,9 @@ pub struct UserInfo {
     /// types 3, 8 and 10, or a daemon's logon from a remote address: what
     /// [`logon::is_network_logon`] tells), to any host.
     pub logon_hours: WeekHours,
+    /// Most distinct hosts it logged on to over the network successfully
+    /// in one UTC hour.
+    pub peak_hosts_per_hour: u32,
 }
 
 /// When one stored edge on a remote-admin service ([`Service::admin_proto`])
@@ -1218,6 +1222,11 @@ impl Profiles {
             .collect()
     }
 
+    /// The stored record of an account (name compared as [`build::user_key`] gives it).
+    pub fn user_info(&self, user: &str) -> Option<&UserInfo> {
+        self.users.get(self.user_id(user)?.0 as usize)
+    }
+
     /// A user's domains and first/last logon record; `None` when never seen.
     pub fn user(&self, user: &str) -> Option<UserSeen<'_>> {
         let u = self.user_id(user)?;
@@ -1306,11 +1315,12 @@ impl Profiles {
         };
         let sm_a = sm(&mine.services);
         let sm_b = sm(&other.services);
-        let mut users: BTreeMap<String, (BTreeSet<String>, WeekHours)> = BTreeMap::new();
+        let mut users: BTreeMap<String, (BTreeSet<String>, WeekHours, u32)> = BTreeMap::new();
         for u in mine.users.iter().chain(&other.users) {
             let slot = users.entry(u.name.clone()).or_default();
             slot.0.extend(u.domains.iter().cloned());
             slot.1.merge(&u.logon_hours);
+            slot.2 = slot.2.max(u.peak_hosts_per_hour);
         }
         let names: Vec<String> = users.keys().cloned().collect();
         let um = |list: &[UserInfo]| -> Vec<u32> {
@@ -1322,10 +1332,11 @@ impl Profiles {
         let um_b = um(&other.users);
         let users: Vec<UserInfo> = users
             .into_iter()
-            .map(|(name, (d, logon_hours))| UserInfo {
+            .map(|(name, (d, logon_hours, peak_hosts_per_hour))| UserInfo {
                 name,
                 domains: d.into_iter().collect(),
                 logon_hours,
+                peak_hosts_per_hour,
             })
             .collect();
         let at = |m: &[u32], i: u32| m.get(i as usize).copied().unwrap_or(u32::MAX);

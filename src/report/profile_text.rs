@@ -152,8 +152,8 @@ pub fn render(v: &HostView) -> String {
     let _ = writeln!(s, "  seen: {} .. {}", id.first_seen.0, id.last_seen.0);
     let _ = writeln!(
         s,
-        "  flows: {} out, {} in; log events: {}",
-        id.flows_out, id.flows_in, id.events
+        "  flows: {} out, {} in; log events: {}; most hosts administered in one hour: {}",
+        id.flows_out, id.flows_in, id.events, id.admin_peak_hour_hosts
     );
     peer_lines(&mut s, "Peers it reached", &v.peers_out, v.more_peers.0);
     peer_lines(&mut s, "Peers that reached it", &v.peers_in, v.more_peers.1);

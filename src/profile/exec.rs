@@ -1,0 +1,179 @@
+//! Remote execution tied to its source: which host installed a service
+//! (7045, 4697) or used an admin share (`ADMIN$`, `C$`; 5140, 5145) on
+//! another. One attribution for both uses: the profile builder records the
+//! pairs a baseline saw ([`crate::profile::AdminStats::exec`]), and the
+//! `lateral.remote-exec` detector judges today's against them.
+//!
+//! A share access names its own source address. A service installation
+//! does not: it is tied to the latest successful network logon on the same
+//! host from another host within the window (PsExec logs on over SMB, then
+//! starts its service). Events must be sorted by time; memory holds the
+//! logons of the last window per host.
+
+use crate::event::LogEvent;
+use std::collections::{BTreeMap, VecDeque};
+
+/// How long after a network logon a service installation is still tied to
+/// it when the baseline is built (the detector's default window).
+pub const BASELINE_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
+
+/// Which host of an event a key is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The host that wrote the record (`host.ip`, `host.name`).
+    Writer,
+    /// The host the action came from (`source.ip`, `source.domain`).
+    Source,
+}
+
+/// True for an access to the `ADMIN$` or `C$` share.
+pub fn is_admin_share(e: &LogEvent) -> bool {
+    matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
+        && e.share_name.as_deref().is_some_and(|s| {
+            let s = s.trim();
+            let tail = s.rsplit('\\').next().unwrap_or(s);
+            tail.eq_ignore_ascii_case("ADMIN$") || tail.eq_ignore_ascii_case("C$")
+        })
+}
+
+/// True for an event that is itself remote execution evidence: a service
+/// installation or an admin-share access.
+pub fn is_exec_action(e: &LogEvent) -> bool {
+    e.action == "service-installed" || is_admin_share(e)
+}
+
+/// A service installation or admin-share access tied to its source.
+#[derive(Debug, Clone)]
+pub struct ExecHit<'a, K> {
+    /// The source host's key.
+    pub src: K,
+    /// The key of the host it happened on.
+    pub host: K,
+    /// The network logon a service installation was tied to, if found (for
+    /// share accesses: the latest logon from the same address, if any).
+    pub logon: Option<&'a LogEvent>,
+    /// The service installation or share access.
+    pub action: &'a LogEvent,
+}
+
+/// Ties every service installation and admin-share access in `events`
+/// (sorted by time) to its source host. `key` names an event's writer or
+/// source host (keys of one host must compare equal); hits whose source is
+/// the host itself are dropped. `window` is in nanoseconds.
+pub fn attribute<'a, K: Ord + Clone>(
+    events: &'a [LogEvent],
+    window: i64,
+    mut key: impl FnMut(&LogEvent, Side) -> Option<K>,
+) -> Vec<ExecHit<'a, K>> {
+    let window = window.max(0);
+    // Per host: its recent successful network logons from another host, oldest first.
+    let mut logons: BTreeMap<K, VecDeque<(&'a LogEvent, K)>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in events {
+        let logon = crate::profile::logon::is_network_logon(e)
+            && e.outcome == Some(crate::event::Outcome::Success);
+        if !logon && !is_exec_action(e) {
+            continue;
+        }
+        let Some(host) = key(e, Side::Writer) else {
+            continue;
+        };
+        let recent = logons.entry(host.clone()).or_default();
+        while recent
+            .front()
+            .is_some_and(|(l, _)| e.ts.0.saturating_sub(l.ts.0) > window)
+        {
+            recent.pop_front();
+        }
+        if logon {
+            if let Some(src) = key(e, Side::Source).filter(|s| *s != host) {
+                recent.push_back((e, src));
+            }
+            continue;
+        }
+        let service = e.action == "service-installed";
+        let tied = recent
+            .iter()
+            .rev()
+            .find(|(l, _)| service || e.source_ip.is_none() || l.source_ip == e.source_ip)
+            .map(|(l, s)| (*l, s.clone()));
+        let src = match (service, e.source_ip.is_some()) {
+            (false, true) => key(e, Side::Source),
+            _ => tied.as_ref().map(|(_, s)| s.clone()),
+        };
+        let Some(src) = src.filter(|s| *s != host) else {
+            continue;
+        };
+        out.push(ExecHit {
+            src,
+            host,
+            logon: tied.map(|(l, _)| l),
+            action: e,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Outcome, Timestamp};
+
+    fn ev(t: i64, action: &str, host: &str, src: Option<&str>) -> LogEvent {
+        LogEvent {
+            ts: Timestamp::from_parts(t, 0),
+            action: action.into(),
+            dataset: "windows.security".into(),
+            host_ip: host.parse().ok(),
+            source_ip: src.and_then(|s| s.parse().ok()),
+            outcome: Some(Outcome::Success),
+            ..LogEvent::default()
+        }
+    }
+
+    fn logon(t: i64, host: &str, src: &str) -> LogEvent {
+        let mut e = ev(t, "logged-in", host, Some(src));
+        e.logon_type = Some(3);
+        e
+    }
+
+    fn key(e: &LogEvent, side: Side) -> Option<String> {
+        match side {
+            Side::Writer => e.host_ip.map(|i| i.to_string()),
+            Side::Source => e.source_ip.map(|i| i.to_string()),
+        }
+    }
+
+    #[test]
+    fn services_follow_the_latest_logon_within_the_window_and_shares_their_own_source() {
+        let mut share = ev(130, "share-accessed", "10.0.0.9", Some("10.0.0.7"));
+        share.share_name = Some("\\\\*\\ADMIN$".into());
+        let mut ipc = ev(131, "share-accessed", "10.0.0.9", Some("10.0.0.8"));
+        ipc.share_name = Some("\\\\*\\IPC$".into());
+        let events = vec![
+            logon(100, "10.0.0.9", "10.0.0.5"),
+            logon(110, "10.0.0.9", "10.0.0.6"),
+            ev(120, "service-installed", "10.0.0.9", None),
+            share,
+            ipc,
+            // Eleven minutes after the last logon: too late to tie.
+            ev(110 + 660, "service-installed", "10.0.0.9", None),
+            // A logon from the host itself ties nothing.
+            logon(800, "10.0.0.4", "10.0.0.4"),
+            ev(801, "service-installed", "10.0.0.4", None),
+        ];
+        let hits = attribute(&events, BASELINE_WINDOW_NS, key);
+        let pairs: Vec<(String, String, i64)> = hits
+            .iter()
+            .map(|h| (h.src.clone(), h.host.clone(), h.action.ts.secs()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("10.0.0.6".to_string(), "10.0.0.9".to_string(), 120),
+                ("10.0.0.7".to_string(), "10.0.0.9".to_string(), 130),
+            ]
+        );
+        assert_eq!(hits[0].logon.map(|l| l.ts.secs()), Some(110));
+    }
+}
