@@ -50,6 +50,14 @@ impl Detector for PrivilegedLogon {
         if b.period().is_none() {
             return Vec::new();
         }
+        // Most logs carry no Windows special-privileges events at all.
+        if !input
+            .events
+            .iter()
+            .any(|e| e.action == "special-privileges-assigned")
+        {
+            return Vec::new();
+        }
         let dir = input.directory;
         // The last remote logon per (host, user), to find where a privilege came from.
         let mut last_logon: BTreeMap<(String, String), &crate::event::LogEvent> = BTreeMap::new();

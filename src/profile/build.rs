@@ -511,9 +511,6 @@ impl ProfileBuilder {
     /// different chunks of [`ProfileBuilder::add_events`]); cheap when they
     /// hold no service installation or admin-share access.
     pub fn add_remote_exec(&mut self, events: &[LogEvent]) {
-        if !events.iter().any(crate::profile::exec::is_exec_action) {
-            return;
-        }
         let hits = crate::profile::exec::attribute(
             events,
             crate::profile::exec::BASELINE_WINDOW_NS,

@@ -66,9 +66,13 @@ pub fn attribute<'a, K: Ord + Clone>(
     mut key: impl FnMut(&LogEvent, Side) -> Option<K>,
 ) -> Vec<ExecHit<'a, K>> {
     let window = window.max(0);
+    let mut out = Vec::new();
+    // Most logs hold no remote execution at all: skip the logon bookkeeping.
+    if !events.iter().any(is_exec_action) {
+        return out;
+    }
     // Per host: its recent successful network logons from another host, oldest first.
     let mut logons: BTreeMap<K, VecDeque<(&'a LogEvent, K)>> = BTreeMap::new();
-    let mut out = Vec::new();
     for e in events {
         let logon = crate::profile::logon::is_network_logon(e)
             && e.outcome == Some(crate::event::Outcome::Success);
