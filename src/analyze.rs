@@ -94,17 +94,12 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let (mut directory, names) = rayon::join(
-        || Directory::from_events(events),
-        || {
-            let mut names = crate::hosts::DirectoryBuilder::new();
-            for e in events {
-                names.observe(e);
-            }
-            names.finish()
-        },
-    );
-    add_names(&mut directory, &names);
+    let mut names = crate::hosts::DirectoryBuilder::new();
+    for e in events {
+        names.observe(e);
+    }
+    let names = names.finish();
+    let directory = Directory::from_hosts(&names);
     let names = std::sync::Arc::new(names);
     let profiles = crate::profile::build_parallel(names.clone(), learn_flows, learn_events);
     let baseline = crate::detect::profiles_view::ProfilesView::new(
@@ -171,8 +166,13 @@ pub fn analyze_against_profiles(
     config: &Config,
 ) -> Analysis {
     let t0 = Instant::now();
-    let mut directory = Directory::from_events(events);
-    add_names(&mut directory, hosts);
+    // The baseline's names first, then today's for hosts it never saw.
+    let mut today = crate::hosts::DirectoryBuilder::new();
+    for e in events {
+        today.observe(e);
+    }
+    let mut directory = Directory::from_hosts(hosts);
+    directory.fill_from(&today.finish());
     let view =
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();
@@ -190,18 +190,6 @@ pub fn analyze_against_profiles(
         directory,
         profile_secs,
         detect_secs: t1.elapsed().as_secs_f64(),
-    }
-}
-
-/// Adds the names the host directory (with its wider evidence: Kerberos
-/// computer accounts, DNS answers, a hosts file) gives addresses.
-fn add_names(directory: &mut Directory, hosts: &crate::hosts::HostDirectory) {
-    for h in hosts.hosts() {
-        if h.key.is_named() {
-            for ip in &h.ips {
-                directory.add(*ip, h.key.as_str());
-            }
-        }
     }
 }
 

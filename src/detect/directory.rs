@@ -1,13 +1,15 @@
-//! Host names and addresses, learned from the logs: which name an address
-//! has (for reports) and which address a name has (so that a logon written
-//! by `SRV-CHAMBER` and a flow to 10.10.2.20 are about the same host).
+//! Host names and addresses as the detectors look them up: which name an
+//! address has (for reports) and which address a name has (so that a logon
+//! written by `SRV-CHAMBER` and a flow to 10.10.2.20 are about the same
+//! host). Built from the host directory ([`crate::hosts::HostDirectory`]),
+//! which weighs the logs' evidence once for profiles and detectors alike.
 //!
 //! Names are compared as lower-case short names (`WS-017.corp.local` and
-//! `ws-017` are one host). When several names claim one address, or one
-//! name several addresses, the smallest wins, so the result never depends
-//! on input order. (Lookups only: the maps are never iterated into output.)
+//! `ws-017` are one host). When [`Directory::add`] is told several names
+//! for one address, or one name for several addresses, the smallest wins,
+//! so the result never depends on input order. (Lookups only: the maps are
+//! never iterated into output.)
 
-use crate::event::LogEvent;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
@@ -34,28 +36,30 @@ fn usable_name(n: &str) -> bool {
 }
 
 impl Directory {
-    /// Learns names from every event that pairs an address with a name.
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a LogEvent>) -> Directory {
+    /// The names and addresses a host directory resolved
+    /// ([`crate::hosts::HostDirectory`]): each address gets its host's short
+    /// name, each name its host's smallest address.
+    pub fn from_hosts(hosts: &crate::hosts::HostDirectory) -> Directory {
         let mut d = Directory::default();
-        for e in events {
-            // DNS answers reach this map through the host directory
-            // (`hosts`), which names only private addresses; taken here raw,
-            // CDN addresses would collect unrelated sites' names.
-            if e.action == "dns-answer" {
+        d.fill_from(hosts);
+        d
+    }
+
+    /// Adds the names and addresses of `hosts` that this directory does not
+    /// know yet (what it knows stays).
+    pub fn fill_from(&mut self, hosts: &crate::hosts::HostDirectory) {
+        for h in hosts.hosts() {
+            if !h.key.is_named() || !usable_name(h.key.as_str()) {
                 continue;
             }
-            let pairs = [
-                (e.host_ip, e.host_name.as_deref()),
-                (e.source_ip, e.source_domain.as_deref()),
-                (e.destination_ip, e.destination_domain.as_deref()),
-            ];
-            for (ip, name) in pairs {
-                if let (Some(ip), Some(name)) = (ip, name) {
-                    d.add(ip, name);
-                }
+            let short = short_name(h.key.as_str());
+            for ip in &h.ips {
+                self.names.entry(*ip).or_insert_with(|| short.clone());
+            }
+            if let Some(ip) = h.ips.first() {
+                self.addrs.entry(short).or_insert(*ip);
             }
         }
-        d
     }
 
     /// Records that `ip` is called `name`.
@@ -142,25 +146,57 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::LogEvent;
 
     #[test]
-    fn dns_answers_are_left_to_the_host_directory() {
-        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+    fn names_come_from_the_host_directory() {
+        let public: IpAddr = "198.51.100.7".parse().unwrap();
         let answer = LogEvent {
             action: "dns-answer".into(),
-            destination_ip: Some(ip),
+            dataset: "zeek.dns".into(),
+            destination_ip: Some(public),
             destination_domain: Some("www.example.com".into()),
             ..LogEvent::default()
         };
         let logon = LogEvent {
             action: "logged-in".into(),
+            dataset: "windows.security".into(),
+            code: Some(4624),
             source_ip: Some("10.0.0.17".parse().unwrap()),
             source_domain: Some("WS-017".into()),
             ..LogEvent::default()
         };
-        let d = Directory::from_events([&answer, &logon]);
-        assert_eq!(d.name(ip), None);
+        let written = LogEvent {
+            action: "logged-in".into(),
+            dataset: "windows.security".into(),
+            host_ip: Some("10.0.0.20".parse().unwrap()),
+            host_name: Some("SRV-CHAMBER.corp.local".into()),
+            ..LogEvent::default()
+        };
+        let mut b = crate::hosts::DirectoryBuilder::new();
+        for e in [&answer, &logon, &written] {
+            b.observe(e);
+        }
+        let mut d = Directory::from_hosts(&b.finish());
+        // DNS names only private addresses: a CDN address names nothing.
+        assert_eq!(d.name(public), None);
         assert_eq!(d.name("10.0.0.17".parse().unwrap()), Some("ws-017"));
+        assert_eq!(d.addr("SRV-CHAMBER"), "10.0.0.20".parse().ok());
+        // Filling keeps what is known and adds the rest.
+        let mut later = crate::hosts::DirectoryBuilder::new();
+        later.observe(&LogEvent {
+            host_ip: Some("10.0.0.20".parse().unwrap()),
+            host_name: Some("other".into()),
+            ..written.clone()
+        });
+        later.observe(&LogEvent {
+            host_ip: Some("10.0.0.30".parse().unwrap()),
+            host_name: Some("ws-030".into()),
+            ..written.clone()
+        });
+        d.fill_from(&later.finish());
+        assert_eq!(d.name("10.0.0.20".parse().unwrap()), Some("srv-chamber"));
+        assert_eq!(d.name("10.0.0.30".parse().unwrap()), Some("ws-030"));
     }
 
     #[test]
