@@ -106,6 +106,6 @@ fn zeek_log_events_from_the_lsass_campaign() {
     assert!(!dns.is_empty());
     assert!(
         dns.iter()
-            .all(|e| !e.dns_answers.is_empty() && e.action == "dns-answer")
+            .all(|e| e.dns_answers().next().is_some() && e.action == "dns-answer")
     );
 }

@@ -112,7 +112,7 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
     )
         .prop_map(|(a, u, src, writer, other, t, ok, ty)| {
             let action = ACTIONS[a];
-            LogEvent {
+            let mut e = LogEvent {
                 ts: Timestamp::from_parts(T0 + t, 0),
                 code: Some(match action {
                     "logged-in" => 4624,
@@ -142,12 +142,13 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
                 destination_domain: Some(format!("srv-{other:02}").into()),
                 user_name: Some(USERS[u].into()),
                 user_domain: Some(if u % 2 == 0 { "SHUGIIN" } else { "shugiin" }.into()),
-                service_name: Some(format!("SRV-{other:02}$").into()),
                 logon_type: ty,
                 auth_method: Some(["NTLM", "Kerberos", "password", "publickey"][u].into()),
-                subject_user: (u == 2).then(|| "root".into()),
                 ..LogEvent::default()
-            }
+            };
+            e.set_service_name(Some(format!("SRV-{other:02}$").into()));
+            e.set_subject_user((u == 2).then(|| "root".into()));
+            e
         })
 }
 

@@ -388,7 +388,7 @@ impl LearnedBaseline {
                 continue;
             }
             if e.action == "explicit-credential-logon" {
-                let subject = e.subject_user.as_deref().unwrap_or("").to_ascii_lowercase();
+                let subject = e.subject_user().unwrap_or("").to_ascii_lowercase();
                 let server = e
                     .destination_domain
                     .as_deref()

@@ -43,7 +43,7 @@ pub struct RemoteExec;
 
 fn is_admin_share(e: &LogEvent) -> bool {
     matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
-        && e.share_name.as_deref().is_some_and(|s| {
+        && e.share_name().is_some_and(|s| {
             let s = s.to_ascii_uppercase();
             s.ends_with("\\ADMIN$") || s.ends_with("\\C$") || s == "ADMIN$" || s == "C$"
         })
@@ -169,9 +169,8 @@ impl Detector for RemoteExec {
             let svc_names: std::collections::BTreeSet<String> = services
                 .iter()
                 .filter_map(|e| {
-                    e.service_name
-                        .as_deref()
-                        .or(e.process_executable.as_deref())
+                    e.service_name()
+                        .or(e.process_executable())
                         .map(str::to_string)
                 })
                 .collect();
