@@ -301,8 +301,8 @@ impl ConnState {
 pub struct Flow {
     /// Time of the first packet.
     pub ts: Timestamp,
-    /// Deterministic unique id, Zeek style (`C` + base62).
-    pub uid: String,
+    /// Deterministic unique id, Zeek style (`C` + base62; 18 bytes, inline).
+    pub uid: Text,
     /// Originator address.
     pub orig_h: IpAddr,
     /// Originator port (ICMP: type).
@@ -314,7 +314,7 @@ pub struct Flow {
     /// Transport protocol.
     pub proto: Transport,
     /// Application protocol, guessed from the responder port for now.
-    pub service: Option<String>,
+    pub service: Option<Text>,
     /// Time from first to last packet; absent for single-packet flows (as Zeek).
     pub duration: Option<Duration>,
     /// Payload bytes sent by the originator (TCP: from sequence numbers).
@@ -326,7 +326,7 @@ pub struct Flow {
     /// Payload bytes inferred missing from sequence-number gaps.
     pub missed_bytes: u64,
     /// Zeek history string (`ShADadFf`, `^` when originator was flipped).
-    pub history: String,
+    pub history: Text,
     /// Packets sent by the originator.
     pub orig_pkts: u64,
     /// IP-level bytes sent by the originator (from IP length fields).

@@ -38,7 +38,7 @@ impl Net {
         self.n += 1;
         self.flows.push(Flow {
             ts: Timestamp::from_parts(t, 0),
-            uid: format!("C{:017}", self.n),
+            uid: format!("C{:017}", self.n).into(),
             orig_h: ip(src),
             orig_p: 40_000 + (self.n % 20_000) as u16,
             resp_h: ip(dst),

@@ -588,7 +588,7 @@ mod tests {
     fn flow(t: i64, src: &str, dst: &str, port: u16, state: crate::event::ConnState) -> Flow {
         Flow {
             ts: Timestamp::from_parts(t, 0),
-            uid: format!("C{t}"),
+            uid: format!("C{t}").into(),
             orig_h: src.parse().unwrap(),
             orig_p: 40_000,
             resp_h: dst.parse().unwrap(),

@@ -968,7 +968,7 @@ mod tests {
             .iter()
             .map(|&t| Flow {
                 ts: Timestamp(t),
-                uid: format!("C{t}"),
+                uid: format!("C{t}").into(),
                 orig_h: [10, 0, 0, 1].into(),
                 orig_p: 1,
                 resp_h: [10, 0, 0, 2].into(),
