@@ -499,4 +499,12 @@ mod size_tests {
         let size = std::mem::size_of::<LogEvent>();
         assert!(size <= 320, "LogEvent is {size} bytes");
     }
+
+    /// Flows are held the same way (a capture of a day can give millions);
+    /// their strings are [`Text`], inline up to 24 bytes.
+    #[test]
+    fn a_flow_stays_small() {
+        let size = std::mem::size_of::<Flow>();
+        assert!(size <= 248, "Flow is {size} bytes");
+    }
 }
