@@ -257,7 +257,7 @@ mod tests {
     fn flow(ts: i64, n: u16) -> Flow {
         Flow {
             ts: Timestamp(ts),
-            uid: format!("C{n:017}"),
+            uid: format!("C{n:017}").into(),
             orig_h: [10, 0, 0, 1].into(),
             orig_p: n,
             resp_h: [10, 0, 0, 2].into(),

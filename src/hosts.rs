@@ -592,9 +592,9 @@ impl DirectoryBuilder {
                 if names_by_dns(ip) {
                     self.pair(ip, name, EvidenceSource::Dns, ts);
                 }
-            } else if let Some(name) = e.dns_question.as_deref() {
+            } else if let Some(name) = e.dns_question() {
                 // Zeek dns.log: the question with its address answers.
-                for ip in e.dns_answers.iter().filter_map(|a| parse_ip(a)) {
+                for ip in e.dns_answers().filter_map(parse_ip) {
                     if names_by_dns(ip) {
                         self.pair(ip, name, EvidenceSource::Dns, ts);
                     }
@@ -876,14 +876,16 @@ mod tests {
     fn zeek_dns_records_name_their_answers() {
         let mut b = DirectoryBuilder::new();
         // Zeek's shape: destination is the resolver, answers are text.
-        b.observe(&LogEvent {
+        let mut e = LogEvent {
             action: "dns-answer".into(),
             dataset: "zeek.dns".into(),
             destination_ip: Some(ip("10.0.0.53")),
-            dns_question: Some("fs01.corp.local".into()),
-            dns_answers: vec!["fs01-alias.corp.local".into(), "10.0.0.20".into()],
             ..LogEvent::default()
-        });
+        };
+        e.set_dns_question(Some("fs01.corp.local".into()));
+        e.push_dns_answer("fs01-alias.corp.local".into());
+        e.push_dns_answer("10.0.0.20".into());
+        b.observe(&e);
         let d = b.finish();
         assert_eq!(d.key_for_ip(ip("10.0.0.20")).as_str(), "fs01");
         assert_eq!(d.key_for_ip(ip("10.0.0.53")).as_str(), "10.0.0.53");

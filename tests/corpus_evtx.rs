@@ -227,29 +227,28 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(logon.source_ip, Some("10.23.42.22".parse().unwrap()));
     assert_eq!(logon.source_port, Some(56661));
     assert_eq!(logon.source_domain, None, "WorkstationName `-` is absent");
-    assert_eq!(logon.logon_process.as_deref(), Some("Kerberos"));
+    assert_eq!(logon.logon_process(), Some("Kerberos"));
     assert_eq!(logon.auth_method.as_deref(), Some("Kerberos"));
     assert_eq!(logon.host_name.as_deref(), Some("srvdefender01.offsec.lan"));
     let share = ps.iter().find(|e| e.code == Some(5140)).unwrap();
-    assert_eq!(share.share_name.as_deref(), Some("\\\\*\\ADMIN$"));
+    assert_eq!(share.share_name(), Some("\\\\*\\ADMIN$"));
     let obj = ps
         .iter()
-        .find(|e| e.code == Some(5145) && e.share_target.is_some())
+        .find(|e| e.code == Some(5145) && e.share_target().is_some())
         .unwrap();
-    assert_eq!(obj.share_target.as_deref(), Some("PSEXESVC.exe"));
+    assert_eq!(obj.share_target(), Some("PSEXESVC.exe"));
     let svc = ps.iter().find(|e| e.code == Some(4697)).unwrap();
     assert_eq!(svc.action, "service-installed");
-    assert_eq!(svc.service_name.as_deref(), Some("PSEXESVC"));
+    assert_eq!(svc.service_name(), Some("PSEXESVC"));
     assert!(
-        svc.process_executable
-            .as_deref()
+        svc.process_executable()
             .is_some_and(|p| p.ends_with("PSEXESVC.exe")),
         "{:?}",
-        svc.process_executable
+        svc.process_executable()
     );
     let proc = ps.iter().find(|e| e.code == Some(4688)).unwrap();
     assert_eq!(proc.action, "process-created");
-    assert!(proc.process_executable.is_some());
+    assert!(proc.process_executable().is_some());
 
     let kerb = events(
         "TA0006-Credential Access/T1110.xxx-Brut force/ID4771-Kerberos brutforce with valid user.evtx",
@@ -268,16 +267,16 @@ fn evtx_fields_from_lateral_movement_files() {
     let failed = ssh.iter().find(|e| e.code == Some(4625)).unwrap();
     assert_eq!(failed.outcome, Some(lateral::event::Outcome::Failure));
     assert!(
-        failed.status.as_deref().is_some_and(|s| s.contains('/')),
+        failed.status().is_some_and(|s| s.contains('/')),
         "Status/SubStatus: {:?}",
-        failed.status
+        failed.status()
     );
     assert_eq!(failed.source_ip, None, "IpAddress `-` is absent");
     let ntlm = ssh.iter().find(|e| e.code == Some(4776)).unwrap();
     assert_eq!(ntlm.action, "ntlm-credential-validation");
     assert_eq!(ntlm.user_name.as_deref(), Some("NOUSER"));
     assert_eq!(ntlm.source_domain.as_deref(), Some("FS01"), "Workstation");
-    assert_eq!(ntlm.status.as_deref(), Some("0xc0000064"));
+    assert_eq!(ntlm.status(), Some("0xc0000064"));
     assert_eq!(ntlm.outcome, Some(lateral::event::Outcome::Failure));
 
     let net_use = events(
@@ -291,7 +290,7 @@ fn evtx_fields_from_lateral_movement_files() {
         "TargetServerName"
     );
     assert_eq!(explicit.user_name.as_deref(), Some("hack1"));
-    assert_eq!(explicit.subject_user.as_deref(), Some("admmig"));
+    assert_eq!(explicit.subject_user(), Some("admmig"));
     assert_eq!(explicit.source_ip, None, "IpAddress `-` is absent");
 
     // RDP session hijack: admmig's session RDP-Tcp#8 is disconnected and
@@ -301,12 +300,6 @@ fn evtx_fields_from_lateral_movement_files() {
     );
     let rdp: Vec<&LogEvent> = hijack.iter().filter(|e| e.code != Some(4688)).collect();
     assert_eq!(rdp.len(), 2);
-    let label = |e: &LogEvent, k: &str| {
-        e.labels
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
     for (e, code, action, user) in [
         (rdp[0], 4779, "rdp-session-disconnected", "admmig"),
         (rdp[1], 4778, "rdp-session-reconnected", "admmarsid"),
@@ -320,7 +313,7 @@ fn evtx_fields_from_lateral_movement_files() {
         assert_eq!(e.source_domain.as_deref(), Some("JUMP01"), "ClientName");
         assert_eq!(e.host_name.as_deref(), Some("fs01.offsec.lan"));
         assert_eq!(e.logon_type, Some(10));
-        assert_eq!(label(e, "session_name").as_deref(), Some("RDP-Tcp#8"));
+        assert_eq!(e.label("session_name"), Some("RDP-Tcp#8"));
     }
     assert_eq!(rdp[0].ts.to_rfc3339(), "2021-05-14T21:01:05.370030Z");
     assert_eq!(rdp[1].ts.to_rfc3339(), "2021-05-14T21:01:05.831748Z");
@@ -344,7 +337,7 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(sysmon.len(), 1);
     assert_eq!(sysmon[0].dataset, "windows.sysmon");
     assert_eq!(
-        sysmon[0].process_executable.as_deref(),
+        sysmon[0].process_executable(),
         Some("C:\\Windows\\System32\\reg.exe")
     );
     assert_eq!(

@@ -38,7 +38,7 @@ impl Net {
         self.n += 1;
         self.flows.push(Flow {
             ts: Timestamp::from_parts(t, 0),
-            uid: format!("C{:017}", self.n),
+            uid: format!("C{:017}", self.n).into(),
             orig_h: ip(src),
             orig_p: 40_000 + (self.n % 20_000) as u16,
             resp_h: ip(dst),
@@ -317,7 +317,7 @@ fn attack(net: &mut Net) {
             Some(w),
             true,
         )
-        .share_name = Some("\\\\*\\ADMIN$".into());
+        .set_share_name(Some("\\\\*\\ADMIN$".into()));
         net.log(
             t + 8,
             7045,
@@ -327,7 +327,7 @@ fn attack(net: &mut Net) {
             None,
             true,
         )
-        .service_name = Some("PSEXESVC".into());
+        .set_service_name(Some("PSEXESVC".into()));
     }
     net.ok(day + 9 * 3600 + 1000, &ws(7), CHAMBER, 3389, 90_000);
     // Then the chamber server reaches the DC and stages data on the file server.
@@ -534,7 +534,7 @@ fn account_spread_explicit_credentials_and_first_privilege() {
         None,
         true,
     );
-    e.subject_user = Some("user1".into());
+    e.set_subject_user(Some("user1".into()));
     e.destination_domain = Some("SRV-DB.corp.local".into());
     net.log(
         t + 31,

@@ -254,7 +254,7 @@ fn diet_records(hosts: usize, hours: f64) {
         let admin_share = ev.iter().any(|e| {
             e.code == Some(5145)
                 && e.source_ip == Some(src)
-                && e.share_name.as_deref() == Some("\\\\*\\ADMIN$")
+                && e.share_name() == Some("\\\\*\\ADMIN$")
                 && within(e.ts, s)
         });
         assert!(admin_share, "{}: no ADMIN$ write", s.id);

@@ -32,7 +32,7 @@ fn flow(
 ) -> Flow {
     Flow {
         ts: Timestamp::from_parts(T0 + secs, 0),
-        uid: format!("C{secs}{src}{dst}{port}"),
+        uid: format!("C{secs}{src}{dst}{port}").into(),
         orig_h: ip(src),
         orig_p: 49_152 + (secs % 1000) as u16,
         resp_h: ip(dst),
@@ -44,7 +44,7 @@ fn flow(
         resp_bytes: Some(inb),
         conn_state: state,
         missed_bytes: 0,
-        history: String::new(),
+        history: Default::default(),
         orig_pkts: 1,
         orig_ip_bytes: 40,
         resp_pkts: 1,

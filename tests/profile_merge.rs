@@ -76,19 +76,19 @@ fn flow_strategy() -> impl Strategy<Value = Flow> {
             let (proto, port, name) = PORTS[p];
             Flow {
                 ts: Timestamp::from_parts(T0 + t, 0),
-                uid: format!("C{t}"),
+                uid: format!("C{t}").into(),
                 orig_h: host_ip(s),
                 orig_p: 50_000,
                 resp_h: host_ip(d),
                 resp_p: port,
                 proto,
-                service: name.map(str::to_string),
+                service: name.map(Into::into),
                 duration: (dur > 10).then(|| Duration::from_secs(dur)),
                 orig_bytes: Some(ob),
                 resp_bytes: (rb % 3 != 0).then_some(rb),
                 conn_state: STATES[st],
                 missed_bytes: 0,
-                history: String::new(),
+                history: Default::default(),
                 orig_pkts: 1,
                 orig_ip_bytes: 0,
                 resp_pkts: 0,
@@ -112,7 +112,7 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
     )
         .prop_map(|(a, u, src, writer, other, t, ok, ty)| {
             let action = ACTIONS[a];
-            LogEvent {
+            let mut e = LogEvent {
                 ts: Timestamp::from_parts(T0 + t, 0),
                 code: Some(match action {
                     "logged-in" => 4624,
@@ -142,12 +142,13 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
                 destination_domain: Some(format!("srv-{other:02}").into()),
                 user_name: Some(USERS[u].into()),
                 user_domain: Some(if u % 2 == 0 { "SHUGIIN" } else { "shugiin" }.into()),
-                service_name: Some(format!("SRV-{other:02}$").into()),
                 logon_type: ty,
                 auth_method: Some(["NTLM", "Kerberos", "password", "publickey"][u].into()),
-                subject_user: (u == 2).then(|| "root".into()),
                 ..LogEvent::default()
-            }
+            };
+            e.set_service_name(Some(format!("SRV-{other:02}$").into()));
+            e.set_subject_user((u == 2).then(|| "root".into()));
+            e
         })
 }
 
@@ -229,7 +230,7 @@ proptest! {
 fn age_out_forgets_what_was_not_seen_in_the_window() {
     let f = |day: i64, s: u8, d: u8, port: u16| Flow {
         ts: Timestamp::from_parts(T0 + day * 86_400 + 60, 0),
-        uid: String::new(),
+        uid: Default::default(),
         orig_h: host_ip(s),
         orig_p: 50_000,
         resp_h: host_ip(d),
@@ -241,7 +242,7 @@ fn age_out_forgets_what_was_not_seen_in_the_window() {
         resp_bytes: Some(20),
         conn_state: ConnState::SF,
         missed_bytes: 0,
-        history: String::new(),
+        history: Default::default(),
         orig_pkts: 1,
         orig_ip_bytes: 0,
         resp_pkts: 1,

@@ -365,7 +365,7 @@ mod tests {
     fn flow(at: i64, src: &str, dst: &str, port: u16) -> Flow {
         Flow {
             ts: Timestamp::from_parts(at, 0),
-            uid: format!("C{at}{src}{dst}{port}"),
+            uid: format!("C{at}{src}{dst}{port}").into(),
             orig_h: src.parse().unwrap(),
             orig_p: 50_000,
             resp_h: dst.parse().unwrap(),

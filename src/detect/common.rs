@@ -94,11 +94,11 @@ pub fn log_evidence(e: &LogEvent) -> Evidence {
         s.push_str(" auth=");
         s.push_str(m);
     }
-    if let Some(n) = &e.service_name {
+    if let Some(n) = e.service_name() {
         s.push_str(" service=");
         s.push_str(n);
     }
-    if let Some(n) = &e.share_name {
+    if let Some(n) = e.share_name() {
         s.push_str(" share=");
         s.push_str(n);
     }

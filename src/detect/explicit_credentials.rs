@@ -64,7 +64,7 @@ impl Detector for ExplicitCredentials {
             {
                 continue;
             }
-            let subject = e.subject_user.as_deref().unwrap_or("").to_ascii_lowercase();
+            let subject = e.subject_user().unwrap_or("").to_ascii_lowercase();
             if b.explicit_seen(&subject, &user, &server) {
                 continue;
             }

@@ -114,9 +114,8 @@ impl Detector for RemoteExec {
             let svc_names: std::collections::BTreeSet<String> = services
                 .iter()
                 .filter_map(|e| {
-                    e.service_name
-                        .as_deref()
-                        .or(e.process_executable.as_deref())
+                    e.service_name()
+                        .or(e.process_executable())
                         .map(str::to_string)
                 })
                 .collect();

@@ -537,7 +537,7 @@ mod tests {
         crate::source::winsec::WindowsJsonl
             .parse_line(line.trim_ascii_end(), &mut evs)
             .unwrap();
-        assert_eq!(evs[0].share_name.as_deref(), Some("\\\\*\\ADMIN$"));
+        assert_eq!(evs[0].share_name(), Some("\\\\*\\ADMIN$"));
         line.clear();
         let lnx = Host {
             name: "lnx01".into(),

@@ -426,7 +426,7 @@ impl ProfileBuilder {
                 if let Some(h) = writer.and_then(|w| self.host_mut(w)) {
                     h.kdc_events = h.kdc_events.saturating_add(1);
                 }
-                let svc = e.service_name.as_deref().filter(|s| s.ends_with('$'));
+                let svc = e.service_name().filter(|s| s.ends_with('$'));
                 if e.action == "kerberos-service-ticket"
                     && success
                     && let Some(name) = svc
@@ -439,7 +439,7 @@ impl ProfileBuilder {
             }
             "special-privileges-assigned" => privileged = true,
             "sudo" => {
-                privileged = success && e.subject_user.as_deref().is_none_or(|u| u == "root");
+                privileged = success && e.subject_user().is_none_or(|u| u == "root");
             }
             _ => {}
         }

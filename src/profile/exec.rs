@@ -29,7 +29,7 @@ pub enum Side {
 /// True for an access to the `ADMIN$` or `C$` share.
 pub fn is_admin_share(e: &LogEvent) -> bool {
     matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
-        && e.share_name.as_deref().is_some_and(|s| {
+        && e.share_name().is_some_and(|s| {
             let s = s.trim();
             let tail = s.rsplit('\\').next().unwrap_or(s);
             tail.eq_ignore_ascii_case("ADMIN$") || tail.eq_ignore_ascii_case("C$")
@@ -151,9 +151,9 @@ mod tests {
     #[test]
     fn services_follow_the_latest_logon_within_the_window_and_shares_their_own_source() {
         let mut share = ev(130, "share-accessed", "10.0.0.9", Some("10.0.0.7"));
-        share.share_name = Some("\\\\*\\ADMIN$".into());
+        share.set_share_name(Some("\\\\*\\ADMIN$".into()));
         let mut ipc = ev(131, "share-accessed", "10.0.0.9", Some("10.0.0.8"));
-        ipc.share_name = Some("\\\\*\\IPC$".into());
+        ipc.set_share_name(Some("\\\\*\\IPC$".into()));
         let events = vec![
             logon(100, "10.0.0.9", "10.0.0.5"),
             logon(110, "10.0.0.9", "10.0.0.6"),

@@ -93,7 +93,7 @@ impl LoadSpec {
         let failed = r.is_multiple_of(23);
         Flow {
             ts: Timestamp::from_parts(ts, (r >> 32) as i64 % 1_000_000_000),
-            uid: String::new(),
+            uid: Default::default(),
             orig_h: self.host_ip(s),
             orig_p: 49_152 + (r % 16_000) as u16,
             resp_h: self.host_ip(d),
@@ -105,7 +105,7 @@ impl LoadSpec {
             resp_bytes: Some((r >> 12) % 2_000_000),
             conn_state: if failed { ConnState::S0 } else { ConnState::SF },
             missed_bytes: 0,
-            history: String::new(),
+            history: Default::default(),
             orig_pkts: 4,
             orig_ip_bytes: 400,
             resp_pkts: 4,

@@ -276,11 +276,12 @@ fn endpoint(
 
 /// `network.*` of a log event that summarises a flow (LANL flows).
 fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
-    if e.ip_proto.is_none() && e.network_bytes.is_none() && e.network_packets.is_none() {
+    let (ip_proto, bytes, packets) = (e.ip_proto(), e.network_bytes(), e.network_packets());
+    if ip_proto.is_none() && bytes.is_none() && packets.is_none() {
         return;
     }
     let mut n = o.nested(q!("network"));
-    if let Some(p) = e.ip_proto {
+    if let Some(p) = ip_proto {
         let transport = match p {
             1 => Some("icmp"),
             6 => Some("tcp"),
@@ -291,10 +292,10 @@ fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
         n.opt_str(q!("transport"), transport);
         n.num(q!("iana_number"), u64::from(p));
     }
-    if let Some(b) = e.network_bytes {
+    if let Some(b) = bytes {
         n.num(q!("bytes"), b);
     }
-    if let Some(p) = e.network_packets {
+    if let Some(p) = packets {
         n.num(q!("packets"), p);
     }
     n.close();
@@ -303,19 +304,20 @@ fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
 /// `dns.*` of a DNS answer event: the question, the answers, and the
 /// answers that are addresses as `dns.resolved_ip`.
 fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
-    if e.dns_question.is_none() && e.dns_answers.is_empty() {
+    let question = e.dns_question();
+    if question.is_none() && e.dns_answers().next().is_none() {
         return;
     }
     let mut d = o.nested(q!("dns"));
-    if let Some(q) = &e.dns_question {
+    if let Some(q) = question {
         let mut qn = d.nested(q!("question"));
         qn.str(q!("name"), q);
         qn.close();
     }
-    if !e.dns_answers.is_empty() {
+    if e.dns_answers().next().is_some() {
         d.key(q!("answers"));
         d.out.push(b'[');
-        for (i, a) in e.dns_answers.iter().enumerate() {
+        for (i, a) in e.dns_answers().enumerate() {
             if i > 0 {
                 d.out.push(b',');
             }
@@ -325,9 +327,7 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
         }
         d.out.push(b']');
         let ips: Vec<&str> = e
-            .dns_answers
-            .iter()
-            .map(|a| a.as_str())
+            .dns_answers()
             .filter(|a| a.parse::<IpAddr>().is_ok())
             .collect();
         if !ips.is_empty() {
@@ -461,7 +461,7 @@ impl EcsFields for LogEvent {
         self.user_domain.as_deref()
     }
     fn subject_user(&self) -> Option<&str> {
-        self.subject_user.as_deref()
+        LogEvent::subject_user(self)
     }
     fn auth_method(&self) -> Option<&str> {
         self.auth_method.as_deref()
@@ -470,10 +470,10 @@ impl EcsFields for LogEvent {
         self.logon_type
     }
     fn reason(&self) -> Option<&str> {
-        self.status.as_deref()
+        self.status()
     }
     fn logon_process(&self) -> Option<&str> {
-        self.logon_process.as_deref()
+        LogEvent::logon_process(self)
     }
     fn origin(&self) -> Option<(&Arc<str>, Position)> {
         self.origin.as_ref().map(|o| (&o.file, o.at))
@@ -510,7 +510,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         }
         ev.str(q!("dataset"), e.dataset());
         ev.opt_str(q!("reason"), e.reason());
-        if let Some(d) = rare.and_then(|r| r.duration) {
+        if let Some(d) = rare.and_then(LogEvent::duration) {
             ev.num(q!("duration"), d.0.max(0) as u64);
         }
         ev.close();
@@ -553,7 +553,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
     let auth_method = e.auth_method();
     let logon_process = e.logon_process();
     let (rpc_endpoint, rpc_operation) = match rare {
-        Some(r) => (r.rpc_endpoint.as_deref(), r.rpc_operation.as_deref()),
+        Some(r) => (r.rpc_endpoint(), r.rpc_operation()),
         None => (None, None),
     };
     if auth_method.is_some()
@@ -569,10 +569,10 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         a.close();
     }
     if let Some(r) = rare
-        && !r.labels.is_empty()
+        && r.labels().next().is_some()
     {
         let mut l = o.nested(q!("labels"));
-        for (k, v) in &r.labels {
+        for (k, v) in r.labels() {
             l.dyn_key(k);
             push_json_str(l.out, v);
         }
@@ -580,7 +580,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
     }
     let logon_type = e.logon_type();
     let (share_name, share_target) = match rare {
-        Some(r) => (r.share_name.as_deref(), r.share_target.as_deref()),
+        Some(r) => (r.share_name(), r.share_target()),
         None => (None, None),
     };
     if logon_type.is_some() || share_name.is_some() || share_target.is_some() {
@@ -637,13 +637,17 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
 /// The members between `user` and `lateral`: `process.*`, `service.name`,
 /// `network.*`, `dns.*`.
 fn rare_middle(o: &mut Obj<'_>, e: &LogEvent) {
-    if e.process_executable.is_some() || e.process_command_line.is_some() {
+    if e.detail.is_empty() {
+        return;
+    }
+    let (executable, command_line) = (e.process_executable(), e.process_command_line());
+    if executable.is_some() || command_line.is_some() {
         let mut p = o.nested(q!("process"));
-        p.opt_str(q!("executable"), e.process_executable.as_deref());
-        p.opt_str(q!("command_line"), e.process_command_line.as_deref());
+        p.opt_str(q!("executable"), executable);
+        p.opt_str(q!("command_line"), command_line);
         p.close();
     }
-    if let Some(s) = &e.service_name {
+    if let Some(s) = e.service_name() {
         let mut sv = o.nested(q!("service"));
         sv.str(q!("name"), s);
         sv.close();
@@ -964,7 +968,7 @@ mod tests {
             .iter()
             .map(|&t| Flow {
                 ts: Timestamp(t),
-                uid: format!("C{t}"),
+                uid: format!("C{t}").into(),
                 orig_h: [10, 0, 0, 1].into(),
                 orig_p: 1,
                 resp_h: [10, 0, 0, 2].into(),
@@ -1006,19 +1010,20 @@ mod tests {
 
     #[test]
     fn flow_summaries_dns_rpc_and_labels() {
-        let e = LogEvent {
+        let mut e = LogEvent {
             action: "flow".into(),
-            ip_proto: Some(17),
-            network_bytes: Some(144),
-            network_packets: Some(3),
-            duration: Some(crate::event::Duration::from_secs(9)),
-            dns_question: Some("dc01.corp".into()),
-            dns_answers: vec!["10.0.0.9".into(), "alias.corp".into()],
-            rpc_endpoint: Some("svcctl".into()),
-            rpc_operation: Some("CreateServiceW".into()),
-            labels: vec![("zeek_uid".into(), "C\"1".into())],
             ..LogEvent::default()
         };
+        e.set_ip_proto(Some(17));
+        e.set_network_bytes(Some(144));
+        e.set_network_packets(Some(3));
+        e.set_duration(Some(crate::event::Duration::from_secs(9)));
+        e.set_dns_question(Some("dc01.corp".into()));
+        e.push_dns_answer("10.0.0.9".into());
+        e.push_dns_answer("alias.corp".into());
+        e.set_rpc_endpoint(Some("svcctl".into()));
+        e.set_rpc_operation(Some("CreateServiceW".into()));
+        e.push_label("zeek_uid".into(), "C\"1".into());
         let mut out = Vec::new();
         write_event(&e, &mut out);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();

@@ -251,7 +251,7 @@ pub const DATASET: &str = "network.dns";
 /// `dns.question.name`, the address in `dns.answers`, the client in labels.
 pub fn answer_events(resp: DnsResponse, cx: &DnsContext, out: &mut Vec<LogEvent>) {
     for a in resp.answers {
-        out.push(LogEvent {
+        let mut e = LogEvent {
             ts: cx.ts,
             category: Some(Category::Network),
             action: "dns-answer".into(),
@@ -261,18 +261,17 @@ pub fn answer_events(resp: DnsResponse, cx: &DnsContext, out: &mut Vec<LogEvent>
             source_port: Some(cx.server.1),
             destination_ip: Some(a.addr),
             destination_domain: Some(a.name.into()),
-            dns_question: resp.question.as_deref().map(crate::event::Text::from),
-            dns_answers: vec![a.addr.to_string().into()],
-            labels: vec![
-                ("dns_client_ip".into(), cx.client.0.to_string().into()),
-                ("dns_client_port".into(), cx.client.1.to_string().into()),
-            ],
             origin: Some(Origin {
                 file: cx.file.clone(),
                 at: Position::Offset(cx.offset),
             }),
             ..LogEvent::default()
-        });
+        };
+        e.set_dns_question(resp.question.as_deref().map(crate::event::Text::from));
+        e.push_dns_answer(a.addr.to_string().into());
+        e.push_label("dns_client_ip".into(), cx.client.0.to_string().into());
+        e.push_label("dns_client_port".into(), cx.client.1.to_string().into());
+        out.push(e);
     }
 }
 
@@ -482,7 +481,7 @@ mod tests {
         assert_eq!(e.destination_domain.as_deref(), Some("dc01.corp"));
         assert_eq!(e.destination_ip, Some("10.10.1.10".parse().unwrap()));
         assert_eq!(e.source_port, Some(53));
-        assert_eq!(e.dns_answers, vec!["10.10.1.10"]);
+        assert_eq!(e.dns_answers().collect::<Vec<_>>(), ["10.10.1.10"]);
     }
 
     proptest::proptest! {

@@ -657,11 +657,8 @@ mod tests {
         assert_eq!(e.code, Some(7045));
         assert_eq!(e.dataset, "windows.system");
         assert_eq!(e.action, "service-installed");
-        assert_eq!(e.service_name.as_deref(), Some("OTR"));
-        assert_eq!(
-            e.process_executable.as_deref(),
-            Some("C:\\Windows\\GruntHTTP2.exe")
-        );
+        assert_eq!(e.service_name(), Some("OTR"));
+        assert_eq!(e.process_executable(), Some("C:\\Windows\\GruntHTTP2.exe"));
         assert_eq!(e.host_name.as_deref(), Some("WS6.theshire.local"));
         assert_eq!(e.ts.to_rfc3339(), "2020-08-06T06:27:31.787123Z");
         assert_eq!(e.ts.subsec_nanos(), 787_123_400);
@@ -676,7 +673,7 @@ mod tests {
         assert_eq!(e.source_ip, Some("10.1.2.3".parse().unwrap()));
         assert_eq!(e.source_port, None, "port 0 is no port");
         assert_eq!(e.source_domain.as_deref(), Some("KALI"));
-        assert_eq!(e.logon_process.as_deref(), Some("User32"));
+        assert_eq!(e.logon_process(), Some("User32"));
         assert_eq!(e.ts, Timestamp(7), "the record header's time stands in");
     }
 
@@ -688,8 +685,8 @@ mod tests {
             r##"{"Event":{"System":{"EventID":4688,"Channel":"Security","Computer":"h"},"UserData":{"#attributes":{"a":1},"ProcessInfo":{"#attributes":{"xmlns":"y"},"NewProcessName":"C:\\x.exe","CommandLine":"x -y","SubjectUserName":"al"}}}}"##,
         );
         assert_eq!(e.category, Some(Category::Process));
-        assert_eq!(e.process_executable.as_deref(), Some("C:\\x.exe"));
-        assert_eq!(e.process_command_line.as_deref(), Some("x -y"));
+        assert_eq!(e.process_executable(), Some("C:\\x.exe"));
+        assert_eq!(e.process_command_line(), Some("x -y"));
         assert_eq!(e.user_name.as_deref(), Some("al"));
     }
 

@@ -16,7 +16,7 @@
 //! run after run.
 
 use crate::diag::Diagnostics;
-use crate::event::{ConnState, Duration, Flow, Origin, Position, Timestamp, Transport};
+use crate::event::{ConnState, Duration, Flow, Origin, Position, Text, Timestamp, Transport};
 use crate::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
@@ -865,7 +865,7 @@ pub fn service_for(proto: u8, port: u16) -> Option<&'static str> {
 
 /// Deterministic Zeek-style uid: `C` + 17 base62 digits of a 96-bit hash of
 /// the flow's key, originator side and start time.
-fn uid_for(key: &FlowKey, orig_side: u8, ts: Timestamp) -> String {
+fn uid_for(key: &FlowKey, orig_side: u8, ts: Timestamp) -> Text {
     let mut h1 = 0x243f_6a88_85a3_08d3u64;
     let mut h2 = 0x1319_8a2e_0370_7344u64;
     let mut feed = |v: u64| {
@@ -894,7 +894,8 @@ fn uid_for(key: &FlowKey, orig_side: u8, ts: Timestamp) -> String {
         *slot = DIGITS[(n % 62) as usize];
         n /= 62;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // ASCII, 18 bytes: kept inline, no allocation.
+    Text::from_utf8_lossy(&out)
 }
 
 fn to_record(key: &FlowKey, f: &FlowState, file: &Arc<str>) -> Flow {
@@ -937,13 +938,13 @@ fn to_record(key: &FlowKey, f: &FlowState, file: &Arc<str>) -> Flow {
         resp_h: addr(resp_addr, key.v6),
         resp_p: resp_ports,
         proto,
-        service: service_for(key.proto, resp_port).map(str::to_string),
+        service: service_for(key.proto, resp_port).map(Text::const_new),
         duration,
         orig_bytes,
         resp_bytes,
         conn_state: conn_state(key.proto, f),
         missed_bytes: missed,
-        history: f.history.as_str().to_string(),
+        history: Text::from(f.history.as_str()),
         orig_pkts: o.pkts,
         orig_ip_bytes: o.ip_bytes,
         resp_pkts: r.pkts,
@@ -1070,6 +1071,8 @@ mod tests {
         assert_eq!(f.service.as_deref(), Some("smb"));
         assert_eq!(f.missed_bytes, 0);
         assert!(f.uid.starts_with('C') && f.uid.len() == 18);
+        // Held inline in the record: no allocation per flow.
+        assert!(!f.uid.is_heap_allocated() && !f.history.is_heap_allocated());
     }
 
     #[test]

@@ -309,8 +309,7 @@ fn port(e: &mut LogEvent, b: &str, label: &str) -> Option<u16> {
         return Some(p);
     }
     if let Some(name) = val(b) {
-        e.labels
-            .push((label.to_string().into(), name.to_string().into()));
+        e.push_label(label.into(), name.into());
     }
     None
 }
@@ -393,7 +392,7 @@ impl LanlLines {
     fn auth(&self, c: &[&str; MAX_COLS], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
         let r = self.auth_record(c)?;
         let destination_domain = r.destination.map(Text::from);
-        out.push(LogEvent {
+        let mut e = LogEvent {
             ts: r.ts,
             category: Some(r.category),
             action: r.action.into(),
@@ -404,11 +403,12 @@ impl LanlLines {
             destination_domain,
             user_name: r.user_name.map(Text::from),
             user_domain: r.user_domain.map(Text::from),
-            subject_user: r.subject_user.map(Text::from),
             logon_type: r.logon_type,
             auth_method: r.auth_method.map(Text::from),
             ..LogEvent::default()
-        });
+        };
+        e.set_subject_user(r.subject_user.map(Text::from));
+        out.push(e);
         Ok(())
     }
 
@@ -436,14 +436,14 @@ impl LanlLines {
             dataset: dataset.into(),
             source_domain: owned(src.0),
             destination_domain: owned(dst.0),
-            ip_proto: digits(proto.as_bytes()).and_then(|p| u8::try_from(p).ok()),
-            network_packets: Some(packets),
-            network_bytes: Some(bytes),
-            duration: Some(Duration::from_secs(
-                i64::try_from(secs).unwrap_or(i64::MAX / crate::event::NANOS_PER_SEC),
-            )),
             ..LogEvent::default()
         };
+        e.set_network_bytes(Some(bytes));
+        e.set_network_packets(Some(packets));
+        e.set_duration(Some(Duration::from_secs(
+            i64::try_from(secs).unwrap_or(i64::MAX / crate::event::NANOS_PER_SEC),
+        )));
+        e.set_ip_proto(digits(proto.as_bytes()).and_then(|p| u8::try_from(p).ok()));
         e.source_port = port(&mut e, src.1, "lanl_source_port");
         e.destination_port = port(&mut e, dst.1, "lanl_destination_port");
         out.push(e);
@@ -533,16 +533,17 @@ impl LineFormat for LanlLines {
             }
             LanlKind::Dns => {
                 let [t, sc, rc, ..] = c;
-                out.push(LogEvent {
+                let mut e = LogEvent {
                     ts: self.time(t.as_bytes())?,
                     category: Some(Category::Network),
                     action: "dns-query".into(),
                     dataset: "lanl.dns".into(),
                     source_domain: owned(sc),
                     host_name: owned(sc),
-                    dns_question: owned(rc),
                     ..LogEvent::default()
-                });
+                };
+                e.set_dns_question(owned(rc));
+                out.push(e);
                 Ok(())
             }
             LanlKind::Proc => {
@@ -553,7 +554,7 @@ impl LineFormat for LanlLines {
                     _ => return Err(Skip("LANL process event is neither Start nor End")),
                 };
                 let (user_name, user_domain) = user(u);
-                out.push(LogEvent {
+                let mut e = LogEvent {
                     ts: self.time(t.as_bytes())?,
                     category: Some(Category::Process),
                     action: action.into(),
@@ -562,9 +563,10 @@ impl LineFormat for LanlLines {
                     host_name: owned(comp),
                     user_name,
                     user_domain,
-                    process_executable: owned(p),
                     ..LogEvent::default()
-                });
+                };
+                e.set_process_executable(owned(p));
+                out.push(e);
                 Ok(())
             }
             LanlKind::Redteam => {
@@ -794,7 +796,7 @@ mod tests {
         assert_eq!(e.dataset, "lanl.auth");
         assert_eq!(e.user_name.as_deref(), Some("U66"));
         assert_eq!(e.user_domain.as_deref(), Some("DOM1"));
-        assert_eq!(e.subject_user, None);
+        assert_eq!(e.subject_user(), None);
         assert_eq!(e.source_domain.as_deref(), Some("C1065"));
         assert_eq!(e.destination_domain.as_deref(), Some("C625"));
         assert_eq!(e.host_name.as_deref(), Some("C625"));
@@ -810,7 +812,7 @@ mod tests {
         .remove(0);
         assert_eq!(e.action, "logon-failed");
         assert_eq!(e.outcome, Some(Outcome::Failure));
-        assert_eq!(e.subject_user.as_deref(), Some("ANONYMOUS LOGON"));
+        assert_eq!(e.subject_user(), Some("ANONYMOUS LOGON"));
         assert_eq!(e.ts, Timestamp(crate::event::NANOS_PER_SEC));
 
         let e = parse(
@@ -862,11 +864,14 @@ mod tests {
         assert_eq!(e.source_domain.as_deref(), Some("C3090"));
         assert_eq!(e.source_port, None);
         assert_eq!(e.destination_port, Some(445));
-        assert_eq!(e.ip_proto, Some(6));
-        assert_eq!(e.network_packets, Some(3));
-        assert_eq!(e.network_bytes, Some(144));
-        assert_eq!(e.duration, Some(Duration::from_secs(9)));
-        assert_eq!(e.labels, vec![("lanl_source_port".into(), "N10471".into())]);
+        assert_eq!(e.ip_proto(), Some(6));
+        assert_eq!(e.network_packets(), Some(3));
+        assert_eq!(e.network_bytes(), Some(144));
+        assert_eq!(e.duration(), Some(Duration::from_secs(9)));
+        assert_eq!(
+            e.labels().collect::<Vec<_>>(),
+            [("lanl_source_port", "N10471")]
+        );
 
         let e = parse(
             LanlKind::Netflow,
@@ -875,22 +880,22 @@ mod tests {
         )
         .unwrap()
         .remove(0);
-        assert_eq!(e.network_packets, Some(755_075));
-        assert_eq!(e.network_bytes, Some(1_042_329_038));
+        assert_eq!(e.network_packets(), Some(755_075));
+        assert_eq!(e.network_bytes(), Some(1_042_329_038));
         assert_eq!(e.destination_domain.as_deref(), Some("Comp547245"));
-        assert_eq!(e.labels.len(), 2);
+        assert_eq!(e.labels().count(), 2);
 
         let e = parse(LanlKind::Dns, Timestamp(0), "2,C4653,C5030")
             .unwrap()
             .remove(0);
         assert_eq!(e.source_domain.as_deref(), Some("C4653"));
-        assert_eq!(e.dns_question.as_deref(), Some("C5030"));
+        assert_eq!(e.dns_question(), Some("C5030"));
 
         let e = parse(LanlKind::Proc, Timestamp(0), "1,C1$@DOM1,C1,P16,Start")
             .unwrap()
             .remove(0);
         assert_eq!(e.action, "process-created");
-        assert_eq!(e.process_executable.as_deref(), Some("P16"));
+        assert_eq!(e.process_executable(), Some("P16"));
         assert_eq!(e.host_name.as_deref(), Some("C1"));
 
         let e = parse(

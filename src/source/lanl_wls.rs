@@ -145,7 +145,7 @@ impl LineFormat for WlsLines {
                     // Counted as a record; not an event lateral uses.
                     return Ok(());
                 };
-                LogEvent {
+                let mut e = LogEvent {
                     ts,
                     code: Some(id),
                     category: Some(category),
@@ -154,17 +154,18 @@ impl LineFormat for WlsLines {
                     host_name: r.LogHost.get().map(EventText::from),
                     user_name: r.UserName.get().map(EventText::from),
                     user_domain: r.DomainName.get().map(EventText::from),
-                    process_executable: r.ProcessName.get().map(EventText::from),
                     ..LogEvent::default()
-                }
+                };
+                e.set_process_executable(r.ProcessName.get().map(EventText::from));
+                e
             }
         };
         e.dataset = "lanl.wls".into();
         // Computers, not addresses: the record's own names win.
         e.source_domain = r.Source.get().map(EventText::from);
         e.destination_domain = r.Destination.get().map(EventText::from);
-        if e.status.is_none() {
-            e.status = r.FailureReason.get().map(EventText::from);
+        if e.status().is_none() {
+            e.set_status(r.FailureReason.get().map(EventText::from));
         }
         for (key, v) in [
             ("lanl_logon_id", &r.LogonID),
@@ -173,7 +174,7 @@ impl LineFormat for WlsLines {
             ("parent_process_id", &r.ParentProcessID),
         ] {
             if let Some(v) = v.get() {
-                e.labels.push((key.into(), v.into()));
+                e.push_label(key.into(), v.into());
             }
         }
         out.push(e);
@@ -211,7 +212,10 @@ mod tests {
         assert_eq!(e.user_domain.as_deref(), Some("Domain001"));
         assert_eq!(e.logon_type, Some(3));
         assert_eq!(e.auth_method.as_deref(), Some("Kerberos"));
-        assert_eq!(e.labels, vec![("lanl_logon_id".into(), "0x5c7d9a1".into())]);
+        assert_eq!(
+            e.labels().collect::<Vec<_>>(),
+            [("lanl_logon_id", "0x5c7d9a1")]
+        );
     }
 
     #[test]
@@ -219,15 +223,14 @@ mod tests {
         let e = parse(r#"{"EventID":4625,"LogHost":"Comp1","UserName":"User9","DomainName":"Domain001","Source":"Comp2","LogonType":3,"AuthenticationPackage":"NTLM","Status":"0xC000006D","FailureReason":"Unknown user name or bad password.","Time":5}"#).unwrap();
         assert_eq!(e[0].action, "logon-failed");
         assert_eq!(e[0].outcome, Some(Outcome::Failure));
-        assert!(e[0].status.as_deref().unwrap().contains("0xC000006D"));
+        assert!(e[0].status().unwrap().contains("0xC000006D"));
         let e = parse(r#"{"EventID":4648,"LogHost":"Comp1","UserName":"User9","SubjectUserName":"User8","Destination":"Comp7","Time":6}"#).unwrap();
         assert_eq!(e[0].action, "explicit-credential-logon");
         assert_eq!(e[0].destination_domain.as_deref(), Some("Comp7"));
         let e = parse(r#"{"EventID":4688,"LogHost":"Comp1","UserName":"User9","ProcessName":"cmd.exe","ProcessID":"0x1f4","ParentProcessName":"explorer","ParentProcessID":"0x10","Time":7}"#).unwrap();
-        assert_eq!(e[0].process_executable.as_deref(), Some("cmd.exe"));
+        assert_eq!(e[0].process_executable(), Some("cmd.exe"));
         assert!(
-            e[0].labels
-                .iter()
+            e[0].labels()
                 .any(|(k, v)| k == "parent_process_name" && v == "explorer")
         );
         let e = parse(r#"{"EventID":4800,"LogHost":"Comp1","UserName":"User9","Time":8}"#).unwrap();

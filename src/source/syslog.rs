@@ -483,7 +483,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         return;
     }
     let mut e = base;
-    e.logon_process = Some(SSHD.into());
+    e.set_logon_process(Some(SSHD.into()));
     e.dataset = SSHD.into();
     if let Some(a) = sshd_auth(msg) {
         // The shape but not the parts (`Err`): no event.
@@ -493,7 +493,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
             e.outcome = Some(a.outcome);
             e.auth_method = a.method.map(Text::from);
             e.user_name = Some(a.user.into());
-            e.status = a.reason.map(Text::from);
+            e.set_status(a.reason.map(Text::from));
             e.source_ip = a.source_ip;
             e.source_domain = a.source_domain.map(Text::from);
             e.source_port = a.source_port;
@@ -533,7 +533,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         .into();
         e.outcome = Some(Outcome::Unknown);
         e.user_name = user;
-        e.status = preauth.then(|| "preauth".into());
+        e.set_status(preauth.then(|| "preauth".into()));
         (e.source_ip, e.source_domain, e.source_port) = (ip, dom, port);
         out.push(e);
     } else if msg.starts_with("pam_unix(") {
@@ -553,7 +553,7 @@ fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     let service = svc.split(':').next().unwrap_or(svc);
     let mut e = base;
     e.dataset = "pam".into();
-    e.logon_process = Some(service.into());
+    e.set_logon_process(Some(service.into()));
     if let Some(u) = r.strip_prefix("session opened for user ") {
         let user = u.split([' ', '(']).next().unwrap_or(u);
         e.category = Some(Category::Session);
@@ -580,7 +580,7 @@ fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
             } else if let Some(u) = pair.strip_prefix("user=") {
                 e.user_name = Some(u.into());
             } else if let Some(u) = pair.strip_prefix("ruser=").filter(|u| !u.is_empty()) {
-                e.subject_user = Some(u.into());
+                e.set_subject_user(Some(u.into()));
             }
         }
         out.push(e);
@@ -598,7 +598,7 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     };
     let mut e = base;
     e.dataset = "sudo".into();
-    e.logon_process = Some("sudo".into());
+    e.set_logon_process(Some("sudo".into()));
     e.user_name = Some(user.trim().into());
     e.category = Some(Category::Process);
     let mut fields = rest.split(" ; ");
@@ -617,9 +617,9 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     }
     for f in std::iter::once(first).chain(fields) {
         if let Some(v) = f.strip_prefix("USER=") {
-            e.subject_user = Some(v.into());
+            e.set_subject_user(Some(v.into()));
         } else if let Some(v) = f.strip_prefix("COMMAND=") {
-            e.process_command_line = Some(v.into());
+            e.set_process_command_line(Some(v.into()));
         }
     }
     out.push(e);
@@ -942,11 +942,7 @@ mod tests {
             "Jan  5 10:11:13 srv sshd[1]: Failed password for invalid user admin from ::ffff:203.0.113.9 port 4444 ssh2",
         )[0];
         assert_eq!(
-            (
-                f.action.as_str(),
-                f.status.as_deref(),
-                f.user_name.as_deref()
-            ),
+            (f.action.as_str(), f.status(), f.user_name.as_deref()),
             ("logon-failed", Some("invalid_user"), Some("admin"))
         );
         assert_eq!(f.source_ip, Some("203.0.113.9".parse().unwrap()));
@@ -974,7 +970,7 @@ mod tests {
                 c.action.as_str(),
                 c.user_name.as_deref(),
                 c.source_port,
-                c.status.as_deref()
+                c.status()
             ),
             (
                 "connection-closed",
@@ -992,11 +988,7 @@ mod tests {
             "Jan  5 10:00:00 srv sshd[9]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
         )[0];
         assert_eq!(
-            (
-                s.action.as_str(),
-                s.user_name.as_deref(),
-                s.logon_process.as_deref()
-            ),
+            (s.action.as_str(), s.user_name.as_deref(), s.logon_process()),
             ("session-opened", Some("alice"), Some("sshd"))
         );
         let a = &events(
@@ -1017,8 +1009,8 @@ mod tests {
             (
                 u.action.as_str(),
                 u.user_name.as_deref(),
-                u.subject_user.as_deref(),
-                u.process_command_line.as_deref()
+                u.subject_user(),
+                u.process_command_line()
             ),
             ("sudo", Some("alice"), Some("root"), Some("/usr/bin/id"))
         );

@@ -339,8 +339,7 @@ fn port(t: &Text<'_>) -> Option<u16> {
 /// Adds a source-specific detail to `labels`, when present.
 fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
     if let Some(v) = v {
-        e.labels
-            .push((key.to_string().into(), v.to_string().into()));
+        e.push_label(key.into(), v.into());
     }
 }
 
@@ -428,23 +427,23 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             remote(&mut e);
             e.category = Some(Category::Authentication);
             e.logon_type = d.LogonType.get().and_then(|v| v.parse().ok());
-            e.logon_process = d.LogonProcessName.owned();
+            e.set_logon_process(d.LogonProcessName.owned());
             e.auth_method = d.AuthenticationPackageName.owned();
             if let Some(lm) = d.LmPackageName.get() {
                 e.auth_method =
                     Some(format!("{} ({lm})", e.auth_method.unwrap_or_default()).into());
             }
-            e.subject_user = d.SubjectUserName.owned();
+            e.set_subject_user(d.SubjectUserName.owned());
             if id == 4624 {
                 e.action = "logged-in".into();
                 e.outcome = Some(Outcome::Success);
             } else {
                 e.action = "logon-failed".into();
                 e.outcome = Some(Outcome::Failure);
-                e.status = match (d.Status.get(), d.SubStatus.get()) {
+                e.set_status(match (d.Status.get(), d.SubStatus.get()) {
                     (Some(s), Some(ss)) => Some(format!("{s}/{ss}").into()),
                     (s, ss) => s.or(ss).map(EventText::from),
-                };
+                });
             }
         }
         (4634 | 4647, Chan::Other) => {
@@ -460,9 +459,9 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Authentication);
             e.action = "explicit-credential-logon".into();
             e.outcome = Some(Outcome::Success);
-            e.subject_user = d.SubjectUserName.owned();
+            e.set_subject_user(d.SubjectUserName.owned());
             e.destination_domain = d.TargetServerName.owned();
-            e.logon_process = d.LogonProcessName.owned();
+            e.set_logon_process(d.LogonProcessName.owned());
         }
         (4672, Chan::Other) => {
             e.user_name = d.SubjectUserName.owned();
@@ -476,7 +475,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             remote(&mut e);
             e.category = Some(Category::Authentication);
             e.auth_method = Some("Kerberos".into());
-            e.service_name = d.ServiceName.owned();
+            e.set_service_name(d.ServiceName.owned());
             let status = d.Status.get().map(EventText::from);
             let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
             e.outcome = Some(if id == 4771 || !ok {
@@ -484,7 +483,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             } else {
                 Outcome::Success
             });
-            e.status = status;
+            e.set_status(status);
             e.action = match id {
                 4768 => "kerberos-tgt-request",
                 4769 => "kerberos-service-ticket",
@@ -505,7 +504,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             } else {
                 Outcome::Failure
             });
-            e.status = status;
+            e.set_status(status);
         }
         (5140 | 5145, Chan::Other) => {
             e.user_name = d.SubjectUserName.owned();
@@ -519,15 +518,15 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             }
             .into();
             e.outcome = Some(Outcome::Success);
-            e.share_name = d.ShareName.owned();
-            e.share_target = d.RelativeTargetName.owned();
+            e.set_share_name(d.ShareName.owned());
+            e.set_share_target(d.RelativeTargetName.owned());
         }
         (7045 | 4697, Chan::Other) => {
             e.category = Some(Category::Process);
             e.action = "service-installed".into();
             e.outcome = Some(Outcome::Success);
-            e.service_name = d.ServiceName.owned();
-            e.process_executable = d.ImagePath.owned().or_else(|| d.ServiceFileName.owned());
+            e.set_service_name(d.ServiceName.owned());
+            e.set_process_executable(d.ImagePath.owned().or_else(|| d.ServiceFileName.owned()));
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
             if id == 7045 {
@@ -538,8 +537,8 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Process);
             e.action = "process-created".into();
             e.outcome = Some(Outcome::Success);
-            e.process_executable = d.NewProcessName.owned();
-            e.process_command_line = d.CommandLine.owned();
+            e.set_process_executable(d.NewProcessName.owned());
+            e.set_process_command_line(d.CommandLine.owned());
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
         }
@@ -547,15 +546,15 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Process);
             e.action = "process-created".into();
             e.outcome = Some(Outcome::Success);
-            e.process_executable = d.Image.owned();
-            e.process_command_line = d.CommandLine.owned();
+            e.set_process_executable(d.Image.owned());
+            e.set_process_command_line(d.CommandLine.owned());
             (e.user_name, e.user_domain) = split_user(d.User.get());
         }
         (3, Chan::Sysmon) => {
             e.category = Some(Category::Network);
             e.action = "network-connection".into();
             e.outcome = Some(Outcome::Success);
-            e.process_executable = d.Image.owned();
+            e.set_process_executable(d.Image.owned());
             (e.user_name, e.user_domain) = split_user(d.User.get());
             e.source_ip = d.SourceIp.get().and_then(|s| s.parse().ok());
             e.source_port = port(&d.SourcePort);
@@ -742,7 +741,7 @@ mod tests {
         );
         assert_eq!(e.action, "logon-failed");
         assert_eq!(e.outcome, Some(Outcome::Failure));
-        assert_eq!(e.status.as_deref(), Some("0xc000006d/0xc0000064"));
+        assert_eq!(e.status(), Some("0xc000006d/0xc0000064"));
         assert_eq!(e.source_ip, None);
         assert_eq!(e.logon_type, Some(8));
         assert_eq!(e.auth_method.as_deref(), Some("NTLM (NTLM V2)"));
@@ -755,11 +754,7 @@ mod tests {
             r#"{"EventID":5145,"Channel":"Security","Hostname":"WS6","@timestamp":"2020-09-22T18:53:32Z","SubjectUserName":"pgustavo","SubjectDomainName":"THESHIRE","IpAddress":"172.18.39.5","IpPort":"62782","ShareName":"\\\\*\\C$","RelativeTargetName":"ProgramData\\GruntHTTP.exe"}"#,
         );
         assert_eq!(
-            (
-                s.action.as_str(),
-                s.share_name.as_deref(),
-                s.share_target.as_deref()
-            ),
+            (s.action.as_str(), s.share_name(), s.share_target()),
             (
                 "share-object-checked",
                 Some("\\\\*\\C$"),
@@ -772,8 +767,8 @@ mod tests {
         assert_eq!(
             (
                 v.action.as_str(),
-                v.service_name.as_deref(),
-                v.process_executable.as_deref(),
+                v.service_name(),
+                v.process_executable(),
                 v.dataset.as_str()
             ),
             (
@@ -825,10 +820,7 @@ mod tests {
     }
 
     fn label<'e>(e: &'e LogEvent, key: &str) -> Option<&'e str> {
-        e.labels
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        e.label(key)
     }
 
     #[test]

@@ -168,19 +168,19 @@ pub fn flow(r: &Record<'_>, origin: Origin) -> Result<Flow, Skip> {
         .ok_or(bad("Zeek conn record without a known conn_state"))?;
     Ok(Flow {
         ts,
-        uid: r.get(Field::Uid).unwrap_or("").to_string(),
+        uid: r.get(Field::Uid).unwrap_or("").into(),
         orig_h,
         orig_p,
         resp_h,
         resp_p,
         proto,
-        service: r.text(Field::Service).map(str::to_string),
+        service: r.text(Field::Service).map(Text::from),
         duration,
         orig_bytes: count(r, Field::OrigBytes)?,
         resp_bytes: count(r, Field::RespBytes)?,
         conn_state: state,
         missed_bytes: count(r, Field::MissedBytes)?.unwrap_or(0),
-        history: r.get(Field::History).unwrap_or("").to_string(),
+        history: r.get(Field::History).unwrap_or("").into(),
         orig_pkts: count(r, Field::OrigPkts)?.unwrap_or(0),
         orig_ip_bytes: count(r, Field::OrigIpBytes)?.unwrap_or(0),
         resp_pkts: count(r, Field::RespPkts)?.unwrap_or(0),
@@ -200,8 +200,7 @@ fn outcome(ok: Option<bool>) -> Outcome {
 
 fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
     if let Some(v) = v {
-        e.labels
-            .push((key.to_string().into(), v.to_string().into()));
+        e.push_label(key.into(), v.into());
     }
 }
 
@@ -246,7 +245,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             }
             .into();
             e.outcome = Some(outcome(ok));
-            e.logon_process = Some("sshd".into());
+            e.set_logon_process(Some("sshd".into()));
             label(&mut e, "ssh_client", r.text(Field::Client));
             label(&mut e, "ssh_server", r.text(Field::Server));
             label(&mut e, "direction", r.text(Field::Direction));
@@ -263,7 +262,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 Some(_) => Outcome::Failure,
                 None => Outcome::Unknown,
             });
-            e.status = result.map(Text::from);
+            e.set_status(result.map(Text::from));
             e.user_name = r
                 .text(Field::Cookie)
                 .map(|c| Text::from(c.strip_prefix("mstshash=").unwrap_or(c)));
@@ -276,7 +275,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.category = Some(Category::Network);
             e.action = "share-accessed".into();
             e.outcome = Some(Outcome::Success);
-            e.share_name = owned(r, Field::Path);
+            e.set_share_name(owned(r, Field::Path));
             label(&mut e, "share_type", r.text(Field::ShareType));
             label(&mut e, "smb_service", r.text(Field::Service));
             e
@@ -297,8 +296,8 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             }
             .into();
             e.outcome = Some(Outcome::Success);
-            e.share_name = owned(r, Field::Path);
-            e.share_target = owned(r, Field::Name);
+            e.set_share_name(owned(r, Field::Path));
+            e.set_share_target(owned(r, Field::Name));
             label(&mut e, "smb_action", Some(action).filter(|a| !a.is_empty()));
             e
         }
@@ -307,8 +306,8 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.category = Some(Category::Network);
             e.action = "rpc-call".into();
             e.outcome = Some(Outcome::Unknown);
-            e.rpc_endpoint = owned(r, Field::Endpoint);
-            e.rpc_operation = owned(r, Field::Operation);
+            e.set_rpc_endpoint(owned(r, Field::Endpoint));
+            e.set_rpc_operation(owned(r, Field::Operation));
             label(&mut e, "named_pipe", r.text(Field::NamedPipe));
             e
         }
@@ -332,8 +331,8 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 e.user_name = Some(u);
                 e.user_domain = d;
             }
-            e.service_name = service.map(Text::from);
-            e.status = owned(r, Field::ErrorMsg);
+            e.set_service_name(service.map(Text::from));
+            e.set_status(owned(r, Field::ErrorMsg));
             label(&mut e, "cipher", r.text(Field::Cipher));
             e
         }
@@ -358,13 +357,10 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.category = Some(Category::Network);
             e.action = "dns-answer".into();
             e.outcome = Some(Outcome::Success);
-            e.dns_question = owned(r, Field::Query);
-            e.dns_answers = r
-                .answers
-                .iter()
-                .filter(|a| !a.is_empty())
-                .map(|a| Text::from(&**a))
-                .collect();
+            e.set_dns_question(owned(r, Field::Query));
+            for a in r.answers.iter().filter(|a| !a.is_empty()) {
+                e.push_dns_answer(Text::from(&**a));
+            }
             label(&mut e, "qtype_name", r.text(Field::QtypeName));
             e
         }
