@@ -189,11 +189,7 @@ fn bench(c: &mut Criterion) {
             );
             let fc = flows.partition_point(|f| f.ts < cut);
             let ec = events.partition_point(|e| e.ts < cut);
-            let mut d = lateral::hosts::DirectoryBuilder::new();
-            for e in &events[..ec] {
-                d.observe(e);
-            }
-            let hosts = std::sync::Arc::new(d.finish());
+            let hosts = std::sync::Arc::new(lateral::hosts::build_directory(&events[..ec], None));
             let profiles =
                 lateral::profile::build_parallel(hosts.clone(), &flows[..fc], &events[..ec]);
             let a = analyze_against_profiles(

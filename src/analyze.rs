@@ -94,11 +94,7 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let mut names = crate::hosts::DirectoryBuilder::new();
-    for e in events {
-        names.observe(e);
-    }
-    let names = names.finish();
+    let names = crate::hosts::build_directory(events, None);
     let directory = Directory::from_hosts(&names);
     let names = std::sync::Arc::new(names);
     let profiles = crate::profile::build_parallel(names.clone(), learn_flows, learn_events);
@@ -167,12 +163,8 @@ pub fn analyze_against_profiles(
 ) -> Analysis {
     let t0 = Instant::now();
     // The baseline's names first, then today's for hosts it never saw.
-    let mut today = crate::hosts::DirectoryBuilder::new();
-    for e in events {
-        today.observe(e);
-    }
     let mut directory = Directory::from_hosts(hosts);
-    directory.fill_from(&today.finish());
+    directory.fill_from(&crate::hosts::build_directory(events, None));
     let view =
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();

@@ -856,7 +856,7 @@ pub fn build_parallel_with(
     const CHUNK: usize = 64 * 1024;
     // Flows and events are independent until the final merge: build both
     // at once (a day's events alone are less than one chunk of flows).
-    let (from_flows, from_events) = rayon::join(
+    let (from_flows, (from_events, exec)) = rayon::join(
         || {
             flows
                 .par_chunks(CHUNK)
@@ -873,26 +873,43 @@ pub fn build_parallel_with(
                 })
         },
         || {
-            events
-                .par_chunks(CHUNK)
-                .fold(
-                    || ProfileBuilder::new(dir.clone()),
-                    |mut b, chunk| {
-                        b.add_events(chunk);
-                        b
-                    },
-                )
-                .reduce_with(|mut a, b| {
-                    a.merge(b);
-                    a
-                })
+            rayon::join(
+                || {
+                    events
+                        .par_chunks(CHUNK)
+                        .fold(
+                            || ProfileBuilder::new(dir.clone()),
+                            |mut b, chunk| {
+                                b.add_events(chunk);
+                                b
+                            },
+                        )
+                        .reduce_with(|mut a, b| {
+                            a.merge(b);
+                            a
+                        })
+                },
+                // Remote execution needs the events in one pass, in order.
+                || {
+                    events
+                        .iter()
+                        .any(crate::profile::exec::is_exec_action)
+                        .then(|| {
+                            let mut x = ProfileBuilder::new(dir.clone());
+                            x.add_remote_exec(events);
+                            x
+                        })
+                },
+            )
         },
     );
     let mut all = from_flows.unwrap_or_else(|| ProfileBuilder::new(dir.clone()));
     if let Some(e) = from_events {
         all.merge(e);
     }
-    all.add_remote_exec(events);
+    if let Some(x) = exec {
+        all.merge(x);
+    }
     all.finish_with(thresholds)
 }
 
