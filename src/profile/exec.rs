@@ -11,7 +11,7 @@
 //! logons of the last window per host.
 
 use crate::event::LogEvent;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How long after a network logon a service installation is still tied to
 /// it when the baseline is built (the detector's default window).
@@ -71,6 +71,12 @@ pub fn attribute<'a, K: Ord + Clone>(
     if !events.iter().any(is_exec_action) {
         return out;
     }
+    // Only logons on hosts with remote execution can be tied to it.
+    let exec_hosts: BTreeSet<K> = events
+        .iter()
+        .filter(|e| is_exec_action(e))
+        .filter_map(|e| key(e, Side::Writer))
+        .collect();
     // Per host: its recent successful network logons from another host, oldest first.
     let mut logons: BTreeMap<K, VecDeque<(&'a LogEvent, K)>> = BTreeMap::new();
     for e in events {
@@ -82,6 +88,9 @@ pub fn attribute<'a, K: Ord + Clone>(
         let Some(host) = key(e, Side::Writer) else {
             continue;
         };
+        if logon && !exec_hosts.contains(&host) {
+            continue;
+        }
         let recent = logons.entry(host.clone()).or_default();
         while recent
             .front()
