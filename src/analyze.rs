@@ -165,6 +165,19 @@ pub fn analyze_against_profiles(
     // The baseline's names first, then today's for hosts it never saw.
     let mut directory = Directory::from_hosts(hosts);
     directory.fill_from(&crate::hosts::build_directory(events, None));
+    // A host the baseline knew by name only, whose address today's records
+    // reveal, is one host with the address's profile: fold them, so that
+    // its logons and flows are judged together as the learned path does.
+    let folds = name_only_folds(profiles, &directory);
+    let folded;
+    let profiles = if folds.is_empty() {
+        profiles
+    } else {
+        let mut p = profiles.clone();
+        p.fold_hosts(&folds);
+        folded = p;
+        &folded
+    };
     let view =
         crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
     let profile_secs = t0.elapsed().as_secs_f64();
@@ -183,6 +196,25 @@ pub fn analyze_against_profiles(
         profile_secs,
         detect_secs: t1.elapsed().as_secs_f64(),
     }
+}
+
+/// (name-only host, host of its address) pairs: profile hosts known by
+/// name alone to which `directory` now gives an address another profile
+/// host holds.
+fn name_only_folds(
+    profiles: &crate::profile::Profiles,
+    directory: &Directory,
+) -> Vec<(crate::hosts::HostKey, crate::hosts::HostKey)> {
+    profiles
+        .hosts()
+        .iter()
+        .filter(|h| h.key.is_named() && h.ips.is_empty())
+        .filter_map(|h| {
+            let ip = directory.addr(h.key.as_str())?;
+            let to = profiles.host_at(profiles.host_id_by_ip(ip)?)?;
+            (to.key != h.key).then(|| (h.key.clone(), to.key.clone()))
+        })
+        .collect()
 }
 
 /// Runs every detector over records judged against `baseline` (and the

@@ -77,11 +77,10 @@ fn a_stored_baseline_judges_as_the_learned_one_on_the_same_learning_records() {
     let cut = learned.cut;
     let fc = flows.partition_point(|f| f.ts < cut);
     let ec = events.partition_point(|e| e.ts < cut);
-    let mut names = lateral::hosts::DirectoryBuilder::new();
-    for e in &events {
-        names.observe(e);
-    }
-    let hosts = Arc::new(names.finish());
+    // The baseline's host directory comes from its own records, as
+    // `baseline build` makes it: hosts it knew by name only are tied to
+    // their addresses when later records reveal them.
+    let hosts = Arc::new(lateral::hosts::build_directory(&events[..ec], None));
     let built = lateral::profile::build_parallel(hosts.clone(), &flows[..fc], &events[..ec]);
     let file = dir.path().join("profiles.lat");
     lateral::baseline::file::save(&file, &built).unwrap();

@@ -1382,6 +1382,108 @@ impl Profiles {
             .with_edge_hours(edge_hours);
     }
 
+    /// Folds hosts into others: every `(from, to)` pair moves `from`'s
+    /// counters, edges, admin uses and logons onto `to` and drops `from`
+    /// (a pair naming a missing host, a host twice, or a host both ways is
+    /// skipped). For a host the baseline knew by name only whose address
+    /// later data reveals. Roles are re-inferred with the default
+    /// thresholds.
+    pub fn fold_hosts(&mut self, pairs: &[(HostKey, HostKey)]) {
+        let mut into: Vec<Option<u32>> = vec![None; self.hosts.len()];
+        let mut targets = BTreeSet::new();
+        for (from, to) in pairs {
+            let (Some(f), Some(t)) = (self.host_id(from), self.host_id(to)) else {
+                continue;
+            };
+            if f == t
+                || targets.contains(&f.0)
+                || into.get(t.0 as usize).is_some_and(Option::is_some)
+            {
+                continue;
+            }
+            if let Some(slot) = into.get_mut(f.0 as usize)
+                && slot.is_none()
+            {
+                *slot = Some(t.0);
+                targets.insert(t.0);
+            }
+        }
+        if into.iter().all(Option::is_none) {
+            return;
+        }
+        let mine = std::mem::take(self);
+        // Kept hosts stay in key order; a folded host takes its target's place.
+        let mut map = vec![u32::MAX; mine.hosts.len()];
+        let mut hosts: Vec<HostProfile> = Vec::with_capacity(mine.hosts.len());
+        for (i, h) in mine.hosts.iter().enumerate() {
+            if into.get(i).copied().flatten().is_none() {
+                if let Some(m) = map.get_mut(i) {
+                    *m = hosts.len() as u32;
+                }
+                hosts.push(h.clone());
+            }
+        }
+        for (i, t) in into.iter().enumerate() {
+            if let Some(t) = t {
+                let to = map.get(*t as usize).copied().unwrap_or(u32::MAX);
+                if let Some(m) = map.get_mut(i) {
+                    *m = to;
+                }
+                if let (Some(target), Some(from)) = (hosts.get_mut(to as usize), mine.hosts.get(i))
+                {
+                    target.merge(from);
+                }
+            }
+        }
+        let at = |h: HostId| HostId(map.get(h.0 as usize).copied().unwrap_or(u32::MAX));
+        let edges = mine
+            .edges
+            .iter()
+            .map(|e| Edge {
+                src: at(e.src),
+                dst: at(e.dst),
+                ..*e
+            })
+            .collect();
+        let admin = mine
+            .admin
+            .iter()
+            .map(|a| AdminUse {
+                src: at(a.src),
+                dst: at(a.dst),
+                ..*a
+            })
+            .collect();
+        let logons = mine
+            .logons
+            .iter()
+            .map(|l| Logon {
+                src: l.src.map(at),
+                dst: at(l.dst),
+                ..*l
+            })
+            .collect();
+        let edge_hours = mine
+            .edge_hours
+            .iter()
+            .map(|h| EdgeHours {
+                src: at(h.src),
+                dst: at(h.dst),
+                ..*h
+            })
+            .collect();
+        *self = Profiles::from_parts(
+            hosts,
+            mine.services,
+            mine.users,
+            edges,
+            admin,
+            logons,
+            &RoleThresholds::default(),
+        )
+        .with_edge_hours(edge_hours);
+    }
+
     /// Forgets what was not seen within `window_days` days before `now`:
     /// edges, admin uses and logons whose last record is older, hosts last
     /// seen before then (unless a kept record names them) and users with no
