@@ -839,6 +839,29 @@ impl ProfileBuilder {
     }
 }
 
+/// Folds `items` into profile builders over `dir`, a chunk per rayon task,
+/// and merges them (`None` for no items).
+fn fold_chunks<T: Sync>(
+    dir: &Arc<HostDirectory>,
+    items: &[T],
+    chunk: usize,
+    add: fn(&mut ProfileBuilder, &[T]),
+) -> Option<ProfileBuilder> {
+    items
+        .par_chunks(chunk.max(1))
+        .fold(
+            || ProfileBuilder::new(dir.clone()),
+            |mut b, part| {
+                add(&mut b, part);
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        })
+}
+
 /// Builds profiles from flows and events in parallel: each rayon task folds
 /// a chunk into its own builder, and the builders are merged. The result is
 /// identical whatever the thread count.
@@ -857,38 +880,10 @@ pub fn build_parallel_with(
     // Flows and events are independent until the final merge: build both
     // at once (a day's events alone are less than one chunk of flows).
     let (from_flows, (from_events, exec)) = rayon::join(
-        || {
-            flows
-                .par_chunks(CHUNK)
-                .fold(
-                    || ProfileBuilder::new(dir.clone()),
-                    |mut b, chunk| {
-                        b.add_flows(chunk);
-                        b
-                    },
-                )
-                .reduce_with(|mut a, b| {
-                    a.merge(b);
-                    a
-                })
-        },
+        || fold_chunks(&dir, flows, CHUNK, |b, c| b.add_flows(c)),
         || {
             rayon::join(
-                || {
-                    events
-                        .par_chunks(CHUNK)
-                        .fold(
-                            || ProfileBuilder::new(dir.clone()),
-                            |mut b, chunk| {
-                                b.add_events(chunk);
-                                b
-                            },
-                        )
-                        .reduce_with(|mut a, b| {
-                            a.merge(b);
-                            a
-                        })
-                },
+                || fold_chunks(&dir, events, CHUNK, |b, c| b.add_events(c)),
                 // Remote execution needs the events in one pass, in order.
                 || {
                     events
@@ -925,21 +920,7 @@ pub fn profiles_from_run(
 ) -> std::io::Result<(Arc<HostDirectory>, Profiles)> {
     const BATCH: usize = 256 * 1024;
     let dir = Arc::new(crate::hosts::build_directory(&run.events, hosts_file));
-    let build_batch = |flows: &[Flow]| {
-        flows
-            .par_chunks(16 * 1024)
-            .fold(
-                || ProfileBuilder::new(dir.clone()),
-                |mut b, chunk| {
-                    b.add_flows(chunk);
-                    b
-                },
-            )
-            .reduce_with(|mut a, b| {
-                a.merge(b);
-                a
-            })
-    };
+    let build_batch = |flows: &[Flow]| fold_chunks(&dir, flows, 16 * 1024, |b, c| b.add_flows(c));
     let mut all = ProfileBuilder::new(dir.clone());
     let mut batch: Vec<Flow> = Vec::with_capacity(BATCH.min(run.flows.len() as usize));
     run.flows.for_each(|f| {
@@ -955,20 +936,7 @@ pub fn profiles_from_run(
     if let Some(b) = build_batch(&batch) {
         all.merge(b);
     }
-    let events = run
-        .events
-        .par_chunks(16 * 1024)
-        .fold(
-            || ProfileBuilder::new(dir.clone()),
-            |mut b, chunk| {
-                b.add_events(chunk);
-                b
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.merge(b);
-            a
-        });
+    let events = fold_chunks(&dir, &run.events, 16 * 1024, |b, c| b.add_events(c));
     if let Some(e) = events {
         all.merge(e);
     }
