@@ -440,3 +440,41 @@ fn logons_admin_and_privilege_from_parsed_logs() {
         vec![("bob", "srv-chamber".into()), ("tanaka", "filesrv".into())]
     );
 }
+
+/// A host known by name only (its logs never gave its address) folds into
+/// the profile of its address: its logons, admin use and counters move
+/// there, and the name-only host is gone.
+#[test]
+fn a_name_only_host_folds_into_its_address() {
+    let events = vec![
+        logon_event(10, "tanaka", "10.0.1.4", "WS-004", "FILESRV", 3, true),
+        logon_event(30, "sato", "10.0.2.1", "JUMP01", "FILESRV", 10, true),
+    ];
+    let mut d = DirectoryBuilder::new();
+    for e in &events {
+        d.observe(e);
+    }
+    let mut p = build(&network(), &events, d.finish());
+    let fs = key("filesrv");
+    let addr = HostKey::from_ip(ip("10.0.0.2"));
+    let before = p.len();
+    let flows_in = p.host(&addr).unwrap().flows_in;
+    assert!(p.ever_logged_on("tanaka", &fs));
+    assert!(!p.ever_logged_on("tanaka", &addr));
+    // Unknown hosts and a host folded into itself change nothing.
+    p.fold_hosts(&[(key("nowhere"), addr.clone()), (addr.clone(), addr.clone())]);
+    assert_eq!(p.len(), before);
+    p.fold_hosts(&[(fs.clone(), addr.clone())]);
+    assert_eq!(p.len(), before - 1);
+    assert!(p.host(&fs).is_none());
+    assert!(p.ever_logged_on("tanaka", &addr));
+    assert!(p.ever_logged_on("sato", &addr));
+    let h = p.host(&addr).unwrap();
+    assert_eq!(h.flows_in, flows_in);
+    assert!(h.events >= 2, "{}", h.events);
+    assert!(
+        p.admin_peers(&key("jump01"))
+            .iter()
+            .any(|a| a.peer == &addr && a.proto == AdminProto::Rdp)
+    );
+}
