@@ -25,7 +25,7 @@
 //! Software polling a vendor from a few hosts only (licence checks). A
 //! host that reaches the outside for others (a proxy, a mail relay: it
 //! served internal clients and most connections it made went outside, as
-//! the learned baseline shows) fetching one site evenly is judged only
+//! the baseline shows) fetching one site evenly is judged only
 //! over 24 intervals or more.
 //!
 //! ## Tuning

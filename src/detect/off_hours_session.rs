@@ -11,8 +11,8 @@
 //! the account (its network logons to any host); for a connection, the
 //! (source, destination, service) edge. A desk that polls the outside all
 //! night says nothing of when its user reaches a server. When the
-//! baseline keeps no such habits ([`super::habits`]; the learned baseline
-//! and a stored one both keep them), or for a logon without an account,
+//! baseline keeps no such habits ([`super::habits`]; profiles, learned or
+//! stored, keep them), or for a logon without an account,
 //! the subject is the source host (every flow it originated and logon it made). Weekdays
 //! the baseline does not cover in full are judged by the hour of the day
 //! alone. The score weighs how regular the subject's hours are (the share

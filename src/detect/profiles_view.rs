@@ -191,7 +191,7 @@ impl<'a> ProfilesView<'a> {
             let Some(user) = profiles.user_at(l.user).map(|u| u.name.as_str()) else {
                 continue;
             };
-            // Privileges count on any host, as the learned baseline counts them.
+            // Privileges count on any host.
             if l.stats.privileged > 0 {
                 let facts = v.users.entry(user).or_default();
                 facts.privileged_on.push(l.dst);
@@ -478,7 +478,7 @@ impl BaselineView for ProfilesView<'_> {
 }
 
 impl Habits for ProfilesView<'_> {
-    /// Unknown accounts have no hours (as on the learned path).
+    /// Unknown accounts have no hours.
     fn account_hours(&self, user: &str) -> Option<WeekHours> {
         Some(
             self.profiles

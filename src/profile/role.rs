@@ -126,8 +126,7 @@ pub struct RoleThresholds {
     pub dc_kerberos_clients: u32,
     /// Distinct administered hosts that make an admin/jump host (default 5)...
     pub admin_hosts: u32,
-    /// ...or distinct hosts administered interactively (default 3, as the
-    /// learned baseline of `lateral analyze` counts them).
+    /// ...or distinct hosts administered interactively (default 3).
     pub admin_interactive_hosts: u32,
     /// Distinct clients that make a server (default 3).
     pub server_clients: u32,

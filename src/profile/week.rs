@@ -1,9 +1,8 @@
 //! Hours of the week as a bitset: when an account logged on over the
 //! network, when a source used a remote-admin service on a destination.
 //! Profiles keep one per account ([`super::UserInfo::logon_hours`]) and
-//! per remote-admin edge ([`super::EdgeHours`]) so that a stored baseline
-//! answers the detectors' habit questions ([`crate::detect::habits`]) as
-//! the learned one does. 168 bits and a record count: exactly mergeable
+//! per remote-admin edge ([`super::EdgeHours`]) so that profiles answer
+//! the detectors' habit questions ([`crate::detect::habits`]). 168 bits and a record count: exactly mergeable
 //! (hours OR-ed, counts added).
 
 use crate::event::Timestamp;
