@@ -68,8 +68,6 @@ fn role_of(r: PRole) -> Role {
 /// by index, each list ascending and without repeats).
 #[derive(Debug, Default)]
 struct UserFacts {
-    /// Hosts it logged on to successfully.
-    hosts: Vec<HostId>,
     /// Hosts it logged on from successfully.
     sources: Vec<HostId>,
     /// Hosts it had a privileged session on (4672 or sudo to root).
@@ -85,7 +83,6 @@ struct UserFacts {
 impl UserFacts {
     fn finish(&mut self) {
         for v in [
-            &mut self.hosts,
             &mut self.sources,
             &mut self.privileged_on,
             &mut self.special_on,
@@ -210,7 +207,6 @@ impl<'a> ProfilesView<'a> {
             if l.stats.successes == 0 {
                 continue;
             }
-            facts.hosts.push(l.dst);
             if let Some(src) = l.src {
                 facts.sources.push(src);
                 v.logon_edges.insert((src, l.dst));

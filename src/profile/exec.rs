@@ -67,16 +67,16 @@ pub fn attribute<'a, K: Ord + Clone>(
 ) -> Vec<ExecHit<'a, K>> {
     let window = window.max(0);
     let mut out = Vec::new();
-    // Most logs hold no remote execution at all: skip the logon bookkeeping.
-    if !events.iter().any(is_exec_action) {
-        return out;
-    }
-    // Only logons on hosts with remote execution can be tied to it.
+    // Only logons on hosts with remote execution can be tied to it; most
+    // logs hold none at all, and then there is no logon bookkeeping.
     let exec_hosts: BTreeSet<K> = events
         .iter()
         .filter(|e| is_exec_action(e))
         .filter_map(|e| key(e, Side::Writer))
         .collect();
+    if exec_hosts.is_empty() {
+        return out;
+    }
     // Per host: its recent successful network logons from another host, oldest first.
     let mut logons: BTreeMap<K, VecDeque<(&'a LogEvent, K)>> = BTreeMap::new();
     for e in events {
