@@ -32,37 +32,9 @@ fn auth_txt() -> Vec<u8> {
     out
 }
 
-/// Writes `lines` auth.txt lines to `out`, in time order.
+/// Writes `lines` auth.txt lines to `out`.
 fn auth_lines(lines: u64, out: &mut dyn std::io::Write) {
-    let mut x: u64 = 7;
-    let mut next = |m: u64| {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (x >> 33) % m
-    };
-    let orient = ["LogOn", "LogOn", "LogOff", "TGS", "TGS", "TGT", "AuthMap"];
-    let auth = ["NTLM", "Kerberos", "Negotiate", "?"];
-    let logon = ["Network", "Network", "Interactive", "Service", "?"];
-    let mut t = 1;
-    for _ in 0..lines {
-        t += next(3) / 2;
-        let user = if next(10) < 7 {
-            format!("U{}@DOM1", next(12_000))
-        } else {
-            format!("C{}$@DOM1", next(17_000))
-        };
-        let _ = writeln!(
-            out,
-            "{t},{user},{user},C{},C{},{},{},{},{}",
-            next(17_000),
-            next(17_000),
-            auth[next(4) as usize],
-            logon[next(5) as usize],
-            orient[next(7) as usize],
-            if next(50) == 0 { "Fail" } else { "Success" }
-        );
-    }
+    lateral::synth::lanl_auth::auth_lines(lines, out).expect("lines written");
 }
 
 fn bench(c: &mut Criterion) {

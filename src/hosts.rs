@@ -28,7 +28,7 @@
 //! kept, with which pair won, for `lateral events --hosts-only`.
 
 use crate::diag::Diagnostics;
-use crate::event::{LogEvent, Origin, Position, Timestamp};
+use crate::event::{LogEvent, Origin, Position, Text, Timestamp};
 use crate::profile::Role;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -44,12 +44,12 @@ use std::sync::Arc;
 /// addresses, so the two kinds cannot collide.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct HostKey(String);
+pub struct HostKey(Text);
 
 impl HostKey {
     /// The key of a host known only by an address.
     pub fn from_ip(ip: IpAddr) -> HostKey {
-        HostKey(ip.to_string())
+        HostKey(Text::from(ip.to_string()))
     }
 
     /// The key of a host name in any spelling (`WS-017`, `ws-017.shugiin.local`,
@@ -88,7 +88,7 @@ impl fmt::Display for HostKey {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NormalName {
     /// Lowercase first label (`ws-017`).
-    pub short: String,
+    pub short: Text,
     /// Lowercase full name when the input had a domain part (`ws-017.shugiin.local`).
     pub fqdn: Option<String>,
 }
@@ -116,8 +116,8 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
         return None;
     }
     let (short, fqdn) = match lower.split_once('.') {
-        Some((first, _)) => (first.to_string(), Some(lower)),
-        None => (lower, None),
+        Some((first, _)) => (Text::from(first), Some(lower)),
+        None => (Text::from(lower.as_str()), None),
     };
     if short.is_empty()
         || matches!(
@@ -294,7 +294,7 @@ impl HostDirectory {
     pub fn names_of(&self, key: &HostKey) -> Vec<String> {
         match self.hosts.get(key) {
             Some(e) => e.names.clone(),
-            None if key.is_named() => vec![key.0.clone()],
+            None if key.is_named() => vec![key.0.to_string()],
             None => Vec::new(),
         }
     }
@@ -456,7 +456,7 @@ pub fn parse_hosts_file(text: &str, file: &Arc<str>) -> HostsFile {
             None => None,
         };
         if ip_text.is_empty() {
-            named_only.push((name.short, role));
+            named_only.push((name.short.to_string(), role));
             continue;
         }
         let Some(ip) = parse_ip(ip_text) else {
@@ -523,16 +523,29 @@ struct NameInfo {
 
 /// Collects host evidence; mergeable, so it can run per input in parallel.
 /// [`DirectoryBuilder::finish`] resolves it into a [`HostDirectory`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct DirectoryBuilder {
     /// (ip, short name, source) -> tally (hashed while collecting; sorted
     /// by [`DirectoryBuilder::finish`]).
-    pairs: FxHashMap<(IpAddr, String, EvidenceSource), Tally>,
+    pairs: FxHashMap<(IpAddr, Text, EvidenceSource), Tally>,
     /// Every name seen, with its FQDNs.
-    names: FxHashMap<String, NameInfo>,
+    names: FxHashMap<Text, NameInfo>,
     /// Hosts-file mapping: ip -> (short name), first row for an IP wins.
-    file_ips: BTreeMap<IpAddr, String>,
+    file_ips: BTreeMap<IpAddr, Text>,
+    /// Name spellings met so far -> their short name (`None`: not a host
+    /// name), each already noted in `names`: a spelling seen again is
+    /// neither normalised nor noted again (a cache, not evidence).
+    spellings: FxHashMap<Text, Option<Text>>,
 }
+
+/// Equal when the evidence is (the spelling cache is not evidence).
+impl PartialEq for DirectoryBuilder {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs == other.pairs && self.names == other.names && self.file_ips == other.file_ips
+    }
+}
+
+impl Eq for DirectoryBuilder {}
 
 impl DirectoryBuilder {
     /// An empty builder.
@@ -553,8 +566,22 @@ impl DirectoryBuilder {
         }
     }
 
+    /// The short name of a spelling, noting the name (and its FQDN) the
+    /// first time the spelling is met; `None` when it is not a host name.
+    fn noted_short(&mut self, raw: &str) -> Option<Text> {
+        if let Some(known) = self.spellings.get(raw) {
+            return known.clone();
+        }
+        let short = normalize_name(raw).map(|n| {
+            self.note_name(&n);
+            n.short
+        });
+        self.spellings.insert(Text::from(raw), short.clone());
+        short
+    }
+
     fn pair(&mut self, ip: IpAddr, raw_name: &str, source: EvidenceSource, ts: Timestamp) {
-        let Some(n) = normalize_name(raw_name) else {
+        let Some(short) = self.noted_short(raw_name) else {
             return;
         };
         let ip = match ip {
@@ -562,23 +589,21 @@ impl DirectoryBuilder {
             v4 => v4,
         };
         if ip.is_loopback() || ip.is_unspecified() {
-            self.note_name(&n);
             return;
         }
-        self.note_name(&n);
         let t = Tally {
             count: 1,
             first_seen: ts,
         };
         self.pairs
-            .entry((ip, n.short, source))
+            .entry((ip, short, source))
             .and_modify(|x| x.add(t))
             .or_insert(t);
     }
 
     fn name_only(&mut self, raw: Option<&str>) {
-        if let Some(n) = raw.and_then(normalize_name) {
-            self.note_name(&n);
+        if let Some(raw) = raw {
+            self.noted_short(raw);
         }
     }
 
@@ -654,7 +679,7 @@ impl DirectoryBuilder {
                 .or_insert(t);
         }
         for (name, role) in &file.named_only {
-            let info = self.names.entry(name.clone()).or_default();
+            let info = self.names.entry(Text::from(name.as_str())).or_default();
             if let Some(role) = role {
                 info.role.get_or_insert(*role);
             }
@@ -685,7 +710,7 @@ impl DirectoryBuilder {
         // Per IP: name -> summed tally over data sources.
         let mut per_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
         let mut weak_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
-        let mut pairs: Vec<((IpAddr, String, EvidenceSource), Tally)> =
+        let mut pairs: Vec<((IpAddr, Text, EvidenceSource), Tally)> =
             self.pairs.into_iter().collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for ((ip, name, source), t) in &pairs {
@@ -706,7 +731,7 @@ impl DirectoryBuilder {
         // address and each name matched at most once, never an address or a
         // name that strong evidence already places.
         let mut named: BTreeSet<&str> = per_ip.values().flat_map(|m| m.keys().copied()).collect();
-        named.extend(self.file_ips.values().map(String::as_str));
+        named.extend(self.file_ips.values().map(Text::as_str));
         let mut weak: Vec<(IpAddr, &str, Tally)> = weak_ip
             .iter()
             .flat_map(|(ip, m)| m.iter().map(move |(n, t)| (*ip, *n, *t)))
@@ -734,7 +759,7 @@ impl DirectoryBuilder {
                     .then(na.cmp(nb))
             });
             if let Some((name, _)) = best {
-                by_ip.insert(*ip, HostKey((*name).to_string()));
+                by_ip.insert(*ip, HostKey(Text::from(*name)));
             }
         }
         for (ip, name) in &self.file_ips {
@@ -747,7 +772,7 @@ impl DirectoryBuilder {
             .into_iter()
             .map(|(name, info)| {
                 let key = HostKey(name.clone());
-                let mut names = vec![name];
+                let mut names = vec![name.to_string()];
                 names.extend(info.fqdns);
                 let entry = HostEntry {
                     key: key.clone(),
@@ -770,7 +795,7 @@ impl DirectoryBuilder {
             if let Some(e) = hosts.get_mut(&key) {
                 e.evidence.push(Evidence {
                     ip,
-                    name: key.0.clone(),
+                    name: key.0.to_string(),
                     source,
                     tally: t,
                     chosen,

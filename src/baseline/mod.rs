@@ -345,7 +345,7 @@ fn directory_from(
             });
         }
         if !any && entry.role.is_some() && first.given_role(&entry.key).is_none() {
-            named_only.push((normal.short.clone(), entry.role));
+            named_only.push((normal.short.to_string(), entry.role));
         }
     }
     if rows.is_empty() && named_only.is_empty() {

@@ -142,6 +142,9 @@ pub struct ProfilesView<'a> {
     logon_edges: FxHashSet<(HostId, HostId)>,
     /// Per profile host: successful network logons by (Kerberos, NTLM).
     methods: Vec<(u64, u64)>,
+    /// Profile hosts with a name, by key: a detector's key that is one
+    /// of these resolves to it without parsing or normalising.
+    named: FxHashMap<&'a str, HostId>,
 }
 
 impl<'a> ProfilesView<'a> {
@@ -166,6 +169,13 @@ impl<'a> ProfilesView<'a> {
             logged_users: FxHashSet::default(),
             logon_edges: FxHashSet::default(),
             methods: vec![(0, 0); profiles.len()],
+            named: profiles
+                .hosts()
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.key.is_named())
+                .filter_map(|(i, h)| Some((h.key.as_str(), HostId(u32::try_from(i).ok()?))))
+                .collect(),
         };
         let mut p99s: BTreeMap<Role, Vec<u64>> = BTreeMap::new();
         let mut internal = vec![false; profiles.len()];
@@ -238,6 +248,11 @@ impl<'a> ProfilesView<'a> {
 
     /// The profile host for a detector's host key (address or short name).
     fn key_id(&self, k: &str) -> Option<HostId> {
+        // A profile's name key is in normal form (no address parses as
+        // one), so it resolves to itself.
+        if let Some(&id) = self.named.get(k) {
+            return Some(id);
+        }
         match k.parse::<IpAddr>() {
             Ok(ip) => self.ip_id(ip),
             Err(_) => self

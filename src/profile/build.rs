@@ -10,7 +10,7 @@
 //! hourly distributions exact under merge; it grows with (host, hour) and
 //! (host, hour, peer) triples, never with the number of flows.
 
-use crate::event::{ConnState, Flow, LogEvent, Outcome, Timestamp, Transport};
+use crate::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
@@ -82,6 +82,12 @@ pub struct ProfileBuilder {
     service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
     users: Vec<UserInfo>,
     user_ids: FxHashMap<String, u32>,
+    /// Host names as events spell them -> the host they resolve to (`None`:
+    /// not a host name). Keys are inline text for the usual short names, so
+    /// a lookup reads no other memory.
+    raw_hosts: FxHashMap<Text, Option<u32>>,
+    /// (account, domain) as events spell them -> the account's index.
+    raw_users: FxHashMap<(Text, Option<Text>), Option<u32>>,
     edges: Parts<(u32, u32, u32), EdgeStats>,
     /// (host, hour, peer) -> that host's flows with that peer in that hour
     /// (peer = host itself for flows between two addresses of one host).
@@ -170,6 +176,8 @@ impl ProfileBuilder {
             service_ids: FxHashMap::default(),
             users: Vec::new(),
             user_ids: FxHashMap::default(),
+            raw_hosts: FxHashMap::default(),
+            raw_users: FxHashMap::default(),
             edges: Parts::default(),
             hourly: Parts::default(),
             admin_hours: FxHashSet::default(),
@@ -224,8 +232,19 @@ impl ProfileBuilder {
     }
 
     fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
-        let key = self.dir.key_for_name(name)?;
-        Some(self.host_for_key(key, ts))
+        if let Some(&known) = self.raw_hosts.get(name) {
+            if let Some(h) = known.and_then(|id| self.hosts.get_mut(id as usize)) {
+                h.first_seen = h.first_seen.min(ts);
+                h.last_seen = h.last_seen.max(ts);
+            }
+            return known;
+        }
+        let id = self
+            .dir
+            .key_for_name(name)
+            .map(|key| self.host_for_key(key, ts));
+        self.raw_hosts.insert(Text::from(name), id);
+        id
     }
 
     /// The host of a directory key (an address key goes through its address).
@@ -244,8 +263,8 @@ impl ProfileBuilder {
         ip: Option<IpAddr>,
         ts: Timestamp,
     ) -> Option<u32> {
-        match (name.and_then(|n| self.dir.key_for_name(n)), ip) {
-            (Some(key), _) => Some(self.host_for_key(key, ts)),
+        match (name.and_then(|n| self.host_for_name(n, ts)), ip) {
+            (Some(id), _) => Some(id),
             (None, Some(ip)) => Some(self.host_for_ip(ip, ts)),
             (None, None) => None,
         }
@@ -266,6 +285,18 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
+        // An account spelt as before resolves as before (domains are a set,
+        // so noting one again changes nothing).
+        let raw = (Text::from(name), domain.map(Text::from));
+        if let Some(&id) = self.raw_users.get(&raw) {
+            return id;
+        }
+        let id = self.resolve_user(name, domain);
+        self.raw_users.insert(raw, id);
+        id
+    }
+
+    fn resolve_user(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
         // Most events name an account already in key form and no domain:
         // look it up without normalising (what `user_key` would give back).
         if domain.is_none()
@@ -839,6 +870,15 @@ impl ProfileBuilder {
     }
 }
 
+/// A chunk length that gives each rayon thread one part of `len` events.
+/// Every builder holds each host and account it meets, so merging costs
+/// grow with the number of builders, not with the events: as few as keep
+/// the threads busy.
+fn per_thread(len: usize) -> usize {
+    len.div_ceil(rayon::current_num_threads().max(1))
+        .max(16 * 1024)
+}
+
 /// Folds `items` into profile builders over `dir`, a chunk per rayon task,
 /// and merges them (`None` for no items).
 fn fold_chunks<T: Sync>(
@@ -883,7 +923,11 @@ pub fn build_parallel_with(
         || fold_chunks(&dir, flows, CHUNK, |b, c| b.add_flows(c)),
         || {
             rayon::join(
-                || fold_chunks(&dir, events, CHUNK, |b, c| b.add_events(c)),
+                || {
+                    fold_chunks(&dir, events, per_thread(events.len()), |b, c| {
+                        b.add_events(c)
+                    })
+                },
                 // Remote execution needs the events in one pass, in order.
                 || {
                     events
@@ -936,7 +980,9 @@ pub fn profiles_from_run(
     if let Some(b) = build_batch(&batch) {
         all.merge(b);
     }
-    let events = fold_chunks(&dir, &run.events, 16 * 1024, |b, c| b.add_events(c));
+    let events = fold_chunks(&dir, &run.events, per_thread(run.events.len()), |b, c| {
+        b.add_events(c)
+    });
     if let Some(e) = events {
         all.merge(e);
     }

@@ -6,5 +6,6 @@ pub mod bulk;
 pub mod demo;
 pub mod dns;
 pub mod frame;
+pub mod lanl_auth;
 pub mod pcap_writer;
 pub mod tcp_session;
