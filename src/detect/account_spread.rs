@@ -22,6 +22,7 @@
 use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use crate::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,7 +44,7 @@ impl Detector for AccountSpread {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
-        let mut by_user: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut by_user: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             if !succeeded(v.event) {
                 continue;
@@ -57,7 +58,7 @@ impl Detector for AccountSpread {
         }
         let mut alerts = Vec::new();
         for (user, views) in by_user {
-            let items: Vec<(Timestamp, String)> = views
+            let items: Vec<(Timestamp, Text)> = views
                 .iter()
                 .map(|v| (v.event.ts, v.dst.clone().unwrap_or_default()))
                 .collect();
@@ -81,7 +82,7 @@ impl Detector for AccountSpread {
                 "{user} logged on to {n} hosts within {} minutes; its baseline peak was {usual} per hour",
                 cfg.spread_window_minutes
             );
-            a.user = Some(user);
+            a.user = Some(user.to_string());
             a.source = first.src_ref(input.directory);
             let mut seen = BTreeSet::new();
             for v in members {

@@ -23,6 +23,7 @@
 use super::common::{LogonView, clamp_score, failed, log_evidence, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -44,7 +45,7 @@ impl Detector for BruteForce {
         let cfg = &input.config.detect.credentials;
         let window = minutes(cfg.failure_window_minutes);
         let need = cfg.brute_force_failures.max(1);
-        let mut groups: BTreeMap<(String, String), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             let e = v.event;
             let v = v.clone();
@@ -52,7 +53,7 @@ impl Detector for BruteForce {
                 continue;
             };
             groups
-                .entry((s, u.trim().to_ascii_lowercase()))
+                .entry((s, Text::from(u.trim().to_ascii_lowercase())))
                 .or_default()
                 .push(v);
         }
@@ -94,7 +95,7 @@ impl Detector for BruteForce {
                             .as_ref()
                             .map_or_else(|| "?".into(), |h| h.label())
                     );
-                    a.user = Some(user.clone());
+                    a.user = Some(user.to_string());
                     a.movement = true;
                     for j in &recent {
                         if let Some(f) = views.get(*j) {

@@ -2,7 +2,7 @@
 //! and turning records into evidence.
 
 use crate::alert::{Evidence, EvidenceKind};
-use crate::event::{Flow, LogEvent, Outcome};
+use crate::event::{Flow, LogEvent, Outcome, Text};
 
 /// Accounts that are the system itself, never a person or an attacker's choice.
 pub fn is_system_account(user: &str) -> bool {
@@ -19,9 +19,13 @@ pub fn is_system_account(user: &str) -> bool {
 }
 
 /// The lower-case account name of an event, unless it is a system account.
-pub fn user_of(e: &LogEvent) -> Option<String> {
+pub fn user_of(e: &LogEvent) -> Option<Text> {
     let u = e.user_name.as_deref()?;
-    (!is_system_account(u)).then(|| u.trim().to_ascii_lowercase())
+    (!is_system_account(u)).then(|| {
+        let mut t = Text::from(u.trim());
+        t.make_ascii_lowercase();
+        t
+    })
 }
 
 /// A logon or failed logon that came over the network (Windows logon types
@@ -153,11 +157,11 @@ pub struct LogonView<'a> {
     /// The event.
     pub event: &'a crate::event::LogEvent,
     /// Source host key (address, else short name).
-    pub src: Option<String>,
+    pub src: Option<Text>,
     /// Destination (the host that wrote the record) key.
-    pub dst: Option<String>,
+    pub dst: Option<Text>,
     /// Lower-case account, unless a system account.
-    pub user: Option<String>,
+    pub user: Option<Text>,
 }
 
 impl<'a> LogonView<'a> {

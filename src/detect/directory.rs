@@ -10,6 +10,8 @@
 //! so the result never depends on input order. (Lookups only: the maps are
 //! never iterated into output.)
 
+use crate::event::Text;
+use compact_str::ToCompactString;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
@@ -100,14 +102,21 @@ impl Directory {
 
     /// The key of a host given by address and/or name: the address (or
     /// the address the name resolves to), else the short name.
-    pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<String> {
+    /// Inline text for short names and IPv4 addresses, so keys cost no
+    /// allocation.
+    pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<Text> {
         if let Some(ip) = ip {
-            return Some(ip.to_string());
+            return Some(ip.to_compact_string());
         }
         let name = name.filter(|n| usable_name(n))?;
         Some(match self.addr(name) {
-            Some(ip) => ip.to_string(),
-            None => short_name(name),
+            Some(ip) => ip.to_compact_string(),
+            None => {
+                let n = name.trim().trim_start_matches('\\');
+                let mut short = Text::from(n.split('.').next().unwrap_or(n));
+                short.make_ascii_lowercase();
+                short
+            }
         })
     }
 

@@ -26,6 +26,7 @@ use super::directory::short_name;
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
+use crate::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -46,8 +47,7 @@ impl Detector for ExplicitCredentials {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let b = input.baseline;
         let net = &input.config.network;
-        let mut groups: BTreeMap<(String, String, String, String), Vec<&LogEvent>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<(String, Text, String, String), Vec<&LogEvent>> = BTreeMap::new();
         for e in input.events {
             if e.action != "explicit-credential-logon" {
                 continue;
@@ -99,7 +99,7 @@ impl Detector for ExplicitCredentials {
                 },
                 a.source.as_ref().map_or_else(|| "?".into(), |h| h.label())
             );
-            a.user = Some(user);
+            a.user = Some(user.to_string());
             if !subject.is_empty() {
                 a.related_users.insert(subject);
             }

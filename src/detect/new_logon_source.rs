@@ -24,6 +24,7 @@
 use super::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -47,7 +48,7 @@ impl Detector for NewLogonSource {
             return Vec::new();
         }
         let net = &input.config.network;
-        let mut groups: BTreeMap<(String, String, String), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             if !succeeded(v.event) {
                 continue;
@@ -86,8 +87,8 @@ impl Detector for NewLogonSource {
             let d = first.dst_ref(input.directory);
             a.message = format!(
                 "{user} logged on to {} from {}, a host it never used in {} (it used {sources} other source{}){}",
-                d.as_ref().map_or_else(|| dst.clone(), |h| h.label()),
-                s.as_ref().map_or_else(|| src.clone(), |h| h.label()),
+                d.as_ref().map_or_else(|| dst.to_string(), |h| h.label()),
+                s.as_ref().map_or_else(|| src.to_string(), |h| h.label()),
                 baseline_span(b),
                 if sources == 1 { "" } else { "s" },
                 if new_edge {
@@ -98,7 +99,7 @@ impl Detector for NewLogonSource {
             );
             a.source = s;
             a.destination = d;
-            a.user = Some(user);
+            a.user = Some(user.to_string());
             a.movement = true;
             for v in &views {
                 a.add_evidence(log_evidence(v.event));

@@ -25,6 +25,7 @@
 use super::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -45,7 +46,7 @@ impl Detector for NtlmWhereKerberos {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
-        let mut groups: BTreeMap<(String, String, String), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             let e = v.event;
             if e.action != "logged-in" || e.logon_type != Some(3) || !succeeded(e) || !is_ntlm(e) {
@@ -86,11 +87,11 @@ impl Detector for NtlmWhereKerberos {
                 "{user} logged on to {} with NTLM from {}; {k} of its {} baseline network logons used Kerberos",
                 a.destination
                     .as_ref()
-                    .map_or_else(|| dst.clone(), |h| h.label()),
+                    .map_or_else(|| dst.to_string(), |h| h.label()),
                 a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
                 k + n
             );
-            a.user = Some(user);
+            a.user = Some(user.to_string());
             a.movement = true;
             for v in &views {
                 a.add_evidence(log_evidence(v.event));

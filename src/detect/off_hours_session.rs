@@ -56,6 +56,7 @@ use super::habits::WeekHours;
 use super::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::alert::{Alert, Rule, attack};
 use crate::config::OffHoursSessionConfig;
+use crate::event::Text;
 use crate::event::{Flow, Timestamp};
 use crate::profile::Methods;
 use crate::profile::host::hour_of_week;
@@ -98,7 +99,7 @@ fn covered_weekdays(b: &dyn BaselineView) -> [bool; 7] {
 #[derive(Debug, Clone, PartialEq)]
 enum Subject {
     /// The account's own logons, on any host.
-    Account(String),
+    Account(Text),
     /// The (source, destination, service) edge's own connections.
     Edge,
     /// Everything the source host did (when the baseline keeps no habits).
@@ -187,7 +188,7 @@ struct Session<'a> {
     /// The subject whose hours the session broke the most, and how far.
     judged: Option<(Subject, OffHours, f64)>,
     /// (user, today's method, the baseline's methods) of a differing logon.
-    method_change: Option<(String, Methods, Methods)>,
+    method_change: Option<(Text, Methods, Methods)>,
 }
 
 impl Session<'_> {
@@ -249,7 +250,7 @@ impl Detector for OffHoursSession {
         let habit_off = |w: WeekHours, t: Timestamp| -> Option<OffHours> {
             Hours::of(w, covered, cfg.min_habit_records, cfg.habit_full_days)?.off_hours(t, cfg)
         };
-        let mut sessions: BTreeMap<(IpAddr, String), Session<'_>> = BTreeMap::new();
+        let mut sessions: BTreeMap<(IpAddr, Text), Session<'_>> = BTreeMap::new();
         for f in input.flows {
             let Some(svc) = AdminService::of_flow(f) else {
                 continue;
@@ -356,7 +357,8 @@ impl Detector for OffHoursSession {
             let mut msg = format!(
                 "{} {what} {}, a known edge, on {} at {:02}:00 UTC, an hour of the week {whose} in {}; it was active in {} of the day's 24 hours",
                 src.label(),
-                dst.as_ref().map_or_else(|| dst_key.clone(), |h| h.label()),
+                dst.as_ref()
+                    .map_or_else(|| dst_key.to_string(), |h| h.label()),
                 WEEKDAYS.get(how / 24).copied().unwrap_or("?"),
                 how % 24,
                 baseline_span(b),
@@ -368,9 +370,9 @@ impl Detector for OffHoursSession {
                     method_names(*today),
                     method_names(*before)
                 ));
-                a.user = Some(user.clone());
+                a.user = Some(user.to_string());
             } else if let Some(u) = s.logons.iter().find_map(|v| v.user.clone()) {
-                a.user = Some(u);
+                a.user = Some(u.to_string());
             }
             a.message = msg;
             a.source = Some(src);

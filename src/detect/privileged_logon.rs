@@ -28,6 +28,7 @@
 use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
 use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -60,9 +61,9 @@ impl Detector for PrivilegedLogon {
         }
         let dir = input.directory;
         // The last remote logon per (host, user), to find where a privilege came from.
-        let mut last_logon: BTreeMap<(String, String), &crate::event::LogEvent> = BTreeMap::new();
-        let mut groups: BTreeMap<(String, String), Vec<&crate::event::LogEvent>> = BTreeMap::new();
-        let mut sources: BTreeMap<(String, String), &crate::event::LogEvent> = BTreeMap::new();
+        let mut last_logon: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, Text), Vec<&crate::event::LogEvent>> = BTreeMap::new();
+        let mut sources: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
         for e in input.events {
             if is_remote_logon(e) && succeeded(e) {
                 let v = LogonView::of(e, dir);
@@ -129,7 +130,7 @@ impl Detector for PrivilegedLogon {
                 "{user} received special privileges on {} for the first time{}{}",
                 a.destination
                     .as_ref()
-                    .map_or_else(|| host.clone(), |h| h.label()),
+                    .map_or_else(|| host.to_string(), |h| h.label()),
                 if elsewhere {
                     ""
                 } else {
@@ -139,7 +140,7 @@ impl Detector for PrivilegedLogon {
                     .as_ref()
                     .map_or_else(String::new, |s| format!(", logged on from {}", s.label()))
             );
-            a.user = Some(user);
+            a.user = Some(user.to_string());
             for e in events {
                 a.add_evidence(log_evidence(e));
             }

@@ -29,6 +29,7 @@ use super::common::{clamp_score, log_evidence, minutes};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
+use crate::event::Text;
 use crate::profile::exec::{ExecHit, Side};
 use std::collections::BTreeMap;
 
@@ -49,7 +50,7 @@ pub fn attribute<'a>(
     events: &'a [LogEvent],
     dir: &super::Directory,
     window: i64,
-) -> Vec<ExecHit<'a, String>> {
+) -> Vec<ExecHit<'a, Text>> {
     crate::profile::exec::attribute(events, window, |e, side| match side {
         Side::Writer => dir.key(e.host_ip, e.host_name.as_deref()),
         Side::Source => dir.key(e.source_ip, e.source_domain.as_deref()),
@@ -67,7 +68,7 @@ impl Detector for RemoteExec {
         let window = minutes(input.config.detect.remote_exec.window_minutes);
         let net = &input.config.network;
         type Hit<'a> = (Option<&'a LogEvent>, Vec<&'a LogEvent>);
-        let mut hits: BTreeMap<(String, String), Hit<'_>> = BTreeMap::new();
+        let mut hits: BTreeMap<(Text, Text), Hit<'_>> = BTreeMap::new();
         for h in attribute(input.events, dir, window) {
             let src_ip: Option<std::net::IpAddr> = h.src.parse().ok();
             let known = b.remote_exec_seen(&h.src, &h.host)
@@ -110,7 +111,9 @@ impl Detector for RemoteExec {
                 None => dir.host(src.parse().ok(), Some(&src)),
             };
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
-            a.user = logon.and_then(super::common::user_of);
+            a.user = logon
+                .and_then(super::common::user_of)
+                .map(|u| u.to_string());
             let svc_names: std::collections::BTreeSet<String> = services
                 .iter()
                 .filter_map(|e| {
@@ -138,9 +141,11 @@ impl Detector for RemoteExec {
                 },
                 a.destination
                     .as_ref()
-                    .map_or_else(|| host.clone(), |h| h.label()),
+                    .map_or_else(|| host.to_string(), |h| h.label()),
                 input.config.detect.remote_exec.window_minutes,
-                a.source.as_ref().map_or_else(|| src.clone(), |h| h.label())
+                a.source
+                    .as_ref()
+                    .map_or_else(|| src.to_string(), |h| h.label())
             );
             a.movement = true;
             if let Some(l) = logon {

@@ -24,6 +24,7 @@ use super::common::{
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::event::Text;
 use crate::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,7 +46,7 @@ impl Detector for Spray {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let window = minutes(cfg.failure_window_minutes);
-        let mut by_src: BTreeMap<String, Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut by_src: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             let v = v.clone();
             let Some(s) = v.src.clone() else { continue };
@@ -113,12 +114,12 @@ impl Detector for Spray {
             if dsts.len() == 1 {
                 a.destination = dsts.into_iter().next();
             }
-            let winners: BTreeSet<String> = success.iter().filter_map(|v| v.user.clone()).collect();
+            let winners: BTreeSet<Text> = success.iter().filter_map(|v| v.user.clone()).collect();
             for v in &success {
                 a.add_evidence(log_evidence(v.event));
             }
             if let Some(w) = winners.iter().next() {
-                a.user = Some(w.clone());
+                a.user = Some(w.to_string());
                 a.movement = true;
             }
             a.evidence_total = members.len() + success.len();
