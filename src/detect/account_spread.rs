@@ -44,12 +44,11 @@ impl Detector for AccountSpread {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
-        let mut by_user: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut by_user: BTreeMap<Text, Vec<&LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             if !succeeded(v.event) {
                 continue;
             }
-            let v = v.clone();
             let Some(u) = v.user.clone() else { continue };
             if v.dst.is_none() || input.config.network.is_service_account(&u) {
                 continue;

@@ -25,10 +25,11 @@
 //! `[detect.credentials] routine_privileged_hosts`,
 //! `[network] service_accounts`, `[allowlist] users`.
 
-use super::common::{LogonView, clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
+use super::common::{clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
 use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -60,14 +61,15 @@ impl Detector for PrivilegedLogon {
             return Vec::new();
         }
         let dir = input.directory;
-        // The last remote logon per (host, user), to find where a privilege came from.
-        let mut last_logon: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
+        // The last remote logon per (host, user), to find where a privilege
+        // came from (looked up, never iterated into output).
+        let mut last_logon: FxHashMap<(Text, Text), &crate::event::LogEvent> = FxHashMap::default();
         let mut groups: BTreeMap<(Text, Text), Vec<&crate::event::LogEvent>> = BTreeMap::new();
         let mut sources: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
         for e in input.events {
             if is_remote_logon(e) && succeeded(e) {
-                let v = LogonView::of(e, dir);
-                if let (Some(d), Some(u)) = (v.dst, v.user) {
+                if let (Some(d), Some(u)) = (dir.key(e.host_ip, e.host_name.as_deref()), user_of(e))
+                {
                     last_logon.insert((d, u), e);
                 }
                 continue;

@@ -583,7 +583,10 @@ impl ProfileBuilder {
     /// The result finishes to exactly what one builder fed both inputs gives.
     pub fn merge(&mut self, mut other: ProfileBuilder) {
         // Fold the smaller into the larger: the result is the same either way.
-        if other.edges.len() + other.hourly.len() > self.edges.len() + self.hourly.len() {
+        let size = |b: &ProfileBuilder| {
+            b.edges.len() + b.hourly.len() + b.hosts.len() + b.logons.len() + b.admin.len()
+        };
+        if size(&other) > size(self) {
             std::mem::swap(self, &mut other);
         }
         let hmap: Vec<u32> = other
@@ -870,13 +873,14 @@ impl ProfileBuilder {
     }
 }
 
-/// A chunk length that gives each rayon thread one part of `len` events.
-/// Every builder holds each host and account it meets, so merging costs
-/// grow with the number of builders, not with the events: as few as keep
-/// the threads busy.
+/// A chunk length that gives each rayon thread one part of `len` events,
+/// and fewer than 64 Ki events one builder. Every builder holds each host
+/// and account it meets, so merging costs grow with the number of
+/// builders and hosts, not with the events: as few builders as keep the
+/// threads busy.
 fn per_thread(len: usize) -> usize {
     len.div_ceil(rayon::current_num_threads().max(1))
-        .max(16 * 1024)
+        .max(64 * 1024)
 }
 
 /// Folds `items` into profile builders over `dir`, a chunk per rayon task,
