@@ -18,8 +18,9 @@ use std::net::IpAddr;
 /// Names and addresses of hosts.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
-    names: FxHashMap<IpAddr, String>,
-    addrs: FxHashMap<String, IpAddr>,
+    /// Keys are inline text (short names), so lookups read no other memory.
+    names: FxHashMap<IpAddr, Text>,
+    addrs: FxHashMap<Text, IpAddr>,
 }
 
 /// The lower-case short form of a host name (up to the first dot).
@@ -54,7 +55,7 @@ impl Directory {
             if !h.key.is_named() || !usable_name(h.key.as_str()) {
                 continue;
             }
-            let short = short_name(h.key.as_str());
+            let short = Text::from(short_name(h.key.as_str()));
             for ip in &h.ips {
                 self.names.entry(*ip).or_insert_with(|| short.clone());
             }
@@ -69,7 +70,7 @@ impl Directory {
         if !usable_name(name) {
             return;
         }
-        let short = short_name(name);
+        let short = Text::from(short_name(name));
         match self.names.get(&ip) {
             Some(old) if *old <= short => {}
             _ => {
@@ -86,7 +87,7 @@ impl Directory {
 
     /// The name of an address.
     pub fn name(&self, ip: IpAddr) -> Option<&str> {
-        self.names.get(&ip).map(String::as_str)
+        self.names.get(&ip).map(Text::as_str)
     }
 
     /// The address of a name.
@@ -94,7 +95,7 @@ impl Directory {
         let n = name.trim().trim_start_matches('\\');
         let short = n.split('.').next().unwrap_or(n);
         if short.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.addrs.get(&short.to_ascii_lowercase()).copied()
+            self.addrs.get(short.to_ascii_lowercase().as_str()).copied()
         } else {
             self.addrs.get(short).copied()
         }
