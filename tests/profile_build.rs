@@ -478,3 +478,42 @@ fn a_name_only_host_folds_into_its_address() {
             .any(|a| a.peer == &addr && a.proto == AdminProto::Rdp)
     );
 }
+
+/// Events spelling one host and one account several ways, repeated: the
+/// builder resolves a spelling once and must still widen first and last
+/// seen on every record, and gather the account's domains from each
+/// spelling that names one.
+#[test]
+fn repeated_spellings_resolve_to_one_host_and_account() {
+    let ev = |secs: i64, host: &str, user: &str, domain: Option<&str>| LogEvent {
+        ts: Timestamp::from_parts(T0 + secs, 0),
+        action: "logged-in".into(),
+        dataset: "windows.security".into(),
+        code: Some(4624),
+        outcome: Some(Outcome::Success),
+        logon_type: Some(3),
+        host_name: Some(host.into()),
+        user_name: Some(user.into()),
+        user_domain: domain.map(Into::into),
+        ..LogEvent::default()
+    };
+    let events = vec![
+        ev(10, "WS-017", "Rota", None),
+        ev(20, "ws-017.corp.local", "CORP\\rota", None),
+        ev(30, "WS-017", "rota@shugiin", None),
+        ev(40, "WS-017$", "Rota", Some("LAB")),
+        ev(50, "WS-017", "Rota", None),
+        ev(60, "ws-017.corp.local", "rota", Some("LAB")),
+    ];
+    let mut b = ProfileBuilder::new(Arc::new(HostDirectory::new()));
+    b.add_events(&events);
+    let p = b.finish();
+    assert_eq!(p.hosts().len(), 1);
+    let h = p.host(&key("ws-017")).expect("one host for every spelling");
+    assert_eq!(h.first_seen, Timestamp::from_parts(T0 + 10, 0));
+    assert_eq!(h.last_seen, Timestamp::from_parts(T0 + 60, 0));
+    assert_eq!(h.events, 6);
+    assert_eq!(p.users().len(), 1);
+    let u = p.user_info("rota").expect("one account for every spelling");
+    assert_eq!(u.domains, ["corp", "lab", "shugiin"]);
+}

@@ -20,7 +20,7 @@
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
-use super::common::{LogonView, clamp_score, failed, log_evidence, minutes, succeeded};
+use super::common::{LogonView, clamp_score, failed, log_evidence, lower_text, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
@@ -52,10 +52,7 @@ impl Detector for BruteForce {
             let (Some(s), Some(u)) = (v.src.clone(), e.user_name.as_deref()) else {
                 continue;
             };
-            groups
-                .entry((s, Text::from(u.trim().to_ascii_lowercase())))
-                .or_default()
-                .push(v);
+            groups.entry((s, lower_text(u.trim()))).or_default().push(v);
         }
         let mut alerts = Vec::new();
         for ((_, user), views) in groups {

@@ -18,14 +18,17 @@ pub fn is_system_account(user: &str) -> bool {
         || u.to_ascii_uppercase().starts_with("UMFD-")
 }
 
+/// `s` in ASCII lower case, as inline text (no allocation for short text).
+pub fn lower_text(s: &str) -> Text {
+    let mut t = Text::from(s);
+    t.make_ascii_lowercase();
+    t
+}
+
 /// The lower-case account name of an event, unless it is a system account.
 pub fn user_of(e: &LogEvent) -> Option<Text> {
     let u = e.user_name.as_deref()?;
-    (!is_system_account(u)).then(|| {
-        let mut t = Text::from(u.trim());
-        t.make_ascii_lowercase();
-        t
-    })
+    (!is_system_account(u)).then(|| lower_text(u.trim()))
 }
 
 /// A logon or failed logon that came over the network (Windows logon types

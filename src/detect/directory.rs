@@ -10,6 +10,7 @@
 //! so the result never depends on input order. (Lookups only: the maps are
 //! never iterated into output.)
 
+use super::common::lower_text;
 use crate::event::Text;
 use compact_str::ToCompactString;
 use rustc_hash::FxHashMap;
@@ -23,11 +24,15 @@ pub struct Directory {
     addrs: FxHashMap<Text, IpAddr>,
 }
 
+/// A host name without surrounding space, leading `\\` or domain part.
+fn short_part(name: &str) -> &str {
+    let n = name.trim().trim_start_matches('\\');
+    n.split('.').next().unwrap_or(n)
+}
+
 /// The lower-case short form of a host name (up to the first dot).
 pub fn short_name(name: &str) -> String {
-    let n = name.trim().trim_start_matches('\\');
-    let short = n.split('.').next().unwrap_or(n);
-    short.to_ascii_lowercase()
+    short_part(name).to_ascii_lowercase()
 }
 
 fn usable_name(n: &str) -> bool {
@@ -92,10 +97,9 @@ impl Directory {
 
     /// The address of a name.
     pub fn addr(&self, name: &str) -> Option<IpAddr> {
-        let n = name.trim().trim_start_matches('\\');
-        let short = n.split('.').next().unwrap_or(n);
+        let short = short_part(name);
         if short.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.addrs.get(short.to_ascii_lowercase().as_str()).copied()
+            self.addrs.get(lower_text(short).as_str()).copied()
         } else {
             self.addrs.get(short).copied()
         }
@@ -112,12 +116,7 @@ impl Directory {
         let name = name.filter(|n| usable_name(n))?;
         Some(match self.addr(name) {
             Some(ip) => ip.to_compact_string(),
-            None => {
-                let n = name.trim().trim_start_matches('\\');
-                let mut short = Text::from(n.split('.').next().unwrap_or(n));
-                short.make_ascii_lowercase();
-                short
-            }
+            None => lower_text(short_part(name)),
         })
     }
 

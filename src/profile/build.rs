@@ -203,12 +203,17 @@ impl ProfileBuilder {
         self.edges.len()
     }
 
+    /// Widens a known host's first and last seen to `ts`.
+    fn seen_at(&mut self, id: u32, ts: Timestamp) {
+        if let Some(h) = self.hosts.get_mut(id as usize) {
+            h.first_seen = h.first_seen.min(ts);
+            h.last_seen = h.last_seen.max(ts);
+        }
+    }
+
     fn intern_host(&mut self, key: HostKey, ts: Timestamp) -> u32 {
         if let Some(&id) = self.host_ids.get(&key) {
-            if let Some(h) = self.hosts.get_mut(id as usize) {
-                h.first_seen = h.first_seen.min(ts);
-                h.last_seen = h.last_seen.max(ts);
-            }
+            self.seen_at(id, ts);
             return id;
         }
         let id = u32::try_from(self.hosts.len()).unwrap_or(u32::MAX - 1);
@@ -219,10 +224,7 @@ impl ProfileBuilder {
 
     fn host_for_ip(&mut self, ip: IpAddr, ts: Timestamp) -> u32 {
         if let Some(&id) = self.ip_cache.get(&ip) {
-            if let Some(h) = self.hosts.get_mut(id as usize) {
-                h.first_seen = h.first_seen.min(ts);
-                h.last_seen = h.last_seen.max(ts);
-            }
+            self.seen_at(id, ts);
             return id;
         }
         let key = self.dir.key_for_ip(ip);
@@ -233,9 +235,8 @@ impl ProfileBuilder {
 
     fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
         if let Some(&known) = self.raw_hosts.get(name) {
-            if let Some(h) = known.and_then(|id| self.hosts.get_mut(id as usize)) {
-                h.first_seen = h.first_seen.min(ts);
-                h.last_seen = h.last_seen.max(ts);
+            if let Some(id) = known {
+                self.seen_at(id, ts);
             }
             return known;
         }
@@ -297,14 +298,6 @@ impl ProfileBuilder {
     }
 
     fn resolve_user(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
-        // Most events name an account already in key form and no domain:
-        // look it up without normalising (what `user_key` would give back).
-        if domain.is_none()
-            && is_plain_user_key(name)
-            && let Some(&id) = self.user_ids.get(name)
-        {
-            return Some(id);
-        }
         let (n, implied) = user_key(name);
         if n.is_empty() || n == "-" {
             return None;
