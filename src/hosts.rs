@@ -30,7 +30,7 @@
 use crate::diag::Diagnostics;
 use crate::event::{LogEvent, Origin, Position, Text, Timestamp};
 use crate::profile::Role;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -49,7 +49,7 @@ pub struct HostKey(Text);
 impl HostKey {
     /// The key of a host known only by an address.
     pub fn from_ip(ip: IpAddr) -> HostKey {
-        HostKey(Text::from(ip.to_string()))
+        HostKey(ip_text(ip))
     }
 
     /// The key of a host name in any spelling (`WS-017`, `ws-017.shugiin.local`,
@@ -69,6 +69,9 @@ impl HostKey {
 
     /// The address, when this host is known only by one.
     pub fn ip(&self) -> Option<IpAddr> {
+        if !could_be_ip(&self.0) {
+            return None;
+        }
         self.0.parse().ok()
     }
 
@@ -81,6 +84,41 @@ impl HostKey {
 impl fmt::Display for HostKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The text of an address as `Display` writes it. IPv4 (most keys) is
+/// written digit by digit into inline text, without the formatter.
+pub fn ip_text(ip: IpAddr) -> Text {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let mut len = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[len] = b'.';
+                    len += 1;
+                }
+                if octet >= 100 {
+                    buf[len] = b'0' + octet / 100;
+                    len += 1;
+                }
+                if octet >= 10 {
+                    buf[len] = b'0' + (octet / 10) % 10;
+                    len += 1;
+                }
+                buf[len] = b'0' + octet % 10;
+                len += 1;
+            }
+            // Only ASCII digits and dots were written.
+            Text::from(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+        }
+        IpAddr::V6(_) => {
+            use std::fmt::Write;
+            let mut t = Text::default();
+            let _ = write!(t, "{ip}");
+            t
+        }
     }
 }
 
@@ -105,20 +143,21 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     }
     s = s.strip_suffix('$').unwrap_or(s);
     s = s.strip_suffix('.').unwrap_or(s);
-    if s.is_empty() || s.len() > 253 || parse_ip(s).is_some() {
-        return None;
-    }
-    let lower = s.to_ascii_lowercase();
-    if !lower
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    if s.is_empty()
+        || s.len() > 253
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        || parse_ip(s).is_some()
     {
         return None;
     }
-    let (short, fqdn) = match lower.split_once('.') {
-        Some((first, _)) => (Text::from(first), Some(lower)),
-        None => (Text::from(lower.as_str()), None),
+    let (first, dotted) = match s.split_once('.') {
+        Some((first, _)) => (first, true),
+        None => (s, false),
     };
+    let mut short = Text::from(first);
+    short.make_ascii_lowercase();
     if short.is_empty()
         || matches!(
             short.as_str(),
@@ -127,6 +166,7 @@ pub fn normalize_name(raw: &str) -> Option<NormalName> {
     {
         return None;
     }
+    let fqdn = dotted.then(|| s.to_ascii_lowercase());
     Some(NormalName { short, fqdn })
 }
 
@@ -145,12 +185,22 @@ fn names_by_dns(ip: IpAddr) -> bool {
     }
 }
 
+/// Whether `s` could be an IP literal at all: every IPv6 address has a
+/// colon, every IPv4 address is digits and dots. Names fail this at their
+/// first letter, before any address parser runs.
+pub(crate) fn could_be_ip(s: &str) -> bool {
+    s.bytes().any(|b| b == b':') || s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
     let s = s
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(s);
+    if s.is_empty() || !could_be_ip(s) {
+        return None;
+    }
     let ip: IpAddr = s.parse().ok()?;
     Some(match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -497,7 +547,7 @@ pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error
 pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDirectory {
     use rayon::prelude::*;
     let mut b = events
-        .par_chunks(16 * 1024)
+        .par_chunks(crate::profile::build::per_thread(events.len()))
         .fold(DirectoryBuilder::new, |mut b, chunk| {
             for e in chunk {
                 b.observe(e);
@@ -519,6 +569,16 @@ pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDir
 struct NameInfo {
     fqdns: BTreeSet<String>,
     role: Option<Role>,
+}
+
+/// A name's first eight bytes as a big-endian number (zero-padded): names
+/// whose prefixes differ sort as their prefixes do.
+fn name_prefix(name: &str) -> u64 {
+    let mut buf = [0u8; 8];
+    for (slot, b) in buf.iter_mut().zip(name.bytes()) {
+        *slot = b;
+    }
+    u64::from_be_bytes(buf)
 }
 
 /// Collects host evidence; mergeable, so it can run per input in parallel.
@@ -707,101 +767,150 @@ impl DirectoryBuilder {
     /// Resolves the evidence: each IP goes to one name (hosts file, else most
     /// records, then earliest, then smallest name); every name becomes a host.
     pub fn finish(self) -> HostDirectory {
-        // Per IP: name -> summed tally over data sources.
-        let mut per_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
-        let mut weak_ip: BTreeMap<IpAddr, BTreeMap<&str, Tally>> = BTreeMap::new();
         let mut pairs: Vec<((IpAddr, Text, EvidenceSource), Tally)> =
             self.pairs.into_iter().collect();
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Per IP (ascending): the names data sources give it, each with
+        // its tally summed over those sources, by name. Pairs are sorted by
+        // IP then name, so each IP's names come together and in order.
+        let mut strong: Vec<(IpAddr, Vec<(&str, Tally)>)> = Vec::new();
+        let mut weak: Vec<(IpAddr, &str, Tally)> = Vec::new();
         for ((ip, name, source), t) in &pairs {
-            let table = match source {
-                EvidenceSource::HostsFile => continue,
-                EvidenceSource::SysmonWriter => &mut weak_ip,
-                _ => &mut per_ip,
-            };
-            table
-                .entry(*ip)
-                .or_default()
-                .entry(name.as_str())
-                .and_modify(|x| x.add(*t))
-                .or_insert(*t);
+            match source {
+                EvidenceSource::HostsFile => {}
+                EvidenceSource::SysmonWriter => match weak.last_mut() {
+                    Some((i, n, sum)) if i == ip && *n == name.as_str() => sum.add(*t),
+                    _ => weak.push((*ip, name.as_str(), *t)),
+                },
+                _ => {
+                    if strong.last().is_none_or(|(i, _)| i != ip) {
+                        strong.push((*ip, Vec::new()));
+                    }
+                    if let Some((_, names)) = strong.last_mut() {
+                        match names.last_mut() {
+                            Some((n, sum)) if *n == name.as_str() => sum.add(*t),
+                            _ => names.push((name.as_str(), *t)),
+                        }
+                    }
+                }
+            }
         }
+        let best = |names: &[(&str, Tally)]| -> Option<Text> {
+            names
+                .iter()
+                .min_by(|(na, ta), (nb, tb)| {
+                    tb.count
+                        .cmp(&ta.count)
+                        .then(ta.first_seen.cmp(&tb.first_seen))
+                        .then(na.cmp(nb))
+                })
+                .map(|(n, _)| Text::from(*n))
+        };
+        let mut by_ip: BTreeMap<IpAddr, HostKey> = strong
+            .iter()
+            .filter_map(|(ip, names)| Some((*ip, HostKey(best(names)?))))
+            .collect();
         // Weak evidence, as a greedy matching: strongest (ip, name) pairs
         // first (most records, then earliest, then name, then address), each
         // address and each name matched at most once, never an address or a
         // name that strong evidence already places.
-        let mut named: BTreeSet<&str> = per_ip.values().flat_map(|m| m.keys().copied()).collect();
-        named.extend(self.file_ips.values().map(Text::as_str));
-        let mut weak: Vec<(IpAddr, &str, Tally)> = weak_ip
-            .iter()
-            .flat_map(|(ip, m)| m.iter().map(move |(n, t)| (*ip, *n, *t)))
-            .collect();
-        weak.sort_by(|a, b| {
-            b.2.count
-                .cmp(&a.2.count)
-                .then(a.2.first_seen.cmp(&b.2.first_seen))
-                .then(a.1.cmp(b.1))
-                .then(a.0.cmp(&b.0))
-        });
-        for (ip, name, t) in weak {
-            if per_ip.contains_key(&ip) || self.file_ips.contains_key(&ip) || named.contains(name) {
-                continue;
-            }
-            named.insert(name);
-            per_ip.entry(ip).or_default().insert(name, t);
-        }
-        let mut by_ip: BTreeMap<IpAddr, HostKey> = BTreeMap::new();
-        for (ip, names) in &per_ip {
-            let best = names.iter().min_by(|(na, ta), (nb, tb)| {
-                tb.count
-                    .cmp(&ta.count)
-                    .then(ta.first_seen.cmp(&tb.first_seen))
-                    .then(na.cmp(nb))
+        if !weak.is_empty() {
+            let mut named: FxHashSet<&str> = strong
+                .iter()
+                .flat_map(|(_, names)| names.iter().map(|(n, _)| *n))
+                .collect();
+            named.extend(self.file_ips.values().map(Text::as_str));
+            weak.sort_by(|a, b| {
+                b.2.count
+                    .cmp(&a.2.count)
+                    .then(a.2.first_seen.cmp(&b.2.first_seen))
+                    .then(a.1.cmp(b.1))
+                    .then(a.0.cmp(&b.0))
             });
-            if let Some((name, _)) = best {
-                by_ip.insert(*ip, HostKey(Text::from(*name)));
+            for (ip, name, _) in weak {
+                if by_ip.contains_key(&ip)
+                    || self.file_ips.contains_key(&ip)
+                    || named.contains(name)
+                {
+                    continue;
+                }
+                named.insert(name);
+                by_ip.insert(ip, HostKey(Text::from(name)));
             }
         }
         for (ip, name) in &self.file_ips {
             by_ip.insert(*ip, HostKey(name.clone()));
         }
-        // Collected in one go (sorted, then built), not inserted one by one
-        // in the names' hash order.
-        let mut hosts: BTreeMap<HostKey, HostEntry> = self
+        // Every name is a host: built in key order, then collected (a
+        // sorted run builds the map in one pass). Names sort by their first
+        // eight bytes, then in full where those are equal.
+        let mut named: Vec<(u64, Text, NameInfo)> = self
             .names
             .into_iter()
-            .map(|(name, info)| {
-                let key = HostKey(name.clone());
-                let mut names = vec![name.to_string()];
+            .map(|(name, info)| (name_prefix(&name), name, info))
+            .collect();
+        named.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut entries: Vec<HostEntry> = named
+            .into_iter()
+            .map(|(_, name, info)| {
+                let mut names = Vec::with_capacity(1 + info.fqdns.len());
+                names.push(String::from(name.as_str()));
                 names.extend(info.fqdns);
-                let entry = HostEntry {
-                    key: key.clone(),
+                HostEntry {
+                    key: HostKey(name),
                     ips: Vec::new(),
                     names,
                     role: info.role,
                     evidence: Vec::new(),
-                };
-                (key, entry)
+                }
             })
             .collect();
-        for (ip, key) in &by_ip {
-            if let Some(e) = hosts.get_mut(key) {
-                e.ips.push(*ip);
+        let index: FxHashMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.as_str(), i))
+            .collect();
+        // Where each host's addresses and evidence go (the index borrows
+        // the entries' keys, so the entries fill afterwards).
+        let ip_slots: Vec<(usize, IpAddr)> = by_ip
+            .iter()
+            .filter_map(|(ip, key)| Some((*index.get(key.as_str())?, *ip)))
+            .collect();
+        // Pairs and `by_ip` are both in address order: walk them together
+        // to tell whether each pair's name won its address.
+        let mut winners = by_ip.iter().peekable();
+        let evidence: Vec<(usize, Evidence)> = pairs
+            .into_iter()
+            .filter_map(|((ip, name, source), t)| {
+                while winners.next_if(|(w, _)| **w < ip).is_some() {}
+                let chosen = winners
+                    .peek()
+                    .is_some_and(|(w, k)| **w == ip && k.0 == name);
+                let slot = *index.get(name.as_str())?;
+                Some((
+                    slot,
+                    Evidence {
+                        ip,
+                        name: String::from(name.as_str()),
+                        source,
+                        tally: t,
+                        chosen,
+                    },
+                ))
+            })
+            .collect();
+        drop(index);
+        for (slot, ip) in ip_slots {
+            if let Some(e) = entries.get_mut(slot) {
+                e.ips.push(ip);
             }
         }
-        for ((ip, name, source), t) in pairs {
-            let key = HostKey(name);
-            let chosen = by_ip.get(&ip) == Some(&key);
-            if let Some(e) = hosts.get_mut(&key) {
-                e.evidence.push(Evidence {
-                    ip,
-                    name: key.0.to_string(),
-                    source,
-                    tally: t,
-                    chosen,
-                });
+        for (slot, ev) in evidence {
+            if let Some(e) = entries.get_mut(slot) {
+                e.evidence.push(ev);
             }
         }
+        let hosts = entries.into_iter().map(|e| (e.key.clone(), e)).collect();
         HostDirectory { hosts, by_ip }
     }
 }
@@ -809,6 +918,39 @@ impl DirectoryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_text_matches_display_and_names_skip_the_address_parser() {
+        for a in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "10.0.0.17",
+            "99.100.109.110",
+            "255.255.255.255",
+            "192.168.1.200",
+            "::1",
+            "fe80::1",
+            "2001:db8::8:800:200c:417a",
+        ] {
+            let ip: IpAddr = a.parse().unwrap();
+            assert_eq!(ip_text(ip).as_str(), ip.to_string(), "{a}");
+            assert_eq!(HostKey::from_ip(ip).ip(), Some(ip), "{a}");
+            assert!(could_be_ip(a), "{a}");
+        }
+        for n in ["ws-017", "files", "a1.corp", "dead:beef"] {
+            assert_eq!(could_be_ip(n), n.contains(':'), "{n}");
+            assert!(
+                HostKey::from_name(n).is_none_or(|k| k.ip().is_none()),
+                "{n}"
+            );
+        }
+        // Digits-and-dots text that is no address is still a name.
+        assert_eq!(
+            HostKey::from_name("1.2.3").map(|k| k.is_named()),
+            Some(true)
+        );
+        assert_eq!(parse_ip("[::ffff:10.0.0.1]"), Some(ip("10.0.0.1")));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -24,6 +24,7 @@ use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
 use crate::event::Timestamp;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -44,16 +45,24 @@ impl Detector for AccountSpread {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let b = input.baseline;
+        // An account alerts on `spread_hosts` hosts in a window, so on at
+        // least as many logons: accounts with fewer are not grouped at all.
+        let need = cfg.spread_hosts.max(2);
+        let counted = |v: &&LogonView<'_>| succeeded(v.event) && v.dst.is_some();
+        let mut logons: FxHashMap<&Text, usize> = FxHashMap::default();
+        for v in input.logons.iter().filter(counted) {
+            if let Some(u) = &v.user {
+                *logons.entry(u).or_insert(0) += 1;
+            }
+        }
         let mut by_user: BTreeMap<Text, Vec<&LogonView<'_>>> = BTreeMap::new();
-        for v in input.logons {
-            if !succeeded(v.event) {
+        for v in input.logons.iter().filter(counted) {
+            let Some(u) = &v.user else { continue };
+            if logons.get(u).is_none_or(|n| *n < need) || input.config.network.is_service_account(u)
+            {
                 continue;
             }
-            let Some(u) = v.user.clone() else { continue };
-            if v.dst.is_none() || input.config.network.is_service_account(&u) {
-                continue;
-            }
-            by_user.entry(u).or_default().push(v);
+            by_user.entry(u.clone()).or_default().push(v);
         }
         let mut alerts = Vec::new();
         for (user, views) in by_user {

@@ -24,6 +24,7 @@ use super::common::{LogonView, clamp_score, failed, log_evidence, lower_text, mi
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -45,14 +46,31 @@ impl Detector for BruteForce {
         let cfg = &input.config.detect.credentials;
         let window = minutes(cfg.failure_window_minutes);
         let need = cfg.brute_force_failures.max(1);
+        // A group alerts only on `need` failures: sources with fewer
+        // failures in all are not grouped at all (most sources on most days).
+        let mut failures: FxHashMap<&Text, usize> = FxHashMap::default();
+        for v in input.logons.iter().filter(|v| failed(v.event)) {
+            if let Some(s) = &v.src {
+                *failures.entry(s).or_insert(0) += 1;
+            }
+        }
+        failures.retain(|_, n| *n >= need);
         let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
+        if failures.is_empty() {
+            return Vec::new();
+        }
         for v in input.logons {
             let e = v.event;
-            let v = v.clone();
-            let (Some(s), Some(u)) = (v.src.clone(), e.user_name.as_deref()) else {
+            let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {
                 continue;
             };
-            groups.entry((s, lower_text(u.trim()))).or_default().push(v);
+            if !failures.contains_key(s) {
+                continue;
+            }
+            groups
+                .entry((s.clone(), lower_text(u.trim())))
+                .or_default()
+                .push(v.clone());
         }
         let mut alerts = Vec::new();
         for ((_, user), views) in groups {

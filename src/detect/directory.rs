@@ -12,7 +12,6 @@
 
 use super::common::lower_text;
 use crate::event::Text;
-use compact_str::ToCompactString;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
@@ -40,7 +39,7 @@ fn usable_name(n: &str) -> bool {
     !(n.is_empty()
         || n == "-"
         || n.eq_ignore_ascii_case("localhost")
-        || n.parse::<IpAddr>().is_ok())
+        || (crate::hosts::could_be_ip(n) && n.parse::<IpAddr>().is_ok()))
 }
 
 impl Directory {
@@ -111,11 +110,11 @@ impl Directory {
     /// allocation.
     pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<Text> {
         if let Some(ip) = ip {
-            return Some(ip.to_compact_string());
+            return Some(crate::hosts::ip_text(ip));
         }
         let name = name.filter(|n| usable_name(n))?;
         Some(match self.addr(name) {
-            Some(ip) => ip.to_compact_string(),
+            Some(ip) => crate::hosts::ip_text(ip),
             None => lower_text(short_part(name)),
         })
     }

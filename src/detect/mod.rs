@@ -159,7 +159,8 @@ pub trait Detector: Sync + Send {
 /// destination and account resolved through the directory.
 pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<LogonView<'a>> {
     events
-        .iter()
+        .par_iter()
+        .with_min_len(4096)
         .filter(|e| common::is_remote_logon(e))
         .map(|e| LogonView::of(e, directory))
         .collect()

@@ -30,7 +30,7 @@ use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
 use crate::event::Text;
-use crate::profile::exec::{ExecHit, Side};
+use crate::profile::exec::ExecHit;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -51,10 +51,7 @@ pub fn attribute<'a>(
     dir: &super::Directory,
     window: i64,
 ) -> Vec<ExecHit<'a, Text>> {
-    crate::profile::exec::attribute(events, window, |e, side| match side {
-        Side::Writer => dir.key(e.host_ip, e.host_name.as_deref()),
-        Side::Source => dir.key(e.source_ip, e.source_domain.as_deref()),
-    })
+    crate::profile::exec::attribute(events, window, |_, ip, name| dir.key(ip, name))
 }
 
 impl Detector for RemoteExec {

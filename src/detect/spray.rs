@@ -26,6 +26,7 @@ use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
 use crate::event::Timestamp;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -46,11 +47,25 @@ impl Detector for Spray {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.credentials;
         let window = minutes(cfg.failure_window_minutes);
+        // A spray takes failures for `spray_accounts` accounts: sources with
+        // fewer failures in all are not grouped at all.
+        let need = cfg.spray_accounts.max(2);
+        let mut failures: FxHashMap<&Text, usize> = FxHashMap::default();
+        for v in input.logons.iter().filter(|v| failed(v.event)) {
+            if let Some(s) = &v.src {
+                *failures.entry(s).or_insert(0) += 1;
+            }
+        }
+        failures.retain(|_, n| *n >= need);
+        if failures.is_empty() {
+            return Vec::new();
+        }
         let mut by_src: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
-            let v = v.clone();
-            let Some(s) = v.src.clone() else { continue };
-            by_src.entry(s).or_default().push(v);
+            let Some(s) = &v.src else { continue };
+            if failures.contains_key(s) {
+                by_src.entry(s.clone()).or_default().push(v.clone());
+            }
         }
         let mut alerts = Vec::new();
         for (_, views) in by_src {

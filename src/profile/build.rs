@@ -535,31 +535,41 @@ impl ProfileBuilder {
     /// different chunks of [`ProfileBuilder::add_events`]); cheap when they
     /// hold no service installation or admin-share access.
     pub fn add_remote_exec(&mut self, events: &[LogEvent]) {
+        // Hosts resolve to directory keys, not to builder hosts: only the
+        // hosts of hits are interned, each at the time of a record that
+        // names it (the logon or action `add_event` also takes).
+        let dir = self.dir.clone();
         let hits = crate::profile::exec::attribute(
             events,
             crate::profile::exec::BASELINE_WINDOW_NS,
-            |e, side| {
-                let ts = e.ts;
-                match side {
-                    Side::Writer => self.host_named_or_at(e.host_name.as_deref(), e.host_ip, ts),
-                    Side::Source => match e.source_ip {
-                        Some(ip) => Some(self.host_for_ip(ip, ts)),
-                        None => e
-                            .source_domain
-                            .as_deref()
-                            .and_then(|n| self.host_for_name(n, ts)),
-                    },
-                }
+            |side, ip, name| match side {
+                Side::Writer => match (name.and_then(|n| dir.key_for_name(n)), ip) {
+                    (Some(k), _) => Some(k),
+                    (None, Some(ip)) => Some(dir.key_for_ip(ip)),
+                    (None, None) => None,
+                },
+                Side::Source => match ip {
+                    Some(ip) => Some(dir.key_for_ip(ip)),
+                    None => name.and_then(|n| dir.key_for_name(n)),
+                },
             },
         );
         for h in hits {
+            let action = h.action;
+            let own_source = action.action != "service-installed" && action.source_ip.is_some();
+            let src_ts = match h.logon {
+                Some(l) if !own_source => l.ts,
+                _ => action.ts,
+            };
+            let src = self.intern_host(h.src, src_ts);
+            let host = self.intern_host(h.host, action.ts);
             let one = AdminStats {
                 events: 0,
                 exec: 1,
-                ..AdminStats::one(h.action.ts)
+                ..AdminStats::one(action.ts)
             };
             self.admin
-                .entry((h.src, h.host, AdminProto::Smb))
+                .entry((src, host, AdminProto::Smb))
                 .and_modify(|a| a.merge(&one))
                 .or_insert(one);
         }
@@ -727,7 +737,8 @@ impl ProfileBuilder {
                 p.ips.push(*ip);
             }
         }
-        for p in &mut self.hosts {
+        let dir = &self.dir;
+        self.hosts.par_iter_mut().with_min_len(1024).for_each(|p| {
             for d in [
                 &mut p.bytes_out_per_flow,
                 &mut p.bytes_in_per_flow,
@@ -740,7 +751,7 @@ impl ProfileBuilder {
             }
             // One directory lookup for what `ips_of`, `names_of` and
             // `given_role` would each look up.
-            let entry = self.dir.get(&p.key);
+            let entry = dir.get(&p.key);
             let mut names: BTreeSet<String> = p.names.drain(..).collect();
             match entry {
                 Some(e) => {
@@ -759,7 +770,7 @@ impl ProfileBuilder {
             p.names = names.into_iter().collect();
             sort_names(&mut p.names, &p.key);
             p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
-        }
+        });
         // Canonical order.
         let mut horder: Vec<u32> = (0..self.hosts.len() as u32).collect();
         horder.sort_by(|&a, &b| {
@@ -871,7 +882,7 @@ impl ProfileBuilder {
 /// and account it meets, so merging costs grow with the number of
 /// builders and hosts, not with the events: as few builders as keep the
 /// threads busy.
-fn per_thread(len: usize) -> usize {
+pub(crate) fn per_thread(len: usize) -> usize {
     len.div_ceil(rayon::current_num_threads().max(1))
         .max(64 * 1024)
 }

@@ -10,15 +10,17 @@
 //! starts its service). Events must be sorted by time; memory holds the
 //! logons of the last window per host.
 
-use crate::event::LogEvent;
+use crate::event::{LogEvent, Text};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::IpAddr;
 
 /// How long after a network logon a service installation is still tied to
 /// it when the baseline is built (the detector's default window).
 pub const BASELINE_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
 
 /// Which host of an event a key is asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
     /// The host that wrote the record (`host.ip`, `host.name`).
     Writer,
@@ -56,15 +58,38 @@ pub struct ExecHit<'a, K> {
     pub action: &'a LogEvent,
 }
 
+impl Side {
+    /// The address and name an event gives for this side's host.
+    pub fn of(self, e: &LogEvent) -> (Option<IpAddr>, Option<&str>) {
+        match self {
+            Side::Writer => (e.host_ip, e.host_name.as_deref()),
+            Side::Source => (e.source_ip, e.source_domain.as_deref()),
+        }
+    }
+}
+
 /// Ties every service installation and admin-share access in `events`
-/// (sorted by time) to its source host. `key` names an event's writer or
-/// source host (keys of one host must compare equal); hits whose source is
-/// the host itself are dropped. `window` is in nanoseconds.
+/// (sorted by time) to its source host. `resolve` keys a side's host from
+/// the address and name the event gives for it ([`Side::of`]); keys of one
+/// host must compare equal, and one (side, address, name) always gets one
+/// key, so each is resolved once. Hits whose source is the host itself are
+/// dropped. `window` is in nanoseconds.
 pub fn attribute<'a, K: Ord + Clone>(
     events: &'a [LogEvent],
     window: i64,
-    mut key: impl FnMut(&LogEvent, Side) -> Option<K>,
+    mut resolve: impl FnMut(Side, Option<IpAddr>, Option<&str>) -> Option<K>,
 ) -> Vec<ExecHit<'a, K>> {
+    let mut memo: FxHashMap<(Side, Option<IpAddr>, Option<Text>), Option<K>> = FxHashMap::default();
+    let mut key = |e: &LogEvent, side: Side| -> Option<K> {
+        let (ip, name) = side.of(e);
+        let spelling = (side, ip, name.map(Text::from));
+        if let Some(k) = memo.get(&spelling) {
+            return k.clone();
+        }
+        let k = resolve(side, ip, name);
+        memo.insert(spelling, k.clone());
+        k
+    };
     let window = window.max(0);
     let mut out = Vec::new();
     // Only logons on hosts with remote execution can be tied to it; most
@@ -150,11 +175,8 @@ mod tests {
         e
     }
 
-    fn key(e: &LogEvent, side: Side) -> Option<String> {
-        match side {
-            Side::Writer => e.host_ip.map(|i| i.to_string()),
-            Side::Source => e.source_ip.map(|i| i.to_string()),
-        }
+    fn key(_: Side, ip: Option<IpAddr>, _: Option<&str>) -> Option<String> {
+        ip.map(|i| i.to_string())
     }
 
     #[test]

@@ -46,6 +46,18 @@ impl Methods {
     /// The method a record names (`NTLM`, `NTLM (NTLM V2)`, `Kerberos`,
     /// `Negotiate`, `password`, `publickey`, `keyboard-interactive/pam`, ...).
     pub fn parse(s: &str) -> Methods {
+        // The usual spellings, whole, without lower-casing a copy.
+        for (word, m) in [
+            ("kerberos", Methods::KERBEROS),
+            ("ntlm", Methods::NTLM),
+            ("negotiate", Methods::NEGOTIATE),
+            ("password", Methods::PASSWORD),
+            ("publickey", Methods::PUBLICKEY),
+        ] {
+            if s.eq_ignore_ascii_case(word) {
+                return m;
+            }
+        }
         let l = s.to_ascii_lowercase();
         if l.contains("ntlm") {
             Methods::NTLM
