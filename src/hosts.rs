@@ -573,7 +573,7 @@ struct NameInfo {
 
 /// A name's first eight bytes as a big-endian number (zero-padded): names
 /// whose prefixes differ sort as their prefixes do.
-fn name_prefix(name: &str) -> u64 {
+pub(crate) fn name_prefix(name: &str) -> u64 {
     let mut buf = [0u8; 8];
     for (slot, b) in buf.iter_mut().zip(name.bytes()) {
         *slot = b;
@@ -748,7 +748,11 @@ impl DirectoryBuilder {
 
     /// Folds another builder's evidence into this one (order-independent,
     /// except that a hosts file should be added to one builder only).
-    pub fn merge(&mut self, other: DirectoryBuilder) {
+    pub fn merge(&mut self, mut other: DirectoryBuilder) {
+        // Fold the smaller into the larger: the result is the same either way.
+        if other.pairs.len() + other.names.len() > self.pairs.len() + self.names.len() {
+            std::mem::swap(self, &mut other);
+        }
         for (k, t) in other.pairs {
             self.pairs.entry(k).and_modify(|x| x.add(t)).or_insert(t);
         }

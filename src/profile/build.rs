@@ -25,7 +25,6 @@ use crate::profile::{
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -575,6 +574,24 @@ impl ProfileBuilder {
         }
     }
 
+    /// Sizes an empty builder's host and account tables for `events` log
+    /// events: at most as many hosts as the directory names (the logs name
+    /// them) or the events, and as many accounts, so that the tables do not
+    /// grow step by step while the events are folded.
+    fn reserve_for_events(&mut self, events: usize) {
+        if !self.hosts.is_empty() {
+            return;
+        }
+        let n = self.dir.len().min(events);
+        self.hosts.reserve(n);
+        self.host_ids.reserve(n);
+        self.raw_hosts.reserve(n);
+        self.ip_cache.reserve(n);
+        self.users.reserve(n);
+        self.user_ids.reserve(n);
+        self.raw_users.reserve(n);
+    }
+
     /// Adds many log events.
     pub fn add_events<'a>(&mut self, events: impl IntoIterator<Item = &'a LogEvent>) {
         for e in events {
@@ -737,90 +754,82 @@ impl ProfileBuilder {
                 p.ips.push(*ip);
             }
         }
-        let dir = &self.dir;
-        self.hosts.par_iter_mut().with_min_len(1024).for_each(|p| {
-            for d in [
-                &mut p.bytes_out_per_flow,
-                &mut p.bytes_in_per_flow,
-                &mut p.duration_us,
-                &mut p.flows_per_hour,
-                &mut p.peers_per_hour,
-                &mut p.bytes_out_per_peer_hour,
-            ] {
-                d.shrink();
-            }
-            // One directory lookup for what `ips_of`, `names_of` and
-            // `given_role` would each look up.
-            let entry = dir.get(&p.key);
-            let mut names: BTreeSet<String> = p.names.drain(..).collect();
-            match entry {
-                Some(e) => {
-                    p.ips.extend_from_slice(&e.ips);
-                    names.extend(e.names.iter().cloned());
+        // Canonical order: hosts by key, services by value, users by name.
+        // Names sort by their first eight bytes, then in full (the same
+        // order as by the whole name: zero padding sorts first).
+        let prefix = crate::hosts::name_prefix;
+        let (horder, hmap) = canonical_order(
+            self.hosts
+                .iter()
+                .enumerate()
+                .map(|(i, h)| ((prefix(h.key.as_str()), &h.key), i as u32))
+                .collect(),
+        );
+        let mut hosts = take_in_order(self.hosts, &horder);
+        // Each host's directory entry, for what `ips_of`, `names_of` and
+        // `given_role` would each look up: hosts and directory are both in
+        // key order, so one walk over the two finds them all.
+        let mut known = self.dir.hosts().peekable();
+        let entries: Vec<Option<&crate::hosts::HostEntry>> = hosts
+            .iter()
+            .map(|p| {
+                while known.next_if(|e| e.key < p.key).is_some() {}
+                known.peek().copied().filter(|e| e.key == p.key)
+            })
+            .collect();
+        hosts
+            .par_iter_mut()
+            .zip(entries)
+            .with_min_len(1024)
+            .for_each(|(p, entry)| {
+                for d in [
+                    &mut p.bytes_out_per_flow,
+                    &mut p.bytes_in_per_flow,
+                    &mut p.duration_us,
+                    &mut p.flows_per_hour,
+                    &mut p.peers_per_hour,
+                    &mut p.bytes_out_per_peer_hour,
+                ] {
+                    d.shrink();
                 }
-                None => {
-                    p.ips.extend(p.key.ip());
-                    if p.key.is_named() {
-                        names.insert(p.key.as_str().to_string());
+                // Names sorted and unique, short name first (`sort_names`).
+                let mut names = std::mem::take(&mut p.names);
+                match entry {
+                    Some(e) => {
+                        p.ips.extend_from_slice(&e.ips);
+                        names.extend(e.names.iter().cloned());
+                    }
+                    None => {
+                        p.ips.extend(p.key.ip());
+                        if p.key.is_named() {
+                            names.push(p.key.as_str().to_string());
+                        }
                     }
                 }
-            }
-            p.ips.sort();
-            p.ips.dedup();
-            p.names = names.into_iter().collect();
-            sort_names(&mut p.names, &p.key);
-            p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
-        });
-        // Canonical order.
-        let mut horder: Vec<u32> = (0..self.hosts.len() as u32).collect();
-        horder.sort_by(|&a, &b| {
-            let ka = self.hosts.get(a as usize).map(|h| &h.key);
-            let kb = self.hosts.get(b as usize).map(|h| &h.key);
-            ka.cmp(&kb)
-        });
-        let mut hmap = vec![0u32; self.hosts.len()];
-        for (new, &old) in horder.iter().enumerate() {
-            if let Some(slot) = hmap.get_mut(old as usize) {
-                *slot = new as u32;
-            }
-        }
-        let mut slots: Vec<Option<HostProfile>> = self.hosts.into_iter().map(Some).collect();
-        let hosts: Vec<HostProfile> = horder
-            .iter()
-            .filter_map(|&old| slots.get_mut(old as usize).and_then(Option::take))
-            .collect();
-        let mut sorder: Vec<u32> = (0..self.services.len() as u32).collect();
-        sorder.sort_by(|&a, &b| {
+                names.sort_unstable();
+                names.dedup();
+                p.ips.sort();
+                p.ips.dedup();
+                p.names = names;
+                sort_names(&mut p.names, &p.key);
+                p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
+            });
+        let (sorder, smap) = canonical_order(
             self.services
-                .get(a as usize)
-                .cmp(&self.services.get(b as usize))
-        });
-        let mut smap = vec![0u32; self.services.len()];
-        for (new, &old) in sorder.iter().enumerate() {
-            if let Some(slot) = smap.get_mut(old as usize) {
-                *slot = new as u32;
-            }
-        }
-        let services: Vec<Service> = sorder
-            .iter()
-            .filter_map(|&old| self.services.get(old as usize).cloned())
-            .collect();
-        let mut uorder: Vec<u32> = (0..self.users.len() as u32).collect();
-        uorder.sort_by(|&a, &b| {
-            let na = self.users.get(a as usize).map(|u| &u.name);
-            let nb = self.users.get(b as usize).map(|u| &u.name);
-            na.cmp(&nb)
-        });
-        let mut umap = vec![0u32; self.users.len()];
-        for (new, &old) in uorder.iter().enumerate() {
-            if let Some(slot) = umap.get_mut(old as usize) {
-                *slot = new as u32;
-            }
-        }
-        let users: Vec<UserInfo> = uorder
-            .iter()
-            .filter_map(|&old| self.users.get(old as usize).cloned())
-            .collect();
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, i as u32))
+                .collect(),
+        );
+        let services = take_in_order(self.services, &sorder);
+        let (uorder, umap) = canonical_order(
+            self.users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| ((prefix(&u.name), &u.name), i as u32))
+                .collect(),
+        );
+        let users = take_in_order(self.users, &uorder);
         let hm = |i: u32| hmap.get(i as usize).copied().map(HostId);
         let sm = |i: u32| smap.get(i as usize).copied().map(ServiceId);
         let um = |i: u32| umap.get(i as usize).copied().map(UserId);
@@ -875,6 +884,33 @@ impl ProfileBuilder {
         Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds)
             .with_edge_hours(edge_hours)
     }
+}
+
+/// The permutation that sorts `keyed` (a key per index; equal keys by
+/// index, as a stable sort leaves them): `order[new] = old` and
+/// `map[old] = new`.
+fn canonical_order<K: Ord>(mut keyed: Vec<(K, u32)>) -> (Vec<u32>, Vec<u32>) {
+    keyed.sort_unstable();
+    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut map = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        if let Some(slot) = map.get_mut(old as usize) {
+            *slot = new as u32;
+        }
+    }
+    (order, map)
+}
+
+/// `items` moved into `order` (`order[new] = old`), without copies.
+fn take_in_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(order.len());
+    for &old in order {
+        if let Some(item) = slots.get_mut(old as usize).and_then(Option::take) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// A chunk length that gives each rayon thread one part of `len` events,
@@ -933,6 +969,7 @@ pub fn build_parallel_with(
             rayon::join(
                 || {
                     fold_chunks(&dir, events, per_thread(events.len()), |b, c| {
+                        b.reserve_for_events(c.len());
                         b.add_events(c)
                     })
                 },
@@ -989,6 +1026,7 @@ pub fn profiles_from_run(
         all.merge(b);
     }
     let events = fold_chunks(&dir, &run.events, per_thread(run.events.len()), |b, c| {
+        b.reserve_for_events(c.len());
         b.add_events(c)
     });
     if let Some(e) = events {

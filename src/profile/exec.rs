@@ -11,8 +11,9 @@
 //! logons of the last window per host.
 
 use crate::event::{LogEvent, Text};
-use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+use std::hash::Hash;
 use std::net::IpAddr;
 
 /// How long after a network logon a service installation is still tied to
@@ -74,7 +75,7 @@ impl Side {
 /// host must compare equal, and one (side, address, name) always gets one
 /// key, so each is resolved once. Hits whose source is the host itself are
 /// dropped. `window` is in nanoseconds.
-pub fn attribute<'a, K: Ord + Clone>(
+pub fn attribute<'a, K: Eq + Hash + Clone>(
     events: &'a [LogEvent],
     window: i64,
     mut resolve: impl FnMut(Side, Option<IpAddr>, Option<&str>) -> Option<K>,
@@ -94,7 +95,8 @@ pub fn attribute<'a, K: Ord + Clone>(
     let mut out = Vec::new();
     // Only logons on hosts with remote execution can be tied to it; most
     // logs hold none at all, and then there is no logon bookkeeping.
-    let exec_hosts: BTreeSet<K> = events
+    // Looked up, never iterated: hits come out in event order.
+    let exec_hosts: FxHashSet<K> = events
         .iter()
         .filter(|e| is_exec_action(e))
         .filter_map(|e| key(e, Side::Writer))
@@ -103,7 +105,7 @@ pub fn attribute<'a, K: Ord + Clone>(
         return out;
     }
     // Per host: its recent successful network logons from another host, oldest first.
-    let mut logons: BTreeMap<K, VecDeque<(&'a LogEvent, K)>> = BTreeMap::new();
+    let mut logons: FxHashMap<K, VecDeque<(&'a LogEvent, K)>> = FxHashMap::default();
     for e in events {
         let logon = crate::profile::logon::is_network_logon(e)
             && e.outcome == Some(crate::event::Outcome::Success);

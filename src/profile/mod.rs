@@ -366,6 +366,28 @@ fn is_port(s: &Service, proto: &[Transport], port: u16) -> bool {
     s.port == port && proto.contains(&s.proto)
 }
 
+/// Sorts `items` by `key` (equal keys in their order), sorting small
+/// (key, index) pairs and moving each item once instead of at every step.
+fn sort_by_keys<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let order = order_by(items.iter().map(key));
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    items.reserve(order.len());
+    for i in order {
+        if let Some(item) = slots.get_mut(i as usize).and_then(Option::take) {
+            items.push(item);
+        }
+    }
+}
+
+/// The indices of `keys` in key order, equal keys by index (what a stable
+/// sort of the indices by key gives), sorting the keys beside their indices
+/// rather than looking them up at each comparison.
+fn order_by<K: Ord>(keys: impl Iterator<Item = K>) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 impl Profiles {
     /// Assembles profiles from tables (any order, duplicates merged,
     /// out-of-range indices dropped) and builds the indices.
@@ -385,7 +407,7 @@ impl Profiles {
         edges.retain(|e| host_ok(e.src) && host_ok(e.dst) && u64::from(e.service.0) < ns);
         admin.retain(|a| host_ok(a.src) && host_ok(a.dst));
         logons.retain(|l| u64::from(l.user.0) < nu && host_ok(l.dst) && l.src.is_none_or(host_ok));
-        edges.sort_unstable_by_key(|e| (e.src, e.dst, e.service));
+        sort_by_keys(&mut edges, |e| (e.src, e.dst, e.service));
         edges.dedup_by(|later, kept| {
             if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
                 kept.stats.merge(&later.stats);
@@ -394,7 +416,7 @@ impl Profiles {
                 false
             }
         });
-        admin.sort_unstable_by_key(|a| (a.src, a.dst, a.proto));
+        sort_by_keys(&mut admin, |a| (a.src, a.dst, a.proto));
         admin.dedup_by(|later, kept| {
             if (later.src, later.dst, later.proto) == (kept.src, kept.dst, kept.proto) {
                 kept.stats.merge(&later.stats);
@@ -403,7 +425,7 @@ impl Profiles {
                 false
             }
         });
-        logons.sort_unstable_by_key(|l| (l.user, l.dst, l.src));
+        sort_by_keys(&mut logons, |l| (l.user, l.dst, l.src));
         logons.dedup_by(|later, kept| {
             if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src) {
                 kept.stats.merge(&later.stats);
@@ -450,12 +472,7 @@ impl Profiles {
     }
 
     fn reindex(&mut self, thresholds: &RoleThresholds) {
-        let mut inbound: Vec<u32> = (0..self.edges.len() as u32).collect();
-        inbound.sort_by_key(|&i| {
-            self.edges
-                .get(i as usize)
-                .map(|e| (e.dst, e.src, e.service))
-        });
+        let inbound = order_by(self.edges.iter().map(|e| (e.dst, e.src, e.service)));
         // Served services: group inbound edges by (dst, service).
         let mut by_svc: Vec<(HostId, ServiceId, HostId, u32)> = self
             .edges
@@ -497,14 +514,11 @@ impl Profiles {
         for i in 0..=self.hosts.len() as u32 {
             out_start.push(self.edges.partition_point(|e| e.src.0 < i) as u32);
         }
-        let mut logons_to: Vec<u32> = (0..self.logons.len() as u32).collect();
-        logons_to.sort_by_key(|&i| self.logons.get(i as usize).map(|l| (l.dst, l.user, l.src)));
-        let mut logons_from: Vec<u32> = (0..self.logons.len() as u32)
-            .filter(|&i| self.logons.get(i as usize).is_some_and(|l| l.src.is_some()))
-            .collect();
-        logons_from.sort_by_key(|&i| self.logons.get(i as usize).map(|l| (l.src, l.user, l.dst)));
-        let mut admin_in: Vec<u32> = (0..self.admin.len() as u32).collect();
-        admin_in.sort_by_key(|&i| self.admin.get(i as usize).map(|a| (a.dst, a.src, a.proto)));
+        let logons_to = order_by(self.logons.iter().map(|l| (l.dst, l.user, l.src)));
+        // Logons with a source only: `None` sources sort first, then go.
+        let mut logons_from = order_by(self.logons.iter().map(|l| (l.src, l.user, l.dst)));
+        logons_from.retain(|&i| self.logons.get(i as usize).is_some_and(|l| l.src.is_some()));
+        let admin_in = order_by(self.admin.iter().map(|a| (a.dst, a.src, a.proto)));
         self.derived = Derived {
             inbound,
             served,
