@@ -94,10 +94,17 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let names = crate::hosts::build_directory(events, None);
-    let directory = Directory::from_hosts(&names);
-    let names = std::sync::Arc::new(names);
-    let profiles = crate::profile::build_parallel(names.clone(), learn_flows, learn_events);
+    let names = std::sync::Arc::new(crate::hosts::build_directory(events, None));
+    // The detectors' directory and the judged logons it resolves need no
+    // profile: they are prepared while the profiles are built.
+    let ((directory, logons), profiles) = rayon::join(
+        || {
+            let directory = Directory::from_hosts(&names);
+            let logons = crate::detect::remote_logons(detect_events, &directory);
+            (directory, logons)
+        },
+        || crate::profile::build_parallel(names.clone(), learn_flows, learn_events),
+    );
     let baseline = crate::detect::profiles_view::ProfilesView::new(
         &profiles,
         &names,
@@ -106,9 +113,10 @@ pub fn analyze(
     );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect(
+    let (alerts, incidents) = detect_resolved(
         detect_flows,
         detect_events,
+        &logons,
         &directory,
         &baseline,
         &baseline,
@@ -228,10 +236,24 @@ pub fn detect(
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
     let logons = crate::detect::remote_logons(events, directory);
+    detect_resolved(flows, events, &logons, directory, baseline, habits, config)
+}
+
+/// [`detect`] with the remote logons among `events` already resolved
+/// through `directory` ([`crate::detect::remote_logons`]).
+pub fn detect_resolved(
+    flows: &[Flow],
+    events: &[LogEvent],
+    logons: &[crate::detect::LogonView<'_>],
+    directory: &Directory,
+    baseline: &dyn BaselineView,
+    habits: &dyn crate::detect::habits::Habits,
+    config: &Config,
+) -> (Vec<Alert>, Vec<Incident>) {
     let input = DetectInput {
         flows,
         events,
-        logons: &logons,
+        logons,
         directory,
         baseline,
         habits,

@@ -546,18 +546,39 @@ pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error
 /// order of `events` or the thread count.
 pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDirectory {
     use rayon::prelude::*;
-    let mut b = events
-        .par_chunks(crate::profile::build::per_thread(events.len()))
-        .fold(DirectoryBuilder::new, |mut b, chunk| {
-            for e in chunk {
-                b.observe(e);
-            }
-            b
-        })
-        .reduce(DirectoryBuilder::new, |mut a, b| {
-            a.merge(b);
-            a
-        });
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = crate::profile::build::per_thread(events.len());
+    let mut b = if threads > 1 && chunk >= events.len() {
+        // Too few events to split by chunk, where every builder would meet
+        // (and normalise) every host: each builder reads every event but
+        // takes only the spellings of its share.
+        (0..threads)
+            .into_par_iter()
+            .map(|part| {
+                let mut b = DirectoryBuilder::share(part, threads);
+                for e in events {
+                    b.observe(e);
+                }
+                b
+            })
+            .reduce(DirectoryBuilder::new, |mut a, b| {
+                a.merge(b);
+                a
+            })
+    } else {
+        events
+            .par_chunks(chunk)
+            .fold(DirectoryBuilder::new, |mut b, chunk| {
+                for e in chunk {
+                    b.observe(e);
+                }
+                b
+            })
+            .reduce(DirectoryBuilder::new, |mut a, b| {
+                a.merge(b);
+                a
+            })
+    };
     if let Some(f) = file {
         b.add_file(f);
     }
@@ -596,6 +617,9 @@ pub struct DirectoryBuilder {
     /// name), each already noted in `names`: a spelling seen again is
     /// neither normalised nor noted again (a cache, not evidence).
     spellings: FxHashMap<Text, Option<Text>>,
+    /// `(part, parts)`: this builder takes only the name spellings whose
+    /// hash falls in `part` of `parts` (see [`DirectoryBuilder::share`]).
+    share: Option<(u64, u64)>,
 }
 
 /// Equal when the evidence is (the spelling cache is not evidence).
@@ -611,6 +635,26 @@ impl DirectoryBuilder {
     /// An empty builder.
     pub fn new() -> DirectoryBuilder {
         DirectoryBuilder::default()
+    }
+
+    /// An empty builder for share `part` of `parts` of the name spellings:
+    /// builders of every share, each fed every event, merge to what one
+    /// builder fed them all gives (each spelling met by exactly one).
+    pub fn share(part: usize, parts: usize) -> DirectoryBuilder {
+        DirectoryBuilder {
+            share: Some((part as u64, parts.max(1) as u64)),
+            ..DirectoryBuilder::default()
+        }
+    }
+
+    fn takes(&self, raw: &str) -> bool {
+        match self.share {
+            None => true,
+            Some((part, parts)) => {
+                use std::hash::BuildHasher;
+                rustc_hash::FxBuildHasher.hash_one(raw) % parts == part
+            }
+        }
     }
 
     fn note_name(&mut self, n: &NormalName) {
@@ -629,6 +673,9 @@ impl DirectoryBuilder {
     /// The short name of a spelling, noting the name (and its FQDN) the
     /// first time the spelling is met; `None` when it is not a host name.
     fn noted_short(&mut self, raw: &str) -> Option<Text> {
+        if !self.takes(raw) {
+            return None;
+        }
         if let Some(known) = self.spellings.get(raw) {
             return known.clone();
         }
@@ -747,7 +794,8 @@ impl DirectoryBuilder {
     }
 
     /// Folds another builder's evidence into this one (order-independent,
-    /// except that a hosts file should be added to one builder only).
+    /// except that a hosts file should be added to one builder only). The
+    /// result takes every spelling, whatever shares the two took.
     pub fn merge(&mut self, mut other: DirectoryBuilder) {
         // Fold the smaller into the larger: the result is the same either way.
         if other.pairs.len() + other.names.len() > self.pairs.len() + self.names.len() {
@@ -766,14 +814,17 @@ impl DirectoryBuilder {
         for (ip, n) in other.file_ips {
             self.file_ips.entry(ip).or_insert(n);
         }
+        // Holding more than one share, it takes every spelling from now on.
+        self.share = None;
     }
 
     /// Resolves the evidence: each IP goes to one name (hosts file, else most
     /// records, then earliest, then smallest name); every name becomes a host.
     pub fn finish(self) -> HostDirectory {
+        use rayon::prelude::*;
         let mut pairs: Vec<((IpAddr, Text, EvidenceSource), Tally)> =
             self.pairs.into_iter().collect();
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pairs.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         // Per IP (ascending): the names data sources give it, each with
         // its tally summed over those sources, by name. Pairs are sorted by
         // IP then name, so each IP's names come together and in order.
@@ -853,7 +904,7 @@ impl DirectoryBuilder {
             .into_iter()
             .map(|(name, info)| (name_prefix(&name), name, info))
             .collect();
-        named.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        named.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let mut entries: Vec<HostEntry> = named
             .into_iter()
             .map(|(_, name, info)| {
@@ -1060,6 +1111,76 @@ mod tests {
         let d = b.finish();
         assert_eq!(d.key_for_ip(ip("10.0.0.20")).as_str(), "fs01");
         assert_eq!(d.key_for_ip(ip("10.0.0.53")).as_str(), "10.0.0.53");
+    }
+
+    /// Many spellings, sources and conflicts for 300 hosts.
+    fn varied_events() -> Vec<LogEvent> {
+        let mut out = Vec::new();
+        for i in 0..300u32 {
+            let addr = format!("10.1.{}.{}", i / 200, i % 200 + 1);
+            let spelling = match i % 3 {
+                0 => format!("WS-{i}"),
+                1 => format!("ws-{i}.corp.local"),
+                _ => format!("CORP\\WS-{i}$"),
+            };
+            out.push(logon(i64::from(i), &addr, &spelling));
+            // Every seventh address is also claimed by a rival name.
+            if i % 7 == 0 {
+                out.push(logon(i64::from(i) + 1, &addr, &format!("rival-{}", i % 5)));
+            }
+            out.push(LogEvent {
+                ts: Timestamp::from_parts(i64::from(i) + 2, 0),
+                action: "dns-answer".into(),
+                destination_domain: Some(format!("ws-{i}.corp.local").into()),
+                destination_ip: Some(ip(&addr)),
+                ..LogEvent::default()
+            });
+            out.push(LogEvent {
+                ts: Timestamp::from_parts(i64::from(i) + 3, 0),
+                dataset: "windows.sysmon".into(),
+                action: "network-connection".into(),
+                host_name: Some(format!("SRV-{}", i % 11).into()),
+                source_ip: Some(ip(&format!("10.2.0.{}", i % 11 + 1))),
+                destination_ip: Some(ip(&addr)),
+                ..LogEvent::default()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn builders_of_every_share_merge_to_one_builder() {
+        let events = varied_events();
+        let mut one = DirectoryBuilder::new();
+        for e in &events {
+            one.observe(e);
+        }
+        let one = one.finish();
+        assert!(one.len() > 300, "{}", one.len());
+        for parts in [2usize, 3] {
+            let mut shares: Vec<DirectoryBuilder> = (0..parts)
+                .map(|part| {
+                    let mut b = DirectoryBuilder::share(part, parts);
+                    for e in &events {
+                        b.observe(e);
+                    }
+                    b
+                })
+                .collect();
+            // Every share holds some spellings, and none holds them all.
+            assert!(
+                shares
+                    .iter()
+                    .all(|b| !b.names.is_empty() && b.names.len() < 400)
+            );
+            shares.reverse();
+            let mut merged = DirectoryBuilder::new();
+            for b in shares {
+                merged.merge(b);
+            }
+            assert!(merged.finish() == one, "{parts} shares");
+        }
+        assert!(build_directory(&events, None) == one);
     }
 
     #[test]

@@ -366,6 +366,18 @@ fn is_port(s: &Service, proto: &[Transport], port: u16) -> bool {
     s.port == port && proto.contains(&s.proto)
 }
 
+/// Three ids as one sort key, ordered as the tuple `(a, b, c)` is (`c`
+/// takes up to 64 bits).
+fn packed(a: u32, b: u32, c: u64) -> u128 {
+    (u128::from(a) << 96) | (u128::from(b) << 64) | u128::from(c)
+}
+
+/// An optional host id as a number that sorts as the option does (`None`
+/// first).
+fn opt_host(h: Option<HostId>) -> u64 {
+    h.map_or(0, |h| u64::from(h.0) + 1)
+}
+
 /// Sorts `items` by `key` (equal keys in their order), sorting small
 /// (key, index) pairs and moving each item once instead of at every step.
 fn sort_by_keys<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
@@ -407,7 +419,9 @@ impl Profiles {
         edges.retain(|e| host_ok(e.src) && host_ok(e.dst) && u64::from(e.service.0) < ns);
         admin.retain(|a| host_ok(a.src) && host_ok(a.dst));
         logons.retain(|l| u64::from(l.user.0) < nu && host_ok(l.dst) && l.src.is_none_or(host_ok));
-        sort_by_keys(&mut edges, |e| (e.src, e.dst, e.service));
+        sort_by_keys(&mut edges, |e| {
+            packed(e.src.0, e.dst.0, u64::from(e.service.0))
+        });
         edges.dedup_by(|later, kept| {
             if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
                 kept.stats.merge(&later.stats);
@@ -416,7 +430,7 @@ impl Profiles {
                 false
             }
         });
-        sort_by_keys(&mut admin, |a| (a.src, a.dst, a.proto));
+        sort_by_keys(&mut admin, |a| packed(a.src.0, a.dst.0, a.proto as u64));
         admin.dedup_by(|later, kept| {
             if (later.src, later.dst, later.proto) == (kept.src, kept.dst, kept.proto) {
                 kept.stats.merge(&later.stats);
@@ -425,7 +439,7 @@ impl Profiles {
                 false
             }
         });
-        sort_by_keys(&mut logons, |l| (l.user, l.dst, l.src));
+        sort_by_keys(&mut logons, |l| packed(l.user.0, l.dst.0, opt_host(l.src)));
         logons.dedup_by(|later, kept| {
             if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src) {
                 kept.stats.merge(&later.stats);
@@ -472,7 +486,11 @@ impl Profiles {
     }
 
     fn reindex(&mut self, thresholds: &RoleThresholds) {
-        let inbound = order_by(self.edges.iter().map(|e| (e.dst, e.src, e.service)));
+        let inbound = order_by(
+            self.edges
+                .iter()
+                .map(|e| packed(e.dst.0, e.src.0, u64::from(e.service.0))),
+        );
         // Served services: group inbound edges by (dst, service).
         let mut by_svc: Vec<(HostId, ServiceId, HostId, u32)> = self
             .edges
@@ -514,11 +532,21 @@ impl Profiles {
         for i in 0..=self.hosts.len() as u32 {
             out_start.push(self.edges.partition_point(|e| e.src.0 < i) as u32);
         }
-        let logons_to = order_by(self.logons.iter().map(|l| (l.dst, l.user, l.src)));
+        let logons_to = order_by(
+            self.logons
+                .iter()
+                .map(|l| packed(l.dst.0, l.user.0, opt_host(l.src))),
+        );
         // Logons with a source only: `None` sources sort first, then go.
-        let mut logons_from = order_by(self.logons.iter().map(|l| (l.src, l.user, l.dst)));
+        let mut logons_from = order_by(self.logons.iter().map(|l| {
+            (u128::from(opt_host(l.src)) << 64) | (u128::from(l.user.0) << 32) | u128::from(l.dst.0)
+        }));
         logons_from.retain(|&i| self.logons.get(i as usize).is_some_and(|l| l.src.is_some()));
-        let admin_in = order_by(self.admin.iter().map(|a| (a.dst, a.src, a.proto)));
+        let admin_in = order_by(
+            self.admin
+                .iter()
+                .map(|a| packed(a.dst.0, a.src.0, a.proto as u64)),
+        );
         self.derived = Derived {
             inbound,
             served,
