@@ -16,7 +16,11 @@
 //!   the rest through `ProfilesView` (the `--baseline` path, build included);
 //! - `detect/logs_only_read` and `detect/logs_only_learned_profile_and_detect`:
 //!   the same two stages over the day's logon log alone (10,000 hosts known
-//!   by name from their logons, no capture to put addresses to them).
+//!   by name from their logons, no capture to put addresses to them);
+//! - `detect/logs_only_sweep_against_baseline`: the nightly sweep, the whole
+//!   day's logon log judged against stored profiles (those of its first 60%,
+//!   built once outside the measurement): today's directory, the view of
+//!   the baseline and every detector.
 //!
 //! The `detect_lanl` group measures the same two stages on the hardest log
 //! input there is for them: LANL-shaped auth.txt lines
@@ -239,6 +243,25 @@ fn bench(c: &mut Criterion) {
                     .alerts
                     .len(),
             )
+        })
+    });
+    // The nightly sweep: the whole day's logs judged against a stored
+    // baseline (here the profiles of the day's first 60%, built once, as
+    // `lateral baseline build` stores them).
+    let cut = lateral::analyze::cut_point(
+        Learning::Fraction(0.6),
+        Some((log_events[0].ts, log_events[log_events.len() - 1].ts)),
+    );
+    let ec = log_events.partition_point(|e| e.ts < cut);
+    let stored_hosts =
+        std::sync::Arc::new(lateral::hosts::build_directory(&log_events[..ec], None));
+    let stored = lateral::profile::build_parallel(stored_hosts.clone(), &[], &log_events[..ec]);
+    let period = Some((log_events[0].ts, cut));
+    g.bench_function("logs_only_sweep_against_baseline", |b| {
+        b.iter(|| {
+            let a =
+                analyze_against_profiles(&[], &log_events, &stored, &stored_hosts, period, &cfg);
+            black_box(a.alerts.len())
         })
     });
     g.finish();

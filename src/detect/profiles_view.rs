@@ -32,7 +32,7 @@
 use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::config::NetworkConfig;
-use crate::event::{Timestamp, Transport};
+use crate::event::{Text, Timestamp, Transport};
 use crate::hosts::HostDirectory;
 use crate::profile::build::is_plain_user_key;
 use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles, Role as PRole};
@@ -145,6 +145,12 @@ pub struct ProfilesView<'a> {
     /// Profile hosts with a name, by key: a detector's key that is one
     /// of these resolves to it without parsing or normalising.
     named: FxHashMap<&'a str, HostId>,
+    /// Profile hosts by the text of each address they used (the first host
+    /// of an address, as [`Profiles::host_id_by_ip`] finds it): an address
+    /// key resolves without parsing.
+    addr_ids: FxHashMap<Text, HostId>,
+    /// Accounts by name, for lookups by a name in normal form.
+    user_infos: FxHashMap<&'a str, &'a crate::profile::UserInfo>,
 }
 
 impl<'a> ProfilesView<'a> {
@@ -176,7 +182,21 @@ impl<'a> ProfilesView<'a> {
                 .filter(|(_, h)| h.key.is_named())
                 .filter_map(|(i, h)| Some((h.key.as_str(), HostId(u32::try_from(i).ok()?))))
                 .collect(),
+            addr_ids: FxHashMap::default(),
+            user_infos: profiles
+                .users()
+                .iter()
+                .map(|u| (u.name.as_str(), u))
+                .collect(),
         };
+        for (i, h) in profiles.hosts().iter().enumerate() {
+            let Ok(id) = u32::try_from(i) else { break };
+            for ip in &h.ips {
+                v.addr_ids
+                    .entry(crate::hosts::ip_text(*ip))
+                    .or_insert(HostId(id));
+            }
+        }
         let mut p99s: BTreeMap<Role, Vec<u64>> = BTreeMap::new();
         let mut internal = vec![false; profiles.len()];
         for (h, is_internal) in profiles.hosts().iter().zip(internal.iter_mut()) {
@@ -250,7 +270,7 @@ impl<'a> ProfilesView<'a> {
     fn key_id(&self, k: &str) -> Option<HostId> {
         // A profile's name key is in normal form (no address parses as
         // one), so it resolves to itself.
-        if let Some(&id) = self.named.get(k) {
+        if let Some(&id) = self.named.get(k).or_else(|| self.addr_ids.get(k)) {
             return Some(id);
         }
         match k.parse::<IpAddr>() {
@@ -491,12 +511,12 @@ impl BaselineView for ProfilesView<'_> {
 impl Habits for ProfilesView<'_> {
     /// Unknown accounts have no hours.
     fn account_hours(&self, user: &str) -> Option<WeekHours> {
-        Some(
-            self.profiles
-                .user_named(user)
-                .map(|u| u.logon_hours)
-                .unwrap_or_default(),
-        )
+        let info = if is_plain_user_key(user) {
+            self.user_infos.get(user).copied()
+        } else {
+            self.profiles.user_named(user)
+        };
+        Some(info.map(|u| u.logon_hours).unwrap_or_default())
     }
     /// The hours of the stored edges on the service's ports; `None` when
     /// there is none.
