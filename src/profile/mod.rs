@@ -419,35 +419,51 @@ impl Profiles {
         edges.retain(|e| host_ok(e.src) && host_ok(e.dst) && u64::from(e.service.0) < ns);
         admin.retain(|a| host_ok(a.src) && host_ok(a.dst));
         logons.retain(|l| u64::from(l.user.0) < nu && host_ok(l.dst) && l.src.is_none_or(host_ok));
-        sort_by_keys(&mut edges, |e| {
-            packed(e.src.0, e.dst.0, u64::from(e.service.0))
-        });
-        edges.dedup_by(|later, kept| {
-            if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
-                kept.stats.merge(&later.stats);
-                true
-            } else {
-                false
-            }
-        });
-        sort_by_keys(&mut admin, |a| packed(a.src.0, a.dst.0, a.proto as u64));
-        admin.dedup_by(|later, kept| {
-            if (later.src, later.dst, later.proto) == (kept.src, kept.dst, kept.proto) {
-                kept.stats.merge(&later.stats);
-                true
-            } else {
-                false
-            }
-        });
-        sort_by_keys(&mut logons, |l| packed(l.user.0, l.dst.0, opt_host(l.src)));
-        logons.dedup_by(|later, kept| {
-            if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src) {
-                kept.stats.merge(&later.stats);
-                true
-            } else {
-                false
-            }
-        });
+        // The three tables sort and merge duplicates independently.
+        rayon::join(
+            || {
+                sort_by_keys(&mut edges, |e| {
+                    packed(e.src.0, e.dst.0, u64::from(e.service.0))
+                });
+                edges.dedup_by(|later, kept| {
+                    if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
+                        kept.stats.merge(&later.stats);
+                        true
+                    } else {
+                        false
+                    }
+                });
+            },
+            || {
+                rayon::join(
+                    || {
+                        sort_by_keys(&mut admin, |a| packed(a.src.0, a.dst.0, a.proto as u64));
+                        admin.dedup_by(|later, kept| {
+                            if (later.src, later.dst, later.proto)
+                                == (kept.src, kept.dst, kept.proto)
+                            {
+                                kept.stats.merge(&later.stats);
+                                true
+                            } else {
+                                false
+                            }
+                        });
+                    },
+                    || {
+                        sort_by_keys(&mut logons, |l| packed(l.user.0, l.dst.0, opt_host(l.src)));
+                        logons.dedup_by(|later, kept| {
+                            if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src)
+                            {
+                                kept.stats.merge(&later.stats);
+                                true
+                            } else {
+                                false
+                            }
+                        });
+                    },
+                )
+            },
+        );
         for h in &mut hosts {
             h.hour_of_week.resize(host::HOURS_PER_WEEK, 0);
         }
@@ -486,12 +502,47 @@ impl Profiles {
     }
 
     fn reindex(&mut self, thresholds: &RoleThresholds) {
-        let inbound = order_by(
+        // Independent indexes over the sorted tables, built in parallel.
+        let this = &*self;
+        let ((inbound, served), ((ip_index, out_start), ((logons_to, logons_from), admin_in))) =
+            rayon::join(
+                || (this.inbound_order(), this.served_services()),
+                || {
+                    rayon::join(
+                        || (this.address_index(), this.outbound_starts()),
+                        || {
+                            rayon::join(
+                                || (this.logons_to_order(), this.logons_from_order()),
+                                || this.admin_in_order(),
+                            )
+                        },
+                    )
+                },
+            );
+        self.derived = Derived {
+            inbound,
+            served,
+            ip_index,
+            out_start,
+            logons_to,
+            logons_from,
+            admin_in,
+        };
+        self.infer_roles(thresholds);
+        self.peer_day_distributions();
+    }
+
+    /// Edge indices by (dst, src, service).
+    fn inbound_order(&self) -> Vec<u32> {
+        order_by(
             self.edges
                 .iter()
                 .map(|e| packed(e.dst.0, e.src.0, u64::from(e.service.0))),
-        );
-        // Served services: group inbound edges by (dst, service).
+        )
+    }
+
+    /// Served services: inbound edges grouped by (dst, service).
+    fn served_services(&self) -> Vec<ServedService> {
         let mut by_svc: Vec<(HostId, ServiceId, HostId, u32)> = self
             .edges
             .iter()
@@ -522,42 +573,55 @@ impl Profiles {
                 }),
             }
         }
+        served
+    }
+
+    /// Each address's first host.
+    fn address_index(&self) -> FxHashMap<IpAddr, HostId> {
         let mut ip_index: FxHashMap<IpAddr, HostId> = FxHashMap::default();
         for (i, h) in self.hosts.iter().enumerate() {
             for ip in &h.ips {
                 ip_index.entry(*ip).or_insert(HostId(i as u32));
             }
         }
+        ip_index
+    }
+
+    /// Where each host's outbound edges start (edges are sorted by source).
+    fn outbound_starts(&self) -> Vec<u32> {
         let mut out_start = Vec::with_capacity(self.hosts.len() + 1);
         for i in 0..=self.hosts.len() as u32 {
             out_start.push(self.edges.partition_point(|e| e.src.0 < i) as u32);
         }
-        let logons_to = order_by(
+        out_start
+    }
+
+    /// Logon indices by (dst, user, src).
+    fn logons_to_order(&self) -> Vec<u32> {
+        order_by(
             self.logons
                 .iter()
                 .map(|l| packed(l.dst.0, l.user.0, opt_host(l.src))),
-        );
-        // Logons with a source only: `None` sources sort first, then go.
-        let mut logons_from = order_by(self.logons.iter().map(|l| {
+        )
+    }
+
+    /// Indices of logons with a source, by (src, user, dst).
+    fn logons_from_order(&self) -> Vec<u32> {
+        // `None` sources sort first, then go.
+        let mut from = order_by(self.logons.iter().map(|l| {
             (u128::from(opt_host(l.src)) << 64) | (u128::from(l.user.0) << 32) | u128::from(l.dst.0)
         }));
-        logons_from.retain(|&i| self.logons.get(i as usize).is_some_and(|l| l.src.is_some()));
-        let admin_in = order_by(
+        from.retain(|&i| self.logons.get(i as usize).is_some_and(|l| l.src.is_some()));
+        from
+    }
+
+    /// Admin-use indices by (dst, src, protocol).
+    fn admin_in_order(&self) -> Vec<u32> {
+        order_by(
             self.admin
                 .iter()
                 .map(|a| packed(a.dst.0, a.src.0, a.proto as u64)),
-        );
-        self.derived = Derived {
-            inbound,
-            served,
-            ip_index,
-            out_start,
-            logons_to,
-            logons_from,
-            admin_in,
-        };
-        self.infer_roles(thresholds);
-        self.peer_day_distributions();
+        )
     }
 
     /// Recomputes every host's [`RoleSignals`] and role with `thresholds`
