@@ -267,8 +267,8 @@ impl Tally {
 pub struct Evidence {
     /// The address.
     pub ip: IpAddr,
-    /// The normalised short name it was given.
-    pub name: String,
+    /// The normalised short name it was given (inline text: no allocation).
+    pub name: Text,
     /// Which kind of record said so.
     pub source: EvidenceSource,
     /// How many records, since when.
@@ -946,7 +946,7 @@ impl DirectoryBuilder {
                     slot,
                     Evidence {
                         ip,
-                        name: String::from(name.as_str()),
+                        name,
                         source,
                         tally: t,
                         chosen,
