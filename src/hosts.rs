@@ -92,26 +92,21 @@ impl fmt::Display for HostKey {
 pub fn ip_text(ip: IpAddr) -> Text {
     match ip {
         IpAddr::V4(v4) => {
-            let mut buf = [0u8; 15];
-            let mut len = 0;
+            let mut t = Text::default();
             for (i, octet) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    buf[len] = b'.';
-                    len += 1;
+                    t.push('.');
                 }
+                let digit = |d: u8| char::from(b'0' + d % 10);
                 if octet >= 100 {
-                    buf[len] = b'0' + octet / 100;
-                    len += 1;
+                    t.push(digit(octet / 100));
                 }
                 if octet >= 10 {
-                    buf[len] = b'0' + (octet / 10) % 10;
-                    len += 1;
+                    t.push(digit(octet / 10));
                 }
-                buf[len] = b'0' + octet % 10;
-                len += 1;
+                t.push(digit(octet));
             }
-            // Only ASCII digits and dots were written.
-            Text::from(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+            t
         }
         IpAddr::V6(_) => {
             use std::fmt::Write;
@@ -548,36 +543,29 @@ pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDir
     use rayon::prelude::*;
     let threads = rayon::current_num_threads().max(1);
     let chunk = crate::profile::build::per_thread(events.len());
+    let observe_all = |mut b: DirectoryBuilder, events: &[LogEvent]| {
+        for e in events {
+            b.observe(e);
+        }
+        b
+    };
+    let merge = |mut a: DirectoryBuilder, b: DirectoryBuilder| {
+        a.merge(b);
+        a
+    };
     let mut b = if threads > 1 && chunk >= events.len() {
         // Too few events to split by chunk, where every builder would meet
         // (and normalise) every host: each builder reads every event but
         // takes only the spellings of its share.
         (0..threads)
             .into_par_iter()
-            .map(|part| {
-                let mut b = DirectoryBuilder::share(part, threads);
-                for e in events {
-                    b.observe(e);
-                }
-                b
-            })
-            .reduce(DirectoryBuilder::new, |mut a, b| {
-                a.merge(b);
-                a
-            })
+            .map(|part| observe_all(DirectoryBuilder::share(part, threads), events))
+            .reduce(DirectoryBuilder::new, merge)
     } else {
         events
             .par_chunks(chunk)
-            .fold(DirectoryBuilder::new, |mut b, chunk| {
-                for e in chunk {
-                    b.observe(e);
-                }
-                b
-            })
-            .reduce(DirectoryBuilder::new, |mut a, b| {
-                a.merge(b);
-                a
-            })
+            .fold(DirectoryBuilder::new, observe_all)
+            .reduce(DirectoryBuilder::new, merge)
     };
     if let Some(f) = file {
         b.add_file(f);
@@ -920,49 +908,34 @@ impl DirectoryBuilder {
                 }
             })
             .collect();
-        let index: FxHashMap<&str, usize> = entries
+        // Keys are inline text: the index owns copies and leaves the
+        // entries free to fill.
+        let index: FxHashMap<Text, usize> = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.key.as_str(), i))
+            .map(|(i, e)| (e.key.0.clone(), i))
             .collect();
-        // Where each host's addresses and evidence go (the index borrows
-        // the entries' keys, so the entries fill afterwards).
-        let ip_slots: Vec<(usize, IpAddr)> = by_ip
-            .iter()
-            .filter_map(|(ip, key)| Some((*index.get(key.as_str())?, *ip)))
-            .collect();
+        for (ip, key) in &by_ip {
+            if let Some(e) = index.get(&key.0).and_then(|&i| entries.get_mut(i)) {
+                e.ips.push(*ip);
+            }
+        }
         // Pairs and `by_ip` are both in address order: walk them together
         // to tell whether each pair's name won its address.
         let mut winners = by_ip.iter().peekable();
-        let evidence: Vec<(usize, Evidence)> = pairs
-            .into_iter()
-            .filter_map(|((ip, name, source), t)| {
-                while winners.next_if(|(w, _)| **w < ip).is_some() {}
-                let chosen = winners
-                    .peek()
-                    .is_some_and(|(w, k)| **w == ip && k.0 == name);
-                let slot = *index.get(name.as_str())?;
-                Some((
-                    slot,
-                    Evidence {
-                        ip,
-                        name,
-                        source,
-                        tally: t,
-                        chosen,
-                    },
-                ))
-            })
-            .collect();
-        drop(index);
-        for (slot, ip) in ip_slots {
-            if let Some(e) = entries.get_mut(slot) {
-                e.ips.push(ip);
-            }
-        }
-        for (slot, ev) in evidence {
-            if let Some(e) = entries.get_mut(slot) {
-                e.evidence.push(ev);
+        for ((ip, name, source), tally) in pairs {
+            while winners.next_if(|(w, _)| **w < ip).is_some() {}
+            let chosen = winners
+                .peek()
+                .is_some_and(|(w, k)| **w == ip && k.0 == name);
+            if let Some(e) = index.get(&name).and_then(|&i| entries.get_mut(i)) {
+                e.evidence.push(Evidence {
+                    ip,
+                    name,
+                    source,
+                    tally,
+                    chosen,
+                });
             }
         }
         let hosts = entries.into_iter().map(|e| (e.key.clone(), e)).collect();

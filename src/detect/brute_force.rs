@@ -20,11 +20,12 @@
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
-use super::common::{LogonView, clamp_score, failed, log_evidence, lower_text, minutes, succeeded};
+use super::common::{
+    LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
+};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
-use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -48,17 +49,11 @@ impl Detector for BruteForce {
         let need = cfg.brute_force_failures.max(1);
         // A group alerts only on `need` failures: sources with fewer
         // failures in all are not grouped at all (most sources on most days).
-        let mut failures: FxHashMap<&Text, usize> = FxHashMap::default();
-        for v in input.logons.iter().filter(|v| failed(v.event)) {
-            if let Some(s) = &v.src {
-                *failures.entry(s).or_insert(0) += 1;
-            }
-        }
-        failures.retain(|_, n| *n >= need);
-        let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
+        let failures = failing_sources(input.logons, need);
         if failures.is_empty() {
             return Vec::new();
         }
+        let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             let e = v.event;
             let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {

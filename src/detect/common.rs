@@ -194,6 +194,22 @@ impl<'a> LogonView<'a> {
     }
 }
 
+/// The sources with at least `need` failed logons among `logons`: a
+/// detector that alerts only on that many failures groups no other source.
+pub fn failing_sources<'a>(
+    logons: &'a [LogonView<'_>],
+    need: usize,
+) -> rustc_hash::FxHashMap<&'a Text, usize> {
+    let mut failures: rustc_hash::FxHashMap<&Text, usize> = rustc_hash::FxHashMap::default();
+    for v in logons.iter().filter(|v| failed(v.event)) {
+        if let Some(s) = &v.src {
+            *failures.entry(s).or_insert(0) += 1;
+        }
+    }
+    failures.retain(|_, n| *n >= need);
+    failures
+}
+
 /// The largest number of distinct keys inside any window of `window` ns
 /// over `(time, key)` items sorted by time: (count, first index, end index).
 pub fn busiest_window<K: Ord + Clone>(

@@ -25,7 +25,7 @@
 //! `[detect.credentials] routine_privileged_hosts`,
 //! `[network] service_accounts`, `[allowlist] users`.
 
-use super::common::{clamp_score, is_remote_logon, log_evidence, succeeded, user_of};
+use super::common::{clamp_score, log_evidence, succeeded, user_of};
 use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
@@ -66,8 +66,8 @@ impl Detector for PrivilegedLogon {
         let mut last_logon: FxHashMap<(Text, Text), &crate::event::LogEvent> = FxHashMap::default();
         let mut groups: BTreeMap<(Text, Text), Vec<&crate::event::LogEvent>> = BTreeMap::new();
         let mut sources: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
-        // The remote logons are resolved already, in event order: walk them
-        // beside the events.
+        // The remote logons are resolved already (`DetectInput::logons`,
+        // every one of them, in event order): walk them beside the events.
         let mut logons = input.logons.iter().peekable();
         for e in input.events {
             if let Some(v) = logons.next_if(|v| std::ptr::eq(v.event, e)) {
@@ -75,14 +75,6 @@ impl Detector for PrivilegedLogon {
                     && let (Some(d), Some(u)) = (&v.dst, &v.user)
                 {
                     last_logon.insert((d.clone(), u.clone()), e);
-                }
-                continue;
-            }
-            if is_remote_logon(e) && succeeded(e) {
-                // Not among the resolved logons (a caller's own list).
-                if let (Some(d), Some(u)) = (dir.key(e.host_ip, e.host_name.as_deref()), user_of(e))
-                {
-                    last_logon.insert((d, u), e);
                 }
                 continue;
             }

@@ -20,13 +20,13 @@
 //! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
 
 use super::common::{
-    LogonView, busiest_window, clamp_score, failed, log_evidence, minutes, succeeded,
+    LogonView, busiest_window, clamp_score, failed, failing_sources, log_evidence, minutes,
+    succeeded,
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
 use crate::event::Timestamp;
-use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -50,13 +50,7 @@ impl Detector for Spray {
         // A spray takes failures for `spray_accounts` accounts: sources with
         // fewer failures in all are not grouped at all.
         let need = cfg.spray_accounts.max(2);
-        let mut failures: FxHashMap<&Text, usize> = FxHashMap::default();
-        for v in input.logons.iter().filter(|v| failed(v.event)) {
-            if let Some(s) = &v.src {
-                *failures.entry(s).or_insert(0) += 1;
-            }
-        }
-        failures.retain(|_, n| *n >= need);
+        let failures = failing_sources(input.logons, need);
         if failures.is_empty() {
             return Vec::new();
         }

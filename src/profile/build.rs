@@ -16,6 +16,7 @@ use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
 use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods, is_network_logon};
+use crate::profile::order::{inverse, order_by, take_in_order};
 use crate::profile::parts::Parts;
 use crate::profile::role::RoleThresholds;
 use crate::profile::service::{AdminProto, Service};
@@ -758,13 +759,8 @@ impl ProfileBuilder {
         // Names sort by their first eight bytes, then in full (the same
         // order as by the whole name: zero padding sorts first).
         let prefix = crate::hosts::name_prefix;
-        let (horder, hmap) = canonical_order(
-            self.hosts
-                .iter()
-                .enumerate()
-                .map(|(i, h)| ((prefix(h.key.as_str()), &h.key), i as u32))
-                .collect(),
-        );
+        let (horder, hmap) =
+            canonical_order(self.hosts.iter().map(|h| (prefix(h.key.as_str()), &h.key)));
         let mut hosts = take_in_order(self.hosts, &horder);
         // Each host's directory entry, for what `ips_of`, `names_of` and
         // `given_role` would each look up: hosts and directory are both in
@@ -814,21 +810,9 @@ impl ProfileBuilder {
                 sort_names(&mut p.names, &p.key);
                 p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
             });
-        let (sorder, smap) = canonical_order(
-            self.services
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v, i as u32))
-                .collect(),
-        );
+        let (sorder, smap) = canonical_order(self.services.iter());
         let services = take_in_order(self.services, &sorder);
-        let (uorder, umap) = canonical_order(
-            self.users
-                .iter()
-                .enumerate()
-                .map(|(i, u)| ((prefix(&u.name), &u.name), i as u32))
-                .collect(),
-        );
+        let (uorder, umap) = canonical_order(self.users.iter().map(|u| (prefix(&u.name), &u.name)));
         let users = take_in_order(self.users, &uorder);
         let hm = |i: u32| hmap.get(i as usize).copied().map(HostId);
         let sm = |i: u32| smap.get(i as usize).copied().map(ServiceId);
@@ -886,31 +870,12 @@ impl ProfileBuilder {
     }
 }
 
-/// The permutation that sorts `keyed` (a key per index; equal keys by
-/// index, as a stable sort leaves them): `order[new] = old` and
-/// `map[old] = new`.
-fn canonical_order<K: Ord>(mut keyed: Vec<(K, u32)>) -> (Vec<u32>, Vec<u32>) {
-    keyed.sort_unstable();
-    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-    let mut map = vec![0u32; order.len()];
-    for (new, &old) in order.iter().enumerate() {
-        if let Some(slot) = map.get_mut(old as usize) {
-            *slot = new as u32;
-        }
-    }
+/// The permutation that sorts `keys` (one per index; equal keys by index):
+/// `order[new] = old` and `map[old] = new`.
+fn canonical_order<K: Ord>(keys: impl Iterator<Item = K>) -> (Vec<u32>, Vec<u32>) {
+    let order = order_by(keys);
+    let map = inverse(&order);
     (order, map)
-}
-
-/// `items` moved into `order` (`order[new] = old`), without copies.
-fn take_in_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(order.len());
-    for &old in order {
-        if let Some(item) = slots.get_mut(old as usize).and_then(Option::take) {
-            out.push(item);
-        }
-    }
-    out
 }
 
 /// A chunk length that gives each rayon thread one part of `len` events,

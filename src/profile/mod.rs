@@ -68,6 +68,7 @@ pub mod histo;
 pub mod host;
 pub mod load;
 pub mod logon;
+mod order;
 mod parts;
 pub mod role;
 pub mod service;
@@ -86,6 +87,7 @@ pub use week::WeekHours;
 
 use crate::event::{Duration, Timestamp, Transport};
 use crate::hosts::HostKey;
+use order::{order_by, sort_merging};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -378,28 +380,6 @@ fn opt_host(h: Option<HostId>) -> u64 {
     h.map_or(0, |h| u64::from(h.0) + 1)
 }
 
-/// Sorts `items` by `key` (equal keys in their order), sorting small
-/// (key, index) pairs and moving each item once instead of at every step.
-fn sort_by_keys<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
-    let order = order_by(items.iter().map(key));
-    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
-    items.reserve(order.len());
-    for i in order {
-        if let Some(item) = slots.get_mut(i as usize).and_then(Option::take) {
-            items.push(item);
-        }
-    }
-}
-
-/// The indices of `keys` in key order, equal keys by index (what a stable
-/// sort of the indices by key gives), sorting the keys beside their indices
-/// rather than looking them up at each comparison.
-fn order_by<K: Ord>(keys: impl Iterator<Item = K>) -> Vec<u32> {
-    let mut keyed: Vec<(K, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, i)| i).collect()
-}
-
 impl Profiles {
     /// Assembles profiles from tables (any order, duplicates merged,
     /// out-of-range indices dropped) and builds the indices.
@@ -422,44 +402,27 @@ impl Profiles {
         // The three tables sort and merge duplicates independently.
         rayon::join(
             || {
-                sort_by_keys(&mut edges, |e| {
-                    packed(e.src.0, e.dst.0, u64::from(e.service.0))
-                });
-                edges.dedup_by(|later, kept| {
-                    if (later.src, later.dst, later.service) == (kept.src, kept.dst, kept.service) {
-                        kept.stats.merge(&later.stats);
-                        true
-                    } else {
-                        false
-                    }
-                });
+                sort_merging(
+                    &mut edges,
+                    |e| packed(e.src.0, e.dst.0, u64::from(e.service.0)),
+                    |kept, later| kept.stats.merge(&later.stats),
+                )
             },
             || {
                 rayon::join(
                     || {
-                        sort_by_keys(&mut admin, |a| packed(a.src.0, a.dst.0, a.proto as u64));
-                        admin.dedup_by(|later, kept| {
-                            if (later.src, later.dst, later.proto)
-                                == (kept.src, kept.dst, kept.proto)
-                            {
-                                kept.stats.merge(&later.stats);
-                                true
-                            } else {
-                                false
-                            }
-                        });
+                        sort_merging(
+                            &mut admin,
+                            |a| packed(a.src.0, a.dst.0, a.proto as u64),
+                            |kept, later| kept.stats.merge(&later.stats),
+                        )
                     },
                     || {
-                        sort_by_keys(&mut logons, |l| packed(l.user.0, l.dst.0, opt_host(l.src)));
-                        logons.dedup_by(|later, kept| {
-                            if (later.user, later.dst, later.src) == (kept.user, kept.dst, kept.src)
-                            {
-                                kept.stats.merge(&later.stats);
-                                true
-                            } else {
-                                false
-                            }
-                        });
+                        sort_merging(
+                            &mut logons,
+                            |l| packed(l.user.0, l.dst.0, opt_host(l.src)),
+                            |kept, later| kept.stats.merge(&later.stats),
+                        )
                     },
                 )
             },

@@ -1,0 +1,72 @@
+//! Orders for the profile tables: sort small (key, index) pairs rather than
+//! the records themselves, then move each record once. Equal keys keep
+//! their index order, so the result is what a stable sort by key gives.
+
+/// The indices of `keys` in key order, equal keys by index.
+pub(crate) fn order_by<K: Ord>(keys: impl Iterator<Item = K>) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The inverse of an order: `map[old] = new` for `order[new] = old`.
+pub(crate) fn inverse(order: &[u32]) -> Vec<u32> {
+    let mut map = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        if let Some(slot) = map.get_mut(old as usize) {
+            *slot = new as u32;
+        }
+    }
+    map
+}
+
+/// `items` moved into `order` (`order[new] = old`), without copies.
+pub(crate) fn take_in_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(order.len());
+    for &old in order {
+        if let Some(item) = slots.get_mut(old as usize).and_then(Option::take) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Sorts `items` by `key`, then merges each run of equal keys into its
+/// first record with `merge(kept, later)`.
+pub(crate) fn sort_merging<T, K: Ord>(
+    items: &mut Vec<T>,
+    key: impl Fn(&T) -> K,
+    merge: impl Fn(&mut T, &T),
+) {
+    let order = order_by(items.iter().map(&key));
+    *items = take_in_order(std::mem::take(items), &order);
+    items.dedup_by(|later, kept| {
+        let same = key(later) == key(kept);
+        if same {
+            merge(kept, later);
+        }
+        same
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_are_stable_and_runs_merge_into_their_first_record() {
+        let keys = [3u8, 1, 3, 0, 1];
+        let order = order_by(keys.iter().copied());
+        assert_eq!(order, vec![3, 1, 4, 0, 2]);
+        let rotated = order_by([2u8, 0, 1].into_iter());
+        assert_eq!(rotated, vec![1, 2, 0]);
+        assert_eq!(inverse(&rotated), vec![2, 0, 1]);
+        let moved = take_in_order(vec!['d', 'b', 'e', 'a', 'c'], &order);
+        assert_eq!(moved, vec!['a', 'b', 'c', 'd', 'e']);
+        // (key, count): equal keys merge, counts add, the first keeps its place.
+        let mut items = vec![(2, 1), (1, 10), (2, 100), (0, 1000), (1, 5)];
+        sort_merging(&mut items, |x| x.0, |kept, later| kept.1 += later.1);
+        assert_eq!(items, vec![(0, 1000), (1, 15), (2, 101)]);
+    }
+}
