@@ -101,6 +101,54 @@ pub struct ProfileBuilder {
     logons: FxHashMap<(u32, u32, u32), LogonStats>,
     /// (src, dst, service) of remote-admin edges -> hours of their flows.
     edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
+    /// What log events did to hosts, applied to their profiles by
+    /// [`ProfileBuilder::finish_with`]: the fold only appends (it never
+    /// reaches into a host's profile), and the finish applies them in
+    /// parallel by host.
+    activity: Vec<Activity>,
+}
+
+/// One host's part in one log event (see [`ProfileBuilder::add_event`]).
+#[derive(Debug, Clone, Copy)]
+struct Activity {
+    /// The builder's host index.
+    host: u32,
+    /// [`Activity::SEEN`], [`Activity::TOUCH`], [`Activity::KDC`] bits.
+    what: u8,
+    /// When.
+    ts: Timestamp,
+}
+
+impl Activity {
+    /// Widens first and last seen only (a host an event resolved but did not involve).
+    const SEEN: u8 = 0;
+    /// An event involved the host: first/last seen, its hour-of-week
+    /// counter and its event count.
+    const TOUCH: u8 = 1;
+    /// It wrote a Kerberos ticket event.
+    const KDC: u8 = 2;
+
+    /// Applies the records of hosts `lo..lo + part.len()` to `part`.
+    fn apply(part: &mut [HostProfile], lo: usize, records: &[Activity]) {
+        for a in records {
+            let Some(h) = (a.host as usize)
+                .checked_sub(lo)
+                .and_then(|i| part.get_mut(i))
+            else {
+                continue;
+            };
+            if a.what & Activity::TOUCH != 0 {
+                h.touch(a.ts);
+                h.events = h.events.saturating_add(1);
+            } else {
+                h.first_seen = h.first_seen.min(a.ts);
+                h.last_seen = h.last_seen.max(a.ts);
+            }
+            if a.what & Activity::KDC != 0 {
+                h.kdc_events = h.kdc_events.saturating_add(1);
+            }
+        }
+    }
 }
 
 /// One host's flows with one peer in one hour.
@@ -185,6 +233,7 @@ impl ProfileBuilder {
             admin: FxHashMap::default(),
             logons: FxHashMap::default(),
             edge_hours: FxHashMap::default(),
+            activity: Vec::new(),
         }
     }
 
@@ -211,9 +260,10 @@ impl ProfileBuilder {
         }
     }
 
+    /// The builder's index of host `key`, created first seen at `ts` when
+    /// new. An existing host's first and last seen are the caller's to widen.
     fn intern_host(&mut self, key: HostKey, ts: Timestamp) -> u32 {
         if let Some(&id) = self.host_ids.get(&key) {
-            self.seen_at(id, ts);
             return id;
         }
         let id = u32::try_from(self.hosts.len()).unwrap_or(u32::MAX - 1);
@@ -222,9 +272,9 @@ impl ProfileBuilder {
         id
     }
 
+    /// The host of an address (see [`ProfileBuilder::intern_host`] for `ts`).
     fn host_for_ip(&mut self, ip: IpAddr, ts: Timestamp) -> u32 {
         if let Some(&id) = self.ip_cache.get(&ip) {
-            self.seen_at(id, ts);
             return id;
         }
         let key = self.dir.key_for_ip(ip);
@@ -235,9 +285,6 @@ impl ProfileBuilder {
 
     fn host_for_name(&mut self, name: &str, ts: Timestamp) -> Option<u32> {
         if let Some(&known) = self.raw_hosts.get(name) {
-            if let Some(id) = known {
-                self.seen_at(id, ts);
-            }
             return known;
         }
         let id = self
@@ -286,6 +333,14 @@ impl ProfileBuilder {
     }
 
     fn user_id(&mut self, name: &str, domain: Option<&str>) -> Option<u32> {
+        // A plain account name with no domain is its own key: a known one
+        // is found without building a spelling key.
+        if domain.is_none()
+            && is_plain_user_key(name)
+            && let Some(&id) = self.user_ids.get(name)
+        {
+            return Some(id);
+        }
         // An account spelt as before resolves as before (domains are a set,
         // so noting one again changes nothing).
         let raw = (Text::from(name), domain.map(Text::from));
@@ -422,6 +477,14 @@ impl ProfileBuilder {
             && let Some(name) = e.source_domain.as_deref()
             && let Some(id) = self.host_for_name(name, ts)
         {
+            // The address's host was resolved (and so seen) too.
+            if let Some(by_ip) = src.filter(|&s| s != id) {
+                self.activity.push(Activity {
+                    host: by_ip,
+                    what: Activity::SEEN,
+                    ts,
+                });
+            }
             src = Some(id);
         }
         let user = match e.user_name.as_deref() {
@@ -432,6 +495,7 @@ impl ProfileBuilder {
         let mut target = None;
         let mut logon: Option<(Option<u32>, u32, Methods)> = None;
         let mut privileged = false;
+        let mut kdc = false;
         let method = e.auth_method.as_deref().map_or(Methods(0), Methods::parse);
         match e.action.as_str() {
             "logged-in" | "logon-failed" | "invalid-user" => {
@@ -447,9 +511,7 @@ impl ProfileBuilder {
                 }
             }
             "kerberos-service-ticket" | "kerberos-tgt-request" | "kerberos-preauth-failed" => {
-                if let Some(h) = writer.and_then(|w| self.host_mut(w)) {
-                    h.kdc_events = h.kdc_events.saturating_add(1);
-                }
+                kdc = true;
                 let svc = e.service_name().filter(|s| s.ends_with('$'));
                 if e.action == "kerberos-service-ticket"
                     && success
@@ -467,6 +529,8 @@ impl ProfileBuilder {
             }
             _ => {}
         }
+        // Each host the event involves, once (the writer's record also
+        // carries its Kerberos count).
         let mut involved = [writer, src, target];
         involved.sort();
         let mut last = None;
@@ -475,10 +539,12 @@ impl ProfileBuilder {
                 continue;
             }
             last = Some(id);
-            if let Some(h) = self.host_mut(id) {
-                h.touch(ts);
-                h.events = h.events.saturating_add(1);
-            }
+            let what = if kdc && writer == Some(id) {
+                Activity::TOUCH | Activity::KDC
+            } else {
+                Activity::TOUCH
+            };
+            self.activity.push(Activity { host: id, what, ts });
         }
         if let Some(uid) = user
             && let Some(u) = self.users.get_mut(uid as usize)
@@ -562,7 +628,9 @@ impl ProfileBuilder {
                 _ => action.ts,
             };
             let src = self.intern_host(h.src, src_ts);
+            self.seen_at(src, src_ts);
             let host = self.intern_host(h.host, action.ts);
+            self.seen_at(host, action.ts);
             let one = AdminStats {
                 events: 0,
                 exec: 1,
@@ -631,6 +699,12 @@ impl ProfileBuilder {
         for (ip, id) in &other.ip_cache {
             self.ip_cache.entry(*ip).or_insert(hm(*id));
         }
+        self.activity.reserve(other.activity.len());
+        self.activity
+            .extend(other.activity.iter().map(|a| Activity {
+                host: hm(a.host),
+                ..*a
+            }));
         let smap: Vec<u32> = other
             .services
             .iter()
@@ -707,6 +781,20 @@ impl ProfileBuilder {
     /// hosts, services and users in canonical (sorted) order and infers
     /// roles with `thresholds`.
     pub fn finish_with(mut self, thresholds: &RoleThresholds) -> Profiles {
+        // Log events' activity into the hosts: each task takes a range of
+        // hosts and applies the records that fall in it.
+        let activity = std::mem::take(&mut self.activity);
+        if !activity.is_empty() {
+            let span = self
+                .hosts
+                .len()
+                .div_ceil(rayon::current_num_threads().max(1))
+                .max(1024);
+            self.hosts
+                .par_chunks_mut(span)
+                .enumerate()
+                .for_each(|(k, part)| Activity::apply(part, k * span, &activity));
+        }
         // Hourly state into the hosts' distributions (by builder index),
         // part by part, freeing it before the edges are copied out.
         for part in std::mem::take(&mut self.hourly).into_parts() {
