@@ -118,106 +118,91 @@ fn distinct(mut hosts: Vec<HostId>) -> usize {
     hosts.len()
 }
 
-/// Stored profiles seen through the detectors' questions.
-///
-/// Hosts are resolved once per question to their index in the profiles
-/// ([`Profiles::host_id_by_ip`]) and everything after is integer lookups;
-/// accounts are looked up by the profiles' own user names, borrowed.
-pub struct ProfilesView<'a> {
-    profiles: &'a Profiles,
-    dir: &'a HostDirectory,
-    net: &'a NetworkConfig,
-    /// Per profile host: whether it is internal (an internal address, or
-    /// known by name only).
+/// Profile hosts with a name, by key, and profile hosts by the text of
+/// each address they used (the first host of an address).
+fn host_indexes(profiles: &Profiles) -> (FxHashMap<&str, HostId>, FxHashMap<Text, HostId>) {
+    let mut named = FxHashMap::default();
+    let mut addr_ids = FxHashMap::default();
+    for (i, h) in profiles.hosts().iter().enumerate() {
+        let Ok(id) = u32::try_from(i) else { break };
+        if h.key.is_named() {
+            named.insert(h.key.as_str(), HostId(id));
+        }
+        for ip in &h.ips {
+            addr_ids
+                .entry(crate::hosts::ip_text(*ip))
+                .or_insert(HostId(id));
+        }
+    }
+    (named, addr_ids)
+}
+
+/// Which profile hosts are internal, and the internal hosts' roles.
+struct HostFacts {
+    /// Per profile host: internal (an internal address, or known by name only).
     internal: Vec<bool>,
-    period: Option<(Timestamp, Timestamp)>,
     internal_hosts: usize,
     role_counts: BTreeMap<Role, usize>,
+    /// Per role: the median of its hosts' p99 bytes sent to a peer in an hour.
     role_p99: BTreeMap<Role, u64>,
+}
+
+impl HostFacts {
+    fn of(profiles: &Profiles, net: &NetworkConfig) -> HostFacts {
+        let mut f = HostFacts {
+            internal: vec![false; profiles.len()],
+            internal_hosts: 0,
+            role_counts: BTreeMap::new(),
+            role_p99: BTreeMap::new(),
+        };
+        let mut p99s: BTreeMap<Role, Vec<u64>> = BTreeMap::new();
+        for (h, is_internal) in profiles.hosts().iter().zip(f.internal.iter_mut()) {
+            if !(h.ips.iter().any(|ip| net.is_internal(*ip)) || h.ips.is_empty()) {
+                continue;
+            }
+            *is_internal = true;
+            f.internal_hosts += 1;
+            let role = host_role(net, h);
+            *f.role_counts.entry(role).or_insert(0) += 1;
+            if let Some(q) = h.bytes_out_per_peer_hour.quantile(0.99) {
+                p99s.entry(role).or_default().push(q);
+            }
+        }
+        for (role, mut qs) in p99s {
+            qs.sort_unstable();
+            if let Some(m) = qs.get(qs.len() / 2) {
+                f.role_p99.insert(role, *m);
+            }
+        }
+        f
+    }
+}
+
+/// What the logon records say, per account and per host.
+struct LogonFacts<'a> {
     users: FxHashMap<&'a str, UserFacts>,
-    /// Accounts with special privileges on some internal host.
     privileged_users: FxHashSet<&'a str>,
-    /// Accounts with any logon record (what [`Profiles::user`] finds).
     logged_users: FxHashSet<&'a str>,
     logon_edges: FxHashSet<(HostId, HostId)>,
     /// Per profile host: successful network logons by (Kerberos, NTLM).
     methods: Vec<(u64, u64)>,
-    /// Profile hosts with a name, by key: a detector's key that is one
-    /// of these resolves to it without parsing or normalising.
-    named: FxHashMap<&'a str, HostId>,
-    /// Profile hosts by the text of each address they used (the first host
-    /// of an address, as [`Profiles::host_id_by_ip`] finds it): an address
-    /// key resolves without parsing.
-    addr_ids: FxHashMap<Text, HostId>,
-    /// Accounts by name, for lookups by a name in normal form.
-    user_infos: FxHashMap<&'a str, &'a crate::profile::UserInfo>,
 }
 
-impl<'a> ProfilesView<'a> {
-    /// Indexes the profiles for the detectors' questions.
-    pub fn new(
-        profiles: &'a Profiles,
-        dir: &'a HostDirectory,
-        period: Option<(Timestamp, Timestamp)>,
-        net: &'a NetworkConfig,
-    ) -> Self {
-        let mut v = ProfilesView {
-            profiles,
-            dir,
-            net,
-            internal: Vec::new(),
-            period,
-            internal_hosts: 0,
-            role_counts: BTreeMap::new(),
-            role_p99: BTreeMap::new(),
+impl<'a> LogonFacts<'a> {
+    /// The facts of every logon record (`internal` per profile host).
+    fn of(profiles: &'a Profiles, internal: &[bool]) -> LogonFacts<'a> {
+        let mut v = LogonFacts {
             users: FxHashMap::default(),
             privileged_users: FxHashSet::default(),
             logged_users: FxHashSet::default(),
             logon_edges: FxHashSet::default(),
             methods: vec![(0, 0); profiles.len()],
-            named: profiles
-                .hosts()
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.key.is_named())
-                .filter_map(|(i, h)| Some((h.key.as_str(), HostId(u32::try_from(i).ok()?))))
-                .collect(),
-            addr_ids: FxHashMap::default(),
-            user_infos: profiles
-                .users()
-                .iter()
-                .map(|u| (u.name.as_str(), u))
-                .collect(),
         };
-        for (i, h) in profiles.hosts().iter().enumerate() {
-            let Ok(id) = u32::try_from(i) else { break };
-            for ip in &h.ips {
-                v.addr_ids
-                    .entry(crate::hosts::ip_text(*ip))
-                    .or_insert(HostId(id));
-            }
-        }
-        let mut p99s: BTreeMap<Role, Vec<u64>> = BTreeMap::new();
-        let mut internal = vec![false; profiles.len()];
-        for (h, is_internal) in profiles.hosts().iter().zip(internal.iter_mut()) {
-            if !(h.ips.iter().any(|ip| net.is_internal(*ip)) || h.ips.is_empty()) {
-                continue;
-            }
-            *is_internal = true;
-            v.internal_hosts += 1;
-            let role = host_role(net, h);
-            *v.role_counts.entry(role).or_insert(0) += 1;
-            if let Some(q) = h.bytes_out_per_peer_hour.quantile(0.99) {
-                p99s.entry(role).or_default().push(q);
-            }
-        }
         for l in profiles.logons() {
-            if let Some(u) = profiles.user_at(l.user) {
-                v.logged_users.insert(u.name.as_str());
-            }
             let Some(user) = profiles.user_at(l.user).map(|u| u.name.as_str()) else {
                 continue;
             };
+            v.logged_users.insert(user);
             // Privileges count on any host.
             if l.stats.privileged > 0 {
                 let facts = v.users.entry(user).or_default();
@@ -256,14 +241,92 @@ impl<'a> ProfilesView<'a> {
             }
         }
         v.users.values_mut().for_each(UserFacts::finish);
-        v.internal = internal;
-        for (role, mut qs) in p99s {
-            qs.sort_unstable();
-            if let Some(m) = qs.get(qs.len() / 2) {
-                v.role_p99.insert(role, *m);
-            }
-        }
         v
+    }
+}
+
+/// Stored profiles seen through the detectors' questions.
+///
+/// Hosts are resolved once per question to their index in the profiles
+/// ([`Profiles::host_id_by_ip`]) and everything after is integer lookups;
+/// accounts are looked up by the profiles' own user names, borrowed.
+pub struct ProfilesView<'a> {
+    profiles: &'a Profiles,
+    dir: &'a HostDirectory,
+    net: &'a NetworkConfig,
+    /// Per profile host: whether it is internal (an internal address, or
+    /// known by name only).
+    internal: Vec<bool>,
+    period: Option<(Timestamp, Timestamp)>,
+    internal_hosts: usize,
+    role_counts: BTreeMap<Role, usize>,
+    role_p99: BTreeMap<Role, u64>,
+    users: FxHashMap<&'a str, UserFacts>,
+    /// Accounts with special privileges on some internal host.
+    privileged_users: FxHashSet<&'a str>,
+    /// Accounts with any logon record (what [`Profiles::user`] finds).
+    logged_users: FxHashSet<&'a str>,
+    logon_edges: FxHashSet<(HostId, HostId)>,
+    /// Per profile host: successful network logons by (Kerberos, NTLM).
+    methods: Vec<(u64, u64)>,
+    /// Profile hosts with a name, by key: a detector's key that is one
+    /// of these resolves to it without parsing or normalising.
+    named: FxHashMap<&'a str, HostId>,
+    /// Profile hosts by the text of each address they used (the first host
+    /// of an address, as [`Profiles::host_id_by_ip`] finds it): an address
+    /// key resolves without parsing.
+    addr_ids: FxHashMap<Text, HostId>,
+    /// Accounts by name, for lookups by a name in normal form.
+    user_infos: FxHashMap<&'a str, &'a crate::profile::UserInfo>,
+}
+
+impl<'a> ProfilesView<'a> {
+    /// Indexes the profiles for the detectors' questions. The host
+    /// indexes, the account index and the logon facts are independent and
+    /// built at once.
+    pub fn new(
+        profiles: &'a Profiles,
+        dir: &'a HostDirectory,
+        period: Option<(Timestamp, Timestamp)>,
+        net: &'a NetworkConfig,
+    ) -> Self {
+        let (((named, addr_ids), user_infos), (hosts, logons)) = rayon::join(
+            || {
+                rayon::join(
+                    || host_indexes(profiles),
+                    || {
+                        profiles
+                            .users()
+                            .iter()
+                            .map(|u| (u.name.as_str(), u))
+                            .collect()
+                    },
+                )
+            },
+            || {
+                let hosts = HostFacts::of(profiles, net);
+                let logons = LogonFacts::of(profiles, &hosts.internal);
+                (hosts, logons)
+            },
+        );
+        ProfilesView {
+            profiles,
+            dir,
+            net,
+            internal: hosts.internal,
+            period,
+            internal_hosts: hosts.internal_hosts,
+            role_counts: hosts.role_counts,
+            role_p99: hosts.role_p99,
+            users: logons.users,
+            privileged_users: logons.privileged_users,
+            logged_users: logons.logged_users,
+            logon_edges: logons.logon_edges,
+            methods: logons.methods,
+            named,
+            addr_ids,
+            user_infos,
+        }
     }
 
     /// The profile host for a detector's host key (address or short name).

@@ -18,6 +18,7 @@ use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods, is_network_logon};
 use crate::profile::order::{inverse, order_by, take_in_order};
 use crate::profile::parts::Parts;
+use crate::profile::pending::Pending;
 use crate::profile::role::RoleThresholds;
 use crate::profile::service::{AdminProto, Service};
 use crate::profile::week::WeekHours;
@@ -96,9 +97,10 @@ pub struct ProfileBuilder {
     /// remote-admin service and admin log events.
     admin_hours: FxHashSet<(u32, u32, u32)>,
     /// (user, hour, host) of successful network logons.
-    user_hours: FxHashSet<(u32, u32, u32)>,
+    user_hours: Pending<(u32, u32, u32), ()>,
     admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
-    logons: FxHashMap<(u32, u32, u32), LogonStats>,
+    /// (user, source or [`NO_HOST`], target) -> what its logon records say.
+    logons: Pending<(u32, u32, u32), LogonStats>,
     /// (src, dst, service) of remote-admin edges -> hours of their flows.
     edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
     /// What log events did to hosts, applied to their profiles by
@@ -229,9 +231,9 @@ impl ProfileBuilder {
             edges: Parts::default(),
             hourly: Parts::default(),
             admin_hours: FxHashSet::default(),
-            user_hours: FxHashSet::default(),
+            user_hours: Pending::new(|_, _| {}),
             admin: FxHashMap::default(),
-            logons: FxHashMap::default(),
+            logons: Pending::new(LogonStats::merge),
             edge_hours: FxHashMap::default(),
             activity: Vec::new(),
         }
@@ -553,14 +555,10 @@ impl ProfileBuilder {
         {
             u.logon_hours.note(ts);
             if let Some(w) = writer {
-                self.user_hours.insert((uid, hour_num(ts), w));
+                self.user_hours.push((uid, hour_num(ts), w), ());
             }
         }
         if let (Some(u), Some((from, to, m))) = (user, logon) {
-            let st = self
-                .logons
-                .entry((u, from.unwrap_or(NO_HOST), to))
-                .or_insert_with(|| LogonStats::at(ts));
             let mut one = LogonStats::at(ts);
             if success {
                 one.successes = 1;
@@ -571,17 +569,13 @@ impl ProfileBuilder {
                 one.types.insert(t);
             }
             one.methods = m;
-            st.merge(&one);
+            self.logons.push((u, from.unwrap_or(NO_HOST), to), one);
         }
         if let (Some(u), Some(w), true) = (user, writer, privileged) {
-            let st = self
-                .logons
-                .entry((u, NO_HOST, w))
-                .or_insert_with(|| LogonStats::at(ts));
             let mut one = LogonStats::at(ts);
             one.privileged = 1;
             one.special_privileges = u32::from(e.action == "special-privileges-assigned");
-            st.merge(&one);
+            self.logons.push((u, NO_HOST, w), one);
         }
         if let (Some(p), Some(s), Some(w)) = (AdminProto::of_event(e), src, writer)
             && s != w
@@ -749,8 +743,8 @@ impl ProfileBuilder {
         for (s, hour, d) in other.admin_hours {
             self.admin_hours.insert((hm(s), hour, hm(d)));
         }
-        for (u, hour, h) in other.user_hours {
-            self.user_hours.insert((um(u), hour, hm(h)));
+        for ((u, hour, h), ()) in other.user_hours.into_records() {
+            self.user_hours.push((um(u), hour, hm(h)), ());
         }
         for ((s, d, p), st) in other.admin {
             self.admin
@@ -758,11 +752,8 @@ impl ProfileBuilder {
                 .and_modify(|a| a.merge(&st))
                 .or_insert(st);
         }
-        for ((u, s, d), st) in other.logons {
-            self.logons
-                .entry((um(u), hm(s), hm(d)))
-                .and_modify(|a| a.merge(&st))
-                .or_insert(st);
+        for ((u, s, d), st) in other.logons.into_records() {
+            self.logons.push((um(u), hm(s), hm(d)), st);
         }
         for ((s, d, v), w) in other.edge_hours {
             self.edge_hours
@@ -829,12 +820,17 @@ impl ProfileBuilder {
                 p.admin_peak_hour_hosts = p.admin_peak_hour_hosts.max(n);
             }
         }
-        let mut user_per_hour: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-        for (u, hour, _) in std::mem::take(&mut self.user_hours) {
-            *user_per_hour.entry((u, hour)).or_insert(0) += 1;
-        }
-        for ((u, _), n) in user_per_hour {
-            if let Some(info) = self.users.get_mut(u as usize) {
+        // Distinct (user, hour, host) in order: each (user, hour) run's
+        // length is the hosts that user reached in that hour.
+        let user_hours = std::mem::replace(&mut self.user_hours, Pending::new(|_, _| {}));
+        for run in user_hours
+            .into_merged()
+            .chunk_by(|((u, h, _), ()), ((v, g, _), ())| (u, h) == (v, g))
+        {
+            if let Some(((u, _, _), ())) = run.first()
+                && let Some(info) = self.users.get_mut(*u as usize)
+            {
+                let n = u32::try_from(run.len()).unwrap_or(u32::MAX);
                 info.peak_hosts_per_hour = info.peak_hosts_per_hour.max(n);
             }
         }
@@ -929,7 +925,7 @@ impl ProfileBuilder {
             }
         }
         let mut logons: Vec<Logon> = Vec::with_capacity(self.logons.len());
-        for ((u, s, d), stats) in self.logons {
+        for ((u, s, d), stats) in self.logons.into_records() {
             let src = if s == NO_HOST { None } else { hm(s) };
             if let (Some(user), Some(dst)) = (um(u), hm(d))
                 && (s == NO_HOST || src.is_some())

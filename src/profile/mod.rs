@@ -70,6 +70,7 @@ pub mod load;
 pub mod logon;
 mod order;
 mod parts;
+mod pending;
 pub mod role;
 pub mod service;
 pub mod week;
