@@ -1087,7 +1087,67 @@ pub fn profiles_from_run(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_plain_user_key, user_key};
+    use super::{ProfileBuilder, is_plain_user_key, user_key};
+    use crate::event::{LogEvent, Outcome, Timestamp};
+    use std::sync::Arc;
+
+    /// 70,000 network logons, past the first merge of the pending tables:
+    /// 1,000 (account, source, target) triples, 70 records each, every
+    /// account on one host only.
+    fn many_logons() -> Vec<LogEvent> {
+        (0..70_000i64)
+            .map(|i| {
+                let k = i % 1000;
+                LogEvent {
+                    ts: Timestamp::from_parts(1_700_000_000 + i, 0),
+                    action: "logged-in".into(),
+                    dataset: "windows.security".into(),
+                    host_ip: "10.0.9.1".parse().ok(),
+                    source_ip: format!("10.0.1.{}", k / 100).parse().ok(),
+                    user_name: Some(format!("u{}", k % 100).into()),
+                    logon_type: Some(3),
+                    outcome: Some(Outcome::Success),
+                    ..LogEvent::default()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn appended_logon_records_merge_to_one_per_triple_however_they_were_fed() {
+        let events = many_logons();
+        let dir = Arc::new(crate::hosts::build_directory(&events, None));
+        let mut one = ProfileBuilder::new(dir.clone());
+        one.add_events(&events);
+        let one = one.finish();
+        let logons = one.logons();
+        assert_eq!(logons.len(), 1000);
+        assert!(
+            logons
+                .iter()
+                .all(|l| l.src.is_some() && l.stats.successes == 70)
+        );
+        // Triple k's records are at k, k + 1000, ..., k + 69,000 seconds.
+        let t0 = Timestamp::from_parts(1_700_000_000, 0);
+        assert!(logons.iter().any(|l| l.stats.first == t0
+            && l.stats.last == Timestamp::from_parts(1_700_000_000 + 69_000, 0)));
+        // Repeated (account, hour, host) records count once: one host each.
+        assert_eq!(one.users().len(), 100);
+        assert!(one.users().iter().all(|u| u.peak_hosts_per_hour == 1));
+        // Two builders over halves, merged either way round, give the same.
+        let (a, b) = events.split_at(34_567);
+        for first_half_into_second in [false, true] {
+            let mut x = ProfileBuilder::new(dir.clone());
+            x.add_events(a);
+            let mut y = ProfileBuilder::new(dir.clone());
+            y.add_events(b);
+            if first_half_into_second {
+                std::mem::swap(&mut x, &mut y);
+            }
+            x.merge(y);
+            assert!(x.finish() == one);
+        }
+    }
 
     #[test]
     fn user_keys_are_recognised_only_when_unchanged_by_normalising() {
