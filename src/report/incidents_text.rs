@@ -27,6 +27,16 @@ fn span_text(s: Option<(Timestamp, Timestamp)>) -> String {
     }
 }
 
+/// A span's length in words: `3 min 20 s`, `5 h 12 min`.
+fn span_length(s: Option<(Timestamp, Timestamp)>) -> String {
+    let secs = s.map_or(0, |(a, z)| z.0.saturating_sub(a.0).max(0) / 1_000_000_000);
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
 fn hhmm(t: Timestamp) -> String {
     let s = t.to_rfc3339();
     s.get(..19).unwrap_or(&s).replace('T', " ")
@@ -69,6 +79,13 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
 /// Renders what the baseline was and what was judged (the lines after the title).
 pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
     match from {
+        LearnedFrom::FirstPart if a.too_short_to_learn => {
+            let _ = writeln!(
+                s,
+                "baseline: none: the input spans {}, less than the day the default split needs to learn from its first part, so every record is judged (give --learn, --learn-until or --baseline to learn)",
+                span_length(a.judged)
+            );
+        }
         LearnedFrom::FirstPart => {
             let _ = writeln!(
                 s,
