@@ -4,9 +4,7 @@
 //!
 //! The split is by time: everything before the cut teaches what is normal,
 //! everything from the cut on is judged. The cut is a given instant, or a
-//! fraction of the records' time span. By default it is 60% of the span
-//! when the records cover at least a day ([`MIN_SPAN_TO_LEARN`]); shorter
-//! inputs are judged whole against an empty baseline.
+//! fraction of the records' time span (60% by default).
 
 use crate::alert::Alert;
 use crate::config::Config;
@@ -15,35 +13,19 @@ use crate::event::{Flow, LogEvent, Timestamp};
 use crate::incident::{self, Incident};
 use std::time::Instant;
 
-/// The shortest time span, in nanoseconds, that [`Learning::Auto`] learns
-/// from: a baseline needs at least one daily cycle to tell a habit from a
-/// one-off. A shorter input (a lab capture, an incident's few hours) would
-/// hide whatever happened in its first part inside the baseline.
-pub const MIN_SPAN_TO_LEARN: i64 = 24 * 3600 * 1_000_000_000;
-
-/// The share of the time span [`Learning::Auto`] learns from.
-pub const AUTO_FRACTION: f64 = 0.6;
-
 /// Where the learning part ends.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Learning {
     /// Records before this instant are the baseline.
     Until(Timestamp),
     /// This fraction (0 to 1) of the records' time span is the baseline.
     Fraction(f64),
-    /// The default: the first [`AUTO_FRACTION`] of the time span when it
-    /// covers at least [`MIN_SPAN_TO_LEARN`], else nothing (every record is
-    /// judged against an empty baseline).
-    #[default]
-    Auto,
 }
 
-impl Learning {
-    /// True when this split learns nothing from records spanning `span`
-    /// because they cover less than [`MIN_SPAN_TO_LEARN`] ([`Learning::Auto`]).
-    pub fn too_short(self, span: Option<(Timestamp, Timestamp)>) -> bool {
-        matches!(self, Learning::Auto)
-            && span.is_some_and(|(a, z)| z.0.saturating_sub(a.0) < MIN_SPAN_TO_LEARN)
+impl Default for Learning {
+    /// The first 60% of the time span.
+    fn default() -> Self {
+        Learning::Fraction(0.6)
     }
 }
 
@@ -56,9 +38,6 @@ pub struct Analysis {
     pub incidents: Vec<Incident>,
     /// The cut between learning and detection.
     pub cut: Timestamp,
-    /// True when the default split learned nothing because the input spans
-    /// less than [`MIN_SPAN_TO_LEARN`] (see [`Learning::Auto`]).
-    pub too_short_to_learn: bool,
     /// The span of the learning records, if any.
     pub learned: Option<(Timestamp, Timestamp)>,
     /// The span of the judged records, if any.
@@ -89,14 +68,7 @@ fn span(flows: &[Flow], events: &[LogEvent]) -> Option<(Timestamp, Timestamp)> {
 pub fn cut_point(learning: Learning, span: Option<(Timestamp, Timestamp)>) -> Timestamp {
     match (learning, span) {
         (Learning::Until(t), _) => t,
-        (Learning::Fraction(_) | Learning::Auto, None) => Timestamp::default(),
-        (Learning::Auto, Some((a, z))) => {
-            if learning.too_short(span) {
-                a
-            } else {
-                cut_point(Learning::Fraction(AUTO_FRACTION), Some((a, z)))
-            }
-        }
+        (Learning::Fraction(_), None) => Timestamp::default(),
         (Learning::Fraction(f), Some((a, z))) => {
             let f = if f.is_finite() {
                 f.clamp(0.0, 1.0)
@@ -116,8 +88,7 @@ pub fn analyze(
     learning: Learning,
     config: &Config,
 ) -> Analysis {
-    let whole = span(flows, events);
-    let cut = cut_point(learning, whole);
+    let cut = cut_point(learning, span(flows, events));
     let fcut = flows.partition_point(|f| f.ts < cut);
     let ecut = events.partition_point(|e| e.ts < cut);
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
@@ -155,7 +126,6 @@ pub fn analyze(
         alerts,
         incidents,
         cut,
-        too_short_to_learn: learning.too_short(whole),
         learned: baseline.period(),
         judged: span(detect_flows, detect_events),
         learn_counts: (learn_flows.len(), learn_events.len()),
@@ -225,7 +195,6 @@ pub fn analyze_against_profiles(
         alerts,
         incidents,
         cut: period.map_or(Timestamp::default(), |p| p.1),
-        too_short_to_learn: false,
         learned: period,
         judged: span(flows, events),
         learn_counts: (0, 0),
@@ -293,33 +262,4 @@ pub fn detect_resolved(
     let mut alerts = crate::detect::run_all(&input);
     let incidents = incident::build(&mut alerts, &config.incident, baseline);
     (alerts, incidents)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_split_learns_only_from_a_day_or_more() {
-        let a = Timestamp::from_parts(1_700_000_000, 0);
-        let after = |secs: i64| Timestamp(a.0 + secs * 1_000_000_000);
-        let day = MIN_SPAN_TO_LEARN / 1_000_000_000;
-        // Under a day: nothing learned, the cut is the first record.
-        let short = Some((a, after(day - 1)));
-        assert!(Learning::Auto.too_short(short));
-        assert_eq!(cut_point(Learning::Auto, short), a);
-        // A day or more: the first 60%.
-        for secs in [day, 10 * day] {
-            let long = Some((a, after(secs)));
-            assert!(!Learning::Auto.too_short(long));
-            assert_eq!(cut_point(Learning::Auto, long), after(secs * 6 / 10));
-        }
-        // An explicit share is honoured whatever the span.
-        assert!(!Learning::Fraction(0.6).too_short(short));
-        assert_eq!(
-            cut_point(Learning::Fraction(0.5), short),
-            Timestamp(a.0 + (day - 1) * 500_000_000)
-        );
-        assert_eq!(cut_point(Learning::Auto, None), Timestamp::default());
-    }
 }

@@ -477,16 +477,66 @@ fn password_spray_then_success() {
         );
     }
     net.logon(t + 400, "FILES", "user5", "10.1.1.99", false, true);
+    spray_won_by(net, "user5", 8);
+}
+
+/// The spray alert of `net`'s judged day: `accounts` tried, `winner`'s
+/// password worked.
+fn spray_won_by(net: Net, winner: &str, accounts: usize) -> lateral::alert::Alert {
     let a = net.analyze(&Config::default());
     let spray = a
         .alerts
-        .iter()
+        .into_iter()
         .find(|x| x.rule.id == "lateral.password-spray")
         .expect("spray");
     assert_eq!(spray.technique.id, "T1110.003");
-    assert_eq!(spray.user.as_deref(), Some("user5"));
-    assert_eq!(spray.related_users.len(), 8);
-    assert!(spray.score >= 70);
+    assert_eq!(spray.user.as_deref(), Some(winner));
+    assert_eq!(spray.related_users.len(), accounts);
+    assert!(spray.score >= 70, "score {}", spray.score);
+    spray
+}
+
+/// A spray at the domain controller leaves only Kerberos records: refused
+/// pre-authentications (4771) and TGT requests for unknown accounts (4768),
+/// then a TGT granted for the account whose password worked.
+#[test]
+fn kerberos_spray_at_the_domain_controller_then_a_ticket() {
+    let mut net = baseline_net();
+    routine(&mut net, JUDGED);
+    let t = T0 + JUDGED * DAY + 14 * 3600;
+    for k in 0..10 {
+        let (code, action) = if k % 3 == 0 {
+            (4768, "kerberos-tgt-request")
+        } else {
+            (4771, "kerberos-preauth-failed")
+        };
+        net.log(
+            t + k,
+            code,
+            action,
+            "DC01",
+            &format!("user{k}"),
+            Some("10.1.1.97"),
+            false,
+        );
+    }
+    net.log(
+        t + 30,
+        4768,
+        "kerberos-tgt-request",
+        "DC01",
+        "user7",
+        Some("10.1.1.97"),
+        true,
+    );
+    let spray = spray_won_by(net, "user7", 10);
+    assert!(
+        spray
+            .message
+            .starts_with("10 failed logons for 10 accounts"),
+        "{}",
+        spray.message
+    );
 }
 
 #[test]

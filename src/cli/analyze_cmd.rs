@@ -28,9 +28,7 @@ pub struct AnalyzeArgs {
     /// Learn from records before this RFC 3339 time, judge the rest.
     #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
     learn_until: Option<lateral::event::Timestamp>,
-    /// Learn from this share of the records' time span, e.g. `60%` or `0.6`
-    /// (default: 60% when the records span at least a day; a shorter input
-    /// is judged whole against an empty baseline).
+    /// Learn from this share of the records' time span, e.g. `60%` or `0.6` (default 60%).
     #[arg(long, value_parser = parse_share)]
     learn: Option<f64>,
     /// Write alerts as ECS JSON Lines to this file (`-` for standard output,

@@ -2,9 +2,11 @@
 //! one source, then a success.
 //!
 //! ## What it detects
-//! At least `brute_force_failures` failed network logons for one account
-//! from one source within `failure_window_minutes`, followed by a
-//! successful logon of that account from that source inside the window.
+//! At least `brute_force_failures` failed network logons or Kerberos
+//! attempts (refused TGT requests, failed pre-authentications) for one
+//! account from one source within `failure_window_minutes`, followed by a
+//! successful logon or granted TGT of that account from that source inside
+//! the window ([`super::common::credential_attempts`]).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
@@ -21,7 +23,8 @@
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
 use super::common::{
-    LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
+    LogonView, clamp_score, credential_attempts, failed, failing_sources, log_evidence, lower_text,
+    minutes, succeeded,
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
@@ -49,12 +52,13 @@ impl Detector for BruteForce {
         let need = cfg.brute_force_failures.max(1);
         // A group alerts only on `need` failures: sources with fewer
         // failures in all are not grouped at all (most sources on most days).
-        let failures = failing_sources(input.logons, need);
+        let attempts = credential_attempts(input);
+        let failures = failing_sources(&attempts, need);
         if failures.is_empty() {
             return Vec::new();
         }
         let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
-        for v in input.logons {
+        for v in attempts.iter() {
             let e = v.event;
             let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {
                 continue;

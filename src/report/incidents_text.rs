@@ -27,6 +27,11 @@ fn span_text(s: Option<(Timestamp, Timestamp)>) -> String {
     }
 }
 
+/// A learned baseline shorter than this (one daily cycle, in nanoseconds)
+/// is too short to tell a habit from a one-off: the report says so, and
+/// how to judge the records it swallowed.
+pub const SHORT_BASELINE_NS: i64 = 24 * 3600 * 1_000_000_000;
+
 /// A span's length in words: `3 min 20 s`, `5 h 12 min`.
 fn span_length(s: Option<(Timestamp, Timestamp)>) -> String {
     let secs = s.map_or(0, |(a, z)| z.0.saturating_sub(a.0).max(0) / 1_000_000_000);
@@ -79,13 +84,6 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
 /// Renders what the baseline was and what was judged (the lines after the title).
 pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
     match from {
-        LearnedFrom::FirstPart if a.too_short_to_learn => {
-            let _ = writeln!(
-                s,
-                "baseline: none: the input spans {}, less than the day the default split needs to learn from its first part, so every record is judged (give --learn, --learn-until or --baseline to learn)",
-                span_length(a.judged)
-            );
-        }
         LearnedFrom::FirstPart => {
             let _ = writeln!(
                 s,
@@ -117,6 +115,15 @@ pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
         let _ = writeln!(
             s,
             "note: the baseline is empty, so everything is new; scores are lowered and rarity is unknown"
+        );
+    }
+    if let (LearnedFrom::FirstPart, Some((first, _))) = (from, a.learned)
+        && a.cut.0.saturating_sub(first.0) < SHORT_BASELINE_NS
+    {
+        let _ = writeln!(
+            s,
+            "note: the baseline covers only {}, less than a day, and what happened in it was learned, not judged; --learn 0% judges every record",
+            span_length(Some((first, a.cut)))
         );
     }
 }
