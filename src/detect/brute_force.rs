@@ -6,7 +6,7 @@
 //! attempts (refused TGT requests, failed pre-authentications) for one
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
-//! the window ([`super::common::credential_attempts`]).
+//! the window (`common::credential_attempts`).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK

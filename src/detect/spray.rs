@@ -4,7 +4,7 @@
 //! Failed network logons, refused Kerberos TGT requests (4768) and failed
 //! Kerberos pre-authentications (4771) for at least `spray_accounts`
 //! distinct accounts from one source within `failure_window_minutes`
-//! ([`super::common::credential_attempts`]): a spray against the domain
+//! (`common::credential_attempts`): a spray against the domain
 //! controllers (Kerbrute and the like) leaves only the Kerberos records.
 //! A success from the same source in that window (a logon or a granted
 //! TGT) raises the score: a password worked.
