@@ -141,7 +141,9 @@ fn host_indexes(profiles: &Profiles) -> (FxHashMap<&str, HostId>, FxHashMap<Text
 struct HostFacts {
     /// Per profile host: internal (an internal address, or known by name only).
     internal: Vec<bool>,
+    /// Internal hosts.
     internal_hosts: usize,
+    /// Internal hosts per role.
     role_counts: BTreeMap<Role, usize>,
     /// Per role: the median of its hosts' p99 bytes sent to a peer in an hour.
     role_p99: BTreeMap<Role, u64>,
@@ -180,9 +182,13 @@ impl HostFacts {
 
 /// What the logon records say, per account and per host.
 struct LogonFacts<'a> {
+    /// Per account: the internal hosts of its logons.
     users: FxHashMap<&'a str, UserFacts>,
+    /// Accounts with special privileges on some internal host.
     privileged_users: FxHashSet<&'a str>,
+    /// Accounts with any logon record (what [`Profiles::user`] finds).
     logged_users: FxHashSet<&'a str>,
+    /// (source, target) of successful logons to internal hosts.
     logon_edges: FxHashSet<(HostId, HostId)>,
     /// Per profile host: successful network logons by (Kerberos, NTLM).
     methods: Vec<(u64, u64)>,
@@ -254,21 +260,11 @@ pub struct ProfilesView<'a> {
     profiles: &'a Profiles,
     dir: &'a HostDirectory,
     net: &'a NetworkConfig,
-    /// Per profile host: whether it is internal (an internal address, or
-    /// known by name only).
-    internal: Vec<bool>,
     period: Option<(Timestamp, Timestamp)>,
-    internal_hosts: usize,
-    role_counts: BTreeMap<Role, usize>,
-    role_p99: BTreeMap<Role, u64>,
-    users: FxHashMap<&'a str, UserFacts>,
-    /// Accounts with special privileges on some internal host.
-    privileged_users: FxHashSet<&'a str>,
-    /// Accounts with any logon record (what [`Profiles::user`] finds).
-    logged_users: FxHashSet<&'a str>,
-    logon_edges: FxHashSet<(HostId, HostId)>,
-    /// Per profile host: successful network logons by (Kerberos, NTLM).
-    methods: Vec<(u64, u64)>,
+    /// Which hosts are internal, and their roles.
+    hosts: HostFacts,
+    /// What the logon records say.
+    logons: LogonFacts<'a>,
     /// Profile hosts with a name, by key: a detector's key that is one
     /// of these resolves to it without parsing or normalising.
     named: FxHashMap<&'a str, HostId>,
@@ -313,16 +309,9 @@ impl<'a> ProfilesView<'a> {
             profiles,
             dir,
             net,
-            internal: hosts.internal,
             period,
-            internal_hosts: hosts.internal_hosts,
-            role_counts: hosts.role_counts,
-            role_p99: hosts.role_p99,
-            users: logons.users,
-            privileged_users: logons.privileged_users,
-            logged_users: logons.logged_users,
-            logon_edges: logons.logon_edges,
-            methods: logons.methods,
+            hosts,
+            logons,
             named,
             addr_ids,
             user_infos,
@@ -354,11 +343,11 @@ impl<'a> ProfilesView<'a> {
     }
 
     fn is_internal(&self, h: HostId) -> bool {
-        self.internal.get(h.0 as usize).copied().unwrap_or(false)
+        self.hosts.internal.get(h.0 as usize).copied().unwrap_or(false)
     }
 
     fn facts(&self, user: &str) -> Option<&UserFacts> {
-        self.users.get(user)
+        self.logons.users.get(user)
     }
 
     /// True when the edge is on one of the ports.
@@ -374,7 +363,7 @@ impl BaselineView for ProfilesView<'_> {
         self.period
     }
     fn host_count(&self) -> usize {
-        self.internal_hosts
+        self.hosts.internal_hosts
     }
     fn role(&self, ip: IpAddr) -> Role {
         if self.net.is_scanner(ip) {
@@ -388,7 +377,7 @@ impl BaselineView for ProfilesView<'_> {
             .map_or(Role::Unknown, |h| host_role(self.net, h))
     }
     fn role_count(&self, role: Role) -> usize {
-        self.role_counts.get(&role).copied().unwrap_or(0)
+        self.hosts.role_counts.get(&role).copied().unwrap_or(0)
     }
     fn admin_edge(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<EdgeHistory> {
         let (s, d) = (self.ip_id(src)?, self.ip_id(dst)?);
@@ -482,7 +471,7 @@ impl BaselineView for ProfilesView<'_> {
         h.bytes_out_per_peer_hour.quantile(0.99)
     }
     fn role_peer_bytes_p99(&self, role: Role) -> Option<u64> {
-        self.role_p99.get(&role).copied()
+        self.hosts.role_p99.get(&role).copied()
     }
     fn external_clients(&self, dst: IpAddr) -> usize {
         let Some(d) = self.ip_id(dst) else { return 0 };
@@ -491,11 +480,11 @@ impl BaselineView for ProfilesView<'_> {
     }
     fn user_known(&self, user: &str) -> bool {
         let logged = if is_plain_user_key(user) {
-            self.logged_users.contains(user)
+            self.logons.logged_users.contains(user)
         } else {
             self.profiles.user(user).is_some()
         };
-        logged || self.privileged_users.contains(user)
+        logged || self.logons.privileged_users.contains(user)
     }
     fn user_source_count(&self, user: &str) -> usize {
         self.facts(user).map_or(0, |f| f.sources.len())
@@ -508,13 +497,13 @@ impl BaselineView for ProfilesView<'_> {
     }
     fn logon_edge(&self, src: &str, dst: &str) -> bool {
         match (self.key_id(src), self.key_id(dst)) {
-            (Some(s), Some(d)) => self.logon_edges.contains(&(s, d)),
+            (Some(s), Some(d)) => self.logons.logon_edges.contains(&(s, d)),
             _ => false,
         }
     }
     fn privileged(&self, user: &str, host: Option<&str>) -> bool {
         match host {
-            None => self.privileged_users.contains(user),
+            None => self.logons.privileged_users.contains(user),
             Some(h) => self
                 .facts(user)
                 .is_some_and(|f| self.key_id(h).is_some_and(|k| holds(&f.privileged_on, k))),
@@ -522,7 +511,7 @@ impl BaselineView for ProfilesView<'_> {
     }
     fn logon_methods(&self, host: &str) -> (u64, u64) {
         self.key_id(host)
-            .and_then(|k| self.methods.get(k.0 as usize).copied())
+            .and_then(|k| self.logons.methods.get(k.0 as usize).copied())
             .unwrap_or((0, 0))
     }
     fn user_ntlm_on(&self, user: &str, host: &str) -> bool {
