@@ -115,7 +115,8 @@ pub struct ProfileBuilder {
 struct Activity {
     /// The builder's host index.
     host: u32,
-    /// [`Activity::SEEN`], [`Activity::TOUCH`], [`Activity::KDC`] bits.
+    /// [`Activity::SEEN`] (no bit set), or the [`Activity::TOUCH`] bit
+    /// with or without the [`Activity::KDC`] bit.
     what: u8,
     /// When.
     ts: Timestamp,
@@ -822,8 +823,8 @@ impl ProfileBuilder {
         }
         // Distinct (user, hour, host) in order: each (user, hour) run's
         // length is the hosts that user reached in that hour.
-        let user_hours = std::mem::replace(&mut self.user_hours, Pending::new(|_, _| {}));
-        for run in user_hours
+        for run in self
+            .user_hours
             .into_merged()
             .chunk_by(|((u, h, _), ()), ((v, g, _), ())| (u, h) == (v, g))
         {

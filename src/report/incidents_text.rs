@@ -32,9 +32,9 @@ fn span_text(s: Option<(Timestamp, Timestamp)>) -> String {
 /// how to judge the records it swallowed.
 pub const SHORT_BASELINE_NS: i64 = 24 * 3600 * 1_000_000_000;
 
-/// A span's length in words: `3 min 20 s`, `5 h 12 min`.
-fn span_length(s: Option<(Timestamp, Timestamp)>) -> String {
-    let secs = s.map_or(0, |(a, z)| z.0.saturating_sub(a.0).max(0) / 1_000_000_000);
+/// The length from `a` to `z` in words: `30 s`, `3 min 20 s`, `5 h 12 min`.
+fn span_length(a: Timestamp, z: Timestamp) -> String {
+    let secs = z.0.saturating_sub(a.0).max(0) / 1_000_000_000;
     match secs {
         0..60 => format!("{secs} s"),
         60..3600 => format!("{} min {} s", secs / 60, secs % 60),
@@ -123,7 +123,7 @@ pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
         let _ = writeln!(
             s,
             "note: the baseline covers only {}, less than a day, and what happened in it was learned, not judged; --learn 0% judges every record",
-            span_length(Some((first, a.cut)))
+            span_length(first, a.cut)
         );
     }
 }
