@@ -250,10 +250,12 @@ pub fn detect_resolved(
     habits: &dyn crate::detect::habits::Habits,
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
+    let attempts = crate::detect::credential_attempts(events, logons, directory);
     let input = DetectInput {
         flows,
         events,
         logons,
+        attempts: &attempts,
         directory,
         baseline,
         habits,

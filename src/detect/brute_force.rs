@@ -6,7 +6,7 @@
 //! attempts (refused TGT requests, failed pre-authentications) for one
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
-//! the window (`common::credential_attempts`).
+//! the window ([`super::credential_attempts`]).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
@@ -23,8 +23,7 @@
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
 use super::common::{
-    LogonView, clamp_score, credential_attempts, failed, failing_sources, log_evidence, lower_text,
-    minutes, succeeded,
+    LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
@@ -52,13 +51,12 @@ impl Detector for BruteForce {
         let need = cfg.brute_force_failures.max(1);
         // A group alerts only on `need` failures: sources with fewer
         // failures in all are not grouped at all (most sources on most days).
-        let attempts = credential_attempts(input);
-        let failures = failing_sources(&attempts, need);
+        let failures = failing_sources(input.attempts, need);
         if failures.is_empty() {
             return Vec::new();
         }
         let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
-        for v in attempts.iter() {
+        for v in input.attempts {
             let e = v.event;
             let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {
                 continue;

@@ -204,34 +204,6 @@ pub fn is_kerberos_attempt(e: &LogEvent) -> bool {
     ) && e.outcome.is_some()
 }
 
-/// Every password attempt among today's records, in time order: the
-/// network logons (`input.logons`) and the Kerberos attempts at domain
-/// controllers ([`is_kerberos_attempt`]; source the client, destination
-/// the controller), on equal times logons first.
-pub fn credential_attempts<'a, 'b>(
-    input: &'b super::DetectInput<'a>,
-) -> std::borrow::Cow<'b, [LogonView<'a>]> {
-    let kerberos: Vec<LogonView<'a>> = input
-        .events
-        .iter()
-        .filter(|e| is_kerberos_attempt(e))
-        .map(|e| LogonView::of(e, input.directory))
-        .collect();
-    if kerberos.is_empty() {
-        return std::borrow::Cow::Borrowed(input.logons);
-    }
-    let mut all = Vec::with_capacity(input.logons.len() + kerberos.len());
-    let mut k = kerberos.into_iter().peekable();
-    for v in input.logons {
-        while let Some(next) = k.next_if(|x| x.event.ts < v.event.ts) {
-            all.push(next);
-        }
-        all.push(v.clone());
-    }
-    all.extend(k);
-    std::borrow::Cow::Owned(all)
-}
-
 /// The sources with at least `need` failed logons among `logons`: a
 /// detector that alerts only on that many failures groups no other source.
 pub fn failing_sources<'a>(

@@ -137,6 +137,9 @@ pub struct DetectInput<'a> {
     pub events: &'a [LogEvent],
     /// Today's network logons and failed logons, resolved once (see [`remote_logons`]).
     pub logons: &'a [LogonView<'a>],
+    /// Today's password attempts: the logons and the Kerberos attempts at
+    /// domain controllers, resolved once (see [`credential_attempts`]).
+    pub attempts: &'a [LogonView<'a>],
     /// Names and addresses of hosts.
     pub directory: &'a Directory,
     /// What each host normally does.
@@ -164,6 +167,37 @@ pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<L
         .filter(|e| common::is_remote_logon(e))
         .map(|e| LogonView::of(e, directory))
         .collect()
+}
+
+/// Every password attempt among `events`, in time order: the network
+/// `logons` (resolved by [`remote_logons`]) and the Kerberos attempts at
+/// domain controllers (TGT requests, 4768, granted or refused, and failed
+/// pre-authentications, 4771; source the client, destination the
+/// controller), on equal times logons first. Borrows
+/// `logons` when there is no Kerberos attempt.
+pub fn credential_attempts<'a, 'b>(
+    events: &'a [LogEvent],
+    logons: &'b [LogonView<'a>],
+    directory: &Directory,
+) -> std::borrow::Cow<'b, [LogonView<'a>]> {
+    let kerberos: Vec<LogonView<'a>> = events
+        .iter()
+        .filter(|e| common::is_kerberos_attempt(e))
+        .map(|e| LogonView::of(e, directory))
+        .collect();
+    if kerberos.is_empty() {
+        return std::borrow::Cow::Borrowed(logons);
+    }
+    let mut all = Vec::with_capacity(logons.len() + kerberos.len());
+    let mut k = kerberos.into_iter().peekable();
+    for v in logons {
+        while let Some(next) = k.next_if(|x| x.event.ts < v.event.ts) {
+            all.push(next);
+        }
+        all.push(v.clone());
+    }
+    all.extend(k);
+    std::borrow::Cow::Owned(all)
 }
 
 /// Every detector, in a fixed order.

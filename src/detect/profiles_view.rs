@@ -343,7 +343,11 @@ impl<'a> ProfilesView<'a> {
     }
 
     fn is_internal(&self, h: HostId) -> bool {
-        self.hosts.internal.get(h.0 as usize).copied().unwrap_or(false)
+        self.hosts
+            .internal
+            .get(h.0 as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     fn facts(&self, user: &str) -> Option<&UserFacts> {

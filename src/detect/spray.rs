@@ -4,7 +4,7 @@
 //! Failed network logons, refused Kerberos TGT requests (4768) and failed
 //! Kerberos pre-authentications (4771) for at least `spray_accounts`
 //! distinct accounts from one source within `failure_window_minutes`
-//! (`common::credential_attempts`): a spray against the domain
+//! ([`super::credential_attempts`]): a spray against the domain
 //! controllers (Kerbrute and the like) leaves only the Kerberos records.
 //! A success from the same source in that window (a logon or a granted
 //! TGT) raises the score: a password worked.
@@ -25,8 +25,8 @@
 //! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
 
 use super::common::{
-    LogonView, busiest_window, clamp_score, credential_attempts, failed, failing_sources,
-    log_evidence, minutes, succeeded,
+    LogonView, busiest_window, clamp_score, failed, failing_sources, log_evidence, minutes,
+    succeeded,
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
@@ -55,13 +55,12 @@ impl Detector for Spray {
         // A spray takes failures for `spray_accounts` accounts: sources with
         // fewer failures in all are not grouped at all.
         let need = cfg.spray_accounts.max(2);
-        let attempts = credential_attempts(input);
-        let failures = failing_sources(&attempts, need);
+        let failures = failing_sources(input.attempts, need);
         if failures.is_empty() {
             return Vec::new();
         }
         let mut by_src: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
-        for v in attempts.iter() {
+        for v in input.attempts {
             let Some(s) = &v.src else { continue };
             if failures.contains_key(s) {
                 by_src.entry(s.clone()).or_default().push(v.clone());
