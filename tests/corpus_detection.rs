@@ -63,7 +63,7 @@ fn ground_truth_hosts_are_named_by_alerts() {
     let exp = common::expected(&dir);
     let cases = exp["ground_truth"].as_array().expect("ground_truth list");
     assert!(cases.len() >= 20, "{} cases", cases.len());
-    let (mut two, mut two_hit, mut one, mut one_hit) = (0, 0, 0, 0);
+    let (mut two, mut one, mut one_hit) = (0, 0, 0);
     let mut missed_two = Vec::new();
     for case in cases {
         let id = case["id"].as_str().unwrap_or("?");
@@ -86,7 +86,6 @@ fn ground_truth_hosts_are_named_by_alerts() {
         let hit = alerts.iter().any(|a| want.is_subset(&related_ips(a)));
         if want.len() == 2 {
             two += 1;
-            two_hit += usize::from(hit);
             if !hit {
                 missed_two.push(id.to_string());
             }
@@ -101,7 +100,6 @@ fn ground_truth_hosts_are_named_by_alerts() {
         missed_two.is_empty(),
         "two-host cases without an alert relating both hosts: {missed_two:?}"
     );
-    assert_eq!(two_hit, two);
     assert!(one >= 10, "{one} one-host cases");
     // PsExec, the remote shell and credential dump over admin shares, the
     // ADMIN$ golden-ticket session, the new share, pass-the-hash, and the

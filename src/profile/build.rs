@@ -1128,10 +1128,17 @@ mod tests {
                 .iter()
                 .all(|l| l.src.is_some() && l.stats.successes == 70)
         );
-        // Triple k's records are at k, k + 1000, ..., k + 69,000 seconds.
-        let t0 = Timestamp::from_parts(1_700_000_000, 0);
-        assert!(logons.iter().any(|l| l.stats.first == t0
-            && l.stats.last == Timestamp::from_parts(1_700_000_000 + 69_000, 0)));
+        // Triple k's records are at k, k + 1000, ..., k + 69,000 seconds:
+        // every triple keeps its own first and last.
+        let mut firsts: Vec<i64> = logons
+            .iter()
+            .map(|l| {
+                assert_eq!(l.stats.last.0 - l.stats.first.0, 69_000 * 1_000_000_000);
+                l.stats.first.0 / 1_000_000_000 - 1_700_000_000
+            })
+            .collect();
+        firsts.sort_unstable();
+        assert_eq!(firsts, (0..1000).collect::<Vec<i64>>());
         // Repeated (account, hour, host) records count once: one host each.
         assert_eq!(one.users().len(), 100);
         assert!(one.users().iter().all(|u| u.peak_hosts_per_hour == 1));
