@@ -149,6 +149,20 @@ pub mod attack {
         id: "T1041",
         name: "Exfiltration Over C2 Channel",
     };
+
+    /// The technique of moving over a remote-admin service.
+    pub fn of_service(svc: crate::model::AdminService) -> Technique {
+        use crate::model::AdminService;
+        match svc {
+            AdminService::Smb => SMB,
+            AdminService::Rdp => RDP,
+            AdminService::WinRm => WINRM,
+            AdminService::Ssh => SSH,
+            AdminService::Rpc => DCOM,
+            AdminService::Vnc => VNC,
+            AdminService::Telnet => REMOTE_SERVICES,
+        }
+    }
 }
 
 /// A host as an alert names it: its address, its name, or both.

@@ -29,7 +29,7 @@
 
 use crate::diag::Diagnostics;
 use crate::event::{LogEvent, Origin, Position, Text, Timestamp};
-use crate::profile::Role;
+use crate::model::Role;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

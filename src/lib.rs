@@ -30,6 +30,7 @@ pub mod flow_store;
 pub mod hosts;
 pub mod incident;
 pub mod input;
+pub mod model;
 pub mod pipeline;
 pub mod profile;
 pub mod report;

@@ -3,9 +3,8 @@
 
 use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
-use lateral::profile::{
-    AdminProto, Methods, ProfileBuilder, Profiles, Role, Service, build_parallel,
-};
+use lateral::model::{AdminService, Role, Service};
+use lateral::profile::{Methods, ProfileBuilder, Profiles, build_parallel};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -178,20 +177,20 @@ fn peers_roles_and_services_from_flows() {
     assert!(
         admin
             .iter()
-            .all(|a| a.proto == AdminProto::Rdp && a.flows == 1)
+            .all(|a| a.proto == AdminService::Rdp && a.flows == 1)
     );
     assert_eq!(
-        p.hosts_with_role_using(Role::AdminHost, AdminProto::Rdp),
+        p.hosts_with_role_using(Role::AdminHost, AdminService::Rdp),
         vec![&k("10.0.2.1")]
     );
     // Workstations used SMB (to the file server), the scanner's SMB never connected.
     assert_eq!(
-        p.hosts_with_role_using(Role::Workstation, AdminProto::Smb)
+        p.hosts_with_role_using(Role::Workstation, AdminService::Smb)
             .len(),
         10
     );
     assert!(
-        p.hosts_with_role_using(Role::Scanner, AdminProto::Smb)
+        p.hosts_with_role_using(Role::Scanner, AdminService::Smb)
             .is_empty()
     );
     let used = p.services_used(&k("10.0.1.4"));
@@ -309,7 +308,7 @@ fn logons_resolve_through_the_directory() {
     assert!(
         admin
             .iter()
-            .any(|a| a.peer == &fs && a.proto == AdminProto::Rdp && a.events == 1)
+            .any(|a| a.peer == &fs && a.proto == AdminService::Rdp && a.events == 1)
     );
     assert!(!p.ever_logged_on("sato", &key("ws-004")));
     assert_eq!(
@@ -406,7 +405,7 @@ fn logons_admin_and_privilege_from_parsed_logs() {
     assert_eq!(p.host(&key("dc01")).unwrap().kdc_events, 2);
 
     // Remote admin from logs: SSH (sshd Accepted), SMB (5140), RDP (type 10).
-    let admin: Vec<(String, AdminProto)> = p
+    let admin: Vec<(String, AdminService)> = p
         .admin_peers(&jump)
         .iter()
         .map(|a| (a.peer.to_string(), a.proto))
@@ -414,9 +413,9 @@ fn logons_admin_and_privilege_from_parsed_logs() {
     assert_eq!(
         admin,
         vec![
-            ("filesrv".into(), AdminProto::Smb),
-            ("srv-chamber".into(), AdminProto::Rdp),
-            ("srv-chamber".into(), AdminProto::Ssh),
+            ("filesrv".into(), AdminService::Smb),
+            ("srv-chamber".into(), AdminService::Rdp),
+            ("srv-chamber".into(), AdminService::Ssh),
         ]
     );
     let into_srv: Vec<String> = p
@@ -475,7 +474,7 @@ fn a_name_only_host_folds_into_its_address() {
     assert!(
         p.admin_peers(&key("jump01"))
             .iter()
-            .any(|a| a.peer == &addr && a.proto == AdminProto::Rdp)
+            .any(|a| a.peer == &addr && a.proto == AdminService::Rdp)
     );
 }
 

@@ -5,7 +5,8 @@
 
 use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
-use lateral::profile::{ProfileBuilder, Profiles, Service, build_parallel};
+use lateral::model::Service;
+use lateral::profile::{ProfileBuilder, Profiles, build_parallel};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;

@@ -7,10 +7,9 @@ mod common;
 
 use lateral::hosts::{DirectoryBuilder, HostKey};
 use lateral::input;
+use lateral::model::{AdminService, Role, Service};
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
-use lateral::profile::{
-    AdminProto, Methods, Profiles, Role, RoleThresholds, Service, build_parallel, profiles_from_run,
-};
+use lateral::profile::{Methods, Profiles, RoleThresholds, build_parallel, profiles_from_run};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,7 +69,7 @@ fn demo_capture_profiles() {
     );
     assert_eq!(p.served(&k("203.0.113.7"), &ssl).unwrap().clients, 3);
     // 10.10.1.12 used RDP and SMB on the chamber server; 10.10.1.13's WinRM was refused.
-    let admin: Vec<(String, AdminProto)> = p
+    let admin: Vec<(String, AdminService)> = p
         .admin_peers(&k("10.10.1.12"))
         .iter()
         .map(|a| (a.peer.to_string(), a.proto))
@@ -78,14 +77,14 @@ fn demo_capture_profiles() {
     assert_eq!(
         admin,
         [
-            ("srv-chamber".to_string(), AdminProto::Smb),
-            ("srv-chamber".to_string(), AdminProto::Rdp)
+            ("srv-chamber".to_string(), AdminService::Smb),
+            ("srv-chamber".to_string(), AdminService::Rdp)
         ]
     );
     assert!(
         !p.admin_peers(&k("10.10.1.13"))
             .iter()
-            .any(|a| a.proto == AdminProto::WinRm)
+            .any(|a| a.proto == AdminService::WinRm)
     );
     // The chamber server reached the DC and the file server over SMB.
     let from_chamber: Vec<String> = p
@@ -95,7 +94,7 @@ fn demo_capture_profiles() {
         .collect();
     assert_eq!(from_chamber, ["10.10.2.30", "10.10.2.5"]);
     assert_eq!(
-        p.hosts_with_role_using(Role::Server, AdminProto::Smb),
+        p.hosts_with_role_using(Role::Server, AdminService::Smb),
         [&k("srv-chamber")]
     );
     let dc = p.host(&k("10.10.2.5")).unwrap();
@@ -130,7 +129,7 @@ fn corpus_windows_log_profiles() {
     assert!(
         p.admin_peers(&src.key)
             .iter()
-            .any(|a| a.peer == &ws6 && a.proto == AdminProto::Smb)
+            .any(|a| a.peer == &ws6 && a.proto == AdminService::Smb)
     );
     // The DC wrote the 4769: a domain controller.
     assert_eq!(p.role(&k("mordordc")), Role::DomainController);

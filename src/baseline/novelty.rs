@@ -9,7 +9,7 @@
 //! and as ECS JSON Lines.
 
 use crate::event::{Origin, Timestamp};
-use crate::profile::service::{AdminProto, Service};
+use crate::model::{AdminService, Service};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -94,7 +94,7 @@ pub struct Novelty {
     /// The service of a new edge.
     pub service: Option<Service>,
     /// The remote-admin protocol of a new edge or logon, if it is one.
-    pub admin: Option<AdminProto>,
+    pub admin: Option<AdminService>,
     /// The account of a new logon.
     pub user: Option<String>,
     /// Why a logon is new.

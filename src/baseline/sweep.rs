@@ -19,7 +19,8 @@ use crate::baseline::novelty::{Endpoint, Novelty, NoveltyKind, UserNovelty};
 use crate::baseline::{Baseline, Today};
 use crate::event::{LogEvent, Origin, Timestamp};
 use crate::hosts::{HostDirectory, HostKey};
-use crate::profile::{AdminProto, HostProfile, Profiles, Service};
+use crate::model::{AdminService, Service};
+use crate::profile::{HostProfile, Profiles};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -304,7 +305,7 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
             first_seen: w.first,
             source: endpoint(dir, &s, sip),
             destination: endpoint(dir, &d, dip),
-            admin: service.admin_proto(),
+            admin: service.admin_service(),
             service: Some(service),
             user: None,
             user_novelty: None,
@@ -323,7 +324,7 @@ pub fn novelties(base: &Baseline, today: &Today<'_>) -> Vec<Novelty> {
             }),
             destination: endpoint(dir, &dst, e.and_then(|e| e.host_ip)),
             service: None,
-            admin: e.and_then(AdminProto::of_event),
+            admin: e.and_then(AdminService::of_event),
             user: Some(user),
             user_novelty: Some(n.why),
             count: n.count,
@@ -540,7 +541,7 @@ mod tests {
         );
         // Remote-admin edges come first among edges (both are here); each
         // carries its first record.
-        assert_eq!(found[1].admin, Some(AdminProto::Rdp));
+        assert_eq!(found[1].admin, Some(AdminService::Rdp));
         assert_eq!(
             found[1].evidence.as_ref().map(ToString::to_string),
             Some(format!("day.pcap@{}", d2 + 5))
@@ -550,6 +551,6 @@ mod tests {
             Some("auth.log:2".to_string())
         );
         assert_eq!(found[3].user.as_deref(), Some("alice"));
-        assert_eq!(found[3].admin, Some(AdminProto::Ssh));
+        assert_eq!(found[3].admin, Some(AdminService::Ssh));
     }
 }

@@ -9,8 +9,9 @@
 use crate::baseline::Baseline;
 use crate::event::Timestamp;
 use crate::hosts::HostKey;
+use crate::model::Service;
 use crate::profile::host::HOURS_PER_WEEK;
-use crate::profile::{Distribution, HostProfile, Profiles, Service};
+use crate::profile::{Distribution, HostProfile, Profiles};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -72,7 +73,7 @@ impl From<&Service> for ServiceName {
             service: s.to_string(),
             transport: s.proto.zeek_name(),
             port: s.port,
-            admin: s.admin_proto().map(|a| a.name()),
+            admin: s.admin_service().map(|a| a.name()),
         }
     }
 }

@@ -12,36 +12,7 @@ use std::net::IpAddr;
 
 use super::AdminService;
 
-/// What a host does on the network, inferred from behaviour (or configured).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Initiates most of its traffic, serves little.
-    Workstation,
-    /// Serves many clients.
-    Server,
-    /// Answers Kerberos or LDAP for many clients.
-    DomainController,
-    /// Administers many hosts over remote-admin protocols (jump host, backup server).
-    Admin,
-    /// Touches many hosts and ports, mostly unanswered.
-    Scanner,
-    /// Not seen in the baseline.
-    Unknown,
-}
-
-impl Role {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Workstation => "workstation",
-            Role::Server => "server",
-            Role::DomainController => "domain controller",
-            Role::Admin => "admin host",
-            Role::Scanner => "scanner",
-            Role::Unknown => "new host",
-        }
-    }
-}
+pub use crate::model::Role;
 
 /// How one source used one remote-admin service on one destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

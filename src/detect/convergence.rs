@@ -115,7 +115,7 @@ impl Detector for Convergence {
                 score *= 0.7;
             }
             let technique = match (svcs.len(), svcs.iter().next()) {
-                (1, Some(s)) => s.technique(),
+                (1, Some(s)) => crate::alert::attack::of_service(*s),
                 _ => attack::REMOTE_SERVICES,
             };
             let (Some(first), Some(last)) = (members.first(), members.last()) else {
@@ -128,7 +128,7 @@ impl Detector for Convergence {
                 .map(|s| input.directory.host_ip(*s).label())
                 .collect();
             let span_min = ((last.0.0 - first.0.0) / 60_000_000_000).max(1);
-            let names: Vec<&str> = svcs.iter().map(|s| s.name()).collect();
+            let names: Vec<&str> = svcs.iter().map(|s| s.label()).collect();
             a.message = format!(
                 "{} hosts ({}) that never administered {} in {} reached it over {} within {} minutes",
                 best_n,

@@ -110,7 +110,7 @@ impl Detector for FanOut {
             // Breadth first, capped, then the discounts: a cap applied last
             // would swallow them for a wide enough sweep.
             let mut score = (45.0 + 2.0 * (n - cfg.min_hosts.max(2)) as f64).min(85.0);
-            if matches!(role, Role::Admin | Role::Scanner) {
+            if matches!(role, Role::AdminHost | Role::Scanner) {
                 score *= 0.6;
             }
             // A management server reaching the hosts that are its clients (a
@@ -132,7 +132,7 @@ impl Detector for FanOut {
             a.message = format!(
                 "{} ({}) reached {} hosts on admin ports within {} minutes ({} unanswered, {} of them its clients); its baseline peak was {} per hour",
                 src_ref.label(),
-                role.name(),
+                role.label(),
                 n,
                 mins,
                 unanswered,

@@ -11,7 +11,7 @@
 
 use crate::alert::Alert;
 use crate::config::Config;
-use crate::event::{ConnState, Flow, LogEvent, Transport};
+use crate::event::{ConnState, Flow, LogEvent};
 use rayon::prelude::*;
 
 pub mod baseline_view;
@@ -40,86 +40,7 @@ pub mod volume;
 pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role};
 pub use directory::Directory;
 
-/// A remote-administration service, as recognised from the responder port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AdminService {
-    /// SMB (445, 139): file shares, admin shares, PsExec.
-    Smb,
-    /// Remote Desktop (3389).
-    Rdp,
-    /// Windows Remote Management (5985, 5986).
-    WinRm,
-    /// SSH (22).
-    Ssh,
-    /// MS-RPC endpoint mapper (135): DCOM, WMI, remote service control.
-    Rpc,
-    /// VNC (5900-5903).
-    Vnc,
-    /// Telnet (23).
-    Telnet,
-}
-
-impl AdminService {
-    /// The service a TCP responder port carries, if it is a remote-admin one.
-    pub fn of_port(port: u16) -> Option<AdminService> {
-        Some(match port {
-            445 | 139 => AdminService::Smb,
-            3389 => AdminService::Rdp,
-            5985 | 5986 => AdminService::WinRm,
-            22 => AdminService::Ssh,
-            135 => AdminService::Rpc,
-            5900..=5903 => AdminService::Vnc,
-            23 => AdminService::Telnet,
-            _ => return None,
-        })
-    }
-
-    /// The service of a flow, if it is a TCP remote-admin connection.
-    pub fn of_flow(f: &Flow) -> Option<AdminService> {
-        if f.proto == Transport::Tcp {
-            AdminService::of_port(f.resp_p)
-        } else {
-            None
-        }
-    }
-
-    /// Short upper-case name used in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            AdminService::Smb => "SMB",
-            AdminService::Rdp => "RDP",
-            AdminService::WinRm => "WinRM",
-            AdminService::Ssh => "SSH",
-            AdminService::Rpc => "RPC/DCOM",
-            AdminService::Vnc => "VNC",
-            AdminService::Telnet => "Telnet",
-        }
-    }
-
-    /// The ATT&CK technique of moving over this service.
-    pub fn technique(self) -> crate::alert::Technique {
-        use crate::alert::attack;
-        match self {
-            AdminService::Smb => attack::SMB,
-            AdminService::Rdp => attack::RDP,
-            AdminService::WinRm => attack::WINRM,
-            AdminService::Ssh => attack::SSH,
-            AdminService::Rpc => attack::DCOM,
-            AdminService::Vnc => attack::VNC,
-            AdminService::Telnet => attack::REMOTE_SERVICES,
-        }
-    }
-
-    /// How suspicious a new edge over this service is by itself (0-100).
-    pub fn base_score(self) -> f64 {
-        match self {
-            AdminService::WinRm | AdminService::Vnc | AdminService::Telnet => 40.0,
-            AdminService::Rdp => 35.0,
-            AdminService::Smb | AdminService::Ssh => 32.0,
-            AdminService::Rpc => 28.0,
-        }
-    }
-}
+pub use crate::model::AdminService;
 
 /// True when the responder answered (the connection was more than an attempt).
 pub fn answered(f: &Flow) -> bool {

@@ -164,7 +164,7 @@ impl Detector for NewAdminEdge {
                 continue;
             }
             let role = b.role(e.src);
-            let admin_host = role == Role::Admin || net.is_known_admin(e.src);
+            let admin_host = role == Role::AdminHost || net.is_known_admin(e.src);
             // An admin host using a service it already administers several
             // hosts with on one more is doing its job.
             if admin_host
@@ -176,13 +176,13 @@ impl Detector for NewAdminEdge {
             {
                 continue;
             }
-            let mut score = e.svc.base_score();
+            let mut score = base_score(e.svc);
             let mut why = Vec::new();
             // Rarity within the role: the fewer peers of the role use it, the higher.
             score *= 1.0 - 0.6 * (e.fraction / cfg.common_fraction.max(1e-9));
             if e.dst_clients == 0 {
                 score += 10.0;
-                why.push(format!("no host used {} on it before", e.svc.name()));
+                why.push(format!("no host used {} on it before", e.svc.label()));
             } else {
                 why.push(format!(
                     "{} other host{} did",
@@ -190,10 +190,11 @@ impl Detector for NewAdminEdge {
                     if e.dst_clients == 1 { "" } else { "s" }
                 ));
             }
-            let admin = matches!(role, Role::Admin | Role::Scanner) || net.is_known_admin(e.src);
+            let admin =
+                matches!(role, Role::AdminHost | Role::Scanner) || net.is_known_admin(e.src);
             if admin {
                 score *= 0.4;
-                why.push(format!("{} administers others", role.name()));
+                why.push(format!("{} administers others", role.label()));
             }
             if b.peer_seen(e.dst, e.src) {
                 score *= 0.5;
@@ -227,12 +228,17 @@ impl Detector for NewAdminEdge {
             };
             let src = input.directory.host_ip(e.src);
             let dst = input.directory.host_ip(e.dst);
-            let mut a = Alert::new(RULE, e.svc.technique(), score, first.ts);
+            let mut a = Alert::new(
+                RULE,
+                crate::alert::attack::of_service(e.svc),
+                score,
+                first.ts,
+            );
             a.message = format!(
                 "{} ({}) never used {} to {} in {}; {}",
                 src.label(),
-                role.name(),
-                e.svc.name(),
+                role.label(),
+                e.svc.label(),
                 dst.label(),
                 baseline_span(b),
                 why.join("; ")
@@ -247,5 +253,15 @@ impl Detector for NewAdminEdge {
             alerts.push(a.finish());
         }
         alerts
+    }
+}
+
+/// How suspicious a new edge over a service is by itself (0-100).
+fn base_score(svc: AdminService) -> f64 {
+    match svc {
+        AdminService::WinRm | AdminService::Vnc | AdminService::Telnet => 40.0,
+        AdminService::Rdp => 35.0,
+        AdminService::Smb | AdminService::Ssh => 32.0,
+        AdminService::Rpc => 28.0,
     }
 }

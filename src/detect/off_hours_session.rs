@@ -332,8 +332,7 @@ impl Detector for OffHoursSession {
                 continue;
             }
             let technique = if s.logons.is_empty() {
-                s.svc
-                    .map_or(attack::VALID_ACCOUNTS, AdminService::technique)
+                s.svc.map_or(attack::VALID_ACCOUNTS, attack::of_service)
             } else {
                 attack::VALID_ACCOUNTS
             };
@@ -346,7 +345,7 @@ impl Detector for OffHoursSession {
                 .or_else(|| s.flows.first().map(|f| input.directory.host_ip(f.resp_h)));
             let how = hour_of_week(start);
             let what = match s.svc {
-                Some(svc) => format!("used {} to", svc.name()),
+                Some(svc) => format!("used {} to", svc.label()),
                 None => "logged on to".to_string(),
             };
             let whose = match &subject {

@@ -111,7 +111,7 @@ impl Detector for PrivilegedLogon {
             // An admin account already privileged on several hosts, logging
             // on from an admin host it always uses, administers one more.
             let from_its_admin_host = src.is_some_and(|l| {
-                l.source_ip.is_some_and(|ip| b.role(ip) == Role::Admin)
+                l.source_ip.is_some_and(|ip| b.role(ip) == Role::AdminHost)
                     && dir
                         .key(l.source_ip, l.source_domain.as_deref())
                         .is_some_and(|s| b.user_from(&user, &s))

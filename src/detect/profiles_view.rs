@@ -32,37 +32,13 @@
 use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::config::NetworkConfig;
-use crate::event::{Text, Timestamp, Transport};
+use crate::event::{Text, Timestamp};
 use crate::hosts::HostDirectory;
 use crate::profile::build::is_plain_user_key;
-use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles, Role as PRole};
+use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-
-/// The TCP ports of a remote-admin service.
-fn ports(svc: AdminService) -> &'static [u16] {
-    match svc {
-        AdminService::Smb => &[445, 139],
-        AdminService::Rdp => &[3389],
-        AdminService::WinRm => &[5985, 5986],
-        AdminService::Ssh => &[22],
-        AdminService::Rpc => &[135],
-        AdminService::Vnc => &[5900, 5901, 5902, 5903],
-        AdminService::Telnet => &[23],
-    }
-}
-
-fn role_of(r: PRole) -> Role {
-    match r {
-        PRole::Workstation => Role::Workstation,
-        PRole::Server => Role::Server,
-        PRole::DomainController => Role::DomainController,
-        PRole::AdminHost => Role::Admin,
-        PRole::Scanner => Role::Scanner,
-        PRole::Unknown => Role::Unknown,
-    }
-}
 
 /// What the logons to internal hosts say about one account (profile hosts
 /// by index, each list ascending and without repeats).
@@ -101,9 +77,9 @@ fn host_role(net: &NetworkConfig, h: &HostProfile) -> Role {
     if h.ips.iter().any(|ip| net.is_scanner(*ip)) {
         Role::Scanner
     } else if h.ips.iter().any(|ip| net.is_known_admin(*ip)) {
-        Role::Admin
+        Role::AdminHost
     } else {
-        role_of(h.role)
+        h.role
     }
 }
 
@@ -354,11 +330,11 @@ impl<'a> ProfilesView<'a> {
         self.logons.users.get(user)
     }
 
-    /// True when the edge is on one of the ports.
-    fn on_ports(&self, e: &Edge, ports: &[u16]) -> bool {
+    /// True when the edge's service is this remote-admin service.
+    fn on_service(&self, e: &Edge, svc: AdminService) -> bool {
         self.profiles
             .service_at(e.service)
-            .is_some_and(|s| ports.iter().any(|p| s.same_port(Transport::Tcp, *p)))
+            .is_some_and(|s| s.admin_service() == Some(svc))
     }
 }
 
@@ -374,7 +350,7 @@ impl BaselineView for ProfilesView<'_> {
             return Role::Scanner;
         }
         if self.net.is_known_admin(ip) {
-            return Role::Admin;
+            return Role::AdminHost;
         }
         self.profiles
             .host_by_ip(ip)
@@ -387,8 +363,8 @@ impl BaselineView for ProfilesView<'_> {
         let (s, d) = (self.ip_id(src)?, self.ip_id(dst)?);
         let edges = self.profiles.edges_between(s, d);
         let mut out: Option<EdgeHistory> = None;
-        for &port in ports(svc) {
-            for e in edges.iter().filter(|e| self.on_ports(e, &[port])) {
+        {
+            for e in edges.iter().filter(|e| self.on_service(e, svc)) {
                 let h = out.get_or_insert(EdgeHistory {
                     first: e.stats.first,
                     last: e.stats.last,
@@ -420,17 +396,16 @@ impl BaselineView for ProfilesView<'_> {
                     && self
                         .profiles
                         .service_at(e.service)
-                        .is_some_and(|svc| svc.admin_proto().is_some())
+                        .is_some_and(|svc| svc.admin_service().is_some())
             });
         by_flow || !self.profiles.admin_between(s, d).is_empty()
     }
     fn admin_clients(&self, dst: IpAddr, svc: AdminService, role: Option<Role>) -> usize {
         let Some(d) = self.ip_id(dst) else { return 0 };
-        let ports = ports(svc);
         let clients: Vec<HostId> = self
             .profiles
             .edges_into(d)
-            .filter(|e| e.stats.established() > 0 && self.on_ports(e, ports))
+            .filter(|e| e.stats.established() > 0 && self.on_service(e, svc))
             .filter(|e| {
                 role.is_none_or(|r| {
                     let of = self
@@ -454,7 +429,7 @@ impl BaselineView for ProfilesView<'_> {
                 && self
                     .profiles
                     .service_at(e.service)
-                    .is_some_and(|svc| svc.admin_proto().is_some())
+                    .is_some_and(|svc| svc.admin_service().is_some())
         });
         let peers: Vec<HostId> = by_flow
             .map(|e| e.dst)
@@ -578,13 +553,12 @@ impl Habits for ProfilesView<'_> {
     /// there is none.
     fn edge_hours(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<WeekHours> {
         let (s, d) = (self.ip_id(src)?, self.ip_id(dst)?);
-        let ports = ports(svc);
         let mut out: Option<WeekHours> = None;
         for h in self.profiles.edge_hours_between(s, d) {
             let on = self
                 .profiles
                 .service_at(h.service)
-                .is_some_and(|x| ports.iter().any(|p| x.same_port(Transport::Tcp, *p)));
+                .is_some_and(|x| x.admin_service() == Some(svc));
             if on {
                 out.get_or_insert_with(WeekHours::default).merge(&h.hours);
             }
@@ -595,13 +569,12 @@ impl Habits for ProfilesView<'_> {
         let Some(s) = self.ip_id(src).filter(|s| self.is_internal(*s)) else {
             return Some(0);
         };
-        let ports = ports(svc);
         let dsts: Vec<HostId> = self
             .profiles
             .edges_from(s)
             .iter()
             .filter(|e| {
-                e.stats.established() > 0 && self.is_internal(e.dst) && self.on_ports(e, ports)
+                e.stats.established() > 0 && self.is_internal(e.dst) && self.on_service(e, svc)
             })
             .map(|e| e.dst)
             .collect();

@@ -12,6 +12,7 @@
 
 use crate::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
+use crate::model::{AdminService, Service};
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
 use crate::profile::host::{HostProfile, sort_names};
@@ -20,7 +21,6 @@ use crate::profile::order::{inverse, order_by, take_in_order};
 use crate::profile::parts::Parts;
 use crate::profile::pending::Pending;
 use crate::profile::role::RoleThresholds;
-use crate::profile::service::{AdminProto, Service};
 use crate::profile::week::WeekHours;
 use crate::profile::{
     AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo,
@@ -98,7 +98,7 @@ pub struct ProfileBuilder {
     admin_hours: FxHashSet<(u32, u32, u32)>,
     /// (user, hour, host) of successful network logons.
     user_hours: Pending<(u32, u32, u32), ()>,
-    admin: FxHashMap<(u32, u32, AdminProto), AdminStats>,
+    admin: FxHashMap<(u32, u32, AdminService), AdminStats>,
     /// (user, source or [`NO_HOST`], target) -> what its logon records say.
     logons: Pending<(u32, u32, u32), LogonStats>,
     /// (src, dst, service) of remote-admin edges -> hours of their flows.
@@ -329,7 +329,7 @@ impl ProfileBuilder {
         }
         let id = u32::try_from(self.services.len()).unwrap_or(u32::MAX);
         let service = Service::new(proto, port, name);
-        self.service_admin.push(service.admin_proto().is_some());
+        self.service_admin.push(service.admin_service().is_some());
         self.services.push(service);
         slot.push((name.map(Box::from), id));
         id
@@ -578,7 +578,7 @@ impl ProfileBuilder {
             one.special_privileges = u32::from(e.action == "special-privileges-assigned");
             self.logons.push((u, NO_HOST, w), one);
         }
-        if let (Some(p), Some(s), Some(w)) = (AdminProto::of_event(e), src, writer)
+        if let (Some(p), Some(s), Some(w)) = (AdminService::of_event(e), src, writer)
             && s != w
         {
             self.admin
@@ -632,7 +632,7 @@ impl ProfileBuilder {
                 ..AdminStats::one(action.ts)
             };
             self.admin
-                .entry((src, host, AdminProto::Smb))
+                .entry((src, host, AdminService::Smb))
                 .and_modify(|a| a.merge(&one))
                 .or_insert(one);
         }

@@ -11,10 +11,9 @@
 //! for the host at that index (e.g. [`Profiles::edges_between`] holds what
 //! [`Profiles::outbound`] lists with that responder).
 
-use super::{
-    AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, Service, ServiceId, UserId, UserInfo,
-};
+use super::{AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo};
 use crate::hosts::HostKey;
+use crate::model::Service;
 use std::net::IpAddr;
 
 impl Profiles {

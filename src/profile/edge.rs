@@ -1,6 +1,6 @@
 //! Per-edge statistics: what one host did with one peer on one service.
 //!
-//! An edge is (originator host, responder host, [`crate::profile::Service`]).
+//! An edge is (originator host, responder host, [`crate::model::Service`]).
 //! Its [`EdgeStats`] are small (48 bytes) because a baseline holds millions
 //! of them, and exactly mergeable: merging the stats of two shards gives the
 //! stats of all their flows.

@@ -5,8 +5,9 @@
 
 use crate::event::Timestamp;
 use crate::hosts::HostKey;
+use crate::model::Role;
 use crate::profile::histo::Distribution;
-use crate::profile::role::{Role, RoleSignals};
+use crate::profile::role::RoleSignals;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 

@@ -16,7 +16,7 @@
 //! - edges: per (originator, responder, [`Service`]) an [`EdgeStats`]
 //!   (first/last, days active, flows, failed attempts, bytes each way);
 //! - services offered ([`ServedService`]) and used ([`UsedService`]),
-//!   with remote-admin protocols ([`AdminProto`]) from flows and from log
+//!   with remote-admin protocols ([`AdminService`]) from flows and from log
 //!   events ([`AdminUse`]);
 //! - logons: per (user, source host, target host) a [`LogonStats`];
 //! - habits ([`WeekHours`], 168 bits and a count): per account the hours
@@ -72,7 +72,7 @@ mod order;
 mod parts;
 mod pending;
 pub mod role;
-pub mod service;
+
 pub mod week;
 
 pub use build::{
@@ -82,12 +82,13 @@ pub use edge::EdgeStats;
 pub use histo::Distribution;
 pub use host::HostProfile;
 pub use logon::{LogonStats, LogonTypes, Methods};
-pub use role::{Role, RoleSignals, RoleThresholds};
-pub use service::{AdminProto, Service};
+pub use role::{RoleSignals, RoleThresholds};
+
 pub use week::WeekHours;
 
 use crate::event::{Duration, Timestamp, Transport};
 use crate::hosts::HostKey;
+use crate::model::{AdminService, Role, Service};
 use order::{order_by, sort_merging};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -125,7 +126,7 @@ pub struct UserInfo {
     pub peak_hosts_per_hour: u32,
 }
 
-/// When one stored edge on a remote-admin service ([`Service::admin_proto`])
+/// When one stored edge on a remote-admin service ([`Service::admin_service`])
 /// was used: the hours of the week of its flows, answered or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EdgeHours {
@@ -160,7 +161,7 @@ pub struct AdminUse {
     /// The administered host (the one that wrote the events).
     pub dst: HostId,
     /// Which protocol.
-    pub proto: AdminProto,
+    pub proto: AdminService,
     /// Counters.
     pub stats: AdminStats,
 }
@@ -226,7 +227,7 @@ pub struct AdminPeer<'a> {
     /// The other host.
     pub peer: &'a HostKey,
     /// The protocol.
-    pub proto: AdminProto,
+    pub proto: AdminService,
     /// First flow or event.
     pub first: Timestamp,
     /// Last flow or event.
@@ -615,14 +616,14 @@ impl Profiles {
         let is_admin: Vec<bool> = self
             .services
             .iter()
-            .map(|s| s.admin_proto().is_some())
+            .map(|s| s.admin_service().is_some())
             .collect();
         let is_interactive: Vec<bool> = self
             .services
             .iter()
             .map(|s| {
-                s.admin_proto()
-                    .is_some_and(|p| !matches!(p, AdminProto::Smb | AdminProto::Rpc))
+                s.admin_service()
+                    .is_some_and(|p| !matches!(p, AdminService::Smb | AdminService::Rpc))
             })
             .collect();
         // Outbound, in (src, dst, service) order: distinct dsts are consecutive.
@@ -1081,10 +1082,10 @@ impl Profiles {
     // ----- remote administration -----
 
     fn admin_peers_dir(&self, host: &HostKey, outbound: bool) -> Vec<AdminPeer<'_>> {
-        let mut by: BTreeMap<(HostId, AdminProto), (Timestamp, Timestamp, u64, u64)> =
+        let mut by: BTreeMap<(HostId, AdminService), (Timestamp, Timestamp, u64, u64)> =
             BTreeMap::new();
         let mut add =
-            |peer: HostId, p: AdminProto, first: Timestamp, last: Timestamp, f: u64, ev: u64| {
+            |peer: HostId, p: AdminService, first: Timestamp, last: Timestamp, f: u64, ev: u64| {
                 let slot = by.entry((peer, p)).or_insert((first, last, 0, 0));
                 slot.0 = slot.0.min(first);
                 slot.1 = slot.1.max(last);
@@ -1106,7 +1107,7 @@ impl Profiles {
             if let Some(p) = self
                 .services
                 .get(e.service.0 as usize)
-                .and_then(Service::admin_proto)
+                .and_then(Service::admin_service)
             {
                 let peer = if outbound { e.dst } else { e.src };
                 add(
@@ -1175,7 +1176,7 @@ impl Profiles {
     /// Hosts of role `role` that ever used `proto` to any other host
     /// (established flow or admin log event), ascending. Scans every edge:
     /// call it once per run and keep the answer, not once per event.
-    pub fn hosts_with_role_using(&self, role: Role, proto: AdminProto) -> Vec<&HostKey> {
+    pub fn hosts_with_role_using(&self, role: Role, proto: AdminService) -> Vec<&HostKey> {
         let mut ids: BTreeSet<HostId> = BTreeSet::new();
         for e in &self.edges {
             if e.stats.established() > 0
@@ -1183,7 +1184,7 @@ impl Profiles {
                 && self
                     .services
                     .get(e.service.0 as usize)
-                    .and_then(Service::admin_proto)
+                    .and_then(Service::admin_service)
                     == Some(proto)
             {
                 ids.insert(e.src);

@@ -1,10 +1,10 @@
-//! Services as profiles see them, and the remote-administration protocols
-//! that lateral movement rides on.
+//! Services, and the remote-administration services lateral movement rides
+//! on: one vocabulary for profiles, baselines and detectors.
 //!
 //! A [`Service`] is what a flow's responder offers: transport, responder
-//! port and Zeek's service name when the source gives one. [`AdminProto`]
+//! port and Zeek's service name when the source gives one. [`AdminService`]
 //! classifies services (and some log events) into the remote-admin
-//! protocols profiles track separately.
+//! services that profiles track separately and detectors judge.
 
 use crate::event::{Flow, LogEvent, Transport};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,8 @@ impl Service {
     }
 
     /// The remote-admin protocol this service is, if any.
-    pub fn admin_proto(&self) -> Option<AdminProto> {
-        AdminProto::classify(self.proto, self.port, self.name.as_deref())
+    pub fn admin_service(&self) -> Option<AdminService> {
+        AdminService::classify(self.proto, self.port, self.name.as_deref())
     }
 
     /// True for the same transport and port, whatever the name.
@@ -63,7 +63,7 @@ impl fmt::Display for Service {
 /// attackers move laterally over them (ATT&CK T1021).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AdminProto {
+pub enum AdminService {
     /// SMB / Windows file sharing, admin shares, PsExec (tcp/445, tcp/139).
     Smb,
     /// Remote Desktop (tcp or udp 3389).
@@ -80,32 +80,32 @@ pub enum AdminProto {
     Telnet,
 }
 
-impl AdminProto {
+impl AdminService {
     /// Every protocol, in order.
-    pub const ALL: [AdminProto; 7] = [
-        AdminProto::Smb,
-        AdminProto::Rdp,
-        AdminProto::WinRm,
-        AdminProto::Ssh,
-        AdminProto::Rpc,
-        AdminProto::Vnc,
-        AdminProto::Telnet,
+    pub const ALL: [AdminService; 7] = [
+        AdminService::Smb,
+        AdminService::Rdp,
+        AdminService::WinRm,
+        AdminService::Ssh,
+        AdminService::Rpc,
+        AdminService::Vnc,
+        AdminService::Telnet,
     ];
 
     /// Classifies a service. A Zeek service name that names one of these
     /// protocols wins (`smb`, `rdp`, `ssh`, `dce_rpc`, `rfb`, `telnet`);
     /// otherwise the well-known port decides.
-    pub fn classify(proto: Transport, port: u16, name: Option<&str>) -> Option<AdminProto> {
+    pub fn classify(proto: Transport, port: u16, name: Option<&str>) -> Option<AdminService> {
         if let Some(n) = name {
             for part in n.split(',') {
                 let p = match part.trim().to_ascii_lowercase().as_str() {
-                    "smb" | "smb2" | "netbios-ssn" => Some(AdminProto::Smb),
-                    "rdp" | "rdpeudp" => Some(AdminProto::Rdp),
-                    "ssh" => Some(AdminProto::Ssh),
-                    "dce_rpc" | "dcerpc" | "msrpc" => Some(AdminProto::Rpc),
-                    "rfb" | "vnc" => Some(AdminProto::Vnc),
-                    "telnet" => Some(AdminProto::Telnet),
-                    "winrm" => Some(AdminProto::WinRm),
+                    "smb" | "smb2" | "netbios-ssn" => Some(AdminService::Smb),
+                    "rdp" | "rdpeudp" => Some(AdminService::Rdp),
+                    "ssh" => Some(AdminService::Ssh),
+                    "dce_rpc" | "dcerpc" | "msrpc" => Some(AdminService::Rpc),
+                    "rfb" | "vnc" => Some(AdminService::Vnc),
+                    "telnet" => Some(AdminService::Telnet),
+                    "winrm" => Some(AdminService::WinRm),
                     _ => None,
                 };
                 if p.is_some() {
@@ -114,13 +114,13 @@ impl AdminProto {
             }
         }
         match (proto, port) {
-            (Transport::Tcp, 445 | 139) => Some(AdminProto::Smb),
-            (Transport::Tcp | Transport::Udp, 3389) => Some(AdminProto::Rdp),
-            (Transport::Tcp, 5985 | 5986) => Some(AdminProto::WinRm),
-            (Transport::Tcp, 22) => Some(AdminProto::Ssh),
-            (Transport::Tcp, 135) => Some(AdminProto::Rpc),
-            (Transport::Tcp, 5900..=5906) => Some(AdminProto::Vnc),
-            (Transport::Tcp, 23) => Some(AdminProto::Telnet),
+            (Transport::Tcp, 445 | 139) => Some(AdminService::Smb),
+            (Transport::Tcp | Transport::Udp, 3389) => Some(AdminService::Rdp),
+            (Transport::Tcp, 5985 | 5986) => Some(AdminService::WinRm),
+            (Transport::Tcp, 22) => Some(AdminService::Ssh),
+            (Transport::Tcp, 135) => Some(AdminService::Rpc),
+            (Transport::Tcp, 5900..=5906) => Some(AdminService::Vnc),
+            (Transport::Tcp, 23) => Some(AdminService::Telnet),
             _ => None,
         }
     }
@@ -130,34 +130,59 @@ impl AdminProto {
     /// authentication (1149) or an RDP session logon or reconnect
     /// (21/25/4778) is RDP, a successful sshd logon is SSH, a share access
     /// (5140/5145) is SMB.
-    pub fn of_event(e: &LogEvent) -> Option<AdminProto> {
+    pub fn of_event(e: &LogEvent) -> Option<AdminService> {
         let ok = e.outcome != Some(crate::event::Outcome::Failure);
         match e.action.as_str() {
-            "logged-in" if ok && e.logon_type == Some(10) => Some(AdminProto::Rdp),
+            "logged-in" if ok && e.logon_type == Some(10) => Some(AdminService::Rdp),
             "rdp-authenticated" | "rdp-session-logon" | "rdp-session-reconnected" if ok => {
-                Some(AdminProto::Rdp)
+                Some(AdminService::Rdp)
             }
-            "logged-in" if ok && e.dataset == "sshd" => Some(AdminProto::Ssh),
-            "share-accessed" | "share-object-checked" if ok => Some(AdminProto::Smb),
+            "logged-in" if ok && e.dataset == "sshd" => Some(AdminService::Ssh),
+            "share-accessed" | "share-object-checked" if ok => Some(AdminService::Smb),
             _ => None,
         }
     }
 
-    /// Short lowercase name (`smb`, `rdp`, `winrm`, `ssh`, `rpc`, `vnc`, `telnet`).
+    /// The service a TCP responder port carries, if it is a remote-admin one
+    /// (the port alone: [`AdminService::classify`] also reads Zeek's name).
+    pub fn of_port(port: u16) -> Option<AdminService> {
+        AdminService::classify(Transport::Tcp, port, None)
+    }
+
+    /// The remote-admin service of a flow, from its transport, responder
+    /// port and the service name its source gave.
+    pub fn of_flow(f: &Flow) -> Option<AdminService> {
+        AdminService::classify(f.proto, f.resp_p, f.service.as_deref())
+    }
+
+    /// The name used in messages (`SMB`, `RDP`, `WinRM`, `SSH`, `RPC/DCOM`, `VNC`, `Telnet`).
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminService::Smb => "SMB",
+            AdminService::Rdp => "RDP",
+            AdminService::WinRm => "WinRM",
+            AdminService::Ssh => "SSH",
+            AdminService::Rpc => "RPC/DCOM",
+            AdminService::Vnc => "VNC",
+            AdminService::Telnet => "Telnet",
+        }
+    }
+
+    /// Short lowercase name used in files and profiles (`smb`, `rdp`, `winrm`, `ssh`, `rpc`, `vnc`, `telnet`).
     pub fn name(self) -> &'static str {
         match self {
-            AdminProto::Smb => "smb",
-            AdminProto::Rdp => "rdp",
-            AdminProto::WinRm => "winrm",
-            AdminProto::Ssh => "ssh",
-            AdminProto::Rpc => "rpc",
-            AdminProto::Vnc => "vnc",
-            AdminProto::Telnet => "telnet",
+            AdminService::Smb => "smb",
+            AdminService::Rdp => "rdp",
+            AdminService::WinRm => "winrm",
+            AdminService::Ssh => "ssh",
+            AdminService::Rpc => "rpc",
+            AdminService::Vnc => "vnc",
+            AdminService::Telnet => "telnet",
         }
     }
 }
 
-impl fmt::Display for AdminProto {
+impl fmt::Display for AdminService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -169,8 +194,8 @@ mod tests {
 
     #[test]
     fn classifies_ports_and_names() {
-        use AdminProto::*;
-        let c = |p, port, n| AdminProto::classify(p, port, n);
+        use AdminService::*;
+        let c = |p, port, n| AdminService::classify(p, port, n);
         assert_eq!(c(Transport::Tcp, 445, None), Some(Smb));
         assert_eq!(c(Transport::Tcp, 139, None), Some(Smb));
         assert_eq!(c(Transport::Udp, 3389, None), Some(Rdp));
@@ -194,27 +219,31 @@ mod tests {
             logon_type: Some(10),
             ..LogEvent::default()
         };
-        assert_eq!(AdminProto::of_event(&e), Some(AdminProto::Rdp));
+        assert_eq!(AdminService::of_event(&e), Some(AdminService::Rdp));
         e.logon_type = Some(3);
-        assert_eq!(AdminProto::of_event(&e), None);
+        assert_eq!(AdminService::of_event(&e), None);
         e.dataset = "sshd".into();
-        assert_eq!(AdminProto::of_event(&e), Some(AdminProto::Ssh));
+        assert_eq!(AdminService::of_event(&e), Some(AdminService::Ssh));
         e.outcome = Some(crate::event::Outcome::Failure);
-        assert_eq!(AdminProto::of_event(&e), None);
+        assert_eq!(AdminService::of_event(&e), None);
         let s = LogEvent {
             action: "share-accessed".into(),
             ..LogEvent::default()
         };
-        assert_eq!(AdminProto::of_event(&s), Some(AdminProto::Smb));
+        assert_eq!(AdminService::of_event(&s), Some(AdminService::Smb));
         let mut r = LogEvent {
             action: "rdp-session-reconnected".into(),
             ..LogEvent::default()
         };
-        assert_eq!(AdminProto::of_event(&r), Some(AdminProto::Rdp));
+        assert_eq!(AdminService::of_event(&r), Some(AdminService::Rdp));
         r.action = "rdp-session-disconnected".into();
-        assert_eq!(AdminProto::of_event(&r), None, "a disconnect is no new use");
+        assert_eq!(
+            AdminService::of_event(&r),
+            None,
+            "a disconnect is no new use"
+        );
         r.action = "rdp-access-denied".into();
         r.outcome = Some(crate::event::Outcome::Failure);
-        assert_eq!(AdminProto::of_event(&r), None);
+        assert_eq!(AdminService::of_event(&r), None);
     }
 }

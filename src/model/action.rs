@@ -1,0 +1,224 @@
+//! What a normalised log event says happened: ECS `event.action`, as one
+//! closed vocabulary that every source writes and every later stage matches
+//! on, instead of strings compared across the tree.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::fmt;
+
+macro_rules! actions {
+    ($( $(#[$doc:meta])* $variant:ident => $text:literal, )*) => {
+        /// ECS `event.action` of a [`crate::event::LogEvent`].
+        ///
+        /// Ordered by its text (so outputs sorted by action keep the order
+        /// they had when actions were strings); written as the kebab-case
+        /// text in every output.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub enum Action {
+            /// No action was set (a record built field by field before it is known).
+            #[default]
+            Unset,
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Action {
+            /// Every action, `Unset` first.
+            pub const ALL: &'static [Action] = &[Action::Unset, $( Action::$variant, )*];
+
+            /// The ECS `event.action` text, e.g. `logged-in` (empty for `Unset`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    Action::Unset => "",
+                    $( Action::$variant => $text, )*
+                }
+            }
+
+            /// The action a text names, if any.
+            pub fn from_text(text: &str) -> Option<Action> {
+                Some(match text {
+                    "" => Action::Unset,
+                    $( $text => Action::$variant, )*
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+actions! {
+    /// A successful logon (4624, sshd `Accepted`, LANL `LogOn` success, Zeek ssh success).
+    LoggedIn => "logged-in",
+    /// A failed logon (4625, sshd `Failed`, LANL `LogOn` failure).
+    LogonFailed => "logon-failed",
+    /// A logon whose outcome the source does not say (Zeek ssh without `auth_success`).
+    LogonAttempted => "logon-attempted",
+    /// sshd `Invalid user`.
+    InvalidUser => "invalid-user",
+    /// A logoff (4634, 4647, LANL `LogOff`).
+    LoggedOut => "logged-out",
+    /// Explicit credentials used (4648, `runas`, pass-the-hash tools).
+    ExplicitCredentialLogon => "explicit-credential-logon",
+    /// Special privileges assigned to a new logon (4672).
+    SpecialPrivilegesAssigned => "special-privileges-assigned",
+    /// NTLM credential validation at a domain controller (4776).
+    NtlmCredentialValidation => "ntlm-credential-validation",
+    /// NTLM authentication seen on the wire (Zeek ntlm.log).
+    NtlmAuthentication => "ntlm-authentication",
+    /// Kerberos ticket-granting ticket requested (4768, AS).
+    KerberosTgtRequest => "kerberos-tgt-request",
+    /// Kerberos service ticket requested (4769, TGS).
+    KerberosServiceTicket => "kerberos-service-ticket",
+    /// Kerberos pre-authentication failed (4771).
+    KerberosPreauthFailed => "kerberos-preauth-failed",
+    /// A Kerberos request of unknown kind.
+    KerberosRequest => "kerberos-request",
+    /// A Kerberos ticket renewed (4770).
+    KerberosTicketRenewed => "kerberos-ticket-renewed",
+    /// An account mapped to another (4774, LANL `AuthMap`).
+    AuthMap => "auth-map",
+    /// An authentication of a kind the source does not name.
+    Authentication => "authentication",
+    /// The workstation was locked (4800, LANL `ScreenLock`).
+    ScreenLocked => "screen-locked",
+    /// The workstation was unlocked (4801, LANL `ScreenUnlock`).
+    ScreenUnlocked => "screen-unlocked",
+    /// The screen saver started (4802).
+    ScreensaverInvoked => "screensaver-invoked",
+    /// The screen saver stopped (4803).
+    ScreensaverDismissed => "screensaver-dismissed",
+    /// The system started (4608).
+    SystemStarted => "system-started",
+    /// The system stopped (4609, 1100).
+    SystemStopped => "system-stopped",
+    /// A PAM session opened.
+    SessionOpened => "session-opened",
+    /// A PAM session closed.
+    SessionClosed => "session-closed",
+    /// sshd: the connection was closed by the peer.
+    ConnectionClosed => "connection-closed",
+    /// sshd: the peer disconnected.
+    Disconnected => "disconnected",
+    /// A sudo command ran (or was refused by policy).
+    Sudo => "sudo",
+    /// A sudo authentication failed.
+    SudoFailed => "sudo-failed",
+    /// A network share was accessed (5140, Zeek smb_mapping).
+    ShareAccessed => "share-accessed",
+    /// A share object was checked for access (5145).
+    ShareObjectChecked => "share-object-checked",
+    /// A service was installed (7045, 4697).
+    ServiceInstalled => "service-installed",
+    /// A process was created (4688, Sysmon 1, LANL `Start`).
+    ProcessCreated => "process-created",
+    /// A process ended (4689, LANL `End`).
+    ProcessEnded => "process-ended",
+    /// A network connection (Sysmon 3, 5156).
+    NetworkConnection => "network-connection",
+    /// An RDP session logged on (TerminalServices 21).
+    RdpSessionLogon => "rdp-session-logon",
+    /// An RDP session reconnected (4778, TerminalServices 25).
+    RdpSessionReconnected => "rdp-session-reconnected",
+    /// An RDP session disconnected (4779, TerminalServices 24).
+    RdpSessionDisconnected => "rdp-session-disconnected",
+    /// An RDP user authenticated (RemoteConnectionManager 1149).
+    RdpAuthenticated => "rdp-authenticated",
+    /// An RDP connection was denied (4825).
+    RdpAccessDenied => "rdp-access-denied",
+    /// An RDP connection seen on the wire (Zeek rdp.log).
+    RdpConnection => "rdp-connection",
+    /// A DNS answer tying a name to an address.
+    DnsAnswer => "dns-answer",
+    /// A DNS query.
+    DnsQuery => "dns-query",
+    /// A DCE-RPC call (Zeek dce_rpc.log).
+    RpcCall => "rpc-call",
+    /// An SMB file opened.
+    FileOpened => "file-opened",
+    /// An SMB file written.
+    FileWritten => "file-written",
+    /// An SMB file read.
+    FileRead => "file-read",
+    /// An SMB file deleted.
+    FileDeleted => "file-deleted",
+    /// An SMB file renamed.
+    FileRenamed => "file-renamed",
+    /// An SMB file closed.
+    FileClosed => "file-closed",
+    /// An SMB file's attributes set.
+    FileAttributesSet => "file-attributes-set",
+    /// Another SMB file action.
+    SmbFileAction => "smb-file-action",
+    /// A red-team compromise record (LANL ground truth).
+    RedTeamCompromise => "red-team-compromise",
+}
+
+impl Action {
+    /// True for a logon attempt whatever its outcome (`logged-in`, `logon-failed`).
+    pub fn is_logon(self) -> bool {
+        matches!(self, Action::LoggedIn | Action::LogonFailed)
+    }
+}
+
+impl PartialOrd for Action {
+    fn partial_cmp(&self, other: &Action) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Action {
+    /// By text, as outputs sorted by action were ordered when it was a string.
+    fn cmp(&self, other: &Action) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Action::from_text(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown event action {text:?}")))
+    }
+}
+
+impl PartialEq<&str> for Action {
+    /// Compares with an action's text (for tests and messages).
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_text_and_texts_are_distinct() {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in Action::ALL {
+            assert_eq!(Action::from_text(a.as_str()), Some(*a));
+            assert!(seen.insert(a.as_str()), "{} twice", a.as_str());
+            let json = serde_json::to_string(a).unwrap();
+            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), *a);
+        }
+        assert_eq!(Action::from_text("not-an-action"), None);
+    }
+
+    #[test]
+    fn order_follows_the_text() {
+        assert!(Action::DnsAnswer < Action::LoggedIn);
+        assert!(Action::LoggedIn < Action::LogonFailed);
+        assert!(Action::Unset < Action::AuthMap);
+    }
+}
