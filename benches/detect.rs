@@ -167,7 +167,12 @@ fn bench(c: &mut Criterion) {
     let run = read(&paths);
     let flows = run.flows.to_vec().unwrap();
     let events = run.events.clone();
-    let count = |action: &str| events.iter().filter(|e| e.action == action).count();
+    let count = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e.action.as_str() == action)
+            .count()
+    };
     assert_eq!(count("special-privileges-assigned"), 1_000);
     assert_eq!(count("service-installed"), 40);
     let records = (flows.len() + events.len()) as u64;

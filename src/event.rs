@@ -446,7 +446,7 @@ pub struct LogEvent {
     /// ECS `event.category`.
     pub category: Option<Category>,
     /// ECS `event.action`, e.g. `logged-in`, `logon-failed`, `service-installed`.
-    pub action: Text,
+    pub action: crate::model::Action,
     /// ECS `event.outcome`.
     pub outcome: Option<Outcome>,
     /// ECS `event.code`: the Windows event id, or a source-specific code.

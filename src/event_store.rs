@@ -136,7 +136,7 @@ impl EventBatch {
             } else {
                 // Stable, so equal actions keep the order they were made in.
                 let mut by_action: Vec<&LogEvent> = slice.iter().collect();
-                by_action.sort_by(|x, y| x.action.cmp(&y.action));
+                by_action.sort_by_key(|x| x.action);
                 for (seq, e) in by_action.into_iter().enumerate() {
                     self.push(e, rank, at, seq as u32);
                 }

@@ -29,6 +29,7 @@
 
 use crate::diag::Diagnostics;
 use crate::event::{LogEvent, Origin, Position, Text, Timestamp};
+use crate::model::Action;
 use crate::model::Role;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -707,7 +708,7 @@ impl DirectoryBuilder {
         let ts = e.ts;
         let code = e.code.unwrap_or(0);
         let windows = e.dataset.starts_with("windows");
-        if e.action == "dns-answer" {
+        if e.action == Action::DnsAnswer {
             if let (Some(ip), Some(name)) = (e.destination_ip, e.destination_domain.as_deref()) {
                 if names_by_dns(ip) {
                     self.pair(ip, name, EvidenceSource::Dns, ts);
@@ -747,7 +748,7 @@ impl DirectoryBuilder {
             self.pair(ip, name, EvidenceSource::HostRecord, ts);
         }
         self.name_only(e.host_name.as_deref());
-        if e.action != "dns-answer" && e.action != "explicit-credential-logon" {
+        if e.action != Action::DnsAnswer && e.action != Action::ExplicitCredentialLogon {
             self.name_only(e.source_domain.as_deref());
         }
     }
@@ -1036,7 +1037,7 @@ mod tests {
             ts: Timestamp::from_parts(ts, 0),
             code: Some(4624),
             dataset: "windows.security".into(),
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             source_ip: Some(ip(addr)),
             source_domain: Some(ws.into()),
             host_name: Some("SRV-CHAMBER.shugiin.local".into()),
@@ -1054,7 +1055,7 @@ mod tests {
             ("files.corp.local", "fd00::20"),
         ] {
             b.observe(&LogEvent {
-                action: "dns-answer".into(),
+                action: Action::DnsAnswer,
                 destination_domain: Some(name.into()),
                 destination_ip: Some(ip(addr)),
                 ..LogEvent::default()
@@ -1072,7 +1073,7 @@ mod tests {
         let mut b = DirectoryBuilder::new();
         // Zeek's shape: destination is the resolver, answers are text.
         let mut e = LogEvent {
-            action: "dns-answer".into(),
+            action: Action::DnsAnswer,
             dataset: "zeek.dns".into(),
             destination_ip: Some(ip("10.0.0.53")),
             ..LogEvent::default()
@@ -1103,7 +1104,7 @@ mod tests {
             }
             out.push(LogEvent {
                 ts: Timestamp::from_parts(i64::from(i) + 2, 0),
-                action: "dns-answer".into(),
+                action: Action::DnsAnswer,
                 destination_domain: Some(format!("ws-{i}.corp.local").into()),
                 destination_ip: Some(ip(&addr)),
                 ..LogEvent::default()
@@ -1111,7 +1112,7 @@ mod tests {
             out.push(LogEvent {
                 ts: Timestamp::from_parts(i64::from(i) + 3, 0),
                 dataset: "windows.sysmon".into(),
-                action: "network-connection".into(),
+                action: Action::NetworkConnection,
                 host_name: Some(format!("SRV-{}", i % 11).into()),
                 source_ip: Some(ip(&format!("10.2.0.{}", i % 11 + 1))),
                 destination_ip: Some(ip(&addr)),
@@ -1164,14 +1165,14 @@ mod tests {
             ts: Timestamp::from_parts(50, 0),
             code: Some(4768),
             dataset: "windows.security".into(),
-            action: "kerberos-tgt-request".into(),
+            action: Action::KerberosTgtRequest,
             source_ip: Some(ip("::ffff:10.0.0.17")),
             user_name: Some("WS-017$".into()),
             host_name: Some("dc01".into()),
             ..LogEvent::default()
         });
         b.observe(&LogEvent {
-            action: "dns-answer".into(),
+            action: Action::DnsAnswer,
             destination_domain: Some("ws-017.shugiin.local".into()),
             destination_ip: Some(ip("10.0.0.17")),
             ..LogEvent::default()
@@ -1257,7 +1258,7 @@ mod tests {
     fn sysmon_writers_name_addresses_by_best_match() {
         let conn = |writer: &str, src: &str, dst: &str| LogEvent {
             dataset: "windows.sysmon".into(),
-            action: "network-connection".into(),
+            action: Action::NetworkConnection,
             code: Some(3),
             host_name: Some(writer.into()),
             source_ip: Some(ip(src)),

@@ -590,6 +590,7 @@ fn sort_events(events: &mut [LogEvent]) {
 mod tests {
     use super::*;
     use crate::event::{Origin, Position};
+    use crate::model::Action;
 
     #[test]
     fn sorting_by_permutation_equals_a_stable_sort() {
@@ -602,7 +603,7 @@ mod tests {
                 x ^= x << 17;
                 LogEvent {
                     ts: Timestamp((x % 50) as i64),
-                    action: ["b", "a"][(x % 2) as usize].into(),
+                    action: [Action::LoggedIn, Action::AuthMap][(x % 2) as usize],
                     origin: (!x.is_multiple_of(3)).then(|| Origin {
                         file: file.clone(),
                         at: Position::Line(x % 7),

@@ -11,6 +11,7 @@ mod common;
 
 use lateral::event::{LogEvent, Timestamp};
 use lateral::input::{ByteWindow, InputPath};
+use lateral::model::Action;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::source::evtx::{CHUNK_SIZE, EvtxResult, FILE_HEADER_SIZE, read_evtx};
 use lateral::source::winsec::source_addr;
@@ -219,7 +220,7 @@ fn evtx_fields_from_lateral_movement_files() {
         "TA0008-Lateral Movement/T1021.002-SMB Windows Admin Shares/ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx",
     );
     let logon = ps.iter().find(|e| e.code == Some(4624)).unwrap();
-    assert_eq!(logon.action, "logged-in");
+    assert_eq!(logon.action, Action::LoggedIn);
     assert_eq!(logon.ts.to_rfc3339(), "2021-04-21T09:40:32.342397Z");
     assert_eq!(logon.logon_type, Some(3));
     assert_eq!(logon.user_name.as_deref(), Some("admmig"));
@@ -238,7 +239,7 @@ fn evtx_fields_from_lateral_movement_files() {
         .unwrap();
     assert_eq!(obj.share_target(), Some("PSEXESVC.exe"));
     let svc = ps.iter().find(|e| e.code == Some(4697)).unwrap();
-    assert_eq!(svc.action, "service-installed");
+    assert_eq!(svc.action, Action::ServiceInstalled);
     assert_eq!(svc.service_name(), Some("PSEXESVC"));
     assert!(
         svc.process_executable()
@@ -247,7 +248,7 @@ fn evtx_fields_from_lateral_movement_files() {
         svc.process_executable()
     );
     let proc = ps.iter().find(|e| e.code == Some(4688)).unwrap();
-    assert_eq!(proc.action, "process-created");
+    assert_eq!(proc.action, Action::ProcessCreated);
     assert!(proc.process_executable().is_some());
 
     let kerb = events(
@@ -255,7 +256,7 @@ fn evtx_fields_from_lateral_movement_files() {
     );
     assert_eq!(kerb.len(), 54);
     for e in &kerb {
-        assert_eq!(e.action, "kerberos-preauth-failed");
+        assert_eq!(e.action, Action::KerberosPreauthFailed);
         assert_eq!(e.source_ip, Some("10.23.123.11".parse().unwrap()));
         assert_eq!(e.host_name.as_deref(), Some("rootdc1.offsec.lan"));
     }
@@ -273,7 +274,7 @@ fn evtx_fields_from_lateral_movement_files() {
     );
     assert_eq!(failed.source_ip, None, "IpAddress `-` is absent");
     let ntlm = ssh.iter().find(|e| e.code == Some(4776)).unwrap();
-    assert_eq!(ntlm.action, "ntlm-credential-validation");
+    assert_eq!(ntlm.action, Action::NtlmCredentialValidation);
     assert_eq!(ntlm.user_name.as_deref(), Some("NOUSER"));
     assert_eq!(ntlm.source_domain.as_deref(), Some("FS01"), "Workstation");
     assert_eq!(ntlm.status(), Some("0xc0000064"));
@@ -283,7 +284,7 @@ fn evtx_fields_from_lateral_movement_files() {
         "TA0008-Lateral Movement/T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx",
     );
     let explicit = net_use.iter().find(|e| e.code == Some(4648)).unwrap();
-    assert_eq!(explicit.action, "explicit-credential-logon");
+    assert_eq!(explicit.action, Action::ExplicitCredentialLogon);
     assert_eq!(
         explicit.destination_domain.as_deref(),
         Some("fs03vuln.offsec.lan"),
@@ -305,7 +306,7 @@ fn evtx_fields_from_lateral_movement_files() {
         (rdp[1], 4778, "rdp-session-reconnected", "admmarsid"),
     ] {
         assert_eq!(e.code, Some(code));
-        assert_eq!(e.action, action);
+        assert_eq!(e.action.as_str(), action);
         assert_eq!(e.category, Some(lateral::event::Category::Session));
         assert_eq!(e.user_name.as_deref(), Some(user));
         assert_eq!(e.user_domain.as_deref(), Some("OFFSEC"));
@@ -323,7 +324,7 @@ fn evtx_fields_from_lateral_movement_files() {
     );
     assert_eq!(denied.len(), 2);
     for e in &denied {
-        assert_eq!(e.action, "rdp-access-denied");
+        assert_eq!(e.action, Action::RdpAccessDenied);
         assert_eq!(e.category, Some(lateral::event::Category::Authentication));
         assert_eq!(e.outcome, Some(lateral::event::Outcome::Failure));
         assert_eq!(e.user_name.as_deref(), Some("svc6test1"));

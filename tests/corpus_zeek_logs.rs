@@ -7,6 +7,7 @@
 mod common;
 
 use lateral::input::InputPath;
+use lateral::model::Action;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -106,6 +107,6 @@ fn zeek_log_events_from_the_lsass_campaign() {
     assert!(!dns.is_empty());
     assert!(
         dns.iter()
-            .all(|e| e.dns_answers().next().is_some() && e.action == "dns-answer")
+            .all(|e| e.dns_answers().next().is_some() && e.action == Action::DnsAnswer)
     );
 }

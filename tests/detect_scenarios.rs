@@ -81,7 +81,7 @@ impl Net {
         self.n += 1;
         self.events.push(LogEvent {
             ts: Timestamp::from_parts(t, 0),
-            action: action.into(),
+            action: lateral::model::Action::from_text(action).expect("a known action"),
             code: Some(code),
             dataset: "windows.security".into(),
             outcome: Some(if ok {

@@ -6,6 +6,7 @@
 
 use lateral::event::{ConnState, Flow, LogEvent, Timestamp};
 use lateral::input::InputPath;
+use lateral::model::Action;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::scenario::truth::{StepKind, Truth, TruthStep};
 use lateral::scenario::{GenSpec, Scenario, generate};
@@ -272,7 +273,7 @@ fn diet_records(hosts: usize, hours: f64) {
         for code in [7045, 4697] {
             assert!(
                 ev.iter().any(|e| e.code == Some(code)
-                    && e.action == "service-installed"
+                    && e.action == Action::ServiceInstalled
                     && e.host_name.as_deref() == Some("srv-chamber.shugiin.local")
                     && within(e.ts, s)),
                 "{}: no {code}",
@@ -350,7 +351,7 @@ fn contractor_spray_and_quiet_scenarios() {
                     let src: IpAddr = s.source.parse().unwrap();
                     assert!(
                         ev.iter().any(|e| e.dataset == "sshd"
-                            && e.action == "logged-in"
+                            && e.action == Action::LoggedIn
                             && e.source_ip == Some(src)
                             && e.auth_method.as_deref() == Some("publickey")
                             && within(e.ts, s)),
@@ -378,7 +379,7 @@ fn contractor_spray_and_quiet_scenarios() {
                 users.dedup();
                 assert!(users.len() >= 5 && users.len() == failed.len());
                 assert!(ev.iter().any(|e| e.dataset == "sshd"
-                    && e.action == "logon-failed"
+                    && e.action == Action::LogonFailed
                     && e.source_ip == Some(src)));
                 assert!(t.steps.iter().any(|s| s.kind == StepKind::Lateral
                     && s.port == Some(3389)

@@ -3,6 +3,7 @@
 
 use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
+use lateral::model::Action;
 use lateral::model::{AdminService, Role, Service};
 use lateral::profile::{Methods, ProfileBuilder, Profiles, build_parallel};
 use std::net::IpAddr;
@@ -246,7 +247,11 @@ fn logon_event(
         ts: Timestamp::from_parts(T0 + secs, 0),
         code: Some(if ok { 4624 } else { 4625 }),
         dataset: "windows.security".into(),
-        action: if ok { "logged-in" } else { "logon-failed" }.into(),
+        action: if ok {
+            Action::LoggedIn
+        } else {
+            Action::LogonFailed
+        },
         outcome: Some(if ok {
             Outcome::Success
         } else {
@@ -486,7 +491,7 @@ fn a_name_only_host_folds_into_its_address() {
 fn repeated_spellings_resolve_to_one_host_and_account() {
     let ev = |secs: i64, host: &str, user: &str, domain: Option<&str>| LogEvent {
         ts: Timestamp::from_parts(T0 + secs, 0),
-        action: "logged-in".into(),
+        action: Action::LoggedIn,
         dataset: "windows.security".into(),
         code: Some(4624),
         outcome: Some(Outcome::Success),

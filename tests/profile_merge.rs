@@ -5,6 +5,7 @@
 
 use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
+use lateral::model::Action;
 use lateral::model::Service;
 use lateral::profile::{ProfileBuilder, Profiles, build_parallel};
 use proptest::prelude::*;
@@ -129,7 +130,7 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
                     "windows.security"
                 }
                 .into(),
-                action: action.into(),
+                action: Action::from_text(action).expect("a known action"),
                 outcome: Some(if ok || action != "logon-failed" {
                     Outcome::Success
                 } else {
@@ -253,7 +254,7 @@ fn age_out_forgets_what_was_not_seen_in_the_window() {
     };
     let logon = |day: i64, user: &str, on: &str| LogEvent {
         ts: Timestamp::from_parts(T0 + day * 86_400, 0),
-        action: "logged-in".into(),
+        action: Action::LoggedIn,
         outcome: Some(Outcome::Success),
         dataset: "sshd".into(),
         host_name: Some(on.into()),

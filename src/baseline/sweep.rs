@@ -349,6 +349,7 @@ mod tests {
     use crate::event::{ConnState, Duration, Flow, Outcome, Position, Transport};
     use crate::flow_store::FlowStore;
     use crate::hosts::HostsFile;
+    use crate::model::Action;
     use crate::pipeline::EventRun;
     use std::sync::Arc;
 
@@ -394,7 +395,7 @@ mod tests {
     fn logon(at: i64, user: &str, from: &str, host: &str, line: u64) -> LogEvent {
         LogEvent {
             ts: Timestamp::from_parts(at, 0),
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             outcome: Some(Outcome::Success),
             dataset: "sshd".into(),
             source_ip: from.parse().ok(),

@@ -82,7 +82,7 @@ pub fn log_evidence(e: &LogEvent) -> Evidence {
         s.push_str(&c.to_string());
         s.push(' ');
     }
-    s.push_str(&e.action);
+    s.push_str(e.action.as_str());
     if let Some(u) = &e.user_name {
         s.push_str(" user=");
         s.push_str(u);

@@ -155,19 +155,20 @@ impl Directory {
 mod tests {
     use super::*;
     use crate::event::LogEvent;
+    use crate::model::Action;
 
     #[test]
     fn names_come_from_the_host_directory() {
         let public: IpAddr = "198.51.100.7".parse().unwrap();
         let answer = LogEvent {
-            action: "dns-answer".into(),
+            action: Action::DnsAnswer,
             dataset: "zeek.dns".into(),
             destination_ip: Some(public),
             destination_domain: Some("www.example.com".into()),
             ..LogEvent::default()
         };
         let logon = LogEvent {
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             dataset: "windows.security".into(),
             code: Some(4624),
             source_ip: Some("10.0.0.17".parse().unwrap()),
@@ -175,7 +176,7 @@ mod tests {
             ..LogEvent::default()
         };
         let written = LogEvent {
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             dataset: "windows.security".into(),
             host_ip: Some("10.0.0.20".parse().unwrap()),
             host_name: Some("SRV-CHAMBER.corp.local".into()),

@@ -27,6 +27,7 @@ use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
 use crate::event::Text;
+use crate::model::Action;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -49,7 +50,7 @@ impl Detector for ExplicitCredentials {
         let net = &input.config.network;
         let mut groups: BTreeMap<(String, Text, String, String), Vec<&LogEvent>> = BTreeMap::new();
         for e in input.events {
-            if e.action != "explicit-credential-logon" {
+            if e.action != Action::ExplicitCredentialLogon {
                 continue;
             }
             let Some(user) = user_of(e) else { continue };

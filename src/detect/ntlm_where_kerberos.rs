@@ -26,6 +26,7 @@ use super::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
+use crate::model::Action;
 use std::collections::BTreeMap;
 
 /// The rule.
@@ -49,7 +50,11 @@ impl Detector for NtlmWhereKerberos {
         let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             let e = v.event;
-            if e.action != "logged-in" || e.logon_type != Some(3) || !succeeded(e) || !is_ntlm(e) {
+            if e.action != Action::LoggedIn
+                || e.logon_type != Some(3)
+                || !succeeded(e)
+                || !is_ntlm(e)
+            {
                 continue;
             }
             let v = v.clone();

@@ -58,6 +58,7 @@ use crate::alert::{Alert, Rule, attack};
 use crate::config::OffHoursSessionConfig;
 use crate::event::Text;
 use crate::event::{Flow, Timestamp};
+use crate::model::Action;
 use crate::profile::Methods;
 use crate::profile::host::hour_of_week;
 use std::collections::BTreeMap;
@@ -283,7 +284,7 @@ impl Detector for OffHoursSession {
         }
         for v in input.logons {
             let e = v.event;
-            if e.action != "logged-in" || !succeeded(e) || !v.is_between_hosts() {
+            if e.action != Action::LoggedIn || !succeeded(e) || !v.is_between_hosts() {
                 continue;
             }
             let (Some(src_ip), Some(src), Some(dst)) = (e.source_ip, &v.src, &v.dst) else {

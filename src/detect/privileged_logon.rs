@@ -29,6 +29,7 @@ use super::common::{clamp_score, log_evidence, succeeded, user_of};
 use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::Text;
+use crate::model::Action;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -56,7 +57,7 @@ impl Detector for PrivilegedLogon {
         if !input
             .events
             .iter()
-            .any(|e| e.action == "special-privileges-assigned")
+            .any(|e| e.action == Action::SpecialPrivilegesAssigned)
         {
             return Vec::new();
         }
@@ -78,7 +79,7 @@ impl Detector for PrivilegedLogon {
                 }
                 continue;
             }
-            if e.action != "special-privileges-assigned" {
+            if e.action != Action::SpecialPrivilegesAssigned {
                 continue;
             }
             let Some(user) = user_of(e) else { continue };

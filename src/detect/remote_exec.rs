@@ -30,6 +30,7 @@ use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
 use crate::event::LogEvent;
 use crate::event::Text;
+use crate::model::Action;
 use crate::profile::exec::ExecHit;
 use std::collections::BTreeMap;
 
@@ -86,7 +87,7 @@ impl Detector for RemoteExec {
             };
             let services: Vec<&&LogEvent> = actions
                 .iter()
-                .filter(|e| e.action == "service-installed")
+                .filter(|e| e.action == Action::ServiceInstalled)
                 .collect();
             let shares = actions.len() - services.len();
             let mut score: f64 = if services.is_empty() { 55.0 } else { 75.0 };

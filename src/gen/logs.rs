@@ -488,6 +488,7 @@ fn render(r: &LogRec, host: &Host, record_id: u64, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Action;
     use crate::scenario::network::Role;
     use crate::source::LineFormat;
 
@@ -562,7 +563,7 @@ mod tests {
         crate::source::syslog::SyslogLines(cfg)
             .parse_line(line.trim_ascii_end(), &mut evs)
             .unwrap();
-        assert_eq!(evs[0].action, "logged-in");
+        assert_eq!(evs[0].action, Action::LoggedIn);
         assert_eq!(evs[0].ts, ts);
     }
 }

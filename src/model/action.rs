@@ -148,6 +148,8 @@ actions! {
     FileAttributesSet => "file-attributes-set",
     /// Another SMB file action.
     SmbFileAction => "smb-file-action",
+    /// A connection summarised by a log source (LANL flows and netflow).
+    Flow => "flow",
     /// A red-team compromise record (LANL ground truth).
     RedTeamCompromise => "red-team-compromise",
 }
@@ -189,13 +191,6 @@ impl<'de> Deserialize<'de> for Action {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Action::from_text(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("unknown event action {text:?}")))
-    }
-}
-
-impl PartialEq<&str> for Action {
-    /// Compares with an action's text (for tests and messages).
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
     }
 }
 

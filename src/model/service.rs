@@ -7,6 +7,7 @@
 //! services that profiles track separately and detectors judge.
 
 use crate::event::{Flow, LogEvent, Transport};
+use crate::model::Action;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -132,13 +133,15 @@ impl AdminService {
     /// (5140/5145) is SMB.
     pub fn of_event(e: &LogEvent) -> Option<AdminService> {
         let ok = e.outcome != Some(crate::event::Outcome::Failure);
-        match e.action.as_str() {
-            "logged-in" if ok && e.logon_type == Some(10) => Some(AdminService::Rdp),
-            "rdp-authenticated" | "rdp-session-logon" | "rdp-session-reconnected" if ok => {
+        match e.action {
+            Action::LoggedIn if ok && e.logon_type == Some(10) => Some(AdminService::Rdp),
+            Action::RdpAuthenticated | Action::RdpSessionLogon | Action::RdpSessionReconnected
+                if ok =>
+            {
                 Some(AdminService::Rdp)
             }
-            "logged-in" if ok && e.dataset == "sshd" => Some(AdminService::Ssh),
-            "share-accessed" | "share-object-checked" if ok => Some(AdminService::Smb),
+            Action::LoggedIn if ok && e.dataset == "sshd" => Some(AdminService::Ssh),
+            Action::ShareAccessed | Action::ShareObjectChecked if ok => Some(AdminService::Smb),
             _ => None,
         }
     }
@@ -191,6 +194,7 @@ impl fmt::Display for AdminService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Action;
 
     #[test]
     fn classifies_ports_and_names() {
@@ -215,7 +219,7 @@ mod tests {
     #[test]
     fn classifies_log_events() {
         let mut e = LogEvent {
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             logon_type: Some(10),
             ..LogEvent::default()
         };
@@ -227,22 +231,22 @@ mod tests {
         e.outcome = Some(crate::event::Outcome::Failure);
         assert_eq!(AdminService::of_event(&e), None);
         let s = LogEvent {
-            action: "share-accessed".into(),
+            action: Action::ShareAccessed,
             ..LogEvent::default()
         };
         assert_eq!(AdminService::of_event(&s), Some(AdminService::Smb));
         let mut r = LogEvent {
-            action: "rdp-session-reconnected".into(),
+            action: Action::RdpSessionReconnected,
             ..LogEvent::default()
         };
         assert_eq!(AdminService::of_event(&r), Some(AdminService::Rdp));
-        r.action = "rdp-session-disconnected".into();
+        r.action = Action::RdpSessionDisconnected;
         assert_eq!(
             AdminService::of_event(&r),
             None,
             "a disconnect is no new use"
         );
-        r.action = "rdp-access-denied".into();
+        r.action = Action::RdpAccessDenied;
         r.outcome = Some(crate::event::Outcome::Failure);
         assert_eq!(AdminService::of_event(&r), None);
     }

@@ -12,6 +12,7 @@
 
 use crate::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
+use crate::model::Action;
 use crate::model::{AdminService, Service};
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
@@ -476,7 +477,7 @@ impl ProfileBuilder {
             .and_then(|id| self.hosts.get(id as usize))
             .is_some_and(|h| !h.key.is_named());
         if (src.is_none() || src_unnamed)
-            && e.action != "explicit-credential-logon"
+            && e.action != Action::ExplicitCredentialLogon
             && let Some(name) = e.source_domain.as_deref()
             && let Some(id) = self.host_for_name(name, ts)
         {
@@ -500,23 +501,25 @@ impl ProfileBuilder {
         let mut privileged = false;
         let mut kdc = false;
         let method = e.auth_method.as_deref().map_or(Methods(0), Methods::parse);
-        match e.action.as_str() {
-            "logged-in" | "logon-failed" | "invalid-user" => {
+        match e.action {
+            Action::LoggedIn | Action::LogonFailed | Action::InvalidUser => {
                 if let Some(w) = writer {
                     logon = Some((src, w, method));
                 }
             }
-            "explicit-credential-logon" => {
+            Action::ExplicitCredentialLogon => {
                 target =
                     self.host_named_or_at(e.destination_domain.as_deref(), e.destination_ip, ts);
                 if let (Some(w), Some(t)) = (writer, target) {
                     logon = Some((Some(w), t, method.union(Methods::EXPLICIT)));
                 }
             }
-            "kerberos-service-ticket" | "kerberos-tgt-request" | "kerberos-preauth-failed" => {
+            Action::KerberosServiceTicket
+            | Action::KerberosTgtRequest
+            | Action::KerberosPreauthFailed => {
                 kdc = true;
                 let svc = e.service_name().filter(|s| s.ends_with('$'));
-                if e.action == "kerberos-service-ticket"
+                if e.action == Action::KerberosServiceTicket
                     && success
                     && let Some(name) = svc
                 {
@@ -526,8 +529,8 @@ impl ProfileBuilder {
                     }
                 }
             }
-            "special-privileges-assigned" => privileged = true,
-            "sudo" => {
+            Action::SpecialPrivilegesAssigned => privileged = true,
+            Action::Sudo => {
                 privileged = success && e.subject_user().is_none_or(|u| u == "root");
             }
             _ => {}
@@ -575,7 +578,7 @@ impl ProfileBuilder {
         if let (Some(u), Some(w), true) = (user, writer, privileged) {
             let mut one = LogonStats::at(ts);
             one.privileged = 1;
-            one.special_privileges = u32::from(e.action == "special-privileges-assigned");
+            one.special_privileges = u32::from(e.action == Action::SpecialPrivilegesAssigned);
             self.logons.push((u, NO_HOST, w), one);
         }
         if let (Some(p), Some(s), Some(w)) = (AdminService::of_event(e), src, writer)
@@ -617,7 +620,8 @@ impl ProfileBuilder {
         );
         for h in hits {
             let action = h.action;
-            let own_source = action.action != "service-installed" && action.source_ip.is_some();
+            let own_source =
+                action.action != Action::ServiceInstalled && action.source_ip.is_some();
             let src_ts = match h.logon {
                 Some(l) if !own_source => l.ts,
                 _ => action.ts,
@@ -1090,6 +1094,7 @@ pub fn profiles_from_run(
 mod tests {
     use super::{ProfileBuilder, is_plain_user_key, user_key};
     use crate::event::{LogEvent, Outcome, Timestamp};
+    use crate::model::Action;
     use std::sync::Arc;
 
     /// 70,000 network logons, past the first merge of the pending tables:
@@ -1101,7 +1106,7 @@ mod tests {
                 let k = i % 1000;
                 LogEvent {
                     ts: Timestamp::from_parts(1_700_000_000 + i, 0),
-                    action: "logged-in".into(),
+                    action: Action::LoggedIn,
                     dataset: "windows.security".into(),
                     host_ip: "10.0.9.1".parse().ok(),
                     source_ip: format!("10.0.1.{}", k / 100).parse().ok(),

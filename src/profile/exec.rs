@@ -11,6 +11,7 @@
 //! logons of the last window per host.
 
 use crate::event::{LogEvent, Text};
+use crate::model::Action;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -31,7 +32,7 @@ pub enum Side {
 
 /// True for an access to the `ADMIN$` or `C$` share.
 pub fn is_admin_share(e: &LogEvent) -> bool {
-    matches!(e.action.as_str(), "share-accessed" | "share-object-checked")
+    matches!(e.action, Action::ShareAccessed | Action::ShareObjectChecked)
         && e.share_name().is_some_and(|s| {
             let s = s.trim();
             let tail = s.rsplit('\\').next().unwrap_or(s);
@@ -42,7 +43,7 @@ pub fn is_admin_share(e: &LogEvent) -> bool {
 /// True for an event that is itself remote execution evidence: a service
 /// installation or an admin-share access.
 pub fn is_exec_action(e: &LogEvent) -> bool {
-    e.action == "service-installed" || is_admin_share(e)
+    e.action == Action::ServiceInstalled || is_admin_share(e)
 }
 
 /// A service installation or admin-share access tied to its source.
@@ -131,7 +132,7 @@ pub fn attribute<'a, K: Eq + Hash + Clone>(
             }
             continue;
         }
-        let service = e.action == "service-installed";
+        let service = e.action == Action::ServiceInstalled;
         let tied = recent
             .iter()
             .rev()
@@ -162,7 +163,7 @@ mod tests {
     fn ev(t: i64, action: &str, host: &str, src: Option<&str>) -> LogEvent {
         LogEvent {
             ts: Timestamp::from_parts(t, 0),
-            action: action.into(),
+            action: Action::from_text(action).expect("an action"),
             dataset: "windows.security".into(),
             host_ip: host.parse().ok(),
             source_ip: src.and_then(|s| s.parse().ok()),

@@ -7,6 +7,7 @@
 //! by `benches/profile.rs` and `examples/profile_memory.rs`.
 
 use crate::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
+use crate::model::Action;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Ports the generated edges use, in turn.
@@ -125,7 +126,11 @@ impl LoadSpec {
         let ok = !r.is_multiple_of(11);
         LogEvent {
             ts: Timestamp::from_parts(LOAD_START + ((r >> 8) % span as u64) as i64, 0),
-            action: if ok { "logged-in" } else { "logon-failed" }.into(),
+            action: if ok {
+                Action::LoggedIn
+            } else {
+                Action::LogonFailed
+            },
             outcome: Some(if ok {
                 Outcome::Success
             } else {

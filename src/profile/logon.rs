@@ -5,6 +5,7 @@
 //! types and methods seen; counters saturate. Exactly mergeable.
 
 use crate::event::{LogEvent, Timestamp};
+use crate::model::Action;
 use serde::{Deserialize, Serialize};
 
 /// A logon or failed logon that came over the network (Windows logon types
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// with a remote address, like sshd): the logons whose hours profiles keep
 /// per account, and the ones detectors judge.
 pub fn is_network_logon(e: &LogEvent) -> bool {
-    if !matches!(e.action.as_str(), "logged-in" | "logon-failed") {
+    if !matches!(e.action, Action::LoggedIn | Action::LogonFailed) {
         return false;
     }
     match e.logon_type {

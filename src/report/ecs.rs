@@ -426,7 +426,7 @@ impl EcsFields for LogEvent {
         self.category
     }
     fn action(&self) -> &str {
-        &self.action
+        self.action.as_str()
     }
     fn outcome(&self) -> Option<Outcome> {
         self.outcome
@@ -873,6 +873,7 @@ pub fn write_sorted_merged(
 mod tests {
     use super::*;
     use crate::event::{Category, Origin, Outcome, Timestamp};
+    use crate::model::Action;
     use std::sync::Arc;
 
     #[test]
@@ -921,7 +922,7 @@ mod tests {
         let e = LogEvent {
             ts: Timestamp::from_parts(1_600_800_812, 340_000_000),
             category: Some(Category::Authentication),
-            action: "logged-in".into(),
+            action: Action::LoggedIn,
             outcome: Some(Outcome::Success),
             code: Some(4624),
             dataset: "windows.security".into(),
@@ -958,8 +959,7 @@ mod tests {
         let events: Vec<LogEvent> = (0..(FORMAT_BATCH as i64 * 2 + 77))
             .map(|i| LogEvent {
                 ts: Timestamp(i * 10),
-                action: format!("a{i}").into(),
-                dataset: "t".into(),
+                dataset: format!("t{i}").into(),
                 ..LogEvent::default()
             })
             .collect();
@@ -1011,7 +1011,7 @@ mod tests {
     #[test]
     fn flow_summaries_dns_rpc_and_labels() {
         let mut e = LogEvent {
-            action: "flow".into(),
+            action: Action::Flow,
             ..LogEvent::default()
         };
         e.set_ip_proto(Some(17));

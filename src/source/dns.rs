@@ -14,6 +14,7 @@
 //! at 255 bytes, and hostile bytes give an error, never a panic.
 
 use crate::event::{Category, LogEvent, Origin, Outcome, Position, Timestamp};
+use crate::model::Action;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -254,7 +255,7 @@ pub fn answer_events(resp: DnsResponse, cx: &DnsContext, out: &mut Vec<LogEvent>
         let mut e = LogEvent {
             ts: cx.ts,
             category: Some(Category::Network),
-            action: "dns-answer".into(),
+            action: Action::DnsAnswer,
             outcome: Some(Outcome::Success),
             dataset: DATASET.into(),
             source_ip: Some(cx.server.0),
@@ -477,7 +478,7 @@ mod tests {
         answer_events(r, &cx, &mut out);
         assert_eq!(out.len(), 1);
         let e = out.first().unwrap();
-        assert_eq!(e.action, "dns-answer");
+        assert_eq!(e.action, Action::DnsAnswer);
         assert_eq!(e.destination_domain.as_deref(), Some("dc01.corp"));
         assert_eq!(e.destination_ip, Some("10.10.1.10".parse().unwrap()));
         assert_eq!(e.source_port, Some(53));

@@ -642,6 +642,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for FirstChild<T> {
 mod tests {
     use super::*;
     use crate::event::{Category, Outcome};
+    use crate::model::Action;
 
     fn one(json: &str) -> LogEvent {
         map_record(json.as_bytes(), Timestamp(7))
@@ -656,7 +657,7 @@ mod tests {
         );
         assert_eq!(e.code, Some(7045));
         assert_eq!(e.dataset, "windows.system");
-        assert_eq!(e.action, "service-installed");
+        assert_eq!(e.action, Action::ServiceInstalled);
         assert_eq!(e.service_name(), Some("OTR"));
         assert_eq!(e.process_executable(), Some("C:\\Windows\\GruntHTTP2.exe"));
         assert_eq!(e.host_name.as_deref(), Some("WS6.theshire.local"));
@@ -696,7 +697,7 @@ mod tests {
         let a = one(
             r##"{"Event":{"System":{"EventID":1149,"Channel":"Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational","Computer":"srv1","TimeCreated":{"#attributes":{"SystemTime":"2023-03-01T10:00:00.0000000Z"}}},"UserData":{"EventXML":{"#attributes":{"xmlns":"Event_NS"},"Param1":"alice","Param2":"CORP","Param3":"192.168.5.20"}}}}"##,
         );
-        assert_eq!(a.action, "rdp-authenticated");
+        assert_eq!(a.action, Action::RdpAuthenticated);
         assert_eq!(a.outcome, Some(Outcome::Success));
         assert_eq!(
             (a.user_name.as_deref(), a.user_domain.as_deref()),
@@ -706,7 +707,7 @@ mod tests {
         let s = one(
             r##"{"Event":{"System":{"EventID":25,"Channel":"Microsoft-Windows-TerminalServices-LocalSessionManager/Operational","Computer":"srv1"},"UserData":{"EventXML":{"#attributes":{"xmlns":"Event_NS"},"User":"CORP\\alice","SessionID":2,"Address":"::ffff:192.168.5.20"}}}}"##,
         );
-        assert_eq!(s.action, "rdp-session-reconnected");
+        assert_eq!(s.action, Action::RdpSessionReconnected);
         assert_eq!(s.category, Some(Category::Session));
         assert_eq!(s.user_name.as_deref(), Some("alice"));
         assert_eq!(s.source_ip, Some("192.168.5.20".parse().unwrap()));
@@ -719,7 +720,7 @@ mod tests {
             r##"{"Event":{"System":{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS5","TimeCreated":{"#attributes":{"SystemTime":"2020-09-22T18:53:30.1000000Z"}}},"EventData":{"RuleName":"-","UtcTime":"2020-09-22 18:53:30.100","Image":"C:\\x.exe","User":"THESHIRE\\pgustavo","Protocol":"tcp","Initiated":true,"SourceIp":"172.18.39.5","SourcePort":62782,"DestinationIp":"172.18.39.6","DestinationPort":445}}}"##,
         );
         assert_eq!(e.dataset, "windows.sysmon");
-        assert_eq!(e.action, "network-connection");
+        assert_eq!(e.action, Action::NetworkConnection);
         assert_eq!(e.destination_port, Some(445));
         assert_eq!(e.source_port, Some(62782));
         assert_eq!(e.user_domain.as_deref(), Some("THESHIRE"));

@@ -30,6 +30,7 @@
 
 use crate::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
 use crate::event_store::EventBatch;
+use crate::model::Action;
 use crate::report::ecs::EcsFields;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
@@ -218,7 +219,7 @@ const AUTH_DATASET: &str = "lanl.auth";
 struct AuthRecord<'a> {
     ts: Timestamp,
     category: Category,
-    action: &'static str,
+    action: Action,
     outcome: Outcome,
     /// Source computer.
     source: Option<&'a str>,
@@ -244,7 +245,7 @@ impl EcsFields for AuthRecord<'_> {
         Some(self.category)
     }
     fn action(&self) -> &str {
-        self.action
+        self.action.as_str()
     }
     fn outcome(&self) -> Option<Outcome> {
         Some(self.outcome)
@@ -357,15 +358,15 @@ impl LanlLines {
             _ => return Err(Skip("LANL auth result is neither Success nor Fail")),
         };
         let (category, action) = match (ao, ok) {
-            ("LogOn", true) => (Category::Authentication, "logged-in"),
-            ("LogOn", false) => (Category::Authentication, "logon-failed"),
-            ("LogOff", _) => (Category::Session, "logged-out"),
-            ("TGT", _) => (Category::Authentication, "kerberos-tgt-request"),
-            ("TGS", _) => (Category::Authentication, "kerberos-service-ticket"),
-            ("AuthMap", _) => (Category::Authentication, "auth-map"),
-            ("ScreenLock", _) => (Category::Session, "screen-locked"),
-            ("ScreenUnlock", _) => (Category::Authentication, "screen-unlocked"),
-            _ => (Category::Authentication, "authentication"),
+            ("LogOn", true) => (Category::Authentication, Action::LoggedIn),
+            ("LogOn", false) => (Category::Authentication, Action::LogonFailed),
+            ("LogOff", _) => (Category::Session, Action::LoggedOut),
+            ("TGT", _) => (Category::Authentication, Action::KerberosTgtRequest),
+            ("TGS", _) => (Category::Authentication, Action::KerberosServiceTicket),
+            ("AuthMap", _) => (Category::Authentication, Action::AuthMap),
+            ("ScreenLock", _) => (Category::Session, Action::ScreenLocked),
+            ("ScreenUnlock", _) => (Category::Authentication, Action::ScreenUnlocked),
+            _ => (Category::Authentication, Action::Authentication),
         };
         let (user_name, user_domain) = user_parts(du);
         Ok(AuthRecord {
@@ -395,7 +396,7 @@ impl LanlLines {
         let mut e = LogEvent {
             ts: r.ts,
             category: Some(r.category),
-            action: r.action.into(),
+            action: r.action,
             outcome: Some(r.outcome),
             dataset: AUTH_DATASET.into(),
             source_domain: r.source.map(Text::from),
@@ -432,7 +433,7 @@ impl LanlLines {
         let mut e = LogEvent {
             ts: self.time(t.as_bytes())?,
             category: Some(Category::Network),
-            action: "flow".into(),
+            action: Action::Flow,
             dataset: dataset.into(),
             source_domain: owned(src.0),
             destination_domain: owned(dst.0),
@@ -536,7 +537,7 @@ impl LineFormat for LanlLines {
                 let mut e = LogEvent {
                     ts: self.time(t.as_bytes())?,
                     category: Some(Category::Network),
-                    action: "dns-query".into(),
+                    action: Action::DnsQuery,
                     dataset: "lanl.dns".into(),
                     source_domain: owned(sc),
                     host_name: owned(sc),
@@ -549,15 +550,15 @@ impl LineFormat for LanlLines {
             LanlKind::Proc => {
                 let [t, u, comp, p, se, ..] = c;
                 let action = match se {
-                    "Start" => "process-created",
-                    "End" => "process-ended",
+                    "Start" => Action::ProcessCreated,
+                    "End" => Action::ProcessEnded,
                     _ => return Err(Skip("LANL process event is neither Start nor End")),
                 };
                 let (user_name, user_domain) = user(u);
                 let mut e = LogEvent {
                     ts: self.time(t.as_bytes())?,
                     category: Some(Category::Process),
-                    action: action.into(),
+                    action,
                     outcome: Some(Outcome::Success),
                     dataset: "lanl.proc".into(),
                     host_name: owned(comp),
@@ -576,7 +577,7 @@ impl LineFormat for LanlLines {
                 out.push(LogEvent {
                     ts: self.time(t.as_bytes())?,
                     category: Some(Category::Authentication),
-                    action: "red-team-compromise".into(),
+                    action: Action::RedTeamCompromise,
                     outcome: Some(Outcome::Success),
                     dataset: "lanl.redteam".into(),
                     source_domain: owned(sc),
@@ -790,7 +791,7 @@ mod tests {
         .unwrap()
         .remove(0);
         assert_eq!(e.ts.to_rfc3339(), "2015-01-01T00:01:30.000000Z");
-        assert_eq!(e.action, "logged-in");
+        assert_eq!(e.action, Action::LoggedIn);
         assert_eq!(e.category, Some(Category::Authentication));
         assert_eq!(e.outcome, Some(Outcome::Success));
         assert_eq!(e.dataset, "lanl.auth");
@@ -810,7 +811,7 @@ mod tests {
         )
         .unwrap()
         .remove(0);
-        assert_eq!(e.action, "logon-failed");
+        assert_eq!(e.action, Action::LogonFailed);
         assert_eq!(e.outcome, Some(Outcome::Failure));
         assert_eq!(e.subject_user(), Some("ANONYMOUS LOGON"));
         assert_eq!(e.ts, Timestamp(crate::event::NANOS_PER_SEC));
@@ -822,7 +823,7 @@ mod tests {
         )
         .unwrap()
         .remove(0);
-        assert_eq!(e.action, "logged-out");
+        assert_eq!(e.action, Action::LoggedOut);
         assert_eq!(e.category, Some(Category::Session));
         assert_eq!(e.user_name.as_deref(), Some("C101$"));
         assert_eq!(e.destination_domain, None);
@@ -830,9 +831,9 @@ mod tests {
         assert_eq!(e.logon_type, None);
 
         for (orient, action) in [
-            ("TGS", "kerberos-service-ticket"),
-            ("TGT", "kerberos-tgt-request"),
-            ("AuthMap", "auth-map"),
+            ("TGS", Action::KerberosServiceTicket),
+            ("TGT", Action::KerberosTgtRequest),
+            ("AuthMap", Action::AuthMap),
         ] {
             let line = format!("3,U1@DOM1,U1@DOM1,C1,C2,Kerberos,?,{orient},Success");
             assert_eq!(
@@ -859,7 +860,7 @@ mod tests {
         )
         .unwrap()
         .remove(0);
-        assert_eq!(e.action, "flow");
+        assert_eq!(e.action, Action::Flow);
         assert_eq!(e.dataset, "lanl.flows");
         assert_eq!(e.source_domain.as_deref(), Some("C3090"));
         assert_eq!(e.source_port, None);
@@ -894,7 +895,7 @@ mod tests {
         let e = parse(LanlKind::Proc, Timestamp(0), "1,C1$@DOM1,C1,P16,Start")
             .unwrap()
             .remove(0);
-        assert_eq!(e.action, "process-created");
+        assert_eq!(e.action, Action::ProcessCreated);
         assert_eq!(e.process_executable(), Some("P16"));
         assert_eq!(e.host_name.as_deref(), Some("C1"));
 

@@ -15,6 +15,7 @@
 //! (`Comp123456`), so they go to `source.domain` and `destination.domain`.
 
 use crate::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
+use crate::model::Action;
 use crate::source::winsec::{self, EventData, Header, Text};
 use crate::source::{LineFormat, Skip};
 use serde::Deserialize;
@@ -83,17 +84,17 @@ pub fn looks_like_wls(head: &[u8]) -> bool {
 }
 
 /// Category and action of the ids only this data set carries.
-fn lanl_only(id: u32) -> Option<(Category, &'static str)> {
+fn lanl_only(id: u32) -> Option<(Category, Action)> {
     Some(match id {
-        4770 => (Category::Authentication, "kerberos-ticket-renewed"),
-        4774 => (Category::Authentication, "auth-map"),
-        4800 => (Category::Session, "screen-locked"),
-        4801 => (Category::Authentication, "screen-unlocked"),
-        4802 => (Category::Session, "screensaver-invoked"),
-        4803 => (Category::Session, "screensaver-dismissed"),
-        4689 => (Category::Process, "process-ended"),
-        4608 => (Category::Session, "system-started"),
-        4609 | 1100 => (Category::Session, "system-stopped"),
+        4770 => (Category::Authentication, Action::KerberosTicketRenewed),
+        4774 => (Category::Authentication, Action::AuthMap),
+        4800 => (Category::Session, Action::ScreenLocked),
+        4801 => (Category::Authentication, Action::ScreenUnlocked),
+        4802 => (Category::Session, Action::ScreensaverInvoked),
+        4803 => (Category::Session, Action::ScreensaverDismissed),
+        4689 => (Category::Process, Action::ProcessEnded),
+        4608 => (Category::Session, Action::SystemStarted),
+        4609 | 1100 => (Category::Session, Action::SystemStopped),
         _ => return None,
     })
 }
@@ -149,7 +150,7 @@ impl LineFormat for WlsLines {
                     ts,
                     code: Some(id),
                     category: Some(category),
-                    action: action.into(),
+                    action,
                     outcome: Some(Outcome::Success),
                     host_name: r.LogHost.get().map(EventText::from),
                     user_name: r.UserName.get().map(EventText::from),
@@ -203,7 +204,7 @@ mod tests {
         .unwrap();
         let [e] = e.as_slice() else { panic!("{e:?}") };
         assert_eq!(e.ts, Timestamp::from_parts(1_000 + 86_400, 0));
-        assert_eq!(e.action, "logged-in");
+        assert_eq!(e.action, Action::LoggedIn);
         assert_eq!(e.code, Some(4624));
         assert_eq!(e.dataset, "lanl.wls");
         assert_eq!(e.host_name.as_deref(), Some("Comp883934"));
@@ -221,11 +222,11 @@ mod tests {
     #[test]
     fn failures_explicit_credentials_processes_and_lanl_only_ids() {
         let e = parse(r#"{"EventID":4625,"LogHost":"Comp1","UserName":"User9","DomainName":"Domain001","Source":"Comp2","LogonType":3,"AuthenticationPackage":"NTLM","Status":"0xC000006D","FailureReason":"Unknown user name or bad password.","Time":5}"#).unwrap();
-        assert_eq!(e[0].action, "logon-failed");
+        assert_eq!(e[0].action, Action::LogonFailed);
         assert_eq!(e[0].outcome, Some(Outcome::Failure));
         assert!(e[0].status().unwrap().contains("0xC000006D"));
         let e = parse(r#"{"EventID":4648,"LogHost":"Comp1","UserName":"User9","SubjectUserName":"User8","Destination":"Comp7","Time":6}"#).unwrap();
-        assert_eq!(e[0].action, "explicit-credential-logon");
+        assert_eq!(e[0].action, Action::ExplicitCredentialLogon);
         assert_eq!(e[0].destination_domain.as_deref(), Some("Comp7"));
         let e = parse(r#"{"EventID":4688,"LogHost":"Comp1","UserName":"User9","ProcessName":"cmd.exe","ProcessID":"0x1f4","ParentProcessName":"explorer","ParentProcessID":"0x10","Time":7}"#).unwrap();
         assert_eq!(e[0].process_executable(), Some("cmd.exe"));
@@ -234,7 +235,7 @@ mod tests {
                 .any(|(k, v)| k == "parent_process_name" && v == "explorer")
         );
         let e = parse(r#"{"EventID":4800,"LogHost":"Comp1","UserName":"User9","Time":8}"#).unwrap();
-        assert_eq!(e[0].action, "screen-locked");
+        assert_eq!(e[0].action, Action::ScreenLocked);
         assert_eq!(e[0].host_name.as_deref(), Some("Comp1"));
         // Known shape, id not used: a record without events.
         assert!(

@@ -15,6 +15,7 @@
 //! still gets increasing times even when split into parallel chunks.
 
 use crate::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
+use crate::model::Action;
 use crate::report::ecs::EcsFields;
 use crate::source::winsec::parse_time;
 use crate::source::{LineFormat, Skip};
@@ -324,7 +325,7 @@ const SSHD: &str = "sshd";
 /// What an sshd authentication message (`Accepted ...`, `Failed ...`,
 /// `Invalid user ...`) says, borrowed from it.
 struct SshdAuth<'a> {
-    action: &'static str,
+    action: Action,
     outcome: Outcome,
     /// `password`, `publickey`, ... (not for `Invalid user`).
     method: Option<&'a str>,
@@ -347,7 +348,7 @@ fn sshd_auth(msg: &str) -> Option<Result<SshdAuth<'_>, ()>> {
         let Some(r) = r.strip_prefix("for ") else {
             return Some(Err(()));
         };
-        ("logged-in", Outcome::Success, Some(method), None, r)
+        (Action::LoggedIn, Outcome::Success, Some(method), None, r)
     } else if let Some(r) = msg.strip_prefix("Failed ") {
         let Some((method, r)) = word(r) else {
             return Some(Err(()));
@@ -357,17 +358,17 @@ fn sshd_auth(msg: &str) -> Option<Result<SshdAuth<'_>, ()>> {
         };
         match r.strip_prefix("invalid user ") {
             Some(x) => (
-                "logon-failed",
+                Action::LogonFailed,
                 Outcome::Failure,
                 Some(method),
                 Some("invalid_user"),
                 x,
             ),
-            None => ("logon-failed", Outcome::Failure, Some(method), None, r),
+            None => (Action::LogonFailed, Outcome::Failure, Some(method), None, r),
         }
     } else if let Some(r) = msg.strip_prefix("Invalid user ") {
         (
-            "invalid-user",
+            Action::InvalidUser,
             Outcome::Failure,
             None,
             Some("invalid_user"),
@@ -411,7 +412,7 @@ impl EcsFields for SshdEvent<'_> {
         Some(Category::Authentication)
     }
     fn action(&self) -> &str {
-        self.auth.action
+        self.auth.action.as_str()
     }
     fn outcome(&self) -> Option<Outcome> {
         Some(self.auth.outcome)
@@ -489,7 +490,7 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         // The shape but not the parts (`Err`): no event.
         if let Ok(a) = a {
             e.category = Some(Category::Authentication);
-            e.action = a.action.into();
+            e.action = a.action;
             e.outcome = Some(a.outcome);
             e.auth_method = a.method.map(Text::from);
             e.user_name = Some(a.user.into());
@@ -526,11 +527,10 @@ fn sshd(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         let (ip, dom, port) = addr_port(&r);
         e.category = Some(Category::Session);
         e.action = if closed {
-            "connection-closed"
+            Action::ConnectionClosed
         } else {
-            "disconnected"
-        }
-        .into();
+            Action::Disconnected
+        };
         e.outcome = Some(Outcome::Unknown);
         e.user_name = user;
         e.set_status(preauth.then(|| "preauth".into()));
@@ -557,20 +557,20 @@ fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     if let Some(u) = r.strip_prefix("session opened for user ") {
         let user = u.split([' ', '(']).next().unwrap_or(u);
         e.category = Some(Category::Session);
-        e.action = "session-opened".into();
+        e.action = Action::SessionOpened;
         e.outcome = Some(Outcome::Success);
         e.user_name = Some(user.into());
         out.push(e);
     } else if let Some(u) = r.strip_prefix("session closed for user ") {
         let user = u.split([' ', '(']).next().unwrap_or(u);
         e.category = Some(Category::Session);
-        e.action = "session-closed".into();
+        e.action = Action::SessionClosed;
         e.outcome = Some(Outcome::Success);
         e.user_name = Some(user.into());
         out.push(e);
     } else if let Some(kv) = r.strip_prefix("authentication failure; ") {
         e.category = Some(Category::Authentication);
-        e.action = "logon-failed".into();
+        e.action = Action::LogonFailed;
         e.outcome = Some(Outcome::Failure);
         for pair in kv.split_whitespace() {
             if let Some(h) = pair.strip_prefix("rhost=") {
@@ -605,10 +605,10 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     let first = fields.next().unwrap_or("");
     if first.contains("incorrect password attempt") || first.contains("authentication failure") {
         e.category = Some(Category::Authentication);
-        e.action = "sudo-failed".into();
+        e.action = Action::SudoFailed;
         e.outcome = Some(Outcome::Failure);
     } else {
-        e.action = "sudo".into();
+        e.action = Action::Sudo;
         e.outcome = Some(if first.contains("command not allowed") {
             Outcome::Failure
         } else {

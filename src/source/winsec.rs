@@ -47,6 +47,7 @@
 //! else Sysmon's `UtcTime`, else `EventTime` read as UTC.
 
 use crate::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
+use crate::model::Action;
 use crate::source::{LineFormat, Skip};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -435,10 +436,10 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             }
             e.set_subject_user(d.SubjectUserName.owned());
             if id == 4624 {
-                e.action = "logged-in".into();
+                e.action = Action::LoggedIn;
                 e.outcome = Some(Outcome::Success);
             } else {
-                e.action = "logon-failed".into();
+                e.action = Action::LogonFailed;
                 e.outcome = Some(Outcome::Failure);
                 e.set_status(match (d.Status.get(), d.SubStatus.get()) {
                     (Some(s), Some(ss)) => Some(format!("{s}/{ss}").into()),
@@ -449,7 +450,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         (4634 | 4647, Chan::Other) => {
             target(&mut e);
             e.category = Some(Category::Session);
-            e.action = "logged-out".into();
+            e.action = Action::LoggedOut;
             e.outcome = Some(Outcome::Success);
             e.logon_type = d.LogonType.get().and_then(|v| v.parse().ok());
         }
@@ -457,7 +458,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             target(&mut e);
             remote(&mut e);
             e.category = Some(Category::Authentication);
-            e.action = "explicit-credential-logon".into();
+            e.action = Action::ExplicitCredentialLogon;
             e.outcome = Some(Outcome::Success);
             e.set_subject_user(d.SubjectUserName.owned());
             e.destination_domain = d.TargetServerName.owned();
@@ -467,7 +468,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.user_name = d.SubjectUserName.owned();
             e.user_domain = d.SubjectDomainName.owned();
             e.category = Some(Category::Iam);
-            e.action = "special-privileges-assigned".into();
+            e.action = Action::SpecialPrivilegesAssigned;
             e.outcome = Some(Outcome::Success);
         }
         (4768 | 4769 | 4771, Chan::Other) => {
@@ -485,17 +486,16 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             });
             e.set_status(status);
             e.action = match id {
-                4768 => "kerberos-tgt-request",
-                4769 => "kerberos-service-ticket",
-                _ => "kerberos-preauth-failed",
-            }
-            .into();
+                4768 => Action::KerberosTgtRequest,
+                4769 => Action::KerberosServiceTicket,
+                _ => Action::KerberosPreauthFailed,
+            };
         }
         (4776, Chan::Other) => {
             target(&mut e);
             e.source_domain = d.Workstation.owned();
             e.category = Some(Category::Authentication);
-            e.action = "ntlm-credential-validation".into();
+            e.action = Action::NtlmCredentialValidation;
             e.auth_method = Some("NTLM".into());
             let status = d.Status.get().map(EventText::from);
             let ok = status.as_deref().is_none_or(|s| s == "0x0" || s == "0");
@@ -512,18 +512,17 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             remote(&mut e);
             e.category = Some(Category::Network);
             e.action = if id == 5140 {
-                "share-accessed"
+                Action::ShareAccessed
             } else {
-                "share-object-checked"
-            }
-            .into();
+                Action::ShareObjectChecked
+            };
             e.outcome = Some(Outcome::Success);
             e.set_share_name(d.ShareName.owned());
             e.set_share_target(d.RelativeTargetName.owned());
         }
         (7045 | 4697, Chan::Other) => {
             e.category = Some(Category::Process);
-            e.action = "service-installed".into();
+            e.action = Action::ServiceInstalled;
             e.outcome = Some(Outcome::Success);
             e.set_service_name(d.ServiceName.owned());
             e.set_process_executable(d.ImagePath.owned().or_else(|| d.ServiceFileName.owned()));
@@ -535,7 +534,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         }
         (4688, Chan::Other) => {
             e.category = Some(Category::Process);
-            e.action = "process-created".into();
+            e.action = Action::ProcessCreated;
             e.outcome = Some(Outcome::Success);
             e.set_process_executable(d.NewProcessName.owned());
             e.set_process_command_line(d.CommandLine.owned());
@@ -544,7 +543,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         }
         (1, Chan::Sysmon) => {
             e.category = Some(Category::Process);
-            e.action = "process-created".into();
+            e.action = Action::ProcessCreated;
             e.outcome = Some(Outcome::Success);
             e.set_process_executable(d.Image.owned());
             e.set_process_command_line(d.CommandLine.owned());
@@ -552,7 +551,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         }
         (3, Chan::Sysmon) => {
             e.category = Some(Category::Network);
-            e.action = "network-connection".into();
+            e.action = Action::NetworkConnection;
             e.outcome = Some(Outcome::Success);
             e.set_process_executable(d.Image.owned());
             (e.user_name, e.user_domain) = split_user(d.User.get());
@@ -574,11 +573,10 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Session);
             e.outcome = Some(Outcome::Success);
             e.action = if id == 4778 {
-                "rdp-session-reconnected"
+                Action::RdpSessionReconnected
             } else {
-                "rdp-session-disconnected"
-            }
-            .into();
+                Action::RdpSessionDisconnected
+            };
             let session = d.SessionName.get();
             // Fast user switching at the console writes these too.
             if session.is_some_and(|s| s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("RDP-"))) {
@@ -592,7 +590,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.user_domain = d.AccountDomain.owned();
             e.source_ip = source_addr(d.ClientAddress.get());
             e.category = Some(Category::Authentication);
-            e.action = "rdp-access-denied".into();
+            e.action = Action::RdpAccessDenied;
             e.outcome = Some(Outcome::Failure);
             e.logon_type = Some(REMOTE_INTERACTIVE);
             label(&mut e, "logon_id", d.LogonID.get());
@@ -602,7 +600,7 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.user_domain = d.Param2.owned();
             e.source_ip = source_addr(d.Param3.get());
             e.category = Some(Category::Authentication);
-            e.action = "rdp-authenticated".into();
+            e.action = Action::RdpAuthenticated;
             e.outcome = Some(Outcome::Success);
             e.logon_type = Some(REMOTE_INTERACTIVE);
         }
@@ -612,11 +610,10 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
             e.category = Some(Category::Session);
             e.outcome = Some(Outcome::Success);
             e.action = match id {
-                21 => "rdp-session-logon",
-                24 => "rdp-session-disconnected",
-                _ => "rdp-session-reconnected",
-            }
-            .into();
+                21 => Action::RdpSessionLogon,
+                24 => Action::RdpSessionDisconnected,
+                _ => Action::RdpSessionReconnected,
+            };
             // `LOCAL` is the console; an address means a remote session.
             if e.source_ip.is_some() {
                 e.logon_type = Some(REMOTE_INTERACTIVE);
@@ -720,7 +717,7 @@ mod tests {
         let e = one(
             r#"{"EventID":4624,"Channel":"security","Hostname":"WORKSTATION6.theshire.local","@timestamp":"2020-09-22T18:53:32.340Z","LogonType":"3","TargetUserName":"pgustavo","TargetDomainName":"THESHIRE.LOCAL","IpAddress":"::ffff:172.18.39.5","IpPort":"62782","WorkstationName":"-","LogonProcessName":"Kerberos","AuthenticationPackageName":"Kerberos","LmPackageName":"-","Message":"An account was successfully logged on.\r\n"}"#,
         );
-        assert_eq!(e.action, "logged-in");
+        assert_eq!(e.action, Action::LoggedIn);
         assert_eq!(e.category, Some(Category::Authentication));
         assert_eq!(e.outcome, Some(Outcome::Success));
         assert_eq!(e.user_name.as_deref(), Some("pgustavo"));
@@ -739,7 +736,7 @@ mod tests {
         let e = one(
             r#"{"@timestamp":"2021-05-20T12:49:31.863Z","host":{"name":"fs01"},"winlog":{"event_id":"4625","channel":"Security","computer_name":"fs01.offsec.lan","event_data":{"TargetUserName":"admin","LogonType":8,"IpAddress":"-","Status":"0xc000006d","SubStatus":"0xc0000064","AuthenticationPackageName":"NTLM","LmPackageName":"NTLM V2"}}}"#,
         );
-        assert_eq!(e.action, "logon-failed");
+        assert_eq!(e.action, Action::LogonFailed);
         assert_eq!(e.outcome, Some(Outcome::Failure));
         assert_eq!(e.status(), Some("0xc000006d/0xc0000064"));
         assert_eq!(e.source_ip, None);
@@ -828,7 +825,7 @@ mod tests {
         let r = one(
             r#"{"EventID":4778,"Channel":"Security","Hostname":"fs01.offsec.lan","@timestamp":"2021-05-14T21:01:05.831Z","AccountName":"admmarsid","AccountDomain":"OFFSEC","LogonID":"0x6a423","SessionName":"RDP-Tcp#8","ClientName":"JUMP01","ClientAddress":"::ffff:10.23.23.9"}"#,
         );
-        assert_eq!(r.action, "rdp-session-reconnected");
+        assert_eq!(r.action, Action::RdpSessionReconnected);
         assert_eq!(r.category, Some(Category::Session));
         assert_eq!(r.outcome, Some(Outcome::Success));
         assert_eq!(r.dataset, "windows.security");
@@ -844,7 +841,7 @@ mod tests {
         let d = one(
             r#"{"EventID":"4779","Channel":"Security","Hostname":"ws1","AccountName":"bob","AccountDomain":"CORP","LogonID":"0x1","SessionName":"Console","ClientName":"Unknown","ClientAddress":"LOCAL"}"#,
         );
-        assert_eq!(d.action, "rdp-session-disconnected");
+        assert_eq!(d.action, Action::RdpSessionDisconnected);
         assert_eq!(d.category, Some(Category::Session));
         assert_eq!((d.source_ip, d.source_domain.as_deref()), (None, None));
         assert_eq!(d.logon_type, None);
@@ -861,7 +858,7 @@ mod tests {
         let d = one(
             r#"{"@timestamp":"2021-05-14T21:01:05.370Z","winlog":{"event_id":4779,"channel":"Security","computer_name":"fs01.offsec.lan","event_data":{"AccountName":"admmig","AccountDomain":"OFFSEC","LogonID":"0x13b5e1e","SessionName":"RDP-Tcp#8","ClientName":"JUMP01","ClientAddress":"10.23.23.9"}}}"#,
         );
-        assert_eq!(d.action, "rdp-session-disconnected");
+        assert_eq!(d.action, Action::RdpSessionDisconnected);
         assert_eq!(d.user_name.as_deref(), Some("admmig"));
         assert_eq!(d.source_ip, Some("10.23.23.9".parse().unwrap()));
         assert_eq!(d.source_domain.as_deref(), Some("JUMP01"));
@@ -871,7 +868,7 @@ mod tests {
         let n = one(
             r#"{"@timestamp":"2020-07-12T05:27:05.579Z","winlog":{"event_id":"4825","channel":"Security","computer_name":"fs02.offsec.lan","event_data":{"AccountName":"svc6test1","AccountDomain":"OFFSEC","LogonID":"0x3457272","ClientAddress":"::ffff:10.23.23.9"}}}"#,
         );
-        assert_eq!(n.action, "rdp-access-denied");
+        assert_eq!(n.action, Action::RdpAccessDenied);
         assert_eq!(n.category, Some(Category::Authentication));
         assert_eq!(n.outcome, Some(Outcome::Failure));
         assert_eq!(n.user_name.as_deref(), Some("svc6test1"));
@@ -888,7 +885,7 @@ mod tests {
         let a = one(&format!(
             r#"{{"@timestamp":"2023-03-01T10:00:00Z","winlog":{{"event_id":1149,"channel":"{RCM}","computer_name":"srv1","user_data":{{"xml_name":"EventXML","Param1":"alice","Param2":"CORP","Param3":"::ffff:192.168.5.20"}}}}}}"#
         ));
-        assert_eq!(a.action, "rdp-authenticated");
+        assert_eq!(a.action, Action::RdpAuthenticated);
         assert_eq!(a.category, Some(Category::Authentication));
         assert_eq!(a.outcome, Some(Outcome::Success));
         assert_eq!(a.dataset, "windows.terminalservices");
@@ -899,9 +896,9 @@ mod tests {
         assert_eq!(a.logon_type, Some(10));
         // Flat shape: the EventXML fields sit at the top level.
         for (id, action) in [
-            (21, "rdp-session-logon"),
-            (24, "rdp-session-disconnected"),
-            (25, "rdp-session-reconnected"),
+            (21, Action::RdpSessionLogon),
+            (24, Action::RdpSessionDisconnected),
+            (25, Action::RdpSessionReconnected),
         ] {
             let e = one(&format!(
                 r#"{{"EventID":{id},"Channel":"{LSM}","Hostname":"srv1","@timestamp":"2023-03-01T10:00:01Z","User":"CORP\\alice","SessionID":"3","Address":"192.168.5.20"}}"#
@@ -944,7 +941,7 @@ mod tests {
         let e = one(
             r#"{"EventID":4778,"Hostname":"SRV1","EventTime":"2024-03-04 10:00:00","AccountName":"SYSTEM","AccountName":"alice","AccountDomain":"CORP","Client\u004eame":"WS1","ClientAddress":"10.0.0.5","SessionName":"RDP-Tcp#3","Extra":{"a":[1,2,{"b":null}]}}"#,
         );
-        assert_eq!(e.action, "rdp-session-reconnected");
+        assert_eq!(e.action, Action::RdpSessionReconnected);
         assert_eq!(e.user_name.as_deref(), Some("alice"));
         assert_eq!(e.source_domain.as_deref(), Some("WS1"));
         assert_eq!(e.source_ip, Some("10.0.0.5".parse().unwrap()));

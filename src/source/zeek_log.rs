@@ -793,6 +793,7 @@ pub fn looks_like_zeek_json(head: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::event::{Category, ConnState, Outcome, Timestamp, Transport};
+    use crate::model::Action;
 
     fn read(text: &str, name: &str, json: bool) -> (ZeekResult, Vec<Flow>) {
         let store = FlowStore::new(1 << 20);
@@ -864,7 +865,7 @@ mod tests {
         let (r, _) = read(text, "x", false);
         assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.samples);
         let e = &r.text.events[0];
-        assert_eq!(e.action, "file-written");
+        assert_eq!(e.action, Action::FileWritten);
         assert_eq!(e.dataset, "zeek.smb_files");
         assert_eq!(e.share_target(), Some("evil,exe\\\\x"));
         assert_eq!(e.share_name(), Some("\\\\DC\\ADMIN$"));
@@ -909,12 +910,12 @@ mod tests {
         assert!(wrong.detail.starts_with("2.0"));
         let ev = &r.text.events;
         assert_eq!(ev.len(), 3);
-        assert_eq!(ev[0].action, "kerberos-tgt-request");
+        assert_eq!(ev[0].action, Action::KerberosTgtRequest);
         assert_eq!(ev[0].user_name.as_deref(), Some("bob"));
         assert_eq!(ev[0].user_domain.as_deref(), Some("CORP.LOCAL"));
         assert_eq!(ev[0].outcome, Some(Outcome::Success));
         assert_eq!(ev[1].dataset, "zeek.ssh");
-        assert_eq!(ev[1].action, "logon-failed");
+        assert_eq!(ev[1].action, Action::LogonFailed);
         assert_eq!(ev[1].ts, Timestamp(3_000_000_000));
         assert!(ev[1].labels().any(|l| l == ("auth_attempts", "3")));
         assert!(
@@ -923,7 +924,7 @@ mod tests {
                 .any(|l| l == ("ssh_client", "SSH-2.0-OpenSSH_8.9"))
         );
         assert!(ev[1].labels().any(|l| l == ("direction", "INBOUND")));
-        assert_eq!(ev[2].action, "logon-attempted");
+        assert_eq!(ev[2].action, Action::LogonAttempted);
         assert_eq!(ev[2].outcome, Some(Outcome::Unknown));
         assert_eq!(ev[2].origin.as_ref().unwrap().at, Position::Line(21));
     }
@@ -980,11 +981,11 @@ mod tests {
                     assert_eq!(e.user_name.as_deref(), Some("admin"));
                     assert_eq!(e.source_domain.as_deref(), Some("WS01"));
                     assert_eq!(e.outcome, Some(Outcome::Success));
-                    assert_eq!(e.action, "rdp-connection");
+                    assert_eq!(e.action, Action::RdpConnection);
                 }
                 "smb_mapping" => {
                     assert_eq!(e.share_name(), Some("\\\\SRV\\C$"));
-                    assert_eq!(e.action, "share-accessed");
+                    assert_eq!(e.action, Action::ShareAccessed);
                     assert!(e.labels().any(|l| l == ("share_type", "DISK")));
                 }
                 "dce_rpc" => {
@@ -1000,7 +1001,7 @@ mod tests {
                     assert_eq!(e.outcome, Some(Outcome::Failure));
                 }
                 "dns" => {
-                    assert_eq!(e.action, "dns-answer");
+                    assert_eq!(e.action, Action::DnsAnswer);
                     assert_eq!(e.dns_question(), Some("srv.corp.local"));
                     assert_eq!(
                         e.dns_answers().collect::<Vec<_>>(),
@@ -1047,11 +1048,11 @@ mod tests {
         assert_eq!(ev.len(), 4);
         assert_eq!(ev[0].rpc_endpoint(), Some("ITaskSchedulerService"));
         assert_eq!(ev[0].ts, Timestamp::from_parts(1_692_161_647, 516_771_000));
-        assert_eq!(ev[1].action, "kerberos-service-ticket");
+        assert_eq!(ev[1].action, Action::KerberosServiceTicket);
         assert_eq!(ev[1].ts, Timestamp::from_parts(1_692_161_647, 506_000_000));
         assert_eq!(ev[1].outcome, Some(Outcome::Success));
         assert_eq!(ev[2].dns_answers().collect::<Vec<_>>(), ["10.0.0.9"]);
-        assert_eq!(ev[3].action, "logon-failed");
+        assert_eq!(ev[3].action, Action::LogonFailed);
 
         // The nested "id" shape of some shippers.
         let nested = r#"{"ts":2.5,"uid":"C7","id":{"orig_h":"10.0.0.1","orig_p":5,"resp_h":"10.0.0.2","resp_p":445},"proto":"tcp","conn_state":"S0"}"#;

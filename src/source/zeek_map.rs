@@ -22,6 +22,7 @@ use crate::event::{
     Category, ConnState, Duration, Flow, LogEvent, NANOS_PER_SEC, Origin, Outcome, Text, Timestamp,
     Transport,
 };
+use crate::model::Action;
 use crate::source::Skip;
 use crate::source::zeek_log::{Field, LogKind, Record};
 use std::net::IpAddr;
@@ -239,11 +240,10 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             let ok = boolean(r, Field::AuthSuccess);
             e.category = Some(Category::Authentication);
             e.action = match ok {
-                Some(true) => "logged-in",
-                Some(false) => "logon-failed",
-                None => "logon-attempted",
-            }
-            .into();
+                Some(true) => Action::LoggedIn,
+                Some(false) => Action::LogonFailed,
+                None => Action::LogonAttempted,
+            };
             e.outcome = Some(outcome(ok));
             e.set_logon_process(Some("sshd".into()));
             label(&mut e, "ssh_client", r.text(Field::Client));
@@ -255,7 +255,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
         LogKind::Rdp => {
             let mut e = base(r, "zeek.rdp")?;
             e.category = Some(Category::Authentication);
-            e.action = "rdp-connection".into();
+            e.action = Action::RdpConnection;
             let result = r.text(Field::Result);
             e.outcome = Some(match result {
                 Some(x) if x.eq_ignore_ascii_case("success") => Outcome::Success,
@@ -273,7 +273,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
         LogKind::SmbMapping => {
             let mut e = base(r, "zeek.smb_mapping")?;
             e.category = Some(Category::Network);
-            e.action = "share-accessed".into();
+            e.action = Action::ShareAccessed;
             e.outcome = Some(Outcome::Success);
             e.set_share_name(owned(r, Field::Path));
             label(&mut e, "share_type", r.text(Field::ShareType));
@@ -285,16 +285,15 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.category = Some(Category::Network);
             let action = r.text(Field::Action).unwrap_or("");
             e.action = match action.strip_prefix("SMB::").unwrap_or(action) {
-                "FILE_OPEN" => "file-opened",
-                "FILE_WRITE" => "file-written",
-                "FILE_READ" => "file-read",
-                "FILE_DELETE" => "file-deleted",
-                "FILE_RENAME" => "file-renamed",
-                "FILE_CLOSE" => "file-closed",
-                "FILE_SET_ATTRIBUTE" => "file-attributes-set",
-                _ => "smb-file-action",
-            }
-            .into();
+                "FILE_OPEN" => Action::FileOpened,
+                "FILE_WRITE" => Action::FileWritten,
+                "FILE_READ" => Action::FileRead,
+                "FILE_DELETE" => Action::FileDeleted,
+                "FILE_RENAME" => Action::FileRenamed,
+                "FILE_CLOSE" => Action::FileClosed,
+                "FILE_SET_ATTRIBUTE" => Action::FileAttributesSet,
+                _ => Action::SmbFileAction,
+            };
             e.outcome = Some(Outcome::Success);
             e.set_share_name(owned(r, Field::Path));
             e.set_share_target(owned(r, Field::Name));
@@ -304,7 +303,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
         LogKind::DceRpc => {
             let mut e = base(r, "zeek.dce_rpc")?;
             e.category = Some(Category::Network);
-            e.action = "rpc-call".into();
+            e.action = Action::RpcCall;
             e.outcome = Some(Outcome::Unknown);
             e.set_rpc_endpoint(owned(r, Field::Endpoint));
             e.set_rpc_operation(owned(r, Field::Operation));
@@ -317,14 +316,15 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.auth_method = Some("Kerberos".into());
             let service = r.text(Field::Service);
             e.action = match r.text(Field::RequestType) {
-                Some("AS") => "kerberos-tgt-request",
-                Some("TGS") => "kerberos-service-ticket",
+                Some("AS") => Action::KerberosTgtRequest,
+                Some("TGS") => Action::KerberosServiceTicket,
                 // Unset: a ticket for krbtgt is a TGT, for another service a TGS.
-                None if service.is_some_and(|s| s.starts_with("krbtgt/")) => "kerberos-tgt-request",
-                None if service.is_some() => "kerberos-service-ticket",
-                _ => "kerberos-request",
-            }
-            .into();
+                None if service.is_some_and(|s| s.starts_with("krbtgt/")) => {
+                    Action::KerberosTgtRequest
+                }
+                None if service.is_some() => Action::KerberosServiceTicket,
+                _ => Action::KerberosRequest,
+            };
             e.outcome = Some(outcome(boolean(r, Field::Success)));
             if let Some(c) = r.text(Field::Client) {
                 let (u, d) = split_principal(c);
@@ -339,7 +339,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
         LogKind::Ntlm => {
             let mut e = base(r, "zeek.ntlm")?;
             e.category = Some(Category::Authentication);
-            e.action = "ntlm-authentication".into();
+            e.action = Action::NtlmAuthentication;
             e.auth_method = Some("NTLM".into());
             e.outcome = Some(outcome(boolean(r, Field::Success)));
             e.user_name = owned(r, Field::Username);
@@ -355,7 +355,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             }
             let mut e = base(r, "zeek.dns")?;
             e.category = Some(Category::Network);
-            e.action = "dns-answer".into();
+            e.action = Action::DnsAnswer;
             e.outcome = Some(Outcome::Success);
             e.set_dns_question(owned(r, Field::Query));
             for a in r.answers.iter().filter(|a| !a.is_empty()) {
