@@ -3,8 +3,8 @@
 //! A table of (rule id, fixture, expected outcome), in the manner of ruff's
 //! rule tests. Every fixture is a small network the test writes as files
 //! lateral reads: a Zeek conn.log (connections), Windows Security and
-//! System events as JSON Lines in the flat OTRF/NXLog shape, and an sshd
-//! auth.log with ISO timestamps. Fourteen days of the same benign routine
+//! System events as JSON Lines in the flat OTRF/NXLog shape (one case in
+//! the Winlogbeat shape), and an sshd auth.log with ISO timestamps. Fourteen days of the same benign routine
 //! are learned (`--learn-until` the judged day), then the judged day holds
 //! the routine plus the case's own records. A `Fires` row asserts the rule
 //! is among the alerts of `analyze --json -` with the expected source and
@@ -129,6 +129,41 @@ impl Net {
                 1000 + self.auth.len()
             ),
         ));
+    }
+
+    /// sshd's failed password for `user` on `host` from `from`.
+    fn ssh_failed(&mut self, t: i64, host: &str, user: &str, from: &str) {
+        self.auth.push((
+            t,
+            format!(
+                "{}+00:00 {host} sshd[{}]: Failed password for {user} from {from} port 50022 ssh2",
+                rfc3339(t).trim_end_matches('Z'),
+                1000 + self.auth.len()
+            ),
+        ));
+    }
+
+    /// A network logon of `user` on `host` from `from` with Kerberos, in
+    /// the Winlogbeat shape (`winlog.event_data`) instead of the flat one.
+    fn winlogbeat_logon(&mut self, t: i64, host: &str, user: &str, from: &str) {
+        let doc = serde_json::json!({
+            "@timestamp": rfc3339(t),
+            "host": {"name": host},
+            "winlog": {
+                "event_id": "4624",
+                "channel": "Security",
+                "computer_name": host,
+                "event_data": {
+                    "LogonType": "3",
+                    "TargetUserName": user,
+                    "TargetDomainName": "CORP",
+                    "IpAddress": format!("::ffff:{from}"),
+                    "IpPort": "50000",
+                    "AuthenticationPackageName": "Kerberos",
+                },
+            },
+        });
+        self.win.push((t, doc.to_string()));
     }
 
     /// The connection and the logon of one SSH session.
@@ -268,6 +303,19 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         |n| n.logon(at(14), "FILES", "user2", &ws(2), true, true),
         Silent,
     ),
+    // The same in the Winlogbeat shape.
+    (
+        "lateral.new-logon-source",
+        "winlogbeat-user2-from-ws3",
+        |n| n.winlogbeat_logon(at(14), "FILES", "user2", &ws(3)),
+        Fires(Some("10.1.1.13"), Some("files")),
+    ),
+    (
+        "lateral.new-logon-source",
+        "winlogbeat-user2-from-own-desk",
+        |n| n.winlogbeat_logon(at(14), "FILES", "user2", &ws(2)),
+        Silent,
+    ),
     // user3 logs on to six hosts in ten minutes.
     (
         "lateral.account-spread",
@@ -320,6 +368,19 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         |n| guess(n, 4),
         Silent,
     ),
+    // The same guessing over SSH, as sshd logs it.
+    (
+        "lateral.brute-force",
+        "sshd-six-failures-then-success",
+        |n| ssh_guess(n, 6),
+        Fires(Some(ROGUE), Some("lnx01")),
+    ),
+    (
+        "lateral.brute-force",
+        "sshd-four-failures-then-success",
+        |n| ssh_guess(n, 4),
+        Silent,
+    ),
     // One address fails for six accounts.
     (
         "lateral.password-spray",
@@ -331,6 +392,19 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         "lateral.password-spray",
         "four-accounts",
         |n| spray(n, 4),
+        Silent,
+    ),
+    // A spray at the domain controller: refused Kerberos pre-authentications only.
+    (
+        "lateral.password-spray",
+        "kerberos-six-accounts",
+        |n| kerberos_spray(n, 6),
+        Fires(Some(ROGUE), Some("dc01")),
+    ),
+    (
+        "lateral.password-spray",
+        "kerberos-four-accounts",
+        |n| kerberos_spray(n, 4),
         Silent,
     ),
     // user4 is privileged on the file server for the first time.
@@ -357,6 +431,19 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         "lateral.remote-exec",
         "service-an-hour-later",
         |n| psexec(n, 3_600),
+        Silent,
+    ),
+    // The logon, then the admin share written from the same desk.
+    (
+        "lateral.remote-exec",
+        "admin-share-after-logon",
+        |n| share_after_logon(n, "\\\\*\\ADMIN$"),
+        Fires(Some("10.1.1.16"), Some("srv")),
+    ),
+    (
+        "lateral.remote-exec",
+        "ipc-share-after-logon",
+        |n| share_after_logon(n, "\\\\*\\IPC$"),
         Silent,
     ),
     // A desk connects outside every five minutes with the same size.
@@ -462,6 +549,45 @@ fn spray(n: &mut Net, accounts: usize) {
             false,
         );
     }
+}
+
+fn ssh_guess(n: &mut Net, failures: i64) {
+    for k in 0..failures {
+        n.ssh_failed(at(14) + k * 10, "lnx01", "carol", ROGUE);
+    }
+    n.ssh(at(14) + 120, "lnx01", "carol", ROGUE, "password");
+}
+
+fn kerberos_spray(n: &mut Net, accounts: usize) {
+    for k in 0..accounts {
+        let user = format!("user{k}");
+        n.win(
+            at(14) + k as i64 * 5,
+            4771,
+            "DC01",
+            &[
+                ("TargetUserName", &user),
+                ("IpAddress", &format!("::ffff:{ROGUE}")),
+                ("IpPort", "50100"),
+                ("Status", "0x18"),
+            ],
+        );
+    }
+}
+
+fn share_after_logon(n: &mut Net, share: &str) {
+    n.logon(at(14), "SRV", "user6", &ws(6), true, true);
+    n.win(
+        at(14) + 30,
+        5140,
+        "SRV",
+        &[
+            ("SubjectUserName", "user6"),
+            ("IpAddress", &ws(6)),
+            ("IpPort", "50001"),
+            ("ShareName", share),
+        ],
+    );
 }
 
 fn privilege(n: &mut Net, user: &str, from: &str) {
