@@ -265,6 +265,13 @@ fn benign_routine_produces_no_alerts() {
     routine(&mut net, JUDGED);
     let a = net.analyze(&Config::default());
     assert!(a.learned.is_some());
+    // Three days were judged (the silence below is about them, not about
+    // an empty detection part); the attack tests show the detectors fire.
+    assert!(
+        a.detect_counts.0 > 0 && a.detect_counts.1 > 0,
+        "{:?}",
+        a.detect_counts
+    );
     assert!(
         a.alerts.is_empty(),
         "unexpected alerts: {:#?}",
@@ -655,6 +662,11 @@ fn stored_profiles_judge_the_same_scenarios() {
     let mut net = baseline_net();
     routine(&mut net, JUDGED);
     let a = net.analyze_with_profiles(&Config::default());
+    assert!(
+        a.detect_counts.0 > 0 && a.detect_counts.1 > 0,
+        "{:?}",
+        a.detect_counts
+    );
     for i in &a.incidents {
         assert!(
             i.score < 25,
