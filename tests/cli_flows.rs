@@ -8,6 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::golden;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lateral"))
 }
@@ -26,31 +29,6 @@ fn run(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// Compares with a golden file, or rewrites it under LATERAL_BLESS=1.
-fn golden(name: &str, got: &str) {
-    let path = root().join("tests/golden").join(name);
-    if std::env::var_os("LATERAL_BLESS").is_some() {
-        std::fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if want != got {
-        let (n, (w, g)) = want
-            .lines()
-            .zip(got.lines())
-            .enumerate()
-            .find(|(_, (w, g))| w != g)
-            .unwrap_or((
-                want.lines().count().min(got.lines().count()),
-                ("<end>", "<end>"),
-            ));
-        panic!(
-            "{name} differs at line {}:\n  want: {w}\n  got:  {g}\n(LATERAL_BLESS=1 rewrites golden files)",
-            n + 1
-        );
-    }
 }
 
 #[test]

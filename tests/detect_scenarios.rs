@@ -265,6 +265,13 @@ fn benign_routine_produces_no_alerts() {
     routine(&mut net, JUDGED);
     let a = net.analyze(&Config::default());
     assert!(a.learned.is_some());
+    // Three days were judged (the silence below is about them, not about
+    // an empty detection part); the attack tests show the detectors fire.
+    assert!(
+        a.detect_counts.0 > 0 && a.detect_counts.1 > 0,
+        "{:?}",
+        a.detect_counts
+    );
     assert!(
         a.alerts.is_empty(),
         "unexpected alerts: {:#?}",
@@ -275,12 +282,32 @@ fn benign_routine_produces_no_alerts() {
 
 #[test]
 fn a_single_new_admin_rdp_is_at_most_a_low_incident() {
-    let mut net = baseline_net();
-    routine(&mut net, JUDGED);
-    // The admin's first RDP to a workstation (help desk).
-    let t = T0 + JUDGED * DAY + 11 * 3600;
-    net.ok(t, ADMIN, &ws(4), 3389, 60_000);
-    let a = net.analyze(&Config::default());
+    let judged = |cfg: &Config| {
+        let mut net = baseline_net();
+        routine(&mut net, JUDGED);
+        // The admin's first RDP to a workstation (help desk).
+        let t = T0 + JUDGED * DAY + 11 * 3600;
+        net.ok(t, ADMIN, &ws(4), 3389, 60_000);
+        net.analyze(cfg)
+    };
+    // By default the admin host using its usual service on one more host is
+    // routine: no alert at all.
+    let a = judged(&Config::default());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    // With that allowance off the edge is news, and the detector sees it:
+    // exactly one new-admin-edge alert, the admin host to the workstation,
+    // in at most one incident, and that one low.
+    let mut cfg = Config::default();
+    cfg.detect.new_admin_edge.routine_reach = usize::MAX;
+    let a = judged(&cfg);
+    let edges: Vec<_> = a
+        .alerts
+        .iter()
+        .filter(|x| x.rule.id == "lateral.new-admin-edge")
+        .collect();
+    assert_eq!(edges.len(), 1, "{:#?}", a.alerts);
+    assert_eq!(edges[0].source.as_ref().unwrap().key(), ADMIN);
+    assert_eq!(edges[0].destination.as_ref().unwrap().key(), ws(4));
     assert!(a.incidents.len() <= 1, "{:#?}", a.incidents);
     for i in &a.incidents {
         assert!(i.score < 25, "score {} for {:#?}", i.score, a.alerts);
@@ -635,6 +662,11 @@ fn stored_profiles_judge_the_same_scenarios() {
     let mut net = baseline_net();
     routine(&mut net, JUDGED);
     let a = net.analyze_with_profiles(&Config::default());
+    assert!(
+        a.detect_counts.0 > 0 && a.detect_counts.1 > 0,
+        "{:?}",
+        a.detect_counts
+    );
     for i in &a.incidents {
         assert!(
             i.score < 25,
@@ -742,6 +774,14 @@ fn the_same_ssh_in_office_hours_does_not_fire() {
     ssh_session(&mut net, T0 + JUDGED * DAY + 11 * 3600, &ws(4), "publickey");
     let a = net.analyze(&Config::default());
     assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+    // The control: the same session at 22:00 fires, so the silence above
+    // is the detector's judgement and not its absence.
+    let mut net = baseline_net();
+    with_usual_ssh(&mut net);
+    routine(&mut net, JUDGED);
+    ssh_session(&mut net, T0 + JUDGED * DAY + 22 * 3600, &ws(4), "publickey");
+    let a = net.analyze(&Config::default());
+    assert_eq!(off_hours(&a).len(), 1, "{:#?}", a.alerts);
 }
 
 #[test]
@@ -761,6 +801,20 @@ fn a_server_active_around_the_clock_has_no_off_hours() {
     net.ok(T0 + JUDGED * DAY + 22 * 3600 + 120, WEB, CHAMBER, 22, 8_000);
     let a = net.analyze(&Config::default());
     assert!(off_hours(&a).is_empty(), "{:#?}", off_hours(&a));
+    // The control: the same connection from a web server that used SSH only
+    // in office hours fires at 22:00.
+    let mut net = baseline_net();
+    for d in 0..BASE_DAYS {
+        for h in 9..18 {
+            net.ok(T0 + d * DAY + h * 3600 + 120, WEB, CHAMBER, 22, 8_000);
+        }
+    }
+    routine(&mut net, JUDGED);
+    net.ok(T0 + JUDGED * DAY + 22 * 3600 + 120, WEB, CHAMBER, 22, 8_000);
+    let a = net.analyze(&Config::default());
+    let hits = off_hours(&a);
+    assert_eq!(hits.len(), 1, "{:#?}", a.alerts);
+    assert_eq!(hits[0].source.as_ref().unwrap().key(), WEB);
 }
 
 #[test]

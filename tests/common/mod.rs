@@ -25,3 +25,106 @@ pub fn expected(dir: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json readable");
     serde_json::from_str(&text).expect("expected.json is JSON")
 }
+
+/// The crate root: golden inputs are named relative to it so that the file
+/// names in the outputs (evidence, `log.file.path`) do not depend on where
+/// the checkout lives.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True when `LATERAL_BLESS` is set: golden comparisons rewrite the files.
+pub fn blessing() -> bool {
+    std::env::var_os("LATERAL_BLESS").is_some()
+}
+
+/// Where a golden file named `name` lives (`tests/golden/NAME`).
+pub fn golden_path(name: &str) -> PathBuf {
+    root().join("tests/golden").join(name)
+}
+
+/// Lines shown on each side of a golden mismatch, after the first differing one.
+const DIFF_LINES: usize = 3;
+
+/// Characters of a line shown around a difference.
+const DIFF_WIDTH: usize = 160;
+
+/// `line`'s characters from `from` on, at most `DIFF_WIDTH` of them, with
+/// `…` marking what was cut.
+fn window(line: &str, from: usize) -> String {
+    let n = line.chars().count();
+    let body: String = line.chars().skip(from).take(DIFF_WIDTH).collect();
+    let head = if from > 0 { "…" } else { "" };
+    let tail = if from + DIFF_WIDTH < n { "…" } else { "" };
+    format!("{head}{body}{tail}")
+}
+
+/// A readable account of where two texts part: the line and column of the
+/// first difference, both versions of that line around the column, the few
+/// lines after it on each side, and both line counts. `None` when the texts
+/// are equal.
+pub fn first_difference(want: &str, got: &str) -> Option<String> {
+    if want == got {
+        return None;
+    }
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let at = w
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(w.len().min(g.len()));
+    // The column where the first differing lines part, and a window on it.
+    let column = match (w.get(at), g.get(at)) {
+        (Some(a), Some(b)) => a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count(),
+        _ => 0,
+    };
+    let from = column.saturating_sub(DIFF_WIDTH / 4);
+    let mut out = format!(
+        "first difference at line {}, column {} (want {} lines, got {} lines)\n",
+        at + 1,
+        column + 1,
+        w.len(),
+        g.len()
+    );
+    for (label, side) in [("want", &w), ("got ", &g)] {
+        for (i, line) in side.iter().enumerate().skip(at).take(1 + DIFF_LINES) {
+            let shown = if i == at {
+                window(line, from)
+            } else {
+                window(line, 0)
+            };
+            out.push_str(&format!("  {label} {:>6}: {shown}\n", i + 1));
+        }
+        if side.len() <= at {
+            out.push_str(&format!("  {label}       : <end of text>\n"));
+        }
+    }
+    if w.len() == g.len() && at == w.len() {
+        out.push_str("  (the texts differ only in line endings or a final newline)\n");
+    }
+    Some(out)
+}
+
+/// Compares `got` with the golden file `tests/golden/NAME`, line by line,
+/// panicking with the first differing lines; under `LATERAL_BLESS=1` it
+/// rewrites the file instead.
+pub fn golden(name: &str, got: &str) {
+    let path = golden_path(name);
+    if blessing() {
+        std::fs::write(&path, got).expect("golden file writable");
+        eprintln!("blessed {}", path.display());
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with LATERAL_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    if let Some(diff) = first_difference(&want, got) {
+        panic!(
+            "golden {name} differs: {diff}(LATERAL_BLESS=1 rewrites golden files; review the diff)"
+        );
+    }
+}
