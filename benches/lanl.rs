@@ -81,7 +81,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0;
             for e in &events {
-                lateral::report::ecs::write_event(e, &mut buf);
+                lateral::model::ecs::write_event(e, &mut buf);
                 if buf.len() >= 1 << 20 {
                     total += buf.len();
                     buf.clear();

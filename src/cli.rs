@@ -190,7 +190,7 @@ struct EventsArgs {
 }
 
 fn parse_instant(s: &str) -> Result<lateral::event::Timestamp, String> {
-    lateral::source::winsec::parse_time(s)
+    lateral::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2015-01-01T00:00:00Z"))
 }
 

@@ -62,7 +62,7 @@ pub const PROFILE_HELP: &str = "Exit status:
   4  the host is not in the baseline";
 
 fn parse_until(s: &str) -> Result<Timestamp, String> {
-    lateral::source::winsec::parse_time(s)
+    lateral::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2026-11-30T00:00:00Z"))
 }
 

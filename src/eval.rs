@@ -16,7 +16,6 @@
 //! rules: risk score 0-21 low, 22-47 medium, 48-73 high, 74-100 critical.
 
 use crate::event::{Duration, NANOS_PER_SEC, Timestamp};
-use crate::source::winsec::parse_time;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -92,7 +91,9 @@ fn ip_field(v: &Value, k: &str) -> Option<IpAddr> {
 }
 
 fn time_field(v: &Value, k: &str) -> Option<Timestamp> {
-    v.get(k).and_then(Value::as_str).and_then(parse_time)
+    v.get(k)
+        .and_then(Value::as_str)
+        .and_then(Timestamp::parse_rfc3339)
 }
 
 fn parse_step(v: &Value, what: &str, i: usize) -> Result<Step, EvalError> {
@@ -218,7 +219,11 @@ pub fn read_alerts(text: &str) -> (Vec<AlertRecord>, Vec<(u64, String)>) {
                 continue;
             }
         };
-        let t = |k: &str| ecs(&doc, k).and_then(Value::as_str).and_then(parse_time);
+        let t = |k: &str| {
+            ecs(&doc, k)
+                .and_then(Value::as_str)
+                .and_then(Timestamp::parse_rfc3339)
+        };
         let Some(ts) = t("@timestamp").or_else(|| t("event.start")) else {
             bad.push((line, "no @timestamp".into()));
             continue;

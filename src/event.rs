@@ -91,6 +91,56 @@ impl Timestamp {
         out.extend_from_slice(&clock);
     }
 
+    /// Parses a time the way exports write it: RFC 3339 / ISO 8601 with `T` or
+    /// a space, optional fraction, `Z` or a numeric offset or nothing (UTC).
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let b = s.trim().as_bytes();
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let d = b.get(r)?;
+            if d.iter().all(u8::is_ascii_digit) {
+                std::str::from_utf8(d).ok()?.parse().ok()
+            } else {
+                None
+            }
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        if !matches!(b.get(10), Some(b'T' | b' ')) {
+            return None;
+        }
+        let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+            return None;
+        }
+        let mut i = 19;
+        let mut nanos = 0i64;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let mut scale = 100_000_000i64;
+            while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                nanos += i64::from(c - b'0') * scale;
+                scale /= 10;
+                i += 1;
+            }
+        }
+        let offset = match b.get(i) {
+            None | Some(b'Z') | Some(b'z') => 0,
+            Some(sign @ (b'+' | b'-')) => {
+                let oh = num(i + 1..i + 3)?;
+                let om = if b.get(i + 3) == Some(&b':') {
+                    num(i + 4..i + 6)?
+                } else {
+                    num(i + 3..i + 5).unwrap_or(0)
+                };
+                let o = oh * 3600 + om * 60;
+                if *sign == b'+' { o } else { -o }
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(y, mo as u32, d as u32);
+        let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+        Some(Timestamp::from_parts(secs, nanos))
+    }
+
     /// The RFC 3339 form as a `String` (for messages; hot paths use the writer).
     pub fn to_rfc3339(self) -> String {
         let mut v = Vec::with_capacity(27);

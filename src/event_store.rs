@@ -10,7 +10,7 @@
 //! however the batches were split, whatever the thread count.
 
 use crate::event::{LogEvent, Position, Timestamp};
-use crate::report::ecs::EcsFields;
+use crate::model::ecs::EcsFields;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -153,7 +153,7 @@ impl EventBatch {
     }
 
     fn push<E: EcsFields + ?Sized>(&mut self, e: &E, input: u32, at: u64, seq: u32) {
-        crate::report::ecs::write_event(e, &mut self.bytes);
+        crate::model::ecs::write_event(e, &mut self.bytes);
         self.ends.push(self.bytes.len());
         self.keys.push(EventKey {
             ts: e.ts().0,

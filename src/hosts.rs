@@ -543,7 +543,7 @@ pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error
 pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDirectory {
     use rayon::prelude::*;
     let threads = rayon::current_num_threads().max(1);
-    let chunk = crate::profile::build::per_thread(events.len());
+    let chunk = crate::model::parallel::per_thread(events.len());
     let observe_all = |mut b: DirectoryBuilder, events: &[LogEvent]| {
         for e in events {
             b.observe(e);

@@ -19,6 +19,7 @@
 pub mod alert;
 pub mod analyze;
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod detect;
 pub mod diag;

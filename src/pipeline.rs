@@ -717,7 +717,7 @@ pub fn stream_events(
                 )));
             }
         }
-        crate::report::ecs::write_sorted_merged(&sorted, &run.flows, sink)?;
+        crate::collect::ecs_stream::write_sorted_merged(&sorted, &run.flows, sink)?;
         results
     };
     sink.flush()?;

@@ -10,7 +10,7 @@ use lateral::model::Action;
 use lateral::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::scenario::truth::{StepKind, Truth, TruthStep};
 use lateral::scenario::{GenSpec, Scenario, generate};
-use lateral::source::winsec::parse_time;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::IpAddr;
@@ -95,7 +95,7 @@ fn events(dir: &Path) -> Vec<LogEvent> {
 }
 
 fn time(s: &str) -> Timestamp {
-    parse_time(s).unwrap()
+    lateral::event::Timestamp::parse_rfc3339(s).unwrap()
 }
 
 fn ip(s: &Option<String>) -> Option<IpAddr> {

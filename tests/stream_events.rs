@@ -85,7 +85,7 @@ fn plain(paths: &[PathBuf]) -> Vec<u8> {
     let (inputs, errors) = input::expand(paths);
     let run = run_events(&inputs, errors, &opts(2), &logs(), &AtomicU64::new(0));
     let mut out = Vec::new();
-    lateral::report::ecs::write_merged(&run.events, &run.flows, &mut out).unwrap();
+    lateral::collect::ecs_stream::write_merged(&run.events, &run.flows, &mut out).unwrap();
     out
 }
 

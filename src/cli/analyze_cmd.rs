@@ -60,7 +60,7 @@ pub struct ConfigArgs {
 }
 
 fn parse_time(s: &str) -> Result<lateral::event::Timestamp, String> {
-    lateral::source::winsec::parse_time(s)
+    lateral::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2011-07-25T01:30:00Z"))
 }
 

@@ -9,6 +9,8 @@
 //!   the remote-administration services lateral movement rides on.
 
 pub mod action;
+pub mod ecs;
+pub mod parallel;
 pub mod role;
 pub mod service;
 

@@ -967,16 +967,6 @@ fn canonical_order<K: Ord>(keys: impl Iterator<Item = K>) -> (Vec<u32>, Vec<u32>
     (order, map)
 }
 
-/// A chunk length that gives each rayon thread one part of `len` events,
-/// and fewer than 64 Ki events one builder. Every builder holds each host
-/// and account it meets, so merging costs grow with the number of
-/// builders and hosts, not with the events: as few builders as keep the
-/// threads busy.
-pub(crate) fn per_thread(len: usize) -> usize {
-    len.div_ceil(rayon::current_num_threads().max(1))
-        .max(64 * 1024)
-}
-
 /// Folds `items` into profile builders over `dir`, a chunk per rayon task,
 /// and merges them (`None` for no items).
 fn fold_chunks<T: Sync>(
@@ -1022,10 +1012,15 @@ pub fn build_parallel_with(
         || {
             rayon::join(
                 || {
-                    fold_chunks(&dir, events, per_thread(events.len()), |b, c| {
-                        b.reserve_for_events(c.len());
-                        b.add_events(c)
-                    })
+                    fold_chunks(
+                        &dir,
+                        events,
+                        crate::model::parallel::per_thread(events.len()),
+                        |b, c| {
+                            b.reserve_for_events(c.len());
+                            b.add_events(c)
+                        },
+                    )
                 },
                 // Remote execution needs the events in one pass, in order.
                 || {
@@ -1079,10 +1074,15 @@ pub fn profiles_from_run(
     if let Some(b) = build_batch(&batch) {
         all.merge(b);
     }
-    let events = fold_chunks(&dir, &run.events, per_thread(run.events.len()), |b, c| {
-        b.reserve_for_events(c.len());
-        b.add_events(c)
-    });
+    let events = fold_chunks(
+        &dir,
+        &run.events,
+        crate::model::parallel::per_thread(run.events.len()),
+        |b, c| {
+            b.reserve_for_events(c.len());
+            b.add_events(c)
+        },
+    );
     if let Some(e) = events {
         all.merge(e);
     }

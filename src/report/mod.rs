@@ -5,7 +5,6 @@
 pub mod alerts_jsonl;
 pub mod baseline_text;
 pub mod conn_log;
-pub mod ecs;
 pub mod incidents_text;
 pub mod novelty;
 pub mod profile_text;

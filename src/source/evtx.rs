@@ -34,7 +34,7 @@
 use crate::diag::Diagnostics;
 use crate::event::{LogEvent, Origin, Position, Timestamp};
 use crate::input::ByteWindow;
-use crate::source::winsec::{self, EventData, Header, Text, parse_time};
+use crate::source::winsec::{self, EventData, Header, Text};
 use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -428,7 +428,7 @@ pub fn map_record(json: &[u8], header_ts: Timestamp) -> Result<Option<LogEvent>,
             sys.time_created
                 .0
                 .get()
-                .and_then(parse_time)
+                .and_then(Timestamp::parse_rfc3339)
                 .unwrap_or(header_ts),
         ),
     };

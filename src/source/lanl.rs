@@ -31,7 +31,7 @@
 use crate::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
 use crate::event_store::EventBatch;
 use crate::model::Action;
-use crate::report::ecs::EcsFields;
+use crate::model::ecs::EcsFields;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -470,7 +470,7 @@ impl LineFormat for LanlLines {
         Some(self.auth_record(&c).map(|mut r| {
             r.origin = Some((file, line_no));
             // Every string is a piece of the line (or a constant).
-            r.plain = crate::report::ecs::is_plain(line);
+            r.plain = crate::model::ecs::is_plain(line);
             batch.push_record(&r, line_no);
         }))
     }
@@ -782,7 +782,7 @@ mod tests {
 
     #[test]
     fn auth_lines_map_users_computers_and_orientation() {
-        let epoch = crate::source::winsec::parse_time("2015-01-01T00:00:00Z").unwrap();
+        let epoch = crate::event::Timestamp::parse_rfc3339("2015-01-01T00:00:00Z").unwrap();
         let e = parse(
             LanlKind::Auth,
             epoch,

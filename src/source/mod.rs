@@ -32,7 +32,7 @@ pub trait LineFormat: Sync {
     /// `batch` as an ECS line, without building a [`LogEvent`], when the
     /// format can; `None` when it cannot (then the reader calls
     /// [`LineFormat::parse_line`]). The bytes written must equal those
-    /// `parse_line` and [`crate::report::ecs::write_event`] give.
+    /// `parse_line` and [`crate::model::ecs::write_event`] give.
     fn write_line(
         &self,
         _line: &[u8],

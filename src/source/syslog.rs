@@ -16,8 +16,7 @@
 
 use crate::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
 use crate::model::Action;
-use crate::report::ecs::EcsFields;
-use crate::source::winsec::parse_time;
+use crate::model::ecs::EcsFields;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
 
@@ -147,7 +146,7 @@ pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>>
             let msg = skip_structured_data(r)?;
             let msg = msg.trim_start_matches('\u{feff}');
             return Some(Record {
-                ts: parse_time(ts)?,
+                ts: Timestamp::parse_rfc3339(ts)?,
                 host,
                 app,
                 msg,
@@ -161,7 +160,7 @@ pub fn parse_record<'a>(line: &'a str, cfg: &SyslogConfig) -> Option<Record<'a>>
         let (host, r) = word(r)?;
         let (app, msg) = tag(r)?;
         return Some(Record {
-            ts: parse_time(ts)?,
+            ts: Timestamp::parse_rfc3339(ts)?,
             host,
             app,
             msg,
@@ -687,7 +686,7 @@ impl LineFormat for SyslogLines {
             auth,
             origin: (file, line_no),
             // Every string is a piece of the line (or a constant).
-            plain: crate::report::ecs::is_plain(line),
+            plain: crate::model::ecs::is_plain(line),
         };
         batch.push_record(&event, line_no);
         Some(Ok(()))

@@ -263,56 +263,6 @@ struct Winlog<'a> {
     user_data: Option<EventData<'a>>,
 }
 
-/// Parses a time the way exports write it: RFC 3339 / ISO 8601 with `T` or
-/// a space, optional fraction, `Z` or a numeric offset or nothing (UTC).
-pub fn parse_time(s: &str) -> Option<Timestamp> {
-    let b = s.trim().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let d = b.get(r)?;
-        if d.iter().all(u8::is_ascii_digit) {
-            std::str::from_utf8(d).ok()?.parse().ok()
-        } else {
-            None
-        }
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !matches!(b.get(10), Some(b'T' | b' ')) {
-        return None;
-    }
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let mut scale = 100_000_000i64;
-        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            nanos += i64::from(c - b'0') * scale;
-            scale /= 10;
-            i += 1;
-        }
-    }
-    let offset = match b.get(i) {
-        None | Some(b'Z') | Some(b'z') => 0,
-        Some(sign @ (b'+' | b'-')) => {
-            let oh = num(i + 1..i + 3)?;
-            let om = if b.get(i + 3) == Some(&b':') {
-                num(i + 4..i + 6)?
-            } else {
-                num(i + 3..i + 5).unwrap_or(0)
-            };
-            let o = oh * 3600 + om * 60;
-            if *sign == b'+' { o } else { -o }
-        }
-        _ => return None,
-    };
-    let days = crate::event::days_from_civil(y, mo as u32, d as u32);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
-    Some(Timestamp::from_parts(secs, nanos))
-}
-
 /// Normalises a source address: IPv4-mapped IPv6 becomes IPv4; local and
 /// placeholder values mean "none".
 pub fn source_addr(s: Option<&str>) -> Option<IpAddr> {
@@ -623,7 +573,11 @@ pub fn map_event(h: &Header<'_>, d: &EventData<'_>) -> Option<LogEvent> {
         _ => return None,
     }
     if sysmon && e.ts == Timestamp::default() {
-        e.ts = d.UtcTime.get().and_then(parse_time).unwrap_or_default();
+        e.ts = d
+            .UtcTime
+            .get()
+            .and_then(Timestamp::parse_rfc3339)
+            .unwrap_or_default();
     }
     Some(e)
 }
@@ -668,10 +622,10 @@ impl LineFormat for WindowsJsonl {
         let ts = rec
             .Timestamp
             .get()
-            .and_then(parse_time)
-            .or_else(|| rec.TimeCreated.get().and_then(parse_time))
-            .or_else(|| data.UtcTime.get().and_then(parse_time))
-            .or_else(|| rec.EventTime.get().and_then(parse_time));
+            .and_then(Timestamp::parse_rfc3339)
+            .or_else(|| rec.TimeCreated.get().and_then(Timestamp::parse_rfc3339))
+            .or_else(|| data.UtcTime.get().and_then(Timestamp::parse_rfc3339))
+            .or_else(|| rec.EventTime.get().and_then(Timestamp::parse_rfc3339));
         let header = Header {
             event_id: Some(event_id),
             channel,
@@ -974,16 +928,18 @@ mod tests {
     #[test]
     fn times_and_addresses() {
         assert_eq!(
-            parse_time("2020-09-22 14:53:30").unwrap().to_rfc3339(),
+            Timestamp::parse_rfc3339("2020-09-22 14:53:30")
+                .unwrap()
+                .to_rfc3339(),
             "2020-09-22T14:53:30.000000Z"
         );
         assert_eq!(
-            parse_time("2024-01-05T10:11:12.5+09:00")
+            Timestamp::parse_rfc3339("2024-01-05T10:11:12.5+09:00")
                 .unwrap()
                 .to_rfc3339(),
             "2024-01-05T01:11:12.500000Z"
         );
-        assert_eq!(parse_time("nonsense"), None);
+        assert_eq!(Timestamp::parse_rfc3339("nonsense"), None);
         assert_eq!(source_addr(Some("::1")), None);
         assert_eq!(source_addr(Some("127.0.0.1")), None);
         assert_eq!(

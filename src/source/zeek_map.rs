@@ -60,7 +60,7 @@ pub fn parse_zeek_time(s: &str) -> Option<Timestamp> {
         return Some(Timestamp(0));
     }
     if s.contains('T') || s.contains(' ') {
-        return crate::source::winsec::parse_time(s);
+        return crate::event::Timestamp::parse_rfc3339(s);
     }
     if s.len() >= 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         let ms: i64 = s.parse().ok()?;
