@@ -280,7 +280,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
     let today = base
         .today_since(&run, hosts, args.since)
         .context("profiling today's data")?;
-    let novelties = baseline::sweep::novelties(&base, &today);
+    let novelties = lateral::detect::novelty::novelties(&base, &today);
     let sweep_secs = started.elapsed().as_secs_f64();
     let analysis = lateral::analyze::analyze_against(&today.flows, today.events, &base, &config);
     let seen_ids = seen.as_ref().map(|s| &s.ids);

@@ -12,7 +12,7 @@
 //! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
 //! - [`synth`]: writers of synthetic captures for tests and scenarios;
-//! - [`scenario`] (in `src/gen/`): the scenario generator, networks under attack with ground truth;
+//! - [`scenario`]: the scenario generator, networks under attack with ground truth;
 //! - [`eval`]: alerts scored against a generated scenario's ground truth;
 //! - [`seen`]: alert ids of an earlier report, so a sweep tells new alerts from old.
 
@@ -35,7 +35,6 @@ pub mod model;
 pub mod pipeline;
 pub mod profile;
 pub mod report;
-#[path = "gen/mod.rs"]
 pub mod scenario;
 pub mod seen;
 pub mod source;

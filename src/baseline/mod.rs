@@ -5,15 +5,13 @@
 //! [`Meta`]data (which lateral wrote it, over which inputs and time span).
 //! `baseline build` makes one from a learning period
 //! ([`Baseline::build`]); each night `sweep` profiles the day
-//! ([`Baseline::today`]), reports what is new ([`sweep::novelties`]) and,
+//! ([`Baseline::today`]), reports what is new ([`crate::detect::novelty::novelties`]) and,
 //! with `--update`, folds the day in and forgets what has not been seen
 //! for the age-out window ([`Baseline::update`]). [`mod@file`] is the
 //! on-disk container (versioned, checksummed, written atomically);
 //! [`view`] turns one host's profile into a report for people.
 
 pub mod file;
-pub mod novelty;
-pub mod sweep;
 pub mod view;
 
 use crate::event::{Flow, LogEvent, Timestamp};

@@ -20,6 +20,7 @@ mod common;
 pub use common::LogonView;
 pub mod directory;
 pub mod habits;
+pub mod novelty;
 pub mod profiles_view;
 
 pub mod account_spread;

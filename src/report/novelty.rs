@@ -10,7 +10,7 @@
 //! `lateral.count`, `lateral.failed` (failed attempts among a new edge's
 //! flows, when any), `lateral.user_novelty` (`first-logon`, `new-source`).
 
-use crate::baseline::novelty::{Novelty, NoveltyKind};
+use crate::detect::novelty::{Novelty, NoveltyKind};
 use crate::event::Position;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -87,7 +87,7 @@ struct Lateral {
     #[serde(skip_serializing_if = "is_zero")]
     failed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_novelty: Option<crate::baseline::novelty::UserNovelty>,
+    user_novelty: Option<crate::detect::novelty::UserNovelty>,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -96,7 +96,7 @@ fn is_zero(v: &u64) -> bool {
 
 /// Appends one novelty as an ECS JSON line (with its newline).
 pub fn write_jsonl(n: &Novelty, out: &mut Vec<u8>) {
-    fn end(e: &crate::baseline::novelty::Endpoint, port: Option<u16>) -> Option<End<'_>> {
+    fn end(e: &crate::detect::novelty::Endpoint, port: Option<u16>) -> Option<End<'_>> {
         if e.is_empty() && port.is_none() {
             None
         } else {
@@ -184,7 +184,7 @@ pub fn render_text(novelties: &[Novelty]) -> String {
                         format!(" from {}", n.source)
                     };
                     let why = match n.user_novelty {
-                        Some(crate::baseline::novelty::UserNovelty::NewSource) => "new source",
+                        Some(crate::detect::novelty::UserNovelty::NewSource) => "new source",
                         _ => "first logon",
                     };
                     format!(

@@ -3,7 +3,7 @@
 //! host for the first time or from a new source.
 //!
 //! This is the first thing a nightly sweep reports, before any detector
-//! runs, and an input detectors can reuse: [`crate::baseline::sweep`]
+//! runs, and an input detectors can reuse: [`novelties`] (in `compare.rs`)
 //! computes [`Novelty`] records from today's normalised events and a
 //! [`crate::baseline::Baseline`]; `report::novelty` writes them for people
 //! and as ECS JSON Lines.
@@ -11,6 +11,9 @@
 use crate::event::{Origin, Timestamp};
 use crate::model::{AdminService, Service};
 use serde::Serialize;
+
+mod compare;
+pub use compare::novelties;
 use std::net::IpAddr;
 
 /// Which kind of novelty a record is (ECS `event.action`).

@@ -15,7 +15,7 @@
 //! ([`UserNovelty::FirstLogon`]), or did but never from this source
 //! ([`UserNovelty::NewSource`]); failed-only logons are not novelties.
 
-use crate::baseline::novelty::{Endpoint, Novelty, NoveltyKind, UserNovelty};
+use super::{Endpoint, Novelty, NoveltyKind, UserNovelty};
 use crate::baseline::{Baseline, Today};
 use crate::event::{LogEvent, Origin, Timestamp};
 use crate::hosts::{HostDirectory, HostKey};
