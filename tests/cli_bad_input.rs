@@ -545,4 +545,30 @@ fn zstd_errors_say_zstd_and_name_the_file() {
     let o = run(&["events", s(&p)]);
     assert_code(&o, 3);
     assert_line(&o, &[s(&p), "zstd:"]);
+    // A frame declaring a 2 GiB window (what `zstd --long=31` writes to a
+    // stream): refused, and the message says why and what to do.
+    let p = write(
+        dir.path(),
+        "long.zst",
+        [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x01, 0x00, 0x00],
+    );
+    let o = run(&["events", s(&p)]);
+    assert_code(&o, 3);
+    assert_line(&o, &[s(&p), "zstd: ", "window larger than 128 MiB"]);
+}
+
+#[test]
+fn gzip_members_one_after_another_are_all_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for _ in 0..3 {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(format!("{WIN_LINE}\n").as_bytes()).unwrap();
+        bytes.extend(e.finish().unwrap());
+    }
+    let p = write(dir.path(), "three.json.gz", bytes);
+    let o = run(&["events", s(&p)]);
+    assert_code(&o, 0);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
 }

@@ -703,6 +703,54 @@ mod tests {
     }
 
     #[test]
+    fn only_clear_non_data_files_are_left_out_of_walks() {
+        for name in [
+            "truth.json",
+            "TRUTH.JSON",
+            "host.yaml",
+            "x.yml",
+            "README",
+            "README.md",
+            "readme.txt",
+            "LICENSE",
+            "LICENSE.txt",
+            "notes.md",
+        ] {
+            assert!(skip_reason(Path::new(name)).is_some(), "{name}");
+        }
+        for name in [
+            "auth.txt",
+            "redteam.txt",
+            "flows.txt",
+            "conn.log",
+            "capture.pcap",
+            "win.json",
+            "security.evtx",
+            "readme.pcap",
+        ] {
+            assert!(skip_reason(Path::new(name)).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn gzip_junk_after_the_last_member_is_reported_after_the_data() {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b"hello").unwrap();
+        let mut bytes = e.finish().unwrap();
+        let at = bytes.len();
+        bytes.extend(b"junk");
+        let mut r = GzMembers::new(io::BufReader::new(io::Cursor::new(bytes)));
+        let mut got = [0u8; 5];
+        r.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"hello");
+        let err = r.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("gzip: trailing data after the compressed stream at compressed byte {at}")
+        );
+    }
+
+    #[test]
     fn directories_expand_sorted_and_missing_paths_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
