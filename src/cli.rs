@@ -3,6 +3,7 @@
 //! `main.rs` see argv, stdout and `anyhow`.
 
 pub(crate) mod analyze_cmd;
+pub(crate) mod input_messages;
 
 use crate::progress::Progress;
 use anyhow::Context as _;
@@ -32,7 +33,12 @@ const EXIT_HELP: &str = "Exit status:
   1  fatal: the run could not finish (e.g. output could not be written)
   2  usage: the command line is wrong
   3  partial: output was written, but some input was missing, not a format
-     lateral reads, truncated, or corrupt (see the warnings on stderr)";
+     lateral reads, truncated, or corrupt, or gave nothing (every record
+     skipped, or none at all), or a directory held no input; also when
+     nothing at all could be read (see the warnings on stderr, each naming
+     its file). FIFOs, sockets and devices are never opened (use - for a
+     pipe). Inside directories, symbolic links are not followed and
+     README/*.md/*.yaml/truth.json files are left out, with a note";
 
 /// Find attackers moving between machines in packet captures and server logs.
 #[derive(Parser, Debug)]
@@ -117,6 +123,8 @@ enum InFormat {
     LanlNetflow,
     /// LANL 2017 wls_day-NN (Windows host events, JSON).
     LanlWls,
+    /// Windows EVTX event logs (also recognised without -f).
+    Evtx,
 }
 
 /// How log inputs are read: the options every command that reads logs shares.
@@ -158,6 +166,7 @@ impl LogArgs {
                 InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
                 InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
                 InFormat::LanlWls => LogFormat::Lanl(LanlKind::Wls),
+                InFormat::Evtx => LogFormat::Evtx,
             }),
             lanl_epoch: self.lanl_epoch,
             year: self.year,
@@ -487,14 +496,7 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     }
     write_flows(&run, format, args.output.as_ref())?;
 
-    for p in &run.path_errors {
-        eprintln!("lateral: {p}");
-    }
-    for r in &run.inputs {
-        if let Some(problem) = r.problem() {
-            eprintln!("lateral: {problem}");
-        }
-    }
+    input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
     if args.stats {
         eprint!("{}", render_stats(&run, threads));
     }
@@ -568,7 +570,7 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         );
         progress.finish();
         let (run, order) = streamed.context("writing events")?;
-        let code = finish_events_run(&run, args.stats, threads);
+        let code = finish_events_run(&run, args.stats, threads, quiet);
         if args.stats {
             eprintln!(
                 "  output order           {}",
@@ -594,7 +596,7 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     dir.write_jsonl(&mut buf);
     sink.write_all(&buf).context("writing the host directory")?;
     sink.flush().context("writing the host directory")?;
-    Ok(finish_events_run(&run, args.stats, threads))
+    Ok(finish_events_run(&run, args.stats, threads, quiet))
 }
 
 /// Reports bad rows of a `--hosts` file on stderr (count per reason and
@@ -609,15 +611,13 @@ fn warn_bad_host_rows(f: &lateral::hosts::HostsFile) {
 }
 
 /// The end of an `events` run: warnings, statistics and the exit code.
-fn finish_events_run(run: &lateral::pipeline::EventRun, stats: bool, threads: usize) -> u8 {
-    for p in &run.path_errors {
-        eprintln!("lateral: {p}");
-    }
-    for r in &run.inputs {
-        if let Some(problem) = r.problem() {
-            eprintln!("lateral: {problem}");
-        }
-    }
+fn finish_events_run(
+    run: &lateral::pipeline::EventRun,
+    stats: bool,
+    threads: usize,
+    quiet: bool,
+) -> u8 {
+    input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
     if stats {
         eprint!("{}", render_event_stats(run, threads));
     }

@@ -185,14 +185,7 @@ fn read_inputs(
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");
     }
-    for p in &run.path_errors {
-        eprintln!("lateral: {p}");
-    }
-    for r in &run.inputs {
-        if let Some(problem) = r.problem() {
-            eprintln!("lateral: {problem}");
-        }
-    }
+    crate::cli::input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
     Ok(run)
 }
 

@@ -55,14 +55,93 @@ pub struct InputReport {
     pub end: Option<CaptureEnd>,
     /// An error that stopped the input before reading (open failure, unknown format).
     pub error: Option<String>,
+    /// Things worth telling that are not problems (one line each, naming
+    /// the input): the year assumed for syslog lines without one, a
+    /// ground-truth file left out.
+    pub notes: Vec<String>,
     /// Seconds spent on this input.
     pub secs: f64,
 }
 
 impl InputReport {
-    /// True when the whole input was read.
+    /// True when the whole input was read and gave something: an input
+    /// that yields no record at all, or whose every record was skipped,
+    /// is not complete (see [`InputReport::nothing_read`]).
     pub fn is_complete(&self) -> bool {
-        self.error.is_none() && self.end.as_ref().is_none_or(CaptureEnd::is_complete)
+        self.error.is_none()
+            && self.end.as_ref().is_none_or(CaptureEnd::is_complete)
+            && self.nothing_read().is_none()
+    }
+
+    /// Records skipped as unreadable: the diagnostics' count, and frames of
+    /// a link type `lateral` cannot decode (not-IP frames such as ARP are
+    /// records read, not rejected).
+    fn rejected(&self) -> u64 {
+        let link: u64 = self
+            .non_ip
+            .iter()
+            .filter(|(k, _)| k.starts_with("unsupported link type"))
+            .map(|(_, v)| *v)
+            .sum();
+        self.diag.total() + link
+    }
+
+    /// One line when a readable input gave nothing: every record was
+    /// skipped (with the main reasons and where the first one is), or it
+    /// held no record at all. `None` when it gave events or connection
+    /// records, when it has records that were simply of no interest (a
+    /// syslog file without logons), or when it was never read.
+    pub fn nothing_read(&self) -> Option<String> {
+        let format = self.format?;
+        if format == "truth" || self.events + self.flows > 0 {
+            return None;
+        }
+        let rejected = self.rejected();
+        let name = &self.name;
+        if rejected > 0 && rejected >= self.records {
+            let mut reasons: Vec<(u64, String)> = self
+                .diag
+                .counts
+                .iter()
+                .map(|(k, v)| (*v, (*k).to_string()))
+                .chain(
+                    self.non_ip
+                        .iter()
+                        .filter(|(k, _)| k.starts_with("unsupported link type"))
+                        .map(|(k, v)| (*v, k.clone())),
+                )
+                .collect();
+            reasons.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let listed: Vec<String> = reasons
+                .iter()
+                .take(3)
+                .map(|(n, why)| format!("{n} {why}"))
+                .collect();
+            let first = self
+                .diag
+                .samples
+                .values()
+                .flatten()
+                .min_by_key(|s| &s.origin)
+                .map(|s| format!("; first at {}", s.origin))
+                .unwrap_or_default();
+            return Some(format!(
+                "{name}: nothing read from this {format} input: all {rejected} record(s) were skipped ({}{}){first}",
+                listed.join(", "),
+                if reasons.len() > 3 { ", ..." } else { "" }
+            ));
+        }
+        if self.records == 0 {
+            let what = match format {
+                "pcap" | "pcapng" => "the capture holds no packets",
+                "evtx" => "the event log holds no event records",
+                _ => "no records in it (only headers, comments or blank lines)",
+            };
+            return Some(format!(
+                "{name}: nothing read from this {format} input: {what}"
+            ));
+        }
+        None
     }
 
     /// One line saying why the input is partial, if it is.
@@ -70,17 +149,17 @@ impl InputReport {
         if let Some(e) = &self.error {
             return Some(e.clone());
         }
-        match self.end.as_ref()? {
-            CaptureEnd::Complete => None,
-            CaptureEnd::Truncated { offset } => Some(format!(
+        match self.end.as_ref() {
+            None | Some(CaptureEnd::Complete) => self.nothing_read(),
+            Some(CaptureEnd::Truncated { offset }) => Some(format!(
                 "{}: truncated at byte {offset}: records before the cut were read",
                 self.name
             )),
-            CaptureEnd::Corrupt { offset, reason } => Some(format!(
+            Some(CaptureEnd::Corrupt { offset, reason }) => Some(format!(
                 "{}: corrupt at byte {offset} ({reason}): stopped there, earlier records were read",
                 self.name
             )),
-            CaptureEnd::ReadError { offset, error } => Some(format!(
+            Some(CaptureEnd::ReadError { offset, error }) => Some(format!(
                 "{}: read error at byte {offset} ({error}): earlier records were read",
                 self.name
             )),
@@ -97,6 +176,9 @@ pub struct FlowRun {
     pub inputs: Vec<InputReport>,
     /// Paths that could not be expanded (missing files, unreadable directories).
     pub path_errors: Vec<String>,
+    /// Paths left out on purpose while walking directories (symbolic
+    /// links, documentation, files already read): notes, not problems.
+    pub notes: Vec<String>,
     /// Distribution of frame lengths.
     pub packet_sizes: Histo,
     /// Wall-clock seconds for the whole run.
@@ -167,8 +249,10 @@ pub fn run_flows(
         .map(|p| read_one(p, &capture, progress, &store, None, &mut Dest::Keep))
         .collect();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    let (path_errors, notes) = split_path_errors(path_errors);
     let mut run = FlowRun {
-        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        path_errors,
+        notes,
         ..FlowRun::default()
     };
     for r in results {
@@ -183,6 +267,16 @@ pub fn run_flows(
     }
     run.secs = start.elapsed().as_secs_f64();
     run
+}
+
+/// The expansion's problems as warnings, and its notes (what was left
+/// out on purpose), each as one line.
+fn split_path_errors(errors: Vec<Error>) -> (Vec<String>, Vec<String>) {
+    let (notes, warnings): (Vec<Error>, Vec<Error>) = errors.into_iter().partition(Error::is_note);
+    (
+        warnings.iter().map(ToString::to_string).collect(),
+        notes.iter().map(ToString::to_string).collect(),
+    )
 }
 
 fn new_report(name: Arc<str>) -> InputReport {
@@ -200,6 +294,7 @@ fn new_report(name: Arc<str>) -> InputReport {
         flow_counters: FlowCounters::default(),
         end: None,
         error: None,
+        notes: Vec::new(),
         secs: 0.0,
     }
 }
@@ -291,6 +386,7 @@ fn read_one(
         }
     };
     report.compressed = opened.compression != input::Compression::None;
+    strip_bom(&mut opened);
     let head_buf = head_of(&mut opened);
     let head = head_buf.as_slice();
     let format = input::sniff(head);
@@ -320,16 +416,23 @@ fn read_one(
         "a capture"
     };
     let unknown = |head: &[u8]| {
-        format!(
-            "{name}: not {what} lateral can read (starts with {})",
-            input::sniff::describe(head)
-        )
+        if input::sniff::is_baseline(head) {
+            format!("{name}: not {what}: it is {}", input::sniff::describe(head))
+        } else {
+            format!(
+                "{name}: not {what} lateral can read (starts with {})",
+                input::sniff::describe(head)
+            )
+        }
     };
     if crate::eval::looks_like_truth(head) {
         // A generated scenario's ground truth sits beside its capture and
         // logs: it is what `lateral eval` reads, not evidence. Say so and
         // move on without calling the run partial.
         report.format = Some("truth");
+        report.notes.push(format!(
+            "{name}: skipped: a generated scenario's ground truth (what `lateral eval --truth` reads)"
+        ));
         report.secs = start.elapsed().as_secs_f64();
         return out;
     }
@@ -340,6 +443,16 @@ fn read_one(
         });
         return out;
     };
+    if log_opts.format == Some(LogFormat::Evtx) && format != Format::Evtx {
+        report.error = Some(match opened.window.take_error() {
+            Some(e) => format!("{name}: {e}"),
+            None => format!(
+                "{name}: not an EVTX file, as --format evtx says (starts with {})",
+                input::sniff::describe(head)
+            ),
+        });
+        return out;
+    }
     if format == Format::Evtx {
         report.format = Some(format.name());
         let res = crate::source::evtx::read_evtx(&mut opened.window, &name, progress);
@@ -364,6 +477,11 @@ fn read_one(
         return out;
     };
     report.format = Some(log_format.name());
+    if log_format == LogFormat::Syslog && log_opts.year.is_none() && has_yearless_lines(head) {
+        report
+            .notes
+            .push(year_note(&name, &cfg, opened.modified.is_some()));
+    }
     if let LogFormat::ZeekTsv | LogFormat::ZeekJson = log_format {
         let json = log_format == LogFormat::ZeekJson;
         let mut z = read_zeek(&mut opened.window, &name, json, store, progress);
@@ -388,7 +506,7 @@ fn read_one(
             };
             &lanl
         }
-        LogFormat::ZeekTsv | LogFormat::ZeekJson => return out,
+        LogFormat::ZeekTsv | LogFormat::ZeekJson | LogFormat::Evtx => return out,
     };
     let res =
         match dest {
@@ -442,6 +560,59 @@ fn finish_text(report: &mut InputReport, res: TextResult, name: &str) {
     report.error = res.error.map(|e| format!("{name}: {e}"));
 }
 
+/// Drops a UTF-8 byte order mark at the start of an input (Windows tools
+/// write one before JSON and text exports); offsets still count from the
+/// input's first byte.
+fn strip_bom(opened: &mut input::OpenInput) {
+    opened.window.fill(3);
+    if opened.window.bytes().starts_with(&[0xef, 0xbb, 0xbf]) {
+        opened.window.consume(3);
+    }
+}
+
+/// True when some of the first lines are RFC 3164 syslog, whose
+/// timestamps carry no year (`Jan  5 10:00:00`, with or without `<PRI>`).
+fn has_yearless_lines(head: &[u8]) -> bool {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    head.split(|&b| b == b'\n').take(20).any(|line| {
+        let line = match line.strip_prefix(b"<") {
+            Some(rest) => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                rest.get(digits..)
+                    .and_then(|r| r.strip_prefix(b">"))
+                    .unwrap_or(rest)
+            }
+            None => line,
+        };
+        MONTHS.iter().any(|m| line.starts_with(m)) && line.get(3) == Some(&b' ')
+    })
+}
+
+/// The note saying which year syslog lines without one were given.
+fn year_note(name: &str, cfg: &SyslogConfig, from_file: bool) -> String {
+    let source = if from_file {
+        "the file's modification time"
+    } else {
+        "the current date"
+    };
+    let later = if cfg.ref_month < 12 {
+        format!(
+            " (lines dated after month {} of it: {})",
+            cfg.ref_month,
+            cfg.ref_year - 1
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{name}: syslog timestamps carry no year: assumed {}{later}, from {source}; --year overrides it",
+        cfg.ref_year
+    )
+}
+
 /// A copy of an opened input's first 64 KiB, for sniffing its format (a
 /// copy, so the window stays free for the reader).
 fn head_of(opened: &mut input::OpenInput) -> Vec<u8> {
@@ -483,6 +654,8 @@ pub struct EventRun {
     pub inputs: Vec<InputReport>,
     /// Paths that could not be expanded.
     pub path_errors: Vec<String>,
+    /// Paths left out on purpose while walking directories: notes.
+    pub notes: Vec<String>,
     /// Wall-clock seconds.
     pub secs: f64,
     /// Set when flow records could not be kept.
@@ -515,8 +688,10 @@ pub fn run_events(
         .map(|p| read_one(p, &capture, progress, &store, Some(logs), &mut Dest::Keep))
         .collect();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    let (path_errors, notes) = split_path_errors(path_errors);
     let mut run = EventRun {
-        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        path_errors,
+        notes,
         ..EventRun::default()
     };
     for mut r in results {
@@ -663,8 +838,10 @@ pub fn stream_events(
     let mut capture = opts.capture;
     capture.workers = 1;
     let store = FlowStore::new(opts.spill_at);
+    let (path_errors, notes) = split_path_errors(path_errors);
     let mut run = EventRun {
-        path_errors: path_errors.iter().map(ToString::to_string).collect(),
+        path_errors,
+        notes,
         ..EventRun::default()
     };
     let order;
@@ -789,6 +966,7 @@ fn provable_span(path: &InputPath, logs: &LogOptions) -> Option<Option<(Timestam
     if opened.compression != input::Compression::None {
         return None;
     }
+    strip_bom(&mut opened);
     let head = head_of(&mut opened);
     let format = input::sniff(&head);
     if format.is_capture() || format == Format::Evtx || crate::eval::looks_like_truth(&head) {

@@ -176,8 +176,16 @@ fn unreadable_inputs_make_a_partial_run() {
         "{err}"
     );
     assert_eq!(lines(&out.stdout).len(), 5);
-    // Forcing a format reads the text as that format.
+    // Forcing a format reads the text as that format: here every line is
+    // rejected, which is a warning and a partial run, not silence.
     let forced = run(&["events", "--format", "winjson", log.to_str().unwrap()]);
-    assert_eq!(forced.status.code(), Some(0));
+    assert_eq!(forced.status.code(), Some(3));
     assert!(forced.stdout.is_empty());
+    let err = String::from_utf8_lossy(&forced.stderr);
+    assert!(
+        err.contains(
+            "auth.log: nothing read from this winjson input: all 6 record(s) were skipped"
+        ),
+        "{err}"
+    );
 }

@@ -204,14 +204,7 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
             .context("writing the report")?;
         out.flush().context("writing the report")?;
     }
-    for p in &run.path_errors {
-        eprintln!("lateral: {p}");
-    }
-    for r in &run.inputs {
-        if let Some(problem) = r.problem() {
-            eprintln!("lateral: {problem}");
-        }
-    }
+    super::input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");
         let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();

@@ -40,56 +40,229 @@ impl InputPath {
 /// Expands the command line's inputs: directories are walked recursively
 /// (entries sorted by name so runs are repeatable), `-` is standard input.
 ///
-/// Paths that cannot be read are returned as errors beside the good ones, so
-/// one bad path never stops a sweep.
+/// Inside a walked directory every file is read once (files are told apart
+/// by device and inode, so hard links and repeated names cost nothing),
+/// symbolic links are not followed, documentation and metadata
+/// ([`skip_reason`]) are left out, and FIFOs, sockets and devices are
+/// never opened. A path named on the command line is followed if it is a
+/// symbolic link. Paths that cannot be read are returned as errors beside
+/// the good ones, so one bad path never stops a sweep; what was left out
+/// on purpose comes back as [`Error::Skipped`] notes (see
+/// [`Error::is_note`]).
 pub fn expand(args: &[PathBuf]) -> (Vec<InputPath>, Vec<Error>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+    let mut w = Walk::default();
     for a in args {
         if a.as_os_str() == "-" {
-            out.push(InputPath::Stdin);
+            w.out.push(InputPath::Stdin);
             continue;
         }
-        walk(a, &mut out, &mut errors, 0);
+        w.named(a);
     }
-    (out, errors)
+    (w.out, w.errors)
 }
 
-/// Directory depth beyond which the walk stops (symlink loops).
-const MAX_DEPTH: usize = 64;
+/// Directory depth beyond which the walk stops (a warning names the
+/// directory left out).
+pub const MAX_DEPTH: usize = 64;
 
-fn walk(path: &Path, out: &mut Vec<InputPath>, errors: &mut Vec<Error>, depth: usize) {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(source) => {
-            errors.push(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-            return;
+/// Identity of a file on disk: (device, inode), where the platform has them.
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+/// What kind of special file `ft` is (neither a regular file nor a directory).
+fn special_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "named pipe (FIFO)";
         }
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_block_device() {
+            return "block device";
+        }
+        if ft.is_char_device() {
+            return "character device";
+        }
+    }
+    let _ = ft;
+    "special file"
+}
+
+/// Why a file met inside a directory walk is not evidence, if it clearly
+/// is not: a generated scenario's `truth.json`, YAML metadata (OTRF data
+/// sets ship `metadata/*.yaml`), Markdown, and README/LICENSE-style text.
+/// Files named on the command line are never left out this way.
+pub fn skip_reason(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name == "truth.json" {
+        return Some("a generated scenario's ground truth (what `lateral eval --truth` reads)");
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) => (stem, ext),
+        None => (name.as_str(), ""),
     };
-    if meta.is_dir() {
-        if depth >= MAX_DEPTH {
-            return;
+    if matches!(ext, "yaml" | "yml") {
+        return Some("YAML metadata, not a capture or log");
+    }
+    if matches!(ext, "md" | "markdown" | "rst") {
+        return Some("documentation, not a capture or log");
+    }
+    const DOCS: [&str; 8] = [
+        "readme",
+        "license",
+        "licence",
+        "copying",
+        "changelog",
+        "changes",
+        "notice",
+        "authors",
+    ];
+    if matches!(ext, "" | "txt") && DOCS.iter().any(|d| stem.starts_with(d)) {
+        return Some("documentation, not a capture or log");
+    }
+    None
+}
+
+/// The state of one expansion: what was found, and files already reached.
+#[derive(Default)]
+struct Walk {
+    out: Vec<InputPath>,
+    errors: Vec<Error>,
+    /// Files and directories reached so far, with the path first used.
+    seen: std::collections::HashMap<FileId, PathBuf>,
+}
+
+impl Walk {
+    /// True the first time a file or directory is reached; otherwise a
+    /// note says which path already covered it.
+    fn first_visit(&mut self, path: &Path, meta: &std::fs::Metadata) -> bool {
+        let what = if meta.is_dir() { "directory" } else { "file" };
+        let Some(id) = file_id(meta) else {
+            return true;
+        };
+        match self.seen.get(&id) {
+            Some(first) => {
+                self.errors.push(Error::Skipped {
+                    path: path.to_path_buf(),
+                    why: format!("the same {what} as {}, already read", first.display()),
+                });
+                false
+            }
+            None => {
+                self.seen.insert(id, path.to_path_buf());
+                true
+            }
         }
-        let entries = match std::fs::read_dir(path) {
-            Ok(e) => e,
+    }
+
+    /// A path named on the command line (followed if a symbolic link).
+    fn named(&mut self, path: &Path) {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
             Err(source) => {
-                errors.push(Error::Io {
+                self.errors.push(Error::Io {
                     path: path.to_path_buf(),
                     source,
                 });
                 return;
             }
         };
+        if meta.is_dir() {
+            let before = self.out.len();
+            if self.dir(path, &meta, 0) && self.out.len() == before {
+                self.errors.push(Error::NoInputs {
+                    dir: path.to_path_buf(),
+                });
+            }
+        } else if meta.is_file() {
+            if self.first_visit(path, &meta) {
+                self.out.push(InputPath::File(path.to_path_buf()));
+            }
+        } else {
+            self.errors.push(Error::Special {
+                path: path.to_path_buf(),
+                kind: special_kind(meta.file_type()),
+            });
+        }
+    }
+
+    /// Walks a directory `depth` levels below the one named; false when
+    /// it was not walked (walked already, or unreadable: both said).
+    fn dir(&mut self, path: &Path, meta: &std::fs::Metadata, depth: usize) -> bool {
+        if !self.first_visit(path, meta) {
+            return false;
+        }
+        if depth >= MAX_DEPTH {
+            self.errors.push(Error::TooDeep {
+                dir: path.to_path_buf(),
+                depth: MAX_DEPTH,
+            });
+            return true;
+        }
+        let entries = match std::fs::read_dir(path) {
+            Ok(e) => e,
+            Err(source) => {
+                self.errors.push(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+                return false;
+            }
+        };
         let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         children.sort();
-        for c in children {
-            walk(&c, out, errors, depth + 1);
+        for child in children {
+            // Not followed: the entry itself is looked at.
+            let meta = match std::fs::symlink_metadata(&child) {
+                Ok(m) => m,
+                Err(source) => {
+                    self.errors.push(Error::Io {
+                        path: child,
+                        source,
+                    });
+                    continue;
+                }
+            };
+            let ft = meta.file_type();
+            if ft.is_symlink() {
+                self.errors.push(Error::Skipped {
+                    path: child,
+                    why: "a symbolic link inside a directory is not followed \
+                          (name it on the command line to read what it points to)"
+                        .into(),
+                });
+            } else if ft.is_dir() {
+                self.dir(&child, &meta, depth + 1);
+            } else if ft.is_file() {
+                if let Some(why) = skip_reason(&child) {
+                    self.errors.push(Error::Skipped {
+                        path: child,
+                        why: why.into(),
+                    });
+                } else if self.first_visit(&child, &meta) {
+                    self.out.push(InputPath::File(child));
+                }
+            } else {
+                self.errors.push(Error::Special {
+                    path: child,
+                    kind: special_kind(ft),
+                });
+            }
         }
-    } else {
-        out.push(InputPath::File(path.to_path_buf()));
+        true
     }
 }
 
@@ -158,6 +331,15 @@ pub fn open(path: &InputPath) -> Result<OpenInput, Error> {
                 path: p.clone(),
                 source,
             };
+            // A FIFO, socket or device could block forever or never end:
+            // such a path is refused before it is opened.
+            let kind = std::fs::metadata(p).map_err(io_err)?.file_type();
+            if !kind.is_file() {
+                return Err(Error::Special {
+                    path: p.clone(),
+                    kind: special_kind(kind),
+                });
+            }
             let file = File::open(p).map_err(io_err)?;
             let meta = file.metadata().map_err(io_err)?;
             let modified = meta.modified().ok();
@@ -193,6 +375,7 @@ fn read_ahead(reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
 }
 
 /// Peeks at a stream's first bytes and wraps it in the right decoder.
+/// Errors of a decoder name its format (`gzip: ...`, `zstd: ...`).
 fn wrap_stream(
     inner: Box<dyn Read + Send>,
     path: &Path,
@@ -205,16 +388,128 @@ fn wrap_stream(
     let compression = Compression::detect(head);
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(br),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(br)),
+        Compression::Gzip => Box::new(GzMembers::new(br)),
         Compression::Zstd => {
             let d = zstd::stream::read::Decoder::with_buffer(br).map_err(|source| Error::Io {
                 path: path.to_path_buf(),
-                source,
+                source: zstd_error(source),
             })?;
-            Box::new(d)
+            Box::new(ZstdReader(d))
         }
     };
     Ok((compression, reader))
+}
+
+/// A zstd error, labelled as one (and explained when the frame's window is
+/// larger than the decoder accepts).
+fn zstd_error(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    let hint = if text.contains("memory") || text.contains("indow") {
+        " (the frame needs a window larger than 128 MiB, as `zstd --long` writes: \
+         decompress it with `zstd -d --long=31` first)"
+    } else {
+        ""
+    };
+    io::Error::new(e.kind(), format!("zstd: {text}{hint}"))
+}
+
+/// A zstd decoder whose errors say they come from zstd.
+struct ZstdReader<R: io::BufRead>(zstd::stream::read::Decoder<'static, R>);
+
+impl<R: io::BufRead> Read for ZstdReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.0.read(out).map_err(zstd_error)
+    }
+}
+
+/// A buffered reader that counts the bytes taken from it (the compressed
+/// offset, for messages).
+struct Counted<R> {
+    inner: R,
+    taken: u64,
+}
+
+impl<R: io::BufRead> Read for Counted<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.taken += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: io::BufRead> io::BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.taken += amt as u64;
+    }
+}
+
+/// gzip members one after another, as `gzip -d` reads them. Unlike a
+/// plain multi-member decoder, bytes after the last member that do not
+/// start another member are reported as trailing data at their
+/// (compressed) offset, after everything before them was given out; every
+/// error says it comes from gzip.
+struct GzMembers<R: io::BufRead> {
+    /// The member being decoded; `None` once the input has ended.
+    member: Option<flate2::bufread::GzDecoder<Counted<R>>>,
+}
+
+impl<R: io::BufRead> GzMembers<R> {
+    fn new(inner: R) -> Self {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(Counted { inner, taken: 0 })),
+        }
+    }
+}
+
+impl<R: io::BufRead> Read for GzMembers<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            match member.read(out) {
+                Ok(0) => {}
+                Ok(n) => return Ok(n),
+                Err(e) => {
+                    let at = member.get_ref().taken;
+                    self.member = None;
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("gzip: {e} (near compressed byte {at})"),
+                    ));
+                }
+            }
+            // This member is done: another may follow.
+            let Some(done) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut rest = done.into_inner();
+            let at = rest.taken;
+            let next = io::BufRead::fill_buf(&mut rest).map_err(|e| {
+                io::Error::new(e.kind(), format!("gzip: reading after byte {at}: {e}"))
+            })?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if next.first() != Some(&0x1f) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "gzip: trailing data after the compressed stream at compressed byte {at}"
+                    ),
+                ));
+            }
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
 }
 
 /// Bytes of one input seen through a window that sources parse from.
@@ -405,6 +700,54 @@ mod tests {
             }
             assert_eq!(got, payload);
         }
+    }
+
+    #[test]
+    fn only_clear_non_data_files_are_left_out_of_walks() {
+        for name in [
+            "truth.json",
+            "TRUTH.JSON",
+            "host.yaml",
+            "x.yml",
+            "README",
+            "README.md",
+            "readme.txt",
+            "LICENSE",
+            "LICENSE.txt",
+            "notes.md",
+        ] {
+            assert!(skip_reason(Path::new(name)).is_some(), "{name}");
+        }
+        for name in [
+            "auth.txt",
+            "redteam.txt",
+            "flows.txt",
+            "conn.log",
+            "capture.pcap",
+            "win.json",
+            "security.evtx",
+            "readme.pcap",
+        ] {
+            assert!(skip_reason(Path::new(name)).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn gzip_junk_after_the_last_member_is_reported_after_the_data() {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b"hello").unwrap();
+        let mut bytes = e.finish().unwrap();
+        let at = bytes.len();
+        bytes.extend(b"junk");
+        let mut r = GzMembers::new(io::BufReader::new(io::Cursor::new(bytes)));
+        let mut got = [0u8; 5];
+        r.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"hello");
+        let err = r.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("gzip: trailing data after the compressed stream at compressed byte {at}")
+        );
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub fn describe(head: &[u8]) -> String {
     if head.is_empty() {
         return "nothing: the input is empty".to_string();
     }
+    if is_baseline(head) {
+        return "a lateral baseline file; pass it with --baseline".to_string();
+    }
     let n = head.len().min(16);
     let cut = head.get(..n).unwrap_or(&[]);
     let printable = cut
@@ -87,6 +90,13 @@ pub fn describe(head: &[u8]) -> String {
     }
 }
 
+/// True when the bytes are a baseline file written by `lateral baseline
+/// build` (its magic, [`crate::baseline::file::MAGIC`]): not evidence to
+/// read, but something to pass with `--baseline`.
+pub fn is_baseline(head: &[u8]) -> bool {
+    head.starts_with(&crate::baseline::file::MAGIC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +115,9 @@ mod tests {
         assert_eq!(describe(b"hello world\n"), "text \"hello world\"");
         assert_eq!(describe(&[0, 1, 2]), "bytes 00 01 02");
         assert_eq!(describe(b""), "nothing: the input is empty");
+        assert_eq!(
+            describe(b"LATBASE\0\x01\x00\x00\x00"),
+            "a lateral baseline file; pass it with --baseline"
+        );
     }
 }

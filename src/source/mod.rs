@@ -85,6 +85,9 @@ pub enum LogFormat {
     ZeekJson,
     /// A LANL cyber-security data set CSV file.
     Lanl(lanl::LanlKind),
+    /// Windows EVTX (binary; recognised by its magic whether named or
+    /// not, so naming it only makes other inputs an error).
+    Evtx,
 }
 
 impl LogFormat {
@@ -97,6 +100,7 @@ impl LogFormat {
             LogFormat::ZeekTsv => "zeek",
             LogFormat::ZeekJson => "zeekjson",
             LogFormat::Lanl(k) => k.name(),
+            LogFormat::Evtx => "evtx",
         }
     }
 
