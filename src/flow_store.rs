@@ -131,7 +131,14 @@ fn spill(g: &mut Inner) -> io::Result<()> {
 /// from the start where the platform allows (on Linux it never has a name),
 /// so nothing is left behind when the process ends, however it ends.
 pub fn spill_file() -> io::Result<File> {
-    tempfile::tempfile()
+    let file = tempfile::tempfile()?;
+    // An anonymous file is created with the umask's mode (often 0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// Reads a spilled run from its start, with a position of its own, so
