@@ -4,6 +4,7 @@
 
 pub(crate) mod analyze_cmd;
 pub(crate) mod input_messages;
+pub(crate) mod output;
 
 use crate::progress::Progress;
 use anyhow::Context as _;
@@ -28,6 +29,12 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit status: finished, but some input was unreadable, truncated or corrupt.
 pub const EXIT_PARTIAL: u8 = 3;
 
+/// Largest `--threads` accepted.
+const MAX_THREADS: u64 = 1024;
+
+/// Threads used per core at most: `--threads` above this many per core is lowered.
+const THREADS_PER_CORE: usize = 4;
+
 const EXIT_HELP: &str = "Exit status:
   0  clean: every input was read completely
   1  fatal: the run could not finish (e.g. output could not be written)
@@ -44,9 +51,15 @@ const EXIT_HELP: &str = "Exit status:
 #[derive(Parser, Debug)]
 #[command(name = "lateral", version, about, after_help = EXIT_HELP)]
 struct Cli {
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 1024 (default: all cores). More than four per
+    /// core cannot help, so a larger number is lowered to that.
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
+    threads: Option<u64>,
+    /// Replace an existing output file even if it holds a capture, a log or
+    /// a baseline. Never allows an output that is also an input, or one
+    /// that is a symbolic link.
     #[arg(long, global = true)]
-    threads: Option<usize>,
+    force: bool,
     /// No progress bar (warnings about unreadable input still print).
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -343,6 +356,10 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::from(EXIT_CLEAN);
             }
+            if e.downcast_ref::<output::Refused>().is_some() {
+                eprintln!("lateral: {e:#}");
+                return ExitCode::from(EXIT_USAGE);
+            }
             eprintln!("lateral: {e:#}");
             ExitCode::from(EXIT_FATAL)
         }
@@ -357,33 +374,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cli
         .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .map_or(cores, |t| {
+            usize::try_from(t)
+                .unwrap_or(usize::MAX)
+                .min(cores.saturating_mul(THREADS_PER_CORE))
+        })
         .max(1);
+    let force = cli.force;
     // A second initialisation only fails if a pool exists already, which is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
     match cli.command {
-        Command::Flows(args) => flows(args, threads, cli.quiet),
-        Command::Events(args) => events(args, threads, cli.quiet),
-        Command::Gen(args) => generate(args, cli.quiet),
+        Command::Flows(args) => flows(args, threads, cli.quiet, force),
+        Command::Events(args) => events(args, threads, cli.quiet, force),
+        Command::Gen(args) => generate(args, cli.quiet, force),
         Command::Eval(args) => eval(args),
-        Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet),
+        Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet, force),
         Command::Config(args) => analyze_cmd::config(args),
         Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
-            crate::cli_baseline::build(args, threads, cli.quiet)
+            crate::cli_baseline::build(args, threads, cli.quiet, force)
         }
         Command::Baseline(crate::cli_baseline::BaselineCommand::Info(args)) => {
             crate::cli_baseline::info(args)
         }
-        Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet),
+        Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet, force),
         Command::Profile(args) => crate::cli_baseline::profile(args),
     }
 }
 
-fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
+fn generate(args: GenArgs, quiet: bool, force: bool) -> anyhow::Result<u8> {
     use lateral::scenario::Scenario as S;
     let scenario = match args.scenario {
         Scenario::Diet => Some(S::Diet),
@@ -392,6 +415,16 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
         Scenario::Quiet => Some(S::Quiet),
         _ => None,
     };
+    let out = output::Output {
+        flag: "-o",
+        path: &args.output,
+        kind: if scenario.is_some() {
+            output::Kind::Directory
+        } else {
+            output::Kind::File
+        },
+    };
+    output::check(&[out], &output::Inputs::default(), force)?;
     if let Some(scenario) = scenario {
         let secs = args.hours.map_or(args.days * 86_400.0, |h| h * 3600.0);
         let spec = lateral::scenario::GenSpec {
@@ -427,17 +460,16 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
     match args.scenario {
         Scenario::Diet | Scenario::Contractor | Scenario::Spray | Scenario::Quiet => {}
         Scenario::Demo => {
-            let file = std::fs::File::create(&args.output)
-                .with_context(|| format!("creating {}", args.output.display()))?;
-            lateral::synth::demo::write_demo(std::io::BufWriter::new(file))
+            let mut file = output::OutFile::create(&args.output)?;
+            lateral::synth::demo::write_demo(&mut file)
                 .with_context(|| format!("writing {}", args.output.display()))?;
+            file.commit()?;
         }
         Scenario::Synflood => {
-            let file = std::fs::File::create(&args.output)
-                .with_context(|| format!("creating {}", args.output.display()))?;
-            let out = std::io::BufWriter::with_capacity(1 << 20, file);
-            lateral::synth::bulk::write_syn_flood(args.packets.max(1), args.seed, out)
+            let mut file = output::OutFile::create(&args.output)?;
+            lateral::synth::bulk::write_syn_flood(args.packets.max(1), args.seed, &mut file)
                 .with_context(|| format!("writing {}", args.output.display()))?;
+            file.commit()?;
         }
         Scenario::Bulk => {
             let spec = lateral::synth::bulk::BulkSpec {
@@ -446,11 +478,10 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
                 seed: args.seed,
                 ..Default::default()
             };
-            let file = std::fs::File::create(&args.output)
-                .with_context(|| format!("creating {}", args.output.display()))?;
-            let out = std::io::BufWriter::with_capacity(1 << 20, file);
-            let c = lateral::synth::bulk::write_bulk(&spec, out)
+            let mut file = output::OutFile::create(&args.output)?;
+            let c = lateral::synth::bulk::write_bulk(&spec, &mut file)
                 .with_context(|| format!("writing {}", args.output.display()))?;
+            file.commit()?;
             if !quiet {
                 eprintln!(
                     "lateral gen: {} packets, {} flows, {} in {}",
@@ -465,7 +496,14 @@ fn generate(args: GenArgs, quiet: bool) -> anyhow::Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    if let Some(p) = &args.output {
+        output::check(
+            &[output::Output::file("-o", p)],
+            &output::Inputs::new(args.inputs.iter().map(PathBuf::as_path)),
+            force,
+        )?;
+    }
     let flow = FlowConfig {
         tcp_timeout: secs(args.tcp_timeout),
         udp_timeout: secs(args.udp_timeout),
@@ -507,11 +545,10 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     })
 }
 
-fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> anyhow::Result<()> {
-    let mut sink: Box<dyn Write> = match output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
+fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> anyhow::Result<()> {
+    let mut file = path.map(|p| output::OutFile::create(p)).transpose()?;
+    let mut sink: Box<dyn Write + '_> = match file.as_mut() {
+        Some(f) => Box::new(f),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut buf = Vec::with_capacity(1 << 20);
@@ -533,10 +570,26 @@ fn write_flows(run: &FlowRun, format: ConnFormat, output: Option<&PathBuf>) -> a
     }
     sink.write_all(&buf).context("writing records")?;
     sink.flush().context("writing records")?;
+    drop(sink);
+    if let Some(f) = file {
+        f.commit()?;
+    }
     Ok(())
 }
 
-fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    if let Some(p) = &args.output {
+        output::check(
+            &[output::Output::file("-o", p)],
+            &output::Inputs::new(
+                args.inputs
+                    .iter()
+                    .chain(args.hosts.iter())
+                    .map(PathBuf::as_path),
+            ),
+            force,
+        )?;
+    }
     use lateral::pipeline::run_events;
     let logs = args.logs.options();
     let opts = FlowRunOptions {
@@ -548,10 +601,13 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         None => None,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
-    let mut sink: Box<dyn Write> = match &args.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
+    let mut file = args
+        .output
+        .as_deref()
+        .map(output::OutFile::create)
+        .transpose()?;
+    let mut sink: Box<dyn Write + '_> = match file.as_mut() {
+        Some(f) => Box::new(f),
         None => Box::new(std::io::stdout().lock()),
     };
     if let Some(f) = &hosts_file {
@@ -570,6 +626,10 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
         );
         progress.finish();
         let (run, order) = streamed.context("writing events")?;
+        drop(sink);
+        if let Some(f) = file {
+            f.commit()?;
+        }
         let code = finish_events_run(&run, args.stats, threads, quiet);
         if args.stats {
             eprintln!(
@@ -596,6 +656,10 @@ fn events(args: EventsArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
     dir.write_jsonl(&mut buf);
     sink.write_all(&buf).context("writing the host directory")?;
     sink.flush().context("writing the host directory")?;
+    drop(sink);
+    if let Some(f) = file {
+        f.commit()?;
+    }
     Ok(finish_events_run(&run, args.stats, threads, quiet))
 }
 
@@ -812,17 +876,31 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
 
 fn eval(args: EvalArgs) -> anyhow::Result<u8> {
     use lateral::eval::{EvalOptions, parse_truth, read_alerts, score};
-    let truth_text = std::fs::read_to_string(&args.truth)
-        .with_context(|| format!("reading {}", args.truth.display()))?;
+    use lateral::eval::{MAX_ALERTS_FILE, MAX_TRUTH_FILE};
+    let truth_bytes =
+        lateral::error::read_capped(&args.truth, MAX_TRUTH_FILE, "a truth file (--truth)")?;
+    let truth_text = String::from_utf8(truth_bytes)
+        .with_context(|| format!("reading {}: not UTF-8 text", args.truth.display()))?;
     let truth = parse_truth(&truth_text).with_context(|| args.truth.display().to_string())?;
-    let alerts_text = if args.alerts.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading alerts")?;
+    let alerts_bytes = if args.alerts.as_os_str() == "-" {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin().lock(), MAX_ALERTS_FILE + 1),
+            &mut s,
+        )
+        .context("reading alerts from standard input")?;
+        if s.len() as u64 > MAX_ALERTS_FILE {
+            anyhow::bail!(
+                "standard input: more than the {} MiB of alerts lateral eval reads",
+                MAX_ALERTS_FILE >> 20
+            );
+        }
         s
     } else {
-        std::fs::read_to_string(&args.alerts)
-            .with_context(|| format!("reading {}", args.alerts.display()))?
+        lateral::error::read_capped(&args.alerts, MAX_ALERTS_FILE, "an alerts file")?
     };
+    let alerts_text = String::from_utf8(alerts_bytes)
+        .with_context(|| format!("reading {}: not UTF-8 text", args.alerts.display()))?;
     let (alerts, bad) = read_alerts(&alerts_text);
     for (line, why) in bad.iter().take(5) {
         eprintln!("lateral: {}:{line}: skipped: {why}", args.alerts.display());

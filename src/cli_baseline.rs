@@ -3,10 +3,11 @@
 //! `lateral::baseline` and the rendering in `lateral::report`.
 
 use crate::cli::LogArgs;
+use crate::cli::output::{Kind, Output, write_file};
 use crate::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use lateral::baseline::{self, Baseline, BuildOptions, UpdateOptions};
+use lateral::baseline::{Baseline, BuildOptions, UpdateOptions};
 use lateral::event::Timestamp;
 use lateral::input;
 use lateral::pipeline::{EventRun, FlowRunOptions, run_events, total_size};
@@ -191,7 +192,7 @@ fn read_inputs(
 
 fn read_hosts(path: Option<&Path>) -> anyhow::Result<Option<lateral::hosts::HostsFile>> {
     let Some(p) = path else { return Ok(None) };
-    let hosts = baseline::read_hosts_file(p)?;
+    let hosts = lateral::hosts::read_hosts_file(p)?;
     for (reason, n) in &hosts.diag.counts {
         eprintln!("lateral: {}: {n} rows skipped: {reason}", p.display());
     }
@@ -207,7 +208,16 @@ fn exit_for(run: &EventRun) -> u8 {
 }
 
 /// Runs `lateral baseline build`.
-pub fn build(args: BuildArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+pub fn build(args: BuildArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    check_outputs(
+        &[Output {
+            flag: "-o",
+            path: &args.output,
+            kind: Kind::Baseline,
+        }],
+        args.inputs.iter().chain(args.hosts.iter()),
+        force,
+    )?;
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
@@ -229,9 +239,27 @@ pub fn build(args: BuildArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
     Ok(exit_for(&run))
 }
 
+/// Checks a run's outputs against its inputs (see [`crate::cli::output`]).
+fn check_outputs<'a>(
+    outputs: &[Output<'_>],
+    inputs: impl Iterator<Item = &'a PathBuf>,
+    force: bool,
+) -> anyhow::Result<()> {
+    crate::cli::output::check(
+        outputs,
+        &crate::cli::output::Inputs::new(inputs.map(PathBuf::as_path)),
+        force,
+    )?;
+    Ok(())
+}
+
 /// Reads the alert ids of an earlier report; prints what was skipped.
 fn read_seen(path: &Path) -> anyhow::Result<lateral::seen::SeenAlerts> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = lateral::error::read_capped(
+        path,
+        lateral::seen::MAX_SEEN_FILE,
+        "a file of alerts reported before (--seen)",
+    )?;
     let seen =
         lateral::seen::read_seen(&String::from_utf8_lossy(&text), &path.display().to_string());
     for (reason, n) in &seen.diag.counts {
@@ -256,7 +284,25 @@ fn write_stdout(bytes: &[u8], what: &str) -> anyhow::Result<()> {
 }
 
 /// Runs `lateral sweep`.
-pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    let outputs: Vec<Output<'_>> = [
+        ("--json", &args.json),
+        ("--novelties", &args.novelties),
+        ("-o", &args.output),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.as_deref().map(|p| Output::file(flag, p)))
+    .collect();
+    check_outputs(
+        &outputs,
+        args.inputs
+            .iter()
+            .chain(std::iter::once(&args.baseline))
+            .chain(args.seen.iter())
+            .chain(args.config.iter())
+            .chain(args.hosts.iter()),
+        force,
+    )?;
     let config = match crate::cli::analyze_cmd::load_config(args.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -292,7 +338,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         if is_stdout(Some(p)) {
             to_stdout.extend_from_slice(&buf);
         } else {
-            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
+            write_file(p, &buf)?;
         }
     }
     if let Some(p) = &args.novelties {
@@ -303,7 +349,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
         if is_stdout(Some(p)) {
             to_stdout.extend_from_slice(&buf);
         } else {
-            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
+            write_file(p, &buf)?;
         }
     }
     let json_on_stdout = is_stdout(args.json.as_deref()) || is_stdout(args.novelties.as_deref());
@@ -326,8 +372,8 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool) -> anyhow::Result<u8>
     report.push('\n');
     report.push_str(&lateral::report::novelty::render_text(&novelties));
     match &args.output {
-        Some(p) => std::fs::write(p, report.as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?,
+        Some(p) if !is_stdout(Some(p)) => write_file(p, report.as_bytes())?,
+        Some(_) => write_stdout(report.as_bytes(), "the report")?,
         // Any failure here stops before the baseline is touched, so a rerun
         // reports the same.
         None if json_on_stdout => eprint!("{report}"),

@@ -8,6 +8,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+/// Largest configuration file read (1 MiB; the commented default is a few KiB).
+pub const MAX_CONFIG_FILE: u64 = 1 << 20;
+
 /// An IP network in CIDR notation (`10.0.0.0/8`, `fc00::/7`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cidr {

@@ -21,6 +21,12 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+/// Largest truth file read (64 MiB).
+pub const MAX_TRUTH_FILE: u64 = 64 << 20;
+
+/// Largest alerts file (or standard input) read (1 GiB).
+pub const MAX_ALERTS_FILE: u64 = 1 << 30;
+
 /// Why a truth or alerts file could not be scored.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

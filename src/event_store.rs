@@ -7,15 +7,17 @@
 //! and written to a temporary file as a run, and the output merges the runs.
 //! A log of a billion lines costs disk, not memory, and the output (time,
 //! then input name, then place in the input, then action) is the same
-//! however the batches were split, whatever the thread count.
+//! however the batches were split, whatever the thread count. Runs are
+//! anonymous, private temporary files ([`crate::flow_store::spill_file`]):
+//! nothing is left behind when the process ends or is killed.
 
 use crate::event::{LogEvent, Position, Timestamp};
+use crate::flow_store::RunFileReader;
 use crate::model::ecs::EcsFields;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Formatted bytes held in memory before a sorted run is spilled to disk.
@@ -221,8 +223,7 @@ const MAX_SPARE: usize = 80;
 struct Inner {
     mem: Vec<EventBatch>,
     mem_bytes: usize,
-    runs: Vec<PathBuf>,
-    dir: Option<tempfile::TempDir>,
+    runs: Vec<File>,
     count: u64,
     error: Option<io::Error>,
 }
@@ -264,7 +265,6 @@ impl EventStore {
                 mem: Vec::new(),
                 mem_bytes: 0,
                 runs: Vec::new(),
-                dir: None,
                 count: 0,
                 error: None,
             }),
@@ -306,25 +306,14 @@ impl EventStore {
             mem: g.mem,
             order,
             runs: g.runs,
-            _dir: g.dir,
             count: g.count,
         })
     }
 }
 
 fn spill(g: &mut Inner) -> io::Result<()> {
-    if g.dir.is_none() {
-        g.dir = Some(
-            tempfile::Builder::new()
-                .prefix("lateral-events-")
-                .tempdir()?,
-        );
-    }
-    let Some(dir) = g.dir.as_ref() else {
-        return Err(io::Error::other("no spill directory"));
-    };
-    let path = dir.path().join(format!("run-{:05}", g.runs.len()));
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+    let file = crate::flow_store::spill_file()?;
+    let mut w = BufWriter::with_capacity(1 << 20, &file);
     let batches = std::mem::take(&mut g.mem);
     g.mem_bytes = 0;
     let mut head = Vec::with_capacity(KEY_BYTES + 4);
@@ -339,7 +328,8 @@ fn spill(g: &mut Inner) -> io::Result<()> {
         w.write_all(line)?;
     }
     w.flush()?;
-    g.runs.push(path);
+    drop(w);
+    g.runs.push(file);
     Ok(())
 }
 
@@ -348,17 +338,16 @@ fn spill(g: &mut Inner) -> io::Result<()> {
 pub struct SortedEvents {
     mem: Vec<EventBatch>,
     order: Vec<(EventKey, u32, u32)>,
-    runs: Vec<PathBuf>,
-    _dir: Option<tempfile::TempDir>,
+    runs: Vec<File>,
     count: u64,
 }
 
-struct RunReader {
-    r: BufReader<File>,
+struct RunReader<'a> {
+    r: BufReader<RunFileReader<'a>>,
     line: Vec<u8>,
 }
 
-impl RunReader {
+impl RunReader<'_> {
     fn next(&mut self) -> io::Result<Option<EventKey>> {
         let mut head = [0u8; KEY_BYTES + 4];
         match self.r.read_exact(&mut head) {
@@ -379,7 +368,7 @@ impl RunReader {
 /// Reads a [`SortedEvents`] front to back, merging spilled runs.
 pub struct EventCursor<'a> {
     events: &'a SortedEvents,
-    readers: Vec<RunReader>,
+    readers: Vec<RunReader<'a>>,
     /// Heap of (next key, source); source `usize::MAX` is the in-memory part.
     heap: BinaryHeap<Reverse<(EventKey, usize)>>,
     mem_next: usize,
@@ -409,9 +398,9 @@ impl SortedEvents {
             heap: BinaryHeap::new(),
             mem_next: 0,
         };
-        for (i, p) in self.runs.iter().enumerate() {
+        for (i, file) in self.runs.iter().enumerate() {
             let mut r = RunReader {
-                r: BufReader::with_capacity(256 << 10, File::open(p)?),
+                r: BufReader::with_capacity(256 << 10, RunFileReader::new(file)),
                 line: Vec::new(),
             };
             if let Some(k) = r.next()? {

@@ -7,6 +7,10 @@
 //! disk, not memory, and the output order (the total order of [`Flow`]:
 //! `ts`, then `uid`, then every other field) is the same however records
 //! were split into runs, whatever the thread count.
+//!
+//! Runs are anonymous temporary files (see [`spill_file`]): private to the
+//! process (mode 0600), never named in the temporary directory where the
+//! platform allows it, so they vanish when the run ends or is killed.
 
 use crate::event::{Flow, Timestamp};
 use crate::stats::Histo;
@@ -14,7 +18,6 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Records held in memory before a run is spilled to disk.
@@ -22,8 +25,7 @@ pub const DEFAULT_SPILL_AT: usize = 65_536;
 
 struct Inner {
     mem: Vec<Flow>,
-    runs: Vec<PathBuf>,
-    dir: Option<tempfile::TempDir>,
+    runs: Vec<File>,
     count: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -51,7 +53,6 @@ impl FlowStore {
             inner: Mutex::new(Inner {
                 mem: Vec::new(),
                 runs: Vec::new(),
-                dir: None,
                 count: 0,
                 first: None,
                 last: None,
@@ -100,7 +101,6 @@ impl FlowStore {
         Ok(SortedFlows {
             mem: g.mem,
             runs: g.runs,
-            _dir: g.dir,
             count: g.count,
             first: g.first,
             last: g.last,
@@ -110,18 +110,8 @@ impl FlowStore {
 }
 
 fn spill(g: &mut Inner) -> io::Result<()> {
-    if g.dir.is_none() {
-        g.dir = Some(
-            tempfile::Builder::new()
-                .prefix("lateral-flows-")
-                .tempdir()?,
-        );
-    }
-    let Some(dir) = g.dir.as_ref() else {
-        return Err(io::Error::other("no spill directory"));
-    };
-    let path = dir.path().join(format!("run-{:05}", g.runs.len()));
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+    let file = spill_file()?;
+    let mut w = BufWriter::with_capacity(1 << 20, &file);
     g.mem.sort_unstable();
     let mut buf = Vec::with_capacity(256);
     for f in g.mem.drain(..) {
@@ -131,16 +121,71 @@ fn spill(g: &mut Inner) -> io::Result<()> {
         w.write_all(&buf)?;
     }
     w.flush()?;
-    g.runs.push(path);
+    drop(w);
+    g.runs.push(file);
     Ok(())
+}
+
+/// A new temporary file for a spilled run, in the temporary directory
+/// (`$TMPDIR`): readable and writable by this user only (0600) and unlinked
+/// from the start where the platform allows (on Linux it never has a name),
+/// so nothing is left behind when the process ends, however it ends.
+pub fn spill_file() -> io::Result<File> {
+    let file = tempfile::tempfile()?;
+    // An anonymous file is created with the umask's mode (often 0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// Reads a spilled run from its start, with a position of its own, so
+/// several readers of one file do not disturb each other.
+pub(crate) struct RunFileReader<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl<'a> RunFileReader<'a> {
+    /// A reader at the start of `file`.
+    pub(crate) fn new(file: &'a File) -> RunFileReader<'a> {
+        RunFileReader { file, pos: 0 }
+    }
+}
+
+impl Read for RunFileReader<'_> {
+    #[cfg(unix)]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    #[cfg(windows)]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    #[cfg(not(any(unix, windows)))]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Seek;
+        let mut f = self.file;
+        f.seek(io::SeekFrom::Start(self.pos))?;
+        let n = f.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// All records of a run, readable in output order.
 #[derive(Debug, Default)]
 pub struct SortedFlows {
     mem: Vec<Flow>,
-    runs: Vec<PathBuf>,
-    _dir: Option<tempfile::TempDir>,
+    runs: Vec<File>,
     count: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -148,12 +193,12 @@ pub struct SortedFlows {
     pub durations: Histo,
 }
 
-struct RunReader {
-    r: BufReader<File>,
+struct RunReader<'a> {
+    r: BufReader<RunFileReader<'a>>,
     buf: Vec<u8>,
 }
 
-impl RunReader {
+impl RunReader<'_> {
     fn next(&mut self) -> io::Result<Option<Flow>> {
         let mut len = [0u8; 4];
         match self.r.read_exact(&mut len) {
@@ -203,39 +248,7 @@ impl SortedFlows {
             }
             return Ok(());
         }
-        let mut readers = Vec::with_capacity(self.runs.len());
-        for p in &self.runs {
-            readers.push(RunReader {
-                r: BufReader::with_capacity(256 << 10, File::open(p)?),
-                buf: Vec::new(),
-            });
-        }
-        // Heap of (next record, source); source usize::MAX is the in-memory part.
-        let mut heap: BinaryHeap<Reverse<(Flow, usize)>> = BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(x) = r.next()? {
-                heap.push(Reverse((x, i)));
-            }
-        }
-        let mut mem = self.mem.iter();
-        if let Some(x) = mem.next() {
-            heap.push(Reverse((x.clone(), usize::MAX)));
-        }
-        while let Some(Reverse((x, src))) = heap.pop() {
-            f(&x)?;
-            let next = if src == usize::MAX {
-                mem.next().cloned()
-            } else {
-                match readers.get_mut(src) {
-                    Some(r) => r.next()?,
-                    None => None,
-                }
-            };
-            if let Some(n) = next {
-                heap.push(Reverse((n, src)));
-            }
-        }
-        Ok(())
+        merge(&self.runs, self.mem.iter().cloned(), |x| f(&x))
     }
 
     /// Every record in order, in memory (for tests and small runs).
@@ -247,6 +260,63 @@ impl SortedFlows {
         })?;
         Ok(v)
     }
+
+    /// Every record in order, taken out of the store. When nothing was
+    /// spilled (a store made with a spill limit above the number of records)
+    /// the records held in memory are handed over as they are: neither
+    /// copied nor written to disk and read back.
+    pub fn into_vec(self) -> io::Result<Vec<Flow>> {
+        if self.runs.is_empty() {
+            return Ok(self.mem);
+        }
+        let mut v = Vec::with_capacity(self.count as usize);
+        merge(&self.runs, self.mem.into_iter(), |x| {
+            v.push(x);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+}
+
+/// Merges the sorted runs on disk with the sorted records `mem`, calling
+/// `f` on each record in output order.
+fn merge(
+    runs: &[File],
+    mut mem: impl Iterator<Item = Flow>,
+    mut f: impl FnMut(Flow) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut readers = Vec::with_capacity(runs.len());
+    for file in runs {
+        readers.push(RunReader {
+            r: BufReader::with_capacity(256 << 10, RunFileReader::new(file)),
+            buf: Vec::new(),
+        });
+    }
+    // Heap of (next record, source); source usize::MAX is the in-memory part.
+    let mut heap: BinaryHeap<Reverse<(Flow, usize)>> = BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(x) = r.next()? {
+            heap.push(Reverse((x, i)));
+        }
+    }
+    if let Some(x) = mem.next() {
+        heap.push(Reverse((x, usize::MAX)));
+    }
+    while let Some(Reverse((x, src))) = heap.pop() {
+        f(x)?;
+        let next = if src == usize::MAX {
+            mem.next()
+        } else {
+            match readers.get_mut(src) {
+                Some(r) => r.next()?,
+                None => None,
+            }
+        };
+        if let Some(n) = next {
+            heap.push(Reverse((n, src)));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -293,10 +363,12 @@ mod tests {
         assert_eq!(sorted.len(), 5000);
         all.sort();
         assert_eq!(sorted.to_vec().unwrap(), all);
+        assert_eq!(sorted.into_vec().unwrap(), all);
         let big = FlowStore::new(1_000_000);
         big.push(&mut all.clone());
         let whole = big.finish().unwrap();
         assert_eq!(whole.spilled_runs(), 0);
         assert_eq!(whole.to_vec().unwrap(), all);
+        assert_eq!(whole.into_vec().unwrap(), all);
     }
 }

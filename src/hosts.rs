@@ -525,13 +525,14 @@ pub fn parse_hosts_file(text: &str, file: &Arc<str>) -> HostsFile {
     }
 }
 
+/// Largest `--hosts` file read (256 MiB: millions of rows).
+pub const MAX_HOSTS_FILE: u64 = 256 << 20;
+
 /// Reads and parses a `--hosts` file (see [`parse_hosts_file`]). Invalid
-/// UTF-8 is replaced, so a bad byte only spoils its own row.
+/// UTF-8 is replaced, so a bad byte only spoils its own row. A directory,
+/// a device or a file over [`MAX_HOSTS_FILE`] bytes is refused.
 pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error> {
-    let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::error::read_capped(path, MAX_HOSTS_FILE, "a hosts file")?;
     let text = String::from_utf8_lossy(&bytes);
     let name: Arc<str> = Arc::from(path.display().to_string());
     Ok(parse_hosts_file(&text, &name))

@@ -14,6 +14,9 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// Largest `--seen` file read (1 GiB of alert lines).
+pub const MAX_SEEN_FILE: u64 = 1 << 30;
+
 /// Longest id kept; longer ones cannot be lateral's and are skipped.
 pub const MAX_ID_LEN: usize = 256;
 

@@ -64,11 +64,28 @@ const FLAG_ZSTD: u32 = 1;
 /// bounds memory when a damaged or hostile file slips past the checksum.
 const MAX_DECODED: u64 = 64 << 30;
 
+/// Largest ratio of decoded to stored payload bytes accepted for a
+/// compressed payload. Real baselines compress about 2:1 (postcard is
+/// already compact); a header claiming far more is damaged or hostile (a
+/// zstd bomb), and is refused before anything is decompressed.
+const MAX_RATIO: u64 = 256;
+
+/// Decoded bytes accepted whatever the ratio (small files).
+const RATIO_FLOOR: u64 = 16 << 20;
+
 /// Ways reading or writing a baseline file fails. Every variant names the
 /// file; none of them is raised after anything on disk was changed, except
 /// [`FileError::Write`], where only the temporary file was touched.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    /// The path is a directory or a device (`/dev/zero`), not a file.
+    #[error("{path}: cannot read baseline: {kind}, not a regular file", path = path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
     /// The file could not be opened or read.
     #[error("{path}: cannot read baseline: {error}", path = path.display())]
     Read {
@@ -187,19 +204,7 @@ pub fn save_with<T: Serialize + ?Sized>(
         error,
     };
     let dir = parent_dir(path);
-    let name = file_name(path).ok_or_else(|| {
-        werr(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        ))
-    })?;
-    remove_stale_temps(dir, &name);
-    let prefix = temp_prefix(&name);
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .rand_bytes(8)
-        .tempfile_in(dir)
-        .map_err(werr)?;
+    let tmp = temp_file_for(path).map_err(werr)?;
     let written = write_container(tmp.as_file(), value, compression).map_err(werr)?;
     // A replaced baseline keeps its permissions; a new one is private (0600).
     if let Ok(meta) = std::fs::metadata(path) {
@@ -213,35 +218,84 @@ pub fn save_with<T: Serialize + ?Sized>(
     Ok(written)
 }
 
+/// A new temporary file in `path`'s directory, named
+/// `.NAME.tmp-PID-RANDOM` and private (0600), to be renamed over `path` when
+/// complete. Temporary files of earlier writes to `path` whose writer is
+/// gone (a killed run) are removed first.
+pub fn temp_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(path);
+    let name = file_name(path)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    remove_stale_temps(dir, &name);
+    tempfile::Builder::new()
+        .prefix(&temp_prefix(&name))
+        .rand_bytes(8)
+        .tempfile_in(dir)
+}
+
 /// Reads the value stored at `path`, checking magic, version, lengths and
 /// checksum before decoding. Changes nothing on disk.
+///
+/// Only a regular file is read, and only after its header was checked
+/// against its size: a directory, a device (`/dev/zero`) or a file whose
+/// header announces another length is refused without reading the payload.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
-    let bytes = std::fs::read(path).map_err(|error| FileError::Read {
+    let rerr = |error: io::Error| FileError::Read {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(rerr)?;
+    if !meta.is_file() {
+        return Err(FileError::NotAFile {
+            path: path.to_path_buf(),
+            kind: if meta.is_dir() {
+                "a directory"
+            } else {
+                "a device, pipe or socket"
+            },
+        });
+    }
+    let size = meta.len();
+    let mut file = File::open(path).map_err(rerr)?;
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    (&mut file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut header)
+        .map_err(rerr)?;
+    if header.len() < HEADER_LEN {
+        // Too short even for a header: the checks say what it is.
+        return decode(path, &header);
+    }
+    check_header(path, &header, size)?;
+    let cap = usize::try_from(size).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(cap);
+    bytes.extend_from_slice(&header);
+    // Never more than the header announced (and the file held), even if the
+    // file grows while it is read.
+    file.take(size.saturating_sub(HEADER_LEN as u64))
+        .read_to_end(&mut bytes)
+        .map_err(rerr)?;
     decode(path, &bytes)
 }
 
-/// Checks and decodes the bytes of a baseline file; `path` is only used in
-/// errors.
-pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileError> {
+/// The checks of a header that need no payload: magic, version, and the
+/// announced length against the file's `size`.
+fn check_header(path: &Path, header: &[u8], size: u64) -> Result<(), FileError> {
     let p = || path.to_path_buf();
-    let actual = bytes.len() as u64;
-    let magic_seen = bytes.get(..MAGIC.len()).unwrap_or(bytes);
-    if magic_seen != MAGIC.get(..magic_seen.len()).unwrap_or(&MAGIC) || bytes.is_empty() {
+    let magic_seen = header.get(..MAGIC.len()).unwrap_or(header);
+    if magic_seen != MAGIC.get(..magic_seen.len()).unwrap_or(&MAGIC) || header.is_empty() {
         return Err(FileError::NotABaseline {
             path: p(),
-            looks_like: crate::input::sniff::describe(bytes),
+            looks_like: crate::input::sniff::describe(header),
         });
     }
-    let Some(header) = bytes.get(..HEADER_LEN) else {
+    if header.len() < HEADER_LEN {
         return Err(FileError::Truncated {
             path: p(),
             expected: HEADER_LEN as u64,
-            actual,
+            actual: size,
         });
-    };
+    }
     let version = le_u32(header, 8);
     if version != FORMAT_VERSION {
         return Err(FileError::UnsupportedVersion {
@@ -250,25 +304,54 @@ pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileE
             supported: FORMAT_VERSION,
         });
     }
+    let stored_len = le_u64(header, 16);
+    let expected = stored_len.saturating_add(HEADER_LEN as u64);
+    if size < expected {
+        return Err(FileError::Truncated {
+            path: p(),
+            expected,
+            actual: size,
+        });
+    }
+    if size > expected {
+        return Err(FileError::LengthMismatch {
+            path: p(),
+            expected,
+            actual: size,
+        });
+    }
+    Ok(())
+}
+
+/// The largest decoded length a payload of `stored_len` bytes stored with
+/// `flags` may announce.
+fn decoded_limit(flags: u32, stored_len: u64) -> u64 {
+    if flags == FLAG_ZSTD {
+        stored_len
+            .saturating_mul(MAX_RATIO)
+            .clamp(RATIO_FLOOR, MAX_DECODED)
+    } else {
+        stored_len.min(MAX_DECODED)
+    }
+}
+
+/// Checks and decodes the bytes of a baseline file; `path` is only used in
+/// errors.
+pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileError> {
+    let p = || path.to_path_buf();
+    let actual = bytes.len() as u64;
+    check_header(path, bytes, actual)?;
+    let Some(header) = bytes.get(..HEADER_LEN) else {
+        return Err(FileError::Truncated {
+            path: p(),
+            expected: HEADER_LEN as u64,
+            actual,
+        });
+    };
     let flags = le_u32(header, 12);
     let stored_len = le_u64(header, 16);
     let decoded_len = le_u64(header, 24);
     let stored_crc = le_u32(header, 32);
-    let expected = stored_len.saturating_add(HEADER_LEN as u64);
-    if actual < expected {
-        return Err(FileError::Truncated {
-            path: p(),
-            expected,
-            actual,
-        });
-    }
-    if actual > expected {
-        return Err(FileError::LengthMismatch {
-            path: p(),
-            expected,
-            actual,
-        });
-    }
     let payload = bytes.get(HEADER_LEN..).unwrap_or(&[]);
     let mut crc = crc32fast::Hasher::new();
     crc.update(payload);
@@ -282,9 +365,10 @@ pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileE
         });
     }
     let derr = |reason: String| FileError::Decode { path: p(), reason };
-    if decoded_len > MAX_DECODED {
+    let limit = decoded_limit(flags, stored_len);
+    if decoded_len > limit {
         return Err(derr(format!(
-            "the header announces {decoded_len} decoded bytes, more than the {MAX_DECODED} accepted"
+            "the header announces {decoded_len} decoded bytes from {stored_len} stored, more than the {limit} accepted"
         )));
     }
     let inflated;
@@ -312,7 +396,8 @@ pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileE
     }
 }
 
-/// Decompresses a zstd payload, refusing to grow past `limit` bytes.
+/// Decompresses a zstd payload, refusing to grow past `limit` bytes
+/// (already checked against the stored length by [`decoded_limit`]).
 fn inflate(payload: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     let dec = zstd::stream::read::Decoder::new(payload).map_err(|e| format!("zstd: {e}"))?;
     let cap = usize::try_from(limit.min(1 << 30)).unwrap_or(1 << 30);

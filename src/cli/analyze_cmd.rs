@@ -28,7 +28,9 @@ pub struct AnalyzeArgs {
     /// Learn from records before this RFC 3339 time, judge the rest.
     #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
     learn_until: Option<lateral::event::Timestamp>,
-    /// Learn from this share of the records' time span, e.g. `60%` or `0.6` (default 60%).
+    /// Learn from this share of the records' time span, written as a
+    /// percentage (`60%`) or a fraction (`0.6`); default 60%. A bare number
+    /// above 1 (`60`) is refused as ambiguous.
     #[arg(long, value_parser = parse_share)]
     learn: Option<f64>,
     /// Write alerts as ECS JSON Lines to this file (`-` for standard output,
@@ -73,11 +75,18 @@ fn parse_share(s: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a share like 60% or 0.6"))?;
-    let v = if pct { v / 100.0 } else { v };
-    if v.is_finite() && (0.0..=1.0).contains(&v) {
-        Ok(v)
+    let share = if pct { v / 100.0 } else { v };
+    if share.is_finite() && (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else if !pct && v.is_finite() && v > 1.0 && v <= 100.0 {
+        Err(format!(
+            "`--learn {s}`: write a share as a percentage `{s}%` or a fraction `{}`",
+            v / 100.0
+        ))
     } else {
-        Err(format!("{s} is not between 0% and 100%"))
+        Err(format!(
+            "`--learn {s}`: a share must be between 0% and 100% (a percentage like `60%` or a fraction like `0.6`)"
+        ))
     }
 }
 
@@ -86,7 +95,10 @@ pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
     let Some(p) = path else {
         return Ok(Config::default());
     };
-    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let bytes =
+        lateral::error::read_capped(p, lateral::config::MAX_CONFIG_FILE, "a configuration file")
+            .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", p.display()))?;
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
@@ -133,7 +145,25 @@ pub(crate) fn detect_stats(s: &mut String, analysis: &lateral::analyze::Analysis
     );
 }
 
-pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Result<u8> {
+pub fn analyze_cmd(
+    args: AnalyzeArgs,
+    threads: usize,
+    quiet: bool,
+    force: bool,
+) -> anyhow::Result<u8> {
+    if let Some(p) = &args.json {
+        let inputs = args
+            .inputs
+            .iter()
+            .chain(args.baseline.iter())
+            .chain(args.config.iter())
+            .map(PathBuf::as_path);
+        super::output::check(
+            &[super::output::Output::file("--json", p)],
+            &super::output::Inputs::new(inputs),
+            force,
+        )?;
+    }
     let config = match load_config(args.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -155,21 +185,23 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
         None => None,
     };
     let logs = args.logs.options();
+    // Analysis holds every flow in memory anyway: they stay there as they
+    // are collected, never written to disk and read back, never copied.
     let opts = FlowRunOptions {
         threads,
+        spill_at: usize::MAX,
         ..FlowRunOptions::default()
     };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
-    let run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
+    let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
     progress.finish();
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");
     }
-    let flows = run
-        .flows
-        .to_vec()
-        .context("reading back connection records")?;
+    let flows = std::mem::take(&mut run.flows)
+        .into_vec()
+        .context("collecting connection records")?;
     let analysis = match &stored {
         Some(b) => lateral::analyze::analyze_against(&flows, &run.events, b, &config),
         None => analyze(&flows, &run.events, learning, &config),
@@ -192,7 +224,7 @@ pub fn analyze_cmd(args: AnalyzeArgs, threads: usize, quiet: bool) -> anyhow::Re
             out.write_all(&buf).context("writing alerts")?;
             out.flush().context("writing alerts")?;
         } else {
-            std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?;
+            super::output::write_file(p, &buf)?;
         }
     }
     let report = render(&analysis, &from, args.top);
