@@ -95,7 +95,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("auth_lines_to_ecs_direct_one_core", |b| {
         let file: Arc<str> = Arc::from("auth.txt");
         b.iter(|| {
-            let mut batch = lateral::event_store::EventBatch::for_input(1);
+            let mut batch = lateral::source::batch::EventBatch::for_input(1);
             let mut total = 0;
             for (i, line) in text
                 .split(|&c| c == b'\n')
@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
                 if batch.len() >= 4096 {
                     total += batch.len();
                     batch.recycle();
-                    batch = lateral::event_store::EventBatch::for_input(1);
+                    batch = lateral::source::batch::EventBatch::for_input(1);
                 }
             }
             total += batch.len();

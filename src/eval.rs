@@ -149,18 +149,6 @@ pub fn parse_truth(text: &str) -> Result<Truth, EvalError> {
     })
 }
 
-/// True when `head` (an input's first bytes) is a scenario's `truth.json`
-/// as the generator writes it: a JSON object whose first key is `scenario`
-/// and which lists `steps`. Readers skip such files rather than report
-/// them as unreadable.
-pub fn looks_like_truth(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head.get(..4096).unwrap_or(head));
-    let t = text.trim_start();
-    t.strip_prefix('{')
-        .is_some_and(|rest| rest.trim_start().starts_with("\"scenario\""))
-        && t.contains("\"steps\"")
-}
-
 /// The parts of one alert line the scorer uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertRecord {
@@ -720,10 +708,12 @@ mod tests {
 
     #[test]
     fn truth_files_are_recognised_from_their_first_bytes() {
-        assert!(looks_like_truth(TRUTH.as_bytes()));
-        assert!(!looks_like_truth(b"{\"EventID\": 4624, \"steps\": 1}"));
-        assert!(!looks_like_truth(b"\x0a\x0d\x0d\x0a"));
-        assert!(!looks_like_truth(b""));
+        assert!(crate::input::sniff::looks_like_truth(TRUTH.as_bytes()));
+        assert!(!crate::input::sniff::looks_like_truth(
+            b"{\"EventID\": 4624, \"steps\": 1}"
+        ));
+        assert!(!crate::input::sniff::looks_like_truth(b"\x0a\x0d\x0d\x0a"));
+        assert!(!crate::input::sniff::looks_like_truth(b""));
     }
 
     #[test]

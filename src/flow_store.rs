@@ -319,6 +319,12 @@ fn merge(
     Ok(())
 }
 
+impl crate::source::FlowSink for FlowStore {
+    fn push(&self, flows: &mut Vec<Flow>) {
+        FlowStore::push(self, flows);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,10 @@
 use crate::diag::Diagnostics;
 use crate::error::Error;
 use crate::event::{LogEvent, Timestamp};
-use crate::event_store::{EventBatch, EventStore, SortedEvents};
+use crate::event_store::{EventStore, SortedEvents};
 use crate::flow_store::{FlowStore, SortedFlows};
 use crate::input::{self, Format, InputPath};
+use crate::source::batch::EventBatch;
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
 use crate::source::flow_table::FlowCounters;
@@ -425,7 +426,7 @@ fn read_one(
             )
         }
     };
-    if crate::eval::looks_like_truth(head) {
+    if crate::input::sniff::looks_like_truth(head) {
         // A generated scenario's ground truth sits beside its capture and
         // logs: it is what `lateral eval` reads, not evidence. Say so and
         // move on without calling the run partial.
@@ -969,7 +970,8 @@ fn provable_span(path: &InputPath, logs: &LogOptions) -> Option<Option<(Timestam
     strip_bom(&mut opened);
     let head = head_of(&mut opened);
     let format = input::sniff(&head);
-    if format.is_capture() || format == Format::Evtx || crate::eval::looks_like_truth(&head) {
+    if format.is_capture() || format == Format::Evtx || crate::input::sniff::looks_like_truth(&head)
+    {
         return None;
     }
     let cfg = syslog_config(opened.modified, logs);

@@ -46,7 +46,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The first eight bytes of every baseline file.
-pub const MAGIC: [u8; 8] = *b"LATBASE\0";
+pub const MAGIC: [u8; 8] = crate::input::sniff::BASELINE_MAGIC;
 
 /// The container and payload version this build writes and reads. Bumped
 /// whenever the layout or the serialized baseline types change. Version 2

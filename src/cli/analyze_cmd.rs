@@ -3,7 +3,7 @@
 //! outcome becomes a report, JSON Lines and an exit code.
 
 use super::{EXIT_CLEAN, EXIT_PARTIAL, EXIT_USAGE};
-use crate::progress::Progress;
+use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::Args;
 use lateral::analyze::{Learning, analyze};

@@ -90,11 +90,28 @@ pub fn describe(head: &[u8]) -> String {
     }
 }
 
+/// The first eight bytes of a baseline file (`lateral baseline build`).
+/// Defined here, with the other signatures inputs are recognised by; the
+/// baseline writer uses it.
+pub const BASELINE_MAGIC: [u8; 8] = *b"LATBASE\0";
+
 /// True when the bytes are a baseline file written by `lateral baseline
-/// build` (its magic, [`crate::baseline::file::MAGIC`]): not evidence to
-/// read, but something to pass with `--baseline`.
+/// build` (its magic, [`BASELINE_MAGIC`]): not evidence to read, but
+/// something to pass with `--baseline`.
 pub fn is_baseline(head: &[u8]) -> bool {
-    head.starts_with(&crate::baseline::file::MAGIC)
+    head.starts_with(&BASELINE_MAGIC)
+}
+
+/// True when `head` (an input's first bytes) is a scenario's `truth.json`
+/// as the generator writes it: a JSON object whose first key is `scenario`
+/// and which lists `steps`. Readers skip such files rather than report
+/// them as unreadable.
+pub fn looks_like_truth(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head.get(..4096).unwrap_or(head));
+    let t = text.trim_start();
+    t.strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"scenario\""))
+        && t.contains("\"steps\"")
 }
 
 #[cfg(test)]

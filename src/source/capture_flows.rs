@@ -10,8 +10,8 @@
 
 use crate::diag::Diagnostics;
 use crate::event::LogEvent;
-use crate::flow_store::FlowStore;
 use crate::input::{Format, OpenInput};
+use crate::source::FlowSink;
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
 use crate::source::decode::{Packet, Skipped, decode, ip_proto, udp_payload};
 use crate::source::dns;
@@ -203,7 +203,7 @@ pub fn capture_flows(
     format: Format,
     opts: &CaptureOptions,
     progress: &AtomicU64,
-    store: &FlowStore,
+    store: &dyn FlowSink,
 ) -> CaptureResult {
     let big = input.size_on_disk.unwrap_or(0) >= PARALLEL_THRESHOLD;
     let mut ticker = ProgressTicker {
@@ -229,7 +229,7 @@ pub fn capture_flows_threaded(
     format: Format,
     opts: &CaptureOptions,
     progress: &AtomicU64,
-    store: &FlowStore,
+    store: &dyn FlowSink,
 ) -> CaptureResult {
     let mut ticker = ProgressTicker {
         sink: progress,
@@ -263,7 +263,7 @@ fn capture_flows_inline(
     format: Format,
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
-    store: &FlowStore,
+    store: &dyn FlowSink,
 ) -> CaptureResult {
     let file = input.name.clone();
     let mut tables = new_tables(opts, &file);
@@ -341,7 +341,7 @@ fn capture_flows_parallel(
     format: Format,
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
-    store: &FlowStore,
+    store: &dyn FlowSink,
 ) -> CaptureResult {
     let file = input.name.clone();
     let workers = opts.workers.clamp(1, PARTITIONS);

@@ -29,9 +29,9 @@
 //! are the event's own strings.
 
 use crate::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
-use crate::event_store::EventBatch;
 use crate::model::Action;
 use crate::model::ecs::EcsFields;
+use crate::source::batch::EventBatch;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -38,7 +38,7 @@ pub trait LineFormat: Sync {
         _line: &[u8],
         _file: &std::sync::Arc<str>,
         _line_no: u64,
-        _batch: &mut crate::event_store::EventBatch,
+        _batch: &mut crate::source::batch::EventBatch,
     ) -> Option<Result<(), Skip>> {
         None
     }
@@ -55,6 +55,15 @@ pub enum LineTime {
     Unknown,
 }
 
+/// Where sources push the connection records they make: the collect
+/// stage's flow store in a run, a plain list in a test. Shared by every
+/// worker thread of one run.
+pub trait FlowSink: Sync {
+    /// Takes every flow out of `flows`, leaving it empty for reuse.
+    fn push(&self, flows: &mut Vec<crate::event::Flow>);
+}
+
+pub mod batch;
 pub mod capture;
 pub mod capture_flows;
 pub mod decode;
@@ -68,6 +77,7 @@ pub mod text_lines;
 pub mod winsec;
 pub mod zeek_log;
 pub mod zeek_map;
+pub mod zeek_record;
 
 /// The log formats `lateral` reads, as sniffed from an input's first bytes
 /// or named with `--format`.

@@ -664,7 +664,7 @@ impl LineFormat for SyslogLines {
         line: &[u8],
         file: &std::sync::Arc<str>,
         line_no: u64,
-        batch: &mut crate::event_store::EventBatch,
+        batch: &mut crate::source::batch::EventBatch,
     ) -> Option<Result<(), Skip>> {
         // sshd's authentication lines, the bulk of an auth log's events, are
         // written straight from the line; everything else is built.
@@ -818,7 +818,7 @@ mod tests {
         let mut written_directly = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let at = i as u64 + 1;
-            let mut direct = crate::event_store::EventBatch::for_input(2);
+            let mut direct = crate::source::batch::EventBatch::for_input(2);
             let mut built = Vec::new();
             let b = f.parse_line(line, &mut built);
             match f.write_line(line, &file, at, &mut direct) {
@@ -841,7 +841,7 @@ mod tests {
                     at: crate::event::Position::Line(at),
                 });
             }
-            let via_events = crate::event_store::EventBatch::format(&built, 2);
+            let via_events = crate::source::batch::EventBatch::format(&built, 2);
             assert_eq!(direct.keys(), via_events.keys(), "line {at}");
             assert_eq!(
                 String::from_utf8_lossy(direct.bytes()),

@@ -10,8 +10,8 @@
 use crate::diag::Diagnostics;
 use crate::event::Timestamp;
 use crate::event::{LogEvent, Origin, Position};
-use crate::event_store::EventBatch;
 use crate::input::ByteWindow;
+use crate::source::batch::EventBatch;
 use crate::source::{LineFormat, LineTime};
 use rayon::prelude::*;
 use std::sync::Arc;

@@ -24,7 +24,7 @@ use crate::event::{
 };
 use crate::model::Action;
 use crate::source::Skip;
-use crate::source::zeek_log::{Field, LogKind, Record};
+use crate::source::zeek_record::{Field, LogKind, Record};
 use std::net::IpAddr;
 
 /// Parses a decimal number of seconds (`1692161622.036086`, `-0.5`) to nanoseconds.

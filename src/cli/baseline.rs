@@ -4,7 +4,7 @@
 
 use crate::cli::LogArgs;
 use crate::cli::output::{Kind, Output, write_file};
-use crate::progress::Progress;
+use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use lateral::baseline::{Baseline, BuildOptions, UpdateOptions};

@@ -3,10 +3,12 @@
 //! `main.rs` see argv, stdout and `anyhow`.
 
 pub(crate) mod analyze_cmd;
+pub(crate) mod baseline;
 pub(crate) mod input_messages;
 pub(crate) mod output;
+pub(crate) mod progress;
 
-use crate::progress::Progress;
+use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lateral::event::Duration;
@@ -86,13 +88,13 @@ enum Command {
     Config(analyze_cmd::ConfigArgs),
     /// Build a baseline of per-host profiles from a learning period.
     #[command(subcommand)]
-    Baseline(crate::cli_baseline::BaselineCommand),
+    Baseline(crate::cli::baseline::BaselineCommand),
     /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
-    #[command(after_help = crate::cli_baseline::SWEEP_HELP)]
-    Sweep(crate::cli_baseline::SweepArgs),
+    #[command(after_help = crate::cli::baseline::SWEEP_HELP)]
+    Sweep(crate::cli::baseline::SweepArgs),
     /// Show one host's profile from a baseline.
-    #[command(after_help = crate::cli_baseline::PROFILE_HELP)]
-    Profile(crate::cli_baseline::ProfileArgs),
+    #[command(after_help = crate::cli::baseline::PROFILE_HELP)]
+    Profile(crate::cli::baseline::ProfileArgs),
 }
 
 #[derive(Args, Debug)]
@@ -395,14 +397,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Eval(args) => eval(args),
         Command::Analyze(args) => analyze_cmd::analyze_cmd(args, threads, cli.quiet, force),
         Command::Config(args) => analyze_cmd::config(args),
-        Command::Baseline(crate::cli_baseline::BaselineCommand::Build(args)) => {
-            crate::cli_baseline::build(args, threads, cli.quiet, force)
+        Command::Baseline(crate::cli::baseline::BaselineCommand::Build(args)) => {
+            crate::cli::baseline::build(args, threads, cli.quiet, force)
         }
-        Command::Baseline(crate::cli_baseline::BaselineCommand::Info(args)) => {
-            crate::cli_baseline::info(args)
+        Command::Baseline(crate::cli::baseline::BaselineCommand::Info(args)) => {
+            crate::cli::baseline::info(args)
         }
-        Command::Sweep(args) => crate::cli_baseline::sweep(args, threads, cli.quiet, force),
-        Command::Profile(args) => crate::cli_baseline::profile(args),
+        Command::Sweep(args) => crate::cli::baseline::sweep(args, threads, cli.quiet, force),
+        Command::Profile(args) => crate::cli::baseline::profile(args),
     }
 }
 
