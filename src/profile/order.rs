@@ -1,6 +1,7 @@
 //! Orders for the profile tables: sort small (key, index) pairs rather than
 //! the records themselves, then move each record once. Equal keys keep
 //! their index order, so the result is what a stable sort by key gives.
+//! Keys of several ids are packed into one integer ([`packed`]).
 
 use super::table::HostId;
 

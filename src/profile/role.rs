@@ -1,8 +1,9 @@
 //! What part a host plays on the network, inferred from its behaviour.
 //!
-//! Roles are inferred when profiles are finished (and again after a merge)
-//! from [`RoleSignals`] counted over the host's edges and log events, with
-//! thresholds in [`RoleThresholds`]. A role given in the `--hosts` file
+//! Roles are inferred ([`Profiles::infer_roles`]) whenever the profile
+//! tables are assembled (finished, merged, folded, aged out or loaded from a
+//! baseline file) from [`RoleSignals`] counted over the host's edges and log
+//! events, with thresholds in [`RoleThresholds`]. A role given in the `--hosts` file
 //! always wins over the inferred one.
 
 use super::Profiles;
@@ -12,7 +13,7 @@ use crate::model::{AdminService, Role, Service};
 use serde::{Deserialize, Serialize};
 
 /// What a host's behaviour says about its role: counts over its edges
-/// (flows) and the log events it wrote. Computed by the profile builder.
+/// (flows) and the log events it wrote. Counted by [`Profiles::infer_roles`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleSignals {
     /// Distinct clients with at least one established (not S0/REJ) flow to
@@ -79,8 +80,8 @@ impl Default for RoleThresholds {
 impl RoleThresholds {
     /// Infers a role, checking in this order: domain controller (KDC events,
     /// or Kerberos to enough clients, or Kerberos and LDAP), scanner, admin
-    /// host (enough hosts administered, or interactively), server, workstation (originated any flow or was a logon
-    /// source), else unknown.
+    /// host (enough hosts administered, or interactively), server, workstation
+    /// (originated any flow), else unknown.
     pub fn infer(&self, s: &RoleSignals) -> Role {
         let dc = s.kdc_events > 0
             || s.kerberos_clients >= self.dc_kerberos_clients
