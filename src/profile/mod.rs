@@ -12,11 +12,11 @@
 //!
 //! What is kept, per host identity ([`crate::hosts::HostKey`]):
 //! - identity and role: [`HostProfile`] (IPs, names, first/last seen,
-//!   [`Role`] given or inferred from [`RoleSignals`]);
-//! - edges: per (originator, responder, [`Service`]) an [`EdgeStats`]
+//!   [`Role`](crate::model::Role) given or inferred from [`RoleSignals`]);
+//! - edges: per (originator, responder, [`Service`](crate::model::Service)) an [`EdgeStats`]
 //!   (first/last, days active, flows, failed attempts, bytes each way);
 //! - services offered ([`ServedService`]) and used ([`UsedService`]),
-//!   with remote-admin protocols ([`AdminService`]) from flows and from log
+//!   with remote-admin protocols ([`AdminService`](crate::model::AdminService)) from flows and from log
 //!   events ([`AdminUse`]);
 //! - logons: per (user, source host, target host) a [`LogonStats`];
 //! - habits ([`WeekHours`], 168 bits and a count): per account the hours
@@ -36,7 +36,7 @@
 //! on (user, no source, writing host). Kerberos events also count as KDC
 //! evidence for the writing host.
 //!
-//! Queries for detectors (all on [`Profiles`]; hosts by [`HostKey`], which
+//! Queries for detectors (all on [`Profiles`]; hosts by [`HostKey`](crate::hosts::HostKey), which
 //! [`crate::hosts::HostDirectory::key_for_ip`] / `key_for_name` give):
 //!
 //! | question | method | cost |
