@@ -1,5 +1,5 @@
 //! Profile building throughput: flows and logon events from a generated
-//! network (`lateral::profile::load`) into finished profiles, on one
+//! network (`lateral::synth::load`) into finished profiles, on one
 //! builder and with the parallel builder.
 //!
 //! Run: `cargo bench --bench profile`. Throughput is records (flows +
@@ -7,8 +7,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lateral::hosts::HostDirectory;
-use lateral::profile::load::LoadSpec;
 use lateral::profile::{ProfileBuilder, build_parallel};
+use lateral::synth::load::LoadSpec;
 use std::hint::black_box;
 use std::sync::Arc;
 

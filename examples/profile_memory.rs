@@ -9,7 +9,7 @@
 
 use lateral::hosts::HostDirectory;
 use lateral::profile::ProfileBuilder;
-use lateral::profile::load::LoadSpec;
+use lateral::synth::load::LoadSpec;
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;

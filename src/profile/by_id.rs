@@ -136,8 +136,8 @@ impl Profiles {
 #[cfg(test)]
 mod tests {
     use crate::hosts::HostDirectory;
-    use crate::profile::load::LoadSpec;
     use crate::profile::{HostId, ProfileBuilder, Profiles};
+    use crate::synth::load::LoadSpec;
     use std::net::IpAddr;
     use std::sync::Arc;
 

@@ -40,7 +40,9 @@ pub struct HostProfile {
     pub role: Role,
     /// The role the hosts file gives it.
     pub given_role: Option<Role>,
-    /// What its behaviour says about its role (recomputed on finish and merge).
+    /// What its behaviour says about its role (recomputed whenever the
+    /// profile tables are assembled: finished, merged, folded, aged out or
+    /// loaded).
     pub signals: RoleSignals,
     /// Flows it originated.
     pub flows_out: u64,
@@ -64,7 +66,8 @@ pub struct HostProfile {
     /// (flows it originated and flows it answered), the bytes it sent that
     /// peer divided by the days with contact (the union of the edges' day
     /// bitmaps, so at most 64 days back from the last contact). Derived
-    /// from the edges whenever profiles are finished, merged or aged.
+    /// from the edges whenever the profile tables are assembled (finished,
+    /// merged, folded, aged out or loaded).
     pub bytes_out_per_peer_day: Distribution,
     /// Payload bytes it sent to one peer in one UTC hour: one value per
     /// (peer, hour) with a flow it originated to that peer.

@@ -1,6 +1,9 @@
 //! Orders for the profile tables: sort small (key, index) pairs rather than
 //! the records themselves, then move each record once. Equal keys keep
 //! their index order, so the result is what a stable sort by key gives.
+//! Keys of several ids are packed into one integer ([`packed`]).
+
+use super::table::HostId;
 
 /// The indices of `keys` in key order, equal keys by index.
 pub(crate) fn order_by<K: Ord>(keys: impl Iterator<Item = K>) -> Vec<u32> {
@@ -48,6 +51,18 @@ pub(crate) fn sort_merging<T, K: Ord>(
         }
         same
     });
+}
+
+/// Three ids as one sort key, ordered as the tuple `(a, b, c)` is (`c`
+/// takes up to 64 bits).
+pub(crate) fn packed(a: u32, b: u32, c: u64) -> u128 {
+    (u128::from(a) << 96) | (u128::from(b) << 64) | u128::from(c)
+}
+
+/// An optional host id as a number that sorts as the option does (`None`
+/// first).
+pub(crate) fn opt_host(h: Option<HostId>) -> u64 {
+    h.map_or(0, |h| u64::from(h.0) + 1)
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! What part a host plays on the network, inferred from its behaviour.
 //!
-//! Roles are inferred when profiles are finished (and again after a merge)
-//! from [`RoleSignals`] counted over the host's edges and log events, with
-//! thresholds in [`RoleThresholds`]. A role given in the `--hosts` file
+//! Roles are inferred ([`Profiles::infer_roles`]) whenever the profile
+//! tables are assembled (finished, merged, folded, aged out or loaded from a
+//! baseline file) from [`RoleSignals`] counted over the host's edges and log
+//! events, with thresholds in [`RoleThresholds`]. A role given in the `--hosts` file
 //! always wins over the inferred one.
 
-use crate::model::Role;
+use super::Profiles;
+use super::table::HostId;
+use crate::event::Transport;
+use crate::model::{AdminService, Role, Service};
 use serde::{Deserialize, Serialize};
 
 /// What a host's behaviour says about its role: counts over its edges
-/// (flows) and the log events it wrote. Computed by the profile builder.
+/// (flows) and the log events it wrote. Counted by [`Profiles::infer_roles`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleSignals {
     /// Distinct clients with at least one established (not S0/REJ) flow to
@@ -76,8 +80,8 @@ impl Default for RoleThresholds {
 impl RoleThresholds {
     /// Infers a role, checking in this order: domain controller (KDC events,
     /// or Kerberos to enough clients, or Kerberos and LDAP), scanner, admin
-    /// host (enough hosts administered, or interactively), server, workstation (originated any flow or was a logon
-    /// source), else unknown.
+    /// host (enough hosts administered, or interactively), server, workstation
+    /// (originated any flow), else unknown.
     pub fn infer(&self, s: &RoleSignals) -> Role {
         let dc = s.kdc_events > 0
             || s.kerberos_clients >= self.dc_kerberos_clients
@@ -103,6 +107,151 @@ impl RoleThresholds {
         }
         Role::Unknown
     }
+}
+
+impl Profiles {
+    /// Recomputes every host's [`RoleSignals`] and role with `thresholds`
+    /// (a role from the hosts file still wins). Works from the sorted edge
+    /// orders, so it needs no per-host sets.
+    pub fn infer_roles(&mut self, thresholds: &RoleThresholds) {
+        let n = self.hosts.len();
+        let mut signals = vec![RoleSignals::default(); n];
+        let both = [Transport::Tcp, Transport::Udp];
+        for s in &self.derived.served {
+            let (Some(sig), Some(svc)) = (
+                signals.get_mut(s.host.0 as usize),
+                self.services.get(s.service.0 as usize),
+            ) else {
+                continue;
+            };
+            if s.established_clients > 0 {
+                sig.services_answered += 1;
+            }
+            if is_port(svc, &both, 88) {
+                sig.kerberos_clients += s.established_clients;
+            }
+            if is_port(svc, &both, 389) {
+                sig.ldap_clients += s.established_clients;
+            }
+        }
+        let is_admin: Vec<bool> = self
+            .services
+            .iter()
+            .map(|s| s.admin_service().is_some())
+            .collect();
+        let is_interactive: Vec<bool> = self
+            .services
+            .iter()
+            .map(|s| {
+                s.admin_service()
+                    .is_some_and(|p| !matches!(p, AdminService::Smb | AdminService::Rpc))
+            })
+            .collect();
+        // Outbound, in (src, dst, service) order: distinct dsts are consecutive.
+        let mut admin_uses = self.admin.iter().peekable();
+        let mut start = 0;
+        while let Some(first) = self.edges.get(start) {
+            let src = first.src;
+            let end = start
+                + self
+                    .edges
+                    .get(start..)
+                    .map_or(0, |r| r.partition_point(|e| e.src == src))
+                    .max(1);
+            let group = self.edges.get(start..end).unwrap_or(&[]);
+            let mut administered: Vec<HostId> = Vec::new();
+            let mut interactive = 0u32;
+            let mut last_interactive_dst = None;
+            let mut failed_dsts = 0u32;
+            let mut last_failed_dst = None;
+            let Some(sig) = signals.get_mut(src.0 as usize) else {
+                start = end;
+                continue;
+            };
+            for e in group {
+                sig.out_edges += 1;
+                sig.flows_out += u64::from(e.stats.flows);
+                if e.stats.failed > 0 {
+                    sig.failed_services += 1;
+                    if last_failed_dst != Some(e.dst) {
+                        failed_dsts += 1;
+                        last_failed_dst = Some(e.dst);
+                    }
+                }
+                let admin = is_admin.get(e.service.0 as usize).copied().unwrap_or(false);
+                if admin && e.stats.established() > 0 && e.src != e.dst {
+                    administered.push(e.dst);
+                    // Edges run by (dst, service): one dst's are consecutive.
+                    let inter = is_interactive
+                        .get(e.service.0 as usize)
+                        .copied()
+                        .unwrap_or(false);
+                    if inter && last_interactive_dst != Some(e.dst) {
+                        interactive += 1;
+                        last_interactive_dst = Some(e.dst);
+                    }
+                }
+            }
+            sig.failed_hosts = failed_dsts;
+            sig.interactive = interactive;
+            while admin_uses.next_if(|a| a.src < src).is_some() {}
+            while let Some(a) = admin_uses.next_if(|a| a.src == src) {
+                administered.push(a.dst);
+            }
+            administered.sort_unstable();
+            administered.dedup();
+            sig.administered = administered.len() as u32;
+            start = end;
+        }
+        // Hosts with admin log events but no outbound edges.
+        let mut i = 0;
+        while let Some(a) = self.admin.get(i) {
+            let src = a.src;
+            let end = i + self
+                .admin
+                .get(i..)
+                .map_or(0, |r| r.partition_point(|x| x.src == src))
+                .max(1);
+            if let Some(sig) = signals.get_mut(src.0 as usize)
+                && sig.out_edges == 0
+            {
+                let mut d: Vec<HostId> = self
+                    .admin
+                    .get(i..end)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|x| x.dst)
+                    .collect();
+                d.dedup();
+                sig.administered = d.len() as u32;
+            }
+            i = end;
+        }
+        // Inbound, in (dst, src, service) order: distinct clients are consecutive.
+        let mut last: Option<(HostId, HostId)> = None;
+        for &pos in &self.derived.inbound {
+            let Some(e) = self.edges.get(pos as usize) else {
+                continue;
+            };
+            if e.stats.established() == 0 || last == Some((e.dst, e.src)) {
+                continue;
+            }
+            last = Some((e.dst, e.src));
+            if let Some(sig) = signals.get_mut(e.dst.0 as usize) {
+                sig.clients += 1;
+            }
+        }
+        for (h, sig) in self.hosts.iter_mut().zip(signals.iter_mut()) {
+            sig.kdc_events = h.kdc_events;
+            h.signals = *sig;
+            h.role = h.given_role.unwrap_or_else(|| thresholds.infer(sig));
+        }
+    }
+}
+
+/// True when `s` is on `port` over one of the transports `proto`.
+fn is_port(s: &Service, proto: &[Transport], port: u16) -> bool {
+    s.port == port && proto.contains(&s.proto)
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
-//! Synthetic load for profile benchmarks and memory measurements.
+//! Synthetic load for measuring profile building ([`crate::profile`]):
+//! its throughput (`benches/profile.rs`) and its peak memory
+//! (`examples/profile_memory.rs`); not part of profiling itself.
 //!
 //! [`LoadSpec`] describes a network by its size (hosts, distinct edges,
 //! flows, logon events, days) and generates any flow or event of it by
 //! index, deterministically and without holding the whole set, so a
-//! measurement of peak memory measures the profiles, not the input. Used
-//! by `benches/profile.rs` and `examples/profile_memory.rs`.
+//! measurement of peak memory measures the profiles, not the input.
+//! Unlike the other writers here it writes no capture: it hands
+//! [`Flow`]s and [`LogEvent`]s to the caller directly.
 
 use crate::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use crate::model::Action;
