@@ -22,7 +22,8 @@ put() {
   (tail -c +"$((skip + 1))" "$file" || true) | head -c "$max" > "corpus/$target/$name"
 }
 
-# put_each TARGET [SKIP] < list of files: at most 8 of them.
+# put_each TARGET [SKIP] < list of files: at most 8 of them. The lister may
+# see a closed pipe or a missing folder; callers add `|| true` for that.
 put_each() {
   local target=$1 skip=${2:-0} n=0 f
   while IFS= read -r f && [ "$n" -lt 8 ]; do
@@ -37,15 +38,15 @@ for dir in seeds/*/; do
 done
 
 put capture "$root/testdata/demo.pcap"
-ls "$root"/testdata/diet/logs/*.auth.log 2>/dev/null | put_each syslog
-ls "$root"/testdata/diet/logs/*.jsonl 2>/dev/null | put_each winjson
+ls "$root"/testdata/diet/logs/*.auth.log 2>/dev/null | put_each syslog || true
+ls "$root"/testdata/diet/logs/*.jsonl 2>/dev/null | put_each winjson || true
 
 if [ -d "$shared" ]; then
-  find "$shared/pcap" -type f -size -16k 2>/dev/null | sort | put_each capture
+  find "$shared/pcap" -type f -size -16k 2>/dev/null | sort | put_each capture || true
   # The evtx target puts the 8-byte file signature in front itself.
-  find "$shared/logs/evtx" -type f -name '*.evtx' -size -200k 2>/dev/null | sort | put_each evtx 8
-  find "$shared/logs/windows-json" -type f -size -200k 2>/dev/null | sort | put_each winjson
-  find "$shared/logs/zeek" -type f -name '*.log' 2>/dev/null | sort | put_each zeek_tsv
+  find "$shared/logs/evtx" -type f -name '*.evtx' -size -200k 2>/dev/null | sort | put_each evtx 8 || true
+  find "$shared/logs/windows-json" -type f -size -200k 2>/dev/null | sort | put_each winjson || true
+  find "$shared/logs/zeek" -type f -name '*.log' 2>/dev/null | sort | put_each zeek_tsv || true
 fi
 
 # A real baseline file, behind the mode byte 0 that hands it over whole.
