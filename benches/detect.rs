@@ -29,7 +29,7 @@
 //! are drawn uniformly from 29,000 accounts and 17,000 computers, so almost
 //! every logon is a triple never seen before and profiles and alerts grow
 //! with the records (the bar above is not claimed there; the figures are
-//! in the README).
+//! in docs/speed.md).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lateral::analyze::{Learning, analyze, analyze_against_profiles};

@@ -75,3 +75,97 @@ pub fn fuzz_capture(data: &[u8]) {
     );
     let _ = table.finish_all();
 }
+
+/// Runs arbitrary bytes through the reader of one text log format, the way
+/// the pipeline reads a file of that format, discarding the results: the
+/// entry point of the log fuzz targets in `fuzz/` (`cargo fuzz run syslog`,
+/// `journal`, `winjson`, `zeek_tsv`, `zeek_json`, `lanl_auth`, ...).
+/// Line formats are read twice, once into events and once straight into
+/// ECS lines, since the two paths parse separately; Zeek logs go through
+/// the Zeek reader, connection records into a throwaway flow store.
+/// Never panics, by contract.
+pub fn fuzz_log(format: source::LogFormat, data: &[u8]) {
+    use source::LogFormat;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+    let file: Arc<str> = Arc::from("fuzz");
+    let progress = AtomicU64::new(0);
+    let window = || input::ByteWindow::owned(data.to_vec());
+    let syslog = source::syslog::SyslogLines(source::syslog::SyslogConfig::year(2024, 0));
+    let lanl;
+    let parser: &dyn source::LineFormat = match format {
+        LogFormat::Syslog => &syslog,
+        LogFormat::Journal => &source::syslog::JournalJson,
+        LogFormat::WindowsJsonl => &source::winsec::WindowsJsonl,
+        LogFormat::Lanl(kind) => {
+            lanl = source::lanl::LanlLines {
+                kind,
+                epoch: Default::default(),
+            };
+            &lanl
+        }
+        LogFormat::ZeekTsv | LogFormat::ZeekJson => {
+            let json = format == LogFormat::ZeekJson;
+            let store = flow_store::FlowStore::default();
+            let _ = source::zeek_log::read_zeek(&mut window(), &file, json, &store, &progress);
+            return;
+        }
+    };
+    let _ = source::text_lines::read_lines(&mut window(), &file, parser, &progress);
+    let _ = source::text_lines::read_lines_formatted(
+        &mut window(),
+        &file,
+        parser,
+        &progress,
+        0,
+        &mut |_| true,
+    );
+}
+
+/// Runs arbitrary bytes through the baseline file decoder
+/// ([`baseline::file::decode`] into a [`baseline::Baseline`]), discarding
+/// the result: the entry point of the `baseline` fuzz target. The first
+/// byte chooses how far in the bytes get: 0 hands the rest over as a whole
+/// file; 1 wraps it as the payload of a well-formed uncompressed container
+/// (so the postcard decoding is reached past the checksum); 2 wraps it as a
+/// zstd payload whose decoded length is its first two bytes (so the
+/// decompressor sees hostile frames); 3 compresses it first (so postcard
+/// decoding is reached through decompression). Never panics, by contract.
+pub fn fuzz_baseline(data: &[u8]) {
+    use baseline::file::{FORMAT_VERSION, HEADER_LEN, MAGIC};
+    let decode = |bytes: &[u8]| {
+        let _ = baseline::file::decode::<baseline::Baseline>(std::path::Path::new("fuzz"), bytes);
+    };
+    let wrap = |flags: u32, payload: &[u8], decoded_len: u64| {
+        let mut file = Vec::with_capacity(HEADER_LEN + payload.len());
+        file.extend_from_slice(&MAGIC);
+        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        file.extend_from_slice(&flags.to_le_bytes());
+        file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        file.extend_from_slice(&decoded_len.to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(payload);
+        crc.update(&file);
+        file.extend_from_slice(&crc.finalize().to_le_bytes());
+        file.extend_from_slice(payload);
+        decode(&file);
+    };
+    let Some((&mode, rest)) = data.split_first() else {
+        return decode(data);
+    };
+    match mode % 4 {
+        0 => decode(rest),
+        1 => wrap(0, rest, rest.len() as u64),
+        2 => {
+            let (len, frame) = rest.split_at(rest.len().min(2));
+            let mut le = [0u8; 2];
+            le[..len.len()].copy_from_slice(len);
+            wrap(1, frame, u64::from(u16::from_le_bytes(le)));
+        }
+        _ => {
+            if let Ok(packed) = zstd::bulk::compress(rest, 1) {
+                wrap(1, &packed, rest.len() as u64);
+            }
+        }
+    }
+}

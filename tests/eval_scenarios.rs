@@ -100,7 +100,7 @@ fn contractor_pivots_are_the_top_incident() {
     let s = score(dir.path(), "contractor");
     top_incident_covers_the_attack(&s);
     // The server-to-server hops are found; the first hop (the contractor's
-    // usual desk to the usual server, only at night) is not (see README).
+    // usual desk to the usual server, only at night) is not (see docs/scenarios.md).
     let lateral = &s["by_kind"]["lateral"];
     assert!(
         lateral["detected"].as_u64().unwrap() + 1 >= lateral["total"].as_u64().unwrap(),
