@@ -7,8 +7,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lateral::baseline::{Baseline, BuildOptions, file};
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::synth::bulk::{BulkSpec, write_bulk};
 use std::hint::black_box;
 use std::sync::atomic::AtomicU64;

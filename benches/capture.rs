@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || open(&bytes),
                 |input| {
-                    let store = lateral::flow_store::FlowStore::default();
+                    let store = lateral::collect::flow_store::FlowStore::default();
                     // Force the threaded path for the 2-worker case regardless of size.
                     let r = if workers > 1 {
                         lateral::source::capture_flows::capture_flows_threaded(

@@ -33,10 +33,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lateral::analyze::{Learning, analyze, analyze_against_profiles};
+use lateral::collect::pipeline::{EventRun, FlowRunOptions, LogOptions, run_events};
 use lateral::config::Config;
-use lateral::event::Timestamp;
 use lateral::input::InputPath;
-use lateral::pipeline::{EventRun, FlowRunOptions, LogOptions, run_events};
+use lateral::model::event::Timestamp;
 use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use lateral::synth::tcp_session::TcpSession;
 use std::hint::black_box;

@@ -12,15 +12,15 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lateral::analyze::{Learning, analyze};
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::config::Config;
-use lateral::event::Duration;
 use lateral::input::{self, InputPath};
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
+use lateral::model::event::Duration;
 use lateral::scenario::{GenSpec, Scenario, generate};
 use std::hint::black_box;
 use std::sync::atomic::AtomicU64;
 
-fn read(paths: &[InputPath], threads: usize) -> lateral::pipeline::EventRun {
+fn read(paths: &[InputPath], threads: usize) -> lateral::collect::pipeline::EventRun {
     let opts = FlowRunOptions {
         threads,
         ..FlowRunOptions::default()

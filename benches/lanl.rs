@@ -13,8 +13,8 @@
 //! `LATERAL_LANL_SAMPLE=FILE LATERAL_LANL_LINES=10000000 cargo bench --bench lanl`.
 
 use criterion::{BatchSize, Criterion, Throughput};
-use lateral::event::{LogEvent, Timestamp};
 use lateral::input::ByteWindow;
+use lateral::model::event::{LogEvent, Timestamp};
 use lateral::source::LineFormat;
 use lateral::source::lanl::{LanlKind, LanlLines};
 use lateral::source::text_lines::read_lines;
@@ -120,21 +120,21 @@ fn bench(c: &mut Criterion) {
     g.bench_function("auth_events_streamed", |b| {
         b.iter(|| {
             let inputs = [lateral::input::InputPath::File(path.clone())];
-            let opts = lateral::pipeline::FlowRunOptions {
+            let opts = lateral::collect::pipeline::FlowRunOptions {
                 threads: rayon::current_num_threads(),
                 ..Default::default()
             };
-            let (run, order) = lateral::pipeline::stream_events(
+            let (run, order) = lateral::collect::pipeline::stream_events(
                 &inputs,
                 Vec::new(),
                 &opts,
-                &lateral::pipeline::LogOptions::default(),
-                lateral::event_store::DEFAULT_BUDGET,
+                &lateral::collect::pipeline::LogOptions::default(),
+                lateral::collect::event_store::DEFAULT_BUDGET,
                 &AtomicU64::new(0),
                 &mut std::io::sink(),
             )
             .expect("events written");
-            assert_eq!(order, lateral::pipeline::OutputOrder::Streamed);
+            assert_eq!(order, lateral::collect::pipeline::OutputOrder::Streamed);
             black_box(run.written)
         })
     });

@@ -13,7 +13,7 @@
 //! same id in every run, so a nightly sweep can tell new alerts from ones
 //! already reported.
 
-use crate::event::{Origin, Position, Timestamp};
+use crate::model::event::{Origin, Position, Timestamp};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 

@@ -9,8 +9,8 @@
 use crate::alert::Alert;
 use crate::config::Config;
 use crate::detect::{BaselineView, DetectInput, Directory};
-use crate::event::{Flow, LogEvent, Timestamp};
 use crate::incident::{self, Incident};
+use crate::model::event::{Flow, LogEvent, Timestamp};
 use std::time::Instant;
 
 /// Where the learning part ends.

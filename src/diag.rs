@@ -5,7 +5,7 @@
 //! few occurrences keep their place (file and byte offset or line) so a
 //! person can look at the raw bytes.
 
-use crate::event::Origin;
+use crate::model::event::Origin;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

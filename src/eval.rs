@@ -15,7 +15,7 @@
 //! `lateral.incident.rank`, then id. Severity bands follow Elastic's detection
 //! rules: risk score 0-21 low, 22-47 medium, 48-73 high, 74-100 critical.
 
-use crate::event::{Duration, NANOS_PER_SEC, Timestamp};
+use crate::model::event::{Duration, NANOS_PER_SEC, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

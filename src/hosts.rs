@@ -28,9 +28,9 @@
 //! kept, with which pair won, for `lateral events --hosts-only`.
 
 use crate::diag::Diagnostics;
-use crate::event::{LogEvent, Origin, Position, Text, Timestamp};
 use crate::model::Action;
 use crate::model::Role;
+use crate::model::event::{LogEvent, Origin, Position, Text, Timestamp};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

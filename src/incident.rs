@@ -22,7 +22,7 @@
 use crate::alert::{Alert, HostRef, Severity, Technique, fnv1a};
 use crate::config::IncidentConfig;
 use crate::detect::{BaselineView, Role};
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,20 +1,24 @@
 //! `lateral`: find attackers moving between machines in packet captures and server logs.
 //!
-//! The pipeline, one module per stage:
+//! The pipeline, one module per stage, each importing only the stages
+//! before it (`tests/forward_imports.rs` checks it; `ARCHITECTURE.md` maps it):
+//! - [`model`]: the shared vocabulary: times, flows and log events
+//!   ([`model::event`]), [`model::Action`], [`model::Role`],
+//!   [`model::AdminService`], and the ECS form of an event; with [`error`],
+//!   [`diag`] (what was skipped and why), [`stats`] and [`config`];
 //! - [`input`]: files, directories and standard input, decompressed and sniffed;
 //! - [`source`]: bytes in, normalised events out (captures to flows; logs to events);
-//! - [`event`]: the normalised types every later stage consumes;
+//! - [`collect`]: every input read in parallel into one run in time order;
 //! - [`hosts`]: one identity per host across IPs, names and accounts;
 //! - [`profile`]: per-host behaviour profiles built from flows and events;
-//! - [`detect`], [`alert`], [`incident`], [`config`], [`analyze`]: detectors
-//!   judge today against the baseline, alerts join into ranked incidents;
-//! - [`report`]: writers for Zeek TSV and JSON Lines;
-//! - [`diag`] and [`stats`]: what was skipped and why, and how fast it went;
 //! - [`baseline`]: the baseline file carried between nightly sweeps;
-//! - [`synth`]: writers of synthetic captures for tests and scenarios;
-//! - [`scenario`]: the scenario generator, networks under attack with ground truth;
-//! - [`eval`]: alerts scored against a generated scenario's ground truth;
-//! - [`seen`]: alert ids of an earlier report, so a sweep tells new alerts from old.
+//! - [`alert`], [`detect`], [`incident`], [`analyze`]: detectors judge today
+//!   against the baseline, alerts join into ranked incidents;
+//! - [`seen`] and [`eval`]: alert ids of an earlier report, and alerts
+//!   scored against a generated scenario's ground truth;
+//! - [`report`]: writers for Zeek TSV, JSON Lines and text reports;
+//! - [`synth`] and [`scenario`]: synthetic captures, and generated networks
+//!   under attack with ground truth.
 
 pub mod alert;
 pub mod analyze;
@@ -25,14 +29,10 @@ pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod eval;
-pub mod event;
-pub mod event_store;
-pub mod flow_store;
 pub mod hosts;
 pub mod incident;
 pub mod input;
 pub mod model;
-pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod scenario;
@@ -108,7 +108,7 @@ pub fn fuzz_log(format: source::LogFormat, data: &[u8]) {
         LogFormat::Evtx => return,
         LogFormat::ZeekTsv | LogFormat::ZeekJson => {
             let json = format == LogFormat::ZeekJson;
-            let store = flow_store::FlowStore::default();
+            let store = collect::flow_store::FlowStore::default();
             let _ = source::zeek_log::read_zeek(&mut window(), &file, json, &store, &progress);
             return;
         }

@@ -9,7 +9,7 @@
 //! that are not JSON or have no alert id are skipped and counted.
 
 use crate::diag::Diagnostics;
-use crate::event::{Origin, Position};
+use crate::model::event::{Origin, Position};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 //! SSH, where alice logs on). Day 2 is the same traffic plus one new RDP
 //! edge (ws1 -> srv) and one new user (mallory logs on to srv from ws1).
 
-use lateral::event::{Timestamp, days_from_civil};
+use lateral::model::event::{Timestamp, days_from_civil};
 use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use lateral::synth::tcp_session::TcpSession;
 use std::net::SocketAddr;

@@ -100,10 +100,10 @@ fn scenario(name: &str) -> Scenario {
     let cut = first_step.unwrap_or_else(|| {
         let t = |k: &str| {
             let s = truth[k].as_str().unwrap();
-            lateral::event::Timestamp::parse_rfc3339(s).unwrap()
+            lateral::model::event::Timestamp::parse_rfc3339(s).unwrap()
         };
         let (a, z) = (t("start"), t("end"));
-        lateral::event::Timestamp(a.0 + (z.0 - a.0) * 6 / 10).to_rfc3339()
+        lateral::model::event::Timestamp(a.0 + (z.0 - a.0) * 6 / 10).to_rfc3339()
     });
     let baseline = dir.path().join("b.lat");
     let out = run(&[
@@ -211,10 +211,11 @@ fn diet_attack_is_the_top_incident_of_the_sweep_with_its_path() {
     }
     assert!(steps >= 5);
     // Nothing before --since was judged: every alert starts at or after it.
-    let cut = lateral::event::Timestamp::parse_rfc3339(&s.cut).unwrap();
+    let cut = lateral::model::event::Timestamp::parse_rfc3339(&s.cut).unwrap();
     for a in &alerts {
-        let t = lateral::event::Timestamp::parse_rfc3339(a["event"]["start"].as_str().unwrap())
-            .unwrap();
+        let t =
+            lateral::model::event::Timestamp::parse_rfc3339(a["event"]["start"].as_str().unwrap())
+                .unwrap();
         assert!(t >= cut, "{}", a["message"]);
     }
     // The novelties are still there, as ECS events.

@@ -15,8 +15,8 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, run_flows};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, run_flows};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;

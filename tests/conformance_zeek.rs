@@ -8,8 +8,8 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::report::conn_log;
 use std::sync::atomic::AtomicU64;
 
@@ -50,7 +50,7 @@ const CASES: [(&str, &str); 3] = [
     ),
 ];
 
-fn zeek_rows(flows: &[lateral::event::Flow]) -> Vec<Vec<String>> {
+fn zeek_rows(flows: &[lateral::model::event::Flow]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for f in flows {
         conn_log::write_zeek_row(f, &mut out);

@@ -4,8 +4,8 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, run_flows};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, run_flows};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
@@ -13,7 +13,7 @@ fn opts() -> FlowRunOptions {
     FlowRunOptions::default()
 }
 
-fn read(path: &Path) -> lateral::pipeline::FlowRun {
+fn read(path: &Path) -> lateral::collect::pipeline::FlowRun {
     run_flows(
         &[InputPath::File(path.to_path_buf())],
         Vec::new(),

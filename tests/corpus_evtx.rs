@@ -9,10 +9,10 @@
 
 mod common;
 
-use lateral::event::{LogEvent, Timestamp};
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::input::{ByteWindow, InputPath};
 use lateral::model::Action;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
+use lateral::model::event::{LogEvent, Timestamp};
 use lateral::source::evtx::{CHUNK_SIZE, EvtxResult, FILE_HEADER_SIZE, read_evtx};
 use lateral::source::winsec::source_addr;
 use std::collections::BTreeMap;
@@ -116,7 +116,7 @@ fn evtx_counts_match_inventory() {
             .events
             .iter()
             .map(|e| match e.origin.as_ref().map(|o| o.at) {
-                Some(lateral::event::Position::Offset(o)) => o,
+                Some(lateral::model::event::Position::Offset(o)) => o,
                 other => panic!("{rel}: origin {other:?}"),
             })
             .collect();
@@ -266,7 +266,10 @@ fn evtx_fields_from_lateral_movement_files() {
         "TA0006-Credential Access/T1110.xxx-Brut force/ID4625-OpenSSH brutforce with non existing users.evtx",
     );
     let failed = ssh.iter().find(|e| e.code == Some(4625)).unwrap();
-    assert_eq!(failed.outcome, Some(lateral::event::Outcome::Failure));
+    assert_eq!(
+        failed.outcome,
+        Some(lateral::model::event::Outcome::Failure)
+    );
     assert!(
         failed.status().is_some_and(|s| s.contains('/')),
         "Status/SubStatus: {:?}",
@@ -278,7 +281,7 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(ntlm.user_name.as_deref(), Some("NOUSER"));
     assert_eq!(ntlm.source_domain.as_deref(), Some("FS01"), "Workstation");
     assert_eq!(ntlm.status(), Some("0xc0000064"));
-    assert_eq!(ntlm.outcome, Some(lateral::event::Outcome::Failure));
+    assert_eq!(ntlm.outcome, Some(lateral::model::event::Outcome::Failure));
 
     let net_use = events(
         "TA0008-Lateral Movement/T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx",
@@ -307,7 +310,7 @@ fn evtx_fields_from_lateral_movement_files() {
     ] {
         assert_eq!(e.code, Some(code));
         assert_eq!(e.action.as_str(), action);
-        assert_eq!(e.category, Some(lateral::event::Category::Session));
+        assert_eq!(e.category, Some(lateral::model::event::Category::Session));
         assert_eq!(e.user_name.as_deref(), Some(user));
         assert_eq!(e.user_domain.as_deref(), Some("OFFSEC"));
         assert_eq!(e.source_ip, Some("10.23.23.9".parse().unwrap()));
@@ -325,8 +328,11 @@ fn evtx_fields_from_lateral_movement_files() {
     assert_eq!(denied.len(), 2);
     for e in &denied {
         assert_eq!(e.action, Action::RdpAccessDenied);
-        assert_eq!(e.category, Some(lateral::event::Category::Authentication));
-        assert_eq!(e.outcome, Some(lateral::event::Outcome::Failure));
+        assert_eq!(
+            e.category,
+            Some(lateral::model::event::Category::Authentication)
+        );
+        assert_eq!(e.outcome, Some(lateral::model::event::Outcome::Failure));
         assert_eq!(e.user_name.as_deref(), Some("svc6test1"));
         assert_eq!(e.source_ip, Some("10.23.23.9".parse().unwrap()));
         assert_eq!(e.host_name.as_deref(), Some("fs02.offsec.lan"));
@@ -397,7 +403,9 @@ fn cut_and_flipped_evtx_never_panic() {
         ];
         // Cuts right after and right inside the first few records.
         for e in whole.events.iter().take(3) {
-            if let Some(lateral::event::Position::Offset(o)) = e.origin.as_ref().map(|o| o.at) {
+            if let Some(lateral::model::event::Position::Offset(o)) =
+                e.origin.as_ref().map(|o| o.at)
+            {
                 cuts.push(o as usize + 30);
                 cuts.push(o as usize);
             }
@@ -529,7 +537,7 @@ fn empty_chunks_are_skipped_and_a_garbage_chunk_is_counted() {
     let s = &r.diag.samples["EVTX chunk unreadable"][0];
     assert_eq!(
         s.origin.at,
-        lateral::event::Position::Offset((FILE_HEADER_SIZE + CHUNK_SIZE) as u64)
+        lateral::model::event::Position::Offset((FILE_HEADER_SIZE + CHUNK_SIZE) as u64)
     );
     assert!(r.error.unwrap().contains("chunk 1 at byte 69632"));
 }

@@ -4,8 +4,8 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 

@@ -6,9 +6,9 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::input::InputPath;
 use lateral::model::Action;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 

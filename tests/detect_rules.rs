@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use lateral::event::Timestamp;
+use lateral::model::event::Timestamp;
 
 /// Monday 2024-03-04 00:00 UTC, the first learning day.
 const T0: i64 = 1_709_510_400;

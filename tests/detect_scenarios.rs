@@ -5,7 +5,9 @@
 
 use lateral::analyze::{Analysis, Learning, analyze};
 use lateral::config::Config;
-use lateral::event::{ConnState, Flow, LogEvent, Origin, Outcome, Position, Timestamp, Transport};
+use lateral::model::event::{
+    ConnState, Flow, LogEvent, Origin, Outcome, Position, Timestamp, Transport,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -111,7 +113,7 @@ impl Net {
             Some(from),
             ok,
         );
-        e.category = Some(lateral::event::Category::Authentication);
+        e.category = Some(lateral::model::event::Category::Authentication);
         e.logon_type = Some(3);
         e.auth_method = Some(if kerberos { "Kerberos" } else { "NTLM" }.into());
     }
@@ -719,7 +721,7 @@ fn ssh_session(net: &mut Net, t: i64, from: &str, method: &str) {
     let e = net.log(t, 0, "logged-in", "SRV-CHAMBER", "carol", Some(from), true);
     e.code = None;
     e.dataset = "system.auth".into();
-    e.category = Some(lateral::event::Category::Authentication);
+    e.category = Some(lateral::model::event::Category::Authentication);
     e.auth_method = Some(method.into());
 }
 

@@ -4,10 +4,10 @@
 //! the diet records at the times the truth gives, Wireshark validity, and
 //! the committed `testdata/diet` matching the generator.
 
-use lateral::event::{ConnState, Flow, LogEvent, Timestamp};
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
 use lateral::input::InputPath;
 use lateral::model::Action;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
+use lateral::model::event::{ConnState, Flow, LogEvent, Timestamp};
 use lateral::scenario::truth::{StepKind, Truth, TruthStep};
 use lateral::scenario::{GenSpec, Scenario, generate};
 
@@ -21,7 +21,7 @@ fn spec(scenario: Scenario, hosts: usize, hours: f64) -> GenSpec {
     GenSpec {
         scenario,
         hosts,
-        span: lateral::event::Duration((hours * 3600e9) as i64),
+        span: lateral::model::event::Duration((hours * 3600e9) as i64),
         seed: 1,
         pcap: true,
         pcapng: false,
@@ -95,7 +95,7 @@ fn events(dir: &Path) -> Vec<LogEvent> {
 }
 
 fn time(s: &str) -> Timestamp {
-    lateral::event::Timestamp::parse_rfc3339(s).unwrap()
+    lateral::model::event::Timestamp::parse_rfc3339(s).unwrap()
 }
 
 fn ip(s: &Option<String>) -> Option<IpAddr> {

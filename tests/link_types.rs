@@ -2,9 +2,9 @@
 //! written with the project's own writer, read by the real pipeline, with
 //! exact expected records.
 
-use lateral::event::{ConnState, Flow, Timestamp};
+use lateral::collect::pipeline::{FlowRunOptions, run_flows};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, run_flows};
+use lateral::model::event::{ConnState, Flow, Timestamp};
 use lateral::synth::frame::{FrameSpec, L4, Payload, build, build_ip};
 use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use std::net::IpAddr;

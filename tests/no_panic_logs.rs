@@ -3,9 +3,9 @@
 //! never panic the readers, and every data line is either read or counted
 //! as skipped.
 
-use lateral::event::{LogEvent, Timestamp};
-use lateral::flow_store::FlowStore;
+use lateral::collect::flow_store::FlowStore;
 use lateral::input::ByteWindow;
+use lateral::model::event::{LogEvent, Timestamp};
 use lateral::source::LineFormat;
 use lateral::source::lanl::{LanlKind, LanlLines, sniff_lanl};
 use lateral::source::zeek_log::{looks_like_zeek_json, looks_like_zeek_tsv, read_zeek};

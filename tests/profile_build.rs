@@ -1,9 +1,9 @@
 //! Profiles built from generated flows and events with known content:
 //! exact peer sets, roles, percentiles, logons, identity resolution.
 
-use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
 use lateral::model::Action;
+use lateral::model::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::model::{AdminService, Role, Service};
 use lateral::profile::{Methods, ProfileBuilder, Profiles, build_parallel};
 use std::net::IpAddr;

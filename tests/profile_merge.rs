@@ -3,10 +3,10 @@
 //! finished profiles of disjoint days fold together exactly (the nightly
 //! sweep). Also `age_out` and the serde round trip.
 
-use lateral::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::hosts::{DirectoryBuilder, HostDirectory, HostKey};
 use lateral::model::Action;
 use lateral::model::Service;
+use lateral::model::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use lateral::profile::{ProfileBuilder, Profiles, build_parallel};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr};

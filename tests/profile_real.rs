@@ -5,10 +5,10 @@
 
 mod common;
 
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::hosts::{DirectoryBuilder, HostKey};
 use lateral::input;
 use lateral::model::{AdminService, Role, Service};
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::profile::{Methods, Profiles, RoleThresholds, build_parallel, profiles_from_run};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -61,7 +61,7 @@ fn demo_capture_profiles() {
         peers,
         ["10.10.2.5", "10.10.2.99", "203.0.113.7", "srv-chamber"]
     );
-    let ssl = Service::new(lateral::event::Transport::Tcp, 443, Some("ssl"));
+    let ssl = Service::new(lateral::model::event::Transport::Tcp, 443, Some("ssl"));
     let beacon = p.edge(&k("10.10.1.11"), &k("203.0.113.7"), &ssl).unwrap();
     assert_eq!(
         (beacon.flows, beacon.failed, beacon.days_active()),

@@ -6,10 +6,10 @@
 //! `baseline build` then `analyze --baseline`.
 
 use lateral::analyze::{Learning, analyze, analyze_against_profiles};
+use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events};
 use lateral::config::Config;
-use lateral::event::{Flow, LogEvent};
 use lateral::input::InputPath;
-use lateral::pipeline::{FlowRunOptions, LogOptions, run_events};
+use lateral::model::event::{Flow, LogEvent};
 use lateral::scenario::{GenSpec, Scenario, generate};
 use serde_json::Value;
 use std::path::Path;
@@ -21,7 +21,7 @@ fn spec(scenario: Scenario, hosts: usize, days: i64, seed: u64) -> GenSpec {
     GenSpec {
         scenario,
         hosts,
-        span: lateral::event::Duration(days * 86_400_000_000_000),
+        span: lateral::model::event::Duration(days * 86_400_000_000_000),
         seed,
         pcap: true,
         pcapng: false,

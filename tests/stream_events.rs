@@ -4,8 +4,10 @@
 //! bytes of the plain path (every event in memory, sorted, then written),
 //! whatever the argument order, thread count or memory budget.
 
+use lateral::collect::pipeline::{
+    FlowRunOptions, LogOptions, OutputOrder, run_events, stream_events,
+};
 use lateral::input;
-use lateral::pipeline::{FlowRunOptions, LogOptions, OutputOrder, run_events, stream_events};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;

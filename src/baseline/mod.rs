@@ -14,9 +14,9 @@
 pub mod file;
 pub mod view;
 
-use crate::event::{Flow, LogEvent, Timestamp};
+use crate::collect::pipeline::EventRun;
 use crate::hosts::{DirectoryBuilder, HostDirectory, HostsFile, HostsRow, normalize_name};
-use crate::pipeline::EventRun;
+use crate::model::event::{Flow, LogEvent, Timestamp};
 use crate::profile::{Profiles, build_parallel};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -7,10 +7,10 @@
 //! baseline always gives the same report.
 
 use crate::baseline::Baseline;
-use crate::event::Timestamp;
 use crate::hosts::HostKey;
 use crate::model::Service;
-use crate::profile::host::HOURS_PER_WEEK;
+use crate::model::event::Timestamp;
+use crate::profile::week::HOURS_PER_WEEK;
 use crate::profile::{Distribution, HostProfile, Profiles};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

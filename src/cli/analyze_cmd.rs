@@ -7,9 +7,9 @@ use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::Args;
 use lateral::analyze::{Learning, analyze};
+use lateral::collect::pipeline::{FlowRunOptions, run_events, total_size};
 use lateral::config::{Config, DEFAULT_TOML};
 use lateral::input;
-use lateral::pipeline::{FlowRunOptions, run_events, total_size};
 use lateral::report::incidents_text::{LearnedFrom, render};
 use lateral::stats::{human_bytes, human_rate, line};
 use std::io::Write;
@@ -27,7 +27,7 @@ pub struct AnalyzeArgs {
     baseline: Option<PathBuf>,
     /// Learn from records before this RFC 3339 time, judge the rest.
     #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
-    learn_until: Option<lateral::event::Timestamp>,
+    learn_until: Option<lateral::model::event::Timestamp>,
     /// Learn from this share of the records' time span, written as a
     /// percentage (`60%`) or a fraction (`0.6`); default 60%. A bare number
     /// above 1 (`60`) is refused as ambiguous.
@@ -61,8 +61,8 @@ pub struct ConfigArgs {
     check: Option<PathBuf>,
 }
 
-fn parse_time(s: &str) -> Result<lateral::event::Timestamp, String> {
-    lateral::event::Timestamp::parse_rfc3339(s)
+fn parse_time(s: &str) -> Result<lateral::model::event::Timestamp, String> {
+    lateral::model::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2011-07-25T01:30:00Z"))
 }
 

@@ -8,9 +8,9 @@ use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use lateral::baseline::{Baseline, BuildOptions, UpdateOptions};
-use lateral::event::Timestamp;
+use lateral::collect::pipeline::{EventRun, FlowRunOptions, run_events, total_size};
 use lateral::input;
-use lateral::pipeline::{EventRun, FlowRunOptions, run_events, total_size};
+use lateral::model::event::Timestamp;
 use lateral::stats::{human_bytes, line};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ pub const PROFILE_HELP: &str = "Exit status:
   4  the host is not in the baseline";
 
 fn parse_until(s: &str) -> Result<Timestamp, String> {
-    lateral::event::Timestamp::parse_rfc3339(s)
+    lateral::model::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2026-11-30T00:00:00Z"))
 }
 

@@ -2,7 +2,7 @@
 //! or giving nothing; these make the run partial) and notes (what was left
 //! out on purpose, a year assumed), printed the same way by every command.
 
-use lateral::pipeline::InputReport;
+use lateral::collect::pipeline::InputReport;
 
 /// Prints a run's notes (unless `quiet`) and then its warnings on stderr,
 /// one line each, every line naming its input.

@@ -11,9 +11,9 @@ pub(crate) mod progress;
 use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lateral::event::Duration;
+use lateral::collect::pipeline::{FlowRun, FlowRunOptions, run_flows, total_size};
 use lateral::input;
-use lateral::pipeline::{FlowRun, FlowRunOptions, run_flows, total_size};
+use lateral::model::event::Duration;
 use lateral::report::conn_log::{self, ConnFormat};
 use lateral::source::capture_flows::CaptureOptions;
 use lateral::source::flow_table::FlowConfig;
@@ -159,15 +159,15 @@ pub(crate) struct LogArgs {
     /// The instant LANL data sets' time 0 stands for, as RFC 3339
     /// (their real start is not published).
     #[arg(long, default_value = "1970-01-01T00:00:00Z", value_parser = parse_instant)]
-    lanl_epoch: lateral::event::Timestamp,
+    lanl_epoch: lateral::model::event::Timestamp,
 }
 
 impl LogArgs {
     /// The validated options the library takes.
-    pub(crate) fn options(&self) -> lateral::pipeline::LogOptions {
+    pub(crate) fn options(&self) -> lateral::collect::pipeline::LogOptions {
         use lateral::source::LogFormat;
         use lateral::source::lanl::LanlKind;
-        lateral::pipeline::LogOptions {
+        lateral::collect::pipeline::LogOptions {
             format: self.format.map(|f| match f {
                 InFormat::Syslog => LogFormat::Syslog,
                 InFormat::Journal => LogFormat::Journal,
@@ -213,8 +213,8 @@ struct EventsArgs {
     hosts_only: bool,
 }
 
-fn parse_instant(s: &str) -> Result<lateral::event::Timestamp, String> {
-    lateral::event::Timestamp::parse_rfc3339(s)
+fn parse_instant(s: &str) -> Result<lateral::model::event::Timestamp, String> {
+    lateral::model::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2015-01-01T00:00:00Z"))
 }
 
@@ -520,7 +520,7 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
             workers: threads,
         },
         threads,
-        spill_at: lateral::flow_store::DEFAULT_SPILL_AT,
+        spill_at: lateral::collect::flow_store::DEFAULT_SPILL_AT,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
@@ -592,7 +592,7 @@ fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow:
             force,
         )?;
     }
-    use lateral::pipeline::run_events;
+    use lateral::collect::pipeline::run_events;
     let logs = args.logs.options();
     let opts = FlowRunOptions {
         threads,
@@ -617,12 +617,12 @@ fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow:
     }
     let progress = Progress::start(total_size(&paths), quiet);
     if !args.hosts_only {
-        let streamed = lateral::pipeline::stream_events(
+        let streamed = lateral::collect::pipeline::stream_events(
             &paths,
             path_errors,
             &opts,
             &logs,
-            lateral::event_store::DEFAULT_BUDGET,
+            lateral::collect::event_store::DEFAULT_BUDGET,
             &progress.counter,
             &mut sink,
         );
@@ -637,11 +637,11 @@ fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow:
             eprintln!(
                 "  output order           {}",
                 match order {
-                    lateral::pipeline::OutputOrder::Streamed =>
+                    lateral::collect::pipeline::OutputOrder::Streamed =>
                         "inputs proven in time order: written as read".to_string(),
-                    lateral::pipeline::OutputOrder::Sorted { spilled_runs: 0 } =>
+                    lateral::collect::pipeline::OutputOrder::Sorted { spilled_runs: 0 } =>
                         "sorted in memory".to_string(),
-                    lateral::pipeline::OutputOrder::Sorted { spilled_runs } =>
+                    lateral::collect::pipeline::OutputOrder::Sorted { spilled_runs } =>
                         format!("sorted, {spilled_runs} run(s) spilled to temporary files"),
                 }
             );
@@ -678,7 +678,7 @@ fn warn_bad_host_rows(f: &lateral::hosts::HostsFile) {
 
 /// The end of an `events` run: warnings, statistics and the exit code.
 fn finish_events_run(
-    run: &lateral::pipeline::EventRun,
+    run: &lateral::collect::pipeline::EventRun,
     stats: bool,
     threads: usize,
     quiet: bool,
@@ -694,7 +694,7 @@ fn finish_events_run(
     }
 }
 
-fn render_event_stats(run: &lateral::pipeline::EventRun, threads: usize) -> String {
+fn render_event_stats(run: &lateral::collect::pipeline::EventRun, threads: usize) -> String {
     let mut s = String::from("lateral events: statistics\n");
     let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
     // Log events were either kept (`run_events`) or written (`stream_events`).

@@ -291,7 +291,7 @@ fn valuable_file(path: &Path, baseline_ok: bool) -> Option<String> {
             }
         ));
     }
-    let cfg = lateral::source::syslog::SyslogConfig::at(lateral::event::Timestamp(0), 0);
+    let cfg = lateral::source::syslog::SyslogConfig::at(lateral::model::event::Timestamp(0), 0);
     lateral::source::LogFormat::sniff(&head, &cfg).map(|f| format!("a {} log", f.name()))
 }
 

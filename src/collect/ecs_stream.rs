@@ -3,8 +3,8 @@
 //! then interleaved with the flows (held in memory or read back from the
 //! spill store) as the `events` command writes them.
 
-use crate::event::LogEvent;
 use crate::model::ecs::{write_event, write_flow_event};
+use crate::model::event::LogEvent;
 
 /// Events formatted ahead, in parallel: their JSON lines and where each ends.
 struct Formatted {
@@ -47,7 +47,7 @@ fn format_parallel(events: &[LogEvent]) -> Formatted {
 /// Formatted log event lines read front to back, for [`interleave`].
 trait EventLines {
     /// Time of the next event, if any.
-    fn peek_ts(&self) -> Option<crate::event::Timestamp>;
+    fn peek_ts(&self) -> Option<crate::model::event::Timestamp>;
     /// Appends the next event's line to `out`; false when none is left.
     fn write_next(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool>;
 }
@@ -62,7 +62,7 @@ struct SliceLines<'a> {
 }
 
 impl EventLines for SliceLines<'_> {
-    fn peek_ts(&self) -> Option<crate::event::Timestamp> {
+    fn peek_ts(&self) -> Option<crate::model::event::Timestamp> {
         self.events.get(self.next).map(|e| e.ts)
     }
 
@@ -87,13 +87,13 @@ impl EventLines for SliceLines<'_> {
     }
 }
 
-impl EventLines for crate::event_store::EventCursor<'_> {
-    fn peek_ts(&self) -> Option<crate::event::Timestamp> {
-        crate::event_store::EventCursor::peek_ts(self)
+impl EventLines for crate::collect::event_store::EventCursor<'_> {
+    fn peek_ts(&self) -> Option<crate::model::event::Timestamp> {
+        crate::collect::event_store::EventCursor::peek_ts(self)
     }
 
     fn write_next(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
-        crate::event_store::EventCursor::write_next(self, out)
+        crate::collect::event_store::EventCursor::write_next(self, out)
     }
 }
 
@@ -101,7 +101,7 @@ impl EventLines for crate::event_store::EventCursor<'_> {
 /// (events first at equal times), both already sorted.
 fn interleave(
     events: &mut dyn EventLines,
-    flows: &crate::flow_store::SortedFlows,
+    flows: &crate::collect::flow_store::SortedFlows,
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 20);
@@ -132,7 +132,7 @@ fn interleave(
 /// writing them one by one.
 pub fn write_merged(
     events: &[LogEvent],
-    flows: &crate::flow_store::SortedFlows,
+    flows: &crate::collect::flow_store::SortedFlows,
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut lines = SliceLines {
@@ -147,12 +147,12 @@ pub fn write_merged(
     interleave(&mut lines, flows, sink)
 }
 
-/// Writes formatted log events (from an [`EventStore`](crate::event_store::EventStore))
+/// Writes formatted log events (from an [`EventStore`](crate::collect::event_store::EventStore))
 /// and connection records as one ECS JSON Lines stream in time order: the
 /// same bytes as [`write_merged`] over the same events.
 pub fn write_sorted_merged(
-    events: &crate::event_store::SortedEvents,
-    flows: &crate::flow_store::SortedFlows,
+    events: &crate::collect::event_store::SortedEvents,
+    flows: &crate::collect::flow_store::SortedFlows,
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     interleave(&mut events.cursor()?, flows, sink)
@@ -161,11 +161,11 @@ pub fn write_sorted_merged(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Timestamp;
+    use crate::model::event::Timestamp;
 
     #[test]
     fn merged_stream_equals_writing_one_by_one() {
-        use crate::event::{ConnState, Flow, Transport};
+        use crate::model::event::{ConnState, Flow, Transport};
         let events: Vec<LogEvent> = (0..(FORMAT_BATCH as i64 * 2 + 77))
             .map(|i| LogEvent {
                 ts: Timestamp(i * 10),
@@ -173,7 +173,7 @@ mod tests {
                 ..LogEvent::default()
             })
             .collect();
-        let store = crate::flow_store::FlowStore::new(1 << 20);
+        let store = crate::collect::flow_store::FlowStore::new(1 << 20);
         let mut flows: Vec<Flow> = [5i64, 10, 200_000, 2_000_000]
             .iter()
             .map(|&t| Flow {

@@ -1,9 +1,10 @@
-//! Collect: the stage after the sources. Gathers what every input's parser
-//! pushed (events, connection records) into one run, in time order, held
-//! in memory or spilled, and streams it out as ECS when asked.
-//!
-//! The orchestrator of reading ([`crate::pipeline`]), the event and flow
-//! stores ([`crate::event_store`], [`crate::flow_store`]) belong to this
-//! stage too and move under it as the tree is reorganised.
+//! Collect: the stage after the sources. Reads every input in parallel
+//! ([`pipeline`]), gathers what each parser pushed (events, connection
+//! records) into one run in time order, held in memory or spilled to
+//! anonymous temporary files ([`event_store`], [`flow_store`]), and streams
+//! it out as ECS when asked ([`ecs_stream`]).
 
 pub mod ecs_stream;
+pub mod event_store;
+pub mod flow_store;
+pub mod pipeline;

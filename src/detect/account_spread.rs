@@ -22,8 +22,8 @@
 use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
-use crate::event::Timestamp;
+use crate::model::event::Text;
+use crate::model::event::Timestamp;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 

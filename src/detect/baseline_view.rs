@@ -7,7 +7,7 @@
 //! lower-case. A host key is the host's address when known, else its
 //! lower-case short name (see [`super::Directory::key`]).
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use std::net::IpAddr;
 
 use super::AdminService;
@@ -84,7 +84,7 @@ pub trait BaselineView: Sync {
     /// Most distinct hosts the account logged on to in one hour.
     fn user_hosts_per_hour(&self, user: &str) -> usize;
     /// The source's activity per hour of the week
-    /// ([`crate::profile::host::hour_of_week`]): 168 counters, or `None` when the
+    /// ([`crate::profile::week::hour_of_week`]): 168 counters, or `None` when the
     /// host is not in the baseline.
     fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]>;
     /// The authentication methods the account used to log on to `host`

@@ -35,7 +35,7 @@
 use super::common::{clamp_score, flow_evidence};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::{Flow, NANOS_PER_SEC, Transport};
+use crate::model::event::{Flow, NANOS_PER_SEC, Transport};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

@@ -27,7 +27,7 @@ use super::common::{
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
+use crate::model::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.

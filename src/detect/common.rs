@@ -2,7 +2,7 @@
 //! and turning records into evidence.
 
 use crate::alert::{Evidence, EvidenceKind};
-use crate::event::{Flow, LogEvent, Outcome, Text};
+use crate::model::event::{Flow, LogEvent, Outcome, Text};
 
 /// Accounts that are the system itself, never a person or an attacker's choice.
 pub fn is_system_account(user: &str) -> bool {
@@ -138,7 +138,7 @@ pub fn baseline_span(b: &dyn super::BaselineView) -> String {
     match b.period() {
         None => "an empty baseline".into(),
         Some((s, e)) => {
-            let secs = (e.0 - s.0).max(0) / crate::event::NANOS_PER_SEC;
+            let secs = (e.0 - s.0).max(0) / crate::model::event::NANOS_PER_SEC;
             if secs >= 2 * 86_400 {
                 format!("{} days of baseline", (secs + 43_200) / 86_400)
             } else if secs >= 7200 {
@@ -158,7 +158,7 @@ pub fn baseline_span(b: &dyn super::BaselineView) -> String {
 #[derive(Debug, Clone)]
 pub struct LogonView<'a> {
     /// The event.
-    pub event: &'a crate::event::LogEvent,
+    pub event: &'a crate::model::event::LogEvent,
     /// Source host key (address, else short name).
     pub src: Option<Text>,
     /// Destination (the host that wrote the record) key.
@@ -169,7 +169,7 @@ pub struct LogonView<'a> {
 
 impl<'a> LogonView<'a> {
     /// Resolves one event.
-    pub fn of(e: &'a crate::event::LogEvent, dir: &super::Directory) -> LogonView<'a> {
+    pub fn of(e: &'a crate::model::event::LogEvent, dir: &super::Directory) -> LogonView<'a> {
         LogonView {
             event: e,
             src: dir.key(e.source_ip, e.source_domain.as_deref()),
@@ -223,7 +223,7 @@ pub fn failing_sources<'a>(
 /// The largest number of distinct keys inside any window of `window` ns
 /// over `(time, key)` items sorted by time: (count, first index, end index).
 pub fn busiest_window<K: Ord + Clone>(
-    items: &[(crate::event::Timestamp, K)],
+    items: &[(crate::model::event::Timestamp, K)],
     window: i64,
 ) -> (usize, usize, usize) {
     let mut inside: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();

@@ -28,7 +28,7 @@ use super::common::{baseline_span, clamp_score, flow_evidence, minutes};
 use super::new_admin_edge::new_edges;
 use super::{AdminService, DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::{Flow, Timestamp};
+use crate::model::event::{Flow, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 

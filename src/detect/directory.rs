@@ -11,7 +11,7 @@
 //! never iterated into output.)
 
 use super::common::lower_text;
-use crate::event::Text;
+use crate::model::event::Text;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
@@ -154,8 +154,8 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::LogEvent;
     use crate::model::Action;
+    use crate::model::event::LogEvent;
 
     #[test]
     fn names_come_from_the_host_directory() {

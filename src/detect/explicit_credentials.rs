@@ -25,9 +25,9 @@ use super::common::{clamp_score, log_evidence, user_of};
 use super::directory::short_name;
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::LogEvent;
-use crate::event::Text;
 use crate::model::Action;
+use crate::model::event::LogEvent;
+use crate::model::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.

@@ -29,7 +29,7 @@
 use super::common::{clamp_score, flow_evidence, minutes};
 use super::{AdminService, DetectInput, Detector, Role, answered};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Flow;
+use crate::model::event::Flow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

@@ -11,7 +11,7 @@
 
 use crate::alert::Alert;
 use crate::config::Config;
-use crate::event::{ConnState, Flow, LogEvent};
+use crate::model::event::{ConnState, Flow, LogEvent};
 use rayon::prelude::*;
 
 pub mod baseline_view;

@@ -40,7 +40,7 @@
 use super::common::{baseline_span, clamp_score, flow_evidence};
 use super::{AdminService, DetectInput, Detector, Role, answered};
 use crate::alert::{Alert, Rule};
-use crate::event::Flow;
+use crate::model::event::Flow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 

@@ -24,7 +24,7 @@
 use super::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
+use crate::model::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.

@@ -25,8 +25,8 @@
 use super::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
 use crate::model::Action;
+use crate::model::event::Text;
 use std::collections::BTreeMap;
 
 /// The rule.

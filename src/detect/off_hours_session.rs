@@ -56,11 +56,11 @@ use super::habits::WeekHours;
 use super::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::alert::{Alert, Rule, attack};
 use crate::config::OffHoursSessionConfig;
-use crate::event::Text;
-use crate::event::{Flow, Timestamp};
 use crate::model::Action;
+use crate::model::event::Text;
+use crate::model::event::{Flow, Timestamp};
 use crate::profile::Methods;
-use crate::profile::host::hour_of_week;
+use crate::profile::week::hour_of_week;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

@@ -28,8 +28,8 @@
 use super::common::{clamp_score, log_evidence, succeeded, user_of};
 use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
 use crate::model::Action;
+use crate::model::event::Text;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -64,9 +64,11 @@ impl Detector for PrivilegedLogon {
         let dir = input.directory;
         // The last remote logon per (host, user), to find where a privilege
         // came from (looked up, never iterated into output).
-        let mut last_logon: FxHashMap<(Text, Text), &crate::event::LogEvent> = FxHashMap::default();
-        let mut groups: BTreeMap<(Text, Text), Vec<&crate::event::LogEvent>> = BTreeMap::new();
-        let mut sources: BTreeMap<(Text, Text), &crate::event::LogEvent> = BTreeMap::new();
+        let mut last_logon: FxHashMap<(Text, Text), &crate::model::event::LogEvent> =
+            FxHashMap::default();
+        let mut groups: BTreeMap<(Text, Text), Vec<&crate::model::event::LogEvent>> =
+            BTreeMap::new();
+        let mut sources: BTreeMap<(Text, Text), &crate::model::event::LogEvent> = BTreeMap::new();
         // The remote logons are resolved already (`DetectInput::logons`,
         // every one of them, in event order): walk them beside the events.
         let mut logons = input.logons.iter().peekable();

@@ -32,8 +32,8 @@
 use super::habits::{Habits, WeekHours};
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::config::NetworkConfig;
-use crate::event::{Text, Timestamp};
 use crate::hosts::HostDirectory;
+use crate::model::event::{Text, Timestamp};
 use crate::profile::build::is_plain_user_key;
 use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles};
 use rustc_hash::{FxHashMap, FxHashSet};

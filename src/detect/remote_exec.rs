@@ -28,9 +28,9 @@
 use super::common::{clamp_score, log_evidence, minutes};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::LogEvent;
-use crate::event::Text;
 use crate::model::Action;
+use crate::model::event::LogEvent;
+use crate::model::event::Text;
 use crate::profile::exec::ExecHit;
 use std::collections::BTreeMap;
 

@@ -30,8 +30,8 @@ use super::common::{
 };
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Text;
-use crate::event::Timestamp;
+use crate::model::event::Text;
+use crate::model::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.

@@ -26,7 +26,7 @@
 use super::common::{clamp_score, flow_evidence};
 use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
-use crate::event::Flow;
+use crate::model::event::Flow;
 use crate::stats::human_bytes;
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -8,7 +8,7 @@ use std::fmt;
 
 macro_rules! actions {
     ($( $(#[$doc:meta])* $variant:ident => $text:literal, )*) => {
-        /// ECS `event.action` of a [`crate::event::LogEvent`].
+        /// ECS `event.action` of a [`crate::model::event::LogEvent`].
         ///
         /// Ordered by its text (so outputs sorted by action keep the order
         /// they had when actions were strings); written as the kebab-case

@@ -19,7 +19,7 @@
 //! events that every stage shares: sources write it directly for the
 //! `events` fast path, the collect stage streams it, outputs reuse it.
 
-use crate::event::{Category, Flow, LogEvent, Outcome, Position, Timestamp};
+use crate::model::event::{Category, Flow, LogEvent, Outcome, Position, Timestamp};
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -343,8 +343,8 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
 }
 
 /// `,"category":["…"]` for `c`, as one constant.
-fn category_member(c: crate::event::Category) -> &'static [u8] {
-    use crate::event::Category as C;
+fn category_member(c: crate::model::event::Category) -> &'static [u8] {
+    use crate::model::event::Category as C;
     match c {
         C::Authentication => b",\"category\":[\"authentication\"]",
         C::Network => b",\"category\":[\"network\"]",
@@ -355,8 +355,8 @@ fn category_member(c: crate::event::Category) -> &'static [u8] {
 }
 
 /// `,"outcome":"…"` for `x`, as one constant.
-fn outcome_member(x: crate::event::Outcome) -> &'static [u8] {
-    use crate::event::Outcome as X;
+fn outcome_member(x: crate::model::event::Outcome) -> &'static [u8] {
+    use crate::model::event::Outcome as X;
     match x {
         X::Success => b",\"outcome\":\"success\"",
         X::Failure => b",\"outcome\":\"failure\"",
@@ -724,8 +724,8 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Category, Origin, Outcome, Timestamp};
     use crate::model::Action;
+    use crate::model::event::{Category, Origin, Outcome, Timestamp};
     use std::sync::Arc;
 
     #[test]
@@ -814,7 +814,7 @@ mod tests {
         e.set_ip_proto(Some(17));
         e.set_network_bytes(Some(144));
         e.set_network_packets(Some(3));
-        e.set_duration(Some(crate::event::Duration::from_secs(9)));
+        e.set_duration(Some(crate::model::event::Duration::from_secs(9)));
         e.set_dns_question(Some("dc01.corp".into()));
         e.push_dns_answer("10.0.0.9".into());
         e.push_dns_answer("alias.corp".into());

@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod ecs;
+pub mod event;
 pub mod parallel;
 pub mod role;
 pub mod service;

@@ -6,8 +6,8 @@
 //! classifies services (and some log events) into the remote-admin
 //! services that profiles track separately and detectors judge.
 
-use crate::event::{Flow, LogEvent, Transport};
 use crate::model::Action;
+use crate::model::event::{Flow, LogEvent, Transport};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -132,7 +132,7 @@ impl AdminService {
     /// (21/25/4778) is RDP, a successful sshd logon is SSH, a share access
     /// (5140/5145) is SMB.
     pub fn of_event(e: &LogEvent) -> Option<AdminService> {
-        let ok = e.outcome != Some(crate::event::Outcome::Failure);
+        let ok = e.outcome != Some(crate::model::event::Outcome::Failure);
         match e.action {
             Action::LoggedIn if ok && e.logon_type == Some(10) => Some(AdminService::Rdp),
             Action::RdpAuthenticated | Action::RdpSessionLogon | Action::RdpSessionReconnected
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(AdminService::of_event(&e), None);
         e.dataset = "sshd".into();
         assert_eq!(AdminService::of_event(&e), Some(AdminService::Ssh));
-        e.outcome = Some(crate::event::Outcome::Failure);
+        e.outcome = Some(crate::model::event::Outcome::Failure);
         assert_eq!(AdminService::of_event(&e), None);
         let s = LogEvent {
             action: Action::ShareAccessed,
@@ -247,7 +247,7 @@ mod tests {
             "a disconnect is no new use"
         );
         r.action = Action::RdpAccessDenied;
-        r.outcome = Some(crate::event::Outcome::Failure);
+        r.outcome = Some(crate::model::event::Outcome::Failure);
         assert_eq!(AdminService::of_event(&r), None);
     }
 }

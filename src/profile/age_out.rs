@@ -4,7 +4,7 @@
 use super::Profiles;
 use super::role::RoleThresholds;
 use super::table::{AdminUse, Edge, EdgeHours, HostId, Logon, ServiceId, UserId};
-use crate::event::{Duration, Timestamp};
+use crate::model::event::{Duration, Timestamp};
 
 impl Profiles {
     /// Forgets what was not seen within `window_days` days before `now`:

@@ -10,10 +10,11 @@
 //! hourly distributions exact under merge; it grows with (host, hour) and
 //! (host, hour, peer) triples, never with the number of flows.
 
-use crate::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::hosts::{HostDirectory, HostKey};
 use crate::model::Action;
+use crate::model::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::model::{AdminService, Service};
+use crate::profile::AdminStats;
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
 use crate::profile::host::{HostProfile, sort_names};
@@ -36,40 +37,6 @@ type ServiceSlots = Vec<(Option<Box<str>>, u32)>;
 
 /// Sentinel for "no source host" in logon keys.
 const NO_HOST: u32 = u32::MAX;
-
-/// Counters for log-event evidence of a remote-admin protocol between two hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AdminStats {
-    /// First event.
-    pub first: Timestamp,
-    /// Last event.
-    pub last: Timestamp,
-    /// Events (saturating).
-    pub events: u32,
-    /// Of the source's remote execution on the host: service installations
-    /// and admin-share accesses tied to it ([`crate::profile::exec`];
-    /// saturating). Recorded under SMB, which PsExec and its kin use.
-    pub exec: u32,
-}
-
-impl AdminStats {
-    fn one(ts: Timestamp) -> AdminStats {
-        AdminStats {
-            first: ts,
-            last: ts,
-            events: 1,
-            exec: 0,
-        }
-    }
-
-    /// Folds another's counters in (exact).
-    pub fn merge(&mut self, o: &AdminStats) {
-        self.first = self.first.min(o.first);
-        self.last = self.last.max(o.last);
-        self.events = self.events.saturating_add(o.events);
-        self.exec = self.exec.saturating_add(o.exec);
-    }
-}
 
 /// Accumulates profiles from flows and events; see the module docs.
 #[derive(Debug, Clone)]
@@ -1052,7 +1019,7 @@ pub fn build_parallel_with(
 /// batch built in parallel) and events. Fails only if spilled flow records
 /// cannot be read back.
 pub fn profiles_from_run(
-    run: &crate::pipeline::EventRun,
+    run: &crate::collect::pipeline::EventRun,
     hosts_file: Option<&crate::hosts::HostsFile>,
     thresholds: &RoleThresholds,
 ) -> std::io::Result<(Arc<HostDirectory>, Profiles)> {
@@ -1093,8 +1060,8 @@ pub fn profiles_from_run(
 #[cfg(test)]
 mod tests {
     use super::{ProfileBuilder, is_plain_user_key, user_key};
-    use crate::event::{LogEvent, Outcome, Timestamp};
     use crate::model::Action;
+    use crate::model::event::{LogEvent, Outcome, Timestamp};
     use std::sync::Arc;
 
     /// 70,000 network logons, past the first merge of the pending tables:

@@ -5,7 +5,7 @@
 //! of them, and exactly mergeable: merging the stats of two shards gives the
 //! stats of all their flows.
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Days a day bitmap covers, ending at the day of the last flow.

@@ -10,8 +10,8 @@
 //! starts its service). Events must be sorted by time; memory holds the
 //! logons of the last window per host.
 
-use crate::event::{LogEvent, Text};
 use crate::model::Action;
+use crate::model::event::{LogEvent, Text};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -109,7 +109,7 @@ pub fn attribute<'a, K: Eq + Hash + Clone>(
     let mut logons: FxHashMap<K, VecDeque<(&'a LogEvent, K)>> = FxHashMap::default();
     for e in events {
         let logon = crate::profile::logon::is_network_logon(e)
-            && e.outcome == Some(crate::event::Outcome::Success);
+            && e.outcome == Some(crate::model::event::Outcome::Success);
         if !logon && !is_exec_action(e) {
             continue;
         }
@@ -158,7 +158,7 @@ pub fn attribute<'a, K: Eq + Hash + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Outcome, Timestamp};
+    use crate::model::event::{Outcome, Timestamp};
 
     fn ev(t: i64, action: &str, host: &str, src: Option<&str>) -> LogEvent {
         LogEvent {

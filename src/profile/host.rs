@@ -3,25 +3,15 @@
 //! Edges, services and logons live in [`crate::profile::Profiles`] tables
 //! indexed by host; a [`HostProfile`] holds what belongs to the host alone.
 
-use crate::event::Timestamp;
 use crate::hosts::HostKey;
 use crate::model::Role;
+use crate::model::event::Timestamp;
 use crate::profile::histo::Distribution;
 use crate::profile::role::RoleSignals;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-/// Hours in a week: the length of [`HostProfile::hour_of_week`].
-pub const HOURS_PER_WEEK: usize = 168;
-
-/// Hour of the week (0 = Monday 00:00-00:59 UTC, 167 = Sunday 23:00 UTC).
-pub fn hour_of_week(ts: Timestamp) -> usize {
-    let hours = ts.secs().div_euclid(3600);
-    // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday.
-    let day = hours.div_euclid(24);
-    let weekday = (day + 3).rem_euclid(7);
-    (weekday * 24 + hours.rem_euclid(24)) as usize
-}
+use crate::profile::week::{HOURS_PER_WEEK, hour_of_week};
 
 /// What one host did, apart from its edges and logons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +171,7 @@ mod tests {
     #[test]
     fn hour_of_week_starts_monday() {
         // 2026-11-30 is a Monday.
-        let monday = crate::event::days_from_civil(2026, 11, 30) * 86_400;
+        let monday = crate::model::event::days_from_civil(2026, 11, 30) * 86_400;
         assert_eq!(hour_of_week(Timestamp::from_parts(monday, 0)), 0);
         assert_eq!(
             hour_of_week(Timestamp::from_parts(monday + 3600 * 25, 5)),

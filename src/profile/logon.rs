@@ -1,11 +1,11 @@
 //! Who logs on where: per (user, source host, target host) logon counters.
 //!
-//! Filled from authentication [`crate::event::LogEvent`]s (Windows
+//! Filled from authentication [`crate::model::event::LogEvent`]s (Windows
 //! 4624/4625/4648/4672/4769, sshd, sudo, pam). Small bitsets keep the logon
 //! types and methods seen; counters saturate. Exactly mergeable.
 
-use crate::event::{LogEvent, Timestamp};
 use crate::model::Action;
+use crate::model::event::{LogEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A logon or failed logon that came over the network (Windows logon types

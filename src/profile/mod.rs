@@ -1,8 +1,8 @@
 //! Per-host behaviour profiles: what each host normally does.
 //!
 //! Sits after the sources and the host directory and before the detectors
-//! and the baseline: flows ([`crate::event::Flow`]) and log events
-//! ([`crate::event::LogEvent`]) go into a [`ProfileBuilder`] (or
+//! and the baseline: flows ([`crate::model::event::Flow`]) and log events
+//! ([`crate::model::event::LogEvent`]) go into a [`ProfileBuilder`] (or
 //! [`build_parallel`]), and the finished [`Profiles`] answer the questions
 //! detectors ask ("has this host ever talked to that one on SMB?", "has
 //! this user ever logged on here?"). Profiles are serde-serialisable (the
@@ -80,9 +80,7 @@ pub mod role;
 mod table;
 pub mod week;
 
-pub use build::{
-    AdminStats, ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run,
-};
+pub use build::{ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run};
 pub use edge::EdgeStats;
 pub use histo::Distribution;
 pub use host::HostProfile;
@@ -91,6 +89,7 @@ pub use profiles::Profiles;
 pub use query::{AdminPeer, EdgeRef, LogonRef, UsedService, UserOnHost, UserSeen};
 pub use role::{RoleSignals, RoleThresholds};
 pub use table::{
-    AdminUse, Edge, EdgeHours, HostId, Logon, ServedService, ServiceId, UserId, UserInfo,
+    AdminStats, AdminUse, Edge, EdgeHours, HostId, Logon, ServedService, ServiceId, UserId,
+    UserInfo,
 };
 pub use week::WeekHours;

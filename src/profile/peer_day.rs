@@ -8,7 +8,7 @@ use super::edge::EdgeStats;
 use super::histo::Distribution;
 use super::host::HostProfile;
 use super::table::HostId;
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 
 impl Profiles {
     /// Recomputes every host's bytes-per-peer-per-day distribution from the

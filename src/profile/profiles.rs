@@ -2,7 +2,7 @@
 //! from parts (validated, sorted, duplicates merged, indices rebuilt) and
 //! how they are stored (the tables only).
 
-use super::host::{self, HostProfile};
+use super::host::HostProfile;
 use super::index::Derived;
 use super::order::{opt_host, packed, sort_merging};
 use super::role::RoleThresholds;
@@ -126,7 +126,8 @@ impl Profiles {
             },
         );
         for h in &mut hosts {
-            h.hour_of_week.resize(host::HOURS_PER_WEEK, 0);
+            h.hour_of_week
+                .resize(crate::profile::week::HOURS_PER_WEEK, 0);
         }
         let mut p = Profiles {
             hosts,

@@ -8,7 +8,7 @@
 
 use super::Profiles;
 use super::table::HostId;
-use crate::event::Transport;
+use crate::model::event::Transport;
 use crate::model::{AdminService, Role, Service};
 use serde::{Deserialize, Serialize};
 

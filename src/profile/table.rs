@@ -3,11 +3,11 @@
 //! in [`super::Profiles`] (users, edges, their hours, admin uses, logons) and
 //! derived from them (services served).
 
-use super::build::AdminStats;
 use super::edge::EdgeStats;
 use super::logon::LogonStats;
 use super::week::WeekHours;
 use crate::model::AdminService;
+use crate::model::event::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Index of a host in [`super::Profiles::hosts`] (hosts are sorted by key).
@@ -110,4 +110,38 @@ pub struct ServedService {
     pub flows: u64,
     /// Failed attempts.
     pub failed: u64,
+}
+
+/// Counters for log-event evidence of a remote-admin protocol between two hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AdminStats {
+    /// First event.
+    pub first: Timestamp,
+    /// Last event.
+    pub last: Timestamp,
+    /// Events (saturating).
+    pub events: u32,
+    /// Of the source's remote execution on the host: service installations
+    /// and admin-share accesses tied to it ([`crate::profile::exec`];
+    /// saturating). Recorded under SMB, which PsExec and its kin use.
+    pub exec: u32,
+}
+
+impl AdminStats {
+    pub(super) fn one(ts: Timestamp) -> AdminStats {
+        AdminStats {
+            first: ts,
+            last: ts,
+            events: 1,
+            exec: 0,
+        }
+    }
+
+    /// Folds another's counters in (exact).
+    pub fn merge(&mut self, o: &AdminStats) {
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.events = self.events.saturating_add(o.events);
+        self.exec = self.exec.saturating_add(o.exec);
+    }
 }

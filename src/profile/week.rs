@@ -5,9 +5,20 @@
 //! the detectors' habit questions ([`crate::detect::habits`]). 168 bits and a record count: exactly mergeable
 //! (hours OR-ed, counts added).
 
-use crate::event::Timestamp;
-use crate::profile::host::{HOURS_PER_WEEK, hour_of_week};
+use crate::model::event::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// Hours in a week: the length of [`crate::profile::HostProfile::hour_of_week`].
+pub const HOURS_PER_WEEK: usize = 168;
+
+/// Hour of the week (0 = Monday 00:00-00:59 UTC, 167 = Sunday 23:00 UTC).
+pub fn hour_of_week(ts: Timestamp) -> usize {
+    let hours = ts.secs().div_euclid(3600);
+    // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday.
+    let day = hours.div_euclid(24);
+    let weekday = (day + 3).rem_euclid(7);
+    (weekday * 24 + hours.rem_euclid(24)) as usize
+}
 
 /// The hours of the week in which something was active, and how many
 /// records showed it.

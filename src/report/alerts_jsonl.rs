@@ -7,8 +7,8 @@
 //! `--seen`), whether this one was.
 
 use crate::alert::Alert;
-use crate::event::Position;
 use crate::incident::Incident;
+use crate::model::event::Position;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 

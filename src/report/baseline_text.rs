@@ -4,7 +4,10 @@
 use crate::baseline::{Baseline, RunRecord};
 use std::fmt::Write as _;
 
-fn span(first: Option<crate::event::Timestamp>, last: Option<crate::event::Timestamp>) -> String {
+fn span(
+    first: Option<crate::model::event::Timestamp>,
+    last: Option<crate::model::event::Timestamp>,
+) -> String {
     match (first, last) {
         (Some(a), Some(b)) => format!("{a} .. {b}"),
         _ => "no data".to_string(),

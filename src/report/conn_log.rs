@@ -6,7 +6,7 @@
 //! `#close` lines carry the first and last record's time rather than the
 //! wall clock, so the same input always gives the same bytes.
 
-use crate::event::{Flow, Timestamp};
+use crate::model::event::{Flow, Timestamp};
 use std::io::Write as _;
 
 /// Output format for connection records.
@@ -72,7 +72,7 @@ pub const TYPES: [&str; 22] = [
 
 fn zeek_date(ts: Timestamp, out: &mut Vec<u8>) {
     let secs = ts.secs();
-    let (y, m, d) = crate::event::civil_from_days(secs.div_euclid(86_400));
+    let (y, m, d) = crate::model::event::civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
     let _ = write!(
         out,

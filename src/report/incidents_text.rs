@@ -4,8 +4,8 @@
 
 use crate::alert::{Alert, HostRef};
 use crate::analyze::Analysis;
-use crate::event::Timestamp;
 use crate::incident::Incident;
+use crate::model::event::Timestamp;
 use std::fmt::Write as _;
 
 /// Most timeline lines shown per incident.

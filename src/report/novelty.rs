@@ -11,7 +11,7 @@
 //! flows, when any), `lateral.user_novelty` (`first-logon`, `new-source`).
 
 use crate::detect::novelty::{Novelty, NoveltyKind};
-use crate::event::Position;
+use crate::model::event::Position;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::IpAddr;

@@ -8,7 +8,7 @@
 //! one-off help-desk session, a software roll-out) also fall in the
 //! detection part: they are what trips a naive detector.
 
-use crate::event::{NANOS_PER_SEC, Timestamp};
+use crate::model::event::{NANOS_PER_SEC, Timestamp};
 use crate::scenario::Plan;
 use crate::scenario::Scenario;
 use crate::scenario::benign::{self, at_day, day_of, weekday};

@@ -17,7 +17,7 @@
 //!   host on 24 ports once a week (open, REJ and S0 answers, credentialed
 //!   logons on servers).
 
-use crate::event::{NANOS_PER_SEC, Timestamp};
+use crate::model::event::{NANOS_PER_SEC, Timestamp};
 use crate::scenario::Plan;
 use crate::scenario::emit::{End, Ex, Out, plus};
 use crate::scenario::logs::{self, Auth, Peer};

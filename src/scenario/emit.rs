@@ -7,7 +7,7 @@
 //!
 //! Everything here is deterministic given the task's [`Rng`].
 
-use crate::event::{Duration, Timestamp};
+use crate::model::event::{Duration, Timestamp};
 use crate::scenario::logs::LogRec;
 use crate::synth::bulk::Rng;
 use crate::synth::dns;

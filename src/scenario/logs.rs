@@ -10,7 +10,7 @@
 //! describe (same addresses, ports, users and times within a second), then
 //! sorted per file and written bucket by bucket.
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use crate::scenario::network::{DOMAIN, Host, NETBIOS_DOMAIN};
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -69,7 +69,7 @@ pub mod logs;
 pub mod network;
 pub mod truth;
 
-use crate::event::{Duration, NANOS_PER_SEC, Timestamp};
+use crate::model::event::{Duration, NANOS_PER_SEC, Timestamp};
 use crate::scenario::emit::{FrameBuf, Out};
 use crate::scenario::logs::{LogRec, LogWriter};
 use crate::scenario::network::Network;
@@ -446,8 +446,8 @@ fn pcap_written(spec: &GenSpec) -> bool {
 fn write_zeek(capture: &Path, dir: &Path) -> Result<(), crate::Error> {
     use crate::report::conn_log::{self, ConnFormat};
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let opts = crate::pipeline::FlowRunOptions::default();
-    let run = crate::pipeline::run_flows(
+    let opts = crate::collect::pipeline::FlowRunOptions::default();
+    let run = crate::collect::pipeline::run_flows(
         &[crate::input::InputPath::File(capture.to_path_buf())],
         Vec::new(),
         &opts,

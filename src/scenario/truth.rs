@@ -4,7 +4,7 @@
 //! packets or log records appear. The schema is documented in
 //! [`crate::scenario`]; the scorer (`lateral eval`) reads it.
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use crate::scenario::network::Network;
 use serde::{Deserialize, Serialize};
 

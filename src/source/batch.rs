@@ -4,8 +4,8 @@
 //! straight into it, skipping the event); the collect stage's event store
 //! sorts, spills and merges batches.
 
-use crate::event::{LogEvent, Position};
 use crate::model::ecs::EcsFields;
+use crate::model::event::{LogEvent, Position};
 use std::sync::Mutex;
 
 /// The place of one event in the output order.

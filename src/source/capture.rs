@@ -9,8 +9,8 @@
 //! stops the file with its offset, and both are reported, never panicked on.
 
 use crate::diag::Diagnostics;
-use crate::event::{NANOS_PER_SEC, Origin, Position, Timestamp};
 use crate::input::{ByteWindow, Format};
+use crate::model::event::{NANOS_PER_SEC, Origin, Position, Timestamp};
 use pcap_parser::pcapng::Block;
 use std::sync::Arc;
 

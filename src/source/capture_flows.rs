@@ -9,8 +9,8 @@
 //! paths give byte-identical records.
 
 use crate::diag::Diagnostics;
-use crate::event::LogEvent;
 use crate::input::{Format, OpenInput};
+use crate::model::event::LogEvent;
 use crate::source::FlowSink;
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
 use crate::source::decode::{Packet, Skipped, decode, ip_proto, udp_payload};
@@ -104,9 +104,9 @@ fn dns_slow(
         Ok(_) => {}
         Err(dns::DnsError(reason)) => diag.skip(
             reason,
-            || crate::event::Origin {
+            || crate::model::event::Origin {
                 file: file.clone(),
-                at: crate::event::Position::Offset(frame.offset),
+                at: crate::model::event::Position::Offset(frame.offset),
             },
             String::new,
         ),
@@ -145,9 +145,9 @@ fn note_skip(
         }
         Skipped::Malformed(reason) => diag.skip(
             reason,
-            || crate::event::Origin {
+            || crate::model::event::Origin {
                 file: file.clone(),
-                at: crate::event::Position::Offset(frame.offset),
+                at: crate::model::event::Position::Offset(frame.offset),
             },
             String::new,
         ),

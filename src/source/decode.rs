@@ -9,7 +9,7 @@
 //! Lengths come from the headers, not from what was captured, so a snapped
 //! capture still counts the bytes that were on the wire.
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use crate::source::capture::Frame;
 use pcap_parser::Linktype;
 use pcap_parser::data::{PacketData, get_packetdata};

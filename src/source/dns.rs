@@ -13,8 +13,8 @@
 //! backwards and are followed at most [`MAX_JUMPS`] times, names are capped
 //! at 255 bytes, and hostile bytes give an error, never a panic.
 
-use crate::event::{Category, LogEvent, Origin, Outcome, Position, Timestamp};
 use crate::model::Action;
+use crate::model::event::{Category, LogEvent, Origin, Outcome, Position, Timestamp};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -268,7 +268,11 @@ pub fn answer_events(resp: DnsResponse, cx: &DnsContext, out: &mut Vec<LogEvent>
             }),
             ..LogEvent::default()
         };
-        e.set_dns_question(resp.question.as_deref().map(crate::event::Text::from));
+        e.set_dns_question(
+            resp.question
+                .as_deref()
+                .map(crate::model::event::Text::from),
+        );
         e.push_dns_answer(a.addr.to_string().into());
         e.push_label("dns_client_ip".into(), cx.client.0.to_string().into());
         e.push_label("dns_client_port".into(), cx.client.1.to_string().into());

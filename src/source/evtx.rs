@@ -32,8 +32,8 @@
 //! events that carry `UserData`, from the first element inside it.
 
 use crate::diag::Diagnostics;
-use crate::event::{LogEvent, Origin, Position, Timestamp};
 use crate::input::ByteWindow;
+use crate::model::event::{LogEvent, Origin, Position, Timestamp};
 use crate::source::winsec::{self, EventData, Header, Text};
 use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
 use rayon::prelude::*;
@@ -641,8 +641,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for FirstChild<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Category, Outcome};
     use crate::model::Action;
+    use crate::model::event::{Category, Outcome};
 
     fn one(json: &str) -> LogEvent {
         map_record(json.as_bytes(), Timestamp(7))

@@ -16,7 +16,9 @@
 //! run after run.
 
 use crate::diag::Diagnostics;
-use crate::event::{ConnState, Duration, Flow, Origin, Position, Text, Timestamp, Transport};
+use crate::model::event::{
+    ConnState, Duration, Flow, Origin, Position, Text, Timestamp, Transport,
+};
 use crate::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;

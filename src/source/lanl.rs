@@ -20,7 +20,7 @@
 //! | proc | time, user@domain, computer, process, Start/End | process `process-created` / `process-ended` |
 //! | redteam | time, user@domain, src computer, dst computer | authentication `red-team-compromise`, dataset `lanl.redteam`: ground truth for scoring |
 //!
-//! Flows carry no addresses, so they cannot be [`crate::event::Flow`]s
+//! Flows carry no addresses, so they cannot be [`crate::model::event::Flow`]s
 //! (keyed by IP): they are [`LogEvent`]s with `network.*` bytes, packets and
 //! protocol. De-identified ports (`N10451`, `Port05507`) are not numbers:
 //! they are kept as labels `lanl_source_port`/`lanl_destination_port`.
@@ -28,9 +28,9 @@
 //! Lines are split with `memchr` over borrowed bytes; the only allocations
 //! are the event's own strings.
 
-use crate::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
 use crate::model::Action;
 use crate::model::ecs::EcsFields;
+use crate::model::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
 use crate::source::batch::EventBatch;
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
@@ -345,7 +345,7 @@ impl LanlLines {
         let secs = digits(b).ok_or(Skip("LANL time is not a number of seconds"))?;
         let secs = i64::try_from(secs).map_err(|_| Skip("LANL time out of range"))?;
         Ok(Timestamp(self.epoch.0.saturating_add(
-            secs.saturating_mul(crate::event::NANOS_PER_SEC),
+            secs.saturating_mul(crate::model::event::NANOS_PER_SEC),
         )))
     }
 
@@ -442,7 +442,7 @@ impl LanlLines {
         e.set_network_bytes(Some(bytes));
         e.set_network_packets(Some(packets));
         e.set_duration(Some(Duration::from_secs(
-            i64::try_from(secs).unwrap_or(i64::MAX / crate::event::NANOS_PER_SEC),
+            i64::try_from(secs).unwrap_or(i64::MAX / crate::model::event::NANOS_PER_SEC),
         )));
         e.set_ip_proto(digits(proto.as_bytes()).and_then(|p| u8::try_from(p).ok()));
         e.source_port = port(&mut e, src.1, "lanl_source_port");
@@ -741,7 +741,7 @@ mod tests {
                 continue;
             }
             for e in &mut built {
-                e.origin = Some(crate::event::Origin {
+                e.origin = Some(crate::model::event::Origin {
                     file: file.clone(),
                     at: Position::Line(at),
                 });
@@ -782,7 +782,7 @@ mod tests {
 
     #[test]
     fn auth_lines_map_users_computers_and_orientation() {
-        let epoch = crate::event::Timestamp::parse_rfc3339("2015-01-01T00:00:00Z").unwrap();
+        let epoch = crate::model::event::Timestamp::parse_rfc3339("2015-01-01T00:00:00Z").unwrap();
         let e = parse(
             LanlKind::Auth,
             epoch,
@@ -814,7 +814,7 @@ mod tests {
         assert_eq!(e.action, Action::LogonFailed);
         assert_eq!(e.outcome, Some(Outcome::Failure));
         assert_eq!(e.subject_user(), Some("ANONYMOUS LOGON"));
-        assert_eq!(e.ts, Timestamp(crate::event::NANOS_PER_SEC));
+        assert_eq!(e.ts, Timestamp(crate::model::event::NANOS_PER_SEC));
 
         let e = parse(
             LanlKind::Auth,

@@ -14,8 +14,8 @@
 //! 4609, 1100) are mapped here. `Source` and `Destination` are computers
 //! (`Comp123456`), so they go to `source.domain` and `destination.domain`.
 
-use crate::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
 use crate::model::Action;
+use crate::model::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
 use crate::source::winsec::{self, EventData, Header, Text};
 use crate::source::{LineFormat, Skip};
 use serde::Deserialize;
@@ -118,7 +118,7 @@ impl LineFormat for WlsLines {
         let ts = Timestamp(
             self.epoch
                 .0
-                .saturating_add(secs.saturating_mul(crate::event::NANOS_PER_SEC)),
+                .saturating_add(secs.saturating_mul(crate::model::event::NANOS_PER_SEC)),
         );
         let mut data = EventData::default();
         data.TargetUserName = r.UserName.clone();

@@ -1,11 +1,11 @@
 //! Sources: bytes in, normalised events out.
 //!
-//! Captures become [`crate::event::Flow`]s through the capture reader, the
+//! Captures become [`crate::model::event::Flow`]s through the capture reader, the
 //! packet decoder and the flow table; logs become
-//! [`crate::event::LogEvent`]s through one parser per format (Windows EVTX
+//! [`crate::model::event::LogEvent`]s through one parser per format (Windows EVTX
 //! and JSON Lines exports share one mapping, [`winsec::map_event`]).
 
-use crate::event::LogEvent;
+use crate::model::event::LogEvent;
 
 /// Why one record of a text format was skipped (a short, static phrase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub trait LineFormat: Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineTime {
     /// Every event of the line has this time.
-    At(crate::event::Timestamp),
+    At(crate::model::event::Timestamp),
     /// The line gives no event.
     NoEvent,
     /// The format cannot tell without parsing.
@@ -60,7 +60,7 @@ pub enum LineTime {
 /// worker thread of one run.
 pub trait FlowSink: Sync {
     /// Takes every flow out of `flows`, leaving it empty for reuse.
-    fn push(&self, flows: &mut Vec<crate::event::Flow>);
+    fn push(&self, flows: &mut Vec<crate::model::event::Flow>);
 }
 
 pub mod batch;

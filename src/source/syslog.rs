@@ -14,9 +14,9 @@
 //! parsed independently, so a file running from December into January
 //! still gets increasing times even when split into parallel chunks.
 
-use crate::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
 use crate::model::Action;
 use crate::model::ecs::EcsFields;
+use crate::model::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
 use crate::source::{LineFormat, Skip};
 use std::net::IpAddr;
 
@@ -34,7 +34,8 @@ pub struct SyslogConfig {
 impl SyslogConfig {
     /// Reference time `t` (e.g. a file's mtime), logs written at `utc_offset` from UTC.
     pub fn at(t: Timestamp, utc_offset: i64) -> SyslogConfig {
-        let (y, m, _) = crate::event::civil_from_days((t.secs() + utc_offset).div_euclid(86_400));
+        let (y, m, _) =
+            crate::model::event::civil_from_days((t.secs() + utc_offset).div_euclid(86_400));
         SyslogConfig {
             ref_year: y,
             ref_month: m,
@@ -456,8 +457,11 @@ impl EcsFields for SshdEvent<'_> {
     fn logon_type(&self) -> Option<u8> {
         None
     }
-    fn origin(&self) -> Option<(&std::sync::Arc<str>, crate::event::Position)> {
-        Some((self.origin.0, crate::event::Position::Line(self.origin.1)))
+    fn origin(&self) -> Option<(&std::sync::Arc<str>, crate::model::event::Position)> {
+        Some((
+            self.origin.0,
+            crate::model::event::Position::Line(self.origin.1),
+        ))
     }
     fn plain(&self) -> bool {
         self.plain
@@ -836,9 +840,9 @@ mod tests {
                 }
             }
             for e in &mut built {
-                e.origin = Some(crate::event::Origin {
+                e.origin = Some(crate::model::event::Origin {
                     file: file.clone(),
-                    at: crate::event::Position::Line(at),
+                    at: crate::model::event::Position::Line(at),
                 });
             }
             let via_events = crate::source::batch::EventBatch::format(&built, 2);

@@ -8,9 +8,9 @@
 //! without ever being held in memory whole.
 
 use crate::diag::Diagnostics;
-use crate::event::Timestamp;
-use crate::event::{LogEvent, Origin, Position};
 use crate::input::ByteWindow;
+use crate::model::event::Timestamp;
+use crate::model::event::{LogEvent, Origin, Position};
 use crate::source::batch::EventBatch;
 use crate::source::{LineFormat, LineTime};
 use rayon::prelude::*;
@@ -515,7 +515,7 @@ mod tests {
                 .and_then(|s| s.parse().ok())
                 .ok_or(Skip("not digits"))?;
             out.push(LogEvent {
-                ts: crate::event::Timestamp(n),
+                ts: crate::model::event::Timestamp(n),
                 ..LogEvent::default()
             });
             Ok(())

@@ -46,8 +46,8 @@
 //! Times come from `@timestamp` (UTC), else `TimeCreated`/`SystemTime`,
 //! else Sysmon's `UtcTime`, else `EventTime` read as UTC.
 
-use crate::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
 use crate::model::Action;
+use crate::model::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
 use crate::source::{LineFormat, Skip};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -126,8 +126,8 @@ impl Text<'_> {
         }
     }
 
-    fn owned(&self) -> Option<crate::event::Text> {
-        self.get().map(crate::event::Text::from)
+    fn owned(&self) -> Option<crate::model::event::Text> {
+        self.get().map(crate::model::event::Text::from)
     }
 }
 

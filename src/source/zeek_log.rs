@@ -18,15 +18,15 @@
 //! Values follow Zeek's conventions: the unset field (`-`) is absent, the
 //! empty field (`(empty)`) is an empty value, `\xHH` escapes are decoded.
 //! Both shapes land in one [`Record`] that [`crate::source::zeek_map`] maps
-//! to [`crate::event::Flow`]s (conn.log, into the same
+//! to [`crate::model::event::Flow`]s (conn.log, into the same
 //! [`crate::source::FlowSink`] as capture flows) or
-//! [`crate::event::LogEvent`]s (the other logs). Lines whose column count
+//! [`crate::model::event::LogEvent`]s (the other logs). Lines whose column count
 //! differs from `#fields`, data before any `#fields`, and values that do not
 //! parse are skipped and counted with a sample.
 
 use crate::diag::Diagnostics;
-use crate::event::{Flow, LogEvent, Origin, Position};
 use crate::input::ByteWindow;
+use crate::model::event::{Flow, LogEvent, Origin, Position};
 use crate::source::FlowSink;
 use crate::source::Skip;
 use crate::source::text_lines::{
@@ -627,11 +627,11 @@ pub fn looks_like_zeek_json(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Category, ConnState, Outcome, Timestamp, Transport};
     use crate::model::Action;
+    use crate::model::event::{Category, ConnState, Outcome, Timestamp, Transport};
 
     fn read(text: &str, name: &str, json: bool) -> (ZeekResult, Vec<Flow>) {
-        let store = crate::flow_store::FlowStore::new(1 << 20);
+        let store = crate::collect::flow_store::FlowStore::new(1 << 20);
         let mut w = ByteWindow::owned(text.as_bytes().to_vec());
         let r = read_zeek(&mut w, &Arc::from(name), json, &store, &AtomicU64::new(0));
         let flows = store.finish().unwrap().to_vec().unwrap();
@@ -674,7 +674,10 @@ mod tests {
         assert_eq!((tcp.orig_p, tcp.resp_p), (55213, 80));
         assert_eq!(tcp.proto, Transport::Tcp);
         assert_eq!(tcp.service, None);
-        assert_eq!(tcp.duration, Some(crate::event::Duration(1_201_128_000)));
+        assert_eq!(
+            tcp.duration,
+            Some(crate::model::event::Duration(1_201_128_000))
+        );
         assert_eq!((tcp.orig_bytes, tcp.resp_bytes), (Some(0), Some(403)));
         assert_eq!(tcp.conn_state, ConnState::SHR);
         assert_eq!(tcp.history, "^hadf");
@@ -876,7 +879,7 @@ mod tests {
         );
         assert_eq!(
             flows[0].duration,
-            Some(crate::event::Duration(1_201_128_000))
+            Some(crate::model::event::Duration(1_201_128_000))
         );
         assert_eq!(flows[0].conn_state, ConnState::SHR);
         let ev = &r.text.events;
@@ -959,7 +962,7 @@ mod skip_tests {
         let mut text = String::from("#separator \\x09\n#path\tntlm\n#fields\tts\tusername\n");
         text.push_str(&"x".repeat(10 * MAX_LINE));
         text.push_str("\n7.0\tcarol\n");
-        let store = crate::flow_store::FlowStore::new(16);
+        let store = crate::collect::flow_store::FlowStore::new(16);
         for mut w in [
             ByteWindow::owned(text.as_bytes().to_vec()),
             ByteWindow::stream(Box::new(std::io::Cursor::new(text.clone().into_bytes()))),
@@ -979,7 +982,7 @@ mod skip_tests {
     #[test]
     fn mapped_records_without_a_time_are_skipped() {
         let text = "#separator \\x09\n#path\tntlm\n#fields\tts\tuid\tusername\n-\tC1\talice\nnoon\tC2\tbob\n7.0\tC3\tcarol\n";
-        let store = crate::flow_store::FlowStore::new(16);
+        let store = crate::collect::flow_store::FlowStore::new(16);
         let mut w = ByteWindow::owned(text.as_bytes().to_vec());
         let r = read_zeek(&mut w, &Arc::from("x"), false, &store, &AtomicU64::new(0));
         assert_eq!(r.text.records, 3);

@@ -18,11 +18,11 @@
 //! `destination` = `id.resp_h`/`id.resp_p`, and the Zeek uid as label
 //! `zeek_uid` (to join it with its conn.log record).
 
-use crate::event::{
+use crate::model::Action;
+use crate::model::event::{
     Category, ConnState, Duration, Flow, LogEvent, NANOS_PER_SEC, Origin, Outcome, Text, Timestamp,
     Transport,
 };
-use crate::model::Action;
 use crate::source::Skip;
 use crate::source::zeek_record::{Field, LogKind, Record};
 use std::net::IpAddr;
@@ -60,7 +60,7 @@ pub fn parse_zeek_time(s: &str) -> Option<Timestamp> {
         return Some(Timestamp(0));
     }
     if s.contains('T') || s.contains(' ') {
-        return crate::event::Timestamp::parse_rfc3339(s);
+        return crate::model::event::Timestamp::parse_rfc3339(s);
     }
     if s.len() >= 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         let ms: i64 = s.parse().ok()?;

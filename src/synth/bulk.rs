@@ -6,7 +6,7 @@
 //! The mix gives a mean frame near 660 bytes: half the TCP packets carry a
 //! segment (mostly full-size), half are pure ACKs.
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 use crate::source::decode::tcp_flags::{ACK, FIN, PSH, SYN};
 use crate::synth::dns;
 use crate::synth::frame::{FrameSpec, L4, Payload, build};

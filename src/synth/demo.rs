@@ -4,7 +4,7 @@
 //! controller and the file server. Every conversation is complete and
 //! valid, so the expected connection records are known exactly.
 
-use crate::event::{Duration, Timestamp};
+use crate::model::event::{Duration, Timestamp};
 use crate::synth::dns;
 use crate::synth::frame::{FrameSpec, L4, Payload, build};
 use crate::synth::pcap_writer::{CaptureKind, CaptureWriter};

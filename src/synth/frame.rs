@@ -341,7 +341,7 @@ mod tests {
             0
         );
         let frame = crate::source::capture::Frame {
-            ts: crate::event::Timestamp(0),
+            ts: crate::model::event::Timestamp(0),
             linktype: 1,
             data: &f,
             orig_len: f.len() as u32,

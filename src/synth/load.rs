@@ -9,8 +9,8 @@
 //! Unlike the other writers here it writes no capture: it hands
 //! [`Flow`]s and [`LogEvent`]s to the caller directly.
 
-use crate::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use crate::model::Action;
+use crate::model::event::{ConnState, Duration, Flow, LogEvent, Outcome, Timestamp, Transport};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Ports the generated edges use, in turn.

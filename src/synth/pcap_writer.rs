@@ -6,7 +6,7 @@
 //!
 //! Wrap the destination in a `BufWriter`: every record is two `write_all`s.
 
-use crate::event::{NANOS_PER_SEC, Timestamp};
+use crate::model::event::{NANOS_PER_SEC, Timestamp};
 use std::io::{self, Write};
 
 /// Which kind of capture to write.

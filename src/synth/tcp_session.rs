@@ -5,7 +5,7 @@
 //!
 //! Packets of one step are spaced [`STEP`] apart from the step's start time.
 
-use crate::event::{Duration, Timestamp};
+use crate::model::event::{Duration, Timestamp};
 use crate::source::decode::tcp_flags::{ACK, FIN, PSH, RST, SYN};
 use crate::synth::frame::{FrameSpec, L4, Payload, build};
 use std::net::SocketAddr;
@@ -274,7 +274,7 @@ pub fn udp_exchange(
 mod tests {
     use super::*;
     use crate::diag::Diagnostics;
-    use crate::event::ConnState;
+    use crate::model::event::ConnState;
     use crate::source::capture::Frame;
     use crate::source::decode::decode;
     use crate::source::flow_table::{FlowConfig, FlowTable};

@@ -17,8 +17,8 @@
 
 use super::{Endpoint, Novelty, NoveltyKind, UserNovelty};
 use crate::baseline::{Baseline, Today};
-use crate::event::{LogEvent, Origin, Timestamp};
 use crate::hosts::{HostDirectory, HostKey};
+use crate::model::event::{LogEvent, Origin, Timestamp};
 use crate::model::{AdminService, Service};
 use crate::profile::{HostProfile, Profiles};
 use std::collections::BTreeMap;
@@ -346,11 +346,11 @@ fn f_earlier(w: &Wanted, ts: Timestamp) -> bool {
 mod tests {
     use super::*;
     use crate::baseline::BuildOptions;
-    use crate::event::{ConnState, Duration, Flow, Outcome, Position, Transport};
-    use crate::flow_store::FlowStore;
+    use crate::collect::flow_store::FlowStore;
+    use crate::collect::pipeline::EventRun;
     use crate::hosts::HostsFile;
     use crate::model::Action;
-    use crate::pipeline::EventRun;
+    use crate::model::event::{ConnState, Duration, Flow, Outcome, Position, Transport};
     use std::sync::Arc;
 
     const DAY: i64 = 86_400;

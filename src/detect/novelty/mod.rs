@@ -8,7 +8,7 @@
 //! [`crate::baseline::Baseline`]; `report::novelty` writes them for people
 //! and as ECS JSON Lines.
 
-use crate::event::{Origin, Timestamp};
+use crate::model::event::{Origin, Timestamp};
 use crate::model::{AdminService, Service};
 use serde::Serialize;
 

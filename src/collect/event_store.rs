@@ -1,5 +1,5 @@
 //! Log events formatted for output, kept in output order within bounded
-//! memory: the `events` command's counterpart of [`crate::flow_store`].
+//! memory: the `events` command's counterpart of [`crate::collect::flow_store`].
 //!
 //! Readers hand over [`EventBatch`]es: events already written as ECS JSON
 //! lines (on the worker that parsed them), each with its [`EventKey`]. Up
@@ -8,11 +8,11 @@
 //! A log of a billion lines costs disk, not memory, and the output (time,
 //! then input name, then place in the input, then action) is the same
 //! however the batches were split, whatever the thread count. Runs are
-//! anonymous, private temporary files ([`crate::flow_store::spill_file`]):
+//! anonymous, private temporary files ([`crate::collect::flow_store::spill_file`]):
 //! nothing is left behind when the process ends or is killed.
 
-use crate::event::Timestamp;
-use crate::flow_store::RunFileReader;
+use crate::collect::flow_store::RunFileReader;
+use crate::model::event::Timestamp;
 use crate::source::batch::{EventBatch, EventKey, KEY_BYTES};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -115,7 +115,7 @@ impl EventStore {
 }
 
 fn spill(g: &mut Inner) -> io::Result<()> {
-    let file = crate::flow_store::spill_file()?;
+    let file = crate::collect::flow_store::spill_file()?;
     let mut w = BufWriter::with_capacity(1 << 20, &file);
     let batches = std::mem::take(&mut g.mem);
     g.mem_bytes = 0;

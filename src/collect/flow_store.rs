@@ -12,7 +12,7 @@
 //! process (mode 0600), never named in the temporary directory where the
 //! platform allows it, so they vanish when the run ends or is killed.
 
-use crate::event::{Flow, Timestamp};
+use crate::model::event::{Flow, Timestamp};
 use crate::stats::Histo;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -328,7 +328,7 @@ impl crate::source::FlowSink for FlowStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{ConnState, Transport};
+    use crate::model::event::{ConnState, Transport};
 
     fn flow(ts: i64, n: u16) -> Flow {
         Flow {

@@ -3,12 +3,12 @@
 //! over worker threads), and their records are merged into one list sorted
 //! by (ts, uid) so output never depends on thread count or input order.
 
+use crate::collect::event_store::{EventStore, SortedEvents};
+use crate::collect::flow_store::{FlowStore, SortedFlows};
 use crate::diag::Diagnostics;
 use crate::error::Error;
-use crate::event::{LogEvent, Timestamp};
-use crate::event_store::{EventStore, SortedEvents};
-use crate::flow_store::{FlowStore, SortedFlows};
 use crate::input::{self, Format, InputPath};
+use crate::model::event::{LogEvent, Timestamp};
 use crate::source::batch::EventBatch;
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
@@ -215,7 +215,7 @@ impl Default for FlowRunOptions {
                 workers: 1,
             },
             threads: 1,
-            spill_at: crate::flow_store::DEFAULT_SPILL_AT,
+            spill_at: crate::collect::flow_store::DEFAULT_SPILL_AT,
         }
     }
 }
@@ -765,8 +765,8 @@ fn sort_events(events: &mut [LogEvent]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Origin, Position};
     use crate::model::Action;
+    use crate::model::event::{Origin, Position};
 
     #[test]
     fn sorting_by_permutation_equals_a_stable_sort() {
@@ -909,7 +909,7 @@ pub fn stream_events(
 }
 
 /// Each input's rank in name order, from 1 (0 is for events without an
-/// origin), as [`EventKey::input`](crate::event_store::EventKey) wants.
+/// origin), as [`EventKey::input`](crate::collect::event_store::EventKey) wants.
 fn name_ranks(paths: &[InputPath]) -> Vec<u32> {
     let names: Vec<Arc<str>> = paths.iter().map(InputPath::display_name).collect();
     let mut sorted: Vec<&Arc<str>> = names.iter().collect();
