@@ -15,14 +15,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The input's bytes are not a format `lateral` reads.
-    #[error("{path}: not a capture or log lateral can read (starts with {looks_like})")]
-    UnknownFormat {
-        /// The input's path.
-        path: PathBuf,
-        /// A short description of the first bytes.
-        looks_like: String,
-    },
     /// A path that names a FIFO, socket or device: never opened (reading
     /// one could block forever or never end).
     #[error(

@@ -20,6 +20,8 @@
 //! - [`synth`] and [`scenario`]: synthetic captures, and generated networks
 //!   under attack with ground truth.
 
+#![forbid(unsafe_code)]
+
 pub mod alert;
 pub mod analyze;
 pub mod baseline;

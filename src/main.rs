@@ -1,5 +1,7 @@
 //! The `lateral` binary: parse arguments, run, map the outcome to an exit code.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::process::ExitCode;

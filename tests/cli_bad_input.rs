@@ -293,9 +293,18 @@ fn a_byte_order_mark_is_stripped_from_windows_json_and_zeek_logs() {
 fn a_missing_file_is_named_and_exit_3_even_beside_good_input() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.log");
-    let o = run(&["analyze", "-q", s(&missing)]);
+    let alerts = dir.path().join("alerts.jsonl");
+    let o = run(&["analyze", "-q", s(&missing), "--json", s(&alerts)]);
     assert_code(&o, 3);
     assert_line(&o, &[s(&missing), "No such file"]);
+    // Nothing read: no report dated 1970 that reads as "all clear", no output.
+    assert_line(&o, &["nothing was judged"]);
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!alerts.exists());
     let good = write(dir.path(), "win.json", format!("{WIN_LINE}\n"));
     let o = run(&["events", s(&good), s(&missing)]);
     assert_code(&o, 3);

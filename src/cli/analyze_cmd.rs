@@ -202,6 +202,15 @@ pub fn analyze_cmd(
     let flows = std::mem::take(&mut run.flows)
         .into_vec()
         .context("collecting connection records")?;
+    if flows.is_empty() && run.events.is_empty() {
+        // Nothing to judge: an empty report dated 1970 would read as "all
+        // clear". Say why instead, and write no outputs.
+        super::input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
+        eprintln!(
+            "lateral analyze: no connection records or log events were read from the inputs: nothing was judged"
+        );
+        return Ok(EXIT_PARTIAL);
+    }
     let analysis = match &stored {
         Some(b) => lateral::analyze::analyze_against(&flows, &run.events, b, &config),
         None => analyze(&flows, &run.events, learning, &config),

@@ -163,8 +163,9 @@ pub struct Duration(pub i64);
 
 impl Duration {
     /// Builds a duration from whole seconds.
+    /// Saturates at the ends of the range (a log's duration field is input).
     pub const fn from_secs(s: i64) -> Duration {
-        Duration(s * NANOS_PER_SEC)
+        Duration(s.saturating_mul(NANOS_PER_SEC))
     }
 
     /// Writes the span as seconds with six decimals (Zeek's `interval`).

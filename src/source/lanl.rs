@@ -852,6 +852,18 @@ mod tests {
     }
 
     #[test]
+    fn a_duration_past_the_range_saturates() {
+        let e = parse(
+            LanlKind::Flows,
+            Timestamp(0),
+            "1,10000000000,C1065,389,C3799,N10451,6,10,5323",
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(e.duration(), Some(Duration(i64::MAX)));
+    }
+
+    #[test]
     fn flows_dns_proc_redteam_and_netflow() {
         let e = parse(
             LanlKind::Flows,
