@@ -1,6 +1,6 @@
 //! Alerts as JSON Lines with Elastic Common Schema names: one alert per
 //! line, in output order (time, then alert id), with nested objects whose
-//! keys are in alphabetical order. The README documents every field.
+//! keys are in alphabetical order. `docs/outputs.md` documents every field.
 //!
 //! Each alert carries its incident's id, combined score and rank, and,
 //! when the caller knows which alerts were reported before (a sweep's
