@@ -4,7 +4,7 @@
 //! Failed network logons, refused Kerberos TGT requests (4768) and failed
 //! Kerberos pre-authentications (4771) for at least `spray_accounts`
 //! distinct accounts from one source within `failure_window_minutes`
-//! ([`super::credential_attempts`]): a spray against the domain
+//! ([`crate::detect::credential_attempts`]): a spray against the domain
 //! controllers (Kerbrute and the like) leaves only the Kerberos records.
 //! A success from the same source in that window (a logon or a granted
 //! TGT) raises the score: a password worked.
@@ -24,12 +24,12 @@
 //! ## Tuning
 //! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
 
-use super::common::{
+use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
     LogonView, busiest_window, clamp_score, failed, failing_sources, log_evidence, minutes,
     succeeded,
 };
-use super::{DetectInput, Detector};
-use crate::alert::{Alert, Rule, attack};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};

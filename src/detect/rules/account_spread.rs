@@ -19,9 +19,11 @@
 //! ## Tuning
 //! `[detect.credentials]`: `spread_hosts`, `spread_window_minutes`.
 
-use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
+    LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded,
+};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use rustc_hash::FxHashMap;

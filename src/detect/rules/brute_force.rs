@@ -6,7 +6,7 @@
 //! attempts (refused TGT requests, failed pre-authentications) for one
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
-//! the window ([`super::credential_attempts`]).
+//! the window ([`crate::detect::credential_attempts`]).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
@@ -22,11 +22,11 @@
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
-use super::common::{
+use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
     LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
 };
-use super::{DetectInput, Detector};
-use crate::alert::{Alert, Rule, attack};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 

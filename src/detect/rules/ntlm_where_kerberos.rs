@@ -22,9 +22,9 @@
 //! ## Tuning
 //! `[detect.credentials]`: `kerberos_norm`, `kerberos_min_logons`.
 
-use super::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
+use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
 use crate::model::event::Text;
 use std::collections::BTreeMap;

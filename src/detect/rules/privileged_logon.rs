@@ -25,9 +25,9 @@
 //! `[detect.credentials] routine_privileged_hosts`,
 //! `[network] service_accounts`, `[allowlist] users`.
 
-use super::common::{clamp_score, log_evidence, succeeded, user_of};
-use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, log_evidence, succeeded, user_of};
+use crate::detect::{DetectInput, Detector, Role};
 use crate::model::Action;
 use crate::model::event::Text;
 use rustc_hash::FxHashMap;
