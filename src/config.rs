@@ -9,16 +9,21 @@
 //! only names them, so `crate::config::Config` and the others keep their
 //! paths.
 
+pub use crate::detect::rules::account_spread::AccountSpreadConfig;
 pub use crate::detect::rules::beaconing::BeaconingConfig;
+pub use crate::detect::rules::brute_force::BruteForceConfig;
 pub use crate::detect::rules::convergence::ConvergenceConfig;
 pub use crate::detect::rules::credentials::CredentialConfig;
 pub use crate::detect::rules::fan_out::FanOutConfig;
 pub use crate::detect::rules::new_admin_edge::NewAdminEdgeConfig;
+pub use crate::detect::rules::ntlm_where_kerberos::NtlmWhereKerberosConfig;
 pub use crate::detect::rules::off_hours_session::OffHoursSessionConfig;
+pub use crate::detect::rules::privileged_logon::PrivilegedLogonConfig;
 pub use crate::detect::rules::remote_exec::RemoteExecConfig;
+pub use crate::detect::rules::spray::SprayConfig;
 pub use crate::detect::rules::volume::VolumeConfig;
 pub use crate::detect::settings::{
-    Allowlist, Cidr, Config, DetectConfig, IncidentConfig, NetworkConfig,
+    Allowlist, Cidr, Config, DetectConfig, DetectTables, IncidentConfig, NetworkConfig,
 };
 
 /// Largest configuration file read (1 MiB; the commented default is a few KiB).

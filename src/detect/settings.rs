@@ -1,17 +1,17 @@
 //! The detection settings as typed values: what is internal and who is
 //! known (`[network]`), what never alerts (`[allowlist]`), how alerts join
-//! (`[incident]`), and one table per rule under `[detect]` whose type the
+//! (`[incident]`), and under `[detect]` one field per rule whose type the
 //! rule's own file defines (`rules::fan_out::FanOutConfig` for
-//! `[detect.fan_out]`; the credential rules share
-//! `rules::credentials::CredentialConfig`). Read once from TOML into a
-//! [`Config`] before any detector runs.
+//! `[detect.fan_out]`; the five credential rules read their fields from
+//! the one `[detect.credentials]` table, `rules::credentials`). Read once
+//! from TOML into a [`Config`] before any detector runs.
 //!
 //! `crate::config` holds the file's commented default text and its size
 //! limit, and names these types for the rest of the crate.
 
 use super::rules::{
-    beaconing, convergence, credentials, fan_out, new_admin_edge, off_hours_session, remote_exec,
-    volume,
+    account_spread, beaconing, brute_force, convergence, credentials, fan_out, new_admin_edge,
+    ntlm_where_kerberos, off_hours_session, privileged_logon, remote_exec, spray, volume,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -197,9 +197,12 @@ impl Default for IncidentConfig {
     }
 }
 
-/// Per-detector thresholds.
+/// Per-rule thresholds: one field per rule that has settings, of the type
+/// the rule's file defines. Read and written in the file's shape
+/// ([`DetectTables`]): the credential rules' fields come from, and go to,
+/// the one `[detect.credentials]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "DetectTables", into = "DetectTables")]
 pub struct DetectConfig {
     /// New remote-admin edge.
     pub new_admin_edge: new_admin_edge::NewAdminEdgeConfig,
@@ -207,8 +210,16 @@ pub struct DetectConfig {
     pub convergence: convergence::ConvergenceConfig,
     /// One source reaching many hosts on admin ports.
     pub fan_out: fan_out::FanOutConfig,
-    /// Credential anomalies from logs.
-    pub credentials: credentials::CredentialConfig,
+    /// One account logging on to many hosts.
+    pub account_spread: account_spread::AccountSpreadConfig,
+    /// NTLM on a host whose logons are Kerberos.
+    pub ntlm_where_kerberos: ntlm_where_kerberos::NtlmWhereKerberosConfig,
+    /// Failures, then a success.
+    pub brute_force: brute_force::BruteForceConfig,
+    /// One source failing many accounts.
+    pub spray: spray::SprayConfig,
+    /// An account's first special privileges on a host.
+    pub privileged_logon: privileged_logon::PrivilegedLogonConfig,
     /// Service installs and admin-share writes after a new logon.
     pub remote_exec: remote_exec::RemoteExecConfig,
     /// Regular connections to one external destination.
@@ -217,6 +228,75 @@ pub struct DetectConfig {
     pub volume: volume::VolumeConfig,
     /// A known remote-admin session at an hour its source is never active.
     pub off_hours_session: off_hours_session::OffHoursSessionConfig,
+}
+
+/// The `[detect]` table as the file spells it: one table per rule, but one
+/// `credentials` table for the five credential rules. Named `DetectConfig`
+/// to serde, so messages about a bad file read as they always have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(
+    rename = "DetectConfig",
+    expecting = "struct DetectConfig",
+    default,
+    deny_unknown_fields
+)]
+pub struct DetectTables {
+    /// `[detect.new_admin_edge]`.
+    pub new_admin_edge: new_admin_edge::NewAdminEdgeConfig,
+    /// `[detect.convergence]`.
+    pub convergence: convergence::ConvergenceConfig,
+    /// `[detect.fan_out]`.
+    pub fan_out: fan_out::FanOutConfig,
+    /// `[detect.credentials]`.
+    pub credentials: credentials::CredentialConfig,
+    /// `[detect.remote_exec]`.
+    pub remote_exec: remote_exec::RemoteExecConfig,
+    /// `[detect.beaconing]`.
+    pub beaconing: beaconing::BeaconingConfig,
+    /// `[detect.volume]`.
+    pub volume: volume::VolumeConfig,
+    /// `[detect.off_hours_session]`.
+    pub off_hours_session: off_hours_session::OffHoursSessionConfig,
+}
+
+impl From<DetectTables> for DetectConfig {
+    fn from(t: DetectTables) -> DetectConfig {
+        DetectConfig {
+            account_spread: t.credentials.account_spread(),
+            ntlm_where_kerberos: t.credentials.ntlm_where_kerberos(),
+            brute_force: t.credentials.brute_force(),
+            spray: t.credentials.spray(),
+            privileged_logon: t.credentials.privileged_logon(),
+            new_admin_edge: t.new_admin_edge,
+            convergence: t.convergence,
+            fan_out: t.fan_out,
+            remote_exec: t.remote_exec,
+            beaconing: t.beaconing,
+            volume: t.volume,
+            off_hours_session: t.off_hours_session,
+        }
+    }
+}
+
+impl From<DetectConfig> for DetectTables {
+    fn from(c: DetectConfig) -> DetectTables {
+        DetectTables {
+            credentials: credentials::CredentialConfig::join(
+                &c.brute_force,
+                &c.spray,
+                &c.account_spread,
+                &c.ntlm_where_kerberos,
+                &c.privileged_logon,
+            ),
+            new_admin_edge: c.new_admin_edge,
+            convergence: c.convergence,
+            fan_out: c.fan_out,
+            remote_exec: c.remote_exec,
+            beaconing: c.beaconing,
+            volume: c.volume,
+            off_hours_session: c.off_hours_session,
+        }
+    }
 }
 
 impl Config {

@@ -30,6 +30,25 @@ use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 
+/// Thresholds of `lateral.brute-force` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BruteForceConfig {
+    /// Failed logons from one source before a success counts as brute force.
+    pub brute_force_failures: usize,
+    /// Window for the failures, minutes (shared with the spray).
+    pub failure_window_minutes: u64,
+}
+
+impl Default for BruteForceConfig {
+    fn default() -> Self {
+        BruteForceConfig {
+            brute_force_failures: 5,
+            failure_window_minutes: 30,
+        }
+    }
+}
+
 /// The rule.
 pub const RULE: Rule = Rule {
     id: "lateral.brute-force",
@@ -46,7 +65,7 @@ impl Detector for BruteForce {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.brute_force;
         let window = minutes(cfg.failure_window_minutes);
         let need = cfg.brute_force_failures.max(1);
         // A group alerts only on `need` failures: sources with fewer

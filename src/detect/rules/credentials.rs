@@ -1,14 +1,24 @@
-//! The settings the five credential rules share: the `[detect.credentials]`
-//! table. [`super::brute_force`] reads `brute_force_failures` and
-//! `failure_window_minutes`, [`super::spray`] `spray_accounts` and the
-//! same `failure_window_minutes`, [`super::account_spread`]
-//! `spread_hosts` and `spread_window_minutes`,
-//! [`super::ntlm_where_kerberos`] `kerberos_norm` and
-//! `kerberos_min_logons`, and [`super::privileged_logon`]
-//! `routine_privileged_hosts`. One table, as the configuration file has
-//! always had it, so one type.
+//! The `[detect.credentials]` table. The configuration file keeps the
+//! settings of five credential rules in one table, and each rule's own
+//! file defines its part: [`super::brute_force::BruteForceConfig`]
+//! (`brute_force_failures`, `failure_window_minutes`),
+//! [`super::spray::SprayConfig`] (`spray_accounts` and the same
+//! `failure_window_minutes`), [`super::account_spread::AccountSpreadConfig`]
+//! (`spread_hosts`, `spread_window_minutes`),
+//! [`super::ntlm_where_kerberos::NtlmWhereKerberosConfig`]
+//! (`kerberos_norm`, `kerberos_min_logons`) and
+//! [`super::privileged_logon::PrivilegedLogonConfig`]
+//! (`routine_privileged_hosts`). [`CredentialConfig`] is the table itself:
+//! `crate::detect::settings::DetectConfig` splits it into the five on
+//! reading and joins them back on writing.
 
-/// Thresholds of the credential rules.
+use super::account_spread::AccountSpreadConfig;
+use super::brute_force::BruteForceConfig;
+use super::ntlm_where_kerberos::NtlmWhereKerberosConfig;
+use super::privileged_logon::PrivilegedLogonConfig;
+use super::spray::SprayConfig;
+
+/// The `[detect.credentials]` table as the file spells it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CredentialConfig {
@@ -34,15 +44,75 @@ pub struct CredentialConfig {
 
 impl Default for CredentialConfig {
     fn default() -> Self {
+        CredentialConfig::join(
+            &BruteForceConfig::default(),
+            &SprayConfig::default(),
+            &AccountSpreadConfig::default(),
+            &NtlmWhereKerberosConfig::default(),
+            &PrivilegedLogonConfig::default(),
+        )
+    }
+}
+
+impl CredentialConfig {
+    /// The table from the five rules' settings. The file has one
+    /// `failure_window_minutes`: brute force's is written (the two are
+    /// equal whenever they came from a file).
+    pub fn join(
+        brute_force: &BruteForceConfig,
+        spray: &SprayConfig,
+        account_spread: &AccountSpreadConfig,
+        ntlm_where_kerberos: &NtlmWhereKerberosConfig,
+        privileged_logon: &PrivilegedLogonConfig,
+    ) -> CredentialConfig {
         CredentialConfig {
-            brute_force_failures: 5,
-            spray_accounts: 5,
-            failure_window_minutes: 30,
-            spread_hosts: 5,
-            spread_window_minutes: 30,
-            kerberos_norm: 0.8,
-            kerberos_min_logons: 10,
-            routine_privileged_hosts: 2,
+            brute_force_failures: brute_force.brute_force_failures,
+            spray_accounts: spray.spray_accounts,
+            failure_window_minutes: brute_force.failure_window_minutes,
+            spread_hosts: account_spread.spread_hosts,
+            spread_window_minutes: account_spread.spread_window_minutes,
+            kerberos_norm: ntlm_where_kerberos.kerberos_norm,
+            kerberos_min_logons: ntlm_where_kerberos.kerberos_min_logons,
+            routine_privileged_hosts: privileged_logon.routine_privileged_hosts,
+        }
+    }
+
+    /// Brute force's part of the table.
+    pub fn brute_force(&self) -> BruteForceConfig {
+        BruteForceConfig {
+            brute_force_failures: self.brute_force_failures,
+            failure_window_minutes: self.failure_window_minutes,
+        }
+    }
+
+    /// The password spray's part of the table.
+    pub fn spray(&self) -> SprayConfig {
+        SprayConfig {
+            spray_accounts: self.spray_accounts,
+            failure_window_minutes: self.failure_window_minutes,
+        }
+    }
+
+    /// The account spread's part of the table.
+    pub fn account_spread(&self) -> AccountSpreadConfig {
+        AccountSpreadConfig {
+            spread_hosts: self.spread_hosts,
+            spread_window_minutes: self.spread_window_minutes,
+        }
+    }
+
+    /// NTLM-where-Kerberos's part of the table.
+    pub fn ntlm_where_kerberos(&self) -> NtlmWhereKerberosConfig {
+        NtlmWhereKerberosConfig {
+            kerberos_norm: self.kerberos_norm,
+            kerberos_min_logons: self.kerberos_min_logons,
+        }
+    }
+
+    /// The first privileged logon's part of the table.
+    pub fn privileged_logon(&self) -> PrivilegedLogonConfig {
+        PrivilegedLogonConfig {
+            routine_privileged_hosts: self.routine_privileged_hosts,
         }
     }
 }

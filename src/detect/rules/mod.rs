@@ -2,8 +2,9 @@
 //! the rule detects, why it matters (ATT&CK), its evidence, its false
 //! positives and its tuning; then its settings (the `[detect.<rule>]`
 //! table of the configuration file, a type with its defaults) and its
-//! logic, a type implementing [`super::Detector`]. The credential rules
-//! share one table, [`credentials::CredentialConfig`].
+//! logic, a type implementing [`super::Detector`]. The five credential
+//! rules keep their keys in one table of the file, `[detect.credentials]`,
+//! which [`credentials`] splits into their settings.
 //!
 //! A rule reads only its [`super::DetectInput`]: it asks what is normal
 //! through [`super::BaselineView`] and [`super::habits::Habits`], never

@@ -34,6 +34,25 @@ use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Thresholds of `lateral.password-spray` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SprayConfig {
+    /// Distinct accounts failing from one source that count as a spray.
+    pub spray_accounts: usize,
+    /// Window for the failures, minutes (shared with brute force).
+    pub failure_window_minutes: u64,
+}
+
+impl Default for SprayConfig {
+    fn default() -> Self {
+        SprayConfig {
+            spray_accounts: 5,
+            failure_window_minutes: 30,
+        }
+    }
+}
+
 /// The rule.
 pub const RULE: Rule = Rule {
     id: "lateral.password-spray",
@@ -50,7 +69,7 @@ impl Detector for Spray {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.spray;
         let window = minutes(cfg.failure_window_minutes);
         // A spray takes failures for `spray_accounts` accounts: sources with
         // fewer failures in all are not grouped at all.
