@@ -148,6 +148,29 @@ mod tests {
     }
 
     #[test]
+    fn the_credentials_table_splits_among_its_rules_and_joins_back() {
+        let c = Config::from_toml(
+            "[detect.credentials]\nfailure_window_minutes = 7\nspray_accounts = 9\nroutine_privileged_hosts = 4\n",
+        )
+        .unwrap();
+        assert_eq!(c.detect.brute_force.failure_window_minutes, 7);
+        assert_eq!(c.detect.spray.failure_window_minutes, 7);
+        assert_eq!(c.detect.spray.spray_accounts, 9);
+        assert_eq!(c.detect.privileged_logon.routine_privileged_hosts, 4);
+        assert_eq!(
+            c.detect.brute_force.brute_force_failures,
+            BruteForceConfig::default().brute_force_failures
+        );
+        let table = DetectTables::from(c.detect.clone());
+        assert_eq!(DetectConfig::from(table.clone()), c.detect);
+        assert_eq!(table.credentials.failure_window_minutes, 7);
+        assert_eq!(
+            DetectTables::default().credentials,
+            CredentialConfig::default()
+        );
+    }
+
+    #[test]
     fn cidr_membership() {
         let n: Cidr = "10.10.0.0/16".parse().unwrap();
         assert!(n.contains("10.10.2.5".parse().unwrap()));

@@ -110,16 +110,11 @@ pub fn credential_attempts<'a, 'b>(
     std::borrow::Cow::Owned(all)
 }
 
-/// Every detector, in a fixed order (see [`rules::all`]).
-pub fn all() -> Vec<Box<dyn Detector>> {
-    rules::all()
-}
-
 /// Runs every enabled detector (in parallel), drops allowlisted alerts, and
 /// returns the alerts in output order (time, then id) with duplicate ids merged.
 pub fn run_all(input: &DetectInput<'_>) -> Vec<Alert> {
     let allow = &input.config.allowlist;
-    let detectors: Vec<Box<dyn Detector>> = all()
+    let detectors: Vec<Box<dyn Detector>> = rules::all()
         .into_iter()
         .filter(|d| !allow.rules.iter().any(|r| r == d.id()))
         .collect();
