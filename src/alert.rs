@@ -425,6 +425,26 @@ impl Alert {
     }
 }
 
+/// Minutes to nanoseconds, saturating: the windows of the settings
+/// (`window_minutes` and the like) as the detectors and the incident
+/// builder compare timestamps.
+pub fn minutes(m: u64) -> i64 {
+    i64::try_from(m)
+        .unwrap_or(i64::MAX / 120_000_000_000)
+        .saturating_mul(60_000_000_000)
+}
+
+/// A score from a float, rounded and clamped to 0-100 (NaN is 0): how
+/// detectors and incidents turn their arithmetic into an [`Alert`]'s or
+/// an incident's score.
+pub fn clamp_score(v: f64) -> u8 {
+    if v.is_nan() {
+        0
+    } else {
+        v.round().clamp(0.0, 100.0) as u8
+    }
+}
+
 /// 64-bit FNV-1a: a tiny, fixed hash, identical on every platform.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -19,7 +19,7 @@
 //! then start time. An incident's id is `LI-` and the FNV-1a hash of its
 //! earliest alert's id, so it stays put as later alerts join.
 
-use crate::alert::{Alert, HostRef, Severity, Technique, fnv1a};
+use crate::alert::{Alert, HostRef, Severity, Technique, clamp_score, fnv1a, minutes};
 use crate::config::IncidentConfig;
 use crate::detect::{BaselineView, Role};
 use crate::model::event::Timestamp;
@@ -119,8 +119,8 @@ pub fn build(
     baseline: &dyn BaselineView,
 ) -> Vec<Incident> {
     let n = alerts.len();
-    let window = crate::detect::common_minutes(cfg.window_minutes);
-    let chain = crate::detect::common_minutes(cfg.chain_minutes);
+    let window = minutes(cfg.window_minutes);
+    let chain = minutes(cfg.chain_minutes);
     // Hubs: destinations many distinct sources point at, and domain controllers.
     // Lookups only, never iterated into output: the partition union-find
     // finds does not depend on the order unions are made in.
@@ -302,7 +302,7 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
     let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));
     Incident {
         id: format!("LI-{:016x}", fnv1a(first_id.as_bytes())),
-        score: crate::detect::common_clamp(combined),
+        score: clamp_score(combined),
         rank: 0,
         start,
         end,

@@ -12,10 +12,7 @@ use std::path::{Path, PathBuf};
 /// The stages in pipeline order, each with the top-level modules it holds.
 /// A module may use its own stage and every earlier one.
 const STAGES: &[(&str, &[&str])] = &[
-    (
-        "model",
-        &["model", "event", "error", "diag", "stats", "config"],
-    ),
+    ("model", &["model", "event", "error", "diag", "stats"]),
     ("input", &["input"]),
     ("source", &["source"]),
     (
@@ -26,7 +23,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("profile", &["profile"]),
     ("baseline", &["baseline"]),
     ("alert", &["alert"]),
-    ("detect", &["detect"]),
+    ("detect", &["detect", "config"]),
     ("incident", &["incident"]),
     ("analyze", &["analyze"]),
     ("judge", &["seen", "eval"]),

@@ -79,7 +79,7 @@ pub trait BaselineView: Sync {
     /// Whether `subject` used explicit credentials of `user` for `server`.
     fn explicit_seen(&self, subject: &str, user: &str, server: &str) -> bool;
     /// Whether `src` installed a service or used an admin share on `dst`
-    /// (as `super::remote_exec` attributes them).
+    /// (as `super::rules::remote_exec` attributes them).
     fn remote_exec_seen(&self, src: &str, dst: &str) -> bool;
     /// Most distinct hosts the account logged on to in one hour.
     fn user_hosts_per_hour(&self, user: &str) -> usize;

@@ -2,6 +2,7 @@
 //! and turning records into evidence.
 
 use crate::alert::{Evidence, EvidenceKind};
+pub use crate::alert::{clamp_score, minutes};
 use crate::model::event::{Flow, LogEvent, Outcome, Text};
 
 /// Accounts that are the system itself, never a person or an attacker's choice.
@@ -114,22 +115,6 @@ pub fn log_evidence(e: &LogEvent) -> Evidence {
         kind: EvidenceKind::Log,
         origin: e.origin.clone(),
         summary: s,
-    }
-}
-
-/// Minutes to nanoseconds.
-pub fn minutes(m: u64) -> i64 {
-    i64::try_from(m)
-        .unwrap_or(i64::MAX / 120_000_000_000)
-        .saturating_mul(60_000_000_000)
-}
-
-/// A score from a float, clamped to 0-100.
-pub fn clamp_score(v: f64) -> u8 {
-    if v.is_nan() {
-        0
-    } else {
-        v.round().clamp(0.0, 100.0) as u8
     }
 }
 

@@ -2,15 +2,14 @@
 //! and log events against the baseline (what every host normally does) and
 //! returns [`Alert`]s; `crate::incident` then joins them into incidents.
 //!
-//! One file per detector, each opening with what it detects, why it
-//! matters (ATT&CK), its evidence, its false positives and its tuning. The
-//! detectors see the baseline only through [`BaselineView`], a small
-//! query seam: [`profiles_view::ProfilesView`] implements it over profiles,
-//! learned from the first part of the same input or loaded from a stored
-//! baseline.
+//! The rules live in [`rules`], one file per detector holding its doc,
+//! its settings and its logic; [`settings`] holds the settings document
+//! they are read into. The rules see the baseline only through
+//! [`BaselineView`] (and [`habits::Habits`]), the one query seam:
+//! [`profiles_view::ProfilesView`] implements both over profiles, learned
+//! from the first part of the same input or loaded from a stored baseline.
 
 use crate::alert::Alert;
-use crate::config::Config;
 use crate::model::event::{ConnState, Flow, LogEvent};
 use rayon::prelude::*;
 
@@ -23,23 +22,12 @@ pub mod habits;
 pub mod novelty;
 pub mod profiles_view;
 
-pub mod account_spread;
-pub mod beaconing;
-pub mod brute_force;
-pub mod convergence;
-pub mod explicit_credentials;
-pub mod fan_out;
-pub mod new_admin_edge;
-pub mod new_logon_source;
-pub mod ntlm_where_kerberos;
-pub mod off_hours_session;
-pub mod privileged_logon;
-pub mod remote_exec;
-pub mod spray;
-pub mod volume;
+pub mod rules;
+pub mod settings;
 
 pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role};
 pub use directory::Directory;
+pub use settings::Config;
 
 pub use crate::model::AdminService;
 
@@ -122,31 +110,11 @@ pub fn credential_attempts<'a, 'b>(
     std::borrow::Cow::Owned(all)
 }
 
-/// Every detector, in a fixed order.
-pub fn all() -> Vec<Box<dyn Detector>> {
-    vec![
-        Box::new(new_admin_edge::NewAdminEdge),
-        Box::new(convergence::Convergence),
-        Box::new(fan_out::FanOut),
-        Box::new(new_logon_source::NewLogonSource),
-        Box::new(account_spread::AccountSpread),
-        Box::new(explicit_credentials::ExplicitCredentials),
-        Box::new(ntlm_where_kerberos::NtlmWhereKerberos),
-        Box::new(brute_force::BruteForce),
-        Box::new(spray::Spray),
-        Box::new(privileged_logon::PrivilegedLogon),
-        Box::new(remote_exec::RemoteExec),
-        Box::new(beaconing::Beaconing),
-        Box::new(volume::Volume),
-        Box::new(off_hours_session::OffHoursSession),
-    ]
-}
-
 /// Runs every enabled detector (in parallel), drops allowlisted alerts, and
 /// returns the alerts in output order (time, then id) with duplicate ids merged.
 pub fn run_all(input: &DetectInput<'_>) -> Vec<Alert> {
     let allow = &input.config.allowlist;
-    let detectors: Vec<Box<dyn Detector>> = all()
+    let detectors: Vec<Box<dyn Detector>> = rules::all()
         .into_iter()
         .filter(|d| !allow.rules.iter().any(|r| r == d.id()))
         .collect();
@@ -183,7 +151,7 @@ pub fn run_all(input: &DetectInput<'_>) -> Vec<Alert> {
 
 fn allowlisted(a: &Alert, cfg: &Config) -> bool {
     let allow = &cfg.allowlist;
-    let ip_in = |h: &Option<crate::alert::HostRef>, nets: &[crate::config::Cidr]| {
+    let ip_in = |h: &Option<crate::alert::HostRef>, nets: &[settings::Cidr]| {
         h.as_ref()
             .and_then(|h| h.ip)
             .is_some_and(|ip| nets.iter().any(|n| n.contains(ip)))
@@ -193,14 +161,4 @@ fn allowlisted(a: &Alert, cfg: &Config) -> bool {
         || a.user
             .as_deref()
             .is_some_and(|u| allow.users.iter().any(|x| x.eq_ignore_ascii_case(u)))
-}
-
-/// Minutes to nanoseconds (saturating), for windows in settings.
-pub fn common_minutes(m: u64) -> i64 {
-    common::minutes(m)
-}
-
-/// A score from a float, clamped to 0-100.
-pub fn common_clamp(v: f64) -> u8 {
-    common::clamp_score(v)
 }

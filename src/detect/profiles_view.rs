@@ -30,8 +30,8 @@
 //! scanners and `known_admins` admin hosts whatever the profiles inferred.
 
 use super::habits::{Habits, WeekHours};
+use super::settings::NetworkConfig;
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
-use crate::config::NetworkConfig;
 use crate::hosts::HostDirectory;
 use crate::model::event::{Text, Timestamp};
 use crate::profile::build::is_plain_user_key;

@@ -21,10 +21,10 @@
 //! ## Tuning
 //! `[network] service_accounts`, `[allowlist] users`.
 
-use super::common::{clamp_score, log_evidence, user_of};
-use super::directory::short_name;
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, log_evidence, user_of};
+use crate::detect::directory::short_name;
+use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
 use crate::model::event::LogEvent;
 use crate::model::event::Text;

@@ -32,12 +32,39 @@
 //! `[detect.beaconing]`: `min_connections`, `min_interval_secs`,
 //! `max_jitter`, `popular_fraction`; `[allowlist] destinations`.
 
-use super::common::{clamp_score, flow_evidence};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, flow_evidence};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::{Flow, NANOS_PER_SEC, Transport};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.beaconing`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BeaconingConfig {
+    /// Connections needed to judge regularity.
+    pub min_connections: usize,
+    /// Shortest mean interval considered, seconds (faster is streaming, not beaconing).
+    pub min_interval_secs: u64,
+    /// Highest spread of intervals (coefficient of variation or MAD over
+    /// median, whichever is lower) still counted as regular.
+    pub max_jitter: f64,
+    /// Destinations reached in the baseline by at least this fraction of
+    /// internal hosts are common services, not command and control.
+    pub popular_fraction: f64,
+}
+
+impl Default for BeaconingConfig {
+    fn default() -> Self {
+        BeaconingConfig {
+            min_connections: 6,
+            min_interval_secs: 10,
+            max_jitter: 0.25,
+            popular_fraction: 0.1,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {

@@ -25,13 +25,30 @@
 //! `[detect.credentials] routine_privileged_hosts`,
 //! `[network] service_accounts`, `[allowlist] users`.
 
-use super::common::{clamp_score, log_evidence, succeeded, user_of};
-use super::{DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, log_evidence, succeeded, user_of};
+use crate::detect::{DetectInput, Detector, Role};
 use crate::model::Action;
 use crate::model::event::Text;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+
+/// Thresholds of `lateral.first-privileged-logon` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrivilegedLogonConfig {
+    /// An account already privileged on this many hosts, logging on from an
+    /// admin host it used before, gets privileges on one more as routine.
+    pub routine_privileged_hosts: usize,
+}
+
+impl Default for PrivilegedLogonConfig {
+    fn default() -> Self {
+        PrivilegedLogonConfig {
+            routine_privileged_hosts: 2,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -102,7 +119,7 @@ impl Detector for PrivilegedLogon {
         let routine = input
             .config
             .detect
-            .credentials
+            .privileged_logon
             .routine_privileged_hosts
             .max(1);
         let mut alerts = Vec::new();

@@ -19,13 +19,34 @@
 //! ## Tuning
 //! `[detect.credentials]`: `spread_hosts`, `spread_window_minutes`.
 
-use super::common::{LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
+    LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded,
+};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Thresholds of `lateral.account-spread` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSpreadConfig {
+    /// Distinct hosts one account logs on to that count as a spread.
+    pub spread_hosts: usize,
+    /// Window for the spread, minutes.
+    pub spread_window_minutes: u64,
+}
+
+impl Default for AccountSpreadConfig {
+    fn default() -> Self {
+        AccountSpreadConfig {
+            spread_hosts: 5,
+            spread_window_minutes: 30,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -43,7 +64,7 @@ impl Detector for AccountSpread {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.account_spread;
         let b = input.baseline;
         // An account alerts on `spread_hosts` hosts in a window, so on at
         // least as many logons: accounts with fewer are not grouped at all.

@@ -11,7 +11,7 @@
 //! the account (its network logons to any host); for a connection, the
 //! (source, destination, service) edge. A desk that polls the outside all
 //! night says nothing of when its user reaches a server. When the
-//! baseline keeps no such habits ([`super::habits`]; profiles, learned or
+//! baseline keeps no such habits ([`crate::detect::habits`]; profiles, learned or
 //! stored, keep them), or for a logon without an account,
 //! the subject is the source host (every flow it originated and logon it made). Weekdays
 //! the baseline does not cover in full are judged by the hour of the day
@@ -49,13 +49,12 @@
 //! (subjects active in more of the day have no off hours), `base_score`,
 //! `method_bonus`, `min_score`.
 
-use super::common::{
+use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
     LogonView, baseline_span, clamp_score, flow_evidence, log_evidence, succeeded,
 };
-use super::habits::WeekHours;
-use super::{AdminService, BaselineView, DetectInput, Detector, answered};
-use crate::alert::{Alert, Rule, attack};
-use crate::config::OffHoursSessionConfig;
+use crate::detect::habits::WeekHours;
+use crate::detect::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::model::Action;
 use crate::model::event::Text;
 use crate::model::event::{Flow, Timestamp};
@@ -63,6 +62,51 @@ use crate::profile::Methods;
 use crate::profile::week::hour_of_week;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.off-hours-session`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OffHoursSessionConfig {
+    /// Baseline records a source needs before its hours are judged.
+    pub min_activity: u64,
+    /// Baseline logons an account, or connections an edge, needs before
+    /// its own hours are judged.
+    pub min_habit_records: u64,
+    /// Weekdays those records must fall on to count in full (hours seen
+    /// on fewer are proportionally weaker evidence of a schedule).
+    pub habit_full_days: usize,
+    /// Hours between the session and the nearest hour of the day the
+    /// source was ever active in.
+    pub min_gap_hours: usize,
+    /// A session this many hours or more from its subject's hours counts in
+    /// full; nearer ones (overtime) proportionally less.
+    pub full_gap_hours: usize,
+    /// A source active in at least this fraction of the 24 hours of the
+    /// day is not regular enough to have off hours.
+    pub max_active_fraction: f64,
+    /// Score of a session at a never-seen hour from a perfectly regular source.
+    pub base_score: f64,
+    /// Added when the authentication method also differs from the baseline's.
+    pub method_bonus: f64,
+    /// Alerts below this score are dropped.
+    pub min_score: u8,
+}
+
+impl Default for OffHoursSessionConfig {
+    fn default() -> Self {
+        OffHoursSessionConfig {
+            min_activity: 20,
+            min_habit_records: 8,
+            habit_full_days: 3,
+            min_gap_hours: 3,
+            full_gap_hours: 6,
+            max_active_fraction: 0.75,
+            base_score: 30.0,
+            method_bonus: 15.0,
+            min_score: 15,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {

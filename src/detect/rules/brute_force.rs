@@ -6,7 +6,7 @@
 //! attempts (refused TGT requests, failed pre-authentications) for one
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
-//! the window ([`super::credential_attempts`]).
+//! the window ([`crate::detect::credential_attempts`]).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
@@ -22,13 +22,32 @@
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
 
-use super::common::{
+use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
     LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
 };
-use super::{DetectInput, Detector};
-use crate::alert::{Alert, Rule, attack};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use std::collections::BTreeMap;
+
+/// Thresholds of `lateral.brute-force` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BruteForceConfig {
+    /// Failed logons from one source before a success counts as brute force.
+    pub brute_force_failures: usize,
+    /// Window for the failures, minutes (shared with the spray).
+    pub failure_window_minutes: u64,
+}
+
+impl Default for BruteForceConfig {
+    fn default() -> Self {
+        BruteForceConfig {
+            brute_force_failures: 5,
+            failure_window_minutes: 30,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -46,7 +65,7 @@ impl Detector for BruteForce {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.brute_force;
         let window = minutes(cfg.failure_window_minutes);
         let need = cfg.brute_force_failures.max(1);
         // A group alerts only on `need` failures: sources with fewer

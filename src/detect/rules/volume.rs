@@ -23,13 +23,32 @@
 //! ## Tuning
 //! `[detect.volume]`: `factor`, `min_bytes`.
 
-use super::common::{clamp_score, flow_evidence};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, flow_evidence};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Flow;
 use crate::stats::human_bytes;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.volume`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VolumeConfig {
+    /// Bytes to one peer in one hour must exceed the host's baseline p99 by this factor.
+    pub factor: f64,
+    /// And be at least this many bytes.
+    pub min_bytes: u64,
+}
+
+impl Default for VolumeConfig {
+    fn default() -> Self {
+        VolumeConfig {
+            factor: 10.0,
+            min_bytes: 250_000,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {

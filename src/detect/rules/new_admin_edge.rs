@@ -37,12 +37,36 @@
 //! an edge normal), `routine_reach`, `min_score`; `[network] known_admins`;
 //! `[detect.fan_out] min_hosts` (what counts as a push).
 
-use super::common::{baseline_span, clamp_score, flow_evidence};
-use super::{AdminService, DetectInput, Detector, Role, answered};
 use crate::alert::{Alert, Rule};
+use crate::detect::common::{baseline_span, clamp_score, flow_evidence};
+use crate::detect::{AdminService, DetectInput, Detector, Role, answered};
 use crate::model::event::Flow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.new-admin-edge`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewAdminEdgeConfig {
+    /// An edge that at least this fraction of the source's role used in the
+    /// baseline towards the same destination and protocol is normal.
+    pub common_fraction: f64,
+    /// An admin host that already used a service on at least this many
+    /// hosts in the baseline uses it on one more as its job: no alert.
+    pub routine_reach: usize,
+    /// Alerts below this score are dropped.
+    pub min_score: u8,
+}
+
+impl Default for NewAdminEdgeConfig {
+    fn default() -> Self {
+        NewAdminEdgeConfig {
+            common_fraction: 0.2,
+            routine_reach: 2,
+            min_score: 15,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {

@@ -4,7 +4,7 @@
 //! Failed network logons, refused Kerberos TGT requests (4768) and failed
 //! Kerberos pre-authentications (4771) for at least `spray_accounts`
 //! distinct accounts from one source within `failure_window_minutes`
-//! ([`super::credential_attempts`]): a spray against the domain
+//! ([`crate::detect::credential_attempts`]): a spray against the domain
 //! controllers (Kerbrute and the like) leaves only the Kerberos records.
 //! A success from the same source in that window (a logon or a granted
 //! TGT) raises the score: a password worked.
@@ -24,15 +24,34 @@
 //! ## Tuning
 //! `[detect.credentials]`: `spray_accounts`, `failure_window_minutes`.
 
-use super::common::{
+use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{
     LogonView, busiest_window, clamp_score, failed, failing_sources, log_evidence, minutes,
     succeeded,
 };
-use super::{DetectInput, Detector};
-use crate::alert::{Alert, Rule, attack};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Thresholds of `lateral.password-spray` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SprayConfig {
+    /// Distinct accounts failing from one source that count as a spray.
+    pub spray_accounts: usize,
+    /// Window for the failures, minutes (shared with brute force).
+    pub failure_window_minutes: u64,
+}
+
+impl Default for SprayConfig {
+    fn default() -> Self {
+        SprayConfig {
+            spray_accounts: 5,
+            failure_window_minutes: 30,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -50,7 +69,7 @@ impl Detector for Spray {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.spray;
         let window = minutes(cfg.failure_window_minutes);
         // A spray takes failures for `spray_accounts` accounts: sources with
         // fewer failures in all are not grouped at all.

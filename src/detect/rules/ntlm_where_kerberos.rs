@@ -22,12 +22,32 @@
 //! ## Tuning
 //! `[detect.credentials]`: `kerberos_norm`, `kerberos_min_logons`.
 
-use super::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
+use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
 use crate::model::event::Text;
 use std::collections::BTreeMap;
+
+/// Thresholds of `lateral.ntlm-where-kerberos` (keys of the shared `[detect.credentials]`
+/// table; see [`super::credentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NtlmWhereKerberosConfig {
+    /// NTLM is unusual on a host when at least this fraction of its
+    /// baseline network logons used Kerberos.
+    pub kerberos_norm: f64,
+    /// Baseline network logons needed to judge a host's norm.
+    pub kerberos_min_logons: u64,
+}
+
+impl Default for NtlmWhereKerberosConfig {
+    fn default() -> Self {
+        NtlmWhereKerberosConfig {
+            kerberos_norm: 0.8,
+            kerberos_min_logons: 10,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -45,7 +65,7 @@ impl Detector for NtlmWhereKerberos {
     }
 
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
-        let cfg = &input.config.detect.credentials;
+        let cfg = &input.config.detect.ntlm_where_kerberos;
         let b = input.baseline;
         let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {

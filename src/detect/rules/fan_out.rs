@@ -26,12 +26,35 @@
 //! ## Tuning
 //! `[detect.fan_out]`: `min_hosts`, `window_minutes`, `baseline_ratio`.
 
-use super::common::{clamp_score, flow_evidence, minutes};
-use super::{AdminService, DetectInput, Detector, Role, answered};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, flow_evidence, minutes};
+use crate::detect::{AdminService, DetectInput, Detector, Role, answered};
 use crate::model::event::Flow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.fan-out`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FanOutConfig {
+    /// Distinct internal destinations on admin ports needed.
+    pub min_hosts: usize,
+    /// Within this many minutes.
+    pub window_minutes: u64,
+    /// A source whose baseline already reached this multiple of today's
+    /// count in one hour is behaving as usual.
+    pub baseline_ratio: f64,
+}
+
+impl Default for FanOutConfig {
+    fn default() -> Self {
+        FanOutConfig {
+            min_hosts: 10,
+            window_minutes: 15,
+            baseline_ratio: 0.5,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {

@@ -21,9 +21,9 @@
 //! ## Tuning
 //! `[network] service_accounts`; `[allowlist] users`.
 
-use super::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
+use crate::detect::{DetectInput, Detector};
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 

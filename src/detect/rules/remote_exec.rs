@@ -25,14 +25,29 @@
 //! ## Tuning
 //! `[detect.remote_exec] window_minutes`; `[network] known_admins`.
 
-use super::common::{clamp_score, log_evidence, minutes};
-use super::{DetectInput, Detector};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{clamp_score, log_evidence, minutes};
+use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
 use crate::model::event::LogEvent;
 use crate::model::event::Text;
 use crate::profile::exec::ExecHit;
 use std::collections::BTreeMap;
+
+/// Thresholds of `lateral.remote-exec`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteExecConfig {
+    /// A service install or admin-share write this many minutes after a
+    /// network logon is tied to it.
+    pub window_minutes: u64,
+}
+
+impl Default for RemoteExecConfig {
+    fn default() -> Self {
+        RemoteExecConfig { window_minutes: 10 }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -46,10 +61,10 @@ pub struct RemoteExec;
 
 /// Ties every service install and admin-share access (events sorted by
 /// time) to its source host, keyed as the detectors key hosts
-/// ([`super::Directory::key`]); see [`crate::profile::exec`].
+/// ([`crate::detect::Directory::key`]); see [`crate::profile::exec`].
 pub fn attribute<'a>(
     events: &'a [LogEvent],
-    dir: &super::Directory,
+    dir: &crate::detect::Directory,
     window: i64,
 ) -> Vec<ExecHit<'a, Text>> {
     crate::profile::exec::attribute(events, window, |_, ip, name| dir.key(ip, name))
@@ -110,7 +125,7 @@ impl Detector for RemoteExec {
             };
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
             a.user = logon
-                .and_then(super::common::user_of)
+                .and_then(crate::detect::common::user_of)
                 .map(|u| u.to_string());
             let svc_names: std::collections::BTreeSet<String> = services
                 .iter()

@@ -24,13 +24,32 @@
 //! `[detect.convergence]`: `min_sources`, `window_minutes`;
 //! `[detect.new_admin_edge] common_fraction` decides which edges are new.
 
-use super::common::{baseline_span, clamp_score, flow_evidence, minutes};
 use super::new_admin_edge::new_edges;
-use super::{AdminService, DetectInput, Detector, Role};
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::common::{baseline_span, clamp_score, flow_evidence, minutes};
+use crate::detect::{AdminService, DetectInput, Detector, Role};
 use crate::model::event::{Flow, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+
+/// Thresholds of `lateral.convergence`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConvergenceConfig {
+    /// Distinct new sources needed.
+    pub min_sources: usize,
+    /// Within this many minutes.
+    pub window_minutes: u64,
+}
+
+impl Default for ConvergenceConfig {
+    fn default() -> Self {
+        ConvergenceConfig {
+            min_sources: 3,
+            window_minutes: 60,
+        }
+    }
+}
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -63,7 +82,7 @@ impl Detector for Convergence {
                 .flows
                 .iter()
                 .copied()
-                .filter(|f| super::answered(f))
+                .filter(|f| crate::detect::answered(f))
                 .collect();
             let Some(first) = ok.first() else { continue };
             by_dst
