@@ -733,7 +733,7 @@ fn every_rule_fires_on_its_case_and_not_on_its_near_miss() {
 
 #[test]
 fn the_table_covers_every_rule_both_ways() {
-    // Every detector the binary runs (`src/detect/mod.rs`) has a row that
+    // Every detector the binary runs (`src/detect/rules/mod.rs`) has a row that
     // fires and a near miss.
     let ids = [
         "lateral.new-admin-edge",
