@@ -78,52 +78,48 @@ pub fn fuzz_capture(data: &[u8]) {
     let _ = table.finish_all();
 }
 
-/// Runs arbitrary bytes through the reader of one text log format, the way
-/// the pipeline reads a file of that format, discarding the results: the
-/// entry point of the log fuzz targets in `fuzz/` (`cargo fuzz run syslog`,
-/// `journal`, `winjson`, `zeek_tsv`, `zeek_json`, `lanl_auth`, ...).
-/// Line formats are read twice, once into events and once straight into
-/// ECS lines, since the two paths parse separately; Zeek logs go through
-/// the Zeek reader, connection records into a throwaway flow store.
+/// Runs arbitrary bytes through the reader of one log format of the
+/// registry, named by its `--format` value, the way the pipeline reads a
+/// file of that format, discarding the results: the entry point of the log
+/// fuzz targets in `fuzz/` (`cargo fuzz run syslog`, `journal`, `winjson`,
+/// `zeek_tsv`, `zeek_json`, `lanl_auth`, ...). Line formats are read
+/// twice, once into events and once straight into ECS lines, since the two
+/// paths parse separately; formats with a reader of their own (Zeek) go
+/// through it, connection records into a throwaway flow store. Formats
+/// recognised by a signature (EVTX) have targets of their own (`cargo fuzz
+/// run evtx`) and are left alone here, as is an unknown name.
 /// Never panics, by contract.
-pub fn fuzz_log(format: source::LogFormat, data: &[u8]) {
-    use source::LogFormat;
+pub fn fuzz_log(format: &str, data: &[u8]) {
     use std::sync::Arc;
     use std::sync::atomic::AtomicU64;
+    let Some(format) = source::LogFormat::named(format) else {
+        return;
+    };
+    if matches!(format.spec().sniff(), source::Sniff::Magic { .. }) {
+        return;
+    }
     let file: Arc<str> = Arc::from("fuzz");
     let progress = AtomicU64::new(0);
     let window = || input::ByteWindow::owned(data.to_vec());
-    let syslog = source::syslog::SyslogLines(source::syslog::SyslogConfig::year(2024, 0));
-    let lanl;
-    let parser: &dyn source::LineFormat = match format {
-        LogFormat::Syslog => &syslog,
-        LogFormat::Journal => &source::syslog::JournalJson,
-        LogFormat::WindowsJsonl => &source::winsec::WindowsJsonl,
-        LogFormat::Lanl(kind) => {
-            lanl = source::lanl::LanlLines {
-                kind,
-                epoch: Default::default(),
-            };
-            &lanl
-        }
-        // EVTX has its own target (`cargo fuzz run evtx`).
-        LogFormat::Evtx => return,
-        LogFormat::ZeekTsv | LogFormat::ZeekJson => {
-            let json = format == LogFormat::ZeekJson;
+    let ctx = source::Context::new(Some(2024), 0, Default::default(), None);
+    match format.spec().reader(&ctx) {
+        source::Reader::Whole(read) => {
             let store = collect::flow_store::FlowStore::default();
-            let _ = source::zeek_log::read_zeek(&mut window(), &file, json, &store, &progress);
-            return;
+            let _ = read(&mut window(), &file, &store, &progress);
         }
-    };
-    let _ = source::text_lines::read_lines(&mut window(), &file, parser, &progress);
-    let _ = source::text_lines::read_lines_formatted(
-        &mut window(),
-        &file,
-        parser,
-        &progress,
-        0,
-        &mut |_| true,
-    );
+        source::Reader::Lines { parser, .. } => {
+            let parser = parser.as_ref();
+            let _ = source::text_lines::read_lines(&mut window(), &file, parser, &progress);
+            let _ = source::text_lines::read_lines_formatted(
+                &mut window(),
+                &file,
+                parser,
+                &progress,
+                0,
+                &mut |_| true,
+            );
+        }
+    }
 }
 
 /// Runs arbitrary bytes through the baseline file decoder

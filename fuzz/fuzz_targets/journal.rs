@@ -1,4 +1,3 @@
 //! Any bytes through the `journalctl -o json` reader.
 #![no_main]
-use lateral::source::LogFormat;
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log(LogFormat::Journal, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log("journal", data));

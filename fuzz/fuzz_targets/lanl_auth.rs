@@ -1,7 +1,3 @@
 //! Any bytes through the LANL `auth.txt` reader.
 #![no_main]
-use lateral::source::LogFormat;
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log(
-    LogFormat::Lanl(lateral::source::lanl::LanlKind::Auth),
-    data
-));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log("lanl-auth", data));

@@ -1,4 +1,3 @@
 //! Any bytes through the Windows JSON Lines reader (Winlogbeat and flat shapes) and the Windows mapping.
 #![no_main]
-use lateral::source::LogFormat;
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log(LogFormat::WindowsJsonl, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log("winjson", data));

@@ -1,4 +1,3 @@
 //! Any bytes through the Zeek JSON Lines reader and the Zeek mapping.
 #![no_main]
-use lateral::source::LogFormat;
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log(LogFormat::ZeekJson, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log("zeek-json", data));

@@ -1,4 +1,3 @@
 //! Any bytes through the Zeek TSV reader: header blocks, schemas, data lines, the Zeek mapping.
 #![no_main]
-use lateral::source::LogFormat;
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log(LogFormat::ZeekTsv, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lateral::fuzz_log("zeek", data));

@@ -112,34 +112,14 @@ struct EvalArgs {
     json: bool,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum InFormat {
-    /// Syslog text (RFC 3164 auth.log/secure, high-precision, RFC 5424).
-    Syslog,
-    /// journalctl -o json export.
-    Journal,
-    /// Windows events as JSON Lines (Winlogbeat or flat OTRF/NXLog shape).
-    Winjson,
-    /// Zeek TSV logs (#fields headers; conn.log gives connection records).
-    Zeek,
-    /// Zeek JSON logs, one object per line.
-    ZeekJson,
-    /// LANL 2015 auth.txt.
-    LanlAuth,
-    /// LANL 2015 flows.txt.
-    LanlFlows,
-    /// LANL 2015 dns.txt.
-    LanlDns,
-    /// LANL 2015 proc.txt.
-    LanlProc,
-    /// LANL 2015 redteam.txt (ground truth).
-    LanlRedteam,
-    /// LANL 2017 netflow_day-NN.
-    LanlNetflow,
-    /// LANL 2017 wls_day-NN (Windows host events, JSON).
-    LanlWls,
-    /// Windows EVTX event logs (also recognised without -f).
-    Evtx,
+/// The `-f/--format` values: every format of the registry, with its help.
+fn log_format_parser() -> impl clap::builder::TypedValueParser<Value = lateral::source::LogFormat> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    use lateral::source::LogFormat;
+    PossibleValuesParser::new(
+        LogFormat::all().map(|f| PossibleValue::new(f.flag()).help(f.spec().help())),
+    )
+    .try_map(|flag| LogFormat::named(&flag).ok_or("not a format of the registry"))
 }
 
 /// How log inputs are read: the options every command that reads logs shares.
@@ -147,8 +127,8 @@ enum InFormat {
 pub(crate) struct LogArgs {
     /// Read every log input as this format instead of sniffing it from its bytes
     /// (captures are always recognised).
-    #[arg(long, short = 'f', value_enum)]
-    format: Option<InFormat>,
+    #[arg(long, short = 'f', value_parser = log_format_parser())]
+    format: Option<lateral::source::LogFormat>,
     /// Year of RFC 3164 syslog timestamps (default: each file's modification time,
     /// with lines from later months than that taken as the previous year).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999))]
@@ -165,24 +145,8 @@ pub(crate) struct LogArgs {
 impl LogArgs {
     /// The validated options the library takes.
     pub(crate) fn options(&self) -> lateral::collect::pipeline::LogOptions {
-        use lateral::source::LogFormat;
-        use lateral::source::lanl::LanlKind;
         lateral::collect::pipeline::LogOptions {
-            format: self.format.map(|f| match f {
-                InFormat::Syslog => LogFormat::Syslog,
-                InFormat::Journal => LogFormat::Journal,
-                InFormat::Winjson => LogFormat::WindowsJsonl,
-                InFormat::Zeek => LogFormat::ZeekTsv,
-                InFormat::ZeekJson => LogFormat::ZeekJson,
-                InFormat::LanlAuth => LogFormat::Lanl(LanlKind::Auth),
-                InFormat::LanlFlows => LogFormat::Lanl(LanlKind::Flows),
-                InFormat::LanlDns => LogFormat::Lanl(LanlKind::Dns),
-                InFormat::LanlProc => LogFormat::Lanl(LanlKind::Proc),
-                InFormat::LanlRedteam => LogFormat::Lanl(LanlKind::Redteam),
-                InFormat::LanlNetflow => LogFormat::Lanl(LanlKind::Netflow),
-                InFormat::LanlWls => LogFormat::Lanl(LanlKind::Wls),
-                InFormat::Evtx => LogFormat::Evtx,
-            }),
+            format: self.format,
             lanl_epoch: self.lanl_epoch,
             year: self.year,
             utc_offset: self.timezone,

@@ -7,19 +7,16 @@ use crate::collect::event_store::{EventStore, SortedEvents};
 use crate::collect::flow_store::{FlowStore, SortedFlows};
 use crate::diag::Diagnostics;
 use crate::error::Error;
-use crate::input::{self, Format, InputPath};
+use crate::input::{self, InputPath};
 use crate::model::event::{LogEvent, Timestamp};
 use crate::source::batch::EventBatch;
 use crate::source::capture::{CaptureCounts, CaptureEnd};
 use crate::source::capture_flows::{CaptureOptions, capture_flows};
 use crate::source::flow_table::FlowCounters;
-use crate::source::lanl::LanlLines;
-use crate::source::syslog::{JournalJson, SyslogConfig, SyslogLines};
+use crate::source::formats::{self, Refusal};
 use crate::source::text_lines::TextResult;
 use crate::source::text_lines::{read_lines_formatted, read_lines_sized, time_range};
-use crate::source::winsec::WindowsJsonl;
-use crate::source::zeek_log::read_zeek;
-use crate::source::{LineFormat, LogFormat};
+use crate::source::{Context, LineFormat, LogFormat, Reader};
 use crate::stats::Histo;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -133,10 +130,9 @@ impl InputReport {
             ));
         }
         if self.records == 0 {
-            let what = match format {
-                "pcap" | "pcapng" => "the capture holds no packets",
-                "evtx" => "the event log holds no event records",
-                _ => "no records in it (only headers, comments or blank lines)",
+            let what = match LogFormat::by_name(format) {
+                Some(log) => log.spec().when_empty(),
+                None => "the capture holds no packets",
             };
             return Some(format!(
                 "{name}: nothing read from this {format} input: {what}"
@@ -314,6 +310,14 @@ pub struct LogOptions {
     pub lanl_epoch: Timestamp,
 }
 
+impl LogOptions {
+    /// The settings the log formats read an input with, for an input
+    /// last modified at `modified` (RFC 3164 years default to it).
+    pub fn context(&self, modified: Option<std::time::SystemTime>) -> Context {
+        Context::new(self.year, self.utc_offset, self.lanl_epoch, modified)
+    }
+}
+
 /// What one input yielded.
 struct InputOutput {
     report: InputReport,
@@ -363,6 +367,9 @@ impl Dest<'_> {
     }
 }
 
+/// Reads one input, whichever it is: a capture, a log of a format of the
+/// registry (when `logs` is given: `events`, `analyze`), a ground-truth
+/// file (a note), or something the report says cannot be read.
 fn read_one(
     path: &InputPath,
     opts: &CaptureOptions,
@@ -378,178 +385,201 @@ fn read_one(
         sizes: Histo::new(),
         events: Vec::new(),
     };
-    let report = &mut out.report;
     let mut opened = match input::open(path) {
         Ok(o) => o,
         Err(e) => {
-            report.error = Some(e.to_string());
+            out.report.error = Some(e.to_string());
             return out;
         }
     };
-    report.compressed = opened.compression != input::Compression::None;
+    out.report.compressed = opened.compression != input::Compression::None;
     strip_bom(&mut opened);
-    let head_buf = head_of(&mut opened);
-    let head = head_buf.as_slice();
-    let format = input::sniff(head);
-    if format.is_capture() {
-        report.format = Some(format.name());
-        let res = capture_flows(opened, format, opts, progress, store);
-        report.bytes = res.counts.captured_bytes;
-        report.records = res.counts.packets;
-        report.counts = res.counts;
-        report.flows = res.flows;
-        report.non_ip = res.non_ip;
-        report.diag = res.diag;
-        report.flow_counters = res.flow_counters;
-        report.end = res.end;
-        out.sizes = res.packet_sizes;
-        if logs.is_some() {
-            // DNS answers name the capture's hosts (see `source::dns`).
-            report.events = res.dns.len() as u64;
-            dest.send(res.dns, &mut out.events);
-        }
-        report.secs = start.elapsed().as_secs_f64();
-        return out;
-    }
-    let what = if logs.is_some() {
-        "a capture or log"
-    } else {
-        "a capture"
-    };
-    let unknown = |head: &[u8]| {
-        if input::sniff::is_baseline(head) {
-            format!("{name}: not {what}: it is {}", input::sniff::describe(head))
-        } else {
-            format!(
-                "{name}: not {what} lateral can read (starts with {})",
-                input::sniff::describe(head)
-            )
-        }
-    };
-    if crate::input::sniff::looks_like_truth(head) {
+    let head = head_of(&mut opened);
+    let capture = input::sniff(&head);
+    let read = if capture.is_capture() {
+        let dns = logs.is_some().then_some(&mut *dest);
+        read_capture(&mut out, opened, capture, opts, progress, store, dns);
+        true
+    } else if crate::input::sniff::looks_like_truth(&head) {
         // A generated scenario's ground truth sits beside its capture and
         // logs: it is what `lateral eval` reads, not evidence. Say so and
         // move on without calling the run partial.
-        report.format = Some("truth");
-        report.notes.push(format!(
+        out.report.format = Some("truth");
+        out.report.notes.push(format!(
             "{name}: skipped: a generated scenario's ground truth (what `lateral eval --truth` reads)"
         ));
-        report.secs = start.elapsed().as_secs_f64();
-        return out;
-    }
-    let Some(log_opts) = logs else {
-        report.error = Some(match opened.window.take_error() {
-            Some(e) => format!("{name}: {e}"),
-            None => unknown(head),
-        });
-        return out;
+        true
+    } else if let Some(log_opts) = logs {
+        read_log(&mut out, opened, &head, log_opts, progress, store, dest)
+    } else {
+        out.report.error = Some(unreadable(&mut opened, &name, &head, "a capture"));
+        false
     };
-    if log_opts.format == Some(LogFormat::Evtx) && format != Format::Evtx {
-        report.error = Some(match opened.window.take_error() {
-            Some(e) => format!("{name}: {e}"),
-            None => format!(
-                "{name}: not an EVTX file, as --format evtx says (starts with {})",
-                input::sniff::describe(head)
-            ),
-        });
-        return out;
+    if read {
+        out.report.secs = start.elapsed().as_secs_f64();
     }
-    if format == Format::Evtx {
-        report.format = Some(format.name());
-        let res = crate::source::evtx::read_evtx(&mut opened.window, &name, progress);
-        report.bytes = res.bytes;
-        report.records = res.records;
-        report.events = res.events.len() as u64;
-        report.diag = res.diag;
-        report.end = res
-            .truncated_at
-            .map(|offset| CaptureEnd::Truncated { offset });
-        report.error = res.error.map(|e| format!("{name}: {e}"));
-        dest.send(res.events, &mut out.events);
-        report.secs = start.elapsed().as_secs_f64();
-        return out;
-    }
-    let cfg = syslog_config(opened.modified, log_opts);
-    let Some(log_format) = log_opts.format.or_else(|| LogFormat::sniff(head, &cfg)) else {
-        report.error = Some(match opened.window.take_error() {
-            Some(e) => format!("{name}: {e}"),
-            None => unknown(head),
-        });
-        return out;
-    };
-    report.format = Some(log_format.name());
-    if log_format == LogFormat::Syslog && log_opts.year.is_none() && has_yearless_lines(head) {
-        report
-            .notes
-            .push(year_note(&name, &cfg, opened.modified.is_some()));
-    }
-    if let LogFormat::ZeekTsv | LogFormat::ZeekJson = log_format {
-        let json = log_format == LogFormat::ZeekJson;
-        let mut z = read_zeek(&mut opened.window, &name, json, store, progress);
-        report.flows = z.flows;
-        let events = std::mem::take(&mut z.text.events);
-        z.text.produced = events.len() as u64;
-        finish_text(report, z.text, &name);
-        dest.send(events, &mut out.events);
-        report.secs = start.elapsed().as_secs_f64();
-        return out;
-    }
-    let syslog = SyslogLines(cfg);
-    let lanl;
-    let parser: &dyn LineFormat = match log_format {
-        LogFormat::Syslog => &syslog,
-        LogFormat::Journal => &JournalJson,
-        LogFormat::WindowsJsonl => &WindowsJsonl,
-        LogFormat::Lanl(kind) => {
-            lanl = LanlLines {
-                kind,
-                epoch: log_opts.lanl_epoch,
-            };
-            &lanl
-        }
-        LogFormat::ZeekTsv | LogFormat::ZeekJson | LogFormat::Evtx => return out,
-    };
-    let res =
-        match dest {
-            Dest::Keep => {
-                // The size on disk tells how many events to make room for,
-                // unless the input is compressed.
-                let size = opened
-                    .size_on_disk
-                    .filter(|_| opened.compression == input::Compression::None);
-                let mut res = read_lines_sized(&mut opened.window, &name, parser, progress, size);
-                out.events = std::mem::take(&mut res.events);
-                res
-            }
-            Dest::Store(events, rank) => read_lines_formatted(
-                &mut opened.window,
-                &name,
-                parser,
-                progress,
-                *rank,
-                &mut |b| {
-                    events.push(b);
-                    true
-                },
-            ),
-            Dest::Write(sink, err) => {
-                read_lines_formatted(&mut opened.window, &name, parser, progress, 0, &mut |b| {
-                    match sink.write_all(b.bytes()) {
-                        Ok(()) => {
-                            b.recycle();
-                            true
-                        }
-                        Err(e) => {
-                            **err = Some(e);
-                            false
-                        }
-                    }
-                })
-            }
-        };
-    finish_text(report, res, &name);
-    report.secs = start.elapsed().as_secs_f64();
     out
+}
+
+/// Reads a capture into the flow store; its DNS answers go to `dns` when
+/// given (see `source::dns`).
+fn read_capture(
+    out: &mut InputOutput,
+    opened: input::OpenInput,
+    format: input::Format,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+    store: &FlowStore,
+    dns: Option<&mut Dest<'_>>,
+) {
+    let report = &mut out.report;
+    report.format = Some(format.name());
+    let res = capture_flows(opened, format, opts, progress, store);
+    report.bytes = res.counts.captured_bytes;
+    report.records = res.counts.packets;
+    report.counts = res.counts;
+    report.flows = res.flows;
+    report.non_ip = res.non_ip;
+    report.diag = res.diag;
+    report.flow_counters = res.flow_counters;
+    report.end = res.end;
+    out.sizes = res.packet_sizes;
+    if let Some(dest) = dns {
+        report.events = res.dns.len() as u64;
+        dest.send(res.dns, &mut out.events);
+    }
+}
+
+/// Why an input that is neither `what` nor anything else lateral reads
+/// was not read: a read error, else what its first bytes are.
+fn unreadable(opened: &mut input::OpenInput, name: &str, head: &[u8], what: &str) -> String {
+    if let Some(e) = opened.window.take_error() {
+        format!("{name}: {e}")
+    } else if input::sniff::is_baseline(head) {
+        format!("{name}: not {what}: it is {}", input::sniff::describe(head))
+    } else {
+        format!(
+            "{name}: not {what} lateral can read (starts with {})",
+            input::sniff::describe(head)
+        )
+    }
+}
+
+/// Reads a log input with the format the registry chooses for it
+/// ([`formats::choose`]) through that format's reader; false when no
+/// format could be chosen (the report says why).
+fn read_log(
+    out: &mut InputOutput,
+    mut opened: input::OpenInput,
+    head: &[u8],
+    log_opts: &LogOptions,
+    progress: &AtomicU64,
+    store: &FlowStore,
+    dest: &mut Dest<'_>,
+) -> bool {
+    let name = out.report.name.clone();
+    let ctx = log_opts.context(opened.modified);
+    let format = match formats::choose(head, log_opts.format, &ctx) {
+        Ok(f) => f.spec(),
+        Err(Refusal::NotAsNamed { what, flag }) => {
+            out.report.error = Some(match opened.window.take_error() {
+                Some(e) => format!("{name}: {e}"),
+                None => format!(
+                    "{name}: not {what}, as --format {flag} says (starts with {})",
+                    input::sniff::describe(head)
+                ),
+            });
+            return false;
+        }
+        Err(Refusal::Unknown) => {
+            out.report.error = Some(unreadable(&mut opened, &name, head, "a capture or log"));
+            return false;
+        }
+    };
+    let report = &mut out.report;
+    report.format = Some(format.name());
+    if let Some(note) = format.note(head, &ctx, &name) {
+        report.notes.push(note);
+    }
+    match format.reader(&ctx) {
+        Reader::Whole(read) => {
+            let res = read(&mut opened.window, &name, store, progress);
+            report.bytes = res.bytes;
+            report.records = res.records;
+            report.events = res.events.len() as u64;
+            report.flows = res.flows;
+            report.diag = res.diag;
+            report.end = res
+                .truncated_at
+                .map(|offset| CaptureEnd::Truncated { offset });
+            report.error = res.error.map(|e| format!("{name}: {e}"));
+            dest.send(res.events, &mut out.events);
+        }
+        Reader::Lines { parser, .. } => {
+            let res = read_lines_to(
+                &mut opened,
+                &name,
+                parser.as_ref(),
+                progress,
+                dest,
+                &mut out.events,
+            );
+            finish_text(report, res, &name);
+        }
+    }
+    true
+}
+
+/// Reads a line format's input into `dest`: kept in `keep`, formatted
+/// into the store, or written out.
+fn read_lines_to(
+    opened: &mut input::OpenInput,
+    name: &Arc<str>,
+    parser: &dyn LineFormat,
+    progress: &AtomicU64,
+    dest: &mut Dest<'_>,
+    keep: &mut Vec<LogEvent>,
+) -> TextResult {
+    match dest {
+        Dest::Keep => {
+            // The size on disk tells how many events to make room for,
+            // unless the input is compressed.
+            let size = opened
+                .size_on_disk
+                .filter(|_| opened.compression == input::Compression::None);
+            let mut res = read_lines_sized(&mut opened.window, name, parser, progress, size);
+            *keep = std::mem::take(&mut res.events);
+            res
+        }
+        Dest::Store(events, rank) => read_lines_formatted(
+            &mut opened.window,
+            name,
+            parser,
+            progress,
+            *rank,
+            &mut |b| {
+                events.push(b);
+                true
+            },
+        ),
+        Dest::Write(sink, err) => read_lines_formatted(
+            &mut opened.window,
+            name,
+            parser,
+            progress,
+            0,
+            &mut |b| match sink.write_all(b.bytes()) {
+                Ok(()) => {
+                    b.recycle();
+                    true
+                }
+                Err(e) => {
+                    **err = Some(e);
+                    false
+                }
+            },
+        ),
+    }
 }
 
 /// Copies a text reader's result into the input's report.
@@ -571,77 +601,12 @@ fn strip_bom(opened: &mut input::OpenInput) {
     }
 }
 
-/// True when some of the first lines are RFC 3164 syslog, whose
-/// timestamps carry no year (`Jan  5 10:00:00`, with or without `<PRI>`).
-fn has_yearless_lines(head: &[u8]) -> bool {
-    const MONTHS: [&[u8]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    head.split(|&b| b == b'\n').take(20).any(|line| {
-        let line = match line.strip_prefix(b"<") {
-            Some(rest) => {
-                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-                rest.get(digits..)
-                    .and_then(|r| r.strip_prefix(b">"))
-                    .unwrap_or(rest)
-            }
-            None => line,
-        };
-        MONTHS.iter().any(|m| line.starts_with(m)) && line.get(3) == Some(&b' ')
-    })
-}
-
-/// The note saying which year syslog lines without one were given.
-fn year_note(name: &str, cfg: &SyslogConfig, from_file: bool) -> String {
-    let source = if from_file {
-        "the file's modification time"
-    } else {
-        "the current date"
-    };
-    let later = if cfg.ref_month < 12 {
-        format!(
-            " (lines dated after month {} of it: {})",
-            cfg.ref_month,
-            cfg.ref_year - 1
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "{name}: syslog timestamps carry no year: assumed {}{later}, from {source}; --year overrides it",
-        cfg.ref_year
-    )
-}
-
 /// A copy of an opened input's first 64 KiB, for sniffing its format (a
 /// copy, so the window stays free for the reader).
 fn head_of(opened: &mut input::OpenInput) -> Vec<u8> {
     opened.window.fill(64 << 10);
     let bytes = opened.window.bytes();
     bytes.get(..64 << 10).unwrap_or(bytes).to_vec()
-}
-
-/// How RFC 3164 times of an input are placed: `--year`, or the file's
-/// modification time.
-fn syslog_config(modified: Option<std::time::SystemTime>, log_opts: &LogOptions) -> SyslogConfig {
-    let reference = modified.map_or_else(now, |m| {
-        let secs = m
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        Timestamp::from_parts(secs, 0)
-    });
-    match log_opts.year {
-        Some(y) => SyslogConfig::year(y, log_opts.utc_offset),
-        None => SyslogConfig::at(reference, log_opts.utc_offset),
-    }
-}
-
-fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_parts(secs, 0)
 }
 
 /// Everything an `events` run produced.
@@ -923,7 +888,8 @@ fn name_ranks(paths: &[InputPath]) -> Vec<u32> {
 
 /// The order in which to read `paths` so that writing events as they are
 /// read gives time order, if one can be proven: every input an uncompressed
-/// file of a format whose lines tell their time (syslog, LANL), each in
+/// file of a format whose lines tell their time (a `Reader::Lines` that is
+/// `timed`: syslog, LANL), each in
 /// time order, and their time spans following one another (rotated logs)
 /// or at most one with events.
 fn in_order_plan(paths: &[InputPath], logs: &LogOptions) -> Option<Vec<usize>> {
@@ -969,21 +935,16 @@ fn provable_span(path: &InputPath, logs: &LogOptions) -> Option<Option<(Timestam
     }
     strip_bom(&mut opened);
     let head = head_of(&mut opened);
-    let format = input::sniff(&head);
-    if format.is_capture() || format == Format::Evtx || crate::input::sniff::looks_like_truth(&head)
-    {
+    if input::sniff(&head).is_capture() || crate::input::sniff::looks_like_truth(&head) {
         return None;
     }
-    let cfg = syslog_config(opened.modified, logs);
-    match logs.format.or_else(|| LogFormat::sniff(&head, &cfg))? {
-        LogFormat::Syslog => time_range(&mut opened.window, &SyslogLines(cfg)),
-        LogFormat::Lanl(kind) => time_range(
-            &mut opened.window,
-            &LanlLines {
-                kind,
-                epoch: logs.lanl_epoch,
-            },
-        ),
+    let ctx = logs.context(opened.modified);
+    let format = formats::choose(&head, logs.format, &ctx).ok()?;
+    match format.spec().reader(&ctx) {
+        Reader::Lines {
+            parser,
+            timed: true,
+        } => time_range(&mut opened.window, parser.as_ref()),
         _ => None,
     }
 }

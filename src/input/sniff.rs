@@ -1,7 +1,10 @@
-//! Format sniffing: which parser an input needs, decided from its first
-//! bytes (after decompression), never from its name.
+//! Format sniffing: whether an input is a capture (and which kind),
+//! decided from its first bytes (after decompression), never from its
+//! name; and the signatures of files that are not evidence (baselines,
+//! ground truth). Log formats are recognised by their own entries in
+//! `source::formats::REGISTRY`.
 
-/// What an input's bytes look like.
+/// Which capture an input's bytes are, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     /// Classic libpcap capture (any byte order, micro- or nanosecond, or the
@@ -9,9 +12,7 @@ pub enum Format {
     Pcap,
     /// pcapng capture.
     PcapNg,
-    /// Windows EVTX event log (read by `source::evtx`).
-    Evtx,
-    /// Not a format `lateral` reads.
+    /// Not a capture (perhaps a log: see `source::formats`).
     Unknown,
 }
 
@@ -21,7 +22,6 @@ impl Format {
         match self {
             Format::Pcap => "pcap",
             Format::PcapNg => "pcapng",
-            Format::Evtx => "evtx",
             Format::Unknown => "unknown",
         }
     }
@@ -51,9 +51,6 @@ pub fn sniff(head: &[u8]) -> Format {
     }
     if first4 == [0x0a, 0x0d, 0x0d, 0x0a] {
         return Format::PcapNg;
-    }
-    if head.starts_with(b"ElfFile\0") {
-        return Format::Evtx;
     }
     Format::Unknown
 }

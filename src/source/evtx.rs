@@ -35,6 +35,7 @@ use crate::diag::Diagnostics;
 use crate::input::ByteWindow;
 use crate::model::event::{LogEvent, Origin, Position, Timestamp};
 use crate::source::winsec::{self, EventData, Header, Text};
+use crate::source::{Context, FlowSink, LogFormatSpec, Reader, Sniff, WholeRead};
 use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -77,6 +78,59 @@ pub struct EvtxResult {
     /// Why the input is broken (corrupt chunks, no readable chunk, read
     /// error), when it is; `None` for a sound file.
     pub error: Option<String>,
+}
+
+/// The first bytes of every EVTX file.
+pub const MAGIC: &[u8] = b"ElfFile\0";
+
+/// Windows EVTX in the format registry (`--format evtx`): recognised by
+/// its signature whether named or not, so naming it only makes other
+/// inputs an error.
+#[derive(Debug, Clone, Copy)]
+pub struct EvtxFormat;
+
+impl LogFormatSpec for EvtxFormat {
+    fn flag(&self) -> &'static str {
+        "evtx"
+    }
+
+    fn help(&self) -> &'static str {
+        "Windows EVTX event logs (also recognised without -f)"
+    }
+
+    fn sniff(&self) -> Sniff {
+        Sniff::Magic {
+            bytes: MAGIC,
+            what: "an EVTX file",
+        }
+    }
+
+    fn reader(&self, _ctx: &Context) -> Reader {
+        Reader::Whole(read_whole)
+    }
+
+    fn when_empty(&self) -> &'static str {
+        "the event log holds no event records"
+    }
+}
+
+/// [`read_evtx`] as the registry's reader (EVTX holds no connection records).
+fn read_whole(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    _sink: &dyn FlowSink,
+    progress: &AtomicU64,
+) -> WholeRead {
+    let res = read_evtx(window, file, progress);
+    WholeRead {
+        events: res.events,
+        records: res.records,
+        bytes: res.bytes,
+        flows: 0,
+        diag: res.diag,
+        truncated_at: res.truncated_at,
+        error: res.error,
+    }
 }
 
 /// Reads every record of an EVTX input.

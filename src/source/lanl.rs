@@ -32,7 +32,7 @@ use crate::model::Action;
 use crate::model::ecs::EcsFields;
 use crate::model::event::{Category, Duration, LogEvent, Outcome, Position, Text, Timestamp};
 use crate::source::batch::EventBatch;
-use crate::source::{LineFormat, Skip};
+use crate::source::{Context, LineFormat, LogFormatSpec, Reader, Skip, Sniff};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -78,6 +78,53 @@ impl LanlKind {
             LanlKind::Netflow => 11,
             // JSON, not columns.
             LanlKind::Wls => 0,
+        }
+    }
+}
+
+/// Each LANL file in the format registry (`--format lanl-auth`, ...):
+/// recognised by its columns (`sniff_lanl`), or WLS by its JSON keys
+/// (`source::lanl_wls`).
+impl LogFormatSpec for LanlKind {
+    fn flag(&self) -> &'static str {
+        LanlKind::name(*self)
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            LanlKind::Auth => "LANL 2015 auth.txt",
+            LanlKind::Flows => "LANL 2015 flows.txt",
+            LanlKind::Dns => "LANL 2015 dns.txt",
+            LanlKind::Proc => "LANL 2015 proc.txt",
+            LanlKind::Redteam => "LANL 2015 redteam.txt (ground truth)",
+            LanlKind::Netflow => "LANL 2017 netflow_day-NN",
+            LanlKind::Wls => "LANL 2017 wls_day-NN (Windows host events, JSON)",
+        }
+    }
+
+    fn sniff(&self) -> Sniff {
+        match self {
+            // Its keys are particular: before Windows JSON Lines.
+            LanlKind::Wls => Sniff::Text { rank: 20 },
+            // After the JSON and Zeek formats, before syslog.
+            _ => Sniff::Text { rank: 60 },
+        }
+    }
+
+    fn looks_like(&self, head: &[u8], _ctx: &Context) -> bool {
+        match self {
+            LanlKind::Wls => crate::source::lanl_wls::looks_like_wls(head),
+            kind => sniff_lanl(head) == Some(*kind),
+        }
+    }
+
+    fn reader(&self, ctx: &Context) -> Reader {
+        Reader::Lines {
+            parser: Box::new(LanlLines {
+                kind: *self,
+                epoch: ctx.lanl_epoch,
+            }),
+            timed: true,
         }
     }
 }

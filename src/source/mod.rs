@@ -70,6 +70,7 @@ pub mod decode;
 pub mod dns;
 pub mod evtx;
 pub mod flow_table;
+pub mod formats;
 pub mod lanl;
 pub mod lanl_wls;
 pub mod syslog;
@@ -79,59 +80,153 @@ pub mod zeek_log;
 pub mod zeek_map;
 pub mod zeek_record;
 
-/// The log formats `lateral` reads, as sniffed from an input's first bytes
-/// or named with `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogFormat {
-    /// Syslog text: RFC 3164, rsyslog high-precision, RFC 5424.
-    Syslog,
-    /// `journalctl -o json` export.
-    Journal,
-    /// Windows events as JSON Lines (Winlogbeat or flat shape).
-    WindowsJsonl,
-    /// Zeek TSV logs with `#fields` headers.
-    ZeekTsv,
-    /// Zeek JSON logs, one object per line.
-    ZeekJson,
-    /// A LANL cyber-security data set CSV file.
-    Lanl(lanl::LanlKind),
-    /// Windows EVTX (binary; recognised by its magic whether named or
-    /// not, so naming it only makes other inputs an error).
-    Evtx,
-}
+pub use formats::LogFormat;
 
-impl LogFormat {
-    /// Short name used in statistics.
-    pub fn name(self) -> &'static str {
-        match self {
-            LogFormat::Syslog => "syslog",
-            LogFormat::Journal => "journal",
-            LogFormat::WindowsJsonl => "winjson",
-            LogFormat::ZeekTsv => "zeek",
-            LogFormat::ZeekJson => "zeekjson",
-            LogFormat::Lanl(k) => k.name(),
-            LogFormat::Evtx => "evtx",
+/// One log format `lateral` reads: everything the rest of the program needs
+/// to know about it, so that a format is one file (its parser and one
+/// implementation of this trait) plus one line in [`formats::REGISTRY`].
+///
+/// The registry gives the `--format` values and their help, sniffs inputs
+/// by [`LogFormatSpec::sniff`] and [`LogFormatSpec::looks_like`], and the
+/// collect stage reads every log input through [`LogFormatSpec::reader`].
+pub trait LogFormatSpec: Sync + std::fmt::Debug {
+    /// The format's `--format` value.
+    fn flag(&self) -> &'static str;
+
+    /// The name statistics and messages give the format (its `--format`
+    /// value unless it says otherwise).
+    fn name(&self) -> &'static str {
+        self.flag()
+    }
+
+    /// One line of `--help` saying what the format is (no final period).
+    fn help(&self) -> &'static str;
+
+    /// How an input is recognised as this format.
+    fn sniff(&self) -> Sniff;
+
+    /// True when `head`, an input's first bytes (up to 64 KiB, after a
+    /// byte order mark), is of this format. Formats recognised by a
+    /// [`Sniff::Magic`] signature need not say more than the default.
+    fn looks_like(&self, head: &[u8], _ctx: &Context) -> bool {
+        match self.sniff() {
+            Sniff::Magic { bytes, .. } => head.starts_with(bytes),
+            Sniff::Text { .. } => false,
         }
     }
 
-    /// Decides a text input's format from its first bytes.
-    pub fn sniff(head: &[u8], cfg: &syslog::SyslogConfig) -> Option<LogFormat> {
-        if syslog::looks_like_journal_json(head) {
-            Some(LogFormat::Journal)
-        } else if lanl_wls::looks_like_wls(head) {
-            Some(LogFormat::Lanl(lanl::LanlKind::Wls))
-        } else if winsec::looks_like_windows_jsonl(head) {
-            Some(LogFormat::WindowsJsonl)
-        } else if zeek_log::looks_like_zeek_tsv(head) {
-            Some(LogFormat::ZeekTsv)
-        } else if zeek_log::looks_like_zeek_json(head) {
-            Some(LogFormat::ZeekJson)
-        } else if let Some(k) = lanl::sniff_lanl(head) {
-            Some(LogFormat::Lanl(k))
-        } else if syslog::looks_like_syslog(head, cfg) {
-            Some(LogFormat::Syslog)
-        } else {
-            None
+    /// How an input of this format is read, with the settings of `ctx`.
+    fn reader(&self, ctx: &Context) -> Reader;
+
+    /// A note about input `name` worth telling before it is read (one line
+    /// naming it), such as the year assumed for timestamps without one.
+    fn note(&self, _head: &[u8], _ctx: &Context, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// What an input of this format that holds no record at all holds,
+    /// for the message saying nothing was read from it.
+    fn when_empty(&self) -> &'static str {
+        "no records in it (only headers, comments or blank lines)"
+    }
+}
+
+/// How a log format is recognised from an input's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniff {
+    /// By a signature its bytes start with. Such a format wins over
+    /// `--format` (it cannot be anything else), and naming it with
+    /// `--format` makes any input without the signature an error.
+    Magic {
+        /// The first bytes of every input of the format.
+        bytes: &'static [u8],
+        /// What an input of it is, for messages ("an EVTX file").
+        what: &'static str,
+    },
+    /// By [`LogFormatSpec::looks_like`] on its first lines. Tests run in
+    /// increasing `rank` (the most particular first, ties in registry
+    /// order); the first that says yes decides.
+    Text {
+        /// Where the test comes in the order.
+        rank: u8,
+    },
+}
+
+/// How the collect stage reads an input of one format.
+pub enum Reader {
+    /// One record per line, parsed independently: the input is split at
+    /// line boundaries, parsed in parallel and streamed (`text_lines`).
+    Lines {
+        /// The line parser.
+        parser: Box<dyn LineFormat>,
+        /// True when [`LineFormat::line_time`] tells every line's time, so
+        /// that a quick pass (`text_lines::time_range`) can prove an input
+        /// in time order and `lateral events` can stream it.
+        timed: bool,
+    },
+    /// A reader of its own that reads the whole input at once (binary
+    /// formats, or text whose lines depend on headers): its events come
+    /// back together, its connection records go to the sink.
+    Whole(ReadWhole),
+}
+
+/// A reader of a whole input: the input's bytes, its name, where
+/// connection records go and the progress counter (bytes read).
+pub type ReadWhole = fn(
+    &mut crate::input::ByteWindow,
+    &std::sync::Arc<str>,
+    &dyn FlowSink,
+    &std::sync::atomic::AtomicU64,
+) -> WholeRead;
+
+/// What a [`Reader::Whole`] reader found in one input.
+#[derive(Debug, Default)]
+pub struct WholeRead {
+    /// Events, in input order.
+    pub events: Vec<LogEvent>,
+    /// Records read (decoded or skipped).
+    pub records: u64,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
+    /// Connection records pushed to the sink.
+    pub flows: u64,
+    /// Skipped records by reason, with samples.
+    pub diag: crate::diag::Diagnostics,
+    /// Offset where the input ends inside a record, if it does.
+    pub truncated_at: Option<u64>,
+    /// Why the input is broken or ended early, when it is.
+    pub error: Option<String>,
+}
+
+/// The settings a log format is sniffed and read with, for one input.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// The year `--year` gives RFC 3164 timestamps, if given.
+    pub year: Option<i64>,
+    /// The input's modification time, when known.
+    pub modified: Option<std::time::SystemTime>,
+    /// How RFC 3164 times of the input are placed (from `--year`,
+    /// `--timezone` and the modification time).
+    pub syslog: syslog::SyslogConfig,
+    /// The instant LANL data sets' time 0 stands for.
+    pub lanl_epoch: crate::model::event::Timestamp,
+}
+
+impl Context {
+    /// The settings for one input: `--year`, the offset from UTC of the
+    /// logs' local time in seconds, the LANL epoch and the input's
+    /// modification time.
+    pub fn new(
+        year: Option<i64>,
+        utc_offset: i64,
+        lanl_epoch: crate::model::event::Timestamp,
+        modified: Option<std::time::SystemTime>,
+    ) -> Context {
+        Context {
+            year,
+            modified,
+            syslog: syslog::SyslogConfig::for_input(year, utc_offset, modified),
+            lanl_epoch,
         }
     }
 }

@@ -17,7 +17,7 @@
 use crate::model::Action;
 use crate::model::ecs::EcsFields;
 use crate::model::event::{Category, LogEvent, Outcome, Text, Timestamp, days_from_civil};
-use crate::source::{LineFormat, Skip};
+use crate::source::{Context, LineFormat, LogFormatSpec, Reader, Skip, Sniff};
 use std::net::IpAddr;
 
 /// How to complete RFC 3164 timestamps.
@@ -51,6 +51,134 @@ impl SyslogConfig {
             utc_offset,
         }
     }
+
+    /// How one input's RFC 3164 times are placed: in `year` when given
+    /// (`--year`), else by the input's modification time (the current
+    /// time when it has none).
+    pub fn for_input(
+        year: Option<i64>,
+        utc_offset: i64,
+        modified: Option<std::time::SystemTime>,
+    ) -> SyslogConfig {
+        let since_epoch = |t: std::time::SystemTime| {
+            let secs = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            Timestamp::from_parts(secs, 0)
+        };
+        let reference = since_epoch(modified.unwrap_or_else(std::time::SystemTime::now));
+        match year {
+            Some(y) => SyslogConfig::year(y, utc_offset),
+            None => SyslogConfig::at(reference, utc_offset),
+        }
+    }
+}
+
+/// Syslog text in the format registry (`--format syslog`).
+#[derive(Debug, Clone, Copy)]
+pub struct SyslogFormat;
+
+impl LogFormatSpec for SyslogFormat {
+    fn flag(&self) -> &'static str {
+        "syslog"
+    }
+
+    fn help(&self) -> &'static str {
+        "Syslog text (RFC 3164 auth.log/secure, high-precision, RFC 5424)"
+    }
+
+    fn sniff(&self) -> Sniff {
+        // The loosest test: last.
+        Sniff::Text { rank: 90 }
+    }
+
+    fn looks_like(&self, head: &[u8], ctx: &Context) -> bool {
+        looks_like_syslog(head, &ctx.syslog)
+    }
+
+    fn reader(&self, ctx: &Context) -> Reader {
+        Reader::Lines {
+            parser: Box::new(SyslogLines(ctx.syslog)),
+            timed: true,
+        }
+    }
+
+    fn note(&self, head: &[u8], ctx: &Context, name: &str) -> Option<String> {
+        (ctx.year.is_none() && has_yearless_lines(head))
+            .then(|| year_note(name, &ctx.syslog, ctx.modified.is_some()))
+    }
+}
+
+/// `journalctl -o json` exports in the format registry (`--format journal`).
+#[derive(Debug, Clone, Copy)]
+pub struct JournalFormat;
+
+impl LogFormatSpec for JournalFormat {
+    fn flag(&self) -> &'static str {
+        "journal"
+    }
+
+    fn help(&self) -> &'static str {
+        "journalctl -o json export"
+    }
+
+    fn sniff(&self) -> Sniff {
+        Sniff::Text { rank: 10 }
+    }
+
+    fn looks_like(&self, head: &[u8], _ctx: &Context) -> bool {
+        looks_like_journal_json(head)
+    }
+
+    fn reader(&self, _ctx: &Context) -> Reader {
+        Reader::Lines {
+            parser: Box::new(JournalJson),
+            timed: false,
+        }
+    }
+}
+
+/// True when some of the first lines are RFC 3164 syslog, whose
+/// timestamps carry no year (`Jan  5 10:00:00`, with or without `<PRI>`).
+fn has_yearless_lines(head: &[u8]) -> bool {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    head.split(|&b| b == b'\n').take(20).any(|line| {
+        let line = match line.strip_prefix(b"<") {
+            Some(rest) => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                rest.get(digits..)
+                    .and_then(|r| r.strip_prefix(b">"))
+                    .unwrap_or(rest)
+            }
+            None => line,
+        };
+        MONTHS.iter().any(|m| line.starts_with(m)) && line.get(3) == Some(&b' ')
+    })
+}
+
+/// The note saying which year syslog lines without one were given.
+fn year_note(name: &str, cfg: &SyslogConfig, from_file: bool) -> String {
+    let source = if from_file {
+        "the file's modification time"
+    } else {
+        "the current date"
+    };
+    let later = if cfg.ref_month < 12 {
+        format!(
+            " (lines dated after month {} of it: {})",
+            cfg.ref_month,
+            cfg.ref_year - 1
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{name}: syslog timestamps carry no year: assumed {}{later}, from {source}; --year overrides it",
+        cfg.ref_year
+    )
 }
 
 /// Parses `+09:00`, `-0500`, `UTC` or `Z` into seconds east of UTC.

@@ -48,7 +48,7 @@
 
 use crate::model::Action;
 use crate::model::event::{Category, LogEvent, Outcome, Text as EventText, Timestamp};
-use crate::source::{LineFormat, Skip};
+use crate::source::{Context, LineFormat, LogFormatSpec, Reader, Skip, Sniff};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::borrow::Cow;
@@ -636,6 +636,36 @@ impl LineFormat for WindowsJsonl {
             out.push(e);
         }
         Ok(())
+    }
+}
+
+/// Windows events as JSON Lines in the format registry (`--format winjson`).
+#[derive(Debug, Clone, Copy)]
+pub struct WinJsonFormat;
+
+impl LogFormatSpec for WinJsonFormat {
+    fn flag(&self) -> &'static str {
+        "winjson"
+    }
+
+    fn help(&self) -> &'static str {
+        "Windows events as JSON Lines (Winlogbeat or flat OTRF/NXLog shape)"
+    }
+
+    fn sniff(&self) -> Sniff {
+        // After the journal and LANL WLS JSON, whose keys are particular.
+        Sniff::Text { rank: 30 }
+    }
+
+    fn looks_like(&self, head: &[u8], _ctx: &Context) -> bool {
+        looks_like_windows_jsonl(head)
+    }
+
+    fn reader(&self, _ctx: &Context) -> Reader {
+        Reader::Lines {
+            parser: Box::new(WindowsJsonl),
+            timed: false,
+        }
     }
 }
 

@@ -27,13 +27,13 @@
 use crate::diag::Diagnostics;
 use crate::input::ByteWindow;
 use crate::model::event::{Flow, LogEvent, Origin, Position};
-use crate::source::FlowSink;
 use crate::source::Skip;
 use crate::source::text_lines::{
     MAX_LINE, NextChunk, TextResult, lines_of, next_chunk, sample as line_sample, split_pieces,
 };
 use crate::source::zeek_map;
 use crate::source::zeek_record::{Field, LogKind, Record};
+use crate::source::{Context, FlowSink, LogFormatSpec, Reader, Sniff, WholeRead};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
@@ -470,6 +470,85 @@ pub struct ZeekResult {
     pub flows: u64,
     /// Data lines per log type (`#path`, or the JSON kind), for statistics.
     pub by_kind: BTreeMap<LogKind, u64>,
+}
+
+/// Zeek logs in the format registry: TSV (`--format zeek`) or JSON Lines
+/// (`--format zeek-json`, `zeekjson` in statistics).
+#[derive(Debug, Clone, Copy)]
+pub struct ZeekFormat {
+    /// JSON Lines rather than TSV.
+    pub json: bool,
+}
+
+impl LogFormatSpec for ZeekFormat {
+    fn flag(&self) -> &'static str {
+        if self.json { "zeek-json" } else { "zeek" }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.json { "zeekjson" } else { "zeek" }
+    }
+
+    fn help(&self) -> &'static str {
+        if self.json {
+            "Zeek JSON logs, one object per line"
+        } else {
+            "Zeek TSV logs (#fields headers; conn.log gives connection records)"
+        }
+    }
+
+    fn sniff(&self) -> Sniff {
+        Sniff::Text {
+            rank: if self.json { 50 } else { 40 },
+        }
+    }
+
+    fn looks_like(&self, head: &[u8], _ctx: &Context) -> bool {
+        if self.json {
+            looks_like_zeek_json(head)
+        } else {
+            looks_like_zeek_tsv(head)
+        }
+    }
+
+    fn reader(&self, _ctx: &Context) -> Reader {
+        // Lines depend on the headers before them: read whole.
+        Reader::Whole(if self.json { read_json } else { read_tsv })
+    }
+}
+
+/// [`read_zeek`] of a TSV log, as the registry's reader.
+fn read_tsv(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    store: &dyn FlowSink,
+    progress: &AtomicU64,
+) -> WholeRead {
+    read_zeek(window, file, false, store, progress).into()
+}
+
+/// [`read_zeek`] of a JSON log, as the registry's reader.
+fn read_json(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    store: &dyn FlowSink,
+    progress: &AtomicU64,
+) -> WholeRead {
+    read_zeek(window, file, true, store, progress).into()
+}
+
+impl From<ZeekResult> for WholeRead {
+    fn from(z: ZeekResult) -> WholeRead {
+        WholeRead {
+            events: z.text.events,
+            records: z.text.records,
+            bytes: z.text.bytes,
+            flows: z.flows,
+            diag: z.text.diag,
+            truncated_at: None,
+            error: z.text.error,
+        }
+    }
 }
 
 /// Reads a whole Zeek log, TSV (`json` false) or JSON Lines; connection
