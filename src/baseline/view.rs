@@ -1,5 +1,5 @@
 //! One host's profile as a report: the typed, serialisable shape behind
-//! `lateral profile HOST` (text via `report::profile_text`, JSON via
+//! `lateral profile HOST` (text via `report::text::profile`, JSON via
 //! serde).
 //!
 //! Everything here is derived from a [`Baseline`]'s profiles by queries;

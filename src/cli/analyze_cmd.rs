@@ -10,7 +10,7 @@ use lateral::analyze::{Learning, analyze};
 use lateral::collect::pipeline::{FlowRunOptions, run_events, total_size};
 use lateral::config::{Config, DEFAULT_TOML};
 use lateral::input;
-use lateral::report::incidents_text::{LearnedFrom, render};
+use lateral::report::text::incidents::{LearnedFrom, render};
 use lateral::stats::{human_bytes, human_rate, line};
 use std::io::Write;
 use std::path::PathBuf;

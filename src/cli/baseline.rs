@@ -359,12 +359,12 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
 
     // The report for people: incidents, then novelties.
     let from =
-        lateral::report::incidents_text::LearnedFrom::File(args.baseline.display().to_string());
-    let mut report = lateral::report::sweep_text::render(
+        lateral::report::text::incidents::LearnedFrom::File(args.baseline.display().to_string());
+    let mut report = lateral::report::text::sweep::render(
         &analysis,
         &from,
         args.top,
-        lateral::report::sweep_text::SeenOptions {
+        lateral::report::text::sweep::SeenOptions {
             seen: seen_ids,
             new_only: args.new_only,
         },
@@ -413,7 +413,7 @@ pub fn info(args: InfoArgs) -> anyhow::Result<u8> {
         serde_json::to_writer(&mut so, &doc).context("writing")?;
         so.write_all(b"\n").context("writing")?;
     } else {
-        so.write_all(lateral::report::baseline_text::render_info(&base, size).as_bytes())
+        so.write_all(lateral::report::text::baseline::render_info(&base, size).as_bytes())
             .context("writing")?;
     }
     so.flush().context("writing")?;
@@ -437,7 +437,7 @@ pub fn profile(args: ProfileArgs) -> anyhow::Result<u8> {
         serde_json::to_writer(&mut so, &view).context("writing the profile")?;
         so.write_all(b"\n").context("writing the profile")?;
     } else {
-        so.write_all(lateral::report::profile_text::render(&view).as_bytes())
+        so.write_all(lateral::report::text::profile::render(&view).as_bytes())
             .context("writing the profile")?;
     }
     so.flush().context("writing the profile")?;

@@ -880,7 +880,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<u8> {
         serde_json::to_writer(&mut out, &s).context("writing score")?;
         writeln!(out).context("writing score")?;
     } else {
-        out.write_all(lateral::report::score_text::render(&s).as_bytes())
+        out.write_all(lateral::report::text::score::render(&s).as_bytes())
             .context("writing score")?;
     }
     Ok(if bad.is_empty() {

@@ -3,10 +3,6 @@
 //! Elastic Common Schema for events and alerts.
 
 pub mod alerts_jsonl;
-pub mod baseline_text;
 pub mod conn_log;
-pub mod incidents_text;
 pub mod novelty;
-pub mod profile_text;
-pub mod score_text;
-pub mod sweep_text;
+pub mod text;

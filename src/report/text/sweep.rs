@@ -5,7 +5,7 @@
 
 use crate::analyze::Analysis;
 use crate::incident::Incident;
-use crate::report::incidents_text::{
+use crate::report::text::incidents::{
     LearnedFrom, render_baseline, render_incident, render_incident_line,
 };
 use std::collections::BTreeSet;
