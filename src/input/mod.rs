@@ -133,6 +133,14 @@ pub fn skip_reason(path: &Path) -> Option<&'static str> {
     if matches!(ext, "" | "txt") && DOCS.iter().any(|d| stem.starts_with(d)) {
         return Some("documentation, not a capture or log");
     }
+    // A `LICENSES/` folder of licence texts (`LICENSES/Apache-2.0.txt`).
+    let in_licenses = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d.eq_ignore_ascii_case("licenses") || d.eq_ignore_ascii_case("licences"));
+    if in_licenses && matches!(ext, "" | "txt") {
+        return Some("a licence text, not a capture or log");
+    }
     None
 }
 
@@ -715,6 +723,8 @@ mod tests {
             "LICENSE",
             "LICENSE.txt",
             "notes.md",
+            "LICENSES/Apache-2.0.txt",
+            "corpus/licenses/zeek.BSD-3-Clause.txt",
         ] {
             assert!(skip_reason(Path::new(name)).is_some(), "{name}");
         }
@@ -727,6 +737,8 @@ mod tests {
             "win.json",
             "security.evtx",
             "readme.pcap",
+            "licenses/capture.pcap",
+            "lanl/auth.txt",
         ] {
             assert!(skip_reason(Path::new(name)).is_none(), "{name}");
         }
