@@ -13,6 +13,7 @@
 //! same id in every run, so a nightly sweep can tell new alerts from ones
 //! already reported.
 
+use crate::model::HostKey;
 use crate::model::event::{Origin, Position, Timestamp};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -183,13 +184,13 @@ impl HostRef {
         }
     }
 
-    /// The key that identifies the host: its address, else its lower-case name.
-    pub fn key(&self) -> String {
-        match (&self.ip, &self.name) {
-            (Some(ip), _) => ip.to_string(),
-            (None, Some(n)) => n.to_ascii_lowercase(),
-            (None, None) => String::new(),
-        }
+    /// The host's identity: its name's key when it has one (the name the
+    /// host directory gives its address), else its address's.
+    pub fn key(&self) -> Option<HostKey> {
+        self.name
+            .as_deref()
+            .and_then(HostKey::from_name)
+            .or_else(|| self.ip.map(HostKey::Addr))
     }
 
     /// How a person reads it: the name, else the address.
@@ -199,6 +200,17 @@ impl HostRef {
             (None, Some(ip)) => ip.to_string(),
             (None, None) => "?".into(),
         }
+    }
+}
+
+/// A host's part of an alert id: its address, else its lower-case name.
+/// Spelled as ids have always been, so ids stay stable across releases
+/// (and `--seen` files keep muting); the host's identity is [`HostRef::key`].
+fn id_part(h: &HostRef) -> String {
+    match (&h.ip, &h.name) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(n)) => n.to_ascii_lowercase(),
+        (None, None) => String::new(),
     }
 }
 
@@ -401,11 +413,8 @@ impl Alert {
         let key = format!(
             "{}|{}|{}|{}|{}|{}",
             self.rule.id,
-            self.source.as_ref().map(HostRef::key).unwrap_or_default(),
-            self.destination
-                .as_ref()
-                .map(HostRef::key)
-                .unwrap_or_default(),
+            self.source.as_ref().map(id_part).unwrap_or_default(),
+            self.destination.as_ref().map(id_part).unwrap_or_default(),
             self.destination_port
                 .map(|p| p.to_string())
                 .unwrap_or_default(),

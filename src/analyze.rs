@@ -108,6 +108,7 @@ pub fn analyze(
     let baseline = crate::detect::profiles_view::ProfilesView::new(
         &profiles,
         &names,
+        &directory,
         span(learn_flows, learn_events),
         &config.network,
     );
@@ -186,8 +187,13 @@ pub fn analyze_against_profiles(
         folded = p;
         &folded
     };
-    let view =
-        crate::detect::profiles_view::ProfilesView::new(profiles, hosts, period, &config.network);
+    let view = crate::detect::profiles_view::ProfilesView::new(
+        profiles,
+        hosts,
+        &directory,
+        period,
+        &config.network,
+    );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let (alerts, incidents) = detect(flows, events, &directory, &view, &view, config);
@@ -218,7 +224,7 @@ fn name_only_folds(
         .iter()
         .filter(|h| h.key.is_named() && h.ips.is_empty())
         .filter_map(|h| {
-            let ip = directory.addr(h.key.as_str())?;
+            let ip = directory.addr_of(&h.key)?;
             let to = profiles.host_at(profiles.host_id_by_ip(ip)?)?;
             (to.key != h.key).then(|| (h.key.clone(), to.key.clone()))
         })
@@ -262,6 +268,6 @@ pub fn detect_resolved(
         config,
     };
     let mut alerts = crate::detect::run_all(&input);
-    let incidents = incident::build(&mut alerts, &config.incident, baseline);
+    let incidents = incident::build(&mut alerts, &config.incident, baseline, directory);
     (alerts, incidents)
 }

@@ -31,140 +31,13 @@ use crate::diag::Diagnostics;
 use crate::model::Action;
 use crate::model::Role;
 use crate::model::event::{LogEvent, Origin, Position, Text, Timestamp};
+pub use crate::model::host::HostKey;
+use crate::model::host::{normalize_name, parse_ip};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-/// The canonical identity of a host: its normalised short name when any
-/// source names it (`ws-017`), else the text of its IP address (`10.0.0.17`).
-///
-/// Ordered and serialised as that string. Names never parse as IP
-/// addresses, so the two kinds cannot collide.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct HostKey(Text);
-
-impl HostKey {
-    /// The key of a host known only by an address.
-    pub fn from_ip(ip: IpAddr) -> HostKey {
-        HostKey(ip_text(ip))
-    }
-
-    /// The key of a host name in any spelling (`WS-017`, `ws-017.shugiin.local`,
-    /// `WS-017$`, `SHUGIIN\WS-017`); an IP literal gives the IP's key; `None`
-    /// for text that is not a host name (empty, `-`, `localhost`, spaces...).
-    pub fn from_name(raw: &str) -> Option<HostKey> {
-        if let Some(ip) = parse_ip(raw) {
-            return Some(HostKey::from_ip(ip));
-        }
-        normalize_name(raw).map(|n| HostKey(n.short))
-    }
-
-    /// The key as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The address, when this host is known only by one.
-    pub fn ip(&self) -> Option<IpAddr> {
-        if !could_be_ip(&self.0) {
-            return None;
-        }
-        self.0.parse().ok()
-    }
-
-    /// True when the host has a name (the key is not an address).
-    pub fn is_named(&self) -> bool {
-        self.ip().is_none()
-    }
-}
-
-impl fmt::Display for HostKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The text of an address as `Display` writes it. IPv4 (most keys) is
-/// written digit by digit into inline text, without the formatter.
-pub fn ip_text(ip: IpAddr) -> Text {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mut t = Text::default();
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    t.push('.');
-                }
-                let digit = |d: u8| char::from(b'0' + d % 10);
-                if octet >= 100 {
-                    t.push(digit(octet / 100));
-                }
-                if octet >= 10 {
-                    t.push(digit(octet / 10));
-                }
-                t.push(digit(octet));
-            }
-            t
-        }
-        IpAddr::V6(_) => {
-            use std::fmt::Write;
-            let mut t = Text::default();
-            let _ = write!(t, "{ip}");
-            t
-        }
-    }
-}
-
-/// A host name in normal form.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NormalName {
-    /// Lowercase first label (`ws-017`).
-    pub short: Text,
-    /// Lowercase full name when the input had a domain part (`ws-017.shugiin.local`).
-    pub fqdn: Option<String>,
-}
-
-/// Normalises a host name: trims, drops a leading `\\`, a `DOMAIN\` prefix,
-/// a trailing `$` (computer accounts) and a trailing `.`, lowercases.
-/// Returns `None` for IP literals and for text that is not a host name
-/// (empty, placeholders, `localhost`, characters outside `[a-z0-9-_.]`).
-pub fn normalize_name(raw: &str) -> Option<NormalName> {
-    let mut s = raw.trim();
-    s = s.trim_start_matches('\\');
-    if let Some((_, after)) = s.rsplit_once('\\') {
-        s = after;
-    }
-    s = s.strip_suffix('$').unwrap_or(s);
-    s = s.strip_suffix('.').unwrap_or(s);
-    if s.is_empty()
-        || s.len() > 253
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        || parse_ip(s).is_some()
-    {
-        return None;
-    }
-    let (first, dotted) = match s.split_once('.') {
-        Some((first, _)) => (first, true),
-        None => (s, false),
-    };
-    let mut short = Text::from(first);
-    short.make_ascii_lowercase();
-    if short.is_empty()
-        || matches!(
-            short.as_str(),
-            "localhost" | "unknown" | "null" | "none" | "anonymous" | "-"
-        )
-    {
-        return None;
-    }
-    let fqdn = dotted.then(|| s.to_ascii_lowercase());
-    Some(NormalName { short, fqdn })
-}
 
 /// Whether a DNS answer may name `ip`: only private addresses (RFC 1918,
 /// IPv6 unique-local and link-local). Public addresses behind CDNs and
@@ -179,29 +52,6 @@ fn names_by_dns(ip: IpAddr) -> bool {
             None => v6.is_unique_local() || v6.is_unicast_link_local(),
         },
     }
-}
-
-/// Whether `s` could be an IP literal at all: every IPv6 address has a
-/// colon, every IPv4 address is digits and dots. Names fail this at their
-/// first letter, before any address parser runs.
-pub(crate) fn could_be_ip(s: &str) -> bool {
-    s.bytes().any(|b| b == b':') || s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-}
-
-fn parse_ip(s: &str) -> Option<IpAddr> {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(s);
-    if s.is_empty() || !could_be_ip(s) {
-        return None;
-    }
-    let ip: IpAddr = s.parse().ok()?;
-    Some(match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    })
 }
 
 /// Where a piece of (IP, name) evidence came from.
@@ -305,10 +155,7 @@ impl HostDirectory {
     /// The host an address belongs to: the named host it resolved to, else
     /// the address's own key. IPv4-mapped IPv6 addresses count as IPv4.
     pub fn key_for_ip(&self, ip: IpAddr) -> HostKey {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = crate::model::host::canonical_ip(ip);
         self.by_ip
             .get(&ip)
             .cloned()
@@ -323,7 +170,7 @@ impl HostDirectory {
         if let Some(ip) = parse_ip(raw) {
             return Some(self.key_for_ip(ip));
         }
-        normalize_name(raw).map(|n| HostKey(n.short))
+        normalize_name(raw).map(|n| HostKey::Name(n.short))
     }
 
     /// Addresses known to belong to a host (empty for an unknown host; a host
@@ -340,8 +187,7 @@ impl HostDirectory {
     pub fn names_of(&self, key: &HostKey) -> Vec<String> {
         match self.hosts.get(key) {
             Some(e) => e.names.clone(),
-            None if key.is_named() => vec![key.0.to_string()],
-            None => Vec::new(),
+            None => key.name().map(str::to_string).into_iter().collect(),
         }
     }
 
@@ -378,7 +224,7 @@ impl HostDirectory {
         #[derive(Serialize)]
         struct Line<'a> {
             #[serde(rename = "host.key")]
-            key: &'a str,
+            key: Text,
             #[serde(rename = "host.ip")]
             ips: &'a [IpAddr],
             #[serde(rename = "host.name")]
@@ -399,7 +245,7 @@ impl HostDirectory {
         }
         for e in self.hosts.values() {
             let line = Line {
-                key: e.key.as_str(),
+                key: e.key.text(),
                 ips: &e.ips,
                 names: &e.names,
                 role: e.role.map(Role::name),
@@ -430,7 +276,7 @@ pub struct HostsRow {
     /// The address.
     pub ip: IpAddr,
     /// The name, normalised.
-    pub name: NormalName,
+    pub name: crate::model::host::NormalName,
     /// The role, when given.
     pub role: Option<Role>,
     /// One-based line number.
@@ -647,7 +493,7 @@ impl DirectoryBuilder {
         }
     }
 
-    fn note_name(&mut self, n: &NormalName) {
+    fn note_name(&mut self, n: &crate::model::host::NormalName) {
         // Most names recur: look up before allocating a key.
         let info = match self.names.get_mut(&n.short) {
             Some(info) => info,
@@ -853,7 +699,7 @@ impl DirectoryBuilder {
         };
         let mut by_ip: BTreeMap<IpAddr, HostKey> = strong
             .iter()
-            .filter_map(|(ip, names)| Some((*ip, HostKey(best(names)?))))
+            .filter_map(|(ip, names)| Some((*ip, HostKey::Name(best(names)?))))
             .collect();
         // Weak evidence, as a greedy matching: strongest (ip, name) pairs
         // first (most records, then earliest, then name, then address), each
@@ -880,11 +726,11 @@ impl DirectoryBuilder {
                     continue;
                 }
                 named.insert(name);
-                by_ip.insert(ip, HostKey(Text::from(name)));
+                by_ip.insert(ip, HostKey::Name(Text::from(name)));
             }
         }
         for (ip, name) in &self.file_ips {
-            by_ip.insert(*ip, HostKey(name.clone()));
+            by_ip.insert(*ip, HostKey::Name(name.clone()));
         }
         // Every name is a host: built in key order, then collected (a
         // sorted run builds the map in one pass). Names sort by their first
@@ -902,7 +748,7 @@ impl DirectoryBuilder {
                 names.push(String::from(name.as_str()));
                 names.extend(info.fqdns);
                 HostEntry {
-                    key: HostKey(name),
+                    key: HostKey::Name(name),
                     ips: Vec::new(),
                     names,
                     role: info.role,
@@ -915,10 +761,11 @@ impl DirectoryBuilder {
         let index: FxHashMap<Text, usize> = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.key.0.clone(), i))
+            .filter_map(|(i, e)| Some((Text::from(e.key.name()?), i)))
             .collect();
         for (ip, key) in &by_ip {
-            if let Some(e) = index.get(&key.0).and_then(|&i| entries.get_mut(i)) {
+            let Some(name) = key.name() else { continue };
+            if let Some(e) = index.get(name).and_then(|&i| entries.get_mut(i)) {
                 e.ips.push(*ip);
             }
         }
@@ -929,7 +776,7 @@ impl DirectoryBuilder {
             while winners.next_if(|(w, _)| **w < ip).is_some() {}
             let chosen = winners
                 .peek()
-                .is_some_and(|(w, k)| **w == ip && k.0 == name);
+                .is_some_and(|(w, k)| **w == ip && k.name() == Some(name.as_str()));
             if let Some(e) = index.get(&name).and_then(|&i| entries.get_mut(i)) {
                 e.evidence.push(Evidence {
                     ip,
@@ -948,6 +795,7 @@ impl DirectoryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::host::{could_be_ip, ip_text};
 
     #[test]
     fn address_text_matches_display_and_names_skip_the_address_parser() {
@@ -963,7 +811,7 @@ mod tests {
             "2001:db8::8:800:200c:417a",
         ] {
             let ip: IpAddr = a.parse().unwrap();
-            assert_eq!(ip_text(ip).as_str(), ip.to_string(), "{a}");
+            assert_eq!(ip_text(ip).to_string(), ip.to_string(), "{a}");
             assert_eq!(HostKey::from_ip(ip).ip(), Some(ip), "{a}");
             assert!(could_be_ip(a), "{a}");
         }
@@ -1004,7 +852,7 @@ mod tests {
                 "{spelling}"
             );
         }
-        assert_eq!(k.as_str(), "ws-017");
+        assert_eq!(k.to_string(), "ws-017");
         assert_eq!(
             normalize_name("ws-017.shugiin.local")
                 .unwrap()
@@ -1028,7 +876,7 @@ mod tests {
             Some(ip("10.0.0.5"))
         );
         assert_eq!(
-            HostKey::from_name("::ffff:10.0.0.5").unwrap().as_str(),
+            HostKey::from_name("::ffff:10.0.0.5").unwrap().to_string(),
             "10.0.0.5"
         );
     }
@@ -1063,10 +911,10 @@ mod tests {
             });
         }
         let d = b.finish();
-        assert_eq!(d.key_for_ip(ip("198.51.100.7")).as_str(), "198.51.100.7");
-        assert_eq!(d.key_for_ip(ip("198.51.100.8")).as_str(), "198.51.100.8");
-        assert_eq!(d.key_for_ip(ip("10.0.0.80")).as_str(), "intranet");
-        assert_eq!(d.key_for_ip(ip("fd00::20")).as_str(), "files");
+        assert_eq!(d.key_for_ip(ip("198.51.100.7")).to_string(), "198.51.100.7");
+        assert_eq!(d.key_for_ip(ip("198.51.100.8")).to_string(), "198.51.100.8");
+        assert_eq!(d.key_for_ip(ip("10.0.0.80")).to_string(), "intranet");
+        assert_eq!(d.key_for_ip(ip("fd00::20")).to_string(), "files");
     }
 
     #[test]
@@ -1084,8 +932,8 @@ mod tests {
         e.push_dns_answer("10.0.0.20".into());
         b.observe(&e);
         let d = b.finish();
-        assert_eq!(d.key_for_ip(ip("10.0.0.20")).as_str(), "fs01");
-        assert_eq!(d.key_for_ip(ip("10.0.0.53")).as_str(), "10.0.0.53");
+        assert_eq!(d.key_for_ip(ip("10.0.0.20")).to_string(), "fs01");
+        assert_eq!(d.key_for_ip(ip("10.0.0.53")).to_string(), "10.0.0.53");
     }
 
     /// Many spellings, sources and conflicts for 300 hosts.
@@ -1180,7 +1028,7 @@ mod tests {
         });
         let d = b.finish();
         let k = d.key_for_ip(ip("10.0.0.17"));
-        assert_eq!(k.as_str(), "ws-017");
+        assert_eq!(k.to_string(), "ws-017");
         assert_eq!(d.key_for_name("SHUGIIN\\WS-017$"), Some(k.clone()));
         assert_eq!(d.key_for_name("10.0.0.17"), Some(k.clone()));
         assert_eq!(d.ips_of(&k), vec![ip("10.0.0.17")]);
@@ -1203,7 +1051,7 @@ mod tests {
         assert!(d.get(&HostKey::from_name("srv-chamber").unwrap()).is_some());
         assert!(d.get(&HostKey::from_name("dc01").unwrap()).is_some());
         // An unknown address is its own host.
-        assert_eq!(d.key_for_ip(ip("10.9.9.9")).as_str(), "10.9.9.9");
+        assert_eq!(d.key_for_ip(ip("10.9.9.9")).to_string(), "10.9.9.9");
         assert_eq!(
             d.ips_of(&HostKey::from_ip(ip("10.9.9.9"))),
             vec![ip("10.9.9.9")]
@@ -1240,9 +1088,9 @@ mod tests {
         y.merge(x);
         assert_eq!(forward, y);
         let d = forward.finish();
-        assert_eq!(d.key_for_ip(ip("10.0.0.50")).as_str(), "ws-a");
-        assert_eq!(d.key_for_ip(ip("10.0.0.60")).as_str(), "ws-c");
-        assert_eq!(d.key_for_ip(ip("10.0.0.70")).as_str(), "ws-e");
+        assert_eq!(d.key_for_ip(ip("10.0.0.50")).to_string(), "ws-a");
+        assert_eq!(d.key_for_ip(ip("10.0.0.60")).to_string(), "ws-c");
+        assert_eq!(d.key_for_ip(ip("10.0.0.70")).to_string(), "ws-e");
         let b = d.get(&HostKey::from_name("ws-b").unwrap()).unwrap();
         assert!(b.ips.is_empty());
         assert_eq!(b.evidence.len(), 1);
@@ -1275,9 +1123,9 @@ mod tests {
         // The DC's address is named by a logon record: strong evidence keeps it.
         b.observe(&logon(1, "10.0.0.9", "DC01"));
         let d = b.finish();
-        assert_eq!(d.key_for_ip(ip("10.0.0.5")).as_str(), "ws5");
-        assert_eq!(d.key_for_ip(ip("10.0.0.6")).as_str(), "ws6");
-        assert_eq!(d.key_for_ip(ip("10.0.0.9")).as_str(), "dc01");
+        assert_eq!(d.key_for_ip(ip("10.0.0.5")).to_string(), "ws5");
+        assert_eq!(d.key_for_ip(ip("10.0.0.6")).to_string(), "ws6");
+        assert_eq!(d.key_for_ip(ip("10.0.0.9")).to_string(), "dc01");
     }
 
     #[test]
@@ -1311,7 +1159,7 @@ mod tests {
         b.add_file(&parsed);
         let d = b.finish();
         let k = d.key_for_ip(ip("10.0.0.50"));
-        assert_eq!(k.as_str(), "filesrv");
+        assert_eq!(k.to_string(), "filesrv");
         assert_eq!(d.given_role(&k), Some(Role::Server));
         let dc = d.key_for_name("DC01").unwrap();
         assert_eq!(d.given_role(&dc), Some(Role::DomainController));

@@ -21,7 +21,8 @@
 
 use crate::alert::{Alert, HostRef, Severity, Technique, clamp_score, fnv1a, minutes};
 use crate::config::IncidentConfig;
-use crate::detect::{BaselineView, Role};
+use crate::detect::{BaselineView, Directory, Role};
+use crate::model::HostKey;
 use crate::model::event::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,8 +108,23 @@ impl UnionFind {
     }
 }
 
-fn host_key(h: &Option<HostRef>) -> Option<String> {
-    h.as_ref().map(HostRef::key).filter(|k| !k.is_empty())
+/// The host an alert names, as the detectors' directory keys it (so an
+/// alert's host and another's related address are one entity).
+fn host_key(h: &Option<HostRef>, names: &Directory) -> Option<HostKey> {
+    let h = h.as_ref()?;
+    match h.ip {
+        Some(ip) => Some(names.key_for_ip(ip)),
+        None => h.key(),
+    }
+}
+
+/// What an alert is about, for joining alerts: a host or an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Entity {
+    /// A host.
+    Host(HostKey),
+    /// An account.
+    User(String),
 }
 
 /// Joins alerts (in output order) into ranked incidents and sets each
@@ -117,6 +133,7 @@ pub fn build(
     alerts: &mut [Alert],
     cfg: &IncidentConfig,
     baseline: &dyn BaselineView,
+    names: &Directory,
 ) -> Vec<Incident> {
     let n = alerts.len();
     let window = minutes(cfg.window_minutes);
@@ -124,45 +141,53 @@ pub fn build(
     // Hubs: destinations many distinct sources point at, and domain controllers.
     // Lookups only, never iterated into output: the partition union-find
     // finds does not depend on the order unions are made in.
-    let mut pointed: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
+    let mut pointed: FxHashMap<HostKey, FxHashSet<Option<HostKey>>> = FxHashMap::default();
     for a in alerts.iter() {
-        let src = host_key(&a.source).unwrap_or_default();
-        let mut dsts: BTreeSet<String> = a.related_ips.iter().map(|ip| ip.to_string()).collect();
-        dsts.extend(host_key(&a.destination));
-        dsts.remove(&src);
+        let src = host_key(&a.source, names);
+        let mut dsts: BTreeSet<HostKey> = a
+            .related_ips
+            .iter()
+            .map(|ip| names.key_for_ip(*ip))
+            .collect();
+        dsts.extend(host_key(&a.destination, names));
+        if let Some(s) = &src {
+            dsts.remove(s);
+        }
         for d in dsts {
             pointed.entry(d).or_default().insert(src.clone());
         }
     }
-    let is_hub = |k: &str| {
+    let is_hub = |k: &HostKey| {
         pointed.get(k).is_some_and(|s| s.len() > cfg.hub_sources)
-            || k.parse()
-                .is_ok_and(|ip| baseline.role(ip) == Role::DomainController)
+            || baseline.host_role(k) == Role::DomainController
     };
     // Each alert's entities, with the side they are on.
-    let mut keyed: FxHashMap<String, Vec<(usize, Side)>> = FxHashMap::default();
+    let mut keyed: FxHashMap<Entity, Vec<(usize, Side)>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
-        let mut keys: BTreeMap<String, Side> = BTreeMap::new();
+        let mut keys: BTreeMap<HostKey, Side> = BTreeMap::new();
         let peer_side = if a.peers_are_sources {
             Side::Source
         } else {
             Side::Destination
         };
         for ip in &a.related_ips {
-            keys.insert(ip.to_string(), peer_side);
+            keys.insert(names.key_for_ip(*ip), peer_side);
         }
-        if let Some(d) = host_key(&a.destination) {
+        if let Some(d) = host_key(&a.destination, names) {
             keys.insert(d, Side::Destination);
         }
-        if let Some(s) = host_key(&a.source) {
+        if let Some(s) = host_key(&a.source, names) {
             keys.insert(s, Side::Source);
         }
         keys.retain(|k, side| *side == Side::Source || !is_hub(k));
-        for u in &a.related_users {
-            keys.insert(format!("user:{u}"), Side::Source);
-        }
         for (k, side) in keys {
-            keyed.entry(k).or_default().push((i, side));
+            keyed.entry(Entity::Host(k)).or_default().push((i, side));
+        }
+        for u in &a.related_users {
+            keyed
+                .entry(Entity::User(u.clone()))
+                .or_default()
+                .push((i, Side::Source));
         }
     }
     let mut uf = UnionFind((0..n).collect());
@@ -191,14 +216,14 @@ pub fn build(
         }
     }
     // Chains: a movement alert's destination starts another movement soon after.
-    let mut by_src: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    let mut by_src: FxHashMap<HostKey, Vec<usize>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
-        if let (true, Some(s)) = (a.movement, host_key(&a.source)) {
+        if let (true, Some(s)) = (a.movement, host_key(&a.source, names)) {
             by_src.entry(s).or_default().push(i);
         }
     }
     for (i, a) in alerts.iter().enumerate() {
-        let Some(d) = host_key(&a.destination).filter(|_| a.movement) else {
+        let Some(d) = host_key(&a.destination, names).filter(|_| a.movement) else {
             continue;
         };
         for &j in by_src.get(&d).into_iter().flatten() {
@@ -265,7 +290,7 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
     }
     hops.sort_by_cached_key(|h| (h.ts, h.src.key(), h.dst.key()));
     // Depth of each host along the path, in time order.
-    let mut depth: BTreeMap<String, (usize, HostRef)> = BTreeMap::new();
+    let mut depth: BTreeMap<Option<HostKey>, (usize, HostRef)> = BTreeMap::new();
     for h in &hops {
         let ds = depth.entry(h.src.key()).or_insert((0, h.src.clone())).0;
         depth.entry(h.dst.key()).or_insert((ds + 1, h.dst.clone()));
@@ -286,7 +311,7 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         .iter()
         .flat_map(|a| a.related_users.iter().cloned())
         .collect();
-    let sources: BTreeSet<String> = path
+    let sources: BTreeSet<Option<HostKey>> = path
         .first()
         .map(|l| l.iter().map(HostRef::key).collect())
         .unwrap_or_default();

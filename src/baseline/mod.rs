@@ -15,8 +15,9 @@ pub mod file;
 pub mod view;
 
 use crate::collect::pipeline::EventRun;
-use crate::hosts::{DirectoryBuilder, HostDirectory, HostsFile, HostsRow, normalize_name};
+use crate::hosts::{DirectoryBuilder, HostDirectory, HostsFile, HostsRow};
 use crate::model::event::{Flow, LogEvent, Timestamp};
+use crate::model::host::normalize_name;
 use crate::profile::{Profiles, build_parallel};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -320,12 +321,13 @@ fn directory_from(
         if entry.role.is_none() && old_profiles.host(&entry.key).is_none() {
             continue;
         }
+        let key_text = entry.key.text();
         let name = entry
             .names
             .iter()
             .find(|n| n.contains('.'))
             .or_else(|| entry.names.first())
-            .map_or(entry.key.as_str(), String::as_str);
+            .map_or(key_text.as_str(), String::as_str);
         let Some(normal) = normalize_name(name) else {
             continue;
         };

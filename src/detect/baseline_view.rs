@@ -3,10 +3,12 @@
 //! from the first part of today's input, a stored baseline) can back a
 //! detection run.
 //!
-//! Users and host keys are compared case-insensitively: callers pass them
-//! lower-case. A host key is the host's address when known, else its
-//! lower-case short name (see [`super::Directory::key`]).
+//! Users are compared case-insensitively: callers pass them lower-case.
+//! Hosts are asked about by address (what a flow saw) or by [`HostKey`],
+//! the identity the profiles and the detectors' directory share (see
+//! [`super::Directory::key`]).
 
+use crate::model::HostKey;
 use crate::model::event::Timestamp;
 use std::net::IpAddr;
 
@@ -44,6 +46,8 @@ pub trait BaselineView: Sync {
     fn host_count(&self) -> usize;
     /// A host's role (`Unknown` when not in the baseline).
     fn role(&self, ip: IpAddr) -> Role;
+    /// The role of a host given by key (`Unknown` when not in the baseline).
+    fn host_role(&self, host: &HostKey) -> Role;
     /// Hosts with a role.
     fn role_count(&self, role: Role) -> usize;
     /// How `src` used `svc` on `dst`, if it did.
@@ -67,20 +71,20 @@ pub trait BaselineView: Sync {
     /// Distinct source hosts the account logged on from.
     fn user_source_count(&self, user: &str) -> usize;
     /// Whether the account logged on from this source host.
-    fn user_from(&self, user: &str, src: &str) -> bool;
+    fn user_from(&self, user: &str, src: &HostKey) -> bool;
     /// Whether any account logged on from `src` to `dst` over the network.
-    fn logon_edge(&self, src: &str, dst: &str) -> bool;
+    fn logon_edge(&self, src: &HostKey, dst: &HostKey) -> bool;
     /// Whether the account received special privileges on `host` (or anywhere, for `None`).
-    fn privileged(&self, user: &str, host: Option<&str>) -> bool;
+    fn privileged(&self, user: &str, host: Option<&HostKey>) -> bool;
     /// Network logons to `host` by (Kerberos, NTLM).
-    fn logon_methods(&self, host: &str) -> (u64, u64);
+    fn logon_methods(&self, host: &HostKey) -> (u64, u64);
     /// Whether the account logged on to `host` with NTLM.
-    fn user_ntlm_on(&self, user: &str, host: &str) -> bool;
+    fn user_ntlm_on(&self, user: &str, host: &HostKey) -> bool;
     /// Whether `subject` used explicit credentials of `user` for `server`.
-    fn explicit_seen(&self, subject: &str, user: &str, server: &str) -> bool;
+    fn explicit_seen(&self, subject: &str, user: &str, server: &HostKey) -> bool;
     /// Whether `src` installed a service or used an admin share on `dst`
     /// (as `super::rules::remote_exec` attributes them).
-    fn remote_exec_seen(&self, src: &str, dst: &str) -> bool;
+    fn remote_exec_seen(&self, src: &HostKey, dst: &HostKey) -> bool;
     /// Most distinct hosts the account logged on to in one hour.
     fn user_hosts_per_hour(&self, user: &str) -> usize;
     /// The source's activity per hour of the week
@@ -89,5 +93,5 @@ pub trait BaselineView: Sync {
     fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]>;
     /// The authentication methods the account used to log on to `host`
     /// (empty when none was recorded).
-    fn user_methods_on(&self, user: &str, host: &str) -> crate::profile::Methods;
+    fn user_methods_on(&self, user: &str, host: &HostKey) -> crate::profile::Methods;
 }

@@ -3,6 +3,7 @@
 
 use crate::alert::{Evidence, EvidenceKind};
 pub use crate::alert::{clamp_score, minutes};
+use crate::model::HostKey;
 use crate::model::event::{Flow, LogEvent, Outcome, Text};
 
 /// Accounts that are the system itself, never a person or an attacker's choice.
@@ -144,10 +145,10 @@ pub fn baseline_span(b: &dyn super::BaselineView) -> String {
 pub struct LogonView<'a> {
     /// The event.
     pub event: &'a crate::model::event::LogEvent,
-    /// Source host key (address, else short name).
-    pub src: Option<Text>,
-    /// Destination (the host that wrote the record) key.
-    pub dst: Option<Text>,
+    /// Source host.
+    pub src: Option<HostKey>,
+    /// Destination host (the host that wrote the record).
+    pub dst: Option<HostKey>,
     /// Lower-case account, unless a system account.
     pub user: Option<Text>,
 }
@@ -194,8 +195,8 @@ pub fn is_kerberos_attempt(e: &LogEvent) -> bool {
 pub fn failing_sources<'a>(
     logons: &'a [LogonView<'_>],
     need: usize,
-) -> rustc_hash::FxHashMap<&'a Text, usize> {
-    let mut failures: rustc_hash::FxHashMap<&Text, usize> = rustc_hash::FxHashMap::default();
+) -> rustc_hash::FxHashMap<&'a HostKey, usize> {
+    let mut failures: rustc_hash::FxHashMap<&HostKey, usize> = rustc_hash::FxHashMap::default();
     for v in logons.iter().filter(|v| failed(v.event)) {
         if let Some(s) = &v.src {
             *failures.entry(s).or_insert(0) += 1;

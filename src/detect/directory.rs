@@ -1,45 +1,43 @@
 //! Host names and addresses as the detectors look them up: which name an
-//! address has (for reports) and which address a name has (so that a logon
-//! written by `SRV-CHAMBER` and a flow to 10.10.2.20 are about the same
-//! host). Built from the host directory ([`crate::hosts::HostDirectory`]),
-//! which weighs the logs' evidence once for profiles and detectors alike.
+//! address has (for reports), which address a name has, and the one
+//! identity ([`HostKey`]) a record's host has, so that a logon written by
+//! `SRV-CHAMBER`, a flow to 10.10.2.20 and a 4624 from its link-local IPv6
+//! address are about the same host. Built from the host directory
+//! ([`crate::hosts::HostDirectory`]), which weighs the logs' evidence once
+//! for profiles and detectors alike: the keys here are the profiles' keys.
 //!
-//! Names are compared as lower-case short names (`WS-017.corp.local` and
-//! `ws-017` are one host). When [`Directory::add`] is told several names
-//! for one address, or one name for several addresses, the smallest wins,
-//! so the result never depends on input order. (Lookups only: the maps are
-//! never iterated into output.)
+//! When [`Directory::add`] is told several names for one address, or one
+//! name for several addresses, the smallest wins, so the result never
+//! depends on input order. (Lookups only: the maps are never iterated into
+//! output.)
 
-use super::common::lower_text;
+use crate::model::HostKey;
 use crate::model::event::Text;
+use crate::model::host::{canonical_ip, normalize_name};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Names and addresses of hosts.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
-    /// Keys are inline text (short names), so lookups read no other memory.
+    /// Each named address's host: its short name (inline text, so lookups
+    /// read no other memory).
     names: FxHashMap<IpAddr, Text>,
+    /// Each named host's smallest address.
     addrs: FxHashMap<Text, IpAddr>,
 }
 
-/// A host name without surrounding space, leading `\\` or domain part.
-fn short_part(name: &str) -> &str {
-    let n = name.trim().trim_start_matches('\\');
-    n.split('.').next().unwrap_or(n)
-}
-
-/// The lower-case short form of a host name (up to the first dot).
+/// The lower-case short form of a host name as a host key holds it
+/// (`SHUGIIN\WS-017$` and `ws-017.corp.local` give `ws-017`); for text
+/// that is no host name, its lower-case first label.
 pub fn short_name(name: &str) -> String {
-    short_part(name).to_ascii_lowercase()
-}
-
-fn usable_name(n: &str) -> bool {
-    let n = n.trim();
-    !(n.is_empty()
-        || n == "-"
-        || n.eq_ignore_ascii_case("localhost")
-        || (crate::hosts::could_be_ip(n) && n.parse::<IpAddr>().is_ok()))
+    match normalize_name(name) {
+        Some(n) => n.short.into(),
+        None => {
+            let n = name.trim().trim_start_matches('\\');
+            n.split('.').next().unwrap_or(n).to_ascii_lowercase()
+        }
+    }
 }
 
 impl Directory {
@@ -56,10 +54,8 @@ impl Directory {
     /// know yet (what it knows stays).
     pub fn fill_from(&mut self, hosts: &crate::hosts::HostDirectory) {
         for h in hosts.hosts() {
-            if !h.key.is_named() || !usable_name(h.key.as_str()) {
-                continue;
-            }
-            let short = Text::from(short_name(h.key.as_str()));
+            let Some(short) = h.key.name() else { continue };
+            let short = Text::from(short);
             for ip in &h.ips {
                 self.names.entry(*ip).or_insert_with(|| short.clone());
             }
@@ -71,10 +67,10 @@ impl Directory {
 
     /// Records that `ip` is called `name`.
     pub fn add(&mut self, ip: IpAddr, name: &str) {
-        if !usable_name(name) {
+        let Some(short) = normalize_name(name).map(|n| n.short) else {
             return;
-        }
-        let short = Text::from(short_name(name));
+        };
+        let ip = canonical_ip(ip);
         match self.names.get(&ip) {
             Some(old) if *old <= short => {}
             _ => {
@@ -91,44 +87,58 @@ impl Directory {
 
     /// The name of an address.
     pub fn name(&self, ip: IpAddr) -> Option<&str> {
-        self.names.get(&ip).map(Text::as_str)
+        self.names.get(&canonical_ip(ip)).map(Text::as_str)
     }
 
-    /// The address of a name.
+    /// The address of a name (any spelling).
     pub fn addr(&self, name: &str) -> Option<IpAddr> {
-        let short = short_part(name);
-        if short.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.addrs.get(lower_text(short).as_str()).copied()
-        } else {
-            self.addrs.get(short).copied()
+        match HostKey::from_name(name)? {
+            HostKey::Addr(ip) => Some(ip),
+            HostKey::Name(short) => self.addrs.get(&short).copied(),
         }
     }
 
-    /// The key of a host given by address and/or name: the address (or
-    /// the address the name resolves to), else the short name.
-    /// Inline text for short names and IPv4 addresses, so keys cost no
-    /// allocation.
-    pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<Text> {
-        if let Some(ip) = ip {
-            return Some(crate::hosts::ip_text(ip));
+    /// The smallest address of a named host, or the address an address key is.
+    pub fn addr_of(&self, key: &HostKey) -> Option<IpAddr> {
+        match key {
+            HostKey::Addr(ip) => Some(*ip),
+            HostKey::Name(short) => self.addrs.get(short).copied(),
         }
-        let name = name.filter(|n| usable_name(n))?;
-        Some(match self.addr(name) {
-            Some(ip) => crate::hosts::ip_text(ip),
-            None => lower_text(short_part(name)),
-        })
+    }
+
+    /// The host an address belongs to: its named host, else the address.
+    pub fn key_for_ip(&self, ip: IpAddr) -> HostKey {
+        let ip = canonical_ip(ip);
+        match self.names.get(&ip) {
+            Some(short) => HostKey::Name(short.clone()),
+            None => HostKey::Addr(ip),
+        }
+    }
+
+    /// The key of a host given by address and/or name, as the profiles key
+    /// it: the address's host when an address is given (an address is what
+    /// the network saw; a name in a logon record is what the client
+    /// claimed), else the name's. `None` when neither identifies a host.
+    pub fn key(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<HostKey> {
+        if let Some(ip) = ip {
+            return Some(self.key_for_ip(ip));
+        }
+        match HostKey::from_name(name?)? {
+            HostKey::Addr(ip) => Some(self.key_for_ip(ip)),
+            named => Some(named),
+        }
     }
 
     /// A host reference for reports, from an address and/or a name.
     pub fn host(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<crate::alert::HostRef> {
-        let name = name.filter(|n| usable_name(n));
-        let ip = ip.or_else(|| name.and_then(|n| self.addr(n)));
+        let name = name.and_then(HostKey::from_name);
+        let ip = ip.or_else(|| name.as_ref().and_then(|k| self.addr_of(k)));
+        let name = ip
+            .and_then(|i| self.name(i).map(str::to_string))
+            .or_else(|| name.as_ref().and_then(|k| k.name().map(str::to_string)));
         if ip.is_none() && name.is_none() {
             return None;
         }
-        let name = ip
-            .and_then(|i| self.name(i).map(str::to_string))
-            .or_else(|| name.map(short_name));
         Some(crate::alert::HostRef { ip, name })
     }
 
@@ -137,6 +147,16 @@ impl Directory {
         crate::alert::HostRef {
             ip: Some(ip),
             name: self.name(ip).map(str::to_string),
+        }
+    }
+
+    /// A host reference for a key: its name and smallest address.
+    pub fn host_of(&self, key: &HostKey) -> crate::alert::HostRef {
+        let ip = self.addr_of(key);
+        let name = key.name().or_else(|| ip.and_then(|i| self.name(i)));
+        crate::alert::HostRef {
+            ip,
+            name: name.map(str::to_string),
         }
     }
 
@@ -216,8 +236,15 @@ mod tests {
         d.add(ip, "-");
         assert_eq!(d.name(ip), Some("srv-chamber"));
         assert_eq!(d.addr("srv-chamber"), Some(ip));
-        assert_eq!(d.key(None, Some("SRV-CHAMBER")), Some("10.10.2.20".into()));
-        assert_eq!(d.key(None, Some("ws-9")), Some("ws-9".into()));
+        let named = |n: &str| Some(HostKey::Name(n.into()));
+        assert_eq!(d.key(None, Some("SRV-CHAMBER")), named("srv-chamber"));
+        assert_eq!(d.key(Some(ip), Some("other")), named("srv-chamber"));
+        assert_eq!(d.key(None, Some("10.10.2.20")), named("srv-chamber"));
+        assert_eq!(d.key(None, Some("WS-9$")), named("ws-9"));
         assert_eq!(d.key(None, Some("-")), None);
+        let v6: IpAddr = "fe80::5".parse().unwrap();
+        assert_eq!(d.key(Some(v6), None), Some(HostKey::Addr(v6)));
+        d.add(v6, "srv-chamber");
+        assert_eq!(d.key(Some(v6), None), named("srv-chamber"));
     }
 }

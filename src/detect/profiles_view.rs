@@ -29,11 +29,13 @@
 //! unless the configuration says otherwise: `[network] scanners` are
 //! scanners and `known_admins` admin hosts whatever the profiles inferred.
 
+use super::Directory;
 use super::habits::{Habits, WeekHours};
 use super::settings::NetworkConfig;
 use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
 use crate::hosts::HostDirectory;
-use crate::model::event::{Text, Timestamp};
+use crate::model::HostKey;
+use crate::model::event::Timestamp;
 use crate::profile::build::is_plain_user_key;
 use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -94,23 +96,14 @@ fn distinct(mut hosts: Vec<HostId>) -> usize {
     hosts.len()
 }
 
-/// Profile hosts with a name, by key, and profile hosts by the text of
-/// each address they used (the first host of an address).
-fn host_indexes(profiles: &Profiles) -> (FxHashMap<&str, HostId>, FxHashMap<Text, HostId>) {
-    let mut named = FxHashMap::default();
-    let mut addr_ids = FxHashMap::default();
-    for (i, h) in profiles.hosts().iter().enumerate() {
-        let Ok(id) = u32::try_from(i) else { break };
-        if h.key.is_named() {
-            named.insert(h.key.as_str(), HostId(id));
-        }
-        for ip in &h.ips {
-            addr_ids
-                .entry(crate::hosts::ip_text(*ip))
-                .or_insert(HostId(id));
-        }
-    }
-    (named, addr_ids)
+/// Profile hosts by key.
+fn host_index(profiles: &Profiles) -> FxHashMap<&HostKey, HostId> {
+    profiles
+        .hosts()
+        .iter()
+        .enumerate()
+        .map_while(|(i, h)| Some((&h.key, HostId(u32::try_from(i).ok()?))))
+        .collect()
 }
 
 /// Which profile hosts are internal, and the internal hosts' roles.
@@ -241,13 +234,11 @@ pub struct ProfilesView<'a> {
     hosts: HostFacts,
     /// What the logon records say.
     logons: LogonFacts<'a>,
-    /// Profile hosts with a name, by key: a detector's key that is one
-    /// of these resolves to it without parsing or normalising.
-    named: FxHashMap<&'a str, HostId>,
-    /// Profile hosts by the text of each address they used (the first host
-    /// of an address, as [`Profiles::host_id_by_ip`] finds it): an address
-    /// key resolves without parsing.
-    addr_ids: FxHashMap<Text, HostId>,
+    /// The detectors' directory: the address of a host the profiles know
+    /// by address and today's records by name.
+    names: &'a Directory,
+    /// Profile hosts by key.
+    ids: FxHashMap<&'a HostKey, HostId>,
     /// Accounts by name, for lookups by a name in normal form.
     user_infos: FxHashMap<&'a str, &'a crate::profile::UserInfo>,
 }
@@ -259,13 +250,14 @@ impl<'a> ProfilesView<'a> {
     pub fn new(
         profiles: &'a Profiles,
         dir: &'a HostDirectory,
+        names: &'a Directory,
         period: Option<(Timestamp, Timestamp)>,
         net: &'a NetworkConfig,
     ) -> Self {
-        let (((named, addr_ids), user_infos), (hosts, logons)) = rayon::join(
+        let ((ids, user_infos), (hosts, logons)) = rayon::join(
             || {
                 rayon::join(
-                    || host_indexes(profiles),
+                    || host_index(profiles),
                     || {
                         profiles
                             .users()
@@ -288,26 +280,20 @@ impl<'a> ProfilesView<'a> {
             period,
             hosts,
             logons,
-            named,
-            addr_ids,
+            names,
+            ids,
             user_infos,
         }
     }
 
-    /// The profile host for a detector's host key (address or short name).
-    fn key_id(&self, k: &str) -> Option<HostId> {
-        // A profile's name key is in normal form (no address parses as
-        // one), so it resolves to itself.
-        if let Some(&id) = self.named.get(k).or_else(|| self.addr_ids.get(k)) {
+    /// The profile host for a detector's host key: the host of that key,
+    /// else the host that used its address (a host the profiles know by
+    /// address and today's records by name).
+    fn key_id(&self, k: &HostKey) -> Option<HostId> {
+        if let Some(&id) = self.ids.get(k) {
             return Some(id);
         }
-        match k.parse::<IpAddr>() {
-            Ok(ip) => self.ip_id(ip),
-            Err(_) => self
-                .dir
-                .key_for_name(k)
-                .and_then(|key| self.profiles.host_id(&key)),
-        }
+        self.names.addr_of(k).and_then(|ip| self.ip_id(ip))
     }
 
     /// The profile host that used an address, else the one the baseline's
@@ -354,6 +340,14 @@ impl BaselineView for ProfilesView<'_> {
         }
         self.profiles
             .host_by_ip(ip)
+            .map_or(Role::Unknown, |h| host_role(self.net, h))
+    }
+    fn host_role(&self, host: &HostKey) -> Role {
+        if let Some(ip) = host.ip().or_else(|| self.names.addr_of(host)) {
+            return self.role(ip);
+        }
+        self.key_id(host)
+            .and_then(|id| self.profiles.host_at(id))
             .map_or(Role::Unknown, |h| host_role(self.net, h))
     }
     fn role_count(&self, role: Role) -> usize {
@@ -468,19 +462,19 @@ impl BaselineView for ProfilesView<'_> {
     fn user_source_count(&self, user: &str) -> usize {
         self.facts(user).map_or(0, |f| f.sources.len())
     }
-    fn user_from(&self, user: &str, src: &str) -> bool {
+    fn user_from(&self, user: &str, src: &HostKey) -> bool {
         let Some(f) = self.facts(user) else {
             return false;
         };
         self.key_id(src).is_some_and(|s| holds(&f.sources, s))
     }
-    fn logon_edge(&self, src: &str, dst: &str) -> bool {
+    fn logon_edge(&self, src: &HostKey, dst: &HostKey) -> bool {
         match (self.key_id(src), self.key_id(dst)) {
             (Some(s), Some(d)) => self.logons.logon_edges.contains(&(s, d)),
             _ => false,
         }
     }
-    fn privileged(&self, user: &str, host: Option<&str>) -> bool {
+    fn privileged(&self, user: &str, host: Option<&HostKey>) -> bool {
         match host {
             None => self.logons.privileged_users.contains(user),
             Some(h) => self
@@ -488,22 +482,22 @@ impl BaselineView for ProfilesView<'_> {
                 .is_some_and(|f| self.key_id(h).is_some_and(|k| holds(&f.privileged_on, k))),
         }
     }
-    fn logon_methods(&self, host: &str) -> (u64, u64) {
+    fn logon_methods(&self, host: &HostKey) -> (u64, u64) {
         self.key_id(host)
             .and_then(|k| self.logons.methods.get(k.0 as usize).copied())
             .unwrap_or((0, 0))
     }
-    fn user_ntlm_on(&self, user: &str, host: &str) -> bool {
+    fn user_ntlm_on(&self, user: &str, host: &HostKey) -> bool {
         self.facts(user)
             .is_some_and(|f| self.key_id(host).is_some_and(|k| holds(&f.ntlm_on, k)))
     }
-    fn explicit_seen(&self, _subject: &str, user: &str, server: &str) -> bool {
+    fn explicit_seen(&self, _subject: &str, user: &str, server: &HostKey) -> bool {
         self.facts(user).is_some_and(|f| {
             self.key_id(server)
                 .is_some_and(|k| holds(&f.explicit_on, k))
         })
     }
-    fn remote_exec_seen(&self, src: &str, dst: &str) -> bool {
+    fn remote_exec_seen(&self, src: &HostKey, dst: &HostKey) -> bool {
         let (Some(s), Some(d)) = (self.key_id(src), self.key_id(dst)) else {
             return false;
         };
@@ -524,7 +518,7 @@ impl BaselineView for ProfilesView<'_> {
             .host_by_ip(src)
             .map(|h| h.hour_of_week.as_slice())
     }
-    fn user_methods_on(&self, user: &str, host: &str) -> Methods {
+    fn user_methods_on(&self, user: &str, host: &HostKey) -> Methods {
         let Some(k) = self.key_id(host) else {
             return Methods::default();
         };

@@ -11,10 +11,12 @@
 pub mod action;
 pub mod ecs;
 pub mod event;
+pub mod host;
 pub mod parallel;
 pub mod role;
 pub mod service;
 
 pub use action::Action;
+pub use host::HostKey;
 pub use role::{Role, UnknownRole};
 pub use service::{AdminService, Service};

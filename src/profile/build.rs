@@ -815,8 +815,11 @@ impl ProfileBuilder {
         // Names sort by their first eight bytes, then in full (the same
         // order as by the whole name: zero padding sorts first).
         let prefix = crate::hosts::name_prefix;
-        let (horder, hmap) =
-            canonical_order(self.hosts.iter().map(|h| (prefix(h.key.as_str()), &h.key)));
+        let (horder, hmap) = canonical_order(
+            self.hosts
+                .iter()
+                .map(|h| (prefix(h.key.text().as_str()), &h.key)),
+        );
         let mut hosts = take_in_order(self.hosts, &horder);
         // Each host's directory entry, for what `ips_of`, `names_of` and
         // `given_role` would each look up: hosts and directory are both in
@@ -853,9 +856,7 @@ impl ProfileBuilder {
                     }
                     None => {
                         p.ips.extend(p.key.ip());
-                        if p.key.is_named() {
-                            names.push(p.key.as_str().to_string());
-                        }
+                        names.extend(p.key.name().map(str::to_string));
                     }
                 }
                 names.sort_unstable();

@@ -159,6 +159,7 @@ pub(crate) fn union_sorted<T: Ord + Clone>(a: &mut Vec<T>, b: &[T]) {
 
 /// Names order: the short name (the key) first, then the rest ascending.
 pub(crate) fn sort_names(names: &mut [String], key: &HostKey) {
+    let key = key.text();
     names.sort_by(|x, y| {
         (x.as_str() != key.as_str(), x.as_str()).cmp(&(y.as_str() != key.as_str(), y.as_str()))
     });

@@ -24,6 +24,7 @@ use crate::detect::common::{
     LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded,
 };
 use crate::detect::{DetectInput, Detector};
+use crate::model::HostKey;
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use rustc_hash::FxHashMap;
@@ -87,10 +88,8 @@ impl Detector for AccountSpread {
         }
         let mut alerts = Vec::new();
         for (user, views) in by_user {
-            let items: Vec<(Timestamp, Text)> = views
-                .iter()
-                .map(|v| (v.event.ts, v.dst.clone().unwrap_or_default()))
-                .collect();
+            let items: Vec<(Timestamp, Option<HostKey>)> =
+                views.iter().map(|v| (v.event.ts, v.dst.clone())).collect();
             let (n, lo, hi) = busiest_window(&items, minutes(cfg.spread_window_minutes));
             let usual = b.user_hosts_per_hour(&user);
             if n < cfg.spread_hosts.max(2) || usual * 2 >= n {

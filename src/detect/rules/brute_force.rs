@@ -27,6 +27,7 @@ use crate::detect::common::{
     LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
 };
 use crate::detect::{DetectInput, Detector};
+use crate::model::HostKey;
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 
@@ -74,7 +75,7 @@ impl Detector for BruteForce {
         if failures.is_empty() {
             return Vec::new();
         }
-        let mut groups: BTreeMap<(Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(HostKey, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.attempts {
             let e = v.event;
             let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {

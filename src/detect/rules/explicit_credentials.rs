@@ -66,7 +66,8 @@ impl Detector for ExplicitCredentials {
                 continue;
             }
             let subject = e.subject_user().unwrap_or("").to_ascii_lowercase();
-            if b.explicit_seen(&subject, &user, &server) {
+            let server_key = input.directory.key(None, Some(&server));
+            if server_key.is_some_and(|k| b.explicit_seen(&subject, &user, &k)) {
                 continue;
             }
             groups

@@ -24,6 +24,7 @@
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
 use crate::detect::{DetectInput, Detector};
+use crate::model::HostKey;
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ impl Detector for NewLogonSource {
             return Vec::new();
         }
         let net = &input.config.network;
-        let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, HostKey, HostKey), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
             if !succeeded(v.event) {
                 continue;

@@ -26,6 +26,7 @@ use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
 use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
+use crate::model::HostKey;
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 
@@ -67,7 +68,8 @@ impl Detector for NtlmWhereKerberos {
     fn run(&self, input: &DetectInput<'_>) -> Vec<Alert> {
         let cfg = &input.config.detect.ntlm_where_kerberos;
         let b = input.baseline;
-        let mut groups: BTreeMap<(Text, Text, Text), Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Text, Option<HostKey>, HostKey), Vec<LogonView<'_>>> =
+            BTreeMap::new();
         for v in input.logons {
             let e = v.event;
             if e.action != Action::LoggedIn
@@ -88,7 +90,7 @@ impl Detector for NtlmWhereKerberos {
             if b.user_ntlm_on(u, d) {
                 continue;
             }
-            let key = (u.clone(), v.src.clone().unwrap_or_default(), d.clone());
+            let key = (u.clone(), v.src.clone(), d.clone());
             groups.entry(key).or_default().push(v);
         }
         let mut alerts = Vec::new();

@@ -56,6 +56,7 @@ use crate::detect::common::{
 use crate::detect::habits::WeekHours;
 use crate::detect::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::model::Action;
+use crate::model::HostKey;
 use crate::model::event::Text;
 use crate::model::event::{Flow, Timestamp};
 use crate::profile::Methods;
@@ -295,7 +296,7 @@ impl Detector for OffHoursSession {
         let habit_off = |w: WeekHours, t: Timestamp| -> Option<OffHours> {
             Hours::of(w, covered, cfg.min_habit_records, cfg.habit_full_days)?.off_hours(t, cfg)
         };
-        let mut sessions: BTreeMap<(IpAddr, Text), Session<'_>> = BTreeMap::new();
+        let mut sessions: BTreeMap<(IpAddr, HostKey), Session<'_>> = BTreeMap::new();
         for f in input.flows {
             let Some(svc) = AdminService::of_flow(f) else {
                 continue;
@@ -318,9 +319,7 @@ impl Detector for OffHoursSession {
             let Some((subject, frac)) = judged else {
                 continue;
             };
-            let Some(dst) = input.directory.key(Some(f.resp_h), None) else {
-                continue;
-            };
+            let dst = input.directory.key_for_ip(f.resp_h);
             let s = sessions.entry((f.orig_h, dst)).or_default();
             s.broke(subject, frac, cfg.full_gap_hours);
             s.svc.get_or_insert(svc);

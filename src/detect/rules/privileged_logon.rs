@@ -29,6 +29,7 @@ use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{clamp_score, log_evidence, succeeded, user_of};
 use crate::detect::{DetectInput, Detector, Role};
 use crate::model::Action;
+use crate::model::HostKey;
 use crate::model::event::Text;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -81,11 +82,12 @@ impl Detector for PrivilegedLogon {
         let dir = input.directory;
         // The last remote logon per (host, user), to find where a privilege
         // came from (looked up, never iterated into output).
-        let mut last_logon: FxHashMap<(Text, Text), &crate::model::event::LogEvent> =
+        let mut last_logon: FxHashMap<(HostKey, Text), &crate::model::event::LogEvent> =
             FxHashMap::default();
-        let mut groups: BTreeMap<(Text, Text), Vec<&crate::model::event::LogEvent>> =
+        let mut groups: BTreeMap<(Text, HostKey), Vec<&crate::model::event::LogEvent>> =
             BTreeMap::new();
-        let mut sources: BTreeMap<(Text, Text), &crate::model::event::LogEvent> = BTreeMap::new();
+        let mut sources: BTreeMap<(Text, HostKey), &crate::model::event::LogEvent> =
+            BTreeMap::new();
         // The remote logons are resolved already (`DetectInput::logons`,
         // every one of them, in event order): walk them beside the events.
         let mut logons = input.logons.iter().peekable();

@@ -29,8 +29,8 @@ use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{clamp_score, log_evidence, minutes};
 use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
+use crate::model::HostKey;
 use crate::model::event::LogEvent;
-use crate::model::event::Text;
 use crate::profile::exec::ExecHit;
 use std::collections::BTreeMap;
 
@@ -66,7 +66,7 @@ pub fn attribute<'a>(
     events: &'a [LogEvent],
     dir: &crate::detect::Directory,
     window: i64,
-) -> Vec<ExecHit<'a, Text>> {
+) -> Vec<ExecHit<'a, HostKey>> {
     crate::profile::exec::attribute(events, window, |_, ip, name| dir.key(ip, name))
 }
 
@@ -81,9 +81,9 @@ impl Detector for RemoteExec {
         let window = minutes(input.config.detect.remote_exec.window_minutes);
         let net = &input.config.network;
         type Hit<'a> = (Option<&'a LogEvent>, Vec<&'a LogEvent>);
-        let mut hits: BTreeMap<(Text, Text), Hit<'_>> = BTreeMap::new();
+        let mut hits: BTreeMap<(HostKey, HostKey), Hit<'_>> = BTreeMap::new();
         for h in attribute(input.events, dir, window) {
-            let src_ip: Option<std::net::IpAddr> = h.src.parse().ok();
+            let src_ip = dir.addr_of(&h.src);
             let known = b.remote_exec_seen(&h.src, &h.host)
                 || src_ip.is_some_and(|s| net.is_known_admin(s));
             if known {
@@ -121,7 +121,7 @@ impl Detector for RemoteExec {
             let mut a = Alert::new(RULE, technique, clamp_score(score), start);
             a.source = match logon {
                 Some(l) => dir.host(l.source_ip, l.source_domain.as_deref()),
-                None => dir.host(src.parse().ok(), Some(&src)),
+                None => Some(dir.host_of(&src)),
             };
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
             a.user = logon

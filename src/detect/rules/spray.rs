@@ -30,6 +30,7 @@ use crate::detect::common::{
     succeeded,
 };
 use crate::detect::{DetectInput, Detector};
+use crate::model::HostKey;
 use crate::model::event::Text;
 use crate::model::event::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,7 +79,7 @@ impl Detector for Spray {
         if failures.is_empty() {
             return Vec::new();
         }
-        let mut by_src: BTreeMap<Text, Vec<LogonView<'_>>> = BTreeMap::new();
+        let mut by_src: BTreeMap<HostKey, Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.attempts {
             let Some(s) = &v.src else { continue };
             if failures.contains_key(s) {
