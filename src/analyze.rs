@@ -120,7 +120,6 @@ pub fn analyze(
         &logons,
         &directory,
         &baseline,
-        &baseline,
         config,
     );
     Analysis {
@@ -196,7 +195,7 @@ pub fn analyze_against_profiles(
     );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect(flows, events, &directory, &view, &view, config);
+    let (alerts, incidents) = detect(flows, events, &directory, &view, config);
     Analysis {
         alerts,
         incidents,
@@ -232,17 +231,16 @@ fn name_only_folds(
 }
 
 /// Runs every detector over records judged against `baseline` (and the
-/// `habits` it shows), and builds incidents.
+/// habits it shows), and builds incidents.
 pub fn detect(
     flows: &[Flow],
     events: &[LogEvent],
     directory: &Directory,
     baseline: &dyn BaselineView,
-    habits: &dyn crate::detect::habits::Habits,
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
     let logons = crate::detect::remote_logons(events, directory);
-    detect_resolved(flows, events, &logons, directory, baseline, habits, config)
+    detect_resolved(flows, events, &logons, directory, baseline, config)
 }
 
 /// [`detect`] with the remote logons among `events` already resolved
@@ -253,7 +251,6 @@ pub fn detect_resolved(
     logons: &[crate::detect::LogonView<'_>],
     directory: &Directory,
     baseline: &dyn BaselineView,
-    habits: &dyn crate::detect::habits::Habits,
     config: &Config,
 ) -> (Vec<Alert>, Vec<Incident>) {
     let attempts = crate::detect::credential_attempts(events, logons, directory);
@@ -264,7 +261,6 @@ pub fn detect_resolved(
         attempts: &attempts,
         directory,
         baseline,
-        habits,
         config,
     };
     let mut alerts = crate::detect::run_all(&input);

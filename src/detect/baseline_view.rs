@@ -3,6 +3,17 @@
 //! from the first part of today's input, a stored baseline) can back a
 //! detection run.
 //!
+//! Besides what is normal, the view tells habits, to tell routine from
+//! novelty on principle: an account's own working hours (not those of the
+//! desk it sits at, which polls the outside around the clock), how many
+//! hosts a source already administers over a service, on how many hosts an
+//! account is already privileged, and which hosts reach the outside on
+//! behalf of others. [`super::profiles_view::ProfilesView`] answers them
+//! from profiles (which keep account and edge hours, see
+//! [`crate::profile::WeekHours`]), learned or stored alike; a `None` answer
+//! (a baseline that does not keep the habit) makes a detector fall back to
+//! what the other questions tell.
+//!
 //! Users are compared case-insensitively: callers pass them lower-case.
 //! Hosts are asked about by address (what a flow saw) or by [`HostKey`],
 //! the identity the profiles and the detectors' directory share (see
@@ -13,6 +24,7 @@ use crate::model::event::Timestamp;
 use std::net::IpAddr;
 
 use super::AdminService;
+pub use crate::profile::week::WeekHours;
 
 pub use crate::model::Role;
 
@@ -94,4 +106,20 @@ pub trait BaselineView: Sync {
     /// The authentication methods the account used to log on to `host`
     /// (empty when none was recorded).
     fn user_methods_on(&self, user: &str, host: &HostKey) -> crate::profile::Methods;
+
+    // Habits: what the baseline shows about how accounts, edges and hosts
+    // behave. `None` when the baseline does not keep the habit; a detector
+    // then falls back to the questions above.
+    /// When the account logged on over the network (to any host).
+    fn account_hours(&self, user: &str) -> Option<WeekHours>;
+    /// When `src` used `svc` on `dst`.
+    fn edge_hours(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<WeekHours>;
+    /// Distinct hosts `src` used `svc` on, answered.
+    fn service_reach(&self, src: IpAddr, svc: AdminService) -> Option<usize>;
+    /// Distinct hosts on which the account received special privileges.
+    fn privileged_hosts(&self, user: &str) -> Option<usize>;
+    /// Whether the host reaches the outside on behalf of others: it served
+    /// internal clients and most connections it made went outside (a web
+    /// proxy, a mail relay, a forwarding resolver).
+    fn forwarder(&self, ip: IpAddr) -> Option<bool>;
 }

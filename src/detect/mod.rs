@@ -5,8 +5,8 @@
 //! The rules live in [`rules`], one file per detector holding its doc,
 //! its settings and its logic; [`settings`] holds the settings document
 //! they are read into. The rules see the baseline only through
-//! [`BaselineView`] (and [`habits::Habits`]), the one query seam:
-//! [`profiles_view::ProfilesView`] implements both over profiles, learned
+//! [`BaselineView`], the one query seam: [`profiles_view::ProfilesView`]
+//! implements it over profiles, learned
 //! from the first part of the same input or loaded from a stored baseline.
 
 use crate::alert::Alert;
@@ -18,14 +18,13 @@ mod common;
 
 pub use common::LogonView;
 pub mod directory;
-pub mod habits;
 pub mod novelty;
 pub mod profiles_view;
 
 pub mod rules;
 pub mod settings;
 
-pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role};
+pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role, WeekHours};
 pub use directory::Directory;
 pub use settings::Config;
 
@@ -54,8 +53,6 @@ pub struct DetectInput<'a> {
     pub directory: &'a Directory,
     /// What each host normally does.
     pub baseline: &'a dyn BaselineView,
-    /// Habits of accounts, edges and hosts, where the baseline keeps them.
-    pub habits: &'a dyn habits::Habits,
     /// Settings and thresholds.
     pub config: &'a Config,
 }

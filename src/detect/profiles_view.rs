@@ -14,11 +14,11 @@
 //! - a host's activity per hour of the week counts its flows in either
 //!   direction and the events naming it.
 //!
-//! Detectors pass host keys as addresses or short names
-//! ([`super::Directory::key`]); they are resolved to the profiles' keys
-//! through the host directory.
+//! Detectors ask about hosts by address or by [`crate::model::HostKey`]
+//! ([`super::Directory::key`]), the profiles' own keys; a host the profiles
+//! know by address and today's records by name is found by its address.
 //!
-//! The view also answers the [`Habits`] questions: an account's hours of
+//! The view also answers the habit questions: an account's hours of
 //! successful network logons and a remote-admin edge's hours of flows
 //! (kept by the profiles as hour-of-week bitsets), a source's distinct
 //! internal hosts with an answered flow on a service, an account's
@@ -30,9 +30,8 @@
 //! scanners and `known_admins` admin hosts whatever the profiles inferred.
 
 use super::Directory;
-use super::habits::{Habits, WeekHours};
 use super::settings::NetworkConfig;
-use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role};
+use super::{AdminReach, AdminService, BaselineView, EdgeHistory, Role, WeekHours};
 use crate::hosts::HostDirectory;
 use crate::model::HostKey;
 use crate::model::event::Timestamp;
@@ -531,9 +530,7 @@ impl BaselineView for ProfilesView<'_> {
             })
             .fold(Methods::default(), |m, l| m.union(l.stats.methods))
     }
-}
 
-impl Habits for ProfilesView<'_> {
     /// Unknown accounts have no hours.
     fn account_hours(&self, user: &str) -> Option<WeekHours> {
         let info = if is_plain_user_key(user) {

@@ -2,7 +2,7 @@
 //! network, when a source used a remote-admin service on a destination.
 //! Profiles keep one per account ([`super::UserInfo::logon_hours`]) and
 //! per remote-admin edge ([`super::EdgeHours`]) so that profiles answer
-//! the detectors' habit questions ([`crate::detect::habits`]). 168 bits and a record count: exactly mergeable
+//! the detectors' habit questions ([`crate::detect::BaselineView`]). 168 bits and a record count: exactly mergeable
 //! (hours OR-ed, counts added).
 
 use crate::model::event::Timestamp;

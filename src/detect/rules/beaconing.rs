@@ -163,7 +163,7 @@ impl Detector for Beaconing {
             // fetches a site at the pace its clients ask for it: an even
             // pace there is a timer only over many intervals.
             if (intervals.len() as f64) < FULL_SUPPORT_INTERVALS
-                && input.habits.forwarder(src) == Some(true)
+                && input.baseline.forwarder(src) == Some(true)
             {
                 continue;
             }

@@ -7,7 +7,7 @@
 //! which [`credentials`] splits into their settings.
 //!
 //! A rule reads only its [`super::DetectInput`]: it asks what is normal
-//! through [`super::BaselineView`] and [`super::habits::Habits`], never
+//! through [`super::BaselineView`], never
 //! through profiles directly, so learned and stored baselines judge alike.
 
 pub mod account_spread;

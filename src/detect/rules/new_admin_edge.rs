@@ -194,7 +194,7 @@ impl Detector for NewAdminEdge {
             if admin_host
                 && e.answered()
                 && input
-                    .habits
+                    .baseline
                     .service_reach(e.src, e.svc)
                     .is_some_and(|n| n >= cfg.routine_reach.max(1))
             {

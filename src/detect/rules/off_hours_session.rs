@@ -11,7 +11,7 @@
 //! the account (its network logons to any host); for a connection, the
 //! (source, destination, service) edge. A desk that polls the outside all
 //! night says nothing of when its user reaches a server. When the
-//! baseline keeps no such habits ([`crate::detect::habits`]; profiles, learned or
+//! baseline keeps no such habits ([`crate::detect::BaselineView`]; profiles, learned or
 //! stored, keep them), or for a logon without an account,
 //! the subject is the source host (every flow it originated and logon it made). Weekdays
 //! the baseline does not cover in full are judged by the hour of the day
@@ -50,10 +50,10 @@
 //! `method_bonus`, `min_score`.
 
 use crate::alert::{Alert, Rule, attack};
+use crate::detect::WeekHours;
 use crate::detect::common::{
     LogonView, baseline_span, clamp_score, flow_evidence, log_evidence, succeeded,
 };
-use crate::detect::habits::WeekHours;
 use crate::detect::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::model::Action;
 use crate::model::HostKey;
@@ -280,7 +280,7 @@ impl Detector for OffHoursSession {
             return Vec::new();
         }
         let covered = covered_weekdays(b);
-        let habits = input.habits;
+        let habits = input.baseline;
         let mut host_hours: BTreeMap<IpAddr, Option<Hours>> = BTreeMap::new();
         let mut source_off = |src: IpAddr, t: Timestamp| -> Option<OffHours> {
             host_hours

@@ -140,7 +140,7 @@ impl Detector for PrivilegedLogon {
             });
             if from_its_admin_host
                 && input
-                    .habits
+                    .baseline
                     .privileged_hosts(&user)
                     .is_some_and(|n| n >= routine)
             {
