@@ -102,6 +102,10 @@ actions! {
     Sudo => "sudo",
     /// A sudo authentication failed.
     SudoFailed => "sudo-failed",
+    /// `su` switched to another account (`(to root) alice on pts/0`).
+    Su => "su",
+    /// `su` refused the switch (`FAILED SU (to root) alice on pts/0`).
+    SuFailed => "su-failed",
     /// A network share was accessed (5140, Zeek smb_mapping).
     ShareAccessed => "share-accessed",
     /// A share object was checked for access (5145).
