@@ -546,7 +546,7 @@ impl LogFormatSpec for ZeekFormat {
 
     fn help(&self) -> &'static str {
         if self.json {
-            "Zeek JSON logs, one object per line"
+            "Zeek JSON logs, one object per line (also lab data sets' @stream and id_orig_h shapes)"
         } else {
             "Zeek TSV logs (#fields headers; conn.log gives connection records)"
         }
