@@ -28,7 +28,9 @@
 //! are capped ([`MAX_TEXT`], [`MAX_COMMAND`]).
 
 use crate::model::Action;
-use crate::model::event::{Category, LogEvent, NANOS_PER_SEC, Outcome, Text, Timestamp};
+use crate::model::event::{
+    Category, LogEvent, NANOS_PER_SEC, Outcome, Text, Timestamp, capped_text as capped,
+};
 use crate::source::{Context, LineFormat, LineTime, LogFormatSpec, Reader, Skip, Sniff};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -257,18 +259,6 @@ fn hex_digit(b: u8) -> u8 {
         b'A'..=b'F' => b - b'A' + 10,
         _ => 0,
     }
-}
-
-/// `s` cut to at most `max` bytes, at a character boundary.
-fn capped(s: &str, max: usize) -> Text {
-    if s.len() <= max {
-        return Text::from(s);
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    Text::from(s.get(..end).unwrap_or(""))
 }
 
 /// A value that means something: not empty, `?`, `(null)`, `(none)` or

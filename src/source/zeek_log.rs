@@ -1215,6 +1215,22 @@ mod skip_tests {
     }
 
     #[test]
+    fn long_values_are_cut_when_kept() {
+        let name = "é".repeat(100_000);
+        let line = format!(
+            r#"{{"@stream":"ntlm","ts":1.0,"uid":"{name}","id_orig_h":"10.0.0.1","username":"{name}","domainname":"D"}}"#
+        );
+        let store = crate::collect::flow_store::FlowStore::new(16);
+        let mut w = ByteWindow::owned(line.into_bytes());
+        let r = read_zeek(&mut w, &Arc::from("x"), true, &store, &AtomicU64::new(0));
+        let e = &r.text.events[0];
+        let user = e.user_name.as_deref().unwrap();
+        assert!(user.len() <= zeek_map::MAX_VALUE && user.len() > 4000);
+        assert!(user.chars().all(|c| c == 'é'));
+        assert!(e.labels().all(|(_, v)| v.len() <= zeek_map::MAX_VALUE));
+    }
+
+    #[test]
     fn mapped_records_without_a_time_are_skipped() {
         let text = "#separator \\x09\n#path\tntlm\n#fields\tts\tuid\tusername\n-\tC1\talice\nnoon\tC2\tbob\n7.0\tC3\tcarol\n";
         let store = crate::collect::flow_store::FlowStore::new(16);
