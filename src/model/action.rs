@@ -46,9 +46,9 @@ macro_rules! actions {
 }
 
 actions! {
-    /// A successful logon (4624, sshd `Accepted`, LANL `LogOn` success, Zeek ssh success).
+    /// A successful logon (4624, sshd `Accepted`, auditd `USER_LOGIN`, LANL `LogOn` success, Zeek ssh success).
     LoggedIn => "logged-in",
-    /// A failed logon (4625, sshd `Failed`, LANL `LogOn` failure).
+    /// A failed logon (4625, sshd `Failed`, auditd `USER_LOGIN` failed, LANL `LogOn` failure).
     LogonFailed => "logon-failed",
     /// A logon whose outcome the source does not say (Zeek ssh without `auth_success`).
     LogonAttempted => "logon-attempted",
@@ -102,6 +102,10 @@ actions! {
     Sudo => "sudo",
     /// A sudo authentication failed.
     SudoFailed => "sudo-failed",
+    /// `su` switched to another account (`(to root) alice on pts/0`).
+    Su => "su",
+    /// `su` refused the switch (`FAILED SU (to root) alice on pts/0`).
+    SuFailed => "su-failed",
     /// A network share was accessed (5140, Zeek smb_mapping).
     ShareAccessed => "share-accessed",
     /// A share object was checked for access (5145).
@@ -112,6 +116,9 @@ actions! {
     ProcessCreated => "process-created",
     /// A process ended (4689, LANL `End`).
     ProcessEnded => "process-ended",
+    /// The arguments of a program run (auditd `EXECVE`); its
+    /// `process-created` event (the `SYSCALL` line) shares its audit serial.
+    ExecArguments => "exec-arguments",
     /// A network connection (Sysmon 3, 5156).
     NetworkConnection => "network-connection",
     /// An RDP session logged on (TerminalServices 21).

@@ -483,6 +483,20 @@ impl Outcome {
 /// ones (command lines, image paths) go to the heap as a `String` would.
 pub type Text = compact_str::CompactString;
 
+/// `s` as [`Text`], cut to at most `max` bytes at a character boundary:
+/// how sources keep what hostile input can make long (a 1 MiB field)
+/// from growing every event it lands in.
+pub fn capped_text(s: &str, max: usize) -> Text {
+    if s.len() <= max {
+        return Text::from(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Text::from(s.get(..end).unwrap_or(""))
+}
+
 /// One normalised event from a log (or a capture's application layer).
 ///
 /// Fields follow Elastic Common Schema; anything a record does not carry is

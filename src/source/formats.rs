@@ -5,12 +5,13 @@
 //! this table and name no format themselves.
 
 use crate::source::lanl::LanlKind;
-use crate::source::{Context, LogFormatSpec, Sniff, evtx, syslog, winsec, zeek_log};
+use crate::source::{Context, LogFormatSpec, Sniff, auditd, evtx, syslog, winsec, zeek_log};
 
 /// Every log format `lateral` reads, in the order `--help` lists them.
 pub static REGISTRY: &[&dyn LogFormatSpec] = &[
     &syslog::SyslogFormat,
     &syslog::JournalFormat,
+    &auditd::AuditdFormat,
     &winsec::WinJsonFormat,
     &zeek_log::ZeekFormat { json: false },
     &zeek_log::ZeekFormat { json: true },
@@ -185,6 +186,14 @@ mod tests {
         assert_eq!(
             name(b"1,U1@DOM1,U1@DOM1,C1,C2,NTLM,Network,LogOn,Success\n"),
             Some("lanl-auth")
+        );
+        assert_eq!(
+            name(b"type=USER_LOGIN msg=audit(1700000000.123:456): pid=1 res=success\n"),
+            Some("auditd")
+        );
+        assert_eq!(
+            name(b"{\"@stream\":\"conn\",\"ts\":\"2020-09-22T18:53:30Z\",\"id_orig_h\":\"10.0.0.1\"}\n"),
+            Some("zeekjson")
         );
         assert_eq!(name(b"\x00\x01\x02"), None);
     }

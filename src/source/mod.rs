@@ -63,6 +63,7 @@ pub trait FlowSink: Sync {
     fn push(&self, flows: &mut Vec<crate::model::event::Flow>);
 }
 
+pub mod auditd;
 pub mod batch;
 pub mod capture;
 pub mod capture_flows;

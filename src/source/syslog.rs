@@ -6,7 +6,7 @@
 //! RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`) and
 //! `journalctl -o json` exports. Messages: sshd logons, failures, invalid
 //! users, disconnects (including rsyslog's "message repeated N times"),
-//! pam_unix sessions and authentication failures, and sudo.
+//! pam_unix sessions and authentication failures, sudo and su.
 //!
 //! RFC 3164 carries no year. [`SyslogConfig`] holds a reference time (the
 //! file's modification time, or the end of `--year`): a line whose month is
@@ -691,6 +691,12 @@ fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
         e.action = Action::SessionOpened;
         e.outcome = Some(Outcome::Success);
         e.user_name = Some(user.into());
+        // `by alice(uid=1000)`: the account that opened it (su, sudo).
+        let by = u
+            .rsplit_once(" by ")
+            .map(|(_, b)| b.split('(').next().unwrap_or(b).trim())
+            .filter(|b| !b.is_empty());
+        e.set_subject_user(by.map(Text::from));
         out.push(e);
     } else if let Some(u) = r.strip_prefix("session closed for user ") {
         let user = u.split([' ', '(']).next().unwrap_or(u);
@@ -719,6 +725,13 @@ fn pam(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
 }
 
 /// sudo: `USER : TTY=... ; PWD=... ; USER=root ; COMMAND=...` and failures.
+///
+/// The invoking account is `user.name`, the target (`USER=`) the subject
+/// (`user.effective.name`), `COMMAND=` the command line, `TTY=` and `PWD=`
+/// labels `tty` and `pwd`. Wrong passwords (`N incorrect password
+/// attempts`, `a password is required`) are `sudo-failed`; a refusal by
+/// policy (`user NOT in sudoers`, `command not allowed`) is `sudo` with
+/// outcome failure.
 fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     if msg.starts_with("pam_unix(") {
         pam(msg, base, out);
@@ -734,24 +747,112 @@ fn sudo(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
     e.category = Some(Category::Process);
     let mut fields = rest.split(" ; ");
     let first = fields.next().unwrap_or("");
-    if first.contains("incorrect password attempt") || first.contains("authentication failure") {
+    if first.contains("incorrect password attempt")
+        || first.contains("authentication failure")
+        || first.contains("a password is required")
+    {
         e.category = Some(Category::Authentication);
         e.action = Action::SudoFailed;
         e.outcome = Some(Outcome::Failure);
     } else {
         e.action = Action::Sudo;
-        e.outcome = Some(if first.contains("command not allowed") {
-            Outcome::Failure
-        } else {
-            Outcome::Success
-        });
+        e.outcome = Some(
+            if first.contains("command not allowed") || first.contains("NOT in sudoers") {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+        );
     }
+    let (mut tty, mut pwd) = (None, None);
     for f in std::iter::once(first).chain(fields) {
         if let Some(v) = f.strip_prefix("USER=") {
             e.set_subject_user(Some(v.into()));
         } else if let Some(v) = f.strip_prefix("COMMAND=") {
             e.set_process_command_line(Some(v.into()));
+        } else if let Some(v) = f.strip_prefix("TTY=") {
+            tty = Some(v);
+        } else if let Some(v) = f.strip_prefix("PWD=") {
+            pwd = Some(v);
         }
+    }
+    for (key, v) in [("tty", tty), ("pwd", pwd)] {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            e.push_label(key.into(), v.into());
+        }
+    }
+    out.push(e);
+}
+
+/// What an `su` message says: success or not, the account that ran it,
+/// the account it switched to and the terminal.
+struct SuSwitch<'a> {
+    ok: bool,
+    from: &'a str,
+    to: &'a str,
+    tty: Option<&'a str>,
+}
+
+/// Reads util-linux su (`(to root) alice on pts/0`, `FAILED SU (to root)
+/// alice on pts/0`) and shadow su (`Successful su for root by alice`,
+/// `FAILED su for root by alice`). Shadow su also writes its sulog line
+/// (`+ /dev/pts/0 alice:root`) beside each of those: it is left alone, so
+/// that one switch is one event.
+fn su_switch(msg: &str) -> Option<SuSwitch<'_>> {
+    let msg = msg.trim();
+    let (ok, r) = match msg.strip_prefix("FAILED SU ") {
+        Some(r) => (false, r),
+        None => (true, msg),
+    };
+    if let Some(r) = r.strip_prefix("(to ") {
+        let (to, r) = r.split_once(") ")?;
+        let (from, tty) = match r.rsplit_once(" on ") {
+            Some((f, t)) => (f, Some(t)),
+            None => (r, None),
+        };
+        return Some(SuSwitch { ok, from, to, tty });
+    }
+    let (ok, r) = match msg.strip_prefix("Successful su for ") {
+        Some(r) => (true, r),
+        None => (false, msg.strip_prefix("FAILED su for ")?),
+    };
+    let (to, from) = r.split_once(" by ")?;
+    Some(SuSwitch {
+        ok,
+        from,
+        to,
+        tty: None,
+    })
+}
+
+/// su: a switch of account (`su` or `su-failed`, the account that ran it
+/// as `user.name`, the one switched to as the subject, label `tty`), and
+/// the pam messages su writes.
+fn su(msg: &str, base: LogEvent, out: &mut Vec<LogEvent>) {
+    if msg.starts_with("pam_unix(") {
+        pam(msg, base, out);
+        return;
+    }
+    let Some(s) = su_switch(msg) else {
+        return;
+    };
+    let mut e = base;
+    e.dataset = "su".into();
+    e.set_logon_process(Some("su".into()));
+    e.category = Some(Category::Authentication);
+    (e.action, e.outcome) = if s.ok {
+        (Action::Su, Some(Outcome::Success))
+    } else {
+        (Action::SuFailed, Some(Outcome::Failure))
+    };
+    e.user_name = Some(s.from.trim().into());
+    e.set_subject_user(Some(s.to.trim().into()));
+    if let Some(t) = s
+        .tty
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "???")
+    {
+        e.push_label("tty".into(), t.into());
     }
     out.push(e);
 }
@@ -767,6 +868,7 @@ pub fn classify(rec: &Record<'_>, out: &mut Vec<LogEvent>) {
     match rec.app {
         "sshd" | "sshd-session" => sshd(rec.msg, base(), out),
         "sudo" => sudo(rec.msg, base(), out),
+        "su" => su(rec.msg, base(), out),
         _ if rec.msg.starts_with("pam_unix(") => pam(rec.msg, base(), out),
         _ => {}
     }
@@ -806,7 +908,7 @@ impl LineFormat for SyslogLines {
         };
         if !matches!(rec.app, "sshd" | "sshd-session") {
             // Programs that give no event are done here.
-            let gives_events = rec.app == "sudo" || rec.msg.starts_with("pam_unix(");
+            let gives_events = matches!(rec.app, "sudo" | "su") || rec.msg.starts_with("pam_unix(");
             return if gives_events { None } else { Some(Ok(())) };
         }
         let Ok(auth) = sshd_auth(rec.msg)? else {
@@ -1149,6 +1251,169 @@ mod tests {
             events("Jan  5 10:00:00 srv CRON[5]: (root) CMD (run-parts /etc/cron.hourly)")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn sudo_fields_failures_and_refusals() {
+        let ok = &events(
+            "Jan  5 10:00:00 srv sudo[77]:    alice : TTY=pts/1 ; PWD=/srv/app ; USER=postgres ; COMMAND=/usr/bin/psql -l",
+        )[0];
+        assert_eq!(
+            (ok.action, ok.outcome, ok.category),
+            (
+                Action::Sudo,
+                Some(Outcome::Success),
+                Some(Category::Process)
+            )
+        );
+        assert_eq!(ok.subject_user(), Some("postgres"));
+        assert_eq!(ok.process_command_line(), Some("/usr/bin/psql -l"));
+        let labels: Vec<(&str, &str)> = ok.labels().collect();
+        assert_eq!(labels, [("tty", "pts/1"), ("pwd", "/srv/app")]);
+        let bad = &events(
+            "Jan  5 10:00:01 srv sudo: alice : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash",
+        )[0];
+        assert_eq!(
+            (bad.action, bad.outcome, bad.subject_user()),
+            (Action::SudoFailed, Some(Outcome::Failure), Some("root"))
+        );
+        let refused = &events(
+            "Jan  5 10:00:02 srv sudo: mallory : user NOT in sudoers ; TTY=pts/2 ; PWD=/tmp ; USER=root ; COMMAND=/bin/cat /etc/shadow",
+        )[0];
+        assert_eq!(
+            (refused.action, refused.outcome),
+            (Action::Sudo, Some(Outcome::Failure))
+        );
+        let no_tty =
+            &events("Jan  5 10:00:03 srv sudo: bob : PWD=/ ; USER=root ; COMMAND=/usr/bin/id")[0];
+        assert_eq!(no_tty.labels().collect::<Vec<_>>(), [("pwd", "/")]);
+        assert!(events("Jan  5 10:00:04 srv sudo: no separator here").is_empty());
+    }
+
+    #[test]
+    fn su_switches_both_wordings_and_pam() {
+        let cases: &[(&str, Action, &str, &str, Option<&str>)] = &[
+            (
+                "Jan  5 10:00:00 srv su[900]: (to root) alice on pts/0",
+                Action::Su,
+                "alice",
+                "root",
+                Some("pts/0"),
+            ),
+            (
+                "Jan  5 10:00:01 srv su[901]: FAILED SU (to root) alice on pts/0",
+                Action::SuFailed,
+                "alice",
+                "root",
+                Some("pts/0"),
+            ),
+            (
+                "Jan  5 10:00:02 srv su[902]: Successful su for oracle by bob",
+                Action::Su,
+                "bob",
+                "oracle",
+                None,
+            ),
+            (
+                "Jan  5 10:00:03 srv su[903]: FAILED su for root by bob",
+                Action::SuFailed,
+                "bob",
+                "root",
+                None,
+            ),
+        ];
+        for (line, action, from, to, tty) in cases {
+            let e = events(line);
+            assert_eq!(e.len(), 1, "{line}");
+            let e = &e[0];
+            assert_eq!(e.action, *action, "{line}");
+            let ok = *action == Action::Su;
+            assert_eq!(
+                e.outcome,
+                Some(if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                })
+            );
+            assert_eq!(e.category, Some(Category::Authentication));
+            assert_eq!(e.dataset, "su");
+            assert_eq!(e.user_name.as_deref(), Some(*from), "{line}");
+            assert_eq!(e.subject_user(), Some(*to), "{line}");
+            assert_eq!(e.labels().find(|l| l.0 == "tty").map(|l| l.1), *tty);
+            assert_eq!(e.host_name.as_deref(), Some("srv"));
+        }
+        let s = &events(
+            "Jan  5 10:00:06 srv su[906]: pam_unix(su:session): session opened for user root(uid=0) by alice(uid=1000)",
+        )[0];
+        assert_eq!(
+            (s.action, s.user_name.as_deref(), s.subject_user()),
+            (Action::SessionOpened, Some("root"), Some("alice"))
+        );
+        assert_eq!(s.logon_process(), Some("su"));
+        let f = &events(
+            "Jan  5 10:00:07 srv su[907]: pam_unix(su:auth): authentication failure; logname=alice uid=1000 euid=0 tty=pts/0 ruser=alice rhost=  user=root",
+        )[0];
+        assert_eq!(
+            (f.action, f.user_name.as_deref(), f.subject_user()),
+            (Action::LogonFailed, Some("root"), Some("alice"))
+        );
+        assert_eq!(
+            events(
+                "Jan  5 10:00:08 srv su[908]: pam_unix(su:session): session closed for user root"
+            )[0]
+            .action,
+            Action::SessionClosed
+        );
+        // Shadow's sulog line repeats the switch already given: no event.
+        for quiet in [
+            "Jan  5 10:00:09 srv su[909]: something else",
+            "Jan  5 10:00:10 srv su[910]: (to root",
+            "Jan  5 10:00:11 srv su[911]: + /dev/pts/0 carol:root",
+            "Jan  5 10:00:12 srv su[912]: - /dev/pts/0 carol:root",
+            "Jan  5 10:00:13 srv su[913]: Successful su for root",
+        ] {
+            assert!(events(quiet).is_empty(), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn journal_fields_give_sshd_sudo_and_su() {
+        let lines: &[&[u8]] = &[
+            br#"{"__REALTIME_TIMESTAMP":"1704449472000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sshd","_COMM":"sshd","MESSAGE":"Failed publickey for root from 198.51.100.7 port 40022 ssh2: RSA SHA256:x"}"#,
+            br#"{"__REALTIME_TIMESTAMP":"1704449473000000","_HOSTNAME":"web1","_COMM":"sshd-session","MESSAGE":"Invalid user oracle from 198.51.100.7 port 40023"}"#,
+            br#"{"__REALTIME_TIMESTAMP":"1704449474000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sudo","MESSAGE":"   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"}"#,
+            br#"{"__REALTIME_TIMESTAMP":"1704449475000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"su","MESSAGE":"(to root) alice on pts/0"}"#,
+            br#"{"__REALTIME_TIMESTAMP":"1704449476000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"su","MESSAGE":[70,65,73,76,69,68,32,83,85,32,40,116,111,32,114,111,111,116,41,32,98,111,98,32,111,110,32,112,116,115,47,49]}"#,
+            br#"{"__REALTIME_TIMESTAMP":"1704449477000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sshd","MESSAGE":"Accepted password for alice from 2001:db8::5 port 50000 ssh2"}"#,
+        ];
+        let mut out = Vec::new();
+        for l in lines {
+            JournalJson.parse_line(l, &mut out).unwrap();
+        }
+        let got: Vec<(Action, Option<&str>, Option<&str>)> = out
+            .iter()
+            .map(|e| (e.action, e.user_name.as_deref(), e.subject_user()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Action::LogonFailed, Some("root"), None),
+                (Action::InvalidUser, Some("oracle"), None),
+                (Action::Sudo, Some("alice"), Some("root")),
+                (Action::Su, Some("alice"), Some("root")),
+                (Action::SuFailed, Some("bob"), Some("root")),
+                (Action::LoggedIn, Some("alice"), None),
+            ]
+        );
+        assert!(out.iter().all(|e| e.host_name.as_deref() == Some("web1")));
+        assert_eq!(out[0].auth_method.as_deref(), Some("publickey"));
+        assert_eq!(
+            (out[0].source_ip, out[0].source_port),
+            (Some("198.51.100.7".parse().unwrap()), Some(40022))
+        );
+        assert_eq!(out[5].source_ip, Some("2001:db8::5".parse().unwrap()));
+        assert_eq!(out[2].ts.to_rfc3339(), "2024-01-05T10:11:14.000000Z");
     }
 
     #[test]

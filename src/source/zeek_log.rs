@@ -11,9 +11,13 @@
 //! run is split at line boundaries and parsed in parallel with its block's
 //! schema, so header state never crosses a parallel boundary.
 //!
-//! JSON logs hold one object per line with Zeek's dotted names (`id.orig_h`);
-//! the log type comes from a `_path` key, else from the file name
-//! (`conn.log`, `ssh.json.gz`), else from the fields present.
+//! JSON logs hold one object per line with Zeek's dotted names
+//! (`id.orig_h`), a nested `"id"` object, or the flattened names of lab
+//! data sets (`id_orig_h`); `ts` is epoch seconds (number or text),
+//! milliseconds or RFC 3339 text. The log type comes from a `_path` key (or
+//! `@stream`, `@path`, `_stream`, as OTRF's Security Datasets write it),
+//! else from the file name (`conn.log`, `ssh.json.gz`), else from the
+//! fields present. An object without `ts` is not a Zeek record: skipped.
 //!
 //! Values follow Zeek's conventions: the unset field (`-`) is absent, the
 //! empty field (`(empty)`) is an empty value, `\xHH` escapes are decoded.
@@ -325,6 +329,50 @@ fn absent<'a>() -> JsonVal<'a> {
     JsonVal::Absent
 }
 
+/// The value of an `"id"` key: the endpoints when it is the nested
+/// object some shippers write, nothing when it is a log's own `id` field
+/// (pe.log's file id, a string).
+struct IdKey<'a>(Option<NestedId<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdKey<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IdKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Zeek id")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                NestedId::deserialize(de::value::MapAccessDeserializer::new(m))
+                    .map(|id| IdKey(Some(id)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(IdKey(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(IdKey(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -338,7 +386,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
                 while let Some(key) = m.next_key::<Cow<'de, str>>()? {
                     if key == "id" {
                         // The nested shape some shippers write: "id": {"orig_h": ...}.
-                        let id = m.next_value::<NestedId<'de>>()?;
+                        let Some(id) = m.next_value::<IdKey<'de>>()?.0 else {
+                            continue;
+                        };
                         for (f, v) in [
                             (Field::OrigH, id.orig_h),
                             (Field::OrigP, id.orig_p),
@@ -378,10 +428,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
     }
 }
 
-/// Reads one JSON line; the kind comes from `_path`, else `hint`, else the fields.
+/// Reads one JSON line; the kind comes from `_path` (or `@stream`), else
+/// `hint`, else the fields. An object without `ts` is skipped: every Zeek
+/// log has one, so such a line is not a Zeek record.
 pub fn parse_json_line(line: &[u8], hint: Option<LogKind>) -> Result<(LogKind, Record<'_>), Skip> {
     let rec: Record<'_> =
         serde_json::from_slice(line).map_err(|_| Skip("not a Zeek JSON object"))?;
+    if !rec.has(Field::Ts) {
+        return Err(Skip("Zeek JSON object without ts"));
+    }
     let kind = match rec.text(Field::ZeekPath) {
         Some(p) => LogKind::from_path(p),
         None => hint.unwrap_or_else(|| LogKind::from_fields(&rec)),
@@ -491,7 +546,7 @@ impl LogFormatSpec for ZeekFormat {
 
     fn help(&self) -> &'static str {
         if self.json {
-            "Zeek JSON logs, one object per line"
+            "Zeek JSON logs, one object per line (also lab data sets' @stream and id_orig_h shapes)"
         } else {
             "Zeek TSV logs (#fields headers; conn.log gives connection records)"
         }
@@ -692,7 +747,9 @@ pub fn looks_like_zeek_tsv(head: &[u8]) -> bool {
 }
 
 /// True when the first line is a JSON object with Zeek's signature fields:
-/// `ts` and either `uid` or a dotted `id.orig_h`, or a `_path`.
+/// `ts` and either `uid`, an originator address (`id.orig_h`, flattened
+/// `id_orig_h`, or a nested `"id"` object), or the log's name (`_path`, or
+/// `@stream`/`@path` as lab data sets write it).
 pub fn looks_like_zeek_json(head: &[u8]) -> bool {
     let t = head.trim_ascii_start();
     if t.first() != Some(&b'{') {
@@ -700,7 +757,18 @@ pub fn looks_like_zeek_json(head: &[u8]) -> bool {
     }
     let first = t.split(|&b| b == b'\n').next().unwrap_or(t);
     let has = |needle: &[u8]| memchr::memmem::find(first, needle).is_some();
-    has(b"\"ts\"") && (has(b"\"uid\"") || has(b"\"id.orig_h\"") || has(b"\"_path\""))
+    has(b"\"ts\"")
+        && [
+            &b"\"uid\""[..],
+            b"\"id.orig_h\"",
+            b"\"id_orig_h\"",
+            b"\"orig_h\"",
+            b"\"_path\"",
+            b"\"@stream\"",
+            b"\"@path\"",
+        ]
+        .iter()
+        .any(|n| has(n))
 }
 
 #[cfg(test)]
@@ -990,6 +1058,87 @@ mod tests {
     }
 
     #[test]
+    fn lab_data_set_shapes_flattened_names_and_stream() {
+        // OTRF-style lines: `@stream` names the log, id fields are
+        // flattened, ts is RFC 3339 text (or epoch text or a number).
+        let lines: &[&[u8]] = &[
+            br#"{"@stream":"conn","@system":"bro","@proc":"bro","ts":"2020-09-22T18:53:30.072504Z","uid":"C1","id_orig_h":"172.18.39.5","id_orig_p":62782,"id_resp_h":"172.18.39.6","id_resp_p":445,"proto":"tcp","service":"smb","duration":0.5,"orig_bytes":100,"resp_bytes":200,"conn_state":"SF","missed_bytes":0,"history":"ShADadFf","orig_pkts":5,"orig_ip_bytes":300,"resp_pkts":5,"resp_ip_bytes":400}"#,
+            br#"{"@stream":"smb_mapping","@system":"bro","ts":"2020-09-22T18:53:30.1Z","uid":"C1","id_orig_h":"172.18.39.5","id_orig_p":62782,"id_resp_h":"172.18.39.6","id_resp_p":445,"path":"\\\\WORKSTATION6\\C$","share_type":"DISK"}"#,
+            br#"{"@stream":"kerberos","ts":"1600800810.5","uid":"C2","id_orig_h":"172.18.39.5","id_orig_p":50000,"id_resp_h":"172.18.38.5","id_resp_p":88,"request_type":"TGS","client":"pgustavo/THESHIRE.LOCAL","service":"cifs/WORKSTATION6","success":true}"#,
+            br#"{"@stream":"ntlm","ts":1600800811,"uid":"C3","id_orig_h":"172.18.39.5","id_orig_p":50001,"id_resp_h":"172.18.39.6","id_resp_p":445,"username":"pgustavo","domainname":"THESHIRE","hostname":"WORKSTATION5","success":true}"#,
+            br#"{"@stream":"dce_rpc","ts":"2020-09-22T18:53:32+00:00","uid":"C4","id_orig_h":"172.18.39.5","id_orig_p":50002,"id_resp_h":"172.18.39.6","id_resp_p":49667,"endpoint":"svcctl","operation":"CreateServiceW"}"#,
+            br#"{"@stream":"rdp","ts":"2020-09-22T18:53:33Z","uid":"C5","id_orig_h":"172.18.39.5","id_orig_p":50003,"id_resp_h":"172.18.39.6","id_resp_p":3389,"cookie":"pgustavo","result":"Success"}"#,
+            br#"{"@stream":"ssh","ts":"2020-09-22T18:53:34Z","uid":"C6","id_orig_h":"172.18.39.5","id_orig_p":50004,"id_resp_h":"172.18.39.7","id_resp_p":22,"auth_success":false,"auth_attempts":3}"#,
+            br#"{"@stream":"smb_files","ts":"2020-09-22T18:53:35Z","uid":"C1","id_orig_h":"172.18.39.5","id_orig_p":62782,"id_resp_h":"172.18.39.6","id_resp_p":445,"action":"SMB::FILE_OPEN","path":"\\\\WORKSTATION6\\C$","name":"ProgramData\\GruntHTTP.exe"}"#,
+            br#"{"@stream":"dns","ts":"2020-09-22T18:53:36Z","uid":"C7","id_orig_h":"172.18.39.5","id_orig_p":50005,"id_resp_h":"172.18.38.5","id_resp_p":53,"query":"workstation6.theshire.local","answers":["172.18.39.6"]}"#,
+            br#"{"@stream":"files","ts":"2020-09-22T18:53:37Z","fuid":"F1"}"#,
+            br#"{"@stream":"conn","@system":"bro"}"#,
+            br#"{"_path":"Zeek_Ssh","ts":"2020-09-22T18:53:38Z","uid":"C8","id_orig_h":"172.18.39.5","auth_success":true}"#,
+        ];
+        let text: Vec<u8> = lines.join(&b"\n"[..]);
+        let text = String::from_utf8(text).unwrap();
+        let (r, flows) = read(&text, "otrf.json", true);
+        assert_eq!(r.text.records, 12);
+        assert_eq!(
+            r.text.diag.counts.get("Zeek JSON object without ts"),
+            Some(&1)
+        );
+        assert_eq!(r.text.diag.total(), 1, "{:?}", r.text.diag.samples);
+        assert_eq!(flows.len(), 1);
+        let f = &flows[0];
+        assert_eq!(f.ts, Timestamp::from_parts(1_600_800_810, 72_504_000));
+        assert_eq!(
+            (f.orig_h.to_string().as_str(), f.resp_p),
+            ("172.18.39.5", 445)
+        );
+        assert_eq!(f.conn_state, ConnState::SF);
+        let ev = &r.text.events;
+        let actions: Vec<Action> = ev.iter().map(|e| e.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::ShareAccessed,
+                Action::KerberosServiceTicket,
+                Action::NtlmAuthentication,
+                Action::RpcCall,
+                Action::RdpConnection,
+                Action::LogonFailed,
+                Action::FileOpened,
+                Action::DnsAnswer,
+                Action::LoggedIn,
+            ]
+        );
+        assert!(ev.iter().all(|e| e.source_ip.is_some()));
+        assert_eq!(ev[0].share_name(), Some("\\\\WORKSTATION6\\C$"));
+        assert_eq!(ev[0].destination_port, Some(445));
+        assert_eq!(ev[1].ts, Timestamp::from_parts(1_600_800_810, 500_000_000));
+        assert_eq!(ev[1].user_name.as_deref(), Some("pgustavo"));
+        assert_eq!(ev[2].ts, Timestamp::from_parts(1_600_800_811, 0));
+        assert_eq!(ev[3].rpc_operation(), Some("CreateServiceW"));
+        assert_eq!(ev[3].ts, Timestamp::from_parts(1_600_800_812, 0));
+        assert_eq!(ev[6].share_target(), Some("ProgramData\\GruntHTTP.exe"));
+        assert_eq!(ev[8].dataset, "zeek.ssh");
+
+        // pe.log's own `id` field (a string) is not the nested endpoints.
+        let pe = r#"{"@stream":"pe","ts":1.5,"id":"FmHWcO2PF9wbqM6cil","machine":"AMD64"}"#;
+        let (r, _) = read(pe, "x", true);
+        assert!(r.text.diag.is_clean(), "{:?}", r.text.diag.samples);
+        assert_eq!(r.text.records, 1);
+
+        // Without `@stream`, flattened names still tell the log by its fields.
+        let line = r#"{"ts":"2020-09-22T18:53:30Z","uid":"C9","id_orig_h":"10.0.0.1","id_orig_p":1,"id_resp_h":"10.0.0.2","id_resp_p":88,"request_type":"AS","client":"bob/CORP","success":false}"#;
+        let (r, _) = read(line, "x", true);
+        assert_eq!(r.text.events[0].action, Action::KerberosTgtRequest);
+        assert_eq!(r.text.events[0].destination_port, Some(88));
+        assert_eq!(LogKind::from_path("bro.dns.log"), LogKind::Dns);
+        assert_eq!(LogKind::from_path("Zeek_Conn"), LogKind::Conn);
+        assert_eq!(LogKind::from_path("zeek_weird"), LogKind::Other);
+        assert_eq!(Field::from_name("id_resp_p"), Some(Field::RespP));
+        assert_eq!(Field::from_name("@stream"), Some(Field::ZeekPath));
+        assert_eq!(Field::from_name("@system"), None);
+    }
+
+    #[test]
     fn sniffing() {
         assert!(looks_like_zeek_tsv(
             b"#separator \\x09\n#set_separator\t,\n"
@@ -1002,6 +1151,13 @@ mod tests {
             b"{\"ts\":1.0,\"uid\":\"C1\",\"id.orig_h\":\"1.2.3.4\"}\n"
         ));
         assert!(!looks_like_zeek_json(b"{\"EventID\":4624}\n"));
+        assert!(looks_like_zeek_json(
+            b"{\"@stream\":\"conn\",\"@system\":\"bro\",\"ts\":\"2020-09-22T18:53:30Z\"}\n"
+        ));
+        assert!(looks_like_zeek_json(
+            b"{\"ts\":\"2020-09-22T18:53:30Z\",\"id_orig_h\":\"10.0.0.1\"}"
+        ));
+        assert!(!looks_like_zeek_json(b"{\"@stream\":\"conn\"}\n{\"ts\":1}"));
     }
 
     #[test]
@@ -1056,6 +1212,22 @@ mod skip_tests {
             );
             assert_eq!(r.text.bytes, text.len() as u64);
         }
+    }
+
+    #[test]
+    fn long_values_are_cut_when_kept() {
+        let name = "é".repeat(100_000);
+        let line = format!(
+            r#"{{"@stream":"ntlm","ts":1.0,"uid":"{name}","id_orig_h":"10.0.0.1","username":"{name}","domainname":"D"}}"#
+        );
+        let store = crate::collect::flow_store::FlowStore::new(16);
+        let mut w = ByteWindow::owned(line.into_bytes());
+        let r = read_zeek(&mut w, &Arc::from("x"), true, &store, &AtomicU64::new(0));
+        let e = &r.text.events[0];
+        let user = e.user_name.as_deref().unwrap();
+        assert!(user.len() <= zeek_map::MAX_VALUE && user.len() > 4000);
+        assert!(user.chars().all(|c| c == 'é'));
+        assert!(e.labels().all(|(_, v)| v.len() <= zeek_map::MAX_VALUE));
     }
 
     #[test]

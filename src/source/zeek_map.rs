@@ -16,12 +16,13 @@
 //!
 //! Every event has dataset `zeek.<path>`, `source` = `id.orig_h`/`id.orig_p`,
 //! `destination` = `id.resp_h`/`id.resp_p`, and the Zeek uid as label
-//! `zeek_uid` (to join it with its conn.log record).
+//! `zeek_uid` (to join it with its conn.log record). Text values are kept
+//! up to [`MAX_VALUE`] bytes.
 
 use crate::model::Action;
 use crate::model::event::{
     Category, ConnState, Duration, Flow, LogEvent, NANOS_PER_SEC, Origin, Outcome, Text, Timestamp,
-    Transport,
+    Transport, capped_text,
 };
 use crate::source::Skip;
 use crate::source::zeek_record::{Field, LogKind, Record};
@@ -91,8 +92,17 @@ fn addr(r: &Record<'_>, f: Field) -> Option<IpAddr> {
     r.text(f).and_then(|a| a.parse().ok())
 }
 
+/// Longest value kept from a Zeek field (bytes); longer ones are cut, so a
+/// hostile log's 1 MiB fields do not grow every event.
+pub const MAX_VALUE: usize = 4096;
+
+/// A value as kept: cut to [`MAX_VALUE`].
+fn keep(s: &str) -> Text {
+    capped_text(s, MAX_VALUE)
+}
+
 fn owned(r: &Record<'_>, f: Field) -> Option<Text> {
-    r.text(f).map(Text::from)
+    r.text(f).map(keep)
 }
 
 /// Zeek's `bool`: `T`/`F` in TSV, `true`/`false` in JSON.
@@ -169,19 +179,19 @@ pub fn flow(r: &Record<'_>, origin: Origin) -> Result<Flow, Skip> {
         .ok_or(bad("Zeek conn record without a known conn_state"))?;
     Ok(Flow {
         ts,
-        uid: r.get(Field::Uid).unwrap_or("").into(),
+        uid: keep(r.get(Field::Uid).unwrap_or("")),
         orig_h,
         orig_p,
         resp_h,
         resp_p,
         proto,
-        service: r.text(Field::Service).map(Text::from),
+        service: r.text(Field::Service).map(keep),
         duration,
         orig_bytes: count(r, Field::OrigBytes)?,
         resp_bytes: count(r, Field::RespBytes)?,
         conn_state: state,
         missed_bytes: count(r, Field::MissedBytes)?.unwrap_or(0),
-        history: r.get(Field::History).unwrap_or("").into(),
+        history: keep(r.get(Field::History).unwrap_or("")),
         orig_pkts: count(r, Field::OrigPkts)?.unwrap_or(0),
         orig_ip_bytes: count(r, Field::OrigIpBytes)?.unwrap_or(0),
         resp_pkts: count(r, Field::RespPkts)?.unwrap_or(0),
@@ -201,7 +211,7 @@ fn outcome(ok: Option<bool>) -> Outcome {
 
 fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
     if let Some(v) = v {
-        e.push_label(key.into(), v.into());
+        e.push_label(key.into(), keep(v));
     }
 }
 
@@ -224,8 +234,8 @@ fn base(r: &Record<'_>, dataset: &str) -> Result<LogEvent, Skip> {
 /// Splits Kerberos `user/REALM` (or `user@REALM`) into (user, realm).
 fn split_principal(s: &str) -> (Text, Option<Text>) {
     match s.split_once(['/', '@']) {
-        Some((u, d)) if !u.is_empty() => (u.into(), Some(d.into())),
-        _ => (s.into(), None),
+        Some((u, d)) if !u.is_empty() => (keep(u), Some(keep(d))),
+        _ => (keep(s), None),
     }
 }
 
@@ -262,10 +272,10 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 Some(_) => Outcome::Failure,
                 None => Outcome::Unknown,
             });
-            e.set_status(result.map(Text::from));
+            e.set_status(result.map(keep));
             e.user_name = r
                 .text(Field::Cookie)
-                .map(|c| Text::from(c.strip_prefix("mstshash=").unwrap_or(c)));
+                .map(|c| keep(c.strip_prefix("mstshash=").unwrap_or(c)));
             e.source_domain = owned(r, Field::ClientName);
             label(&mut e, "security_protocol", r.text(Field::SecurityProtocol));
             e
@@ -331,7 +341,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 e.user_name = Some(u);
                 e.user_domain = d;
             }
-            e.set_service_name(service.map(Text::from));
+            e.set_service_name(service.map(keep));
             e.set_status(owned(r, Field::ErrorMsg));
             label(&mut e, "cipher", r.text(Field::Cipher));
             e
@@ -359,7 +369,7 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             e.outcome = Some(Outcome::Success);
             e.set_dns_question(owned(r, Field::Query));
             for a in r.answers.iter().filter(|a| !a.is_empty()) {
-                e.push_dns_answer(Text::from(&**a));
+                e.push_dns_answer(keep(a));
             }
             label(&mut e, "qtype_name", r.text(Field::QtypeName));
             e

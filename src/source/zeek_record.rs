@@ -31,9 +31,25 @@ pub enum LogKind {
 }
 
 impl LogKind {
-    /// The kind for a `#path` value or a log file's base name.
+    /// The kind for a `#path`, `_path` or `@stream` value, or a log
+    /// file's base name. Shippers' spellings are accepted: any case, a
+    /// `zeek_`, `zeek.`, `bro_` or `bro.` prefix, a `.log` suffix
+    /// (`Zeek_Conn`, `bro.dns.log`).
     pub fn from_path(path: &str) -> LogKind {
-        match path {
+        let lower;
+        let mut p = path.trim();
+        if p.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = p.to_ascii_lowercase();
+            p = &lower;
+        }
+        for prefix in ["zeek_", "zeek.", "bro_", "bro."] {
+            if let Some(rest) = p.strip_prefix(prefix) {
+                p = rest;
+                break;
+            }
+        }
+        let p = p.strip_suffix(".log").unwrap_or(p);
+        match p {
             "conn" => LogKind::Conn,
             "ssh" => LogKind::Ssh,
             "rdp" => LogKind::Rdp,
@@ -97,8 +113,8 @@ macro_rules! fields {
         const ALL_FIELDS: &[Field] = &[$(Field::$variant),*];
 
         impl Field {
-            /// The field for a Zeek column name, if it is one the mappings read.
-            pub fn from_name(name: &str) -> Option<Field> {
+            /// The field for Zeek's own column name.
+            fn from_zeek_name(name: &str) -> Option<Field> {
                 match name {
                     $($name => Some(Field::$variant),)*
                     _ => None,
@@ -125,6 +141,27 @@ fields! {
     ServerDnsComputerName = "server_dns_computer_name", Query = "query",
     QtypeName = "qtype_name", RcodeName = "rcode_name", Answers = "answers",
     ZeekPath = "_path",
+}
+
+impl Field {
+    /// The field for a column or JSON key name, if it is one the mappings
+    /// read: Zeek's own name (`id.orig_h`, `_path`), or the spellings of
+    /// shippers that flatten names (`id_orig_h`, `id_resp_p`) or name the
+    /// log with `@stream`, `@path` or `_stream` (lab data sets such as
+    /// OTRF's Security Datasets).
+    pub fn from_name(name: &str) -> Option<Field> {
+        if let Some(f) = Field::from_zeek_name(name) {
+            return Some(f);
+        }
+        Some(match name {
+            "id_orig_h" => Field::OrigH,
+            "id_orig_p" => Field::OrigP,
+            "id_resp_h" => Field::RespH,
+            "id_resp_p" => Field::RespP,
+            "@stream" | "@path" | "_stream" => Field::ZeekPath,
+            _ => return None,
+        })
+    }
 }
 
 const N_FIELDS: usize = ALL_FIELDS.len();
