@@ -76,6 +76,9 @@ pub trait BaselineView: Sync {
     fn peer_bytes_p99(&self, src: IpAddr) -> Option<u64>;
     /// The same over every host of a role.
     fn role_peer_bytes_p99(&self, role: Role) -> Option<u64>;
+    /// Distinct internal hosts that `dst` answered on `port` (whatever the
+    /// transport): how many clients it serves that service to.
+    fn service_clients(&self, dst: IpAddr, port: u16) -> usize;
     /// Distinct internal hosts that contacted the (external) address `dst`.
     fn external_clients(&self, dst: IpAddr) -> usize;
     /// Whether the account appears in the baseline's logons.

@@ -445,6 +445,21 @@ impl BaselineView for ProfilesView<'_> {
     fn role_peer_bytes_p99(&self, role: Role) -> Option<u64> {
         self.hosts.role_p99.get(&role).copied()
     }
+    fn service_clients(&self, dst: IpAddr, port: u16) -> usize {
+        let Some(d) = self.ip_id(dst) else { return 0 };
+        let clients: Vec<HostId> = self
+            .profiles
+            .edges_into(d)
+            .filter(|e| e.stats.established() > 0 && self.is_internal(e.src))
+            .filter(|e| {
+                self.profiles
+                    .service_at(e.service)
+                    .is_some_and(|s| s.port == port)
+            })
+            .map(|e| e.src)
+            .collect();
+        distinct(clients)
+    }
     fn external_clients(&self, dst: IpAddr) -> usize {
         let Some(d) = self.ip_id(dst) else { return 0 };
         let clients: Vec<HostId> = self.profiles.edges_into(d).map(|e| e.src).collect();

@@ -22,7 +22,13 @@
 //! The connections.
 //!
 //! ## False positives
-//! Software polling a vendor from a few hosts only (licence checks). A
+//! Infrastructure that relays a protocol for the network: a host that
+//! serves a port to at least three internal clients (today or in the
+//! baseline) and reaches the outside on that same port is a relay (a DNS
+//! forwarder, an NTP server, a mail relay), and its even pace is its
+//! upstream's refresh. Towards an upstream it already used in the baseline
+//! it is not reported; towards a new one it is reported at low severity,
+//! saying so. Software polling a vendor from a few hosts only (licence checks). A
 //! host that reaches the outside for others (a proxy, a mail relay: it
 //! served internal clients and most connections it made went outside, as
 //! the baseline shows) fetching one site evenly is judged only
@@ -36,7 +42,9 @@ use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{clamp_score, flow_evidence};
 use crate::detect::{DetectInput, Detector};
 use crate::model::event::{Flow, NANOS_PER_SEC, Transport};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 /// Thresholds of `lateral.beaconing`.
@@ -135,6 +143,8 @@ impl Detector for Beaconing {
                 .or_default()
                 .push(f);
         }
+        groups.retain(|_, flows| flows.len() >= cfg.min_connections.max(3));
+        let served = served_today(input, &groups);
         let popular = (b.host_count() as f64 * cfg.popular_fraction).max(3.0);
         let mut alerts = Vec::new();
         for ((src, dst, port), flows) in groups {
@@ -167,6 +177,16 @@ impl Detector for Beaconing {
             {
                 continue;
             }
+            // A relay's clients (today's or the baseline's, whichever
+            // shows more): its pace towards its usual upstream is routine.
+            let clients = served
+                .get(&(src, port))
+                .map_or(0, FxHashSet::len)
+                .max(b.service_clients(src, port));
+            let relay = clients >= RELAY_CLIENTS;
+            if relay && b.peer_seen(src, dst) {
+                continue;
+            }
             let sizes: Vec<f64> = flows
                 .iter()
                 .map(|f| f.orig_bytes.unwrap_or(0) as f64)
@@ -176,7 +196,10 @@ impl Detector for Beaconing {
             let size_reg = 1.0 - size_cv.min(1.0);
             let count = ((flows.len() as f64) / 50.0).min(1.0);
             let support = regularity_support(intervals.len());
-            let score = 35.0 + (25.0 * timing + 15.0 * size_reg) * support + 10.0 * count;
+            let mut score = 35.0 + (25.0 * timing + 15.0 * size_reg) * support + 10.0 * count;
+            if relay {
+                score = score.min(RELAY_SCORE);
+            }
             let (Some(first), Some(_)) = (flows.first(), flows.last()) else {
                 continue;
             };
@@ -198,6 +221,12 @@ impl Detector for Beaconing {
                     "s"
                 }
             );
+            if relay {
+                let _ = write!(
+                    a.message,
+                    "; it serves port {port} to {clients} internal hosts, so it relays that protocol and a new upstream is reported at low severity"
+                );
+            }
             a.source = Some(s);
             a.destination = Some(input.directory.host_ip(dst));
             a.destination_port = Some(port);
@@ -208,6 +237,38 @@ impl Detector for Beaconing {
         }
         alerts
     }
+}
+
+/// Internal clients that make a host a relay of the port it serves them.
+const RELAY_CLIENTS: usize = 3;
+
+/// The highest score of a relay's regular traffic to a new upstream (low).
+const RELAY_SCORE: f64 = 24.0;
+
+/// For each (source, port) of the candidate groups: the internal hosts
+/// the source answered on that port today.
+fn served_today(
+    input: &DetectInput<'_>,
+    groups: &BTreeMap<(IpAddr, IpAddr, u16), Vec<&Flow>>,
+) -> FxHashMap<(IpAddr, u16), FxHashSet<IpAddr>> {
+    let mut served: FxHashMap<(IpAddr, u16), FxHashSet<IpAddr>> = groups
+        .keys()
+        .map(|(src, _, port)| ((*src, *port), FxHashSet::default()))
+        .collect();
+    if served.is_empty() {
+        return served;
+    }
+    let net = &input.config.network;
+    for f in input.flows {
+        if let Some(clients) = served.get_mut(&(f.resp_h, f.resp_p))
+            && f.orig_h != f.resp_h
+            && net.is_internal(f.orig_h)
+            && crate::detect::answered(f)
+        {
+            clients.insert(f.orig_h);
+        }
+    }
+    served
 }
 
 /// Intervals after which regularity counts in full.
