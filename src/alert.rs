@@ -11,7 +11,10 @@
 //! destination, destination port, user) and the UTC day its first record
 //! falls in, joined with `|`. The same activity on the same day gives the
 //! same id in every run, so a nightly sweep can tell new alerts from ones
-//! already reported.
+//! already reported. The activity id (`LC-`, the same hash without the
+//! day) names the activity across days: a C2 channel that beacons on
+//! every night keeps its activity id, and `--seen` mutes an alert whose id
+//! or activity id an earlier report holds.
 
 use crate::model::HostKey;
 use crate::model::event::{Origin, Position, Timestamp};
@@ -308,6 +311,10 @@ impl Severity {
 pub struct Alert {
     /// Stable id (see the module documentation).
     pub id: String,
+    /// The id of the activity, whatever the day: the same rule, hosts, port
+    /// and account give the same `LC-` id on every night, so `--seen` can
+    /// mute activity that goes on from one night to the next.
+    pub activity_id: String,
     /// Incident the alert belongs to (set by `crate::incident`).
     pub incident_id: Option<String>,
     /// The rule that fired.
@@ -350,6 +357,7 @@ impl Alert {
     pub fn new(rule: Rule, technique: Technique, score: u8, start: Timestamp) -> Alert {
         Alert {
             id: String::new(),
+            activity_id: String::new(),
             incident_id: None,
             rule,
             technique,
@@ -410,8 +418,8 @@ impl Alert {
             self.related_users.insert(u.clone());
         }
         let day = self.start.secs().div_euclid(86_400);
-        let key = format!(
-            "{}|{}|{}|{}|{}|{}",
+        let activity = format!(
+            "{}|{}|{}|{}|{}",
             self.rule.id,
             self.source.as_ref().map(id_part).unwrap_or_default(),
             self.destination.as_ref().map(id_part).unwrap_or_default(),
@@ -419,8 +427,9 @@ impl Alert {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             self.user.as_deref().unwrap_or("").to_ascii_lowercase(),
-            day
         );
+        self.activity_id = format!("LC-{:016x}", fnv1a(activity.as_bytes()));
+        let key = format!("{activity}|{day}");
         self.id = format!("LA-{:016x}", fnv1a(key.as_bytes()));
         self
     }

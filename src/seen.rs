@@ -3,8 +3,11 @@
 //! ones it reported before. Alert ids are stable (rule, entities, time
 //! bucket), so the same activity gives the same id on every run.
 //!
-//! Only `lateral.alert.id` is read, nested (`{"lateral":{"alert":{"id":..}}}`)
-//! or flat (`"lateral.alert.id"`). Documents of another `event.kind` (a
+//! `lateral.alert.id` and `lateral.alert.activity_id` are read, nested
+//! (`{"lateral":{"alert":{"id":..}}}`) or flat (`"lateral.alert.id"`); an
+//! alert was reported before when its id or its activity id is among them
+//! ([`SeenAlerts::reported`]), so activity that goes on from one night to
+//! the next is muted as well as the same day's alert. Documents of another `event.kind` (a
 //! sweep's novelty documents in a combined stream) are passed over; lines
 //! that are not JSON or have no alert id are skipped and counted.
 
@@ -23,7 +26,7 @@ pub const MAX_ID_LEN: usize = 256;
 /// The alert ids of an earlier report.
 #[derive(Debug, Default, Clone)]
 pub struct SeenAlerts {
-    /// Every alert id read.
+    /// Every alert id and activity id read.
     pub ids: BTreeSet<String>,
     /// Lines skipped, with reasons and samples.
     pub diag: Diagnostics,
@@ -34,6 +37,16 @@ impl SeenAlerts {
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
     }
+
+    /// Whether `alert` was reported before: its id or its activity id.
+    pub fn reported(&self, alert: &crate::alert::Alert) -> bool {
+        reported(&self.ids, alert)
+    }
+}
+
+/// Whether `alert`'s id or activity id is among `ids`.
+pub fn reported(ids: &BTreeSet<String>, alert: &crate::alert::Alert) -> bool {
+    ids.contains(&alert.id) || (!alert.activity_id.is_empty() && ids.contains(&alert.activity_id))
 }
 
 fn lookup<'a>(doc: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -74,6 +87,12 @@ pub fn read_seen(text: &str, file: &str) -> SeenAlerts {
             }
             _ => seen.diag.skip("no lateral.alert.id", origin, String::new),
         }
+        if let Some(id) = lookup(&doc, "lateral.alert.activity_id").and_then(Value::as_str)
+            && !id.is_empty()
+            && id.len() <= MAX_ID_LEN
+        {
+            seen.ids.insert(id.to_owned());
+        }
     }
     seen
 }
@@ -87,7 +106,7 @@ mod tests {
         let text = concat!(
             r#"{"event":{"kind":"alert"},"lateral":{"alert":{"id":"a1"}}}"#,
             "\n\n",
-            r#"{"lateral.alert.id":"a2"}"#,
+            r#"{"lateral.alert.id":"a2","lateral.alert.activity_id":"c2"}"#,
             "\n",
             r#"{"event":{"kind":"event","action":"new-edge"}}"#,
             "\nnot json\n",
@@ -96,7 +115,7 @@ mod tests {
         );
         let s = read_seen(text, "old.jsonl");
         let ids: Vec<&str> = s.ids.iter().map(String::as_str).collect();
-        assert_eq!(ids, ["a1", "a2"]);
+        assert_eq!(ids, ["a1", "a2", "c2"]);
         assert!(s.contains("a1") && !s.contains("a3"));
         assert_eq!(s.diag.counts.get("not a JSON document"), Some(&1));
         assert_eq!(s.diag.counts.get("no lateral.alert.id"), Some(&1));

@@ -425,3 +425,82 @@ fn sweep_exit_statuses() {
     assert_eq!(beacons(&with), 0);
     assert_eq!(with.len(), without.len() - beacons(&without));
 }
+
+#[test]
+fn activity_that_goes_on_the_next_night_is_already_reported() {
+    // Four days of the chamber network: the workstations start beaconing
+    // on the third day and go on through the fourth. Night one sweeps from
+    // the third day on; night two sweeps the fourth with night one's alerts
+    // as --seen. The beacons of night two carry new alert ids (another
+    // day) but the same activity ids, so they are already reported.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("diet");
+    let out = run(&[
+        "gen",
+        "--scenario",
+        "diet",
+        "--hosts",
+        "30",
+        "--days",
+        "4",
+        "--seed",
+        "3",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
+    let start =
+        lateral::model::event::Timestamp::parse_rfc3339(truth["start"].as_str().unwrap()).unwrap();
+    let day = |n: i64| lateral::model::event::Timestamp(start.0 + n * 86_400_000_000_000);
+    let baseline = dir.path().join("b.lat");
+    let out = run(&[
+        "baseline",
+        "build",
+        data.to_str().unwrap(),
+        "--until",
+        &day(2).to_rfc3339(),
+        "-o",
+        baseline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sweep = |since: i64, extra: &[&str]| {
+        let since = day(since).to_rfc3339();
+        let mut args = vec![
+            "sweep",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--since",
+            &since,
+            data.to_str().unwrap(),
+            "--json",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json_lines(&out.stdout)
+    };
+    let night1 = sweep(2, &[]);
+    let seen = dir.path().join("night1.jsonl");
+    let lines: Vec<String> = night1.iter().map(Value::to_string).collect();
+    std::fs::write(&seen, lines.join("\n")).unwrap();
+    let night2 = sweep(3, &["--seen", seen.to_str().unwrap()]);
+    let alert = |a: &Value, k: &str| a["lateral"]["alert"][k].as_str().unwrap().to_owned();
+    let ids1: Vec<String> = night1.iter().map(|a| alert(a, "id")).collect();
+    let beacons: Vec<&Value> = night2
+        .iter()
+        .filter(|a| a["rule"]["id"] == "lateral.beaconing")
+        .collect();
+    assert!(!beacons.is_empty(), "no beaconing on night two");
+    for b in beacons {
+        assert!(alert(b, "activity_id").starts_with("LC-"));
+        assert!(!ids1.contains(&alert(b, "id")), "a new day gives a new id");
+        assert_eq!(
+            b["lateral"]["alert"]["seen_before"], true,
+            "ongoing beaconing from {} is not muted",
+            b["source"]
+        );
+    }
+}

@@ -110,6 +110,7 @@ pub fn alert_value(a: &Alert, cx: AlertContext<'_>) -> Value {
         .collect();
     let mut alert = Map::new();
     alert.insert("id".into(), json!(a.id));
+    alert.insert("activity_id".into(), json!(a.activity_id));
     if let Some(seen) = cx.seen_before {
         alert.insert("seen_before".into(), json!(seen));
     }
@@ -153,7 +154,7 @@ pub fn write_marked(
 ) {
     let incidents = by_id(incidents);
     for a in alerts {
-        let seen_before = seen.map(|s| s.contains(&a.id));
+        let seen_before = seen.map(|s| crate::seen::reported(s, a));
         if new_only && seen_before == Some(true) {
             continue;
         }

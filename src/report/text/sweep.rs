@@ -29,7 +29,7 @@ fn seen_alerts(a: &Analysis, inc: &Incident, seen: &BTreeSet<String>) -> usize {
     inc.alerts
         .iter()
         .filter_map(|i| a.alerts.get(*i))
-        .filter(|al| seen.contains(&al.id))
+        .filter(|al| crate::seen::reported(seen, al))
         .count()
 }
 
@@ -59,7 +59,11 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize, opts: SeenOptions<'
         .map(|(inc, _)| inc)
         .collect();
     if opts.seen.is_some() {
-        let old_alerts = a.alerts.iter().filter(|al| seen.contains(&al.id)).count();
+        let old_alerts = a
+            .alerts
+            .iter()
+            .filter(|al| crate::seen::reported(seen, al))
+            .count();
         let _ = write!(
             s,
             " ({} new, {} already reported)",
