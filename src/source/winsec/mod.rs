@@ -49,7 +49,7 @@
 //! | Sysmon | 7 (loaded into lsass.exe only) | process | `image-loaded` | Image; labels `image_loaded`, `signed`, `signature` |
 //! | Sysmon | 8 | process | `remote-thread-created` | SourceImage; labels `target_image`, `start_module`, `start_function` |
 //! | Sysmon | 10 (TargetImage lsass.exe only) | process | `lsass-accessed` | SourceImage, SourceUser; labels `target_image`, `granted_access`, `source_process_id` |
-//! | Sysmon | 11 | — | `file-created` | Image, User; labels `target_filename`, `process_id`, `written_over_smb` (process System, pid 4) |
+//! | Sysmon | 11 | — | `file-created` | Image, User; labels `target_filename`, `process_id`, `written_by_system` (process System, pid 4: how files written by SMB clients appear, besides the kernel's own) |
 //! | Sysmon | 12, 13 (service and Run keys only) | — | `registry-key-changed`, `registry-value-set` | Image; service name; labels `registry_key`, `registry_kind`, `registry_event_type`, `registry_data` |
 //! | Sysmon | 17, 18 | — | `pipe-created`, `pipe-connected` | Image, User; labels `pipe_name`, `pipe_tool` (psexec, remcom, paexec, cobalt-strike) |
 //! | Sysmon | 22 | network | `dns-query` | QueryName → `dns.question.name`, QueryResults → `dns.answers`, Image; QueryStatus → outcome |

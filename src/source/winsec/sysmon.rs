@@ -100,7 +100,7 @@ pub(super) fn map(id: u32, d: &EventData<'_>, e: &mut LogEvent) -> bool {
                     .get()
                     .is_some_and(|i| i.eq_ignore_ascii_case("System"));
             if system {
-                label(e, "written_over_smb", Some("true"));
+                label(e, "written_by_system", Some("true"));
             }
         }
         12 | 13 => {
