@@ -236,30 +236,80 @@ macro_rules! event_data {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str("a JSON object")
                     }
-                    fn visit_map<M: de::MapAccess<'de>>(
-                        self,
-                        mut m: M,
-                    ) -> Result<Self::Value, M::Error> {
-                        let mut out = EventData::default();
-                        // Keys borrowed from the line (no allocation) unless escaped.
-                        while let Some(Text(key)) = m.next_key::<Text<'de>>()? {
-                            match key.as_deref().unwrap_or("") {
-                                $($key => out.$field = m.next_value()?,)*
-                                "winlog" => out.winlog = m.next_value()?,
-                                "result" => out.result = m.next_value::<Loose<EventData<'de>>>()?.0.map(Box::new),
-                                "event" => out.event = m.next_value()?,
-                                _ => {
-                                    m.next_value::<de::IgnoredAny>()?;
-                                }
-                            }
-                        }
-                        Ok(out)
+                    fn visit_map<M: de::MapAccess<'de>>(self, m: M) -> Result<Self::Value, M::Error> {
+                        read_map(m, true)
                     }
                 }
                 d.deserialize_map(V(std::marker::PhantomData))
             }
         }
+
+        /// Reads one object's fields. The wrappers (`winlog`, `result`,
+        /// `event`) are read at the top only: what they hold is read with
+        /// `top` false, so nesting stays two levels deep whatever the line.
+        fn read_map<'de, M: de::MapAccess<'de>>(
+            mut m: M,
+            top: bool,
+        ) -> Result<EventData<'de>, M::Error> {
+            let mut out = EventData::default();
+            // Keys borrowed from the line (no allocation) unless escaped.
+            while let Some(Text(key)) = m.next_key::<Text<'de>>()? {
+                match key.as_deref().unwrap_or("") {
+                    $($key => out.$field = m.next_value()?,)*
+                    "winlog" if top => out.winlog = m.next_value()?,
+                    "result" if top => out.result = m.next_value::<Inner<'de>>()?.0.map(Box::new),
+                    "event" if top => out.event = m.next_value()?,
+                    _ => {
+                        m.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
     };
+}
+
+/// Event data one level down (`winlog.event_data`, Splunk's `result`):
+/// read without its own wrappers; anything but an object is `None`.
+#[derive(Debug, Default)]
+struct Inner<'a>(Option<EventData<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Inner<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de> Visitor<'de> for V<'de> {
+            type Value = Inner<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, m: M) -> Result<Self::Value, M::Error> {
+                read_map(m, false).map(|d| Inner(Some(d)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Inner(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Inner(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 event_data! {
@@ -411,10 +461,10 @@ struct Winlog<'a> {
     #[serde(borrow)]
     computer_name: Text<'a>,
     #[serde(borrow)]
-    event_data: Loose<EventData<'a>>,
+    event_data: Inner<'a>,
     /// Winlogbeat's name for `UserData` (Terminal Services events).
     #[serde(borrow)]
-    user_data: Loose<EventData<'a>>,
+    user_data: Inner<'a>,
     /// The account the record was written under, as Winlogbeat resolves it.
     #[serde(borrow)]
     user: Loose<WinlogUser<'a>>,
@@ -825,5 +875,10 @@ pub fn looks_like_windows_jsonl(head: &[u8]) -> bool {
     let line_end = t.iter().position(|&b| b == b'\n').unwrap_or(t.len());
     let first = t.get(..line_end).unwrap_or(t);
     let has = |needle: &[u8]| first.windows(needle.len()).any(|w| w == needle);
-    has(b"\"EventID\"") || has(b"\"event_id\"") || has(b"\"winlog\"") || has(b"\"EventCode\"")
+    has(b"\"EventID\"")
+        || has(b"\"event_id\"")
+        || has(b"\"winlog\"")
+        || has(b"\"EventCode\"")
+        // Splunk's XmlWinEventLog: the event id is inside `_raw`.
+        || (has(b"\"result\"") && has(b"<EventID"))
 }

@@ -26,7 +26,8 @@ pub(crate) fn decode_entities(s: &str) -> String {
     while let Some(at) = rest.find('&') {
         out.push_str(rest.get(..at).unwrap_or(""));
         let tail = rest.get(at..).unwrap_or("");
-        let end = tail.get(..12).and_then(|t| t.find(';'));
+        // The longest reference is `&#x10FFFF;`: look no further for its `;`.
+        let end = tail.bytes().take(12).position(|b| b == b';');
         let decoded = end.and_then(|end| {
             let name = tail.get(1..end)?;
             let c = match name {
