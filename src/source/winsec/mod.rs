@@ -35,7 +35,7 @@
 //! | Security | 4672 | iam | `special-privileges-assigned` | subject user; label `privileges` |
 //! | Security | 4662 (replication GUIDs in Properties only) | iam | `directory-replication-requested` | subject user; labels `replication_rights`, `object_name` |
 //! | Security | 4688 | process | `process-created` | NewProcessName, CommandLine, subject; labels `parent_process_name`, `process_id`, `parent_process_id` |
-//! | Security | 4697; System 7045 | process | `service-installed` | ServiceName, ServiceFileName/ImagePath; labels `service_account`, `service_start_type`, `service_type` |
+//! | Security | 4697; System 7045 | process | `service-installed` | ServiceName, ServiceFileName/ImagePath; labels `service_account` (not from NXLog's flat 7045, whose AccountName may be the record's user), `service_start_type`, `service_type` |
 //! | Security | 4698, 4702 | iam | `scheduled-task-created`, `scheduled-task-updated` | subject user; TaskName → label `task_name`; the task's `Exec/Command` → `process.executable`, with its `Arguments` → `process.command_line`; `Principal/UserId` → label `task_run_as` |
 //! | Security | 4768, 4769, 4771 | authentication | `kerberos-tgt-request`, `kerberos-service-ticket`, `kerberos-preauth-failed` | target user, source, ServiceName; Status (or FailureCode) → `event.reason`, failure when not 0x0; labels `ticket_encryption_type`, `ticket_encryption` (`RC4-HMAC` for 0x17), `pre_auth_type`, `status_reason` |
 //! | Security | 4776 | authentication | `ntlm-credential-validation` | target user, Workstation → `source.domain`; Status (or Error) → `event.reason`, failure when not 0x0; label `status_reason` |

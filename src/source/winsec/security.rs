@@ -199,8 +199,11 @@ pub(super) fn map(id: u32, chan: Chan, d: &EventData<'_>, e: &mut LogEvent) -> b
             e.set_process_executable(d.ImagePath.owned().or_else(|| d.ServiceFileName.owned()));
             subject(e);
             // 7045 names the account in AccountName, 4697 in ServiceAccount.
+            // NXLog writes the record's own user as AccountName and Domain
+            // beside the event's fields, and flattening keeps one of the two
+            // AccountNames: with a Domain there, the account is unknown.
             let account = if id == 7045 {
-                d.AccountName.get()
+                d.AccountName.get().filter(|_| d.Domain.get().is_none())
             } else {
                 d.ServiceAccount.get()
             };
