@@ -34,9 +34,11 @@ fn at<'a>(v: &'a serde_json::Value, pointer: &str) -> Option<String> {
     }
 }
 
-/// Checks that `file` gives exactly the events `want`, in time order: each
-/// its event code, action and (pointer, value) pairs.
-fn check(file: &str, want: &[(&str, &str, &[(&str, &str)])]) {
+/// One expected event: its code, its action and (JSON pointer, value) pairs.
+type Want<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+/// Checks that `file` gives exactly the events `want`, in time order.
+fn check(file: &str, want: &[Want<'_>]) {
     let got = events(file);
     let codes: Vec<(String, String)> = got
         .iter()
