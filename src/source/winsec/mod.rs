@@ -59,7 +59,7 @@
 //! | PowerShell/Operational | 4103, 4104 naming Invoke-Command, Enter-PSSession or New-PSSession | process | `remote-powershell` | `-ComputerName` → `destination.*`; 4103: ContextInfo's User, Host Application → `process.command_line`; labels `script_block_text` / `payload` (first 1 KiB), `script_block_id`, `script_path` |
 //! | PowerShell/Operational | other 4104 | process | `powershell-script-block` | as above |
 //!
-//! ECS has `file` and `registry` categories; [`Category`] does not yet, so
+//! ECS has `file` and `registry` categories; [`crate::model::event::Category`] does not yet, so
 //! the file, registry and pipe events carry no `event.category`.
 //!
 //! The RDP events take `source.ip` from ClientAddress (4778/4779/4825),
