@@ -325,6 +325,21 @@ fn splunk_json_and_xml_raw() {
                 ],
             ),
             ("4624", "logged-in", &[("/source/ip", "10.0.0.25")]),
+            // The Splunk Windows TA's classic names.
+            (
+                "4625",
+                "logon-failed",
+                &[
+                    ("/user/name", "frank"),
+                    ("/user/domain", "CORP"),
+                    ("/source/ip", "10.0.0.66"),
+                    ("/source/port", "40000"),
+                    ("/source/domain", "KALI"),
+                    ("/winlog/logon/type", "3"),
+                    ("/event/reason", "0xC000006D/0xC000006A"),
+                    ("/labels/status_reason", "wrong password"),
+                ],
+            ),
         ],
     );
 }

@@ -13,7 +13,7 @@
 //! |---|---|---|---|---|
 //! | Winlogbeat 7 and 8, Elastic Agent | `winlog.event_id` (number or string), else `event.code` | `winlog.channel`, else `winlog.provider_name` | `winlog.computer_name` | `@timestamp` |
 //! | flat: OTRF Security-Datasets, NXLog `to_json` | `EventID` | `Channel`, else `SourceName` | `Hostname`, else `Computer` | `@timestamp`, else `TimeCreated`, else Sysmon's `UtcTime`, else `EventTime` (NXLog's local `YYYY-MM-DD HH:MM:SS`, read as UTC) |
-//! | Splunk `search … -output json` (`{"result":{…}}`) | `EventCode` (or `EventID`) | `LogName` (or `Channel`), else `SourceName` | `ComputerName` (or `Computer`) | `_time` |
+//! | Splunk `search … -output json` (`{"result":{…}}`): Windows field names, or the Windows TA's (`Account_Name`, `Source_Network_Address`, …, listed in docs/inputs.md) | `EventCode` (or `EventID`) | `LogName` (or `Channel`), else `SourceName` | `ComputerName` (or `Computer`) | `_time` |
 //! | Splunk `XmlWinEventLog`: `result._raw` holding the event's XML | `System/EventID` | `System/Channel` | `System/Computer` | `System/TimeCreated/@SystemTime` |
 //!
 //! Event fields come from `winlog.event_data` (or `winlog.user_data`), from
@@ -82,6 +82,7 @@ mod remote;
 mod security;
 #[cfg(test)]
 mod shapes_tests;
+mod splunk_ta;
 mod sysmon;
 #[cfg(test)]
 mod tests;
@@ -214,6 +215,11 @@ macro_rules! event_data {
             result: Option<Box<EventData<'a>>>,
             /// ECS `event` of Winlogbeat 8 and Elastic Agent (`event.code`).
             event: Loose<EcsEvent<'a>>,
+            /// The Splunk Windows TA's `Account_Name`: one value, or the
+            /// subject's and the target's.
+            ta_account: Multi<'a>,
+            /// The Splunk Windows TA's `Account_Domain`, likewise.
+            ta_domain: Multi<'a>,
         }
 
         impl<'a> EventData<'a> {
@@ -259,6 +265,8 @@ macro_rules! event_data {
                     "winlog" if top => out.winlog = m.next_value()?,
                     "result" if top => out.result = m.next_value::<Inner<'de>>()?.0.map(Box::new),
                     "event" if top => out.event = m.next_value()?,
+                    "Account_Name" => out.ta_account = m.next_value()?,
+                    "Account_Domain" => out.ta_domain = m.next_value()?,
                     _ => {
                         m.next_value::<de::IgnoredAny>()?;
                     }
@@ -433,6 +441,101 @@ event_data! {
     LogName: "LogName",
     SplunkTime: "_time",
     Raw: "_raw",
+    // The Splunk Windows TA's names of classic `WinEventLog` fields.
+    TaLogonType: "Logon_Type",
+    TaSourceNetworkAddress: "Source_Network_Address",
+    TaClientAddress: "Client_Address",
+    TaSourceAddress: "Source_Address",
+    TaNetworkAddress: "Network_Address",
+    TaSourcePort: "Source_Port",
+    TaClientPort: "Client_Port",
+    TaWorkstationName: "Workstation_Name",
+    TaSourceWorkstation: "Source_Workstation",
+    TaAuthenticationPackage: "Authentication_Package",
+    TaLogonProcess: "Logon_Process",
+    TaLogonAccount: "Logon_Account",
+    TaShareName: "Share_Name",
+    TaRelativeTargetName: "Relative_Target_Name",
+    TaServiceName: "Service_Name",
+    TaServiceFileName: "Service_File_Name",
+    TaServiceAccount: "Service_Account",
+    TaNewProcessName: "New_Process_Name",
+    TaProcessCommandLine: "Process_Command_Line",
+    TaCreatorProcessName: "Creator_Process_Name",
+    TaProcessName: "Process_Name",
+    TaSubStatus: "Sub_Status",
+    TaErrorCode: "Error_Code",
+    TaResultCode: "Result_Code",
+    TaFailureCode: "Failure_Code",
+    TaTicketEncryptionType: "Ticket_Encryption_Type",
+    TaTargetServerName: "Target_Server_Name",
+    TaTaskName: "Task_Name",
+}
+
+/// A JSON value that may be one string or an array of them (the Splunk
+/// TA's multivalue fields): the first and the last string.
+#[derive(Debug, Default)]
+struct Multi<'a> {
+    first: Text<'a>,
+    last: Text<'a>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Multi<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de> Visitor<'de> for V<'de> {
+            type Value = Multi<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                let mut out = Multi::default();
+                while let Some(t) = s.next_element::<Text<'de>>()? {
+                    if t.0.is_some() {
+                        if out.first.0.is_none() {
+                            out.first = t.clone();
+                        }
+                        out.last = t;
+                    }
+                }
+                Ok(out)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                let t = Text(Some(Cow::Borrowed(v)));
+                Ok(Multi {
+                    first: t.clone(),
+                    last: t,
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let t = Text(Some(Cow::Owned(v.to_string())));
+                Ok(Multi {
+                    first: t.clone(),
+                    last: t,
+                })
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                while m.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(Multi::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Multi::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Multi::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Multi::default())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Multi::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Multi::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// Where an event came from and when, whatever the export's shape.
@@ -817,6 +920,10 @@ impl LineFormat for WindowsJsonl {
         let Ok(event_id) = event_id.parse::<u32>() else {
             return Err(Skip("event id is not a number"));
         };
+        let mut data = data;
+        if data.EventCode.get().is_some() {
+            splunk_ta::fill(event_id, &mut data);
+        }
         // Winlogbeat's `@timestamp` is the event's; a Sysmon record without
         // one takes its own UtcTime (in map_event).
         let header = Header {

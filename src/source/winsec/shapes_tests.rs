@@ -124,6 +124,46 @@ fn splunk_result_objects_with_and_without_xml() {
 }
 
 #[test]
+fn splunk_windows_ta_names() {
+    // A share access: Account_Name is the subject's.
+    let e = one(
+        r#"{"result":{"EventCode":"5145","LogName":"Security","ComputerName":"fs1","Account_Name":"alice","Account_Domain":"CORP","Source_Address":"10.0.0.5","Source_Port":"445","Share_Name":"\\\\*\\IPC$","Relative_Target_Name":"svcctl"}}"#,
+    );
+    assert_eq!(e.action, Action::ShareObjectChecked);
+    assert_eq!(e.user_name.as_deref(), Some("alice"));
+    assert_eq!(e.source_ip, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(e.share_target(), Some("svcctl"));
+    assert_eq!(e.label("pipe_name"), Some("svcctl"));
+    // A logon: subject first, target last.
+    let e = one(
+        r#"{"result":{"EventCode":"4624","LogName":"Security","Account_Name":["SRV$","bob"],"Account_Domain":["CORP","CORP"],"Logon_Type":"10","Source_Network_Address":"10.0.0.7"}}"#,
+    );
+    assert_eq!(e.user_name.as_deref(), Some("bob"));
+    assert_eq!(e.subject_user(), Some("SRV$"));
+    assert_eq!(e.logon_type, Some(10));
+    // NTLM validation and a service install.
+    let e = one(
+        r#"{"result":{"EventCode":"4776","LogName":"Security","Logon_Account":"carol","Source_Workstation":"WS3","Error_Code":"0xC0000064"}}"#,
+    );
+    assert_eq!(e.user_name.as_deref(), Some("carol"));
+    assert_eq!(e.source_domain.as_deref(), Some("WS3"));
+    assert_eq!(e.outcome, Some(Outcome::Failure));
+    let e = one(
+        r#"{"result":{"EventCode":"7045","LogName":"System","Service_Name":"x","Service_File_Name":"C:\\x.exe","Service_Account":"LocalSystem"}}"#,
+    );
+    assert_eq!(e.service_name(), Some("x"));
+    assert_eq!(e.process_executable(), Some("C:\\x.exe"));
+    // Windows names win over the TA's; odd multivalues lose nothing else.
+    let e = one(
+        r#"{"result":{"EventCode":"4624","LogName":"Security","TargetUserName":"dan","Account_Name":[1,{"a":2},"eve"],"Account_Domain":{"x":1},"Logon_Type":"3"}}"#,
+    );
+    assert_eq!(e.user_name.as_deref(), Some("dan"));
+    // Outside Splunk results the TA's names are not read.
+    let e = one(r#"{"EventID":4624,"Channel":"Security","Account_Name":"zed","Logon_Type":"3"}"#);
+    assert_eq!((e.user_name, e.logon_type), (None, None));
+}
+
+#[test]
 fn entities_and_xml_leaves() {
     assert_eq!(
         xml::decode_entities("a &amp; b &lt;c&gt; &#65;&#x42; &bogus; &"),
