@@ -29,7 +29,11 @@
 //! substitutions (`"EventID": "4656"`) or with attributes
 //! (`{"#attributes": {"Qualifiers": 16384}, "#text": 7045}`); all three are
 //! read. Event data comes from `EventData` (named `Data` elements) or, for
-//! events that carry `UserData`, from the first element inside it.
+//! events that carry `UserData`, from the first element inside it. A record
+//! without a `Channel` is placed by its `Provider`'s name, and
+//! `Security/@UserID` is the SID it was written under (the `user_sid` label
+//! of WinRM and PowerShell events). Files saved by Event Viewer and those
+//! exported with `wevtutil epl` are the same format and read alike.
 
 use crate::diag::Diagnostics;
 use crate::input::ByteWindow;
