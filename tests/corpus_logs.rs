@@ -9,10 +9,9 @@ use lateral::input::InputPath;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
-/// Inventory keys that `lateral` maps to events (4698 is counted by the
-/// inventory but not yet mapped).
-const MAPPED: [&str; 13] = [
-    "4624", "4625", "4648", "4672", "4768", "4769", "4776", "5140", "5145", "7045", "4697",
+/// Inventory keys that `lateral` maps to events, every record of them.
+const MAPPED: [&str; 14] = [
+    "4624", "4625", "4648", "4672", "4768", "4769", "4776", "5140", "5145", "7045", "4697", "4698",
     "sysmon_1", "sysmon_3",
 ];
 

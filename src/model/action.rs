@@ -135,7 +135,7 @@ actions! {
     RdpConnection => "rdp-connection",
     /// A DNS answer tying a name to an address.
     DnsAnswer => "dns-answer",
-    /// A DNS query.
+    /// A DNS query (LANL dns.txt, Sysmon 22).
     DnsQuery => "dns-query",
     /// A DCE-RPC call (Zeek dce_rpc.log).
     RpcCall => "rpc-call",
@@ -159,6 +159,42 @@ actions! {
     Flow => "flow",
     /// A red-team compromise record (LANL ground truth).
     RedTeamCompromise => "red-team-compromise",
+    /// An RDP session's shell started (TerminalServices-LocalSessionManager 22).
+    RdpShellStarted => "rdp-shell-started",
+    /// A scheduled task was created (4698).
+    ScheduledTaskCreated => "scheduled-task-created",
+    /// A scheduled task was updated (4702).
+    ScheduledTaskUpdated => "scheduled-task-updated",
+    /// Directory replication rights were exercised on a directory object
+    /// (4662 with the DS-Replication-Get-Changes GUIDs: DCSync when not a DC).
+    DirectoryReplicationRequested => "directory-replication-requested",
+    /// A library was loaded into lsass.exe (Sysmon 7).
+    ImageLoaded => "image-loaded",
+    /// A thread was started in another process (Sysmon 8).
+    RemoteThreadCreated => "remote-thread-created",
+    /// A process opened lsass.exe (Sysmon 10 with lsass as the target).
+    LsassAccessed => "lsass-accessed",
+    /// A file was created (Sysmon 11).
+    FileCreated => "file-created",
+    /// A registry key under a service or Run key was created or deleted (Sysmon 12).
+    RegistryKeyChanged => "registry-key-changed",
+    /// A registry value under a service or Run key was set (Sysmon 13).
+    RegistryValueSet => "registry-value-set",
+    /// A named pipe was created (Sysmon 17).
+    PipeCreated => "pipe-created",
+    /// A named pipe was connected to (Sysmon 18).
+    PipeConnected => "pipe-connected",
+    /// A WS-Management session was opened to another host (WinRM 6).
+    WinrmSessionCreated => "winrm-session-created",
+    /// A WS-Management shell was created on this host (WinRM 91).
+    WinrmShellCreated => "winrm-shell-created",
+    /// A user authenticated to WinRM on this host (WinRM 169).
+    WinrmAuthenticated => "winrm-authenticated",
+    /// PowerShell remoting used (4103/4104 naming Invoke-Command,
+    /// Enter-PSSession or New-PSSession).
+    RemotePowershell => "remote-powershell",
+    /// A PowerShell script block logged (4104).
+    PowershellScriptBlock => "powershell-script-block",
 }
 
 impl Action {

@@ -29,7 +29,11 @@
 //! substitutions (`"EventID": "4656"`) or with attributes
 //! (`{"#attributes": {"Qualifiers": 16384}, "#text": 7045}`); all three are
 //! read. Event data comes from `EventData` (named `Data` elements) or, for
-//! events that carry `UserData`, from the first element inside it.
+//! events that carry `UserData`, from the first element inside it. A record
+//! without a `Channel` is placed by its `Provider`'s name, and
+//! `Security/@UserID` is the SID it was written under (the `user_sid` label
+//! of WinRM and PowerShell events). Files saved by Event Viewer and those
+//! exported with `wevtutil epl` are the same format and read alike.
 
 use crate::diag::Diagnostics;
 use crate::input::ByteWindow;
@@ -467,17 +471,23 @@ pub fn map_record(json: &[u8], header_ts: Timestamp) -> Result<Option<LogEvent>,
     let rec: RecordJson<'_> =
         serde_json::from_slice(json).map_err(|_| "EVTX record rendered as unexpected JSON")?;
     let ev = rec.event;
-    let sys = &ev.system;
+    let sys = ev.system;
     let Some(id) = sys.event_id.0.get() else {
         return Err("EVTX record without an event id");
     };
     let Ok(event_id) = id.parse::<u32>() else {
         return Err("EVTX event id is not a number");
     };
+    let channel = if sys.channel.0.get().is_some() {
+        sys.channel.0.0
+    } else {
+        // No channel: the provider's name says as much.
+        sys.provider.0.0
+    };
     let header = Header {
         event_id: Some(event_id),
-        channel: sys.channel.0.0.clone(),
-        computer: sys.computer.0.0.clone(),
+        channel,
+        computer: sys.computer.0.0,
         ts: Some(
             sys.time_created
                 .0
@@ -486,14 +496,12 @@ pub fn map_record(json: &[u8], header_ts: Timestamp) -> Result<Option<LogEvent>,
                 .unwrap_or(header_ts),
         ),
     };
-    let empty = EventData::default();
-    let data = ev
-        .event_data
-        .0
-        .as_ref()
-        .or(ev.user_data.0.as_ref())
-        .unwrap_or(&empty);
-    Ok(winsec::map_event(&header, data))
+    let mut data = ev.event_data.0.or(ev.user_data.0).unwrap_or_default();
+    // The SID the record was written under (WinRM and PowerShell events).
+    if data.UserID.get().is_none() {
+        data.UserID = sys.security.0;
+    }
+    Ok(winsec::map_event(&header, &data))
 }
 
 /// The crate's JSON rendering of a record: `{"Event": {...}}`.
@@ -525,6 +533,12 @@ struct SystemJson<'a> {
     computer: XmlText<'a>,
     #[serde(rename = "TimeCreated", borrow)]
     time_created: XmlText<'a>,
+    /// `Provider/@Name` (its first attribute).
+    #[serde(rename = "Provider", borrow)]
+    provider: XmlText<'a>,
+    /// `Security/@UserID`.
+    #[serde(rename = "Security", borrow)]
+    security: XmlText<'a>,
 }
 
 /// An element's value: a scalar, or for an element with attributes its
