@@ -267,3 +267,104 @@ pub fn detect_resolved(
     let incidents = incident::build(&mut alerts, &config.incident, baseline, directory);
     (alerts, incidents)
 }
+
+/// What a sweep kept out of the baseline it updates: the activity of its
+/// incidents at medium severity or above, so an attacker's channel and
+/// hosts are not learned as normal overnight (`sweep --update`, unless
+/// `--fold-alerted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeptOut {
+    /// Incidents whose activity was kept out.
+    pub incidents: usize,
+    /// Connection records left out.
+    pub flows: usize,
+    /// Log events left out.
+    pub events: usize,
+}
+
+/// Today's profiles without the activity of `analysis`'s incidents at
+/// medium or above: the records between two hosts of such an incident
+/// (its alerts' sources, destinations and related addresses, in either
+/// direction), and the events an incident's account caused on one of its
+/// hosts. `None` when no incident reaches medium (today's profiles fold
+/// in as they are).
+pub fn without_alerted_activity(
+    today: &crate::baseline::Today<'_>,
+    analysis: &Analysis,
+) -> Option<(crate::profile::Profiles, KeptOut)> {
+    use crate::alert::Severity;
+    use crate::model::HostKey;
+    use rustc_hash::FxHashSet;
+    let dir = &today.directory;
+    let key_of = |h: &crate::alert::HostRef| -> Option<HostKey> {
+        match (h.ip, h.name.as_deref()) {
+            (Some(ip), _) => Some(dir.key_for_ip(ip)),
+            (None, Some(n)) => dir.key_for_name(n),
+            (None, None) => None,
+        }
+    };
+    let mut pairs: FxHashSet<(HostKey, HostKey)> = FxHashSet::default();
+    let mut account_hosts: FxHashSet<(String, HostKey)> = FxHashSet::default();
+    let mut kept = KeptOut::default();
+    for inc in &analysis.incidents {
+        if inc.severity() < Severity::Medium {
+            continue;
+        }
+        kept.incidents += 1;
+        let mut hosts: Vec<HostKey> = Vec::new();
+        for a in inc.alerts.iter().filter_map(|i| analysis.alerts.get(*i)) {
+            hosts.extend(a.source.as_ref().and_then(key_of));
+            hosts.extend(a.destination.as_ref().and_then(key_of));
+            hosts.extend(a.related_ips.iter().map(|ip| dir.key_for_ip(*ip)));
+        }
+        hosts.sort();
+        hosts.dedup();
+        for x in &hosts {
+            for y in &hosts {
+                if x != y {
+                    pairs.insert((x.clone(), y.clone()));
+                }
+            }
+            for u in &inc.users {
+                account_hosts.insert((u.to_ascii_lowercase(), x.clone()));
+            }
+        }
+    }
+    if kept.incidents == 0 {
+        return None;
+    }
+    let flows: Vec<Flow> = today
+        .flows
+        .iter()
+        .filter(|f| !pairs.contains(&(dir.key_for_ip(f.orig_h), dir.key_for_ip(f.resp_h))))
+        .cloned()
+        .collect();
+    kept.flows = today.flows.len() - flows.len();
+    let side = |ip: Option<std::net::IpAddr>, name: Option<&str>| -> Option<HostKey> {
+        match (ip, name) {
+            (Some(ip), _) => Some(dir.key_for_ip(ip)),
+            (None, Some(n)) => dir.key_for_name(n),
+            (None, None) => None,
+        }
+    };
+    let events: Vec<LogEvent> = today
+        .events
+        .iter()
+        .filter(|e| {
+            let writer = side(e.host_ip, e.host_name.as_deref());
+            let from = side(e.source_ip, e.source_domain.as_deref());
+            let between = matches!((&from, &writer), (Some(s), Some(w)) if pairs.contains(&(s.clone(), w.clone())));
+            let by_account = match (e.user_name.as_deref(), &writer) {
+                (Some(u), Some(w)) => {
+                    account_hosts.contains(&(u.trim().to_ascii_lowercase(), w.clone()))
+                }
+                _ => false,
+            };
+            !(between || by_account)
+        })
+        .cloned()
+        .collect();
+    kept.events = today.events.len() - events.len();
+    let profiles = crate::profile::build_parallel(today.directory.clone(), &flows, &events);
+    Some((profiles, kept))
+}

@@ -504,3 +504,120 @@ fn activity_that_goes_on_the_next_night_is_already_reported() {
         );
     }
 }
+
+#[test]
+fn an_update_keeps_the_attack_out_of_the_baseline_unless_asked() {
+    // Night one sweeps the third and fourth days of the chamber network
+    // with --update; night two sweeps the fourth day against the updated
+    // baseline. The C2 server the workstations beacon to must not have
+    // become "reached by 3 internal hosts in the baseline" overnight, as it
+    // does with --fold-alerted.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("diet");
+    let out = run(&[
+        "gen",
+        "--scenario",
+        "diet",
+        "--hosts",
+        "30",
+        "--days",
+        "4",
+        "--seed",
+        "3",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
+    let start =
+        lateral::model::event::Timestamp::parse_rfc3339(truth["start"].as_str().unwrap()).unwrap();
+    let day = |n: i64| lateral::model::event::Timestamp(start.0 + n * 86_400_000_000_000);
+    let c2 = truth["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "beacon")
+        .and_then(|s| s["destination"].as_str())
+        .expect("the scenario beacons")
+        .to_owned();
+    let first = dir.path().join("first.lat");
+    let out = run(&[
+        "baseline",
+        "build",
+        data.to_str().unwrap(),
+        "--until",
+        &day(2).to_rfc3339(),
+        "-o",
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let two_nights = |fold: bool| -> (String, Vec<Value>) {
+        let base = dir
+            .path()
+            .join(if fold { "folded.lat" } else { "kept.lat" });
+        std::fs::copy(&first, &base).unwrap();
+        let since1 = day(2).to_rfc3339();
+        let mut args = vec![
+            "sweep",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--since",
+            &since1,
+            data.to_str().unwrap(),
+            "--update",
+        ];
+        if fold {
+            args.push("--fold-alerted");
+        }
+        let night1 = run(&args);
+        assert_eq!(night1.status.code(), Some(0), "{}", stderr(&night1));
+        let since2 = day(3).to_rfc3339();
+        let night2 = run(&[
+            "sweep",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--since",
+            &since2,
+            data.to_str().unwrap(),
+            "--json",
+            "-",
+        ]);
+        assert_eq!(night2.status.code(), Some(0), "{}", stderr(&night2));
+        (stdout(&night1), json_lines(&night2.stdout))
+    };
+    let beacon_messages = |alerts: &[Value]| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| {
+                a["rule"]["id"] == "lateral.beaconing" && a["destination"]["ip"] == c2.as_str()
+            })
+            .map(|a| a["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (report, kept) = two_nights(false);
+    assert!(
+        report.contains("was kept out of the baseline; --fold-alerted folds it in"),
+        "{report}"
+    );
+    let beacons = beacon_messages(&kept);
+    assert!(!beacons.is_empty(), "the C2 is not reported on night two");
+    for m in &beacons {
+        assert!(
+            m.contains("0 internal hosts reached it in the baseline"),
+            "{m}"
+        );
+    }
+
+    let (report, folded) = two_nights(true);
+    assert!(!report.contains("kept out of the baseline"), "{report}");
+    assert!(
+        beacon_messages(&folded)
+            .iter()
+            .all(|m| !m.contains("0 internal hosts reached it")),
+        "--fold-alerted learned nothing"
+    );
+    // What was kept out is what night two still judges.
+    assert!(kept.len() > folded.len());
+}

@@ -102,6 +102,11 @@ pub struct SweepArgs {
     /// age-out window, and write it back atomically (after the report).
     #[arg(long)]
     update: bool,
+    /// With --update: fold in today's records as they are, the activity of
+    /// incidents at medium or above included (by default it is kept out, so
+    /// an attacker's channel and hosts are not learned as normal).
+    #[arg(long, requires = "update")]
+    fold_alerted: bool,
     /// With --update: forget hosts, edges and logons not seen for this many days.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     age_out_days: u32,
@@ -316,7 +321,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
-    let today = base
+    let mut today = base
         .today_since(&run, hosts, args.since)
         .context("profiling today's data")?;
     let novelties = lateral::detect::novelty::novelties(&base, &today);
@@ -371,6 +376,22 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     );
     report.push('\n');
     report.push_str(&lateral::report::novelty::render_text(&novelties));
+    if args.update && !args.fold_alerted {
+        if let Some((profiles, kept)) =
+            lateral::analyze::without_alerted_activity(&today, &analysis)
+        {
+            today.profiles = profiles;
+            report.push_str(&format!(
+                "\nbaseline update: the activity of {} incident{} at medium or above ({} flow{}, {} log event{}) was kept out of the baseline; --fold-alerted folds it in\n",
+                kept.incidents,
+                if kept.incidents == 1 { "" } else { "s" },
+                kept.flows,
+                if kept.flows == 1 { "" } else { "s" },
+                kept.events,
+                if kept.events == 1 { "" } else { "s" },
+            ));
+        }
+    }
     match &args.output {
         Some(p) if !is_stdout(Some(p)) => write_file(p, report.as_bytes())?,
         Some(_) => write_stdout(report.as_bytes(), "the report")?,
