@@ -376,21 +376,21 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     );
     report.push('\n');
     report.push_str(&lateral::report::novelty::render_text(&novelties));
-    if args.update && !args.fold_alerted {
-        if let Some((profiles, kept)) =
+    if args.update
+        && !args.fold_alerted
+        && let Some((profiles, kept)) =
             lateral::analyze::without_alerted_activity(&today, &analysis)
-        {
-            today.profiles = profiles;
-            report.push_str(&format!(
-                "\nbaseline update: the activity of {} incident{} at medium or above ({} flow{}, {} log event{}) was kept out of the baseline; --fold-alerted folds it in\n",
-                kept.incidents,
-                if kept.incidents == 1 { "" } else { "s" },
-                kept.flows,
-                if kept.flows == 1 { "" } else { "s" },
-                kept.events,
-                if kept.events == 1 { "" } else { "s" },
-            ));
-        }
+    {
+        today.profiles = profiles;
+        report.push_str(&format!(
+            "\nbaseline update: the activity of {} incident{} at medium or above ({} flow{}, {} log event{}) was kept out of the baseline; --fold-alerted folds it in\n",
+            kept.incidents,
+            if kept.incidents == 1 { "" } else { "s" },
+            kept.flows,
+            if kept.flows == 1 { "" } else { "s" },
+            kept.events,
+            if kept.events == 1 { "" } else { "s" },
+        ));
     }
     match &args.output {
         Some(p) if !is_stdout(Some(p)) => write_file(p, report.as_bytes())?,
