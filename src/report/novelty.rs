@@ -152,8 +152,19 @@ pub fn write_jsonl(n: &Novelty, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// Most novelty lines the terminal report shows for one host in a section.
+pub const MAX_PER_HOST: usize = 10;
+
+/// Most novelty lines the terminal report shows in one section.
+pub const MAX_PER_SECTION: usize = 100;
+
 /// The terminal report: a heading per kind, one line per novelty with its
 /// first time seen and its evidence, and a total.
+///
+/// Lists are capped so a noisy host cannot bury the rest: at most
+/// [`MAX_PER_HOST`] lines per host (the source of new hosts and edges, the
+/// destination of new users) and [`MAX_PER_SECTION`] per section, with what
+/// was left out counted (every novelty is in `--novelties`).
 pub fn render_text(novelties: &[Novelty]) -> String {
     let mut s = String::new();
     let sections = [
@@ -164,7 +175,28 @@ pub fn render_text(novelties: &[Novelty]) -> String {
     for (kind, title) in sections {
         let items: Vec<&Novelty> = novelties.iter().filter(|n| n.kind == kind).collect();
         let _ = writeln!(s, "{title}: {}", items.len());
+        let mut shown_per_host: std::collections::BTreeMap<String, usize> =
+            std::collections::BTreeMap::new();
+        let mut left_per_host: std::collections::BTreeMap<String, usize> =
+            std::collections::BTreeMap::new();
+        let mut shown = 0usize;
+        let mut left_section = 0usize;
         for n in items {
+            let host = match kind {
+                NoveltyKind::NewUserOnHost => n.destination.to_string(),
+                _ => n.source.to_string(),
+            };
+            let on_host = shown_per_host.entry(host.clone()).or_insert(0);
+            if *on_host >= MAX_PER_HOST {
+                *left_per_host.entry(host).or_insert(0) += 1;
+                continue;
+            }
+            if shown >= MAX_PER_SECTION {
+                left_section += 1;
+                continue;
+            }
+            *on_host += 1;
+            shown += 1;
             let what = match kind {
                 NoveltyKind::NewHost => format!("{}", n.source),
                 NoveltyKind::NewEdge => {
@@ -204,7 +236,82 @@ pub fn render_text(novelties: &[Novelty]) -> String {
                 n.first_seen, n.count
             );
         }
+        for (host, left) in left_per_host {
+            let _ = writeln!(s, "  ... and {left} more of {host}");
+        }
+        if left_section > 0 {
+            let _ = writeln!(
+                s,
+                "  ... and {left_section} more (every novelty is in --novelties)"
+            );
+        }
     }
     let _ = writeln!(s, "Total: {} new relative to the baseline", novelties.len());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::novelty::Endpoint;
+    use crate::model::event::Timestamp;
+
+    fn edge(src: &str, dst: u8) -> Novelty {
+        Novelty {
+            kind: NoveltyKind::NewEdge,
+            first_seen: Timestamp::from_parts(1_700_000_000 + i64::from(dst), 0),
+            source: Endpoint {
+                ip: src.parse().ok(),
+                name: None,
+            },
+            destination: Endpoint {
+                ip: Some(std::net::IpAddr::from([10, 0, 9, dst])),
+                name: None,
+            },
+            service: None,
+            admin: None,
+            user: None,
+            user_novelty: None,
+            count: 1,
+            failed: 0,
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn a_noisy_host_is_capped_and_the_rest_counted() {
+        let mut all: Vec<Novelty> = (0..30).map(|d| edge("10.0.0.1", d)).collect();
+        all.extend((0..3).map(|d| edge("10.0.0.2", d)));
+        let text = render_text(&all);
+        let lines_of = |src: &str| {
+            text.lines()
+                .filter(|l| l.contains(&format!("{src} -> ")))
+                .count()
+        };
+        assert_eq!(lines_of("10.0.0.1"), MAX_PER_HOST);
+        assert_eq!(lines_of("10.0.0.2"), 3);
+        assert!(text.contains("  ... and 20 more of 10.0.0.1\n"), "{text}");
+        assert!(
+            text.contains("New edges (remote admin first): 33\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Total: 33 new relative to the baseline"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_long_section_is_capped_with_the_rest_counted() {
+        let all: Vec<Novelty> = (0..150u8)
+            .map(|i| edge(&format!("10.0.1.{i}"), i))
+            .collect();
+        let text = render_text(&all);
+        let shown = text.lines().filter(|l| l.contains(" -> ")).count();
+        assert_eq!(shown, MAX_PER_SECTION);
+        assert!(
+            text.contains("  ... and 50 more (every novelty is in --novelties)"),
+            "{text}"
+        );
+    }
 }
