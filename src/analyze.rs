@@ -36,6 +36,8 @@ pub struct Analysis {
     pub alerts: Vec<Alert>,
     /// Incidents, ranked (best first).
     pub incidents: Vec<Incident>,
+    /// Alerts `[[suppress]]` entries took out, with their reasons.
+    pub suppressed: Vec<crate::detect::suppress::Suppressed>,
     /// The cut between learning and detection.
     pub cut: Timestamp,
     /// The span of the learning records, if any.
@@ -114,7 +116,11 @@ pub fn analyze(
     );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect_resolved(
+    let Detected {
+        alerts,
+        incidents,
+        suppressed,
+    } = detect_resolved(
         detect_flows,
         detect_events,
         &logons,
@@ -125,6 +131,7 @@ pub fn analyze(
     Analysis {
         alerts,
         incidents,
+        suppressed,
         cut,
         learned: baseline.period(),
         judged: span(detect_flows, detect_events),
@@ -195,10 +202,15 @@ pub fn analyze_against_profiles(
     );
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (alerts, incidents) = detect(flows, events, &directory, &view, config);
+    let Detected {
+        alerts,
+        incidents,
+        suppressed,
+    } = detect(flows, events, &directory, &view, config);
     Analysis {
         alerts,
         incidents,
+        suppressed,
         cut: period.map_or(Timestamp::default(), |p| p.1),
         learned: period,
         judged: span(flows, events),
@@ -238,7 +250,7 @@ pub fn detect(
     directory: &Directory,
     baseline: &dyn BaselineView,
     config: &Config,
-) -> (Vec<Alert>, Vec<Incident>) {
+) -> Detected {
     let logons = crate::detect::remote_logons(events, directory);
     detect_resolved(flows, events, &logons, directory, baseline, config)
 }
@@ -252,7 +264,7 @@ pub fn detect_resolved(
     directory: &Directory,
     baseline: &dyn BaselineView,
     config: &Config,
-) -> (Vec<Alert>, Vec<Incident>) {
+) -> Detected {
     let attempts = crate::detect::credential_attempts(events, logons, directory);
     let input = DetectInput {
         flows,
@@ -263,9 +275,30 @@ pub fn detect_resolved(
         baseline,
         config,
     };
-    let mut alerts = crate::detect::run_all(&input);
+    let (mut alerts, suppressed) = crate::detect::suppress::split(
+        crate::detect::run_all(&input),
+        &config.suppress,
+        baseline,
+        directory,
+    );
     let incidents = incident::build(&mut alerts, &config.incident, baseline, directory);
-    (alerts, incidents)
+    Detected {
+        alerts,
+        incidents,
+        suppressed,
+    }
+}
+
+/// What the detectors found: the alerts kept, their incidents, and the
+/// alerts `[[suppress]]` entries took out.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    /// Alerts in output order, each with its incident id.
+    pub alerts: Vec<Alert>,
+    /// Incidents, ranked.
+    pub incidents: Vec<Incident>,
+    /// Alerts suppressed, in output order.
+    pub suppressed: Vec<crate::detect::suppress::Suppressed>,
 }
 
 /// What a sweep kept out of the baseline it updates: the activity of its

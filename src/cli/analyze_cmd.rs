@@ -43,6 +43,10 @@ pub struct AnalyzeArgs {
     /// Incidents shown in the report.
     #[arg(long, default_value_t = 10)]
     top: usize,
+    /// List the alerts that `[[suppress]]` entries of the configuration
+    /// took out (the report always counts them).
+    #[arg(long)]
+    show_suppressed: bool,
     /// Print per-stage time and throughput to stderr (read, profile, detect).
     #[arg(long)]
     stats: bool,
@@ -236,7 +240,11 @@ pub fn analyze_cmd(
             super::output::write_file(p, &buf)?;
         }
     }
-    let report = render(&analysis, &from, args.top);
+    let mut report = render(&analysis, &from, args.top);
+    report.push_str(&lateral::report::text::incidents::render_suppressed(
+        &analysis,
+        args.show_suppressed,
+    ));
     if json_to_stdout {
         eprint!("{report}");
     } else {

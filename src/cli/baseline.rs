@@ -137,6 +137,10 @@ pub struct SweepArgs {
     /// New incidents shown in the report.
     #[arg(long, default_value_t = 10)]
     top: usize,
+    /// List the alerts that `[[suppress]]` entries of the configuration
+    /// took out (the report always counts them).
+    #[arg(long)]
+    show_suppressed: bool,
     /// Host directory CSV for today's data (default: the baseline's).
     #[arg(long)]
     hosts: Option<PathBuf>,
@@ -374,6 +378,10 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
             new_only: args.new_only,
         },
     );
+    report.push_str(&lateral::report::text::incidents::render_suppressed(
+        &analysis,
+        args.show_suppressed,
+    ));
     report.push('\n');
     report.push_str(&lateral::report::novelty::render_text(&novelties));
     if args.update

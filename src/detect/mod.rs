@@ -23,6 +23,7 @@ pub mod profiles_view;
 
 pub mod rules;
 pub mod settings;
+pub mod suppress;
 
 pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role, WeekHours};
 pub use directory::Directory;

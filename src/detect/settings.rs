@@ -107,6 +107,10 @@ pub struct Config {
     pub incident: IncidentConfig,
     /// Per-detector thresholds.
     pub detect: DetectConfig,
+    /// Suppression entries (`[[suppress]]`): alerts an analyst has judged
+    /// routine, each with its reason (see [`super::suppress`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<super::suppress::Suppression>,
 }
 
 /// Internal networks and known hosts and accounts.
@@ -302,6 +306,11 @@ impl From<DetectConfig> for DetectTables {
 impl Config {
     /// Parses a TOML document; unknown keys are errors.
     pub fn from_toml(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (i, s) in cfg.suppress.iter().enumerate() {
+            s.check()
+                .map_err(|e| format!("[[suppress]] entry {}: {e}", i + 1))?;
+        }
+        Ok(cfg)
     }
 }

@@ -55,6 +55,58 @@ fn layer(hosts: &[HostRef]) -> String {
         .join(", ")
 }
 
+/// The suppression part of a report: how many alerts `[[suppress]]`
+/// entries took out and by which entry, and with `list` each of them
+/// (`--show-suppressed`). Empty when nothing was suppressed.
+pub fn render_suppressed(a: &Analysis, list: bool) -> String {
+    let mut s = String::new();
+    if a.suppressed.is_empty() {
+        return s;
+    }
+    let mut by_entry: std::collections::BTreeMap<usize, (usize, &str)> =
+        std::collections::BTreeMap::new();
+    for x in &a.suppressed {
+        by_entry.entry(x.entry).or_insert((0, x.reason.as_str())).0 += 1;
+    }
+    let n = a.suppressed.len();
+    let _ = writeln!(
+        s,
+        "\nsuppressed: {n} alert{} by [[suppress]] entries{}",
+        if n == 1 { "" } else { "s" },
+        if list {
+            ""
+        } else {
+            " (--show-suppressed lists them)"
+        }
+    );
+    for (entry, (count, reason)) in &by_entry {
+        let _ = writeln!(s, "  entry {entry}: {count}  {reason}");
+    }
+    if list {
+        for x in &a.suppressed {
+            let al = &x.alert;
+            let host = |h: &Option<crate::alert::HostRef>| {
+                h.as_ref()
+                    .map_or_else(|| "?".to_string(), crate::alert::HostRef::label)
+            };
+            let _ = writeln!(
+                s,
+                "  {}  {:>3}  {:<32} {} -> {}{}  [entry {}]",
+                al.start.to_rfc3339(),
+                al.score,
+                al.rule.name,
+                host(&al.source),
+                host(&al.destination),
+                al.user
+                    .as_deref()
+                    .map_or_else(String::new, |u| format!(" as {u}")),
+                x.entry
+            );
+        }
+    }
+    s
+}
+
 /// Renders the whole report.
 pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
     let mut s = String::new();

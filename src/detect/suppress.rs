@@ -1,0 +1,295 @@
+//! Suppression: alerts an analyst has judged routine, by entries of the
+//! configuration file, each with its reason.
+//!
+//! ```toml
+//! [[suppress]]
+//! reason = "monthly patch window: SCCM pushes from the admin subnet"
+//! rule = "lateral.new-admin-edge"      # rule id, `*` and `?` globs
+//! source = "10.1.9.0/24"               # CIDR, or a host-name glob ("adm-*")
+//! destination = "ws-*"                 # the same
+//! host = "backup01"                    # either side
+//! role = "admin"                       # the source's role in the baseline
+//! user = "svc-sccm"                    # account glob, case-insensitive
+//! from = "2026-12-05T22:00:00Z"        # a change window (alert start)
+//! until = "2026-12-06T04:00:00Z"
+//! ```
+//!
+//! Every key but `reason` is optional; an entry matches an alert when all
+//! of its keys do. Suppressed alerts are taken out before incidents are
+//! built, counted in the report and listed with `--show-suppressed`. Unlike
+//! `[allowlist]` (which drops silently and can stop a rule from running),
+//! nothing suppressed is lost from sight.
+
+use crate::alert::{Alert, HostRef};
+use crate::model::Role;
+use crate::model::event::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::settings::Cidr;
+use super::{BaselineView, Directory};
+
+/// One `[[suppress]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Suppression {
+    /// Why these alerts are routine (required: a suppression nobody can
+    /// explain is a blind spot).
+    pub reason: String,
+    /// Rule id glob (`lateral.new-*`).
+    pub rule: Option<String>,
+    /// The alert's source: a CIDR or a host-name glob.
+    pub source: Option<String>,
+    /// The alert's destination: a CIDR or a host-name glob.
+    pub destination: Option<String>,
+    /// Either side: a CIDR or a host-name glob.
+    pub host: Option<String>,
+    /// The source's role in the baseline (`admin`, `dc`, `server`, ...).
+    pub role: Option<String>,
+    /// Account glob, case-insensitive.
+    pub user: Option<String>,
+    /// Start of a time window (RFC 3339): alerts starting before it do not match.
+    pub from: Option<String>,
+    /// End of a time window (RFC 3339): alerts starting at or after it do not match.
+    pub until: Option<String>,
+}
+
+/// An alert taken out by a suppression entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppressed {
+    /// The alert.
+    pub alert: Alert,
+    /// The entry's position in the configuration (1-based).
+    pub entry: usize,
+    /// The entry's reason.
+    pub reason: String,
+}
+
+/// Longest glob or name compared (longer text never matches).
+const MAX_GLOB: usize = 512;
+
+/// Whether `text` matches `glob` (`*` any run, `?` one character),
+/// ASCII case-insensitively.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    if glob.len() > MAX_GLOB || text.len() > MAX_GLOB {
+        return false;
+    }
+    let g: Vec<char> = glob.to_ascii_lowercase().chars().collect();
+    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    // Greedy with backtracking to the last star: linear in practice.
+    let (mut gi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match g.get(gi) {
+            Some('*') => {
+                star = Some((gi, ti));
+                gi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                gi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sg, st)) => {
+                    gi = sg + 1;
+                    ti = st + 1;
+                    star = Some((sg, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    g.get(gi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+/// A host pattern: a network, or a name glob.
+enum HostPattern<'a> {
+    Net(Cidr),
+    Name(&'a str),
+}
+
+fn host_pattern(p: &str) -> HostPattern<'_> {
+    match p.parse::<Cidr>() {
+        Ok(c) => HostPattern::Net(c),
+        Err(_) => HostPattern::Name(p),
+    }
+}
+
+fn host_matches(p: &str, h: Option<&HostRef>) -> bool {
+    let Some(h) = h else { return false };
+    match host_pattern(p) {
+        HostPattern::Net(c) => h.ip.is_some_and(|ip| c.contains(ip)),
+        HostPattern::Name(g) => h.name.as_deref().is_some_and(|n| glob_match(g, n)),
+    }
+}
+
+fn time(s: &str) -> Option<Timestamp> {
+    Timestamp::parse_rfc3339(s)
+}
+
+impl Suppression {
+    /// Checks the entry: a reason, a known role, RFC 3339 times in order.
+    pub fn check(&self) -> Result<(), String> {
+        if self.reason.trim().is_empty() {
+            return Err("`reason` is required".into());
+        }
+        if let Some(r) = &self.role {
+            r.parse::<Role>()
+                .map_err(|_| format!("`role` {r:?} is not a role"))?;
+        }
+        for (k, v) in [("from", &self.from), ("until", &self.until)] {
+            if let Some(t) = v
+                && time(t).is_none()
+            {
+                return Err(format!("`{k}` {t:?} is not an RFC 3339 time"));
+            }
+        }
+        if let (Some(a), Some(z)) = (
+            self.from.as_deref().and_then(time),
+            self.until.as_deref().and_then(time),
+        ) && z <= a
+        {
+            return Err("`until` is not after `from`".into());
+        }
+        for (k, v) in [
+            ("rule", &self.rule),
+            ("source", &self.source),
+            ("destination", &self.destination),
+            ("host", &self.host),
+            ("user", &self.user),
+        ] {
+            if v.as_ref()
+                .is_some_and(|p| p.is_empty() || p.len() > MAX_GLOB)
+            {
+                return Err(format!("`{k}` must be 1 to {MAX_GLOB} characters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the entry matches `a` (every key it has).
+    pub fn matches(&self, a: &Alert, baseline: &dyn BaselineView, names: &Directory) -> bool {
+        let src = a.source.as_ref();
+        let dst = a.destination.as_ref();
+        self.rule
+            .as_deref()
+            .is_none_or(|g| glob_match(g, a.rule.id))
+            && self.source.as_deref().is_none_or(|p| host_matches(p, src))
+            && self
+                .destination
+                .as_deref()
+                .is_none_or(|p| host_matches(p, dst))
+            && self
+                .host
+                .as_deref()
+                .is_none_or(|p| host_matches(p, src) || host_matches(p, dst))
+            && self.user.as_deref().is_none_or(|g| {
+                a.user.as_deref().is_some_and(|u| glob_match(g, u))
+                    || a.related_users.iter().any(|u| glob_match(g, u))
+            })
+            && self
+                .from
+                .as_deref()
+                .and_then(time)
+                .is_none_or(|t| a.start >= t)
+            && self
+                .until
+                .as_deref()
+                .and_then(time)
+                .is_none_or(|t| a.start < t)
+            && self.role.as_deref().is_none_or(|r| {
+                let Ok(want) = r.parse::<Role>() else {
+                    return false;
+                };
+                src.and_then(HostRef::key)
+                    .is_some_and(|k| source_role(&k, src, baseline, names) == want)
+            })
+    }
+}
+
+/// The source's role: by its address when the alert has one, else by key.
+fn source_role(
+    key: &crate::model::HostKey,
+    src: Option<&HostRef>,
+    baseline: &dyn BaselineView,
+    names: &Directory,
+) -> Role {
+    match src.and_then(|h| h.ip) {
+        Some(ip) => baseline.role(ip),
+        None => baseline.host_role(&names.key(None, key.name()).unwrap_or(key.clone())),
+    }
+}
+
+/// Splits `alerts` into those kept and those the first matching entry of
+/// `entries` suppresses.
+pub fn split(
+    alerts: Vec<Alert>,
+    entries: &[Suppression],
+    baseline: &dyn BaselineView,
+    names: &Directory,
+) -> (Vec<Alert>, Vec<Suppressed>) {
+    if entries.is_empty() {
+        return (alerts, Vec::new());
+    }
+    let mut kept = Vec::with_capacity(alerts.len());
+    let mut out = Vec::new();
+    for a in alerts {
+        match entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.matches(&a, baseline, names))
+        {
+            Some((i, e)) => out.push(Suppressed {
+                alert: a,
+                entry: i + 1,
+                reason: e.reason.clone(),
+            }),
+            None => kept.push(a),
+        }
+    }
+    (kept, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_as_shells_do_without_case() {
+        assert!(glob_match("ws-*", "WS-017"));
+        assert!(glob_match("lateral.new-*", "lateral.new-admin-edge"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("*b*d", "abcbd"));
+        assert!(!glob_match("ws-*", "srv-01"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(!glob_match("abc", "abcd"));
+    }
+
+    #[test]
+    fn entries_need_a_reason_a_known_role_and_times_in_order() {
+        let ok = Suppression {
+            reason: "patch window".into(),
+            role: Some("admin".into()),
+            from: Some("2026-12-05T22:00:00Z".into()),
+            until: Some("2026-12-06T04:00:00Z".into()),
+            ..Suppression::default()
+        };
+        assert_eq!(ok.check(), Ok(()));
+        let no_reason = Suppression {
+            reason: " ".into(),
+            ..ok.clone()
+        };
+        assert!(no_reason.check().unwrap_err().contains("reason"));
+        let bad_role = Suppression {
+            role: Some("wizard".into()),
+            ..ok.clone()
+        };
+        assert!(bad_role.check().unwrap_err().contains("role"));
+        let backwards = Suppression {
+            until: Some("2026-12-05T21:00:00Z".into()),
+            ..ok.clone()
+        };
+        assert!(backwards.check().unwrap_err().contains("until"));
+    }
+}
