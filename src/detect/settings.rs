@@ -110,7 +110,7 @@ pub struct Config {
     /// Suppression entries (`[[suppress]]`): alerts an analyst has judged
     /// routine, each with its reason (see [`super::suppress`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub suppress: Vec<super::suppress::Suppression>,
+    pub suppress: Vec<Suppression>,
 }
 
 /// Internal networks and known hosts and accounts.
@@ -312,5 +312,78 @@ impl Config {
                 .map_err(|e| format!("[[suppress]] entry {}: {e}", i + 1))?;
         }
         Ok(cfg)
+    }
+}
+
+/// Longest glob, name or pattern a `[[suppress]]` entry holds.
+pub const MAX_GLOB: usize = 512;
+
+/// One `[[suppress]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Suppression {
+    /// Why these alerts are routine (required: a suppression nobody can
+    /// explain is a blind spot).
+    pub reason: String,
+    /// Rule id glob (`lateral.new-*`).
+    pub rule: Option<String>,
+    /// The alert's source: a CIDR or a host-name glob.
+    pub source: Option<String>,
+    /// The alert's destination: a CIDR or a host-name glob.
+    pub destination: Option<String>,
+    /// Either side: a CIDR or a host-name glob.
+    pub host: Option<String>,
+    /// The source's role in the baseline (`admin`, `dc`, `server`, ...).
+    pub role: Option<String>,
+    /// Account glob, case-insensitive.
+    pub user: Option<String>,
+    /// Start of a time window (RFC 3339): alerts starting before it do not match.
+    pub from: Option<String>,
+    /// End of a time window (RFC 3339): alerts starting at or after it do not match.
+    pub until: Option<String>,
+}
+
+impl Suppression {
+    /// Checks the entry: a reason, a known role, RFC 3339 times in order.
+    pub fn check(&self) -> Result<(), String> {
+        if self.reason.trim().is_empty() {
+            return Err("`reason` is required".into());
+        }
+        if let Some(r) = &self.role {
+            r.parse::<crate::model::Role>()
+                .map_err(|_| format!("`role` {r:?} is not a role"))?;
+        }
+        for (k, v) in [("from", &self.from), ("until", &self.until)] {
+            if let Some(t) = v
+                && crate::model::event::Timestamp::parse_rfc3339(t).is_none()
+            {
+                return Err(format!("`{k}` {t:?} is not an RFC 3339 time"));
+            }
+        }
+        if let (Some(a), Some(z)) = (
+            self.from
+                .as_deref()
+                .and_then(crate::model::event::Timestamp::parse_rfc3339),
+            self.until
+                .as_deref()
+                .and_then(crate::model::event::Timestamp::parse_rfc3339),
+        ) && z <= a
+        {
+            return Err("`until` is not after `from`".into());
+        }
+        for (k, v) in [
+            ("rule", &self.rule),
+            ("source", &self.source),
+            ("destination", &self.destination),
+            ("host", &self.host),
+            ("user", &self.user),
+        ] {
+            if v.as_ref()
+                .is_some_and(|p| p.is_empty() || p.len() > MAX_GLOB)
+            {
+                return Err(format!("`{k}` must be 1 to {MAX_GLOB} characters"));
+            }
+        }
+        Ok(())
     }
 }

@@ -23,35 +23,10 @@
 use crate::alert::{Alert, HostRef};
 use crate::model::Role;
 use crate::model::event::Timestamp;
-use serde::{Deserialize, Serialize};
 
-use super::settings::Cidr;
+pub use super::settings::Suppression;
+use super::settings::{Cidr, MAX_GLOB};
 use super::{BaselineView, Directory};
-
-/// One `[[suppress]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Suppression {
-    /// Why these alerts are routine (required: a suppression nobody can
-    /// explain is a blind spot).
-    pub reason: String,
-    /// Rule id glob (`lateral.new-*`).
-    pub rule: Option<String>,
-    /// The alert's source: a CIDR or a host-name glob.
-    pub source: Option<String>,
-    /// The alert's destination: a CIDR or a host-name glob.
-    pub destination: Option<String>,
-    /// Either side: a CIDR or a host-name glob.
-    pub host: Option<String>,
-    /// The source's role in the baseline (`admin`, `dc`, `server`, ...).
-    pub role: Option<String>,
-    /// Account glob, case-insensitive.
-    pub user: Option<String>,
-    /// Start of a time window (RFC 3339): alerts starting before it do not match.
-    pub from: Option<String>,
-    /// End of a time window (RFC 3339): alerts starting at or after it do not match.
-    pub until: Option<String>,
-}
 
 /// An alert taken out by a suppression entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,9 +38,6 @@ pub struct Suppressed {
     /// The entry's reason.
     pub reason: String,
 }
-
-/// Longest glob or name compared (longer text never matches).
-const MAX_GLOB: usize = 512;
 
 /// Whether `text` matches `glob` (`*` any run, `?` one character),
 /// ASCII case-insensitively.
@@ -128,45 +100,6 @@ fn time(s: &str) -> Option<Timestamp> {
 }
 
 impl Suppression {
-    /// Checks the entry: a reason, a known role, RFC 3339 times in order.
-    pub fn check(&self) -> Result<(), String> {
-        if self.reason.trim().is_empty() {
-            return Err("`reason` is required".into());
-        }
-        if let Some(r) = &self.role {
-            r.parse::<Role>()
-                .map_err(|_| format!("`role` {r:?} is not a role"))?;
-        }
-        for (k, v) in [("from", &self.from), ("until", &self.until)] {
-            if let Some(t) = v
-                && time(t).is_none()
-            {
-                return Err(format!("`{k}` {t:?} is not an RFC 3339 time"));
-            }
-        }
-        if let (Some(a), Some(z)) = (
-            self.from.as_deref().and_then(time),
-            self.until.as_deref().and_then(time),
-        ) && z <= a
-        {
-            return Err("`until` is not after `from`".into());
-        }
-        for (k, v) in [
-            ("rule", &self.rule),
-            ("source", &self.source),
-            ("destination", &self.destination),
-            ("host", &self.host),
-            ("user", &self.user),
-        ] {
-            if v.as_ref()
-                .is_some_and(|p| p.is_empty() || p.len() > MAX_GLOB)
-            {
-                return Err(format!("`{k}` must be 1 to {MAX_GLOB} characters"));
-            }
-        }
-        Ok(())
-    }
-
     /// Whether the entry matches `a` (every key it has).
     pub fn matches(&self, a: &Alert, baseline: &dyn BaselineView, names: &Directory) -> bool {
         let src = a.source.as_ref();
