@@ -102,10 +102,11 @@ fn ground_truth_hosts_are_named_by_alerts() {
     );
     assert!(one >= 10, "{one} one-host cases");
     // PsExec, the remote shell and credential dump over admin shares, the
-    // ADMIN$ golden-ticket session, the new share, pass-the-hash, and the
-    // two Kerberos sprays at a domain controller.
+    // ADMIN$ golden-ticket session, the new share, pass-the-hash, the
+    // two Kerberos sprays at a domain controller, and the Kerberos brute
+    // force of one valid account that never succeeds.
     assert!(
-        one_hit >= 8,
+        one_hit >= 9,
         "only {one_hit} of {one} one-host cases gave an alert naming the host"
     );
 }

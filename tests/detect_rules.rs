@@ -385,6 +385,20 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         |n| guess(n, 4),
         Silent,
     ),
+    // A tool's pace with no success: twelve failures three seconds apart.
+    (
+        "lateral.brute-force",
+        "twelve-fast-failures-no-success",
+        |n| failures_only(n, 12, 3),
+        Fires(Some(ROGUE), Some("files")),
+    ),
+    // A script retrying an expired password every two minutes.
+    (
+        "lateral.brute-force",
+        "twelve-slow-failures-no-success",
+        |n| failures_only(n, 12, 120),
+        Silent,
+    ),
     // The same guessing over SSH, as sshd logs it.
     (
         "lateral.brute-force",
@@ -567,6 +581,12 @@ fn guess(n: &mut Net, failures: i64) {
         n.logon(at(14) + k * 10, "FILES", "user6", ROGUE, false, false);
     }
     n.logon(at(14) + 120, "FILES", "user6", ROGUE, false, true);
+}
+
+fn failures_only(n: &mut Net, failures: i64, gap: i64) {
+    for k in 0..failures {
+        n.logon(at(14) + k * gap, "FILES", "user6", ROGUE, false, false);
+    }
 }
 
 fn spray(n: &mut Net, accounts: usize) {

@@ -1,5 +1,6 @@
 //! `lateral.brute-force`: a burst of failed logons for one account from
-//! one source, then a success.
+//! one source, then a success; or a burst dense enough to be a tool's,
+//! with no success at all.
 //!
 //! ## What it detects
 //! At least `brute_force_failures` failed network logons or Kerberos
@@ -7,6 +8,13 @@
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
 //! the window ([`crate::detect::credential_attempts`]).
+//!
+//! Without a success: at least [`GUESSING_FAILURES`] failures for one
+//! account from one source within [`GUESSING_BURST_SECS`] seconds, a pace
+//! no person typing and no service retrying an expired password keeps (a
+//! guessing tool makes several a second). Reported at medium: the attacker
+//! holds no password yet, but is trying (a Kerberos pre-authentication
+//! brute force at a domain controller, 3,000 failures for Administrator).
 //!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
@@ -17,7 +25,8 @@
 //!
 //! ## False positives
 //! A user with caps lock on, a script with an expired password that is
-//! then fixed. Five failures in the window is more than people usually make.
+//! then fixed. Five failures in the window is more than people usually make;
+//! ten within a minute is more than any retry loop makes.
 //!
 //! ## Tuning
 //! `[detect.credentials]`: `brute_force_failures`, `failure_window_minutes`.
@@ -53,8 +62,8 @@ impl Default for BruteForceConfig {
 /// The rule.
 pub const RULE: Rule = Rule {
     id: "lateral.brute-force",
-    name: "Failed logons then success",
-    description: "A burst of failed logons for one account from one source was followed by a successful logon.",
+    name: "Password guessing",
+    description: "A burst of failed logons for one account from one source, followed by a successful logon or too fast for a person.",
 };
 
 /// The detector.
@@ -91,6 +100,9 @@ impl Detector for BruteForce {
         }
         let mut alerts = Vec::new();
         for ((_, user), views) in groups {
+            if !success_after_failure(&views) {
+                guessing_burst(input, &user, &views, &mut alerts);
+            }
             let mut fails: Vec<usize> = Vec::new();
             for (i, v) in views.iter().enumerate() {
                 if failed(v.event) {
@@ -142,4 +154,82 @@ impl Detector for BruteForce {
         }
         alerts
     }
+}
+
+/// Failures without a success that make a guessing burst.
+pub const GUESSING_FAILURES: usize = 10;
+
+/// The span a guessing burst fits in, seconds.
+pub const GUESSING_BURST_SECS: i64 = 60;
+
+/// Whether a success follows any failure among `views` (time order).
+fn success_after_failure(views: &[LogonView<'_>]) -> bool {
+    let mut failed_before = false;
+    for v in views {
+        if failed(v.event) {
+            failed_before = true;
+        } else if failed_before && succeeded(v.event) {
+            return true;
+        }
+    }
+    false
+}
+
+/// An alert for the densest run of failures of `views` (one account from
+/// one source, in time order, never followed by a success) when it holds
+/// at least [`GUESSING_FAILURES`] within [`GUESSING_BURST_SECS`].
+fn guessing_burst(
+    input: &DetectInput<'_>,
+    user: &str,
+    views: &[LogonView<'_>],
+    alerts: &mut Vec<Alert>,
+) {
+    let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed(v.event)).collect();
+    let span = GUESSING_BURST_SECS.saturating_mul(1_000_000_000);
+    let (mut best, mut best_lo, mut lo) = (0usize, 0usize, 0usize);
+    for hi in 0..fails.len() {
+        let Some(end) = fails.get(hi).map(|v| v.event.ts.0) else {
+            break;
+        };
+        while fails
+            .get(lo)
+            .is_some_and(|v| end.saturating_sub(v.event.ts.0) > span)
+        {
+            lo += 1;
+        }
+        if hi + 1 - lo > best {
+            best = hi + 1 - lo;
+            best_lo = lo;
+        }
+    }
+    if best < GUESSING_FAILURES {
+        return;
+    }
+    let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return;
+    };
+    let secs = (last.event.ts.0 - first.event.ts.0) as f64 / 1e9;
+    let score = 40.0 + (best as f64 / GUESSING_FAILURES as f64).log2() * 4.0;
+    let mut a = Alert::new(
+        RULE,
+        attack::PASSWORD_GUESSING,
+        clamp_score(score.min(49.0)),
+        first.event.ts,
+    );
+    a.source = first.src_ref(input.directory);
+    a.destination = first.dst_ref(input.directory);
+    a.message = format!(
+        "{best} failed logons for {user} from {} on {} within {secs:.0} s and no success: a guessing tool's pace",
+        a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
+        a.destination
+            .as_ref()
+            .map_or_else(|| "?".into(), |h| h.label())
+    );
+    a.user = Some(user.to_string());
+    for f in run {
+        a.add_evidence(log_evidence(f.event));
+    }
+    a.evidence_total = fails.len();
+    alerts.push(a.finish());
 }
