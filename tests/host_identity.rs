@@ -184,3 +184,69 @@ fn a_new_workstation_over_ipv6_is_still_new() {
         "a logon from a never-used workstation went unreported:\n{report}"
     );
 }
+
+/// A Zeek conn.log line: an answered TCP connection to `port`.
+fn conn_line(t: i64, uid: u32, src: &str, dst: &str, port: u16) -> String {
+    format!(
+        "{t}.000000\tC{uid:010}\t{src}\t{}\t{dst}\t{port}\ttcp\t-\t1.0\t500\t900\tSF\t-\t-\t0\tShADadFf\t6\t740\t4\t1060\t-",
+        40_000 + uid
+    )
+}
+
+#[test]
+fn a_host_reaching_its_own_other_address_is_no_edge() {
+    // WS05 is 10.0.0.5 and fd00::5 (its logons on SRV20 say so, one from
+    // each address). A connection from fd00::5 to 10.0.0.5 on SMB is the
+    // host talking to itself, not a new remote-admin edge "ws05 -> ws05".
+    let t0: i64 = 1_709_510_400;
+    let mut conn = String::from(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n",
+    );
+    let mut uid = 0;
+    let mut logons = Vec::new();
+    for day in 0..3 {
+        for k in 0..4 {
+            uid += 1;
+            let t = t0 + day * 86_400 + 9 * 3_600 + k * 60;
+            conn.push_str(&conn_line(t, uid, "10.0.0.5", "10.0.0.20", 445));
+            conn.push('\n');
+        }
+        logons.push(logon(
+            &format!("2024-03-0{}T09:00:30Z", 4 + day),
+            "alice",
+            "10.0.0.5",
+            "WS05",
+        ));
+    }
+    uid += 1;
+    conn.push_str(&conn_line(
+        t0 + 3 * 86_400 + 36_000,
+        uid,
+        "fd00::5",
+        "10.0.0.5",
+        445,
+    ));
+    conn.push('\n');
+    logons.push(logon("2024-03-07T09:59:55Z", "alice", "fd00::5", "WS05"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conn_path = dir.path().join("conn.log");
+    let sec_path = dir.path().join("security.json");
+    std::fs::write(&conn_path, conn).expect("write conn.log");
+    write(&sec_path, &logons);
+    let out = lateral(&[
+        "analyze",
+        "--quiet",
+        "--learn-until",
+        "2024-03-07T00:00:00Z",
+        conn_path.to_str().expect("utf-8 path"),
+        sec_path.to_str().expect("utf-8 path"),
+    ]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("(1 flows, 1 log events)"), "{report}");
+    assert!(
+        report.contains("0 incidents from 0 alerts") && !report.contains("ws05 -> ws05"),
+        "a host's own addresses made an edge:\n{report}"
+    );
+}

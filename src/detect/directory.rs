@@ -115,6 +115,14 @@ impl Directory {
         }
     }
 
+    /// Whether two addresses are one host: equal, or both named for the
+    /// same host (a dual-stack host's IPv4 and IPv6 addresses). A host's
+    /// own addresses never make an edge to itself.
+    pub fn same_host(&self, a: IpAddr, b: IpAddr) -> bool {
+        let (a, b) = (canonical_ip(a), canonical_ip(b));
+        a == b || matches!((self.names.get(&a), self.names.get(&b)), (Some(x), Some(y)) if x == y)
+    }
+
     /// The key of a host given by address and/or name, as the profiles key
     /// it: the address's host when an address is given (an address is what
     /// the network saw; a name in a logon record is what the client
@@ -246,5 +254,8 @@ mod tests {
         assert_eq!(d.key(Some(v6), None), Some(HostKey::Addr(v6)));
         d.add(v6, "srv-chamber");
         assert_eq!(d.key(Some(v6), None), named("srv-chamber"));
+        assert!(d.same_host(v6, ip) && d.same_host(ip, ip));
+        let other: IpAddr = "10.10.2.21".parse().unwrap();
+        assert!(!d.same_host(ip, other) && !d.same_host(other, "10.10.2.22".parse().unwrap()));
     }
 }

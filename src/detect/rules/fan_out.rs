@@ -79,7 +79,7 @@ impl Detector for FanOut {
         let mut by_src: BTreeMap<IpAddr, Vec<&Flow>> = BTreeMap::new();
         for f in input.flows {
             if AdminService::of_flow(f).is_none()
-                || f.orig_h == f.resp_h
+                || input.directory.same_host(f.orig_h, f.resp_h)
                 || !net.is_internal(f.orig_h)
                 || !net.is_internal(f.resp_h)
             {

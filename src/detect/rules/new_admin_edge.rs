@@ -110,7 +110,10 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
         let Some(svc) = AdminService::of_flow(f) else {
             continue;
         };
-        if f.orig_h == f.resp_h || !net.is_internal(f.orig_h) || !net.is_internal(f.resp_h) {
+        if input.directory.same_host(f.orig_h, f.resp_h)
+            || !net.is_internal(f.orig_h)
+            || !net.is_internal(f.resp_h)
+        {
             continue;
         }
         groups.entry((f.orig_h, f.resp_h, svc)).or_default().push(f);
@@ -154,7 +157,10 @@ fn pushes(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), (usize, u
         let Some(svc) = AdminService::of_flow(f) else {
             continue;
         };
-        if f.orig_h != f.resp_h && net.is_internal(f.orig_h) && net.is_internal(f.resp_h) {
+        if !input.directory.same_host(f.orig_h, f.resp_h)
+            && net.is_internal(f.orig_h)
+            && net.is_internal(f.resp_h)
+        {
             dsts.entry((f.orig_h, svc)).or_default().insert(f.resp_h);
         }
     }

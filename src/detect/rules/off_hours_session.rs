@@ -301,7 +301,7 @@ impl Detector for OffHoursSession {
             let Some(svc) = AdminService::of_flow(f) else {
                 continue;
             };
-            if f.orig_h == f.resp_h
+            if input.directory.same_host(f.orig_h, f.resp_h)
                 || !net.is_internal(f.orig_h)
                 || !net.is_internal(f.resp_h)
                 || !answered(f)
