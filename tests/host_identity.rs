@@ -250,3 +250,71 @@ fn a_host_reaching_its_own_other_address_is_no_edge() {
         "a host's own addresses made an edge:\n{report}"
     );
 }
+
+#[test]
+fn a_stored_baseline_folds_a_host_it_knew_by_address_into_its_name() {
+    // The baseline learned 10.0.0.5 from connections alone; tonight a logon
+    // names it WS05. After the update there is one host, ws05, holding the
+    // address's history, not an address profile beside a name profile.
+    let t0: i64 = 1_709_510_400;
+    let header = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+    let mut learn = String::from(header);
+    for day in 0..3 {
+        let t = t0 + day * 86_400 + 9 * 3_600;
+        learn.push_str(&conn_line(t, day as u32 + 1, "10.0.0.5", "10.0.0.20", 445));
+        learn.push('\n');
+    }
+    let mut tonight = String::from(header);
+    tonight.push_str(&conn_line(
+        t0 + 3 * 86_400 + 36_000,
+        9,
+        "10.0.0.5",
+        "10.0.0.20",
+        445,
+    ));
+    tonight.push('\n');
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("learn.log"), learn).expect("write");
+    std::fs::write(p("tonight.log"), tonight).expect("write");
+    write(
+        &p("tonight.json"),
+        &[logon("2024-03-07T09:30:00Z", "alice", "10.0.0.5", "WS05")],
+    );
+    let s = |n: &str| p(n).to_str().expect("utf-8 path").to_owned();
+    lateral(&[
+        "baseline",
+        "build",
+        "--quiet",
+        "-o",
+        &s("b.lat"),
+        &s("learn.log"),
+    ]);
+    let count = || -> u64 {
+        let out = lateral(&["baseline", "info", "--json", &s("b.lat")]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("info JSON");
+        v["hosts"].as_u64().expect("host count")
+    };
+    assert_eq!(count(), 2, "10.0.0.5 and 10.0.0.20");
+    lateral(&[
+        "sweep",
+        "--quiet",
+        "--baseline",
+        &s("b.lat"),
+        "--update",
+        &s("tonight.log"),
+        &s("tonight.json"),
+    ]);
+    // ws05 (with 10.0.0.5 folded in), 10.0.0.20 and srv01 (named by the
+    // logon's writer, with no address to tie it to 10.0.0.20).
+    assert_eq!(count(), 3);
+    let out = lateral(&["profile", "--quiet", "--baseline", &s("b.lat"), "10.0.0.5"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Host ws05"), "{text}");
+    assert!(
+        text.contains("seen: 2024-03-04T09:00:00"),
+        "history kept:\n{text}"
+    );
+}

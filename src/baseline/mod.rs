@@ -16,6 +16,7 @@ pub mod view;
 
 use crate::collect::pipeline::EventRun;
 use crate::hosts::{DirectoryBuilder, HostDirectory, HostsFile, HostsRow};
+use crate::model::HostKey;
 use crate::model::event::{Flow, LogEvent, Timestamp};
 use crate::model::host::normalize_name;
 use crate::profile::{Profiles, build_parallel};
@@ -210,9 +211,27 @@ impl Baseline {
 
     /// Folds a day into the baseline, then forgets what was last seen more
     /// than `age_out_days` before the latest time the baseline has seen.
+    ///
+    /// A host the baseline knew by its address alone, which today's
+    /// records name, is one host with the named one: its profile is folded
+    /// into the name's, so the baseline never holds one machine twice.
     pub fn update(&mut self, today: Today<'_>, opts: &UpdateOptions) {
         self.profiles.merge(today.profiles);
         self.directory = Arc::unwrap_or_clone(today.directory);
+        let folds: Vec<(HostKey, HostKey)> = self
+            .profiles
+            .hosts()
+            .iter()
+            .filter_map(|h| {
+                let ip = h.key.ip()?;
+                let named = self.directory.key_for_ip(ip);
+                (named.is_named() && self.profiles.host(&named).is_some())
+                    .then(|| (h.key.clone(), named))
+            })
+            .collect();
+        if !folds.is_empty() {
+            self.profiles.fold_hosts(&folds);
+        }
         let rec = today.record;
         self.meta.first = min_opt(self.meta.first, rec.first);
         self.meta.last = max_opt(self.meta.last, rec.last);
