@@ -327,17 +327,13 @@ pub fn without_alerted_activity(
 ) -> Option<(crate::profile::Profiles, KeptOut)> {
     use crate::alert::Severity;
     use crate::model::HostKey;
-    use rustc_hash::FxHashSet;
+    use rustc_hash::{FxHashMap, FxHashSet};
     let dir = &today.directory;
-    let key_of = |h: &crate::alert::HostRef| -> Option<HostKey> {
-        match (h.ip, h.name.as_deref()) {
-            (Some(ip), _) => Some(dir.key_for_ip(ip)),
-            (None, Some(n)) => dir.key_for_name(n),
-            (None, None) => None,
-        }
-    };
-    let mut pairs: FxHashSet<(HostKey, HostKey)> = FxHashSet::default();
-    let mut account_hosts: FxHashSet<(String, HostKey)> = FxHashSet::default();
+    let key_of = |h: &crate::alert::HostRef| dir.key_of(h.ip, h.name.as_deref());
+    // Host to the hosts it shares an incident with (looked up by reference).
+    let mut pairs: FxHashMap<HostKey, FxHashSet<HostKey>> = FxHashMap::default();
+    // Host to the incident accounts whose events on it are kept out.
+    let mut accounts_on: FxHashMap<HostKey, FxHashSet<String>> = FxHashMap::default();
     let mut kept = KeptOut::default();
     for inc in &analysis.incidents {
         if inc.severity() < Severity::Medium {
@@ -355,42 +351,37 @@ pub fn without_alerted_activity(
         for x in &hosts {
             for y in &hosts {
                 if x != y {
-                    pairs.insert((x.clone(), y.clone()));
+                    pairs.entry(x.clone()).or_default().insert(y.clone());
                 }
             }
-            for u in &inc.users {
-                account_hosts.insert((u.to_ascii_lowercase(), x.clone()));
-            }
+            accounts_on
+                .entry(x.clone())
+                .or_default()
+                .extend(inc.users.iter().map(|u| u.to_ascii_lowercase()));
         }
     }
     if kept.incidents == 0 {
         return None;
     }
+    let paired = |a: &HostKey, b: &HostKey| pairs.get(a).is_some_and(|s| s.contains(b));
     let flows: Vec<Flow> = today
         .flows
         .iter()
-        .filter(|f| !pairs.contains(&(dir.key_for_ip(f.orig_h), dir.key_for_ip(f.resp_h))))
+        .filter(|f| !paired(&dir.key_for_ip(f.orig_h), &dir.key_for_ip(f.resp_h)))
         .cloned()
         .collect();
     kept.flows = today.flows.len() - flows.len();
-    let side = |ip: Option<std::net::IpAddr>, name: Option<&str>| -> Option<HostKey> {
-        match (ip, name) {
-            (Some(ip), _) => Some(dir.key_for_ip(ip)),
-            (None, Some(n)) => dir.key_for_name(n),
-            (None, None) => None,
-        }
-    };
     let events: Vec<LogEvent> = today
         .events
         .iter()
         .filter(|e| {
-            let writer = side(e.host_ip, e.host_name.as_deref());
-            let from = side(e.source_ip, e.source_domain.as_deref());
-            let between = matches!((&from, &writer), (Some(s), Some(w)) if pairs.contains(&(s.clone(), w.clone())));
+            let writer = dir.key_of(e.host_ip, e.host_name.as_deref());
+            let from = dir.key_of(e.source_ip, e.source_domain.as_deref());
+            let between = matches!((&from, &writer), (Some(s), Some(w)) if paired(s, w));
             let by_account = match (e.user_name.as_deref(), &writer) {
-                (Some(u), Some(w)) => {
-                    account_hosts.contains(&(u.trim().to_ascii_lowercase(), w.clone()))
-                }
+                (Some(u), Some(w)) => accounts_on
+                    .get(w)
+                    .is_some_and(|s| s.contains(&u.trim().to_ascii_lowercase())),
                 _ => false,
             };
             !(between || by_account)

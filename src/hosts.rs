@@ -173,6 +173,15 @@ impl HostDirectory {
         normalize_name(raw).map(|n| HostKey::Name(n.short))
     }
 
+    /// The host a record names by address and/or name: the address's host
+    /// when there is an address, else the name's; `None` for neither.
+    pub fn key_of(&self, ip: Option<IpAddr>, name: Option<&str>) -> Option<HostKey> {
+        match ip {
+            Some(ip) => Some(self.key_for_ip(ip)),
+            None => self.key_for_name(name?),
+        }
+    }
+
     /// Addresses known to belong to a host (empty for an unknown host; a host
     /// keyed by its address gives that address).
     pub fn ips_of(&self, key: &HostKey) -> Vec<IpAddr> {

@@ -426,13 +426,16 @@ fn sweep_exit_statuses() {
     assert_eq!(with.len(), without.len() - beacons(&without));
 }
 
-#[test]
-fn activity_that_goes_on_the_next_night_is_already_reported() {
-    // Four days of the chamber network: the workstations start beaconing
-    // on the third day and go on through the fourth. Night one sweeps from
-    // the third day on; night two sweeps the fourth with night one's alerts
-    // as --seen. The beacons of night two carry new alert ids (another
-    // day) but the same activity ids, so they are already reported.
+/// Four days of the 30-host chamber network: the workstations beacon from
+/// the third day on and move laterally on the fourth.
+struct FourDays {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    truth: Value,
+    start: lateral::model::event::Timestamp,
+}
+
+fn four_days() -> FourDays {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("diet");
     let out = run(&[
@@ -453,6 +456,24 @@ fn activity_that_goes_on_the_next_night_is_already_reported() {
         serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
     let start =
         lateral::model::event::Timestamp::parse_rfc3339(truth["start"].as_str().unwrap()).unwrap();
+    FourDays {
+        dir,
+        data,
+        truth,
+        start,
+    }
+}
+
+#[test]
+fn activity_that_goes_on_the_next_night_is_already_reported() {
+    // Four days of the chamber network: the workstations start beaconing
+    // on the third day and go on through the fourth. Night one sweeps from
+    // the third day on; night two sweeps the fourth with night one's alerts
+    // as --seen. The beacons of night two carry new alert ids (another
+    // day) but the same activity ids, so they are already reported.
+    let FourDays {
+        dir, data, start, ..
+    } = four_days();
     let day = |n: i64| lateral::model::event::Timestamp(start.0 + n * 86_400_000_000_000);
     let baseline = dir.path().join("b.lat");
     let out = run(&[
@@ -512,26 +533,12 @@ fn an_update_keeps_the_attack_out_of_the_baseline_unless_asked() {
     // baseline. The C2 server the workstations beacon to must not have
     // become "reached by 3 internal hosts in the baseline" overnight, as it
     // does with --fold-alerted.
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("diet");
-    let out = run(&[
-        "gen",
-        "--scenario",
-        "diet",
-        "--hosts",
-        "30",
-        "--days",
-        "4",
-        "--seed",
-        "3",
-        "-o",
-        data.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
-    let start =
-        lateral::model::event::Timestamp::parse_rfc3339(truth["start"].as_str().unwrap()).unwrap();
+    let FourDays {
+        dir,
+        data,
+        truth,
+        start,
+    } = four_days();
     let day = |n: i64| lateral::model::event::Timestamp(start.0 + n * 86_400_000_000_000);
     let c2 = truth["steps"]
         .as_array()

@@ -185,6 +185,11 @@ fn a_new_workstation_over_ipv6_is_still_new() {
     );
 }
 
+/// The header of a Zeek conn.log in TSV.
+const CONN_HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+
 /// A Zeek conn.log line: an answered TCP connection to `port`.
 fn conn_line(t: i64, uid: u32, src: &str, dst: &str, port: u16) -> String {
     format!(
@@ -199,11 +204,7 @@ fn a_host_reaching_its_own_other_address_is_no_edge() {
     // each address). A connection from fd00::5 to 10.0.0.5 on SMB is the
     // host talking to itself, not a new remote-admin edge "ws05 -> ws05".
     let t0: i64 = 1_709_510_400;
-    let mut conn = String::from(
-        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
-         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
-         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n",
-    );
+    let mut conn = String::from(CONN_HEADER);
     let mut uid = 0;
     let mut logons = Vec::new();
     for day in 0..3 {
@@ -257,9 +258,7 @@ fn a_stored_baseline_folds_a_host_it_knew_by_address_into_its_name() {
     // names it WS05. After the update there is one host, ws05, holding the
     // address's history, not an address profile beside a name profile.
     let t0: i64 = 1_709_510_400;
-    let header = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
-         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
-         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+    let header = CONN_HEADER;
     let mut learn = String::from(header);
     for day in 0..3 {
         let t = t0 + day * 86_400 + 9 * 3_600;

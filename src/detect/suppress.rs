@@ -134,22 +134,19 @@ impl Suppression {
                 let Ok(want) = r.parse::<Role>() else {
                     return false;
                 };
-                src.and_then(HostRef::key)
-                    .is_some_and(|k| source_role(&k, src, baseline, names) == want)
+                src.is_some_and(|h| source_role(h, baseline, names) == Some(want))
             })
     }
 }
 
-/// The source's role: by its address when the alert has one, else by key.
-fn source_role(
-    key: &crate::model::HostKey,
-    src: Option<&HostRef>,
-    baseline: &dyn BaselineView,
-    names: &Directory,
-) -> Role {
-    match src.and_then(|h| h.ip) {
-        Some(ip) => baseline.role(ip),
-        None => baseline.host_role(&names.key(None, key.name()).unwrap_or(key.clone())),
+/// The source's role in the baseline: by its address when the alert has
+/// one, else by its key.
+fn source_role(src: &HostRef, baseline: &dyn BaselineView, names: &Directory) -> Option<Role> {
+    match src.ip {
+        Some(ip) => Some(baseline.role(ip)),
+        None => names
+            .key(None, src.name.as_deref())
+            .map(|k| baseline.host_role(&k)),
     }
 }
 

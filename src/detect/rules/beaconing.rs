@@ -148,9 +148,6 @@ impl Detector for Beaconing {
         let popular = (b.host_count() as f64 * cfg.popular_fraction).max(3.0);
         let mut alerts = Vec::new();
         for ((src, dst, port), flows) in groups {
-            if flows.len() < cfg.min_connections.max(3) {
-                continue;
-            }
             if b.external_clients(dst) as f64 >= popular {
                 continue;
             }
