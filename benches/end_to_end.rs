@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
         pcapng: false,
         zeek: false,
         gzip: false,
+        shape: lateral::scenario::shape::Shape::classic(),
     };
     generate(&spec, dir.path()).expect("scenario generated");
     let (paths, errors) = input::expand(&[dir.path().to_path_buf()]);

@@ -47,6 +47,13 @@ if [ -d "$shared" ]; then
   find "$shared/logs/evtx" -type f -name '*.evtx' -size -200k 2>/dev/null | sort | put_each evtx 8 || true
   find "$shared/logs/windows-json" -type f -size -200k 2>/dev/null | sort | put_each winjson || true
   find "$shared/logs/zeek" -type f -name '*.log' 2>/dev/null | sort | put_each zeek_tsv || true
+  # The lateral-movement captures hold SMB, DCE-RPC and NTLM messages: the
+  # analyzer targets find them between the bytes they split on, and the
+  # capture target runs them through the analyzers whole.
+  for t in analyzer_smb analyzer_dcerpc analyzer_ntlm analyzer_stream; do
+    find "$shared/pcap/lateral" -type f -name '*.*cap*' 2>/dev/null | sort | put_each "$t" 24 || true
+  done
+  find "$shared/pcap/lateral" -type f -name '*.*cap*' 2>/dev/null | sort | put_each capture || true
 fi
 
 # A real baseline file, behind the mode byte 0 that hands it over whole.

@@ -3,14 +3,19 @@
 # (issue 6, "Scorer"): for each scenario and seed, generate a network under attack,
 # analyze it, score the alerts, print one row per run and a pass/fail summary per target.
 #
-#   scripts/eval-scenarios.sh [--hosts N] [--days D] [--seeds "1 2 3"] [--scenarios "diet quiet"]
+#   scripts/eval-scenarios.sh [--hosts N|LO-HI] [--days D] [--seeds "1 2 3"|A-B] [--scenarios "diet quiet"] [--vary]
 #
 # Defaults are the issue's targets: 200 hosts, 7 days, seeds 1-5, all four scenarios.
+# --vary draws each network's shape from its seed (`lateral gen --vary`); --hosts LO-HI
+# draws each run's host count from the seed too. Seeds 1-1000 are for tuning; judge
+# with seeds above 1000, which no tuning has seen.
 # Runs one capture at a time and deletes it after scoring (200x7 is ~750 MB).
 set -euo pipefail
 
 hosts=200
 days=7
+vary=""
+
 seeds="1 2 3 4 5"
 scenarios="diet contractor spray quiet"
 while [[ $# -gt 0 ]]; do
@@ -19,11 +24,24 @@ while [[ $# -gt 0 ]]; do
         --days) days="$2"; shift 2 ;;
         --seeds) seeds="${2//,/ }"; shift 2 ;;
         --scenarios) scenarios="${2//,/ }"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --vary) vary="--vary"; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
 command -v python3 >/dev/null || { echo "python3 is needed to read the scores" >&2; exit 2; }
+if [[ "$seeds" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+    seeds="$(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" | tr '\n' ' ')"
+fi
+# The host count of one run: fixed, or drawn from the seed within LO-HI.
+hosts_of() {
+    if [[ "$hosts" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+        local lo="${BASH_REMATCH[1]}" hi="${BASH_REMATCH[2]}"
+        echo $(( lo + ($1 * 7919 + 104729) % (hi - lo + 1) ))
+    else
+        echo "$hosts"
+    fi
+}
 
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -38,15 +56,16 @@ printf '%-10s %4s %8s %6s %9s %5s %5s %8s %7s %7s %5s %10s\n' \
 for s in $scenarios; do
     for n in $seeds; do
         run="$tmp/$s-$n"
-        "$bin" gen --scenario "$s" --hosts "$hosts" --days "$days" --seed "$n" -o "$run" 2>/dev/null
+        h="$(hosts_of "$n")"
+        "$bin" gen --scenario "$s" --hosts "$h" --days "$days" --seed "$n" $vary -o "$run" 2>/dev/null
         # The capture and logs only: truth.json is for the scorer, not the detectors.
         "$bin" analyze -q --json "$run/alerts.jsonl" "$run/capture.pcap" "$run/logs" >/dev/null
         "$bin" eval -q --json --truth "$run/truth.json" "$run/alerts.jsonl" > "$run/score.json"
-        python3 - "$s" "$n" "$run/score.json" "$scores" <<'PY'
+        python3 - "$s" "$n" "$run/score.json" "$scores" "$h" <<'PY'
 import json, sys
-scenario, seed, path, out = sys.argv[1:5]
+scenario, seed, path, out, hosts = sys.argv[1:6]
 s = json.load(open(path))
-row = dict(scenario=scenario, seed=int(seed), lateral_recall=s["lateral_recall"],
+row = dict(scenario=scenario, seed=int(seed), hosts=int(hosts), lateral_recall=s["lateral_recall"],
            recall=s["recall"], precision=s["alert_precision"],
            true_incidents=s["true_incidents"], false_incidents=s["false_incidents"],
            fp_per_1000=s["false_incidents_per_1000_host_days"],
@@ -69,27 +88,28 @@ PY
     done
 done
 
-python3 - "$scores" "$hosts" "$days" <<'PY'
+python3 - "$scores" "$days" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-hosts, days = int(sys.argv[2]), float(sys.argv[3])
+days = float(sys.argv[2])
 attacks = [r for r in rows if r["steps"] > 0]
 quiet = [r for r in rows if r["steps"] == 0]
 false = sum(r["false_incidents"] for r in rows)
 false_medium = sum(r["false_medium"] for r in rows)
-host_days = hosts * days * len(rows)
+host_days = sum(r["hosts"] * days for r in rows)
 fp_rate = 1000.0 * false / host_days if host_days else 0.0
 fp_medium = 1000.0 * false_medium / host_days if host_days else 0.0
+lat_recall = sum(r["lateral_recall"] for r in attacks) / len(attacks) if attacks else 1.0
 targets = [
     ("every attack run has a true incident ranked first",
      all(r["rank"] == 1 for r in attacks), "%d/%d" % (sum(r["rank"] == 1 for r in attacks), len(attacks))),
-    ("lateral recall >= 0.95 in every attack run",
-     all(r["lateral_recall"] >= 0.95 for r in attacks),
-     "min %.3f" % min((r["lateral_recall"] for r in attacks), default=1.0)),
-    ("<= 1 false-positive incident per 1,000 host-days",
-     fp_rate <= 1.0, "%.2f overall (%d false over %.0f host-days)" % (fp_rate, false, host_days)),
-    ("  the same, not counting low-severity incidents",
-     fp_medium <= 1.0, "%.2f overall (%d false at medium or above)" % (fp_medium, false_medium)),
+    ("lateral recall >= 0.97 over the attack runs",
+     lat_recall >= 0.97,
+     "%.3f (min per run %.3f)" % (lat_recall, min((r["lateral_recall"] for r in attacks), default=1.0))),
+    ("<= 2 false incidents per 1,000 host-days",
+     fp_rate <= 2.0, "%.2f overall (%d false over %.0f host-days)" % (fp_rate, false, host_days)),
+    ("<= 0.5 false incidents at medium or above per 1,000 host-days",
+     fp_medium <= 0.5, "%.2f overall (%d false at medium or above)" % (fp_medium, false_medium)),
     ("quiet: no false incident above medium",
      all(r["above_medium"] == 0 for r in quiet), "%d" % sum(r["above_medium"] for r in quiet)),
 ]

@@ -350,6 +350,9 @@ pub struct Alert {
     pub evidence: Vec<Evidence>,
     /// How many records were behind it in all.
     pub evidence_total: usize,
+    /// The rule set the rule belongs to when it is not lateral's own
+    /// (`sigma` for `--sigma` rules; ECS `rule.ruleset`).
+    pub ruleset: Option<&'static str>,
 }
 
 impl Alert {
@@ -375,6 +378,7 @@ impl Alert {
             message: String::new(),
             evidence: Vec::new(),
             evidence_total: 0,
+            ruleset: None,
         }
     }
 

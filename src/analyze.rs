@@ -120,13 +120,16 @@ pub fn analyze(
         alerts,
         incidents,
         suppressed,
-    } = detect_resolved(
+    } = detect_resolved_with(
         detect_flows,
         detect_events,
         &logons,
         &directory,
         &baseline,
         config,
+        // Sigma rules are signatures: their hits in the learning part are
+        // alerts too (none without `--sigma`).
+        crate::sigma::alerts::from_events(learn_events),
     );
     Analysis {
         alerts,
@@ -265,6 +268,30 @@ pub fn detect_resolved(
     baseline: &dyn BaselineView,
     config: &Config,
 ) -> Detected {
+    detect_resolved_with(
+        flows,
+        events,
+        logons,
+        directory,
+        baseline,
+        config,
+        Vec::new(),
+    )
+}
+
+/// [`detect_resolved`] with `extra` alerts found before detection (Sigma
+/// hits outside `events`) joined into the incidents alike. The
+/// `sigma-match` events among `events` become alerts here too
+/// ([`crate::sigma::alerts`]).
+pub fn detect_resolved_with(
+    flows: &[Flow],
+    events: &[LogEvent],
+    logons: &[crate::detect::LogonView<'_>],
+    directory: &Directory,
+    baseline: &dyn BaselineView,
+    config: &Config,
+    extra: Vec<Alert>,
+) -> Detected {
     let attempts = crate::detect::credential_attempts(events, logons, directory);
     let input = DetectInput {
         flows,
@@ -275,12 +302,11 @@ pub fn detect_resolved(
         baseline,
         config,
     };
-    let (mut alerts, suppressed) = crate::detect::suppress::split(
-        crate::detect::run_all(&input),
-        &config.suppress,
-        baseline,
-        directory,
-    );
+    let mut found = crate::detect::run_all(&input);
+    found.extend(extra);
+    found.extend(crate::sigma::alerts::from_events(events));
+    let (mut alerts, suppressed) =
+        crate::detect::suppress::split(found, &config.suppress, baseline, directory);
     let incidents = incident::build(&mut alerts, &config.incident, baseline, directory);
     Detected {
         alerts,

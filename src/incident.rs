@@ -10,7 +10,10 @@
 //! within `chain_minutes` after it. A destination named by alerts from more
 //! than `hub_sources` distinct sources, or a domain controller, does not
 //! join alerts by itself (everyone talks to it), but chains still pass
-//! through it.
+//! through it. A source whose alerts name more than
+//! `broadcast_destinations` hosts (a roll-out, a sweep) joins its own
+//! alerts only: a host it touched among many that acts afterwards starts
+//! its own story.
 //!
 //! An incident's score is its highest alert score plus a diminishing
 //! bonus: with `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5)`
@@ -161,6 +164,18 @@ pub fn build(
         pointed.get(k).is_some_and(|s| s.len() > cfg.hub_sources)
             || baseline.host_role(k) == Role::DomainController
     };
+    // Broadcasts: sources whose alerts name many destinations.
+    let mut reached: FxHashMap<HostKey, FxHashSet<&HostKey>> = FxHashMap::default();
+    for (d, srcs) in &pointed {
+        for s in srcs.iter().flatten() {
+            reached.entry(s.clone()).or_default().insert(d);
+        }
+    }
+    let is_broadcast = |k: &Option<HostKey>| {
+        k.as_ref()
+            .and_then(|k| reached.get(k))
+            .is_some_and(|d| d.len() > cfg.broadcast_destinations)
+    };
     // Each alert's entities, with the side they are on.
     let mut keyed: FxHashMap<Entity, Vec<(usize, Side)>> = FxHashMap::default();
     for (i, a) in alerts.iter().enumerate() {
@@ -179,7 +194,10 @@ pub fn build(
         if let Some(s) = host_key(&a.source, names) {
             keys.insert(s, Side::Source);
         }
-        keys.retain(|k, side| *side == Side::Source || !is_hub(k));
+        // A broadcast's destinations are not joined through it: only
+        // its own side (its other alerts) is.
+        let broadcast = is_broadcast(&host_key(&a.source, names));
+        keys.retain(|k, side| *side == Side::Source || (!broadcast && !is_hub(k)));
         for (k, side) in keys {
             keyed.entry(Entity::Host(k)).or_default().push((i, side));
         }
@@ -226,6 +244,9 @@ pub fn build(
         let Some(d) = host_key(&a.destination, names).filter(|_| a.movement) else {
             continue;
         };
+        if is_broadcast(&host_key(&a.source, names)) {
+            continue;
+        }
         for &j in by_src.get(&d).into_iter().flatten() {
             let Some(b) = alerts.get(j) else { continue };
             if j != i && b.start >= a.start && b.start.0 - a.end.0 <= chain {

@@ -24,6 +24,7 @@
 
 pub mod alert;
 pub mod analyze;
+pub mod analyzer;
 pub mod baseline;
 pub mod collect;
 pub mod config;
@@ -39,13 +40,15 @@ pub mod profile;
 pub mod report;
 pub mod scenario;
 pub mod seen;
+pub mod sigma;
 pub mod source;
 pub mod stats;
 pub mod synth;
 
 pub use error::Error;
 
-/// Runs arbitrary bytes through the capture reader, the packet decoder and a
+/// Runs arbitrary bytes through the capture reader, the packet decoder, the
+/// protocol analyzers and a
 /// small flow table, discarding the results: the entry point of the fuzz
 /// targets in `fuzz/` (`cargo fuzz run capture`). Never panics, by contract.
 pub fn fuzz_capture(data: &[u8]) {
@@ -63,6 +66,17 @@ pub fn fuzz_capture(data: &[u8]) {
     let mut table_diag = diag::Diagnostics::default();
     let mut window = input::ByteWindow::owned(data.to_vec());
     let mut counts = source::capture::CaptureCounts::default();
+    let mut analyzers = analyzer::Analyzers::new(
+        analyzer::AnalyzerConfig {
+            enabled: true,
+            limits: analyzer::reassembly::Limits {
+                max_flows: 64,
+                global_bytes: 1 << 20,
+                ..Default::default()
+            },
+        },
+        file.clone(),
+    );
     source::capture::read_capture(
         format,
         &mut window,
@@ -71,11 +85,17 @@ pub fn fuzz_capture(data: &[u8]) {
         &mut counts,
         &mut |f| {
             if let Ok(p) = source::decode::decode(f) {
+                if analyzers.interested(&p)
+                    && let Some(payload) = source::decode::tcp_payload(f)
+                {
+                    analyzers.packet(&p, payload);
+                }
                 table.add(&p, &mut table_diag);
             }
         },
     );
     let _ = table.finish_all();
+    let _ = analyzers.finish();
 }
 
 /// Runs arbitrary bytes through the reader of one log format of the

@@ -103,7 +103,7 @@ fn alert_json_has_the_ecs_fields_and_evidence() {
         );
         assert_eq!(a["lateral"]["incident"]["id"], incident.as_str());
         assert!(
-            a["threat"]["technique"]["id"]
+            a["threat"]["technique"]["id"][0]
                 .as_str()
                 .unwrap()
                 .starts_with('T')
@@ -113,8 +113,11 @@ fn alert_json_has_the_ecs_fields_and_evidence() {
         assert!(!ev.is_empty());
         for e in ev {
             assert_eq!(e["kind"], "flow");
-            assert!(e["file"].as_str().unwrap().ends_with("demo.pcap"));
-            assert!(e["offset"].as_u64().unwrap() >= 24);
+            let file = e["log"]["file"]["path"].as_str().unwrap();
+            assert!(file.ends_with("demo.pcap"));
+            let offset = e["log"]["offset"].as_u64().unwrap();
+            assert!(offset >= 24);
+            assert_eq!(e["event"]["id"], format!("{file}@{offset}").as_str());
             assert!(e["summary"].as_str().unwrap().starts_with('C'));
         }
         rules.insert(a["rule"]["id"].as_str().unwrap().to_string());
@@ -132,7 +135,11 @@ fn alert_json_has_the_ecs_fields_and_evidence() {
         .find(|a| a["source"]["ip"] == "10.10.2.20" && a["destination"]["ip"] == "10.10.2.5")
         .expect("the hop to the DC");
     assert_eq!(hop["destination"]["port"], 445);
-    assert_eq!(hop["threat"]["technique"]["id"], "T1021.002");
+    assert_eq!(hop["threat"]["technique"]["id"][0], "T1021");
+    assert_eq!(
+        hop["threat"]["technique"]["subtechnique"]["id"][0],
+        "T1021.002"
+    );
     assert!(hop["related"]["ip"].as_array().unwrap().len() >= 2);
 }
 

@@ -111,7 +111,7 @@ fn diet_analyze_report_and_alerts_match_golden() {
         assert!(ids.iter().any(|i| i == want), "{want} missing from {ids:?}");
     }
     // Evidence names the input by the relative path it was given as.
-    assert!(alerts.contains("\"file\":\"testdata/diet/capture.pcap.gz\""));
+    assert!(alerts.contains("\"file\":{\"path\":\"testdata/diet/capture.pcap.gz\"}"));
     golden("diet.analyze.txt", &report);
     golden("diet.alerts.jsonl", &alerts);
 }

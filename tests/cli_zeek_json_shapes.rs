@@ -223,6 +223,10 @@ fn without_origin(o: &Output) -> Vec<serde_json::Value> {
     for e in &mut d {
         if let Some(m) = e.as_object_mut() {
             m.remove("log");
+            // event.id names the record's file and line too.
+            if let Some(ev) = m.get_mut("event").and_then(|v| v.as_object_mut()) {
+                ev.remove("id");
+            }
         }
     }
     d

@@ -15,6 +15,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("model", &["model", "event", "error", "diag", "stats"]),
     ("input", &["input"]),
     ("source", &["source"]),
+    ("analyzer", &["analyzer"]),
     (
         "collect",
         &["collect", "pipeline", "event_store", "flow_store"],
@@ -24,6 +25,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("baseline", &["baseline"]),
     ("alert", &["alert"]),
     ("detect", &["detect", "config"]),
+    ("sigma", &["sigma"]),
     ("incident", &["incident"]),
     ("analyze", &["analyze"]),
     ("judge", &["seen", "eval"]),

@@ -4,8 +4,6 @@
 //! the diet records at the times the truth gives, Wireshark validity, and
 //! the committed `testdata/diet` matching the generator.
 
-use lateral::collect::pipeline::{FlowRunOptions, LogOptions, run_events, run_flows};
-use lateral::input::InputPath;
 use lateral::model::Action;
 use lateral::model::event::{ConnState, Flow, LogEvent, Timestamp};
 use lateral::scenario::truth::{StepKind, Truth, TruthStep};
@@ -15,7 +13,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 
 fn spec(scenario: Scenario, hosts: usize, hours: f64) -> GenSpec {
     GenSpec {
@@ -27,6 +24,7 @@ fn spec(scenario: Scenario, hosts: usize, hours: f64) -> GenSpec {
         pcapng: false,
         zeek: false,
         gzip: false,
+        shape: lateral::scenario::shape::Shape::classic(),
     }
 }
 
@@ -57,41 +55,11 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+mod common;
+use common::{read_clean_events as events, read_clean_flows as flows};
+
 fn truth(dir: &Path) -> Truth {
     serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap()
-}
-
-fn flows(path: &Path) -> Vec<Flow> {
-    let run = run_flows(
-        &[InputPath::File(path.to_path_buf())],
-        Vec::new(),
-        &FlowRunOptions::default(),
-        &AtomicU64::new(0),
-    );
-    assert!(run.is_clean(), "capture did not read clean");
-    for r in &run.inputs {
-        assert_eq!(r.diag.total(), 0, "{:?}", r.diag.counts);
-    }
-    run.flows.to_vec().unwrap()
-}
-
-fn events(dir: &Path) -> Vec<LogEvent> {
-    let (paths, errs) = lateral::input::expand(&[dir.join("logs")]);
-    assert!(errs.is_empty());
-    let run = run_events(
-        &paths,
-        Vec::new(),
-        &FlowRunOptions::default(),
-        &LogOptions::default(),
-        &AtomicU64::new(0),
-    );
-    assert!(run.is_clean(), "logs did not read clean");
-    for r in &run.inputs {
-        assert_eq!(r.diag.total(), 0, "{}: {:?}", r.name, r.diag.counts);
-        assert!(r.records > 0, "{}: empty", r.name);
-        assert!(r.format.is_some(), "{}: not recognised", r.name);
-    }
-    run.events
 }
 
 fn time(s: &str) -> Timestamp {
@@ -492,6 +460,7 @@ fn committed_diet_testdata_matches_the_generator() {
     let dir = tempfile::tempdir().unwrap();
     let s = GenSpec {
         gzip: true,
+        shape: lateral::scenario::shape::Shape::classic(),
         ..spec(Scenario::Diet, 30, 48.0)
     };
     generate(&s, dir.path()).unwrap();

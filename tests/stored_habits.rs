@@ -27,6 +27,7 @@ fn spec(scenario: Scenario, hosts: usize, days: i64, seed: u64) -> GenSpec {
         pcapng: false,
         zeek: false,
         gzip: false,
+        shape: lateral::scenario::shape::Shape::classic(),
     }
 }
 

@@ -21,6 +21,9 @@ pub struct AnalyzeArgs {
     /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// Do not run the SMB, DCE-RPC and NTLM analyzers on captures.
+    #[arg(long)]
+    no_analyzers: bool,
     /// Judge every record against this baseline file (from `lateral baseline build`)
     /// instead of learning from the first part of the input.
     #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
@@ -50,8 +53,41 @@ pub struct AnalyzeArgs {
     /// Print per-stage time and throughput to stderr (read, profile, detect).
     #[arg(long)]
     stats: bool,
+    /// Also evaluate these Sigma rules (a rule file or a folder of them)
+    /// against every Windows record; hits become alerts (docs/sigma.md).
+    #[arg(long, value_name = "PATH")]
+    sigma: Option<PathBuf>,
     #[command(flatten)]
     logs: super::LogArgs,
+    #[command(flatten)]
+    exports: super::output::ExportArgs,
+}
+
+/// Loads `--sigma` rules (printing the load report to standard error),
+/// scans `inputs` with them and returns the hits, ready to merge into the
+/// run's events; nothing without `--sigma`.
+pub(crate) fn sigma_hits(
+    rules: Option<&PathBuf>,
+    inputs: &[PathBuf],
+    quiet: bool,
+) -> anyhow::Result<Vec<lateral::model::event::LogEvent>> {
+    let Some(path) = rules else {
+        return Ok(Vec::new());
+    };
+    let rules = lateral::sigma::load(path)?;
+    if !quiet {
+        eprintln!("{}", rules.report.summary());
+    }
+    let (paths, _) = input::expand(inputs);
+    let (hits, stats) =
+        lateral::sigma::scan::scan(&rules, &paths, lateral::sigma::scan::ScanOptions::default());
+    if !quiet {
+        eprintln!(
+            "sigma: {} record(s) evaluated, {} hit(s) ({} informational, not alerted)",
+            stats.records, stats.hits, stats.informational
+        );
+    }
+    Ok(hits)
 }
 
 /// Arguments of `lateral config`.
@@ -134,6 +170,13 @@ pub fn config(args: ConfigArgs) -> anyhow::Result<u8> {
 /// Runs `lateral analyze`.
 /// The `detect` line of `--stats` (analyze and sweep): time, records
 /// judged, alerts, incidents, rate.
+/// The report's baseline lines as one line, for the HTML page's header.
+pub(crate) fn baseline_line(a: &lateral::analyze::Analysis, from: &LearnedFrom) -> String {
+    let mut s = String::new();
+    lateral::report::text::incidents::render_baseline(&mut s, a, from);
+    s.lines().collect::<Vec<_>>().join("; ")
+}
+
 pub(crate) fn detect_stats(s: &mut String, analysis: &lateral::analyze::Analysis) {
     let judged = analysis.detect_counts.0 + analysis.detect_counts.1;
     line(
@@ -150,24 +193,27 @@ pub(crate) fn detect_stats(s: &mut String, analysis: &lateral::analyze::Analysis
 }
 
 pub fn analyze_cmd(
-    args: AnalyzeArgs,
+    mut args: AnalyzeArgs,
     threads: usize,
     quiet: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
+    args.exports.refuse_stdout()?;
+    let mut exports = std::mem::take(&mut args.exports);
+    let mut outputs = exports.outputs();
     if let Some(p) = &args.json {
+        outputs.insert(0, super::output::Output::file("--json", p));
+    }
+    if !outputs.is_empty() {
         let inputs = args
             .inputs
             .iter()
             .chain(args.baseline.iter())
             .chain(args.config.iter())
             .map(PathBuf::as_path);
-        super::output::check(
-            &[super::output::Output::file("--json", p)],
-            &super::output::Inputs::new(inputs),
-            force,
-        )?;
+        super::output::check(&outputs, &super::output::Inputs::new(inputs), force)?;
     }
+    drop(outputs);
     let config = match load_config(args.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -191,15 +237,18 @@ pub fn analyze_cmd(
     let logs = args.logs.options();
     // Analysis holds every flow in memory anyway: they stay there as they
     // are collected, never written to disk and read back, never copied.
-    let opts = FlowRunOptions {
+    let mut opts = FlowRunOptions {
         threads,
         spill_at: usize::MAX,
         ..FlowRunOptions::default()
     };
+    opts.analyzers.enabled = !args.no_analyzers;
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);
     let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
     progress.finish();
+    let hits = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    lateral::sigma::scan::merge_events(&mut run.events, hits);
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");
     }
@@ -240,11 +289,30 @@ pub fn analyze_cmd(
             super::output::write_file(p, &buf)?;
         }
     }
+    exports.write(
+        &analysis.alerts,
+        &analysis.incidents,
+        &lateral::report::html::PageInfo {
+            command: "lateral analyze".into(),
+            inputs: args
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            summary: baseline_line(&analysis, &from),
+        },
+    )?;
     let mut report = render(&analysis, &from, args.top);
     report.push_str(&lateral::report::text::incidents::render_suppressed(
         &analysis,
         args.show_suppressed,
     ));
+    let terminal = if json_to_stdout {
+        std::io::IsTerminal::is_terminal(&std::io::stderr())
+    } else {
+        std::io::IsTerminal::is_terminal(&std::io::stdout())
+    };
+    let report = lateral::report::text::wrap::wrap(&report, super::output::report_width(terminal));
     if json_to_stdout {
         eprint!("{report}");
     } else {

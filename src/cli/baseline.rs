@@ -150,8 +150,14 @@ pub struct SweepArgs {
     /// Print per-input statistics and detection figures to stderr.
     #[arg(long)]
     stats: bool,
+    /// Also evaluate these Sigma rules (a rule file or a folder of them)
+    /// against every Windows record; hits become alerts (docs/sigma.md).
+    #[arg(long, value_name = "PATH")]
+    sigma: Option<PathBuf>,
     #[command(flatten)]
     logs: LogArgs,
+    #[command(flatten)]
+    exports: crate::cli::output::ExportArgs,
 }
 
 /// `lateral profile`.
@@ -293,8 +299,10 @@ fn write_stdout(bytes: &[u8], what: &str) -> anyhow::Result<()> {
 }
 
 /// Runs `lateral sweep`.
-pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
-    let outputs: Vec<Output<'_>> = [
+pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    args.exports.refuse_stdout()?;
+    let mut exports = std::mem::take(&mut args.exports);
+    let mut outputs: Vec<Output<'_>> = [
         ("--json", &args.json),
         ("--novelties", &args.novelties),
         ("-o", &args.output),
@@ -302,6 +310,7 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     .into_iter()
     .filter_map(|(flag, p)| p.as_deref().map(|p| Output::file(flag, p)))
     .collect();
+    outputs.extend(exports.outputs());
     check_outputs(
         &outputs,
         args.inputs
@@ -322,7 +331,9 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     // Load first: a damaged baseline stops the run before any input is read.
     let mut base = Baseline::load(&args.baseline)?;
     let seen = args.seen.as_deref().map(read_seen).transpose()?;
-    let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    let mut run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    let hits = crate::cli::analyze_cmd::sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    lateral::sigma::scan::merge_events(&mut run.events, hits);
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
     let mut today = base
@@ -369,6 +380,19 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
     // The report for people: incidents, then novelties.
     let from =
         lateral::report::text::incidents::LearnedFrom::File(args.baseline.display().to_string());
+    exports.write(
+        &analysis.alerts,
+        &analysis.incidents,
+        &lateral::report::html::PageInfo {
+            command: "lateral sweep".into(),
+            inputs: args
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            summary: crate::cli::analyze_cmd::baseline_line(&analysis, &from),
+        },
+    )?;
     let mut report = lateral::report::text::sweep::render(
         &analysis,
         &from,
@@ -400,6 +424,13 @@ pub fn sweep(args: SweepArgs, threads: usize, quiet: bool, force: bool) -> anyho
             if kept.events == 1 { "" } else { "s" },
         ));
     }
+    let terminal = match &args.output {
+        Some(p) if !is_stdout(Some(p)) => false,
+        None if json_on_stdout => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
+    let report =
+        lateral::report::text::wrap::wrap(&report, crate::cli::output::report_width(terminal));
     match &args.output {
         Some(p) if !is_stdout(Some(p)) => write_file(p, report.as_bytes())?,
         Some(_) => write_stdout(report.as_bytes(), "the report")?,

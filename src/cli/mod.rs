@@ -159,6 +159,9 @@ struct EventsArgs {
     /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// Do not run the SMB, DCE-RPC and NTLM analyzers on captures.
+    #[arg(long)]
+    no_analyzers: bool,
     #[command(flatten)]
     logs: LogArgs,
     /// Write events here instead of standard output.
@@ -242,6 +245,11 @@ struct GenArgs {
     /// Compress the capture with gzip (capture.pcap.gz).
     #[arg(long)]
     gzip: bool,
+    /// Draw the network's shape from the seed (time zone, weekend, address
+    /// plan, naming, role mix, admin and infrastructure habits) instead of
+    /// the classic one; the shape drawn goes into truth.json.
+    #[arg(long)]
+    vary: bool,
     /// Output file (bulk, demo, synflood) or directory (the other scenarios).
     #[arg(long, short = 'o')]
     output: PathBuf,
@@ -285,6 +293,13 @@ struct FlowsArgs {
     /// Seconds a TCP connection lingers after FINs or a RST.
     #[arg(long, default_value_t = 5.0, value_parser = positive_secs)]
     close_delay: f64,
+    /// Do not run the SMB, DCE-RPC and NTLM analyzers on captures.
+    #[arg(long)]
+    no_analyzers: bool,
+    /// Write Zeek logs into this directory: conn.log, and the analyzers'
+    /// smb_mapping.log, smb_files.log, dce_rpc.log and ntlm.log.
+    #[arg(long, value_name = "DIR")]
+    zeek_dir: Option<PathBuf>,
 }
 
 /// Accepts a positive, finite number of seconds.
@@ -402,6 +417,11 @@ fn generate(args: GenArgs, quiet: bool, force: bool) -> anyhow::Result<u8> {
             pcapng: args.pcapng,
             zeek: args.zeek,
             gzip: args.gzip,
+            shape: if args.vary {
+                lateral::scenario::shape::Shape::draw(args.seed)
+            } else {
+                lateral::scenario::shape::Shape::classic()
+            },
         };
         let start = std::time::Instant::now();
         let s = lateral::scenario::generate(&spec, &args.output)?;
@@ -483,6 +503,10 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
             flow,
             workers: threads,
         },
+        analyzers: lateral::analyzer::AnalyzerConfig {
+            enabled: !args.no_analyzers,
+            ..Default::default()
+        },
         threads,
         spill_at: lateral::collect::flow_store::DEFAULT_SPILL_AT,
     };
@@ -498,7 +522,10 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");
     }
-    write_flows(&run, format, args.output.as_ref())?;
+    match &args.zeek_dir {
+        Some(dir) => write_zeek_dir(&run, dir)?,
+        None => write_flows(&run, format, args.output.as_ref())?,
+    }
 
     input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
     if args.stats {
@@ -509,6 +536,22 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
     } else {
         EXIT_PARTIAL
     })
+}
+
+/// conn.log and the analyzers' Zeek logs, into `dir` (created if missing).
+fn write_zeek_dir(run: &FlowRun, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    write_flows(run, ConnFormat::Zeek, Some(&dir.join("conn.log")))?;
+    for log in lateral::report::zeek_app_logs::LOGS {
+        let path = dir.join(format!("{}.log", log.path));
+        let mut buf = Vec::new();
+        log.write(&run.app_events, &mut buf);
+        let mut f = output::OutFile::create(&path)?;
+        f.write_all(&buf)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.commit()?;
+    }
+    Ok(())
 }
 
 fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> anyhow::Result<()> {
@@ -558,10 +601,11 @@ fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow:
     }
     use lateral::collect::pipeline::run_events;
     let logs = args.logs.options();
-    let opts = FlowRunOptions {
+    let mut opts = FlowRunOptions {
         threads,
         ..FlowRunOptions::default()
     };
+    opts.analyzers.enabled = !args.no_analyzers;
     let hosts_file = match &args.hosts {
         Some(p) => Some(lateral::hosts::read_hosts_file(p).context("reading --hosts")?),
         None => None,

@@ -391,3 +391,109 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     f.write_all(bytes)?;
     f.commit()
 }
+
+/// The report and export files `analyze` and `sweep` share: the HTML
+/// report, Timesketch JSON Lines and the movement graph.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct ExportArgs {
+    /// Write a self-contained HTML report (incidents, movement graph,
+    /// timeline, evidence, filters; opens offline) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
+    /// Write alerts as Timesketch JSON Lines (message, datetime,
+    /// timestamp_desc) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) timesketch: Option<PathBuf>,
+    /// With --timesketch: each alert's evidence records as lines of their own.
+    #[arg(long, requires = "timesketch")]
+    pub(crate) with_evidence: bool,
+    /// Write the movement graph (hosts, users, edges with first and last
+    /// time, protocol, counts, alert ids) as GraphML to this file, and as
+    /// Neo4j import CSV beside it (FILE.nodes.csv, FILE.edges.csv).
+    #[arg(long, value_name = "FILE.graphml")]
+    pub(crate) graph: Option<PathBuf>,
+    /// The CSV pair's paths, set by [`ExportArgs::outputs`].
+    #[arg(skip)]
+    neo4j: Option<(PathBuf, PathBuf)>,
+}
+
+impl ExportArgs {
+    /// The files these options name, for [`check`] (standard output is
+    /// not one of them: these are files).
+    pub(crate) fn outputs(&mut self) -> Vec<Output<'_>> {
+        self.neo4j = self
+            .graph
+            .as_deref()
+            .map(lateral::report::graph_export::neo4j_paths);
+        let mut v = Vec::new();
+        for (flag, p) in [
+            ("--html", &self.html),
+            ("--timesketch", &self.timesketch),
+            ("--graph", &self.graph),
+        ] {
+            if let Some(p) = p {
+                v.push(Output::file(flag, p));
+            }
+        }
+        if let Some((n, e)) = &self.neo4j {
+            v.push(Output::file("--graph (nodes CSV)", n));
+            v.push(Output::file("--graph (edges CSV)", e));
+        }
+        v
+    }
+
+    /// Refuses `-` (these outputs are files), before anything is read.
+    pub(crate) fn refuse_stdout(&self) -> Result<(), Refused> {
+        for (flag, p) in [
+            ("--html", &self.html),
+            ("--timesketch", &self.timesketch),
+            ("--graph", &self.graph),
+        ] {
+            if p.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+                return Err(Refused(format!("{flag} writes a file: name one (not -)")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every file asked for.
+    pub(crate) fn write(
+        &self,
+        alerts: &[lateral::alert::Alert],
+        incidents: &[lateral::incident::Incident],
+        info: &lateral::report::html::PageInfo,
+    ) -> anyhow::Result<()> {
+        if let Some(p) = &self.html {
+            let mut buf = Vec::new();
+            lateral::report::html::write_html(alerts, incidents, info, &mut buf);
+            write_file(p, &buf)?;
+        }
+        if let Some(p) = &self.timesketch {
+            let mut buf = Vec::new();
+            lateral::report::timesketch::write_timesketch(alerts, self.with_evidence, &mut buf);
+            write_file(p, &buf)?;
+        }
+        if let Some(p) = &self.graph {
+            let g = lateral::report::graph_export::build(alerts);
+            let mut xml = String::new();
+            lateral::report::graph_export::write_graphml(&g, &mut xml);
+            write_file(p, xml.as_bytes())?;
+            let (nodes, edges) = lateral::report::graph_export::write_neo4j(&g);
+            let (np, ep) = lateral::report::graph_export::neo4j_paths(p);
+            write_file(&np, nodes.as_bytes())?;
+            write_file(&ep, edges.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// The width a terminal report is wrapped to: the terminal's when
+/// `terminal` (standard output or error is one), else
+/// [`lateral::report::text::wrap::PIPED_WIDTH`], so piped and saved
+/// reports are the same on every machine.
+pub(crate) fn report_width(terminal: bool) -> usize {
+    if terminal && let Some((_, cols)) = console::Term::stdout().size_checked() {
+        return usize::from(cols);
+    }
+    lateral::report::text::wrap::PIPED_WIDTH
+}

@@ -11,7 +11,7 @@ use crate::input::{self, InputPath};
 use crate::model::event::{LogEvent, Timestamp};
 use crate::source::batch::EventBatch;
 use crate::source::capture::{CaptureCounts, CaptureEnd};
-use crate::source::capture_flows::{CaptureOptions, capture_flows};
+use crate::source::capture_flows::{CaptureOptions, capture_flows_tapped};
 use crate::source::flow_table::FlowCounters;
 use crate::source::formats::{self, Refusal};
 use crate::source::text_lines::TextResult;
@@ -182,6 +182,9 @@ pub struct FlowRun {
     pub secs: f64,
     /// Set when records could not be kept (a spill to disk failed).
     pub store_error: Option<String>,
+    /// What the capture analyzers found (SMB, DCE-RPC, NTLM events), in
+    /// time order, inputs in name order for equal times.
+    pub app_events: Vec<LogEvent>,
 }
 
 impl FlowRun {
@@ -200,6 +203,8 @@ pub struct FlowRunOptions {
     pub threads: usize,
     /// Records held in memory before sorted runs are spilled to disk.
     pub spill_at: usize,
+    /// The protocol analyzers run on captures (on by default).
+    pub analyzers: crate::analyzer::AnalyzerConfig,
 }
 
 impl Default for FlowRunOptions {
@@ -210,6 +215,7 @@ impl Default for FlowRunOptions {
                 flow: crate::source::flow_table::FlowConfig::default(),
                 workers: 1,
             },
+            analyzers: crate::analyzer::AnalyzerConfig::default(),
             threads: 1,
             spill_at: crate::collect::flow_store::DEFAULT_SPILL_AT,
         }
@@ -238,8 +244,11 @@ pub fn run_flows(
     let start = Instant::now();
     let n = paths.len().max(1);
     let per_file_workers = (opts.threads / n.min(opts.threads.max(1))).max(1);
-    let mut capture = opts.capture;
-    capture.workers = per_file_workers;
+    let mut capture = CaptureRun {
+        capture: opts.capture,
+        analyzers: opts.analyzers,
+    };
+    capture.capture.workers = per_file_workers;
     let store = FlowStore::new(opts.spill_at);
     let mut results: Vec<InputOutput> = paths
         .par_iter()
@@ -255,7 +264,10 @@ pub fn run_flows(
     for r in results {
         run.packet_sizes.merge(&r.sizes);
         run.inputs.push(r.report);
+        run.app_events.extend(r.events);
     }
+    // Stable: equal times keep input-name order, then each input's own.
+    run.app_events.sort_by_key(|e| e.ts);
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
         Err(e) => {
@@ -370,9 +382,16 @@ impl Dest<'_> {
 /// Reads one input, whichever it is: a capture, a log of a format of the
 /// registry (when `logs` is given: `events`, `analyze`), a ground-truth
 /// file (a note), or something the report says cannot be read.
+/// How each capture is read: the flow options and the analyzers.
+#[derive(Debug, Clone, Copy)]
+struct CaptureRun {
+    capture: CaptureOptions,
+    analyzers: crate::analyzer::AnalyzerConfig,
+}
+
 fn read_one(
     path: &InputPath,
-    opts: &CaptureOptions,
+    opts: &CaptureRun,
     progress: &AtomicU64,
     store: &FlowStore,
     logs: Option<&LogOptions>,
@@ -427,14 +446,23 @@ fn read_capture(
     out: &mut InputOutput,
     opened: input::OpenInput,
     format: input::Format,
-    opts: &CaptureOptions,
+    opts: &CaptureRun,
     progress: &AtomicU64,
     store: &FlowStore,
     dns: Option<&mut Dest<'_>>,
 ) {
     let report = &mut out.report;
     report.format = Some(format.name());
-    let res = capture_flows(opened, format, opts, progress, store);
+    let mut analyzers = crate::analyzer::Analyzers::new(opts.analyzers, opened.name.clone());
+    let res = capture_flows_tapped(
+        opened,
+        format,
+        &opts.capture,
+        progress,
+        store,
+        &mut analyzers,
+    );
+    let (app_events, _counters) = analyzers.finish();
     report.bytes = res.counts.captured_bytes;
     report.records = res.counts.packets;
     report.counts = res.counts;
@@ -445,8 +473,13 @@ fn read_capture(
     report.end = res.end;
     out.sizes = res.packet_sizes;
     if let Some(dest) = dns {
-        report.events = res.dns.len() as u64;
-        dest.send(res.dns, &mut out.events);
+        let mut events = res.dns;
+        events.extend(app_events);
+        report.events = events.len() as u64;
+        dest.send(events, &mut out.events);
+    } else {
+        // A flows run keeps the analyzers' events for the Zeek logs beside conn.log.
+        out.events = app_events;
     }
 }
 
@@ -646,8 +679,11 @@ pub fn run_events(
     progress: &AtomicU64,
 ) -> EventRun {
     let start = Instant::now();
-    let mut capture = opts.capture;
-    capture.workers = 1;
+    let mut capture = CaptureRun {
+        capture: opts.capture,
+        analyzers: opts.analyzers,
+    };
+    capture.capture.workers = 1;
     let store = FlowStore::new(opts.spill_at);
     let mut results: Vec<InputOutput> = paths
         .par_iter()
@@ -801,8 +837,11 @@ pub fn stream_events(
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<(EventRun, OutputOrder)> {
     let start = Instant::now();
-    let mut capture = opts.capture;
-    capture.workers = 1;
+    let mut capture = CaptureRun {
+        capture: opts.capture,
+        analyzers: opts.analyzers,
+    };
+    capture.capture.workers = 1;
     let store = FlowStore::new(opts.spill_at);
     let (path_errors, notes) = split_path_errors(path_errors);
     let mut run = EventRun {

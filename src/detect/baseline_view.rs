@@ -119,6 +119,9 @@ pub trait BaselineView: Sync {
     fn edge_hours(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> Option<WeekHours>;
     /// Distinct hosts `src` used `svc` on, answered.
     fn service_reach(&self, src: IpAddr, svc: AdminService) -> Option<usize>;
+    /// Distinct hosts of `role` that `src` administered over any
+    /// remote-admin service, answered: what kinds of host it looks after.
+    fn role_reach(&self, src: IpAddr, role: Role) -> usize;
     /// Distinct hosts on which the account received special privileges.
     fn privileged_hosts(&self, user: &str) -> Option<usize>;
     /// Whether the host reaches the outside on behalf of others: it served

@@ -155,7 +155,19 @@ pub struct LogonView<'a> {
 
 impl<'a> LogonView<'a> {
     /// Resolves one event.
+    /// Resolves one event. An explicit-credential logon (4648) is written
+    /// by the host the credentials were used from, for the server it names
+    /// (`destination.domain`): that host is its source, the server its
+    /// destination.
     pub fn of(e: &'a crate::model::event::LogEvent, dir: &super::Directory) -> LogonView<'a> {
+        if is_explicit(e) {
+            return LogonView {
+                event: e,
+                src: dir.key(e.host_ip, e.host_name.as_deref()),
+                dst: dir.key(None, e.destination_domain.as_deref()),
+                user: user_of(e),
+            };
+        }
         LogonView {
             event: e,
             src: dir.key(e.source_ip, e.source_domain.as_deref()),
@@ -166,11 +178,17 @@ impl<'a> LogonView<'a> {
 
     /// The source as an alert names it.
     pub fn src_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
+        if is_explicit(self.event) {
+            return dir.host(self.event.host_ip, self.event.host_name.as_deref());
+        }
         dir.host(self.event.source_ip, self.event.source_domain.as_deref())
     }
 
     /// The destination as an alert names it.
     pub fn dst_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
+        if is_explicit(self.event) {
+            return dir.host(None, self.event.destination_domain.as_deref());
+        }
         dir.host(self.event.host_ip, self.event.host_name.as_deref())
     }
 
@@ -190,14 +208,40 @@ pub fn is_kerberos_attempt(e: &LogEvent) -> bool {
     ) && e.outcome.is_some()
 }
 
-/// The sources with at least `need` failed logons among `logons`: a
-/// detector that alerts only on that many failures groups no other source.
+/// An explicit-credential logon (4648): credentials typed or passed for
+/// another account and server. Windows writes it before it knows whether
+/// they work, so it is an attempt of unknown outcome.
+pub fn is_explicit(e: &LogEvent) -> bool {
+    e.action == crate::model::Action::ExplicitCredentialLogon
+}
+
+/// An NTLM credential validation with an outcome (4776 at a domain
+/// controller; the source is the workstation it names).
+pub fn is_ntlm_validation(e: &LogEvent) -> bool {
+    e.action == crate::model::Action::NtlmCredentialValidation && e.outcome.is_some()
+}
+
+/// A password attempt that did not (or is not known to) succeed: a failed
+/// logon, Kerberos or NTLM attempt, or an explicit-credential logon.
+pub fn failed_attempt(e: &LogEvent) -> bool {
+    failed(e) || is_explicit(e)
+}
+
+/// A password attempt known to have succeeded (an explicit-credential
+/// logon is not: it says nothing of the outcome).
+pub fn succeeded_attempt(e: &LogEvent) -> bool {
+    succeeded(e) && !is_explicit(e)
+}
+
+/// The sources with at least `need` failed attempts
+/// ([`failed_attempt`]) among `logons`: a detector that alerts only on
+/// that many failures groups no other source.
 pub fn failing_sources<'a>(
     logons: &'a [LogonView<'_>],
     need: usize,
 ) -> rustc_hash::FxHashMap<&'a HostKey, usize> {
     let mut failures: rustc_hash::FxHashMap<&HostKey, usize> = rustc_hash::FxHashMap::default();
-    for v in logons.iter().filter(|v| failed(v.event)) {
+    for v in logons.iter().filter(|v| failed_attempt(v.event)) {
         if let Some(s) = &v.src {
             *failures.entry(s).or_insert(0) += 1;
         }

@@ -78,20 +78,54 @@ pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<L
 }
 
 /// Every password attempt among `events`, in time order: the network
-/// `logons` (resolved by [`remote_logons`]) and the Kerberos attempts at
+/// `logons` (resolved by [`remote_logons`]), the Kerberos attempts at
 /// domain controllers (TGT requests, 4768, granted or refused, and failed
 /// pre-authentications, 4771; source the client, destination the
-/// controller), on equal times logons first. Borrows
-/// `logons` when there is no Kerberos attempt.
+/// controller), the NTLM validations at domain controllers (4776; source
+/// the workstation named, and left out when a logon of that account from
+/// that source within [`NTLM_ECHO_NANOS`] already counts the attempt),
+/// and the explicit-credential logons (4648; source the host that wrote
+/// it, destination the server named, left out when the two are one),
+/// on equal times logons first. Borrows `logons` when there is no other
+/// attempt.
 pub fn credential_attempts<'a, 'b>(
     events: &'a [LogEvent],
     logons: &'b [LogonView<'a>],
     directory: &Directory,
 ) -> std::borrow::Cow<'b, [LogonView<'a>]> {
+    // The logons each NTLM validation may echo: (source, account) -> times.
+    let mut logon_times: std::collections::BTreeMap<
+        (&crate::model::HostKey, &str),
+        Vec<crate::model::event::Timestamp>,
+    > = std::collections::BTreeMap::new();
+    for v in logons {
+        if let (Some(s), Some(u)) = (&v.src, v.user.as_deref()) {
+            logon_times.entry((s, u)).or_default().push(v.event.ts);
+        }
+    }
+    let echoes = |v: &LogonView<'_>| {
+        let (Some(s), Some(u)) = (&v.src, v.user.as_deref()) else {
+            return false;
+        };
+        logon_times.get(&(s, u)).is_some_and(|ts| {
+            ts.iter()
+                .any(|t| t.0.abs_diff(v.event.ts.0) <= NTLM_ECHO_NANOS.unsigned_abs())
+        })
+    };
     let kerberos: Vec<LogonView<'a>> = events
         .iter()
-        .filter(|e| common::is_kerberos_attempt(e))
+        .filter(|e| {
+            common::is_kerberos_attempt(e)
+                || common::is_ntlm_validation(e)
+                || common::is_explicit(e)
+        })
         .map(|e| LogonView::of(e, directory))
+        .filter(|v| {
+            if common::is_explicit(v.event) {
+                return v.dst.is_some() && v.src != v.dst;
+            }
+            !(common::is_ntlm_validation(v.event) && echoes(v))
+        })
         .collect();
     if kerberos.is_empty() {
         return std::borrow::Cow::Borrowed(logons);
@@ -107,6 +141,10 @@ pub fn credential_attempts<'a, 'b>(
     all.extend(k);
     std::borrow::Cow::Owned(all)
 }
+
+/// How far apart a domain controller's NTLM validation (4776) and the
+/// member server's logon (4624, 4625) of one attempt may be logged, ns.
+pub const NTLM_ECHO_NANOS: i64 = 2_000_000_000;
 
 /// Runs every enabled detector (in parallel), drops allowlisted alerts, and
 /// returns the alerts in output order (time, then id) with duplicate ids merged.

@@ -586,6 +586,31 @@ impl BaselineView for ProfilesView<'_> {
             .collect();
         Some(distinct(dsts))
     }
+    fn role_reach(&self, src: IpAddr, role: Role) -> usize {
+        let Some(s) = self.ip_id(src).filter(|s| self.is_internal(*s)) else {
+            return 0;
+        };
+        let dsts: Vec<HostId> = self
+            .profiles
+            .edges_from(s)
+            .iter()
+            .filter(|e| {
+                e.stats.established() > 0
+                    && e.src != e.dst
+                    && self.is_internal(e.dst)
+                    && self
+                        .profiles
+                        .service_at(e.service)
+                        .is_some_and(|svc| svc.admin_service().is_some())
+                    && self
+                        .profiles
+                        .host_at(e.dst)
+                        .is_some_and(|h| host_role(self.net, h) == role)
+            })
+            .map(|e| e.dst)
+            .collect();
+        distinct(dsts)
+    }
     fn privileged_hosts(&self, user: &str) -> Option<usize> {
         Some(self.facts(user).map_or(0, |f| f.special_on.len()))
     }

@@ -189,6 +189,13 @@ pub struct IncidentConfig {
     /// A destination that alerts from more than this many distinct sources
     /// name (a domain controller, a proxy) does not join them by itself.
     pub hub_sources: usize,
+    /// A source whose alerts name more than this many distinct
+    /// destinations (a push, a sweep) is a broadcast: a host it reached
+    /// that acts afterwards is not joined to it, nor chained, by that
+    /// alone; the one host in many it happened to touch says nothing of a
+    /// path (Hopper's paths weigh each hop; a hop out of a broadcast
+    /// weighs least).
+    pub broadcast_destinations: usize,
 }
 
 impl Default for IncidentConfig {
@@ -197,6 +204,7 @@ impl Default for IncidentConfig {
             window_minutes: 120,
             chain_minutes: 240,
             hub_sources: 8,
+            broadcast_destinations: 20,
         }
     }
 }

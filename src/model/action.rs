@@ -195,6 +195,9 @@ actions! {
     RemotePowershell => "remote-powershell",
     /// A PowerShell script block logged (4104).
     PowershellScriptBlock => "powershell-script-block",
+    /// A Sigma rule matched a raw record (`--sigma`; labels `sigma_title`,
+    /// `sigma_id`, `sigma_level`, `sigma_tags`, `sigma_matched`).
+    SigmaMatch => "sigma-match",
 }
 
 impl Action {

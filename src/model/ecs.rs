@@ -2,12 +2,21 @@
 //! per line, written by hand (no intermediate tree) so output keeps up
 //! with the parsers.
 //!
-//! Log events carry `@timestamp`, `event.*` (kind, category, action,
-//! outcome, code, dataset), `source.*`, `destination.*`, `host.*`,
+//! Every document carries `@timestamp`, `ecs.version` ([`ECS_VERSION`]),
+//! `event.kind`, `event.category` and `event.type` (allowed pairs of the
+//! ECS reference), `event.id` (the raw record's place, as
+//! `event_id`: `path@offset` or `path:line`, the id alert evidence names),
+//! and `related.hosts` and `related.user` (empty when the record names no
+//! host or account). User names are written as the source wrote them,
+//! everywhere.
+//!
+//! Log events carry `@timestamp`, `event.*` (kind, category, type, action,
+//! outcome, code, dataset, id), `source.*`, `destination.*`, `host.*`,
 //! `user.name`/`user.domain` (the account acted as), `user.effective.name`
 //! (the account that acted, when different), `process.*`, `service.name`,
 //! `winlog.logon.type`, `winlog.event_data.ShareName`/`RelativeTargetName`,
-//! `network.*` and `event.duration` (flow summaries from logs), `dns.*`
+//! `network.*` and `event.duration` (flow summaries from logs;
+//! `network.iana_number` is a keyword, a string), `dns.*`
 //! (question, answers, `resolved_ip`), `lateral.rpc_endpoint`/`rpc_operation`,
 //! `labels` (source-specific details),
 //! `related.ip`/`related.user`, and `log.file.path` with `log.file.line`
@@ -23,6 +32,128 @@ use crate::model::event::{Category, Flow, LogEvent, Outcome, Position, Timestamp
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// The ECS version, once, for the constants below.
+macro_rules! ecs_version {
+    () => {
+        "8.11.0"
+    };
+}
+
+/// The Elastic Common Schema version every document lateral writes
+/// follows (`ecs.version`).
+pub const ECS_VERSION: &str = ecs_version!();
+
+/// `"ecs":{"version":"…"}` as written after `@timestamp`.
+const ECS_MEMBER: &[u8] = concat!("\"ecs\":{\"version\":\"", ecs_version!(), "\"}").as_bytes();
+
+/// The id of a raw record (`event.id`): its input and place, `path@offset`
+/// or `path:line` (the [`crate::model::event::Origin`] display form). Alert
+/// evidence names its records by the same id, so alerts join to
+/// `lateral events` output on it.
+pub fn event_id(file: &str, at: Position) -> String {
+    match at {
+        Position::Offset(o) => format!("{file}@{o}"),
+        Position::Line(l) => format!("{file}:{l}"),
+    }
+}
+
+/// The ECS `event.category` written for a log event: its own, else one
+/// its action implies (`file`, `registry`, `network` for DNS), else `host`.
+pub fn category_name(category: Option<Category>, action: crate::model::Action) -> &'static str {
+    use crate::model::Action as A;
+    if let Some(c) = category {
+        return c.ecs();
+    }
+    match action {
+        A::FileOpened
+        | A::FileWritten
+        | A::FileRead
+        | A::FileDeleted
+        | A::FileRenamed
+        | A::FileClosed
+        | A::FileAttributesSet
+        | A::FileCreated
+        | A::SmbFileAction => "file",
+        A::RegistryKeyChanged | A::RegistryValueSet => "registry",
+        A::DnsAnswer | A::DnsQuery | A::Flow | A::NetworkConnection | A::RdpConnection => "network",
+        _ => "host",
+    }
+}
+
+/// The ECS `event.type` of an action within the category written: the
+/// type the action means when the ECS reference allows it in that
+/// category, else `info` (or `change` for `registry`, which has no `info`).
+pub fn type_name(category: &str, action: crate::model::Action) -> &'static str {
+    use crate::model::Action as A;
+    let meant = match action {
+        A::LoggedIn
+        | A::LogonFailed
+        | A::LogonAttempted
+        | A::InvalidUser
+        | A::SessionOpened
+        | A::RdpSessionLogon
+        | A::RdpSessionReconnected
+        | A::ProcessCreated
+        | A::SystemStarted
+        | A::WinrmSessionCreated
+        | A::WinrmShellCreated
+        | A::RdpShellStarted
+        | A::Sudo
+        | A::SudoFailed
+        | A::Su
+        | A::SuFailed => "start",
+        A::LoggedOut
+        | A::SessionClosed
+        | A::RdpSessionDisconnected
+        | A::ProcessEnded
+        | A::SystemStopped
+        | A::ConnectionClosed
+        | A::Disconnected => "end",
+        A::Flow | A::NetworkConnection | A::RdpConnection => "connection",
+        A::DnsAnswer | A::DnsQuery | A::RpcCall => "protocol",
+        A::ShareAccessed | A::ShareObjectChecked | A::FileOpened | A::FileRead => "access",
+        A::FileCreated | A::PipeCreated => "creation",
+        A::FileDeleted => "deletion",
+        A::FileWritten
+        | A::FileRenamed
+        | A::FileAttributesSet
+        | A::RegistryKeyChanged
+        | A::RegistryValueSet
+        | A::ServiceInstalled
+        | A::ScheduledTaskCreated
+        | A::ScheduledTaskUpdated => "change",
+        _ => "info",
+    };
+    // The expected types of each category in the ECS reference.
+    let allowed: &[&str] = match category {
+        "authentication" | "session" => &["start", "end", "info"],
+        "network" => &[
+            "access",
+            "allowed",
+            "connection",
+            "denied",
+            "end",
+            "info",
+            "protocol",
+            "start",
+        ],
+        "process" | "host" => &["access", "change", "end", "info", "start"],
+        "iam" => &[
+            "admin", "change", "creation", "deletion", "group", "info", "user",
+        ],
+        "file" => &["access", "change", "creation", "deletion", "info"],
+        "registry" => &["access", "change", "creation", "deletion"],
+        _ => &["info"],
+    };
+    if allowed.contains(&meant) {
+        meant
+    } else if category == "registry" {
+        "change"
+    } else {
+        "info"
+    }
+}
 
 /// A JSON key as written: quoted, with its colon (`q!("name")` is
 /// `"name":`), so writing a key is one copy of a constant.
@@ -232,6 +363,39 @@ thread_local! {
         const { std::cell::RefCell::new((None, Vec::new())) };
 }
 
+/// The input's path as a JSON string, escaped once per input.
+fn with_path_json<R>(origin_file: &Arc<str>, f: impl FnOnce(&[u8]) -> R) -> R {
+    LAST_PATH.with_borrow_mut(|(name, json)| {
+        if !name.as_ref().is_some_and(|n| Arc::ptr_eq(n, origin_file)) {
+            json.clear();
+            push_json_str(json, origin_file);
+            *name = Some(origin_file.clone());
+        }
+        f(json)
+    })
+}
+
+/// `"id":"path@offset"` (or `path:line`) inside `event`: [`event_id`].
+fn event_id_member(o: &mut Obj<'_>, origin: Option<(&Arc<str>, Position)>) {
+    let Some((origin_file, at)) = origin else {
+        return;
+    };
+    o.key(q!("id"));
+    with_path_json(origin_file, |json| {
+        // The quoted path without its closing quote, then the place.
+        o.out
+            .extend_from_slice(json.get(..json.len().saturating_sub(1)).unwrap_or(b""));
+    });
+    let mut b = itoa::Buffer::new();
+    let (sep, n) = match at {
+        Position::Offset(off) => (b'@', off),
+        Position::Line(l) => (b':', l),
+    };
+    o.out.push(sep);
+    o.out.extend_from_slice(b.format(n).as_bytes());
+    o.out.push(b'"');
+}
+
 fn log_fields(o: &mut Obj<'_>, origin: Option<(&Arc<str>, Position)>) {
     let Some((origin_file, at)) = origin else {
         return;
@@ -239,14 +403,7 @@ fn log_fields(o: &mut Obj<'_>, origin: Option<(&Arc<str>, Position)>) {
     let mut log = o.nested(q!("log"));
     let mut file = log.nested(q!("file"));
     file.key(q!("path"));
-    LAST_PATH.with_borrow_mut(|(name, json)| {
-        if !name.as_ref().is_some_and(|n| Arc::ptr_eq(n, origin_file)) {
-            json.clear();
-            push_json_str(json, origin_file);
-            *name = Some(origin_file.clone());
-        }
-        file.out.extend_from_slice(json);
-    });
+    with_path_json(origin_file, |json| file.out.extend_from_slice(json));
     if let Position::Line(l) = at {
         file.num(q!("line"), l);
     }
@@ -294,7 +451,8 @@ fn network_fields(o: &mut Obj<'_>, e: &LogEvent) {
             _ => None,
         };
         n.opt_str(q!("transport"), transport);
-        n.num(q!("iana_number"), u64::from(p));
+        let mut b = itoa::Buffer::new();
+        n.str(q!("iana_number"), b.format(p));
     }
     if let Some(b) = bytes {
         n.num(q!("bytes"), b);
@@ -340,18 +498,6 @@ fn dns_fields(o: &mut Obj<'_>, e: &LogEvent) {
         }
     }
     d.close();
-}
-
-/// `,"category":["…"]` for `c`, as one constant.
-fn category_member(c: crate::model::event::Category) -> &'static [u8] {
-    use crate::model::event::Category as C;
-    match c {
-        C::Authentication => b",\"category\":[\"authentication\"]",
-        C::Network => b",\"category\":[\"network\"]",
-        C::Process => b",\"category\":[\"process\"]",
-        C::Iam => b",\"category\":[\"iam\"]",
-        C::Session => b",\"category\":[\"session\"]",
-    }
 }
 
 /// `,"outcome":"…"` for `x`, as one constant.
@@ -497,11 +643,14 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
     // few copies as possible.
     out.extend_from_slice(b"{\"@timestamp\":\"");
     e.ts().write_rfc3339_micros(out);
-    out.extend_from_slice(b"\",\"event\":{\"kind\":\"event\"");
-    if let Some(c) = e.category() {
-        out.extend_from_slice(category_member(c));
-    }
-    out.extend_from_slice(b",\"action\":");
+    out.extend_from_slice(b"\",");
+    out.extend_from_slice(ECS_MEMBER);
+    out.extend_from_slice(b",\"event\":{\"kind\":\"event\",\"category\":[\"");
+    let category = category_name(e.category(), action_of(e));
+    out.extend_from_slice(category.as_bytes());
+    out.extend_from_slice(b"\"],\"type\":[\"");
+    out.extend_from_slice(type_name(category, action_of(e)).as_bytes());
+    out.extend_from_slice(b"\"],\"action\":");
     push_str(out, e.action(), plain);
     if let Some(x) = e.outcome() {
         out.extend_from_slice(outcome_member(x));
@@ -517,6 +666,7 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         if let Some(d) = rare.and_then(LogEvent::duration) {
             ev.num(q!("duration"), d.0.max(0) as u64);
         }
+        event_id_member(&mut ev, e.origin());
         ev.close();
     }
     let mut o = Obj::continued(out, plain);
@@ -604,38 +754,51 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
     }
     // Arrays on the stack: no allocation per event.
     let ips = [source_ip, destination_ip, host_ip];
+    let hosts = [host_name, source_domain, destination_domain];
     let users = [user_name, subject_user];
-    let any_ip = ips.iter().any(Option::is_some);
-    let any_user = users.iter().any(Option::is_some);
-    if any_ip || any_user {
-        let mut r = o.nested(q!("related"));
-        if any_ip {
-            r.key(q!("ip"));
-            r.out.push(b'[');
-            for (i, ip) in ips.iter().flatten().enumerate() {
-                if i > 0 {
-                    r.out.push(b',');
-                }
-                push_ip(r.out, *ip);
+    let mut r = o.nested(q!("related"));
+    if ips.iter().any(Option::is_some) {
+        r.key(q!("ip"));
+        r.out.push(b'[');
+        for (i, ip) in ips.iter().flatten().enumerate() {
+            if i > 0 {
+                r.out.push(b',');
             }
-            r.out.push(b']');
+            push_ip(r.out, *ip);
         }
-        if any_user {
-            r.key(q!("user"));
-            r.out.push(b'[');
-            for (i, u) in users.iter().flatten().enumerate() {
-                if i > 0 {
-                    r.out.push(b',');
-                }
-                push_str(r.out, u, plain);
-            }
-            r.out.push(b']');
-        }
-        r.close();
+        r.out.push(b']');
     }
+    r.key(q!("hosts"));
+    str_array(r.out, &hosts, plain);
+    r.key(q!("user"));
+    str_array(r.out, &users, plain);
+    r.close();
     log_fields(&mut o, e.origin());
     o.close();
     out.push(b'\n');
+}
+
+/// The action of `e` as the model names it (for `event.type`).
+fn action_of<E: EcsFields + ?Sized>(e: &E) -> crate::model::Action {
+    crate::model::Action::from_text(e.action()).unwrap_or_default()
+}
+
+/// Writes the distinct strings of `v` as a JSON array (possibly empty).
+fn str_array(out: &mut Vec<u8>, v: &[Option<&str>], plain: bool) {
+    out.push(b'[');
+    let mut first = true;
+    for (i, x) in v.iter().enumerate() {
+        let Some(x) = x else { continue };
+        if v.iter().take(i).any(|y| y == &Some(*x)) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        push_str(out, x, plain);
+    }
+    out.push(b']');
 }
 
 /// The members between `user` and `lateral`: `process.*`, `service.name`,
@@ -667,16 +830,21 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
     o.out.push(b'"');
     f.ts.write_rfc3339_micros(o.out);
     o.out.push(b'"');
+    o.out.push(b',');
+    o.out.extend_from_slice(ECS_MEMBER);
     {
         let mut ev = o.nested(q!("event"));
         ev.str(q!("kind"), "event");
         ev.key(q!("category"));
         ev.out.extend_from_slice(b"[\"network\"]");
+        ev.key(q!("type"));
+        ev.out.extend_from_slice(b"[\"connection\"]");
         ev.str(q!("action"), "connection");
         ev.str(q!("dataset"), "lateral.flow");
         if let Some(d) = f.duration {
             ev.num(q!("duration"), d.0.max(0) as u64);
         }
+        event_id_member(&mut ev, f.origin.as_ref().map(|o| (&o.file, o.at)));
         ev.close();
     }
     endpoint(&mut o, q!("source"), Some(f.orig_h), Some(f.orig_p), None);
@@ -690,7 +858,12 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
     {
         let mut n = o.nested(q!("network"));
         n.str(q!("transport"), f.proto.zeek_name());
-        n.num(q!("iana_number"), u64::from(f.ip_proto));
+        let mut b = itoa::Buffer::new();
+        n.str(q!("iana_number"), b.format(f.ip_proto));
+        let community_id = crate::model::community_id::community_id_v1(
+            f.orig_h, f.orig_p, f.resp_h, f.resp_p, f.ip_proto,
+        );
+        n.opt_str(q!("community_id"), community_id.as_deref());
         n.opt_str(q!("protocol"), f.service.as_deref());
         n.num(q!("packets"), f.orig_pkts + f.resp_pkts);
         n.num(q!("bytes"), f.orig_ip_bytes + f.resp_ip_bytes);
@@ -715,6 +888,22 @@ pub fn write_flow_event(f: &Flow, out: &mut Vec<u8>) {
         c.num(q!("resp_pkts"), f.resp_pkts);
         c.close();
         z.close();
+    }
+    {
+        let mut r = o.nested(q!("related"));
+        r.key(q!("ip"));
+        r.out.push(b'[');
+        push_ip(r.out, f.orig_h);
+        if f.resp_h != f.orig_h {
+            r.out.push(b',');
+            push_ip(r.out, f.resp_h);
+        }
+        r.out.push(b']');
+        r.key(q!("hosts"));
+        r.out.extend_from_slice(b"[]");
+        r.key(q!("user"));
+        r.out.extend_from_slice(b"[]");
+        r.close();
     }
     log_fields(&mut o, f.origin.as_ref().map(|o| (&o.file, o.at)));
     o.close();
@@ -825,7 +1014,7 @@ mod tests {
         write_event(&e, &mut out);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["network"]["transport"], "udp");
-        assert_eq!(v["network"]["iana_number"], 17);
+        assert_eq!(v["network"]["iana_number"], "17");
         assert_eq!(v["network"]["bytes"], 144);
         assert_eq!(v["network"]["packets"], 3);
         assert_eq!(v["event"]["duration"], 9_000_000_000u64);

@@ -9,6 +9,7 @@
 //!   the remote-administration services lateral movement rides on.
 
 pub mod action;
+pub mod community_id;
 pub mod ecs;
 pub mod event;
 pub mod host;

@@ -4,8 +4,9 @@
 //! pairs a baseline saw ([`crate::profile::AdminStats::exec`]), and the
 //! `lateral.remote-exec` detector judges today's against them.
 //!
-//! A share access names its own source address. A service installation
-//! does not: it is tied to the latest successful network logon on the same
+//! A share access names its own source address, and so does a service
+//! installation the capture analyzers saw requested over svcctl. One from a
+//! host log does not: it is tied to the latest successful network logon on the same
 //! host from another host within the window (PsExec logs on over SMB, then
 //! starts its service). Events must be sorted by time; memory holds the
 //! logons of the last window per host.
@@ -132,7 +133,9 @@ pub fn attribute<'a, K: Eq + Hash + Clone>(
             }
             continue;
         }
-        let service = e.action == Action::ServiceInstalled;
+        // A service installation seen on the wire (svcctl CreateService)
+        // names its source, as a share access does.
+        let service = e.action == Action::ServiceInstalled && e.source_ip.is_none();
         let tied = recent
             .iter()
             .rev()

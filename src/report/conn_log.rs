@@ -70,7 +70,8 @@ pub const TYPES: [&str; 22] = [
     "count",
 ];
 
-fn zeek_date(ts: Timestamp, out: &mut Vec<u8>) {
+/// Writes a time as Zeek's `#open`/`#close` lines do (`YYYY-MM-DD-HH-MM-SS`).
+pub fn zeek_date(ts: Timestamp, out: &mut Vec<u8>) {
     let secs = ts.secs();
     let (y, m, d) = crate::model::event::civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);

@@ -4,5 +4,10 @@
 
 pub mod alerts_jsonl;
 pub mod conn_log;
+pub mod graph_export;
+pub mod html;
 pub mod novelty;
 pub mod text;
+pub mod timesketch;
+pub mod zeek_app;
+pub mod zeek_app_logs;

@@ -208,6 +208,8 @@ pub struct Script {
     pub contractor: usize,
     /// Workstations left on day and night (the infected ones).
     pub always_on: Vec<usize>,
+    /// Workstations that join the network late (besides the new hire), and when.
+    pub late: Vec<(usize, Timestamp)>,
 }
 
 struct Builder<'a> {
@@ -299,6 +301,7 @@ pub fn plan(
     start: Timestamp,
     end: Timestamp,
     attack_from: Timestamp,
+    shape: &crate::scenario::shape::Shape,
 ) -> Script {
     let _ = start;
     let mut rng = Rng::new(seed ^ 0x5c41_7074);
@@ -838,6 +841,69 @@ pub fn plan(
             step: s,
         },
     );
+    // Roll-outs by administrators from their own workstations.
+    for r in 0..usize::from(shape.admin_rollouts) {
+        let src = net.admins[r % net.admins.len()];
+        let mut targets: Vec<usize> = Vec::new();
+        let want = 20.min(n_ws.saturating_sub(chosen.len()));
+        while targets.len() < want {
+            let w = net.workstations[rng.below(n_ws as u64) as usize];
+            if !chosen.contains(&w) && !targets.contains(&w) {
+                targets.push(w);
+            }
+        }
+        let from = frac(0.15 + 0.3 * r as f64);
+        let t = work_time(from, end, 10.0 + 2.0 * r as f64, 3600.0).unwrap_or(from);
+        let d = format!(
+            "{} rolls a software update out to {} workstations over SMB (ADMIN$), announced",
+            b.name(src),
+            targets.len()
+        );
+        let s = b.step(
+            StepKind::Benign,
+            None,
+            src,
+            None,
+            Some(445),
+            Some(&user(src)),
+            d,
+        );
+        b.act(
+            t,
+            Act::Rollout {
+                src,
+                targets,
+                step: s,
+            },
+        );
+    }
+    // New machines joining during the detection window.
+    let mut late = Vec::new();
+    for k in 0..usize::from(shape.new_machines) {
+        let Some(&w) = net
+            .workstations
+            .iter()
+            .rev()
+            .skip(1 + k * 7)
+            .find(|w| !chosen.contains(w))
+        else {
+            break;
+        };
+        let from = work_time(frac(0.1 + 0.15 * k as f64), end, 9.0, 3600.0).unwrap_or(frac(0.5));
+        let d = format!("{} is a new machine, first on the network", b.name(w));
+        let s = b.step(
+            StepKind::Benign,
+            None,
+            w,
+            None,
+            None,
+            user(w).as_str().into(),
+            d,
+        );
+        b.steps[s].first = Some(from);
+        b.steps[s].last = Some(end);
+        late.push((w, from));
+    }
     b.actions.sort_by_key(|a| a.at);
     Script {
         steps: b.steps,
@@ -846,6 +912,7 @@ pub fn plan(
         new_hire_from,
         contractor,
         always_on,
+        late,
     }
 }
 

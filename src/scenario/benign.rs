@@ -72,9 +72,10 @@ pub fn workday(plan: &Plan, h: usize, day: i64) -> Workday {
     let leave = at_day(day, 17.0 * 3600.0 + unit(&mut rng) * 2.5 * 3600.0);
     let mut works = weekday(day) < 5 && unit(&mut rng) > 0.04;
     let mut arrive = arrive;
-    if plan.net.workstations.last() == Some(&h) {
-        // The new hire: nothing before their first day.
-        let from = plan.script.new_hire_from;
+    let late = plan.script.late.iter().find(|l| l.0 == h).map(|l| l.1);
+    if plan.net.workstations.last() == Some(&h) || late.is_some() {
+        // The new hire or a new machine: nothing before their first day.
+        let from = late.unwrap_or(plan.script.new_hire_from);
         if leave <= from {
             works = false;
         } else if arrive < from {
@@ -92,6 +93,7 @@ pub fn workday(plan: &Plan, h: usize, day: i64) -> Workday {
 pub fn always_on(plan: &Plan, h: usize) -> bool {
     let mut rng = Rng::new(crate::scenario::mix(plan.spec.seed ^ 0xa1, h as u64));
     plan.net.workstations.last() != Some(&h)
+        && !plan.script.late.iter().any(|l| l.0 == h)
         && (unit(&mut rng) < 0.12 || plan.script.always_on.contains(&h))
 }
 
@@ -101,7 +103,8 @@ pub fn host_bucket(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mu
         return;
     };
     match host.role {
-        Role::Workstation | Role::Admin => user_host(plan, h, b0, b1, out),
+        Role::Workstation | Role::Admin | Role::HelpDesk => user_host(plan, h, b0, b1, out),
+        Role::Monitor => monitor(plan, h, b0, b1, out),
         Role::External => {}
         Role::Proxy => {}
         Role::Scanner => scanner(plan, h, b0, b1, out),
@@ -399,6 +402,9 @@ fn user_host(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out)
     if net.hosts[h].role == Role::Admin {
         admin_sessions(plan, h, &user, wd, b0, b1, out);
     }
+    if net.hosts[h].role == Role::HelpDesk {
+        help_desk_sessions(plan, h, &user, wd, b0, b1, out);
+    }
     if plan.script.contractor == h && out.chance(0.06 * frac) {
         let t = rand_in(out, s, e);
         let lnx = net.linux[0];
@@ -460,6 +466,25 @@ fn morning(plan: &Plan, h: usize, user: &str, t: Timestamp, out: &mut Out) {
         &net.hosts[dc].fqdn(),
         net.hosts[dc].ip,
     );
+    // A dual-stack client checks its own AAAA record as it registers in DNS.
+    let t1 = match net.hosts[h].v6 {
+        Some(v6) => out.dns_aaaa(
+            plus(t1, 0.02),
+            me,
+            net.hosts[dc].ip,
+            &net.hosts[h].fqdn(),
+            v6,
+        ),
+        None => t1,
+    };
+    // Domain members take their time from their domain controller, which
+    // takes it from outside.
+    let t1 = if plan.spec.shape.ntp_upstream {
+        let ntp = ntp_packet();
+        out.udp(plus(t1, 0.01), me, net.hosts[dc].ip, 123, &ntp, &ntp)
+    } else {
+        t1
+    };
     let t2 = kerberos(plan, out, h, user, "krbtgt", plus(t1, 0.05), true);
     let t3 = kerberos(
         plan,
@@ -681,11 +706,25 @@ fn admin_sessions(
         let t =
             Timestamp(wd.arrive.0 + 1800 * NS + (rng.below(1 << 30) as i64 * (span / (1 << 30))));
         // The chamber server is the first admin's daily stop.
-        let target = if k == 0 && a == 0 {
+        let mut target = if k == 0 && a == 0 {
             net.chamber
         } else {
             targets[rng.below(targets.len() as u64) as usize]
         };
+        // Now and then a server of a kind the admin already looks after,
+        // but not that one: the first session there.
+        let spread = plan.spec.shape.admin_spread;
+        if k == 1 && spread > 0.0 && rng.below(1000) < (spread * 1000.0) as u64 {
+            let kind = net.hosts[target].role;
+            let same: Vec<usize> = net
+                .servers()
+                .into_iter()
+                .filter(|&s| net.hosts[s].role == kind && !targets.contains(&s))
+                .collect();
+            if !same.is_empty() {
+                target = same[rng.below(same.len() as u64) as usize];
+            }
+        }
         let minutes = 3.0 + rng.below(25) as f64;
         if t < b0 || t >= b1 {
             continue;
@@ -712,6 +751,129 @@ fn admin_sessions(
             }
         }
     }
+}
+
+/// A help-desk machine's working day: C$ on a few users' workstations
+/// (pushing a fix or pulling a log), now and then a remote-control RDP
+/// session, each time on workstations picked afresh.
+fn help_desk_sessions(
+    plan: &Plan,
+    h: usize,
+    user: &str,
+    wd: Workday,
+    b0: Timestamp,
+    b1: Timestamp,
+    out: &mut Out,
+) {
+    let net = &plan.net;
+    let mut rng = Rng::new(crate::scenario::mix(
+        plan.spec.seed ^ 0x4d,
+        (h as u64) << 20 | day_of(b0) as u64,
+    ));
+    let n = 2 + rng.below(5) as usize;
+    let span = (wd.leave.0 - wd.arrive.0 - 3600 * NS).max(NS);
+    for _ in 0..n {
+        let t =
+            Timestamp(wd.arrive.0 + 1800 * NS + (rng.below(1 << 30) as i64 * (span / (1 << 30))));
+        let ws = net.workstations[rng.below(net.workstations.len() as u64) as usize];
+        let rdp_too = rng.below(4) == 0;
+        if t < b0 || t >= b1 {
+            continue;
+        }
+        let data = size(out, 3_000, 400_000);
+        let (_, end) = smb(
+            plan,
+            out,
+            h,
+            ws,
+            user,
+            "C$",
+            Auth::Ntlm,
+            t,
+            &[Ex::c(1200), Ex::s(2000), Ex::c(data), Ex::s(600)],
+            true,
+        );
+        if rdp_too {
+            let minutes = 5.0 + out.uniform(0.0, 20.0);
+            rdp(plan, out, h, ws, user, plus(end, 5.0), minutes);
+        }
+    }
+}
+
+/// The monitoring server: every five minutes it checks each server, over
+/// WinRM (or SMB) with its service account on Windows and SSH with a key
+/// on Linux, day and night.
+fn monitor(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
+    use crate::scenario::shape::Monitoring;
+    let net = &plan.net;
+    let proto = plan.spec.shape.monitoring;
+    let targets: Vec<usize> = net.servers().into_iter().filter(|&s| s != h).collect();
+    let period = 300 * NS;
+    for (j, &s) in targets.iter().enumerate() {
+        let phase = (j as i64 * 7_919 * NS / 10) % period;
+        let mut t = b0.0 - (b0.0 - phase).rem_euclid(period);
+        while t < b1.0 {
+            if t >= b0.0 {
+                let at = plus(Timestamp(t), out.uniform(0.0, 2.0));
+                let win = net.hosts[s].role.is_windows();
+                match (win, proto) {
+                    (true, Monitoring::WinrmSsh) => {
+                        let c = out.conv(net.hosts[h].ip, net.hosts[s].ip, 5985, at);
+                        let a = size(out, 1500, 3000);
+                        let b = size(out, 2000, 8000);
+                        out.tcp(&c, &[Ex::c(a), Ex::s(b), Ex::c(600), Ex::s(900)], End::Fin);
+                        windows_logon(
+                            net,
+                            out,
+                            s,
+                            h,
+                            c.cport,
+                            "svc-monitor",
+                            3,
+                            Auth::Kerberos,
+                            plus(at, 0.01),
+                        );
+                    }
+                    (true, _) => {
+                        smb(
+                            plan,
+                            out,
+                            h,
+                            s,
+                            "svc-monitor",
+                            "ADMIN$",
+                            Auth::Ntlm,
+                            at,
+                            &[Ex::c(900), Ex::s(1400)],
+                            true,
+                        );
+                    }
+                    (false, _) => {
+                        ssh(
+                            plan,
+                            out,
+                            h,
+                            s,
+                            "monitor",
+                            "publickey",
+                            at,
+                            1,
+                            0.5,
+                            (600, 1800),
+                        );
+                    }
+                }
+            }
+            t += period;
+        }
+    }
+}
+
+/// A 48-byte NTP (version 4, client mode) packet.
+fn ntp_packet() -> [u8; 48] {
+    let mut p = [0u8; 48];
+    p[0] = 0x23;
+    p
 }
 
 /// Member servers: Group Policy and tickets from the domain controller.
@@ -748,6 +910,30 @@ fn member_server(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut 
 
 fn dc(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
     let net = &plan.net;
+    let shape = &plan.spec.shape;
+    // Forwarding: names no zone here holds go to the outside resolver,
+    // every minute or two whatever the hour (more in working hours).
+    if shape.dns_forwarding {
+        let busy = weekday(day_of(b0)) < 5 && (8.0..19.0).contains(&(sod(b0) / 3600.0));
+        let rate = if busy { 9.0 } else { 4.0 };
+        for _ in 0..count(out, rate, 1.0) {
+            let t = rand_in(out, b0, b1);
+            let site = &net.sites[out.pick(net.sites.len())];
+            out.dns(t, net.hosts[h].ip, net.resolver.ip, &site.name, site.ip);
+        }
+    }
+    // NTP with the outside server every 1024 s (the w32time default poll).
+    if shape.ntp_upstream {
+        let phase = (h as i64 * 131) % 1024;
+        let mut t = b0.0 - (b0.0 / NS - phase).rem_euclid(1024) * NS;
+        while t < b1.0 {
+            if t >= b0.0 {
+                let ntp = ntp_packet();
+                out.udp(Timestamp(t), net.hosts[h].ip, net.ntp.ip, 123, &ntp, &ntp);
+            }
+            t += 1024 * NS;
+        }
+    }
     // Replication with the next domain controller every 15 minutes.
     if net.dcs.len() > 1 && out.chance(0.66) {
         let i = net.dcs.iter().position(|&d| d == h).unwrap_or(0);
@@ -814,8 +1000,9 @@ fn backup(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
     let targets: Vec<usize> = net.servers().into_iter().filter(|&s| s != h).collect();
     let day = day_of(b0);
     let spacing = (3.0 * 3600.0 / targets.len().max(1) as f64).min(300.0);
+    let start = f64::from(plan.spec.shape.backup_hour) * 3600.0;
     for (j, &s) in targets.iter().enumerate() {
-        let t = at_day(day, 3600.0 + j as f64 * spacing);
+        let t = at_day(day, start + j as f64 * spacing);
         if t < b0 || t >= b1 {
             continue;
         }
@@ -864,8 +1051,9 @@ fn open_ports(role: Role) -> &'static [u16] {
         Role::ChamberServer => &[80, 135, 443, 445, 3389],
         Role::Proxy => &[22, 3128, 8080],
         Role::Linux | Role::Scanner => &[22, 443],
-        Role::Admin => &[135, 445, 3389],
+        Role::Admin | Role::HelpDesk => &[135, 445, 3389],
         Role::Workstation => &[135, 445],
+        Role::Monitor => &[22, 80, 443],
         Role::External => &[],
     }
 }
@@ -912,7 +1100,7 @@ fn scanner(plan: &Plan, h: usize, b0: Timestamp, b1: Timestamp, out: &mut Out) {
                 );
                 if open.contains(&p) {
                     out.probe_open(&c);
-                } else if matches!(role, Role::Workstation | Role::Admin) {
+                } else if matches!(role, Role::Workstation | Role::Admin | Role::HelpDesk) {
                     out.unanswered(&c);
                 } else {
                     out.rejected(&c);

@@ -168,8 +168,10 @@ pub struct Conv {
     pub start: Timestamp,
 }
 
+/// Private (RFC 1918) addresses: the generated networks' internal hosts,
+/// whatever their address plan; outside peers use documentation ranges.
 fn is_internal(ip: Ipv4Addr) -> bool {
-    ip.octets()[0] == 10
+    ip.is_private()
 }
 
 impl Out {
@@ -361,14 +363,43 @@ impl Out {
         let id = self.rng.below(65_536) as u16;
         let q = dns::query(id, name);
         let a = dns::answer(id, name, addr);
-        let cport = self.port();
+        self.udp(t, client, server, 53, &q, &a)
+    }
+
+    /// A DNS AAAA query to `server` and its answer naming `addr`.
+    pub fn dns_aaaa(
+        &mut self,
+        t: Timestamp,
+        client: Ipv4Addr,
+        server: Ipv4Addr,
+        name: &str,
+        addr: std::net::Ipv6Addr,
+    ) -> Timestamp {
+        let id = self.rng.below(65_536) as u16;
+        let q = dns::query_aaaa(id, name);
+        let a = dns::answer_aaaa(id, name, addr);
+        self.udp(t, client, server, 53, &q, &a)
+    }
+
+    /// A UDP request to `server:port` and its reply (DNS, NTP), from a
+    /// fresh client port (NTP's own port for NTP).
+    pub fn udp(
+        &mut self,
+        t: Timestamp,
+        client: Ipv4Addr,
+        server: Ipv4Addr,
+        port: u16,
+        request: &[u8],
+        reply: &[u8],
+    ) -> Timestamp {
+        let cport = if port == 123 { 123 } else { self.port() };
         let mut buf = Vec::with_capacity(128);
         udp_exchange(
             t,
             SocketAddr::V4(SocketAddrV4::new(client, cport)),
-            SocketAddr::V4(SocketAddrV4::new(server, 53)),
-            Payload::Bytes(&q),
-            Some(Payload::Bytes(&a)),
+            SocketAddr::V4(SocketAddrV4::new(server, port)),
+            Payload::Bytes(request),
+            Some(Payload::Bytes(reply)),
             &mut buf,
             &mut self.frames,
         )

@@ -15,7 +15,6 @@ use crate::scenario::network::{DOMAIN, Host, NETBIOS_DOMAIN};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 /// The body of one record.
@@ -61,8 +60,17 @@ pub enum Auth {
     Negotiate,
 }
 
-fn mapped(ip: Ipv4Addr) -> String {
-    format!("::ffff:{ip}")
+/// The address a Windows server logs for a logon from `host` on client
+/// port `port`: its IPv4 address (mapped into IPv6, as Windows writes it),
+/// or in dual-stack networks its unique-local or link-local IPv6 address,
+/// chosen by the port so that one host shows up under all of them.
+fn logon_address(host: &Host, port: u16) -> String {
+    match (host.v6, host.link_local) {
+        (Some(_), Some(ll)) if port % 4 == 1 => ll.to_string(),
+        (Some(v6), Some(_)) if !port.is_multiple_of(4) => v6.to_string(),
+        (Some(v6), None) if port.is_multiple_of(2) => v6.to_string(),
+        _ => format!("::ffff:{}", host.ip),
+    }
 }
 
 fn win(ts: Timestamp, host: usize, id: u16, data: Vec<(&'static str, String)>) -> LogRec {
@@ -113,7 +121,7 @@ pub fn logon(
                 "LmPackageName",
                 if auth == Auth::Ntlm { "NTLM V2" } else { "-" }.into(),
             ),
-            ("IpAddress", mapped(peer.host.ip)),
+            ("IpAddress", logon_address(peer.host, peer.port)),
             ("IpPort", peer.port.to_string()),
         ],
     )
@@ -136,7 +144,7 @@ pub fn logon_failed(ts: Timestamp, server: usize, user: &str, lt: u8, peer: Peer
             ("AuthenticationPackageName", "NTLM".into()),
             ("WorkstationName", peer.host.netbios()),
             ("LmPackageName", "-".into()),
-            ("IpAddress", mapped(peer.host.ip)),
+            ("IpAddress", logon_address(peer.host, peer.port)),
             ("IpPort", peer.port.to_string()),
         ],
     )
@@ -202,7 +210,7 @@ pub fn kerberos(
             ("TicketOptions", "0x40810010".into()),
             ("Status", "0x0".into()),
             ("TicketEncryptionType", "0x12".into()),
-            ("IpAddress", mapped(peer.host.ip)),
+            ("IpAddress", logon_address(peer.host, peer.port)),
             ("IpPort", peer.port.to_string()),
         ],
     )
@@ -491,6 +499,7 @@ mod tests {
     use crate::model::Action;
     use crate::scenario::network::Role;
     use crate::source::LineFormat;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn rendered_records_parse_back() {
@@ -499,12 +508,16 @@ mod tests {
             name: "ws-005".into(),
             role: Role::Workstation,
             user: Some("esato".into()),
+            v6: None,
+            link_local: None,
         };
         let srv = Host {
             ip: Ipv4Addr::new(10, 10, 1, 50),
             name: "srv-chamber".into(),
             role: Role::ChamberServer,
             user: None,
+            v6: None,
+            link_local: None,
         };
         let ts = Timestamp::from_parts(1_311_555_600, 123_000);
         let peer = Peer {

@@ -67,6 +67,7 @@ pub mod benign;
 pub mod emit;
 pub mod logs;
 pub mod network;
+pub mod shape;
 pub mod truth;
 
 use crate::model::event::{Duration, NANOS_PER_SEC, Timestamp};
@@ -126,6 +127,8 @@ pub struct GenSpec {
     pub zeek: bool,
     /// Compress the capture with gzip (`capture.pcap.gz`), as `testdata/diet` is shipped.
     pub gzip: bool,
+    /// The network's shape: [`shape::Shape::classic`] unless drawn with `--vary`.
+    pub shape: shape::Shape,
 }
 
 /// A capture file, plain or gzip-compressed.
@@ -207,7 +210,7 @@ pub struct Plan {
 impl Plan {
     /// Plans a scenario.
     pub fn new(spec: &GenSpec) -> Plan {
-        let net = Network::build(spec.hosts, spec.seed);
+        let net = Network::build_shaped(spec.hosts, spec.seed, &spec.shape);
         let span = Duration(spec.span.0.max(600 * NANOS_PER_SEC));
         // Short runs start at 09:00 so they fall in working hours.
         let start = if span.0 < 86_400 * NANOS_PER_SEC {
@@ -217,7 +220,15 @@ impl Plan {
         };
         let end = Timestamp(start.0 + span.0);
         let attack_from = Timestamp(start.0 + span.0 / 10 * 6);
-        let script = attack::plan(spec.scenario, &net, spec.seed, start, end, attack_from);
+        let script = attack::plan(
+            spec.scenario,
+            &net,
+            spec.seed,
+            start,
+            end,
+            attack_from,
+            &spec.shape,
+        );
         Plan {
             spec: *spec,
             net,
@@ -305,6 +316,8 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
     let log_dir = dir.join("logs");
     let mut logs = LogWriter::new(&log_dir).map_err(|e| io_err(&log_dir, e))?;
     let mut steps = plan.script.steps.clone();
+    // The generator runs in the network's local time; files are in UTC.
+    let shift = spec.shape.output_shift();
     let n_tasks = plan.net.hosts.len() as u64 + 1;
     let buckets = (plan.end.0 - plan.start.0 + BUCKET.0 - 1) / BUCKET.0;
     let mut carry = FrameBuf::default();
@@ -350,14 +363,13 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
                 }
             };
             let f = buf.frame(k as usize);
+            let out_ts = Timestamp(ts - shift);
             if ts < b1.0 || last_bucket {
                 if let Some(w) = pcap.as_mut() {
-                    w.write_packet(Timestamp(ts), f, f.len() as u32)
-                        .map_err(cap_err)?;
+                    w.write_packet(out_ts, f, f.len() as u32).map_err(cap_err)?;
                 }
                 if let Some(w) = pcapng.as_mut() {
-                    w.write_packet(Timestamp(ts), f, f.len() as u32)
-                        .map_err(cap_err)?;
+                    w.write_packet(out_ts, f, f.len() as u32).map_err(cap_err)?;
                 }
                 summary.packets += 1;
                 summary.capture_bytes += 16 + f.len() as u64;
@@ -386,6 +398,11 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
             recs.partition_point(|r| r.ts < b1)
         };
         carry_logs = recs.split_off(split);
+        if shift != 0 {
+            for r in &mut recs {
+                r.ts = Timestamp(r.ts.0 - shift);
+            }
+        }
         logs.write(&plan.net.hosts, &recs)
             .map_err(|e| io_err(&log_dir, e))?;
     }
@@ -416,14 +433,20 @@ pub fn generate(spec: &GenSpec, dir: &Path) -> Result<GenSummary, crate::Error> 
         write_zeek(&cap, &dir.join("zeek"))?;
         summary.files.push("zeek/conn.log".into());
     }
+    let utc = |t: Timestamp| Timestamp(t.0 - shift);
+    for st in &mut steps {
+        st.first = st.first.map(utc);
+        st.last = st.last.map(utc);
+    }
     let truth = truth::build(
         spec.scenario.name(),
         spec.seed,
         &plan.net,
         plan.days(),
-        plan.start,
-        plan.end,
+        utc(plan.start),
+        utc(plan.end),
         &steps,
+        &spec.shape,
     );
     summary.steps = truth.steps.len();
     summary.novelties = truth.benign_novelties.len();

@@ -120,6 +120,10 @@ pub struct Truth {
     pub steps: Vec<TruthStep>,
     /// Benign novelties in time order.
     pub benign_novelties: Vec<TruthStep>,
+    /// The network's shape when drawn with `lateral gen --vary` (absent
+    /// for the classic network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<crate::scenario::shape::Shape>,
 }
 
 fn entry(net: &Network, s: &Step) -> TruthStep {
@@ -152,6 +156,7 @@ pub fn build(
     start: Timestamp,
     end: Timestamp,
     steps: &[Step],
+    shape: &crate::scenario::shape::Shape,
 ) -> Truth {
     let mut attack: Vec<&Step> = steps
         .iter()
@@ -170,7 +175,7 @@ pub fn build(
         days,
         start: start.to_rfc3339(),
         end: end.to_rfc3339(),
-        internal_networks: vec![crate::scenario::network::INTERNAL_NET.to_string()],
+        internal_networks: vec![format!("{}.{}.0.0/16", net.prefix[0], net.prefix[1])],
         hosts_table: net
             .hosts
             .iter()
@@ -182,5 +187,6 @@ pub fn build(
             .collect(),
         steps: attack.into_iter().map(|s| entry(net, s)).collect(),
         benign_novelties: benign.into_iter().map(|s| entry(net, s)).collect(),
+        shape: (!shape.is_classic()).then_some(*shape),
     }
 }

@@ -13,7 +13,7 @@ use crate::input::{Format, OpenInput};
 use crate::model::event::LogEvent;
 use crate::source::FlowSink;
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
-use crate::source::decode::{Packet, Skipped, decode, ip_proto, udp_payload};
+use crate::source::decode::{Packet, Skipped, decode, ip_proto, tcp_payload, udp_payload};
 use crate::source::dns;
 use crate::source::flow_table::{FlowConfig, FlowCounters, FlowKey, FlowTable};
 use crate::stats::Histo;
@@ -62,6 +62,39 @@ pub struct CaptureResult {
     pub end: Option<CaptureEnd>,
     /// `dns-answer` events from the DNS responses seen, in file order.
     pub dns: Vec<LogEvent>,
+}
+
+/// A reader of TCP payloads beside the flow table: the seam through which
+/// the protocol analyzers (`crate::analyzer`, a later stage) see a
+/// capture's packets without this stage knowing them.
+pub trait PacketTap {
+    /// True when the tap wants this decoded TCP packet's payload; asked of
+    /// every TCP packet, so it must be cheap.
+    fn interested(&self, p: &Packet) -> bool;
+    /// A packet it wanted, with its captured TCP payload.
+    fn packet(&mut self, p: &Packet, payload: &[u8]);
+}
+
+/// A tap that wants nothing.
+struct NoTap;
+
+impl PacketTap for NoTap {
+    fn interested(&self, _: &Packet) -> bool {
+        false
+    }
+    fn packet(&mut self, _: &Packet, _: &[u8]) {}
+}
+
+/// Hands a decoded TCP packet to the tap when it wants it; every other
+/// packet costs the tap's test.
+#[inline]
+fn note_app(p: &Packet, frame: &Frame<'_>, tap: &mut dyn PacketTap) {
+    if p.proto == ip_proto::TCP
+        && tap.interested(p)
+        && let Some(payload) = tcp_payload(frame)
+    {
+        tap.packet(p, payload);
+    }
 }
 
 /// Reads a DNS response out of a UDP packet from port 53 or 5353 into
@@ -199,11 +232,24 @@ fn new_tables(opts: &CaptureOptions, file: &Arc<str>) -> Vec<FlowTable> {
 ///
 /// `progress` is advanced by input bytes as they are read (for a progress bar).
 pub fn capture_flows(
+    input: OpenInput,
+    format: Format,
+    opts: &CaptureOptions,
+    progress: &AtomicU64,
+    store: &dyn FlowSink,
+) -> CaptureResult {
+    capture_flows_tapped(input, format, opts, progress, store, &mut NoTap)
+}
+
+/// Like [`capture_flows`], with `tap` shown every TCP packet it wants (in
+/// file order, on the reading thread, whatever the number of workers).
+pub fn capture_flows_tapped(
     mut input: OpenInput,
     format: Format,
     opts: &CaptureOptions,
     progress: &AtomicU64,
     store: &dyn FlowSink,
+    tap: &mut dyn PacketTap,
 ) -> CaptureResult {
     let big = input.size_on_disk.unwrap_or(0) >= PARALLEL_THRESHOLD;
     let mut ticker = ProgressTicker {
@@ -212,9 +258,9 @@ pub fn capture_flows(
         frames: 0,
     };
     let res = if opts.workers > 1 && big {
-        capture_flows_parallel(&mut input, format, opts, &mut ticker, store)
+        capture_flows_parallel(&mut input, format, opts, &mut ticker, store, tap)
     } else {
-        capture_flows_inline(&mut input, format, opts, &mut ticker, store)
+        capture_flows_inline(&mut input, format, opts, &mut ticker, store, tap)
     };
     if let Some(size) = input.size_on_disk {
         progress.fetch_add(size.saturating_sub(ticker.reported), Ordering::Relaxed);
@@ -236,7 +282,7 @@ pub fn capture_flows_threaded(
         reported: 0,
         frames: 0,
     };
-    capture_flows_parallel(&mut input, format, opts, &mut ticker, store)
+    capture_flows_parallel(&mut input, format, opts, &mut ticker, store, &mut NoTap)
 }
 
 /// Reports read progress every few thousand frames, not per frame.
@@ -264,6 +310,7 @@ fn capture_flows_inline(
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
     store: &dyn FlowSink,
+    tap: &mut dyn PacketTap,
 ) -> CaptureResult {
     let file = input.name.clone();
     let mut tables = new_tables(opts, &file);
@@ -282,6 +329,7 @@ fn capture_flows_inline(
             match decode(frame) {
                 Ok(p) => {
                     note_dns(&p, frame, &file, &mut dns_events, &mut table_diag);
+                    note_app(&p, frame, tap);
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
                         t.add(&p, &mut table_diag);
                         if t.finished_len() >= HAND_OVER {
@@ -342,6 +390,7 @@ fn capture_flows_parallel(
     opts: &CaptureOptions,
     ticker: &mut ProgressTicker<'_>,
     store: &dyn FlowSink,
+    tap: &mut dyn PacketTap,
 ) -> CaptureResult {
     let file = input.name.clone();
     let workers = opts.workers.clamp(1, PARTITIONS);
@@ -410,6 +459,7 @@ fn capture_flows_parallel(
                 match decode(frame) {
                     Ok(p) => {
                         note_dns(&p, frame, &file, &mut dns_events, &mut decode_diag);
+                        note_app(&p, frame, tap);
                         let part = partition_of(&p);
                         if let Some(buf) = pending.get_mut(part) {
                             buf.push(p);

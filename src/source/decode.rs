@@ -175,6 +175,27 @@ pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
     l4.bytes.get(8..end.min(l4.bytes.len()))
 }
 
+/// The captured TCP payload of a frame (cut to what the IP length allows),
+/// for the few packets the protocol analyzers follow; `None` for frames
+/// that are not whole TCP segments.
+pub fn tcp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
+    let (p, l4) = network_layer(frame).ok()?;
+    if p.proto != ip_proto::TCP || p.fragment != Fragment::Whole {
+        return None;
+    }
+    let off = usize::from(l4.bytes.get(12)? >> 4) * 4;
+    if off < 20 {
+        return None;
+    }
+    // TSO super-frames carry an IP length of 0: then what was captured counts.
+    let end = if l4.len as usize >= off {
+        (l4.len as usize).min(l4.bytes.len())
+    } else {
+        l4.bytes.len()
+    };
+    l4.bytes.get(off..end.max(off))
+}
+
 /// Returns the ethertype and the bytes after the link header.
 fn link_layer(linktype: u32, data: &[u8]) -> Result<(u16, &[u8]), Skipped> {
     match linktype {

@@ -579,10 +579,18 @@ fn starts_new_connection(f: &FlowState, p: &Packet) -> bool {
         || matches!(r.state, EpState::Closed | EpState::Reset)
 }
 
-fn new_flow(p: &Packet, side: u8) -> FlowState {
-    // The originator is whoever sent the first packet, unless that packet is
-    // plainly an answer: a SYN-ACK, an ICMP reply, or UDP from a server port.
-    let flipped = match p.proto {
+/// The uid a flow starting with packet `p` gets, and the key side of its
+/// originator: what the protocol analyzers tie their records to.
+pub fn uid_of_first_packet(p: &Packet) -> (Text, u8) {
+    let (key, side) = FlowKey::of(p);
+    let orig_side = if starts_flipped(p) { side ^ 1 } else { side };
+    (uid_for(&key, orig_side, p.ts), orig_side)
+}
+
+/// True when the first packet of a flow is plainly an answer: a SYN-ACK,
+/// an ICMP reply, or UDP from a server port.
+fn starts_flipped(p: &Packet) -> bool {
+    match p.proto {
         ip_proto::TCP => {
             let syn_ack =
                 p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK;
@@ -601,7 +609,13 @@ fn new_flow(p: &Packet, side: u8) -> FlowState {
         }
         ip_proto::ICMP | ip_proto::ICMPV6 => is_icmp_reply(p),
         _ => false,
-    };
+    }
+}
+
+fn new_flow(p: &Packet, side: u8) -> FlowState {
+    // The originator is whoever sent the first packet, unless that packet is
+    // plainly an answer: a SYN-ACK, an ICMP reply, or UDP from a server port.
+    let flipped = starts_flipped(p);
     let mut history = History::NEW;
     if flipped {
         history.push(b'^');

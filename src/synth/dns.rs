@@ -2,7 +2,7 @@
 //! and its answer, so generated captures name their hosts the way real
 //! networks do and Wireshark decodes them cleanly.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 fn push_name(out: &mut Vec<u8>, name: &str) {
     for label in name.split('.').filter(|l| !l.is_empty()) {
@@ -37,6 +37,28 @@ pub fn answer(id: u16, name: &str, addr: Ipv4Addr) -> Vec<u8> {
     m
 }
 
+/// A standard query for the AAAA record of `name`, with transaction `id`.
+pub fn query_aaaa(id: u16, name: &str) -> Vec<u8> {
+    let mut m = query(id, name);
+    let n = m.len();
+    if let Some(t) = m.get_mut(n - 3) {
+        *t = 28;
+    }
+    m
+}
+
+/// The answer to [`query_aaaa`]: one AAAA record for `name`, 300 s TTL.
+pub fn answer_aaaa(id: u16, name: &str, addr: Ipv6Addr) -> Vec<u8> {
+    let mut m = Vec::with_capacity(46 + name.len());
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    push_name(&mut m, name);
+    m.extend_from_slice(&[0, 28, 0, 1]);
+    m.extend_from_slice(&[0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0x01, 0x2c, 0, 16]);
+    m.extend_from_slice(&addr.octets());
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +77,10 @@ mod tests {
         );
         assert_eq!(a.len(), q.len() + 16);
         assert_eq!(&a[a.len() - 4..], &[10, 10, 2, 20]);
+        let q6 = query_aaaa(7, "ws-001.shugiin.local");
+        assert_eq!(&q6[q6.len() - 4..], &[0, 28, 0, 1]);
+        let a6 = answer_aaaa(7, "ws-001.shugiin.local", "fd00::1".parse().unwrap());
+        assert_eq!(a6.len(), q6.len() + 28);
+        assert_eq!(a6[a6.len() - 1], 1);
     }
 }

@@ -128,3 +128,39 @@ pub fn golden(name: &str, got: &str) {
         );
     }
 }
+
+/// The flows of a capture that must read clean (no skip of any kind).
+pub fn read_clean_flows(path: &std::path::Path) -> Vec<lateral::model::event::Flow> {
+    let run = lateral::collect::pipeline::run_flows(
+        &[lateral::input::InputPath::File(path.to_path_buf())],
+        Vec::new(),
+        &lateral::collect::pipeline::FlowRunOptions::default(),
+        &std::sync::atomic::AtomicU64::new(0),
+    );
+    assert!(run.is_clean(), "capture did not read clean");
+    for r in &run.inputs {
+        assert_eq!(r.diag.total(), 0, "{:?}", r.diag.counts);
+    }
+    run.flows.to_vec().unwrap()
+}
+
+/// The events of a generated directory's `logs/`, which must all read
+/// clean, be recognised and hold records.
+pub fn read_clean_events(dir: &std::path::Path) -> Vec<lateral::model::event::LogEvent> {
+    let (paths, errs) = lateral::input::expand(&[dir.join("logs")]);
+    assert!(errs.is_empty());
+    let run = lateral::collect::pipeline::run_events(
+        &paths,
+        Vec::new(),
+        &lateral::collect::pipeline::FlowRunOptions::default(),
+        &lateral::collect::pipeline::LogOptions::default(),
+        &std::sync::atomic::AtomicU64::new(0),
+    );
+    assert!(run.is_clean(), "logs did not read clean");
+    for r in &run.inputs {
+        assert_eq!(r.diag.total(), 0, "{}: {:?}", r.name, r.diag.counts);
+        assert!(r.records > 0, "{}: empty", r.name);
+        assert!(r.format.is_some(), "{}: not recognised", r.name);
+    }
+    run.events
+}

@@ -3,13 +3,16 @@
 //! with no success at all.
 //!
 //! ## What it detects
-//! At least `brute_force_failures` failed network logons or Kerberos
-//! attempts (refused TGT requests, failed pre-authentications) for one
+//! At least `brute_force_failures` failed network logons (4625), Kerberos
+//! attempts (refused TGT requests 4768, failed pre-authentications 4771)
+//! or NTLM validations refused at a domain controller (4776) for one
 //! account from one source within `failure_window_minutes`, followed by a
 //! successful logon or granted TGT of that account from that source inside
 //! the window ([`crate::detect::credential_attempts`]).
 //!
-//! Without a success: at least [`GUESSING_FAILURES`] failures for one
+//! Without a success: at least [`GUESSING_FAILURES`] such failures, or
+//! explicit-credential logons (4648, whose outcome Windows does not write;
+//! source the host that wrote it, target the server it names), for one
 //! account from one source within [`GUESSING_BURST_SECS`] seconds, a pace
 //! no person typing and no service retrying an expired password keeps (a
 //! guessing tool makes several a second). Reported at medium: the attacker
@@ -33,7 +36,8 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{
-    LogonView, clamp_score, failed, failing_sources, log_evidence, lower_text, minutes, succeeded,
+    LogonView, clamp_score, failed, failed_attempt, failing_sources, is_explicit, log_evidence,
+    lower_text, minutes, succeeded_attempt,
 };
 use crate::detect::{DetectInput, Detector};
 use crate::model::HostKey;
@@ -109,7 +113,7 @@ impl Detector for BruteForce {
                     fails.push(i);
                     continue;
                 }
-                if !succeeded(v.event) {
+                if !succeeded_attempt(v.event) {
                     continue;
                 }
                 let t = v.event.ts.0;
@@ -162,13 +166,26 @@ pub const GUESSING_FAILURES: usize = 10;
 /// The span a guessing burst fits in, seconds.
 pub const GUESSING_BURST_SECS: i64 = 60;
 
+/// How a message names failed attempts: "failed logons", or, when
+/// explicit-credential logons (4648, outcome unknown) are among them,
+/// "failed or explicit-credential logons".
+pub fn attempt_words<'a>(
+    mut events: impl Iterator<Item = &'a crate::model::event::LogEvent>,
+) -> &'static str {
+    if events.any(is_explicit) {
+        "failed or explicit-credential logons"
+    } else {
+        "failed logons"
+    }
+}
+
 /// Whether a success follows any failure among `views` (time order).
 fn success_after_failure(views: &[LogonView<'_>]) -> bool {
     let mut failed_before = false;
     for v in views {
         if failed(v.event) {
             failed_before = true;
-        } else if failed_before && succeeded(v.event) {
+        } else if failed_before && succeeded_attempt(v.event) {
             return true;
         }
     }
@@ -184,7 +201,7 @@ fn guessing_burst(
     views: &[LogonView<'_>],
     alerts: &mut Vec<Alert>,
 ) {
-    let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed(v.event)).collect();
+    let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed_attempt(v.event)).collect();
     let span = GUESSING_BURST_SECS.saturating_mul(1_000_000_000);
     let (mut best, mut best_lo, mut lo) = (0usize, 0usize, 0usize);
     for hi in 0..fails.len() {
@@ -220,7 +237,8 @@ fn guessing_burst(
     a.source = first.src_ref(input.directory);
     a.destination = first.dst_ref(input.directory);
     a.message = format!(
-        "{best} failed logons for {user} from {} on {} within {secs:.0} s and no success: a guessing tool's pace",
+        "{best} {} for {user} from {} on {} within {secs:.0} s and no success: a guessing tool's pace",
+        attempt_words(run.iter().map(|v| v.event)),
         a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
         a.destination
             .as_ref()

@@ -19,7 +19,8 @@
 //! ## False positives
 //! A new scanner, a new management server, a software roll-out (scored
 //! lower when most destinations are the source's clients in the baseline;
-//! low when all are). Configure
+//! low when all are, or when the source is an admin host and nearly every
+//! destination answered). Configure
 //! them under `[network] scanners` / `known_admins`; once in the baseline
 //! they are recognised by their own history.
 //!
@@ -136,6 +137,12 @@ impl Detector for FanOut {
             if matches!(role, Role::AdminHost | Role::Scanner) {
                 score *= 0.6;
             }
+            // An admin host whose push every destination answered is
+            // rolling something out, its job: low, for the record.
+            let admin_push = role == Role::AdminHost && unanswered * 10 <= members.len();
+            if admin_push {
+                score = score.min(21.0);
+            }
             // A management server reaching the hosts that are its clients (a
             // roll-out): the more of them already talked to it in the
             // baseline, the weaker the sign, down to 0.2x when all did, so
@@ -162,6 +169,11 @@ impl Detector for FanOut {
                 clients,
                 reach.max_per_hour
             );
+            if admin_push {
+                a.message.push_str(
+                    "; an admin host's push that (nearly) every host answered: a roll-out",
+                );
+            }
             a.source = Some(src_ref);
             a.movement = !scan;
             let mut seen = std::collections::BTreeSet::new();

@@ -15,14 +15,21 @@ pub mod beaconing;
 pub mod brute_force;
 pub mod convergence;
 pub mod credentials;
+pub mod dcsync;
 pub mod explicit_credentials;
 pub mod fan_out;
+pub mod kerberoast;
+pub mod logged_admin_edge;
 pub mod new_admin_edge;
 pub mod new_logon_source;
 pub mod ntlm_where_kerberos;
 pub mod off_hours_session;
 pub mod privileged_logon;
+pub mod rdp_denied;
+pub mod rdp_hijack;
 pub mod remote_exec;
+pub mod remote_process;
+pub mod remote_service;
 pub mod spray;
 pub mod volume;
 
@@ -46,5 +53,12 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(beaconing::Beaconing),
         Box::new(volume::Volume),
         Box::new(off_hours_session::OffHoursSession),
+        Box::new(remote_process::RemoteProcess),
+        Box::new(rdp_hijack::RdpHijack),
+        Box::new(rdp_denied::RdpDenied),
+        Box::new(remote_service::RemoteService),
+        Box::new(dcsync::DcSync),
+        Box::new(kerberoast::Kerberoast),
+        Box::new(logged_admin_edge::LoggedAdminEdge),
     ]
 }

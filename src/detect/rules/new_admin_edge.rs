@@ -26,7 +26,10 @@
 //! help-desk session. An admin host (by role or `known_admins`) that
 //! already used the service on `routine_reach` hosts in the baseline
 //! raises nothing for one more, when the baseline keeps that reach (the
-//! learned and the stored one do); other admin hosts score lower. A destination that is
+//! learned and the stored one do), nor over another admin service on one
+//! more host of a role it administered twice `routine_reach` hosts of (a
+//! help desk taking over a workstation after opening C$ on others); other
+//! admin hosts score lower. A destination that is
 //! no client of the source but is reached in one push to a crowd mostly of
 //! its clients (a roll-out reaching a new hire's desk) is discounted like
 //! a client. A single new edge is at most a medium alert, and only gains
@@ -88,7 +91,9 @@ pub struct NewEdge<'a> {
     pub svc: AdminService,
     /// The edge's flows, in time order.
     pub flows: Vec<&'a Flow>,
-    /// Share of the source's role (or of all hosts) that used the edge.
+    /// Share of the source's role that used the edge (for a host the
+    /// baseline never saw, of the workstations or of all hosts, whichever
+    /// is larger).
     pub fraction: f64,
     /// Distinct baseline clients of the service on the destination.
     pub dst_clients: usize,
@@ -124,15 +129,23 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
             continue;
         }
         let role = b.role(src);
-        let (used, population) = if role == Role::Unknown {
-            (b.admin_clients(dst, svc, None), b.host_count())
-        } else {
-            (b.admin_clients(dst, svc, Some(role)), b.role_count(role))
+        let share = |used: usize, population: usize| {
+            if population == 0 {
+                0.0
+            } else {
+                used as f64 / population as f64
+            }
         };
-        let fraction = if population == 0 {
-            0.0
+        let fraction = if role == Role::Unknown {
+            // A host the baseline never saw is most likely one more of the
+            // commonest kind, a workstation: judge it as one (a role prior),
+            // or against every host when that says more.
+            share(b.admin_clients(dst, svc, None), b.host_count()).max(share(
+                b.admin_clients(dst, svc, Some(Role::Workstation)),
+                b.role_count(Role::Workstation),
+            ))
         } else {
-            used as f64 / population as f64
+            share(b.admin_clients(dst, svc, Some(role)), b.role_count(role))
         };
         out.push(NewEdge {
             src,
@@ -203,6 +216,17 @@ impl Detector for NewAdminEdge {
                     .baseline
                     .service_reach(e.src, e.svc)
                     .is_some_and(|n| n >= cfg.routine_reach.max(1))
+            {
+                continue;
+            }
+            // Nor is an admin host (a help desk) reaching one more host of
+            // a kind it already administers several of, over another admin
+            // service: the destination's peers are its daily work.
+            let dst_role = b.role(e.dst);
+            if admin_host
+                && e.answered()
+                && dst_role != Role::Unknown
+                && b.role_reach(e.src, dst_role) >= cfg.routine_reach.max(1) * 2
             {
                 continue;
             }

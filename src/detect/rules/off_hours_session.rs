@@ -25,6 +25,11 @@
 //! on that host in the baseline (a key where a password was used, NTLM
 //! where Kerberos was).
 //!
+//! Connections to a service a fifth or more of the source's role, and at
+//! least five hosts, use on that destination (`common_fraction`: SYSVOL on
+//! a domain controller) are
+//! the machine's own traffic and are not judged.
+//!
 //! ## Why it matters
 //! An intruder holding a valid account moves over the same edges as its
 //! owner, but on the intruder's schedule and often with its own
@@ -47,7 +52,7 @@
 //! they must fall on to count in full), `min_gap_hours` (distance
 //! from its usual hours), `full_gap_hours`, `max_active_fraction`
 //! (subjects active in more of the day have no off hours), `base_score`,
-//! `method_bonus`, `min_score`.
+//! `method_bonus`, `min_score`, `common_fraction`.
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::WeekHours;
@@ -91,6 +96,11 @@ pub struct OffHoursSessionConfig {
     pub method_bonus: f64,
     /// Alerts below this score are dropped.
     pub min_score: u8,
+    /// A connection to a service that at least this share of the source's
+    /// role uses on that destination (SYSVOL on a domain controller, the
+    /// file server's shares) is the machine's traffic, not a session of
+    /// its user: its hour says nothing.
+    pub common_fraction: f64,
 }
 
 impl Default for OffHoursSessionConfig {
@@ -105,6 +115,7 @@ impl Default for OffHoursSessionConfig {
             base_score: 30.0,
             method_bonus: 15.0,
             min_score: 15,
+            common_fraction: 0.2,
         }
     }
 }
@@ -267,6 +278,28 @@ fn method_names(m: Methods) -> String {
     m.names().join("/")
 }
 
+/// True when at least `fraction` of the hosts of `src`'s role use `svc` on
+/// `dst` in the baseline: infrastructure every such host reaches.
+fn common_service(
+    b: &dyn BaselineView,
+    src: IpAddr,
+    dst: IpAddr,
+    svc: AdminService,
+    fraction: f64,
+) -> bool {
+    let role = b.role(src);
+    if role == crate::detect::Role::Unknown {
+        return false;
+    }
+    let population = b.role_count(role);
+    let used = b.admin_clients(dst, svc, Some(role));
+    population > 0 && used >= COMMON_MIN_HOSTS && used as f64 >= fraction * population as f64
+}
+
+/// Fewest hosts of a role that make a service on a destination common:
+/// one server of three using SSH on another is no infrastructure.
+const COMMON_MIN_HOSTS: usize = 5;
+
 impl Detector for OffHoursSession {
     fn id(&self) -> &'static str {
         RULE.id
@@ -306,6 +339,7 @@ impl Detector for OffHoursSession {
                 || !net.is_internal(f.resp_h)
                 || !answered(f)
                 || b.admin_edge(f.orig_h, f.resp_h, svc).is_none()
+                || common_service(b, f.orig_h, f.resp_h, svc, cfg.common_fraction)
             {
                 continue;
             }

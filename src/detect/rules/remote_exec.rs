@@ -124,8 +124,14 @@ impl Detector for RemoteExec {
                 None => Some(dir.host_of(&src)),
             };
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
+            // Capture evidence carries the account of its SMB or RPC session.
             a.user = logon
                 .and_then(crate::detect::common::user_of)
+                .or_else(|| {
+                    actions
+                        .iter()
+                        .find_map(|e| crate::detect::common::user_of(e))
+                })
                 .map(|u| u.to_string());
             let svc_names: std::collections::BTreeSet<String> = services
                 .iter()
@@ -140,6 +146,9 @@ impl Detector for RemoteExec {
                 "{}{} on {} within {} minutes of a logon from {}, which never did so in the baseline",
                 if services.is_empty() {
                     String::new()
+                } else if svc_names.is_empty() {
+                    // A sealed svcctl request shows the call, not its name.
+                    "a service installed".to_string()
                 } else {
                     format!("service {} installed", svc_names.join(", "))
                 },

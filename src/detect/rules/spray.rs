@@ -1,11 +1,15 @@
 //! `lateral.password-spray`: one source fails to log on as many accounts.
 //!
 //! ## What it detects
-//! Failed network logons, refused Kerberos TGT requests (4768) and failed
-//! Kerberos pre-authentications (4771) for at least `spray_accounts`
-//! distinct accounts from one source within `failure_window_minutes`
-//! ([`crate::detect::credential_attempts`]): a spray against the domain
-//! controllers (Kerbrute and the like) leaves only the Kerberos records.
+//! Failed network logons (4625), refused Kerberos TGT requests (4768),
+//! failed Kerberos pre-authentications (4771), NTLM validations refused
+//! at a domain controller (4776) and explicit-credential logons (4648,
+//! outcome unknown; source the host that wrote it) for at least
+//! `spray_accounts` distinct accounts from one source within
+//! `failure_window_minutes` ([`crate::detect::credential_attempts`]): a
+//! spray against the domain controllers (Kerbrute and the like) leaves
+//! only the Kerberos or NTLM records, one run from a foothold with `net
+//! use` or `runas` only the foothold's 4648s.
 //! A success from the same source in that window (a logon or a granted
 //! TGT) raises the score: a password worked.
 //!
@@ -26,8 +30,8 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{
-    LogonView, busiest_window, clamp_score, failed, failing_sources, log_evidence, minutes,
-    succeeded,
+    LogonView, busiest_window, clamp_score, failed_attempt, failing_sources, log_evidence, minutes,
+    succeeded_attempt,
 };
 use crate::detect::{DetectInput, Detector};
 use crate::model::HostKey;
@@ -88,7 +92,8 @@ impl Detector for Spray {
         }
         let mut alerts = Vec::new();
         for (_, views) in by_src {
-            let failures: Vec<&LogonView<'_>> = views.iter().filter(|v| failed(v.event)).collect();
+            let failures: Vec<&LogonView<'_>> =
+                views.iter().filter(|v| failed_attempt(v.event)).collect();
             let items: Vec<(Timestamp, String)> = failures
                 .iter()
                 .map(|v| {
@@ -113,7 +118,7 @@ impl Detector for Spray {
             let success: Vec<&LogonView<'_>> = views
                 .iter()
                 .filter(|v| {
-                    succeeded(v.event)
+                    succeeded_attempt(v.event)
                         && v.event.ts >= first.event.ts
                         && v.event.ts.0 - last.event.ts.0 <= window
                 })
@@ -141,7 +146,7 @@ impl Detector for Spray {
                 if let Some(u) = v.event.user_name.as_deref()
                     && seen.insert(u.to_ascii_lowercase())
                 {
-                    a.related_users.insert(u.trim().to_ascii_lowercase());
+                    a.related_users.insert(u.trim().to_string());
                     a.add_evidence(log_evidence(v.event));
                 }
             }
@@ -158,8 +163,9 @@ impl Detector for Spray {
             }
             a.evidence_total = members.len() + success.len();
             a.message = format!(
-                "{} failed logons for {n} accounts from {}{}",
+                "{} {} for {n} accounts from {}{}",
                 members.len(),
+                super::brute_force::attempt_words(members.iter().map(|v| v.event)),
                 a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
                 if winners.is_empty() {
                     String::new()

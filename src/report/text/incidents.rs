@@ -48,11 +48,7 @@ fn hhmm(t: Timestamp) -> String {
 }
 
 fn layer(hosts: &[HostRef]) -> String {
-    hosts
-        .iter()
-        .map(HostRef::label)
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::wrap::shorten(&hosts.iter().map(HostRef::label).collect::<Vec<_>>())
 }
 
 /// The suppression part of a report: how many alerts `[[suppress]]`
@@ -211,11 +207,11 @@ pub fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
             .collect();
         hosts.sort();
         hosts.dedup();
-        let _ = writeln!(s, "  hosts:      {}", hosts.join(", "));
+        let _ = writeln!(s, "  hosts:      {}", super::wrap::shorten(&hosts));
     }
     if !inc.users.is_empty() {
-        let users: Vec<&str> = inc.users.iter().map(String::as_str).collect();
-        let _ = writeln!(s, "  users:      {}", users.join(", "));
+        let users: Vec<String> = inc.users.iter().cloned().collect();
+        let _ = writeln!(s, "  users:      {}", super::wrap::shorten(&users));
     }
     let techs: Vec<String> = inc
         .techniques

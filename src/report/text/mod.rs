@@ -8,3 +8,4 @@ pub mod incidents;
 pub mod profile;
 pub mod score;
 pub mod sweep;
+pub mod wrap;

@@ -40,6 +40,7 @@
 //! | Security | 4768, 4769, 4771 | authentication | `kerberos-tgt-request`, `kerberos-service-ticket`, `kerberos-preauth-failed` | target user, source, ServiceName; Status (or FailureCode) → `event.reason`, failure when not 0x0; labels `ticket_encryption_type`, `ticket_encryption` (`RC4-HMAC` for 0x17), `pre_auth_type`, `status_reason` |
 //! | Security | 4776 | authentication | `ntlm-credential-validation` | target user, Workstation → `source.domain`; Status (or Error) → `event.reason`, failure when not 0x0; label `status_reason` |
 //! | Security | 5140, 5145 | network | `share-accessed`, `share-object-checked` | subject user, source, ShareName, RelativeTargetName; on `IPC$` labels `pipe_name` and `pipe_purpose` (svcctl, atsvc, winreg, samr, lsarpc, drsuapi, srvsvc, …) |
+//! | Security | 5156 (outbound only) | network | `network-connection` | SourceAddress/SourcePort → `source.*`, DestAddress/DestPort → `destination.*`, Application → `process.executable`, Protocol → `network.iana_number`; label `direction` `egress` |
 //! | Security | 4778, 4779 | session | `rdp-session-reconnected`, `rdp-session-disconnected` | AccountName, ClientAddress, ClientName; labels `session_name`, `logon_id` |
 //! | Security | 4825 | authentication (failure) | `rdp-access-denied` | AccountName, ClientAddress |
 //! | TerminalServices-RemoteConnectionManager | 1149 | authentication | `rdp-authenticated` | Param1/2 user, Param3 source |
@@ -331,6 +332,12 @@ event_data! {
     Hashes: "Hashes",
     Initiated: "Initiated",
     SourceIp: "SourceIp",
+    SourceAddress: "SourceAddress",
+    DestAddress: "DestAddress",
+    DestPort: "DestPort",
+    Direction: "Direction",
+    Application: "Application",
+    Protocol: "Protocol",
     SourcePort: "SourcePort",
     SourceHostname: "SourceHostname",
     DestinationIp: "DestinationIp",

@@ -276,6 +276,29 @@ pub(super) fn map(id: u32, chan: Chan, d: &EventData<'_>, e: &mut LogEvent) -> b
             label(e, "session_name", session);
             label(e, "logon_id", d.LogonID.get());
         }
+        (5156, Chan::Other) => {
+            // The Windows Filtering Platform permitted a connection. Only
+            // outbound ones are mapped: their source is this host, the
+            // initiator (`%%14593` rendered, or the word).
+            let outbound = d
+                .Direction
+                .get()
+                .map(str::trim)
+                .is_some_and(|v| v == "%%14593" || v.eq_ignore_ascii_case("Outbound"));
+            if !outbound {
+                return false;
+            }
+            e.category = Some(Category::Network);
+            e.action = Action::NetworkConnection;
+            e.outcome = Some(Outcome::Success);
+            e.source_ip = source_addr(d.SourceAddress.get());
+            e.source_port = port(&d.SourcePort);
+            e.destination_ip = source_addr(d.DestAddress.get());
+            e.destination_port = port(&d.DestPort);
+            e.set_process_executable(d.Application.owned());
+            e.set_ip_proto(d.Protocol.get().and_then(|p| p.trim().parse().ok()));
+            label(e, "direction", Some("egress"));
+        }
         (4825, Chan::Other) => {
             e.user_name = d.AccountName.owned();
             e.user_domain = d.AccountDomain.owned();

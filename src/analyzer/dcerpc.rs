@@ -1,0 +1,474 @@
+//! DCE-RPC connection-oriented PDUs in, calls out: the DCE-RPC analyzer,
+//! fed whole PDUs by the TCP stream framer (port 135, the dynamic ports
+//! that start with a bind) or by the SMB analyzer (named pipes).
+//!
+//! One [`Association`] per TCP connection or per opened pipe remembers
+//! which interface each presentation context was bound to (bind and
+//! alter-context), so a request's context id and opnum give the interface
+//! and operation names of [`super::names`]. The request header is clear
+//! even when the stub is sealed (authentication level packet privacy):
+//! the call is recorded either way, with the level. A request split into
+//! fragments is one call, recorded at its first fragment (which holds the
+//! start of the stub); later fragments are counted, not re-recorded.
+//! NTLM tokens in the auth verifiers of bind, alter-context and AUTH3
+//! are handed to [`super::ntlm`].
+
+use crate::analyzer::names::{interface_name, operation_name};
+use crate::analyzer::ntlm;
+use crate::analyzer::reassembly::Framing;
+use crate::model::event::Text;
+use std::collections::BTreeMap;
+
+/// Packet types (`PTYPE`) this analyzer reads.
+pub mod ptype {
+    /// A call's request.
+    pub const REQUEST: u8 = 0;
+    /// A call's response.
+    pub const RESPONSE: u8 = 2;
+    /// A call failed.
+    pub const FAULT: u8 = 3;
+    /// Bind presentation contexts.
+    pub const BIND: u8 = 11;
+    /// Bind accepted.
+    pub const BIND_ACK: u8 = 12;
+    /// Bind refused.
+    pub const BIND_NAK: u8 = 13;
+    /// Add presentation contexts to an association.
+    pub const ALTER_CONTEXT: u8 = 14;
+    /// Alter-context answered.
+    pub const ALTER_CONTEXT_RESP: u8 = 15;
+    /// Third leg of a three-leg authentication.
+    pub const AUTH3: u8 = 16;
+}
+
+/// First fragment of a PDU.
+const PFC_FIRST_FRAG: u8 = 0x01;
+/// An object UUID follows the request header.
+const PFC_OBJECT_UUID: u8 = 0x80;
+
+/// Most presentation contexts remembered per association.
+const MAX_CONTEXTS: usize = 256;
+
+/// Longest PDU accepted (the fragment length is 16 bits).
+const MAX_PDU: usize = 65_535;
+
+/// DCE-RPC framing: the fragment length at offset 8 in the header's byte order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DceRpcFraming;
+
+impl Framing for DceRpcFraming {
+    fn message_len(&self, head: &[u8]) -> Option<Result<usize, ()>> {
+        let h = head.get(..10)?;
+        if !looks_like_header(h) {
+            return Some(Err(()));
+        }
+        let len = usize::from(frag_len(h)?);
+        if !(16..=MAX_PDU).contains(&len) {
+            return Some(Err(()));
+        }
+        Some(Ok(len))
+    }
+}
+
+/// True when `h` (10 bytes or more) starts like a connection-oriented PDU.
+fn looks_like_header(h: &[u8]) -> bool {
+    matches!(h.first(), Some(5))
+        && matches!(h.get(1), Some(0 | 1))
+        && h.get(2).is_some_and(|t| *t <= 20)
+        && h.get(4).is_some_and(|d| d & 0xef == 0)
+}
+
+/// True when a TCP payload starts with a DCE-RPC bind: how a connection to
+/// a port the endpoint mapper handed out is recognised.
+pub fn starts_with_bind(payload: &[u8]) -> bool {
+    payload.len() >= 16
+        && looks_like_header(payload)
+        && payload.get(2) == Some(&ptype::BIND)
+        && frag_len(payload).is_some_and(|l| l >= 16)
+}
+
+fn little_endian(pdu: &[u8]) -> bool {
+    pdu.get(4).is_none_or(|d| d & 0x10 != 0)
+}
+
+fn u16_at(pdu: &[u8], at: usize, le: bool) -> Option<u16> {
+    let b: [u8; 2] = pdu.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(if le {
+        u16::from_le_bytes(b)
+    } else {
+        u16::from_be_bytes(b)
+    })
+}
+
+fn u32_at(pdu: &[u8], at: usize, le: bool) -> Option<u32> {
+    let b: [u8; 4] = pdu.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(if le {
+        u32::from_le_bytes(b)
+    } else {
+        u32::from_be_bytes(b)
+    })
+}
+
+fn frag_len(pdu: &[u8]) -> Option<u16> {
+    u16_at(pdu, 8, little_endian(pdu))
+}
+
+/// A UUID as text from its wire form (first three fields in `le` order).
+pub fn uuid_text(b: &[u8], le: bool) -> Option<String> {
+    let d1 = u32_at(b, 0, le)?;
+    let d2 = u16_at(b, 4, le)?;
+    let d3 = u16_at(b, 6, le)?;
+    let rest = b.get(8..16)?;
+    let mut s = format!("{d1:08x}-{d2:04x}-{d3:04x}-");
+    for (i, x) in rest.iter().enumerate() {
+        if i == 2 {
+            s.push('-');
+        }
+        s.push_str(&format!("{x:02x}"));
+    }
+    Some(s)
+}
+
+/// One call seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// Interface name (or UUID text when unknown; `unknown` when the
+    /// context was bound before the capture began).
+    pub endpoint: Text,
+    /// Operation name (`opnum_N` when unknown).
+    pub operation: Text,
+    /// The operation number.
+    pub opnum: u16,
+    /// Authentication level of the association (6 = packet privacy: stub sealed).
+    pub auth_level: u8,
+    /// The service a `CreateService*` call names, when its stub is clear.
+    pub service: Option<String>,
+    /// The binary path a `CreateService*` call names, when its stub is clear.
+    pub binary: Option<String>,
+}
+
+/// What one PDU yielded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A request.
+    Call(Call),
+    /// An NTLM message from an auth verifier.
+    Ntlm(ntlm::Message),
+    /// Kerberos was used to authenticate the association (auth type 16, or
+    /// SPNEGO carrying Kerberos): no account is visible.
+    Kerberos,
+}
+
+/// Counts of what the analyzer passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DceRpcCounters {
+    /// PDUs read.
+    pub pdus: u64,
+    /// Later fragments of requests already recorded.
+    pub later_fragments: u64,
+    /// Requests on a context never bound in the capture.
+    pub unbound_requests: u64,
+    /// PDUs too short or inconsistent to read.
+    pub malformed: u64,
+}
+
+/// One association: a TCP connection or an opened named pipe.
+#[derive(Debug, Default)]
+pub struct Association {
+    contexts: BTreeMap<u16, Text>,
+    auth_level: u8,
+    kerberos_noted: bool,
+}
+
+impl Association {
+    /// Reads one whole PDU sent by the client (`from_client`) or the server.
+    pub fn pdu(
+        &mut self,
+        from_client: bool,
+        pdu: &[u8],
+        counters: &mut DceRpcCounters,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(h) = pdu.get(..16) else {
+            counters.malformed += 1;
+            return;
+        };
+        if !looks_like_header(h) {
+            counters.malformed += 1;
+            return;
+        }
+        counters.pdus += 1;
+        let le = little_endian(h);
+        let ty = h.get(2).copied().unwrap_or(0xff);
+        let flags = h.get(3).copied().unwrap_or(0);
+        let flen = usize::from(u16_at(h, 8, le).unwrap_or(0)).min(pdu.len());
+        let auth_len = usize::from(u16_at(h, 10, le).unwrap_or(0));
+        let pdu = pdu.get(..flen).unwrap_or(pdu);
+        // The auth verifier: an 8-byte trailer, then the token, at the end.
+        let trailer_at = (auth_len > 0)
+            .then(|| flen.checked_sub(auth_len)?.checked_sub(8))
+            .flatten();
+        let (auth_type, auth_level, token) = match trailer_at {
+            Some(t) => (
+                pdu.get(t).copied().unwrap_or(0),
+                pdu.get(t + 1).copied().unwrap_or(0),
+                pdu.get(t + 8..).unwrap_or(&[]),
+            ),
+            None => (0, 0, &[][..]),
+        };
+        match ty {
+            ptype::BIND | ptype::ALTER_CONTEXT if from_client => {
+                self.bind(pdu, le);
+                self.auth(auth_type, auth_level, token, out);
+            }
+            ptype::AUTH3 if from_client => self.auth(auth_type, auth_level, token, out),
+            ptype::BIND_ACK | ptype::ALTER_CONTEXT_RESP if !from_client => {
+                if let Some(ntlm::Message::Challenge(c)) = ntlm::find(token) {
+                    out.push(Finding::Ntlm(ntlm::Message::Challenge(c)));
+                }
+            }
+            ptype::REQUEST if from_client => {
+                if flags & PFC_FIRST_FRAG == 0 {
+                    counters.later_fragments += 1;
+                    return;
+                }
+                let (Some(ctx), Some(opnum)) = (u16_at(pdu, 20, le), u16_at(pdu, 22, le)) else {
+                    counters.malformed += 1;
+                    return;
+                };
+                if auth_len > 0 {
+                    self.auth_level = self.auth_level.max(auth_level);
+                }
+                let endpoint = match self.contexts.get(&ctx) {
+                    Some(e) => e.clone(),
+                    None => {
+                        counters.unbound_requests += 1;
+                        Text::from("unknown")
+                    }
+                };
+                let operation = operation_name(&endpoint, opnum)
+                    .map(Text::from)
+                    .unwrap_or_else(|| Text::from(format!("opnum_{opnum}")));
+                let stub_at = if flags & PFC_OBJECT_UUID != 0 { 40 } else { 24 };
+                let stub_end = trailer_at
+                    .map(|t| t.saturating_sub(usize::from(pdu.get(t + 2).copied().unwrap_or(0))))
+                    .unwrap_or(flen);
+                let stub = pdu.get(stub_at..stub_end.max(stub_at)).unwrap_or(&[]);
+                let sealed = auth_len > 0 && self.auth_level >= 6;
+                let (service, binary) = if endpoint == "svcctl" && !sealed {
+                    match opnum {
+                        12 | 45 => create_service(stub, le, true),
+                        24 | 44 => create_service(stub, le, false),
+                        _ => (None, None),
+                    }
+                } else {
+                    (None, None)
+                };
+                out.push(Finding::Call(Call {
+                    endpoint,
+                    operation,
+                    opnum,
+                    auth_level: if auth_len > 0 { auth_level } else { 0 },
+                    service,
+                    binary,
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    /// Remembers the interfaces a bind or alter-context offers.
+    fn bind(&mut self, pdu: &[u8], le: bool) {
+        let n = usize::from(pdu.get(24).copied().unwrap_or(0));
+        let mut at = 28usize;
+        for _ in 0..n {
+            let (Some(ctx), Some(n_syn)) = (u16_at(pdu, at, le), pdu.get(at + 2)) else {
+                return;
+            };
+            let Some(uuid) = pdu.get(at + 4..at + 20).and_then(|u| uuid_text(u, le)) else {
+                return;
+            };
+            let name = interface_name(&uuid).map_or_else(|| Text::from(uuid.as_str()), Text::from);
+            if self.contexts.len() < MAX_CONTEXTS || self.contexts.contains_key(&ctx) {
+                self.contexts.insert(ctx, name);
+            }
+            at = at + 24 + 20 * usize::from(*n_syn);
+        }
+    }
+
+    fn auth(&mut self, auth_type: u8, level: u8, token: &[u8], out: &mut Vec<Finding>) {
+        if token.is_empty() {
+            return;
+        }
+        self.auth_level = self.auth_level.max(level);
+        match auth_type {
+            // NTLMSSP (10) or SPNEGO (9) carrying it.
+            9 | 10 => match ntlm::mechanism(token) {
+                Some("NTLM") => {
+                    if let Some(m @ ntlm::Message::Authenticate(_)) = ntlm::find(token) {
+                        out.push(Finding::Ntlm(m));
+                    }
+                }
+                Some(_) => self.note_kerberos(out),
+                None => {}
+            },
+            16 => self.note_kerberos(out),
+            _ => {}
+        }
+    }
+
+    fn note_kerberos(&mut self, out: &mut Vec<Finding>) {
+        if !self.kerberos_noted {
+            self.kerberos_noted = true;
+            out.push(Finding::Kerberos);
+        }
+    }
+}
+
+/// NDR: a conformant varying string at `at` (4-aligned), of 2-byte
+/// (`wide`) or 1-byte characters; the text and the offset after it.
+fn ndr_string(stub: &[u8], at: usize, le: bool, wide: bool) -> Option<(String, usize)> {
+    let at = at.checked_add(3)? & !3;
+    let actual = u32_at(stub, at + 8, le)? as usize;
+    let width = if wide { 2 } else { 1 };
+    let bytes = stub.get(at + 12..at + 12 + actual.checked_mul(width)?)?;
+    let text = if wide {
+        ntlm::text(bytes, true)
+    } else {
+        ntlm::text(bytes, false)
+    };
+    Some((
+        text.trim_end_matches('\0').to_string(),
+        at + 12 + bytes.len(),
+    ))
+}
+
+/// The service name and binary path of an `RCreateServiceW`/`A` stub.
+fn create_service(stub: &[u8], le: bool, wide: bool) -> (Option<String>, Option<String>) {
+    // hSCManager (20 bytes), lpServiceName (string), lpDisplayName (unique
+    // pointer to a string), dwDesiredAccess, dwServiceType, dwStartType,
+    // dwErrorControl, lpBinaryPathName (string).
+    let Some((service, mut at)) = ndr_string(stub, 20, le, wide) else {
+        return (None, None);
+    };
+    let binary = (|| {
+        at = (at + 3) & !3;
+        let referent = u32_at(stub, at, le)?;
+        at += 4;
+        if referent != 0 {
+            at = ndr_string(stub, at, le, wide)?.1;
+        }
+        at = ((at + 3) & !3) + 16;
+        ndr_string(stub, at, le, wide).map(|(s, _)| s)
+    })();
+    (Some(service).filter(|s| !s.is_empty()), binary)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A little-endian PDU of type `ty` with `body` after the 16-byte header.
+    pub(crate) fn pdu(ty: u8, flags: u8, body: &[u8]) -> Vec<u8> {
+        let mut p = vec![5, 0, ty, flags, 0x10, 0, 0, 0];
+        p.extend_from_slice(&((16 + body.len()) as u16).to_le_bytes());
+        p.extend_from_slice(&0u16.to_le_bytes());
+        p.extend_from_slice(&2u32.to_le_bytes());
+        p.extend_from_slice(body);
+        p
+    }
+
+    /// A bind offering `uuid` (wire bytes) as context `ctx`.
+    pub(crate) fn bind(ctx: u16, uuid: [u8; 16]) -> Vec<u8> {
+        let mut b = vec![0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0];
+        b.extend_from_slice(&ctx.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(&uuid);
+        b.extend_from_slice(&[2, 0, 0, 0]);
+        b.extend_from_slice(&[0u8; 20]);
+        pdu(ptype::BIND, 3, &b)
+    }
+
+    /// svcctl's UUID on the wire.
+    pub(crate) const SVCCTL_WIRE: [u8; 16] = [
+        0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35, 0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10,
+        0x03,
+    ];
+
+    fn wstr(s: &str) -> Vec<u8> {
+        let units: Vec<u16> = s.encode_utf16().chain([0]).collect();
+        let mut b = Vec::new();
+        for n in [units.len() as u32, 0, units.len() as u32] {
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        for u in units {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        while b.len() % 4 != 0 {
+            b.push(0);
+        }
+        b
+    }
+
+    /// An RCreateServiceW request on context `ctx`.
+    pub(crate) fn create_service_w(ctx: u16, name: &str, path: &str) -> Vec<u8> {
+        let mut stub = vec![0u8; 20];
+        stub.extend_from_slice(&wstr(name));
+        stub.extend_from_slice(&0u32.to_le_bytes());
+        stub.extend_from_slice(&[0u8; 16]);
+        stub.extend_from_slice(&wstr(path));
+        let mut b = Vec::new();
+        b.extend_from_slice(&(stub.len() as u32).to_le_bytes());
+        b.extend_from_slice(&ctx.to_le_bytes());
+        b.extend_from_slice(&12u16.to_le_bytes());
+        b.extend_from_slice(&stub);
+        pdu(ptype::REQUEST, 3, &b)
+    }
+
+    #[test]
+    fn bind_then_request_names_interface_operation_and_service() {
+        let mut a = Association::default();
+        let mut c = DceRpcCounters::default();
+        let mut out = Vec::new();
+        a.pdu(true, &bind(1, SVCCTL_WIRE), &mut c, &mut out);
+        a.pdu(
+            true,
+            &create_service_w(1, "Cyb3rWard0g", "C:\\x.exe"),
+            &mut c,
+            &mut out,
+        );
+        let Some(Finding::Call(call)) = out.first() else {
+            panic!("no call: {out:?}");
+        };
+        assert_eq!(call.endpoint, "svcctl");
+        assert_eq!(call.operation, "CreateServiceW");
+        assert_eq!(call.service.as_deref(), Some("Cyb3rWard0g"));
+        assert_eq!(call.binary.as_deref(), Some("C:\\x.exe"));
+        // A later fragment of a call is not a new call.
+        let mut later = create_service_w(1, "x", "y");
+        later[3] = 2;
+        a.pdu(true, &later, &mut c, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(c.later_fragments, 1);
+    }
+
+    #[test]
+    fn every_cut_of_a_request_is_survived() {
+        let mut a = Association::default();
+        let mut c = DceRpcCounters::default();
+        let mut out = Vec::new();
+        let b = bind(1, SVCCTL_WIRE);
+        let r = create_service_w(1, "svc", "C:\\p.exe");
+        for cut in 0..r.len() {
+            a.pdu(
+                true,
+                b.get(..cut.min(b.len())).unwrap_or(&[]),
+                &mut c,
+                &mut out,
+            );
+            a.pdu(true, r.get(..cut).unwrap_or(&[]), &mut c, &mut out);
+        }
+        assert!(DceRpcFraming.message_len(&r) == Some(Ok(r.len())));
+        assert!(starts_with_bind(&b) && !starts_with_bind(&r));
+    }
+}

@@ -1,0 +1,934 @@
+//! Application-layer analyzers of captures: the capture source's step
+//! after packet decoding, beside the flow table. Packets of the TCP
+//! connections worth reading are reassembled ([`reassembly`]) and handed
+//! to a protocol analyzer ([`smb`], [`dcerpc`], with [`ntlm`] for the
+//! tokens they carry); what those find becomes normalised [`LogEvent`]s
+//! (datasets `zeek.smb_mapping`, `zeek.smb_files`, `zeek.dce_rpc`,
+//! `zeek.ntlm`) tied to the connection's uid, so the detectors that read
+//! host logs read them too.
+//!
+//! Only connections an analyzer claims are followed: by the responder's
+//! port ([`analyzer_for`]) or, for DCE-RPC on the dynamic ports the
+//! endpoint mapper hands out, by a first payload that is a DCE-RPC bind.
+//! Every other packet costs a hash lookup at most. Memory is bounded by
+//! [`reassembly::Limits`]: connections followed at once, bytes held per
+//! direction, bytes held in all; everything refused is counted.
+//!
+//! ## Adding a protocol
+//! Write its parser in its own file with a type implementing
+//! [`StreamAnalyzer`], add its `pub mod` line here, and one arm to
+//! [`analyzer_for`] naming the ports (or the first bytes) that select it.
+//! Nothing else changes: the connection table, reassembly, uids and event
+//! plumbing are shared.
+
+pub mod ber;
+pub mod dcerpc;
+pub mod http;
+pub mod kerberos;
+pub mod ldap;
+pub mod names;
+pub mod ntlm;
+pub mod rdp;
+pub mod reassembly;
+pub mod smb;
+pub mod ssh;
+pub mod tls;
+
+use crate::model::Action;
+use crate::model::event::{Category, LogEvent, Origin, Outcome, Position, Text, Timestamp};
+use crate::source::capture_flows::PacketTap;
+use crate::source::decode::{Packet, ip_proto, tcp_flags};
+use crate::source::flow_table::{FlowKey, uid_of_first_packet};
+use reassembly::{Budget, Chunk, Direction, Framer, Limits, ReassemblyCounters};
+use rustc_hash::FxHashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// How the analyzers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalyzerConfig {
+    /// False: no connection is followed (`--no-analyzers`).
+    pub enabled: bool,
+    /// Memory limits.
+    pub limits: Limits,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig {
+            enabled: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What the analyzers of one capture counted: connections, and everything
+/// dropped or passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnalyzerCounters {
+    /// Connections followed.
+    pub flows: u64,
+    /// Most connections followed at once.
+    pub peak_flows: u64,
+    /// Connections to a dynamic port recognised by their DCE-RPC bind.
+    pub dcerpc_by_bind: u64,
+    /// Connections whose SYN was remembered but whose uid had to be
+    /// computed from a later packet (the SYN table was full).
+    pub syn_table_full: u64,
+    /// Most bytes held at once.
+    pub peak_bytes: u64,
+    /// Reassembly's counts.
+    pub reassembly: ReassemblyCounters,
+    /// The SMB analyzer's counts.
+    pub smb: smb::SmbCounters,
+    /// The DCE-RPC-over-TCP analyzer's counts.
+    pub dcerpc: dcerpc::DceRpcCounters,
+    /// HTTP requests with an NTLM or Kerberos `Authorization` header.
+    pub http_auth: u64,
+}
+
+/// The connection a finding was made on, as events name it.
+#[derive(Debug, Clone)]
+pub struct FlowInfo {
+    /// The flow's uid (as in conn.log).
+    pub uid: Text,
+    /// Originator address and port.
+    pub orig: (IpAddr, u16),
+    /// Responder address and port.
+    pub resp: (IpAddr, u16),
+}
+
+/// The account a connection authenticated as, when visible.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    /// `NTLM` or `Kerberos`.
+    pub method: Option<&'static str>,
+    /// User name (NTLM only).
+    pub user: Option<Text>,
+    /// Domain (NTLM only).
+    pub domain: Option<Text>,
+    /// Client workstation name (NTLM only).
+    pub workstation: Option<Text>,
+}
+
+/// Everything an analyzer needs to turn a finding into events.
+pub struct Cx<'a> {
+    /// The connection.
+    pub flow: &'a FlowInfo,
+    /// Time of the packet that completed the message.
+    pub ts: Timestamp,
+    /// Offset of that packet's record in the input.
+    pub offset: u64,
+    /// The input's name.
+    pub file: &'a Arc<str>,
+    /// Where events go.
+    pub events: &'a mut Vec<LogEvent>,
+    /// Memory limits.
+    pub limits: &'a Limits,
+    /// The capture's memory budget.
+    pub budget: &'a mut Budget,
+    /// Counters.
+    pub counters: &'a mut AnalyzerCounters,
+}
+
+impl Cx<'_> {
+    /// An event of `dataset` about this connection: time, addresses (the
+    /// responder is the host acted on), uid label and origin filled in.
+    pub fn event(&self, dataset: &str, category: Category, action: Action) -> LogEvent {
+        let mut e = LogEvent {
+            ts: self.ts,
+            category: Some(category),
+            action,
+            outcome: Some(Outcome::Unknown),
+            dataset: Text::from(dataset),
+            source_ip: Some(self.flow.orig.0),
+            source_port: Some(self.flow.orig.1),
+            destination_ip: Some(self.flow.resp.0),
+            destination_port: Some(self.flow.resp.1),
+            host_ip: Some(self.flow.resp.0),
+            origin: Some(Origin {
+                file: self.file.clone(),
+                at: Position::Offset(self.offset),
+            }),
+            ..LogEvent::default()
+        };
+        e.push_label("zeek_uid".into(), self.flow.uid.clone());
+        e
+    }
+
+    /// Sets the account fields of `e` from `a`.
+    pub fn with_account(e: &mut LogEvent, a: &Account) {
+        e.user_name = a.user.clone();
+        e.user_domain = a.domain.clone();
+        if e.source_domain.is_none() {
+            e.source_domain = a.workstation.clone();
+        }
+        e.auth_method = a.method.map(Text::from);
+    }
+}
+
+/// A protocol analyzer of one TCP connection: takes each direction's
+/// bytes in order (with gaps marked) and pushes events.
+pub trait StreamAnalyzer: Send {
+    /// The next piece of the originator's (`from_orig`) or responder's stream.
+    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>);
+    /// The connection ended; give back held memory.
+    fn finish(&mut self, cx: &mut Cx<'_>);
+}
+
+/// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
+const DCERPC_PORTS: [u16; 2] = [135, 593];
+
+/// The analyzer for a new connection to `resp_port` whose first payload
+/// (from the originator) starts with `first`: one arm per protocol.
+pub fn analyzer_for(resp_port: u16, first: Option<&[u8]>) -> Option<Box<dyn StreamAnalyzer>> {
+    match resp_port {
+        445 | 139 => Some(Box::<SmbAnalyzer>::default()),
+        p if DCERPC_PORTS.contains(&p) => Some(Box::<DceRpcAnalyzer>::default()),
+        5985 | 47001 => Some(Box::<HttpAuthAnalyzer>::default()),
+        _ if first.is_some_and(dcerpc::starts_with_bind) => Some(Box::<DceRpcAnalyzer>::default()),
+        _ => None,
+    }
+}
+
+/// True when `port` is claimed by an analyzer whatever the payload.
+fn port_claimed(port: u16) -> bool {
+    matches!(port, 445 | 139 | 5985 | 47001) || DCERPC_PORTS.contains(&port)
+}
+
+/// One followed connection.
+struct Tracked {
+    info: FlowInfo,
+    orig_side: u8,
+    dirs: [Direction; 2],
+    analyzer: Box<dyn StreamAnalyzer>,
+    last: Timestamp,
+    closed: [bool; 2],
+}
+
+/// The analyzers of one capture: the connections followed and their state.
+pub struct Analyzers {
+    cfg: AnalyzerConfig,
+    file: Arc<str>,
+    flows: FxHashMap<FlowKey, Tracked>,
+    /// Connections whose SYN was seen on an unclaimed port: their uid, in
+    /// case their first payload is a DCE-RPC bind.
+    syns: FxHashMap<FlowKey, (Text, u8)>,
+    /// Bytes of out-of-order segments held (half the global cap).
+    held: Budget,
+    /// Bytes of message heads buffered by the analyzers (the other half).
+    budget: Budget,
+    counters: AnalyzerCounters,
+    events: Vec<LogEvent>,
+    packets: u64,
+}
+
+/// Idle time after which a followed connection is let go (Zeek's TCP inactivity timeout).
+const IDLE_NS: i64 = 300 * 1_000_000_000;
+
+fn ip_of(b: &[u8; 16], v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::from(*b))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+    }
+}
+
+impl Analyzers {
+    /// Analyzers for the capture named `file`.
+    pub fn new(cfg: AnalyzerConfig, file: Arc<str>) -> Analyzers {
+        Analyzers {
+            held: Budget::new(cfg.limits.global_bytes / 2),
+            budget: Budget::new(cfg.limits.global_bytes / 2),
+            cfg,
+            file,
+            flows: FxHashMap::default(),
+            syns: FxHashMap::default(),
+            counters: AnalyzerCounters::default(),
+            events: Vec::new(),
+            packets: 0,
+        }
+    }
+
+    /// True when a packet could interest an analyzer: TCP, analyzers on.
+    /// Callers skip fetching the payload of every other packet.
+    #[inline]
+    pub fn wants(&self, p: &Packet) -> bool {
+        self.cfg.enabled && p.proto == ip_proto::TCP
+    }
+
+    /// True when the analyzers follow this packet's connection or may start
+    /// to: a claimed port, a SYN, or a connection already known. Callers
+    /// fetch the payload only then.
+    #[inline]
+    pub fn interested(&self, p: &Packet) -> bool {
+        if !self.wants(p) {
+            return false;
+        }
+        if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
+            return true;
+        }
+        if self.flows.is_empty() && self.syns.is_empty() {
+            return false;
+        }
+        let (key, _) = FlowKey::of(p);
+        self.flows.contains_key(&key) || self.syns.contains_key(&key)
+    }
+
+    /// Accounts one decoded TCP packet and its payload.
+    pub fn packet(&mut self, p: &Packet, payload: &[u8]) {
+        if !self.wants(p) {
+            return;
+        }
+        self.packets += 1;
+        if self.packets.is_multiple_of(8192) {
+            self.reap(p.ts);
+        }
+        let (key, side) = FlowKey::of(p);
+        let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        if syn_only
+            && self
+                .flows
+                .get(&key)
+                .is_some_and(|t| t.closed.iter().any(|c| *c))
+        {
+            // A new connection on the same ports: the old one is over.
+            self.close(&key, p.ts, p.offset);
+        }
+        if !self.flows.contains_key(&key) && !self.start(p, &key, side, syn_only, payload) {
+            return;
+        }
+        let Some(mut t) = self.flows.remove(&key) else {
+            return;
+        };
+        t.last = p.ts;
+        let from_orig = side == t.orig_side;
+        let dir = usize::from(!from_orig);
+        let mut cx = Cx {
+            flow: &t.info,
+            ts: p.ts,
+            offset: p.offset,
+            file: &self.file,
+            events: &mut self.events,
+            limits: &self.cfg.limits,
+            budget: &mut self.budget,
+            counters: &mut self.counters,
+        };
+        let analyzer = &mut t.analyzer;
+        let mut reasm = ReassemblyCounters::default();
+        if let Some(d) = t.dirs.get_mut(dir) {
+            d.segment(
+                p.seq,
+                p.flags & tcp_flags::SYN != 0,
+                payload,
+                &self.cfg.limits,
+                &mut self.held,
+                &mut reasm,
+                &mut |chunk| analyzer.chunk(from_orig, chunk, &mut cx),
+            );
+        }
+        self.counters.reassembly.add(&reasm);
+        if p.flags & (tcp_flags::FIN | tcp_flags::RST) != 0
+            && let Some(c) = t.closed.get_mut(dir)
+        {
+            *c = true;
+        }
+        let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
+        self.flows.insert(key, t);
+        if done {
+            self.close(&key, p.ts, p.offset);
+        }
+        self.note_peak();
+    }
+
+    fn note_peak(&mut self) {
+        let peak = (self.budget.peak + self.held.peak) as u64;
+        self.counters.peak_bytes = self.counters.peak_bytes.max(peak);
+    }
+
+    /// Starts following a connection if an analyzer claims it.
+    fn start(
+        &mut self,
+        p: &Packet,
+        key: &FlowKey,
+        side: u8,
+        syn_only: bool,
+        payload: &[u8],
+    ) -> bool {
+        let (orig_port, resp_port) = (p.sport, p.dport);
+        let claimed = port_claimed(p.dport) || port_claimed(p.sport);
+        if !claimed {
+            if syn_only {
+                if self.syns.len() >= self.cfg.limits.max_flows {
+                    self.counters.syn_table_full += 1;
+                    self.syns.clear();
+                }
+                self.syns.insert(*key, uid_of_first_packet(p));
+                return false;
+            }
+            if payload.is_empty() {
+                return false;
+            }
+            // First payload of a connection on another port: a bind claims it.
+            let remembered = self.syns.remove(key);
+            if !dcerpc::starts_with_bind(payload) {
+                return false;
+            }
+            self.counters.dcerpc_by_bind += 1;
+            let (uid, orig_side) = remembered.unwrap_or_else(|| uid_of_first_packet(p));
+            let resp = if side == orig_side {
+                resp_port
+            } else {
+                orig_port
+            };
+            let Some(analyzer) = analyzer_for(resp, Some(payload)) else {
+                return false;
+            };
+            return self.track(p, key, side, uid, orig_side, analyzer);
+        }
+        let (uid, orig_side) = uid_of_first_packet(p);
+        // The responder is the side on the claimed port.
+        let orig_side = if port_claimed(p.dport) && !port_claimed(p.sport) {
+            side
+        } else if port_claimed(p.sport) && !port_claimed(p.dport) {
+            side ^ 1
+        } else {
+            orig_side
+        };
+        let resp = if side == orig_side { p.dport } else { p.sport };
+        let Some(analyzer) = analyzer_for(resp, None) else {
+            return false;
+        };
+        self.track(p, key, side, uid, orig_side, analyzer)
+    }
+
+    fn track(
+        &mut self,
+        p: &Packet,
+        key: &FlowKey,
+        side: u8,
+        uid: Text,
+        orig_side: u8,
+        analyzer: Box<dyn StreamAnalyzer>,
+    ) -> bool {
+        if self.flows.len() >= self.cfg.limits.max_flows {
+            self.counters.reassembly.flows_refused += 1;
+            return false;
+        }
+        let (me, peer) = (
+            (ip_of(&p.src, p.v6), p.sport),
+            (ip_of(&p.dst, p.v6), p.dport),
+        );
+        let (orig, resp) = if side == orig_side {
+            (me, peer)
+        } else {
+            (peer, me)
+        };
+        self.flows.insert(
+            *key,
+            Tracked {
+                info: FlowInfo { uid, orig, resp },
+                orig_side,
+                dirs: [Direction::default(), Direction::default()],
+                analyzer,
+                last: p.ts,
+                closed: [false; 2],
+            },
+        );
+        self.counters.flows += 1;
+        self.counters.peak_flows = self.counters.peak_flows.max(self.flows.len() as u64);
+        true
+    }
+
+    /// Ends a followed connection: held segments are delivered after gaps,
+    /// then the analyzer gives its memory back.
+    fn close(&mut self, key: &FlowKey, ts: Timestamp, offset: u64) {
+        let Some(mut t) = self.flows.remove(key) else {
+            return;
+        };
+        let mut cx = Cx {
+            flow: &t.info,
+            ts,
+            offset,
+            file: &self.file,
+            events: &mut self.events,
+            limits: &self.cfg.limits,
+            budget: &mut self.budget,
+            counters: &mut self.counters,
+        };
+        let analyzer = &mut t.analyzer;
+        let mut reasm = ReassemblyCounters::default();
+        for (i, d) in t.dirs.iter_mut().enumerate() {
+            let from_orig = i == 0;
+            d.finish(&mut self.held, &mut reasm, &mut |chunk| {
+                analyzer.chunk(from_orig, chunk, &mut cx)
+            });
+        }
+        analyzer.finish(&mut cx);
+        self.counters.reassembly.add(&reasm);
+    }
+
+    /// Lets go of connections idle for longer than the TCP timeout.
+    fn reap(&mut self, now: Timestamp) {
+        let mut idle: Vec<(FlowKey, Timestamp)> = self
+            .flows
+            .iter()
+            .filter(|(_, t)| now.0.saturating_sub(t.last.0) > IDLE_NS)
+            .map(|(k, t)| (*k, t.last))
+            .collect();
+        // Closed in a fixed order, whatever the map's.
+        idle.sort();
+        for (k, last) in idle {
+            self.close(&k, last, 0);
+        }
+    }
+
+    /// Connections followed now and bytes held now (for the memory tests).
+    pub fn state(&self) -> (usize, usize) {
+        (
+            self.flows.len() + self.syns.len(),
+            self.budget.used + self.held.used,
+        )
+    }
+
+    /// Ends every connection and returns the events (in a fixed order) and counters.
+    pub fn finish(mut self) -> (Vec<LogEvent>, AnalyzerCounters) {
+        let mut keys: Vec<(Timestamp, FlowKey)> =
+            self.flows.iter().map(|(k, t)| (t.last, *k)).collect();
+        keys.sort();
+        for (last, k) in keys {
+            self.close(&k, last, 0);
+        }
+        self.note_peak();
+        let mut events = self.events;
+        // Findings come out as packets complete messages; ties keep that order.
+        events.sort_by_key(|e| e.ts);
+        (events, self.counters)
+    }
+}
+
+impl PacketTap for Analyzers {
+    fn interested(&self, p: &Packet) -> bool {
+        Analyzers::interested(self, p)
+    }
+
+    fn packet(&mut self, p: &Packet, payload: &[u8]) {
+        Analyzers::packet(self, p, payload)
+    }
+}
+
+/// SMB on 445/139: NetBIOS framing, then [`smb::SmbConnection`].
+#[derive(Default)]
+struct SmbAnalyzer {
+    framers: [Framer; 2],
+    conn: smb::SmbConnection,
+    account: Account,
+    server_name: Option<Text>,
+}
+
+impl StreamAnalyzer for SmbAnalyzer {
+    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+            return;
+        };
+        let mut msgs: Vec<(Vec<u8>, bool)> = Vec::new();
+        framer.feed(
+            chunk,
+            &smb::NetbiosFraming,
+            cx.limits,
+            cx.budget,
+            &mut cx.counters.reassembly,
+            &mut |m, complete| msgs.push((m.to_vec(), complete)),
+        );
+        let mut found = Vec::new();
+        for (m, complete) in &msgs {
+            let mut smb_counters = std::mem::take(&mut cx.counters.smb);
+            let mut reasm = std::mem::take(&mut cx.counters.reassembly);
+            let mut tools = smb::Tools {
+                limits: cx.limits,
+                budget: cx.budget,
+                reassembly: &mut reasm,
+                counters: &mut smb_counters,
+            };
+            self.conn
+                .message(from_orig, m, *complete, &mut tools, &mut found);
+            cx.counters.smb = smb_counters;
+            cx.counters.reassembly = reasm;
+        }
+        for f in found {
+            self.emit(f, cx);
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        for f in &mut self.framers {
+            f.reset(cx.budget);
+        }
+        let mut found = Vec::new();
+        self.conn.finish(cx.budget, &mut found);
+        for f in found {
+            self.emit(f, cx);
+        }
+    }
+}
+
+impl SmbAnalyzer {
+    fn emit(&mut self, f: smb::Finding, cx: &mut Cx<'_>) {
+        match f {
+            smb::Finding::Session {
+                mechanism,
+                auth,
+                status,
+            } => {
+                let ok = status == 0;
+                if ok || status == u32::MAX {
+                    self.account.method = Some(mechanism).filter(|m| *m != "unknown");
+                }
+                if let Some(a) = auth {
+                    let e = ntlm_event(&a, self.server_name.clone(), status, cx);
+                    if ok || status == u32::MAX {
+                        self.account.user = e.user_name.clone();
+                        self.account.domain = e.user_domain.clone();
+                        self.account.workstation = e.source_domain.clone();
+                    }
+                    cx.events.push(e);
+                }
+            }
+            smb::Finding::Challenge(c) => {
+                self.server_name = c
+                    .nb_computer
+                    .or(c.dns_computer)
+                    .map(|s| crate::model::event::capped_text(&s, 256));
+            }
+            smb::Finding::Mapping { path, share_type } => {
+                let mut e = cx.event("zeek.smb_mapping", Category::Network, Action::ShareAccessed);
+                e.outcome = Some(Outcome::Success);
+                Cx::with_account(&mut e, &self.account);
+                e.set_share_name(Some(path));
+                e.push_label("share_type".into(), share_type.into());
+                cx.events.push(e);
+            }
+            smb::Finding::FileOpen { path, name } => {
+                let mut e = cx.event("zeek.smb_files", Category::Network, Action::FileOpened);
+                e.outcome = Some(Outcome::Success);
+                Cx::with_account(&mut e, &self.account);
+                e.set_share_name(Some(path));
+                e.set_share_target(Some(name));
+                e.push_label("smb_action".into(), "SMB::FILE_OPEN".into());
+                cx.events.push(e);
+            }
+            smb::Finding::FileClose {
+                path,
+                name,
+                read,
+                written,
+            } => {
+                for (n, action, zeek) in [
+                    (written, Action::FileWritten, "SMB::FILE_WRITE"),
+                    (read, Action::FileRead, "SMB::FILE_READ"),
+                ] {
+                    if n == 0 {
+                        continue;
+                    }
+                    let mut e = cx.event("zeek.smb_files", Category::Network, action);
+                    e.outcome = Some(Outcome::Success);
+                    Cx::with_account(&mut e, &self.account);
+                    e.set_share_name(Some(path.clone()));
+                    e.set_share_target(Some(name.clone()));
+                    e.set_network_bytes(Some(n));
+                    e.push_label("smb_action".into(), zeek.into());
+                    cx.events.push(e);
+                }
+            }
+            smb::Finding::Rpc { pipe, finding } => {
+                rpc_events(finding, Some(&pipe), &mut self.account, cx);
+            }
+            smb::Finding::Encrypted | smb::Finding::Dialect(_) => {}
+        }
+    }
+}
+
+/// The `zeek.ntlm` event of an AUTHENTICATE (`status` u32::MAX: outcome unknown).
+fn ntlm_event(a: &ntlm::Authenticate, server: Option<Text>, status: u32, cx: &Cx<'_>) -> LogEvent {
+    let mut e = cx.event(
+        "zeek.ntlm",
+        Category::Authentication,
+        Action::NtlmAuthentication,
+    );
+    e.outcome = Some(match status {
+        0 => Outcome::Success,
+        u32::MAX => Outcome::Unknown,
+        _ => Outcome::Failure,
+    });
+    if status != 0 && status != u32::MAX {
+        e.set_status(Some(Text::from(format!("0x{status:08x}"))));
+    }
+    let t = |s: &str| Some(s).filter(|s| !s.is_empty()).map(Text::from);
+    e.user_name = t(&a.user);
+    e.user_domain = t(&a.domain);
+    e.source_domain = t(&a.workstation);
+    e.destination_domain = server;
+    e.auth_method = Some("NTLM".into());
+    e.push_label("ntlm_version".into(), a.version.into());
+    e
+}
+
+/// The events of one DCE-RPC finding: `zeek.dce_rpc` calls (and, for the
+/// calls that are remote execution or replication, the event a host log
+/// would hold), `zeek.ntlm` for NTLM tokens.
+fn rpc_events(f: dcerpc::Finding, pipe: Option<&str>, account: &mut Account, cx: &mut Cx<'_>) {
+    match f {
+        dcerpc::Finding::Ntlm(ntlm::Message::Authenticate(a)) => {
+            let e = ntlm_event(&a, None, u32::MAX, cx);
+            account.method = Some("NTLM");
+            account.user = e.user_name.clone();
+            account.domain = e.user_domain.clone();
+            account.workstation = e.source_domain.clone();
+            cx.events.push(e);
+        }
+        dcerpc::Finding::Ntlm(_) => {}
+        dcerpc::Finding::Kerberos => {
+            if account.method.is_none() {
+                account.method = Some("Kerberos");
+            }
+        }
+        dcerpc::Finding::Call(call) => {
+            let mut e = cx.event("zeek.dce_rpc", Category::Network, Action::RpcCall);
+            Cx::with_account(&mut e, account);
+            e.set_rpc_endpoint(Some(call.endpoint.clone()));
+            e.set_rpc_operation(Some(call.operation.clone()));
+            if let Some(p) = pipe {
+                e.push_label("named_pipe".into(), Text::from(p));
+            }
+            if call.auth_level > 0 {
+                e.push_label(
+                    "rpc_auth_level".into(),
+                    Text::from(call.auth_level.to_string()),
+                );
+            }
+            let equivalent = match (call.endpoint.as_str(), call.operation.as_str()) {
+                ("svcctl", op) if op.starts_with("CreateService") => {
+                    Some((Action::ServiceInstalled, Category::Process))
+                }
+                ("atsvc", "NetrJobAdd") | ("ITaskSchedulerService", "SchRpcRegisterTask") => {
+                    Some((Action::ScheduledTaskCreated, Category::Process))
+                }
+                ("drsuapi", "DRSGetNCChanges") => {
+                    Some((Action::DirectoryReplicationRequested, Category::Iam))
+                }
+                _ => None,
+            };
+            if let Some(s) = &call.service {
+                e.set_service_name(Some(crate::model::event::capped_text(s, 256)));
+            }
+            if let Some(b) = &call.binary {
+                e.set_process_executable(Some(crate::model::event::capped_text(b, 1024)));
+            }
+            if let Some((action, category)) = equivalent {
+                // What the target's own log would say, from the wire: the
+                // request was seen, not its result.
+                let mut h = e.clone();
+                h.action = action;
+                h.category = Some(category);
+                h.push_label("evidence".into(), Text::from("dce_rpc request"));
+                cx.events.push(e);
+                cx.events.push(h);
+            } else {
+                cx.events.push(e);
+            }
+        }
+    }
+}
+
+/// DCE-RPC over TCP: PDU framing, then one [`dcerpc::Association`].
+#[derive(Default)]
+struct DceRpcAnalyzer {
+    framers: [Framer; 2],
+    assoc: dcerpc::Association,
+    account: Account,
+}
+
+impl StreamAnalyzer for DceRpcAnalyzer {
+    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+            return;
+        };
+        let mut pdus: Vec<Vec<u8>> = Vec::new();
+        framer.feed(
+            chunk,
+            &dcerpc::DceRpcFraming,
+            cx.limits,
+            cx.budget,
+            &mut cx.counters.reassembly,
+            &mut |m, _| pdus.push(m.to_vec()),
+        );
+        let mut found = Vec::new();
+        for p in &pdus {
+            self.assoc
+                .pdu(from_orig, p, &mut cx.counters.dcerpc, &mut found);
+        }
+        for f in found {
+            rpc_events(f, None, &mut self.account, cx);
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        for f in &mut self.framers {
+            f.reset(cx.budget);
+        }
+    }
+}
+
+/// WinRM (HTTP on 5985, 47001): the `Authorization` header of requests.
+#[derive(Default)]
+struct HttpAuthAnalyzer {
+    seen_kerberos: bool,
+}
+
+impl StreamAnalyzer for HttpAuthAnalyzer {
+    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        let Chunk::Data(d) = chunk else {
+            return;
+        };
+        // Request heads start a segment in practice; a head split across
+        // segments is missed, not guessed at.
+        if !from_orig || !(d.starts_with(b"POST ") || d.starts_with(b"GET ")) {
+            return;
+        }
+        let head_end = d
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(d.len());
+        match ntlm::from_http(d.get(..head_end).unwrap_or(d)) {
+            Some(("NTLM", Some(ntlm::Message::Authenticate(a)))) => {
+                cx.counters.http_auth += 1;
+                let e = ntlm_event(&a, None, u32::MAX, cx);
+                cx.events.push(e);
+            }
+            Some((_, _)) => {
+                cx.counters.http_auth += 1;
+                self.seen_kerberos = true;
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&mut self, _cx: &mut Cx<'_>) {}
+}
+
+/// Runs arbitrary bytes through one analyzer (`smb`, `dcerpc`, `ntlm`, or
+/// `stream`: the whole path from TCP segments cut from the bytes),
+/// discarding the results: the entry point of the fuzz targets in `fuzz/`.
+/// Never panics, by contract.
+pub fn fuzz(kind: &str, data: &[u8]) {
+    let limits = Limits {
+        max_message: 4096,
+        global_bytes: 1 << 16,
+        max_flows: 16,
+        ..Limits::default()
+    };
+    let mut budget = Budget::new(limits.global_bytes);
+    let mut reasm = ReassemblyCounters::default();
+    match kind {
+        "smb" => {
+            let mut counters = smb::SmbCounters::default();
+            let mut conn = smb::SmbConnection::default();
+            let mut out = Vec::new();
+            // The bytes as messages of both directions, split at each 0x00 type byte.
+            for (i, msg) in data.split(|b| *b == 0xa5).enumerate() {
+                let mut tools = smb::Tools {
+                    limits: &limits,
+                    budget: &mut budget,
+                    reassembly: &mut reasm,
+                    counters: &mut counters,
+                };
+                conn.message(i % 2 == 0, msg, i % 3 != 0, &mut tools, &mut out);
+            }
+            conn.finish(&mut budget, &mut out);
+        }
+        "dcerpc" => {
+            let mut a = dcerpc::Association::default();
+            let mut c = dcerpc::DceRpcCounters::default();
+            let mut out = Vec::new();
+            for (i, pdu) in data.split(|b| *b == 0xa5).enumerate() {
+                a.pdu(i % 2 == 0, pdu, &mut c, &mut out);
+            }
+        }
+        "ntlm" => {
+            let _ = ntlm::parse(data);
+            let _ = ntlm::find(data);
+            let _ = ntlm::mechanism(data);
+            let _ = ntlm::from_http(data);
+        }
+        _ => fuzz_stream(data),
+    }
+}
+
+/// The bytes as TCP segments of a few connections to analyzed ports: each
+/// segment's header (side, port choice, sequence offset, length) is read
+/// from the bytes themselves.
+fn fuzz_stream(data: &[u8]) {
+    let cfg = AnalyzerConfig {
+        enabled: true,
+        limits: Limits {
+            max_message: 4096,
+            global_bytes: 1 << 16,
+            max_flows: 8,
+            ..Limits::default()
+        },
+    };
+    let mut a = Analyzers::new(cfg, Arc::from("fuzz"));
+    let mut rest = data;
+    let mut seq = [1000u32, 5000u32];
+    let mut t = 0i64;
+    while let Some((&hdr, tail)) = rest.split_first() {
+        let len = usize::from(tail.first().copied().unwrap_or(0)) * 4;
+        let body = tail.get(1..).unwrap_or(&[]);
+        let payload = body.get(..len.min(body.len())).unwrap_or(&[]);
+        rest = body.get(payload.len()..).unwrap_or(&[]);
+        let side = usize::from(hdr & 1);
+        let port = [445u16, 135, 5985, 49700][usize::from(hdr >> 1 & 3)];
+        let flags = match hdr >> 3 & 3 {
+            0 => tcp_flags::SYN,
+            1 => tcp_flags::FIN | tcp_flags::ACK,
+            2 => tcp_flags::RST,
+            _ => tcp_flags::ACK | tcp_flags::PSH,
+        };
+        let jump = u32::from(hdr >> 5) * 97;
+        let (src, dst, sport, dport) = if side == 0 {
+            ([10, 0, 0, 1], [10, 0, 0, 2], 50000, port)
+        } else {
+            ([10, 0, 0, 2], [10, 0, 0, 1], port, 50000)
+        };
+        let mut s16 = [0u8; 16];
+        let mut d16 = [0u8; 16];
+        s16[..4].copy_from_slice(&src);
+        d16[..4].copy_from_slice(&dst);
+        let Some(sq) = seq.get_mut(side) else {
+            break;
+        };
+        *sq = sq.wrapping_add(jump);
+        let p = Packet {
+            ts: Timestamp(t),
+            src: s16,
+            dst: d16,
+            v6: false,
+            proto: ip_proto::TCP,
+            sport,
+            dport,
+            flags,
+            seq: *sq,
+            ack: 0,
+            window: 0,
+            payload_len: payload.len() as u32,
+            ip_len: 0,
+            fragment: crate::source::decode::Fragment::Whole,
+            wire_len: 0,
+            offset: t as u64,
+        };
+        *sq = sq.wrapping_add(payload.len() as u32);
+        t += 1_000_000;
+        a.packet(&p, payload);
+    }
+    let _ = a.finish();
+}

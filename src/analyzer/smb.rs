@@ -1,0 +1,778 @@
+//! SMB messages in, sessions, share mappings, files and pipe calls out:
+//! the SMB analyzer, fed whole NetBIOS session messages of a TCP
+//! connection to port 445 or 139 by the stream framer.
+//!
+//! SMB2 and SMB3: negotiate (the dialect), session setup (NTLMSSP's user,
+//! domain and workstation; Kerberos marked as such, its account not being
+//! visible), tree connect and disconnect (the share path and type), create
+//! (file and named-pipe names), read, write and pipe transceive (bytes per
+//! file; a pipe's bytes go to a [`dcerpc::Association`] of its own), close
+//! and logoff. Messages under an SMB3 transform header are sealed: the
+//! session is marked encrypted and their contents are not read. SMB1:
+//! session setup (NTLMSSP) and tree connect. Requests are matched to their
+//! responses by message id, in a table of bounded size.
+
+use crate::analyzer::dcerpc::{self, DceRpcFraming};
+use crate::analyzer::ntlm;
+use crate::analyzer::reassembly::{Budget, Chunk, Framer, Framing, Limits, ReassemblyCounters};
+use crate::model::event::Text;
+use std::collections::BTreeMap;
+
+/// NetBIOS session service framing: a type byte and a 24-bit length.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NetbiosFraming;
+
+impl Framing for NetbiosFraming {
+    fn message_len(&self, head: &[u8]) -> Option<Result<usize, ()>> {
+        let [ty, l0, l1, l2]: [u8; 4] = head.get(..4)?.try_into().ok()?;
+        let len = (usize::from(l0) << 16) | (usize::from(l1) << 8) | usize::from(l2);
+        match ty {
+            0x00 => {
+                let proto = head.get(4..8)?;
+                let smb = matches!(proto, [0xfc..=0xff, b'S', b'M', b'B']);
+                if smb && len >= 4 {
+                    Some(Ok(len + 4))
+                } else {
+                    Some(Err(()))
+                }
+            }
+            // Session request, positive and negative response, retarget, keepalive.
+            0x81..=0x85 if len < 1024 => Some(Ok(len + 4)),
+            _ => Some(Err(())),
+        }
+    }
+}
+
+/// SMB2 commands read here.
+mod cmd {
+    pub const NEGOTIATE: u16 = 0;
+    pub const SESSION_SETUP: u16 = 1;
+    pub const LOGOFF: u16 = 2;
+    pub const TREE_CONNECT: u16 = 3;
+    pub const TREE_DISCONNECT: u16 = 4;
+    pub const CREATE: u16 = 5;
+    pub const CLOSE: u16 = 6;
+    pub const READ: u16 = 8;
+    pub const WRITE: u16 = 9;
+    pub const IOCTL: u16 = 0x0b;
+}
+
+/// FSCTL_PIPE_TRANSCEIVE: a pipe write and read in one IOCTL.
+const FSCTL_PIPE_TRANSCEIVE: u32 = 0x0011_c017;
+/// STATUS_MORE_PROCESSING_REQUIRED: a session setup leg, not its end.
+const MORE_PROCESSING: u32 = 0xc000_0016;
+/// Most requests awaiting a response, files and trees held per connection.
+const MAX_TABLE: usize = 256;
+/// Longest share path or file name kept (bytes of UTF-8).
+const MAX_NAME: usize = 512;
+
+/// One thing the analyzer learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A session setup finished (or was refused).
+    Session {
+        /// `NTLM`, `Kerberos`, or `unknown`.
+        mechanism: &'static str,
+        /// The account, when NTLM shows it.
+        auth: Option<ntlm::Authenticate>,
+        /// The NT status of the final response (0: success).
+        status: u32,
+    },
+    /// The server's names from an NTLM CHALLENGE.
+    Challenge(ntlm::Challenge),
+    /// A tree connect succeeded (Zeek smb_mapping).
+    Mapping {
+        /// The share path, e.g. `\\WORKSTATION6\ADMIN$`.
+        path: Text,
+        /// `DISK`, `PIPE` or `PRINT`.
+        share_type: &'static str,
+    },
+    /// A file (not a pipe) was opened.
+    FileOpen {
+        /// The share's path.
+        path: Text,
+        /// The file's name inside it.
+        name: Text,
+    },
+    /// A file (not a pipe) was closed, with the bytes moved while open.
+    FileClose {
+        /// The share's path.
+        path: Text,
+        /// The file's name inside it.
+        name: Text,
+        /// Bytes read.
+        read: u64,
+        /// Bytes written.
+        written: u64,
+    },
+    /// A DCE-RPC finding on a named pipe.
+    Rpc {
+        /// The pipe's name, e.g. `svcctl`.
+        pipe: Text,
+        /// What the pipe's bytes held.
+        finding: dcerpc::Finding,
+    },
+    /// The first sealed (SMB3-encrypted) message of a connection.
+    Encrypted,
+    /// The dialect the server chose, e.g. `SMB 3.1.1`.
+    Dialect(&'static str),
+}
+
+/// What a request awaiting its response was.
+#[derive(Debug)]
+enum Pending {
+    SessionSetup {
+        mechanism: &'static str,
+        auth: Option<ntlm::Authenticate>,
+    },
+    TreeConnect(Text),
+    Create {
+        tree: (u64, u32),
+        name: Text,
+    },
+    Read([u8; 16]),
+    Transceive([u8; 16]),
+}
+
+/// A pipe's DCE-RPC state: its association and one framer per direction.
+#[derive(Debug, Default)]
+struct Pipe {
+    assoc: dcerpc::Association,
+    framers: [Framer; 2],
+}
+
+#[derive(Debug)]
+struct File {
+    path: Text,
+    name: Text,
+    read: u64,
+    written: u64,
+    pipe: Option<Box<Pipe>>,
+}
+
+/// Counts of what the analyzer passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmbCounters {
+    /// SMB messages read (each command of a compound counts).
+    pub messages: u64,
+    /// Sealed messages not read.
+    pub encrypted: u64,
+    /// Compressed messages not read.
+    pub compressed: u64,
+    /// Messages too short or inconsistent to read.
+    pub malformed: u64,
+    /// Responses with no request seen (capture began after it, or table full).
+    pub unmatched: u64,
+    /// Entries refused because a table was full.
+    pub table_full: u64,
+    /// What the pipes' DCE-RPC analyzers counted.
+    pub dcerpc: dcerpc::DceRpcCounters,
+}
+
+/// The SMB state of one TCP connection.
+#[derive(Debug, Default)]
+pub struct SmbConnection {
+    pending: BTreeMap<u64, Pending>,
+    sessions: BTreeMap<u64, &'static str>,
+    trees: BTreeMap<(u64, u32), (Text, bool)>,
+    files: BTreeMap<[u8; 16], File>,
+    encrypted_noted: bool,
+    /// SMB1 requests awaiting responses, by (pid, mid).
+    smb1_pending: BTreeMap<(u16, u16), Text>,
+}
+
+/// Shared pieces a message is read with.
+pub struct Tools<'a> {
+    /// Memory limits.
+    pub limits: &'a Limits,
+    /// The capture's memory budget.
+    pub budget: &'a mut Budget,
+    /// Reassembly counters (pipe framers).
+    pub reassembly: &'a mut ReassemblyCounters,
+    /// SMB counters.
+    pub counters: &'a mut SmbCounters,
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+fn le64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+fn file_id(b: &[u8], at: usize) -> Option<[u8; 16]> {
+    b.get(at..at.checked_add(16)?)?.try_into().ok()
+}
+
+/// `len` bytes at `off` (from the SMB2 header), as UTF-16 text.
+fn utf16_at(smb: &[u8], off: usize, len: usize) -> Option<Text> {
+    let b = smb.get(off..off.checked_add(len)?)?;
+    let s = ntlm::text(b, true);
+    Some(crate::model::event::capped_text(&s, MAX_NAME))
+}
+
+/// Named pipes that carry DCE-RPC, as clients open them (`svcctl`, `\\PIPE\\samr`).
+fn is_rpc_pipe_name(name: &str) -> bool {
+    const PIPES: [&str; 16] = [
+        "svcctl",
+        "atsvc",
+        "samr",
+        "lsarpc",
+        "lsass",
+        "netlogon",
+        "srvsvc",
+        "wkssvc",
+        "winreg",
+        "epmapper",
+        "drsuapi",
+        "spoolss",
+        "eventlog",
+        "ntsvcs",
+        "browser",
+        "protected_storage",
+    ];
+    let n = name.trim_start_matches('\\');
+    let n = n
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("PIPE\\"))
+        .map_or(n, |_| n.get(5..).unwrap_or(""));
+    PIPES.iter().any(|p| p.eq_ignore_ascii_case(n))
+}
+
+fn share_type(t: u8) -> &'static str {
+    match t {
+        1 => "DISK",
+        2 => "PIPE",
+        3 => "PRINT",
+        _ => "UNKNOWN",
+    }
+}
+
+fn dialect_name(d: u16) -> &'static str {
+    match d {
+        0x0202 => "SMB 2.0.2",
+        0x0210 => "SMB 2.1",
+        0x0300 => "SMB 3.0",
+        0x0302 => "SMB 3.0.2",
+        0x0311 => "SMB 3.1.1",
+        0x02ff => "SMB 2.???",
+        _ => "SMB 2 (unknown dialect)",
+    }
+}
+
+fn insert_capped<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, counters: &mut SmbCounters) {
+    if map.len() < MAX_TABLE {
+        map.insert(k, v);
+    } else {
+        counters.table_full += 1;
+    }
+}
+
+impl SmbConnection {
+    /// Reads one NetBIOS session message (`complete` false: only its head
+    /// was kept) sent by the client (`from_client`) or the server.
+    pub fn message(
+        &mut self,
+        from_client: bool,
+        msg: &[u8],
+        complete: bool,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if msg.first() != Some(&0) {
+            return;
+        }
+        let Some(mut smb) = msg.get(4..) else {
+            return;
+        };
+        match smb.get(..4) {
+            Some([0xfd, b'S', b'M', b'B']) => {
+                tools.counters.encrypted += 1;
+                if !self.encrypted_noted {
+                    self.encrypted_noted = true;
+                    out.push(Finding::Encrypted);
+                }
+                return;
+            }
+            Some([0xfc, b'S', b'M', b'B']) => {
+                tools.counters.compressed += 1;
+                return;
+            }
+            Some([0xff, b'S', b'M', b'B']) => {
+                self.smb1(from_client, smb, tools, out);
+                return;
+            }
+            Some([0xfe, b'S', b'M', b'B']) => {}
+            _ => {
+                tools.counters.malformed += 1;
+                return;
+            }
+        }
+        // Compound requests: each command's NextCommand offset leads on.
+        for _ in 0..64 {
+            let next = le32(smb, 20).unwrap_or(0) as usize;
+            let this = if next > 0 {
+                smb.get(..next).unwrap_or(smb)
+            } else {
+                smb
+            };
+            self.smb2(from_client, this, complete, tools, out);
+            if next < 64 {
+                return;
+            }
+            match smb.get(next..) {
+                Some(rest) if rest.len() >= 64 => smb = rest,
+                _ => return,
+            }
+        }
+    }
+
+    fn smb2(
+        &mut self,
+        from_client: bool,
+        smb: &[u8],
+        complete: bool,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let (Some(status), Some(command), Some(flags), Some(mid), Some(session)) = (
+            le32(smb, 8),
+            le16(smb, 12),
+            le32(smb, 16),
+            le64(smb, 24),
+            le64(smb, 40),
+        ) else {
+            tools.counters.malformed += 1;
+            return;
+        };
+        tools.counters.messages += 1;
+        let response = flags & 1 != 0;
+        if response == from_client {
+            // A response from the client side or the other way round: not ours to read.
+            tools.counters.malformed += 1;
+            return;
+        }
+        let async_msg = flags & 2 != 0;
+        let tree = if async_msg {
+            0
+        } else {
+            le32(smb, 36).unwrap_or(0)
+        };
+        let body = 64usize;
+        if !response {
+            self.request(command, mid, session, tree, smb, body, complete, tools, out);
+        } else {
+            self.response(command, status, mid, session, tree, smb, body, tools, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        command: u16,
+        mid: u64,
+        session: u64,
+        tree: u32,
+        smb: &[u8],
+        body: usize,
+        complete: bool,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        match command {
+            cmd::SESSION_SETUP => {
+                let off = usize::from(le16(smb, body + 12).unwrap_or(0));
+                let len = usize::from(le16(smb, body + 14).unwrap_or(0));
+                let blob = smb.get(off..off.saturating_add(len)).unwrap_or(&[]);
+                let mechanism = ntlm::mechanism(blob);
+                let auth = match ntlm::find(blob) {
+                    Some(ntlm::Message::Authenticate(a)) => Some(a),
+                    _ => None,
+                };
+                // Keep the leg that names the account over earlier ones.
+                let prior = match self.pending.get(&mid) {
+                    Some(Pending::SessionSetup { mechanism, .. }) => *mechanism,
+                    _ => "unknown",
+                };
+                let mechanism = mechanism.unwrap_or(prior);
+                insert_capped(
+                    &mut self.pending,
+                    mid,
+                    Pending::SessionSetup { mechanism, auth },
+                    tools.counters,
+                );
+            }
+            cmd::LOGOFF => {
+                self.sessions.remove(&session);
+            }
+            cmd::TREE_CONNECT => {
+                let off = usize::from(le16(smb, body + 4).unwrap_or(0));
+                let len = usize::from(le16(smb, body + 6).unwrap_or(0));
+                if let Some(path) = utf16_at(smb, off, len) {
+                    insert_capped(
+                        &mut self.pending,
+                        mid,
+                        Pending::TreeConnect(path),
+                        tools.counters,
+                    );
+                }
+            }
+            cmd::TREE_DISCONNECT => {
+                self.trees.remove(&(session, tree));
+            }
+            cmd::CREATE => {
+                let off = usize::from(le16(smb, body + 44).unwrap_or(0));
+                let len = usize::from(le16(smb, body + 46).unwrap_or(0));
+                let name = if len == 0 {
+                    Some(Text::default())
+                } else {
+                    utf16_at(smb, off, len)
+                };
+                if let Some(name) = name {
+                    insert_capped(
+                        &mut self.pending,
+                        mid,
+                        Pending::Create {
+                            tree: (session, tree),
+                            name,
+                        },
+                        tools.counters,
+                    );
+                }
+            }
+            cmd::CLOSE => {
+                if let Some(id) = file_id(smb, body + 8)
+                    && let Some(f) = self.files.remove(&id)
+                {
+                    if let Some(mut p) = f.pipe {
+                        for fr in &mut p.framers {
+                            fr.reset(tools.budget);
+                        }
+                    } else {
+                        out.push(Finding::FileClose {
+                            path: f.path,
+                            name: f.name,
+                            read: f.read,
+                            written: f.written,
+                        });
+                    }
+                }
+            }
+            cmd::READ => {
+                if let Some(id) = file_id(smb, body + 16) {
+                    insert_capped(&mut self.pending, mid, Pending::Read(id), tools.counters);
+                }
+            }
+            cmd::WRITE => {
+                let (Some(off), Some(len), Some(id)) = (
+                    le16(smb, body + 2),
+                    le32(smb, body + 4),
+                    file_id(smb, body + 16),
+                ) else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                let data = if complete {
+                    let off = usize::from(off);
+                    smb.get(off..off.saturating_add(len as usize))
+                } else {
+                    None
+                };
+                self.file_bytes(id, true, u64::from(len), data, tools, out);
+            }
+            cmd::IOCTL => {
+                let (Some(code), Some(id)) = (le32(smb, body + 4), file_id(smb, body + 8)) else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                if code == FSCTL_PIPE_TRANSCEIVE {
+                    let off = le32(smb, body + 24).unwrap_or(0) as usize;
+                    let len = le32(smb, body + 28).unwrap_or(0) as usize;
+                    let data = smb.get(off..off.saturating_add(len));
+                    self.file_bytes(id, true, len as u64, data, tools, out);
+                    insert_capped(
+                        &mut self.pending,
+                        mid,
+                        Pending::Transceive(id),
+                        tools.counters,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn response(
+        &mut self,
+        command: u16,
+        status: u32,
+        mid: u64,
+        session: u64,
+        tree: u32,
+        smb: &[u8],
+        body: usize,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if command == cmd::NEGOTIATE {
+            if status == 0
+                && let Some(d) = le16(smb, body + 4)
+            {
+                out.push(Finding::Dialect(dialect_name(d)));
+            }
+            return;
+        }
+        if status == 0x0000_0103 {
+            // STATUS_PENDING: an interim answer; the final one follows.
+            return;
+        }
+        if command == cmd::SESSION_SETUP && status == MORE_PROCESSING {
+            // The server's CHALLENGE names it; the request stays pending.
+            let off = usize::from(le16(smb, body + 4).unwrap_or(0));
+            let len = usize::from(le16(smb, body + 6).unwrap_or(0));
+            let blob = smb.get(off..off.saturating_add(len)).unwrap_or(&[]);
+            if let Some(ntlm::Message::Challenge(c)) = ntlm::find(blob) {
+                out.push(Finding::Challenge(c));
+            }
+            self.pending.remove(&mid);
+            return;
+        }
+        let Some(p) = self.pending.remove(&mid) else {
+            if matches!(
+                command,
+                cmd::SESSION_SETUP | cmd::TREE_CONNECT | cmd::CREATE | cmd::READ | cmd::IOCTL
+            ) {
+                tools.counters.unmatched += 1;
+            }
+            return;
+        };
+        match (command, p) {
+            (cmd::SESSION_SETUP, Pending::SessionSetup { mechanism, auth }) => {
+                if status == 0 {
+                    insert_capped(&mut self.sessions, session, mechanism, tools.counters);
+                }
+                out.push(Finding::Session {
+                    mechanism,
+                    auth,
+                    status,
+                });
+            }
+            (cmd::TREE_CONNECT, Pending::TreeConnect(path)) if status == 0 => {
+                let ty = smb.get(body + 2).copied().unwrap_or(0);
+                let pipe = ty == 2 || path.to_ascii_uppercase().ends_with("\\IPC$");
+                insert_capped(
+                    &mut self.trees,
+                    (session, tree),
+                    (path.clone(), pipe),
+                    tools.counters,
+                );
+                out.push(Finding::Mapping {
+                    path,
+                    share_type: share_type(ty),
+                });
+            }
+            (cmd::CREATE, Pending::Create { tree, name }) if status == 0 => {
+                let Some(id) = file_id(smb, body + 64) else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                // A tree connected before the capture began: a pipe if the
+                // name is one of the well-known RPC pipes.
+                let (path, pipe) = self
+                    .trees
+                    .get(&tree)
+                    .cloned()
+                    .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(&name)));
+                if !pipe {
+                    out.push(Finding::FileOpen {
+                        path: path.clone(),
+                        name: name.clone(),
+                    });
+                }
+                let file = File {
+                    path,
+                    name,
+                    read: 0,
+                    written: 0,
+                    pipe: pipe.then(Box::default),
+                };
+                insert_capped(&mut self.files, id, file, tools.counters);
+            }
+            (cmd::READ, Pending::Read(id)) if status == 0 => {
+                let off = usize::from(smb.get(body + 2).copied().unwrap_or(0));
+                let len = le32(smb, body + 4).unwrap_or(0) as usize;
+                let data = smb.get(off..off.saturating_add(len));
+                self.file_bytes(id, false, len as u64, data, tools, out);
+            }
+            (cmd::IOCTL, Pending::Transceive(id)) if status == 0 || status == 0x8000_0005 => {
+                let off = le32(smb, body + 32).unwrap_or(0) as usize;
+                let len = le32(smb, body + 36).unwrap_or(0) as usize;
+                let data = smb.get(off..off.saturating_add(len));
+                self.file_bytes(id, false, len as u64, data, tools, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts bytes moved on a file; a pipe's bytes go to its DCE-RPC
+    /// association.
+    fn file_bytes(
+        &mut self,
+        id: [u8; 16],
+        from_client: bool,
+        len: u64,
+        data: Option<&[u8]>,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if from_client {
+            f.written = f.written.saturating_add(len);
+        } else {
+            f.read = f.read.saturating_add(len);
+        }
+        let Some(pipe) = f.pipe.as_mut() else {
+            return;
+        };
+        let Some(framer) = pipe.framers.get_mut(usize::from(!from_client)) else {
+            return;
+        };
+        let chunk = match data {
+            Some(d) => Chunk::Data(d),
+            None => Chunk::Gap(len),
+        };
+        let mut pdus: Vec<Vec<u8>> = Vec::new();
+        framer.feed(
+            chunk,
+            &DceRpcFraming,
+            tools.limits,
+            tools.budget,
+            tools.reassembly,
+            &mut |m, _| pdus.push(m.to_vec()),
+        );
+        let mut found = Vec::new();
+        for p in &pdus {
+            pipe.assoc
+                .pdu(from_client, p, &mut tools.counters.dcerpc, &mut found);
+        }
+        let name = f.name.clone();
+        for finding in found {
+            out.push(Finding::Rpc {
+                pipe: name.clone(),
+                finding,
+            });
+        }
+    }
+
+    /// SMB1: session setup (NTLMSSP) and tree connect.
+    fn smb1(
+        &mut self,
+        from_client: bool,
+        smb: &[u8],
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let (Some(command), Some(status), Some(flags2), Some(pid), Some(mid)) = (
+            smb.get(4).copied(),
+            le32(smb, 5),
+            le16(smb, 10),
+            le16(smb, 26),
+            le16(smb, 30),
+        ) else {
+            tools.counters.malformed += 1;
+            return;
+        };
+        tools.counters.messages += 1;
+        match (command, from_client) {
+            // SESSION_SETUP_ANDX: the NTLMSSP token is in the security blob.
+            (0x73, true) => {
+                if let Some(ntlm::Message::Authenticate(a)) = ntlm::find(smb) {
+                    out.push(Finding::Session {
+                        mechanism: "NTLM",
+                        auth: Some(a),
+                        status: u32::MAX,
+                    });
+                }
+            }
+            (0x73, false) => {
+                if let Some(ntlm::Message::Challenge(c)) = ntlm::find(smb) {
+                    out.push(Finding::Challenge(c));
+                }
+            }
+            // TREE_CONNECT_ANDX request: password, then the path.
+            (0x75, true) => {
+                let pw = usize::from(le16(smb, 39).unwrap_or(0));
+                let mut at = 43usize.saturating_add(pw);
+                let unicode = flags2 & 0x8000 != 0;
+                if unicode {
+                    at += at % 2;
+                    let rest = smb.get(at..).unwrap_or(&[]);
+                    let end = rest
+                        .chunks_exact(2)
+                        .position(|c| c == [0, 0])
+                        .map_or(rest.len(), |i| i * 2);
+                    if let Some(p) = utf16_at(smb, at, end) {
+                        insert_capped(&mut self.smb1_pending, (pid, mid), p, tools.counters);
+                    }
+                } else {
+                    let rest = smb.get(at..).unwrap_or(&[]);
+                    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+                    let s = String::from_utf8_lossy(rest.get(..end).unwrap_or(&[])).into_owned();
+                    let p = crate::model::event::capped_text(&s, MAX_NAME);
+                    insert_capped(&mut self.smb1_pending, (pid, mid), p, tools.counters);
+                }
+            }
+            (0x75, false) => {
+                if let Some(path) = self.smb1_pending.remove(&(pid, mid))
+                    && status == 0
+                {
+                    let pipe = path.to_ascii_uppercase().ends_with("\\IPC$");
+                    out.push(Finding::Mapping {
+                        path,
+                        share_type: if pipe { "PIPE" } else { "DISK" },
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The connection ended: files still open report their bytes (as a
+    /// close would), and what the pipes buffered is given back.
+    pub fn finish(&mut self, budget: &mut Budget, out: &mut Vec<Finding>) {
+        for f in std::mem::take(&mut self.files).into_values() {
+            if let Some(mut p) = f.pipe {
+                for fr in &mut p.framers {
+                    fr.reset(budget);
+                }
+            } else if f.read > 0 || f.written > 0 {
+                out.push(Finding::FileClose {
+                    path: f.path,
+                    name: f.name,
+                    read: f.read,
+                    written: f.written,
+                });
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// Entries held in this connection's tables (for the memory tests).
+    pub fn state_len(&self) -> usize {
+        self.pending.len() + self.sessions.len() + self.trees.len() + self.files.len()
+    }
+}
