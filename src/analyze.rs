@@ -3,8 +3,12 @@
 //! the rest, and join the alerts into ranked incidents.
 //!
 //! The split is by time: everything before the cut teaches what is normal,
-//! everything from the cut on is judged. The cut is a given instant, or a
-//! fraction of the records' time span (60% by default).
+//! everything from the cut on is judged. The cut is a given instant, a
+//! fraction of the records' time span, or chosen by the span itself
+//! ([`Learning::Auto`], the default): 60% when the input spans a day or
+//! more; when it spans less, no history can be learned from it, and every
+//! record is judged against role priors ([`crate::detect::priors_view`]),
+//! as it is whenever the learning part is empty (`--learn 0%`).
 
 use crate::alert::Alert;
 use crate::config::Config;
@@ -20,12 +24,35 @@ pub enum Learning {
     Until(Timestamp),
     /// This fraction (0 to 1) of the records' time span is the baseline.
     Fraction(f64),
+    /// [`AUTO_FRACTION`] of the time span when it covers at least
+    /// [`AUTO_MIN_SPAN_NS`] (a daily cycle), else nothing: role priors.
+    Auto,
 }
 
 impl Default for Learning {
-    /// The first 60% of the time span.
+    /// [`Learning::Auto`].
     fn default() -> Self {
-        Learning::Fraction(0.6)
+        Learning::Auto
+    }
+}
+
+/// The share of the span [`Learning::Auto`] learns from.
+pub const AUTO_FRACTION: f64 = 0.6;
+
+/// The shortest span [`Learning::Auto`] learns from: one day, in
+/// nanoseconds. Less holds no daily cycle to learn.
+pub const AUTO_MIN_SPAN_NS: i64 = 86_400_000_000_000;
+
+impl Learning {
+    /// The split `Auto` stands for on records spanning `span`.
+    pub fn resolve(self, span: Option<(Timestamp, Timestamp)>) -> Learning {
+        match (self, span) {
+            (Learning::Auto, Some((a, z))) if z.0.saturating_sub(a.0) >= AUTO_MIN_SPAN_NS => {
+                Learning::Fraction(AUTO_FRACTION)
+            }
+            (Learning::Auto, _) => Learning::Fraction(0.0),
+            (l, _) => l,
+        }
     }
 }
 
@@ -52,6 +79,9 @@ pub struct Analysis {
     pub baseline_hosts: usize,
     /// Host names known.
     pub directory: Directory,
+    /// True when no history was learned and every record was judged
+    /// against role priors ([`crate::detect::priors_view`]).
+    pub priors: bool,
     /// Seconds spent learning the baseline.
     pub profile_secs: f64,
     /// Seconds spent detecting and building incidents.
@@ -70,7 +100,8 @@ fn span(flows: &[Flow], events: &[LogEvent]) -> Option<(Timestamp, Timestamp)> {
 pub fn cut_point(learning: Learning, span: Option<(Timestamp, Timestamp)>) -> Timestamp {
     match (learning, span) {
         (Learning::Until(t), _) => t,
-        (Learning::Fraction(_), None) => Timestamp::default(),
+        (Learning::Fraction(_) | Learning::Auto, None) => Timestamp::default(),
+        (Learning::Auto, Some(_)) => cut_point(learning.resolve(span), span),
         (Learning::Fraction(f), Some((a, z))) => {
             let f = if f.is_finite() {
                 f.clamp(0.0, 1.0)
@@ -90,11 +121,15 @@ pub fn analyze(
     learning: Learning,
     config: &Config,
 ) -> Analysis {
-    let cut = cut_point(learning, span(flows, events));
+    let whole = span(flows, events);
+    let cut = cut_point(learning.resolve(whole), whole);
     let fcut = flows.partition_point(|f| f.ts < cut);
     let ecut = events.partition_point(|e| e.ts < cut);
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
+    // Nothing to learn from: judge by role priors, the roles read off the
+    // judged records themselves.
+    let priors = learn_flows.is_empty() && learn_events.is_empty();
     let t0 = Instant::now();
     let names = std::sync::Arc::new(crate::hosts::build_directory(events, None));
     // The detectors' directory and the judged logons it resolves need no
@@ -114,6 +149,29 @@ pub fn analyze(
         span(learn_flows, learn_events),
         &config.network,
     );
+    let judged_profiles = if priors {
+        crate::profile::build_parallel(names.clone(), detect_flows, detect_events)
+    } else {
+        crate::profile::build_parallel(names.clone(), &[], &[])
+    };
+    let roles = crate::detect::profiles_view::ProfilesView::new(
+        &judged_profiles,
+        &names,
+        &directory,
+        whole,
+        &config.network,
+    );
+    let with_priors = crate::detect::priors_view::PriorsView {
+        history: &baseline,
+        roles: &roles,
+        logged_dcs: if priors {
+            crate::detect::priors_view::logged_domain_controllers(detect_events)
+        } else {
+            Default::default()
+        },
+        names: &directory,
+    };
+    let view: &dyn BaselineView = if priors { &with_priors } else { &baseline };
     let profile_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let Detected {
@@ -125,7 +183,7 @@ pub fn analyze(
         detect_events,
         &logons,
         &directory,
-        &baseline,
+        view,
         config,
         // Sigma rules are signatures: their hits in the learning part are
         // alerts too (none without `--sigma`).
@@ -142,6 +200,7 @@ pub fn analyze(
         detect_counts: (detect_flows.len(), detect_events.len()),
         baseline_hosts: baseline.host_count(),
         directory,
+        priors,
         profile_secs,
         detect_secs: t1.elapsed().as_secs_f64(),
     }
@@ -221,6 +280,7 @@ pub fn analyze_against_profiles(
         detect_counts: (flows.len(), events.len()),
         baseline_hosts: view.host_count(),
         directory,
+        priors: false,
         profile_secs,
         detect_secs: t1.elapsed().as_secs_f64(),
     }

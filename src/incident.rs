@@ -16,9 +16,12 @@
 //! its own story.
 //!
 //! An incident's score is its highest alert score plus a diminishing
-//! bonus: with `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5)`
-//! (techniques counted by family: T1021.001 and T1021.002 are one),
-//! `score = max + (100 - max) (1 - 0.7^u)`. Incidents are ranked by score,
+//! bonus: with
+//! `u = 0.6 (techniques - 1) + 1.0 (hops - 1) + 0.3 min(sources - 1, 5) + 0.5 min(switches, 2)`
+//! (techniques counted by family: T1021.001 and
+//! T1021.002 are one; a switch is a host reached with one account that
+//! moves on with another, as Hopper weighs a path whose credentials
+//! change), `score = max + (100 - max) (1 - 0.7^u)`. Incidents are ranked by score,
 //! then start time. An incident's id is `LI-` and the FNV-1a hash of its
 //! earliest alert's id, so it stays put as later alerts join.
 
@@ -68,6 +71,57 @@ pub struct Incident {
     pub users: BTreeSet<String>,
     /// Techniques involved.
     pub techniques: BTreeSet<Technique>,
+    /// Where the credentials changed along the path, in time order.
+    pub switches: Vec<CredentialSwitch>,
+}
+
+/// A host reached with one account that moved on with another: the
+/// credentials changed along the path (stolen on the way, as Hopper,
+/// USENIX Security 2021, weighs such paths).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialSwitch {
+    /// The host where the account changed.
+    pub host: HostRef,
+    /// The account it was reached with.
+    pub from: String,
+    /// The account it moved on with.
+    pub to: String,
+    /// When it moved on.
+    pub ts: Timestamp,
+}
+
+/// Hops of `hops` (in time order) leaving a host that an earlier hop
+/// reached with another account; each (host, from, to) once.
+fn credential_switches(hops: &[Hop]) -> Vec<CredentialSwitch> {
+    let mut out: Vec<CredentialSwitch> = Vec::new();
+    for (i, next) in hops.iter().enumerate() {
+        let Some(to) = next.user.as_deref() else {
+            continue;
+        };
+        let src = next.src.key();
+        for before in hops.iter().take(i) {
+            let Some(from) = before.user.as_deref() else {
+                continue;
+            };
+            if before.dst.key() != src || from.eq_ignore_ascii_case(to) {
+                continue;
+            }
+            let seen = out.iter().any(|s| {
+                s.host.key() == src
+                    && s.from.eq_ignore_ascii_case(from)
+                    && s.to.eq_ignore_ascii_case(to)
+            });
+            if !seen {
+                out.push(CredentialSwitch {
+                    host: next.src.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    ts: next.ts,
+                });
+            }
+        }
+    }
+    out
 }
 
 impl Incident {
@@ -342,9 +396,11 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         .iter()
         .map(|t| t.id.split('.').next().unwrap_or(t.id))
         .collect();
+    let switches = credential_switches(&hops);
     let units = 0.6 * (families.len().saturating_sub(1)) as f64
         + 1.0 * max_depth.saturating_sub(1) as f64
-        + 0.3 * sources.len().saturating_sub(1).min(5) as f64;
+        + 0.3 * sources.len().saturating_sub(1).min(5) as f64
+        + 0.5 * switches.len().min(2) as f64;
     let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));
     Incident {
         id: format!("LI-{:016x}", fnv1a(first_id.as_bytes())),
@@ -357,5 +413,54 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         hops,
         users,
         techniques,
+        switches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::attack;
+
+    fn hop(t: i64, src: &str, dst: &str, user: Option<&str>) -> Hop {
+        let host = |n: &str| HostRef {
+            ip: None,
+            name: Some(n.to_string()),
+        };
+        Hop {
+            ts: Timestamp(t),
+            src: host(src),
+            dst: host(dst),
+            technique: attack::SMB,
+            user: user.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn an_account_change_at_a_reached_host_is_a_switch() {
+        let hops = [
+            hop(1, "ws1", "srv", Some("alice")),
+            hop(2, "srv", "dc", Some("Administrator")),
+            // The same account onward, an unknown account, and a hop from
+            // a host no earlier hop reached: none of them switch.
+            hop(3, "srv", "fs", Some("ALICE")),
+            hop(4, "srv", "db", None),
+            hop(5, "ws2", "fs", Some("bob")),
+            // Repeated: counted once.
+            hop(6, "srv", "dc", Some("administrator")),
+        ];
+        let s = credential_switches(&hops);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].host.label(), "srv");
+        assert_eq!(
+            (s[0].from.as_str(), s[0].to.as_str()),
+            ("alice", "Administrator")
+        );
+        // A host that moved on before it was reached switched nothing.
+        let early = [
+            hop(1, "srv", "dc", Some("admin")),
+            hop(2, "ws1", "srv", Some("alice")),
+        ];
+        assert!(credential_switches(&early).is_empty());
     }
 }

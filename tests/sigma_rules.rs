@@ -296,6 +296,10 @@ fn hits_become_alerts_with_level_tags_and_entities() {
     assert_eq!(a.ruleset, Some("sigma"));
     assert_eq!(a.technique.id, "T1021.002");
     assert_eq!(a.technique.tactic, "Lateral Movement");
+    assert_eq!(
+        a.technique.name,
+        "Remote Services: SMB/Windows Admin Shares"
+    );
     assert_eq!(a.severity().name(), "high");
     assert_eq!(
         a.source

@@ -32,10 +32,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_parser = parse_time, conflicts_with = "learn")]
     learn_until: Option<lateral::model::event::Timestamp>,
     /// Learn from this share of the records' time span, written as a
-    /// percentage (`60%`) or a fraction (`0.6`); default 60%. A bare number
-    /// above 1 (`60`) is refused as ambiguous.
-    #[arg(long, value_parser = parse_share)]
-    learn: Option<f64>,
+    /// percentage (`60%`) or a fraction (`0.6`), or `auto` (the default):
+    /// 60% when the records span a day or more, else nothing, judging every
+    /// record against role priors (as `0%` does). A bare number above 1
+    /// (`60`) is refused as ambiguous.
+    #[arg(long, value_parser = parse_learning)]
+    learn: Option<Learning>,
     /// Write alerts as ECS JSON Lines to this file (`-` for standard output,
     /// which moves the report to standard error).
     #[arg(long)]
@@ -104,6 +106,14 @@ pub struct ConfigArgs {
 fn parse_time(s: &str) -> Result<lateral::model::event::Timestamp, String> {
     lateral::model::event::Timestamp::parse_rfc3339(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time like 2011-07-25T01:30:00Z"))
+}
+
+fn parse_learning(s: &str) -> Result<Learning, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        Ok(Learning::Auto)
+    } else {
+        parse_share(s).map(Learning::Fraction)
+    }
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {
@@ -223,7 +233,7 @@ pub fn analyze_cmd(
     };
     let learning = match (args.learn_until, args.learn) {
         (Some(t), _) => Learning::Until(t),
-        (None, Some(f)) => Learning::Fraction(f),
+        (None, Some(l)) => l,
         (None, None) => Learning::default(),
     };
     // Load first: a damaged baseline stops the run before any input is read.

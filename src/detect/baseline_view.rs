@@ -128,4 +128,9 @@ pub trait BaselineView: Sync {
     /// internal clients and most connections it made went outside (a web
     /// proxy, a mail relay, a forwarding resolver).
     fn forwarder(&self, ip: IpAddr) -> Option<bool>;
+    /// True when there is no usable history and the rules judge by role
+    /// priors instead ([`super::priors_view`]): what is rare in any network.
+    fn priors(&self) -> bool {
+        false
+    }
 }

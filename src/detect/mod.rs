@@ -19,6 +19,7 @@ mod common;
 pub use common::LogonView;
 pub mod directory;
 pub mod novelty;
+pub mod priors_view;
 pub mod profiles_view;
 
 pub mod rules;

@@ -6,9 +6,11 @@
 //! - [`Action`]: what a log event says happened (ECS `event.action`);
 //! - [`Role`]: what part a host plays on the network;
 //! - [`Service`] and [`AdminService`]: what a flow's responder offers, and
-//!   the remote-administration services lateral movement rides on.
+//!   the remote-administration services lateral movement rides on;
+//! - [`attack_names`]: ATT&CK technique names by id.
 
 pub mod action;
+pub mod attack_names;
 pub mod community_id;
 pub mod ecs;
 pub mod event;

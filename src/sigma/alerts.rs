@@ -17,6 +17,7 @@
 
 use crate::alert::{Alert, Evidence, EvidenceKind, HostRef, Rule, Technique};
 use crate::model::Action;
+use crate::model::attack_names::technique_name;
 use crate::model::event::LogEvent;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -107,7 +108,7 @@ pub fn from_events(events: &[LogEvent]) -> Vec<Alert> {
             let tech = Technique {
                 tactic,
                 id: technique,
-                name: technique,
+                name: technique_name(technique).unwrap_or(technique),
             };
             let mut a = Alert::new(rule, tech, score_of(level), e.ts);
             a.ruleset = Some("sigma");

@@ -31,6 +31,7 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{clamp_score, log_evidence};
+use crate::detect::priors_view::expected_by_role;
 use crate::detect::{DetectInput, Detector};
 use crate::model::event::LogEvent;
 use crate::model::{Action, AdminService};
@@ -82,6 +83,7 @@ impl Detector for LoggedAdminEdge {
                 || net.is_known_admin(src)
                 || dir.same_host(src, dst)
                 || b.admin_edge(src, dst, svc).is_some()
+                || (b.priors() && expected_by_role(b.role(dst), svc))
             {
                 continue;
             }
@@ -123,7 +125,14 @@ impl Detector for LoggedAdminEdge {
             let Some(first) = alone.first() else {
                 continue;
             };
-            let score = if b.period().is_none() { 25.0 } else { 40.0 };
+            // With no history, a host's own log of an edge that role
+            // priors do not expect (a workstation opening admin protocols
+            // on another) says as much as a new edge against history.
+            let score = if b.period().is_none() && !b.priors() {
+                25.0
+            } else {
+                40.0
+            };
             let mut a = Alert::new(RULE, attack::of_service(svc), clamp_score(score), first.ts);
             a.source = Some(dir.host_ip(src));
             a.destination = Some(dir.host_ip(dst));
@@ -134,7 +143,7 @@ impl Detector for LoggedAdminEdge {
                 .map(crate::detect::rules::remote_process::image_name)
                 .unwrap_or_else(|| "?".into());
             a.message = format!(
-                "{} opened {} to {} {} time{} ({}), per its own connection log; no such edge in the baseline",
+                "{} opened {} to {} {} time{} ({}), per its own connection log; {}",
                 a.source
                     .as_ref()
                     .map_or_else(|| src.to_string(), |h| h.label()),
@@ -144,7 +153,17 @@ impl Detector for LoggedAdminEdge {
                     .map_or_else(|| dst.to_string(), |h| h.label()),
                 alone.len(),
                 if alone.len() == 1 { "" } else { "s" },
-                process
+                process,
+                if b.priors() {
+                    format!(
+                        "with no history, judged by role: {} to {} over {} is rare in any network",
+                        b.role(src).label(),
+                        b.role(dst).label(),
+                        svc.label()
+                    )
+                } else {
+                    "no such edge in the baseline".to_string()
+                }
             );
             a.movement = true;
             for e in &alone {

@@ -42,6 +42,7 @@
 
 use crate::alert::{Alert, Rule};
 use crate::detect::common::{baseline_span, clamp_score, flow_evidence};
+use crate::detect::priors_view::expected_by_role;
 use crate::detect::{AdminService, DetectInput, Detector, Role, answered};
 use crate::model::event::Flow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,6 +127,10 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
     let mut out = Vec::new();
     for ((src, dst, svc), flows) in groups {
         if b.admin_edge(src, dst, svc).is_some() {
+            continue;
+        }
+        // With no history, what every domain member does is expected.
+        if b.priors() && expected_by_role(b.role(dst), svc) {
             continue;
         }
         let role = b.role(src);
@@ -234,12 +239,36 @@ impl Detector for NewAdminEdge {
             let mut why = Vec::new();
             // Rarity within the role: the fewer peers of the role use it, the higher.
             score *= 1.0 - 0.6 * (e.fraction / cfg.common_fraction.max(1e-9));
+            // The peer comparison: how many of the source's role (a host
+            // the baseline never saw is judged as a workstation) did this.
+            let peer_role = if role == Role::Unknown {
+                Role::Workstation
+            } else {
+                role
+            };
+            let peers = b.role_count(peer_role);
             if e.dst_clients == 0 {
                 score += 10.0;
-                why.push(format!("no host used {} on it before", e.svc.label()));
-            } else {
+                why.push(if peers > 0 {
+                    format!(
+                        "none of the {peers} {}s nor any other host used {} on it before",
+                        peer_role.label(),
+                        e.svc.label()
+                    )
+                } else {
+                    format!("no host used {} on it before", e.svc.label())
+                });
+            } else if peers == 0 {
                 why.push(format!(
                     "{} other host{} did",
+                    e.dst_clients,
+                    if e.dst_clients == 1 { "" } else { "s" }
+                ));
+            } else {
+                why.push(format!(
+                    "{} of its {peers} peer {}s did, {} host{} in all",
+                    b.admin_clients(e.dst, e.svc, Some(peer_role)),
+                    peer_role.label(),
                     e.dst_clients,
                     if e.dst_clients == 1 { "" } else { "s" }
                 ));
@@ -270,7 +299,14 @@ impl Detector for NewAdminEdge {
                 score *= 0.5;
                 why.push("never answered".into());
             }
-            if b.period().is_none() {
+            if b.priors() {
+                why.push(format!(
+                    "with no history, judged by role: {} to {} over {} is rare in any network",
+                    role.label(),
+                    dst_role.label(),
+                    e.svc.label()
+                ));
+            } else if b.period().is_none() {
                 score *= 0.6;
             }
             let score = clamp_score(score);

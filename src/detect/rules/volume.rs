@@ -69,6 +69,11 @@ impl Detector for Volume {
         let cfg = &input.config.detect.volume;
         let net = &input.config.network;
         let b = input.baseline;
+        // Volume is judged against a host's own history: with none (role
+        // priors), how much is a lot cannot be told.
+        if b.priors() {
+            return Vec::new();
+        }
         let mut groups: BTreeMap<(IpAddr, IpAddr, i64), (u64, Vec<&Flow>)> = BTreeMap::new();
         for f in input.flows {
             if !net.is_internal(f.orig_h) {

@@ -132,6 +132,20 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
 /// Renders what the baseline was and what was judged (the lines after the title).
 pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
     match from {
+        LearnedFrom::FirstPart if a.priors => {
+            let _ = writeln!(
+                s,
+                "baseline: none: {}; every record is judged against role priors, what is rare in any network (--learn 60% learns from the first part instead)",
+                match a.judged {
+                    Some((first, last)) if last.0.saturating_sub(first.0) < SHORT_BASELINE_NS =>
+                        format!(
+                            "the input spans {}, less than a day (--learn auto)",
+                            span_length(first, last)
+                        ),
+                    _ => "nothing was before the cut".to_string(),
+                },
+            );
+        }
         LearnedFrom::FirstPart => {
             let _ = writeln!(
                 s,
@@ -159,7 +173,7 @@ pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
         a.detect_counts.0,
         a.detect_counts.1
     );
-    if a.learned.is_none() {
+    if a.learned.is_none() && !a.priors {
         let _ = writeln!(
             s,
             "note: the baseline is empty, so everything is new; scores are lowered and rarity is unknown"
@@ -193,7 +207,8 @@ pub fn render_incident_line(s: &mut String, inc: &Incident) {
     );
 }
 
-/// Renders one incident: its line, path, users, techniques, timeline and why.
+/// Renders one incident: its line, path, users, credential switches,
+/// techniques, timeline and why.
 pub fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
     let members: Vec<&Alert> = inc.alerts.iter().filter_map(|i| alerts.get(*i)).collect();
     render_incident_line(s, inc);
@@ -212,6 +227,14 @@ pub fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
     if !inc.users.is_empty() {
         let users: Vec<String> = inc.users.iter().cloned().collect();
         let _ = writeln!(s, "  users:      {}", super::wrap::shorten(&users));
+    }
+    if !inc.switches.is_empty() {
+        let switched: Vec<String> = inc
+            .switches
+            .iter()
+            .map(|c| format!("{} -> {} on {}", c.from, c.to, c.host.label()))
+            .collect();
+        let _ = writeln!(s, "  switched:   {}", switched.join("; "));
     }
     let techs: Vec<String> = inc
         .techniques

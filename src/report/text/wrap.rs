@@ -51,19 +51,30 @@ fn hang(line: &str) -> Option<usize> {
 pub fn wrap(text: &str, width: usize) -> String {
     let width = width.max(MIN_WIDTH);
     let mut out = String::with_capacity(text.len() + text.len() / 16);
+    // The value column of the last `label:` line: an unlabelled line
+    // indented exactly to it continues that label's list (the second and
+    // third `why:` sentences) and wraps the same way.
+    let mut value_col: Option<usize> = None;
     for line in text.split_inclusive('\n') {
         let (body, nl) = match line.strip_suffix('\n') {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        let pad = match hang(body) {
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let labelled = hang(body);
+        if labelled.is_some() {
+            value_col = labelled;
+        } else if value_col != Some(indent) {
+            value_col = None;
+        }
+        let hanging = labelled.or(value_col.filter(|c| *c > 0 && *c == indent));
+        let pad = match hanging {
             Some(p) if body.chars().count() > width => p.min(width / 2),
             _ => {
                 out.push_str(line);
                 continue;
             }
         };
-        let indent = body.len() - body.trim_start_matches(' ').len();
         let mut col = 0;
         let mut first = true;
         out.push_str(body.get(..indent).unwrap_or(""));
@@ -111,6 +122,24 @@ mod tests {
         assert_eq!(wrap("short\n", 60), "short\n");
         let row = format!("    2011-07-26 10:00:00  85  {}\n", "x ".repeat(60));
         assert_eq!(wrap(&row, 60), row);
+    }
+
+    #[test]
+    fn continued_values_wrap_under_their_label() {
+        let long = "word ".repeat(30);
+        let text = format!("  why: {long}\n       {long}\n    08:00  85  rule  {long}\n");
+        let w = wrap(&text, 60);
+        let lines: Vec<&str> = w.lines().collect();
+        // The two `why` sentences wrap under column 7; the timeline row stays whole.
+        for l in &lines[..lines.len() - 1] {
+            assert!(l.chars().count() <= 60, "{l}");
+            assert!(
+                l.starts_with("  why: ") || l.starts_with(&" ".repeat(7)),
+                "{l}"
+            );
+        }
+        assert!(lines.len() > 4);
+        assert!(lines.last().unwrap().chars().count() > 60);
     }
 
     #[test]
