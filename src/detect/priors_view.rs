@@ -26,11 +26,11 @@ use std::net::IpAddr;
 /// Distinct hosts that logged connections to a host's Kerberos port
 /// which make it a domain controller (as [`crate::profile::RoleThresholds`]
 /// asks of captured Kerberos clients).
-const LOGGED_KERBEROS_CLIENTS: usize = 1;
+pub const LOGGED_KERBEROS_CLIENTS: usize = 1;
 
 /// Distinct hosts that logged connections to a host's LDAP or global
 /// catalog port which make it a domain controller.
-const LOGGED_LDAP_CLIENTS: usize = 2;
+pub const LOGGED_LDAP_CLIENTS: usize = 2;
 
 /// Hosts the judged host logs show serving the domain: the destinations
 /// of logged connections (Sysmon 3, WFP 5156) to Kerberos from
