@@ -3,8 +3,10 @@
 # (issue 6, "Scorer"): for each scenario and seed, generate a network under attack,
 # analyze it, score the alerts, print one row per run and a pass/fail summary per target.
 #
-#   scripts/eval-scenarios.sh [--hosts N|LO-HI] [--days D] [--seeds "1 2 3"|A-B] [--scenarios "diet quiet"] [--vary]
+#   scripts/eval-scenarios.sh [--hosts N|LO-HI] [--days D|--hours H] [--seeds "1 2 3"|A-B] [--scenarios "diet quiet"] [--vary]
 #
+# --hours H generates H hours instead of days: under a day, `analyze` (default
+# --learn auto) learns nothing and judges every record against role priors.
 # Defaults are the issue's targets: 200 hosts, 7 days, seeds 1-5, all four scenarios.
 # --vary draws each network's shape from its seed (`lateral gen --vary`); --hosts LO-HI
 # draws each run's host count from the seed too. Seeds 1-1000 are for tuning; judge
@@ -14,6 +16,7 @@ set -euo pipefail
 
 hosts=200
 days=7
+hours=""
 vary=""
 
 seeds="1 2 3 4 5"
@@ -22,14 +25,20 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --hosts) hosts="$2"; shift 2 ;;
         --days) days="$2"; shift 2 ;;
+        --hours) hours="$2"; shift 2 ;;
         --seeds) seeds="${2//,/ }"; shift 2 ;;
         --scenarios) scenarios="${2//,/ }"; shift 2 ;;
         --vary) vary="--vary"; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
 command -v python3 >/dev/null || { echo "python3 is needed to read the scores" >&2; exit 2; }
+span=(--days "$days")
+if [[ -n "$hours" ]]; then
+    span=(--hours "$hours")
+    days="$(python3 -c "print($hours / 24)")"
+fi
 if [[ "$seeds" =~ ^([0-9]+)-([0-9]+)$ ]]; then
     seeds="$(seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" | tr '\n' ' ')"
 fi
@@ -57,7 +66,7 @@ for s in $scenarios; do
     for n in $seeds; do
         run="$tmp/$s-$n"
         h="$(hosts_of "$n")"
-        "$bin" gen --scenario "$s" --hosts "$h" --days "$days" --seed "$n" $vary -o "$run" 2>/dev/null
+        "$bin" gen --scenario "$s" --hosts "$h" "${span[@]}" --seed "$n" $vary -o "$run" 2>/dev/null
         # The capture and logs only: truth.json is for the scorer, not the detectors.
         "$bin" analyze -q --json "$run/alerts.jsonl" "$run/capture.pcap" "$run/logs" >/dev/null
         "$bin" eval -q --json --truth "$run/truth.json" "$run/alerts.jsonl" > "$run/score.json"

@@ -12,8 +12,11 @@
 //!
 //! [`PriorsView`] answers the detectors' questions for such a run: the
 //! roles come from the judged records themselves (a domain controller is
-//! still the host that answers Kerberos and LDAP), every habit comes from
-//! the empty history, and [`BaselineView::priors`] tells the rules to
+//! still the host that answers Kerberos and LDAP, an admin host still the
+//! one that administers many), and so does prevalence (how many internal
+//! hosts reach an outside address, or a service a host offers: an update
+//! server every desk polls is no implant's controller); every habit comes
+//! from the empty history, and [`BaselineView::priors`] tells the rules to
 //! judge by role. [`expected_by_role`] is the prior itself.
 
 use super::AdminService;
@@ -76,11 +79,18 @@ pub fn logged_domain_controllers(events: &[LogEvent]) -> BTreeSet<IpAddr> {
     dcs
 }
 
+/// True when a host of role `src` opening `svc` on a host of role `dst`
+/// is what such hosts do in any network: an admin host or a scanner
+/// reaching hosts is its job, and see [`expected_for_members`].
+pub fn expected_by_role(src: Role, dst: Role, svc: AdminService) -> bool {
+    matches!(src, Role::AdminHost | Role::Scanner) || expected_for_members(dst, svc)
+}
+
 /// True when any domain member opens `svc` on a host of role `dst`:
 /// SMB and RPC to a domain controller (policies, logon scripts, the
 /// directory's RPC interfaces), SMB to a server (file shares). Remote
 /// execution over those sessions is judged by its own rules.
-pub fn expected_by_role(dst: Role, svc: AdminService) -> bool {
+pub fn expected_for_members(dst: Role, svc: AdminService) -> bool {
     match dst {
         Role::DomainController => matches!(svc, AdminService::Smb | AdminService::Rpc),
         Role::Server => svc == AdminService::Smb,
@@ -109,7 +119,7 @@ impl BaselineView for PriorsView<'_> {
         self.history.period()
     }
     fn host_count(&self) -> usize {
-        self.history.host_count()
+        self.roles.host_count()
     }
     fn role(&self, ip: IpAddr) -> Role {
         match self.roles.role(ip) {
@@ -150,10 +160,10 @@ impl BaselineView for PriorsView<'_> {
         self.history.role_peer_bytes_p99(role)
     }
     fn service_clients(&self, dst: IpAddr, port: u16) -> usize {
-        self.history.service_clients(dst, port)
+        self.roles.service_clients(dst, port)
     }
     fn external_clients(&self, dst: IpAddr) -> usize {
-        self.history.external_clients(dst)
+        self.roles.external_clients(dst)
     }
     fn user_known(&self, user: &str) -> bool {
         self.history.user_known(user)
@@ -207,7 +217,7 @@ impl BaselineView for PriorsView<'_> {
         self.history.privileged_hosts(user)
     }
     fn forwarder(&self, ip: IpAddr) -> Option<bool> {
-        self.history.forwarder(ip)
+        self.roles.forwarder(ip)
     }
 }
 
@@ -217,12 +227,17 @@ mod tests {
 
     #[test]
     fn domain_members_talk_to_their_controllers_not_to_each_other() {
-        assert!(expected_by_role(Role::DomainController, AdminService::Smb));
-        assert!(expected_by_role(Role::DomainController, AdminService::Rpc));
-        assert!(!expected_by_role(Role::DomainController, AdminService::Rdp));
-        assert!(expected_by_role(Role::Server, AdminService::Smb));
-        assert!(!expected_by_role(Role::Server, AdminService::Rpc));
-        assert!(!expected_by_role(Role::Workstation, AdminService::Smb));
-        assert!(!expected_by_role(Role::Unknown, AdminService::Smb));
+        let ws = Role::Workstation;
+        assert!(expected_by_role(ws, Role::DomainController, AdminService::Smb));
+        assert!(expected_by_role(ws, Role::DomainController, AdminService::Rpc));
+        assert!(!expected_by_role(ws, Role::DomainController, AdminService::Rdp));
+        assert!(expected_by_role(ws, Role::Server, AdminService::Smb));
+        assert!(!expected_by_role(ws, Role::Server, AdminService::Rpc));
+        assert!(!expected_by_role(ws, Role::Workstation, AdminService::Smb));
+        assert!(!expected_by_role(ws, Role::Unknown, AdminService::Smb));
+        assert!(!expected_by_role(Role::Unknown, Role::Workstation, AdminService::Rdp));
+        // Administering is an admin host's job, probing a scanner's.
+        assert!(expected_by_role(Role::AdminHost, Role::Workstation, AdminService::Rdp));
+        assert!(expected_by_role(Role::Scanner, Role::Server, AdminService::Smb));
     }
 }

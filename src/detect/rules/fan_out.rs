@@ -143,6 +143,12 @@ impl Detector for FanOut {
             if admin_push {
                 score = score.min(21.0);
             }
+            // With no history (role priors) the source's role comes from
+            // this very burst: a scan is what scanners do every day, so it
+            // stays low until a movement joins it.
+            if b.priors() && scan {
+                score = score.min(21.0);
+            }
             // A management server reaching the hosts that are its clients (a
             // roll-out): the more of them already talked to it in the
             // baseline, the weaker the sign, down to 0.2x when all did, so

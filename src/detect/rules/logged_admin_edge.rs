@@ -83,7 +83,7 @@ impl Detector for LoggedAdminEdge {
                 || net.is_known_admin(src)
                 || dir.same_host(src, dst)
                 || b.admin_edge(src, dst, svc).is_some()
-                || (b.priors() && expected_by_role(b.role(dst), svc))
+                || (b.priors() && expected_by_role(b.role(src), b.role(dst), svc))
             {
                 continue;
             }

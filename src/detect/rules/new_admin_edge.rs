@@ -130,7 +130,7 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
             continue;
         }
         // With no history, what every domain member does is expected.
-        if b.priors() && expected_by_role(b.role(dst), svc) {
+        if b.priors() && expected_by_role(b.role(src), b.role(dst), svc) {
             continue;
         }
         let role = b.role(src);
