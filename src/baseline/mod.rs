@@ -9,9 +9,12 @@
 //! with `--update`, folds the day in and forgets what has not been seen
 //! for the age-out window ([`Baseline::update`]). [`mod@file`] is the
 //! on-disk container (versioned, checksummed, written atomically);
-//! [`view`] turns one host's profile into a report for people.
+//! [`view`] turns one host's profile into a report for people;
+//! [`partial`] builds a baseline in shards (`baseline build --partial`,
+//! `baseline merge`).
 
 pub mod file;
+pub mod partial;
 pub mod view;
 
 use crate::collect::pipeline::EventRun;
@@ -26,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use file::{FileError, Written};
+pub use partial::{MergeError, Partial};
 
 /// Runs recorded in a baseline's history; older ones are dropped.
 pub const MAX_HISTORY: usize = 400;
