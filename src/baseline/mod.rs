@@ -152,21 +152,38 @@ impl Baseline {
                 .get(..events.partition_point(|e| e.ts < u))
                 .unwrap_or(&[]);
         }
-        let directory = Arc::new(directory_from(events, opts.hosts.as_ref(), None));
-        let profiles = build_parallel(directory.clone(), &flows, events);
         let mut record = run_record("build", run, &flows, events);
         record.until = opts.until;
+        Ok(Baseline::from_records(
+            &flows,
+            events,
+            record,
+            opts.hosts.as_ref(),
+        ))
+    }
+
+    /// Builds a baseline from flows and events (events sorted by time, as a
+    /// run gives them), recording `record` as its build: what
+    /// [`Baseline::build`] does once it has picked the records.
+    pub fn from_records(
+        flows: &[Flow],
+        events: &[LogEvent],
+        record: RunRecord,
+        hosts: Option<&HostsFile>,
+    ) -> Baseline {
+        let directory = Arc::new(directory_from(events, hosts, None));
+        let profiles = build_parallel(directory.clone(), flows, events);
         let meta = Meta {
             lateral_version: env!("CARGO_PKG_VERSION").to_string(),
             first: record.first,
             last: record.last,
             history: vec![record],
         };
-        Ok(Baseline {
+        Baseline {
             meta,
             directory: Arc::unwrap_or_clone(directory),
             profiles,
-        })
+        }
     }
 
     /// Profiles a day's run with host identities consistent with this
