@@ -91,7 +91,11 @@ fn flow() -> impl Strategy<Value = (usize, Flow)> {
         (0u8..14, 0u8..14),
         0..PORTS.len(),
         0..STATES.len(),
-        (0i64..7, prop_oneof![Just(9i64), Just(10), 0i64..24], 0i64..3600),
+        (
+            0i64..7,
+            prop_oneof![Just(9i64), Just(10), 0i64..24],
+            0i64..3600,
+        ),
         (0u64..100_000, 0u64..5_000_000, 0i64..90_000),
     )
         .prop_map(|(file, (s, d), p, st, (day, hour, sec), (ob, rb, ms))| {
@@ -130,7 +134,11 @@ fn event() -> impl Strategy<Value = (usize, LogEvent)> {
         0..ACTIONS.len(),
         0..USERS.len(),
         (0u8..14, proptest::option::of(0u8..14), 0u8..14),
-        (0i64..7, prop_oneof![Just(9i64), Just(10), 0i64..24], 0i64..3600),
+        (
+            0i64..7,
+            prop_oneof![Just(9i64), Just(10), 0i64..24],
+            0i64..3600,
+        ),
         (any::<bool>(), any::<bool>(), 0u64..1000),
     )
         .prop_map(
@@ -208,7 +216,10 @@ fn records_of(recs: &[Rec], files: &[usize]) -> (Vec<Flow>, Vec<LogEvent>) {
 
 fn whole(recs: &[Rec], files: &[usize]) -> Baseline {
     let (flows, events) = records_of(recs, files);
-    let ts = flows.iter().map(|f| f.ts).chain(events.iter().map(|e| e.ts));
+    let ts = flows
+        .iter()
+        .map(|f| f.ts)
+        .chain(events.iter().map(|e| e.ts));
     let record = RunRecord {
         kind: "build".into(),
         inputs: files.iter().map(|&f| file_name(f)).collect(),

@@ -66,7 +66,9 @@ pub enum MergeError {
         supported: u32,
     },
     /// Two parts were built with different `--until`.
-    #[error("parts built with different --until ({a} and {b}) do not make one baseline; rebuild them with the same --until")]
+    #[error(
+        "parts built with different --until ({a} and {b}) do not make one baseline; rebuild them with the same --until"
+    )]
     Until {
         /// One part's `--until` (`none` when not given).
         a: String,

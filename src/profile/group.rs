@@ -75,9 +75,15 @@ impl FlowGroup {
 
     /// Orders groups by key without copying it.
     pub fn cmp_key(&self, o: &FlowGroup) -> std::cmp::Ordering {
-        (self.orig, self.resp, self.proto, self.port, &self.service, self.hour).cmp(&(
-            o.orig, o.resp, o.proto, o.port, &o.service, o.hour,
-        ))
+        (
+            self.orig,
+            self.resp,
+            self.proto,
+            self.port,
+            &self.service,
+            self.hour,
+        )
+            .cmp(&(o.orig, o.resp, o.proto, o.port, &o.service, o.hour))
     }
 
     fn empty(key: GroupKey, ts: Timestamp) -> FlowGroup {
