@@ -862,6 +862,49 @@ mod tests {
     }
 
     #[test]
+    fn partial_and_finished_files_are_told_apart_by_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("p.part");
+        let done = dir.path().join("b.lat");
+        save_content(&part, &sample(), Compression::default(), Content::Partial).unwrap();
+        save(&done, &sample()).unwrap();
+        let bytes = std::fs::read(&part).unwrap();
+        assert_eq!(le_u32(&bytes, 12), FLAG_ZSTD | FLAG_PARTIAL);
+        assert_eq!(
+            load_content::<Sample>(&part, Content::Partial).unwrap(),
+            sample()
+        );
+        let err = load::<Sample>(&part).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FileError::WrongContent {
+                    found: Content::Partial,
+                    wanted: Content::Baseline,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("baseline merge"), "{err}");
+        let err = load_content::<Sample>(&done, Content::Partial).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("b.lat: a finished baseline, not a partial baseline"),
+            "{err}"
+        );
+        // Unknown flag bits stay refused (re-sealed so the checksum passes).
+        let mut b = bytes.clone();
+        b[12] |= 4;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&b[HEADER_LEN..]);
+        crc.update(&b[..32]);
+        b[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
+        let err = decode_content::<Sample>(&part, &b, Content::Partial).unwrap_err();
+        assert!(err.to_string().contains("unknown flags"), "{err}");
+    }
+
+    #[test]
     fn missing_file_is_a_read_error() {
         let err = load::<Sample>(Path::new("/nonexistent/b.lat")).unwrap_err();
         assert!(matches!(err, FileError::Read { .. }), "{err}");

@@ -245,7 +245,29 @@ impl Partial {
                 supported: PARTIAL_VERSION,
             });
         }
-        Ok(p)
+        Ok(p.normalised())
+    }
+
+    /// The same partial in canonical order: groups sorted by key with equal
+    /// keys merged, events sorted (a file this build wrote is already; a
+    /// hand-made one may not be).
+    fn normalised(mut self) -> Partial {
+        let groups_sorted = self
+            .flows
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.cmp_key(b).is_lt()));
+        if !groups_sorted {
+            self.flows = merge_sorted(std::mem::take(&mut self.flows), Vec::new());
+        }
+        let events_sorted = self
+            .events
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if event_order(a, b).is_le()));
+        if !events_sorted {
+            self.events.sort_by(event_order);
+        }
+        self.inputs.sort();
+        self
     }
 
     /// Writes it atomically as a partial baseline file.
