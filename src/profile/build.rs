@@ -12,12 +12,13 @@
 
 use crate::hosts::{HostDirectory, HostKey};
 use crate::model::Action;
-use crate::model::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
+use crate::model::event::{Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::model::{AdminService, Service};
 use crate::profile::AdminStats;
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
-use crate::profile::group::FlowGroup;
+pub use crate::profile::group::is_failed_attempt;
+use crate::profile::group::{FlowGroup, hour_num};
 use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods, is_network_logon};
 use crate::profile::order::{inverse, order_by, take_in_order};
@@ -140,18 +141,6 @@ impl HourCell {
         self.sent_flows = self.sent_flows.saturating_add(o.sent_flows);
         self.sent = self.sent.saturating_add(o.sent);
     }
-}
-
-pub(crate) fn hour_num(ts: Timestamp) -> u32 {
-    u32::try_from(ts.secs().div_euclid(3600).max(0)).unwrap_or(u32::MAX)
-}
-
-/// Zeek states that mean the responder never took the connection.
-pub fn is_failed_attempt(s: ConnState) -> bool {
-    matches!(
-        s,
-        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
-    )
 }
 
 /// The key of an account name: lowercase, with a `DOMAIN\` prefix or an

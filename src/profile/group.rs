@@ -2,21 +2,20 @@
 //! connection records that a partial baseline stores (see
 //! `crate::baseline::partial`).
 //!
-//! A [`FlowGroup`] holds everything [`ProfileBuilder::add_flow`] takes from
+//! A [`FlowGroup`] holds everything [`crate::profile::ProfileBuilder::add_flow`] takes from
 //! the flows of one (originator address, responder address, transport,
 //! port, service, UTC hour): counts, byte sums, first and last start, and
 //! the per-flow distributions. Addresses are kept as they are, not as
 //! hosts, because which host an address belongs to is only known once the
 //! host directory of the whole learning period is (a name a later day's
 //! logs give an address applies to earlier days too). Folding groups into a
-//! builder ([`ProfileBuilder::add_flow_group`]) gives exactly what folding
+//! builder ([`crate::profile::ProfileBuilder::add_flow_group`]) gives exactly what folding
 //! their flows one by one gives; groups of equal keys merge exactly
 //! ([`FlowGroup::merge`]), so [`FlowGroups`] of shards merge in any grouping
 //! and order to the same sorted list.
 
-use super::build::{hour_num, is_failed_attempt};
 use super::histo::Distribution;
-use crate::model::event::{Flow, Timestamp, Transport};
+use crate::model::event::{ConnState, Flow, Timestamp, Transport};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -136,6 +135,19 @@ impl FlowGroup {
         self.in_per_flow.merge(&o.in_per_flow);
         self.duration_us.merge(&o.duration_us);
     }
+}
+
+/// Zeek states that mean the responder never took the connection.
+pub fn is_failed_attempt(s: ConnState) -> bool {
+    matches!(
+        s,
+        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
+    )
+}
+
+/// The UTC hour number of a time (hours since 1970; 0 before 1970).
+pub(crate) fn hour_num(ts: Timestamp) -> u32 {
+    u32::try_from(ts.secs().div_euclid(3600).max(0)).unwrap_or(u32::MAX)
 }
 
 /// A flow's duration in microseconds as profiles record it (0 when absent).
