@@ -408,6 +408,11 @@ fn merge_refuses_finished_baselines_other_versions_mixed_until_and_its_own_parts
         &["baseline", "merge", "-o", "m.lat", "p1.part", "u.part"],
         "different --until",
     );
+    // A part given twice would count twice.
+    refused(
+        &["baseline", "merge", "-o", "m.lat", "p1.part", "./p1.part"],
+        "the same part",
+    );
     // The output is never one of the parts.
     refused(
         &["baseline", "merge", "-o", "p1.part", "p1.part", "p2.part"],

@@ -321,6 +321,19 @@ pub fn merge(args: MergeArgs, force: bool) -> anyhow::Result<u8> {
         args.parts.iter().chain(args.hosts.iter()),
         force,
     )?;
+    // A part given twice would count its records twice.
+    let mut seen = std::collections::BTreeMap::new();
+    for path in &args.parts {
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if let Some(first) = seen.insert(canon, path) {
+            eprintln!(
+                "lateral baseline merge: {} and {} are the same part: each shard is merged once",
+                first.display(),
+                path.display()
+            );
+            return Ok(crate::cli::EXIT_USAGE);
+        }
+    }
     let hosts = read_hosts(args.hosts.as_deref())?;
     let mut merged: Option<Partial> = None;
     let mut stats = String::new();
