@@ -289,7 +289,18 @@ fn a_week_built_whole_equals_its_days_merged_in_any_tree() {
         std::fs::read(root.join("b4.part")).expect("b4"),
         "two trees of partial merges differ"
     );
-    for merged in ["flat.lat", "tree_a.lat", "tree_b.lat"] {
+    // One thread or two, the same file.
+    let mut args = vec![
+        "--threads",
+        "1",
+        "baseline",
+        "merge",
+        "-o",
+        "one_thread.lat",
+    ];
+    args.extend(parts.iter().rev().map(String::as_str));
+    ok(root, &args);
+    for merged in ["flat.lat", "tree_a.lat", "tree_b.lat", "one_thread.lat"] {
         let got = std::fs::read(root.join(merged)).expect("merged");
         assert!(
             got == whole,
