@@ -284,12 +284,15 @@ proptest! {
             .filter(|s| !s.is_empty())
             .collect();
         let parts: Vec<Partial> = shards.iter().map(|s| partial(&recs, s)).collect();
+        let flat = Partial::merge_all(parts.clone()).unwrap();
         let a = merge_tree(parts.clone(), &splits_a);
         let mut reversed = parts;
         reversed.reverse();
         let b = merge_tree(reversed, &splits_b);
         // Two trees, one partial, byte for byte.
         prop_assert_eq!(postcard::to_stdvec(&a).unwrap(), postcard::to_stdvec(&b).unwrap());
+        // All at once, the same again.
+        prop_assert_eq!(flat.as_ref(), Some(&a));
         let got = a.finish(None);
         prop_assert_eq!(postcard::to_stdvec(&got).unwrap(), want_bytes);
         prop_assert!(got == want);

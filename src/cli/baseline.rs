@@ -335,7 +335,7 @@ pub fn merge(args: MergeArgs, force: bool) -> anyhow::Result<u8> {
         }
     }
     let hosts = read_hosts(args.hosts.as_deref())?;
-    let mut merged: Option<Partial> = None;
+    let mut parts = Vec::with_capacity(args.parts.len());
     let mut stats = String::new();
     for path in &args.parts {
         let part = match Partial::load(path) {
@@ -355,16 +355,12 @@ pub fn merge(args: MergeArgs, force: bool) -> anyhow::Result<u8> {
                 ),
             );
         }
-        merged = Some(match merged {
-            None => part,
-            Some(m) => match m.merge(part) {
-                Ok(m) => m,
-                Err(e) => return merge_failed(&e),
-            },
-        });
+        parts.push(part);
     }
-    let Some(merged) = merged else {
-        anyhow::bail!("no parts to merge");
+    let merged = match Partial::merge_all(parts) {
+        Ok(Some(m)) => m,
+        Ok(None) => anyhow::bail!("no parts to merge"),
+        Err(e) => return merge_failed(&e),
     };
     if args.partial {
         let written = merged.save(&args.output)?;
