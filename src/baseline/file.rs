@@ -12,7 +12,7 @@
 //! |---|---|
 //! | 0..8 | magic `LATBASE\0` |
 //! | 8..12 | format version ([`FORMAT_VERSION`]) |
-//! | 12..16 | flags: bit 0 set when the payload is zstd-compressed; other bits zero |
+//! | 12..16 | flags: bit 0 set when the payload is zstd-compressed; bit 1 set when it is a partial baseline ([`Content::Partial`], `baseline build --partial`); other bits zero |
 //! | 16..24 | stored payload length (bytes after the header) |
 //! | 24..32 | decoded payload length (postcard bytes, after decompression) |
 //! | 32..36 | CRC-32 (IEEE) of the stored payload followed by bytes 0..32 |
@@ -59,6 +59,40 @@ pub const HEADER_LEN: usize = 36;
 
 /// Flag bit: the payload is zstd-compressed.
 const FLAG_ZSTD: u32 = 1;
+
+/// Flag bit: the payload is a partial baseline, not a finished one.
+const FLAG_PARTIAL: u32 = 2;
+
+/// What a baseline file holds, told by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A finished baseline, read by `sweep`, `analyze --baseline` and `profile`.
+    Baseline,
+    /// The mergeable state of one shard (`baseline build --partial`), read
+    /// only by `baseline merge`.
+    Partial,
+}
+
+impl std::fmt::Display for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Content::Baseline => "a finished baseline",
+            Content::Partial => "a partial baseline",
+        })
+    }
+}
+
+/// What to do with a file of the other [`Content`].
+fn content_hint(found: Content) -> &'static str {
+    match found {
+        Content::Partial => {
+            "partial baselines (from `baseline build --partial`) are only read by `lateral baseline merge PARTS... -o B`, which finishes them"
+        }
+        Content::Baseline => {
+            "only partial baselines (from `baseline build --partial` or `baseline merge --partial`) can be merged; rebuild this shard with --partial"
+        }
+    }
+}
 
 /// Largest decoded payload accepted, whatever a header claims (64 GiB):
 /// bounds memory when a damaged or hostile file slips past the checksum.
@@ -150,6 +184,17 @@ pub enum FileError {
         /// The checksum of the bytes read.
         computed: u32,
     },
+    /// The file holds the other kind of baseline: a partial one where a
+    /// finished one is wanted, or the reverse.
+    #[error("{path}: {found}, not {wanted}: {hint}", path = path.display(), hint = content_hint(*found))]
+    WrongContent {
+        /// The file's path.
+        path: PathBuf,
+        /// What the file holds.
+        found: Content,
+        /// What was asked for.
+        wanted: Content,
+    },
     /// The checksum matched but the payload is not a baseline this build decodes.
     #[error("{path}: baseline payload does not decode: {reason}", path = path.display())]
     Decode {
@@ -199,13 +244,23 @@ pub fn save_with<T: Serialize + ?Sized>(
     value: &T,
     compression: Compression,
 ) -> Result<Written, FileError> {
+    save_content(path, value, compression, Content::Baseline)
+}
+
+/// [`save_with`] for a file whose header says it holds `content`.
+pub fn save_content<T: Serialize + ?Sized>(
+    path: &Path,
+    value: &T,
+    compression: Compression,
+    content: Content,
+) -> Result<Written, FileError> {
     let werr = |error: io::Error| FileError::Write {
         path: path.to_path_buf(),
         error,
     };
     let dir = parent_dir(path);
     let tmp = temp_file_for(path).map_err(werr)?;
-    let written = write_container(tmp.as_file(), value, compression).map_err(werr)?;
+    let written = write_container(tmp.as_file(), value, compression, content).map_err(werr)?;
     // A replaced baseline keeps its permissions; a new one is private (0600).
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.as_file()
@@ -240,6 +295,12 @@ pub fn temp_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
 /// against its size: a directory, a device (`/dev/zero`) or a file whose
 /// header announces another length is refused without reading the payload.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    load_content(path, Content::Baseline)
+}
+
+/// [`load`] of a file that must hold `want` (the header says what it
+/// holds; the other kind is a [`FileError::WrongContent`]).
+pub fn load_content<T: DeserializeOwned>(path: &Path, want: Content) -> Result<T, FileError> {
     let rerr = |error: io::Error| FileError::Read {
         path: path.to_path_buf(),
         error,
@@ -264,7 +325,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
         .map_err(rerr)?;
     if header.len() < HEADER_LEN {
         // Too short even for a header: the checks say what it is.
-        return decode(path, &header);
+        return decode_content(path, &header, want);
     }
     check_header(path, &header, size)?;
     let cap = usize::try_from(size).unwrap_or(0);
@@ -275,7 +336,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
     file.take(size.saturating_sub(HEADER_LEN as u64))
         .read_to_end(&mut bytes)
         .map_err(rerr)?;
-    decode(path, &bytes)
+    decode_content(path, &bytes, want)
 }
 
 /// The checks of a header that need no payload: magic, version, and the
@@ -326,7 +387,7 @@ fn check_header(path: &Path, header: &[u8], size: u64) -> Result<(), FileError> 
 /// The largest decoded length a payload of `stored_len` bytes stored with
 /// `flags` may announce.
 fn decoded_limit(flags: u32, stored_len: u64) -> u64 {
-    if flags == FLAG_ZSTD {
+    if flags & FLAG_ZSTD != 0 {
         stored_len
             .saturating_mul(MAX_RATIO)
             .clamp(RATIO_FLOOR, MAX_DECODED)
@@ -338,6 +399,15 @@ fn decoded_limit(flags: u32, stored_len: u64) -> u64 {
 /// Checks and decodes the bytes of a baseline file; `path` is only used in
 /// errors.
 pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileError> {
+    decode_content(path, bytes, Content::Baseline)
+}
+
+/// [`decode`] of bytes that must hold `want`.
+pub fn decode_content<T: DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+    want: Content,
+) -> Result<T, FileError> {
     let p = || path.to_path_buf();
     let actual = bytes.len() as u64;
     check_header(path, bytes, actual)?;
@@ -371,14 +441,28 @@ pub fn decode<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, FileE
             "the header announces {decoded_len} decoded bytes from {stored_len} stored, more than the {limit} accepted"
         )));
     }
+    if flags & !(FLAG_ZSTD | FLAG_PARTIAL) != 0 {
+        return Err(derr(format!("unknown flags {flags:#x}")));
+    }
+    let found = if flags & FLAG_PARTIAL != 0 {
+        Content::Partial
+    } else {
+        Content::Baseline
+    };
+    if found != want {
+        return Err(FileError::WrongContent {
+            path: p(),
+            found,
+            wanted: want,
+        });
+    }
     let inflated;
-    let postcard_bytes: &[u8] = match flags {
+    let postcard_bytes: &[u8] = match flags & FLAG_ZSTD {
         0 => payload,
-        FLAG_ZSTD => {
+        _ => {
             inflated = inflate(payload, decoded_len).map_err(derr)?;
             &inflated
         }
-        other => return Err(derr(format!("unknown flags {other:#x}"))),
     };
     if postcard_bytes.len() as u64 != decoded_len {
         return Err(derr(format!(
@@ -413,6 +497,7 @@ fn write_container<T: Serialize + ?Sized>(
     file: &File,
     value: &T,
     compression: Compression,
+    content: Content,
 ) -> io::Result<Written> {
     let mut start: &File = file;
     start.write_all(&[0u8; HEADER_LEN])?;
@@ -421,7 +506,7 @@ fn write_container<T: Serialize + ?Sized>(
         crc: crc32fast::Hasher::new(),
         bytes: 0,
     };
-    let (flags, decoded) = match compression {
+    let (mut flags, decoded) = match compression {
         Compression::None => {
             let mut counted = Counted {
                 inner: &mut sink,
@@ -442,6 +527,9 @@ fn write_container<T: Serialize + ?Sized>(
             (FLAG_ZSTD, decoded)
         }
     };
+    if content == Content::Partial {
+        flags |= FLAG_PARTIAL;
+    }
     let Checksummed {
         inner: mut buffered,
         mut crc,
@@ -771,6 +859,49 @@ mod tests {
         save(&path, &(7u8, 9u8)).unwrap();
         let err = load::<u8>(&path).unwrap_err();
         assert!(err.to_string().contains("left over"), "{err}");
+    }
+
+    #[test]
+    fn partial_and_finished_files_are_told_apart_by_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("p.part");
+        let done = dir.path().join("b.lat");
+        save_content(&part, &sample(), Compression::default(), Content::Partial).unwrap();
+        save(&done, &sample()).unwrap();
+        let bytes = std::fs::read(&part).unwrap();
+        assert_eq!(le_u32(&bytes, 12), FLAG_ZSTD | FLAG_PARTIAL);
+        assert_eq!(
+            load_content::<Sample>(&part, Content::Partial).unwrap(),
+            sample()
+        );
+        let err = load::<Sample>(&part).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FileError::WrongContent {
+                    found: Content::Partial,
+                    wanted: Content::Baseline,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("baseline merge"), "{err}");
+        let err = load_content::<Sample>(&done, Content::Partial).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("b.lat: a finished baseline, not a partial baseline"),
+            "{err}"
+        );
+        // Unknown flag bits stay refused (re-sealed so the checksum passes).
+        let mut b = bytes.clone();
+        b[12] |= 4;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&b[HEADER_LEN..]);
+        crc.update(&b[..32]);
+        b[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
+        let err = decode_content::<Sample>(&part, &b, Content::Partial).unwrap_err();
+        assert!(err.to_string().contains("unknown flags"), "{err}");
     }
 
     #[test]

@@ -9,9 +9,12 @@
 //! with `--update`, folds the day in and forgets what has not been seen
 //! for the age-out window ([`Baseline::update`]). [`mod@file`] is the
 //! on-disk container (versioned, checksummed, written atomically);
-//! [`view`] turns one host's profile into a report for people.
+//! [`view`] turns one host's profile into a report for people;
+//! [`partial`] builds a baseline in shards (`baseline build --partial`,
+//! `baseline merge`).
 
 pub mod file;
+pub mod partial;
 pub mod view;
 
 use crate::collect::pipeline::EventRun;
@@ -26,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use file::{FileError, Written};
+pub use partial::{MergeError, Partial};
 
 /// Runs recorded in a baseline's history; older ones are dropped.
 pub const MAX_HISTORY: usize = 400;
@@ -148,21 +152,38 @@ impl Baseline {
                 .get(..events.partition_point(|e| e.ts < u))
                 .unwrap_or(&[]);
         }
-        let directory = Arc::new(directory_from(events, opts.hosts.as_ref(), None));
-        let profiles = build_parallel(directory.clone(), &flows, events);
         let mut record = run_record("build", run, &flows, events);
         record.until = opts.until;
+        Ok(Baseline::from_records(
+            &flows,
+            events,
+            record,
+            opts.hosts.as_ref(),
+        ))
+    }
+
+    /// Builds a baseline from flows and events (events sorted by time, as a
+    /// run gives them), recording `record` as its build: what
+    /// [`Baseline::build`] does once it has picked the records.
+    pub fn from_records(
+        flows: &[Flow],
+        events: &[LogEvent],
+        record: RunRecord,
+        hosts: Option<&HostsFile>,
+    ) -> Baseline {
+        let directory = Arc::new(directory_from(events, hosts, None));
+        let profiles = build_parallel(directory.clone(), flows, events);
         let meta = Meta {
             lateral_version: env!("CARGO_PKG_VERSION").to_string(),
             first: record.first,
             last: record.last,
             history: vec![record],
         };
-        Ok(Baseline {
+        Baseline {
             meta,
             directory: Arc::unwrap_or_clone(directory),
             profiles,
-        })
+        }
     }
 
     /// Profiles a day's run with host identities consistent with this

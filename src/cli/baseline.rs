@@ -7,7 +7,7 @@ use crate::cli::output::{Kind, Output, write_file};
 use crate::cli::progress::Progress;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use lateral::baseline::{Baseline, BuildOptions, UpdateOptions};
+use lateral::baseline::{Baseline, BuildOptions, Partial, UpdateOptions};
 use lateral::collect::pipeline::{EventRun, FlowRunOptions, run_events, total_size};
 use lateral::input;
 use lateral::model::event::Timestamp;
@@ -26,6 +26,43 @@ pub enum BaselineCommand {
     Build(BuildArgs),
     /// Show what a baseline file holds and what it was made from.
     Info(InfoArgs),
+    /// Merge partial baselines (`baseline build --partial`) of shards of a
+    /// learning period into one baseline, or into another partial.
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_HELP: &str = "Any grouping and order of merges gives the same file, byte for byte, and
+merging the partials of shards gives the file `baseline build` gives over
+all their inputs at once (docs/sharding.md).
+
+Exit status:
+  0  the baseline (or partial) was written
+  1  fatal: a part could not be read (damaged, truncated) or the output
+     could not be written
+  2  usage: the command line is wrong, a part is a finished baseline or
+     of another format version, parts were built with different --until,
+     or the output is one of the parts";
+
+/// `lateral baseline merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Partial baselines, from `baseline build --partial` or `baseline merge --partial`.
+    #[arg(required = true)]
+    parts: Vec<PathBuf>,
+    /// The file to write (replaced atomically; never one of the parts).
+    #[arg(long, short = 'o')]
+    output: PathBuf,
+    /// Write the merge as another partial baseline, to be merged again
+    /// (a tree of merges), instead of finishing it into a baseline.
+    #[arg(long)]
+    partial: bool,
+    /// Host directory CSV (`ip,name[,role]` per line), applied when finishing.
+    #[arg(long, conflicts_with = "partial")]
+    hosts: Option<PathBuf>,
+    /// Print the parts' and the result's sizes to stderr.
+    #[arg(long)]
+    stats: bool,
 }
 
 /// `lateral baseline info`.
@@ -82,6 +119,11 @@ pub struct BuildArgs {
     /// Host directory CSV (`ip,name[,role]` per line) joining addresses and names.
     #[arg(long)]
     hosts: Option<PathBuf>,
+    /// Write a partial baseline of these inputs (one shard: a day, a
+    /// sensor, a range of hosts) for `lateral baseline merge` instead of a
+    /// finished one (docs/sharding.md). The hosts file is given to the merge.
+    #[arg(long, conflicts_with = "hosts")]
+    partial: bool,
     /// Print per-input statistics and baseline sizes to stderr.
     #[arg(long)]
     stats: bool,
@@ -234,6 +276,20 @@ pub fn build(args: BuildArgs, threads: usize, quiet: bool, force: bool) -> anyho
         force,
     )?;
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    if args.partial {
+        let started = std::time::Instant::now();
+        let part = Partial::build(&run, args.until).context("building the partial baseline")?;
+        let build_secs = started.elapsed().as_secs_f64();
+        let written = part.save(&args.output)?;
+        if args.stats {
+            let mut s = String::from("lateral baseline build --partial: statistics\n");
+            input_stats(&mut s, &run, threads);
+            partial_stats(&mut s, &part, written);
+            line(&mut s, "fold time", format!("{build_secs:.3}s"));
+            eprint!("{s}");
+        }
+        return Ok(exit_for(&run));
+    }
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
     let opts = BuildOptions {
@@ -252,6 +308,122 @@ pub fn build(args: BuildArgs, threads: usize, quiet: bool, force: bool) -> anyho
         eprint!("{s}");
     }
     Ok(exit_for(&run))
+}
+
+/// Runs `lateral baseline merge`.
+pub fn merge(args: MergeArgs, force: bool) -> anyhow::Result<u8> {
+    check_outputs(
+        &[Output {
+            flag: "-o",
+            path: &args.output,
+            kind: Kind::Baseline,
+        }],
+        args.parts.iter().chain(args.hosts.iter()),
+        force,
+    )?;
+    // A part given twice would count its records twice.
+    let mut seen = std::collections::BTreeMap::new();
+    for path in &args.parts {
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if let Some(first) = seen.insert(canon, path) {
+            eprintln!(
+                "lateral baseline merge: {} and {} are the same part: each shard is merged once",
+                first.display(),
+                path.display()
+            );
+            return Ok(crate::cli::EXIT_USAGE);
+        }
+    }
+    let hosts = read_hosts(args.hosts.as_deref())?;
+    let mut parts = Vec::with_capacity(args.parts.len());
+    let mut stats = String::new();
+    for path in &args.parts {
+        let part = match Partial::load(path) {
+            Ok(p) => p,
+            Err(e) => return merge_failed(&e),
+        };
+        if args.stats {
+            line(
+                &mut stats,
+                "part",
+                format!(
+                    "{} flow groups, {} events, {} inputs  {}",
+                    part.flows.len(),
+                    part.events.len(),
+                    part.inputs.len(),
+                    path.display()
+                ),
+            );
+        }
+        parts.push(part);
+    }
+    let merged = match Partial::merge_all(parts) {
+        Ok(Some(m)) => m,
+        Ok(None) => anyhow::bail!("no parts to merge"),
+        Err(e) => return merge_failed(&e),
+    };
+    if args.partial {
+        let written = merged.save(&args.output)?;
+        if args.stats {
+            let mut s = String::from("lateral baseline merge --partial: statistics\n");
+            s.push_str(&stats);
+            partial_stats(&mut s, &merged, written);
+            eprint!("{s}");
+        }
+        return Ok(crate::cli::EXIT_CLEAN);
+    }
+    let started = std::time::Instant::now();
+    let built = merged.finish(hosts.as_ref());
+    let build_secs = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let written = built.save(&args.output)?;
+    let write_secs = started.elapsed().as_secs_f64();
+    if args.stats {
+        let mut s = String::from("lateral baseline merge: statistics\n");
+        s.push_str(&stats);
+        baseline_stats(&mut s, &built, written, build_secs, write_secs);
+        eprint!("{s}");
+    }
+    Ok(crate::cli::EXIT_CLEAN)
+}
+
+/// The exit of a merge that cannot go on: a part of the wrong kind or
+/// version, or parts of different `--until`, is a usage error (2); a part
+/// that cannot be read or is damaged is fatal (1).
+fn merge_failed(e: &lateral::baseline::MergeError) -> anyhow::Result<u8> {
+    use lateral::baseline::{FileError, MergeError};
+    match e {
+        MergeError::File(
+            FileError::WrongContent { .. }
+            | FileError::UnsupportedVersion { .. }
+            | FileError::NotABaseline { .. },
+        )
+        | MergeError::Version { .. }
+        | MergeError::Until { .. } => {
+            eprintln!("lateral baseline merge: {e}");
+            Ok(crate::cli::EXIT_USAGE)
+        }
+        MergeError::File(_) => {
+            eprintln!("lateral baseline merge: {e}");
+            Ok(crate::cli::EXIT_FATAL)
+        }
+    }
+}
+
+fn partial_stats(s: &mut String, p: &Partial, w: lateral::baseline::file::Written) {
+    line(s, "flow groups", p.flows.len());
+    line(s, "flows", p.flow_count);
+    line(s, "events", p.events.len());
+    line(
+        s,
+        "partial bytes",
+        format!(
+            "{} on disk ({}), {} before compression",
+            human_bytes(w.file_bytes),
+            w.file_bytes,
+            human_bytes(w.decoded_bytes)
+        ),
+    );
 }
 
 /// Checks a run's outputs against its inputs (see [`crate::cli::output`]).

@@ -382,6 +382,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Baseline(crate::cli::baseline::BaselineCommand::Info(args)) => {
             crate::cli::baseline::info(args)
         }
+        Command::Baseline(crate::cli::baseline::BaselineCommand::Merge(args)) => {
+            crate::cli::baseline::merge(args, force)
+        }
         Command::Sweep(args) => crate::cli::baseline::sweep(args, threads, cli.quiet, force),
         Command::Profile(args) => crate::cli::baseline::profile(args),
     }

@@ -12,11 +12,13 @@
 
 use crate::hosts::{HostDirectory, HostKey};
 use crate::model::Action;
-use crate::model::event::{ConnState, Flow, LogEvent, Outcome, Text, Timestamp, Transport};
+use crate::model::event::{Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::model::{AdminService, Service};
 use crate::profile::AdminStats;
 use crate::profile::edge::EdgeStats;
 use crate::profile::exec::Side;
+pub use crate::profile::group::is_failed_attempt;
+use crate::profile::group::{FlowGroup, hour_num};
 use crate::profile::host::{HostProfile, sort_names};
 use crate::profile::logon::{LogonStats, Methods, is_network_logon};
 use crate::profile::order::{inverse, order_by, take_in_order};
@@ -139,18 +141,6 @@ impl HourCell {
         self.sent_flows = self.sent_flows.saturating_add(o.sent_flows);
         self.sent = self.sent.saturating_add(o.sent);
     }
-}
-
-fn hour_num(ts: Timestamp) -> u32 {
-    u32::try_from(ts.secs().div_euclid(3600).max(0)).unwrap_or(u32::MAX)
-}
-
-/// Zeek states that mean the responder never took the connection.
-pub fn is_failed_attempt(s: ConnState) -> bool {
-    matches!(
-        s,
-        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
-    )
 }
 
 /// The key of an account name: lowercase, with a `DOMAIN\` prefix or an
@@ -423,6 +413,88 @@ impl ProfileBuilder {
         }
         if let Some(h) = self.host_mut(d) {
             h.flows_in = h.flows_in.saturating_add(1);
+        }
+    }
+
+    /// Adds the flows of one [`FlowGroup`]: exactly what adding each of
+    /// its flows with [`ProfileBuilder::add_flow`] gives.
+    pub fn add_flow_group(&mut self, g: &FlowGroup) {
+        let (ts, last) = (g.first, g.last);
+        let n = u32::try_from(g.flows).unwrap_or(u32::MAX);
+        if n == 0 {
+            return;
+        }
+        let s = self.host_for_ip(g.orig, ts);
+        let d = self.host_for_ip(g.resp, ts);
+        let svc = self.service_id(g.proto, g.port, g.service.as_deref());
+        let failed = u32::try_from(g.failed).unwrap_or(u32::MAX);
+        let stats = EdgeStats {
+            first: ts,
+            last,
+            days: 1,
+            flows: n,
+            failed,
+            bytes_out: g.bytes_out,
+            bytes_in: g.bytes_in,
+        };
+        self.edges
+            .part(s)
+            .entry((s, d, svc))
+            .and_modify(|e| e.merge(&stats))
+            .or_insert(stats);
+        let admin_service = self
+            .service_admin
+            .get(svc as usize)
+            .copied()
+            .unwrap_or(false);
+        if admin_service {
+            self.edge_hours
+                .entry((s, d, svc))
+                .or_default()
+                .note_n(ts, n);
+        }
+        if let Some(h) = self.host_mut(s) {
+            h.touch_n(ts, last, n);
+            h.flows_out = h.flows_out.saturating_add(g.flows);
+            h.bytes_out_per_flow.merge(&g.out_per_flow);
+            h.bytes_in_per_flow.merge(&g.in_per_flow);
+            h.duration_us.merge(&g.duration_us);
+        }
+        let hour = g.hour;
+        self.hourly
+            .part(s)
+            .entry((s, hour, d))
+            .or_default()
+            .add(HourCell {
+                flows: n,
+                sent_flows: n,
+                sent: g.bytes_out,
+            });
+        if d != s {
+            if let Some(h) = self.host_mut(d) {
+                h.touch_n(ts, last, n);
+            }
+            self.hourly
+                .part(d)
+                .entry((d, hour, s))
+                .or_default()
+                .add(HourCell {
+                    flows: n,
+                    ..HourCell::default()
+                });
+            if g.failed < g.flows && admin_service {
+                self.admin_hours.insert((s, hour, d));
+            }
+        }
+        if let Some(h) = self.host_mut(d) {
+            h.flows_in = h.flows_in.saturating_add(g.flows);
+        }
+    }
+
+    /// Adds many flow groups.
+    pub fn add_flow_groups<'a>(&mut self, groups: impl IntoIterator<Item = &'a FlowGroup>) {
+        for g in groups {
+            self.add_flow_group(g);
         }
     }
 
@@ -972,11 +1044,35 @@ pub fn build_parallel_with(
     events: &[LogEvent],
     thresholds: &RoleThresholds,
 ) -> Profiles {
+    build_from(dir, flows, |b, c| b.add_flows(c), events, thresholds)
+}
+
+/// Builds profiles from flow groups ([`crate::profile::group`]) and events
+/// in parallel: the same profiles as [`build_parallel_with`] over the
+/// groups' flows.
+pub fn build_from_groups(
+    dir: Arc<HostDirectory>,
+    groups: &[FlowGroup],
+    events: &[LogEvent],
+    thresholds: &RoleThresholds,
+) -> Profiles {
+    build_from(dir, groups, |b, c| b.add_flow_groups(c), events, thresholds)
+}
+
+/// Folds `items` (flows or flow groups) with `add`, and `events`, in
+/// parallel, and finishes.
+fn build_from<T: Sync>(
+    dir: Arc<HostDirectory>,
+    flows: &[T],
+    add: fn(&mut ProfileBuilder, &[T]),
+    events: &[LogEvent],
+    thresholds: &RoleThresholds,
+) -> Profiles {
     const CHUNK: usize = 64 * 1024;
     // Flows and events are independent until the final merge: build both
     // at once (a day's events alone are less than one chunk of flows).
     let (from_flows, (from_events, exec)) = rayon::join(
-        || fold_chunks(&dir, flows, CHUNK, |b, c| b.add_flows(c)),
+        || fold_chunks(&dir, flows, CHUNK, add),
         || {
             rayon::join(
                 || {

@@ -111,6 +111,16 @@ impl HostProfile {
         }
     }
 
+    /// Notes `n` records between `first` and `last`, all in `first`'s hour:
+    /// what `n` calls of [`HostProfile::touch`] do.
+    pub(crate) fn touch_n(&mut self, first: Timestamp, last: Timestamp, n: u32) {
+        self.first_seen = self.first_seen.min(first);
+        self.last_seen = self.last_seen.max(last);
+        if let Some(c) = self.hour_of_week.get_mut(hour_of_week(first)) {
+            *c = c.saturating_add(n);
+        }
+    }
+
     /// Folds another profile of the same host in: identity unions, counters
     /// and distributions add. Role and signals are left for the caller to
     /// recompute.

@@ -65,6 +65,7 @@ pub mod build;
 mod by_id;
 pub mod edge;
 pub mod exec;
+pub mod group;
 pub mod histo;
 pub mod host;
 mod index;
@@ -80,7 +81,9 @@ pub mod role;
 mod table;
 pub mod week;
 
-pub use build::{ProfileBuilder, build_parallel, build_parallel_with, profiles_from_run};
+pub use build::{
+    ProfileBuilder, build_from_groups, build_parallel, build_parallel_with, profiles_from_run,
+};
 pub use edge::EdgeStats;
 pub use histo::Distribution;
 pub use host::HostProfile;

@@ -39,6 +39,12 @@ impl WeekHours {
         self.records = self.records.saturating_add(1);
     }
 
+    /// Notes `n` records in `t`'s hour of the week.
+    pub fn note_n(&mut self, t: Timestamp, n: u32) {
+        self.set(hour_of_week(t));
+        self.records = self.records.saturating_add(n);
+    }
+
     fn set(&mut self, how: usize) {
         if let Some(w) = self.bits.get_mut(how / 64) {
             *w |= 1u64 << (how % 64);
