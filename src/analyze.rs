@@ -170,6 +170,23 @@ pub fn analyze(
             Default::default()
         },
         names: &directory,
+        administrators: if priors {
+            let net = &config.network;
+            let mut a = crate::detect::priors_view::broad_administrators(
+                detect_flows,
+                |ip| net.is_internal(ip),
+                |ip| roles.role(ip),
+            );
+            a.extend(
+                detect_flows
+                    .iter()
+                    .flat_map(|f| [f.orig_h, f.resp_h])
+                    .filter(|ip| net.is_known_admin(*ip) || net.is_scanner(*ip)),
+            );
+            a
+        } else {
+            Default::default()
+        },
     };
     let view: &dyn BaselineView = if priors { &with_priors } else { &baseline };
     let profile_secs = t0.elapsed().as_secs_f64();

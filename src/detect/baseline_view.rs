@@ -133,4 +133,16 @@ pub trait BaselineView: Sync {
     fn priors(&self) -> bool {
         false
     }
+    /// With role priors: whether `src` opening `svc` on `dst` is what such
+    /// hosts do in any network (see [`super::priors_view`]). Always false
+    /// when judging against history.
+    fn expected_by_role(&self, _src: IpAddr, _dst: IpAddr, _svc: AdminService) -> bool {
+        false
+    }
+    /// With role priors: whether reaching other hosts is the host's job
+    /// (a configured admin host or scanner, or one administering many
+    /// hosts in the judged records). Always false against history.
+    fn administers_by_job(&self, _host: &HostKey) -> bool {
+        false
+    }
 }

@@ -79,11 +79,48 @@ pub fn logged_domain_controllers(events: &[LogEvent]) -> BTreeSet<IpAddr> {
     dcs
 }
 
-/// True when a host of role `src` opening `svc` on a host of role `dst`
-/// is what such hosts do in any network: an admin host or a scanner
-/// reaching hosts is its job, and see [`expected_for_members`].
-pub fn expected_by_role(src: Role, dst: Role, svc: AdminService) -> bool {
-    matches!(src, Role::AdminHost | Role::Scanner) || expected_for_members(dst, svc)
+/// Distinct hosts a source must administer in the judged records, beyond
+/// what every domain member does, to be an administrator by them.
+pub const BROAD_ADMIN_HOSTS: usize = 10;
+
+/// Sources that administer many hosts in the judged records: answered
+/// remote-admin sessions to at least [`BROAD_ADMIN_HOSTS`] distinct
+/// internal hosts, not counting what every domain member opens
+/// ([`expected_for_members`], judged by `role`). Reaching hosts is such a
+/// host's job. Counting the expected sessions too would make an admin of
+/// any workstation that opened SMB on its domain controller and file
+/// servers and then moved on.
+pub fn broad_administrators(
+    flows: &[crate::model::event::Flow],
+    is_internal: impl Fn(IpAddr) -> bool,
+    role: impl Fn(IpAddr) -> Role,
+) -> BTreeSet<IpAddr> {
+    let mut reached: BTreeMap<IpAddr, BTreeSet<(IpAddr, AdminService)>> = BTreeMap::new();
+    for f in flows {
+        let Some(svc) = AdminService::of_flow(f) else {
+            continue;
+        };
+        if f.orig_h == f.resp_h
+            || !super::answered(f)
+            || !is_internal(f.orig_h)
+            || !is_internal(f.resp_h)
+        {
+            continue;
+        }
+        reached.entry(f.orig_h).or_default().insert((f.resp_h, svc));
+    }
+    reached
+        .into_iter()
+        .filter_map(|(src, sessions)| {
+            // Only what a domain member does not do anyway counts.
+            let hosts: BTreeSet<IpAddr> = sessions
+                .into_iter()
+                .filter(|(d, svc)| !expected_for_members(role(*d), *svc))
+                .map(|(d, _)| d)
+                .collect();
+            (hosts.len() >= BROAD_ADMIN_HOSTS).then_some(src)
+        })
+        .collect()
 }
 
 /// True when any domain member opens `svc` on a host of role `dst`:
@@ -109,11 +146,28 @@ pub struct PriorsView<'a> {
     pub logged_dcs: BTreeSet<IpAddr>,
     /// Names and addresses, to find a named host's address.
     pub names: &'a super::Directory,
+    /// Sources whose reaching other hosts is their job: the configured
+    /// admin hosts and scanners, and [`broad_administrators`].
+    pub administrators: BTreeSet<IpAddr>,
+}
+
+impl PriorsView<'_> {
+    fn administers(&self, ip: IpAddr) -> bool {
+        self.administrators.contains(&ip)
+    }
 }
 
 impl BaselineView for PriorsView<'_> {
     fn priors(&self) -> bool {
         true
+    }
+    fn expected_by_role(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> bool {
+        self.administers(src) || expected_for_members(self.role(dst), svc)
+    }
+    fn administers_by_job(&self, host: &HostKey) -> bool {
+        host.ip()
+            .or_else(|| self.names.addr_of(host))
+            .is_some_and(|ip| self.administers(ip))
     }
     fn period(&self) -> Option<(Timestamp, Timestamp)> {
         self.history.period()
@@ -226,18 +280,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn broad_administrators_count_what_members_do_not_do() {
+        use crate::model::event::{ConnState, Flow};
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let flow = |src: &str, dst: &str, port: u16| Flow {
+            ts: Timestamp::default(),
+            uid: "C1".into(),
+            orig_h: ip(src),
+            orig_p: 40_000,
+            resp_h: ip(dst),
+            resp_p: port,
+            proto: crate::model::event::Transport::Tcp,
+            service: None,
+            duration: None,
+            orig_bytes: Some(100),
+            resp_bytes: Some(100),
+            conn_state: ConnState::SF,
+            missed_bytes: 0,
+            history: "ShADadFf".into(),
+            orig_pkts: 4,
+            orig_ip_bytes: 300,
+            resp_pkts: 4,
+            resp_ip_bytes: 300,
+            ip_proto: 6,
+            origin: None,
+        };
+        let mut flows = Vec::new();
+        // An admin PC on RDP to twelve workstations; a workstation on SMB
+        // to its domain controller and twelve servers, then RDP to two.
+        for i in 0..12 {
+            flows.push(flow("10.0.0.5", &format!("10.0.1.{i}"), 3389));
+            flows.push(flow("10.0.0.9", &format!("10.0.2.{i}"), 445));
+        }
+        flows.push(flow("10.0.0.9", "10.0.0.1", 445));
+        flows.push(flow("10.0.0.9", "10.0.1.1", 3389));
+        flows.push(flow("10.0.0.9", "10.0.1.2", 3389));
+        let role = |a: IpAddr| match a {
+            IpAddr::V4(v) if v.octets()[2] == 2 => Role::Server,
+            IpAddr::V4(v) if v.octets()[3] == 1 && v.octets()[2] == 0 => Role::DomainController,
+            _ => Role::Workstation,
+        };
+        let admins = broad_administrators(&flows, |_| true, role);
+        assert_eq!(admins.into_iter().collect::<Vec<_>>(), vec![ip("10.0.0.5")]);
+    }
+
+    #[test]
     fn domain_members_talk_to_their_controllers_not_to_each_other() {
-        let ws = Role::Workstation;
-        assert!(expected_by_role(ws, Role::DomainController, AdminService::Smb));
-        assert!(expected_by_role(ws, Role::DomainController, AdminService::Rpc));
-        assert!(!expected_by_role(ws, Role::DomainController, AdminService::Rdp));
-        assert!(expected_by_role(ws, Role::Server, AdminService::Smb));
-        assert!(!expected_by_role(ws, Role::Server, AdminService::Rpc));
-        assert!(!expected_by_role(ws, Role::Workstation, AdminService::Smb));
-        assert!(!expected_by_role(ws, Role::Unknown, AdminService::Smb));
-        assert!(!expected_by_role(Role::Unknown, Role::Workstation, AdminService::Rdp));
-        // Administering is an admin host's job, probing a scanner's.
-        assert!(expected_by_role(Role::AdminHost, Role::Workstation, AdminService::Rdp));
-        assert!(expected_by_role(Role::Scanner, Role::Server, AdminService::Smb));
+        assert!(expected_for_members(Role::DomainController, AdminService::Smb));
+        assert!(expected_for_members(Role::DomainController, AdminService::Rpc));
+        assert!(!expected_for_members(Role::DomainController, AdminService::Rdp));
+        assert!(expected_for_members(Role::Server, AdminService::Smb));
+        assert!(!expected_for_members(Role::Server, AdminService::Rpc));
+        assert!(!expected_for_members(Role::Workstation, AdminService::Smb));
+        assert!(!expected_for_members(Role::Unknown, AdminService::Smb));
     }
 }

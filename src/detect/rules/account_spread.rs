@@ -101,16 +101,9 @@ impl Detector for AccountSpread {
             };
             let mut score = 50.0 + 3.0 * (n - cfg.spread_hosts.max(2)) as f64;
             // With no history (role priors), an account spreading from a
-            // host whose records show it administering or scanning many
-            // hosts is that host's job: low until a movement joins it.
-            if b.priors()
-                && first.src.as_ref().is_some_and(|k| {
-                    matches!(
-                        b.host_role(k),
-                        crate::detect::Role::AdminHost | crate::detect::Role::Scanner
-                    )
-                })
-            {
+            // host whose job is reaching hosts (configured, or seen
+            // administering many) is that job: low until a movement joins it.
+            if b.priors() && first.src.as_ref().is_some_and(|k| b.administers_by_job(k)) {
                 score = score.min(21.0);
             }
             let mut a = Alert::new(

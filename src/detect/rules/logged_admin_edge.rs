@@ -31,7 +31,6 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{clamp_score, log_evidence};
-use crate::detect::priors_view::expected_by_role;
 use crate::detect::{DetectInput, Detector};
 use crate::model::event::LogEvent;
 use crate::model::{Action, AdminService};
@@ -83,7 +82,7 @@ impl Detector for LoggedAdminEdge {
                 || net.is_known_admin(src)
                 || dir.same_host(src, dst)
                 || b.admin_edge(src, dst, svc).is_some()
-                || (b.priors() && expected_by_role(b.role(src), b.role(dst), svc))
+                || b.expected_by_role(src, dst, svc)
             {
                 continue;
             }

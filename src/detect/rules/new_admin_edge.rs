@@ -42,7 +42,6 @@
 
 use crate::alert::{Alert, Rule};
 use crate::detect::common::{baseline_span, clamp_score, flow_evidence};
-use crate::detect::priors_view::expected_by_role;
 use crate::detect::{AdminService, DetectInput, Detector, Role, answered};
 use crate::model::event::Flow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -130,7 +129,7 @@ pub fn new_edges<'a>(input: &DetectInput<'a>) -> Vec<NewEdge<'a>> {
             continue;
         }
         // With no history, what every domain member does is expected.
-        if b.priors() && expected_by_role(b.role(src), b.role(dst), svc) {
+        if b.expected_by_role(src, dst, svc) {
             continue;
         }
         let role = b.role(src);
