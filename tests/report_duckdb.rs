@@ -44,7 +44,9 @@ fn has_duckdb() -> bool {
     };
     import(())
         || (Command::new("timeout")
-            .args(["-k", "10", "600", "python3", "-m", "pip", "install", "-q", "duckdb"])
+            .args([
+                "-k", "10", "600", "python3", "-m", "pip", "install", "-q", "duckdb",
+            ])
             .output()
             .is_ok_and(|o| o.status.success())
             && import(()))
