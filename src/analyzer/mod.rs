@@ -1094,8 +1094,9 @@ pub(crate) fn http_auth(d: &[u8], cx: &mut Cx<'_>) {
     }
 }
 
-/// Runs arbitrary bytes through one analyzer (`smb`, `dcerpc`, `ntlm`, or
-/// `stream`: the whole path from TCP segments cut from the bytes),
+/// Runs arbitrary bytes through one analyzer (`smb`, `dcerpc`, `ntlm`,
+/// `app`: every application parser, or `stream`: the whole path from TCP
+/// segments cut from the bytes),
 /// discarding the results: the entry point of the fuzz targets in `fuzz/`.
 /// Never panics, by contract.
 pub fn fuzz(kind: &str, data: &[u8]) {
@@ -1138,7 +1139,35 @@ pub fn fuzz(kind: &str, data: &[u8]) {
             let _ = ntlm::mechanism(data);
             let _ = ntlm::from_http(data);
         }
+        "app" => fuzz_app(data),
         _ => fuzz_stream(data),
+    }
+}
+
+/// The bytes through every application parser, whole and cut in two.
+fn fuzz_app(data: &[u8]) {
+    let half = data.len() / 2;
+    for d in [
+        data,
+        data.get(..half).unwrap_or(&[]),
+        data.get(half..).unwrap_or(&[]),
+    ] {
+        let _ = app::sniff(d);
+        let _ = kerberos::parse_message(d);
+        let _ = kerberos::parse_tcp_record(d);
+        let reqs = http::parse_requests(d);
+        let _ = http::parse_responses(d, &http::head_flags(&reqs.messages));
+        let _ = rdp::parse_connection_request(d);
+        let _ = rdp::parse_connection_confirm(d);
+        let _ = rdp::parse_client_core(d);
+        let mut st = ssh::SshState::default();
+        st.client.segment(d);
+        st.server.segment(d);
+        let _ = st.auth();
+        let _ = st.negotiated();
+        let _ = tls::parse_flight(d, true);
+        let _ = tls::parse_flight(d, false);
+        let _ = ldap::parse_messages(d);
     }
 }
 

@@ -231,34 +231,6 @@ pub fn write_log<R: ZeekLog>(records: &[R], times: impl Fn(&R) -> Timestamp, out
     write_footer(last, out);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_unset_empty_and_sets() {
-        let mut out = Vec::new();
-        write_value(&mut out, &Value::Str("a\tb\\c\u{e9}".into()));
-        assert_eq!(out, b"a\\x09b\\x5cc\\xc3\\xa9");
-        for (v, want) in [
-            (Value::Str(String::new()), "(empty)"),
-            (Value::Str("-".into()), "\\x2d"),
-            (Value::Unset, "-"),
-            (Value::List(vec![]), "(empty)"),
-            (Value::List(vec!["a,b".into(), "c".into()]), "a\\x2cb,c"),
-            (Value::Bool(false), "F"),
-            (
-                Value::Time(Timestamp::from_parts(1_692_161_647, 506_749_000)),
-                "1692161647.506749",
-            ),
-        ] {
-            let mut out = Vec::new();
-            write_value(&mut out, &v);
-            assert_eq!(String::from_utf8(out).unwrap(), want);
-        }
-    }
-}
-
 /// The connection a finding was made on, as the logs name it.
 pub fn conn_ref(flow: &crate::analyzer::FlowInfo) -> ConnRef {
     ConnRef {
@@ -340,4 +312,32 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
     one(&mut out, &ldap_, |r| r.ts);
     one(&mut out, &ldap_search, |r| r.ts);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_unset_empty_and_sets() {
+        let mut out = Vec::new();
+        write_value(&mut out, &Value::Str("a\tb\\c\u{e9}".into()));
+        assert_eq!(out, b"a\\x09b\\x5cc\\xc3\\xa9");
+        for (v, want) in [
+            (Value::Str(String::new()), "(empty)"),
+            (Value::Str("-".into()), "\\x2d"),
+            (Value::Unset, "-"),
+            (Value::List(vec![]), "(empty)"),
+            (Value::List(vec!["a,b".into(), "c".into()]), "a\\x2cb,c"),
+            (Value::Bool(false), "F"),
+            (
+                Value::Time(Timestamp::from_parts(1_692_161_647, 506_749_000)),
+                "1692161647.506749",
+            ),
+        ] {
+            let mut out = Vec::new();
+            write_value(&mut out, &v);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 }
