@@ -238,12 +238,16 @@ fn kerberos_over_udp_pairs_requests_with_answers() {
     uids_join_conn_log(&dir, &["kerberos"]);
     let krb = read_log(&dir.join("kerberos.log")).unwrap().rows;
     let conn = read_log(&dir.join("conn.log")).unwrap().rows;
-    // Each exchange is one UDP conversation of conn.log.
+    // Each exchange is on a conversation of conn.log with the KDC; most
+    // of this trace's are over UDP.
+    let mut udp = 0;
     for r in &krb {
         let c = conn.iter().find(|c| c["uid"] == r["uid"]).unwrap();
-        assert_eq!(c["proto"], "udp");
+        assert!(c["proto"] == "udp" || c["proto"] == "tcp", "{c:?}");
+        udp += usize::from(c["proto"] == "udp");
         assert_eq!(r["id.resp_p"], "88");
     }
+    assert!(udp >= 10, "{udp} UDP exchanges");
     let granted: Vec<&Row> = krb.iter().filter(|r| r["success"] == "T").collect();
     assert!(granted.len() >= 10, "{}", granted.len());
     assert!(granted.iter().all(|r| r["cipher"] != "-"));
