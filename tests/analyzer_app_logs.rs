@@ -588,3 +588,162 @@ fn protocols_on_unusual_ports_are_recognised_by_their_first_bytes() {
     let ssh_line = line("ssh ");
     assert_eq!(ssh_line[1], "1", "{ssh_line:?}");
 }
+
+/// A DER element: tag byte, definite length, body.
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = body.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend([0x81, n as u8]);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+fn int(n: u8) -> Vec<u8> {
+    der(0x02, &[n])
+}
+
+fn principal(name_type: u8, parts: &[&str]) -> Vec<u8> {
+    let names: Vec<u8> = parts.iter().flat_map(|p| der(0x1b, p.as_bytes())).collect();
+    der(
+        0x30,
+        &[der(0xa0, &int(name_type)), der(0xa1, &der(0x30, &names))].concat(),
+    )
+}
+
+fn encrypted(etype: u8) -> Vec<u8> {
+    der(
+        0x30,
+        &[der(0xa0, &int(etype)), der(0xa2, &der(0x04, &[0x5a; 48]))].concat(),
+    )
+}
+
+/// A TGS-REP (RFC 4120 5.4.2) granting `user@REALM` a ticket for `service`
+/// encrypted with `etype`.
+fn tgs_rep(user: &str, service: &[&str], etype: u8) -> Vec<u8> {
+    let realm = der(0x1b, b"CORP.LOCAL");
+    let ticket = der(
+        0x61,
+        &der(
+            0x30,
+            &[
+                der(0xa0, &int(5)),
+                der(0xa1, &realm),
+                der(0xa2, &principal(2, service)),
+                der(0xa3, &encrypted(etype)),
+            ]
+            .concat(),
+        ),
+    );
+    der(
+        0x6d,
+        &der(
+            0x30,
+            &[
+                der(0xa0, &int(5)),
+                der(0xa1, &int(13)),
+                der(0xa3, &realm),
+                der(0xa4, &principal(1, &[user])),
+                der(0xa5, &ticket),
+                der(0xa6, &encrypted(18)),
+            ]
+            .concat(),
+        ),
+    )
+}
+
+/// A raw IPv4/UDP frame (link type 101).
+fn udp_frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, data: &[u8]) -> Vec<u8> {
+    let total = 20 + 8 + data.len();
+    let mut f = vec![0x45, 0];
+    f.extend((total as u16).to_be_bytes());
+    f.extend([0, 1, 0, 0, 64, 17, 0, 0]);
+    f.extend(src);
+    f.extend(dst);
+    f.extend(sport.to_be_bytes());
+    f.extend(dport.to_be_bytes());
+    f.extend(((8 + data.len()) as u16).to_be_bytes());
+    f.extend([0, 0]);
+    f.extend_from_slice(data);
+    f
+}
+
+/// A capture of one client getting service tickets for four SPNs over UDP.
+fn ticket_capture(path: &Path, etype: u8) {
+    use lateral::model::event::Timestamp;
+    use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
+    let mut w = CaptureWriter::new(
+        std::fs::File::create(path).unwrap(),
+        CaptureKind::Pcap {
+            nanos: false,
+            big_endian: false,
+        },
+        101,
+        65535,
+    )
+    .unwrap();
+    let (client, dc) = ([10, 0, 0, 21], [10, 0, 0, 10]);
+    let spns: [&[&str]; 4] = [
+        &["MSSQLSvc", "sql01.corp.local:1433"],
+        &["HTTP", "web01.corp.local"],
+        &["cifs", "files02.corp.local"],
+        &["exchangeMDB", "mail01.corp.local"],
+    ];
+    for (i, spn) in spns.iter().enumerate() {
+        let port = 50_010 + i as u16;
+        let t = 1_700_000_000 + 5 * i as i64;
+        let rep = tgs_rep("svc_scanner", spn, etype);
+        let frame = udp_frame(dc, 88, client, port, &rep);
+        w.write_packet(Timestamp(t * 1_000_000_000), &frame, frame.len() as u32)
+            .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn kerberoasting_is_found_in_a_capture_alone() {
+    let dir = std::env::temp_dir().join(format!("lateral-kerberoast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let alerts = |etype: u8| {
+        let cap = dir.join(format!("tickets-{etype}.pcap"));
+        ticket_capture(&cap, etype);
+        let logs = zeek_dir(&cap, &format!("tickets-{etype}"));
+        let krb = read_log(&logs.join("kerberos.log")).unwrap().rows;
+        assert_eq!(krb.len(), 4);
+        for r in &krb {
+            assert_eq!(r["client"], "svc_scanner/CORP.LOCAL");
+            assert_eq!(r["request_type"], "TGS");
+            assert_eq!(r["id.orig_h"], "10.0.0.21");
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
+            .args(["analyze", "-q", "--learn", "0%", "--json", "-"])
+            .arg(&cap)
+            .output()
+            .unwrap();
+        (
+            krb,
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.contains("lateral.kerberoast"))
+                .map(str::to_string)
+                .collect::<Vec<String>>(),
+        )
+    };
+    let (krb, rc4) = alerts(23);
+    assert!(krb.iter().all(|r| r["cipher"] == "rc4-hmac"));
+    assert_eq!(rc4.len(), 1, "{rc4:?}");
+    assert!(
+        rc4[0].contains("T1558.003") && rc4[0].contains("svc_scanner"),
+        "{}",
+        rc4[0]
+    );
+    // The same requests answered with AES tickets are not kerberoasting.
+    let (krb, aes) = alerts(18);
+    assert!(krb.iter().all(|r| r["cipher"] == "aes256-cts-hmac-sha1-96"));
+    assert!(aes.is_empty(), "{aes:?}");
+}
