@@ -338,3 +338,50 @@ fn a_flood_of_half_finished_tls_handshakes_stays_within_the_byte_cap() {
         "{c:?}"
     );
 }
+
+#[test]
+fn a_flood_of_endless_ssh_version_lines_stays_within_the_byte_cap() {
+    let lim = limits();
+    let mut a = Analyzers::new(
+        AnalyzerConfig {
+            enabled: true,
+            limits: lim,
+        },
+        Arc::from("ssh-flood"),
+    );
+    // Each server sends a version line that never ends: the parser waits
+    // for its end, holding what came.
+    let mut line = b"SSH-2.0-".to_vec();
+    line.resize(1400, b'A');
+    let mut most = 0;
+    for i in 0..1000u32 {
+        let srv = [10, 4, (i >> 8) as u8, i as u8];
+        let t = i64::from(i) * 1000;
+        a.packet(
+            &packet([10, 9, 9, 7], 40002, srv, 22, tcp_flags::SYN, 1, t),
+            &[],
+        );
+        for k in 0..10u32 {
+            a.packet(
+                &packet(
+                    srv,
+                    22,
+                    [10, 9, 9, 7],
+                    40002,
+                    tcp_flags::ACK,
+                    100 + k * 1400,
+                    t + 1,
+                ),
+                &line,
+            );
+        }
+        most = most.max(a.state().1);
+    }
+    assert!(most <= lim.global_bytes, "{most} bytes held");
+    let c = a.finish().counters;
+    let ssh = c.per_analyzer.get("ssh").copied().unwrap_or_default();
+    assert_eq!(ssh.connections, 1000, "{c:?}");
+    // 1000 × 14 000 clear bytes do not fit in 512 KiB: the rest is counted.
+    assert!(ssh.bytes_skipped > 0, "{c:?}");
+    assert_eq!(ssh.bytes, 1000 * 14_000, "{c:?}");
+}

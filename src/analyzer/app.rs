@@ -757,32 +757,71 @@ impl StreamAnalyzer for RdpAnalyzer {
     }
 }
 
-/// SSH: both directions followed segment by segment.
+/// Clear bytes of an SSH direction read before its NEWKEYS, at most (the
+/// version line, KEXINIT and key exchange fit many times over).
+const SSH_CLEAR_CAP: usize = 32 << 10;
+
+/// SSH: both directions followed segment by segment. The clear part each
+/// direction's parser may hold is charged to the budget until NEWKEYS.
 #[derive(Default)]
 pub(super) struct SshAnalyzer {
     state: ssh::SshState,
     first: Option<Timestamp>,
+    /// Clear bytes fed per direction, charged to the budget.
+    charged: [usize; 2],
+    /// Directions no longer read (cap, budget, gap).
+    stopped: [bool; 2],
 }
 
 impl StreamAnalyzer for SshAnalyzer {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        let i = usize::from(!from_orig);
         let d = match chunk {
             Chunk::Data(d) => d,
             Chunk::Gap(n) => {
                 cx.counters.app_mut(AppKind::Ssh).bytes_skipped += n;
+                if let Some(s) = self.stopped.get_mut(i) {
+                    *s = true;
+                }
                 return;
             }
         };
         self.first.get_or_insert(cx.ts);
+        if self.stopped.get(i).copied().unwrap_or(true) {
+            cx.counters.app_mut(AppKind::Ssh).bytes_skipped += d.len() as u64;
+            return;
+        }
         let dir = if from_orig {
             &mut self.state.client
         } else {
             &mut self.state.server
         };
+        if !dir.encrypted {
+            let Some(charged) = self.charged.get_mut(i) else {
+                return;
+            };
+            if *charged + d.len() > SSH_CLEAR_CAP || !cx.budget.take(d.len()) {
+                if let Some(s) = self.stopped.get_mut(i) {
+                    *s = true;
+                }
+                cx.counters.app_mut(AppKind::Ssh).bytes_skipped += d.len() as u64;
+                return;
+            }
+            *charged += d.len();
+        }
         dir.segment(d);
+        if dir.encrypted
+            && let Some(charged) = self.charged.get_mut(i)
+        {
+            // The clear part is read: its buffer is gone.
+            cx.budget.give(std::mem::take(charged));
+        }
     }
 
     fn finish(&mut self, cx: &mut Cx<'_>) {
+        for c in &mut self.charged {
+            cx.budget.give(std::mem::take(c));
+        }
         let Some(ts) = self.first else {
             return;
         };
