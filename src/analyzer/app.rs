@@ -585,6 +585,10 @@ impl StreamAnalyzer for KerberosTcp {
     fn name(&self) -> &'static str {
         "kerberos"
     }
+
+    fn done(&self) -> bool {
+        self.done
+    }
 }
 
 impl KerberosTcp {
@@ -755,6 +759,10 @@ impl StreamAnalyzer for RdpAnalyzer {
     fn name(&self) -> &'static str {
         "rdp"
     }
+
+    fn done(&self) -> bool {
+        self.bufs.iter().all(|b| b.stopped)
+    }
 }
 
 /// Clear bytes of an SSH direction read before its NEWKEYS, at most (the
@@ -906,6 +914,10 @@ impl StreamAnalyzer for TlsAnalyzer {
     fn name(&self) -> &'static str {
         "tls"
     }
+
+    fn done(&self) -> bool {
+        self.done
+    }
 }
 
 /// LDAP: both directions buffered, read at the end.
@@ -987,6 +999,30 @@ pub(super) fn new_analyzer(kind: AppKind) -> Box<dyn StreamAnalyzer> {
 pub(super) struct ByPort {
     default: AppKind,
     chosen: Option<(AppKind, Box<dyn StreamAnalyzer>)>,
+    /// The first bytes are not the port's protocol nor another known one.
+    rejected: bool,
+}
+
+/// True when `d`, the first bytes of a connection (from the client when
+/// `from_orig`), can start `kind`: what a connection to the port of `kind`
+/// must show to be read as it.
+fn can_start(kind: AppKind, d: &[u8], from_orig: bool) -> bool {
+    match kind {
+        // A capture begun mid-connection may first show a response.
+        AppKind::Http => {
+            if from_orig {
+                http::looks_like_request(d)
+            } else {
+                d.starts_with(b"HTTP/1.")
+            }
+        }
+        AppKind::Tls => matches!(d.first(), Some(0x14..=0x17)),
+        AppKind::Ssh => d.starts_with(b"SSH-"),
+        AppKind::Rdp => from_orig && d.starts_with(&[3, 0]),
+        // A record mark under 16 MiB.
+        AppKind::Kerberos => d.first() == Some(&0),
+        AppKind::Ldap => d.first() == Some(&0x30),
+    }
 }
 
 impl ByPort {
@@ -995,12 +1031,16 @@ impl ByPort {
         ByPort {
             default,
             chosen: None,
+            rejected: false,
         }
     }
 }
 
 impl StreamAnalyzer for ByPort {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        if self.rejected {
+            return;
+        }
         if self.chosen.is_none() {
             let Chunk::Data(d) = chunk else {
                 return;
@@ -1013,7 +1053,15 @@ impl StreamAnalyzer for ByPort {
                 // recognised in the client's bytes.
                 Some(AppKind::Ssh) => AppKind::Ssh,
                 Some(k) if from_orig => k,
-                _ => self.default,
+                _ if can_start(self.default, d, from_orig) => self.default,
+                _ => {
+                    // Not the port's protocol (a capture begun mid-stream,
+                    // another protocol): counted, and let go.
+                    self.rejected = true;
+                    cx.counters.app_connection(self.default);
+                    cx.counters.app_mut(self.default).parse_errors += 1;
+                    return;
+                }
             };
             cx.counters.app_connection(kind);
             self.chosen = Some((kind, new_analyzer(kind)));
@@ -1037,5 +1085,9 @@ impl StreamAnalyzer for ByPort {
 
     fn deferred(&self) -> bool {
         true
+    }
+
+    fn done(&self) -> bool {
+        self.rejected || self.chosen.as_ref().is_some_and(|(_, a)| a.done())
     }
 }

@@ -252,6 +252,11 @@ pub trait StreamAnalyzer: Send {
     fn deferred(&self) -> bool {
         false
     }
+    /// True when nothing more is to be read from this connection: it is
+    /// finished at once and its later packets are passed over.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 /// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
@@ -344,6 +349,8 @@ pub struct Analyzers {
     events: Vec<LogEvent>,
     records: Vec<app::AppFinding>,
     udp: FxHashMap<FlowKey, UdpConv>,
+    /// Connections on claimed ports whose analyzer is done: passed over.
+    ignored: rustc_hash::FxHashSet<FlowKey>,
     packets: u64,
 }
 
@@ -372,6 +379,7 @@ impl Analyzers {
             events: Vec::new(),
             records: Vec::new(),
             udp: FxHashMap::default(),
+            ignored: rustc_hash::FxHashSet::default(),
             packets: 0,
         }
     }
@@ -399,7 +407,11 @@ impl Analyzers {
             return true;
         }
         if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
-            return true;
+            // A connection whose analyzer is done is passed over (a SYN
+            // may start a new one on the same ports).
+            return self.ignored.is_empty()
+                || p.flags & tcp_flags::SYN != 0
+                || !self.ignored.contains(&FlowKey::of(p).0);
         }
         if self.flows.is_empty() && self.syns.is_empty() {
             return false;
@@ -423,6 +435,12 @@ impl Analyzers {
         }
         let (key, side) = FlowKey::of(p);
         let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        if !self.ignored.is_empty() && self.ignored.contains(&key) {
+            if !syn_only {
+                return;
+            }
+            self.ignored.remove(&key);
+        }
         if syn_only
             && self
                 .flows
@@ -482,9 +500,16 @@ impl Analyzers {
             *c = true;
         }
         let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
+        let read_all = t.analyzer.done();
         self.flows.insert(key, t);
         if done {
             self.close(&key, p.ts, p.offset);
+        } else if read_all {
+            self.close(&key, p.ts, p.offset);
+            if self.ignored.len() >= self.cfg.limits.max_flows {
+                self.ignored.clear();
+            }
+            self.ignored.insert(key);
         }
         self.note_peak();
     }
