@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
                             &store,
                             &mut tap,
                         );
-                        black_box((r.flows, tap.finish().0.len()))
+                        black_box((r.flows, tap.finish().events.len()))
                     },
                     criterion::BatchSize::LargeInput,
                 )

@@ -85,10 +85,15 @@ pub fn fuzz_capture(data: &[u8]) {
         &mut counts,
         &mut |f| {
             if let Ok(p) = source::decode::decode(f) {
-                if analyzers.interested(&p)
-                    && let Some(payload) = source::decode::tcp_payload(f)
-                {
-                    analyzers.packet(&p, payload);
+                if analyzers.interested(&p) {
+                    let payload = if p.proto == source::decode::ip_proto::UDP {
+                        source::decode::udp_payload(f)
+                    } else {
+                        source::decode::tcp_payload(f)
+                    };
+                    if let Some(payload) = payload {
+                        analyzers.packet(&p, payload);
+                    }
                 }
                 table.add(&p, &mut table_diag);
             }

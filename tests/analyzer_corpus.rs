@@ -301,11 +301,28 @@ fn winrm_with_kerberos_shows_no_account() {
     for ws in ["WORKSTATION5", "WORKSTATION6"] {
         let rel = format!("otrf/empire_psremoting_stager_{ws}_2020-09-20170827.cap");
         let ev = events(&dir, &rel, &[]);
+        // The WinRM requests carry Kerberos tokens: no NTLM identity, no
+        // account on the HTTP connection itself.
         assert!(
             ev.iter()
+                .filter(|e| e.dataset != "zeek.kerberos")
                 .all(|e| e.dataset != "zeek.ntlm" && e.user.is_empty()),
             "{rel}: {ev:#?}"
         );
+        // The account shows in the client's ticket request for the WinRM
+        // service, where the capture holds it (WORKSTATION5's side).
+        let tickets: Vec<&Ev> = ev.iter().filter(|e| e.dataset == "zeek.kerberos").collect();
+        if ws == "WORKSTATION5" {
+            assert!(
+                tickets.iter().any(|e| e.user == "pgustavo"
+                    && e.service == "HTTP/WORKSTATION6.theshire.local"
+                    && e.action == "kerberos-service-ticket"
+                    && e.src == WS5),
+                "{rel}: {tickets:#?}"
+            );
+        } else {
+            assert!(tickets.is_empty(), "{rel}: {tickets:#?}");
+        }
     }
 }
 

@@ -101,7 +101,8 @@ fn a_flood_of_half_open_smb_sessions_stays_within_the_caps() {
     assert!(most.1 <= lim.global_bytes, "{} bytes held", most.1);
     // Held up to the caps: the flood reached them, and the rest was counted.
     assert_eq!(most.0, lim.max_flows);
-    let (events, c) = a.finish();
+    let out = a.finish();
+    let (events, c) = (out.events, out.counters);
     assert!(events.is_empty());
     assert_eq!(c.flows, lim.max_flows as u64);
     // Each refused client is counted at its SYN and again at its data.
@@ -145,7 +146,7 @@ fn out_of_order_segments_that_never_fill_their_hole_are_bounded_and_counted() {
         }
     }
     assert!(most <= lim.global_bytes, "{most} bytes held");
-    let (_, c) = a.finish();
+    let c = a.finish().counters;
     assert!(c.reassembly.gaps > 0 && c.reassembly.gap_bytes >= 1000 * c.reassembly.gaps);
 }
 
@@ -166,7 +167,7 @@ fn bytes(seed: u64, n: usize) -> Vec<u8> {
 fn arbitrary_bytes_reach_every_parser_without_a_panic() {
     for seed in 1..300u64 {
         let b = bytes(seed, (seed as usize * 37) % 3000);
-        for kind in ["smb", "dcerpc", "ntlm", "stream"] {
+        for kind in ["smb", "dcerpc", "ntlm", "stream", "app"] {
             lateral::analyzer::fuzz(kind, &b);
         }
     }
@@ -181,6 +182,10 @@ fn mutated_corpus_captures_pass_the_analyzers_without_a_panic() {
         "otrf/covenant_sharpsc_create_dcerpc_smb_svcctl_2020-08-06022635.cap",
         "401trg/20171220_smb_net_user.pcap",
         "otrf/covenant_dcom_registerxll_2020-09-18145959.cap",
+        "otrf-lsass/metasploit_logonpasswords_lsass_memory_dump.pcapng",
+        "../format/zeek/krb/kinit.pcap",
+        "../format/zeek/ssh/sshguess.pcap",
+        "../format/zeek/rdp/rdp-to-ssl.pcap",
     ] {
         let Ok(orig) = std::fs::read(dir.join("pcap/lateral").join(rel)) else {
             continue;
@@ -201,4 +206,182 @@ fn mutated_corpus_captures_pass_the_analyzers_without_a_panic() {
             lateral::fuzz_capture(&m);
         }
     }
+}
+
+fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, t: i64) -> Packet {
+    let mut p = packet(src, sport, dst, dport, 0, 0, t);
+    p.proto = ip_proto::UDP;
+    p
+}
+
+/// The first bytes of each application protocol, so garbage after them
+/// reaches the parsers behind the port or sniff that picks them.
+const HEADS: [&[u8]; 6] = [
+    b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+    b"SSH-2.0-OpenSSH_9.0\r\n",
+    &[0x16, 3, 1, 0x40, 0, 1, 0, 0x3f, 0xfc, 3, 3],
+    &[3, 0, 0, 0x2c, 0x27, 0xe0, 0, 0, 0, 0, 0],
+    &[0, 0, 0x10, 0, 0x6a, 0x82, 0x0f, 0xfc, 0x30, 0x82],
+    &[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 2, 1, 1],
+];
+
+#[test]
+fn truncated_and_garbage_application_streams_never_panic_and_stay_bounded() {
+    let lim = limits();
+    let mut a = Analyzers::new(
+        AnalyzerConfig {
+            enabled: true,
+            limits: lim,
+        },
+        Arc::from("apps"),
+    );
+    let ports = [80u16, 22, 443, 3389, 88, 389, 8080, 5985, 636, 3268, 40_000];
+    let mut most = 0;
+    let mut n = 0u32;
+    for seed in 1..400u64 {
+        let port = ports[seed as usize % ports.len()];
+        let head = HEADS[seed as usize % HEADS.len()];
+        let src = [10, 2, (seed >> 8) as u8, seed as u8];
+        let t = seed as i64 * 1_000_000;
+        a.packet(
+            &packet(src, 41000, [10, 9, 9, 9], port, tcp_flags::SYN, 99, t),
+            &[],
+        );
+        let mut seq = 100u32;
+        let mut body = head.to_vec();
+        body.extend(bytes(seed, (seed as usize * 53) % 5000));
+        // Cut anywhere: some streams end inside the head.
+        body.truncate((seed as usize * 13) % (body.len() + 1));
+        for (i, piece) in body.chunks(700).enumerate() {
+            let from_server = i % 3 == 2;
+            let p = if from_server {
+                packet(
+                    [10, 9, 9, 9],
+                    port,
+                    src,
+                    41000,
+                    tcp_flags::ACK,
+                    5000 + i as u32 * 700,
+                    t + 1,
+                )
+            } else {
+                packet(src, 41000, [10, 9, 9, 9], port, tcp_flags::ACK, seq, t + 1)
+            };
+            if !from_server {
+                seq = seq.wrapping_add(piece.len() as u32);
+            }
+            a.packet(&p, piece);
+            most = most.max(a.state().1);
+            n += 1;
+        }
+        // Kerberos over UDP: garbage datagrams both ways.
+        a.packet(&udp(src, 50000, [10, 9, 9, 9], 88, t), &body);
+        a.packet(
+            &udp([10, 9, 9, 9], 88, src, 50000, t + 2),
+            &bytes(seed + 7, 300),
+        );
+    }
+    assert!(n > 400);
+    assert!(most <= lim.global_bytes, "{most} bytes held");
+    let out = a.finish();
+    let c = out.counters;
+    // Every protocol was tried, and what did not parse was counted.
+    for name in ["http", "ssh", "tls", "rdp", "kerberos", "ldap"] {
+        let pa = c.per_analyzer.get(name).copied().unwrap_or_default();
+        assert!(pa.connections > 0, "{name}: {c:?}");
+    }
+    let errors: u64 = c.per_analyzer.values().map(|p| p.parse_errors).sum();
+    assert!(errors > 0, "{c:?}");
+    assert!(c.udp_datagrams >= 399, "{c:?}");
+    assert!(out.records.len() <= c.per_analyzer.values().map(|p| p.records).sum::<u64>() as usize);
+}
+
+#[test]
+fn a_flood_of_half_finished_tls_handshakes_stays_within_the_byte_cap() {
+    let lim = Limits {
+        global_bytes: 256 << 10,
+        ..limits()
+    };
+    let mut a = Analyzers::new(
+        AnalyzerConfig {
+            enabled: true,
+            limits: lim,
+        },
+        Arc::from("tls-flood"),
+    );
+    // Each client announces a 16 KiB handshake record and sends 1400 bytes of it.
+    let mut hello = vec![0x16, 3, 1, 0x40, 0, 1, 0, 0x3f, 0xfc, 3, 3];
+    hello.resize(1400, 0x41);
+    let mut most = 0;
+    for i in 0..3000u32 {
+        let src = [10, 3, (i >> 8) as u8, i as u8];
+        let t = i64::from(i) * 1000;
+        a.packet(
+            &packet(src, 40001, [10, 9, 9, 8], 443, tcp_flags::SYN, 1, t),
+            &[],
+        );
+        a.packet(
+            &packet(src, 40001, [10, 9, 9, 8], 443, tcp_flags::ACK, 2, t + 1),
+            &hello,
+        );
+        most = most.max(a.state().1);
+    }
+    assert!(most <= lim.global_bytes, "{most} bytes held");
+    let c = a.finish().counters;
+    let tls = c.per_analyzer.get("tls").copied().unwrap_or_default();
+    assert_eq!(tls.connections, 1000, "{c:?}");
+    // Each refused client is counted at its SYN and again at its data.
+    assert_eq!(tls.refused, 2 * 2000, "{c:?}");
+    // 1000 × 1400 bytes do not fit in 128 KiB of analyzer buffers.
+    assert!(
+        c.reassembly.budget_drops > 0 && tls.bytes_skipped > 0,
+        "{c:?}"
+    );
+}
+
+#[test]
+fn a_flood_of_endless_ssh_version_lines_stays_within_the_byte_cap() {
+    let lim = limits();
+    let mut a = Analyzers::new(
+        AnalyzerConfig {
+            enabled: true,
+            limits: lim,
+        },
+        Arc::from("ssh-flood"),
+    );
+    // Each server sends a version line that never ends: the parser waits
+    // for its end, holding what came.
+    let mut line = b"SSH-2.0-".to_vec();
+    line.resize(1400, b'A');
+    let mut most = 0;
+    for i in 0..1000u32 {
+        let srv = [10, 4, (i >> 8) as u8, i as u8];
+        let t = i64::from(i) * 1000;
+        a.packet(
+            &packet([10, 9, 9, 7], 40002, srv, 22, tcp_flags::SYN, 1, t),
+            &[],
+        );
+        for k in 0..10u32 {
+            a.packet(
+                &packet(
+                    srv,
+                    22,
+                    [10, 9, 9, 7],
+                    40002,
+                    tcp_flags::ACK,
+                    100 + k * 1400,
+                    t + 1,
+                ),
+                &line,
+            );
+        }
+        most = most.max(a.state().1);
+    }
+    assert!(most <= lim.global_bytes, "{most} bytes held");
+    let c = a.finish().counters;
+    let ssh = c.per_analyzer.get("ssh").copied().unwrap_or_default();
+    assert_eq!(ssh.connections, 1000, "{c:?}");
+    // 1000 × 14 000 clear bytes do not fit in 512 KiB: the rest is counted.
+    assert!(ssh.bytes_skipped > 0, "{c:?}");
+    assert_eq!(ssh.bytes, 1000 * 14_000, "{c:?}");
 }

@@ -145,15 +145,16 @@ fn a_short_learned_baseline_is_flagged_in_the_report() {
     };
     let cap = dir.join("pcap/lateral/otrf/covenant_copy_smb_CreateRequest_2020-09-22145302.cap");
     let cap = cap.display().to_string();
-    // Asked to learn from the first 60% of 50 seconds, it does, and says
+    // Asked to learn from the first 60% of a minute and a half (the HTTP
+    // beacons before and after the SMB copy included), it does, and says
     // that this is no baseline.
     let out = run(&["analyze", "--learn", "60%", &cap]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
-        report.contains("note: the baseline covers only 30 s, less than a day"),
+        report.contains("note: the baseline covers only 54 s, less than a day"),
         "{report}"
     );
-    // By default (`--learn auto`) 50 seconds are too short to learn from:
+    // By default (`--learn auto`) 90 seconds are too short to learn from:
     // every record is judged against role priors, the report says so, and
     // the SMB edge onto workstation6 is found.
     for args in [
@@ -164,7 +165,7 @@ fn a_short_learned_baseline_is_flagged_in_the_report() {
         let report = String::from_utf8_lossy(&out.stdout);
         assert!(!report.contains("covers only"), "{report}");
         assert!(
-            report.contains("baseline: none: the input spans 50 s, less than a day (--learn auto)"),
+            report.contains("baseline: none: the input spans 1 min 30 s, less than a day (--learn auto)"),
             "{report}"
         );
         assert!(

@@ -21,6 +21,7 @@
 //! Nothing else changes: the connection table, reassembly, uids and event
 //! plumbing are shared.
 
+pub mod app;
 pub mod ber;
 pub mod dcerpc;
 pub mod http;
@@ -41,6 +42,7 @@ use crate::source::decode::{Packet, ip_proto, tcp_flags};
 use crate::source::flow_table::{FlowKey, uid_of_first_packet};
 use reassembly::{Budget, Chunk, Direction, Framer, Limits, ReassemblyCounters};
 use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -85,6 +87,73 @@ pub struct AnalyzerCounters {
     pub dcerpc: dcerpc::DceRpcCounters,
     /// HTTP requests with an NTLM or Kerberos `Authorization` header.
     pub http_auth: u64,
+    /// Counts of each analyzer, by name (`smb`, `kerberos`, `tls`, ...).
+    pub per_analyzer: BTreeMap<&'static str, PerAnalyzer>,
+    /// Kerberos datagrams read (UDP 88).
+    pub udp_datagrams: u64,
+}
+
+/// What one analyzer counted over a capture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerAnalyzer {
+    /// Connections it followed.
+    pub connections: u64,
+    /// Bytes reassembly delivered to it, in order.
+    pub bytes: u64,
+    /// Records it produced (Zeek log lines of the application logs).
+    pub records: u64,
+    /// Messages or streams that did not parse.
+    pub parse_errors: u64,
+    /// Bytes not read: beyond its per-connection cap, refused by the
+    /// memory budget, or after a gap.
+    pub bytes_skipped: u64,
+    /// Connections it would have followed, refused because the table of
+    /// followed connections was full.
+    pub refused: u64,
+}
+
+impl AnalyzerCounters {
+    /// Adds `o`'s counts to these (peaks: the larger).
+    pub fn add(&mut self, o: &AnalyzerCounters) {
+        self.flows += o.flows;
+        self.peak_flows = self.peak_flows.max(o.peak_flows);
+        self.dcerpc_by_bind += o.dcerpc_by_bind;
+        self.syn_table_full += o.syn_table_full;
+        self.peak_bytes = self.peak_bytes.max(o.peak_bytes);
+        self.reassembly.add(&o.reassembly);
+        self.http_auth += o.http_auth;
+        self.udp_datagrams += o.udp_datagrams;
+        for (k, v) in &o.per_analyzer {
+            let m = self.per_analyzer.entry(k).or_default();
+            m.connections += v.connections;
+            m.bytes += v.bytes;
+            m.records += v.records;
+            m.parse_errors += v.parse_errors;
+            m.bytes_skipped += v.bytes_skipped;
+            m.refused += v.refused;
+        }
+    }
+
+    /// The counts of the application analyzer of `kind`.
+    pub fn app_mut(&mut self, kind: app::AppKind) -> &mut PerAnalyzer {
+        self.per_analyzer.entry(kind.name()).or_default()
+    }
+
+    /// Counts a connection followed by the application analyzer of `kind`.
+    pub fn app_connection(&mut self, kind: app::AppKind) {
+        self.app_mut(kind).connections += 1;
+    }
+}
+
+/// Everything the analyzers of one capture produced.
+#[derive(Debug, Default)]
+pub struct AnalyzerOutput {
+    /// Events, in time order (ties in the order found).
+    pub events: Vec<LogEvent>,
+    /// Application records for the Zeek logs, in time order, then uid.
+    pub records: Vec<app::AppFinding>,
+    /// Counters.
+    pub counters: AnalyzerCounters,
 }
 
 /// The connection a finding was made on, as events name it.
@@ -123,6 +192,8 @@ pub struct Cx<'a> {
     pub file: &'a Arc<str>,
     /// Where events go.
     pub events: &'a mut Vec<LogEvent>,
+    /// Where application records go.
+    pub records: &'a mut Vec<app::AppFinding>,
     /// Memory limits.
     pub limits: &'a Limits,
     /// The capture's memory budget.
@@ -174,6 +245,18 @@ pub trait StreamAnalyzer: Send {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>);
     /// The connection ended; give back held memory.
     fn finish(&mut self, cx: &mut Cx<'_>);
+    /// The analyzer's name in counters (`smb`, `kerberos`, ...).
+    fn name(&self) -> &'static str;
+    /// True when the analyzer counts its connection itself, once it knows
+    /// which protocol it is reading.
+    fn deferred(&self) -> bool {
+        false
+    }
+    /// True when nothing more is to be read from this connection: it is
+    /// finished at once and its later packets are passed over.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 /// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
@@ -182,18 +265,62 @@ const DCERPC_PORTS: [u16; 2] = [135, 593];
 /// The analyzer for a new connection to `resp_port` whose first payload
 /// (from the originator) starts with `first`: one arm per protocol.
 pub fn analyzer_for(resp_port: u16, first: Option<&[u8]>) -> Option<Box<dyn StreamAnalyzer>> {
+    use app::{AppKind, ByPort};
+    let by_port =
+        |k: AppKind| -> Option<Box<dyn StreamAnalyzer>> { Some(Box::new(ByPort::new(k))) };
     match resp_port {
         445 | 139 => Some(Box::<SmbAnalyzer>::default()),
         p if DCERPC_PORTS.contains(&p) => Some(Box::<DceRpcAnalyzer>::default()),
-        5985 | 47001 => Some(Box::<HttpAuthAnalyzer>::default()),
+        88 => by_port(AppKind::Kerberos),
+        80 | 8080 | 8000 | 5985 | 47001 => by_port(AppKind::Http),
+        443 | 636 | 3269 | 5986 | 8443 => by_port(AppKind::Tls),
+        3389 => by_port(AppKind::Rdp),
+        22 => by_port(AppKind::Ssh),
+        389 | 3268 => by_port(AppKind::Ldap),
         _ if first.is_some_and(dcerpc::starts_with_bind) => Some(Box::<DceRpcAnalyzer>::default()),
-        _ => None,
+        _ => {
+            let kind = app::sniff(first?)?;
+            Some(Box::new(ByPort::new(kind)))
+        }
     }
 }
 
 /// True when `port` is claimed by an analyzer whatever the payload.
 fn port_claimed(port: u16) -> bool {
-    matches!(port, 445 | 139 | 5985 | 47001) || DCERPC_PORTS.contains(&port)
+    matches!(
+        port,
+        445 | 139
+            | 88
+            | 80
+            | 8080
+            | 8000
+            | 5985
+            | 47001
+            | 443
+            | 636
+            | 3269
+            | 5986
+            | 8443
+            | 3389
+            | 22
+            | 389
+            | 3268
+    ) || DCERPC_PORTS.contains(&port)
+}
+
+/// Kerberos over UDP.
+const KERBEROS_PORT: u16 = 88;
+
+/// Seconds a UDP Kerberos exchange's uid is kept for the next datagram of
+/// its address pair (Zeek's UDP inactivity timeout).
+const UDP_IDLE_NS: i64 = 60 * 1_000_000_000;
+
+/// One UDP Kerberos conversation (a client port and the KDC).
+struct UdpConv {
+    info: FlowInfo,
+    orig_side: u8,
+    last: Timestamp,
+    pending: Option<(Timestamp, kerberos::KdcRequest)>,
 }
 
 /// One followed connection.
@@ -220,6 +347,10 @@ pub struct Analyzers {
     budget: Budget,
     counters: AnalyzerCounters,
     events: Vec<LogEvent>,
+    records: Vec<app::AppFinding>,
+    udp: FxHashMap<FlowKey, UdpConv>,
+    /// Connections on claimed ports whose analyzer is done: passed over.
+    ignored: rustc_hash::FxHashSet<FlowKey>,
     packets: u64,
 }
 
@@ -246,15 +377,22 @@ impl Analyzers {
             syns: FxHashMap::default(),
             counters: AnalyzerCounters::default(),
             events: Vec::new(),
+            records: Vec::new(),
+            udp: FxHashMap::default(),
+            ignored: rustc_hash::FxHashSet::default(),
             packets: 0,
         }
     }
 
-    /// True when a packet could interest an analyzer: TCP, analyzers on.
-    /// Callers skip fetching the payload of every other packet.
+    /// True when a packet could interest an analyzer: TCP, or UDP to or
+    /// from the Kerberos port; analyzers on. Callers skip fetching the
+    /// payload of every other packet.
     #[inline]
     pub fn wants(&self, p: &Packet) -> bool {
-        self.cfg.enabled && p.proto == ip_proto::TCP
+        self.cfg.enabled
+            && (p.proto == ip_proto::TCP
+                || (p.proto == ip_proto::UDP
+                    && (p.dport == KERBEROS_PORT || p.sport == KERBEROS_PORT)))
     }
 
     /// True when the analyzers follow this packet's connection or may start
@@ -265,8 +403,15 @@ impl Analyzers {
         if !self.wants(p) {
             return false;
         }
-        if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
+        if p.proto == ip_proto::UDP {
             return true;
+        }
+        if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
+            // A connection whose analyzer is done is passed over (a SYN
+            // may start a new one on the same ports).
+            return self.ignored.is_empty()
+                || p.flags & tcp_flags::SYN != 0
+                || !self.ignored.contains(&FlowKey::of(p).0);
         }
         if self.flows.is_empty() && self.syns.is_empty() {
             return false;
@@ -284,8 +429,18 @@ impl Analyzers {
         if self.packets.is_multiple_of(8192) {
             self.reap(p.ts);
         }
+        if p.proto == ip_proto::UDP {
+            self.datagram(p, payload);
+            return;
+        }
         let (key, side) = FlowKey::of(p);
         let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+        if !self.ignored.is_empty() && self.ignored.contains(&key) {
+            if !syn_only {
+                return;
+            }
+            self.ignored.remove(&key);
+        }
         if syn_only
             && self
                 .flows
@@ -310,12 +465,14 @@ impl Analyzers {
             offset: p.offset,
             file: &self.file,
             events: &mut self.events,
+            records: &mut self.records,
             limits: &self.cfg.limits,
             budget: &mut self.budget,
             counters: &mut self.counters,
         };
         let analyzer = &mut t.analyzer;
         let mut reasm = ReassemblyCounters::default();
+        let mut delivered = 0u64;
         if let Some(d) = t.dirs.get_mut(dir) {
             d.segment(
                 p.seq,
@@ -324,8 +481,17 @@ impl Analyzers {
                 &self.cfg.limits,
                 &mut self.held,
                 &mut reasm,
-                &mut |chunk| analyzer.chunk(from_orig, chunk, &mut cx),
+                &mut |chunk| {
+                    if let Chunk::Data(b) = chunk {
+                        delivered += b.len() as u64;
+                    }
+                    analyzer.chunk(from_orig, chunk, &mut cx)
+                },
             );
+        }
+        if delivered > 0 {
+            let name = t.analyzer.name();
+            self.counters.per_analyzer.entry(name).or_default().bytes += delivered;
         }
         self.counters.reassembly.add(&reasm);
         if p.flags & (tcp_flags::FIN | tcp_flags::RST) != 0
@@ -334,9 +500,16 @@ impl Analyzers {
             *c = true;
         }
         let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
+        let read_all = t.analyzer.done();
         self.flows.insert(key, t);
         if done {
             self.close(&key, p.ts, p.offset);
+        } else if read_all {
+            self.close(&key, p.ts, p.offset);
+            if self.ignored.len() >= self.cfg.limits.max_flows {
+                self.ignored.clear();
+            }
+            self.ignored.insert(key);
         }
         self.note_peak();
     }
@@ -369,13 +542,17 @@ impl Analyzers {
             if payload.is_empty() {
                 return false;
             }
-            // First payload of a connection on another port: a bind claims it.
-            let remembered = self.syns.remove(key);
-            if !dcerpc::starts_with_bind(payload) {
+            // First payload of a connection on another port: a bind, or
+            // the first bytes of a protocol an analyzer knows, claims it.
+            let Some(remembered) = self.syns.remove(key) else {
+                return false;
+            };
+            if dcerpc::starts_with_bind(payload) {
+                self.counters.dcerpc_by_bind += 1;
+            } else if app::sniff(payload).is_none() {
                 return false;
             }
-            self.counters.dcerpc_by_bind += 1;
-            let (uid, orig_side) = remembered.unwrap_or_else(|| uid_of_first_packet(p));
+            let (uid, orig_side) = remembered;
             let resp = if side == orig_side {
                 resp_port
             } else {
@@ -413,7 +590,19 @@ impl Analyzers {
     ) -> bool {
         if self.flows.len() >= self.cfg.limits.max_flows {
             self.counters.reassembly.flows_refused += 1;
+            self.counters
+                .per_analyzer
+                .entry(analyzer.name())
+                .or_default()
+                .refused += 1;
             return false;
+        }
+        if !analyzer.deferred() {
+            self.counters
+                .per_analyzer
+                .entry(analyzer.name())
+                .or_default()
+                .connections += 1;
         }
         let (me, peer) = (
             (ip_of(&p.src, p.v6), p.sport),
@@ -452,6 +641,7 @@ impl Analyzers {
             offset,
             file: &self.file,
             events: &mut self.events,
+            records: &mut self.records,
             limits: &self.cfg.limits,
             budget: &mut self.budget,
             counters: &mut self.counters,
@@ -468,8 +658,113 @@ impl Analyzers {
         self.counters.reassembly.add(&reasm);
     }
 
+    /// One UDP datagram to or from the Kerberos port: a request waits for
+    /// its answer on the same address pair; an answer completes it.
+    fn datagram(&mut self, p: &Packet, payload: &[u8]) {
+        if payload.is_empty() {
+            return;
+        }
+        self.counters.udp_datagrams += 1;
+        let (key, side) = FlowKey::of(p);
+        let fresh = self
+            .udp
+            .get(&key)
+            .is_none_or(|c| p.ts.0.saturating_sub(c.last.0) > UDP_IDLE_NS);
+        if fresh {
+            if let Some(old) = self.udp.remove(&key) {
+                self.close_udp(old, p.offset);
+            }
+            if self.udp.len() >= self.cfg.limits.max_flows {
+                self.counters.reassembly.flows_refused += 1;
+                self.counters.app_mut(app::AppKind::Kerberos).refused += 1;
+                return;
+            }
+            let (uid, orig_side) = uid_of_first_packet(p);
+            // The client is the side not on port 88.
+            let orig_side = if p.dport == KERBEROS_PORT && p.sport != KERBEROS_PORT {
+                side
+            } else if p.sport == KERBEROS_PORT && p.dport != KERBEROS_PORT {
+                side ^ 1
+            } else {
+                orig_side
+            };
+            let (me, peer) = (
+                (ip_of(&p.src, p.v6), p.sport),
+                (ip_of(&p.dst, p.v6), p.dport),
+            );
+            let (orig, resp) = if side == orig_side {
+                (me, peer)
+            } else {
+                (peer, me)
+            };
+            self.counters.app_connection(app::AppKind::Kerberos);
+            self.udp.insert(
+                key,
+                UdpConv {
+                    info: FlowInfo { uid, orig, resp },
+                    orig_side,
+                    last: p.ts,
+                    pending: None,
+                },
+            );
+        }
+        let Some(conv) = self.udp.get_mut(&key) else {
+            return;
+        };
+        conv.last = p.ts;
+        let _ = conv.orig_side;
+        self.counters
+            .per_analyzer
+            .entry(app::AppKind::Kerberos.name())
+            .or_default()
+            .bytes += payload.len() as u64;
+        let mut cx = Cx {
+            flow: &conv.info,
+            ts: p.ts,
+            offset: p.offset,
+            file: &self.file,
+            events: &mut self.events,
+            records: &mut self.records,
+            limits: &self.cfg.limits,
+            budget: &mut self.budget,
+            counters: &mut self.counters,
+        };
+        app::kerberos_datagram(&mut conv.pending, payload, &mut cx);
+    }
+
+    /// Ends a UDP Kerberos conversation: a request never answered is a record.
+    fn close_udp(&mut self, mut conv: UdpConv, offset: u64) {
+        let Some((ts, req)) = conv.pending.take() else {
+            return;
+        };
+        let mut cx = Cx {
+            flow: &conv.info,
+            ts,
+            offset,
+            file: &self.file,
+            events: &mut self.events,
+            records: &mut self.records,
+            limits: &self.cfg.limits,
+            budget: &mut self.budget,
+            counters: &mut self.counters,
+        };
+        app::unanswered(ts, req, &mut cx);
+    }
+
     /// Lets go of connections idle for longer than the TCP timeout.
     fn reap(&mut self, now: Timestamp) {
+        let mut idle_udp: Vec<(Timestamp, FlowKey)> = self
+            .udp
+            .iter()
+            .filter(|(_, c)| now.0.saturating_sub(c.last.0) > UDP_IDLE_NS)
+            .map(|(k, c)| (c.last, *k))
+            .collect();
+        idle_udp.sort();
+        for (_, k) in idle_udp {
+            if let Some(c) = self.udp.remove(&k) {
+                self.close_udp(c, 0);
+            }
+        }
         let mut idle: Vec<(FlowKey, Timestamp)> = self
             .flows
             .iter()
@@ -491,19 +786,34 @@ impl Analyzers {
         )
     }
 
-    /// Ends every connection and returns the events (in a fixed order) and counters.
-    pub fn finish(mut self) -> (Vec<LogEvent>, AnalyzerCounters) {
+    /// Ends every connection and returns the events and records (in a
+    /// fixed order) and counters.
+    pub fn finish(mut self) -> AnalyzerOutput {
         let mut keys: Vec<(Timestamp, FlowKey)> =
             self.flows.iter().map(|(k, t)| (t.last, *k)).collect();
         keys.sort();
         for (last, k) in keys {
             self.close(&k, last, 0);
         }
+        let mut udp: Vec<(Timestamp, FlowKey)> =
+            self.udp.iter().map(|(k, c)| (c.last, *k)).collect();
+        udp.sort();
+        for (_, k) in udp {
+            if let Some(c) = self.udp.remove(&k) {
+                self.close_udp(c, 0);
+            }
+        }
         self.note_peak();
         let mut events = self.events;
         // Findings come out as packets complete messages; ties keep that order.
         events.sort_by_key(|e| e.ts);
-        (events, self.counters)
+        let mut records = self.records;
+        records.sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.flow.uid.cmp(&b.flow.uid)));
+        AnalyzerOutput {
+            events,
+            records,
+            counters: self.counters,
+        }
     }
 }
 
@@ -569,6 +879,10 @@ impl StreamAnalyzer for SmbAnalyzer {
         for f in found {
             self.emit(f, cx);
         }
+    }
+
+    fn name(&self) -> &'static str {
+        "smb"
     }
 }
 
@@ -777,47 +1091,37 @@ impl StreamAnalyzer for DceRpcAnalyzer {
             f.reset(cx.budget);
         }
     }
-}
 
-/// WinRM (HTTP on 5985, 47001): the `Authorization` header of requests.
-#[derive(Default)]
-struct HttpAuthAnalyzer {
-    seen_kerberos: bool,
-}
-
-impl StreamAnalyzer for HttpAuthAnalyzer {
-    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
-        let Chunk::Data(d) = chunk else {
-            return;
-        };
-        // Request heads start a segment in practice; a head split across
-        // segments is missed, not guessed at.
-        if !from_orig || !(d.starts_with(b"POST ") || d.starts_with(b"GET ")) {
-            return;
-        }
-        let head_end = d
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or(d.len());
-        match ntlm::from_http(d.get(..head_end).unwrap_or(d)) {
-            Some(("NTLM", Some(ntlm::Message::Authenticate(a)))) => {
-                cx.counters.http_auth += 1;
-                let e = ntlm_event(&a, None, u32::MAX, cx);
-                cx.events.push(e);
-            }
-            Some((_, _)) => {
-                cx.counters.http_auth += 1;
-                self.seen_kerberos = true;
-            }
-            None => {}
-        }
+    fn name(&self) -> &'static str {
+        "dcerpc"
     }
-
-    fn finish(&mut self, _cx: &mut Cx<'_>) {}
 }
 
-/// Runs arbitrary bytes through one analyzer (`smb`, `dcerpc`, `ntlm`, or
-/// `stream`: the whole path from TCP segments cut from the bytes),
+/// Reads the `Authorization` header of an HTTP request head at the front of
+/// `d` (request heads start a segment in practice; a head split across
+/// segments is missed, not guessed at): NTLM AUTHENTICATE gives a
+/// `zeek.ntlm` event; every NTLM or Negotiate header is counted.
+pub(crate) fn http_auth(d: &[u8], cx: &mut Cx<'_>) {
+    let head_end = d
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(d.len());
+    match ntlm::from_http(d.get(..head_end).unwrap_or(d)) {
+        Some(("NTLM", Some(ntlm::Message::Authenticate(a)))) => {
+            cx.counters.http_auth += 1;
+            let e = ntlm_event(&a, None, u32::MAX, cx);
+            cx.events.push(e);
+        }
+        Some((_, _)) => {
+            cx.counters.http_auth += 1;
+        }
+        None => {}
+    }
+}
+
+/// Runs arbitrary bytes through one analyzer (`smb`, `dcerpc`, `ntlm`,
+/// `app`: every application parser, or `stream`: the whole path from TCP
+/// segments cut from the bytes),
 /// discarding the results: the entry point of the fuzz targets in `fuzz/`.
 /// Never panics, by contract.
 pub fn fuzz(kind: &str, data: &[u8]) {
@@ -860,7 +1164,35 @@ pub fn fuzz(kind: &str, data: &[u8]) {
             let _ = ntlm::mechanism(data);
             let _ = ntlm::from_http(data);
         }
+        "app" => fuzz_app(data),
         _ => fuzz_stream(data),
+    }
+}
+
+/// The bytes through every application parser, whole and cut in two.
+fn fuzz_app(data: &[u8]) {
+    let half = data.len() / 2;
+    for d in [
+        data,
+        data.get(..half).unwrap_or(&[]),
+        data.get(half..).unwrap_or(&[]),
+    ] {
+        let _ = app::sniff(d);
+        let _ = kerberos::parse_message(d);
+        let _ = kerberos::parse_tcp_record(d);
+        let reqs = http::parse_requests(d);
+        let _ = http::parse_responses(d, &http::head_flags(&reqs.messages));
+        let _ = rdp::parse_connection_request(d);
+        let _ = rdp::parse_connection_confirm(d);
+        let _ = rdp::parse_client_core(d);
+        let mut st = ssh::SshState::default();
+        st.client.segment(d);
+        st.server.segment(d);
+        let _ = st.auth();
+        let _ = st.negotiated();
+        let _ = tls::parse_flight(d, true);
+        let _ = tls::parse_flight(d, false);
+        let _ = ldap::parse_messages(d);
     }
 }
 
@@ -887,7 +1219,7 @@ fn fuzz_stream(data: &[u8]) {
         let payload = body.get(..len.min(body.len())).unwrap_or(&[]);
         rest = body.get(payload.len()..).unwrap_or(&[]);
         let side = usize::from(hdr & 1);
-        let port = [445u16, 135, 5985, 49700][usize::from(hdr >> 1 & 3)];
+        let port = [445u16, 135, 5985, 49700, 88, 3389, 443, 389][usize::from(hdr >> 1 & 7)];
         let flags = match hdr >> 3 & 3 {
             0 => tcp_flags::SYN,
             1 => tcp_flags::FIN | tcp_flags::ACK,

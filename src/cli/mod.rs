@@ -554,6 +554,13 @@ fn write_zeek_dir(run: &FlowRun, dir: &std::path::Path) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
         f.commit()?;
     }
+    for (name, buf) in lateral::report::zeek_app::write_logs(&run.app_records) {
+        let path = dir.join(name);
+        let mut f = output::OutFile::create(&path)?;
+        f.write_all(&buf)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.commit()?;
+    }
     Ok(())
 }
 
@@ -771,6 +778,45 @@ fn render_event_stats(run: &lateral::collect::pipeline::EventRun, threads: usize
     s
 }
 
+/// The protocol analyzers' counters, summed over the inputs: one line per
+/// analyzer, then reassembly's account of what was dropped.
+fn render_analyzer_stats(run: &FlowRun, s: &mut String) {
+    let mut total = lateral::analyzer::AnalyzerCounters::default();
+    let mut any = false;
+    for r in &run.inputs {
+        if let Some(c) = &r.analyzers {
+            total.add(c);
+            any = true;
+        }
+    }
+    if !any {
+        return;
+    }
+    s.push_str("  analyzers (connections, bytes in order, records, parse errors, bytes not read, refused):\n");
+    for (name, a) in &total.per_analyzer {
+        s.push_str(&format!(
+            "    {name:<9} {:>8} conns {:>12} B {:>8} records {:>6} errors {:>10} B skipped {:>6} refused\n",
+            a.connections, a.bytes, a.records, a.parse_errors, a.bytes_skipped, a.refused
+        ));
+    }
+    let r = &total.reassembly;
+    line(
+        s,
+        "analyzer reassembly",
+        format!(
+            "{} gaps ({} B), {} B duplicate, {} budget drops, {} B oversize, {} B resync, {} connections refused, peak {} held",
+            r.gaps,
+            r.gap_bytes,
+            r.duplicate_bytes,
+            r.budget_drops,
+            r.oversize_bytes,
+            r.resync_bytes,
+            r.flows_refused,
+            human_bytes(total.peak_bytes)
+        ),
+    );
+}
+
 fn render_stats(run: &FlowRun, threads: usize) -> String {
     let mut s = String::from("lateral flows: statistics\n");
     let packets: u64 = run.inputs.iter().map(|r| r.counts.packets).sum();
@@ -833,6 +879,7 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
         "flow durations",
         run.flows.durations.summary(human_micros),
     );
+    render_analyzer_stats(run, &mut s);
     let mut skipped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut samples = Vec::new();
     for r in &run.inputs {

@@ -59,6 +59,8 @@ pub struct InputReport {
     pub notes: Vec<String>,
     /// Seconds spent on this input.
     pub secs: f64,
+    /// What the protocol analyzers counted (captures only).
+    pub analyzers: Option<crate::analyzer::AnalyzerCounters>,
 }
 
 impl InputReport {
@@ -185,6 +187,10 @@ pub struct FlowRun {
     /// What the capture analyzers found (SMB, DCE-RPC, NTLM events), in
     /// time order, inputs in name order for equal times.
     pub app_events: Vec<LogEvent>,
+    /// The application analyzers' records (Kerberos, HTTP, RDP, SSH, TLS,
+    /// LDAP) for the Zeek logs, in time order, then uid; inputs in name
+    /// order for equal keys.
+    pub app_records: Vec<crate::analyzer::app::AppFinding>,
 }
 
 impl FlowRun {
@@ -265,9 +271,12 @@ pub fn run_flows(
         run.packet_sizes.merge(&r.sizes);
         run.inputs.push(r.report);
         run.app_events.extend(r.events);
+        run.app_records.extend(r.records);
     }
     // Stable: equal times keep input-name order, then each input's own.
     run.app_events.sort_by_key(|e| e.ts);
+    run.app_records
+        .sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.flow.uid.cmp(&b.flow.uid)));
     match store.finish() {
         Ok(sorted) => run.flows = sorted,
         Err(e) => {
@@ -305,6 +314,7 @@ fn new_report(name: Arc<str>) -> InputReport {
         error: None,
         notes: Vec::new(),
         secs: 0.0,
+        analyzers: None,
     }
 }
 
@@ -335,6 +345,7 @@ struct InputOutput {
     report: InputReport,
     sizes: Histo,
     events: Vec<LogEvent>,
+    records: Vec<crate::analyzer::app::AppFinding>,
 }
 
 /// Where the log events of one input go.
@@ -403,6 +414,7 @@ fn read_one(
         report: new_report(name.clone()),
         sizes: Histo::new(),
         events: Vec::new(),
+        records: Vec::new(),
     };
     let mut opened = match input::open(path) {
         Ok(o) => o,
@@ -462,7 +474,12 @@ fn read_capture(
         store,
         &mut analyzers,
     );
-    let (app_events, _counters) = analyzers.finish();
+    let crate::analyzer::AnalyzerOutput {
+        events: app_events,
+        records,
+        counters,
+    } = analyzers.finish();
+    report.analyzers = Some(counters);
     report.bytes = res.counts.captured_bytes;
     report.records = res.counts.packets;
     report.counts = res.counts;
@@ -478,8 +495,10 @@ fn read_capture(
         report.events = events.len() as u64;
         dest.send(events, &mut out.events);
     } else {
-        // A flows run keeps the analyzers' events for the Zeek logs beside conn.log.
+        // A flows run keeps the analyzers' events and records for the Zeek
+        // logs beside conn.log.
         out.events = app_events;
+        out.records = records;
     }
 }
 

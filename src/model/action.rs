@@ -198,6 +198,14 @@ actions! {
     /// A Sigma rule matched a raw record (`--sigma`; labels `sigma_title`,
     /// `sigma_id`, `sigma_level`, `sigma_tags`, `sigma_matched`).
     SigmaMatch => "sigma-match",
+    /// An HTTP request seen on the wire (Zeek http.log).
+    HttpRequest => "http-request",
+    /// A TLS handshake seen on the wire (Zeek ssl.log).
+    TlsHandshake => "tls-handshake",
+    /// An LDAP bind seen on the wire (Zeek ldap.log).
+    LdapBind => "ldap-bind",
+    /// An LDAP search seen on the wire (Zeek ldap_search.log).
+    LdapSearch => "ldap-search",
 }
 
 impl Action {

@@ -685,7 +685,11 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         let mut h = o.nested(q!("host"));
         h.opt_str(q!("name"), host_name);
         if let Some(ip) = host_ip {
-            h.ip(q!("ip"), ip);
+            // ECS's `host.ip` is an array.
+            h.key(q!("ip"));
+            h.out.push(b'[');
+            push_ip(h.out, ip);
+            h.out.push(b']');
         }
         h.close();
     }

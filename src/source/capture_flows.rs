@@ -64,14 +64,14 @@ pub struct CaptureResult {
     pub dns: Vec<LogEvent>,
 }
 
-/// A reader of TCP payloads beside the flow table: the seam through which
-/// the protocol analyzers (`crate::analyzer`, a later stage) see a
-/// capture's packets without this stage knowing them.
+/// A reader of TCP and UDP payloads beside the flow table: the seam
+/// through which the protocol analyzers (`crate::analyzer`, a later stage)
+/// see a capture's packets without this stage knowing them.
 pub trait PacketTap {
-    /// True when the tap wants this decoded TCP packet's payload; asked of
-    /// every TCP packet, so it must be cheap.
+    /// True when the tap wants this decoded TCP or UDP packet's payload;
+    /// asked of every such packet, so it must be cheap.
     fn interested(&self, p: &Packet) -> bool;
-    /// A packet it wanted, with its captured TCP payload.
+    /// A packet it wanted, with its captured TCP or UDP payload.
     fn packet(&mut self, p: &Packet, payload: &[u8]);
 }
 
@@ -85,14 +85,16 @@ impl PacketTap for NoTap {
     fn packet(&mut self, _: &Packet, _: &[u8]) {}
 }
 
-/// Hands a decoded TCP packet to the tap when it wants it; every other
-/// packet costs the tap's test.
+/// Hands a decoded TCP or UDP packet to the tap when it wants it; every
+/// other packet costs the tap's test.
 #[inline]
 fn note_app(p: &Packet, frame: &Frame<'_>, tap: &mut dyn PacketTap) {
-    if p.proto == ip_proto::TCP
-        && tap.interested(p)
-        && let Some(payload) = tcp_payload(frame)
-    {
+    let payload = match p.proto {
+        ip_proto::TCP if tap.interested(p) => tcp_payload(frame),
+        ip_proto::UDP if tap.interested(p) => udp_payload(frame),
+        _ => None,
+    };
+    if let Some(payload) = payload {
         tap.packet(p, payload);
     }
 }

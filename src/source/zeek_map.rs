@@ -231,6 +231,19 @@ fn base(r: &Record<'_>, dataset: &str) -> Result<LogEvent, Skip> {
     Ok(e)
 }
 
+/// The Windows spelling (`0x17`) of a Zeek Kerberos cipher name (`rc4-hmac`).
+fn etype_hex(cipher: &str) -> Option<&'static str> {
+    Some(match cipher {
+        "des-cbc-crc" => "0x1",
+        "des-cbc-md5" => "0x3",
+        "aes128-cts-hmac-sha1-96" => "0x11",
+        "aes256-cts-hmac-sha1-96" => "0x12",
+        "rc4-hmac" => "0x17",
+        "rc4-hmac-exp" => "0x18",
+        _ => return None,
+    })
+}
+
 /// Splits Kerberos `user/REALM` (or `user@REALM`) into (user, realm).
 fn split_principal(s: &str) -> (Text, Option<Text>) {
     match s.split_once(['/', '@']) {
@@ -343,7 +356,11 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
             }
             e.set_service_name(service.map(keep));
             e.set_status(owned(r, Field::ErrorMsg));
-            label(&mut e, "cipher", r.text(Field::Cipher));
+            let cipher = r.text(Field::Cipher);
+            label(&mut e, "cipher", cipher);
+            // The ticket's encryption type as Windows 4769 writes it, so
+            // the rules that read host logs (kerberoasting) read Zeek's too.
+            label(&mut e, "ticket_encryption_type", cipher.and_then(etype_hex));
             e
         }
         LogKind::Ntlm => {

@@ -66,7 +66,14 @@ fn is_rc4_service_ticket(e: &LogEvent) -> bool {
         .label("ticket_encryption_type")
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("0x17") || t.trim() == "23");
     let service = e.service_name().map(str::trim).unwrap_or("");
-    rc4 && !service.is_empty() && !service.ends_with('$') && !service.eq_ignore_ascii_case("krbtgt")
+    // Zeek names the service by its principal (`krbtgt/REALM`).
+    let krbtgt = service
+        .get(..6)
+        .is_some_and(|h| h.eq_ignore_ascii_case("krbtgt"))
+        && service
+            .get(6..)
+            .is_none_or(|r| r.is_empty() || r.starts_with('/'));
+    rc4 && !service.is_empty() && !service.ends_with('$') && !krbtgt
 }
 
 /// The account of a ticket request, lower case, without its `@REALM`.

@@ -2,6 +2,7 @@
 //! from the Kerberos analyzer's request and its reply or error.
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
+use crate::analyzer::app::kerberos_fields;
 use crate::analyzer::kerberos::{KdcRequest, Message, kerberos_time_secs};
 use crate::model::event::Timestamp;
 
@@ -49,51 +50,21 @@ impl KerberosInfo {
         request: Option<&KdcRequest>,
         answer: Option<&Message>,
     ) -> KerberosInfo {
-        let mut info = KerberosInfo {
+        let f = kerberos_fields(request, answer);
+        KerberosInfo {
             ts,
             conn,
-            ..Default::default()
-        };
-        if let Some(r) = request {
-            info.request_type = r
-                .msg_type
-                .and_then(|t| t.request_type())
-                .map(str::to_string);
-            info.client = r
-                .client
-                .as_ref()
-                .map(|c| format!("{}/{}", c.joined(), r.realm));
-            info.service = r.service.as_ref().map(|s| s.joined());
-            info.from = ktime(r.from.as_deref());
-            info.till = ktime(r.till.as_deref());
-            info.forwardable = Some(r.options.forwardable());
-            info.renewable = Some(r.options.renewable());
+            request_type: f.request_type,
+            client: f.client,
+            service: f.service,
+            success: f.success,
+            error_msg: f.error_msg,
+            from: request.and_then(|r| ktime(r.from.as_deref())),
+            till: request.and_then(|r| ktime(r.till.as_deref())),
+            cipher: f.cipher,
+            forwardable: request.map(|r| r.options.forwardable()),
+            renewable: request.map(|r| r.options.renewable()),
         }
-        match answer {
-            Some(Message::Reply(rep)) => {
-                if info.request_type.is_none() {
-                    info.request_type = rep
-                        .msg_type
-                        .and_then(|t| t.request_type())
-                        .map(str::to_string);
-                }
-                if info.client.is_none() {
-                    info.client = Some(format!("{}/{}", rep.client.joined(), rep.client_realm));
-                }
-                info.service = Some(rep.service.joined());
-                info.cipher = rep.ticket_etype.name().map(str::to_string);
-                info.success = Some(true);
-            }
-            Some(Message::Error(e)) => {
-                info.success = Some(false);
-                info.error_msg = e.code.name().map(str::to_string);
-                if info.service.is_none() {
-                    info.service = Some(e.service.joined());
-                }
-            }
-            _ => {}
-        }
-        info
     }
 }
 

@@ -231,6 +231,89 @@ pub fn write_log<R: ZeekLog>(records: &[R], times: impl Fn(&R) -> Timestamp, out
     write_footer(last, out);
 }
 
+/// The connection a finding was made on, as the logs name it.
+pub fn conn_ref(flow: &crate::analyzer::FlowInfo) -> ConnRef {
+    ConnRef {
+        uid: flow.uid.to_string(),
+        orig_h: flow.orig.0,
+        orig_p: flow.orig.1,
+        resp_h: flow.resp.0,
+        resp_p: flow.resp.1,
+    }
+}
+
+/// The application logs of `findings` (in the order given, which is time
+/// then uid): each log's file name (`kerberos.log`) and bytes, only the
+/// logs that have a record, in a fixed order.
+pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String, Vec<u8>)> {
+    use crate::analyzer::app::AppRecord;
+    let mut krb = Vec::new();
+    let mut http_ = Vec::new();
+    let mut rdp_ = Vec::new();
+    let mut ssh_ = Vec::new();
+    let mut ssl_ = Vec::new();
+    let mut ldap_ = Vec::new();
+    let mut ldap_search = Vec::new();
+    for f in findings {
+        let conn = conn_ref(&f.flow);
+        match &f.record {
+            AppRecord::Kerberos { request, answer } => {
+                krb.push(kerberos::KerberosInfo::from_exchange(
+                    f.ts,
+                    conn,
+                    request.as_ref(),
+                    answer.as_ref(),
+                ))
+            }
+            AppRecord::Http(t) => http_.push(http::HttpInfo::from_transaction(f.ts, conn, t)),
+            AppRecord::Rdp {
+                request,
+                confirm,
+                core,
+            } => rdp_.push(rdp::RdpInfo::from_parts(
+                f.ts,
+                conn,
+                request.as_ref(),
+                confirm.as_ref(),
+                core.as_ref(),
+            )),
+            AppRecord::Ssh(st) => ssh_.push(ssh::SshInfo::from_state(f.ts, conn, st)),
+            AppRecord::Tls { client, server } => {
+                ssl_.push(ssl::SslInfo::from_flights(f.ts, conn, client, server))
+            }
+            AppRecord::Ldap {
+                requests,
+                responses,
+            } => {
+                let (a, b) = ldap::records(f.ts, &conn, requests, responses);
+                ldap_.extend(a);
+                ldap_search.extend(b);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    fn one<R: ZeekLog>(
+        out: &mut Vec<(String, Vec<u8>)>,
+        records: &[R],
+        times: impl Fn(&R) -> Timestamp,
+    ) {
+        if records.is_empty() {
+            return;
+        }
+        let mut buf = Vec::new();
+        write_log(records, times, &mut buf);
+        out.push((format!("{}.log", R::PATH), buf));
+    }
+    one(&mut out, &krb, |r| r.ts);
+    one(&mut out, &http_, |r| r.ts);
+    one(&mut out, &rdp_, |r| r.ts);
+    one(&mut out, &ssh_, |r| r.ts);
+    one(&mut out, &ssl_, |r| r.ts);
+    one(&mut out, &ldap_, |r| r.ts);
+    one(&mut out, &ldap_search, |r| r.ts);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! the RDP analyzer's connection request, confirm and client core data.
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
+use crate::analyzer::app::rdp_result;
 use crate::analyzer::rdp::{ClientCore, ConnectionConfirm, ConnectionRequest};
 use crate::model::event::Timestamp;
 
@@ -39,23 +40,7 @@ impl RdpInfo {
         confirm: Option<&ConnectionConfirm>,
         core: Option<&ClientCore>,
     ) -> RdpInfo {
-        let (result, security_protocol) = match confirm {
-            Some(ConnectionConfirm::Selected(p)) => (
-                Some("Success".to_string()),
-                p.selected_name().map(str::to_string),
-            ),
-            Some(ConnectionConfirm::Plain) => {
-                (Some("Success".to_string()), Some("RDP".to_string()))
-            }
-            Some(ConnectionConfirm::Failure(code)) => (
-                Some(
-                    code.name()
-                        .map_or_else(|| format!("unknown-{}", code.0), str::to_string),
-                ),
-                None,
-            ),
-            None => (None, None),
-        };
+        let (result, security_protocol) = rdp_result(confirm);
         RdpInfo {
             ts,
             conn,
