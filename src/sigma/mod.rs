@@ -23,6 +23,7 @@
 //! [`LogEvent`]: crate::model::event::LogEvent
 
 pub mod alerts;
+mod fast;
 pub mod load;
 pub mod record;
 pub mod scan;

@@ -46,6 +46,9 @@ pub struct ScanStats {
     pub informational: u64,
     /// Inputs that could not be opened or decoded.
     pub unreadable: u64,
+    /// Rules evaluated in full (the candidates the index left), over all
+    /// records.
+    pub evaluated: u64,
     /// Hits per rule title.
     pub by_rule: BTreeMap<String, u64>,
 }
@@ -56,6 +59,7 @@ impl ScanStats {
         self.hits += o.hits;
         self.informational += o.informational;
         self.unreadable += o.unreadable;
+        self.evaluated += o.evaluated;
         for (k, v) in o.by_rule {
             *self.by_rule.entry(k).or_default() += v;
         }
@@ -182,7 +186,8 @@ struct Sink<'a> {
 impl Sink<'_> {
     fn record(&mut self, rules: &SigmaRules, rec: Record, origin: Origin) {
         self.stats.records += 1;
-        let found = detect(rules, &rec);
+        let (found, n) = rules.fast.detect(&rec);
+        self.stats.evaluated += n;
         if found.is_empty() {
             return;
         }
@@ -261,8 +266,32 @@ fn scan_evtx(rules: &SigmaRules, buf: Vec<u8>, file: &Arc<str>, sink: &mut Sink<
 }
 
 /// The rules that match one record, each once (a record of several
-/// logsources is evaluated under each).
+/// logsources is evaluated under each), through the candidate index.
 fn detect(rules: &SigmaRules, rec: &Record) -> Vec<rsigma_eval::EvaluationResult> {
+    rules.fast.detect(rec).0
+}
+
+/// What [`evaluate`] finds, as `rsigma-eval`'s own engines find it (each
+/// engine of a logsource the record stands for, with the crate's candidate
+/// index): the reference the fast path is tested against. Gives, per
+/// hit, the rule's title and id, in the order [`evaluate`] reports them.
+pub fn detect_reference(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<String>)> {
+    reference(rules, rec)
+        .into_iter()
+        .map(|r| (r.header.rule_title, r.header.rule_id))
+        .collect()
+}
+
+/// The titles and ids of the rules that match `rec` through the fast path
+/// (the same order as the hits [`evaluate`] gives).
+pub fn detect_fast(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<String>)> {
+    detect(rules, rec)
+        .into_iter()
+        .map(|r| (r.header.rule_title, r.header.rule_id))
+        .collect()
+}
+
+fn reference(rules: &SigmaRules, rec: &Record) -> Vec<rsigma_eval::EvaluationResult> {
     let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
     let mut out: Vec<rsigma_eval::EvaluationResult> = Vec::new();
     for ls in rec.logsources() {
@@ -298,7 +327,8 @@ pub fn evaluate(
     stats: &mut ScanStats,
 ) {
     stats.records += 1;
-    let found = detect(rules, rec);
+    let (found, n) = rules.fast.detect(rec);
+    stats.evaluated += n;
     emit(rec, &origin, &found, opts, hits, stats);
 }
 
