@@ -301,3 +301,44 @@ fn fast_path_equals_rsigma_on_generated_windows_records() {
     eprintln!("sigma_fast: {n} generated records, {hits} hits, identical");
     assert!(hits > 1000, "{hits} hits");
 }
+
+#[test]
+fn stats_print_the_sigma_pass_and_its_rate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.yml");
+    std::fs::write(
+        &rule,
+        "title: Whoami\nid: 0f0f0f0f-1111-2222-3333-444444444444\nlevel: high\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n",
+    )
+    .expect("rule written");
+    let mut text = String::new();
+    let mut want_hits = 0;
+    for i in 0..500 {
+        let cmd = if i % 7 == 0 { "WHOAMI /all" } else { "dir" };
+        want_hits += usize::from(i % 7 == 0);
+        text.push_str(&format!(
+            r#"{{"@timestamp":"2024-03-01T10:{:02}:{:02}Z","Hostname":"ws1","EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"{cmd}"}}"#,
+            (i / 60) % 60,
+            i % 60
+        ));
+        text.push('\n');
+    }
+    let log = dir.path().join("sysmon.jsonl");
+    std::fs::write(&log, text).expect("log written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lateral"))
+        .args(["analyze", "--stats", "--sigma"])
+        .arg(&rule)
+        .arg(&log)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("sigma ") && l.contains("records/s"))
+        .unwrap_or_else(|| panic!("no sigma stats line in:\n{err}"));
+    assert!(
+        line.contains(&format!("500 records, {want_hits} hits")),
+        "{line}"
+    );
+    assert!(line.contains("1 rules (1 narrowed by literal"), "{line}");
+}

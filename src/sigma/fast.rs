@@ -420,7 +420,7 @@ struct Scratch {
     touched: Vec<u32>,
     cand: Vec<u64>,
     done: Vec<u64>,
-    buf: String,
+    buf: Vec<u8>,
     num: String,
 }
 
@@ -711,8 +711,8 @@ fn mark_text(fi: &FieldIndex, text: &str, s: &mut Scratch) {
     let Some(ac) = &fi.ac else { return };
     let mut buf = std::mem::take(&mut s.buf);
     buf.clear();
-    buf.extend(text.chars().map(|c| c.to_ascii_lowercase()));
-    for m in ac.find_overlapping_iter(buf.as_str()) {
+    buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+    for m in ac.find_overlapping_iter(buf.as_slice()) {
         if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
             hit(s, ids);
         }

@@ -25,6 +25,9 @@ pub const MAX_EVTX: usize = 1 << 30;
 /// The most bytes of one JSON line evaluated.
 pub const MAX_LINE: usize = 1 << 20;
 
+/// JSON lines evaluated together (in parallel) before their hits are kept.
+const BATCH: usize = 4096;
+
 /// The most matched field values kept per hit.
 const MAX_MATCHED: usize = 4;
 
@@ -140,6 +143,7 @@ fn scan_one(
             keep: rules.correlation.is_some(),
         };
         let mut line_no: u64 = 0;
+        let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
         loop {
             let b = w.bytes();
             let nl = memchr::memchr(b'\n', b);
@@ -157,18 +161,15 @@ fn scan_one(
                 break;
             }
             line_no += 1;
-            if line.len() <= MAX_LINE
-                && line.iter().any(|c| !c.is_ascii_whitespace())
-                && let Some(rec) = record::from_json(line)
-            {
-                let origin = Origin {
-                    file: file.clone(),
-                    at: Position::Line(line_no),
-                };
-                sink.record(rules, rec, origin);
+            if line.len() <= MAX_LINE && line.iter().any(|c| !c.is_ascii_whitespace()) {
+                batch.push((line_no, line.to_vec()));
+                if batch.len() >= BATCH {
+                    sink.lines(rules, &file, std::mem::take(&mut batch));
+                }
             }
             w.consume(used);
         }
+        sink.lines(rules, &file, batch);
     }
     (hits, stats, pending)
 }
@@ -194,6 +195,39 @@ impl Sink<'_> {
         emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
         if self.keep {
             self.pending.push((rec, origin, found));
+        }
+    }
+}
+
+impl Sink<'_> {
+    /// Evaluates a batch of JSON lines (numbered) in parallel; their hits
+    /// are kept in line order, whatever the thread count.
+    fn lines(&mut self, rules: &SigmaRules, file: &Arc<str>, lines: Vec<(u64, Vec<u8>)>) {
+        type Done = (
+            u64,
+            Option<(Record, Vec<rsigma_eval::EvaluationResult>)>,
+            u64,
+        );
+        let done: Vec<Done> = lines
+            .par_iter()
+            .filter_map(|(no, line)| {
+                let rec = record::from_json(line)?;
+                let (found, n) = rules.fast.detect(&rec);
+                Some((*no, (!found.is_empty()).then_some((rec, found)), n))
+            })
+            .collect();
+        for (no, hit, n) in done {
+            self.stats.records += 1;
+            self.stats.evaluated += n;
+            let Some((rec, found)) = hit else { continue };
+            let origin = Origin {
+                file: file.clone(),
+                at: Position::Line(no),
+            };
+            emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
+            if self.keep {
+                self.pending.push((rec, origin, found));
+            }
         }
     }
 }
