@@ -15,6 +15,7 @@ use lateral::model::event::{Origin, Position};
 use lateral::sigma::SigmaRules;
 use lateral::sigma::record::{self, Record};
 use lateral::sigma::scan::{ScanOptions, ScanStats, evaluate};
+use rayon::prelude::*;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -171,6 +172,28 @@ fn main() {
         file: Arc::from("bench"),
         at: Position::Line(1),
     };
+    {
+        let mut hits = Vec::new();
+        let mut stats = ScanStats::default();
+        for r in &records {
+            evaluate(
+                &rules,
+                r,
+                origin.clone(),
+                ScanOptions::default(),
+                &mut hits,
+                &mut stats,
+            );
+        }
+        eprintln!(
+            "sigma bench: {} records, {} rules indexed by literal of {}, {:.2} rules evaluated per record, {} hits",
+            stats.records,
+            rules.indexed(),
+            rules.len(),
+            stats.evaluated as f64 / stats.records.max(1) as f64,
+            stats.hits
+        );
+    }
     let mut g = c.benchmark_group("sigma");
     g.throughput(Throughput::Elements(records.len() as u64));
     g.sample_size(10);
@@ -189,6 +212,27 @@ fn main() {
                 );
             }
             black_box((hits.len(), stats.records))
+        })
+    });
+    g.bench_function("evaluate_parallel", |b| {
+        b.iter(|| {
+            let found: Vec<(usize, u64)> = records
+                .par_iter()
+                .map(|r| {
+                    let mut hits = Vec::new();
+                    let mut stats = ScanStats::default();
+                    evaluate(
+                        &rules,
+                        r,
+                        origin.clone(),
+                        ScanOptions::default(),
+                        &mut hits,
+                        &mut stats,
+                    );
+                    (hits.len(), stats.records)
+                })
+                .collect();
+            black_box(found.len())
         })
     });
     g.bench_function("json_line", |b| {

@@ -65,31 +65,75 @@ pub struct AnalyzeArgs {
     exports: super::output::ExportArgs,
 }
 
+/// The Sigma pass of a run, for `--stats`.
+pub(crate) struct SigmaPass {
+    /// Seconds spent loading and compiling the rules.
+    load_secs: f64,
+    /// Seconds spent reading the inputs and evaluating the rules.
+    scan_secs: f64,
+    /// Rules loaded, and those the candidate index narrows by literal.
+    rules: (usize, usize),
+    /// What the scan counted.
+    stats: lateral::sigma::scan::ScanStats,
+}
+
 /// Loads `--sigma` rules (printing the load report to standard error),
 /// scans `inputs` with them and returns the hits, ready to merge into the
-/// run's events; nothing without `--sigma`.
+/// run's events, with what the pass took; nothing without `--sigma`.
 pub(crate) fn sigma_hits(
     rules: Option<&PathBuf>,
     inputs: &[PathBuf],
     quiet: bool,
-) -> anyhow::Result<Vec<lateral::model::event::LogEvent>> {
+) -> anyhow::Result<(Vec<lateral::model::event::LogEvent>, Option<SigmaPass>)> {
     let Some(path) = rules else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
+    let start = std::time::Instant::now();
     let rules = lateral::sigma::load(path)?;
+    let load_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!("{}", rules.report.summary());
     }
+    let start = std::time::Instant::now();
     let (paths, _) = input::expand(inputs);
     let (hits, stats) =
         lateral::sigma::scan::scan(&rules, &paths, lateral::sigma::scan::ScanOptions::default());
+    let scan_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
             "sigma: {} record(s) evaluated, {} hit(s) ({} informational, not alerted)",
             stats.records, stats.hits, stats.informational
         );
     }
-    Ok(hits)
+    let pass = SigmaPass {
+        load_secs,
+        scan_secs,
+        rules: (rules.len(), rules.indexed()),
+        stats,
+    };
+    Ok((hits, Some(pass)))
+}
+
+/// The `sigma` line of `--stats` (analyze and sweep): the rules, the
+/// records the pass read and its rate, and how many rules the candidate
+/// index left to evaluate per record.
+pub(crate) fn sigma_stats(s: &mut String, pass: Option<&SigmaPass>) {
+    let Some(p) = pass else { return };
+    let records = p.stats.records;
+    line(
+        s,
+        "sigma",
+        format!(
+            "{:.3}s  {records} records, {} hits, {} records/s; {} rules ({} narrowed by literal, {:.3}s to load), {:.2} evaluated per record",
+            p.scan_secs,
+            p.stats.hits,
+            human_rate(records as f64, p.scan_secs),
+            p.rules.0,
+            p.rules.1,
+            p.load_secs,
+            p.stats.evaluated as f64 / records.max(1) as f64
+        ),
+    );
 }
 
 /// Arguments of `lateral config`.
@@ -257,7 +301,7 @@ pub fn analyze_cmd(
     let progress = Progress::start(total_size(&paths), quiet);
     let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
     progress.finish();
-    let hits = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    let (hits, sigma_pass) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
     lateral::sigma::scan::merge_events(&mut run.events, hits);
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");
@@ -363,6 +407,7 @@ pub fn analyze_cmd(
             ),
         );
         detect_stats(&mut s, &analysis);
+        sigma_stats(&mut s, sigma_pass.as_ref());
         eprint!("{s}");
     }
     Ok(if run.is_clean() {

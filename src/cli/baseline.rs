@@ -504,7 +504,8 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
     let mut base = Baseline::load(&args.baseline)?;
     let seen = args.seen.as_deref().map(read_seen).transpose()?;
     let mut run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
-    let hits = crate::cli::analyze_cmd::sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    let (hits, sigma_pass) =
+        crate::cli::analyze_cmd::sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
     lateral::sigma::scan::merge_events(&mut run.events, hits);
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
@@ -627,6 +628,7 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
         line(&mut s, "novelties", novelties.len());
         line(&mut s, "sweep time", format!("{sweep_secs:.3}s"));
         crate::cli::analyze_cmd::detect_stats(&mut s, &analysis);
+        crate::cli::analyze_cmd::sigma_stats(&mut s, sigma_pass.as_ref());
         if let Some(w) = written {
             baseline_stats(&mut s, &base, w, 0.0, 0.0);
         }

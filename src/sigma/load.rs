@@ -113,6 +113,8 @@ pub struct SigmaRules {
     /// The rules and correlation rules a correlation engine is built from,
     /// when there are correlation rules.
     pub(crate) correlation: Option<SigmaCollection>,
+    /// The candidate index the scan evaluates through.
+    pub(crate) fast: super::fast::FastIndex,
     /// What loading found.
     pub report: LoadReport,
 }
@@ -143,6 +145,12 @@ impl SigmaRules {
         let mut b = Builder::default();
         b.add_text(file, yaml);
         b.finish()
+    }
+
+    /// Rules the candidate index narrows by required literals (the rest
+    /// are evaluated on every record of their logsource).
+    pub fn indexed(&self) -> usize {
+        self.fast.indexed
     }
 
     /// The description of each compiled rule, in engine order.
@@ -351,7 +359,13 @@ impl Builder {
             engine.extend_compiled_rules(Vec::new());
         }
         let correlation = (!self.corr.correlations.is_empty()).then_some(self.corr);
+        let compiled: Vec<rsigma_eval::CompiledRule> = self
+            .engines
+            .values()
+            .flat_map(|e| e.rules().iter().cloned())
+            .collect();
         SigmaRules {
+            fast: super::fast::FastIndex::new(compiled),
             engines: self.engines.into_iter().collect(),
             meta: self.meta,
             correlation,

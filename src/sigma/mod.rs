@@ -17,12 +17,15 @@
 //! prefilters. This module owns what is lateral's: which files are rules
 //! ([`load()`]), the report of rules refused and why ([`LoadReport`]), how a
 //! raw record of any export shape is seen under Sigma's Windows field
-//! names and logsource ([`record`]), the walk over the inputs ([`scan`]) and
-//! the alerts ([`alerts`]). See `docs/sigma.md`.
+//! names and logsource ([`record`]), which rules a record is offered (the
+//! logsource masks and required-literal index of `fast`, in front of
+//! `rsigma-eval`), the walk over the inputs ([`scan`]) and the alerts
+//! ([`alerts`]). See `docs/sigma.md`.
 //!
 //! [`LogEvent`]: crate::model::event::LogEvent
 
 pub mod alerts;
+mod fast;
 pub mod load;
 pub mod record;
 pub mod scan;

@@ -63,6 +63,24 @@ impl Record {
         }
     }
 
+    /// The service and categories of the record's logsource, as
+    /// [`logsource_keys`] gives them.
+    pub fn logsource_parts(&self) -> (Option<&'static str>, &'static [&'static str]) {
+        let channel = self.text_ref("Channel");
+        let provider = self.text_ref("Provider_Name");
+        logsource_keys(&channel, &provider, self.event_id())
+    }
+
+    /// A field as text without copying a string field; empty when absent.
+    fn text_ref(&self, name: &str) -> std::borrow::Cow<'_, str> {
+        match self.fields.get(name) {
+            Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            Some(Value::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
+            Some(Value::Bool(b)) => std::borrow::Cow::Owned(b.to_string()),
+            _ => std::borrow::Cow::Borrowed(""),
+        }
+    }
+
     /// The logsources the record stands for: usually one; a Sysmon registry
     /// event is both `registry_event` and its specific category.
     pub fn logsources(&self) -> Vec<LogSource> {
@@ -233,97 +251,99 @@ fn merge(data: &Map<String, Value>, out: &mut Map<String, Value>) {
     }
 }
 
+/// Windows channels (and providers) and Sigma's service for each.
+const TABLE: &[(&str, &str)] = &[
+    ("Microsoft-Windows-Sysmon/Operational", "sysmon"),
+    ("Security", "security"),
+    ("System", "system"),
+    ("Application", "application"),
+    ("Microsoft-Windows-PowerShell/Operational", "powershell"),
+    ("Windows PowerShell", "powershell-classic"),
+    (
+        "Microsoft-Windows-TaskScheduler/Operational",
+        "taskscheduler",
+    ),
+    ("Microsoft-Windows-WMI-Activity/Operational", "wmi"),
+    (
+        "Microsoft-Windows-Windows Defender/Operational",
+        "windefend",
+    ),
+    ("Microsoft-Windows-DNS-Client/Operational", "dns-client"),
+    ("Microsoft-Windows-Bits-Client/Operational", "bits-client"),
+    (
+        "Microsoft-Windows-CodeIntegrity/Operational",
+        "codeintegrity-operational",
+    ),
+    ("Microsoft-Windows-SMBClient/Security", "smbclient-security"),
+    (
+        "Microsoft-Windows-SMBClient/Connectivity",
+        "smbclient-connectivity",
+    ),
+    ("Microsoft-Windows-NTLM/Operational", "ntlm"),
+    ("Microsoft-Windows-WinRM/Operational", "winrm"),
+    (
+        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
+        "firewall-as",
+    ),
+    (
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+        "terminalservices-localsessionmanager",
+    ),
+    (
+        "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+        "terminalservices-remoteconnectionmanager",
+    ),
+    (
+        "Microsoft-Windows-DriverFrameworks-UserMode/Operational",
+        "driver-framework",
+    ),
+    ("Microsoft-Windows-AppLocker/EXE and DLL", "applocker"),
+    ("Microsoft-Windows-AppLocker/MSI and Script", "applocker"),
+    ("Microsoft-Windows-Shell-Core/Operational", "shell-core"),
+    ("Microsoft-Windows-OpenSSH/Operational", "openssh"),
+    ("Microsoft-Windows-LDAP-Client/Debug", "ldap"),
+    (
+        "Microsoft-Windows-Security-Mitigations/KernelMode",
+        "security-mitigations",
+    ),
+    (
+        "Microsoft-Windows-Security-Mitigations/UserMode",
+        "security-mitigations",
+    ),
+    ("Microsoft-Windows-DHCP-Server/Operational", "dhcp"),
+    (
+        "Microsoft-Windows-Diagnosis-Scripted/Operational",
+        "diagnosis-scripted",
+    ),
+    (
+        "Microsoft-Windows-Kernel-ShimEngine/Operational",
+        "shim-engine",
+    ),
+    (
+        "Microsoft-Windows-Print-Service/Admin",
+        "printservice-admin",
+    ),
+    (
+        "Microsoft-Windows-Print-Service/Operational",
+        "printservice-operational",
+    ),
+    (
+        "Microsoft-Windows-AppXDeploymentServer/Operational",
+        "appxdeployment-server",
+    ),
+    ("Microsoft-Windows-CAPI2/Operational", "capi2"),
+    ("Microsoft-Windows-Kernel-PnP/Configuration", "kernel-pnp"),
+    ("Microsoft-Windows-Hyper-V-Worker", "hyper-v-worker"),
+    ("MSExchange Management", "msexchange-management"),
+    ("Microsoft-Windows-Sysmon", "sysmon"),
+    ("Microsoft-Windows-Security-Auditing", "security"),
+    ("Service Control Manager", "system"),
+    ("Microsoft-Windows-PowerShell", "powershell"),
+];
+
 /// Sigma's `service` for a Windows channel (or provider, when the export
 /// has no channel), after the standard Windows pipeline.
 pub fn service_of(channel: &str, provider: &str) -> Option<&'static str> {
-    const TABLE: &[(&str, &str)] = &[
-        ("Microsoft-Windows-Sysmon/Operational", "sysmon"),
-        ("Security", "security"),
-        ("System", "system"),
-        ("Application", "application"),
-        ("Microsoft-Windows-PowerShell/Operational", "powershell"),
-        ("Windows PowerShell", "powershell-classic"),
-        (
-            "Microsoft-Windows-TaskScheduler/Operational",
-            "taskscheduler",
-        ),
-        ("Microsoft-Windows-WMI-Activity/Operational", "wmi"),
-        (
-            "Microsoft-Windows-Windows Defender/Operational",
-            "windefend",
-        ),
-        ("Microsoft-Windows-DNS-Client/Operational", "dns-client"),
-        ("Microsoft-Windows-Bits-Client/Operational", "bits-client"),
-        (
-            "Microsoft-Windows-CodeIntegrity/Operational",
-            "codeintegrity-operational",
-        ),
-        ("Microsoft-Windows-SMBClient/Security", "smbclient-security"),
-        (
-            "Microsoft-Windows-SMBClient/Connectivity",
-            "smbclient-connectivity",
-        ),
-        ("Microsoft-Windows-NTLM/Operational", "ntlm"),
-        ("Microsoft-Windows-WinRM/Operational", "winrm"),
-        (
-            "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
-            "firewall-as",
-        ),
-        (
-            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
-            "terminalservices-localsessionmanager",
-        ),
-        (
-            "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-            "terminalservices-remoteconnectionmanager",
-        ),
-        (
-            "Microsoft-Windows-DriverFrameworks-UserMode/Operational",
-            "driver-framework",
-        ),
-        ("Microsoft-Windows-AppLocker/EXE and DLL", "applocker"),
-        ("Microsoft-Windows-AppLocker/MSI and Script", "applocker"),
-        ("Microsoft-Windows-Shell-Core/Operational", "shell-core"),
-        ("Microsoft-Windows-OpenSSH/Operational", "openssh"),
-        ("Microsoft-Windows-LDAP-Client/Debug", "ldap"),
-        (
-            "Microsoft-Windows-Security-Mitigations/KernelMode",
-            "security-mitigations",
-        ),
-        (
-            "Microsoft-Windows-Security-Mitigations/UserMode",
-            "security-mitigations",
-        ),
-        ("Microsoft-Windows-DHCP-Server/Operational", "dhcp"),
-        (
-            "Microsoft-Windows-Diagnosis-Scripted/Operational",
-            "diagnosis-scripted",
-        ),
-        (
-            "Microsoft-Windows-Kernel-ShimEngine/Operational",
-            "shim-engine",
-        ),
-        (
-            "Microsoft-Windows-Print-Service/Admin",
-            "printservice-admin",
-        ),
-        (
-            "Microsoft-Windows-Print-Service/Operational",
-            "printservice-operational",
-        ),
-        (
-            "Microsoft-Windows-AppXDeploymentServer/Operational",
-            "appxdeployment-server",
-        ),
-        ("Microsoft-Windows-CAPI2/Operational", "capi2"),
-        ("Microsoft-Windows-Kernel-PnP/Configuration", "kernel-pnp"),
-        ("Microsoft-Windows-Hyper-V-Worker", "hyper-v-worker"),
-        ("MSExchange Management", "msexchange-management"),
-        ("Microsoft-Windows-Sysmon", "sysmon"),
-        ("Microsoft-Windows-Security-Auditing", "security"),
-        ("Service Control Manager", "system"),
-        ("Microsoft-Windows-PowerShell", "powershell"),
-    ];
     for name in [channel, provider] {
         if name.is_empty() {
             continue;
@@ -369,20 +389,64 @@ fn sysmon_categories(id: u32) -> &'static [&'static str] {
     }
 }
 
+/// The service and categories of a record with this channel, provider and
+/// event id (no category: the empty list).
+pub fn logsource_keys(
+    channel: &str,
+    provider: &str,
+    id: Option<u32>,
+) -> (Option<&'static str>, &'static [&'static str]) {
+    let service = service_of(channel, provider);
+    let cats: &'static [&'static str] = match (service, id) {
+        (Some("sysmon"), Some(id)) => sysmon_categories(id),
+        (Some("security"), Some(4688)) => &["process_creation"],
+        (Some("powershell"), Some(4104)) => &["ps_script"],
+        (Some("powershell"), Some(4103)) => &["ps_module"],
+        (Some("powershell-classic"), Some(400)) => &["ps_classic_start"],
+        (Some("powershell-classic"), Some(600)) => &["ps_classic_provider_start"],
+        (Some("powershell-classic"), Some(800)) => &["ps_classic_script"],
+        _ => &[],
+    };
+    (service, cats)
+}
+
+/// Every service a record can have (and none), each with every category
+/// it can come with: the space [`logsource_keys`] maps into.
+pub fn logsource_space() -> Vec<(Option<&'static str>, Vec<&'static str>)> {
+    let mut services: Vec<Option<&'static str>> = TABLE.iter().map(|(_, s)| Some(*s)).collect();
+    services.push(None);
+    services.sort();
+    services.dedup();
+    let ids: Vec<u32> = (0..=255).chain([400, 600, 800, 4103, 4104, 4688]).collect();
+    services
+        .into_iter()
+        .map(|s| {
+            let mut cats: Vec<&'static str> = Vec::new();
+            for &id in &ids {
+                let (_, c) = match s {
+                    Some(name) => logsource_keys("", name_channel(name), Some(id)),
+                    None => logsource_keys("", "", Some(id)),
+                };
+                cats.extend_from_slice(c);
+            }
+            cats.sort();
+            cats.dedup();
+            (s, cats)
+        })
+        .collect()
+}
+
+/// A channel name whose service is `service`.
+fn name_channel(service: &str) -> &'static str {
+    TABLE
+        .iter()
+        .find(|(_, s)| *s == service)
+        .map_or("", |(c, _)| c)
+}
+
 /// The logsources of a record with this channel, provider and event id.
 pub fn logsources(channel: &str, provider: &str, id: Option<u32>) -> Vec<LogSource> {
-    let service = service_of(channel, provider);
-    let mut cats: Vec<&'static str> = Vec::new();
-    match (service, id) {
-        (Some("sysmon"), Some(id)) => cats.extend_from_slice(sysmon_categories(id)),
-        (Some("security"), Some(4688)) => cats.push("process_creation"),
-        (Some("powershell"), Some(4104)) => cats.push("ps_script"),
-        (Some("powershell"), Some(4103)) => cats.push("ps_module"),
-        (Some("powershell-classic"), Some(400)) => cats.push("ps_classic_start"),
-        (Some("powershell-classic"), Some(600)) => cats.push("ps_classic_provider_start"),
-        (Some("powershell-classic"), Some(800)) => cats.push("ps_classic_script"),
-        _ => {}
-    }
+    let (service, cats) = logsource_keys(channel, provider, id);
     let ls = |category: Option<&str>| LogSource {
         category: category.map(str::to_string),
         product: Some("windows".into()),
@@ -393,6 +457,6 @@ pub fn logsources(channel: &str, provider: &str, id: Option<u32>) -> Vec<LogSour
     if cats.is_empty() {
         vec![ls(None)]
     } else {
-        cats.into_iter().map(|c| ls(Some(c))).collect()
+        cats.iter().map(|c| ls(Some(c))).collect()
     }
 }

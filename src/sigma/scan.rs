@@ -25,6 +25,9 @@ pub const MAX_EVTX: usize = 1 << 30;
 /// The most bytes of one JSON line evaluated.
 pub const MAX_LINE: usize = 1 << 20;
 
+/// JSON lines evaluated together (in parallel) before their hits are kept.
+const BATCH: usize = 4096;
+
 /// The most matched field values kept per hit.
 const MAX_MATCHED: usize = 4;
 
@@ -46,6 +49,9 @@ pub struct ScanStats {
     pub informational: u64,
     /// Inputs that could not be opened or decoded.
     pub unreadable: u64,
+    /// Rules evaluated in full (the candidates the index left), over all
+    /// records.
+    pub evaluated: u64,
     /// Hits per rule title.
     pub by_rule: BTreeMap<String, u64>,
 }
@@ -56,6 +62,7 @@ impl ScanStats {
         self.hits += o.hits;
         self.informational += o.informational;
         self.unreadable += o.unreadable;
+        self.evaluated += o.evaluated;
         for (k, v) in o.by_rule {
             *self.by_rule.entry(k).or_default() += v;
         }
@@ -136,6 +143,7 @@ fn scan_one(
             keep: rules.correlation.is_some(),
         };
         let mut line_no: u64 = 0;
+        let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
         loop {
             let b = w.bytes();
             let nl = memchr::memchr(b'\n', b);
@@ -153,18 +161,15 @@ fn scan_one(
                 break;
             }
             line_no += 1;
-            if line.len() <= MAX_LINE
-                && line.iter().any(|c| !c.is_ascii_whitespace())
-                && let Some(rec) = record::from_json(line)
-            {
-                let origin = Origin {
-                    file: file.clone(),
-                    at: Position::Line(line_no),
-                };
-                sink.record(rules, rec, origin);
+            if line.len() <= MAX_LINE && line.iter().any(|c| !c.is_ascii_whitespace()) {
+                batch.push((line_no, line.to_vec()));
+                if batch.len() >= BATCH {
+                    sink.lines(rules, &file, std::mem::take(&mut batch));
+                }
             }
             w.consume(used);
         }
+        sink.lines(rules, &file, batch);
     }
     (hits, stats, pending)
 }
@@ -182,13 +187,47 @@ struct Sink<'a> {
 impl Sink<'_> {
     fn record(&mut self, rules: &SigmaRules, rec: Record, origin: Origin) {
         self.stats.records += 1;
-        let found = detect(rules, &rec);
+        let (found, n) = rules.fast.detect(&rec);
+        self.stats.evaluated += n;
         if found.is_empty() {
             return;
         }
         emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
         if self.keep {
             self.pending.push((rec, origin, found));
+        }
+    }
+}
+
+impl Sink<'_> {
+    /// Evaluates a batch of JSON lines (numbered) in parallel; their hits
+    /// are kept in line order, whatever the thread count.
+    fn lines(&mut self, rules: &SigmaRules, file: &Arc<str>, lines: Vec<(u64, Vec<u8>)>) {
+        type Done = (
+            u64,
+            Option<(Record, Vec<rsigma_eval::EvaluationResult>)>,
+            u64,
+        );
+        let done: Vec<Done> = lines
+            .par_iter()
+            .filter_map(|(no, line)| {
+                let rec = record::from_json(line)?;
+                let (found, n) = rules.fast.detect(&rec);
+                Some((*no, (!found.is_empty()).then_some((rec, found)), n))
+            })
+            .collect();
+        for (no, hit, n) in done {
+            self.stats.records += 1;
+            self.stats.evaluated += n;
+            let Some((rec, found)) = hit else { continue };
+            let origin = Origin {
+                file: file.clone(),
+                at: Position::Line(no),
+            };
+            emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
+            if self.keep {
+                self.pending.push((rec, origin, found));
+            }
         }
     }
 }
@@ -261,8 +300,32 @@ fn scan_evtx(rules: &SigmaRules, buf: Vec<u8>, file: &Arc<str>, sink: &mut Sink<
 }
 
 /// The rules that match one record, each once (a record of several
-/// logsources is evaluated under each).
+/// logsources is evaluated under each), through the candidate index.
 fn detect(rules: &SigmaRules, rec: &Record) -> Vec<rsigma_eval::EvaluationResult> {
+    rules.fast.detect(rec).0
+}
+
+/// What [`evaluate`] finds, as `rsigma-eval`'s own engines find it (each
+/// engine of a logsource the record stands for, with the crate's candidate
+/// index): the reference the fast path is tested against. Gives, per
+/// hit, the rule's title and id, in the order [`evaluate`] reports them.
+pub fn detect_reference(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<String>)> {
+    reference(rules, rec)
+        .into_iter()
+        .map(|r| (r.header.rule_title, r.header.rule_id))
+        .collect()
+}
+
+/// The titles and ids of the rules that match `rec` through the fast path
+/// (the same order as the hits [`evaluate`] gives).
+pub fn detect_fast(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<String>)> {
+    detect(rules, rec)
+        .into_iter()
+        .map(|r| (r.header.rule_title, r.header.rule_id))
+        .collect()
+}
+
+fn reference(rules: &SigmaRules, rec: &Record) -> Vec<rsigma_eval::EvaluationResult> {
     let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
     let mut out: Vec<rsigma_eval::EvaluationResult> = Vec::new();
     for ls in rec.logsources() {
@@ -298,7 +361,8 @@ pub fn evaluate(
     stats: &mut ScanStats,
 ) {
     stats.records += 1;
-    let found = detect(rules, rec);
+    let (found, n) = rules.fast.detect(rec);
+    stats.evaluated += n;
     emit(rec, &origin, &found, opts, hits, stats);
 }
 

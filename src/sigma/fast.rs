@@ -1,0 +1,771 @@
+//! The fast path of Sigma evaluation: which rules a record is offered.
+//!
+//! Part of the `sigma` stage. `rsigma-eval` stays the matcher (and the
+//! reference: [`crate::sigma::scan::detect_reference`] evaluates through its
+//! engines); this module decides, once per record, which compiled rules can
+//! possibly match, so that only those are evaluated:
+//!
+//! * **logsource**: every (service, category) a record can stand for has a
+//!   precomputed bit mask of the rules whose logsource admits it (product
+//!   `windows`), so a rule of another logsource is never looked at;
+//! * **required literals**: each rule's condition is reduced, at load time,
+//!   to a few clauses that must all hold for any match, each clause a set
+//!   of alternatives "field F holds the text N" (lower-cased; exact,
+//!   `contains`, `startswith`, `endswith` and Aho-Corasick sets all imply
+//!   it) or "field F equals the number N". A record marks the clauses its
+//!   fields satisfy with one Aho-Corasick pass per field value (the value
+//!   lower-cased once) and one hash look-up for numbers; a rule with a
+//!   clause unmarked is skipped.
+//!
+//! The reduction only ever weakens a condition (`not`, regular
+//! expressions, CIDR, comparisons, `exists`, keywords, nested field paths
+//! and non-ASCII literals give no clause), so every rule that matches is
+//! still evaluated: results are the reference's, which
+//! `tests/sigma_fast.rs` checks rule by rule on the corpus and on
+//! generated records.
+
+use super::record::{self, Record};
+use aho_corasick::AhoCorasick;
+use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule, EvaluationResult};
+use rsigma_parser::{ConditionExpr, LogSource, Quantifier};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The most clauses kept per rule (the most selective ones).
+const MAX_CLAUSES: usize = 4;
+
+/// What one literal requires of one field.
+#[derive(Debug, Clone, PartialEq)]
+enum Need {
+    /// The lower-cased text of a value holds this (ASCII, lower-case).
+    Text(String),
+    /// A value, read as a number, equals this integer.
+    Num(i64),
+    /// A value is not ASCII (a literal that is not ASCII cannot be found,
+    /// whatever the case, in a value that is).
+    NonAscii,
+}
+
+/// The text a regex needs when what it needs is a character that is not
+/// ASCII.
+const NON_ASCII: &str = "\u{80}";
+
+/// A field and what it must hold.
+type Atom = (String, Need);
+/// Alternatives: at least one atom holds.
+type Clause = Vec<Atom>;
+/// Clauses that must all hold; empty: no requirement.
+type Cnf = Vec<Clause>;
+
+/// How little a clause narrows (lower is better).
+fn badness(c: &Clause) -> f64 {
+    c.iter()
+        .map(|(_, n)| match n {
+            Need::Num(_) => 1.0,
+            Need::NonAscii => 0.1,
+            Need::Text(t) => 4.0 / (t.len().min(16) as f64),
+        })
+        .sum()
+}
+
+fn best(cnf: &Cnf) -> Option<&Clause> {
+    cnf.iter().min_by(|a, b| badness(a).total_cmp(&badness(b)))
+}
+
+/// All of `parts` (a conjunction): their clauses together, the best kept.
+fn and_cnf(parts: Vec<Cnf>) -> Cnf {
+    let mut out: Cnf = parts.into_iter().flatten().collect();
+    out.sort_by(|a, b| badness(a).total_cmp(&badness(b)));
+    out.dedup();
+    out.truncate(MAX_CLAUSES);
+    out
+}
+
+/// One of `parts` (a disjunction): one clause, the union of each part's
+/// best; no requirement when a part has none.
+fn or_cnf(mut parts: Vec<Cnf>) -> Cnf {
+    if parts.is_empty() || parts.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut clause: Clause = Vec::new();
+    for p in &parts {
+        if let Some(c) = best(p) {
+            for a in c {
+                if !clause.contains(a) {
+                    clause.push(a.clone());
+                }
+            }
+        }
+    }
+    vec![clause]
+}
+
+/// A field name the index can look up directly (no nested path).
+fn plain_field(f: &str) -> bool {
+    !f.is_empty() && !f.contains(['.', '[', '\\'])
+}
+
+fn text_need(field: &str, value: &str) -> Cnf {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    if !value.is_ascii() {
+        return vec![vec![(field.to_string(), Need::NonAscii)]];
+    }
+    vec![vec![(
+        field.to_string(),
+        Need::Text(value.to_ascii_lowercase()),
+    )]]
+}
+
+fn matcher_cnf(field: &str, m: &CompiledMatcher) -> Cnf {
+    use CompiledMatcher as M;
+    match m {
+        M::Exact { value, .. }
+        | M::Contains { value, .. }
+        | M::StartsWith { value, .. }
+        | M::EndsWith { value, .. } => text_need(field, value),
+        M::AhoCorasickSet { needles, .. } => {
+            or_cnf(needles.iter().map(|n| text_need(field, n)).collect())
+        }
+        M::NumericEq(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            vec![vec![(field.to_string(), Need::Num(*n as i64))]]
+        }
+        M::Regex(re) => regex_cnf(field, re.as_str()),
+        M::RegexSetMatch { set, mode } => {
+            let parts = set.patterns().iter().map(|p| regex_cnf(field, p)).collect();
+            match mode {
+                rsigma_eval::matcher::GroupMode::Any => or_cnf(parts),
+                rsigma_eval::matcher::GroupMode::All => and_cnf(parts),
+            }
+        }
+        M::AnyOf(ch) => or_cnf(ch.iter().map(|c| matcher_cnf(field, c)).collect()),
+        M::AllOf(ch) => and_cnf(ch.iter().map(|c| matcher_cnf(field, c)).collect()),
+        M::CaseInsensitiveGroup { children, mode } => {
+            let parts = children.iter().map(|c| matcher_cnf(field, c)).collect();
+            match mode {
+                rsigma_eval::matcher::GroupMode::Any => or_cnf(parts),
+                rsigma_eval::matcher::GroupMode::All => and_cnf(parts),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What a regular expression needs of any text it matches: literal runs
+/// (lower-cased) it cannot match without.
+fn regex_cnf(field: &str, pattern: &str) -> Cnf {
+    let Ok(hir) = regex_syntax::parse(pattern) else {
+        return Vec::new();
+    };
+    let (_, texts) = hir_needs(&hir, 0);
+    texts
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .map(|t| {
+                    let need = if t == NON_ASCII {
+                        Need::NonAscii
+                    } else {
+                        Need::Text(t)
+                    };
+                    (field.to_string(), need)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Text clauses: all must hold, each by one of its texts.
+type TextCnf = Vec<Vec<String>>;
+
+fn text_best(c: &TextCnf) -> Option<&Vec<String>> {
+    c.iter().min_by_key(|alts| {
+        alts.iter()
+            .map(|t| 64 / t.len().clamp(1, 16))
+            .sum::<usize>()
+    })
+}
+
+/// The exact text a regex node matches when it matches one only (lower-cased
+/// ASCII), and the clauses any match of it needs.
+fn hir_needs(h: &regex_syntax::hir::Hir, depth: usize) -> (Option<String>, TextCnf) {
+    use regex_syntax::hir::{Class, HirKind};
+    if depth > 64 {
+        return (None, Vec::new());
+    }
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => (Some(String::new()), Vec::new()),
+        HirKind::Literal(l) => match std::str::from_utf8(&l.0) {
+            Ok(t) if t.is_ascii() => {
+                let t = t.to_ascii_lowercase();
+                let cnf = if t.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![vec![t.clone()]]
+                };
+                (Some(t), cnf)
+            }
+            _ => (None, vec![vec![NON_ASCII.to_string()]]),
+        },
+        HirKind::Class(c) => {
+            // One ASCII letter in either case (non-ASCII members aside: a
+            // value that is not ASCII satisfies every clause of its field).
+            let mut ascii: Vec<u8> = Vec::new();
+            match c {
+                Class::Unicode(u) => {
+                    for r in u.ranges() {
+                        let (lo, hi) = (r.start() as u32, (r.end() as u32).min(127));
+                        for ch in lo..=hi {
+                            ascii.push(ch as u8);
+                            if ascii.len() > 2 {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Class::Bytes(b) => {
+                    for r in b.ranges() {
+                        for ch in r.start()..=r.end().min(127) {
+                            ascii.push(ch);
+                            if ascii.len() > 2 {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            ascii.iter_mut().for_each(|c| c.make_ascii_lowercase());
+            ascii.sort();
+            ascii.dedup();
+            let empty = match c {
+                Class::Unicode(u) => u.ranges().is_empty(),
+                Class::Bytes(b) => b.ranges().is_empty(),
+            };
+            match ascii.as_slice() {
+                [one] => {
+                    let t = (*one as char).to_string();
+                    (Some(t.clone()), vec![vec![t]])
+                }
+                [] if !empty => (None, vec![vec![NON_ASCII.to_string()]]),
+                _ => (None, Vec::new()),
+            }
+        }
+        HirKind::Capture(c) => hir_needs(&c.sub, depth + 1),
+        HirKind::Repetition(r) => {
+            if r.min == 0 {
+                return (None, Vec::new());
+            }
+            let (exact, cnf) = hir_needs(&r.sub, depth + 1);
+            let exact = match (exact, r.max) {
+                (Some(e), Some(max)) if max == r.min && r.min <= 8 => {
+                    Some(e.repeat(r.min as usize))
+                }
+                _ => None,
+            };
+            (exact, cnf)
+        }
+        HirKind::Concat(parts) => {
+            let mut all_exact = Some(String::new());
+            let mut run = String::new();
+            let mut out: TextCnf = Vec::new();
+            for p in parts {
+                let (exact, cnf) = hir_needs(p, depth + 1);
+                match exact {
+                    Some(e) => {
+                        run.push_str(&e);
+                        if let Some(a) = &mut all_exact {
+                            a.push_str(&e);
+                        }
+                    }
+                    None => {
+                        all_exact = None;
+                        if !run.is_empty() {
+                            out.push(vec![std::mem::take(&mut run)]);
+                        }
+                        out.extend(cnf);
+                    }
+                }
+            }
+            if !run.is_empty() {
+                out.push(vec![run]);
+            }
+            out.sort_by_key(|alts| {
+                alts.iter()
+                    .map(|t| 64 / t.len().clamp(1, 16))
+                    .sum::<usize>()
+            });
+            out.dedup();
+            out.truncate(MAX_CLAUSES);
+            (all_exact, out)
+        }
+        HirKind::Alternation(alts) => {
+            let mut clause: Vec<String> = Vec::new();
+            for a in alts {
+                let (_, cnf) = hir_needs(a, depth + 1);
+                let Some(best) = text_best(&cnf) else {
+                    return (None, Vec::new());
+                };
+                for t in best {
+                    if !clause.contains(t) {
+                        clause.push(t.clone());
+                    }
+                }
+            }
+            if clause.is_empty() {
+                (None, Vec::new())
+            } else {
+                (None, vec![clause])
+            }
+        }
+    }
+}
+
+fn detection_cnf(d: &CompiledDetection) -> Cnf {
+    match d {
+        CompiledDetection::AllOf(items) => and_cnf(
+            items
+                .iter()
+                .map(|it| match (&it.field, it.exists) {
+                    (Some(f), None) if plain_field(f) => matcher_cnf(f, &it.matcher),
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ),
+        CompiledDetection::AnyOf(ds) => or_cnf(ds.iter().map(detection_cnf).collect()),
+        CompiledDetection::And(ds) => and_cnf(ds.iter().map(detection_cnf).collect()),
+        _ => Vec::new(),
+    }
+}
+
+fn condition_cnf(e: &ConditionExpr, dets: &HashMap<String, CompiledDetection>) -> Cnf {
+    match e {
+        ConditionExpr::Identifier(n) => dets.get(n).map(detection_cnf).unwrap_or_default(),
+        ConditionExpr::And(es) => and_cnf(es.iter().map(|e| condition_cnf(e, dets)).collect()),
+        ConditionExpr::Or(es) => or_cnf(es.iter().map(|e| condition_cnf(e, dets)).collect()),
+        ConditionExpr::Not(_) => Vec::new(),
+        ConditionExpr::Selector {
+            quantifier,
+            pattern,
+        } => {
+            let mut names: Vec<&String> = dets
+                .keys()
+                .filter(|n| pattern.matches_detection_name(n))
+                .collect();
+            names.sort();
+            let parts: Vec<Cnf> = names
+                .into_iter()
+                .filter_map(|n| dets.get(n))
+                .map(detection_cnf)
+                .collect();
+            match quantifier {
+                Quantifier::Any => or_cnf(parts),
+                Quantifier::Count(k) if *k >= 1 => or_cnf(parts),
+                Quantifier::All => and_cnf(parts),
+                Quantifier::Count(_) => Vec::new(),
+            }
+        }
+    }
+}
+
+/// What must hold for `rule` to match any record.
+fn rule_cnf(rule: &CompiledRule) -> Cnf {
+    or_cnf(
+        rule.conditions
+            .iter()
+            .map(|c| condition_cnf(c, &rule.detections))
+            .collect(),
+    )
+}
+
+/// The literals of one field.
+struct FieldIndex {
+    /// Every text literal of the field (pattern order = `text_clauses`).
+    ac: Option<AhoCorasick>,
+    /// Per pattern, the clauses it satisfies.
+    text_clauses: Vec<Vec<u32>>,
+    /// Per integer, the clauses it satisfies.
+    nums: FxHashMap<i64, Vec<u32>>,
+    /// Every clause with a text literal on this field (a value that is not
+    /// ASCII satisfies them all: its case folding is left to the matcher).
+    all_text: Vec<u32>,
+}
+
+/// The candidate index over a rule set.
+pub(crate) struct FastIndex {
+    /// The compiled rules, in reference order.
+    pub(crate) rules: Vec<CompiledRule>,
+    fields: FxHashMap<String, FieldIndex>,
+    /// Per rule, its clause ids (the first is its anchor).
+    rule_clauses: Vec<Vec<u32>>,
+    /// Per clause, its rule and whether it is that rule's anchor.
+    clause_owner: Vec<(u32, bool)>,
+    /// Rules with no clause.
+    unconstrained: Vec<u64>,
+    /// Per (service, category) of a record, the rules its logsource admits.
+    plans: FxHashMap<(Option<&'static str>, Option<&'static str>), Vec<u64>>,
+    /// Rules with at least one clause.
+    pub(crate) indexed: usize,
+}
+
+/// Per-thread working memory of [`FastIndex::detect`].
+#[derive(Default)]
+struct Scratch {
+    clauses: Vec<u64>,
+    touched: Vec<u32>,
+    cand: Vec<u64>,
+    done: Vec<u64>,
+    buf: Vec<u8>,
+    num: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+fn words(n: usize) -> usize {
+    n.div_ceil(64)
+}
+
+fn set(bits: &mut [u64], i: usize) {
+    if let Some(w) = bits.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+fn get(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn admits(rule: &LogSource, service: Option<&str>, category: Option<&str>) -> bool {
+    let fits = |r: &Option<String>, e: Option<&str>| match (r, e) {
+        (None, _) => true,
+        (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
+        (Some(_), None) => false,
+    };
+    fits(&rule.product, Some("windows"))
+        && fits(&rule.service, service)
+        && fits(&rule.category, category)
+}
+
+impl FastIndex {
+    /// Builds the index over `rules` (in the reference's order).
+    pub(crate) fn new(rules: Vec<CompiledRule>) -> FastIndex {
+        let n = rules.len();
+        let mut cnfs: Vec<Cnf> = rules.iter().map(rule_cnf).collect();
+        // Per field, its distinct text literals; a field whose automaton
+        // cannot be built gives no clause.
+        let mut texts: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        for cnf in &cnfs {
+            for (f, need) in cnf.iter().flatten() {
+                if let Need::Text(t) = need {
+                    texts.entry(f.clone()).or_default().push(t.clone());
+                }
+            }
+        }
+        let mut autom: FxHashMap<String, (AhoCorasick, FxHashMap<String, usize>)> =
+            FxHashMap::default();
+        let mut broken: Vec<String> = Vec::new();
+        for (f, mut pats) in texts {
+            pats.sort();
+            pats.dedup();
+            // A DFA where it fits (the fastest search), else the crate's
+            // own choice.
+            let built = AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&pats)
+                .or_else(|_| AhoCorasick::new(&pats));
+            match built {
+                Ok(ac) => {
+                    let ids = pats.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
+                    autom.insert(f, (ac, ids));
+                }
+                Err(_) => broken.push(f),
+            }
+        }
+        for cnf in &mut cnfs {
+            cnf.retain(|c| {
+                !c.iter()
+                    .any(|(f, n)| matches!(n, Need::Text(_)) && broken.contains(f))
+            });
+        }
+        let mut fields: FxHashMap<String, FieldIndex> = FxHashMap::default();
+        let mut pat_id: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
+        for (f, (ac, ids)) in autom {
+            fields.insert(
+                f.clone(),
+                FieldIndex {
+                    ac: Some(ac),
+                    text_clauses: vec![Vec::new(); ids.len()],
+                    nums: FxHashMap::default(),
+                    all_text: Vec::new(),
+                },
+            );
+            pat_id.insert(f, ids);
+        }
+        let mut rule_clauses = vec![Vec::new(); n];
+        let mut clause_owner = Vec::new();
+        let mut unconstrained = vec![0u64; words(n)];
+        let mut indexed = 0;
+        for (r, cnf) in cnfs.iter().enumerate() {
+            if cnf.is_empty() {
+                set(&mut unconstrained, r);
+                continue;
+            }
+            indexed += 1;
+            for (ci, clause) in cnf.iter().enumerate() {
+                let id = clause_owner.len() as u32;
+                clause_owner.push((r as u32, ci == 0));
+                if let Some(rc) = rule_clauses.get_mut(r) {
+                    rc.push(id);
+                }
+                for (f, need) in clause {
+                    let fi = fields.entry(f.clone()).or_insert_with(|| FieldIndex {
+                        ac: None,
+                        text_clauses: Vec::new(),
+                        nums: FxHashMap::default(),
+                        all_text: Vec::new(),
+                    });
+                    match need {
+                        Need::Num(v) => fi.nums.entry(*v).or_default().push(id),
+                        Need::NonAscii => {
+                            if fi.all_text.last() != Some(&id) {
+                                fi.all_text.push(id);
+                            }
+                        }
+                        Need::Text(t) => {
+                            if fi.all_text.last() != Some(&id) {
+                                fi.all_text.push(id);
+                            }
+                            if let Some(p) = pat_id.get(f).and_then(|m| m.get(t))
+                                && let Some(list) = fi.text_clauses.get_mut(*p)
+                            {
+                                list.push(id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // A clause may name a pattern twice (two atoms, one literal).
+        for fi in fields.values_mut() {
+            for l in &mut fi.text_clauses {
+                l.dedup();
+            }
+            for l in fi.nums.values_mut() {
+                l.dedup();
+            }
+        }
+        let mut plans = FxHashMap::default();
+        for (service, cats) in record::logsource_space() {
+            let mut keys: Vec<Option<&'static str>> = cats.iter().copied().map(Some).collect();
+            keys.push(None);
+            for cat in keys {
+                let mut mask = vec![0u64; words(n)];
+                for (i, r) in rules.iter().enumerate() {
+                    if admits(&r.logsource, service, cat) {
+                        set(&mut mask, i);
+                    }
+                }
+                plans.insert((service, cat), mask);
+            }
+        }
+        FastIndex {
+            rules,
+            fields,
+            rule_clauses,
+            clause_owner,
+            unconstrained,
+            plans,
+            indexed,
+        }
+    }
+
+    /// The rules that match `rec`, each once, in the reference's order
+    /// (logsource by logsource, rules in order; a rule of the same title
+    /// and id as an earlier hit is dropped).
+    /// Also gives how many rules were evaluated in full.
+    pub(crate) fn detect(&self, rec: &Record) -> (Vec<EvaluationResult>, u64) {
+        let mut out: Vec<EvaluationResult> = Vec::new();
+        let mut evaluated = 0u64;
+        let (service, cats) = rec.logsource_parts();
+        let cats: Vec<Option<&'static str>> = if cats.is_empty() {
+            vec![None]
+        } else {
+            cats.iter().copied().map(Some).collect()
+        };
+        SCRATCH.with(|s| {
+            let Ok(mut s) = s.try_borrow_mut() else {
+                return;
+            };
+            let s = &mut *s;
+            let nw = words(self.rules.len());
+            let cw = words(self.clause_owner.len());
+            if s.clauses.len() < cw {
+                s.clauses.resize(cw, 0);
+            }
+            if s.cand.len() < nw {
+                s.cand.resize(nw, 0);
+            }
+            if s.done.len() < nw {
+                s.done.resize(nw, 0);
+            }
+            self.mark(rec, s);
+            for &c in &s.touched {
+                let Some(&(r, anchor)) = self.clause_owner.get(c as usize) else {
+                    continue;
+                };
+                if !anchor {
+                    continue;
+                }
+                let all = self
+                    .rule_clauses
+                    .get(r as usize)
+                    .is_some_and(|cs| cs.iter().all(|&c| get(&s.clauses, c as usize)));
+                if all {
+                    set(&mut s.cand, r as usize);
+                }
+            }
+            let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
+            for cat in &cats {
+                let Some(plan) = self.plans.get(&(service, *cat)) else {
+                    continue;
+                };
+                for (wi, &pw) in plan.iter().enumerate() {
+                    let c = s.cand.get(wi).copied().unwrap_or(0);
+                    let u = self.unconstrained.get(wi).copied().unwrap_or(0);
+                    let d = s.done.get(wi).copied().unwrap_or(0);
+                    let mut w = (c | u) & pw & !d;
+                    if let Some(dw) = s.done.get_mut(wi) {
+                        *dw |= w;
+                    }
+                    while w != 0 {
+                        let bit = w.trailing_zeros() as usize;
+                        w &= w - 1;
+                        let Some(rule) = self.rules.get(wi * 64 + bit) else {
+                            continue;
+                        };
+                        evaluated += 1;
+                        if let Some(res) = rsigma_eval::evaluate_rule(rule, &event) {
+                            let h = &res.header;
+                            if !out.iter().any(|o| {
+                                o.header.rule_title == h.rule_title && o.header.rule_id == h.rule_id
+                            }) {
+                                out.push(res);
+                            }
+                        }
+                    }
+                }
+            }
+            for &c in &s.touched {
+                if let Some(w) = s.clauses.get_mut(c as usize / 64) {
+                    *w = 0;
+                }
+            }
+            s.touched.clear();
+            for w in s.cand.iter_mut().take(nw) {
+                *w = 0;
+            }
+            for w in s.done.iter_mut().take(nw) {
+                *w = 0;
+            }
+        });
+        (out, evaluated)
+    }
+
+    /// Marks the clauses `rec`'s fields satisfy.
+    fn mark(&self, rec: &Record, s: &mut Scratch) {
+        let Value::Object(map) = &rec.fields else {
+            return;
+        };
+        for (k, v) in map {
+            if let Some(fi) = self.fields.get(k.as_str()) {
+                mark_value(fi, v, s);
+            }
+        }
+    }
+}
+
+fn hit(s: &mut Scratch, ids: &[u32]) {
+    for &c in ids {
+        let (w, b) = (c as usize / 64, c % 64);
+        if let Some(word) = s.clauses.get_mut(w)
+            && *word & (1 << b) == 0
+        {
+            *word |= 1 << b;
+            s.touched.push(c);
+        }
+    }
+}
+
+fn mark_text(fi: &FieldIndex, text: &str, s: &mut Scratch) {
+    if !text.is_ascii() {
+        hit(s, &fi.all_text);
+        return;
+    }
+    let Some(ac) = &fi.ac else { return };
+    let mut buf = std::mem::take(&mut s.buf);
+    buf.clear();
+    buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+    for m in ac.find_overlapping_iter(buf.as_slice()) {
+        if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
+            hit(s, ids);
+        }
+    }
+    s.buf = buf;
+}
+
+fn mark_num(fi: &FieldIndex, v: f64, s: &mut Scratch) {
+    if fi.nums.is_empty() || !v.is_finite() {
+        return;
+    }
+    let r = v.round();
+    if (v - r).abs() < 1e-6
+        && r.abs() < 9.0e15
+        && let Some(ids) = fi.nums.get(&(r as i64))
+    {
+        hit(s, ids);
+    }
+}
+
+/// As `rsigma-eval` reads a value: strings as they are, numbers written
+/// out, booleans as `true`/`false`, arrays member by member.
+fn mark_value(fi: &FieldIndex, v: &Value, s: &mut Scratch) {
+    match v {
+        Value::String(t) => {
+            mark_text(fi, t, s);
+            if !fi.nums.is_empty()
+                && let Ok(n) = t.parse::<f64>()
+            {
+                mark_num(fi, n, s);
+            }
+        }
+        Value::Number(n) => {
+            let mut text = std::mem::take(&mut s.num);
+            text.clear();
+            let f = if let Some(i) = n.as_i64() {
+                text.push_str(itoa::Buffer::new().format(i));
+                i as f64
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                text.push_str(&f.to_string());
+                f
+            };
+            mark_text(fi, &text, s);
+            s.num = text;
+            mark_num(fi, f, s);
+        }
+        Value::Bool(b) => mark_text(fi, if *b { "true" } else { "false" }, s),
+        Value::Array(a) => {
+            for x in a {
+                mark_value(fi, x, s);
+            }
+        }
+        _ => {}
+    }
+}
