@@ -165,7 +165,9 @@ fn a_short_learned_baseline_is_flagged_in_the_report() {
         let report = String::from_utf8_lossy(&out.stdout);
         assert!(!report.contains("covers only"), "{report}");
         assert!(
-            report.contains("baseline: none: the input spans 1 min 30 s, less than a day (--learn auto)"),
+            report.contains(
+                "baseline: none: the input spans 1 min 31 s, less than a day (--learn auto)"
+            ),
             "{report}"
         );
         assert!(

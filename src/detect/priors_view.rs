@@ -326,9 +326,18 @@ mod tests {
 
     #[test]
     fn domain_members_talk_to_their_controllers_not_to_each_other() {
-        assert!(expected_for_members(Role::DomainController, AdminService::Smb));
-        assert!(expected_for_members(Role::DomainController, AdminService::Rpc));
-        assert!(!expected_for_members(Role::DomainController, AdminService::Rdp));
+        assert!(expected_for_members(
+            Role::DomainController,
+            AdminService::Smb
+        ));
+        assert!(expected_for_members(
+            Role::DomainController,
+            AdminService::Rpc
+        ));
+        assert!(!expected_for_members(
+            Role::DomainController,
+            AdminService::Rdp
+        ));
         assert!(expected_for_members(Role::Server, AdminService::Smb));
         assert!(!expected_for_members(Role::Server, AdminService::Rpc));
         assert!(!expected_for_members(Role::Workstation, AdminService::Smb));
