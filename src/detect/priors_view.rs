@@ -17,7 +17,7 @@
 //! hosts reach an outside address, or a service a host offers: an update
 //! server every desk polls is no implant's controller); every habit comes
 //! from the empty history, and [`BaselineView::priors`] tells the rules to
-//! judge by role. [`expected_for_members`] and [`BaselineView::expected_by_role`] is the prior itself.
+//! judge by role. [`expected_for_members`] and [`BaselineView::expected_by_role`] are the prior itself.
 
 use super::AdminService;
 use super::baseline_view::{AdminReach, BaselineView, EdgeHistory, Role, WeekHours};
