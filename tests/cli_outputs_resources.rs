@@ -344,8 +344,12 @@ fn a_killed_run_leaves_no_spill_files_and_they_are_private() {
                 let Ok(target) = std::fs::read_link(fd.path()) else {
                     continue;
                 };
+                // The descriptor may be closed and reused (for the output
+                // file, say) between reading its link and its mode: a mode
+                // counts only when the link still names the same file after.
                 if target.starts_with(&tmp)
                     && let Ok(m) = std::fs::metadata(fd.path())
+                    && std::fs::read_link(fd.path()).is_ok_and(|again| again == target)
                 {
                     spill_mode = Some(m.permissions().mode() & 0o777);
                 }
