@@ -258,37 +258,11 @@ pub fn parse_authorization(value: &str) -> Authorization {
     let scheme = AuthScheme::from_name(scheme);
     let token = match scheme {
         AuthScheme::Negotiate | AuthScheme::Kerberos | AuthScheme::Ntlm | AuthScheme::Basic => {
-            base64_decode(rest.trim()).unwrap_or_default()
+            super::ntlm::base64_decode(rest.trim().as_bytes()).unwrap_or_default()
         }
         _ => Vec::new(),
     };
     Authorization { scheme, token }
-}
-
-/// Standard base64 (padding optional); `None` on any other character.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 enum BodyLen {
@@ -580,7 +554,7 @@ mod tests {
                 .error
                 .is_some()
         );
-        assert_eq!(base64_decode("a$"), None);
+        assert_eq!(super::super::ntlm::base64_decode(b"a$"), None);
         let big = vec![b'a'; MAX_HEAD + 10];
         assert_eq!(
             parse_requests(&big).error,

@@ -179,7 +179,8 @@ pub fn mechanism(blob: &[u8]) -> Option<&'static str> {
 }
 
 /// Decodes standard base64 (padding optional); `None` on a bad character.
-fn base64(s: &[u8]) -> Option<Vec<u8>> {
+/// The one decoder of the analyzers (NTLM tokens, HTTP `Authorization`).
+pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 3);
     let mut acc = 0u32;
     let mut bits = 0u32;
@@ -232,7 +233,7 @@ pub fn from_http(head: &[u8]) -> Option<(&'static str, Option<Message>)> {
             return None;
         }
         let token = token.trim_ascii();
-        let blob = base64(token.get(..token.len().min(MAX_TOKEN))?)?;
+        let blob = base64_decode(token.get(..token.len().min(MAX_TOKEN))?)?;
         return match mechanism(&blob) {
             Some("NTLM") => Some(("NTLM", find(&blob))),
             Some(m) => Some((m, None)),

@@ -103,7 +103,7 @@ impl Detector for AccountSpread {
             // With no history (role priors), an account spreading from a
             // host whose job is reaching hosts (configured, or seen
             // administering many) is that job: low until a movement joins it.
-            if b.priors() && first.src.as_ref().is_some_and(|k| b.administers_by_job(k)) {
+            if first.src.as_ref().is_some_and(|k| b.administers_by_job(k)) {
                 score = score.min(21.0);
             }
             let mut a = Alert::new(
