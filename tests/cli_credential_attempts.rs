@@ -201,3 +201,85 @@ fn a_member_servers_failures_and_the_controllers_validations_count_once() {
         "{alerts:#?}"
     );
 }
+
+/// Five failed logons for `user` on `fs01` within 30 s, of `logon_type`
+/// and NTSTATUS `sub_status`, with no address (as OpenSSH on Windows writes
+/// them: the workstation is the server itself).
+fn short_burst(logon_type: &str, user: &str, sub_status: &str) -> Vec<String> {
+    (0..5)
+        .map(|k| {
+            event(
+                T0 + 6 * k,
+                4625,
+                "fs01.corp.example",
+                &[
+                    ("TargetUserName", user),
+                    ("TargetDomainName", "CORP"),
+                    ("LogonType", logon_type),
+                    ("IpAddress", "-"),
+                    ("WorkstationName", "FS01"),
+                    ("Status", "0xc000006d"),
+                    ("SubStatus", sub_status),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn five_cleartext_failures_with_no_source_are_a_low_guessing_alert_on_the_target() {
+    for (user, status) in [("alice", "0xc000006a"), ("nosuchuser", "0xc0000064")] {
+        let alerts = analyze(&short_burst("8", user, status));
+        let guesses: Vec<&serde_json::Value> = alerts
+            .iter()
+            .filter(|a| a["rule"]["id"] == "lateral.brute-force")
+            .collect();
+        assert_eq!(guesses.len(), 1, "{user}: {alerts:#?}");
+        let a = guesses[0];
+        assert!(
+            a["source"].is_null(),
+            "the server is not its own source: {a:#?}"
+        );
+        assert!(
+            a["destination"]["domain"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("fs01")),
+            "{a:#?}"
+        );
+        assert_eq!(a["user"]["name"], user, "{a:#?}");
+        assert_eq!(
+            a["threat"]["technique"]["subtechnique"]["id"][0], "T1110.001",
+            "{a:#?}"
+        );
+        let why = a["message"].as_str().unwrap_or("");
+        assert!(
+            why.contains("5 failed logons") && why.contains("does not record"),
+            "{why}"
+        );
+        assert!(
+            a["event"]["risk_score"].as_f64().is_some_and(|s| s < 25.0),
+            "low: {a:#?}"
+        );
+        assert_eq!(incidents(&alerts).len(), 1);
+    }
+    // The same five network logons of an existing account over NTLM or
+    // Kerberos (type 3) are what a mapped drive with an old password makes:
+    // under the ten-failure bar, no alert.
+    let alerts = analyze(&short_burst("3", "alice", "0xc000006a"));
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a["rule"]["id"] == "lateral.brute-force"),
+        "{alerts:#?}"
+    );
+    // Four cleartext failures are under the lockout threshold.
+    let mut four = short_burst("8", "alice", "0xc000006a");
+    four.pop();
+    let alerts = analyze(&four);
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a["rule"]["id"] == "lateral.brute-force"),
+        "{alerts:#?}"
+    );
+}

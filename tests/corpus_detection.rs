@@ -335,3 +335,40 @@ fn otrf_host_logs_alone_name_both_hosts() {
     }
     assert_eq!(logs, 6, "OTRF cases with a host log");
 }
+
+/// The two OpenSSH-on-Windows brute forces of the corpus (five failed
+/// cleartext logons each, one for a real account and one for a name that
+/// does not exist, no source address in the log): each is one incident,
+/// a password-guessing alert on fs01 for the account tried.
+#[test]
+fn openssh_on_windows_brute_force_without_a_source_is_found() {
+    let Some(dir) = common::corpus_dir("openssh_on_windows_brute_force_without_a_source_is_found")
+    else {
+        return;
+    };
+    let base = "logs/evtx/e2m/TA0006-Credential Access/T1110.xxx-Brut force";
+    for (file, user) in [
+        (
+            "ID4625-OpenSSH brutforce with valid users.evtx",
+            "admmig@offsec.lan",
+        ),
+        (
+            "ID4625-OpenSSH brutforce with non existing users.evtx",
+            "nouser",
+        ),
+    ] {
+        let path = dir.join(base).join(file).display().to_string();
+        let alerts = alerts(&[path]);
+        assert_eq!(alerts.len(), 1, "{file}: {alerts:#?}");
+        let a = &alerts[0];
+        assert_eq!(a["rule"]["id"], "lateral.brute-force", "{file}: {a:#?}");
+        assert_eq!(a["user"]["name"], user, "{file}: {a:#?}");
+        assert!(
+            a["destination"]["domain"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("fs01")),
+            "{file}: {a:#?}"
+        );
+        assert_eq!(a["lateral"]["incident"]["rank"], 1, "{file}: {a:#?}");
+    }
+}

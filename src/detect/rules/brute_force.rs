@@ -19,6 +19,17 @@
 //! holds no password yet, but is trying (a Kerberos pre-authentication
 //! brute force at a domain controller, 3,000 failures for Administrator).
 //!
+//! A shorter burst, `brute_force_failures` (5, the usual lockout
+//! threshold) within the same span, is reported at low when every failure
+//! in it is one no stale saved credential makes: a password sent in clear
+//! to the server (logon type 8: OpenSSH on Windows, basic authentication),
+//! which someone or something entered, or an account that does not exist
+//! (status 0xC0000064). A mapped drive or a service retrying an old
+//! password fails over NTLM or Kerberos (type 3) for an account that
+//! exists, and stays under the ten-failure bar. When the log holds no
+//! source (OpenSSH on Windows writes none; its workstation field names the
+//! server itself), the alert names only the target and says so.
+//!
 //! ## Why it matters
 //! A guessed password is a password the attacker now holds: ATT&CK
 //! T1110.001 (Password Guessing).
@@ -85,16 +96,24 @@ impl Detector for BruteForce {
         // A group alerts only on `need` failures: sources with fewer
         // failures in all are not grouped at all (most sources on most days).
         let failures = failing_sources(input.attempts, need);
-        if failures.is_empty() {
+        // Failures whose log records no source (OpenSSH on Windows, a
+        // 4625 with neither address nor workstation) group by their target.
+        let unsourced = input
+            .attempts
+            .iter()
+            .filter(|v| v.src.is_none() && v.dst.is_some() && failed_attempt(v.event))
+            .count();
+        if failures.is_empty() && unsourced < need {
             return Vec::new();
         }
         let mut groups: BTreeMap<(HostKey, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.attempts {
             let e = v.event;
-            let (Some(s), Some(u)) = (&v.src, e.user_name.as_deref()) else {
+            let (Some(s), Some(u)) = (v.src.as_ref().or(v.dst.as_ref()), e.user_name.as_deref())
+            else {
                 continue;
             };
-            if !failures.contains_key(s) {
+            if v.src.is_some() && !failures.contains_key(s) {
                 continue;
             }
             groups
@@ -202,6 +221,72 @@ fn guessing_burst(
     alerts: &mut Vec<Alert>,
 ) {
     let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed_attempt(v.event)).collect();
+    let (best, best_lo) = densest_run(&fails);
+    let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
+    // The shorter burst counts only when no failure in it can be a saved
+    // credential's retry.
+    let telltale = best < GUESSING_FAILURES;
+    let need = input.config.detect.brute_force.brute_force_failures.max(2);
+    if telltale && (best < need || !run.iter().all(|v| entered_or_unknown(v.event))) {
+        return;
+    }
+    let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return;
+    };
+    let secs = (last.event.ts.0 - first.event.ts.0) as f64 / 1e9;
+    let score = if telltale {
+        20.0 + best as f64
+    } else {
+        40.0 + (best as f64 / GUESSING_FAILURES as f64).log2() * 4.0
+    };
+    let mut a = Alert::new(
+        RULE,
+        attack::PASSWORD_GUESSING,
+        clamp_score(score.min(if telltale { 24.0 } else { 49.0 })),
+        first.event.ts,
+    );
+    a.source = first.src_ref(input.directory);
+    a.destination = first.dst_ref(input.directory);
+    // A source that is the target itself is no source: OpenSSH on Windows
+    // writes the server's own name as the workstation.
+    let unrecorded = first.src.is_none() || first.src == first.dst;
+    if unrecorded {
+        a.source = None;
+    }
+    let from = if unrecorded {
+        "from a source the log does not record".to_string()
+    } else {
+        format!(
+            "from {}",
+            a.source.as_ref().map_or_else(|| "?".into(), |h| h.label())
+        )
+    };
+    let why = if !telltale {
+        "a guessing tool's pace".to_string()
+    } else if run.iter().all(|v| unknown_account(v.event)) {
+        "an account that does not exist, again and again".to_string()
+    } else {
+        "passwords sent in clear (logon type 8), not a saved credential's retry".to_string()
+    };
+    a.message = format!(
+        "{best} {} for {user} {from} on {} within {secs:.0} s and no success: {why}",
+        attempt_words(run.iter().map(|v| v.event)),
+        a.destination
+            .as_ref()
+            .map_or_else(|| "?".into(), |h| h.label())
+    );
+    a.user = Some(user.to_string());
+    for f in run {
+        a.add_evidence(log_evidence(f.event));
+    }
+    a.evidence_total = fails.len();
+    alerts.push(a.finish());
+}
+
+/// The most failures of `fails` (time order) inside any
+/// [`GUESSING_BURST_SECS`] span: (count, index of the first).
+fn densest_run(fails: &[&LogonView<'_>]) -> (usize, usize) {
     let span = GUESSING_BURST_SECS.saturating_mul(1_000_000_000);
     let (mut best, mut best_lo, mut lo) = (0usize, 0usize, 0usize);
     for hi in 0..fails.len() {
@@ -219,35 +304,18 @@ fn guessing_burst(
             best_lo = lo;
         }
     }
-    if best < GUESSING_FAILURES {
-        return;
-    }
-    let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
-    let (Some(first), Some(last)) = (run.first(), run.last()) else {
-        return;
-    };
-    let secs = (last.event.ts.0 - first.event.ts.0) as f64 / 1e9;
-    let score = 40.0 + (best as f64 / GUESSING_FAILURES as f64).log2() * 4.0;
-    let mut a = Alert::new(
-        RULE,
-        attack::PASSWORD_GUESSING,
-        clamp_score(score.min(49.0)),
-        first.event.ts,
-    );
-    a.source = first.src_ref(input.directory);
-    a.destination = first.dst_ref(input.directory);
-    a.message = format!(
-        "{best} {} for {user} from {} on {} within {secs:.0} s and no success: a guessing tool's pace",
-        attempt_words(run.iter().map(|v| v.event)),
-        a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
-        a.destination
-            .as_ref()
-            .map_or_else(|| "?".into(), |h| h.label())
-    );
-    a.user = Some(user.to_string());
-    for f in run {
-        a.add_evidence(log_evidence(f.event));
-    }
-    a.evidence_total = fails.len();
-    alerts.push(a.finish());
+    (best, best_lo)
+}
+
+/// A failure no stale saved credential makes: a password sent in clear
+/// to the server (logon type 8), or an account that does not exist.
+fn entered_or_unknown(e: &crate::model::event::LogEvent) -> bool {
+    e.logon_type == Some(8) || unknown_account(e)
+}
+
+/// A failure for an account that does not exist (NTSTATUS 0xC0000064,
+/// in 4625's sub-status or 4776's error code).
+fn unknown_account(e: &crate::model::event::LogEvent) -> bool {
+    e.status()
+        .is_some_and(|s| s.to_ascii_lowercase().contains("c0000064"))
 }

@@ -218,7 +218,8 @@ pub fn render_incident(s: &mut String, inc: &Incident, alerts: &[Alert]) {
     } else {
         let mut hosts: Vec<String> = members
             .iter()
-            .filter_map(|a| a.source.as_ref().map(HostRef::label))
+            .filter_map(|a| a.source.as_ref().or(a.destination.as_ref()))
+            .map(HostRef::label)
             .collect();
         hosts.sort();
         hosts.dedup();
