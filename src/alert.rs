@@ -344,6 +344,12 @@ pub struct Alert {
     /// Whether the other related addresses are further sources (convergence)
     /// rather than further destinations (fan-out, spray); for joining incidents.
     pub peers_are_sources: bool,
+    /// Whether the alert is about an edge the baseline already holds (its
+    /// source, or its account, routinely reaches the destination): the
+    /// destination then joins no other source's alerts into its incident,
+    /// since two users reaching their usual file server at odd hours are
+    /// two stories, not a convergence. Chains through it still join.
+    pub known_edge: bool,
     /// Why it is unusual, for a person.
     pub message: String,
     /// Records behind the alert, in time order, at most [`MAX_EVIDENCE`].
@@ -375,6 +381,7 @@ impl Alert {
             related_users: BTreeSet::new(),
             movement: false,
             peers_are_sources: false,
+            known_edge: false,
             message: String::new(),
             evidence: Vec::new(),
             evidence_total: 0,

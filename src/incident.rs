@@ -251,7 +251,9 @@ pub fn build(
         // A broadcast's destinations are not joined through it: only
         // its own side (its other alerts) is.
         let broadcast = is_broadcast(&host_key(&a.source, names));
-        keys.retain(|k, side| *side == Side::Source || (!broadcast && !is_hub(k)));
+        // Nor is a known edge's destination: other sources reaching the
+        // same server over their own usual edges are other stories.
+        keys.retain(|k, side| *side == Side::Source || (!broadcast && !a.known_edge && !is_hub(k)));
         for (k, side) in keys {
             keyed.entry(Entity::Host(k)).or_default().push((i, side));
         }
@@ -462,5 +464,43 @@ mod tests {
             hop(2, "ws1", "srv", Some("alice")),
         ];
         assert!(credential_switches(&early).is_empty());
+    }
+
+    /// Two alerts from two sources onto one server, ten minutes apart.
+    fn two_onto_one(known_edge: bool) -> Vec<Incident> {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+        let mut alerts: Vec<Alert> = ["10.0.0.11", "10.0.0.12"]
+            .iter()
+            .enumerate()
+            .map(|(k, src)| {
+                let mut a = Alert::new(
+                    crate::detect::rules::off_hours_session::RULE,
+                    attack::VALID_ACCOUNTS,
+                    15,
+                    Timestamp(k as i64 * 600_000_000_000),
+                );
+                a.source = ip(src).map(HostRef::ip);
+                a.destination = ip("10.0.0.50").map(HostRef::ip);
+                a.movement = true;
+                a.known_edge = known_edge;
+                a.finish()
+            })
+            .collect();
+        let names = std::sync::Arc::new(crate::hosts::build_directory(&[], None));
+        let directory = Directory::from_hosts(&names);
+        let profiles = crate::profile::build_parallel(names.clone(), &[], &[]);
+        let net = crate::detect::settings::NetworkConfig::default();
+        let view = crate::detect::profiles_view::ProfilesView::new(
+            &profiles, &names, &directory, None, &net,
+        );
+        build(&mut alerts, &IncidentConfig::default(), &view, &directory)
+    }
+
+    #[test]
+    fn a_known_edges_destination_joins_no_other_source() {
+        // Two sources newly reaching one server converge: one incident.
+        assert_eq!(two_onto_one(false).len(), 1);
+        // Two users on their usual edges to it at odd hours: two.
+        assert_eq!(two_onto_one(true).len(), 2);
     }
 }

@@ -26,6 +26,7 @@
 
 use super::record::{self, Record};
 use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
 use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule, EvaluationResult};
 use rsigma_parser::{ConditionExpr, LogSource, Quantifier};
 use rustc_hash::FxHashMap;
@@ -471,15 +472,25 @@ impl FastIndex {
         let mut autom: FxHashMap<String, (AhoCorasick, FxHashMap<String, usize>)> =
             FxHashMap::default();
         let mut broken: Vec<String> = Vec::new();
-        for (f, mut pats) in texts {
-            pats.sort();
-            pats.dedup();
-            // A DFA where it fits (the fastest search), else the crate's
-            // own choice.
-            let built = AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&pats)
-                .or_else(|_| AhoCorasick::new(&pats));
+        // One automaton per field, built in parallel (building is most of
+        // the time loading the rules takes), in field order.
+        let mut texts: Vec<(String, Vec<String>)> = texts.into_iter().collect();
+        texts.sort_by(|a, b| a.0.cmp(&b.0));
+        let built: Vec<(String, Vec<String>, Result<AhoCorasick, _>)> = texts
+            .into_par_iter()
+            .map(|(f, mut pats)| {
+                pats.sort();
+                pats.dedup();
+                // A DFA where it fits (the fastest search), else the
+                // crate's own choice.
+                let ac = AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&pats)
+                    .or_else(|_| AhoCorasick::new(&pats));
+                (f, pats, ac)
+            })
+            .collect();
+        for (f, pats, built) in built {
             match built {
                 Ok(ac) => {
                     let ids = pats.into_iter().enumerate().map(|(i, p)| (p, i)).collect();

@@ -456,6 +456,7 @@ impl Detector for OffHoursSession {
             a.destination = dst;
             a.destination_port = s.flows.first().map(|f| f.resp_p);
             a.movement = true;
+            a.known_edge = true;
             for f in &s.flows {
                 a.add_evidence(flow_evidence(f));
             }
