@@ -350,6 +350,12 @@ pub struct Alert {
     /// since two users reaching their usual file server at odd hours are
     /// two stories, not a convergence. Chains through it still join.
     pub known_edge: bool,
+    /// Whether the rule judged the activity its source's routine and
+    /// capped it low for that (a scan by a scanner, a roll-out by an admin
+    /// host, an administrator's account reaching many hosts): an incident
+    /// of nothing but such alerts gains no bonus for their number or
+    /// variety, since a credentialed scan is one job, not two techniques.
+    pub routine: bool,
     /// Why it is unusual, for a person.
     pub message: String,
     /// Records behind the alert, in time order, at most [`MAX_EVIDENCE`].
@@ -382,6 +388,7 @@ impl Alert {
             movement: false,
             peers_are_sources: false,
             known_edge: false,
+            routine: false,
             message: String::new(),
             evidence: Vec::new(),
             evidence_total: 0,

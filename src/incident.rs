@@ -399,10 +399,17 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         .map(|t| t.id.split('.').next().unwrap_or(t.id))
         .collect();
     let switches = credential_switches(&hops);
-    let units = 0.6 * (families.len().saturating_sub(1)) as f64
-        + 1.0 * max_depth.saturating_sub(1) as f64
-        + 0.3 * sources.len().saturating_sub(1).min(5) as f64
-        + 0.5 * switches.len().min(2) as f64;
+    // A source's routine, however varied, is one job: no bonus until
+    // something else joins it.
+    let routine = list.iter().all(|a| a.routine);
+    let units = if routine {
+        0.0
+    } else {
+        0.6 * (families.len().saturating_sub(1)) as f64
+            + 1.0 * max_depth.saturating_sub(1) as f64
+            + 0.3 * sources.len().saturating_sub(1).min(5) as f64
+            + 0.5 * switches.len().min(2) as f64
+    };
     let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));
     Incident {
         id: format!("LI-{:016x}", fnv1a(first_id.as_bytes())),
@@ -502,5 +509,32 @@ mod tests {
         assert_eq!(two_onto_one(false).len(), 1);
         // Two users on their usual edges to it at odd hours: two.
         assert_eq!(two_onto_one(true).len(), 2);
+    }
+
+    #[test]
+    fn a_sources_routine_gains_no_bonus_for_variety() {
+        // A scanner's scan and its service account's spread, both capped as
+        // its job: the incident scores the better of the two.
+        let pair = |routine: bool| {
+            let mk = |technique, user: Option<&str>| {
+                let mut a = Alert::new(
+                    crate::detect::rules::fan_out::RULE,
+                    technique,
+                    21,
+                    Timestamp(0),
+                );
+                a.source = "10.0.0.9".parse().ok().map(HostRef::ip);
+                a.user = user.map(str::to_string);
+                a.routine = routine;
+                a.finish()
+            };
+            let alerts = vec![
+                mk(attack::DISCOVERY, None),
+                mk(attack::VALID_ACCOUNTS, Some("svc-scan")),
+            ];
+            make_incident(&alerts, vec![0, 1]).score
+        };
+        assert_eq!(pair(true), 21);
+        assert!(pair(false) > 30, "{}", pair(false));
     }
 }

@@ -103,7 +103,8 @@ impl Detector for AccountSpread {
             // With no history (role priors), an account spreading from a
             // host whose job is reaching hosts (configured, or seen
             // administering many) is that job: low until a movement joins it.
-            if first.src.as_ref().is_some_and(|k| b.administers_by_job(k)) {
+            let by_job = first.src.as_ref().is_some_and(|k| b.administers_by_job(k));
+            if by_job {
                 score = score.min(21.0);
             }
             let mut a = Alert::new(
@@ -118,6 +119,7 @@ impl Detector for AccountSpread {
             );
             a.user = Some(user.to_string());
             a.source = first.src_ref(input.directory);
+            a.routine = by_job;
             let mut seen = BTreeSet::new();
             for v in members {
                 if let Some(d) = v.dst_ref(input.directory)

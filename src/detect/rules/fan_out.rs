@@ -146,7 +146,8 @@ impl Detector for FanOut {
             // With no history (role priors) the source's role comes from
             // this very burst: a scan is what scanners do every day, so it
             // stays low until a movement joins it.
-            if b.priors() && scan {
+            let scan_by_role = b.priors() && scan;
+            if scan_by_role {
                 score = score.min(21.0);
             }
             // A management server reaching the hosts that are its clients (a
@@ -182,6 +183,7 @@ impl Detector for FanOut {
             }
             a.source = Some(src_ref);
             a.movement = !scan;
+            a.routine = admin_push || scan_by_role;
             let mut seen = std::collections::BTreeSet::new();
             for f in members {
                 if seen.insert(f.resp_h) {
