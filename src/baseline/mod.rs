@@ -11,10 +11,12 @@
 //! on-disk container (versioned, checksummed, written atomically);
 //! [`view`] turns one host's profile into a report for people;
 //! [`partial`] builds a baseline in shards (`baseline build --partial`,
-//! `baseline merge`).
+//! `baseline merge`); [`summary`] holds shards of the records to judge
+//! (`summary build`, `summary merge`, `analyze --summary`).
 
 pub mod file;
 pub mod partial;
+pub mod summary;
 pub mod view;
 
 use crate::collect::pipeline::EventRun;
@@ -30,6 +32,7 @@ use std::sync::Arc;
 
 pub use file::{FileError, Written};
 pub use partial::{MergeError, Partial};
+pub use summary::{Summary, SummaryError};
 
 /// Runs recorded in a baseline's history; older ones are dropped.
 pub const MAX_HISTORY: usize = 400;
