@@ -224,6 +224,47 @@ fn summaries_merged_in_any_tree_judge_as_one_run() {
         );
     }
 
+    // `sweep --update` over the summary: the same alerts and novelties,
+    // and the same updated baseline.
+    std::fs::copy(root.join("b.lat"), root.join("sw-in.lat")).expect("copy");
+    std::fs::copy(root.join("b.lat"), root.join("sw-sum.lat")).expect("copy");
+    let mut sweep_args = vec![
+        "-q",
+        "sweep",
+        "--update",
+        "--baseline",
+        "sw-in.lat",
+        "--json",
+        "sw-in.jsonl",
+        "--novelties",
+        "nov-in.jsonl",
+    ];
+    sweep_args.extend(today.iter().map(String::as_str));
+    ok(root, &sweep_args);
+    ok(
+        root,
+        &[
+            "-q",
+            "sweep",
+            "--update",
+            "--baseline",
+            "sw-sum.lat",
+            "--summary",
+            "b.sum",
+            "--json",
+            "sw-sum.jsonl",
+            "--novelties",
+            "nov-sum.jsonl",
+        ],
+    );
+    assert_eq!(read(root, "sw-in.jsonl"), alerts, "sweep and analyze agree");
+    assert_eq!(read(root, "sw-in.jsonl"), read(root, "sw-sum.jsonl"));
+    let novelties = read(root, "nov-in.jsonl");
+    assert!(!novelties.is_empty(), "the judged days hold novelties");
+    assert_eq!(novelties, read(root, "nov-sum.jsonl"));
+    assert_eq!(read(root, "sw-in.lat"), read(root, "sw-sum.lat"));
+    assert_ne!(read(root, "sw-in.lat"), read(root, "b.lat"), "updated");
+
     // Without a baseline, learning from the first part: a summary of every
     // day judges as the run over every day.
     ok(
