@@ -105,18 +105,39 @@ impl Summary {
         warnings.extend(run.inputs.iter().filter_map(|r| r.problem()));
         let partial_inputs = run.path_errors.len() as u64
             + run.inputs.iter().filter(|r| !r.is_complete()).count() as u64;
-        let mut s = Summary {
-            version: SUMMARY_VERSION,
-            inputs: run.inputs.iter().map(|r| r.name.to_string()).collect(),
-            given: given.to_vec(),
-            partial_inputs,
-            notes,
-            warnings,
+        let mut s = Summary::from_records(
             flows,
-            events: run.events.clone(),
-        };
+            run.events.clone(),
+            run.inputs.iter().map(|r| r.name.to_string()).collect(),
+            given.to_vec(),
+        );
+        s.partial_inputs = partial_inputs;
+        s.notes = notes;
+        s.warnings = warnings;
         s.canonical();
         Ok(s)
+    }
+
+    /// The summary of records read from `inputs` (named on the command
+    /// line as `given`): `events` as the inputs gave them, input after
+    /// input in name order (a run's order before it sorts), sorted here
+    /// the way a run sorts them; `flows` in any order.
+    pub fn from_records(
+        flows: Vec<Flow>,
+        events: Vec<LogEvent>,
+        inputs: Vec<String>,
+        given: Vec<String>,
+    ) -> Summary {
+        let mut s = Summary {
+            version: SUMMARY_VERSION,
+            inputs,
+            given,
+            flows,
+            events,
+            ..Summary::default()
+        };
+        s.canonical();
+        s
     }
 
     /// Puts every list in canonical order (records as a run orders them;
