@@ -184,7 +184,8 @@ def merge_parts(lateral, kind, a, b):
 def merged(sc, lateral, cwd, kind, files, partitions, depth):
     """The merge of the parts of `files` spread over `partitions`."""
     n = max(1, min(partitions, len(files)))
-    # Round-robin by sorted name: deterministic, and a day's files spread.
+    # Contiguous runs of the sorted names: deterministic, and the files of
+    # one directory (a day, a sensor) mostly stay together.
     rdd = sc.parallelize(files, n)
     parts = rdd.mapPartitions(lambda it: build_part(lateral, cwd, kind, it))
     return parts.treeReduce(lambda a, b: merge_parts(lateral, kind, a, b), depth=depth)
