@@ -12,7 +12,7 @@
 //! |---|---|
 //! | 0..8 | magic `LATBASE\0` |
 //! | 8..12 | format version ([`FORMAT_VERSION`]) |
-//! | 12..16 | flags: bit 0 set when the payload is zstd-compressed; bit 1 set when it is a partial baseline ([`Content::Partial`], `baseline build --partial`); other bits zero |
+//! | 12..16 | flags: bit 0 set when the payload is zstd-compressed; bit 1 set when it is a partial baseline ([`Content::Partial`], `baseline build --partial`); bit 2 set when it is a summary of today's records ([`Content::Summary`], `summary build`); other bits zero |
 //! | 16..24 | stored payload length (bytes after the header) |
 //! | 24..32 | decoded payload length (postcard bytes, after decompression) |
 //! | 32..36 | CRC-32 (IEEE) of the stored payload followed by bytes 0..32 |
@@ -63,6 +63,9 @@ const FLAG_ZSTD: u32 = 1;
 /// Flag bit: the payload is a partial baseline, not a finished one.
 const FLAG_PARTIAL: u32 = 2;
 
+/// Flag bit: the payload is a summary of today's records (`summary build`).
+const FLAG_SUMMARY: u32 = 4;
+
 /// What a baseline file holds, told by its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Content {
@@ -71,6 +74,9 @@ pub enum Content {
     /// The mergeable state of one shard (`baseline build --partial`), read
     /// only by `baseline merge`.
     Partial,
+    /// The mergeable state of one shard of the records to judge (`summary
+    /// build`), read by `summary merge` and `analyze --summary`.
+    Summary,
 }
 
 impl std::fmt::Display for Content {
@@ -78,17 +84,24 @@ impl std::fmt::Display for Content {
         f.write_str(match self {
             Content::Baseline => "a finished baseline",
             Content::Partial => "a partial baseline",
+            Content::Summary => "a summary of records to judge",
         })
     }
 }
 
-/// What to do with a file of the other [`Content`].
-fn content_hint(found: Content) -> &'static str {
-    match found {
-        Content::Partial => {
+/// What to do with a file of another [`Content`] than `wanted`.
+fn content_hint(found: Content, wanted: Content) -> &'static str {
+    match (found, wanted) {
+        (Content::Summary, _) => {
+            "summaries (from `summary build` or `summary merge`) are read by `lateral summary merge` and `lateral analyze --summary`"
+        }
+        (_, Content::Summary) => {
+            "only summaries (from `summary build` or `summary merge`) can be merged or judged with --summary; a baseline is given with --baseline"
+        }
+        (Content::Partial, _) => {
             "partial baselines (from `baseline build --partial`) are only read by `lateral baseline merge PARTS... -o B`, which finishes them"
         }
-        Content::Baseline => {
+        (Content::Baseline, _) => {
             "only partial baselines (from `baseline build --partial` or `baseline merge --partial`) can be merged; rebuild this shard with --partial"
         }
     }
@@ -186,7 +199,7 @@ pub enum FileError {
     },
     /// The file holds the other kind of baseline: a partial one where a
     /// finished one is wanted, or the reverse.
-    #[error("{path}: {found}, not {wanted}: {hint}", path = path.display(), hint = content_hint(*found))]
+    #[error("{path}: {found}, not {wanted}: {hint}", path = path.display(), hint = content_hint(*found, *wanted))]
     WrongContent {
         /// The file's path.
         path: PathBuf,
@@ -441,11 +454,15 @@ pub fn decode_content<T: DeserializeOwned>(
             "the header announces {decoded_len} decoded bytes from {stored_len} stored, more than the {limit} accepted"
         )));
     }
-    if flags & !(FLAG_ZSTD | FLAG_PARTIAL) != 0 {
+    if flags & !(FLAG_ZSTD | FLAG_PARTIAL | FLAG_SUMMARY) != 0
+        || flags & (FLAG_PARTIAL | FLAG_SUMMARY) == FLAG_PARTIAL | FLAG_SUMMARY
+    {
         return Err(derr(format!("unknown flags {flags:#x}")));
     }
     let found = if flags & FLAG_PARTIAL != 0 {
         Content::Partial
+    } else if flags & FLAG_SUMMARY != 0 {
+        Content::Summary
     } else {
         Content::Baseline
     };
@@ -527,8 +544,10 @@ fn write_container<T: Serialize + ?Sized>(
             (FLAG_ZSTD, decoded)
         }
     };
-    if content == Content::Partial {
-        flags |= FLAG_PARTIAL;
+    match content {
+        Content::Partial => flags |= FLAG_PARTIAL,
+        Content::Summary => flags |= FLAG_SUMMARY,
+        Content::Baseline => {}
     }
     let Checksummed {
         inner: mut buffered,
@@ -895,7 +914,7 @@ mod tests {
         );
         // Unknown flag bits stay refused (re-sealed so the checksum passes).
         let mut b = bytes.clone();
-        b[12] |= 4;
+        b[12] |= 8;
         let mut crc = crc32fast::Hasher::new();
         crc.update(&b[HEADER_LEN..]);
         crc.update(&b[..32]);

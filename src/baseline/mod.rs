@@ -11,10 +11,12 @@
 //! on-disk container (versioned, checksummed, written atomically);
 //! [`view`] turns one host's profile into a report for people;
 //! [`partial`] builds a baseline in shards (`baseline build --partial`,
-//! `baseline merge`).
+//! `baseline merge`); [`summary`] holds shards of the records to judge
+//! (`summary build`, `summary merge`, `analyze --summary`).
 
 pub mod file;
 pub mod partial;
+pub mod summary;
 pub mod view;
 
 use crate::collect::pipeline::EventRun;
@@ -30,6 +32,7 @@ use std::sync::Arc;
 
 pub use file::{FileError, Written};
 pub use partial::{MergeError, Partial};
+pub use summary::{Summary, SummaryError};
 
 /// Runs recorded in a baseline's history; older ones are dropped.
 pub const MAX_HISTORY: usize = 400;
@@ -205,9 +208,33 @@ impl Baseline {
         hosts: Option<HostsFile>,
         since: Option<Timestamp>,
     ) -> Result<Today<'a>, crate::Error> {
-        let mut flows = run.flows.to_vec().map_err(crate::Error::Output)?;
+        let flows = run.flows.to_vec().map_err(crate::Error::Output)?;
+        let record = run_record("update", run, &[], &[]);
+        Ok(self.today_of(
+            flows,
+            &run.events,
+            record.inputs,
+            record.partial_inputs,
+            hosts,
+            since,
+        ))
+    }
+
+    /// As [`Baseline::today_since`], over records already read (a merged
+    /// summary of today's shards, [`Summary`]): `flows` in their total
+    /// order, `events` in run order, read from `inputs`, of which
+    /// `partial_inputs` were incomplete.
+    pub fn today_of<'a>(
+        &self,
+        mut flows: Vec<Flow>,
+        events: &'a [LogEvent],
+        inputs: Vec<String>,
+        partial_inputs: u64,
+        hosts: Option<HostsFile>,
+        since: Option<Timestamp>,
+    ) -> Today<'a> {
         // Both lists are sorted by time: what is from --since on is a suffix.
-        let mut events: &[LogEvent] = &run.events;
+        let mut events = events;
         if let Some(t) = since {
             flows.drain(..flows.partition_point(|f| f.ts < t));
             events = events
@@ -220,14 +247,28 @@ impl Baseline {
             Some((&self.directory, &self.profiles)),
         ));
         let profiles = build_parallel(directory.clone(), &flows, events);
-        let record = run_record("update", run, &flows, events);
-        Ok(Today {
+        let first = min_opt(flows.first().map(|f| f.ts), events.first().map(|e| e.ts));
+        let last = max_opt(
+            flows.iter().map(|f| f.ts).max(),
+            events.last().map(|e| e.ts),
+        );
+        let record = RunRecord {
+            kind: "update".to_string(),
+            inputs,
+            first,
+            last,
+            until: None,
+            flows: flows.len() as u64,
+            events: events.len() as u64,
+            partial_inputs,
+        };
+        Today {
             directory,
             profiles,
             flows,
             events,
             record,
-        })
+        }
     }
 
     /// Folds a day into the baseline, then forgets what was last seen more

@@ -19,8 +19,13 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Captures and logs (mixed freely; gzip or zstd or not), directories, or `-`.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "summary", conflicts_with = "summary")]
     inputs: Vec<PathBuf>,
+    /// Judge the records of this summary (from `lateral summary build` or
+    /// `summary merge`) instead of reading inputs: the same alerts as
+    /// reading all the shards' inputs at once (docs/sharding.md).
+    #[arg(long, conflicts_with_all = ["sigma", "no_analyzers"])]
+    summary: Option<PathBuf>,
     /// Do not run the SMB, DCE-RPC and NTLM analyzers on captures.
     #[arg(long)]
     no_analyzers: bool,
@@ -263,6 +268,7 @@ pub fn analyze_cmd(
             .inputs
             .iter()
             .chain(args.baseline.iter())
+            .chain(args.summary.iter())
             .chain(args.config.iter())
             .map(PathBuf::as_path);
         super::output::check(&outputs, &super::output::Inputs::new(inputs), force)?;
@@ -288,39 +294,22 @@ pub fn analyze_cmd(
         ),
         None => None,
     };
-    let logs = args.logs.options();
-    // Analysis holds every flow in memory anyway: they stay there as they
-    // are collected, never written to disk and read back, never copied.
-    let mut opts = FlowRunOptions {
-        threads,
-        spill_at: usize::MAX,
-        ..FlowRunOptions::default()
+    let Some(read) = read_records(&args, threads, quiet)? else {
+        return Ok(EXIT_USAGE);
     };
-    opts.analyzers.enabled = !args.no_analyzers;
-    let (paths, path_errors) = input::expand(&args.inputs);
-    let progress = Progress::start(total_size(&paths), quiet);
-    let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
-    progress.finish();
-    let (hits, sigma_pass) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
-    lateral::sigma::scan::merge_events(&mut run.events, hits);
-    if let Some(e) = &run.store_error {
-        anyhow::bail!("{e}");
-    }
-    let flows = std::mem::take(&mut run.flows)
-        .into_vec()
-        .context("collecting connection records")?;
-    if flows.is_empty() && run.events.is_empty() {
+    let (flows, events) = (&read.flows, &read.events);
+    if flows.is_empty() && events.is_empty() {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
-        super::input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
+        read.print_messages(quiet);
         eprintln!(
             "lateral analyze: no connection records or log events were read from the inputs: nothing was judged"
         );
         return Ok(EXIT_PARTIAL);
     }
     let analysis = match &stored {
-        Some(b) => lateral::analyze::analyze_against(&flows, &run.events, b, &config),
-        None => analyze(&flows, &run.events, learning, &config),
+        Some(b) => lateral::analyze::analyze_against(flows, events, b, &config),
+        None => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
         Some(p) => LearnedFrom::File(p.display().to_string()),
@@ -348,11 +337,7 @@ pub fn analyze_cmd(
         &analysis.incidents,
         &lateral::report::html::PageInfo {
             command: "lateral analyze".into(),
-            inputs: args
-                .inputs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
+            inputs: read.given.clone(),
             summary: baseline_line(&analysis, &from),
         },
     )?;
@@ -375,24 +360,24 @@ pub fn analyze_cmd(
             .context("writing the report")?;
         out.flush().context("writing the report")?;
     }
-    super::input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
+    read.print_messages(quiet);
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");
-        let bytes: u64 = run.inputs.iter().map(|r| r.bytes).sum();
-        let records = flows.len() + run.events.len();
-        line(&mut s, "files", run.inputs.len());
+        let records = flows.len() + events.len();
+        line(&mut s, "files", read.files);
         line(&mut s, "threads", threads);
         line(
             &mut s,
             "read",
             format!(
-                "{:.3}s  {} ({bytes} bytes), {} records ({} flows, {} log events), {} records/s",
-                run.secs,
-                human_bytes(bytes),
+                "{:.3}s  {} ({} bytes), {} records ({} flows, {} log events), {} records/s",
+                read.secs,
+                human_bytes(read.bytes),
+                read.bytes,
                 records,
                 flows.len(),
-                run.events.len(),
-                human_rate(records as f64, run.secs)
+                events.len(),
+                human_rate(records as f64, read.secs)
             ),
         );
         let learned = analysis.learn_counts.0 + analysis.learn_counts.1;
@@ -407,12 +392,124 @@ pub fn analyze_cmd(
             ),
         );
         detect_stats(&mut s, &analysis);
-        sigma_stats(&mut s, sigma_pass.as_ref());
+        sigma_stats(&mut s, read.sigma.as_ref());
         eprint!("{s}");
     }
-    Ok(if run.is_clean() {
-        EXIT_CLEAN
-    } else {
-        EXIT_PARTIAL
-    })
+    Ok(if read.clean { EXIT_CLEAN } else { EXIT_PARTIAL })
+}
+
+/// The records an analysis judges, read from the inputs or a summary.
+struct Records {
+    flows: Vec<lateral::model::event::Flow>,
+    events: Vec<lateral::model::event::LogEvent>,
+    /// Inputs as given, for the HTML page.
+    given: Vec<String>,
+    /// Every input was read completely.
+    clean: bool,
+    /// Files read (inputs, or the summary's inputs).
+    files: usize,
+    /// Bytes read (decompressed inputs, or the summary file).
+    bytes: u64,
+    /// Seconds spent reading.
+    secs: f64,
+    /// What the inputs said (the run's, or the summary's stored copy).
+    messages: Messages,
+    /// The Sigma pass, when `--sigma` was given.
+    sigma: Option<SigmaPass>,
+}
+
+enum Messages {
+    Run {
+        path_errors: Vec<String>,
+        notes: Vec<String>,
+        inputs: Vec<lateral::collect::pipeline::InputReport>,
+    },
+    Summary(lateral::baseline::Summary),
+}
+
+impl Records {
+    fn print_messages(&self, quiet: bool) {
+        match &self.messages {
+            Messages::Run {
+                path_errors,
+                notes,
+                inputs,
+            } => super::input_messages::print(path_errors, notes, inputs, quiet),
+            Messages::Summary(s) => super::summary::print_messages(s, quiet),
+        }
+    }
+}
+
+/// Reads the records to judge: the summary of `--summary`, or the inputs
+/// (with `--sigma` hits). `None` after printing why a summary cannot be used.
+fn read_records(
+    args: &AnalyzeArgs,
+    threads: usize,
+    quiet: bool,
+) -> anyhow::Result<Option<Records>> {
+    if let Some(p) = &args.summary {
+        let started = std::time::Instant::now();
+        let mut sum = match lateral::baseline::Summary::load(p) {
+            Ok(s) => s,
+            Err(e) => {
+                let code = super::summary::summary_failed("analyze", &e);
+                if code == EXIT_USAGE {
+                    return Ok(None);
+                }
+                anyhow::bail!("loading the summary {}: {e}", p.display());
+            }
+        };
+        let bytes = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        return Ok(Some(Records {
+            flows: std::mem::take(&mut sum.flows),
+            events: std::mem::take(&mut sum.events),
+            given: sum.given.clone(),
+            clean: sum.is_clean(),
+            files: sum.inputs.len(),
+            bytes,
+            secs: started.elapsed().as_secs_f64(),
+            messages: Messages::Summary(sum),
+            sigma: None,
+        }));
+    }
+    let logs = args.logs.options();
+    // Analysis holds every flow in memory anyway: they stay there as they
+    // are collected, never written to disk and read back, never copied.
+    let mut opts = FlowRunOptions {
+        threads,
+        spill_at: usize::MAX,
+        ..FlowRunOptions::default()
+    };
+    opts.analyzers.enabled = !args.no_analyzers;
+    let (paths, path_errors) = input::expand(&args.inputs);
+    let progress = Progress::start(total_size(&paths), quiet);
+    let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
+    progress.finish();
+    let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    lateral::sigma::scan::merge_events(&mut run.events, hits);
+    if let Some(e) = &run.store_error {
+        anyhow::bail!("{e}");
+    }
+    let flows = std::mem::take(&mut run.flows)
+        .into_vec()
+        .context("collecting connection records")?;
+    Ok(Some(Records {
+        flows,
+        events: std::mem::take(&mut run.events),
+        given: args
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        clean: run.is_clean(),
+        files: run.inputs.len(),
+        bytes: run.inputs.iter().map(|r| r.bytes).sum(),
+        secs: run.secs,
+        messages: Messages::Run {
+            path_errors: run.path_errors,
+            notes: run.notes,
+            inputs: run.inputs,
+        },
+        sigma,
+    }))
 }

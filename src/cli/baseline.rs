@@ -138,8 +138,13 @@ pub struct SweepArgs {
     #[arg(long, required = true)]
     baseline: PathBuf,
     /// Today's captures and logs, directories, or `-`.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "summary", conflicts_with = "summary")]
     inputs: Vec<PathBuf>,
+    /// Judge (and with --update fold in) the records of this summary of
+    /// today's shards (`lateral summary build`, `summary merge`) instead of
+    /// reading inputs (docs/sharding.md).
+    #[arg(long, conflicts_with = "sigma")]
+    summary: Option<PathBuf>,
     /// Fold today into the baseline, forget what was not seen within the
     /// age-out window, and write it back atomically (after the report).
     #[arg(long)]
@@ -488,6 +493,7 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
         args.inputs
             .iter()
             .chain(std::iter::once(&args.baseline))
+            .chain(args.summary.iter())
             .chain(args.seen.iter())
             .chain(args.config.iter())
             .chain(args.hosts.iter()),
@@ -503,15 +509,42 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
     // Load first: a damaged baseline stops the run before any input is read.
     let mut base = Baseline::load(&args.baseline)?;
     let seen = args.seen.as_deref().map(read_seen).transpose()?;
-    let mut run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
+    let mut summary = match &args.summary {
+        Some(p) => match lateral::baseline::Summary::load(p) {
+            Ok(s) => Some(s),
+            Err(e) => return Ok(crate::cli::summary::summary_failed("sweep", &e)),
+        },
+        None => None,
+    };
+    let mut run = match &summary {
+        Some(s) => {
+            crate::cli::summary::print_messages(s, quiet);
+            EventRun::default()
+        }
+        None => read_inputs(&args.inputs, &args.logs, threads, quiet)?,
+    };
     let (hits, sigma_pass) =
         crate::cli::analyze_cmd::sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
     lateral::sigma::scan::merge_events(&mut run.events, hits);
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();
-    let mut today = base
-        .today_since(&run, hosts, args.since)
-        .context("profiling today's data")?;
+    let summary_events;
+    let mut today = match summary.as_mut() {
+        Some(s) => {
+            summary_events = std::mem::take(&mut s.events);
+            base.today_of(
+                std::mem::take(&mut s.flows),
+                &summary_events,
+                s.inputs.clone(),
+                s.partial_inputs,
+                hosts,
+                args.since,
+            )
+        }
+        None => base
+            .today_since(&run, hosts, args.since)
+            .context("profiling today's data")?,
+    };
     let novelties = lateral::detect::novelty::novelties(&base, &today);
     let sweep_secs = started.elapsed().as_secs_f64();
     let analysis = lateral::analyze::analyze_against(&today.flows, today.events, &base, &config);
@@ -558,11 +591,14 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
         &analysis.incidents,
         &lateral::report::html::PageInfo {
             command: "lateral sweep".into(),
-            inputs: args
-                .inputs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
+            inputs: match &summary {
+                Some(s) => s.given.clone(),
+                None => args
+                    .inputs
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            },
             summary: crate::cli::analyze_cmd::baseline_line(&analysis, &from),
         },
     )?;
@@ -624,7 +660,19 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
     }
     if args.stats {
         let mut s = String::from("lateral sweep: statistics\n");
-        input_stats(&mut s, &run, threads);
+        match &summary {
+            Some(sum) => line(
+                &mut s,
+                "summary",
+                format!(
+                    "{} inputs, {} flows, {} log events",
+                    sum.inputs.len(),
+                    analysis.detect_counts.0,
+                    analysis.detect_counts.1
+                ),
+            ),
+            None => input_stats(&mut s, &run, threads),
+        }
         line(&mut s, "novelties", novelties.len());
         line(&mut s, "sweep time", format!("{sweep_secs:.3}s"));
         crate::cli::analyze_cmd::detect_stats(&mut s, &analysis);
@@ -634,7 +682,11 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
         }
         eprint!("{s}");
     }
-    Ok(exit_for(&run))
+    Ok(match &summary {
+        Some(s) if !s.is_clean() => crate::cli::EXIT_PARTIAL,
+        Some(_) => crate::cli::EXIT_CLEAN,
+        None => exit_for(&run),
+    })
 }
 
 /// Runs `lateral baseline info`.

@@ -7,6 +7,7 @@ pub(crate) mod baseline;
 pub(crate) mod input_messages;
 pub(crate) mod output;
 pub(crate) mod progress;
+pub(crate) mod summary;
 
 use crate::cli::progress::Progress;
 use anyhow::Context as _;
@@ -89,6 +90,10 @@ enum Command {
     /// Build a baseline of per-host profiles from a learning period.
     #[command(subcommand)]
     Baseline(crate::cli::baseline::BaselineCommand),
+    /// Read shards of the records to judge into summaries, and merge them
+    /// (for `analyze --summary`).
+    #[command(subcommand)]
+    Summary(crate::cli::summary::SummaryCommand),
     /// Compare today's data with a baseline: what is new (and, with --update, fold it in).
     #[command(after_help = crate::cli::baseline::SWEEP_HELP)]
     Sweep(crate::cli::baseline::SweepArgs),
@@ -337,7 +342,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::from(EXIT_CLEAN);
             }
-            if e.downcast_ref::<output::Refused>().is_some() {
+            if e.downcast_ref::<output::Refused>().is_some() || is_wrong_content(&e) {
                 eprintln!("lateral: {e:#}");
                 return ExitCode::from(EXIT_USAGE);
             }
@@ -345,6 +350,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_FATAL)
         }
     }
+}
+
+/// True when a file of the wrong kind was given (a summary or a partial
+/// where a baseline is read): a usage error, not damage.
+fn is_wrong_content(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<lateral::baseline::FileError>(),
+            Some(lateral::baseline::FileError::WrongContent { .. })
+        )
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -384,6 +400,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Baseline(crate::cli::baseline::BaselineCommand::Merge(args)) => {
             crate::cli::baseline::merge(args, force)
+        }
+        Command::Summary(crate::cli::summary::SummaryCommand::Build(args)) => {
+            crate::cli::summary::build(args, threads, cli.quiet, force)
+        }
+        Command::Summary(crate::cli::summary::SummaryCommand::Merge(args)) => {
+            crate::cli::summary::merge(args, force)
         }
         Command::Sweep(args) => crate::cli::baseline::sweep(args, threads, cli.quiet, force),
         Command::Profile(args) => crate::cli::baseline::profile(args),
