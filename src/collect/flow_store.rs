@@ -131,6 +131,22 @@ fn spill(g: &mut Inner) -> io::Result<()> {
 /// from the start where the platform allows (on Linux it never has a name),
 /// so nothing is left behind when the process ends, however it ends.
 pub fn spill_file() -> io::Result<File> {
+    // On Linux, an anonymous file (O_TMPFILE) created private: never,
+    // not for an instant, readable by anyone else.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let private = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_TMPFILE)
+            .open(std::env::temp_dir());
+        if let Ok(file) = private {
+            return Ok(file);
+        }
+        // A file system without O_TMPFILE: the crate's way, below.
+    }
     let file = tempfile::tempfile()?;
     // An anonymous file is created with the umask's mode (often 0644).
     #[cfg(unix)]
