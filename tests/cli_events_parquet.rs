@@ -205,6 +205,18 @@ fn compare(
             let got = row.get(*k).unwrap_or_else(|| panic!("no column {k}"));
             assert_eq!(got, at(doc, k), "row {i} column {k}");
         }
+        // And every other typed column.
+        for (k, got) in row {
+            let want = match k.as_str() {
+                "labels" | "lateral.extra" => continue,
+                "dns.answers.data" => match at(doc, "dns.answers") {
+                    Value::Array(a) => Value::Array(a.iter().map(|x| x["data"].clone()).collect()),
+                    _ => Value::Null,
+                },
+                _ => at(doc, k).clone(),
+            };
+            assert_eq!(got, &want, "row {i} column {k}");
+        }
         // Every member of the document is somewhere in the row.
         let labels = at(doc, "labels");
         if !labels.is_null() {
@@ -308,6 +320,13 @@ fn no_partitioning_writes_one_file_in_the_directory() {
         0,
     );
     assert_eq!(files_of(&data), [PathBuf::from("part-00000.parquet")]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "a new dataset directory is private");
+        assert_eq!(mode(&data.join("part-00000.parquet")), 0o600);
+    }
     let rows = parquet_rows(&data);
     let docs = jsonl_docs(&jsonl);
     assert_eq!(rows.len(), docs.len());

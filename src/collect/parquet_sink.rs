@@ -12,11 +12,14 @@
 //! Layout under the output directory, by the UTC day of `@timestamp`:
 //! `day=YYYY-MM-DD/part-00000.parquet` ([`Partitioning::Day`]), or
 //! `part-00000.parquet` ([`Partitioning::None`]). A file holds at most
-//! `max_rows_per_file` rows and is written a row group at a time, so memory
-//! stays bounded by one row group per open file (at most
-//! [`MAX_OPEN_FILES`] open at once). Files are numbered in the order rows
-//! reach them, so the same stream gives byte-identical files (no time of
-//! writing is stored; `created_by` is fixed).
+//! `max_rows_per_file` rows and is written a row group at a time
+//! ([`ROW_GROUP_ROWS`] rows or [`ROW_GROUP_BYTES`] of JSON text), so memory
+//! stays bounded by one row group per open file. The stream is in time
+//! order, so a row of a later day finishes the files of earlier days: one
+//! file is open at a time (at most [`MAX_OPEN_FILES`] whatever the order).
+//! Files are numbered in the order rows reach them, so the same stream
+//! gives byte-identical files (no time of writing is stored; `created_by`
+//! is fixed).
 
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as PhysicalType};
 use parquet::data_type::ByteArray;
@@ -151,6 +154,12 @@ pub const COLUMNS: &[(&str, ColumnKind)] = {
 
 /// The column `lateral.extra`: members no other column holds.
 const EXTRA: &str = "lateral.extra";
+
+/// Where [`EXTRA`] is in [`COLUMNS`] (checked by a test).
+const EXTRA_AT: usize = COLUMNS.len() - 1;
+
+/// Bytes of JSON text buffered per file before a row group is written.
+pub const ROW_GROUP_BYTES: usize = 16 << 20;
 
 /// Rows buffered per file before they are written as one row group.
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -317,6 +326,8 @@ struct OpenFile {
     columns: Vec<ColumnBuf>,
     /// Rows buffered (not yet in a row group).
     buffered: usize,
+    /// JSON bytes of those rows.
+    buffered_bytes: usize,
     /// Rows in the file, written or buffered.
     rows: u64,
     /// When rows last reached it (a counter), to pick which to finish.
@@ -360,6 +371,7 @@ impl OpenFile {
             c.clear();
         }
         self.buffered = 0;
+        self.buffered_bytes = 0;
         Ok(())
     }
 
@@ -374,12 +386,10 @@ impl OpenFile {
                 path: path.clone(),
                 source,
             })?;
-        let file = inner.into_inner().map_err(|e| ParquetError::Io {
-            path: path.clone(),
+        inner.into_inner().map_err(|e| ParquetError::Io {
+            path,
             source: e.into_error(),
         })?;
-        file.sync_all()
-            .map_err(|source| ParquetError::Io { path, source })?;
         Ok(WrittenFile {
             path: self.rel,
             rows: self.rows,
@@ -469,33 +479,45 @@ impl ParquetSink {
                 detail: "not an object".into(),
             });
         };
-        let mut flat: BTreeMap<String, Value> = BTreeMap::new();
-        flatten("", doc, &mut flat);
+        let mut slots: Vec<Option<Value>> = vec![None; COLUMNS.len()];
+        let mut extra = serde_json::Map::new();
+        let mut name = String::with_capacity(64);
+        flatten(&mut name, doc, &mut slots, &mut extra);
+        if !extra.is_empty()
+            && let Some(slot) = slots.get_mut(EXTRA_AT)
+        {
+            *slot = Some(Value::Object(extra));
+        }
         let key = match self.partitioning {
             Partitioning::None => String::new(),
-            Partitioning::Day => day_of(flat.get("@timestamp")),
+            Partitioning::Day => day_of(slots.first().and_then(Option::as_ref)),
         };
+        // The stream is in time order: a row of a later day finishes the
+        // files of the days before it (an earlier day seen again would
+        // start a new part file).
+        let earlier: Vec<String> = self
+            .open
+            .range(..key.clone())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in earlier {
+            if let Some(f) = self.open.remove(&k) {
+                self.written.push(f.finish(&self.root)?);
+            }
+        }
         let root = self.root.clone();
         let (group_rows, file_rows) = (self.row_group_rows, self.max_rows_per_file);
         let file = self.file_for(&key)?;
-        for (&(name, kind), buf) in COLUMNS.iter().zip(file.columns.iter_mut()) {
-            if name == EXTRA {
-                continue;
-            }
-            push_value(kind, flat.remove(name).as_ref(), buf);
-        }
-        // What no column took: `lateral.extra`.
-        let extra = (!flat.is_empty()).then(|| Value::Object(flat.into_iter().collect()));
-        if let Some(buf) = COLUMNS
-            .iter()
-            .position(|(n, _)| *n == EXTRA)
-            .and_then(|i| file.columns.get_mut(i))
-        {
-            push_value(ColumnKind::Json, extra.as_ref(), buf);
+        for ((&(_, kind), buf), v) in COLUMNS.iter().zip(file.columns.iter_mut()).zip(&slots) {
+            push_value(kind, v.as_ref(), buf);
         }
         file.buffered += 1;
+        file.buffered_bytes += line.len();
         file.rows += 1;
-        let (full_group, full_file) = (file.buffered >= group_rows, file.rows >= file_rows);
+        let (full_group, full_file) = (
+            file.buffered >= group_rows || file.buffered_bytes >= ROW_GROUP_BYTES,
+            file.rows >= file_rows,
+        );
         if full_file {
             if let Some(f) = self.open.remove(&key) {
                 self.written.push(f.finish(&root)?);
@@ -554,6 +576,7 @@ impl ParquetSink {
                     writer,
                     columns: COLUMNS.iter().map(|_| ColumnBuf::default()).collect(),
                     buffered: 0,
+                    buffered_bytes: 0,
                     rows: 0,
                     last_used: 0,
                 },
@@ -631,30 +654,64 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
-/// Flattens nested objects into dotted names; arrays and scalars are
-/// leaves, except `labels` (kept whole, as JSON text) and `dns.answers`
-/// (an array of `{data}` objects, kept as `dns.answers.data`).
-fn flatten(prefix: &str, obj: serde_json::Map<String, Value>, out: &mut BTreeMap<String, Value>) {
+/// The column of each dotted name.
+fn column_index(name: &str) -> Option<usize> {
+    static INDEX: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, (n, _))| (*n, i))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// Puts each member of `obj` (under the dotted prefix `name`) in its
+/// column's slot, nested objects by their dotted names; arrays and scalars
+/// are leaves, except `labels` (kept whole, as JSON text) and `dns.answers`
+/// (an array of `{data}` objects, kept as `dns.answers.data`). A member no
+/// column holds goes to `extra`.
+fn flatten(
+    name: &mut String,
+    obj: serde_json::Map<String, Value>,
+    slots: &mut [Option<Value>],
+    extra: &mut serde_json::Map<String, Value>,
+) {
+    let base = name.len();
     for (k, v) in obj {
-        let name = if prefix.is_empty() {
-            k
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            Value::Object(inner) if name != "labels" => flatten(&name, inner, out),
-            Value::Array(items) if name == "dns.answers" && items.iter().all(is_data_only) => {
-                let data = items
-                    .into_iter()
-                    .filter_map(|mut a| a.get_mut("data").map(Value::take))
-                    .collect();
-                out.insert("dns.answers.data".into(), Value::Array(data));
+        name.truncate(base);
+        if base > 0 {
+            name.push('.');
+        }
+        name.push_str(&k);
+        let v = match v {
+            Value::Object(inner) if name != "labels" && column_index(name).is_none() => {
+                flatten(name, inner, slots, extra);
+                continue;
             }
-            other => {
-                out.insert(name, other);
+            Value::Array(items) if name == "dns.answers" && items.iter().all(is_data_only) => {
+                name.push_str(".data");
+                Value::Array(
+                    items
+                        .into_iter()
+                        .filter_map(|mut a| a.get_mut("data").map(Value::take))
+                        .collect(),
+                )
+            }
+            other => other,
+        };
+        match column_index(name).and_then(|i| slots.get_mut(i)) {
+            Some(slot) if *name != *EXTRA => *slot = Some(v),
+            _ => {
+                extra.insert(name.clone(), v);
             }
         }
     }
+    name.truncate(base);
 }
 
 /// True for `{"data": "..."}` (a DNS answer as the ECS writer gives it).
@@ -686,6 +743,7 @@ mod tests {
     fn schema_builds_with_every_column() {
         let s = schema().unwrap();
         assert_eq!(s.get_fields().len(), COLUMNS.len());
+        assert_eq!(COLUMNS[EXTRA_AT].0, EXTRA);
     }
 
     #[test]
