@@ -169,9 +169,24 @@ struct EventsArgs {
     no_analyzers: bool,
     #[command(flatten)]
     logs: LogArgs,
-    /// Write events here instead of standard output.
+    /// Write events here instead of standard output (with `--output-format
+    /// parquet`: the dataset directory, required).
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
+    /// Output format: ECS JSON Lines, or a Parquet dataset (a directory of
+    /// `day=YYYY-MM-DD/part-NNNNN.parquet` files; see docs/events.md).
+    /// (`--format` names the format of the log inputs.)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "jsonl")]
+    output_format: EventsFormat,
+    /// How Parquet files are split into directories: `day` (Hive-style
+    /// `day=YYYY-MM-DD/` by the UTC day of @timestamp) or `none`.
+    #[arg(long, value_enum, value_name = "HOW")]
+    partition_by: Option<PartitionBy>,
+    /// Rows per Parquet file at most; a bigger partition gets several
+    /// part files.
+    #[arg(long, value_name = "N", default_value_t = lateral::collect::parquet_sink::DEFAULT_MAX_ROWS_PER_FILE,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_rows_per_file: u64,
     /// Print per-input statistics to stderr.
     #[arg(long)]
     stats: bool,
@@ -183,6 +198,24 @@ struct EventsArgs {
     /// evidence) instead of the events.
     #[arg(long)]
     hosts_only: bool,
+}
+
+/// What `lateral events` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum EventsFormat {
+    /// ECS JSON Lines.
+    Jsonl,
+    /// A Parquet dataset directory.
+    Parquet,
+}
+
+/// How a Parquet dataset is split into directories.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum PartitionBy {
+    /// `day=YYYY-MM-DD/` by the UTC day of @timestamp.
+    Day,
+    /// All files in the output directory.
+    None,
 }
 
 fn parse_instant(s: &str) -> Result<lateral::model::event::Timestamp, String> {
@@ -619,6 +652,15 @@ fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> any
 }
 
 fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    if args.output_format == EventsFormat::Parquet {
+        return events_parquet(args, threads, quiet, force);
+    }
+    if args.partition_by.is_some() {
+        return Err(output::Refused(
+            "--partition-by applies to --output-format parquet only".into(),
+        )
+        .into());
+    }
     if let Some(p) = &args.output {
         output::check(
             &[output::Output::file("-o", p)],
@@ -703,6 +745,83 @@ fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow:
         f.commit()?;
     }
     Ok(finish_events_run(&run, args.stats, threads, quiet))
+}
+
+/// `lateral events --output-format parquet`: the same events as the JSON Lines
+/// output, as a Parquet dataset written under `-o DIR`.
+fn events_parquet(
+    args: EventsArgs,
+    threads: usize,
+    quiet: bool,
+    force: bool,
+) -> anyhow::Result<u8> {
+    use lateral::collect::parquet_sink::{ParquetSink, Partitioning};
+    let Some(dir) = &args.output else {
+        return Err(output::Refused(
+            "--output-format parquet writes a directory: name it with -o DIR".into(),
+        )
+        .into());
+    };
+    if args.hosts_only {
+        return Err(output::Refused(
+            "--hosts-only prints the host directory as JSON Lines: drop --output-format parquet"
+                .into(),
+        )
+        .into());
+    }
+    output::check(
+        &[output::Output {
+            flag: "-o",
+            path: dir,
+            kind: output::Kind::Dataset,
+        }],
+        &output::Inputs::new(
+            args.inputs
+                .iter()
+                .chain(args.hosts.iter())
+                .map(PathBuf::as_path),
+        ),
+        force,
+    )?;
+    let logs = args.logs.options();
+    let mut opts = FlowRunOptions {
+        threads,
+        ..FlowRunOptions::default()
+    };
+    opts.analyzers.enabled = !args.no_analyzers;
+    let (paths, path_errors) = input::expand(&args.inputs);
+    let partitioning = match args.partition_by.unwrap_or(PartitionBy::Day) {
+        PartitionBy::Day => Partitioning::Day,
+        PartitionBy::None => Partitioning::None,
+    };
+    let dataset = output::DatasetDir::create(dir)?;
+    let mut sink = ParquetSink::new(dataset.staging(), partitioning, args.max_rows_per_file)
+        .context("writing Parquet")?;
+    let progress = Progress::start(total_size(&paths), quiet);
+    let streamed = lateral::collect::pipeline::stream_events(
+        &paths,
+        path_errors,
+        &opts,
+        &logs,
+        lateral::collect::event_store::DEFAULT_BUDGET,
+        &progress.counter,
+        &mut sink,
+    );
+    progress.finish();
+    let (run, _) = streamed.context("writing events")?;
+    let files = sink.finish().context("writing Parquet")?;
+    let rel: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    dataset.commit(&rel)?;
+    let code = finish_events_run(&run, args.stats, threads, quiet);
+    if args.stats {
+        let rows: u64 = files.iter().map(|f| f.rows).sum();
+        eprintln!(
+            "  parquet                {rows} rows in {} file(s) under {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(code)
 }
 
 /// Reports bad rows of a `--hosts` file on stderr (count per reason and

@@ -42,6 +42,9 @@ pub(crate) enum Kind {
     Baseline,
     /// A directory a scenario is generated into.
     Directory,
+    /// A directory of Parquet files (`events --output-format parquet`): refused
+    /// when it is a file, holds an input, or is not empty (unless `force`).
+    Dataset,
 }
 
 /// One output of a run.
@@ -186,10 +189,39 @@ fn check_one(out: &Output<'_>, inputs: &Inputs, force: bool) -> Result<Option<Pa
             )));
         }
     }
+    if out.kind == Kind::Dataset
+        && let Some(c) = &canon
+        && let Some(input) = inputs
+            .0
+            .iter()
+            .find(|i| i.canon.as_ref().is_some_and(|ic| ic.starts_with(c)))
+    {
+        return Err(Refused(format!(
+            "{flag} {shown} holds the input {}: write the dataset elsewhere",
+            input.given.display()
+        )));
+    }
     let Some(meta) = meta else {
         return Ok(canon);
     };
     match out.kind {
+        Kind::Dataset => {
+            if !meta.is_dir() {
+                return Err(Refused(format!(
+                    "{flag} {shown} exists and is not a directory (Parquet output is a directory \
+                     of day=YYYY-MM-DD/part-NNNNN.parquet files)"
+                )));
+            }
+            let entries = std::fs::read_dir(out.path)
+                .map(Iterator::count)
+                .unwrap_or(0);
+            if entries > 0 && !force {
+                return Err(Refused(format!(
+                    "refusing to write into {shown}: it is not empty; give --force to replace \
+                     its part-NNNNN.parquet files, or name a new directory"
+                )));
+            }
+        }
         Kind::Directory => {
             if !meta.is_dir() {
                 return Err(Refused(format!(
@@ -496,4 +528,100 @@ pub(crate) fn report_width(terminal: bool) -> usize {
         return usize::from(cols);
     }
     lateral::report::text::wrap::PIPED_WIDTH
+}
+
+/// A Parquet dataset being written: files go to a hidden temporary
+/// directory next to the output until [`DatasetDir::commit`] moves them
+/// into place, so a failed run leaves the output directory as it was.
+pub(crate) struct DatasetDir {
+    path: PathBuf,
+    temp: tempfile::TempDir,
+}
+
+impl DatasetDir {
+    /// Starts writing the dataset `path` (checked with [`check`] first).
+    pub(crate) fn create(path: &Path) -> anyhow::Result<DatasetDir> {
+        let parent = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", parent.display()))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".lateral-dataset-")
+            .tempdir_in(parent)
+            .map_err(|e| anyhow::anyhow!("creating a directory in {}: {e}", parent.display()))?;
+        // Private, as a new output file is.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", temp.path().display()))?;
+        }
+        Ok(DatasetDir {
+            path: path.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// Where the files are written until the commit.
+    pub(crate) fn staging(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Moves the written `files` (relative paths) into the output: a new
+    /// directory is renamed into place whole; into an existing one (empty,
+    /// or with `--force`) the part files it held are removed first, then
+    /// the new ones moved in. Other files there are left alone.
+    pub(crate) fn commit(self, files: &[PathBuf]) -> anyhow::Result<()> {
+        let err = |p: &Path, e: io::Error| anyhow::anyhow!("writing {}: {e}", p.display());
+        if std::fs::symlink_metadata(&self.path).is_err() {
+            let temp = self.temp.keep();
+            return std::fs::rename(&temp, &self.path).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&temp);
+                err(&self.path, e)
+            });
+        }
+        remove_part_files(&self.path).map_err(|e| err(&self.path, e))?;
+        for rel in files {
+            let to = self.path.join(rel);
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+            }
+            std::fs::rename(self.temp.path().join(rel), &to).map_err(|e| err(&to, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// True for `part-NNNNN.parquet`.
+fn is_part_file(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| {
+        n.strip_prefix("part-")
+            .and_then(|r| r.strip_suffix(".parquet"))
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))
+    })
+}
+
+/// Removes the part files of an earlier dataset in `dir` (its own and
+/// those of its `day=` directories, which go when left empty).
+fn remove_part_files(dir: &Path) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let ty = e.file_type()?;
+        let name = e.file_name();
+        if ty.is_file() && is_part_file(&name) {
+            std::fs::remove_file(e.path())?;
+        } else if ty.is_dir() && name.to_str().is_some_and(|n| n.starts_with("day=")) {
+            for inner in std::fs::read_dir(e.path())?.flatten() {
+                if inner.file_type()?.is_file() && is_part_file(&inner.file_name()) {
+                    std::fs::remove_file(inner.path())?;
+                }
+            }
+            // Only when nothing else is left in it.
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
+    Ok(())
 }
