@@ -472,6 +472,7 @@ fn read_records(
             sigma: None,
         }));
     }
+    args.logs.only_log_formats("analyze")?;
     let logs = args.logs.options();
     // Analysis holds every flow in memory anyway: they stay there as they
     // are collected, never written to disk and read back, never copied.

@@ -231,6 +231,7 @@ fn read_inputs(
     threads: usize,
     quiet: bool,
 ) -> anyhow::Result<EventRun> {
+    logs.only_log_formats("baseline/sweep")?;
     let opts = FlowRunOptions {
         threads,
         ..FlowRunOptions::default()

@@ -117,14 +117,39 @@ struct EvalArgs {
     json: bool,
 }
 
-/// The `-f/--format` values: every format of the registry, with its help.
-fn log_format_parser() -> impl clap::builder::TypedValueParser<Value = lateral::source::LogFormat> {
+/// What `-f/--format` names: the format of the log inputs, or, for
+/// `lateral events` only, its output (`jsonl`, `parquet`; the same as
+/// `--output-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormatFlag {
+    /// Read every log input as this format.
+    Log(lateral::source::LogFormat),
+    /// `lateral events` writes this.
+    Output(EventsFormat),
+}
+
+/// The `-f/--format` values: every format of the registry, with its help,
+/// and the two output formats of `lateral events`.
+fn log_format_parser() -> impl clap::builder::TypedValueParser<Value = FormatFlag> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
     use lateral::source::LogFormat;
     PossibleValuesParser::new(
-        LogFormat::all().map(|f| PossibleValue::new(f.flag()).help(f.spec().help())),
+        LogFormat::all()
+            .map(|f| PossibleValue::new(f.flag()).help(f.spec().help()))
+            .chain([
+                PossibleValue::new("jsonl")
+                    .help("lateral events only: write ECS JSON Lines (--output-format jsonl)"),
+                PossibleValue::new("parquet")
+                    .help("lateral events only: write a Parquet dataset (--output-format parquet)"),
+            ]),
     )
-    .try_map(|flag| LogFormat::named(&flag).ok_or("not a format of the registry"))
+    .try_map(|flag| match flag.as_str() {
+        "jsonl" => Ok(FormatFlag::Output(EventsFormat::Jsonl)),
+        "parquet" => Ok(FormatFlag::Output(EventsFormat::Parquet)),
+        _ => LogFormat::named(&flag)
+            .map(FormatFlag::Log)
+            .ok_or("not a format of the registry"),
+    })
 }
 
 /// How log inputs are read: the options every command that reads logs shares.
@@ -133,7 +158,7 @@ pub(crate) struct LogArgs {
     /// Read every log input as this format instead of sniffing it from its bytes
     /// (captures are always recognised).
     #[arg(long, short = 'f', value_parser = log_format_parser())]
-    format: Option<lateral::source::LogFormat>,
+    format: Option<FormatFlag>,
     /// Year of RFC 3164 syslog timestamps (default: each file's modification time,
     /// with lines from later months than that taken as the previous year).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999))]
@@ -148,10 +173,29 @@ pub(crate) struct LogArgs {
 }
 
 impl LogArgs {
+    /// Refuses an output format given as `--format` to a command other
+    /// than `lateral events` (usage error).
+    pub(crate) fn only_log_formats(&self, command: &str) -> Result<(), output::Refused> {
+        match self.format {
+            Some(FormatFlag::Output(f)) => Err(output::Refused(format!(
+                "--format {}: an output format of `lateral events`; `lateral {command}` takes --format for its log inputs only",
+                if f == EventsFormat::Parquet {
+                    "parquet"
+                } else {
+                    "jsonl"
+                }
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The validated options the library takes.
     pub(crate) fn options(&self) -> lateral::collect::pipeline::LogOptions {
         lateral::collect::pipeline::LogOptions {
-            format: self.format,
+            format: match self.format {
+                Some(FormatFlag::Log(f)) => Some(f),
+                _ => None,
+            },
             lanl_epoch: self.lanl_epoch,
             year: self.year,
             utc_offset: self.timezone,
@@ -202,7 +246,7 @@ struct EventsArgs {
 
 /// What `lateral events` writes.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum EventsFormat {
+pub(crate) enum EventsFormat {
     /// ECS JSON Lines.
     Jsonl,
     /// A Parquet dataset directory.
@@ -651,7 +695,11 @@ fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> any
     Ok(())
 }
 
-fn events(args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+fn events(mut args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
+    // `--format parquet` (or jsonl) names the output, as --output-format does.
+    if let Some(FormatFlag::Output(f)) = args.logs.format {
+        args.output_format = f;
+    }
     if args.output_format == EventsFormat::Parquet {
         return events_parquet(args, threads, quiet, force);
     }

@@ -105,6 +105,7 @@ pub(crate) fn read_summary(
     threads: usize,
     quiet: bool,
 ) -> anyhow::Result<Summary> {
+    logs.only_log_formats("summary")?;
     let mut opts = FlowRunOptions {
         threads,
         spill_at: usize::MAX,
