@@ -257,6 +257,11 @@ pub trait StreamAnalyzer: Send {
     fn done(&self) -> bool {
         false
     }
+    /// The connection was seen from its SYN, so each direction's first
+    /// bytes are its protocol's first bytes: an analyzer of a framed
+    /// protocol may then give up at once on a stream that does not start
+    /// with one of its messages.
+    fn from_syn(&mut self) {}
 }
 
 /// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
@@ -270,6 +275,11 @@ pub fn analyzer_for(resp_port: u16, first: Option<&[u8]>) -> Option<Box<dyn Stre
         |k: AppKind| -> Option<Box<dyn StreamAnalyzer>> { Some(Box::new(ByPort::new(k))) };
     match resp_port {
         445 | 139 => Some(Box::<SmbAnalyzer>::default()),
+        // RPC over HTTP (593) starts with a text preamble, not a PDU.
+        593 => Some(Box::new(DceRpcAnalyzer {
+            lenient: true,
+            ..DceRpcAnalyzer::default()
+        })),
         p if DCERPC_PORTS.contains(&p) => Some(Box::<DceRpcAnalyzer>::default()),
         88 => by_port(AppKind::Kerberos),
         80 | 8080 | 8000 | 5985 | 47001 => by_port(AppKind::Http),
@@ -453,7 +463,7 @@ impl Analyzers {
         if !self.flows.contains_key(&key) && !self.start(p, &key, side, syn_only, payload) {
             return;
         }
-        let Some(mut t) = self.flows.remove(&key) else {
+        let Some(t) = self.flows.get_mut(&key) else {
             return;
         };
         t.last = p.ts;
@@ -501,7 +511,6 @@ impl Analyzers {
         }
         let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
         let read_all = t.analyzer.done();
-        self.flows.insert(key, t);
         if done {
             self.close(&key, p.ts, p.offset);
         } else if read_all {
@@ -596,6 +605,10 @@ impl Analyzers {
                 .or_default()
                 .refused += 1;
             return false;
+        }
+        let mut analyzer = analyzer;
+        if p.flags & tcp_flags::SYN != 0 {
+            analyzer.from_syn();
         }
         if !analyzer.deferred() {
             self.counters
@@ -834,11 +847,75 @@ struct SmbAnalyzer {
     conn: smb::SmbConnection,
     account: Account,
     server_name: Option<Text>,
+    first: FirstBytes,
+}
+
+/// Whether a framed protocol's connection, seen from its SYN, has shown
+/// it really is that protocol: each direction's first bytes must start a
+/// message, or the analyzer gives up on the connection at once (random
+/// bytes on a well-known port cost no framing and no resynchronising).
+#[derive(Debug, Default)]
+struct FirstBytes {
+    /// The connection was seen from its SYN.
+    strict: bool,
+    /// Directions that have delivered something.
+    started: [bool; 2],
+    /// A message was framed in either direction.
+    framed: bool,
+    /// The first bytes were not a message: nothing more is read.
+    gave_up: bool,
+}
+
+impl FirstBytes {
+    /// Judges a direction's chunk: false when the analyzer gives up (and
+    /// counts it as a parse error of `name`).
+    fn accept(
+        &mut self,
+        dir: usize,
+        chunk: &Chunk<'_>,
+        framing: &dyn reassembly::Framing,
+        name: &'static str,
+        cx: &mut Cx<'_>,
+    ) -> bool {
+        if self.gave_up {
+            return false;
+        }
+        let Some(started) = self.started.get_mut(dir) else {
+            return true;
+        };
+        if *started {
+            return true;
+        }
+        match chunk {
+            Chunk::Gap(_) => *started = true,
+            Chunk::Data(d) if d.is_empty() => {}
+            Chunk::Data(d) => {
+                *started = true;
+                if self.strict && !self.framed && framing.message_len(d) == Some(Err(())) {
+                    self.gave_up = true;
+                    cx.counters
+                        .per_analyzer
+                        .entry(name)
+                        .or_default()
+                        .parse_errors += 1;
+                    return false;
+                }
+            }
+        }
+        true
+    }
 }
 
 impl StreamAnalyzer for SmbAnalyzer {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
-        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+        let dir = usize::from(!from_orig);
+        if !self
+            .first
+            .accept(dir, &chunk, &smb::NetbiosFraming, "smb", cx)
+        {
+            return;
+        }
+        let Some(framer) = self.framers.get_mut(dir) else {
             return;
         };
         let mut msgs: Vec<(Vec<u8>, bool)> = Vec::new();
@@ -850,6 +927,7 @@ impl StreamAnalyzer for SmbAnalyzer {
             &mut cx.counters.reassembly,
             &mut |m, complete| msgs.push((m.to_vec(), complete)),
         );
+        self.first.framed |= !msgs.is_empty();
         let mut found = Vec::new();
         for (m, complete) in &msgs {
             let mut smb_counters = std::mem::take(&mut cx.counters.smb);
@@ -883,6 +961,14 @@ impl StreamAnalyzer for SmbAnalyzer {
 
     fn name(&self) -> &'static str {
         "smb"
+    }
+
+    fn done(&self) -> bool {
+        self.first.gave_up
+    }
+
+    fn from_syn(&mut self) {
+        self.first.strict = true;
     }
 }
 
@@ -1060,11 +1146,21 @@ struct DceRpcAnalyzer {
     framers: [Framer; 2],
     assoc: dcerpc::Association,
     account: Account,
+    first: FirstBytes,
+    /// Never give up on the first bytes (RPC over HTTP's preamble).
+    lenient: bool,
 }
 
 impl StreamAnalyzer for DceRpcAnalyzer {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
-        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+        let dir = usize::from(!from_orig);
+        if !self
+            .first
+            .accept(dir, &chunk, &dcerpc::DceRpcFraming, "dcerpc", cx)
+        {
+            return;
+        }
+        let Some(framer) = self.framers.get_mut(dir) else {
             return;
         };
         let mut pdus: Vec<Vec<u8>> = Vec::new();
@@ -1076,6 +1172,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
             &mut cx.counters.reassembly,
             &mut |m, _| pdus.push(m.to_vec()),
         );
+        self.first.framed |= !pdus.is_empty();
         let mut found = Vec::new();
         for p in &pdus {
             self.assoc
@@ -1094,6 +1191,14 @@ impl StreamAnalyzer for DceRpcAnalyzer {
 
     fn name(&self) -> &'static str {
         "dcerpc"
+    }
+
+    fn done(&self) -> bool {
+        self.first.gave_up
+    }
+
+    fn from_syn(&mut self) {
+        self.first.strict = !self.lenient;
     }
 }
 
