@@ -359,9 +359,33 @@ pub struct Analyzers {
     events: Vec<LogEvent>,
     records: Vec<app::AppFinding>,
     udp: FxHashMap<FlowKey, UdpConv>,
-    /// Connections on claimed ports whose analyzer is done: passed over.
-    ignored: rustc_hash::FxHashSet<FlowKey>,
+    /// Connections on claimed ports whose analyzer is done: passed over
+    /// (see [`Ignored`]).
+    ignored: FxHashMap<FlowKey, Ignored>,
+    /// Reaps so far: the age of an ignored connection's end.
+    epoch: u32,
     packets: u64,
+}
+
+/// A connection passed over because its analyzer is done, until it ends.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ignored {
+    /// FINs seen, by side.
+    fins: [bool; 2],
+    /// The reap epoch in which both FINs or a RST were seen.
+    ended: Option<u32>,
+}
+
+impl Ignored {
+    /// Notes a packet's FIN or RST from `side` in reap epoch `epoch`.
+    fn note(&mut self, flags: u8, side: u8, epoch: u32) {
+        if let Some(f) = self.fins.get_mut(usize::from(side & 1)) {
+            *f |= flags & tcp_flags::FIN != 0;
+        }
+        if self.ended.is_none() && (flags & tcp_flags::RST != 0 || self.fins.iter().all(|f| *f)) {
+            self.ended = Some(epoch);
+        }
+    }
 }
 
 /// Idle time after which a followed connection is let go (Zeek's TCP inactivity timeout).
@@ -389,7 +413,8 @@ impl Analyzers {
             events: Vec::new(),
             records: Vec::new(),
             udp: FxHashMap::default(),
-            ignored: rustc_hash::FxHashSet::default(),
+            ignored: FxHashMap::default(),
+            epoch: 0,
             packets: 0,
         }
     }
@@ -419,9 +444,10 @@ impl Analyzers {
         if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
             // A connection whose analyzer is done is passed over (a SYN
             // may start a new one on the same ports).
+            // Its FIN or RST is shown, to note the end.
             return self.ignored.is_empty()
-                || p.flags & tcp_flags::SYN != 0
-                || !self.ignored.contains(&FlowKey::of(p).0);
+                || p.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0
+                || !self.ignored.contains_key(&FlowKey::of(p).0);
         }
         if self.flows.is_empty() && self.syns.is_empty() {
             return false;
@@ -445,8 +471,11 @@ impl Analyzers {
         }
         let (key, side) = FlowKey::of(p);
         let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
-        if !self.ignored.is_empty() && self.ignored.contains(&key) {
+        if !self.ignored.is_empty()
+            && let Some(ig) = self.ignored.get_mut(&key)
+        {
             if !syn_only {
+                ig.note(p.flags, side, self.epoch);
                 return;
             }
             self.ignored.remove(&key);
@@ -518,7 +547,7 @@ impl Analyzers {
             if self.ignored.len() >= self.cfg.limits.max_flows {
                 self.ignored.clear();
             }
-            self.ignored.insert(key);
+            self.ignored.insert(key, Ignored::default());
         }
         self.note_peak();
     }
@@ -764,8 +793,14 @@ impl Analyzers {
         app::unanswered(ts, req, &mut cx);
     }
 
-    /// Lets go of connections idle for longer than the TCP timeout.
+    /// Lets go of connections idle for longer than the TCP timeout, and
+    /// forgets passed-over connections that ended before the last reap
+    /// (their last ACKs have had 8,192 packets' time to arrive).
     fn reap(&mut self, now: Timestamp) {
+        let epoch = self.epoch;
+        self.ignored
+            .retain(|_, ig| ig.ended.is_none_or(|e| e == epoch));
+        self.epoch = self.epoch.wrapping_add(1);
         let mut idle_udp: Vec<(Timestamp, FlowKey)> = self
             .udp
             .iter()
