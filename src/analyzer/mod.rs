@@ -261,7 +261,7 @@ pub trait StreamAnalyzer: Send {
     /// bytes are its protocol's first bytes: an analyzer of a framed
     /// protocol may then give up at once on a stream that does not start
     /// with one of its messages.
-    fn from_syn(&mut self) {}
+    fn seen_from_syn(&mut self) {}
 }
 
 /// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
@@ -637,7 +637,7 @@ impl Analyzers {
         }
         let mut analyzer = analyzer;
         if p.flags & tcp_flags::SYN != 0 {
-            analyzer.from_syn();
+            analyzer.seen_from_syn();
         }
         if !analyzer.deferred() {
             self.counters
@@ -923,7 +923,7 @@ impl FirstBytes {
         }
         match chunk {
             Chunk::Gap(_) => *started = true,
-            Chunk::Data(d) if d.is_empty() => {}
+            Chunk::Data([]) => {}
             Chunk::Data(d) => {
                 *started = true;
                 if self.strict && !self.framed && framing.message_len(d) == Some(Err(())) {
@@ -1002,7 +1002,7 @@ impl StreamAnalyzer for SmbAnalyzer {
         self.first.gave_up
     }
 
-    fn from_syn(&mut self) {
+    fn seen_from_syn(&mut self) {
         self.first.strict = true;
     }
 }
@@ -1232,7 +1232,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
         self.first.gave_up
     }
 
-    fn from_syn(&mut self) {
+    fn seen_from_syn(&mut self) {
         self.first.strict = !self.lenient;
     }
 }
