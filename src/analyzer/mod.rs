@@ -361,7 +361,7 @@ pub struct Analyzers {
     udp: FxHashMap<FlowKey, UdpConv>,
     /// Connections on claimed ports whose analyzer is done: passed over
     /// (see [`Ignored`]).
-    ignored: FxHashMap<FlowKey, Ignored>,
+    ignored: IgnoredSet,
     /// Reaps so far: the age of an ignored connection's end.
     epoch: u32,
     packets: u64,
@@ -385,6 +385,87 @@ impl Ignored {
         if self.ended.is_none() && (flags & tcp_flags::RST != 0 || self.fins.iter().all(|f| *f)) {
             self.ended = Some(epoch);
         }
+    }
+}
+
+/// The passed-over connections, by their key: an IPv4 connection's by its
+/// address and port pair packed in 16 bytes (a cheap hash and a small
+/// entry, looked up for every packet on a claimed port), others' by their
+/// [`FlowKey`].
+#[derive(Debug, Default)]
+struct IgnoredSet {
+    v4: FxHashMap<u128, Ignored>,
+    other: FxHashMap<FlowKey, Ignored>,
+}
+
+/// The (unordered) address and port pair of an IPv4 packet, packed:
+/// lower side first, as [`FlowKey`] orders them.
+fn packed_v4(p: &Packet) -> Option<u128> {
+    if p.v6 || p.proto != ip_proto::TCP {
+        return None;
+    }
+    let ip = |b: &[u8; 16]| {
+        let [b0, b1, b2, b3, ..] = *b;
+        u32::from_be_bytes([b0, b1, b2, b3])
+    };
+    let a = (ip(&p.src), p.sport);
+    let b = (ip(&p.dst), p.dport);
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    Some(
+        (u128::from(lo.0) << 96)
+            | (u128::from(lo.1) << 80)
+            | (u128::from(hi.0) << 48)
+            | (u128::from(hi.1) << 32),
+    )
+}
+
+impl IgnoredSet {
+    fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.other.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.other.len()
+    }
+
+    fn clear(&mut self) {
+        self.v4.clear();
+        self.other.clear();
+    }
+
+    fn contains(&self, p: &Packet) -> bool {
+        match packed_v4(p) {
+            Some(k) => self.v4.contains_key(&k),
+            None => self.other.contains_key(&FlowKey::of(p).0),
+        }
+    }
+
+    fn get_mut(&mut self, p: &Packet, key: &FlowKey) -> Option<&mut Ignored> {
+        match packed_v4(p) {
+            Some(k) => self.v4.get_mut(&k),
+            None => self.other.get_mut(key),
+        }
+    }
+
+    fn remove(&mut self, p: &Packet, key: &FlowKey) {
+        match packed_v4(p) {
+            Some(k) => self.v4.remove(&k),
+            None => self.other.remove(key),
+        };
+    }
+
+    fn insert(&mut self, p: &Packet, key: FlowKey) {
+        match packed_v4(p) {
+            Some(k) => self.v4.insert(k, Ignored::default()),
+            None => self.other.insert(key, Ignored::default()),
+        };
+    }
+
+    /// Forgets the connections that ended before reap epoch `epoch`.
+    fn retain_ended_in(&mut self, epoch: u32) {
+        let keep = |ig: &mut Ignored| ig.ended.is_none_or(|e| e == epoch);
+        self.v4.retain(|_, ig| keep(ig));
+        self.other.retain(|_, ig| keep(ig));
     }
 }
 
@@ -413,7 +494,7 @@ impl Analyzers {
             events: Vec::new(),
             records: Vec::new(),
             udp: FxHashMap::default(),
-            ignored: FxHashMap::default(),
+            ignored: IgnoredSet::default(),
             epoch: 0,
             packets: 0,
         }
@@ -447,7 +528,7 @@ impl Analyzers {
             // Its FIN or RST is shown, to note the end.
             return self.ignored.is_empty()
                 || p.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0
-                || !self.ignored.contains_key(&FlowKey::of(p).0);
+                || !self.ignored.contains(p);
         }
         if self.flows.is_empty() && self.syns.is_empty() {
             return false;
@@ -472,13 +553,13 @@ impl Analyzers {
         let (key, side) = FlowKey::of(p);
         let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
         if !self.ignored.is_empty()
-            && let Some(ig) = self.ignored.get_mut(&key)
+            && let Some(ig) = self.ignored.get_mut(p, &key)
         {
             if !syn_only {
                 ig.note(p.flags, side, self.epoch);
                 return;
             }
-            self.ignored.remove(&key);
+            self.ignored.remove(p, &key);
         }
         if syn_only
             && self
@@ -547,7 +628,7 @@ impl Analyzers {
             if self.ignored.len() >= self.cfg.limits.max_flows {
                 self.ignored.clear();
             }
-            self.ignored.insert(key, Ignored::default());
+            self.ignored.insert(p, key);
         }
         self.note_peak();
     }
@@ -798,8 +879,7 @@ impl Analyzers {
     /// (their last ACKs have had 8,192 packets' time to arrive).
     fn reap(&mut self, now: Timestamp) {
         let epoch = self.epoch;
-        self.ignored
-            .retain(|_, ig| ig.ended.is_none_or(|e| e == epoch));
+        self.ignored.retain_ended_in(epoch);
         self.epoch = self.epoch.wrapping_add(1);
         let mut idle_udp: Vec<(Timestamp, FlowKey)> = self
             .udp
