@@ -133,8 +133,22 @@ fn lsass_capture_app_logs_agree_with_zeeks_own() {
     ] {
         let zeek = read_log(&corpus.join("logs/zeek").join(format!("{log}.log"))).unwrap();
         let ours = read_log(&dir.join(format!("{log}.log"))).unwrap();
-        assert_eq!(ours.fields, zeek.fields, "{log}: field names and order");
-        assert_eq!(ours.types, zeek.types, "{log}: field types");
+        // ssl.log appends the fingerprint packages' columns after Zeek's own.
+        let (extra_fields, extra_types) = if log == "ssl" {
+            ("\tja3\tja3s\tja4", "\tstring\tstring\tstring")
+        } else {
+            ("", "")
+        };
+        assert_eq!(
+            ours.fields,
+            format!("{}{extra_fields}", zeek.fields),
+            "{log}: field names and order"
+        );
+        assert_eq!(
+            ours.types,
+            format!("{}{extra_types}", zeek.types),
+            "{log}: field types"
+        );
         assert!(!zeek.rows.is_empty());
         for z in &zeek.rows {
             let o = ours
@@ -322,6 +336,83 @@ fn tls_server_names_match_tshark() {
         }
     }
     assert_eq!(compared, ssl.len());
+}
+
+/// The `ja3`, `ja3s` and `ja4` columns of ssl.log: JA3 and JA3S equal
+/// tshark's `tls.handshake.ja3` and `tls.handshake.ja3s` of the same
+/// hellos; JA4's shape is checked against the hello's own counts.
+#[test]
+fn tls_fingerprints_match_tshark() {
+    let Some(corpus) = common::corpus_dir("tls_fingerprints_match_tshark") else {
+        return;
+    };
+    let mut compared = (0, 0);
+    for (name, capture) in [
+        (
+            "schtask-ja3",
+            "pcap/lateral/otrf/schtask_create_2020-12-1907003032.pcapng",
+        ),
+        ("lsass-ja3", LSASS),
+    ] {
+        let capture = corpus.join(capture);
+        let dir = zeek_dir(&capture, name);
+        let ssl = read_log(&dir.join("ssl.log")).unwrap().rows;
+        assert!(!ssl.is_empty(), "{name}");
+        for r in &ssl {
+            for f in ["ja3", "ja3s"] {
+                let v = &r[f];
+                assert!(
+                    v == "-" || (v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())),
+                    "{f} {v}"
+                );
+            }
+            let ja4 = &r["ja4"];
+            if r["ja3"] != "-" {
+                // t, version, d or i, ciphers, extensions, ALPN; two hashes.
+                let parts: Vec<&str> = ja4.split('_').collect();
+                assert_eq!(parts.len(), 3, "{ja4}");
+                assert!(parts[0].starts_with('t') && parts[0].len() == 10, "{ja4}");
+                let sni = if r["server_name"] == "-" { 'i' } else { 'd' };
+                assert_eq!(parts[0].chars().nth(3), Some(sni), "{ja4}");
+                assert!(parts[1..].iter().all(|p| p.len() == 12), "{ja4}");
+            } else {
+                assert_eq!(ja4, "-");
+            }
+        }
+        let Some(hellos) = tshark(
+            &capture,
+            "tls.handshake.type == 1 || tls.handshake.type == 2",
+            &[
+                "tcp.stream",
+                "tcp.srcport",
+                "tcp.dstport",
+                "tls.handshake.ja3",
+                "tls.handshake.ja3s",
+            ],
+        ) else {
+            eprintln!("SKIPPED tls_fingerprints_match_tshark: tshark not installed");
+            return;
+        };
+        for row in hellos {
+            let [_, sport, dport, ja3, ja3s] = &row[..] else {
+                continue;
+            };
+            // A hello of a connection ssl.log has (ports identify them here).
+            if !ja3.is_empty()
+                && let Some(o) = ssl.iter().find(|r| &r["id.orig_p"] == sport)
+            {
+                assert_eq!(&o["ja3"], ja3, "{name} client port {sport}");
+                compared.0 += 1;
+            }
+            if !ja3s.is_empty()
+                && let Some(o) = ssl.iter().find(|r| &r["id.orig_p"] == dport)
+            {
+                assert_eq!(&o["ja3s"], ja3s, "{name} client port {dport}");
+                compared.1 += 1;
+            }
+        }
+    }
+    assert!(compared.0 >= 1 && compared.1 >= 1, "{compared:?}");
 }
 
 #[test]

@@ -46,6 +46,8 @@ struct Net {
     win: Vec<(i64, String)>,
     auth: Vec<(i64, String)>,
     uid: u64,
+    /// Frames of a capture (`capture.pcap`, written when there are any).
+    frames: Vec<(Timestamp, Vec<u8>)>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -206,6 +208,24 @@ impl Net {
         std::fs::write(dir.join("conn.log"), conn).unwrap();
         std::fs::write(dir.join("security.jsonl"), lines(&self.win)).unwrap();
         std::fs::write(dir.join("auth.log"), lines(&self.auth)).unwrap();
+        if !self.frames.is_empty() {
+            use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
+            self.frames.sort_by_key(|(t, _)| *t);
+            let mut w = CaptureWriter::new(
+                Vec::new(),
+                CaptureKind::Pcap {
+                    nanos: false,
+                    big_endian: false,
+                },
+                1,
+                65_535,
+            )
+            .unwrap();
+            for (t, f) in &self.frames {
+                w.write_packet(*t, f, f.len() as u32).unwrap();
+            }
+            std::fs::write(dir.join("capture.pcap"), w.finish().unwrap()).unwrap();
+        }
     }
 }
 
@@ -639,6 +659,37 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         |n| service_tickets(n, 2, "0x17"),
         Silent,
     ),
+    // ws6 binds to the controller's LDAP in clear and asks for the
+    // protected accounts and the service accounts (BloodHound's questions).
+    (
+        "lateral.ldap-recon",
+        "admins-and-spns-from-a-desk",
+        |n| {
+            ldap_searches(
+                n,
+                &ws(6),
+                &[
+                    "(&(objectCategory=person)(adminCount=1))",
+                    "(servicePrincipalName=*)",
+                ],
+            )
+        },
+        Fires(Some("10.1.1.16"), Some(DC)),
+    ),
+    // Its question about the domain's trusts alone: reported, low.
+    (
+        "lateral.ldap-recon",
+        "trusts-from-a-desk",
+        |n| ldap_searches(n, &ws(6), &["(objectClass=trustedDomain)"]),
+        FiresLow(Some("10.1.1.16"), Some(DC)),
+    ),
+    // The same desk listing the domain's computers, as management tools do.
+    (
+        "lateral.ldap-recon",
+        "computers-from-a-desk",
+        |n| ldap_searches(n, &ws(6), &["(objectCategory=computer)"]),
+        Silent,
+    ),
     // ws1's Sysmon logs an SMB session it opened to ws2 (no capture of it).
     (
         "lateral.logged-admin-edge",
@@ -996,6 +1047,89 @@ fn replicate(n: &mut Net, who: &str) {
     );
 }
 
+/// A BER element: tag, definite length, body.
+fn ber(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = body.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+/// An LDAP filter (RFC 4511) from the few text forms the cases use:
+/// `(a=v)`, `(a=*)` and `(&...)` of those.
+fn ldap_filter(text: &str) -> Vec<u8> {
+    if let Some(inner) = text.strip_prefix("(&").and_then(|t| t.strip_suffix(')')) {
+        let parts: Vec<u8> = inner.split_inclusive(')').flat_map(ldap_filter).collect();
+        return ber(0xa0, &parts);
+    }
+    let inner = text.trim_start_matches('(').trim_end_matches(')');
+    let (attr, value) = inner.split_once('=').unwrap();
+    if value == "*" {
+        return ber(0x87, attr.as_bytes());
+    }
+    ber(
+        0xa3,
+        &[ber(0x04, attr.as_bytes()), ber(0x04, value.as_bytes())].concat(),
+    )
+}
+
+/// `from` binds to DC01's LDAP (389) in clear as user6 and runs one
+/// subtree search per filter, each answered by a done; 14:00 of the
+/// judged day.
+fn ldap_searches(n: &mut Net, from: &str, filters: &[&str]) {
+    use lateral::synth::tcp_session::TcpSession;
+    let message = |id: u8, op: Vec<u8>| ber(0x30, &[ber(0x02, &[id]), op].concat());
+    let done = |tag: u8| {
+        ber(
+            tag,
+            &[ber(0x0a, &[0]), ber(0x04, b""), ber(0x04, b"")].concat(),
+        )
+    };
+    let client = format!("{from}:50389").parse().unwrap();
+    let server = format!("{DC}:389").parse().unwrap();
+    let mut frames = Vec::new();
+    let mut sink = |ts: Timestamp, f: &[u8]| frames.push((ts, f.to_vec()));
+    let mut s = TcpSession::new(client, server, 7_000, 90_000);
+    let t = s.handshake(Timestamp::from_parts(at(14), 0), &mut sink);
+    let bind = ber(
+        0x60,
+        &[
+            ber(0x02, &[3]),
+            ber(0x04, b"CN=user6,CN=Users,DC=corp,DC=example"),
+            ber(0x80, b"Secret1"),
+        ]
+        .concat(),
+    );
+    let t = s.send_bytes(t, true, &message(1, bind), &mut sink);
+    let mut t = s.send_bytes(t, false, &message(1, done(0x61)), &mut sink);
+    for (i, f) in filters.iter().enumerate() {
+        let id = 2 + i as u8;
+        let search = ber(
+            0x63,
+            &[
+                ber(0x04, b"DC=corp,DC=example"),
+                ber(0x0a, &[2]),
+                ber(0x0a, &[0]),
+                ber(0x02, &[0]),
+                ber(0x02, &[0]),
+                ber(0x01, &[0]),
+                ldap_filter(f),
+                ber(0x30, &ber(0x04, b"sAMAccountName")),
+            ]
+            .concat(),
+        );
+        t = s.send_bytes(t, true, &message(id, search), &mut sink);
+        t = s.send_bytes(t, false, &message(id, done(0x65)), &mut sink);
+    }
+    s.close(t, true, &mut sink);
+    n.frames.extend(frames);
+}
+
 /// user6 on ws6 gets service tickets (4769) from DC01 for `services`
 /// services, encrypted with `etype`, ten seconds apart.
 fn service_tickets(n: &mut Net, services: usize, etype: &str) {
@@ -1169,6 +1303,9 @@ fn analyze(case: Case, config: Option<&str>) -> (Vec<serde_json::Value>, String)
         "security.jsonl",
         "auth.log",
     ];
+    if dir.path().join("capture.pcap").exists() {
+        args.push("capture.pcap");
+    }
     if let Some(toml) = config {
         std::fs::write(dir.path().join("lateral.toml"), toml).unwrap();
         args.extend(["--config", "lateral.toml"]);
@@ -1301,6 +1438,7 @@ fn the_table_covers_every_rule_both_ways() {
         "lateral.dcsync",
         "lateral.kerberoast",
         "lateral.logged-admin-edge",
+        "lateral.ldap-recon",
     ];
     for id in ids {
         let fires = RULES

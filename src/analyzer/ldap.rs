@@ -106,6 +106,11 @@ pub enum HighValue {
     Delegation,
     /// `userAccountControl` SERVER_TRUST_ACCOUNT: domain controllers.
     DomainControllers,
+    /// `trustedDomain` objects: the domain's trusts.
+    Trusts,
+    /// Computers (`objectCategory=computer` or `objectClass=computer`):
+    /// the hosts to move to.
+    Computers,
 }
 
 impl HighValue {
@@ -119,6 +124,8 @@ impl HighValue {
             HighValue::NoPreauth => "no_preauth",
             HighValue::Delegation => "delegation",
             HighValue::DomainControllers => "domain_controllers",
+            HighValue::Trusts => "trusts",
+            HighValue::Computers => "computers",
         }
     }
 }
@@ -454,6 +461,21 @@ pub fn high_value(base: &str, filter: &str, attributes: &[String]) -> Vec<HighVa
                 out.push(HighValue::DomainControllers);
             }
         }
+    }
+    if [
+        "(objectclass=trusteddomain)",
+        "(objectcategory=trusteddomain)",
+    ]
+    .iter()
+    .any(|t| f.contains(t))
+    {
+        out.push(HighValue::Trusts);
+    }
+    if ["(objectcategory=computer)", "(objectclass=computer)"]
+        .iter()
+        .any(|t| f.contains(t))
+    {
+        out.push(HighValue::Computers);
     }
     out.sort_unstable();
     out.dedup();

@@ -257,6 +257,11 @@ pub trait StreamAnalyzer: Send {
     fn done(&self) -> bool {
         false
     }
+    /// The connection was seen from its SYN, so each direction's first
+    /// bytes are its protocol's first bytes: an analyzer of a framed
+    /// protocol may then give up at once on a stream that does not start
+    /// with one of its messages.
+    fn seen_from_syn(&mut self) {}
 }
 
 /// Ports DCE-RPC listens on by convention (endpoint mapper, RPC over HTTP).
@@ -270,6 +275,11 @@ pub fn analyzer_for(resp_port: u16, first: Option<&[u8]>) -> Option<Box<dyn Stre
         |k: AppKind| -> Option<Box<dyn StreamAnalyzer>> { Some(Box::new(ByPort::new(k))) };
     match resp_port {
         445 | 139 => Some(Box::<SmbAnalyzer>::default()),
+        // RPC over HTTP (593) starts with a text preamble, not a PDU.
+        593 => Some(Box::new(DceRpcAnalyzer {
+            lenient: true,
+            ..DceRpcAnalyzer::default()
+        })),
         p if DCERPC_PORTS.contains(&p) => Some(Box::<DceRpcAnalyzer>::default()),
         88 => by_port(AppKind::Kerberos),
         80 | 8080 | 8000 | 5985 | 47001 => by_port(AppKind::Http),
@@ -349,9 +359,114 @@ pub struct Analyzers {
     events: Vec<LogEvent>,
     records: Vec<app::AppFinding>,
     udp: FxHashMap<FlowKey, UdpConv>,
-    /// Connections on claimed ports whose analyzer is done: passed over.
-    ignored: rustc_hash::FxHashSet<FlowKey>,
+    /// Connections on claimed ports whose analyzer is done: passed over
+    /// (see [`Ignored`]).
+    ignored: IgnoredSet,
+    /// Reaps so far: the age of an ignored connection's end.
+    epoch: u32,
     packets: u64,
+}
+
+/// A connection passed over because its analyzer is done, until it ends.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ignored {
+    /// FINs seen, by side.
+    fins: [bool; 2],
+    /// The reap epoch in which both FINs or a RST were seen.
+    ended: Option<u32>,
+}
+
+impl Ignored {
+    /// Notes a packet's FIN or RST from `side` in reap epoch `epoch`.
+    fn note(&mut self, flags: u8, side: u8, epoch: u32) {
+        if let Some(f) = self.fins.get_mut(usize::from(side & 1)) {
+            *f |= flags & tcp_flags::FIN != 0;
+        }
+        if self.ended.is_none() && (flags & tcp_flags::RST != 0 || self.fins.iter().all(|f| *f)) {
+            self.ended = Some(epoch);
+        }
+    }
+}
+
+/// The passed-over connections, by their key: an IPv4 connection's by its
+/// address and port pair packed in 16 bytes (a cheap hash and a small
+/// entry, looked up for every packet on a claimed port), others' by their
+/// [`FlowKey`].
+#[derive(Debug, Default)]
+struct IgnoredSet {
+    v4: FxHashMap<u128, Ignored>,
+    other: FxHashMap<FlowKey, Ignored>,
+}
+
+/// The (unordered) address and port pair of an IPv4 packet, packed:
+/// lower side first, as [`FlowKey`] orders them.
+fn packed_v4(p: &Packet) -> Option<u128> {
+    if p.v6 || p.proto != ip_proto::TCP {
+        return None;
+    }
+    let ip = |b: &[u8; 16]| {
+        let [b0, b1, b2, b3, ..] = *b;
+        u32::from_be_bytes([b0, b1, b2, b3])
+    };
+    let a = (ip(&p.src), p.sport);
+    let b = (ip(&p.dst), p.dport);
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    Some(
+        (u128::from(lo.0) << 96)
+            | (u128::from(lo.1) << 80)
+            | (u128::from(hi.0) << 48)
+            | (u128::from(hi.1) << 32),
+    )
+}
+
+impl IgnoredSet {
+    fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.other.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.other.len()
+    }
+
+    fn clear(&mut self) {
+        self.v4.clear();
+        self.other.clear();
+    }
+
+    fn contains(&self, p: &Packet) -> bool {
+        match packed_v4(p) {
+            Some(k) => self.v4.contains_key(&k),
+            None => self.other.contains_key(&FlowKey::of(p).0),
+        }
+    }
+
+    fn get_mut(&mut self, p: &Packet, key: &FlowKey) -> Option<&mut Ignored> {
+        match packed_v4(p) {
+            Some(k) => self.v4.get_mut(&k),
+            None => self.other.get_mut(key),
+        }
+    }
+
+    fn remove(&mut self, p: &Packet, key: &FlowKey) {
+        match packed_v4(p) {
+            Some(k) => self.v4.remove(&k),
+            None => self.other.remove(key),
+        };
+    }
+
+    fn insert(&mut self, p: &Packet, key: FlowKey) {
+        match packed_v4(p) {
+            Some(k) => self.v4.insert(k, Ignored::default()),
+            None => self.other.insert(key, Ignored::default()),
+        };
+    }
+
+    /// Forgets the connections that ended before reap epoch `epoch`.
+    fn retain_ended_in(&mut self, epoch: u32) {
+        let keep = |ig: &mut Ignored| ig.ended.is_none_or(|e| e == epoch);
+        self.v4.retain(|_, ig| keep(ig));
+        self.other.retain(|_, ig| keep(ig));
+    }
 }
 
 /// Idle time after which a followed connection is let go (Zeek's TCP inactivity timeout).
@@ -379,7 +494,8 @@ impl Analyzers {
             events: Vec::new(),
             records: Vec::new(),
             udp: FxHashMap::default(),
-            ignored: rustc_hash::FxHashSet::default(),
+            ignored: IgnoredSet::default(),
+            epoch: 0,
             packets: 0,
         }
     }
@@ -409,9 +525,10 @@ impl Analyzers {
         if port_claimed(p.dport) || port_claimed(p.sport) || p.flags & tcp_flags::SYN != 0 {
             // A connection whose analyzer is done is passed over (a SYN
             // may start a new one on the same ports).
+            // Its FIN or RST is shown, to note the end.
             return self.ignored.is_empty()
-                || p.flags & tcp_flags::SYN != 0
-                || !self.ignored.contains(&FlowKey::of(p).0);
+                || p.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) != 0
+                || !self.ignored.contains(p);
         }
         if self.flows.is_empty() && self.syns.is_empty() {
             return false;
@@ -435,11 +552,14 @@ impl Analyzers {
         }
         let (key, side) = FlowKey::of(p);
         let syn_only = p.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
-        if !self.ignored.is_empty() && self.ignored.contains(&key) {
+        if !self.ignored.is_empty()
+            && let Some(ig) = self.ignored.get_mut(p, &key)
+        {
             if !syn_only {
+                ig.note(p.flags, side, self.epoch);
                 return;
             }
-            self.ignored.remove(&key);
+            self.ignored.remove(p, &key);
         }
         if syn_only
             && self
@@ -453,7 +573,7 @@ impl Analyzers {
         if !self.flows.contains_key(&key) && !self.start(p, &key, side, syn_only, payload) {
             return;
         }
-        let Some(mut t) = self.flows.remove(&key) else {
+        let Some(t) = self.flows.get_mut(&key) else {
             return;
         };
         t.last = p.ts;
@@ -501,7 +621,6 @@ impl Analyzers {
         }
         let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
         let read_all = t.analyzer.done();
-        self.flows.insert(key, t);
         if done {
             self.close(&key, p.ts, p.offset);
         } else if read_all {
@@ -509,7 +628,7 @@ impl Analyzers {
             if self.ignored.len() >= self.cfg.limits.max_flows {
                 self.ignored.clear();
             }
-            self.ignored.insert(key);
+            self.ignored.insert(p, key);
         }
         self.note_peak();
     }
@@ -596,6 +715,10 @@ impl Analyzers {
                 .or_default()
                 .refused += 1;
             return false;
+        }
+        let mut analyzer = analyzer;
+        if p.flags & tcp_flags::SYN != 0 {
+            analyzer.seen_from_syn();
         }
         if !analyzer.deferred() {
             self.counters
@@ -751,8 +874,13 @@ impl Analyzers {
         app::unanswered(ts, req, &mut cx);
     }
 
-    /// Lets go of connections idle for longer than the TCP timeout.
+    /// Lets go of connections idle for longer than the TCP timeout, and
+    /// forgets passed-over connections that ended before the last reap
+    /// (their last ACKs have had 8,192 packets' time to arrive).
     fn reap(&mut self, now: Timestamp) {
+        let epoch = self.epoch;
+        self.ignored.retain_ended_in(epoch);
+        self.epoch = self.epoch.wrapping_add(1);
         let mut idle_udp: Vec<(Timestamp, FlowKey)> = self
             .udp
             .iter()
@@ -834,11 +962,75 @@ struct SmbAnalyzer {
     conn: smb::SmbConnection,
     account: Account,
     server_name: Option<Text>,
+    first: FirstBytes,
+}
+
+/// Whether a framed protocol's connection, seen from its SYN, has shown
+/// it really is that protocol: each direction's first bytes must start a
+/// message, or the analyzer gives up on the connection at once (random
+/// bytes on a well-known port cost no framing and no resynchronising).
+#[derive(Debug, Default)]
+struct FirstBytes {
+    /// The connection was seen from its SYN.
+    strict: bool,
+    /// Directions that have delivered something.
+    started: [bool; 2],
+    /// A message was framed in either direction.
+    framed: bool,
+    /// The first bytes were not a message: nothing more is read.
+    gave_up: bool,
+}
+
+impl FirstBytes {
+    /// Judges a direction's chunk: false when the analyzer gives up (and
+    /// counts it as a parse error of `name`).
+    fn accept(
+        &mut self,
+        dir: usize,
+        chunk: &Chunk<'_>,
+        framing: &dyn reassembly::Framing,
+        name: &'static str,
+        cx: &mut Cx<'_>,
+    ) -> bool {
+        if self.gave_up {
+            return false;
+        }
+        let Some(started) = self.started.get_mut(dir) else {
+            return true;
+        };
+        if *started {
+            return true;
+        }
+        match chunk {
+            Chunk::Gap(_) => *started = true,
+            Chunk::Data([]) => {}
+            Chunk::Data(d) => {
+                *started = true;
+                if self.strict && !self.framed && framing.message_len(d) == Some(Err(())) {
+                    self.gave_up = true;
+                    cx.counters
+                        .per_analyzer
+                        .entry(name)
+                        .or_default()
+                        .parse_errors += 1;
+                    return false;
+                }
+            }
+        }
+        true
+    }
 }
 
 impl StreamAnalyzer for SmbAnalyzer {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
-        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+        let dir = usize::from(!from_orig);
+        if !self
+            .first
+            .accept(dir, &chunk, &smb::NetbiosFraming, "smb", cx)
+        {
+            return;
+        }
+        let Some(framer) = self.framers.get_mut(dir) else {
             return;
         };
         let mut msgs: Vec<(Vec<u8>, bool)> = Vec::new();
@@ -850,6 +1042,7 @@ impl StreamAnalyzer for SmbAnalyzer {
             &mut cx.counters.reassembly,
             &mut |m, complete| msgs.push((m.to_vec(), complete)),
         );
+        self.first.framed |= !msgs.is_empty();
         let mut found = Vec::new();
         for (m, complete) in &msgs {
             let mut smb_counters = std::mem::take(&mut cx.counters.smb);
@@ -883,6 +1076,14 @@ impl StreamAnalyzer for SmbAnalyzer {
 
     fn name(&self) -> &'static str {
         "smb"
+    }
+
+    fn done(&self) -> bool {
+        self.first.gave_up
+    }
+
+    fn seen_from_syn(&mut self) {
+        self.first.strict = true;
     }
 }
 
@@ -1060,11 +1261,21 @@ struct DceRpcAnalyzer {
     framers: [Framer; 2],
     assoc: dcerpc::Association,
     account: Account,
+    first: FirstBytes,
+    /// Never give up on the first bytes (RPC over HTTP's preamble).
+    lenient: bool,
 }
 
 impl StreamAnalyzer for DceRpcAnalyzer {
     fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
-        let Some(framer) = self.framers.get_mut(usize::from(!from_orig)) else {
+        let dir = usize::from(!from_orig);
+        if !self
+            .first
+            .accept(dir, &chunk, &dcerpc::DceRpcFraming, "dcerpc", cx)
+        {
+            return;
+        }
+        let Some(framer) = self.framers.get_mut(dir) else {
             return;
         };
         let mut pdus: Vec<Vec<u8>> = Vec::new();
@@ -1076,6 +1287,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
             &mut cx.counters.reassembly,
             &mut |m, _| pdus.push(m.to_vec()),
         );
+        self.first.framed |= !pdus.is_empty();
         let mut found = Vec::new();
         for p in &pdus {
             self.assoc
@@ -1094,6 +1306,14 @@ impl StreamAnalyzer for DceRpcAnalyzer {
 
     fn name(&self) -> &'static str {
         "dcerpc"
+    }
+
+    fn done(&self) -> bool {
+        self.first.gave_up
+    }
+
+    fn seen_from_syn(&mut self) {
+        self.first.strict = !self.lenient;
     }
 }
 

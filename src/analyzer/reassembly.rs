@@ -406,6 +406,18 @@ impl Framer {
                 }
                 self.lost = false;
             }
+            // A whole message at the front of the chunk, nothing buffered:
+            // handed over in place, never copied.
+            if self.buf.is_empty()
+                && self.want.is_none()
+                && let Some(Ok(len)) = framing.message_len(data)
+                && let Some(msg) = data.get(..len.max(1))
+                && msg.len() <= limits.max_message
+            {
+                on_msg(msg, true);
+                data = data.get(msg.len()..).unwrap_or(&[]);
+                continue;
+            }
             if self.want.is_none() && !self.buf.is_empty() {
                 match framing.message_len(&self.buf) {
                     Some(Ok(len)) => self.want = Some(len.max(1)),

@@ -19,6 +19,7 @@ pub mod dcsync;
 pub mod explicit_credentials;
 pub mod fan_out;
 pub mod kerberoast;
+pub mod ldap_recon;
 pub mod logged_admin_edge;
 pub mod new_admin_edge;
 pub mod new_logon_source;
@@ -60,5 +61,6 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(dcsync::DcSync),
         Box::new(kerberoast::Kerberoast),
         Box::new(logged_admin_edge::LoggedAdminEdge),
+        Box::new(ldap_recon::LdapRecon),
     ]
 }

@@ -1,5 +1,7 @@
 //! `ssl.log` (Zeek's `SSL::Info`): one line per TLS connection, built from
-//! the TLS analyzer's two flights.
+//! the TLS analyzer's two flights. Zeek's own columns come first, then the
+//! client and server fingerprints as the widely used Zeek packages append
+//! them: `ja3` and `ja3s` (Salesforce's `ja3`), `ja4` (FoxIO's `ja4`).
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
 use crate::analyzer::tls::Flight;
@@ -36,6 +38,13 @@ pub struct SslInfo {
     pub client_cert_chain_fps: Vec<String>,
     /// Whether the SNI matches the certificate (unset here).
     pub sni_matches_cert: Option<bool>,
+    /// JA3 of the client hello (the `ja3` column of Salesforce's Zeek
+    /// `ja3` package, appended after Zeek's own columns).
+    pub ja3: Option<String>,
+    /// JA3S of the server hello (the package's `ja3s` column).
+    pub ja3s: Option<String>,
+    /// JA4 of the client hello (the `ja4` column of FoxIO's Zeek package).
+    pub ja4: Option<String>,
 }
 
 impl SslInfo {
@@ -71,6 +80,9 @@ impl SslInfo {
             cert_chain_fps: Vec::new(),
             client_cert_chain_fps: Vec::new(),
             sni_matches_cert: None,
+            ja3: ch.map(|c| c.ja3()),
+            ja3s: sh.map(|s| s.ja3s()),
+            ja4: ch.map(|c| c.ja4()),
         }
     }
 }
@@ -121,6 +133,9 @@ impl ZeekLog for SslInfo {
                 "bool",
                 Value::opt_bool(self.sni_matches_cert),
             ),
+            col("ja3", "string", Value::opt_str(self.ja3.as_deref())),
+            col("ja3s", "string", Value::opt_str(self.ja3s.as_deref())),
+            col("ja4", "string", Value::opt_str(self.ja4.as_deref())),
         ]);
         c
     }
