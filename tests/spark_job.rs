@@ -1,4 +1,4 @@
-//! The Spark job (`spark/lateral_spark.py`) in Spark's local mode: a
+//! The Spark job (`scripts/lateral_spark.py`) in Spark's local mode: a
 //! generated network (`lateral gen --scenario diet --zeek`) split into one
 //! directory per UTC day, the first days learned from and the rest judged,
 //! files spread over several partitions, partial baselines and summaries
@@ -201,7 +201,7 @@ fn spark_local_mode_gives_the_single_process_alerts() {
     );
 
     // The Spark job, three partitions on two local cores.
-    let job = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spark/lateral_spark.py");
+    let job = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lateral_spark.py");
     let out = Command::new(&python)
         .current_dir(root)
         .env("PYSPARK_PYTHON", &python)

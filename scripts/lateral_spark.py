@@ -21,10 +21,10 @@ summary:
 The alerts are those of one `lateral baseline build` + `lateral analyze
 --baseline` over the same inputs, byte for byte (docs/sharding.md).
 
-Local:    spark-submit --master 'local[*]' spark/lateral_spark.py \\
+Local:    spark-submit --master 'local[*]' scripts/lateral_spark.py \\
               --lateral target/release/lateral --learn learn/ --today today/ --out out/
 Cluster:  spark-submit --master yarn --files /opt/lateral/bin/lateral \\
-              spark/lateral_spark.py --lateral lateral --learn /data/learn \\
+              scripts/lateral_spark.py --lateral lateral --learn /data/learn \\
               --today /data/today --out /data/out
 
 The binary reaches the executors through SparkFiles: either shipped with
