@@ -23,7 +23,7 @@ pub use crate::detect::rules::remote_exec::RemoteExecConfig;
 pub use crate::detect::rules::spray::SprayConfig;
 pub use crate::detect::rules::volume::VolumeConfig;
 pub use crate::detect::settings::{
-    Allowlist, Cidr, Config, DetectConfig, DetectTables, IncidentConfig, NetworkConfig,
+    Allowlist, Cidr, Config, DetectConfig, DetectTables, IncidentConfig, NetworkConfig, SigmaConfig,
 };
 
 /// Largest configuration file read (1 MiB; the commented default is a few KiB).
@@ -126,6 +126,12 @@ base_score = 30.0
 # Added when the authentication method differs from the baseline's.
 method_bonus = 15.0
 min_score = 15
+
+[sigma]
+# Sigma rules evaluated against every log event on every run, as --sigma does
+# (a YAML file or a folder, such as a SigmaHQ checkout's rules/; a relative path
+# is taken from this file's folder). --sigma on the command line wins.
+# rules = "/opt/sigma/rules"
 "#;
 
 #[cfg(test)]

@@ -200,3 +200,56 @@ fn a_sigma_hit_and_lateral_alert_on_one_hop_are_one_incident() {
         remote["lateral"]["incident"]["id"]
     );
 }
+
+/// `[sigma] rules` in the configuration (a path relative to the
+/// configuration file) evaluates the rules as `--sigma` does: the same
+/// alerts, byte for byte; `--sigma` on the command line wins over it.
+#[test]
+fn the_configurations_sigma_rules_are_evaluated_as_the_flag() {
+    let Some(corpus) =
+        common::corpus_dir("the_configurations_sigma_rules_are_evaluated_as_the_flag")
+    else {
+        return;
+    };
+    let input = e2m(&corpus, "PSexec remote execution");
+    let rule = corpus
+        .join("sigma/rules/windows/process_creation/proc_creation_win_sysinternals_psexesvc.yml");
+    let t = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(t.path().join("rules")).expect("rules dir");
+    std::fs::copy(&rule, t.path().join("rules/psexesvc.yml")).expect("copy rule");
+    let config = t.path().join("lateral.toml");
+    std::fs::write(&config, "[sigma]\nrules = \"rules\"\n").expect("config");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
+            .args(["analyze", "-q", "--learn", "0%", "--json", "-"])
+            .args(extra)
+            .arg(&input)
+            .output()
+            .expect("lateral runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let by_flag = run(&["--sigma".as_ref(), rule.as_os_str()]);
+    let by_config = run(&["--config".as_ref(), config.as_os_str()]);
+    let neither = run(&[]);
+    assert!(by_flag.contains("\"ruleset\":\"sigma\""), "{by_flag}");
+    assert_eq!(by_config, by_flag);
+    assert!(!neither.contains("\"ruleset\":\"sigma\""), "{neither}");
+    // The flag wins: a rule this recording does not hit, given on the
+    // command line, replaces the configuration's.
+    let other = corpus.join(
+        "sigma/rules/windows/builtin/security/win_security_smb_file_creation_admin_shares.yml",
+    );
+    let flag_wins = run(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--sigma".as_ref(),
+        other.as_os_str(),
+    ]);
+    assert!(!flag_wins.contains("\"ruleset\":\"sigma\""), "{flag_wins}");
+}

@@ -189,6 +189,35 @@ fn parse_share(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The Sigma rules a run evaluates: `--sigma`, else the configuration's
+/// `[sigma] rules` (relative to the configuration file's folder). With
+/// `--summary` the configuration's rules are passed over, with a note:
+/// they are evaluated against the input files, which a summary does not
+/// name.
+pub(crate) fn sigma_rules(
+    flag: Option<PathBuf>,
+    config: &Config,
+    config_path: Option<&PathBuf>,
+    summary: bool,
+    command: &str,
+) -> Option<PathBuf> {
+    if flag.is_some() {
+        return flag;
+    }
+    let rules = config.sigma.rules.as_deref()?;
+    if summary {
+        eprintln!(
+            "lateral {command}: note: the configuration's [sigma] rules are not evaluated with --summary (they read the input files)"
+        );
+        return None;
+    }
+    let rules = PathBuf::from(rules);
+    Some(match config_path.and_then(|p| p.parent()) {
+        Some(dir) if rules.is_relative() => dir.join(rules),
+        _ => rules,
+    })
+}
+
 /// Reads and validates a configuration file.
 pub(crate) fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
     let Some(p) = path else {
@@ -281,6 +310,13 @@ pub fn analyze_cmd(
             return Ok(EXIT_USAGE);
         }
     };
+    args.sigma = sigma_rules(
+        args.sigma.take(),
+        &config,
+        args.config.as_ref(),
+        args.summary.is_some(),
+        "analyze",
+    );
     let learning = match (args.learn_until, args.learn) {
         (Some(t), _) => Learning::Until(t),
         (None, Some(l)) => l,

@@ -507,6 +507,13 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
             return Ok(crate::cli::EXIT_USAGE);
         }
     };
+    args.sigma = crate::cli::analyze_cmd::sigma_rules(
+        args.sigma.take(),
+        &config,
+        args.config.as_ref(),
+        args.summary.is_some(),
+        "sweep",
+    );
     // Load first: a damaged baseline stops the run before any input is read.
     let mut base = Baseline::load(&args.baseline)?;
     let seen = args.seen.as_deref().map(read_seen).transpose()?;

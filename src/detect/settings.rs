@@ -111,6 +111,20 @@ pub struct Config {
     /// routine, each with its reason (see [`super::suppress`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppress: Vec<Suppression>,
+    /// Sigma rules every run evaluates (`[sigma]`).
+    pub sigma: SigmaConfig,
+}
+
+/// `[sigma]`: Sigma rules to evaluate on every run, as `--sigma` does, so
+/// a nightly sweep's configuration carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigmaConfig {
+    /// A Sigma YAML file or a folder of them (a SigmaHQ checkout's
+    /// `rules/`); relative to the configuration file's folder. `--sigma`
+    /// on the command line wins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
 }
 
 /// Internal networks and known hosts and accounts.
