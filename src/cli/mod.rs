@@ -695,6 +695,27 @@ fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> any
     Ok(())
 }
 
+/// What `lateral events` reads: its inputs and its hosts file (no output
+/// may be one of them).
+fn events_inputs(args: &EventsArgs) -> output::Inputs {
+    output::Inputs::new(
+        args.inputs
+            .iter()
+            .chain(args.hosts.iter())
+            .map(PathBuf::as_path),
+    )
+}
+
+/// How `lateral events` reads captures, whichever format it writes.
+fn events_run_options(args: &EventsArgs, threads: usize) -> FlowRunOptions {
+    let mut opts = FlowRunOptions {
+        threads,
+        ..FlowRunOptions::default()
+    };
+    opts.analyzers.enabled = !args.no_analyzers;
+    opts
+}
+
 fn events(mut args: EventsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::Result<u8> {
     // `--format parquet` (or jsonl) names the output, as --output-format does.
     if let Some(FormatFlag::Output(f)) = args.logs.format {
@@ -712,22 +733,13 @@ fn events(mut args: EventsArgs, threads: usize, quiet: bool, force: bool) -> any
     if let Some(p) = &args.output {
         output::check(
             &[output::Output::file("-o", p)],
-            &output::Inputs::new(
-                args.inputs
-                    .iter()
-                    .chain(args.hosts.iter())
-                    .map(PathBuf::as_path),
-            ),
+            &events_inputs(&args),
             force,
         )?;
     }
     use lateral::collect::pipeline::run_events;
     let logs = args.logs.options();
-    let mut opts = FlowRunOptions {
-        threads,
-        ..FlowRunOptions::default()
-    };
-    opts.analyzers.enabled = !args.no_analyzers;
+    let opts = events_run_options(&args, threads);
     let hosts_file = match &args.hosts {
         Some(p) => Some(lateral::hosts::read_hosts_file(p).context("reading --hosts")?),
         None => None,
@@ -823,20 +835,11 @@ fn events_parquet(
             path: dir,
             kind: output::Kind::Dataset,
         }],
-        &output::Inputs::new(
-            args.inputs
-                .iter()
-                .chain(args.hosts.iter())
-                .map(PathBuf::as_path),
-        ),
+        &events_inputs(&args),
         force,
     )?;
     let logs = args.logs.options();
-    let mut opts = FlowRunOptions {
-        threads,
-        ..FlowRunOptions::default()
-    };
-    opts.analyzers.enabled = !args.no_analyzers;
+    let opts = events_run_options(&args, threads);
     let (paths, path_errors) = input::expand(&args.inputs);
     let partitioning = match args.partition_by.unwrap_or(PartitionBy::Day) {
         PartitionBy::Day => Partitioning::Day,
