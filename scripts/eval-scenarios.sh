@@ -4,6 +4,11 @@
 # analyze it, score the alerts, print one row per run and a pass/fail summary per target.
 #
 #   scripts/eval-scenarios.sh [--hosts N|LO-HI] [--days D|--hours H] [--seeds "1 2 3"|A-B] [--scenarios "diet quiet"] [--vary]
+#                             [--bin PATH] [--scores FILE] [--summarize FILE...]
+#
+# --bin runs a given build instead of building this checkout; --scores appends each
+# run's row (JSON) to FILE as well, so long evaluations can be run in parts (and on
+# several machines); --summarize FILE... prints the targets over rows saved that way.
 #
 # --hours H generates H hours instead of days: under a day, `analyze` (default
 # --learn auto) learns nothing and judges every record against role priors.
@@ -18,6 +23,9 @@ hosts=200
 days=7
 hours=""
 vary=""
+bin=""
+keep=""
+summarize=()
 
 seeds="1 2 3 4 5"
 scenarios="diet contractor spray quiet"
@@ -29,7 +37,10 @@ while [[ $# -gt 0 ]]; do
         --seeds) seeds="${2//,/ }"; shift 2 ;;
         --scenarios) scenarios="${2//,/ }"; shift 2 ;;
         --vary) vary="--vary"; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --bin) bin="$2"; shift 2 ;;
+        --scores) keep="$2"; shift 2 ;;
+        --summarize) shift; summarize=("$@"); break ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -52,14 +63,20 @@ hosts_of() {
     fi
 }
 
-cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin="$PWD/target/release/lateral"
+[[ -n "$keep" ]] && keep="$(realpath -m "$keep")"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-
 scores="$tmp/scores.jsonl"
 : > "$scores"
+if [[ ${#summarize[@]} -gt 0 ]]; then
+    cat "${summarize[@]}" > "$scores"
+    seeds=""
+elif [[ -z "$bin" ]]; then
+    cd "$(dirname "$0")/.."
+    cargo build --release --quiet
+    bin="$PWD/target/release/lateral"
+fi
+
 printf '%-10s %4s %8s %6s %9s %5s %5s %8s %7s %7s %5s %10s\n' \
     scenario seed lat_rec recall precision true false fp/1khd '>=med' '>med' rank first_s
 for s in $scenarios; do
@@ -70,11 +87,11 @@ for s in $scenarios; do
         # The capture and logs only: truth.json is for the scorer, not the detectors.
         "$bin" analyze -q --json "$run/alerts.jsonl" "$run/capture.pcap" "$run/logs" >/dev/null
         "$bin" eval -q --json --truth "$run/truth.json" "$run/alerts.jsonl" > "$run/score.json"
-        python3 - "$s" "$n" "$run/score.json" "$scores" "$h" <<'PY'
+        python3 - "$s" "$n" "$run/score.json" "$scores:$keep" "$h" "$days" <<'PY'
 import json, sys
-scenario, seed, path, out, hosts = sys.argv[1:6]
+scenario, seed, path, out, hosts, days = sys.argv[1:7]
 s = json.load(open(path))
-row = dict(scenario=scenario, seed=int(seed), hosts=int(hosts), lateral_recall=s["lateral_recall"],
+row = dict(scenario=scenario, seed=int(seed), hosts=int(hosts), days=float(days), lateral_recall=s["lateral_recall"],
            recall=s["recall"], precision=s["alert_precision"],
            true_incidents=s["true_incidents"], false_incidents=s["false_incidents"],
            fp_per_1000=s["false_incidents_per_1000_host_days"],
@@ -85,7 +102,9 @@ row = dict(scenario=scenario, seed=int(seed), hosts=int(hosts), lateral_recall=s
            rank=s["best_true_incident_rank"], first=s["time_to_first_alert_secs"],
            steps=sum(k["total"] for k in s["by_kind"].values()),
            missed=s["missed"])
-open(out, "a").write(json.dumps(row) + "\n")
+for f in out.split(":"):
+    if f:
+        open(f, "a").write(json.dumps(row) + "\n")
 fmt = lambda v, f: "-" if v is None else format(v, f)
 print("%-10s %4d %8s %6s %9s %5d %5d %8s %7d %7d %5s %10s" % (
     scenario, int(seed), fmt(row["lateral_recall"], ".3f"), fmt(row["recall"], ".3f"),
@@ -105,7 +124,7 @@ attacks = [r for r in rows if r["steps"] > 0]
 quiet = [r for r in rows if r["steps"] == 0]
 false = sum(r["false_incidents"] for r in rows)
 false_medium = sum(r["false_medium"] for r in rows)
-host_days = sum(r["hosts"] * days for r in rows)
+host_days = sum(r["hosts"] * r.get("days", days) for r in rows)
 fp_rate = 1000.0 * false / host_days if host_days else 0.0
 fp_medium = 1000.0 * false_medium / host_days if host_days else 0.0
 lat_recall = sum(r["lateral_recall"] for r in attacks) / len(attacks) if attacks else 1.0
@@ -123,6 +142,8 @@ targets = [
      all(r["above_medium"] == 0 for r in quiet), "%d" % sum(r["above_medium"] for r in quiet)),
 ]
 print()
+print("%d runs (%d under attack), %s" % (len(rows), len(attacks), ", ".join(
+    "%s %d" % (k, sum(r["scenario"] == k for r in rows)) for k in sorted({r["scenario"] for r in rows}))))
 ok = True
 for name, passed, detail in targets:
     ok &= passed
