@@ -365,6 +365,60 @@ pub struct Alert {
     /// The rule set the rule belongs to when it is not lateral's own
     /// (`sigma` for `--sigma` rules; ECS `rule.ruleset`).
     pub ruleset: Option<&'static str>,
+    /// Every host the alert involves (source, destination, related
+    /// addresses) as the run resolved it, with the role it was judged by:
+    /// written with the alert (`lateral.hosts`) so that stored alerts can
+    /// be suppressed and joined into incidents again exactly as the run
+    /// did (`lateral report`). Filled in after detection; empty before.
+    pub involved: Vec<Involved>,
+}
+
+/// A host an alert involves, as the run that judged it resolved it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Involved {
+    /// The address the alert names it by, when it names one.
+    pub ip: Option<IpAddr>,
+    /// The host's one identity in that run (its short name, else its address).
+    pub key: HostKey,
+    /// Its role in the baseline (or the role priors) the alert was judged
+    /// against: asked by its address when the alert names one, else by key.
+    pub role: crate::model::Role,
+    /// The role asked by key (the same unless the host's addresses are
+    /// configured apart, e.g. one of them listed as a scanner).
+    pub key_role: crate::model::Role,
+}
+
+/// Most distinct texts [`intern`] keeps for the life of the process.
+pub const MAX_INTERNED: usize = 1 << 16;
+
+/// Longest text [`intern`] keeps.
+pub const MAX_INTERNED_LEN: usize = 4096;
+
+/// Rule and technique texts that did not come with this build (Sigma
+/// rules, alerts read back from a file) as the `'static` text an [`Alert`]
+/// holds: each distinct text is stored once for the process. `None` once
+/// [`MAX_INTERNED`] texts are held, or for a text longer than
+/// [`MAX_INTERNED_LEN`], so hostile input cannot grow it without bound.
+pub fn intern(s: &str) -> Option<&'static str> {
+    use std::sync::{Mutex, OnceLock};
+    static STORE: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    if s.len() > MAX_INTERNED_LEN {
+        return None;
+    }
+    let store = STORE.get_or_init(Default::default);
+    let mut g = match store.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    if let Some(v) = g.get(s) {
+        return Some(v);
+    }
+    if g.len() >= MAX_INTERNED {
+        return None;
+    }
+    let v: &'static str = Box::leak(s.to_string().into_boxed_str());
+    g.insert(v);
+    Some(v)
 }
 
 impl Alert {
@@ -393,6 +447,7 @@ impl Alert {
             evidence: Vec::new(),
             evidence_total: 0,
             ruleset: None,
+            involved: Vec::new(),
         }
     }
 

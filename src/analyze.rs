@@ -384,6 +384,7 @@ pub fn detect_resolved_with(
     found.extend(crate::sigma::alerts::from_events(events));
     let (mut alerts, suppressed) =
         crate::detect::suppress::split(found, &config.suppress, baseline, directory);
+    crate::detect::involved::annotate(&mut alerts, baseline, directory);
     let incidents = incident::build(&mut alerts, &config.incident, baseline, directory);
     Detected {
         alerts,

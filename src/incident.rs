@@ -27,7 +27,7 @@
 
 use crate::alert::{Alert, HostRef, Severity, Technique, clamp_score, fnv1a, minutes};
 use crate::config::IncidentConfig;
-use crate::detect::{BaselineView, Directory, Role};
+use crate::detect::{Directory, Role, Roles};
 use crate::model::HostKey;
 use crate::model::event::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -186,10 +186,10 @@ enum Entity {
 
 /// Joins alerts (in output order) into ranked incidents and sets each
 /// alert's `incident_id`.
-pub fn build(
+pub fn build<R: Roles + ?Sized>(
     alerts: &mut [Alert],
     cfg: &IncidentConfig,
-    baseline: &dyn BaselineView,
+    baseline: &R,
     names: &Directory,
 ) -> Vec<Incident> {
     let n = alerts.len();
@@ -216,7 +216,7 @@ pub fn build(
     }
     let is_hub = |k: &HostKey| {
         pointed.get(k).is_some_and(|s| s.len() > cfg.hub_sources)
-            || baseline.host_role(k) == Role::DomainController
+            || baseline.role_of_host(k) == Role::DomainController
     };
     // Broadcasts: sources whose alerts name many destinations.
     let mut reached: FxHashMap<HostKey, FxHashSet<&HostKey>> = FxHashMap::default();

@@ -43,6 +43,7 @@ pub mod seen;
 pub mod sigma;
 pub mod source;
 pub mod stats;
+pub mod stored;
 pub mod synth;
 
 pub use error::Error;

@@ -28,7 +28,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("sigma", &["sigma"]),
     ("incident", &["incident"]),
     ("analyze", &["analyze"]),
-    ("judge", &["seen", "eval"]),
+    ("judge", &["seen", "stored", "eval"]),
     ("report", &["report"]),
     ("scenario", &["synth", "scenario", "gen"]),
 ];

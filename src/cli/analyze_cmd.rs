@@ -12,7 +12,6 @@ use lateral::config::{Config, DEFAULT_TOML};
 use lateral::input;
 use lateral::report::text::incidents::{LearnedFrom, render};
 use lateral::stats::{human_bytes, human_rate, line};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `lateral analyze`.
@@ -352,22 +351,6 @@ pub fn analyze_cmd(
         None => LearnedFrom::FirstPart,
     };
 
-    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    if let Some(p) = &args.json {
-        let mut buf = Vec::new();
-        lateral::report::alerts_jsonl::write_alerts(
-            &analysis.alerts,
-            &analysis.incidents,
-            &mut buf,
-        );
-        if json_to_stdout {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&buf).context("writing alerts")?;
-            out.flush().context("writing alerts")?;
-        } else {
-            super::output::write_file(p, &buf)?;
-        }
-    }
     exports.write(
         &analysis.alerts,
         &analysis.incidents,
@@ -382,20 +365,12 @@ pub fn analyze_cmd(
         &analysis,
         args.show_suppressed,
     ));
-    let terminal = if json_to_stdout {
-        std::io::IsTerminal::is_terminal(&std::io::stderr())
-    } else {
-        std::io::IsTerminal::is_terminal(&std::io::stdout())
-    };
-    let report = lateral::report::text::wrap::wrap(&report, super::output::report_width(terminal));
-    if json_to_stdout {
-        eprint!("{report}");
-    } else {
-        let mut out = std::io::stdout().lock();
-        out.write_all(report.as_bytes())
-            .context("writing the report")?;
-        out.flush().context("writing the report")?;
-    }
+    super::output::write_alerts_and_report(
+        args.json.as_deref(),
+        &analysis.alerts,
+        &analysis.incidents,
+        &report,
+    )?;
     read.print_messages(quiet);
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");

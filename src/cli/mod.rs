@@ -7,6 +7,7 @@ pub(crate) mod baseline;
 pub(crate) mod input_messages;
 pub(crate) mod output;
 pub(crate) mod progress;
+pub(crate) mod report_cmd;
 pub(crate) mod summary;
 
 use crate::cli::progress::Progress;
@@ -100,6 +101,11 @@ enum Command {
     /// Show one host's profile from a baseline.
     #[command(after_help = crate::cli::baseline::PROFILE_HELP)]
     Profile(crate::cli::baseline::ProfileArgs),
+    /// Re-score stored alerts (`analyze --json`, `sweep --json`) under a
+    /// configuration: suppress, rebuild incidents, report, without rereading
+    /// the inputs.
+    #[command(after_help = EXIT_HELP)]
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -486,6 +492,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Sweep(args) => crate::cli::baseline::sweep(args, threads, cli.quiet, force),
         Command::Profile(args) => crate::cli::baseline::profile(args),
+        Command::Report(args) => report_cmd::report_cmd(args, cli.quiet, force),
     }
 }
 

@@ -519,6 +519,47 @@ impl ExportArgs {
     }
 }
 
+/// Writes alerts with their incidents as JSON Lines to `json` (a file, or
+/// standard output for `-`), then the text `report`: to standard output,
+/// or to standard error when the alerts took standard output, wrapped to
+/// the width of the terminal it goes to ([`report_width`]).
+pub(crate) fn write_alerts_and_report(
+    json: Option<&Path>,
+    alerts: &[lateral::alert::Alert],
+    incidents: &[lateral::incident::Incident],
+    report: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let json_to_stdout = json.is_some_and(|p| p.as_os_str() == "-");
+    if let Some(p) = json {
+        let mut buf = Vec::new();
+        lateral::report::alerts_jsonl::write_alerts(alerts, incidents, &mut buf);
+        if json_to_stdout {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&buf).context("writing alerts")?;
+            out.flush().context("writing alerts")?;
+        } else {
+            write_file(p, &buf)?;
+        }
+    }
+    let terminal = if json_to_stdout {
+        std::io::IsTerminal::is_terminal(&std::io::stderr())
+    } else {
+        std::io::IsTerminal::is_terminal(&std::io::stdout())
+    };
+    let report = lateral::report::text::wrap::wrap(report, report_width(terminal));
+    if json_to_stdout {
+        eprint!("{report}");
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(report.as_bytes())
+            .context("writing the report")?;
+        out.flush().context("writing the report")?;
+    }
+    Ok(())
+}
+
 /// The width a terminal report is wrapped to: the terminal's when
 /// `terminal` (standard output or error is one), else
 /// [`lateral::report::text::wrap::PIPED_WIDTH`], so piped and saved

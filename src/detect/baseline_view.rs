@@ -50,6 +50,25 @@ pub struct AdminReach {
     pub max_per_hour: usize,
 }
 
+/// The roles hosts were judged by: all that suppression entries and the
+/// incident builder ask of a baseline. Every [`BaselineView`] answers it;
+/// alerts read back from a file answer it from the roles stored with them.
+pub trait Roles {
+    /// A host's role by address (`Unknown` when not known).
+    fn role_of_ip(&self, ip: IpAddr) -> Role;
+    /// A host's role by key (`Unknown` when not known).
+    fn role_of_host(&self, host: &HostKey) -> Role;
+}
+
+impl<T: BaselineView + ?Sized> Roles for T {
+    fn role_of_ip(&self, ip: IpAddr) -> Role {
+        self.role(ip)
+    }
+    fn role_of_host(&self, host: &HostKey) -> Role {
+        self.host_role(host)
+    }
+}
+
 /// The questions detectors ask about normal behaviour.
 pub trait BaselineView: Sync {
     /// The period the baseline covers, if it holds anything.

@@ -18,6 +18,7 @@ mod common;
 
 pub use common::LogonView;
 pub mod directory;
+pub mod involved;
 pub mod novelty;
 pub mod priors_view;
 pub mod profiles_view;
@@ -26,7 +27,7 @@ pub mod rules;
 pub mod settings;
 pub mod suppress;
 
-pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role, WeekHours};
+pub use baseline_view::{AdminReach, BaselineView, EdgeHistory, Role, Roles, WeekHours};
 pub use directory::Directory;
 pub use settings::Config;
 

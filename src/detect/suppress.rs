@@ -24,9 +24,10 @@ use crate::alert::{Alert, HostRef};
 use crate::model::Role;
 use crate::model::event::Timestamp;
 
+use super::Directory;
+use super::baseline_view::Roles;
 pub use super::settings::Suppression;
 use super::settings::{Cidr, MAX_GLOB};
-use super::{BaselineView, Directory};
 
 /// An alert taken out by a suppression entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +102,7 @@ fn time(s: &str) -> Option<Timestamp> {
 
 impl Suppression {
     /// Whether the entry matches `a` (every key it has).
-    pub fn matches(&self, a: &Alert, baseline: &dyn BaselineView, names: &Directory) -> bool {
+    pub fn matches<R: Roles + ?Sized>(&self, a: &Alert, baseline: &R, names: &Directory) -> bool {
         let src = a.source.as_ref();
         let dst = a.destination.as_ref();
         self.rule
@@ -141,21 +142,21 @@ impl Suppression {
 
 /// The source's role in the baseline: by its address when the alert has
 /// one, else by its key.
-fn source_role(src: &HostRef, baseline: &dyn BaselineView, names: &Directory) -> Option<Role> {
+fn source_role<R: Roles + ?Sized>(src: &HostRef, baseline: &R, names: &Directory) -> Option<Role> {
     match src.ip {
-        Some(ip) => Some(baseline.role(ip)),
+        Some(ip) => Some(baseline.role_of_ip(ip)),
         None => names
             .key(None, src.name.as_deref())
-            .map(|k| baseline.host_role(&k)),
+            .map(|k| baseline.role_of_host(&k)),
     }
 }
 
 /// Splits `alerts` into those kept and those the first matching entry of
 /// `entries` suppresses.
-pub fn split(
+pub fn split<R: Roles + ?Sized>(
     alerts: Vec<Alert>,
     entries: &[Suppression],
-    baseline: &dyn BaselineView,
+    baseline: &R,
     names: &Directory,
 ) -> (Vec<Alert>, Vec<Suppressed>) {
     if entries.is_empty() {

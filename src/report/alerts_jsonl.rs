@@ -212,23 +212,50 @@ pub fn alert_value(a: &Alert, cx: AlertContext<'_>) -> Value {
     if let Some(seen) = cx.seen_before {
         alert.insert("seen_before".into(), json!(seen));
     }
+    // How the alert joins others into incidents, for `lateral report`.
+    alert.insert("movement".into(), json!(a.movement));
+    alert.insert("peers_are_sources".into(), json!(a.peers_are_sources));
+    alert.insert("known_edge".into(), json!(a.known_edge));
+    alert.insert("routine".into(), json!(a.routine));
     let mut incident = Map::new();
     incident.insert("id".into(), json!(a.incident_id));
     if let Some(inc) = cx.incident {
         incident.insert("rank".into(), json!(inc.rank));
         incident.insert("score".into(), json!(inc.score));
     }
-    doc.insert(
-        "lateral".into(),
-        json!({
-            "alert": alert,
-            "incident": incident,
-            "severity": a.severity().name(),
-            "evidence": evidence,
-            "evidence_total": a.evidence_total,
-        }),
-    );
+    let mut lateral = json!({
+        "alert": alert,
+        "incident": incident,
+        "severity": a.severity().name(),
+        "evidence": evidence,
+        "evidence_total": a.evidence_total,
+    });
+    if let (false, Some(m)) = (a.involved.is_empty(), lateral.as_object_mut()) {
+        m.insert("hosts".into(), involved_value(&a.involved));
+    }
+    doc.insert("lateral".into(), lateral);
     Value::Object(doc)
+}
+
+/// `lateral.hosts`: each host the alert involves, with its key and the
+/// role it was judged by (`key_role` only where asking by key differs).
+fn involved_value(hosts: &[crate::alert::Involved]) -> Value {
+    let list: Vec<Value> = hosts
+        .iter()
+        .map(|h| {
+            let mut m = Map::new();
+            if let Some(ip) = h.ip {
+                m.insert("ip".into(), json!(ip.to_string()));
+            }
+            m.insert("key".into(), json!(h.key.text().as_str()));
+            m.insert("role".into(), json!(h.role.name()));
+            if h.key_role != h.role {
+                m.insert("key_role".into(), json!(h.key_role.name()));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    Value::Array(list)
 }
 
 /// Incidents by id, for looking up each alert's incident.

@@ -21,7 +21,6 @@ use crate::model::attack_names::technique_name;
 use crate::model::event::LogEvent;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock};
 
 /// The score of a Sigma level.
 pub fn score_of(level: &str) -> u8 {
@@ -65,20 +64,10 @@ fn technique_id(tag: &str) -> Option<String> {
     ok.then(|| format!("T{t}"))
 }
 
-/// Interned text: each distinct string is stored once for the process.
+/// Interned text (see [`crate::alert::intern`]); past its cap, a fixed
+/// placeholder, so a flood of distinct rule texts cannot grow memory.
 fn intern(s: &str) -> &'static str {
-    static STORE: OnceLock<Mutex<std::collections::BTreeSet<&'static str>>> = OnceLock::new();
-    let store = STORE.get_or_init(Default::default);
-    let mut g = match store.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
-    if let Some(v) = g.get(s) {
-        return v;
-    }
-    let v: &'static str = Box::leak(s.to_string().into_boxed_str());
-    g.insert(v);
-    v
+    crate::alert::intern(s).unwrap_or("(too many distinct rule texts)")
 }
 
 /// Alerts from the `sigma-match` events among `events` (none when there

@@ -18,6 +18,14 @@ pub enum LearnedFrom {
     FirstPart,
     /// A stored baseline file.
     File(String),
+    /// Alerts an earlier run stored (`lateral report`): the files, and
+    /// the alerts read from them (those suppressed now included).
+    Stored {
+        /// The alerts files, as given.
+        files: Vec<String>,
+        /// Alerts read.
+        alerts: usize,
+    },
 }
 
 fn span_text(s: Option<(Timestamp, Timestamp)>) -> String {
@@ -108,7 +116,12 @@ pub fn render(a: &Analysis, from: &LearnedFrom, show: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "lateral analyze: {} incident{} from {} alert{}",
+        "lateral {}: {} incident{} from {} alert{}",
+        if matches!(from, LearnedFrom::Stored { .. }) {
+            "report"
+        } else {
+            "analyze"
+        },
         a.incidents.len(),
         if a.incidents.len() == 1 { "" } else { "s" },
         a.alerts.len(),
@@ -164,6 +177,15 @@ pub fn render_baseline(s: &mut String, a: &Analysis, from: &LearnedFrom) {
                 span_text(a.learned),
                 a.baseline_hosts
             );
+        }
+        LearnedFrom::Stored { files, alerts } => {
+            let _ = writeln!(
+                s,
+                "alerts:   {alerts} read back from {}, judged {}; suppressed and joined into incidents again under this configuration",
+                files.join(", "),
+                span_text(a.judged),
+            );
+            return;
         }
     }
     let _ = writeln!(
