@@ -49,7 +49,9 @@ pub fn reported(ids: &BTreeSet<String>, alert: &crate::alert::Alert) -> bool {
     ids.contains(&alert.id) || (!alert.activity_id.is_empty() && ids.contains(&alert.activity_id))
 }
 
-fn lookup<'a>(doc: &'a Value, dotted: &str) -> Option<&'a Value> {
+/// A field of a JSON document by its dotted ECS name, written flat
+/// (`"lateral.alert.id"`) or nested (`{"lateral":{"alert":{"id":..}}}`).
+pub fn lookup<'a>(doc: &'a Value, dotted: &str) -> Option<&'a Value> {
     if let Some(v) = doc.get(dotted) {
         return Some(v);
     }

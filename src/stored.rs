@@ -27,6 +27,7 @@ use crate::detect::{Directory, Role, Roles};
 use crate::diag::Diagnostics;
 use crate::model::HostKey;
 use crate::model::event::{Origin, Position, Timestamp};
+use crate::seen::lookup;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -74,13 +75,6 @@ pub struct StoredAlerts {
     pub duplicates: u64,
     /// Alerts read, with the line each came from, before sorting.
     read: Vec<(Alert, String)>,
-}
-
-fn lookup<'a>(doc: &'a Value, dotted: &str) -> Option<&'a Value> {
-    if let Some(v) = doc.get(dotted) {
-        return Some(v);
-    }
-    dotted.split('.').try_fold(doc, |cur, part| cur.get(part))
 }
 
 fn text<'a>(doc: &'a Value, dotted: &str) -> Option<&'a str> {
