@@ -258,7 +258,7 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
         let conn = conn_ref(&f.flow);
         match &f.record {
             AppRecord::Kerberos { request, answer } => {
-                krb.push(kerberos::KerberosInfo::from_exchange(
+                krb.extend(kerberos::KerberosInfo::from_exchange(
                     f.ts,
                     conn,
                     request.as_ref(),
