@@ -4,13 +4,14 @@
 //! the sessions of its last five minutes (Zeek's `tcp_inactivity_timeout`)
 //! in the analyzers, through the library and through `lateral flows --stats`.
 
+mod common;
+
 use lateral::analyzer::{AnalyzerConfig, Analyzers, IDLE_SECS};
 use lateral::model::event::Timestamp;
 use lateral::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
 use lateral::synth::frame::{self, FrameSpec, L4, Payload};
 use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::Command;
 use std::sync::Arc;
 
 /// Sessions: one a second for three hours.
@@ -168,17 +169,7 @@ fn flows_stats_count_the_reaped_connections() {
     }
     w.finish().unwrap();
     let zeek = dir.path().join("zeek");
-    let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .args(["-q", "flows", "--stats", "--zeek-dir"])
-        .arg(&zeek)
-        .arg(&cap)
-        .output()
-        .expect("run lateral");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::flows_zeek_dir(&cap, &zeek, &["--stats"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr
         .lines()
