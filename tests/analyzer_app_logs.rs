@@ -56,18 +56,7 @@ fn read_log(path: &Path) -> Option<Log> {
 fn zeek_dir(capture: &Path, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lateral-app-logs-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .arg("flows")
-        .arg("--zeek-dir")
-        .arg(&dir)
-        .arg(capture)
-        .output()
-        .expect("run lateral");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::flows_zeek_dir(capture, &dir, &[]);
     dir
 }
 
