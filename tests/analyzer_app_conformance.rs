@@ -142,7 +142,8 @@ fn kerberos_log_matches_zeek() {
             conn_ref(c),
             Some(&request),
             Some(&answer),
-        );
+        )
+        .expect("Zeek logged this exchange, so do we");
         compared += compare(
             "kerberos",
             z,

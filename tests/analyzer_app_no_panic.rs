@@ -11,13 +11,14 @@ fn all_parsers(data: &[u8]) {
     let mut rest = data;
     let _ = kerberos::parse_message(data);
     while let Ok((msg, after)) = kerberos::parse_tcp_record(rest) {
-        if let Ok(m) = kerberos::parse_message(msg) {
-            let info = zeek_app::kerberos::KerberosInfo::from_exchange(
+        if let Ok(m) = kerberos::parse_message(msg)
+            && let Some(info) = zeek_app::kerberos::KerberosInfo::from_exchange(
                 Default::default(),
                 Default::default(),
                 None,
                 Some(&m),
-            );
+            )
+        {
             zeek_app::write_line(&info, &mut out);
         }
         rest = after;

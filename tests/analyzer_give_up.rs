@@ -48,6 +48,14 @@ fn random_bytes_on_smb_and_rpc_ports_are_given_up_not_scanned() {
         .unwrap();
     assert!(out.status.success());
     let stats = String::from_utf8_lossy(&out.stderr);
+    // Connections let go after 5 minutes idle: one that goes on afterwards
+    // is followed again from mid-stream (as conn.log starts a new record),
+    // and is not judged from its first bytes.
+    let reaped = stats
+        .lines()
+        .find(|l| l.contains("analyzer connections"))
+        .map(|l| count_before(l, "TCP"))
+        .unwrap_or_else(|| panic!("no analyzer connections line in\n{stats}"));
     for name in ["smb", "dcerpc"] {
         let line = stats
             .lines()
@@ -56,8 +64,14 @@ fn random_bytes_on_smb_and_rpc_ports_are_given_up_not_scanned() {
         let conns = count_before(line, "conns");
         assert!(conns > 0, "{line}");
         assert_eq!(count_before(line, "records"), 0, "{line}");
-        // Every connection was judged from its first bytes, and given up.
-        assert_eq!(count_before(line, "errors"), conns, "{line}");
+        // Every connection seen from its SYN was judged from its first
+        // bytes, and given up.
+        let errors = count_before(line, "errors");
+        assert!(
+            errors <= conns && conns - errors <= reaped,
+            "{line}, {reaped} reaped"
+        );
+        assert!(errors * 100 >= conns * 95, "{line}");
     }
     let reasm = stats
         .lines()

@@ -91,6 +91,15 @@ pub struct AnalyzerCounters {
     pub per_analyzer: BTreeMap<&'static str, PerAnalyzer>,
     /// Kerberos datagrams read (UDP 88).
     pub udp_datagrams: u64,
+    /// Followed TCP connections let go because no packet came for
+    /// [`IDLE_SECS`] of capture time: their held segments delivered, their
+    /// analyzer finished and its state freed.
+    pub reaped: u64,
+    /// UDP Kerberos conversations let go after [`UDP_IDLE_SECS`] idle.
+    pub reaped_udp: u64,
+    /// Remembered SYNs on other ports forgotten after [`IDLE_SECS`]
+    /// without payload.
+    pub reaped_syns: u64,
 }
 
 /// What one analyzer counted over a capture.
@@ -123,6 +132,9 @@ impl AnalyzerCounters {
         self.reassembly.add(&o.reassembly);
         self.http_auth += o.http_auth;
         self.udp_datagrams += o.udp_datagrams;
+        self.reaped += o.reaped;
+        self.reaped_udp += o.reaped_udp;
+        self.reaped_syns += o.reaped_syns;
         for (k, v) in &o.per_analyzer {
             let m = self.per_analyzer.entry(k).or_default();
             m.connections += v.connections;
@@ -323,7 +335,8 @@ const KERBEROS_PORT: u16 = 88;
 
 /// Seconds a UDP Kerberos exchange's uid is kept for the next datagram of
 /// its address pair (Zeek's UDP inactivity timeout).
-const UDP_IDLE_NS: i64 = 60 * 1_000_000_000;
+pub const UDP_IDLE_SECS: i64 = 60;
+const UDP_IDLE_NS: i64 = UDP_IDLE_SECS * 1_000_000_000;
 
 /// One UDP Kerberos conversation (a client port and the KDC).
 struct UdpConv {
@@ -350,7 +363,7 @@ pub struct Analyzers {
     flows: FxHashMap<FlowKey, Tracked>,
     /// Connections whose SYN was seen on an unclaimed port: their uid, in
     /// case their first payload is a DCE-RPC bind.
-    syns: FxHashMap<FlowKey, (Text, u8)>,
+    syns: FxHashMap<FlowKey, (Text, u8, Timestamp)>,
     /// Bytes of out-of-order segments held (half the global cap).
     held: Budget,
     /// Bytes of message heads buffered by the analyzers (the other half).
@@ -365,6 +378,8 @@ pub struct Analyzers {
     /// Reaps so far: the age of an ignored connection's end.
     epoch: u32,
     packets: u64,
+    /// Capture time of the next look for idle connections.
+    next_reap: Option<Timestamp>,
 }
 
 /// A connection passed over because its analyzer is done, until it ends.
@@ -469,8 +484,15 @@ impl IgnoredSet {
     }
 }
 
-/// Idle time after which a followed connection is let go (Zeek's TCP inactivity timeout).
-const IDLE_NS: i64 = 300 * 1_000_000_000;
+/// Seconds of capture time without a packet after which a followed
+/// connection is let go (Zeek's `tcp_inactivity_timeout`, 5 min).
+pub const IDLE_SECS: i64 = 300;
+const IDLE_NS: i64 = IDLE_SECS * 1_000_000_000;
+
+/// Idle connections are looked for every 8,192 packets, and at least once
+/// per this much capture time, so a sparse capture spread over hours keeps
+/// no more than its last [`IDLE_SECS`] plus this of connections.
+const REAP_EVERY_NS: i64 = 30 * 1_000_000_000;
 
 fn ip_of(b: &[u8; 16], v6: bool) -> IpAddr {
     if v6 {
@@ -497,6 +519,7 @@ impl Analyzers {
             ignored: IgnoredSet::default(),
             epoch: 0,
             packets: 0,
+            next_reap: None,
         }
     }
 
@@ -543,8 +566,10 @@ impl Analyzers {
             return;
         }
         self.packets += 1;
-        if self.packets.is_multiple_of(8192) {
-            self.reap(p.ts);
+        match self.next_reap {
+            None => self.next_reap = Some(Timestamp(p.ts.0.saturating_add(REAP_EVERY_NS))),
+            Some(at) if p.ts > at || self.packets.is_multiple_of(8192) => self.reap(p.ts),
+            Some(_) => {}
         }
         if p.proto == ip_proto::UDP {
             self.datagram(p, payload);
@@ -655,7 +680,8 @@ impl Analyzers {
                     self.counters.syn_table_full += 1;
                     self.syns.clear();
                 }
-                self.syns.insert(*key, uid_of_first_packet(p));
+                let (uid, side) = uid_of_first_packet(p);
+                self.syns.insert(*key, (uid, side, p.ts));
                 return false;
             }
             if payload.is_empty() {
@@ -671,7 +697,7 @@ impl Analyzers {
             } else if app::sniff(payload).is_none() {
                 return false;
             }
-            let (uid, orig_side) = remembered;
+            let (uid, orig_side, _) = remembered;
             let resp = if side == orig_side {
                 resp_port
             } else {
@@ -878,6 +904,11 @@ impl Analyzers {
     /// forgets passed-over connections that ended before the last reap
     /// (their last ACKs have had 8,192 packets' time to arrive).
     fn reap(&mut self, now: Timestamp) {
+        self.next_reap = Some(Timestamp(now.0.saturating_add(REAP_EVERY_NS)));
+        let syns = self.syns.len();
+        self.syns
+            .retain(|_, (_, _, ts)| now.0.saturating_sub(ts.0) <= IDLE_NS);
+        self.counters.reaped_syns += (syns - self.syns.len()) as u64;
         let epoch = self.epoch;
         self.ignored.retain_ended_in(epoch);
         self.epoch = self.epoch.wrapping_add(1);
@@ -890,6 +921,7 @@ impl Analyzers {
         idle_udp.sort();
         for (_, k) in idle_udp {
             if let Some(c) = self.udp.remove(&k) {
+                self.counters.reaped_udp += 1;
                 self.close_udp(c, 0);
             }
         }
@@ -902,6 +934,7 @@ impl Analyzers {
         // Closed in a fixed order, whatever the map's.
         idle.sort();
         for (k, last) in idle {
+            self.counters.reaped += 1;
             self.close(&k, last, 0);
         }
     }

@@ -998,6 +998,20 @@ fn render_analyzer_stats(run: &FlowRun, s: &mut String) {
             a.connections, a.bytes, a.records, a.parse_errors, a.bytes_skipped, a.refused
         ));
     }
+    line(
+        s,
+        "analyzer connections",
+        format!(
+            "{} followed, peak {} at once; reaped idle: {} TCP (>{} s), {} UDP (>{} s), {} SYNs",
+            total.flows,
+            total.peak_flows,
+            total.reaped,
+            lateral::analyzer::IDLE_SECS,
+            total.reaped_udp,
+            lateral::analyzer::UDP_IDLE_SECS,
+            total.reaped_syns
+        ),
+    );
     let r = &total.reassembly;
     line(
         s,

@@ -139,7 +139,12 @@ pub const LOGS: &[ZeekLog] = &[
             Column {
                 name: "name",
                 ty: "string",
-                get: |e| opt(e.share_target())
+                // Zeek names the share's own directory (an empty create
+                // name) `<share_root>`.
+                get: |e| match e.share_target() {
+                    Some("") => Value::Str("<share_root>"),
+                    t => opt(t),
+                }
             },
             Column {
                 name: "size",

@@ -164,3 +164,26 @@ pub fn read_clean_events(dir: &std::path::Path) -> Vec<lateral::model::event::Lo
     }
     run.events
 }
+
+/// Runs `lateral -q flows --zeek-dir DIR` with `extra` flags on `capture`,
+/// asserts it succeeded, and returns its output (`--stats` goes to stderr).
+pub fn flows_zeek_dir(
+    capture: &std::path::Path,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lateral"))
+        .args(["-q", "flows"])
+        .args(extra)
+        .arg("--zeek-dir")
+        .arg(dir)
+        .arg(capture)
+        .output()
+        .expect("run lateral");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -3,7 +3,7 @@
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
 use crate::analyzer::app::kerberos_fields;
-use crate::analyzer::kerberos::{KdcRequest, Message, kerberos_time_secs};
+use crate::analyzer::kerberos::{KdcRequest, Message, MsgType, kerberos_time_secs};
 use crate::model::event::Timestamp;
 
 /// One `kerberos.log` record, fields in Zeek's order.
@@ -35,36 +35,83 @@ pub struct KerberosInfo {
     pub renewable: Option<bool>,
 }
 
+/// The KDC `e-text`s Zeek's `KRB::ignored_errors` drops from the log (as
+/// of Zeek a13de64f, `scripts/base/protocols/krb/main.zeek`).
+const IGNORED_ERRORS: [&str; 2] = [
+    "NEEDED_PREAUTH",
+    "Need to use PA-ENC-TIMESTAMP/PA-PK-AS-REQ",
+];
+
 fn ktime(t: Option<&str>) -> Option<Timestamp> {
     kerberos_time_secs(t?).map(|s| Timestamp::from_parts(s, 0))
 }
 
 impl KerberosInfo {
-    /// Builds the record as Zeek fills it: the request gives the type,
-    /// client, service, times and flags; a reply the client (when the
-    /// request had none), the ticket's service and cipher and success; an
-    /// error failure and its name.
+    /// Builds the record as Zeek's `base/protocols/krb` script fills it:
+    /// the request gives the type, service, times and flags, and an AS
+    /// request the client (`name/REALM`, the name empty when absent); a
+    /// reply the client (when still unset), the ticket's service and cipher
+    /// and success; an error failure, the client it names (when still
+    /// unset) and its message: the KDC's `e-text` when present, else the
+    /// code's name. `None` for an exchange Zeek does not log: an error
+    /// whose `e-text` is one of `KRB::ignored_errors` (the
+    /// pre-authentication-required answer that precedes most logons).
     pub fn from_exchange(
         ts: Timestamp,
         conn: ConnRef,
         request: Option<&KdcRequest>,
         answer: Option<&Message>,
-    ) -> KerberosInfo {
+    ) -> Option<KerberosInfo> {
         let f = kerberos_fields(request, answer);
-        KerberosInfo {
+        let mut client = match request {
+            Some(r) if r.msg_type == Some(MsgType::AS_REQ) => Some(format!(
+                "{}/{}",
+                r.client.as_ref().map(|c| c.joined()).unwrap_or_default(),
+                r.realm
+            )),
+            Some(_) => None,
+            None => f.client.clone(),
+        };
+        let mut error_msg = f.error_msg;
+        match answer {
+            Some(Message::Error(e)) => {
+                if e.text
+                    .as_deref()
+                    .is_some_and(|t| IGNORED_ERRORS.contains(&t))
+                {
+                    return None;
+                }
+                if client.is_none() && (e.client.is_some() || e.client_realm.is_some()) {
+                    client = Some(format!(
+                        "{}{}",
+                        e.client
+                            .as_ref()
+                            .map(|c| format!("{}/", c.joined()))
+                            .unwrap_or_default(),
+                        e.client_realm.as_deref().unwrap_or_default()
+                    ));
+                }
+                if let Some(t) = &e.text {
+                    error_msg = Some(t.clone());
+                }
+            }
+            Some(Message::Reply(_)) if client.is_none() => client = f.client,
+            _ => {}
+        }
+        Some(KerberosInfo {
             ts,
             conn,
             request_type: f.request_type,
-            client: f.client,
+            client,
             service: f.service,
             success: f.success,
-            error_msg: f.error_msg,
+            error_msg,
             from: request.and_then(|r| ktime(r.from.as_deref())),
             till: request.and_then(|r| ktime(r.till.as_deref())),
             cipher: f.cipher,
             forwardable: request.map(|r| r.options.forwardable()),
             renewable: request.map(|r| r.options.renewable()),
-        }
+        })
     }
 }
 

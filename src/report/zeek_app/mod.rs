@@ -5,7 +5,8 @@
 //! values in Zeek's order; the header and the TSV line both come from that
 //! one list. Values are written as Zeek's ASCII writer does: `-` for unset,
 //! `(empty)` for an empty string or set, `,` between set elements, and
-//! `\xHH` for tabs, separators, backslashes and bytes outside printable ASCII.
+//! `\\` for a backslash, and `\xHH` for tabs, separators and bytes outside
+//! printable ASCII.
 
 pub mod http;
 pub mod kerberos;
@@ -129,7 +130,10 @@ fn escape(out: &mut Vec<u8>, s: &str, in_set: bool) {
         return;
     }
     for &b in s.as_bytes() {
-        if b == b'\t' || b == b'\\' || (in_set && b == b',') || !(0x20..0x7f).contains(&b) {
+        if b == b'\\' {
+            // Zeek's ASCII writer doubles a backslash.
+            out.extend_from_slice(b"\\\\");
+        } else if b == b'\t' || (in_set && b == b',') || !(0x20..0x7f).contains(&b) {
             let _ = write!(out, "\\x{b:02x}");
         } else {
             out.push(b);
@@ -258,7 +262,7 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
         let conn = conn_ref(&f.flow);
         match &f.record {
             AppRecord::Kerberos { request, answer } => {
-                krb.push(kerberos::KerberosInfo::from_exchange(
+                krb.extend(kerberos::KerberosInfo::from_exchange(
                     f.ts,
                     conn,
                     request.as_ref(),
@@ -322,7 +326,7 @@ mod tests {
     fn escaping_unset_empty_and_sets() {
         let mut out = Vec::new();
         write_value(&mut out, &Value::Str("a\tb\\c\u{e9}".into()));
-        assert_eq!(out, b"a\\x09b\\x5cc\\xc3\\xa9");
+        assert_eq!(out, b"a\\x09b\\\\c\\xc3\\xa9");
         for (v, want) in [
             (Value::Str(String::new()), "(empty)"),
             (Value::Str("-".into()), "\\x2d"),

@@ -15,7 +15,8 @@ pub struct RdpInfo {
     pub conn: ConnRef,
     /// The `mstshash` cookie (usually the user name).
     pub cookie: Option<String>,
-    /// `Success`, or the negotiation failure's name.
+    /// `encrypted` when the server chose TLS or CredSSP, `Success` for
+    /// standard RDP security, or the negotiation failure's name.
     pub result: Option<String>,
     /// Selected security protocol (`RDP`, `SSL`, `HYBRID`, ...).
     pub security_protocol: Option<String>,
@@ -40,7 +41,15 @@ impl RdpInfo {
         confirm: Option<&ConnectionConfirm>,
         core: Option<&ClientCore>,
     ) -> RdpInfo {
-        let (result, security_protocol) = rdp_result(confirm);
+        let (mut result, security_protocol) = rdp_result(confirm);
+        // Zeek's RDP analyzer raises `rdp_begin_encryption` when the server
+        // selects an enhanced security protocol (TLS, CredSSP, ...), and its
+        // script then logs `encrypted`: the rest of the exchange is unseen.
+        if let Some(ConnectionConfirm::Selected(p)) = confirm
+            && p.0 != 0
+        {
+            result = Some("encrypted".to_string());
+        }
         RdpInfo {
             ts,
             conn,

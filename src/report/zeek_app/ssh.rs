@@ -2,8 +2,12 @@
 //! the SSH analyzer's per-connection state.
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
-use crate::analyzer::ssh::SshState;
+use crate::analyzer::ssh::{AuthGuess, SshState};
 use crate::model::event::Timestamp;
+
+/// Zeek's `SSH::compression_algorithms`: with these agreed, its script
+/// leaves `auth_success` unset and `auth_attempts` at 0.
+const COMPRESSED: [&str; 2] = ["zlib", "zlib@openssh.com"];
 
 /// One `ssh.log` record, fields in Zeek's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,15 +38,26 @@ pub struct SshInfo {
     pub kex_alg: Option<String>,
     /// Host key algorithm agreed.
     pub host_key_alg: Option<String>,
-    /// Host key fingerprint (needs the key exchange reply; unset here).
-    pub host_key: Option<String>,
+    /// Host key fingerprint (`host_key_fingerprint` since Zeek 8.1, which
+    /// dropped the MD5 `host_key`; needs the key exchange reply, unset here).
+    pub host_key_fingerprint: Option<String>,
 }
 
 impl SshInfo {
     /// Builds the record from a connection's state.
     pub fn from_state(ts: Timestamp, conn: ConnRef, s: &SshState) -> SshInfo {
         let n = s.negotiated().unwrap_or_default();
-        let auth = s.auth();
+        // Zeek's script counts no attempt when the stream is compressed
+        // (`SSH::compression_algorithms`): the packet sizes say nothing then.
+        let auth = if n
+            .compression
+            .as_deref()
+            .is_some_and(|c| COMPRESSED.contains(&c))
+        {
+            AuthGuess::default()
+        } else {
+            s.auth()
+        };
         let version = s
             .server
             .version
@@ -63,7 +78,7 @@ impl SshInfo {
             compression_alg: n.compression,
             kex_alg: n.kex,
             host_key_alg: n.host_key,
-            host_key: None,
+            host_key_fingerprint: None,
         }
     }
 }
@@ -106,9 +121,9 @@ impl ZeekLog for SshInfo {
                 Value::opt_str(self.host_key_alg.as_deref()),
             ),
             col(
-                "host_key",
+                "host_key_fingerprint",
                 "string",
-                Value::opt_str(self.host_key.as_deref()),
+                Value::opt_str(self.host_key_fingerprint.as_deref()),
             ),
         ]);
         c
