@@ -153,6 +153,13 @@ impl SigmaRules {
         self.fast.indexed
     }
 
+    /// Rules evaluated by lateral's own matcher, and the rules left to
+    /// `rsigma-eval` (a feature the matcher does not translate), counted by
+    /// reason, most first.
+    pub fn own_matcher(&self) -> (usize, Vec<(&'static str, usize)>) {
+        self.fast.own_counts()
+    }
+
     /// The description of each compiled rule, in engine order.
     pub fn rules(&self) -> &[RuleMeta] {
         &self.meta
