@@ -395,6 +395,9 @@ fn rule_cnf(rule: &CompiledRule) -> Cnf {
     )
 }
 
+/// A field's automaton and the number of each of its literals.
+type Built = (AhoCorasick, FxHashMap<String, usize>);
+
 /// The literals of one field.
 #[derive(Default)]
 struct FieldIndex {
@@ -435,6 +438,9 @@ pub(crate) struct FastIndex {
     plans: FxHashMap<(Option<&'static str>, Option<&'static str>), Vec<u64>>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
+    /// Whether lateral's matcher decides the candidates (else
+    /// `rsigma-eval` evaluates each, as a benchmark's comparison).
+    pub(crate) use_own: bool,
 }
 
 /// Per-thread working memory of [`FastIndex::detect`].
@@ -520,8 +526,7 @@ impl FastIndex {
                 }
             }
         }
-        let mut autom: FxHashMap<String, (AhoCorasick, FxHashMap<String, usize>)> =
-            FxHashMap::default();
+        let mut autom: FxHashMap<String, Built> = FxHashMap::default();
         let mut broken: Vec<String> = Vec::new();
         // One automaton per field, built in parallel (building is most of
         // the time loading the rules takes), in field order.
@@ -567,8 +572,7 @@ impl FastIndex {
                 .map(|f| f.get_or_insert_with(FieldIndex::default))
         }
         let mut pat_id: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
-        let mut autom: Vec<(String, (AhoCorasick, FxHashMap<String, usize>))> =
-            autom.into_iter().collect();
+        let mut autom: Vec<(String, Built)> = autom.into_iter().collect();
         autom.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, (ac, ids)) in autom {
             let id = names.intern(&f);
@@ -675,6 +679,7 @@ impl FastIndex {
             unconstrained,
             plans,
             indexed,
+            use_own: true,
         }
     }
 
@@ -849,7 +854,7 @@ impl FastIndex {
                         w &= w - 1;
                         let r = wi * 64 + bit;
                         let decided = match self.own.get(r) {
-                            Some(Compiled::Own(o)) => Decided::Own(o.eval(&view)),
+                            Some(Compiled::Own(o)) if self.use_own => Decided::Own(o.eval(&view)),
                             _ => Decided::Fallback,
                         };
                         each(r, decided);

@@ -160,6 +160,13 @@ impl SigmaRules {
         self.fast.own_counts()
     }
 
+    /// Turns lateral's own matcher off (`rsigma-eval` then evaluates every
+    /// candidate rule the index leaves) or back on; results are the same
+    /// either way. For comparing the two in a benchmark.
+    pub fn set_own_matcher(&mut self, on: bool) {
+        self.fast.use_own = on;
+    }
+
     /// The description of each compiled rule, in engine order.
     pub fn rules(&self) -> &[RuleMeta] {
         &self.meta

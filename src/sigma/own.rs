@@ -555,7 +555,7 @@ fn value(m: &M, v: &Value, low: Option<&str>) -> R {
         M::NumGte(n) => Ok(as_number(v, &|x| x >= *n)),
         M::NumLt(n) => Ok(as_number(v, &|x| x < *n)),
         M::NumLte(n) => Ok(as_number(v, &|x| x <= *n)),
-        M::Exists(e) => Ok(!v.is_null() == *e),
+        M::Exists(e) => Ok(v.is_null() != *e),
         M::Null => Ok(v.is_null()),
         M::BoolEq(e) => bool_eq(*e, v),
         M::Not(inner) => Ok(!value(inner, v, low)?),
