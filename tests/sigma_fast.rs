@@ -1,6 +1,8 @@
-//! The fast Sigma path (logsource masks and the required-literal index in
-//! front of `rsigma-eval`) against the plain `rsigma-eval` engines, rule
-//! by rule and record by record: every SigmaHQ rule of the shared corpus
+//! The fast Sigma path (logsource masks, the required-literal index and
+//! lateral's own matcher in front of `rsigma-eval`) against the plain
+//! `rsigma-eval` engines, rule by rule and record by record, both as the
+//! scan reports hits and as lateral's matcher alone decides them (no
+//! `rsigma-eval` confirmation of its matches): every SigmaHQ rule of the shared corpus
 //! over every Windows record of the corpus logs (JSON Lines and EVTX), and
 //! over generated Windows records built from the rules' own kind of
 //! strings (mixed case, non-ASCII look-alikes, numbers as text). Skipped,
@@ -10,7 +12,7 @@ mod common;
 
 use lateral::sigma::SigmaRules;
 use lateral::sigma::record::{self, Record};
-use lateral::sigma::scan::{detect_fast, detect_reference};
+use lateral::sigma::scan::{detect_fast, detect_own, detect_reference};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,12 @@ fn compare(rules: &SigmaRules, recs: &[Record], what: &str) -> (usize, usize) {
         assert_eq!(
             fast, reference,
             "{what}: record {i} differs: {}",
+            rec.fields
+        );
+        let own = detect_own(rules, rec);
+        assert_eq!(
+            own, reference,
+            "{what}: lateral's matcher differs on record {i}: {}",
             rec.fields
         );
         hits += fast.len();
@@ -295,6 +303,9 @@ fn fast_path_equals_rsigma_on_generated_windows_records() {
         return;
     };
     let rules = lateral::sigma::load(&corpus.join("sigma/rules/windows")).expect("rules load");
+    // lateral's matcher decides most rules itself, or the test says little.
+    let (own, _) = rules.own_matcher();
+    assert!(own * 10 > rules.len() * 9, "{own} of {}", rules.len());
     let recs = generated(20_000);
     assert_eq!(recs.len(), 20_000);
     let (n, hits) = compare(&rules, &recs, "generated");
@@ -341,4 +352,8 @@ fn stats_print_the_sigma_pass_and_its_rate() {
         "{line}"
     );
     assert!(line.contains("1 rules (1 narrowed by literal"), "{line}");
+    assert!(
+        line.contains("1 by lateral's matcher, 0 by rsigma-eval"),
+        "{line}"
+    );
 }

@@ -77,6 +77,9 @@ pub(crate) struct SigmaPass {
     scan_secs: f64,
     /// Rules loaded, and those the candidate index narrows by literal.
     rules: (usize, usize),
+    /// Rules lateral's own matcher evaluates, and those left to
+    /// `rsigma-eval` as "N reason" parts.
+    own: (usize, String),
     /// What the scan counted.
     stats: lateral::sigma::scan::ScanStats,
 }
@@ -113,6 +116,11 @@ pub(crate) fn sigma_hits(
         load_secs,
         scan_secs,
         rules: (rules.len(), rules.indexed()),
+        own: {
+            let (n, why) = rules.own_matcher();
+            let parts: Vec<String> = why.iter().map(|(w, c)| format!("{c} {w}")).collect();
+            (n, parts.join(", "))
+        },
         stats,
     };
     Ok((hits, Some(pass)))
@@ -128,12 +136,16 @@ pub(crate) fn sigma_stats(s: &mut String, pass: Option<&SigmaPass>) {
         s,
         "sigma",
         format!(
-            "{:.3}s  {records} records, {} hits, {} records/s; {} rules ({} narrowed by literal, {:.3}s to load), {:.2} evaluated per record",
+            "{:.3}s  {records} records, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
             p.scan_secs,
             p.stats.hits,
             human_rate(records as f64, p.scan_secs),
             p.rules.0,
             p.rules.1,
+            p.own.0,
+            p.rules.0.saturating_sub(p.own.0),
+            if p.own.1.is_empty() { "" } else { ": " },
+            p.own.1,
             p.load_secs,
             p.stats.evaluated as f64 / records.max(1) as f64
         ),

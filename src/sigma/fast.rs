@@ -1,9 +1,7 @@
-//! The fast path of Sigma evaluation: which rules a record is offered.
+//! The fast path of Sigma evaluation: which rules a record is offered, and
+//! who decides them.
 //!
-//! Part of the `sigma` stage. `rsigma-eval` stays the matcher (and the
-//! reference: [`crate::sigma::scan::detect_reference`] evaluates through its
-//! engines); this module decides, once per record, which compiled rules can
-//! possibly match, so that only those are evaluated:
+//! Part of the `sigma` stage. Once per record:
 //!
 //! * **logsource**: every (service, category) a record can stand for has a
 //!   precomputed bit mask of the rules whose logsource admits it (product
@@ -12,18 +10,25 @@
 //!   to a few clauses that must all hold for any match, each clause a set
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
 //!   `contains`, `startswith`, `endswith` and Aho-Corasick sets all imply
-//!   it) or "field F equals the number N". A record marks the clauses its
-//!   fields satisfy with one Aho-Corasick pass per field value (the value
-//!   lower-cased once) and one hash look-up for numbers; a rule with a
-//!   clause unmarked is skipped.
+//!   it), "field F equals the number N", or, for keywords, "some string of
+//!   the record holds N". The record's texts are lower-cased once; each
+//!   field's value is searched by one Aho-Corasick automaton that holds
+//!   the field's literals and every keyword literal (other strings by the
+//!   keyword automaton alone), numbers by one hash look-up; a rule with a
+//!   clause unmarked is skipped;
+//! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
+//!   the already lower-cased values; only a match (or a rule or comparison
+//!   it leaves to the reference) goes to `rsigma-eval`, which builds the
+//!   hit.
 //!
-//! The reduction only ever weakens a condition (`not`, regular
-//! expressions, CIDR, comparisons, `exists`, keywords, nested field paths
-//! and non-ASCII literals give no clause), so every rule that matches is
-//! still evaluated: results are the reference's, which
+//! The reduction only ever weakens a condition (`not`, CIDR, comparisons,
+//! `exists`, nested field paths and non-ASCII literals give no clause),
+//! so every rule that matches is still evaluated: results are the
+//! reference's ([`crate::sigma::scan::detect_reference`]), which
 //! `tests/sigma_fast.rs` checks rule by rule on the corpus and on
-//! generated records.
+//! generated records, for the scan's hits and for lateral's matcher alone.
 
+use super::own::{self, Compiled, Fields, Slot, Verdict, View};
 use super::record::{self, Record};
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -32,7 +37,7 @@ use rsigma_parser::{ConditionExpr, LogSource, Quantifier};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The most clauses kept per rule (the most selective ones).
 const MAX_CLAUSES: usize = 4;
@@ -327,6 +332,10 @@ fn hir_needs(h: &regex_syntax::hir::Hir, depth: usize) -> (Option<String>, TextC
     }
 }
 
+/// The pseudo-field of keyword literals: "some string of the record, at
+/// any depth, holds N".
+pub(crate) const KEYWORDS: &str = "\u{1}keywords";
+
 fn detection_cnf(d: &CompiledDetection) -> Cnf {
     match d {
         CompiledDetection::AllOf(items) => and_cnf(
@@ -334,10 +343,12 @@ fn detection_cnf(d: &CompiledDetection) -> Cnf {
                 .iter()
                 .map(|it| match (&it.field, it.exists) {
                     (Some(f), None) if plain_field(f) => matcher_cnf(f, &it.matcher),
+                    (None, None) => matcher_cnf(KEYWORDS, &it.matcher),
                     _ => Vec::new(),
                 })
                 .collect(),
         ),
+        CompiledDetection::Keywords(m) => matcher_cnf(KEYWORDS, m),
         CompiledDetection::AnyOf(ds) => or_cnf(ds.iter().map(detection_cnf).collect()),
         CompiledDetection::And(ds) => and_cnf(ds.iter().map(detection_cnf).collect()),
         _ => Vec::new(),
@@ -384,7 +395,11 @@ fn rule_cnf(rule: &CompiledRule) -> Cnf {
     )
 }
 
+/// A field's automaton and the number of each of its literals.
+type Built = (AhoCorasick, FxHashMap<String, usize>);
+
 /// The literals of one field.
+#[derive(Default)]
 struct FieldIndex {
     /// Every text literal of the field (pattern order = `text_clauses`).
     ac: Option<AhoCorasick>,
@@ -395,13 +410,24 @@ struct FieldIndex {
     /// Every clause with a text literal on this field (a value that is not
     /// ASCII satisfies them all: its case folding is left to the matcher).
     all_text: Vec<u32>,
+    /// The automaton holds the keyword literals too (one pass over a text
+    /// marks the field's clauses and the keyword clauses).
+    with_keywords: bool,
 }
 
 /// The candidate index over a rule set.
 pub(crate) struct FastIndex {
     /// The compiled rules, in reference order.
     pub(crate) rules: Vec<CompiledRule>,
-    fields: FxHashMap<String, FieldIndex>,
+    /// Per rule, lateral's own translation of it (or why it is left to
+    /// `rsigma-eval`).
+    own: Vec<Compiled>,
+    /// Field names as numbers (every field a rule or the index names).
+    names: Fields,
+    /// Per field number, its literals.
+    fields: Vec<Option<FieldIndex>>,
+    /// The number of [`KEYWORDS`].
+    keywords: u32,
     /// Per rule, its clause ids (the first is its anchor).
     rule_clauses: Vec<Vec<u32>>,
     /// Per clause, its rule and whether it is that rule's anchor.
@@ -412,6 +438,9 @@ pub(crate) struct FastIndex {
     plans: FxHashMap<(Option<&'static str>, Option<&'static str>), Vec<u64>>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
+    /// Whether lateral's matcher decides the candidates (else
+    /// `rsigma-eval` evaluates each, as a benchmark's comparison).
+    pub(crate) use_own: bool,
 }
 
 /// Per-thread working memory of [`FastIndex::detect`].
@@ -423,6 +452,12 @@ struct Scratch {
     done: Vec<u64>,
     buf: Vec<u8>,
     num: String,
+    /// The record's lower-cased texts.
+    low: String,
+    /// Per field number, the record's slot (`u32::MAX`: absent).
+    by_field: Vec<u32>,
+    /// Field numbers set in `by_field`.
+    set_fields: Vec<u32>,
 }
 
 thread_local! {
@@ -454,10 +489,22 @@ fn admits(rule: &LogSource, service: Option<&str>, category: Option<&str>) -> bo
         && fits(&rule.category, category)
 }
 
+/// How a candidate rule was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decided {
+    /// By lateral's matcher.
+    Own(Verdict),
+    /// The rule is left to `rsigma-eval`.
+    Fallback,
+}
+
 impl FastIndex {
     /// Builds the index over `rules` (in the reference's order).
     pub(crate) fn new(rules: Vec<CompiledRule>) -> FastIndex {
         let n = rules.len();
+        let mut names = Fields::default();
+        let keywords = names.intern(KEYWORDS);
+        let own: Vec<Compiled> = rules.iter().map(|r| own::compile(r, &mut names)).collect();
         let mut cnfs: Vec<Cnf> = rules.iter().map(rule_cnf).collect();
         // Per field, its distinct text literals; a field whose automaton
         // cannot be built gives no clause.
@@ -469,8 +516,17 @@ impl FastIndex {
                 }
             }
         }
-        let mut autom: FxHashMap<String, (AhoCorasick, FxHashMap<String, usize>)> =
-            FxHashMap::default();
+        // Keyword literals join every field's automaton, so that a text is
+        // searched once for both.
+        let kw_texts: Vec<String> = texts.get(KEYWORDS).cloned().unwrap_or_default();
+        if !kw_texts.is_empty() {
+            for (f, pats) in texts.iter_mut() {
+                if f != KEYWORDS {
+                    pats.extend(kw_texts.iter().cloned());
+                }
+            }
+        }
+        let mut autom: FxHashMap<String, Built> = FxHashMap::default();
         let mut broken: Vec<String> = Vec::new();
         // One automaton per field, built in parallel (building is most of
         // the time loading the rules takes), in field order.
@@ -505,24 +561,34 @@ impl FastIndex {
                     .any(|(f, n)| matches!(n, Need::Text(_)) && broken.contains(f))
             });
         }
-        let mut fields: FxHashMap<String, FieldIndex> = FxHashMap::default();
+        let mut fields: Vec<Option<FieldIndex>> = Vec::new();
+        fn slot(fields: &mut Vec<Option<FieldIndex>>, id: u32) -> Option<&mut FieldIndex> {
+            let i = id as usize;
+            if fields.len() <= i {
+                fields.resize_with(i + 1, || None);
+            }
+            fields
+                .get_mut(i)
+                .map(|f| f.get_or_insert_with(FieldIndex::default))
+        }
         let mut pat_id: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
+        let mut autom: Vec<(String, Built)> = autom.into_iter().collect();
+        autom.sort_by(|a, b| a.0.cmp(&b.0));
         for (f, (ac, ids)) in autom {
-            fields.insert(
-                f.clone(),
-                FieldIndex {
-                    ac: Some(ac),
-                    text_clauses: vec![Vec::new(); ids.len()],
-                    nums: FxHashMap::default(),
-                    all_text: Vec::new(),
-                },
-            );
+            let id = names.intern(&f);
+            if let Some(fi) = slot(&mut fields, id) {
+                fi.ac = Some(ac);
+                fi.text_clauses = vec![Vec::new(); ids.len()];
+                fi.with_keywords = f != KEYWORDS && !kw_texts.is_empty();
+            }
             pat_id.insert(f, ids);
         }
         let mut rule_clauses = vec![Vec::new(); n];
         let mut clause_owner = Vec::new();
         let mut unconstrained = vec![0u64; words(n)];
         let mut indexed = 0;
+        // Keyword literals and their clauses, for the other fields' automata.
+        let mut kw_clauses: Vec<(&str, u32)> = Vec::new();
         for (r, cnf) in cnfs.iter().enumerate() {
             if cnf.is_empty() {
                 set(&mut unconstrained, r);
@@ -536,12 +602,10 @@ impl FastIndex {
                     rc.push(id);
                 }
                 for (f, need) in clause {
-                    let fi = fields.entry(f.clone()).or_insert_with(|| FieldIndex {
-                        ac: None,
-                        text_clauses: Vec::new(),
-                        nums: FxHashMap::default(),
-                        all_text: Vec::new(),
-                    });
+                    let fid = names.intern(f);
+                    let Some(fi) = slot(&mut fields, fid) else {
+                        continue;
+                    };
                     match need {
                         Need::Num(v) => fi.nums.entry(*v).or_default().push(id),
                         Need::NonAscii => {
@@ -553,6 +617,9 @@ impl FastIndex {
                             if fi.all_text.last() != Some(&id) {
                                 fi.all_text.push(id);
                             }
+                            if f == KEYWORDS {
+                                kw_clauses.push((t.as_str(), id));
+                            }
                             if let Some(p) = pat_id.get(f).and_then(|m| m.get(t))
                                 && let Some(list) = fi.text_clauses.get_mut(*p)
                             {
@@ -563,8 +630,23 @@ impl FastIndex {
                 }
             }
         }
+        for (f, ids) in &pat_id {
+            if f == KEYWORDS {
+                continue;
+            }
+            let Some(Some(fi)) = names.get(f).and_then(|id| fields.get_mut(id as usize)) else {
+                continue;
+            };
+            for (t, id) in &kw_clauses {
+                if let Some(p) = ids.get(*t)
+                    && let Some(list) = fi.text_clauses.get_mut(*p)
+                {
+                    list.push(*id);
+                }
+            }
+        }
         // A clause may name a pattern twice (two atoms, one literal).
-        for fi in fields.values_mut() {
+        for fi in fields.iter_mut().flatten() {
             for l in &mut fi.text_clauses {
                 l.dedup();
             }
@@ -588,13 +670,33 @@ impl FastIndex {
         }
         FastIndex {
             rules,
+            own,
+            names,
             fields,
+            keywords,
             rule_clauses,
             clause_owner,
             unconstrained,
             plans,
             indexed,
+            use_own: true,
         }
+    }
+
+    /// Rules lateral's own matcher evaluates, and those left to
+    /// `rsigma-eval` counted by reason (most first).
+    pub(crate) fn own_counts(&self) -> (usize, Vec<(&'static str, usize)>) {
+        let mut own = 0;
+        let mut by: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for c in &self.own {
+            match c {
+                Compiled::Own(_) => own += 1,
+                Compiled::Fallback(why) => *by.entry(why).or_default() += 1,
+            }
+        }
+        let mut v: Vec<(&'static str, usize)> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        (own, v)
     }
 
     /// The rules that match `rec`, each once, in the reference's order
@@ -604,11 +706,58 @@ impl FastIndex {
     pub(crate) fn detect(&self, rec: &Record) -> (Vec<EvaluationResult>, u64) {
         let mut out: Vec<EvaluationResult> = Vec::new();
         let mut evaluated = 0u64;
-        let (service, cats) = rec.logsource_parts();
-        let cats: Vec<Option<&'static str>> = if cats.is_empty() {
-            vec![None]
-        } else {
-            cats.iter().copied().map(Some).collect()
+        let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
+        self.candidates(rec, &mut |r, decided| {
+            evaluated += 1;
+            if decided == Decided::Own(Verdict::No) {
+                return;
+            }
+            let Some(rule) = self.rules.get(r) else {
+                return;
+            };
+            if out
+                .iter()
+                .any(|o| o.header.rule_title == rule.title && o.header.rule_id == rule.id)
+            {
+                return;
+            }
+            if let Some(res) = rsigma_eval::evaluate_rule(rule, &event) {
+                out.push(res);
+            }
+        });
+        (out, evaluated)
+    }
+
+    /// The titles and ids of the rules lateral's own matcher finds in
+    /// `rec` (`rsigma-eval` only for the rules left to it and the
+    /// comparisons it is asked about), in [`FastIndex::detect`]'s order:
+    /// what `tests/sigma_fast.rs` holds against the reference.
+    pub(crate) fn detect_own(&self, rec: &Record) -> Vec<(String, Option<String>)> {
+        let mut out: Vec<(String, Option<String>)> = Vec::new();
+        let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
+        self.candidates(rec, &mut |r, decided| {
+            let Some(rule) = self.rules.get(r) else {
+                return;
+            };
+            let hit = match decided {
+                Decided::Own(Verdict::No) => false,
+                Decided::Own(Verdict::Yes) => true,
+                Decided::Own(Verdict::Ask) | Decided::Fallback => {
+                    rsigma_eval::evaluate_rule(rule, &event).is_some()
+                }
+            };
+            if hit && !out.iter().any(|(t, id)| *t == rule.title && *id == rule.id) {
+                out.push((rule.title.clone(), rule.id.clone()));
+            }
+        });
+        out
+    }
+
+    /// Calls `each` with every candidate rule of `rec` (its number), in
+    /// the reference's order, and how lateral's matcher decided it.
+    fn candidates(&self, rec: &Record, each: &mut dyn FnMut(usize, Decided)) {
+        let Value::Object(map) = &rec.fields else {
+            return;
         };
         SCRATCH.with(|s| {
             let Ok(mut s) = s.try_borrow_mut() else {
@@ -626,7 +775,52 @@ impl FastIndex {
             if s.done.len() < nw {
                 s.done.resize(nw, 0);
             }
-            self.mark(rec, s);
+            if s.by_field.len() < self.names.len() {
+                s.by_field.resize(self.names.len(), u32::MAX);
+            }
+            // The record's values: texts lower-cased once, fields by number.
+            let mut low = std::mem::take(&mut s.low);
+            let mut by_field = std::mem::take(&mut s.by_field);
+            low.clear();
+            let mut slots: Vec<Slot<'_>> = Vec::with_capacity(map.len());
+            let (mut channel, mut provider, mut event_id) = (None, None, None);
+            for (k, v) in map {
+                match k.as_str() {
+                    "Channel" => channel = Some(v),
+                    "Provider_Name" => provider = Some(v),
+                    "EventID" => event_id = Some(v),
+                    _ => {}
+                }
+                let span = match v {
+                    Value::String(t) if t.is_ascii() => {
+                        let a = low.len();
+                        low.push_str(t);
+                        if let Some(new) = low.get_mut(a..) {
+                            new.make_ascii_lowercase();
+                        }
+                        Some((a as u32, low.len() as u32))
+                    }
+                    _ => None,
+                };
+                if let Some(id) = self.names.get(k)
+                    && let Some(b) = by_field.get_mut(id as usize)
+                {
+                    *b = slots.len() as u32;
+                    s.set_fields.push(id);
+                }
+                slots.push(Slot {
+                    value: v,
+                    low: span,
+                });
+            }
+            let (service, cats) = record::logsource_of(channel, provider, event_id);
+            let cats: &[&'static str] = if cats.is_empty() { &[""] } else { cats };
+            let view = View {
+                slots,
+                by_field: &by_field,
+                low: &low,
+            };
+            self.mark(map, &view, s);
             for &c in &s.touched {
                 let Some(&(r, anchor)) = self.clause_owner.get(c as usize) else {
                     continue;
@@ -642,9 +836,9 @@ impl FastIndex {
                     set(&mut s.cand, r as usize);
                 }
             }
-            let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
-            for cat in &cats {
-                let Some(plan) = self.plans.get(&(service, *cat)) else {
+            for cat in cats {
+                let cat = (!cat.is_empty()).then_some(*cat);
+                let Some(plan) = self.plans.get(&(service, cat)) else {
                     continue;
                 };
                 for (wi, &pw) in plan.iter().enumerate() {
@@ -658,21 +852,23 @@ impl FastIndex {
                     while w != 0 {
                         let bit = w.trailing_zeros() as usize;
                         w &= w - 1;
-                        let Some(rule) = self.rules.get(wi * 64 + bit) else {
-                            continue;
+                        let r = wi * 64 + bit;
+                        let decided = match self.own.get(r) {
+                            Some(Compiled::Own(o)) if self.use_own => Decided::Own(o.eval(&view)),
+                            _ => Decided::Fallback,
                         };
-                        evaluated += 1;
-                        if let Some(res) = rsigma_eval::evaluate_rule(rule, &event) {
-                            let h = &res.header;
-                            if !out.iter().any(|o| {
-                                o.header.rule_title == h.rule_title && o.header.rule_id == h.rule_id
-                            }) {
-                                out.push(res);
-                            }
-                        }
+                        each(r, decided);
                     }
                 }
             }
+            drop(view);
+            for id in s.set_fields.drain(..) {
+                if let Some(b) = by_field.get_mut(id as usize) {
+                    *b = u32::MAX;
+                }
+            }
+            s.low = low;
+            s.by_field = by_field;
             for &c in &s.touched {
                 if let Some(w) = s.clauses.get_mut(c as usize / 64) {
                     *w = 0;
@@ -686,19 +882,58 @@ impl FastIndex {
                 *w = 0;
             }
         });
-        (out, evaluated)
     }
 
-    /// Marks the clauses `rec`'s fields satisfy.
-    fn mark(&self, rec: &Record, s: &mut Scratch) {
-        let Value::Object(map) = &rec.fields else {
-            return;
-        };
-        for (k, v) in map {
-            if let Some(fi) = self.fields.get(k.as_str()) {
-                mark_value(fi, v, s);
+    /// Marks the clauses `rec`'s fields satisfy (keyword clauses by every
+    /// string of the record).
+    fn mark(&self, map: &serde_json::Map<String, Value>, view: &View<'_>, s: &mut Scratch) {
+        let kw = self
+            .fields
+            .get(self.keywords as usize)
+            .and_then(Option::as_ref);
+        for ((k, v), slot) in map.iter().zip(&view.slots) {
+            let low = slot
+                .low
+                .and_then(|(a, b)| view.low.get(a as usize..b as usize));
+            let mut kw_done = false;
+            if let Some(id) = self.names.get(k)
+                && let Some(Some(fi)) = self.fields.get(id as usize)
+            {
+                match (v, low) {
+                    (Value::String(t), Some(l)) => {
+                        search(fi, l, s);
+                        kw_done = fi.with_keywords;
+                        if !fi.nums.is_empty()
+                            && let Ok(n) = t.parse::<f64>()
+                        {
+                            mark_num(fi, n, s);
+                        }
+                    }
+                    _ => mark_value(fi, v, s),
+                }
+            }
+            if let Some(kw) = kw
+                && !kw_done
+            {
+                match (v, low) {
+                    (Value::String(_), Some(l)) => search(kw, l, s),
+                    _ => mark_strings(kw, v, s, 63),
+                }
             }
         }
+    }
+}
+
+/// Keyword clauses: every string of `v`, at any depth.
+fn mark_strings(fi: &FieldIndex, v: &Value, s: &mut Scratch, depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    match v {
+        Value::String(t) => mark_text(fi, t, s),
+        Value::Array(a) => a.iter().for_each(|x| mark_strings(fi, x, s, depth - 1)),
+        Value::Object(o) => o.values().for_each(|x| mark_strings(fi, x, s, depth - 1)),
+        _ => {}
     }
 }
 
@@ -710,6 +945,16 @@ fn hit(s: &mut Scratch, ids: &[u32]) {
         {
             *word |= 1 << b;
             s.touched.push(c);
+        }
+    }
+}
+
+/// Searches an already lower-cased ASCII text.
+fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
+    let Some(ac) = &fi.ac else { return };
+    for m in ac.find_overlapping_iter(low) {
+        if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
+            hit(s, ids);
         }
     }
 }

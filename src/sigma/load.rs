@@ -153,6 +153,20 @@ impl SigmaRules {
         self.fast.indexed
     }
 
+    /// Rules evaluated by lateral's own matcher, and the rules left to
+    /// `rsigma-eval` (a feature the matcher does not translate), counted by
+    /// reason, most first.
+    pub fn own_matcher(&self) -> (usize, Vec<(&'static str, usize)>) {
+        self.fast.own_counts()
+    }
+
+    /// Turns lateral's own matcher off (`rsigma-eval` then evaluates every
+    /// candidate rule the index leaves) or back on; results are the same
+    /// either way. For comparing the two in a benchmark.
+    pub fn set_own_matcher(&mut self, on: bool) {
+        self.fast.use_own = on;
+    }
+
     /// The description of each compiled rule, in engine order.
     pub fn rules(&self) -> &[RuleMeta] {
         &self.meta

@@ -10,23 +10,24 @@
 //! `crate::incident` joins with the detectors' alerts, so a Sigma hit on a
 //! host and a new admin edge into it are one incident.
 //!
-//! Rule parsing and matching are the `rsigma-parser` and `rsigma-eval`
+//! Rule parsing and compiling are the `rsigma-parser` and `rsigma-eval`
 //! crates (MIT): they cover the whole detection syntax (every field
-//! modifier, keyword lists, null values, the condition language) and
-//! compile the rules into one engine with logsource routing and literal
-//! prefilters. This module owns what is lateral's: which files are rules
-//! ([`load()`]), the report of rules refused and why ([`LoadReport`]), how a
-//! raw record of any export shape is seen under Sigma's Windows field
-//! names and logsource ([`record`]), which rules a record is offered (the
-//! logsource masks and required-literal index of `fast`, in front of
-//! `rsigma-eval`), the walk over the inputs ([`scan`]) and the alerts
-//! ([`alerts`]). See `docs/sigma.md`.
+//! modifier, keyword lists, null values, the condition language);
+//! `rsigma-eval` is also the reference matcher and builds every hit. This
+//! module owns what is lateral's: which files are rules ([`load()`]), the
+//! report of rules refused and why ([`LoadReport`]), how a raw record of
+//! any export shape is seen under Sigma's Windows field names and
+//! logsource ([`record`]), which rules a record is offered (the logsource
+//! masks and required-literal index of `fast`) and lateral's own matcher
+//! that decides them (`own`), the walk over the inputs ([`scan`]) and the
+//! alerts ([`alerts`]). See `docs/sigma.md`.
 //!
 //! [`LogEvent`]: crate::model::event::LogEvent
 
 pub mod alerts;
 mod fast;
 pub mod load;
+mod own;
 pub mod record;
 pub mod scan;
 

@@ -56,29 +56,17 @@ impl Record {
 
     /// The event id.
     pub fn event_id(&self) -> Option<u32> {
-        match self.fields.get("EventID")? {
-            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
+        event_id_of(self.fields.get("EventID")?)
     }
 
     /// The service and categories of the record's logsource, as
     /// [`logsource_keys`] gives them.
     pub fn logsource_parts(&self) -> (Option<&'static str>, &'static [&'static str]) {
-        let channel = self.text_ref("Channel");
-        let provider = self.text_ref("Provider_Name");
-        logsource_keys(&channel, &provider, self.event_id())
-    }
-
-    /// A field as text without copying a string field; empty when absent.
-    fn text_ref(&self, name: &str) -> std::borrow::Cow<'_, str> {
-        match self.fields.get(name) {
-            Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
-            Some(Value::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
-            Some(Value::Bool(b)) => std::borrow::Cow::Owned(b.to_string()),
-            _ => std::borrow::Cow::Borrowed(""),
-        }
+        logsource_of(
+            self.fields.get("Channel"),
+            self.fields.get("Provider_Name"),
+            self.fields.get("EventID"),
+        )
     }
 
     /// The logsources the record stands for: usually one; a Sysmon registry
@@ -89,6 +77,39 @@ impl Record {
         let id = self.event_id();
         logsources(&channel, &provider, id)
     }
+}
+
+/// An event id value read as a number (a number, or text holding one).
+fn event_id_of(v: &Value) -> Option<u32> {
+    match v {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A value as text without copying a string; empty when absent.
+fn text_of(v: Option<&Value>) -> std::borrow::Cow<'_, str> {
+    match v {
+        Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+        Some(Value::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
+        Some(Value::Bool(b)) => std::borrow::Cow::Owned(b.to_string()),
+        _ => std::borrow::Cow::Borrowed(""),
+    }
+}
+
+/// [`Record::logsource_parts`] from the record's `Channel`,
+/// `Provider_Name` and `EventID` values, already found.
+pub(crate) fn logsource_of(
+    channel: Option<&Value>,
+    provider: Option<&Value>,
+    event_id: Option<&Value>,
+) -> (Option<&'static str>, &'static [&'static str]) {
+    logsource_keys(
+        &text_of(channel),
+        &text_of(provider),
+        event_id.and_then(event_id_of),
+    )
 }
 
 /// Reads one JSON line of any shape into a [`Record`]; `None` when it is
@@ -348,7 +369,12 @@ pub fn service_of(channel: &str, provider: &str) -> Option<&'static str> {
         if name.is_empty() {
             continue;
         }
-        if let Some((_, s)) = TABLE.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)) {
+        // Exports write the names as Windows does: an exact match first.
+        if let Some((_, s)) = TABLE
+            .iter()
+            .find(|(c, _)| *c == name)
+            .or_else(|| TABLE.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)))
+        {
             return Some(s);
         }
     }

@@ -325,6 +325,15 @@ pub fn detect_fast(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<Stri
         .collect()
 }
 
+/// The titles and ids of the rules lateral's own matcher finds in `rec`
+/// (the fast path's candidates, each decided by lateral's matcher without
+/// `rsigma-eval` confirming a match; rules left to `rsigma-eval` and the
+/// comparisons it is asked about go to it), in [`evaluate`]'s order: what
+/// is held against [`detect_reference`].
+pub fn detect_own(rules: &SigmaRules, rec: &Record) -> Vec<(String, Option<String>)> {
+    rules.fast.detect_own(rec)
+}
+
 fn reference(rules: &SigmaRules, rec: &Record) -> Vec<rsigma_eval::EvaluationResult> {
     let event = rsigma_eval::JsonEvent::borrow(&rec.fields);
     let mut out: Vec<rsigma_eval::EvaluationResult> = Vec::new();
