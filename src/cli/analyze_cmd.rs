@@ -342,7 +342,7 @@ pub fn analyze_cmd(
     let streamed = read.learned.take();
     let (flows, events) = (&read.flows, &read.events);
     // Records read: those judged, and those learned as they were read.
-    let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.0.counts);
+    let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.learned.counts);
     if flows.is_empty() && events.is_empty() && learned_flows + learned_events == 0 {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
@@ -354,9 +354,14 @@ pub fn analyze_cmd(
     }
     let analysis = match (&stored, streamed) {
         (Some(b), _) => lateral::analyze::analyze_against(flows, events, b, &config),
-        (None, Some((learned, cut, whole))) => {
-            lateral::analyze::analyze_learned(flows, events, learned, cut, whole, &config)
-        }
+        (
+            None,
+            Some(Folded {
+                learned,
+                cut,
+                whole,
+            }),
+        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, &config),
         (None, None) => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
@@ -468,13 +473,17 @@ struct Records {
     /// The learning part when it was folded as it was read (its records
     /// are not in `flows` and `events`), with the cut and the span of
     /// every record.
-    learned: Option<(
-        lateral::analyze::Learned,
+    learned: Option<Folded>,
+}
+
+/// A learning part folded as it was read: what was learned, the cut, and
+/// the time span of every record.
+struct Folded {
+    learned: lateral::analyze::Learned,
+    cut: lateral::model::event::Timestamp,
+    whole: Option<(
         lateral::model::event::Timestamp,
-        Option<(
-            lateral::model::event::Timestamp,
-            lateral::model::event::Timestamp,
-        )>,
+        lateral::model::event::Timestamp,
     )>,
 }
 
@@ -569,7 +578,11 @@ fn read_records(
         // The learned connection records are a prefix: only the rest is kept.
         flows.drain(..flows.partition_point(|f| f.ts < s.cut));
         let mut records = run_records(args, s.run, flows, sigma);
-        records.learned = Some((s.learned, s.cut, s.whole));
+        records.learned = Some(Folded {
+            learned: s.learned,
+            cut: s.cut,
+            whole: s.whole,
+        });
         return Ok(Some(records));
     }
     let progress = Progress::start(total_size(&paths), quiet);
