@@ -127,9 +127,6 @@ pub fn analyze(
     let ecut = events.partition_point(|e| e.ts < cut);
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
-    // Nothing to learn from: judge by role priors, the roles read off the
-    // judged records themselves.
-    let priors = learn_flows.is_empty() && learn_events.is_empty();
     let t0 = Instant::now();
     let names = std::sync::Arc::new(crate::hosts::build_directory(events, None));
     // The detectors' directory and the judged logons it resolves need no
@@ -142,11 +139,103 @@ pub fn analyze(
         },
         || crate::profile::build_parallel(names.clone(), learn_flows, learn_events),
     );
+    let learned = Learned {
+        names,
+        profiles,
+        span: span(learn_flows, learn_events),
+        counts: (learn_flows.len(), learn_events.len()),
+        // Sigma rules are signatures: their hits in the learning part are
+        // alerts too (none without `--sigma`).
+        sigma: crate::sigma::alerts::from_events(learn_events),
+    };
+    let judged = Judged {
+        flows: detect_flows,
+        events: detect_events,
+        logons,
+        directory,
+    };
+    judge(judged, learned, cut, whole, config, t0)
+}
+
+/// A learning part already learned: what [`analyze_learned`] judges
+/// against.
+#[derive(Debug)]
+pub struct Learned {
+    /// The host directory of every record (learned and judged).
+    pub names: std::sync::Arc<crate::hosts::HostDirectory>,
+    /// The profiles of the learning part.
+    pub profiles: crate::profile::Profiles,
+    /// The time span of the learning part.
+    pub span: Option<(Timestamp, Timestamp)>,
+    /// Records learned (connection records, log events).
+    pub counts: (usize, usize),
+    /// The alerts of the Sigma hits in the learning part.
+    pub sigma: Vec<Alert>,
+}
+
+/// The records to judge, resolved.
+struct Judged<'a> {
+    flows: &'a [Flow],
+    events: &'a [LogEvent],
+    logons: Vec<crate::detect::LogonView<'a>>,
+    directory: Directory,
+}
+
+/// [`analyze`] with the learning part learned already (a streamed
+/// learning period, [`crate::profile::stream`]): judges the records from
+/// `cut` on, sorted as [`analyze`] wants them, which with the learned
+/// ones spanned `whole`. Gives what [`analyze`] gives over every record.
+pub fn analyze_learned(
+    flows: &[Flow],
+    events: &[LogEvent],
+    learned: Learned,
+    cut: Timestamp,
+    whole: Option<(Timestamp, Timestamp)>,
+    config: &Config,
+) -> Analysis {
+    let t0 = Instant::now();
+    let directory = Directory::from_hosts(&learned.names);
+    let logons = crate::detect::remote_logons(events, &directory);
+    let judged = Judged {
+        flows,
+        events,
+        logons,
+        directory,
+    };
+    judge(judged, learned, cut, whole, config, t0)
+}
+
+/// Judges `judged` against what was learned (or, when nothing was, against
+/// role priors); `t0` is when profiling began.
+fn judge(
+    judged: Judged<'_>,
+    learned: Learned,
+    cut: Timestamp,
+    whole: Option<(Timestamp, Timestamp)>,
+    config: &Config,
+    t0: Instant,
+) -> Analysis {
+    let Judged {
+        flows: detect_flows,
+        events: detect_events,
+        logons,
+        directory,
+    } = judged;
+    let Learned {
+        names,
+        profiles,
+        span: learn_span,
+        counts: learn_counts,
+        sigma,
+    } = learned;
+    // Nothing to learn from: judge by role priors, the roles read off the
+    // judged records themselves.
+    let priors = learn_counts == (0, 0);
     let baseline = crate::detect::profiles_view::ProfilesView::new(
         &profiles,
         &names,
         &directory,
-        span(learn_flows, learn_events),
+        learn_span,
         &config.network,
     );
     let judged_profiles = if priors {
@@ -202,9 +291,7 @@ pub fn analyze(
         &directory,
         view,
         config,
-        // Sigma rules are signatures: their hits in the learning part are
-        // alerts too (none without `--sigma`).
-        crate::sigma::alerts::from_events(learn_events),
+        sigma,
     );
     Analysis {
         alerts,
@@ -213,7 +300,7 @@ pub fn analyze(
         cut,
         learned: baseline.period(),
         judged: span(detect_flows, detect_events),
-        learn_counts: (learn_flows.len(), learn_events.len()),
+        learn_counts,
         detect_counts: (detect_flows.len(), detect_events.len()),
         baseline_hosts: baseline.host_count(),
         directory,
@@ -495,4 +582,66 @@ pub fn without_alerted_activity(
     kept.events = today.events.len() - events.len();
     let profiles = crate::profile::build_parallel(today.directory.clone(), &flows, &events);
     Some((profiles, kept))
+}
+
+/// What [`read_and_learn`] read and learned.
+#[derive(Debug)]
+pub struct StreamedRead {
+    /// The inputs' reports; in `events` the log events from the cut on
+    /// with their Sigma hits, sorted as a run sorts them; every connection
+    /// record in `flows`.
+    pub run: crate::collect::pipeline::EventRun,
+    /// The learning part, learned.
+    pub learned: Learned,
+    /// The cut.
+    pub cut: Timestamp,
+    /// The time span of every record read.
+    pub whole: Option<(Timestamp, Timestamp)>,
+}
+
+/// Reads `paths` (files that can be read twice:
+/// [`crate::profile::stream::can_stream`]) with the learning part, cut
+/// by `learning`, folded into profiles as it is read and never held
+/// ([`crate::profile::stream`]). `hits` (Sigma hits, read apart) are
+/// learned or judged by their time as the inputs' events are. The judged
+/// records and the learned part then give, through [`analyze_learned`],
+/// what [`analyze`] gives over every record.
+pub fn read_and_learn(
+    paths: &[crate::input::InputPath],
+    path_errors: Vec<crate::Error>,
+    opts: &crate::collect::pipeline::FlowRunOptions,
+    logs: &crate::collect::pipeline::LogOptions,
+    progress: &std::sync::atomic::AtomicU64,
+    hits: Vec<LogEvent>,
+    learning: Learning,
+) -> std::io::Result<StreamedRead> {
+    let cut_of =
+        |whole: Option<(Timestamp, Timestamp)>| Some(cut_point(learning.resolve(whole), whole));
+    let plan = crate::profile::stream::Plan {
+        cut: &cut_of,
+        directory_before_cut: false,
+        fixed_cut: None,
+        keep_judged: true,
+        hosts: None,
+    };
+    let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
+    let cut = s.cut.unwrap_or_default();
+    let (learn_hits, judged_hits): (Vec<LogEvent>, Vec<LogEvent>) =
+        hits.into_iter().partition(|e| e.ts < cut);
+    let mut marks = s.learn_marks;
+    crate::sigma::scan::merge_events(&mut marks, learn_hits);
+    let mut run = s.run;
+    crate::sigma::scan::merge_events(&mut run.events, judged_hits);
+    Ok(StreamedRead {
+        run,
+        learned: Learned {
+            names: s.directory,
+            profiles: s.profiles,
+            span: s.learned,
+            counts: s.learn_counts,
+            sigma: crate::sigma::alerts::from_events(&marks),
+        },
+        cut,
+        whole: s.whole,
+    })
 }

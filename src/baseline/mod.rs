@@ -165,6 +165,47 @@ impl Baseline {
         ))
     }
 
+    /// What [`Baseline::build`] gives over a run of `paths`, reading them
+    /// twice with the records folded into profiles as they are read and
+    /// never held ([`crate::profile::stream`]; the paths must pass
+    /// [`crate::profile::stream::can_stream`]). Returns the run too: its
+    /// reports, no events (`folded` counts them) and every connection
+    /// record.
+    pub fn build_streamed(
+        paths: &[crate::input::InputPath],
+        path_errors: Vec<crate::Error>,
+        read: &crate::collect::pipeline::FlowRunOptions,
+        logs: &crate::collect::pipeline::LogOptions,
+        progress: &std::sync::atomic::AtomicU64,
+        opts: &BuildOptions,
+    ) -> Result<(Baseline, EventRun), crate::Error> {
+        let until = opts.until;
+        let cut = move |_: Option<(Timestamp, Timestamp)>| until;
+        let plan = crate::profile::stream::Plan {
+            cut: &cut,
+            directory_before_cut: true,
+            fixed_cut: until,
+            keep_judged: false,
+            hosts: opts.hosts.as_ref(),
+        };
+        let s = crate::profile::stream::learn(paths, path_errors, read, logs, progress, &[], &plan)
+            .map_err(crate::Error::Output)?;
+        let mut record = run_record_of("build", &s.run, s.learned, s.learn_counts);
+        record.until = until;
+        let meta = Meta {
+            lateral_version: env!("CARGO_PKG_VERSION").to_string(),
+            first: record.first,
+            last: record.last,
+            history: vec![record],
+        };
+        let baseline = Baseline {
+            meta,
+            directory: Arc::unwrap_or_clone(s.directory),
+            profiles: s.profiles,
+        };
+        Ok((baseline, s.run))
+    }
+
     /// Builds a baseline from flows and events (events sorted by time, as a
     /// run gives them), recording `record` as its build: what
     /// [`Baseline::build`] does once it has picked the records.
@@ -350,14 +391,26 @@ fn run_record(kind: &str, run: &EventRun, flows: &[Flow], events: &[LogEvent]) -
     let first = min_opt(flows.first().map(|f| f.ts), events.first().map(|e| e.ts));
     let last_flow = flows.iter().map(|f| f.ts).max();
     let last = max_opt(last_flow, events.last().map(|e| e.ts));
+    let span = first.zip(last);
+    run_record_of(kind, run, span, (flows.len(), events.len()))
+}
+
+/// The record of a build from `run` of `counts` (connection records, log
+/// events) spanning `span`.
+fn run_record_of(
+    kind: &str,
+    run: &EventRun,
+    span: Option<(Timestamp, Timestamp)>,
+    counts: (usize, usize),
+) -> RunRecord {
     RunRecord {
         kind: kind.to_string(),
         inputs: run.inputs.iter().map(|r| r.name.to_string()).collect(),
-        first,
-        last,
+        first: span.map(|s| s.0),
+        last: span.map(|s| s.1),
         until: None,
-        flows: flows.len() as u64,
-        events: events.len() as u64,
+        flows: counts.0 as u64,
+        events: counts.1 as u64,
         partial_inputs: (run.inputs.iter().filter(|r| !r.is_complete()).count()
             + run.path_errors.len()) as u64,
     }

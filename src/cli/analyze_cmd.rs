@@ -28,6 +28,11 @@ pub struct AnalyzeArgs {
     /// Do not run the SMB, DCE-RPC and NTLM analyzers on captures.
     #[arg(long)]
     no_analyzers: bool,
+    /// Read the inputs once and hold every record, instead of reading
+    /// them twice and folding the learning part as it is read (faster;
+    /// memory grows with the records). Standard input is always read once.
+    #[arg(long)]
+    one_pass: bool,
     /// Judge every record against this baseline file (from `lateral baseline build`)
     /// instead of learning from the first part of the input.
     #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
@@ -341,11 +346,15 @@ pub fn analyze_cmd(
         ),
         None => None,
     };
-    let Some(read) = read_records(&args, threads, quiet)? else {
+    let learn_streamed = (stored.is_none() && !args.one_pass).then_some(learning);
+    let Some(mut read) = read_records(&args, threads, quiet, learn_streamed)? else {
         return Ok(EXIT_USAGE);
     };
+    let streamed = read.learned.take();
     let (flows, events) = (&read.flows, &read.events);
-    if flows.is_empty() && events.is_empty() {
+    // Records read: those judged, and those learned as they were read.
+    let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.learned.counts);
+    if flows.is_empty() && events.is_empty() && learned_flows + learned_events == 0 {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
         read.print_messages(quiet);
@@ -354,9 +363,17 @@ pub fn analyze_cmd(
         );
         return Ok(EXIT_PARTIAL);
     }
-    let analysis = match &stored {
-        Some(b) => lateral::analyze::analyze_against(flows, events, b, &config),
-        None => analyze(flows, events, learning, &config),
+    let analysis = match (&stored, streamed) {
+        (Some(b), _) => lateral::analyze::analyze_against(flows, events, b, &config),
+        (
+            None,
+            Some(Folded {
+                learned,
+                cut,
+                whole,
+            }),
+        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, &config),
+        (None, None) => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
         Some(p) => LearnedFrom::File(p.display().to_string()),
@@ -386,7 +403,8 @@ pub fn analyze_cmd(
     read.print_messages(quiet);
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");
-        let records = flows.len() + events.len();
+        let (all_flows, all_events) = (flows.len() + learned_flows, events.len() + learned_events);
+        let records = all_flows + all_events;
         line(&mut s, "files", read.files);
         line(&mut s, "threads", threads);
         line(
@@ -398,8 +416,8 @@ pub fn analyze_cmd(
                 human_bytes(read.bytes),
                 read.bytes,
                 records,
-                flows.len(),
-                events.len(),
+                all_flows,
+                all_events,
                 human_rate(records as f64, read.secs)
             ),
         );
@@ -439,6 +457,21 @@ struct Records {
     messages: Messages,
     /// The Sigma pass, when `--sigma` was given.
     sigma: Option<SigmaPass>,
+    /// The learning part when it was folded as it was read (its records
+    /// are not in `flows` and `events`), with the cut and the span of
+    /// every record.
+    learned: Option<Folded>,
+}
+
+/// A learning part folded as it was read: what was learned, the cut, and
+/// the time span of every record.
+struct Folded {
+    learned: lateral::analyze::Learned,
+    cut: lateral::model::event::Timestamp,
+    whole: Option<(
+        lateral::model::event::Timestamp,
+        lateral::model::event::Timestamp,
+    )>,
 }
 
 enum Messages {
@@ -465,10 +498,13 @@ impl Records {
 
 /// Reads the records to judge: the summary of `--summary`, or the inputs
 /// (with `--sigma` hits). `None` after printing why a summary cannot be used.
+/// With `learning` and inputs that can be read twice, the learning part is
+/// folded into profiles as it is read and only the rest is held.
 fn read_records(
     args: &AnalyzeArgs,
     threads: usize,
     quiet: bool,
+    learning: Option<Learning>,
 ) -> anyhow::Result<Option<Records>> {
     if let Some(p) = &args.summary {
         let started = std::time::Instant::now();
@@ -493,6 +529,7 @@ fn read_records(
             secs: started.elapsed().as_secs_f64(),
             messages: Messages::Summary(sum),
             sigma: None,
+            learned: None,
         }));
     }
     args.logs.only_log_formats("analyze")?;
@@ -506,6 +543,35 @@ fn read_records(
     };
     opts.analyzers.enabled = !args.no_analyzers;
     let (paths, path_errors) = input::expand(&args.inputs);
+    let stream = learning.filter(|_| lateral::profile::stream::can_stream(&paths));
+    if let Some(learning) = stream {
+        // Read twice: a survey, then the fold (see `profile::stream`).
+        let progress = Progress::start(total_size(&paths).saturating_mul(2), quiet);
+        let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+        let read = lateral::analyze::read_and_learn(
+            &paths,
+            path_errors,
+            &opts,
+            &logs,
+            &progress.counter,
+            hits,
+            learning,
+        );
+        progress.finish();
+        let mut s = read.context("reading the inputs")?;
+        let mut flows = std::mem::take(&mut s.run.flows)
+            .into_vec()
+            .context("collecting connection records")?;
+        // The learned connection records are a prefix: only the rest is kept.
+        flows.drain(..flows.partition_point(|f| f.ts < s.cut));
+        let mut records = run_records(args, s.run, flows, sigma);
+        records.learned = Some(Folded {
+            learned: s.learned,
+            cut: s.cut,
+            whole: s.whole,
+        });
+        return Ok(Some(records));
+    }
     let progress = Progress::start(total_size(&paths), quiet);
     let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
     progress.finish();
@@ -517,7 +583,17 @@ fn read_records(
     let flows = std::mem::take(&mut run.flows)
         .into_vec()
         .context("collecting connection records")?;
-    Ok(Some(Records {
+    Ok(Some(run_records(args, run, flows, sigma)))
+}
+
+/// The records of a run of the inputs, with `flows` to judge.
+fn run_records(
+    args: &AnalyzeArgs,
+    mut run: lateral::collect::pipeline::EventRun,
+    flows: Vec<lateral::model::event::Flow>,
+    sigma: Option<SigmaPass>,
+) -> Records {
+    Records {
         flows,
         events: std::mem::take(&mut run.events),
         given: args
@@ -535,5 +611,6 @@ fn read_records(
             inputs: run.inputs,
         },
         sigma,
-    }))
+        learned: None,
+    }
 }

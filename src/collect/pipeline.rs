@@ -15,7 +15,9 @@ use crate::source::capture_flows::{CaptureOptions, capture_flows_tapped};
 use crate::source::flow_table::FlowCounters;
 use crate::source::formats::{self, Refusal};
 use crate::source::text_lines::TextResult;
-use crate::source::text_lines::{read_lines_formatted, read_lines_sized, time_range};
+use crate::source::text_lines::{
+    PieceFold, read_lines_folded, read_lines_formatted, read_lines_sized, time_range,
+};
 use crate::source::{Context, LineFormat, LogFormat, Reader};
 use crate::stats::Histo;
 use rayon::prelude::*;
@@ -346,6 +348,8 @@ struct InputOutput {
     sizes: Histo,
     events: Vec<LogEvent>,
     records: Vec<crate::analyzer::app::AppFinding>,
+    /// The input was a capture.
+    capture: bool,
 }
 
 /// Where the log events of one input go.
@@ -357,6 +361,9 @@ enum Dest<'a> {
     /// Formatted and written straight out, in input order (an input proven
     /// to be in time order); the first write error is kept.
     Write(&'a mut dyn std::io::Write, &'a mut Option<std::io::Error>),
+    /// Handed to a fold in pieces, on the workers; what it returns is kept
+    /// in the input's output (captures' events are kept whole instead).
+    Fold(&'a PieceFold<'a>),
 }
 
 impl Dest<'_> {
@@ -374,6 +381,7 @@ impl Dest<'_> {
                     store.push(b);
                 }
             }
+            Dest::Fold(fold) => *keep = fold_pieces(fold, events),
             Dest::Write(sink, err) => {
                 for c in events.chunks(4096) {
                     if err.is_some() {
@@ -415,6 +423,7 @@ fn read_one(
         sizes: Histo::new(),
         events: Vec::new(),
         records: Vec::new(),
+        capture: false,
     };
     let mut opened = match input::open(path) {
         Ok(o) => o,
@@ -428,6 +437,13 @@ fn read_one(
     let head = head_of(&mut opened);
     let capture = input::sniff(&head);
     let read = if capture.is_capture() {
+        out.capture = true;
+        // A fold keeps a capture's events whole: its records are read once.
+        let mut whole = Dest::Keep;
+        let dest = match dest {
+            Dest::Fold(_) => &mut whole,
+            other => other,
+        };
         let dns = logs.is_some().then_some(&mut *dest);
         read_capture(&mut out, opened, capture, opts, progress, store, dns);
         true
@@ -603,6 +619,11 @@ fn read_lines_to(
             *keep = std::mem::take(&mut res.events);
             res
         }
+        Dest::Fold(fold) => {
+            let mut res = read_lines_folded(&mut opened.window, name, parser, progress, *fold);
+            *keep = std::mem::take(&mut res.events);
+            res
+        }
         Dest::Store(events, rank) => read_lines_formatted(
             &mut opened.window,
             name,
@@ -680,6 +701,9 @@ pub struct EventRun {
     pub store_error: Option<String>,
     /// Log events written by [`stream_events`] (which keeps none in `events`).
     pub written: u64,
+    /// Log events folded into profiles as they were read, and not kept in
+    /// `events` (a streamed learning period).
+    pub folded: u64,
 }
 
 impl EventRun {
@@ -732,6 +756,108 @@ pub fn run_events(
         }
     }
     run.secs = start.elapsed().as_secs_f64();
+    run
+}
+
+/// Hands `events` to `fold` in pieces of 4096, in parallel, and returns
+/// what it kept, in the events' order.
+pub fn fold_pieces(fold: &PieceFold<'_>, events: Vec<LogEvent>) -> Vec<LogEvent> {
+    let mut pieces: Vec<Vec<LogEvent>> = Vec::new();
+    let mut rest = events.into_iter();
+    loop {
+        let piece: Vec<LogEvent> = rest.by_ref().take(4096).collect();
+        if piece.is_empty() {
+            break;
+        }
+        pieces.push(piece);
+    }
+    let kept: Vec<Vec<LogEvent>> = pieces.into_par_iter().map(fold).collect();
+    kept.into_iter().flatten().collect()
+}
+
+/// One input of a [`fold_inputs`] pass.
+#[derive(Debug)]
+pub struct FoldedInput {
+    /// Its place among the paths given.
+    pub index: usize,
+    /// What happened to it.
+    pub report: InputReport,
+    /// The events the fold kept, in input order; a capture's events are
+    /// all kept, unfolded.
+    pub events: Vec<LogEvent>,
+    /// It was a capture: its records went to the flow store.
+    pub capture: bool,
+}
+
+/// Reads the inputs `read` (indices into `paths`) concurrently, handing
+/// every log event to `fold` in pieces on the workers that parsed them;
+/// captures are read into `store` and keep their events whole. Nothing
+/// else is held, so a log input can be read again by another pass.
+pub fn fold_inputs(
+    paths: &[InputPath],
+    read: &[usize],
+    opts: &FlowRunOptions,
+    logs: &LogOptions,
+    progress: &AtomicU64,
+    store: &FlowStore,
+    fold: &PieceFold<'_>,
+) -> Vec<FoldedInput> {
+    let capture = CaptureRun {
+        capture: CaptureOptions {
+            workers: 1,
+            ..opts.capture
+        },
+        analyzers: opts.analyzers,
+    };
+    read.par_iter()
+        .filter_map(|&i| Some((i, paths.get(i)?)))
+        .map(|(index, p)| {
+            let out = read_one(
+                p,
+                &capture,
+                progress,
+                store,
+                Some(logs),
+                &mut Dest::Fold(fold),
+            );
+            FoldedInput {
+                index,
+                report: out.report,
+                events: out.events,
+                capture: out.capture,
+            }
+        })
+        .collect()
+}
+
+/// The [`EventRun`] of inputs read by [`fold_inputs`]: their reports in
+/// name order, the events they kept joined in that order and sorted as
+/// [`run_events`] sorts them, and the records of `store`.
+pub fn folded_run(
+    mut inputs: Vec<FoldedInput>,
+    path_errors: Vec<Error>,
+    store: FlowStore,
+    started: Instant,
+) -> EventRun {
+    inputs.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    let (path_errors, notes) = split_path_errors(path_errors);
+    let mut run = EventRun {
+        path_errors,
+        notes,
+        ..EventRun::default()
+    };
+    for mut r in inputs {
+        run.events.append(&mut r.events);
+        run.inputs.push(r.report);
+    }
+    sort_events(&mut run.events);
+    match store.finish() {
+        Ok(sorted) => run.flows = sorted,
+        Err(e) => {
+            run.store_error = Some(format!("spilling records to a temporary file failed: {e}"))
+        }
+    }
+    run.secs = started.elapsed().as_secs_f64();
     run
 }
 

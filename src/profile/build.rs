@@ -16,7 +16,6 @@ use crate::model::event::{Flow, LogEvent, Outcome, Text, Timestamp, Transport};
 use crate::model::{AdminService, Service};
 use crate::profile::AdminStats;
 use crate::profile::edge::EdgeStats;
-use crate::profile::exec::Side;
 pub use crate::profile::group::is_failed_attempt;
 use crate::profile::group::{FlowGroup, hour_num};
 use crate::profile::host::{HostProfile, sort_names};
@@ -36,6 +35,10 @@ use std::sync::Arc;
 
 /// Services sharing one (transport, port), by name, with their indices.
 type ServiceSlots = Vec<(Option<Box<str>>, u32)>;
+
+/// Activity records a builder holds before applying them to its hosts
+/// (see [`ProfileBuilder::settle_activity`]).
+const ACTIVITY_SETTLE_AT: usize = 1 << 20;
 
 /// Sentinel for "no source host" in logon keys.
 const NO_HOST: u32 = u32::MAX;
@@ -629,6 +632,21 @@ impl ProfileBuilder {
                 .or_insert_with(|| AdminStats::one(ts));
             self.admin_hours.insert((s, hour_num(ts), w));
         }
+        if self.activity.len() >= ACTIVITY_SETTLE_AT {
+            self.settle_activity();
+        }
+    }
+
+    /// Applies the activity records held so far to the hosts' profiles
+    /// (what [`ProfileBuilder::finish_with`] would do with them), so a long
+    /// fold holds per-host state, not one record per event. Exact: the
+    /// records only widen first and last seen and add to counters, as
+    /// [`HostProfile::merge`] does.
+    fn settle_activity(&mut self) {
+        let activity = std::mem::take(&mut self.activity);
+        Activity::apply(&mut self.hosts, 0, &activity);
+        self.activity = activity;
+        self.activity.clear();
     }
 
     /// Records the remote execution in `events` (sorted by time) as
@@ -645,17 +663,7 @@ impl ProfileBuilder {
         let hits = crate::profile::exec::attribute(
             events,
             crate::profile::exec::BASELINE_WINDOW_NS,
-            |side, ip, name| match side {
-                Side::Writer => match (name.and_then(|n| dir.key_for_name(n)), ip) {
-                    (Some(k), _) => Some(k),
-                    (None, Some(ip)) => Some(dir.key_for_ip(ip)),
-                    (None, None) => None,
-                },
-                Side::Source => match ip {
-                    Some(ip) => Some(dir.key_for_ip(ip)),
-                    None => name.and_then(|n| dir.key_for_name(n)),
-                },
-            },
+            |side, ip, name| crate::profile::exec::directory_key(&dir, side, ip, name),
         );
         for h in hits {
             let action = h.action;
@@ -1030,6 +1038,15 @@ fn fold_chunks<T: Sync>(
         })
 }
 
+/// Folds connection records into profile builders over `dir` in parallel,
+/// as [`build_parallel`] does, and merges them (`None` for no records).
+pub fn fold_flows(dir: &Arc<HostDirectory>, flows: &[Flow]) -> Option<ProfileBuilder> {
+    fold_chunks(dir, flows, FLOW_CHUNK, |b, c| b.add_flows(c))
+}
+
+/// Connection records per task of a parallel build.
+const FLOW_CHUNK: usize = 64 * 1024;
+
 /// Builds profiles from flows and events in parallel: each rayon task folds
 /// a chunk into its own builder, and the builders are merged. The result is
 /// identical whatever the thread count.
@@ -1068,11 +1085,10 @@ fn build_from<T: Sync>(
     events: &[LogEvent],
     thresholds: &RoleThresholds,
 ) -> Profiles {
-    const CHUNK: usize = 64 * 1024;
     // Flows and events are independent until the final merge: build both
     // at once (a day's events alone are less than one chunk of flows).
     let (from_flows, (from_events, exec)) = rayon::join(
-        || fold_chunks(&dir, flows, CHUNK, add),
+        || fold_chunks(&dir, flows, FLOW_CHUNK, add),
         || {
             rayon::join(
                 || {

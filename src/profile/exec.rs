@@ -47,6 +47,28 @@ pub fn is_exec_action(e: &LogEvent) -> bool {
     e.action == Action::ServiceInstalled || is_admin_share(e)
 }
 
+/// The directory key of a side's host as the baseline ties remote
+/// execution ([`attribute`]): the writer by name first, the source by
+/// address first.
+pub fn directory_key(
+    dir: &crate::hosts::HostDirectory,
+    side: Side,
+    ip: Option<IpAddr>,
+    name: Option<&str>,
+) -> Option<crate::hosts::HostKey> {
+    match side {
+        Side::Writer => match (name.and_then(|n| dir.key_for_name(n)), ip) {
+            (Some(k), _) => Some(k),
+            (None, Some(ip)) => Some(dir.key_for_ip(ip)),
+            (None, None) => None,
+        },
+        Side::Source => match ip {
+            Some(ip) => Some(dir.key_for_ip(ip)),
+            None => name.and_then(|n| dir.key_for_name(n)),
+        },
+    }
+}
+
 /// A service installation or admin-share access tied to its source.
 #[derive(Debug, Clone)]
 pub struct ExecHit<'a, K> {

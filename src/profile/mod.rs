@@ -78,6 +78,7 @@ mod pending;
 mod profiles;
 mod query;
 pub mod role;
+pub mod stream;
 mod table;
 pub mod week;
 

@@ -23,6 +23,45 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Bytes read per chunk.
 const CHUNK: usize = 8 << 20;
 
+/// A fold over the events of one piece of an input (see
+/// [`read_lines_folded`]): it takes the piece's events, in line order, and
+/// returns the ones to keep.
+pub type PieceFold<'a> = dyn Fn(Vec<LogEvent>) -> Vec<LogEvent> + Sync + 'a;
+
+/// Reads every line of `window` with `format`, handing each parallel
+/// piece's events to `fold` on the worker that parsed them; the result's
+/// `events` holds what `fold` kept, in line order. Pieces reach `fold` in
+/// no particular order, so it must not depend on it.
+pub fn read_lines_folded(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    format: &dyn LineFormat,
+    progress: &AtomicU64,
+    fold: &PieceFold<'_>,
+) -> TextResult {
+    let work = |bytes: &[u8], first: u64| {
+        let mut events = Vec::with_capacity(bytes.len() / 64);
+        let own_file = private_name(file);
+        let (records, diag, lines) = parse_piece(bytes, first, &own_file, format, &mut events);
+        Piece {
+            events: events.len() as u64,
+            made: fold(events),
+            records,
+            diag,
+            lines,
+        }
+    };
+    let mut kept: Vec<LogEvent> = Vec::new();
+    let mut res = read_pieces(window, file, progress, &work, &mut |mut e: Vec<
+        LogEvent,
+    >| {
+        kept.append(&mut e);
+        true
+    });
+    res.events = kept;
+    res
+}
+
 /// Bytes per piece parsed by one task.
 const PIECE: usize = 256 << 10;
 

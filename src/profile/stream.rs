@@ -1,0 +1,381 @@
+//! The learning period folded as it is read, never held: what `analyze`
+//! and `baseline build` do when every input is a file that can be read
+//! twice.
+//!
+//! Profiles are keyed through the host directory, which is resolved from
+//! the evidence of every event, so the inputs are read twice:
+//!
+//! 1. a survey folds each event into a [`DirectoryBuilder`] (mergeable:
+//!    one per worker thread) and notes the records' time span, which
+//!    places the cut (`--learn auto` and fractions need it);
+//! 2. the fold hands each event before the cut to a [`ProfileBuilder`]
+//!    (one per worker thread, merged at the end) and keeps only the
+//!    events from the cut on, for the detectors.
+//!
+//! Captures are read once, in the survey: their connection records go to
+//! the flow store as usual, and their few events (DNS answers, analyzer
+//! findings) are held and folded with the rest. Both folds are
+//! order-independent, so pieces may reach them in any order; the two
+//! things that need time order get it from the few events they read:
+//! Sigma hits of the learning part ([`Streamed::learn_marks`]), and remote
+//! execution, whose attribution ([`crate::profile::exec::attribute`])
+//! needs the service installations and admin-share accesses of the
+//! learning part and the successful network logons on the hosts they
+//! happened on, sorted, as the whole learning part would give them.
+
+use crate::collect::flow_store::FlowStore;
+use crate::collect::pipeline::{
+    EventRun, FlowRunOptions, FoldedInput, LogOptions, fold_inputs, fold_pieces, folded_run,
+};
+use crate::error::Error;
+use crate::hosts::{DirectoryBuilder, HostDirectory, HostKey, HostsFile};
+use crate::input::InputPath;
+use crate::model::Action;
+use crate::model::event::{LogEvent, Outcome, Text, Timestamp};
+use crate::profile::Profiles;
+use crate::profile::build::{ProfileBuilder, fold_flows};
+use crate::profile::exec::{Side, directory_key, is_exec_action};
+use crate::profile::logon::is_network_logon;
+use crate::profile::role::RoleThresholds;
+use rustc_hash::FxHashSet;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How a streamed learning period is cut and what it keeps.
+pub struct Plan<'a> {
+    /// The cut, from the time span of every record (events, `extra` and
+    /// connection records); `None`: every record is learned.
+    pub cut: &'a (dyn Fn(Option<(Timestamp, Timestamp)>) -> Option<Timestamp> + Sync),
+    /// The directory takes the evidence of the learning part only (a
+    /// baseline), not that of every event (an analysis). Needs a cut
+    /// that does not depend on the span ([`Plan::fixed_cut`]).
+    pub directory_before_cut: bool,
+    /// The cut when it is known before reading (`--until`), for
+    /// [`Plan::directory_before_cut`].
+    pub fixed_cut: Option<Timestamp>,
+    /// Keep the events from the cut on (to judge them), or drop them.
+    pub keep_judged: bool,
+    /// A hosts file for the directory.
+    pub hosts: Option<&'a HostsFile>,
+}
+
+/// What a streamed learning period gave.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The inputs' reports, every connection record, and in `events` the
+    /// log events from the cut on (when kept), sorted as a run sorts them
+    /// (`extra` not among them). `folded` counts the events not kept.
+    pub run: EventRun,
+    /// The cut (`None`: all learned).
+    pub cut: Option<Timestamp>,
+    /// The time span of every record read, `extra` included.
+    pub whole: Option<(Timestamp, Timestamp)>,
+    /// The host directory.
+    pub directory: Arc<HostDirectory>,
+    /// The profiles of the learning part.
+    pub profiles: Profiles,
+    /// The time span of the learning part.
+    pub learned: Option<(Timestamp, Timestamp)>,
+    /// Records learned: connection records, log events (`extra` included).
+    pub learn_counts: (usize, usize),
+    /// The learning part's `sigma-match` events from the inputs, in run
+    /// order (`extra` not among them): Sigma hits are alerts wherever they fall.
+    pub learn_marks: Vec<LogEvent>,
+}
+
+/// One value per rayon worker thread (and one for any other thread),
+/// locked only by the thread it belongs to.
+struct PerThread<T> {
+    slots: Vec<Mutex<Option<T>>>,
+}
+
+impl<T> PerThread<T> {
+    fn new() -> Self {
+        let n = rayon::current_num_threads().max(1) + 1;
+        PerThread {
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    fn with<R>(&self, init: impl FnOnce() -> T, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let last = self.slots.len().saturating_sub(1);
+        let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
+        let slot = self.slots.get(i)?;
+        let mut held = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(f(held.get_or_insert_with(init)))
+    }
+
+    fn into_values(self) -> Vec<T> {
+        self.slots
+            .into_iter()
+            .filter_map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            })
+            .collect()
+    }
+}
+
+/// The widest span of `a` and `b`.
+fn widen(
+    a: Option<(Timestamp, Timestamp)>,
+    b: Option<(Timestamp, Timestamp)>,
+) -> Option<(Timestamp, Timestamp)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) | (None, x) => x,
+    }
+}
+
+/// What the survey learns from the events one thread read.
+#[derive(Default)]
+struct Survey {
+    directory: DirectoryBuilder,
+    span: Option<(Timestamp, Timestamp)>,
+    /// How the writers of remote execution spell themselves.
+    exec_writers: FxHashSet<(Option<IpAddr>, Option<Text>)>,
+}
+
+impl Survey {
+    fn observe(&mut self, e: &LogEvent, take_evidence: bool) {
+        self.span = widen(self.span, Some((e.ts, e.ts)));
+        if take_evidence {
+            self.directory.observe(e);
+            if is_exec_action(e) {
+                let (ip, name) = Side::Writer.of(e);
+                self.exec_writers.insert((ip, name.map(Text::from)));
+            }
+        }
+    }
+
+    fn merge(&mut self, o: Survey) {
+        self.directory.merge(o.directory);
+        self.span = widen(self.span, o.span);
+        self.exec_writers.extend(o.exec_writers);
+    }
+}
+
+/// What the fold made of the events one thread read.
+struct Fold {
+    builder: ProfileBuilder,
+    events: usize,
+    span: Option<(Timestamp, Timestamp)>,
+}
+
+/// True when `path` is a file that reads the same twice (not standard
+/// input, a FIFO or a device).
+fn rereadable(path: &InputPath) -> bool {
+    match path {
+        InputPath::Stdin => false,
+        InputPath::File(p) => std::fs::metadata(p).is_ok_and(|m| m.is_file()),
+    }
+}
+
+/// True when every input can be read twice, so [`learn`] can stream them.
+pub fn can_stream(paths: &[InputPath]) -> bool {
+    !paths.is_empty() && paths.iter().all(rereadable)
+}
+
+/// Reads `paths` twice (see the module docs): learns profiles from the
+/// records before the plan's cut without holding them, and keeps the
+/// rest when asked. `extra` events (Sigma hits, read apart) are surveyed
+/// and learned alike but not returned. The profiles, directory and kept
+/// events equal those of reading everything and splitting it. Fails only
+/// when spilled connection records cannot be read back.
+#[allow(clippy::too_many_arguments)]
+pub fn learn(
+    paths: &[InputPath],
+    path_errors: Vec<Error>,
+    opts: &FlowRunOptions,
+    logs: &LogOptions,
+    progress: &AtomicU64,
+    extra: &[LogEvent],
+    plan: &Plan<'_>,
+) -> std::io::Result<Streamed> {
+    let started = Instant::now();
+    let evidence =
+        |ts: Timestamp| !plan.directory_before_cut || plan.fixed_cut.is_none_or(|c| ts < c);
+    // Pass 1: the directory's evidence and the span.
+    let surveys: PerThread<Survey> = PerThread::new();
+    let survey = |events: Vec<LogEvent>| -> Vec<LogEvent> {
+        surveys.with(Survey::default, |s| {
+            for e in &events {
+                s.observe(e, evidence(e.ts));
+            }
+        });
+        Vec::new()
+    };
+    let store = FlowStore::new(opts.spill_at);
+    let all: Vec<usize> = (0..paths.len()).collect();
+    let first = fold_inputs(paths, &all, opts, logs, progress, &store, &survey);
+    let mut captures: Vec<FoldedInput> = Vec::new();
+    let mut logs_again: Vec<usize> = Vec::new();
+    for f in first {
+        if f.capture {
+            // Read once: their events join the survey here.
+            for e in &f.events {
+                survey_one(&surveys, e, evidence(e.ts));
+            }
+            captures.push(f);
+        } else {
+            logs_again.push(f.index);
+        }
+    }
+    for e in extra {
+        survey_one(&surveys, e, evidence(e.ts));
+    }
+    let mut surveyed = Survey::default();
+    for s in surveys.into_values() {
+        surveyed.merge(s);
+    }
+    let flows = store.finish()?;
+    let flow_span = flows.first_ts().zip(flows.last_ts());
+    let whole = widen(surveyed.span, flow_span);
+    let cut = (plan.cut)(whole);
+    let learns = |ts: Timestamp| cut.is_none_or(|c| ts < c);
+    let mut directory = surveyed.directory;
+    if let Some(h) = plan.hosts {
+        directory.add_file(h);
+    }
+    let dir = Arc::new(directory.finish());
+    let exec_hosts: FxHashSet<HostKey> = surveyed
+        .exec_writers
+        .iter()
+        .filter_map(|(ip, name)| directory_key(&dir, Side::Writer, *ip, name.as_deref()))
+        .collect();
+    // Pass 2: fold the learning part, keep the rest.
+    let folds: PerThread<Fold> = PerThread::new();
+    let new_fold = || Fold {
+        builder: ProfileBuilder::new(dir.clone()),
+        events: 0,
+        span: None,
+    };
+    // Learning events the fold keeps: Sigma hits and what remote
+    // execution is tied with (see the module docs).
+    let mark = |e: &LogEvent| {
+        e.action == Action::SigmaMatch
+            || is_exec_action(e)
+            || (!exec_hosts.is_empty()
+                && is_network_logon(e)
+                && e.outcome == Some(Outcome::Success)
+                && {
+                    let (ip, name) = Side::Writer.of(e);
+                    directory_key(&dir, Side::Writer, ip, name)
+                        .is_some_and(|k| exec_hosts.contains(&k))
+                })
+    };
+    let fold = |events: Vec<LogEvent>| -> Vec<LogEvent> {
+        folds
+            .with(new_fold, |f| {
+                let mut kept = Vec::new();
+                for e in events {
+                    if learns(e.ts) {
+                        f.builder.add_event(&e);
+                        f.events += 1;
+                        f.span = widen(f.span, Some((e.ts, e.ts)));
+                        if mark(&e) {
+                            kept.push(e);
+                        }
+                    } else if plan.keep_judged {
+                        kept.push(e);
+                    }
+                }
+                kept
+            })
+            .unwrap_or_default()
+    };
+    let mut inputs = fold_inputs(
+        paths,
+        &logs_again,
+        opts,
+        logs,
+        progress,
+        &FlowStore::new(opts.spill_at),
+        &fold,
+    );
+    // Read from the survey on, a capture's events are folded alike (an
+    // input that turned into a capture between the passes is not).
+    inputs.retain(|f| !f.capture);
+    let mut seen: usize = inputs.iter().map(|f| f.report.events as usize).sum();
+    for mut c in captures {
+        seen += c.events.len();
+        c.events = fold_pieces(&fold, std::mem::take(&mut c.events));
+        inputs.push(c);
+    }
+    let extra_learned: Vec<&LogEvent> = extra.iter().filter(|e| learns(e.ts)).collect();
+    if !extra_learned.is_empty() {
+        folds.with(new_fold, |f| {
+            for e in &extra_learned {
+                f.builder.add_event(e);
+                f.events += 1;
+                f.span = widen(f.span, Some((e.ts, e.ts)));
+            }
+        });
+    }
+    let mut run = folded_run(inputs, path_errors, FlowStore::new(usize::MAX), started);
+    if let Some(e) = run.store_error.take() {
+        return Err(std::io::Error::other(e));
+    }
+    run.flows = flows;
+    // The kept learning events (sorted with the rest) go apart.
+    let marks_end = run.events.partition_point(|e| learns(e.ts));
+    let mut learn_marks: Vec<LogEvent> = run.events.drain(..marks_end).collect();
+    let mut builder = ProfileBuilder::new(dir.clone());
+    let mut events = 0;
+    let mut span = None;
+    for f in folds.into_values() {
+        builder.merge(f.builder);
+        events += f.events;
+        span = widen(span, f.span);
+    }
+    // Connection records of the learning part, in batches.
+    let mut learned_flows = 0usize;
+    let mut batch = Vec::with_capacity(FLOW_BATCH.min(run.flows.len() as usize));
+    let fold_batch = |batch: &mut Vec<crate::model::event::Flow>, b: &mut ProfileBuilder| {
+        if let Some(part) = fold_flows(&dir, batch) {
+            b.merge(part);
+        }
+        batch.clear();
+    };
+    run.flows.for_each(|f| {
+        if learns(f.ts) {
+            learned_flows += 1;
+            span = widen(span, Some((f.ts, f.ts)));
+            batch.push(f.clone());
+            if batch.len() >= FLOW_BATCH {
+                fold_batch(&mut batch, &mut builder);
+            }
+        }
+        Ok(())
+    })?;
+    fold_batch(&mut batch, &mut builder);
+    if learn_marks.iter().any(is_exec_action) {
+        let mut x = ProfileBuilder::new(dir.clone());
+        x.add_remote_exec(&learn_marks);
+        builder.merge(x);
+    }
+    learn_marks.retain(|e| e.action == Action::SigmaMatch);
+    run.folded = seen.saturating_sub(run.events.len()) as u64;
+    Ok(Streamed {
+        run,
+        cut,
+        whole,
+        directory: dir,
+        profiles: builder.finish_with(&RoleThresholds::default()),
+        learned: span,
+        learn_counts: (learned_flows, events),
+        learn_marks,
+    })
+}
+
+/// Connection records folded per batch (each batch in parallel).
+const FLOW_BATCH: usize = 256 * 1024;
+
+/// Surveys one event on the calling thread's survey.
+fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool) {
+    surveys.with(Survey::default, |s| s.observe(e, take_evidence));
+}
