@@ -396,18 +396,25 @@ fn emit(
             }
         }
         let matched: Vec<String> = match (res.as_detection(), res.as_correlation()) {
-            (Some(d), _) => d
-                .matched_fields
-                .iter()
-                .take(MAX_MATCHED)
-                .map(|f| {
-                    let v = match &f.value {
-                        serde_json::Value::String(s) => s.clone(),
-                        v => v.to_string(),
-                    };
-                    format!("{}={}", f.field, bounded(&v, 256))
-                })
-                .collect(),
+            (Some(d), _) => {
+                // The engine reports matched fields in no fixed order:
+                // sorted, so the same record gives the same alert text.
+                let mut m: Vec<String> = d
+                    .matched_fields
+                    .iter()
+                    .map(|f| {
+                        let v = match &f.value {
+                            serde_json::Value::String(s) => s.clone(),
+                            v => v.to_string(),
+                        };
+                        format!("{}={}", f.field, bounded(&v, 256))
+                    })
+                    .collect();
+                m.sort_unstable();
+                m.dedup();
+                m.truncate(MAX_MATCHED);
+                m
+            }
             (None, Some(c)) => {
                 let mut m: Vec<String> = c
                     .group_key
