@@ -225,6 +225,16 @@ pub fn learn(
             logs_again.push(f.index);
         }
     }
+    // A capture is read once: its share of the second pass (the progress
+    // total counts every input twice) is done already.
+    let read_once: Vec<InputPath> = captures
+        .iter()
+        .filter_map(|f| paths.get(f.index).cloned())
+        .collect();
+    progress.fetch_add(
+        crate::collect::pipeline::total_size(&read_once),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     for e in extra {
         survey_one(&surveys, e, evidence(e.ts));
     }
