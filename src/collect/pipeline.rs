@@ -733,20 +733,36 @@ pub fn run_events(
         .map(|p| read_one(p, &capture, progress, &store, Some(logs), &mut Dest::Keep))
         .collect();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    assemble_run(
+        results.into_iter().map(|r| (r.events, r.report)),
+        path_errors,
+        store,
+        start,
+    )
+}
+
+/// One run from the inputs' events and reports (in name order): the
+/// events joined and sorted, the reports kept, the records of `store`.
+fn assemble_run(
+    parts: impl Iterator<Item = (Vec<LogEvent>, InputReport)>,
+    path_errors: Vec<Error>,
+    store: FlowStore,
+    started: Instant,
+) -> EventRun {
     let (path_errors, notes) = split_path_errors(path_errors);
     let mut run = EventRun {
         path_errors,
         notes,
         ..EventRun::default()
     };
-    for mut r in results {
+    for (mut events, report) in parts {
         // Moved, not copied: events are large and there can be millions.
         if run.events.is_empty() {
-            run.events = r.events;
+            run.events = events;
         } else {
-            run.events.append(&mut r.events);
+            run.events.append(&mut events);
         }
-        run.inputs.push(r.report);
+        run.inputs.push(report);
     }
     sort_events(&mut run.events);
     match store.finish() {
@@ -755,7 +771,7 @@ pub fn run_events(
             run.store_error = Some(format!("spilling records to a temporary file failed: {e}"))
         }
     }
-    run.secs = start.elapsed().as_secs_f64();
+    run.secs = started.elapsed().as_secs_f64();
     run
 }
 
@@ -840,25 +856,12 @@ pub fn folded_run(
     started: Instant,
 ) -> EventRun {
     inputs.sort_by(|a, b| a.report.name.cmp(&b.report.name));
-    let (path_errors, notes) = split_path_errors(path_errors);
-    let mut run = EventRun {
+    assemble_run(
+        inputs.into_iter().map(|r| (r.events, r.report)),
         path_errors,
-        notes,
-        ..EventRun::default()
-    };
-    for mut r in inputs {
-        run.events.append(&mut r.events);
-        run.inputs.push(r.report);
-    }
-    sort_events(&mut run.events);
-    match store.finish() {
-        Ok(sorted) => run.flows = sorted,
-        Err(e) => {
-            run.store_error = Some(format!("spilling records to a temporary file failed: {e}"))
-        }
-    }
-    run.secs = started.elapsed().as_secs_f64();
-    run
+        store,
+        started,
+    )
 }
 
 /// The order of log events in output: time, then where they were read, then action.
