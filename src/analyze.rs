@@ -128,7 +128,7 @@ pub fn analyze(
     let (learn_flows, detect_flows) = flows.split_at(fcut.min(flows.len()));
     let (learn_events, detect_events) = events.split_at(ecut.min(events.len()));
     let t0 = Instant::now();
-    let names = std::sync::Arc::new(crate::hosts::build_directory(events, None));
+    let names = std::sync::Arc::new(crate::hosts::build_directory_tied(events, flows, None));
     // The detectors' directory and the judged logons it resolves need no
     // profile: they are prepared while the profiles are built.
     let ((directory, logons), profiles) = rayon::join(
@@ -345,7 +345,7 @@ pub fn analyze_against_profiles(
     let t0 = Instant::now();
     // The baseline's names first, then today's for hosts it never saw.
     let mut directory = Directory::from_hosts(hosts);
-    directory.fill_from(&crate::hosts::build_directory(events, None));
+    directory.fill_from(&crate::hosts::build_directory_tied(events, flows, None));
     // A host the baseline knew by name only, whose address today's records
     // reveal, is one host with the address's profile: fold them, so that
     // its logons and flows are judged together as the learned path does.

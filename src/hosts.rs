@@ -27,6 +27,8 @@
 //! the earliest seen, then the lexicographically smallest. All evidence is
 //! kept, with which pair won, for `lateral events --hosts-only`.
 
+pub mod session;
+
 use crate::diag::Diagnostics;
 use crate::model::Action;
 use crate::model::Role;
@@ -70,6 +72,11 @@ pub enum EvidenceSource {
     Dns,
     /// A log record's own `host.name` with `host.ip`.
     HostRecord,
+    /// A session a host's own log recorded (a logon, a share access) and
+    /// the one connection a capture holds for it: the log names the host,
+    /// the capture gives its address (see [`session`]). Used only for
+    /// addresses no stronger source names.
+    SessionTiming,
     /// Weak: an address in a Sysmon network event, named after the host
     /// that wrote it (the writer is one end of the connection, not saying
     /// which). Used only for addresses no other source names, and only when
@@ -88,6 +95,7 @@ impl EvidenceSource {
             EvidenceSource::Dns => "dns",
             EvidenceSource::HostRecord => "host-record",
             EvidenceSource::SysmonWriter => "sysmon-writer",
+            EvidenceSource::SessionTiming => "session-timing",
         }
     }
 }
@@ -397,6 +405,15 @@ pub fn read_hosts_file(path: &std::path::Path) -> Result<HostsFile, crate::Error
 /// merged) and an optional hosts file. The result does not depend on the
 /// order of `events` or the thread count.
 pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDirectory {
+    let mut b = builder_of(events);
+    if let Some(f) = file {
+        b.add_file(f);
+    }
+    b.finish()
+}
+
+/// The evidence of `events`, collected in parallel.
+fn builder_of(events: &[LogEvent]) -> DirectoryBuilder {
     use rayon::prelude::*;
     let threads = rayon::current_num_threads().max(1);
     let chunk = crate::model::parallel::per_thread(events.len());
@@ -410,7 +427,7 @@ pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDir
         a.merge(b);
         a
     };
-    let mut b = if threads > 1 && chunk >= events.len() {
+    if threads > 1 && chunk >= events.len() {
         // Too few events to split by chunk, where every builder would meet
         // (and normalise) every host: each builder reads every event but
         // takes only the spellings of its share.
@@ -423,11 +440,53 @@ pub fn build_directory(events: &[LogEvent], file: Option<&HostsFile>) -> HostDir
             .par_chunks(chunk)
             .fold(DirectoryBuilder::new, observe_all)
             .reduce(DirectoryBuilder::new, merge)
-    };
+    }
+}
+
+/// Builds the directory as [`build_directory`] does, then ties the names
+/// hosts' logs give themselves and their dual-stack clients to the
+/// addresses `flows` saw for the same sessions ([`session`]).
+pub fn build_directory_tied(
+    events: &[LogEvent],
+    flows: &[crate::model::event::Flow],
+    file: Option<&HostsFile>,
+) -> HostDirectory {
+    let stubs: Vec<session::SessionFlow> =
+        flows.iter().filter_map(session::SessionFlow::of).collect();
+    build_directory_sessions(events, &stubs, file)
+}
+
+/// As [`build_directory_tied`], from the logon-port connections only
+/// ([`session::SessionFlow::of`]).
+pub fn build_directory_sessions(
+    events: &[LogEvent],
+    sessions: &[session::SessionFlow],
+    file: Option<&HostsFile>,
+) -> HostDirectory {
+    if sessions.is_empty() {
+        return build_directory(events, file);
+    }
+    let mut sightings = session::Sightings::new();
+    for e in events {
+        sightings.observe(e);
+    }
+    if sightings.is_empty() {
+        return build_directory(events, file);
+    }
+    let mut b = builder_of(events);
+    b.tie_sessions(sightings, sessions);
     if let Some(f) = file {
         b.add_file(f);
     }
     b.finish()
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it maps.
+fn normalise_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// What is known about one name before resolution.
@@ -536,10 +595,7 @@ impl DirectoryBuilder {
         let Some(short) = self.noted_short(raw_name) else {
             return;
         };
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = normalise_ip(ip);
         if ip.is_loopback() || ip.is_unspecified() {
             return;
         }
@@ -638,6 +694,42 @@ impl DirectoryBuilder {
         }
     }
 
+    /// Adds what session timing ([`session`]) says: `sightings` (what
+    /// hosts' logs recorded) against the logon-port connections `flows`.
+    pub fn tie_sessions(&mut self, sightings: session::Sightings, flows: &[session::SessionFlow]) {
+        if sightings.is_empty() {
+            return;
+        }
+        // The addresses data already gives each name.
+        let mut known: FxHashMap<&str, Vec<IpAddr>> = FxHashMap::default();
+        for (ip, name, source) in self.pairs.keys() {
+            if !matches!(
+                source,
+                EvidenceSource::SysmonWriter | EvidenceSource::SessionTiming
+            ) {
+                known.entry(name.as_str()).or_default().push(*ip);
+            }
+        }
+        let ties = sightings.ties(flows, &|name: &str| {
+            known.get(name).cloned().unwrap_or_default()
+        });
+        for t in ties {
+            self.pair(
+                t.ip,
+                t.name.as_str(),
+                EvidenceSource::SessionTiming,
+                t.first,
+            );
+            if let Some(x) = self.pairs.get_mut(&(
+                normalise_ip(t.ip),
+                t.name.clone(),
+                EvidenceSource::SessionTiming,
+            )) {
+                x.count = x.count.max(t.votes);
+            }
+        }
+    }
+
     /// Folds another builder's evidence into this one (order-independent,
     /// except that a hosts file should be added to one builder only). The
     /// result takes every spelling, whatever shares the two took.
@@ -675,9 +767,18 @@ impl DirectoryBuilder {
         // IP then name, so each IP's names come together and in order.
         let mut strong: Vec<(IpAddr, Vec<(&str, Tally)>)> = Vec::new();
         let mut weak: Vec<(IpAddr, &str, Tally)> = Vec::new();
+        let mut timed: Vec<(IpAddr, Vec<(&str, Tally)>)> = Vec::new();
         for ((ip, name, source), t) in &pairs {
             match source {
                 EvidenceSource::HostsFile => {}
+                EvidenceSource::SessionTiming => {
+                    if timed.last().is_none_or(|(i, _)| i != ip) {
+                        timed.push((*ip, Vec::new()));
+                    }
+                    if let Some((_, names)) = timed.last_mut() {
+                        names.push((name.as_str(), *t));
+                    }
+                }
                 EvidenceSource::SysmonWriter => match weak.last_mut() {
                     Some((i, n, sum)) if i == ip && *n == name.as_str() => sum.add(*t),
                     _ => weak.push((*ip, name.as_str(), *t)),
@@ -710,6 +811,16 @@ impl DirectoryBuilder {
             .iter()
             .filter_map(|(ip, names)| Some((*ip, HostKey::Name(best(names)?))))
             .collect();
+        // Session timing names an address no data names (a host may have
+        // several addresses: a name it already has is no obstacle).
+        for (ip, names) in &timed {
+            if by_ip.contains_key(ip) || self.file_ips.contains_key(ip) {
+                continue;
+            }
+            if let Some(name) = best(names) {
+                by_ip.insert(*ip, HostKey::Name(name));
+            }
+        }
         // Weak evidence, as a greedy matching: strongest (ip, name) pairs
         // first (most records, then earliest, then name, then address), each
         // address and each name matched at most once, never an address or a

@@ -215,7 +215,7 @@ impl Baseline {
         record: RunRecord,
         hosts: Option<&HostsFile>,
     ) -> Baseline {
-        let directory = Arc::new(directory_from(events, hosts, None));
+        let directory = Arc::new(directory_from(events, &session_flows(flows), hosts, None));
         let profiles = build_parallel(directory.clone(), flows, events);
         let meta = Meta {
             lateral_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -284,6 +284,7 @@ impl Baseline {
         }
         let directory = Arc::new(directory_from(
             events,
+            &session_flows(&flows),
             hosts.as_ref(),
             Some((&self.directory, &self.profiles)),
         ));
@@ -421,8 +422,20 @@ fn run_record_of(
 /// addresses that neither names, as if from a hosts file (only for hosts
 /// the carried profiles still hold or whose role was given, so names of
 /// aged-out hosts are forgotten too).
+/// The logon-port connections of `flows`, for session timing
+/// ([`crate::hosts::session`]), sorted.
+pub(crate) fn session_flows(flows: &[Flow]) -> Vec<crate::hosts::session::SessionFlow> {
+    let mut v: Vec<_> = flows
+        .iter()
+        .filter_map(crate::hosts::session::SessionFlow::of)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
 fn directory_from(
     events: &[LogEvent],
+    sessions: &[crate::hosts::session::SessionFlow],
     hosts: Option<&HostsFile>,
     carry: Option<(&HostDirectory, &Profiles)>,
 ) -> HostDirectory {
@@ -440,6 +453,13 @@ fn directory_from(
                 a.merge(b);
                 a
             });
+        if !sessions.is_empty() {
+            let mut sightings = crate::hosts::session::Sightings::new();
+            for e in events {
+                sightings.observe(e);
+            }
+            b.tie_sessions(sightings, sessions);
+        }
         if let Some(h) = hosts {
             b.add_file(h);
         }

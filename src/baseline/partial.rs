@@ -38,6 +38,7 @@
 use super::{Baseline, Meta, RunRecord, directory_from, max_opt, min_opt};
 use crate::collect::pipeline::EventRun;
 use crate::hosts::HostsFile;
+use crate::hosts::session::SessionFlow;
 use crate::model::event::{Flow, LogEvent, Timestamp};
 use crate::profile::group::{FlowGroup, FlowGroups, merge_sorted};
 use crate::profile::{RoleThresholds, build_from_groups};
@@ -47,7 +48,7 @@ use std::sync::Arc;
 
 /// Version of the partial payload this build writes and reads (inside
 /// the container's [`super::file::FORMAT_VERSION`]).
-pub const PARTIAL_VERSION: u32 = 1;
+pub const PARTIAL_VERSION: u32 = 2;
 
 /// Why parts cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,10 @@ pub struct Partial {
     pub flows: Vec<FlowGroup>,
     /// Log events, sorted (time, then where they were read, then the rest).
     pub events: Vec<LogEvent>,
+    /// The logon-port connections, sorted: what session timing needs of
+    /// the flows to tie hosts' names to their addresses
+    /// ([`crate::hosts::session`]).
+    pub sessions: Vec<SessionFlow>,
 }
 
 /// The order of events in a partial: time, then where they were read, then
@@ -178,6 +183,7 @@ impl Partial {
             partial_inputs,
             flows: groups.into_sorted(),
             events,
+            sessions: super::session_flows(flows),
         }
     }
 
@@ -193,6 +199,9 @@ impl Partial {
         let mut events = self.events;
         events.extend(other.events);
         events.sort_by(event_order);
+        let mut sessions = self.sessions;
+        sessions.extend(other.sessions);
+        sessions.sort_unstable();
         Ok(Partial {
             version: PARTIAL_VERSION,
             until: self.until,
@@ -203,6 +212,7 @@ impl Partial {
             partial_inputs: self.partial_inputs.saturating_add(other.partial_inputs),
             flows: merge_sorted(self.flows, other.flows),
             events,
+            sessions,
         })
     }
 
@@ -225,7 +235,9 @@ impl Partial {
             all.partial_inputs = all.partial_inputs.saturating_add(p.partial_inputs);
             all.flows.extend(p.flows);
             all.events.extend(p.events);
+            all.sessions.extend(p.sessions);
         }
+        all.sessions.sort_unstable();
         all.version = PARTIAL_VERSION;
         all.inputs.sort();
         all.flows = merge_sorted(all.flows, Vec::new());
@@ -237,7 +249,7 @@ impl Partial {
     /// hosts file, then profiles from the flow groups and events, roles
     /// inferred. Equal to [`Baseline::build`] over the same records.
     pub fn finish(self, hosts: Option<&HostsFile>) -> Baseline {
-        let directory = Arc::new(directory_from(&self.events, hosts, None));
+        let directory = Arc::new(directory_from(&self.events, &self.sessions, hosts, None));
         let profiles = build_from_groups(
             directory.clone(),
             &self.flows,
@@ -298,6 +310,7 @@ impl Partial {
         if !events_sorted {
             self.events.sort_by(event_order);
         }
+        self.sessions.sort_unstable();
         self.inputs.sort();
         self
     }

@@ -803,7 +803,14 @@ fn events(mut args: EventsArgs, threads: usize, quiet: bool, force: bool) -> any
         anyhow::bail!("{e}");
     }
     let mut buf = Vec::with_capacity(1 << 20);
-    let dir = lateral::hosts::build_directory(&run.events, hosts_file.as_ref());
+    let mut sessions = Vec::new();
+    run.flows
+        .for_each(|f| {
+            sessions.extend(lateral::hosts::session::SessionFlow::of(f));
+            Ok(())
+        })
+        .context("reading connection records back")?;
+    let dir = lateral::hosts::build_directory_sessions(&run.events, &sessions, hosts_file.as_ref());
     dir.write_jsonl(&mut buf);
     sink.write_all(&buf).context("writing the host directory")?;
     sink.flush().context("writing the host directory")?;

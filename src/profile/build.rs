@@ -1137,7 +1137,17 @@ pub fn profiles_from_run(
     thresholds: &RoleThresholds,
 ) -> std::io::Result<(Arc<HostDirectory>, Profiles)> {
     const BATCH: usize = 256 * 1024;
-    let dir = Arc::new(crate::hosts::build_directory(&run.events, hosts_file));
+    let mut sessions = Vec::new();
+    run.flows.for_each(|f| {
+        sessions.extend(crate::hosts::session::SessionFlow::of(f));
+        Ok(())
+    })?;
+    let dir = Arc::new(crate::hosts::build_directory_sessions(
+        &run.events,
+        &sessions,
+        hosts_file,
+    ));
+    drop(sessions);
     let build_batch = |flows: &[Flow]| fold_chunks(&dir, flows, 16 * 1024, |b, c| b.add_flows(c));
     let mut all = ProfileBuilder::new(dir.clone());
     let mut batch: Vec<Flow> = Vec::with_capacity(BATCH.min(run.flows.len() as usize));

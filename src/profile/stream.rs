@@ -135,6 +135,8 @@ fn widen(
 #[derive(Default)]
 struct Survey {
     directory: DirectoryBuilder,
+    /// Sessions hosts logged, to tie their names to captured addresses.
+    sessions: crate::hosts::session::Sightings,
     span: Option<(Timestamp, Timestamp)>,
     /// How the writers of remote execution spell themselves.
     exec_writers: FxHashSet<(Option<IpAddr>, Option<Text>)>,
@@ -145,6 +147,7 @@ impl Survey {
         self.span = widen(self.span, Some((e.ts, e.ts)));
         if take_evidence {
             self.directory.observe(e);
+            self.sessions.observe(e);
             if is_exec_action(e) {
                 let (ip, name) = Side::Writer.of(e);
                 self.exec_writers.insert((ip, name.map(Text::from)));
@@ -154,6 +157,7 @@ impl Survey {
 
     fn merge(&mut self, o: Survey) {
         self.directory.merge(o.directory);
+        self.sessions.merge(o.sessions);
         self.span = widen(self.span, o.span);
         self.exec_writers.extend(o.exec_writers);
     }
@@ -248,6 +252,18 @@ pub fn learn(
     let cut = (plan.cut)(whole);
     let learns = |ts: Timestamp| cut.is_none_or(|c| ts < c);
     let mut directory = surveyed.directory;
+    if !surveyed.sessions.is_empty() {
+        let mut stubs = Vec::new();
+        // A spilled run that cannot be read back only ties fewer names;
+        // the fold below reports the error.
+        let _ = flows.for_each(|f| {
+            if evidence(f.ts) {
+                stubs.extend(crate::hosts::session::SessionFlow::of(f));
+            }
+            Ok(())
+        });
+        directory.tie_sessions(surveyed.sessions, &stubs);
+    }
     if let Some(h) = plan.hosts {
         directory.add_file(h);
     }
