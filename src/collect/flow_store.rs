@@ -23,9 +23,6 @@ use std::sync::Mutex;
 /// Records held in memory before a run is spilled to disk.
 pub const DEFAULT_SPILL_AT: usize = 65_536;
 
-/// Room a caller's hand-over vector keeps after [`FlowStore::push`].
-const KEEP_ROOM: usize = 8192;
-
 struct Inner {
     mem: Vec<Flow>,
     runs: Vec<File>,
@@ -81,15 +78,23 @@ impl FlowStore {
             let micros = f.duration.map_or(0, |d| (d.0 / 1000).max(0) as u64);
             g.durations.record(micros);
         }
-        // Room for exactly `spill_at` records (or one larger hand-over), not
-        // the doubling a plain append would give.
+        // A run is spilled before a hand-over would take it past `spill_at`,
+        // and room is made for exactly `spill_at` records (or one larger
+        // hand-over): not the doubling a plain append would give, nor a
+        // larger block allocated and a smaller one freed again and again.
+        if !g.mem.is_empty()
+            && g.mem.len() + flows.len() > self.spill_at
+            && g.error.is_none()
+            && let Err(e) = spill(&mut g)
+        {
+            g.error = Some(e);
+        }
         let need = g.mem.len() + flows.len();
         if need > g.mem.capacity() {
             let room = need.max(self.spill_at) - g.mem.len();
             g.mem.reserve_exact(room);
         }
         g.mem.append(flows);
-        flows.shrink_to(KEEP_ROOM);
         if g.mem.len() >= self.spill_at
             && g.error.is_none()
             && let Err(e) = spill(&mut g)

@@ -177,13 +177,12 @@ enum EpState {
 struct Endpoint {
     pkts: u64,
     ip_bytes: u64,
-    /// Payload bytes (UDP, ICMP, other protocols).
-    payload: u64,
     state: EpState,
     seq_started: bool,
     /// Highest sequence number covered by data so far.
     seq_high: u32,
-    /// Sequence space covered by data since the first sequence number.
+    /// Sequence space covered by data since the first sequence number
+    /// (TCP); payload bytes (UDP, ICMP, other protocols).
     seq_span: u64,
     /// Payload bytes that advanced the sequence space (not retransmitted).
     seq_new: u64,
@@ -196,7 +195,6 @@ impl Endpoint {
     const NEW: Endpoint = Endpoint {
         pkts: 0,
         ip_bytes: 0,
-        payload: 0,
         state: EpState::Inactive,
         seq_started: false,
         seq_high: 0,
@@ -305,9 +303,6 @@ struct FragKey {
     proto: u8,
 }
 
-/// Finished records' room a table keeps between hand-overs.
-const FINISHED_KEEP: usize = 8192;
-
 /// Fewest packets between two reaping passes.
 const SWEEP_MIN_PACKETS: usize = 16_384;
 /// Least capture time between two reaping passes.
@@ -338,16 +333,21 @@ struct Slot {
     state: FlowState,
 }
 
-/// The active flows: a dense array of slots (grown by doubling, never past
-/// the cap) and a hash index of slot numbers, 4 bytes a bucket. Keyed
-/// through the index, the open-addressing slack (up to half the buckets
-/// under a flood) costs 5 bytes a bucket instead of a whole key and state
-/// (257 bytes): at the default cap a SYN flood holds 8 x 62,500 flows in
-/// 140 MB instead of 270 MB. Removal moves the last slot into the hole.
+/// Slots per page of the slot array (256 KiB a page).
+const PAGE: usize = 1024;
+
+/// The active flows: a dense array of slots, in fixed pages allocated as
+/// it grows (no doubling past need, no large block copied and freed), and
+/// a hash index of slot numbers, 4 bytes a bucket. Keyed through the
+/// index, the open-addressing slack (up to half the buckets under a flood)
+/// costs 5 bytes a bucket instead of a whole key and state (257 bytes): at
+/// the default cap a SYN flood holds 8 x 62,500 flows in 130 MB instead of
+/// 270 MB. Removal moves the last slot into the hole.
 #[derive(Default)]
 struct Active {
     index: HashTable<u32>,
-    slots: Vec<Slot>,
+    pages: Vec<Vec<Slot>>,
+    len: usize,
 }
 
 fn key_hash(key: &FlowKey) -> u64 {
@@ -356,74 +356,98 @@ fn key_hash(key: &FlowKey) -> u64 {
 
 impl Active {
     fn len(&self) -> usize {
-        self.slots.len()
+        self.len
+    }
+
+    fn slot(&self, i: usize) -> Option<&Slot> {
+        self.pages.get(i / PAGE)?.get(i % PAGE)
+    }
+
+    fn slot_mut(&mut self, i: usize) -> Option<&mut Slot> {
+        self.pages.get_mut(i / PAGE)?.get_mut(i % PAGE)
+    }
+
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.pages.iter().flatten()
     }
 
     fn find(&self, key: &FlowKey) -> Option<usize> {
-        let slots = &self.slots;
         self.index
             .find(key_hash(key), |&i| {
-                slots.get(i as usize).is_some_and(|s| s.key == *key)
+                self.slot(i as usize).is_some_and(|s| s.key == *key)
             })
             .map(|&i| i as usize)
     }
 
     fn get_mut(&mut self, key: &FlowKey) -> Option<&mut FlowState> {
         let i = self.find(key)?;
-        self.slots.get_mut(i).map(|s| &mut s.state)
+        self.slot_mut(i).map(|s| &mut s.state)
     }
 
-    /// Adds a flow known to be absent; `cap` bounds the slot array's growth.
-    fn insert(&mut self, key: FlowKey, state: FlowState, cap: usize) -> Option<&mut FlowState> {
-        let i = self.slots.len();
-        if i == self.slots.capacity() {
-            let want = (i * 2).clamp(16, cap.max(i + 1));
-            self.slots.reserve_exact(want - i);
+    /// Adds a flow known to be absent.
+    fn insert(&mut self, key: FlowKey, state: FlowState) -> Option<&mut FlowState> {
+        let i = self.len;
+        let p = i / PAGE;
+        if p >= self.pages.len() {
+            self.pages.push(Vec::with_capacity(PAGE));
         }
-        self.slots.push(Slot { key, state });
-        let slots = &self.slots;
+        self.pages.get_mut(p)?.push(Slot { key, state });
+        self.len += 1;
+        let pages = &self.pages;
         self.index.insert_unique(key_hash(&key), i as u32, |&j| {
-            slots.get(j as usize).map_or(0, |s| key_hash(&s.key))
+            let j = j as usize;
+            pages
+                .get(j / PAGE)
+                .and_then(|p| p.get(j % PAGE))
+                .map_or(0, |s| key_hash(&s.key))
         });
-        self.slots.last_mut().map(|s| &mut s.state)
+        self.slot_mut(i).map(|s| &mut s.state)
+    }
+
+    /// Takes the last slot off. Its page stays allocated: under a flood the
+    /// table empties by a quarter and refills many times a second, and
+    /// freeing and allocating those pages each time only feeds the
+    /// allocator's freed-but-not-yet-returned memory.
+    fn pop(&mut self) -> Option<Slot> {
+        let last = self.len.checked_sub(1)?;
+        let s = self.pages.get_mut(last / PAGE)?.pop()?;
+        self.len = last;
+        Some(s)
     }
 
     /// Removes slot `i` (its index entry must be gone already), moving the
     /// last slot into its place.
     fn take_slot(&mut self, i: usize) -> Option<Slot> {
-        if i >= self.slots.len() {
-            return None;
+        let last = self.pop()?;
+        if i == self.len {
+            return Some(last);
         }
-        let gone = self.slots.swap_remove(i);
-        if let Some(moved) = self.slots.get(i) {
-            // The last slot moved from `from` to `i`: repoint its index entry.
-            let from = self.slots.len() as u32;
-            if let Some(entry) = self.index.find_mut(key_hash(&moved.key), |&j| j == from) {
-                *entry = i as u32;
-            }
+        // The last slot moves from `from` to `i`: repoint its index entry.
+        let from = self.len as u32;
+        if let Some(entry) = self.index.find_mut(key_hash(&last.key), |&j| j == from) {
+            *entry = i as u32;
         }
-        Some(gone)
+        let hole = self.slot_mut(i)?;
+        Some(std::mem::replace(hole, last))
     }
 
-    fn remove(&mut self, key: &FlowKey) -> Option<FlowState> {
-        let slots = &self.slots;
-        let entry = self.index.find_entry(key_hash(key), |&i| {
-            slots.get(i as usize).is_some_and(|s| s.key == *key)
-        });
-        let (i, _) = entry.ok()?.remove();
-        self.take_slot(i as usize).map(|s| s.state)
+    /// Removes slot `i`, moving the last slot into its place.
+    fn remove_at(&mut self, i: usize) -> Option<Slot> {
+        let key = self.slot(i)?.key;
+        let at = i as u32;
+        if let Ok(entry) = self.index.find_entry(key_hash(&key), |&j| j == at) {
+            entry.remove();
+        }
+        self.take_slot(i)
     }
 
     /// Removes every flow `over` says is over, returning them.
     fn take_where(&mut self, mut over: impl FnMut(&Slot) -> bool) -> Vec<Slot> {
         let mut done = Vec::new();
         let mut i = 0;
-        while let Some(s) = self.slots.get(i) {
+        while let Some(s) = self.slot(i) {
             if over(s) {
-                let key = s.key;
-                if let Some(gone) = self.remove(&key) {
-                    done.push(Slot { key, state: gone });
-                }
+                done.extend(self.remove_at(i));
             } else {
                 i += 1;
             }
@@ -431,9 +455,12 @@ impl Active {
         done
     }
 
-    fn drain(&mut self) -> Vec<Slot> {
-        self.index.clear();
-        std::mem::take(&mut self.slots)
+    /// Slot numbers in key order.
+    fn by_key(&self) -> Vec<usize> {
+        let mut keys: Vec<(FlowKey, u32)> =
+            self.slots().zip(0u32..).map(|(s, i)| (s.key, i)).collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, i)| i as usize).collect()
     }
 }
 
@@ -448,6 +475,8 @@ pub struct FlowTable {
     since_sweep: usize,
     last_sweep: Timestamp,
     finished: Vec<Flow>,
+    /// Scratch of [`FlowTable::make_room`], kept between evictions.
+    by_age: Vec<(Timestamp, u32)>,
     /// Work counters.
     pub counters: FlowCounters,
 }
@@ -466,6 +495,7 @@ impl FlowTable {
             since_sweep: 0,
             last_sweep: Timestamp(i64::MIN),
             finished: Vec::new(),
+            by_age: Vec::new(),
             counters: FlowCounters::default(),
         }
     }
@@ -473,6 +503,17 @@ impl FlowTable {
     /// Number of flows currently held.
     pub fn active(&self) -> usize {
         self.flows.len()
+    }
+
+    /// Accounts one packet to its flow, putting the records it finishes
+    /// into `out` instead of the table's own buffer: the tables a worker
+    /// owns then share one buffer, and an eviction (a quarter of a table
+    /// finished at once under a flood) does not leave every table holding
+    /// room for that many records.
+    pub fn add_into(&mut self, p: &Packet, diag: &mut Diagnostics, out: &mut Vec<Flow>) {
+        std::mem::swap(&mut self.finished, out);
+        self.add(p, diag);
+        std::mem::swap(&mut self.finished, out);
     }
 
     /// Accounts one packet to its flow.
@@ -500,7 +541,7 @@ impl FlowTable {
         if at.is_none() && self.flows.len() >= self.cfg.max_flows {
             self.make_room();
         }
-        match at.and_then(|i| self.flows.slots.get_mut(i)) {
+        match at.and_then(|i| self.flows.slot_mut(i)) {
             Some(slot) => {
                 let f = &mut slot.state;
                 if is_over(f, key.proto, clock, &cfg) || starts_new_connection(f, p) {
@@ -510,7 +551,7 @@ impl FlowTable {
                 update(f, p, side);
             }
             None => {
-                if let Some(f) = self.flows.insert(key, new_flow(p, side), cfg.max_flows) {
+                if let Some(f) = self.flows.insert(key, new_flow(p, side)) {
                     update(f, p, side);
                 }
                 self.counters.peak_flows = self.counters.peak_flows.max(self.flows.len() as u64);
@@ -611,23 +652,35 @@ impl FlowTable {
         if self.flows.len() < self.cfg.max_flows {
             return;
         }
-        let mut by_age: Vec<(Timestamp, FlowKey)> = self
-            .flows
-            .slots
-            .iter()
-            .map(|s| (s.state.last_ts, s.key))
-            .collect();
+        // (last activity, slot) of every flow, ordered by (last activity,
+        // key); the buffer is kept for the next time.
+        let mut by_age = std::mem::take(&mut self.by_age);
+        by_age.clear();
+        by_age.extend(
+            self.flows
+                .slots()
+                .zip(0u32..)
+                .map(|(s, i)| (s.state.last_ts, i)),
+        );
         let n = (by_age.len() / 4).max(1);
         if n < by_age.len() {
-            by_age.select_nth_unstable(n);
+            let flows = &self.flows;
+            let key_of = |i: u32| flows.slot(i as usize).map(|s| s.key);
+            by_age.select_nth_unstable_by(n, |a, b| {
+                a.0.cmp(&b.0).then_with(|| key_of(a.1).cmp(&key_of(b.1)))
+            });
         }
         by_age.truncate(n);
-        for (_, k) in by_age {
-            if let Some(f) = self.flows.remove(&k) {
+        // Highest slot first: removing a slot moves the last one into its
+        // place, and every chosen slot above it is gone by then.
+        by_age.sort_unstable_by_key(|&(_, i)| std::cmp::Reverse(i));
+        for &(_, i) in &by_age {
+            if let Some(s) = self.flows.remove_at(i as usize) {
                 self.counters.evicted += 1;
-                self.finish(k, f);
+                self.finish(s.key, s.state);
             }
         }
+        self.by_age = by_age;
     }
 
     fn finish(&mut self, key: FlowKey, f: FlowState) {
@@ -636,11 +689,14 @@ impl FlowTable {
 
     /// Ends all flows (end of input) and returns every record produced.
     pub fn finish_all(mut self) -> (Vec<Flow>, FlowCounters) {
-        let mut rest = self.flows.drain();
-        rest.sort_by_key(|s| s.key);
-        for s in rest {
-            self.finish(s.key, s.state);
+        let order = self.flows.by_key();
+        self.finished.reserve_exact(order.len());
+        for i in order {
+            if let Some(s) = self.flows.slot(i) {
+                self.finished.push(to_record(&s.key, &s.state, &self.file));
+            }
         }
+        self.flows = Active::default();
         (self.finished, self.counters)
     }
 
@@ -650,12 +706,15 @@ impl FlowTable {
     }
 
     /// Moves the records finished so far into `out` (to stream them out early).
-    /// The buffer keeps at most [`FINISHED_KEEP`] records' room afterwards:
-    /// an eviction under a flood finishes a quarter of the table at once,
-    /// and eight partitions holding that room each would cost tens of MB.
+    /// An empty `out` is swapped with the table's buffer rather than
+    /// filled, so the buffers' room circulates instead of being allocated
+    /// again (an eviction under a flood finishes a quarter of the table).
     pub fn drain_finished(&mut self, out: &mut Vec<Flow>) {
-        out.append(&mut self.finished);
-        self.finished.shrink_to(FINISHED_KEEP);
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.finished);
+        } else {
+            out.append(&mut self.finished);
+        }
     }
 }
 
@@ -762,12 +821,12 @@ fn update(f: &mut FlowState, p: &Packet, side: u8) {
     match p.proto {
         ip_proto::TCP => update_tcp(f, p, role, is_orig),
         ip_proto::UDP => {
-            f.ends[role].payload += u64::from(p.payload_len);
+            f.ends[role].seq_span += u64::from(p.payload_len);
             if p.payload_len > 0 {
                 f.history.once(b'D', is_orig);
             }
         }
-        _ => f.ends[role].payload += u64::from(p.payload_len),
+        _ => f.ends[role].seq_span += u64::from(p.payload_len),
     }
 }
 
@@ -1044,13 +1103,8 @@ fn to_record(key: &FlowKey, f: &FlowState, file: &Arc<str>) -> Flow {
         ip_proto::ICMP | ip_proto::ICMPV6 => Transport::Icmp,
         n => Transport::Other(n),
     };
-    let size = |e: &Endpoint| {
-        if key.proto == ip_proto::TCP {
-            e.seq_span
-        } else {
-            e.payload
-        }
-    };
+    // TCP: sequence space; other protocols: payload bytes (same field).
+    let size = |e: &Endpoint| e.seq_span;
     let dur = f.last_ts.0.saturating_sub(f.first_ts.0);
     let (duration, orig_bytes, resp_bytes) = if dur > 0 {
         (Some(Duration(dur)), Some(size(o)), Some(size(r)))
