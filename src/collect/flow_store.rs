@@ -79,9 +79,8 @@ impl FlowStore {
             g.durations.record(micros);
         }
         // A run is spilled before a hand-over would take it past `spill_at`,
-        // and room is made for exactly `spill_at` records (or one larger
-        // hand-over): not the doubling a plain append would give, nor a
-        // larger block allocated and a smaller one freed again and again.
+        // and room grows to exactly `spill_at` records (or one larger
+        // hand-over): not past it, as a plain append's doubling would.
         if !g.mem.is_empty()
             && g.mem.len() + flows.len() > self.spill_at
             && g.error.is_none()
@@ -91,7 +90,9 @@ impl FlowStore {
         }
         let need = g.mem.len() + flows.len();
         if need > g.mem.capacity() {
-            let room = need.max(self.spill_at) - g.mem.len();
+            // Doubling, but never past `spill_at` (a store that never
+            // spills has `usize::MAX` there).
+            let room = need.max(self.spill_at.min(need.saturating_mul(2))) - g.mem.len();
             g.mem.reserve_exact(room);
         }
         g.mem.append(flows);
