@@ -78,6 +78,23 @@ impl FlowStore {
             let micros = f.duration.map_or(0, |d| (d.0 / 1000).max(0) as u64);
             g.durations.record(micros);
         }
+        // A run is spilled before a hand-over would take it past `spill_at`,
+        // and room grows to exactly `spill_at` records (or one larger
+        // hand-over): not past it, as a plain append's doubling would.
+        if !g.mem.is_empty()
+            && g.mem.len() + flows.len() > self.spill_at
+            && g.error.is_none()
+            && let Err(e) = spill(&mut g)
+        {
+            g.error = Some(e);
+        }
+        let need = g.mem.len() + flows.len();
+        if need > g.mem.capacity() {
+            // Doubling, but never past `spill_at` (a store that never
+            // spills has `usize::MAX` there).
+            let room = need.max(self.spill_at.min(need.saturating_mul(2))) - g.mem.len();
+            g.mem.reserve_exact(room);
+        }
         g.mem.append(flows);
         if g.mem.len() >= self.spill_at
             && g.error.is_none()

@@ -28,7 +28,7 @@ pub const PARTITIONS: usize = 8;
 /// Inputs larger than this are spread over worker threads.
 pub const PARALLEL_THRESHOLD: u64 = 32 << 20;
 
-/// Finished records a table holds before handing them to the store.
+/// Finished records a worker holds before handing them to the store.
 const HAND_OVER: usize = 4096;
 
 /// Packets sent to a worker at a time.
@@ -333,9 +333,8 @@ fn capture_flows_inline(
                     note_dns(&p, frame, &file, &mut dns_events, &mut table_diag);
                     note_app(&p, frame, tap);
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
-                        t.add(&p, &mut table_diag);
-                        if t.finished_len() >= HAND_OVER {
-                            t.drain_finished(&mut out);
+                        t.add_into(&p, &mut table_diag, &mut out);
+                        if out.len() >= HAND_OVER {
                             flows += out.len() as u64;
                             store.push(&mut out);
                         }
@@ -353,6 +352,8 @@ fn capture_flows_inline(
             &mut on_frame,
         )
     };
+    flows += out.len() as u64;
+    store.push(&mut out);
     for t in tables {
         let (mut rest, c) = t.finish_all();
         flows += rest.len() as u64;
@@ -432,10 +433,9 @@ fn capture_flows_parallel(
                 for batch in rx.iter() {
                     if let Some((_, t)) = mine.iter_mut().find(|(i, _)| *i == batch.partition) {
                         for p in &batch.packets {
-                            t.add(p, &mut diag);
+                            t.add_into(p, &mut diag, &mut out);
                         }
-                        if t.finished_len() >= HAND_OVER {
-                            t.drain_finished(&mut out);
+                        if out.len() >= HAND_OVER {
                             handed += out.len() as u64;
                             store.push(&mut out);
                         }
@@ -444,6 +444,8 @@ fn capture_flows_parallel(
                     v.clear();
                     let _ = recycle.send(v);
                 }
+                handed += out.len() as u64;
+                store.push(&mut out);
                 (mine, diag, handed)
             }));
         }
