@@ -107,7 +107,8 @@ fn by_kerberos(e: &LogEvent) -> bool {
 
 /// True for the built-in administrator's SID of a domain (`…-500`).
 fn is_rid_500(sid: &str) -> bool {
-    sid.strip_suffix("-500").is_some_and(|d| d.matches('-').count() >= 6)
+    sid.strip_suffix("-500")
+        .is_some_and(|d| d.matches('-').count() >= 6)
 }
 
 /// Where a SID was seen under one name.

@@ -16,8 +16,10 @@ use crate::model::event::{Category, LogEvent, Outcome, Text as EventText};
 fn account_sid(s: &str) -> Option<EventText> {
     let s = s.trim();
     let ok = s.len() <= 96
-        && s.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("S-1-5-21-"))
-        && s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'S' || b == b's');
+        && s.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("S-1-5-21-"))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'S' || b == b's');
     ok.then(|| {
         let mut t = EventText::from(s);
         t.make_ascii_uppercase();
