@@ -5,7 +5,8 @@
 //! under two names high; and the logon's SID is the event's `user.id`.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 const SID: &str = "S-1-5-21-1004336348-1177238915-682003330";
 
@@ -30,17 +31,7 @@ fn logon(minute: u32, host: &str, user: &str, sid: &str, from: &str) -> String {
 
 /// Runs the binary in `dir` and returns its standard output.
 fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_ok(env!("CARGO_BIN_EXE_lateral"), dir, args);
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
@@ -70,6 +61,23 @@ fn routine() -> Vec<String> {
         .collect()
 }
 
+/// The one `lateral.forged-ticket` alert of `lines`, from 10.0.0.99 as
+/// `user`, of ECS severity `severity` (2 medium, 3 high) and technique
+/// T1558.001; returns its message.
+fn one_alert(lines: &[String], severity: u64, user: &str) -> String {
+    let alerts = forged(lines);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a["event"]["severity"], severity, "{a:#?}");
+    assert_eq!(a["user"]["name"], user, "{a:#?}");
+    assert_eq!(a["source"]["ip"], "10.0.0.99", "{a:#?}");
+    assert_eq!(
+        a["threat"]["technique"]["subtechnique"]["id"][0], "T1558.001",
+        "{a:#?}"
+    );
+    a["message"].as_str().unwrap_or("").to_string()
+}
+
 #[test]
 fn rid_500_under_a_made_up_name_is_medium() {
     let mut lines = routine();
@@ -80,17 +88,7 @@ fn rid_500_under_a_made_up_name_is_medium() {
         &format!("{SID}-500"),
         "10.0.0.99",
     ));
-    let alerts = forged(&lines);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let a = &alerts[0];
-    assert_eq!(a["event"]["severity"], 2, "{a:#?}");
-    assert_eq!(a["user"]["name"], "not_existing_user", "{a:#?}");
-    assert_eq!(
-        a["threat"]["technique"]["subtechnique"]["id"][0], "T1558.001",
-        "{a:#?}"
-    );
-    assert_eq!(a["source"]["ip"], "10.0.0.99", "{a:#?}");
-    let message = a["message"].as_str().unwrap_or("");
+    let message = one_alert(&lines, 2, "not_existing_user");
     assert!(message.contains("RID 500"), "{message}");
     assert!(
         message.contains("renamed built-in administrator"),
@@ -120,13 +118,7 @@ fn a_sid_under_two_names_is_high() {
         &format!("{SID}-1105"),
         "10.0.0.99",
     ));
-    let alerts = forged(&lines);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let a = &alerts[0];
-    assert_eq!(a["event"]["severity"], 3, "{a:#?}");
-    assert_eq!(a["user"]["name"], "ghost", "{a:#?}");
-    assert_eq!(a["source"]["ip"], "10.0.0.99", "{a:#?}");
-    let message = a["message"].as_str().unwrap_or("");
+    let message = one_alert(&lines, 3, "ghost");
     assert!(message.contains("bob's"), "{message}");
     // The same names with NTLM: a SID in an NTLM logon comes from the
     // account database, not from a ticket anyone could forge.
