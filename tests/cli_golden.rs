@@ -12,25 +12,14 @@
 //! change, and review the diff.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 use common::{first_difference, golden, root};
 
 /// Runs the binary in `cwd` and insists on a clean exit.
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "lateral {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run_ok(env!("CARGO_BIN_EXE_lateral"), cwd, args)
 }
 
 fn text(b: &[u8]) -> String {

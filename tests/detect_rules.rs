@@ -580,6 +580,23 @@ const RULES: &[(&str, &str, Case, Expect)] = &[
         |n| rdp_reconnect(n, "user2", "user2", "user2"),
         Silent,
     ),
+    // A Kerberos logon from the foothold as "ghost" carrying user3's SID,
+    // which user3's own logon from ws3 showed that morning: a forged ticket.
+    (
+        "lateral.forged-ticket",
+        "sid-under-two-names",
+        |n| forged_ticket(n, true),
+        Fires(Some(ROGUE), Some("files")),
+    ),
+    // The built-in administrator renamed `itadmin` (RID 500), logging on
+    // from the admin host every learning weekday and on the judged day:
+    // its name is known, and its SID never carries another.
+    (
+        "lateral.forged-ticket",
+        "renamed-administrator",
+        |n| forged_ticket(n, false),
+        Silent,
+    ),
     // A valid password refused over RDP (4825).
     (
         "lateral.rdp-denied",
@@ -983,6 +1000,46 @@ fn rdp_denied(n: &mut Net, denied: bool) {
                 ("AuthenticationPackageName", "Negotiate"),
             ],
         );
+    }
+}
+
+/// The domain SID of the fixtures' accounts.
+const DOMAIN_SID: &str = "S-1-5-21-1004336348-1177238915-682003330";
+
+/// A Kerberos network logon (4624 type 3) of `user` with SID `sid` on `host`.
+fn logon_with_sid(n: &mut Net, t: i64, host: &str, user: &str, sid: &str, from: &str) {
+    n.win(
+        t,
+        4624,
+        host,
+        &[
+            ("LogonType", "3"),
+            ("TargetUserName", user),
+            ("TargetUserSid", sid),
+            ("TargetDomainName", "CORP"),
+            ("IpAddress", from),
+            ("IpPort", "50000"),
+            ("AuthenticationPackageName", "Kerberos"),
+            ("LogonProcessName", "Kerberos"),
+        ],
+    );
+}
+
+/// `forged`: user3's logon from ws3 on FILES with its SID, then "ghost"
+/// from the foothold with the same SID. Otherwise: the renamed built-in
+/// administrator `itadmin` (RID 500) logs on to FILES from the admin host
+/// every learning weekday and on the judged day.
+fn forged_ticket(n: &mut Net, forged: bool) {
+    if forged {
+        let sid = format!("{DOMAIN_SID}-1107");
+        logon_with_sid(n, at(9), "FILES", "user3", &sid, &ws(3));
+        logon_with_sid(n, at(15), "FILES", "ghost", &sid, ROGUE);
+    } else {
+        let sid = format!("{DOMAIN_SID}-500");
+        for d in (0..=BASE_DAYS).filter(|d| d % 7 < 5) {
+            let t = T0 + d * DAY + 10 * HOUR + 300;
+            logon_with_sid(n, t, "FILES", "itadmin", &sid, ADMIN);
+        }
     }
 }
 
@@ -1434,6 +1491,7 @@ fn the_table_covers_every_rule_both_ways() {
         "lateral.remote-process",
         "lateral.rdp-hijack",
         "lateral.rdp-denied",
+        "lateral.forged-ticket",
         "lateral.remote-service",
         "lateral.dcsync",
         "lateral.kerberoast",

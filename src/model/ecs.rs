@@ -12,7 +12,8 @@
 //!
 //! Log events carry `@timestamp`, `event.*` (kind, category, type, action,
 //! outcome, code, dataset, id), `source.*`, `destination.*`, `host.*`,
-//! `user.name`/`user.domain` (the account acted as), `user.effective.name`
+//! `user.name`/`user.domain`/`user.id` (the account acted as, its SID when
+//! the record names one), `user.effective.name`
 //! (the account that acted, when different), `process.*`, `service.name`,
 //! `winlog.logon.type`, `winlog.event_data.ShareName`/`RelativeTargetName`,
 //! `network.*` and `event.duration` (flow summaries from logs;
@@ -694,10 +695,12 @@ pub fn write_event<E: EcsFields + ?Sized>(e: &E, out: &mut Vec<u8>) {
         h.close();
     }
     let (user_name, subject_user) = (e.user_name(), e.subject_user());
-    if user_name.is_some() || subject_user.is_some() {
+    let user_id = rare.and_then(LogEvent::user_id);
+    if user_name.is_some() || subject_user.is_some() || user_id.is_some() {
         let mut u = o.nested(q!("user"));
         u.opt_str(q!("name"), user_name);
         u.opt_str(q!("domain"), e.user_domain());
+        u.opt_str(q!("id"), user_id);
         if let Some(s) = subject_user {
             let mut eff = u.nested(q!("effective"));
             eff.str(q!("name"), s);

@@ -33,6 +33,23 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs `binary` (the test's `env!("CARGO_BIN_EXE_lateral")`) in `cwd`
+/// with `args` and insists on a clean exit; its output.
+pub fn run_ok(binary: &str, cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(binary)
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "lateral {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// True when `LATERAL_BLESS` is set: golden comparisons rewrite the files.
 pub fn blessing() -> bool {
     std::env::var_os("LATERAL_BLESS").is_some()

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod dcsync;
 pub mod explicit_credentials;
 pub mod fan_out;
+pub mod forged_ticket;
 pub mod kerberoast;
 pub mod ldap_recon;
 pub mod logged_admin_edge;
@@ -62,5 +63,6 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(kerberoast::Kerberoast),
         Box::new(logged_admin_edge::LoggedAdminEdge),
         Box::new(ldap_recon::LdapRecon),
+        Box::new(forged_ticket::ForgedTicket),
     ]
 }

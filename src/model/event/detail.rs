@@ -41,11 +41,14 @@ enum Field {
     DnsAnswer(Text),
     /// Boxed so that every field stays 32 bytes.
     Label(Box<(Text, Text)>),
+    // Last, so that stored events written before it read back alike.
+    UserId(Text),
 }
 
 /// Which field a [`Field`] is: its place in the order of [`EventDetail`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Rank {
+    UserId,
     SubjectUser,
     LogonProcess,
     Status,
@@ -68,6 +71,7 @@ enum Rank {
 impl Field {
     fn rank(&self) -> Rank {
         match self {
+            Field::UserId(_) => Rank::UserId,
             Field::SubjectUser(_) => Rank::SubjectUser,
             Field::LogonProcess(_) => Rank::LogonProcess,
             Field::Status(_) => Rank::Status,
@@ -91,7 +95,8 @@ impl Field {
     /// The text of a text field.
     fn text(&self) -> Option<&str> {
         match self {
-            Field::SubjectUser(t)
+            Field::UserId(t)
+            | Field::SubjectUser(t)
             | Field::LogonProcess(t)
             | Field::Status(t)
             | Field::ProcessExecutable(t)
@@ -187,6 +192,9 @@ macro_rules! text_fields {
 }
 
 text_fields! {
+    /// The account's security identifier (`user.id`), e.g. a logon's
+    /// TargetUserSid; set only where the record names one.
+    user_id, set_user_id, UserId;
     /// The account that initiated the action when different (`user.effective`/subject).
     subject_user, set_subject_user, SubjectUser;
     /// Logon process name (Windows) or service (`sshd`, `sudo`).

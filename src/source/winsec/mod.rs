@@ -28,7 +28,7 @@
 //!
 //! | channel | id | category | action | fields |
 //! |---|---|---|---|---|
-//! | Security | 4624 | authentication | `logged-in` | target user, IpAddress/IpPort → `source.*`, WorkstationName → `source.domain`, logon type, package, logon process, subject |
+//! | Security | 4624 | authentication | `logged-in` | target user, TargetUserSid → `user.id` (domain and local account SIDs, `S-1-5-21-…`, only), IpAddress/IpPort → `source.*`, WorkstationName → `source.domain`, logon type, package, logon process, subject |
 //! | Security | 4625 | authentication (failure) | `logon-failed` | as 4624; `Status/SubStatus` → `event.reason`; label `status_reason` |
 //! | Security | 4634, 4647 | session | `logged-out` | target user, logon type |
 //! | Security | 4648 | authentication | `explicit-credential-logon` | target user, subject, TargetServerName → `destination.domain`, ProcessName → `process.executable`, IpAddress → `source.ip` |
@@ -283,6 +283,7 @@ macro_rules! event_data {
 
 event_data! {
     TargetUserName: "TargetUserName",
+    TargetUserSid: "TargetUserSid",
     TargetDomainName: "TargetDomainName",
     SubjectUserName: "SubjectUserName",
     SubjectDomainName: "SubjectDomainName",

@@ -9,6 +9,24 @@ use super::{
 use crate::model::Action;
 use crate::model::event::{Category, LogEvent, Outcome, Text as EventText};
 
+/// An account SID worth keeping: a domain or local account's
+/// (`S-1-5-21-…`), at most 96 bytes and made of SID characters only. The
+/// well-known SIDs (SYSTEM, ANONYMOUS LOGON, NULL) say nothing of which
+/// account a name belongs to, and are left out to keep events small.
+fn account_sid(s: &str) -> Option<EventText> {
+    let s = s.trim();
+    let ok = s.len() <= 96
+        && s.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("S-1-5-21-"))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'S' || b == b's');
+    ok.then(|| {
+        let mut t = EventText::from(s);
+        t.make_ascii_uppercase();
+        t
+    })
+}
+
 /// Fills `e` for event `id` of `chan`; false for ids not mapped.
 pub(super) fn map(id: u32, chan: Chan, d: &EventData<'_>, e: &mut LogEvent) -> bool {
     let target = |e: &mut LogEvent| {
@@ -46,6 +64,7 @@ pub(super) fn map(id: u32, chan: Chan, d: &EventData<'_>, e: &mut LogEvent) -> b
             if id == 4624 {
                 e.action = Action::LoggedIn;
                 e.outcome = Some(Outcome::Success);
+                e.set_user_id(d.TargetUserSid.get().and_then(account_sid));
             } else {
                 e.action = Action::LogonFailed;
                 e.outcome = Some(Outcome::Failure);
