@@ -366,6 +366,20 @@ const CASES: &[Case] = &[
         ],
         mode: Match::Exact,
     },
+    // An AP-REQ in an SMB1 session setup's SPNEGO token: realm and
+    // service in clear, the client's name encrypted.
+    Case {
+        btest: "scripts.base.protocols.krb.smb_gssapi",
+        trace: "krb/smb_gssapi.pcap",
+        log: "kerberos.log",
+        fields: KRB_FIELDS,
+        types: KRB_TYPES,
+        compared: KRB_FIELDS.split_at(2).1,
+        rows: &[
+            "10.24.64.228\t1227\t10.24.8.44\t445\tAP\t/HOUSING.HKSARG\tcifs/EDISK03A.housing.hksarg\tT\t-\t-\t-\trc4-hmac\t-\t-\t-\t-\t-\t-",
+        ],
+        mode: Match::Exact,
+    },
     Case {
         btest: "scripts.base.protocols.smb.smb1",
         trace: "smb/smb1.pcap",

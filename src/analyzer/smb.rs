@@ -15,6 +15,7 @@
 //! responses by message id, in a table of bounded size.
 
 use crate::analyzer::dcerpc::{self, DceRpcFraming};
+use crate::analyzer::kerberos;
 use crate::analyzer::ntlm;
 use crate::analyzer::reassembly::{Budget, Chunk, Framer, Framing, Limits, ReassemblyCounters};
 use crate::model::event::Text;
@@ -84,6 +85,9 @@ pub enum Finding {
     },
     /// The server's names from an NTLM CHALLENGE.
     Challenge(ntlm::Challenge),
+    /// A Kerberos AP-REQ in a session setup (Zeek logs it in kerberos.log
+    /// as request type `AP`), with the session setup's outcome.
+    KerberosAp(kerberos::ApRequest),
     /// A tree connect succeeded (Zeek smb_mapping).
     Mapping {
         /// The share path, e.g. `\\WORKSTATION6\ADMIN$`.
@@ -128,6 +132,7 @@ enum Pending {
     SessionSetup {
         mechanism: &'static str,
         auth: Option<ntlm::Authenticate>,
+        ap: Option<Box<kerberos::ApRequest>>,
     },
     TreeConnect(Text),
     Create {
@@ -148,6 +153,8 @@ enum Smb1Pending {
     },
     /// A TransactNmPipe call on this FID.
     Pipe(u16),
+    /// A session setup carrying a Kerberos AP-REQ.
+    Kerberos(Box<kerberos::ApRequest>),
     Read(u16),
 }
 
@@ -446,6 +453,12 @@ impl SmbConnection {
                     Some(ntlm::Message::Authenticate(a)) => Some(a),
                     _ => None,
                 };
+                let ap = if mechanism == Some("NTLM") {
+                    None
+                } else {
+                    ntlm::kerberos_ap_request(blob).map(Box::new)
+                };
+                let mechanism = mechanism.or(ap.as_ref().map(|_| "Kerberos"));
                 // Keep the leg that names the account over earlier ones.
                 let prior = match self.pending.get(&mid) {
                     Some(Pending::SessionSetup { mechanism, .. }) => *mechanism,
@@ -455,7 +468,11 @@ impl SmbConnection {
                 insert_capped(
                     &mut self.pending,
                     mid,
-                    Pending::SessionSetup { mechanism, auth },
+                    Pending::SessionSetup {
+                        mechanism,
+                        auth,
+                        ap,
+                    },
                     tools.counters,
                 );
             }
@@ -592,7 +609,11 @@ impl SmbConnection {
             if let Some(ntlm::Message::Challenge(c)) = ntlm::find(blob) {
                 out.push(Finding::Challenge(c));
             }
-            self.pending.remove(&mid);
+            // A Kerberos leg answered in more than one step: its outcome
+            // is not this response's.
+            if let Some(Pending::SessionSetup { ap: Some(ap), .. }) = self.pending.remove(&mid) {
+                out.push(Finding::KerberosAp(*ap));
+            }
             return;
         }
         let Some(p) = self.pending.remove(&mid) else {
@@ -605,9 +626,20 @@ impl SmbConnection {
             return;
         };
         match (command, p) {
-            (cmd::SESSION_SETUP, Pending::SessionSetup { mechanism, auth }) => {
+            (
+                cmd::SESSION_SETUP,
+                Pending::SessionSetup {
+                    mechanism,
+                    auth,
+                    ap,
+                },
+            ) => {
                 if status == 0 {
                     insert_capped(&mut self.sessions, session, mechanism, tools.counters);
+                }
+                if let Some(mut ap) = ap {
+                    ap.accepted = Some(status == 0);
+                    out.push(Finding::KerberosAp(*ap));
                 }
                 out.push(Finding::Session {
                     mechanism,
@@ -758,11 +790,22 @@ impl SmbConnection {
                         auth: Some(a),
                         status: u32::MAX,
                     });
+                } else if let Some(ap) = ntlm::kerberos_ap_request(smb) {
+                    insert_capped(
+                        &mut self.smb1_pending,
+                        (pid, mid),
+                        Smb1Pending::Kerberos(Box::new(ap)),
+                        tools.counters,
+                    );
                 }
             }
             (0x73, false) => {
                 if let Some(ntlm::Message::Challenge(c)) = ntlm::find(smb) {
                     out.push(Finding::Challenge(c));
+                }
+                if let Some(Smb1Pending::Kerberos(mut ap)) = self.smb1_pending.remove(&(pid, mid)) {
+                    ap.accepted = (status != MORE_PROCESSING).then_some(status == 0);
+                    out.push(Finding::KerberosAp(*ap));
                 }
             }
             // TREE_CONNECT_ANDX request: password, then the path.
