@@ -666,13 +666,7 @@ impl SmbConnection {
                     tools.counters.malformed += 1;
                     return;
                 };
-                // A tree connected before the capture began: a pipe if the
-                // name is one of the well-known RPC pipes.
-                let (path, pipe) = self
-                    .trees
-                    .get(&tree)
-                    .cloned()
-                    .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(&name)));
+                let (path, pipe) = self.tree_of(&tree, &name);
                 if !pipe {
                     out.push(Finding::FileOpen {
                         path: path.clone(),
@@ -702,6 +696,16 @@ impl SmbConnection {
             }
             _ => {}
         }
+    }
+
+    /// The share path of a tree and whether it holds pipes; for a tree
+    /// connected before the capture began, `-` and whether `name` is one of
+    /// the well-known RPC pipes.
+    fn tree_of(&self, tree: &(u64, u32), name: &str) -> (Text, bool) {
+        self.trees
+            .get(tree)
+            .cloned()
+            .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(name)))
     }
 
     /// Counts bytes moved on a file; a pipe's bytes go to its DCE-RPC
@@ -858,11 +862,7 @@ impl SmbConnection {
                     return;
                 };
                 // Only pipes are followed over SMB1 (their DCE-RPC calls).
-                let (path, pipe) = self
-                    .trees
-                    .get(&tree)
-                    .cloned()
-                    .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(&name)));
+                let (path, pipe) = self.tree_of(&tree, &name);
                 if pipe {
                     let file = File {
                         path,
