@@ -18,10 +18,9 @@
 //!   file, with the create response's size and times; we log every create,
 //!   read and write, without size or times. So each of Zeek's rows must be
 //!   one of ours (action, path and name), not the reverse;
-//! - ssh.log: `host_key_fingerprint` needs the key exchange reply, which we
-//!   do not parse.
-//! - dce_rpc.log: only the header is compared; the one call of Zeek's
-//!   baseline is carried by an SMB1 transaction, which we do not read.
+//! - dce_rpc.log: `named_pipe` (Zeek: the bind ack's secondary address;
+//!   ours: the name the pipe was opened by) and `rtt` (unset here) are not
+//!   compared.
 //!
 //! SKIPPED when the corpus is absent.
 
@@ -367,6 +366,20 @@ const CASES: &[Case] = &[
         ],
         mode: Match::Exact,
     },
+    // An AP-REQ in an SMB1 session setup's SPNEGO token: realm and
+    // service in clear, the client's name encrypted.
+    Case {
+        btest: "scripts.base.protocols.krb.smb_gssapi",
+        trace: "krb/smb_gssapi.pcap",
+        log: "kerberos.log",
+        fields: KRB_FIELDS,
+        types: KRB_TYPES,
+        compared: KRB_FIELDS.split_at(2).1,
+        rows: &[
+            "10.24.64.228\t1227\t10.24.8.44\t445\tAP\t/HOUSING.HKSARG\tcifs/EDISK03A.housing.hksarg\tT\t-\t-\t-\trc4-hmac\t-\t-\t-\t-\t-\t-",
+        ],
+        mode: Match::Exact,
+    },
     Case {
         btest: "scripts.base.protocols.smb.smb1",
         trace: "smb/smb1.pcap",
@@ -410,18 +423,27 @@ const CASES: &[Case] = &[
         ],
         mode: Match::Exact,
     },
-    // The header only: Zeek's row (`\\PIPE\\lsass`, dssetup,
-    // DsRolerGetPrimaryDomainInformation) comes from an SMB1 transaction on
-    // the pipe, which we do not read yet (docs/flows.md).
+    // Zeek's `named_pipe` is the bind ack's secondary address
+    // (`\\PIPE\\lsass`), ours the name the pipe was opened by (`lsarpc`);
+    // `rtt` is unset here (docs/flows.md).
     Case {
         btest: "scripts.base.protocols.smb.smb1-transaction-dcerpc",
         trace: "smb/dssetup_DsRoleGetPrimaryDomainInformation_standalone_workstation.cap",
         log: "dce_rpc.log",
         fields: DCE_RPC_FIELDS,
         types: DCE_RPC_TYPES,
-        compared: DCE_RPC_FIELDS.split_at(2).1,
-        rows: &[],
-        mode: Match::Contains,
+        compared: &[
+            "id.orig_h",
+            "id.orig_p",
+            "id.resp_h",
+            "id.resp_p",
+            "endpoint",
+            "operation",
+        ],
+        rows: &[
+            "205.227.227.226\t49467\t205.227.227.243\t445\tdssetup\tDsRolerGetPrimaryDomainInformation",
+        ],
+        mode: Match::Exact,
     },
     Case {
         btest: "scripts.base.protocols.rdp.rdp-to-ssl",
@@ -442,9 +464,9 @@ const CASES: &[Case] = &[
         log: "ssh.log",
         fields: SSH_FIELDS,
         types: SSH_TYPES,
-        compared: SSH_FIELDS.split_at(2).1.split_at(15).0,
+        compared: SSH_FIELDS.split_at(2).1,
         rows: &[
-            "192.168.249.1\t54468\t192.168.249.130\t22\t2\t-\t0\t-\tSSH-2.0-OpenSSH_10.3\tSSH-2.0-OpenSSH_10.2\taes256-ctr\thmac-sha2-256\tzlib@openssh.com\tdiffie-hellman-group18-sha512\tssh-ed25519",
+            "192.168.249.1\t54468\t192.168.249.130\t22\t2\t-\t0\t-\tSSH-2.0-OpenSSH_10.3\tSSH-2.0-OpenSSH_10.2\taes256-ctr\thmac-sha2-256\tzlib@openssh.com\tdiffie-hellman-group18-sha512\tssh-ed25519\tSHA256:yTfbC6C3+jxaVEUMovED7msp40/BWqET",
         ],
         mode: Match::Exact,
     },

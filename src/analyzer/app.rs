@@ -159,6 +159,14 @@ pub fn kerberos_fields(
             f.cipher = rep.ticket_etype.name().map(str::to_string);
             f.success = Some(true);
         }
+        Some(kerberos::Message::ApRequest(ap)) => {
+            // Zeek: no client name in an AP-REQ, so the realm alone.
+            f.request_type = Some("AP".to_string());
+            f.client = Some(format!("/{}", ap.realm));
+            f.service = Some(ap.service.joined());
+            f.cipher = ap.ticket_etype.name().map(str::to_string);
+            f.success = ap.accepted;
+        }
         Some(kerberos::Message::Error(e)) => {
             f.success = Some(false);
             f.error_msg = e.code.name().map(str::to_string);
@@ -441,7 +449,7 @@ pub fn events_of(f: &AppFinding, cx: &mut Cx<'_>) {
 }
 
 /// Pushes a finding: its events, and the record for the Zeek logs.
-fn emit(kind: AppKind, ts: Timestamp, record: AppRecord, cx: &mut Cx<'_>) {
+pub(super) fn emit(kind: AppKind, ts: Timestamp, record: AppRecord, cx: &mut Cx<'_>) {
     let f = AppFinding {
         ts,
         flow: cx.flow.clone(),
@@ -633,7 +641,7 @@ fn pair_kerberos(
             };
             emit(AppKind::Kerberos, ts, record, cx);
         }
-        kerberos::Message::Other(_) => {}
+        kerberos::Message::Other(_) | kerberos::Message::ApRequest(_) => {}
     }
 }
 

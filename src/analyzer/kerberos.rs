@@ -246,6 +246,21 @@ pub struct KrbError {
     pub text: Option<String>,
 }
 
+/// An AP-REQ, as carried in a GSS-API token (SMB session setup): the
+/// client's name is in the encrypted authenticator, so only the ticket's
+/// clear part is known.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApRequest {
+    /// The ticket's realm.
+    pub realm: String,
+    /// The ticket's service principal (`cifs/host.example.com`).
+    pub service: PrincipalName,
+    /// Encryption type of the ticket's encrypted part.
+    pub ticket_etype: EncType,
+    /// Whether the server accepted it (its carrier's outcome), if known.
+    pub accepted: Option<bool>,
+}
+
 /// One Kerberos message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -255,6 +270,9 @@ pub enum Message {
     Reply(KdcReply),
     /// KRB-ERROR.
     Error(KrbError),
+    /// An AP-REQ read from a GSS-API token ([`parse_ap_request`];
+    /// [`parse_message`] gives `Other` for one).
+    ApRequest(ApRequest),
     /// Any other message (AP-REQ, AP-REP, KRB-PRIV, ...), by type.
     Other(MsgType),
 }
@@ -386,6 +404,16 @@ fn parse_reply(seq: &Tlv<'_>, msg_type: MsgType) -> Result<KdcReply, ParseError>
         rep.client = principal(&c)?;
     }
     let ticket = ticket.ok_or(ParseError::Malformed("kerberos: reply without ticket"))?;
+    (rep.ticket_realm, rep.service, rep.ticket_etype) = parse_ticket(&ticket)?;
+    if let Some(e) = enc {
+        rep.reply_etype = encrypted_etype(&e)?;
+    }
+    Ok(rep)
+}
+
+/// A Ticket (`[APPLICATION 1]`): its realm, service principal and the
+/// encryption type of its encrypted part (all in clear).
+fn parse_ticket(ticket: &Tlv<'_>) -> Result<(String, PrincipalName, EncType), ParseError> {
     if ticket.class != Class::Application || ticket.tag != 1 {
         return Err(ParseError::Malformed("kerberos: ticket tag"));
     }
@@ -396,17 +424,43 @@ fn parse_reply(seq: &Tlv<'_>, msg_type: MsgType) -> Result<KdcReply, ParseError>
         "kerberos: ticket sequence",
     )?;
     let [_, realm, sname, tenc] = ber::context_fields::<4>(&tseq)?;
-    rep.ticket_realm = realm.as_ref().map(string).unwrap_or_default();
-    if let Some(s) = sname {
-        rep.service = principal(&s)?;
+    let realm = realm.as_ref().map(string).unwrap_or_default();
+    let service = sname
+        .as_ref()
+        .map(principal)
+        .transpose()?
+        .unwrap_or_default();
+    let etype = tenc
+        .as_ref()
+        .map(encrypted_etype)
+        .transpose()?
+        .unwrap_or_default();
+    Ok((realm, service, etype))
+}
+
+/// Parses an AP-REQ (`[APPLICATION 14]`, as a GSS-API Kerberos token
+/// carries it after its OID and token id `01 00`): the ticket's realm,
+/// service and cipher. `accepted` is left unset.
+pub fn parse_ap_request(bytes: &[u8]) -> Result<ApRequest, ParseError> {
+    let (app, _) = ber::read_tlv(bytes)?;
+    if app.class != Class::Application || !app.constructed || app.tag != MsgType::AP_REQ.0 {
+        return Err(ParseError::Malformed("kerberos: not an AP-REQ"));
     }
-    if let Some(e) = tenc {
-        rep.ticket_etype = encrypted_etype(&e)?;
-    }
-    if let Some(e) = enc {
-        rep.reply_etype = encrypted_etype(&e)?;
-    }
-    Ok(rep)
+    let (seq, _) = ber::expect(
+        app.body,
+        Class::Universal,
+        universal::SEQUENCE,
+        "kerberos: AP-REQ sequence",
+    )?;
+    let [_, _, _, ticket] = ber::context_fields::<4>(&seq)?;
+    let ticket = ticket.ok_or(ParseError::Malformed("kerberos: AP-REQ without ticket"))?;
+    let (realm, service, ticket_etype) = parse_ticket(&ticket)?;
+    Ok(ApRequest {
+        realm,
+        service,
+        ticket_etype,
+        accepted: None,
+    })
 }
 
 fn parse_error(seq: &Tlv<'_>) -> Result<KrbError, ParseError> {

@@ -1142,6 +1142,13 @@ impl SmbAnalyzer {
                     cx.events.push(e);
                 }
             }
+            smb::Finding::KerberosAp(ap) => {
+                let record = app::AppRecord::Kerberos {
+                    request: None,
+                    answer: Some(kerberos::Message::ApRequest(ap)),
+                };
+                app::emit(app::AppKind::Kerberos, cx.ts, record, cx);
+            }
             smb::Finding::Challenge(c) => {
                 self.server_name = c
                     .nb_computer

@@ -483,6 +483,26 @@ const INTERFACES: &[Interface] = &[
         name: "netlogon",
         ops: NETLOGON,
     },
+    Interface {
+        uuid: "3919286a-b10c-11d0-9ba8-00c04fd92ef5",
+        name: "dssetup",
+        ops: DSSETUP,
+    },
+];
+
+/// MS-DSSP (the domain role a host reports; on the lsarpc pipe).
+const DSSETUP: &[(u16, &str)] = &[
+    (0, "DsRolerGetPrimaryDomainInformation"),
+    (1, "DsRolerDnsNameToFlatName"),
+    (2, "DsRolerDcAsDc"),
+    (3, "DsRolerDcAsReplica"),
+    (4, "DsRolerDemoteDc"),
+    (5, "DsRolerGetDcOperationProgress"),
+    (6, "DsRolerGetDcOperationResults"),
+    (7, "DsRolerCancel"),
+    (8, "DsRolerServerSaveStateForUpgrade"),
+    (9, "DsRolerUpgradeDownlevelServer"),
+    (10, "DsRolerAbortDownlevelServerUpgrade"),
 ];
 
 /// The short name of the interface with this UUID (text, any case).

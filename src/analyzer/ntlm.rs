@@ -178,6 +178,23 @@ pub fn mechanism(blob: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// The Kerberos AP-REQ of a security blob: the bytes after a Kerberos OID
+/// followed by the AP-REQ token id `01 00`, parsed; `None` if there is
+/// none or it does not parse.
+pub fn kerberos_ap_request(blob: &[u8]) -> Option<crate::analyzer::kerberos::ApRequest> {
+    // The OIDs also appear in SPNEGO's list of mechanisms offered: look
+    // at each place one is, for the one a token follows.
+    KRB5_OIDS.iter().find_map(|oid| {
+        blob.windows(oid.len())
+            .enumerate()
+            .filter(|(_, w)| w == oid)
+            .find_map(|(at, _)| {
+                let rest = blob.get(at + oid.len()..)?.strip_prefix(&[0x01, 0x00])?;
+                crate::analyzer::kerberos::parse_ap_request(rest).ok()
+            })
+    })
+}
+
 /// Decodes standard base64 (padding optional); `None` on a bad character.
 /// The one decoder of the analyzers (NTLM tokens, HTTP `Authorization`).
 pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {

@@ -9,10 +9,13 @@
 //! file; a pipe's bytes go to a [`dcerpc::Association`] of its own), close
 //! and logoff. Messages under an SMB3 transform header are sealed: the
 //! session is marked encrypted and their contents are not read. SMB1:
-//! session setup (NTLMSSP) and tree connect. Requests are matched to their
+//! session setup (NTLMSSP), tree connect, and named pipes (NT create, the
+//! TRANSACTION TransactNmPipe call, WRITE_ANDX, READ_ANDX, close), whose
+//! DCE-RPC is read as over SMB2. Requests are matched to their
 //! responses by message id, in a table of bounded size.
 
 use crate::analyzer::dcerpc::{self, DceRpcFraming};
+use crate::analyzer::kerberos;
 use crate::analyzer::ntlm;
 use crate::analyzer::reassembly::{Budget, Chunk, Framer, Framing, Limits, ReassemblyCounters};
 use crate::model::event::Text;
@@ -59,6 +62,8 @@ mod cmd {
 
 /// FSCTL_PIPE_TRANSCEIVE: a pipe write and read in one IOCTL.
 const FSCTL_PIPE_TRANSCEIVE: u32 = 0x0011_c017;
+/// STATUS_BUFFER_OVERFLOW: a pipe read with more to come.
+const BUFFER_OVERFLOW: u32 = 0x8000_0005;
 /// STATUS_MORE_PROCESSING_REQUIRED: a session setup leg, not its end.
 const MORE_PROCESSING: u32 = 0xc000_0016;
 /// Most requests awaiting a response, files and trees held per connection.
@@ -80,6 +85,9 @@ pub enum Finding {
     },
     /// The server's names from an NTLM CHALLENGE.
     Challenge(ntlm::Challenge),
+    /// A Kerberos AP-REQ in a session setup (Zeek logs it in kerberos.log
+    /// as request type `AP`), with the session setup's outcome.
+    KerberosAp(kerberos::ApRequest),
     /// A tree connect succeeded (Zeek smb_mapping).
     Mapping {
         /// The share path, e.g. `\\WORKSTATION6\ADMIN$`.
@@ -124,6 +132,7 @@ enum Pending {
     SessionSetup {
         mechanism: &'static str,
         auth: Option<ntlm::Authenticate>,
+        ap: Option<Box<kerberos::ApRequest>>,
     },
     TreeConnect(Text),
     Create {
@@ -132,6 +141,50 @@ enum Pending {
     },
     Read([u8; 16]),
     Transceive([u8; 16]),
+}
+
+/// What an SMB1 request awaiting its response was.
+#[derive(Debug)]
+enum Smb1Pending {
+    TreeConnect(Text),
+    Create {
+        tree: (u64, u32),
+        name: Text,
+    },
+    /// A TransactNmPipe call on this FID.
+    Pipe(u16),
+    /// A session setup carrying a Kerberos AP-REQ.
+    Kerberos(Box<kerberos::ApRequest>),
+    Read(u16),
+}
+
+/// Marks an SMB1 user id in the tree table's session key (SMB2 session
+/// ids fill the other bits).
+const SMB1_SESSION: u64 = 1 << 63;
+
+/// The files-table key of an SMB1 FID (SMB2 keys are 16-byte file ids).
+fn smb1_fid(fid: u16) -> [u8; 16] {
+    let [a, b] = fid.to_le_bytes();
+    [a, b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53]
+}
+
+/// An SMB1 string at `at` (from the header): `len` bytes, or up to its
+/// terminator; UTF-16 (aligned to an even offset) when `unicode`.
+fn smb1_string(smb: &[u8], at: usize, len: Option<usize>, unicode: bool) -> Text {
+    let at = if unicode { at + at % 2 } else { at };
+    let rest = smb.get(at..).unwrap_or(&[]);
+    let rest = rest.get(..len.unwrap_or(rest.len())).unwrap_or(rest);
+    if unicode {
+        let end = rest
+            .chunks_exact(2)
+            .position(|c| c == [0, 0])
+            .map_or(rest.len(), |i| i * 2);
+        utf16_at(rest, 0, end).unwrap_or_default()
+    } else {
+        let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+        let s = String::from_utf8_lossy(rest.get(..end).unwrap_or(&[])).into_owned();
+        crate::model::event::capped_text(&s, MAX_NAME)
+    }
 }
 
 /// A pipe's DCE-RPC state: its association and one framer per direction.
@@ -178,7 +231,7 @@ pub struct SmbConnection {
     files: BTreeMap<[u8; 16], File>,
     encrypted_noted: bool,
     /// SMB1 requests awaiting responses, by (pid, mid).
-    smb1_pending: BTreeMap<(u16, u16), Text>,
+    smb1_pending: BTreeMap<(u16, u16), Smb1Pending>,
 }
 
 /// Shared pieces a message is read with.
@@ -400,6 +453,12 @@ impl SmbConnection {
                     Some(ntlm::Message::Authenticate(a)) => Some(a),
                     _ => None,
                 };
+                let ap = if mechanism == Some("NTLM") {
+                    None
+                } else {
+                    ntlm::kerberos_ap_request(blob).map(Box::new)
+                };
+                let mechanism = mechanism.or(ap.as_ref().map(|_| "Kerberos"));
                 // Keep the leg that names the account over earlier ones.
                 let prior = match self.pending.get(&mid) {
                     Some(Pending::SessionSetup { mechanism, .. }) => *mechanism,
@@ -409,7 +468,11 @@ impl SmbConnection {
                 insert_capped(
                     &mut self.pending,
                     mid,
-                    Pending::SessionSetup { mechanism, auth },
+                    Pending::SessionSetup {
+                        mechanism,
+                        auth,
+                        ap,
+                    },
                     tools.counters,
                 );
             }
@@ -546,7 +609,11 @@ impl SmbConnection {
             if let Some(ntlm::Message::Challenge(c)) = ntlm::find(blob) {
                 out.push(Finding::Challenge(c));
             }
-            self.pending.remove(&mid);
+            // A Kerberos leg answered in more than one step: its outcome
+            // is not this response's.
+            if let Some(Pending::SessionSetup { ap: Some(ap), .. }) = self.pending.remove(&mid) {
+                out.push(Finding::KerberosAp(*ap));
+            }
             return;
         }
         let Some(p) = self.pending.remove(&mid) else {
@@ -559,9 +626,20 @@ impl SmbConnection {
             return;
         };
         match (command, p) {
-            (cmd::SESSION_SETUP, Pending::SessionSetup { mechanism, auth }) => {
+            (
+                cmd::SESSION_SETUP,
+                Pending::SessionSetup {
+                    mechanism,
+                    auth,
+                    ap,
+                },
+            ) => {
                 if status == 0 {
                     insert_capped(&mut self.sessions, session, mechanism, tools.counters);
+                }
+                if let Some(mut ap) = ap {
+                    ap.accepted = Some(status == 0);
+                    out.push(Finding::KerberosAp(*ap));
                 }
                 out.push(Finding::Session {
                     mechanism,
@@ -588,13 +666,7 @@ impl SmbConnection {
                     tools.counters.malformed += 1;
                     return;
                 };
-                // A tree connected before the capture began: a pipe if the
-                // name is one of the well-known RPC pipes.
-                let (path, pipe) = self
-                    .trees
-                    .get(&tree)
-                    .cloned()
-                    .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(&name)));
+                let (path, pipe) = self.tree_of(&tree, &name);
                 if !pipe {
                     out.push(Finding::FileOpen {
                         path: path.clone(),
@@ -624,6 +696,16 @@ impl SmbConnection {
             }
             _ => {}
         }
+    }
+
+    /// The share path of a tree and whether it holds pipes; for a tree
+    /// connected before the capture began, `-` and whether `name` is one of
+    /// the well-known RPC pipes.
+    fn tree_of(&self, tree: &(u64, u32), name: &str) -> (Text, bool) {
+        self.trees
+            .get(tree)
+            .cloned()
+            .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(name)))
     }
 
     /// Counts bytes moved on a file; a pipe's bytes go to its DCE-RPC
@@ -678,7 +760,9 @@ impl SmbConnection {
         }
     }
 
-    /// SMB1: session setup (NTLMSSP) and tree connect.
+    /// SMB1: session setup (NTLMSSP), tree connect, and named pipes: NT
+    /// create, the TRANSACTION named-pipe calls, WRITE_ANDX and READ_ANDX
+    /// carrying DCE-RPC, and close.
     fn smb1(
         &mut self,
         from_client: bool,
@@ -686,17 +770,21 @@ impl SmbConnection {
         tools: &mut Tools<'_>,
         out: &mut Vec<Finding>,
     ) {
-        let (Some(command), Some(status), Some(flags2), Some(pid), Some(mid)) = (
+        let (Some(command), Some(status), Some(flags2), Some(tid), Some(pid), Some(uid), Some(mid)) = (
             smb.get(4).copied(),
             le32(smb, 5),
             le16(smb, 10),
+            le16(smb, 24),
             le16(smb, 26),
+            le16(smb, 28),
             le16(smb, 30),
         ) else {
             tools.counters.malformed += 1;
             return;
         };
         tools.counters.messages += 1;
+        let unicode = flags2 & 0x8000 != 0;
+        let tree = (SMB1_SESSION | u64::from(uid), u32::from(tid));
         match (command, from_client) {
             // SESSION_SETUP_ANDX: the NTLMSSP token is in the security blob.
             (0x73, true) => {
@@ -706,46 +794,183 @@ impl SmbConnection {
                         auth: Some(a),
                         status: u32::MAX,
                     });
+                } else if let Some(ap) = ntlm::kerberos_ap_request(smb) {
+                    insert_capped(
+                        &mut self.smb1_pending,
+                        (pid, mid),
+                        Smb1Pending::Kerberos(Box::new(ap)),
+                        tools.counters,
+                    );
                 }
             }
             (0x73, false) => {
                 if let Some(ntlm::Message::Challenge(c)) = ntlm::find(smb) {
                     out.push(Finding::Challenge(c));
                 }
+                if let Some(Smb1Pending::Kerberos(mut ap)) = self.smb1_pending.remove(&(pid, mid)) {
+                    ap.accepted = (status != MORE_PROCESSING).then_some(status == 0);
+                    out.push(Finding::KerberosAp(*ap));
+                }
             }
             // TREE_CONNECT_ANDX request: password, then the path.
             (0x75, true) => {
                 let pw = usize::from(le16(smb, 39).unwrap_or(0));
-                let mut at = 43usize.saturating_add(pw);
-                let unicode = flags2 & 0x8000 != 0;
-                if unicode {
-                    at += at % 2;
-                    let rest = smb.get(at..).unwrap_or(&[]);
-                    let end = rest
-                        .chunks_exact(2)
-                        .position(|c| c == [0, 0])
-                        .map_or(rest.len(), |i| i * 2);
-                    if let Some(p) = utf16_at(smb, at, end) {
-                        insert_capped(&mut self.smb1_pending, (pid, mid), p, tools.counters);
-                    }
-                } else {
-                    let rest = smb.get(at..).unwrap_or(&[]);
-                    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
-                    let s = String::from_utf8_lossy(rest.get(..end).unwrap_or(&[])).into_owned();
-                    let p = crate::model::event::capped_text(&s, MAX_NAME);
-                    insert_capped(&mut self.smb1_pending, (pid, mid), p, tools.counters);
-                }
+                let at = 43usize.saturating_add(pw);
+                let p = smb1_string(smb, at, None, unicode);
+                insert_capped(
+                    &mut self.smb1_pending,
+                    (pid, mid),
+                    Smb1Pending::TreeConnect(p),
+                    tools.counters,
+                );
             }
             (0x75, false) => {
-                if let Some(path) = self.smb1_pending.remove(&(pid, mid))
+                if let Some(Smb1Pending::TreeConnect(path)) = self.smb1_pending.remove(&(pid, mid))
                     && status == 0
                 {
                     let pipe = path.to_ascii_uppercase().ends_with("\\IPC$");
+                    insert_capped(&mut self.trees, tree, (path.clone(), pipe), tools.counters);
                     out.push(Finding::Mapping {
                         path,
                         share_type: if pipe { "PIPE" } else { "DISK" },
                     });
                 }
+            }
+            // NT_CREATE_ANDX request: the name after the 24 parameter words.
+            (0xa2, true) => {
+                let len = usize::from(le16(smb, 38).unwrap_or(0));
+                let name = smb1_string(smb, 83, Some(len), unicode);
+                let name = Text::from(name.trim_start_matches('\\'));
+                insert_capped(
+                    &mut self.smb1_pending,
+                    (pid, mid),
+                    Smb1Pending::Create { tree, name },
+                    tools.counters,
+                );
+            }
+            (0xa2, false) => {
+                let Some(Smb1Pending::Create { tree, name }) =
+                    self.smb1_pending.remove(&(pid, mid))
+                else {
+                    return;
+                };
+                if status != 0 {
+                    return;
+                }
+                let Some(fid) = le16(smb, 38) else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                // Only pipes are followed over SMB1 (their DCE-RPC calls).
+                let (path, pipe) = self.tree_of(&tree, &name);
+                if pipe {
+                    let file = File {
+                        path,
+                        name,
+                        read: 0,
+                        written: 0,
+                        pipe: Some(Box::default()),
+                    };
+                    insert_capped(&mut self.files, smb1_fid(fid), file, tools.counters);
+                }
+            }
+            // CLOSE.
+            (0x04, true) => {
+                if let Some(fid) = le16(smb, 33)
+                    && let Some(f) = self.files.remove(&smb1_fid(fid))
+                    && let Some(mut p) = f.pipe
+                {
+                    for fr in &mut p.framers {
+                        fr.reset(tools.budget);
+                    }
+                }
+            }
+            // TRANSACTION request: TransactNmPipe (setup 0x26, fid) writes
+            // its data to the pipe and reads the answer.
+            (0x25, true) => {
+                let setup_count = smb.get(59).copied().unwrap_or(0);
+                let (Some(0x26), Some(fid), Some(len), Some(off)) = (
+                    le16(smb, 61).filter(|_| setup_count >= 2),
+                    le16(smb, 63),
+                    le16(smb, 55),
+                    le16(smb, 57),
+                ) else {
+                    return;
+                };
+                let (len, off) = (usize::from(len), usize::from(off));
+                let data = smb.get(off..off.saturating_add(len));
+                self.file_bytes(smb1_fid(fid), true, len as u64, data, tools, out);
+                insert_capped(
+                    &mut self.smb1_pending,
+                    (pid, mid),
+                    Smb1Pending::Pipe(fid),
+                    tools.counters,
+                );
+            }
+            // TRANSACTION response: the pipe's answer, maybe in parts.
+            (0x25, false) => {
+                let Some(&Smb1Pending::Pipe(fid)) = self.smb1_pending.get(&(pid, mid)) else {
+                    return;
+                };
+                let (Some(total), Some(len), Some(off), Some(disp)) =
+                    (le16(smb, 35), le16(smb, 45), le16(smb, 47), le16(smb, 49))
+                else {
+                    self.smb1_pending.remove(&(pid, mid));
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                if u32::from(disp) + u32::from(len) >= u32::from(total)
+                    || (status != 0 && status != BUFFER_OVERFLOW)
+                {
+                    self.smb1_pending.remove(&(pid, mid));
+                }
+                if status == 0 || status == BUFFER_OVERFLOW {
+                    let (len, off) = (usize::from(len), usize::from(off));
+                    let data = smb.get(off..off.saturating_add(len));
+                    self.file_bytes(smb1_fid(fid), false, len as u64, data, tools, out);
+                }
+            }
+            // WRITE_ANDX request.
+            (0x2f, true) => {
+                let (Some(fid), Some(len), Some(off)) =
+                    (le16(smb, 37), le16(smb, 53), le16(smb, 55))
+                else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                let high = le16(smb, 51).unwrap_or(0);
+                let len = (usize::from(high) << 16) | usize::from(len);
+                let off = usize::from(off);
+                let data = smb.get(off..off.saturating_add(len));
+                self.file_bytes(smb1_fid(fid), true, len as u64, data, tools, out);
+            }
+            // READ_ANDX request, then its response's data.
+            (0x2e, true) => {
+                if let Some(fid) = le16(smb, 37)
+                    && self.files.contains_key(&smb1_fid(fid))
+                {
+                    insert_capped(
+                        &mut self.smb1_pending,
+                        (pid, mid),
+                        Smb1Pending::Read(fid),
+                        tools.counters,
+                    );
+                }
+            }
+            (0x2e, false) => {
+                let Some(Smb1Pending::Read(fid)) = self.smb1_pending.remove(&(pid, mid)) else {
+                    return;
+                };
+                if status != 0 && status != BUFFER_OVERFLOW {
+                    return;
+                }
+                let (Some(len), Some(off)) = (le16(smb, 43), le16(smb, 45)) else {
+                    tools.counters.malformed += 1;
+                    return;
+                };
+                let (len, off) = (usize::from(len), usize::from(off));
+                let data = smb.get(off..off.saturating_add(len));
+                self.file_bytes(smb1_fid(fid), false, len as u64, data, tools, out);
             }
             _ => {}
         }
@@ -769,10 +994,15 @@ impl SmbConnection {
             }
         }
         self.pending.clear();
+        self.smb1_pending.clear();
     }
 
     /// Entries held in this connection's tables (for the memory tests).
     pub fn state_len(&self) -> usize {
-        self.pending.len() + self.sessions.len() + self.trees.len() + self.files.len()
+        self.pending.len()
+            + self.sessions.len()
+            + self.trees.len()
+            + self.files.len()
+            + self.smb1_pending.len()
     }
 }

@@ -23,6 +23,31 @@ impl MsgNumber {
     pub const KEXINIT: MsgNumber = MsgNumber(20);
     /// SSH_MSG_NEWKEYS.
     pub const NEWKEYS: MsgNumber = MsgNumber(21);
+    /// SSH_MSG_KEXDH_REPLY and SSH_MSG_KEX_ECDH_REPLY (in a DH group
+    /// exchange the same number is SSH_MSG_KEX_DH_GEX_GROUP).
+    pub const KEX_REPLY: MsgNumber = MsgNumber(31);
+    /// SSH_MSG_KEX_DH_GEX_REPLY.
+    pub const KEX_DH_GEX_REPLY: MsgNumber = MsgNumber(33);
+}
+
+/// SHA-256 of the first string (the server host key blob, K_S) of the key
+/// exchange replies a direction sent, by the message number carrying it;
+/// which one is the host key depends on the key exchange agreed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostKeyDigests {
+    /// From message 31 (KEXDH_REPLY, KEX_ECDH_REPLY).
+    pub msg31: Option<[u8; 32]>,
+    /// From message 33 (KEX_DH_GEX_REPLY).
+    pub msg33: Option<[u8; 32]>,
+}
+
+/// SHA-256 of the first SSH `string` of a message's payload (after its
+/// number), if it is whole.
+fn first_string_sha256(payload: &[u8]) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let len = u32::from_be_bytes(payload.get(1..5)?.try_into().ok()?) as usize;
+    let blob = payload.get(5..5usize.checked_add(len)?)?;
+    Some(Sha256::digest(blob).into())
 }
 
 /// A version line: `SSH-protoversion-softwareversion [comments]`.
@@ -257,6 +282,8 @@ pub struct Direction {
     pub version: Option<Version>,
     /// The KEXINIT, once read.
     pub kexinit: Option<KexInit>,
+    /// The host key blobs of the key exchange replies sent, hashed.
+    pub host_key: HostKeyDigests,
     /// Whether NEWKEYS was seen (what follows is encrypted).
     pub encrypted: bool,
     /// Sizes of encrypted segments after NEWKEYS, in order (at most [`MAX_SIZES`]).
@@ -313,6 +340,12 @@ impl Direction {
                                 }
                             }
                         }
+                        Some(MsgNumber::KEX_REPLY) if self.host_key.msg31.is_none() => {
+                            self.host_key.msg31 = first_string_sha256(payload);
+                        }
+                        Some(MsgNumber::KEX_DH_GEX_REPLY) if self.host_key.msg33.is_none() => {
+                            self.host_key.msg33 = first_string_sha256(payload);
+                        }
                         Some(MsgNumber::NEWKEYS) => {
                             self.encrypted = true;
                             if !rest.is_empty() {
@@ -359,6 +392,18 @@ impl SshState {
             self.client.kexinit.as_ref()?,
             self.server.kexinit.as_ref()?,
         ))
+    }
+
+    /// SHA-256 of the server's host key blob, from its key exchange reply
+    /// (message 33 when a DH group exchange was agreed, else 31); `None`
+    /// for SSH 1, or when the reply or either KEXINIT was not seen.
+    pub fn host_key_sha256(&self) -> Option<[u8; 32]> {
+        let kex = self.negotiated()?.kex?;
+        if kex.contains("group-exchange") {
+            self.server.host_key.msg33
+        } else {
+            self.server.host_key.msg31
+        }
     }
 
     /// The authentication guess from the server's encrypted segment sizes.

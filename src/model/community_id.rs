@@ -107,8 +107,8 @@ pub fn community_id_v1_seeded(
     Some(out)
 }
 
-/// Standard base64 with padding.
-fn base64_into(bytes: &[u8], out: &mut String) {
+/// Standard base64 with padding, appended to `out`.
+pub fn base64_into(bytes: &[u8], out: &mut String) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in bytes.chunks(3) {
         let b = [

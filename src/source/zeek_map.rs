@@ -349,10 +349,17 @@ pub fn events(kind: LogKind, r: &Record<'_>, out: &mut Vec<LogEvent>) -> Result<
                 _ => Action::KerberosRequest,
             };
             e.outcome = Some(outcome(boolean(r, Field::Success)));
-            if let Some(c) = r.text(Field::Client) {
-                let (u, d) = split_principal(c);
-                e.user_name = Some(u);
-                e.user_domain = d;
+            match r.text(Field::Client) {
+                // An AP request's client: the realm alone (`/REALM`).
+                Some(c) if c.starts_with('/') => {
+                    e.user_domain = c.get(1..).filter(|d| !d.is_empty()).map(keep);
+                }
+                Some(c) => {
+                    let (u, d) = split_principal(c);
+                    e.user_name = Some(u);
+                    e.user_domain = d;
+                }
+                None => {}
             }
             e.set_service_name(service.map(keep));
             e.set_status(owned(r, Field::ErrorMsg));

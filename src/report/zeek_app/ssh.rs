@@ -39,7 +39,7 @@ pub struct SshInfo {
     /// Host key algorithm agreed.
     pub host_key_alg: Option<String>,
     /// Host key fingerprint (`host_key_fingerprint` since Zeek 8.1, which
-    /// dropped the MD5 `host_key`; needs the key exchange reply, unset here).
+    /// dropped the MD5 `host_key`): see [`zeek_fingerprint`].
     pub host_key_fingerprint: Option<String>,
 }
 
@@ -78,9 +78,20 @@ impl SshInfo {
             compression_alg: n.compression,
             kex_alg: n.kex,
             host_key_alg: n.host_key,
-            host_key_fingerprint: None,
+            host_key_fingerprint: s.host_key_sha256().map(|d| zeek_fingerprint(&d)),
         }
     }
+}
+
+/// The host key fingerprint as Zeek 8.1's SSH analyzer logs it: `SHA256:`
+/// and the base64 of the key blob's SHA-256, cut to its first 32
+/// characters (Zeek sizes the text for the 32 digest bytes, so the last 12
+/// of `ssh-keygen -l`'s 43 characters are not in its log).
+pub fn zeek_fingerprint(digest: &[u8; 32]) -> String {
+    let mut b64 = String::with_capacity(44);
+    crate::model::community_id::base64_into(digest, &mut b64);
+    b64.truncate(32);
+    format!("SHA256:{b64}")
 }
 
 impl ZeekLog for SshInfo {
