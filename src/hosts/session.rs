@@ -47,11 +47,38 @@ pub fn logon_port(port: u16) -> bool {
     matches!(port, 445 | 139 | 3389 | 5985 | 5986 | 22 | 135)
 }
 
+/// What carried a logged session: which ports its connection can be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Carrier {
+    /// An sshd login: SSH.
+    Ssh,
+    /// A Windows network logon (type 3, or none given): SMB, RPC, WinRM,
+    /// or RDP's network-level authentication.
+    Network,
+    /// A Windows remote-interactive logon (type 10): RDP.
+    Rdp,
+    /// A share access (5140, 5145): SMB.
+    Share,
+}
+
+impl Carrier {
+    fn carries(self, port: u16) -> bool {
+        match self {
+            Carrier::Ssh => port == 22,
+            Carrier::Network => matches!(port, 445 | 139 | 135 | 5985 | 5986 | 3389),
+            Carrier::Rdp => port == 3389,
+            Carrier::Share => matches!(port, 445 | 139),
+        }
+    }
+}
+
 /// One session a host's own log recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Sighting {
     /// When.
     ts: Timestamp,
+    /// What carried it.
+    carrier: Carrier,
     /// The client address the log gives.
     src: IpAddr,
     /// The client port the log gives, if any.
@@ -137,17 +164,17 @@ impl Sightings {
     /// successful network or remote-interactive logon, or a share access,
     /// from a Windows log or sshd, whose writer gives no address of its own.
     pub fn observe(&mut self, e: &LogEvent) {
-        let kind = match e.action {
-            Action::LoggedIn => matches!(e.logon_type, None | Some(3) | Some(10)),
-            Action::ShareAccessed => true,
-            _ => false,
+        if e.host_ip.is_some() {
+            return;
+        }
+        let windows = e.dataset.starts_with("windows");
+        let carrier = match (e.action, e.logon_type) {
+            (Action::LoggedIn, _) if e.dataset == "sshd" => Carrier::Ssh,
+            (Action::LoggedIn, None | Some(3)) if windows => Carrier::Network,
+            (Action::LoggedIn, Some(10)) if windows => Carrier::Rdp,
+            (Action::ShareAccessed, _) if windows => Carrier::Share,
+            _ => return,
         };
-        if !kind || e.host_ip.is_some() {
-            return;
-        }
-        if !(e.dataset.starts_with("windows") || e.dataset == "sshd") {
-            return;
-        }
         let (Some(src), Some(writer)) = (e.source_ip, e.host_name.as_deref()) else {
             return;
         };
@@ -163,6 +190,7 @@ impl Sightings {
         };
         let s = Sighting {
             ts: e.ts,
+            carrier,
             src,
             port: e.source_port.filter(|p| *p != 0),
             workstation: e
@@ -232,7 +260,11 @@ impl Sightings {
                 let conns = from.get(&s.src).map_or(&[][..], Vec::as_slice);
                 let near: Vec<&&SessionFlow> = conns
                     .iter()
-                    .filter(|f| f.start - WINDOW_NANOS <= s.ts.0 && s.ts.0 <= f.end + WINDOW_NANOS)
+                    .filter(|f| {
+                        s.carrier.carries(f.resp_port)
+                            && f.start - WINDOW_NANOS <= s.ts.0
+                            && s.ts.0 <= f.end + WINDOW_NANOS
+                    })
                     .collect();
                 if near.is_empty() {
                     unseen.push((w.as_str(), s));
@@ -270,10 +302,12 @@ impl Sightings {
         // one connection to the writer then, from an address the writer
         // did not log at that moment itself.
         let wanted: FxHashSet<IpAddr> = writer_ips.values().flatten().copied().collect();
-        let mut to: FxHashMap<IpAddr, Vec<(i64, IpAddr)>> = FxHashMap::default();
+        let mut to: FxHashMap<IpAddr, Vec<(i64, IpAddr, u16)>> = FxHashMap::default();
         for f in flows {
             if wanted.contains(&f.resp) {
-                to.entry(f.resp).or_default().push((f.start, f.orig));
+                to.entry(f.resp)
+                    .or_default()
+                    .push((f.start, f.orig, f.resp_port));
             }
         }
         for v in to.values_mut() {
@@ -300,12 +334,12 @@ impl Sightings {
             let mut candidates: FxHashSet<IpAddr> = FxHashSet::default();
             for d in own {
                 let Some(conns) = to.get(d) else { continue };
-                let lo = conns.partition_point(|(t, _)| *t < s.ts.0 - WINDOW_NANOS);
-                for (t, src) in conns.iter().skip(lo) {
+                let lo = conns.partition_point(|(t, _, _)| *t < s.ts.0 - WINDOW_NANOS);
+                for (t, src, port) in conns.iter().skip(lo) {
                     if *t > s.ts.0 + WINDOW_NANOS {
                         break;
                     }
-                    if !explained.contains(src) {
+                    if s.carrier.carries(*port) && !explained.contains(src) {
                         candidates.insert(*src);
                     }
                 }
@@ -341,6 +375,8 @@ pub struct SessionFlow {
     pub orig_port: u16,
     /// Responder.
     pub resp: IpAddr,
+    /// Responder port.
+    pub resp_port: u16,
 }
 
 impl SessionFlow {
@@ -353,6 +389,7 @@ impl SessionFlow {
             orig: f.orig_h,
             orig_port: f.orig_p,
             resp: f.resp_h,
+            resp_port: f.resp_p,
         })
     }
 }
@@ -508,6 +545,22 @@ mod tests {
             flow(300, "10.0.0.5", 50010, "10.0.1.2", 445),
         ];
         assert!(run(&events, &flows, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_session_ties_only_to_a_connection_on_a_port_that_carries_it() {
+        // An sshd login and an SMB connection from the same client at the
+        // same moment are two sessions: no tie.
+        let mut e = logon(100, "lnx-01", "10.0.0.5", 0, None);
+        e.dataset = "sshd".into();
+        e.logon_type = None;
+        e.source_port = None;
+        let flows = [flow(100, "10.0.0.5", 50000, "10.0.1.9", 445)];
+        assert!(run(std::slice::from_ref(&e), &flows, &[]).is_empty());
+        let flows = [flow(100, "10.0.0.5", 50000, "10.0.1.9", 22)];
+        let ties = run(&[e], &flows, &[]);
+        assert_eq!(ties.len(), 1, "{ties:?}");
+        assert_eq!(ties[0].name.as_str(), "lnx-01");
     }
 
     #[test]
