@@ -114,6 +114,7 @@ pub const COLUMNS: &[(&str, ColumnKind)] = {
         ("host.ip", StrList),
         ("user.name", Str),
         ("user.domain", Str),
+        ("user.id", Str),
         ("user.effective.name", Str),
         ("process.executable", Str),
         ("process.command_line", Str),
