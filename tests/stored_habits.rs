@@ -80,8 +80,13 @@ fn a_stored_baseline_judges_as_the_learned_one_on_the_same_learning_records() {
     let ec = events.partition_point(|e| e.ts < cut);
     // The baseline's host directory comes from its own records, as
     // `baseline build` makes it: hosts it knew by name only are tied to
-    // their addresses when later records reveal them.
-    let hosts = Arc::new(lateral::hosts::build_directory(&events[..ec], None));
+    // their addresses when later records reveal them; names are tied to
+    // addresses by the sessions both recorded (session timing) too.
+    let hosts = Arc::new(lateral::hosts::build_directory_tied(
+        &events[..ec],
+        &flows[..fc],
+        None,
+    ));
     let built = lateral::profile::build_parallel(hosts.clone(), &flows[..fc], &events[..ec]);
     let file = dir.path().join("profiles.lat");
     lateral::baseline::file::save(&file, &built).unwrap();
