@@ -92,6 +92,10 @@ struct Sighting {
 #[derive(Debug, Clone, Default)]
 pub struct Sightings {
     by_writer: FxHashMap<Text, Sample>,
+    /// Name spellings met so far -> their short name (`None`: not a host
+    /// name): most logons repeat a few spellings, normalised once each
+    /// (a cache, not evidence).
+    spellings: FxHashMap<Text, Option<Text>>,
 }
 
 /// One writer's sightings: the [`PER_WRITER`] with the smallest hashes
@@ -185,7 +189,7 @@ impl Sightings {
         if src.is_loopback() || src.is_unspecified() {
             return;
         }
-        let Some(w) = normalize_name(writer) else {
+        let Some(w) = self.short(writer) else {
             return;
         };
         let s = Sighting {
@@ -193,14 +197,24 @@ impl Sightings {
             carrier,
             src,
             port: e.source_port.filter(|p| *p != 0),
-            workstation: e
-                .source_domain
-                .as_deref()
-                .and_then(normalize_name)
-                .map(|n| n.short),
+            workstation: e.source_domain.as_deref().and_then(|n| self.short(n)),
         };
-        let h = hash_of(&w.short, &s);
-        self.by_writer.entry(w.short).or_default().push(h, s);
+        let h = hash_of(&w, &s);
+        self.by_writer.entry(w).or_default().push(h, s);
+    }
+
+    /// The short name of a spelling, normalised the first time it is met.
+    fn short(&mut self, raw: &str) -> Option<Text> {
+        if let Some(known) = self.spellings.get(raw) {
+            return known.clone();
+        }
+        let short = normalize_name(raw).map(|n| n.short);
+        // Bounded: past this many spellings (hostile logs inventing
+        // names), the rest are normalised each time.
+        if self.spellings.len() < 1 << 16 {
+            self.spellings.insert(Text::from(raw), short.clone());
+        }
+        short
     }
 
     /// Folds another set of sightings into this one (order-independent).
