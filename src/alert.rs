@@ -261,16 +261,18 @@ impl Evidence {
     }
 }
 
-/// ECS `event.severity` bands of the 0-100 risk score.
+/// ECS `event.severity` bands of the 0-100 risk score, as Elastic's
+/// detection rules map a risk score to a severity (so a SIEM shows the
+/// band `lateral` meant, and `lateral eval` judges by the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
-    /// Below 25.
+    /// 0 to 21.
     Low,
-    /// 25 to 49.
+    /// 22 to 47.
     Medium,
-    /// 50 to 74.
+    /// 48 to 73.
     High,
-    /// 75 and above.
+    /// 74 and above.
     Critical,
 }
 
@@ -278,9 +280,9 @@ impl Severity {
     /// The band a score falls in.
     pub fn of(score: u8) -> Severity {
         match score {
-            75.. => Severity::Critical,
-            50..=74 => Severity::High,
-            25..=49 => Severity::Medium,
+            74.. => Severity::Critical,
+            48..=73 => Severity::High,
+            22..=47 => Severity::Medium,
             _ => Severity::Low,
         }
     }
@@ -584,9 +586,14 @@ mod tests {
 
     #[test]
     fn severity_bands() {
+        // Elastic's risk-score bands, edges included.
         assert_eq!(Severity::of(0), Severity::Low);
-        assert_eq!(Severity::of(25), Severity::Medium);
-        assert_eq!(Severity::of(74), Severity::High);
+        assert_eq!(Severity::of(21), Severity::Low);
+        assert_eq!(Severity::of(22), Severity::Medium);
+        assert_eq!(Severity::of(47), Severity::Medium);
+        assert_eq!(Severity::of(48), Severity::High);
+        assert_eq!(Severity::of(73), Severity::High);
+        assert_eq!(Severity::of(74), Severity::Critical);
         assert_eq!(Severity::of(100), Severity::Critical);
     }
 }

@@ -346,13 +346,10 @@ fn by_time(alerts: &[Alert], x: usize, y: usize) -> std::cmp::Ordering {
     }
 }
 
-fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
-    let list: Vec<&Alert> = members.iter().filter_map(|i| alerts.get(*i)).collect();
-    let start = list.iter().map(|a| a.start).min().unwrap_or_default();
-    let end = list.iter().map(|a| a.end).max().unwrap_or_default();
-    let first_id = list.first().map(|a| a.id.clone()).unwrap_or_default();
+/// The movement steps of `list` (alerts in time order), in time order.
+fn hops_of(list: &[&Alert]) -> Vec<Hop> {
     let mut hops: Vec<Hop> = Vec::new();
-    for a in &list {
+    for a in list {
         if let (true, Some(s), Some(d)) = (a.movement, &a.source, &a.destination)
             && s.key() != d.key()
         {
@@ -366,9 +363,14 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
         }
     }
     hops.sort_by_cached_key(|h| (h.ts, h.src.key(), h.dst.key()));
-    // Depth of each host along the path, in time order.
+    hops
+}
+
+/// The hosts of `hops` (in time order) by depth along the path: the first
+/// layer started it, each host one deeper than the first host to reach it.
+fn path_of(hops: &[Hop]) -> Vec<Vec<HostRef>> {
     let mut depth: BTreeMap<Option<HostKey>, (usize, HostRef)> = BTreeMap::new();
-    for h in &hops {
+    for h in hops {
         let ds = depth.entry(h.src.key()).or_insert((0, h.src.clone())).0;
         depth.entry(h.dst.key()).or_insert((ds + 1, h.dst.clone()));
     }
@@ -383,32 +385,71 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
     for layer in &mut path {
         layer.sort_by_key(HostRef::label);
     }
+    path
+}
+
+/// The alerts of `list` (in time order) an incident's bonus counts: every
+/// alert not judged its source's routine, and a routine one whose source a
+/// counted movement reached before it started. A host reached by a
+/// suspect step that then goes about an admin host's work is a path, not
+/// a job; the same work from a host nothing suspect reached is its job.
+fn counted_alerts<'a>(list: &[&'a Alert]) -> Vec<&'a Alert> {
+    let mut reached: BTreeSet<Option<HostKey>> = BTreeSet::new();
+    let mut counted = Vec::new();
+    for a in list {
+        let src = a.source.as_ref().map(HostRef::key);
+        let by_path = src.as_ref().is_some_and(|k| reached.contains(k));
+        if a.routine && !by_path {
+            continue;
+        }
+        if a.movement
+            && let Some(d) = &a.destination
+        {
+            reached.insert(d.key());
+        }
+        counted.push(*a);
+    }
+    counted
+}
+
+fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
+    let list: Vec<&Alert> = members.iter().filter_map(|i| alerts.get(*i)).collect();
+    let start = list.iter().map(|a| a.start).min().unwrap_or_default();
+    let end = list.iter().map(|a| a.end).max().unwrap_or_default();
+    let first_id = list.first().map(|a| a.id.clone()).unwrap_or_default();
+    let hops = hops_of(&list);
+    let path = path_of(&hops);
     let techniques: BTreeSet<Technique> = list.iter().map(|a| a.technique).collect();
     let users: BTreeSet<String> = list
         .iter()
         .flat_map(|a| a.related_users.iter().cloned())
         .collect();
-    let sources: BTreeSet<Option<HostKey>> = path
-        .first()
-        .map(|l| l.iter().map(HostRef::key).collect())
-        .unwrap_or_default();
     let max = list.iter().map(|a| a.score).max().unwrap_or(0);
-    // Sub-techniques of one technique (T1021.001, T1021.002) count once.
-    let families: BTreeSet<&str> = techniques
-        .iter()
-        .map(|t| t.id.split('.').next().unwrap_or(t.id))
-        .collect();
     let switches = credential_switches(&hops);
-    // A source's routine, however varied, is one job: no bonus until
-    // something else joins it.
-    let routine = list.iter().all(|a| a.routine);
-    let units = if routine {
+    // The bonus counts what is not a source's routine: a source's job,
+    // however varied, is one job, so an incident of nothing but routine
+    // gains nothing for it.
+    let counted = counted_alerts(&list);
+    let units = if counted.is_empty() {
         0.0
     } else {
+        let counted_hops = hops_of(&counted);
+        let counted_path = path_of(&counted_hops);
+        let max_depth = counted_path.len().saturating_sub(1);
+        // Sub-techniques of one technique (T1021.001, T1021.002) count once.
+        let families: BTreeSet<&str> = counted
+            .iter()
+            .map(|a| a.technique.id.split('.').next().unwrap_or(a.technique.id))
+            .collect();
+        let sources: BTreeSet<Option<HostKey>> = counted_path
+            .first()
+            .map(|l| l.iter().map(HostRef::key).collect())
+            .unwrap_or_default();
+        let counted_switches = credential_switches(&counted_hops);
         0.6 * (families.len().saturating_sub(1)) as f64
             + 1.0 * max_depth.saturating_sub(1) as f64
             + 0.3 * sources.len().saturating_sub(1).min(5) as f64
-            + 0.5 * switches.len().min(2) as f64
+            + 0.5 * counted_switches.len().min(2) as f64
     };
     let combined = f64::from(max) + (100.0 - f64::from(max)) * (1.0 - 0.7f64.powf(units));
     Incident {
@@ -536,5 +577,47 @@ mod tests {
         };
         assert_eq!(pair(true), 21);
         assert!(pair(false) > 30, "{}", pair(false));
+    }
+
+    #[test]
+    fn routine_counts_only_on_a_path_a_suspect_step_opened() {
+        let mv = |src: &str, dst: &str, t: i64, score: u8, routine: bool| {
+            let mut a = Alert::new(
+                crate::detect::rules::new_admin_edge::RULE,
+                attack::SMB,
+                score,
+                Timestamp(t),
+            );
+            a.source = src.parse().ok().map(HostRef::ip);
+            a.destination = dst.parse().ok().map(HostRef::ip);
+            a.movement = true;
+            a.routine = routine;
+            a.finish()
+        };
+        // A suspect step onto 10.0.0.2, which then does an admin host's work
+        // on 10.0.0.3: a path of two hops.
+        let path = vec![
+            mv("10.0.0.1", "10.0.0.2", 0, 40, false),
+            mv("10.0.0.2", "10.0.0.3", 60, 17, true),
+        ];
+        assert!(make_incident(&path, vec![0, 1]).score > 40);
+        // The same routine step before the suspect one reached its source,
+        // or from an admin host nothing reached: its job, no bonus.
+        let before = vec![
+            mv("10.0.0.2", "10.0.0.3", 0, 17, true),
+            mv("10.0.0.1", "10.0.0.2", 60, 40, false),
+        ];
+        assert_eq!(make_incident(&before, vec![0, 1]).score, 40);
+        let beside = vec![
+            mv("10.0.0.1", "10.0.0.2", 0, 40, false),
+            mv("10.0.0.9", "10.0.0.2", 60, 17, true),
+        ];
+        assert_eq!(make_incident(&beside, vec![0, 1]).score, 40);
+        // Counted, the second source adds its bonus.
+        let both = vec![
+            mv("10.0.0.1", "10.0.0.2", 0, 40, false),
+            mv("10.0.0.9", "10.0.0.2", 60, 17, false),
+        ];
+        assert!(make_incident(&both, vec![0, 1]).score > 40);
     }
 }

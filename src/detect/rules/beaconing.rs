@@ -240,7 +240,7 @@ impl Detector for Beaconing {
 const RELAY_CLIENTS: usize = 3;
 
 /// The highest score of a relay's regular traffic to a new upstream (low).
-const RELAY_SCORE: f64 = 24.0;
+const RELAY_SCORE: f64 = 21.0;
 
 /// For each (source, port) of the candidate groups: the internal hosts
 /// the source answered on that port today.

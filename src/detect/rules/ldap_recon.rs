@@ -57,7 +57,7 @@ pub const BASE_SCORE: f64 = 12.0;
 pub const PER_KIND: f64 = 4.0;
 
 /// The most this rule scores alone: low.
-pub const MAX_SCORE: f64 = 24.0;
+pub const MAX_SCORE: f64 = 21.0;
 
 /// The rule.
 pub const RULE: Rule = Rule {

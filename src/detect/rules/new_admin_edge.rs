@@ -35,6 +35,12 @@
 //! a client. A single new edge is at most a medium alert, and only gains
 //! rank when other alerts join it.
 //!
+//! With no history (role priors) the destination's other clients in the
+//! judged records stand in for its baseline clients, a workstation's RDP
+//! or SSH session on a server weighs less (daily work in most networks),
+//! and an admin host's edge is routine: it adds nothing to an incident's
+//! score unless a suspect step reached that host first.
+//!
 //! ## Tuning
 //! `[detect.new_admin_edge]`: `common_fraction` (share of a role that makes
 //! an edge normal), `routine_reach`, `min_score`; `[network] known_admins`;
@@ -205,6 +211,11 @@ impl Detector for NewAdminEdge {
         let b = input.baseline;
         let net = &input.config.network;
         let pushes = pushes(input);
+        let judged = if b.priors() {
+            judged_clients(input)
+        } else {
+            BTreeMap::new()
+        };
         let mut alerts = Vec::new();
         for e in new_edges(input) {
             if e.fraction >= cfg.common_fraction {
@@ -246,7 +257,39 @@ impl Detector for NewAdminEdge {
                 role
             };
             let peers = b.role_count(peer_role);
-            if e.dst_clients == 0 {
+            let admin =
+                matches!(role, Role::AdminHost | Role::Scanner) || net.is_known_admin(e.src);
+            if b.priors() {
+                // No history: what the judged records show instead. A
+                // service no other host uses on the destination is rare
+                // there; one others use is its ordinary service. An admin
+                // host's edge is discounted as its job below, and the two
+                // discounts do not stack.
+                let others = judged
+                    .get(&(e.dst, e.svc))
+                    .map_or(0, |c| c.iter().filter(|x| **x != e.src).count());
+                if others == 0 || admin {
+                    score += 10.0;
+                }
+                why.push(match others {
+                    0 => format!(
+                        "no other host used {} on it in these records",
+                        e.svc.label()
+                    ),
+                    n => format!(
+                        "{n} other host{} used {} on it in these records",
+                        if n == 1 { "" } else { "s" },
+                        e.svc.label()
+                    ),
+                });
+                // The role prior: workstations open interactive sessions
+                // on servers every day (IT staff, developers on their Linux
+                // hosts, terminal-server users); between workstations, or
+                // on a domain controller, no role does.
+                if daily_work(peer_role, dst_role, e.svc) {
+                    score *= 0.6;
+                }
+            } else if e.dst_clients == 0 {
                 score += 10.0;
                 why.push(if peers > 0 {
                     format!(
@@ -272,8 +315,6 @@ impl Detector for NewAdminEdge {
                     if e.dst_clients == 1 { "" } else { "s" }
                 ));
             }
-            let admin =
-                matches!(role, Role::AdminHost | Role::Scanner) || net.is_known_admin(e.src);
             if admin {
                 score *= 0.4;
                 why.push(format!("{} administers others", role.label()));
@@ -300,10 +341,15 @@ impl Detector for NewAdminEdge {
             }
             if b.priors() {
                 why.push(format!(
-                    "with no history, judged by role: {} to {} over {} is rare in any network",
+                    "with no history, judged by role: {} to {} over {} is {}",
                     role.label(),
                     dst_role.label(),
-                    e.svc.label()
+                    e.svc.label(),
+                    if daily_work(peer_role, dst_role, e.svc) {
+                        "daily work for IT staff, developers and terminal-server users, low alone"
+                    } else {
+                        "rare in any network"
+                    }
                 ));
             } else if b.period().is_none() {
                 score *= 0.6;
@@ -336,6 +382,9 @@ impl Detector for NewAdminEdge {
             a.destination = Some(dst);
             a.destination_port = Some(first.resp_p);
             a.movement = e.answered();
+            // With no history, an admin host's new edge is its job until a
+            // suspect movement reaches it first (see [`crate::incident`]).
+            a.routine = admin && b.priors();
             for f in &e.flows {
                 a.add_evidence(flow_evidence(f));
             }
@@ -343,6 +392,38 @@ impl Detector for NewAdminEdge {
         }
         alerts
     }
+}
+
+/// The role prior of short inputs: whether hosts of role `src` open `svc`
+/// on hosts of role `dst` as daily work in most networks. Workstations
+/// open interactive sessions (RDP, SSH) on servers every day (IT staff,
+/// developers on their Linux hosts, terminal-server users); between
+/// workstations, or on a domain controller, no role does.
+fn daily_work(src: Role, dst: Role, svc: AdminService) -> bool {
+    src == Role::Workstation
+        && dst == Role::Server
+        && matches!(svc, AdminService::Rdp | AdminService::Ssh)
+}
+
+/// The internal hosts with an answered session of each service on each
+/// destination in the judged records (the in-input prevalence the role
+/// priors report).
+fn judged_clients(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> {
+    let net = &input.config.network;
+    let mut out: BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> = BTreeMap::new();
+    for f in input.flows {
+        let Some(svc) = AdminService::of_flow(f) else {
+            continue;
+        };
+        if answered(f)
+            && !input.directory.same_host(f.orig_h, f.resp_h)
+            && net.is_internal(f.orig_h)
+            && net.is_internal(f.resp_h)
+        {
+            out.entry((f.resp_h, svc)).or_default().insert(f.orig_h);
+        }
+    }
+    out
 }
 
 /// How suspicious a new edge over a service is by itself (0-100).

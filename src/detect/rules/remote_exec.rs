@@ -20,7 +20,9 @@
 //! ## False positives
 //! Software deployment from a new management server. Deployment servers
 //! recur and so become part of the baseline; configured admin hosts are
-//! skipped.
+//! skipped. With no history (role priors), admin-share access without a
+//! service install from a host that administers others by its job
+//! (backups, monitoring) is low and routine.
 //!
 //! ## Tuning
 //! `[detect.remote_exec] window_minutes`; `[network] known_admins`.
@@ -112,6 +114,17 @@ impl Detector for RemoteExec {
             if b.period().is_none() {
                 score *= 0.7;
             }
+            // With no history (role priors), admin shares opened, with no
+            // service installed, by a host whose job is reaching hosts
+            // (configured, or seen administering many) are that job:
+            // backups, monitoring and inventory read `C$` and `ADMIN$` on
+            // every server. Low, and routine, until a movement joins it: a
+            // chain that reached the host first still counts it
+            // (see [`crate::incident`]).
+            let by_job = b.priors() && services.is_empty() && b.administers_by_job(&src);
+            if by_job {
+                score = score.min(21.0);
+            }
             let technique = if services.is_empty() {
                 attack::SMB
             } else {
@@ -170,6 +183,7 @@ impl Detector for RemoteExec {
                     .map_or_else(|| src.to_string(), |h| h.label())
             );
             a.movement = true;
+            a.routine = by_job;
             if let Some(l) = logon {
                 a.add_evidence(log_evidence(l));
             }
