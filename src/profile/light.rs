@@ -26,7 +26,7 @@ use super::group::is_failed_attempt;
 use crate::hosts::{HostDirectory, HostKey};
 use crate::model::event::{Flow, LogEvent, Text, Transport};
 use crate::model::host::canonical_ip;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Distinct (host, service) pairs a light source may have tried; one
@@ -35,61 +35,104 @@ use std::net::IpAddr;
 pub const MAX_TARGETS: usize = 8;
 
 /// One (host, service) pair a source tried: the service as profiles key
-/// it (transport, port, application name).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// it (transport, port, application name: an index into the names met).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Target {
     dst: IpAddr,
     port: u16,
     proto: Transport,
-    name: Option<Text>,
+    name: u32,
 }
 
-impl Target {
-    fn of(f: &Flow) -> Target {
-        Target {
-            dst: canonical_ip(f.resp_h),
-            port: f.resp_p,
-            proto: f.proto,
-            name: f
-                .service
-                .clone()
-                .filter(|n| !n.is_empty() && n.as_str() != "-"),
-        }
-    }
-}
-
-/// What one address did, as far as [`LightSources::find`] has read.
+/// What one address did, as far as [`LightSources::find`] has read: 48
+/// bytes a source in the hash table, the common single pair inline.
+#[derive(Debug, Clone, Copy)]
 enum Seen {
     /// Anything but failed attempts of its own to a few internal hosts.
     Full,
-    /// Only failed attempts so far, to these pairs (the first inline).
-    Light { first: Target, more: Vec<Target> },
-}
-
-impl Seen {
-    fn add(&mut self, t: Target) {
-        let Seen::Light { first, more } = self else {
-            return;
-        };
-        if *first == t || more.contains(&t) {
-            return;
-        }
-        if more.len() + 1 >= MAX_TARGETS {
-            *self = Seen::Full;
-        } else {
-            more.push(t);
-        }
-    }
+    /// Only failed attempts so far, to one pair.
+    One(Target),
+    /// Only failed attempts so far, to these pairs (an index into the
+    /// lists of pairs).
+    Many(u32),
 }
 
 /// Outside sources of failed attempts only, and what the role profiles
 /// miss by leaving their records out.
 #[derive(Debug, Default)]
 pub struct LightSources {
-    /// The light sources (canonical addresses).
-    sources: FxHashSet<IpAddr>,
+    /// Every address read, light or not (canonical).
+    seen: FxHashMap<IpAddr, Seen>,
+    /// Light sources.
+    light: usize,
     /// Per destination host: distinct light sources that tried it.
     clients: FxHashMap<HostKey, u32>,
+}
+
+/// The state of [`LightSources::find`] while it reads.
+#[derive(Default)]
+struct Finder {
+    seen: FxHashMap<IpAddr, Seen>,
+    /// The pairs of sources that tried more than one.
+    many: Vec<Vec<Target>>,
+    /// Application names met, numbered (`u32::MAX` for none).
+    names: FxHashMap<Text, u32>,
+}
+
+impl Finder {
+    fn target(&mut self, f: &Flow) -> Target {
+        let name = match f
+            .service
+            .as_ref()
+            .filter(|n| !n.is_empty() && n.as_str() != "-")
+        {
+            None => u32::MAX,
+            Some(n) => {
+                let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX - 1);
+                *self.names.entry(n.clone()).or_insert(next)
+            }
+        };
+        Target {
+            dst: canonical_ip(f.resp_h),
+            port: f.resp_p,
+            proto: f.proto,
+            name,
+        }
+    }
+
+    /// Notes a failed attempt of `o` to `t`.
+    fn add(&mut self, o: IpAddr, t: Target) {
+        let Some(s) = self.seen.get_mut(&o) else {
+            self.seen.insert(o, Seen::One(t));
+            return;
+        };
+        match *s {
+            Seen::Full => {}
+            Seen::One(first) if first == t => {}
+            Seen::One(first) => match u32::try_from(self.many.len()) {
+                Ok(i) => {
+                    self.many.push(vec![first, t]);
+                    *s = Seen::Many(i);
+                }
+                _ => *s = Seen::Full,
+            },
+            Seen::Many(i) => {
+                let Some(list) = self.many.get_mut(i as usize) else {
+                    *s = Seen::Full;
+                    return;
+                };
+                if list.contains(&t) {
+                    return;
+                }
+                if list.len() >= MAX_TARGETS {
+                    *s = Seen::Full;
+                    *list = Vec::new();
+                } else {
+                    list.push(t);
+                }
+            }
+        }
+    }
 }
 
 impl LightSources {
@@ -105,28 +148,17 @@ impl LightSources {
         dir: &HostDirectory,
         is_internal: impl Fn(IpAddr) -> bool,
     ) -> LightSources {
-        let mut seen: FxHashMap<IpAddr, Seen> = FxHashMap::default();
-        for f in flows {
-            let (o, r) = (canonical_ip(f.orig_h), canonical_ip(f.resp_h));
-            seen.insert(r, Seen::Full);
+        let mut f = Finder::default();
+        for flow in flows {
+            let (o, r) = (canonical_ip(flow.orig_h), canonical_ip(flow.resp_h));
+            f.seen.insert(r, Seen::Full);
             let light =
-                o != r && is_failed_attempt(f.conn_state) && !is_internal(o) && is_internal(r);
-            if !light {
-                seen.insert(o, Seen::Full);
-                continue;
-            }
-            let t = Target::of(f);
-            match seen.get_mut(&o) {
-                Some(s) => s.add(t),
-                None => {
-                    seen.insert(
-                        o,
-                        Seen::Light {
-                            first: t,
-                            more: Vec::new(),
-                        },
-                    );
-                }
+                o != r && is_failed_attempt(flow.conn_state) && !is_internal(o) && is_internal(r);
+            if light {
+                let t = f.target(flow);
+                f.add(o, t);
+            } else {
+                f.seen.insert(o, Seen::Full);
             }
         }
         for e in events {
@@ -143,50 +175,61 @@ impl LightSources {
                 .flatten()
                 .chain(named)
             {
-                seen.insert(canonical_ip(ip), Seen::Full);
+                f.seen.insert(canonical_ip(ip), Seen::Full);
             }
         }
-        let mut out = LightSources::default();
-        for (ip, s) in seen {
-            let Seen::Light { first, more } = s else {
-                continue;
+        let Finder { mut seen, many, .. } = f;
+        let mut light = 0;
+        let mut clients: FxHashMap<HostKey, u32> = FxHashMap::default();
+        let mut dsts: Vec<HostKey> = Vec::new();
+        for (ip, s) in seen.iter_mut() {
+            let targets = match s {
+                Seen::Full => continue,
+                Seen::One(t) => std::slice::from_ref(t),
+                Seen::Many(i) => many.get(*i as usize).map_or(&[][..], Vec::as_slice),
             };
-            if dir.get(&HostKey::from_ip(ip)).is_some() || dir.key_for_ip(ip).is_named() {
+            if dir.get(&HostKey::from_ip(*ip)).is_some() || dir.key_for_ip(*ip).is_named() {
+                *s = Seen::Full;
                 continue;
             }
-            out.sources.insert(ip);
-            let mut dsts: Vec<HostKey> = std::iter::once(first)
-                .chain(more)
-                .map(|t| dir.key_for_ip(t.dst))
-                .collect();
+            light += 1;
+            dsts.clear();
+            dsts.extend(targets.iter().map(|t| dir.key_for_ip(t.dst)));
             dsts.sort_unstable();
             dsts.dedup();
-            for d in dsts {
-                *out.clients.entry(d).or_insert(0) += 1;
+            for d in dsts.drain(..) {
+                *clients.entry(d).or_insert(0) += 1;
             }
         }
-        out
+        LightSources {
+            seen,
+            light,
+            clients,
+        }
     }
 
     /// Light sources found.
     pub fn len(&self) -> usize {
-        self.sources.len()
+        self.light
     }
 
     /// True when no source is light.
     pub fn is_empty(&self) -> bool {
-        self.sources.is_empty()
+        self.light == 0
     }
 
     /// True when `ip` is a light source.
     pub fn is_light(&self, ip: IpAddr) -> bool {
-        self.sources.contains(&canonical_ip(ip))
+        matches!(
+            self.seen.get(&canonical_ip(ip)),
+            Some(Seen::One(_) | Seen::Many(_))
+        )
     }
 
     /// True when the record is a light source's, left out of the role
     /// profiles.
     pub fn skips(&self, f: &Flow) -> bool {
-        !self.sources.is_empty() && self.is_light(f.orig_h)
+        self.light > 0 && self.is_light(f.orig_h)
     }
 
     /// Distinct light sources that tried the host `key`.
@@ -201,6 +244,18 @@ impl LightSources {
             .keys()
             .filter(|k| profiles.host_id(k).is_none())
             .count()
+    }
+
+    /// The light sources, sorted (for tests and diagnostics).
+    pub fn sources(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self
+            .seen
+            .iter()
+            .filter(|(_, s)| !matches!(s, Seen::Full))
+            .map(|(ip, _)| *ip)
+            .collect();
+        v.sort_unstable();
+        v
     }
 }
 
@@ -240,6 +295,12 @@ mod tests {
     }
 
     #[test]
+    fn a_source_costs_48_bytes_of_table() {
+        let size = std::mem::size_of::<(IpAddr, Seen)>();
+        assert!(size <= 48, "{size} bytes");
+    }
+
+    #[test]
     fn only_failed_outside_sources_to_few_targets_are_light() {
         let mut flows = vec![
             flow([1, 2, 3, 4], [10, 0, 0, 1], 445, ConnState::S0),
@@ -265,7 +326,8 @@ mod tests {
         // Order does not matter.
         flows.reverse();
         let again = LightSources::find(&flows, &[], &dir, internal);
-        assert_eq!(again.sources, light.sources);
+        assert_eq!(again.sources(), light.sources());
         assert_eq!(again.clients, light.clients);
+        assert_eq!(light.sources(), vec![ip([1, 2, 3, 4])]);
     }
 }
