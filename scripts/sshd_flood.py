@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Writes a 5 M-line sshd auth.log flood spanning three days (70% of the lines
 from a random public address) for the memory figures in docs/speed.md:
-`python3 scripts/sshd_flood.py OUT.log`."""
+`python3 scripts/sshd_flood.py OUT.log [LINES]` (LINES: 5000000 unless given)."""
 import random, sys
 r = random.Random(7)
 months = "Dec"
-N = 5_000_000
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 5_000_000
 span = 3 * 86400
 users = ["root","admin","oracle","test","ubuntu","git","postgres","alice","bob","carol"]
 hosts = ["web%02d" % i for i in range(40)]

@@ -238,8 +238,20 @@ fn judge(
         learn_span,
         &config.network,
     );
+    // Outside sources of failed attempts only (a flood of them) are
+    // workstations by role: no profile each (`profile::light`).
+    let light = if priors {
+        let net = &config.network;
+        crate::profile::light::LightSources::find(detect_flows, detect_events, &names, |ip| {
+            net.is_internal(ip)
+        })
+    } else {
+        Default::default()
+    };
     let judged_profiles = if priors {
-        crate::profile::build_parallel(names.clone(), detect_flows, detect_events)
+        crate::profile::build_parallel_skipping(names.clone(), detect_flows, detect_events, |f| {
+            light.skips(f)
+        })
     } else {
         crate::profile::build_parallel(names.clone(), &[], &[])
     };
@@ -249,7 +261,8 @@ fn judge(
         &directory,
         whole,
         &config.network,
-    );
+    )
+    .with_light(&light);
     let with_priors = crate::detect::priors_view::PriorsView {
         history: &baseline,
         roles: &roles,

@@ -36,6 +36,7 @@ use crate::hosts::HostDirectory;
 use crate::model::HostKey;
 use crate::model::event::Timestamp;
 use crate::profile::build::is_plain_user_key;
+use crate::profile::light::LightSources;
 use crate::profile::{Edge, HostId, HostProfile, Methods, Profiles};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
@@ -240,6 +241,9 @@ pub struct ProfilesView<'a> {
     ids: FxHashMap<&'a HostKey, HostId>,
     /// Accounts by name, for lookups by a name in normal form.
     user_infos: FxHashMap<&'a str, &'a crate::profile::UserInfo>,
+    /// Sources whose records the profiles were built without
+    /// ([`ProfilesView::with_light`]), and the hosts only they name.
+    light: Option<(&'a LightSources, usize)>,
 }
 
 impl<'a> ProfilesView<'a> {
@@ -282,7 +286,20 @@ impl<'a> ProfilesView<'a> {
             names,
             ids,
             user_infos,
+            light: None,
         }
+    }
+
+    /// The view of profiles built without the light sources' records
+    /// ([`crate::profile::build_parallel_skipping`]), answering for roles
+    /// as the profiles of every record would: a light source is a
+    /// workstation, its destinations count it among their clients, and
+    /// an internal host only light sources tried still counts as a host.
+    pub fn with_light(mut self, light: &'a LightSources) -> Self {
+        if !light.is_empty() {
+            self.light = Some((light, light.unprofiled_targets(self.profiles)));
+        }
+        self
     }
 
     /// The profile host for a detector's host key: the host of that key,
@@ -328,7 +345,7 @@ impl BaselineView for ProfilesView<'_> {
         self.period
     }
     fn host_count(&self) -> usize {
-        self.hosts.internal_hosts
+        self.hosts.internal_hosts + self.light.map_or(0, |(_, targets)| targets)
     }
     fn role(&self, ip: IpAddr) -> Role {
         if self.net.is_scanner(ip) {
@@ -337,9 +354,12 @@ impl BaselineView for ProfilesView<'_> {
         if self.net.is_known_admin(ip) {
             return Role::AdminHost;
         }
-        self.profiles
-            .host_by_ip(ip)
-            .map_or(Role::Unknown, |h| host_role(self.net, h))
+        match self.profiles.host_by_ip(ip) {
+            Some(h) => host_role(self.net, h),
+            // It originated flows, far fewer than a scanner's.
+            None if self.light.is_some_and(|(l, _)| l.is_light(ip)) => Role::Workstation,
+            None => Role::Unknown,
+        }
     }
     fn host_role(&self, host: &HostKey) -> Role {
         if let Some(ip) = host.ip().or_else(|| self.names.addr_of(host)) {
@@ -461,9 +481,16 @@ impl BaselineView for ProfilesView<'_> {
         distinct(clients)
     }
     fn external_clients(&self, dst: IpAddr) -> usize {
-        let Some(d) = self.ip_id(dst) else { return 0 };
+        let id = self.ip_id(dst);
+        let light = self.light.map_or(0, |(l, _)| {
+            let key = id
+                .and_then(|d| self.profiles.host_at(d))
+                .map_or_else(|| self.dir.key_for_ip(dst), |h| h.key.clone());
+            l.clients_of(&key) as usize
+        });
+        let Some(d) = id else { return light };
         let clients: Vec<HostId> = self.profiles.edges_into(d).map(|e| e.src).collect();
-        distinct(clients)
+        distinct(clients) + light
     }
     fn user_known(&self, user: &str) -> bool {
         let logged = if is_plain_user_key(user) {

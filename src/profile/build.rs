@@ -1021,7 +1021,7 @@ fn fold_chunks<T: Sync>(
     dir: &Arc<HostDirectory>,
     items: &[T],
     chunk: usize,
-    add: fn(&mut ProfileBuilder, &[T]),
+    add: impl Fn(&mut ProfileBuilder, &[T]) + Sync + Send,
 ) -> Option<ProfileBuilder> {
     items
         .par_chunks(chunk.max(1))
@@ -1064,6 +1064,24 @@ pub fn build_parallel_with(
     build_from(dir, flows, |b, c| b.add_flows(c), events, thresholds)
 }
 
+/// [`build_parallel`] leaving out the connection records `skip` picks
+/// (the light sources' of [`crate::profile::light::LightSources`]): the
+/// same profiles as over the other records, without copying them.
+pub fn build_parallel_skipping(
+    dir: Arc<HostDirectory>,
+    flows: &[Flow],
+    events: &[LogEvent],
+    skip: impl Fn(&Flow) -> bool + Sync + Send,
+) -> Profiles {
+    build_from(
+        dir,
+        flows,
+        |b, c| b.add_flows(c.iter().filter(|&f| !skip(f))),
+        events,
+        &RoleThresholds::default(),
+    )
+}
+
 /// Builds profiles from flow groups ([`crate::profile::group`]) and events
 /// in parallel: the same profiles as [`build_parallel_with`] over the
 /// groups' flows.
@@ -1081,7 +1099,7 @@ pub fn build_from_groups(
 fn build_from<T: Sync>(
     dir: Arc<HostDirectory>,
     flows: &[T],
-    add: fn(&mut ProfileBuilder, &[T]),
+    add: impl Fn(&mut ProfileBuilder, &[T]) + Sync + Send,
     events: &[LogEvent],
     thresholds: &RoleThresholds,
 ) -> Profiles {

@@ -69,6 +69,7 @@ pub mod group;
 pub mod histo;
 pub mod host;
 mod index;
+pub mod light;
 pub mod logon;
 mod merge;
 mod order;
@@ -83,7 +84,8 @@ mod table;
 pub mod week;
 
 pub use build::{
-    ProfileBuilder, build_from_groups, build_parallel, build_parallel_with, profiles_from_run,
+    ProfileBuilder, build_from_groups, build_parallel, build_parallel_skipping,
+    build_parallel_with, profiles_from_run,
 };
 pub use edge::EdgeStats;
 pub use histo::Distribution;
