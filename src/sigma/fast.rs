@@ -5,7 +5,7 @@
 //!
 //! * **logsource**: every (service, category) a record can stand for has a
 //!   precomputed bit mask of the rules whose logsource admits it (product
-//!   `windows`), so a rule of another logsource is never looked at;
+//!   `windows` or `linux`), so a rule of another logsource is never looked at;
 //! * **required literals**: each rule's condition is reduced, at load time,
 //!   to a few clauses that must all hold for any match, each clause a set
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
@@ -28,6 +28,7 @@
 //! `tests/sigma_fast.rs` checks rule by rule on the corpus and on
 //! generated records, for the scan's hits and for lateral's matcher alone.
 
+use super::linux;
 use super::own::{self, Compiled, Fields, Slot, Verdict, View};
 use super::record::{self, Record};
 use aho_corasick::AhoCorasick;
@@ -434,8 +435,9 @@ pub(crate) struct FastIndex {
     clause_owner: Vec<(u32, bool)>,
     /// Rules with no clause.
     unconstrained: Vec<u64>,
-    /// Per (service, category) of a record, the rules its logsource admits.
-    plans: FxHashMap<(Option<&'static str>, Option<&'static str>), Vec<u64>>,
+    /// Per (product, service, category) of a record, the rules its
+    /// logsource admits.
+    plans: FxHashMap<PlanKey, Vec<u64>>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
     /// Whether lateral's matcher decides the candidates (else
@@ -478,13 +480,19 @@ fn get(bits: &[u64], i: usize) -> bool {
     bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
-fn admits(rule: &LogSource, service: Option<&str>, category: Option<&str>) -> bool {
+/// The most logsources one record stands for.
+const MAX_KEYS: usize = 8;
+
+/// A record's product, service and category.
+type PlanKey = (&'static str, Option<&'static str>, Option<&'static str>);
+
+fn admits(rule: &LogSource, (product, service, category): PlanKey) -> bool {
     let fits = |r: &Option<String>, e: Option<&str>| match (r, e) {
         (None, _) => true,
         (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
         (Some(_), None) => false,
     };
-    fits(&rule.product, Some("windows"))
+    fits(&rule.product, Some(product))
         && fits(&rule.service, service)
         && fits(&rule.category, category)
 }
@@ -655,18 +663,27 @@ impl FastIndex {
             }
         }
         let mut plans = FxHashMap::default();
+        let mut keys: Vec<PlanKey> = Vec::new();
         for (service, cats) in record::logsource_space() {
-            let mut keys: Vec<Option<&'static str>> = cats.iter().copied().map(Some).collect();
-            keys.push(None);
-            for cat in keys {
-                let mut mask = vec![0u64; words(n)];
-                for (i, r) in rules.iter().enumerate() {
-                    if admits(&r.logsource, service, cat) {
-                        set(&mut mask, i);
-                    }
+            keys.extend(cats.iter().map(|c| ("windows", service, Some(*c))));
+            keys.push(("windows", service, None));
+        }
+        for service in linux::SERVICES {
+            keys.extend(
+                linux::CATEGORIES
+                    .iter()
+                    .map(|c| ("linux", Some(*service), Some(*c))),
+            );
+            keys.push(("linux", Some(*service), None));
+        }
+        for key in keys {
+            let mut mask = vec![0u64; words(n)];
+            for (i, r) in rules.iter().enumerate() {
+                if admits(&r.logsource, key) {
+                    set(&mut mask, i);
                 }
-                plans.insert((service, cat), mask);
             }
+            plans.insert(key, mask);
         }
         FastIndex {
             rules,
@@ -813,8 +830,30 @@ impl FastIndex {
                     low: span,
                 });
             }
-            let (service, cats) = record::logsource_of(channel, provider, event_id);
-            let cats: &[&'static str] = if cats.is_empty() { &[""] } else { cats };
+            // The record's logsources (a few: no allocation per record).
+            let mut keys: [PlanKey; MAX_KEYS] = [("", None, None); MAX_KEYS];
+            let mut nkeys = 0;
+            let mut add = |k: PlanKey| {
+                if let Some(slot) = keys.get_mut(nkeys) {
+                    *slot = k;
+                    nkeys += 1;
+                }
+            };
+            match &rec.linux {
+                Some(l) => l
+                    .services
+                    .iter()
+                    .for_each(|s| add(("linux", Some(*s), l.category))),
+                None => {
+                    let (service, cats) = record::logsource_of(channel, provider, event_id);
+                    cats.iter()
+                        .for_each(|c| add(("windows", service, Some(*c))));
+                    if cats.is_empty() {
+                        add(("windows", service, None));
+                    }
+                }
+            }
+            let keys = keys.get(..nkeys).unwrap_or(&[]);
             let view = View {
                 slots,
                 by_field: &by_field,
@@ -836,9 +875,8 @@ impl FastIndex {
                     set(&mut s.cand, r as usize);
                 }
             }
-            for cat in cats {
-                let cat = (!cat.is_empty()).then_some(*cat);
-                let Some(plan) = self.plans.get(&(service, cat)) else {
+            for key in keys {
+                let Some(plan) = self.plans.get(key) else {
                     continue;
                 };
                 for (wi, &pw) in plan.iter().enumerate() {

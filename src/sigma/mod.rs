@@ -26,6 +26,7 @@
 
 pub mod alerts;
 mod fast;
+pub mod linux;
 pub mod load;
 mod own;
 pub mod record;
