@@ -443,6 +443,28 @@ pub(crate) struct FastIndex {
     /// Whether lateral's matcher decides the candidates (else
     /// `rsigma-eval` evaluates each, as a benchmark's comparison).
     pub(crate) use_own: bool,
+    /// This index's number among those built (a thread's search cache
+    /// holds one index's clause numbers).
+    serial: u64,
+    /// Whether repeated values are looked up in the search cache.
+    pub(crate) use_cache: bool,
+}
+
+/// Indexes built so far (numbers [`FastIndex::serial`]).
+static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Longest lower-cased value whose search result is cached (bytes).
+const MAX_CACHED: usize = 256;
+
+/// Cached search results per thread; the cache is emptied when full.
+const MAX_CACHE_ENTRIES: usize = 1 << 14;
+
+/// One cached search: the field (or the keyword automaton), the
+/// lower-cased value and the clauses its literals satisfy.
+struct Cached {
+    field: u32,
+    text: Box<str>,
+    clauses: Box<[u32]>,
 }
 
 /// Per-thread working memory of [`FastIndex::detect`].
@@ -460,6 +482,12 @@ struct Scratch {
     by_field: Vec<u32>,
     /// Field numbers set in `by_field`.
     set_fields: Vec<u32>,
+    /// Search results of values seen before, by a hash of (field, value),
+    /// for the index numbered `cache_of`.
+    cache: FxHashMap<u64, Cached>,
+    cache_of: u64,
+    /// Clauses one search found.
+    found: Vec<u32>,
 }
 
 thread_local! {
@@ -697,6 +725,8 @@ impl FastIndex {
             plans,
             indexed,
             use_own: true,
+            serial: INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            use_cache: true,
         }
     }
 
@@ -929,6 +959,19 @@ impl FastIndex {
             .fields
             .get(self.keywords as usize)
             .and_then(Option::as_ref);
+        if s.cache_of != self.serial {
+            s.cache.clear();
+            s.cache_of = self.serial;
+        }
+        let mut cache = std::mem::take(&mut s.cache);
+        let use_cache = self.use_cache;
+        let mut find = |id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch| {
+            if use_cache {
+                search_cached(id, fi, low, s, &mut cache);
+            } else {
+                search(fi, low, s);
+            }
+        };
         for ((k, v), slot) in map.iter().zip(&view.slots) {
             let low = slot
                 .low
@@ -939,7 +982,7 @@ impl FastIndex {
             {
                 match (v, low) {
                     (Value::String(t), Some(l)) => {
-                        search(fi, l, s);
+                        find(id, fi, l, s);
                         kw_done = fi.with_keywords;
                         if !fi.nums.is_empty()
                             && let Ok(n) = t.parse::<f64>()
@@ -954,11 +997,12 @@ impl FastIndex {
                 && !kw_done
             {
                 match (v, low) {
-                    (Value::String(_), Some(l)) => search(kw, l, s),
+                    (Value::String(_), Some(l)) => find(self.keywords, kw, l, s),
                     _ => mark_strings(kw, v, s, 63),
                 }
             }
         }
+        s.cache = cache;
     }
 }
 
@@ -995,6 +1039,60 @@ fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
             hit(s, ids);
         }
     }
+}
+
+/// [`search`] through the thread's cache: a value of a field searched
+/// before marks the clauses it marked then (the search is a function of
+/// the field's automaton and the value alone).
+fn search_cached(
+    id: u32,
+    fi: &FieldIndex,
+    low: &str,
+    s: &mut Scratch,
+    cache: &mut FxHashMap<u64, Cached>,
+) {
+    if low.len() > MAX_CACHED || fi.ac.is_none() {
+        search(fi, low, s);
+        return;
+    }
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        id.hash(&mut h);
+        low.hash(&mut h);
+        h.finish()
+    };
+    if let Some(c) = cache.get(&key)
+        && c.field == id
+        && &*c.text == low
+    {
+        hit(s, &c.clauses);
+        return;
+    }
+    let mut found = std::mem::take(&mut s.found);
+    found.clear();
+    if let Some(ac) = &fi.ac {
+        for m in ac.find_overlapping_iter(low) {
+            if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
+                found.extend_from_slice(ids);
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    hit(s, &found);
+    if cache.len() >= MAX_CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(
+        key,
+        Cached {
+            field: id,
+            text: low.into(),
+            clauses: found.as_slice().into(),
+        },
+    );
+    s.found = found;
 }
 
 fn mark_text(fi: &FieldIndex, text: &str, s: &mut Scratch) {

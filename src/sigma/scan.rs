@@ -1,11 +1,13 @@
 //! The walk over the inputs: every Windows record (JSON Lines of any
-//! shape `source::winsec` reads, and EVTX) is flattened into a
-//! [`Record`] and evaluated against the rules; each hit becomes one
-//! [`LogEvent`] with action `sigma-match`.
+//! shape `source::winsec` reads, and EVTX) and every Linux record (syslog
+//! text, `journalctl -o json`, auditd's `audit.log`: [`super::linux`]) is
+//! flattened into a [`Record`] and evaluated against the rules; each hit
+//! becomes one [`LogEvent`] with action `sigma-match`.
 //!
-//! Part of the `sigma` stage. Inputs are read one after another, each in
-//! one pass; only hits are kept, so memory follows the hits, not the
-//! records. Inputs that are neither are passed over without a word (the
+//! Part of the `sigma` stage. Inputs are read in parallel, each in one
+//! pass, its records evaluated in parallel batches whose hits are kept in
+//! record order; only hits are kept, so memory follows the hits, not the
+//! records. Inputs that are none of these are passed over without a word (the
 //! main pipeline reports on them). Hostile input is counted, never fatal:
 //! a line that is not a JSON object is not a Windows record; an EVTX file
 //! the decoder cannot read is counted in [`ScanStats::unreadable`].
