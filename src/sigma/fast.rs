@@ -3,8 +3,8 @@
 //!
 //! Part of the `sigma` stage. Once per record:
 //!
-//! * **logsource**: every (service, category) a record can stand for has a
-//!   precomputed bit mask of the rules whose logsource admits it (product
+//! * **logsource**: every (product, service, category) a record can stand
+//!   for has a precomputed bit mask of the rules whose logsource admits it (product
 //!   `windows` or `linux`), so a rule of another logsource is never looked at;
 //! * **required literals**: each rule's condition is reduced, at load time,
 //!   to a few clauses that must all hold for any match, each clause a set
@@ -15,7 +15,9 @@
 //!   field's value is searched by one Aho-Corasick automaton that holds
 //!   the field's literals and every keyword literal (other strings by the
 //!   keyword automaton alone), numbers by one hash look-up; a rule with a
-//!   clause unmarked is skipped;
+//!   clause unmarked is skipped. A value of at most 256 bytes
+//!   seen before under the same field replays the clauses its first search
+//!   marked (a per-thread cache: real logs repeat most values);
 //! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
 //!   the already lower-cased values; only a match (or a rule or comparison
 //!   it leaves to the reference) goes to `rsigma-eval`, which builds the
