@@ -349,17 +349,3 @@ fn arguments(rec: &Record) -> String {
     }
     bounded(&line, MAX_VALUE).to_string()
 }
-
-/// The logsources of a Linux record: one per service, with its category.
-pub fn logsources(l: &Linux) -> Vec<rsigma_parser::LogSource> {
-    l.services
-        .iter()
-        .map(|s| rsigma_parser::LogSource {
-            category: l.category.map(str::to_string),
-            product: Some("linux".into()),
-            service: Some((*s).to_string()),
-            definition: None,
-            custom: Default::default(),
-        })
-        .collect()
-}

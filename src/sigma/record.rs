@@ -93,7 +93,7 @@ impl Record {
     /// event is both `registry_event` and its specific category.
     pub fn logsources(&self) -> Vec<LogSource> {
         if let Some(l) = &self.linux {
-            return super::linux::logsources(l);
+            return linux_logsources(l);
         }
         let channel = self.text("Channel").unwrap_or_default();
         let provider = self.text("Provider_Name").unwrap_or_default();
@@ -509,4 +509,18 @@ pub fn logsources(channel: &str, provider: &str, id: Option<u32>) -> Vec<LogSour
     } else {
         cats.iter().map(|c| ls(Some(c))).collect()
     }
+}
+
+/// The logsources of a Linux record: one per service, with its category.
+fn linux_logsources(l: &Linux) -> Vec<LogSource> {
+    l.services
+        .iter()
+        .map(|s| LogSource {
+            category: l.category.map(str::to_string),
+            product: Some("linux".into()),
+            service: Some((*s).to_string()),
+            definition: None,
+            custom: Default::default(),
+        })
+        .collect()
 }
