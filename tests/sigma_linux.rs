@@ -155,7 +155,7 @@ fn written_rules_hit_linux_records_of_their_logsource_only() {
         .lines()
         .find(|l| l.trim_start().starts_with("sigma "))
         .unwrap_or_default();
-    assert!(stats.contains(" 18 records, 5 hits"), "{stats}");
+    assert!(stats.contains(" 18 records (18 Linux), 5 hits"), "{stats}");
 
     // The benign lines alone: no hit.
     let benign = d.join("benign.log");

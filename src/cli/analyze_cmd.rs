@@ -146,8 +146,13 @@ pub(crate) fn sigma_stats(s: &mut String, pass: Option<&SigmaPass>) {
         s,
         "sigma",
         format!(
-            "{:.3}s  {records} records, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
+            "{:.3}s  {records} records{}, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
             p.scan_secs,
+            if p.stats.linux > 0 {
+                format!(" ({} Linux)", p.stats.linux)
+            } else {
+                String::new()
+            },
             p.stats.hits,
             human_rate(records as f64, p.scan_secs),
             p.rules.0,

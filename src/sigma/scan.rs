@@ -52,6 +52,8 @@ pub struct ScanOptions {
 pub struct ScanStats {
     /// Records evaluated.
     pub records: u64,
+    /// Of those, Linux records (syslog, journald, auditd).
+    pub linux: u64,
     /// Hits, every level.
     pub hits: u64,
     /// Hits of informational rules (not kept unless asked for).
@@ -68,6 +70,7 @@ pub struct ScanStats {
 impl ScanStats {
     fn merge(&mut self, o: ScanStats) {
         self.records += o.records;
+        self.linux += o.linux;
         self.hits += o.hits;
         self.informational += o.informational;
         self.unreadable += o.unreadable;
@@ -243,17 +246,20 @@ impl Sink<'_> {
             Position,
             Option<(Record, Vec<rsigma_eval::EvaluationResult>)>,
             u64,
+            bool,
         );
         let done: Vec<Done> = items
             .into_par_iter()
             .filter_map(|(at, item)| {
                 let rec = read(item)?;
                 let (found, n) = rules.fast.detect(&rec);
-                Some((at, (!found.is_empty()).then_some((rec, found)), n))
+                let linux = rec.linux.is_some();
+                Some((at, (!found.is_empty()).then_some((rec, found)), n, linux))
             })
             .collect();
-        for (at, hit, n) in done {
+        for (at, hit, n, linux) in done {
             self.stats.records += 1;
+            self.stats.linux += u64::from(linux);
             self.stats.evaluated += n;
             let Some((rec, found)) = hit else { continue };
             let origin = Origin {
