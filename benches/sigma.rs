@@ -206,13 +206,16 @@ fn main() {
         unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
         t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
     };
-    for (name, from_json, own) in [
-        ("evaluate", false, true),
-        ("evaluate, rsigma-eval deciding", false, false),
-        ("json_line", true, true),
-        ("json_line, rsigma-eval deciding", true, false),
+    for (name, from_json, own, cache) in [
+        ("evaluate", false, true, true),
+        ("evaluate, no search cache", false, true, false),
+        ("evaluate, rsigma-eval deciding", false, false, true),
+        ("json_line", true, true, true),
+        ("json_line, no search cache", true, true, false),
+        ("json_line, rsigma-eval deciding", true, false, true),
     ] {
         rules.set_own_matcher(own);
+        rules.set_search_cache(cache);
         let start = cpu();
         let mut n = 0u64;
         for _ in 0..3 {
@@ -245,6 +248,7 @@ fn main() {
         );
     }
     rules.set_own_matcher(true);
+    rules.set_search_cache(true);
     let mut g = c.benchmark_group("sigma");
     g.throughput(Throughput::Elements(records.len() as u64));
     g.sample_size(10);

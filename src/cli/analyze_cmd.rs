@@ -95,6 +95,7 @@ pub(crate) struct SigmaPass {
 pub(crate) fn sigma_hits(
     rules: Option<&PathBuf>,
     inputs: &[PathBuf],
+    logs: &lateral::collect::pipeline::LogOptions,
     quiet: bool,
 ) -> anyhow::Result<(Vec<lateral::model::event::LogEvent>, Option<SigmaPass>)> {
     let Some(path) = rules else {
@@ -108,8 +109,12 @@ pub(crate) fn sigma_hits(
     }
     let start = std::time::Instant::now();
     let (paths, _) = input::expand(inputs);
-    let (hits, stats) =
-        lateral::sigma::scan::scan(&rules, &paths, lateral::sigma::scan::ScanOptions::default());
+    let opts = lateral::sigma::scan::ScanOptions {
+        year: logs.year,
+        utc_offset: logs.utc_offset,
+        ..Default::default()
+    };
+    let (hits, stats) = lateral::sigma::scan::scan(&rules, &paths, opts);
     let scan_secs = start.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
@@ -141,8 +146,13 @@ pub(crate) fn sigma_stats(s: &mut String, pass: Option<&SigmaPass>) {
         s,
         "sigma",
         format!(
-            "{:.3}s  {records} records, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
+            "{:.3}s  {records} records{}, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
             p.scan_secs,
+            if p.stats.linux > 0 {
+                format!(" ({} Linux)", p.stats.linux)
+            } else {
+                String::new()
+            },
             p.stats.hits,
             human_rate(records as f64, p.scan_secs),
             p.rules.0,
@@ -547,7 +557,7 @@ fn read_records(
     if let Some(learning) = stream {
         // Read twice: a survey, then the fold (see `profile::stream`).
         let progress = Progress::start(total_size(&paths).saturating_mul(2), quiet);
-        let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+        let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, &logs, quiet)?;
         let read = lateral::analyze::read_and_learn(
             &paths,
             path_errors,
@@ -575,7 +585,7 @@ fn read_records(
     let progress = Progress::start(total_size(&paths), quiet);
     let mut run = run_events(&paths, path_errors, &opts, &logs, &progress.counter);
     progress.finish();
-    let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    let (hits, sigma) = sigma_hits(args.sigma.as_ref(), &args.inputs, &logs, quiet)?;
     lateral::sigma::scan::merge_events(&mut run.events, hits);
     if let Some(e) = &run.store_error {
         anyhow::bail!("{e}");

@@ -589,8 +589,12 @@ pub fn sweep(mut args: SweepArgs, threads: usize, quiet: bool, force: bool) -> a
         }
         None => read_inputs(&args.inputs, &args.logs, threads, quiet)?,
     };
-    let (hits, sigma_pass) =
-        crate::cli::analyze_cmd::sigma_hits(args.sigma.as_ref(), &args.inputs, quiet)?;
+    let (hits, sigma_pass) = crate::cli::analyze_cmd::sigma_hits(
+        args.sigma.as_ref(),
+        &args.inputs,
+        &args.logs.options(),
+        quiet,
+    )?;
     lateral::sigma::scan::merge_events(&mut run.events, hits);
     let hosts = read_hosts(args.hosts.as_deref())?;
     let started = std::time::Instant::now();

@@ -3,9 +3,9 @@
 //!
 //! Part of the `sigma` stage. Once per record:
 //!
-//! * **logsource**: every (service, category) a record can stand for has a
-//!   precomputed bit mask of the rules whose logsource admits it (product
-//!   `windows`), so a rule of another logsource is never looked at;
+//! * **logsource**: every (product, service, category) a record can stand
+//!   for has a precomputed bit mask of the rules whose logsource admits it (product
+//!   `windows` or `linux`), so a rule of another logsource is never looked at;
 //! * **required literals**: each rule's condition is reduced, at load time,
 //!   to a few clauses that must all hold for any match, each clause a set
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
@@ -15,7 +15,9 @@
 //!   field's value is searched by one Aho-Corasick automaton that holds
 //!   the field's literals and every keyword literal (other strings by the
 //!   keyword automaton alone), numbers by one hash look-up; a rule with a
-//!   clause unmarked is skipped;
+//!   clause unmarked is skipped. A value of at most 256 bytes
+//!   seen before under the same field replays the clauses its first search
+//!   marked (a per-thread cache: real logs repeat most values);
 //! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
 //!   the already lower-cased values; only a match (or a rule or comparison
 //!   it leaves to the reference) goes to `rsigma-eval`, which builds the
@@ -28,6 +30,7 @@
 //! `tests/sigma_fast.rs` checks rule by rule on the corpus and on
 //! generated records, for the scan's hits and for lateral's matcher alone.
 
+use super::linux;
 use super::own::{self, Compiled, Fields, Slot, Verdict, View};
 use super::record::{self, Record};
 use aho_corasick::AhoCorasick;
@@ -434,13 +437,36 @@ pub(crate) struct FastIndex {
     clause_owner: Vec<(u32, bool)>,
     /// Rules with no clause.
     unconstrained: Vec<u64>,
-    /// Per (service, category) of a record, the rules its logsource admits.
-    plans: FxHashMap<(Option<&'static str>, Option<&'static str>), Vec<u64>>,
+    /// Per (product, service, category) of a record, the rules its
+    /// logsource admits.
+    plans: FxHashMap<PlanKey, Vec<u64>>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
     /// Whether lateral's matcher decides the candidates (else
     /// `rsigma-eval` evaluates each, as a benchmark's comparison).
     pub(crate) use_own: bool,
+    /// This index's number among those built (a thread's search cache
+    /// holds one index's clause numbers).
+    serial: u64,
+    /// Whether repeated values are looked up in the search cache.
+    pub(crate) use_cache: bool,
+}
+
+/// Indexes built so far (numbers [`FastIndex::serial`]).
+static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Longest lower-cased value whose search result is cached (bytes).
+const MAX_CACHED: usize = 256;
+
+/// Cached search results per thread; the cache is emptied when full.
+const MAX_CACHE_ENTRIES: usize = 1 << 14;
+
+/// One cached search: the field (or the keyword automaton), the
+/// lower-cased value and the clauses its literals satisfy.
+struct Cached {
+    field: u32,
+    text: Box<str>,
+    clauses: Box<[u32]>,
 }
 
 /// Per-thread working memory of [`FastIndex::detect`].
@@ -458,6 +484,12 @@ struct Scratch {
     by_field: Vec<u32>,
     /// Field numbers set in `by_field`.
     set_fields: Vec<u32>,
+    /// Search results of values seen before, by a hash of (field, value),
+    /// for the index numbered `cache_of`.
+    cache: FxHashMap<u64, Cached>,
+    cache_of: u64,
+    /// Clauses one search found.
+    found: Vec<u32>,
 }
 
 thread_local! {
@@ -478,13 +510,19 @@ fn get(bits: &[u64], i: usize) -> bool {
     bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
-fn admits(rule: &LogSource, service: Option<&str>, category: Option<&str>) -> bool {
+/// The most logsources one record stands for.
+const MAX_KEYS: usize = 8;
+
+/// A record's product, service and category.
+type PlanKey = (&'static str, Option<&'static str>, Option<&'static str>);
+
+fn admits(rule: &LogSource, (product, service, category): PlanKey) -> bool {
     let fits = |r: &Option<String>, e: Option<&str>| match (r, e) {
         (None, _) => true,
         (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
         (Some(_), None) => false,
     };
-    fits(&rule.product, Some("windows"))
+    fits(&rule.product, Some(product))
         && fits(&rule.service, service)
         && fits(&rule.category, category)
 }
@@ -655,18 +693,27 @@ impl FastIndex {
             }
         }
         let mut plans = FxHashMap::default();
+        let mut keys: Vec<PlanKey> = Vec::new();
         for (service, cats) in record::logsource_space() {
-            let mut keys: Vec<Option<&'static str>> = cats.iter().copied().map(Some).collect();
-            keys.push(None);
-            for cat in keys {
-                let mut mask = vec![0u64; words(n)];
-                for (i, r) in rules.iter().enumerate() {
-                    if admits(&r.logsource, service, cat) {
-                        set(&mut mask, i);
-                    }
+            keys.extend(cats.iter().map(|c| ("windows", service, Some(*c))));
+            keys.push(("windows", service, None));
+        }
+        for service in linux::SERVICES {
+            keys.extend(
+                linux::CATEGORIES
+                    .iter()
+                    .map(|c| ("linux", Some(*service), Some(*c))),
+            );
+            keys.push(("linux", Some(*service), None));
+        }
+        for key in keys {
+            let mut mask = vec![0u64; words(n)];
+            for (i, r) in rules.iter().enumerate() {
+                if admits(&r.logsource, key) {
+                    set(&mut mask, i);
                 }
-                plans.insert((service, cat), mask);
             }
+            plans.insert(key, mask);
         }
         FastIndex {
             rules,
@@ -680,6 +727,8 @@ impl FastIndex {
             plans,
             indexed,
             use_own: true,
+            serial: INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            use_cache: true,
         }
     }
 
@@ -813,8 +862,30 @@ impl FastIndex {
                     low: span,
                 });
             }
-            let (service, cats) = record::logsource_of(channel, provider, event_id);
-            let cats: &[&'static str] = if cats.is_empty() { &[""] } else { cats };
+            // The record's logsources (a few: no allocation per record).
+            let mut keys: [PlanKey; MAX_KEYS] = [("", None, None); MAX_KEYS];
+            let mut nkeys = 0;
+            let mut add = |k: PlanKey| {
+                if let Some(slot) = keys.get_mut(nkeys) {
+                    *slot = k;
+                    nkeys += 1;
+                }
+            };
+            match &rec.linux {
+                Some(l) => l
+                    .services
+                    .iter()
+                    .for_each(|s| add(("linux", Some(*s), l.category))),
+                None => {
+                    let (service, cats) = record::logsource_of(channel, provider, event_id);
+                    cats.iter()
+                        .for_each(|c| add(("windows", service, Some(*c))));
+                    if cats.is_empty() {
+                        add(("windows", service, None));
+                    }
+                }
+            }
+            let keys = keys.get(..nkeys).unwrap_or(&[]);
             let view = View {
                 slots,
                 by_field: &by_field,
@@ -836,9 +907,8 @@ impl FastIndex {
                     set(&mut s.cand, r as usize);
                 }
             }
-            for cat in cats {
-                let cat = (!cat.is_empty()).then_some(*cat);
-                let Some(plan) = self.plans.get(&(service, cat)) else {
+            for key in keys {
+                let Some(plan) = self.plans.get(key) else {
                     continue;
                 };
                 for (wi, &pw) in plan.iter().enumerate() {
@@ -891,6 +961,19 @@ impl FastIndex {
             .fields
             .get(self.keywords as usize)
             .and_then(Option::as_ref);
+        if s.cache_of != self.serial {
+            s.cache.clear();
+            s.cache_of = self.serial;
+        }
+        let mut cache = std::mem::take(&mut s.cache);
+        let use_cache = self.use_cache;
+        let mut find = |id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch| {
+            if use_cache {
+                search_cached(id, fi, low, s, &mut cache);
+            } else {
+                search(fi, low, s);
+            }
+        };
         for ((k, v), slot) in map.iter().zip(&view.slots) {
             let low = slot
                 .low
@@ -901,7 +984,7 @@ impl FastIndex {
             {
                 match (v, low) {
                     (Value::String(t), Some(l)) => {
-                        search(fi, l, s);
+                        find(id, fi, l, s);
                         kw_done = fi.with_keywords;
                         if !fi.nums.is_empty()
                             && let Ok(n) = t.parse::<f64>()
@@ -916,11 +999,12 @@ impl FastIndex {
                 && !kw_done
             {
                 match (v, low) {
-                    (Value::String(_), Some(l)) => search(kw, l, s),
+                    (Value::String(_), Some(l)) => find(self.keywords, kw, l, s),
                     _ => mark_strings(kw, v, s, 63),
                 }
             }
         }
+        s.cache = cache;
     }
 }
 
@@ -957,6 +1041,60 @@ fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
             hit(s, ids);
         }
     }
+}
+
+/// [`search`] through the thread's cache: a value of a field searched
+/// before marks the clauses it marked then (the search is a function of
+/// the field's automaton and the value alone).
+fn search_cached(
+    id: u32,
+    fi: &FieldIndex,
+    low: &str,
+    s: &mut Scratch,
+    cache: &mut FxHashMap<u64, Cached>,
+) {
+    if low.len() > MAX_CACHED || fi.ac.is_none() {
+        search(fi, low, s);
+        return;
+    }
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        id.hash(&mut h);
+        low.hash(&mut h);
+        h.finish()
+    };
+    if let Some(c) = cache.get(&key)
+        && c.field == id
+        && &*c.text == low
+    {
+        hit(s, &c.clauses);
+        return;
+    }
+    let mut found = std::mem::take(&mut s.found);
+    found.clear();
+    if let Some(ac) = &fi.ac {
+        for m in ac.find_overlapping_iter(low) {
+            if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
+                found.extend_from_slice(ids);
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    hit(s, &found);
+    if cache.len() >= MAX_CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(
+        key,
+        Cached {
+            field: id,
+            text: low.into(),
+            clauses: found.as_slice().into(),
+        },
+    );
+    s.found = found;
 }
 
 fn mark_text(fi: &FieldIndex, text: &str, s: &mut Scratch) {

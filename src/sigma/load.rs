@@ -167,6 +167,13 @@ impl SigmaRules {
         self.fast.use_own = on;
     }
 
+    /// Whether a value seen before (same field, same text) reuses its
+    /// earlier literal search (on by default; same hits either way): for
+    /// benchmarks comparing the two.
+    pub fn set_search_cache(&mut self, on: bool) {
+        self.fast.use_cache = on;
+    }
+
     /// The description of each compiled rule, in engine order.
     pub fn rules(&self) -> &[RuleMeta] {
         &self.meta

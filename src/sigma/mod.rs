@@ -2,7 +2,8 @@
 //!
 //! A stage of its own between `detect` and `incident`: it reads the raw
 //! Windows records of the inputs once more (JSON Lines in every shape
-//! `source::winsec` reads, and EVTX), evaluates a set of Sigma rules
+//! `source::winsec` reads, and EVTX), and the Linux ones (syslog, journald,
+//! auditd: [`linux`]), evaluates a set of Sigma rules
 //! against each record, and hands on only the hits, as [`LogEvent`]s whose
 //! action is [`crate::model::Action::SigmaMatch`]. Those events travel with
 //! the others through the run; [`alerts::from_events`] turns them into
@@ -26,6 +27,7 @@
 
 pub mod alerts;
 mod fast;
+pub mod linux;
 pub mod load;
 mod own;
 pub mod record;

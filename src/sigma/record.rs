@@ -41,6 +41,26 @@ pub struct Record {
     pub fields: Value,
     /// The record's time, when it tells one.
     pub ts: Option<Timestamp>,
+    /// Set for a Linux record (its logsource and what its alert names);
+    /// `None` for a Windows record, whose logsource its fields tell.
+    pub linux: Option<Linux>,
+}
+
+/// What a Linux record stands for beside its fields: kept out of the
+/// fields so that keyword rules search the message (syslog) or the audit
+/// record's own values only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Linux {
+    /// Sigma's services it belongs to (`sshd`, `auth`, `syslog`, …; `auditd`).
+    pub services: &'static [&'static str],
+    /// Its category (`process_creation` for an audit `EXECVE` record).
+    pub category: Option<&'static str>,
+    /// The host that wrote it, when the log says.
+    pub host: Option<String>,
+    /// The account it names, when known.
+    pub user: Option<String>,
+    /// The remote address it names, when known.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl Record {
@@ -72,6 +92,9 @@ impl Record {
     /// The logsources the record stands for: usually one; a Sysmon registry
     /// event is both `registry_event` and its specific category.
     pub fn logsources(&self) -> Vec<LogSource> {
+        if let Some(l) = &self.linux {
+            return linux_logsources(l);
+        }
         let channel = self.text("Channel").unwrap_or_default();
         let provider = self.text("Provider_Name").unwrap_or_default();
         let id = self.event_id();
@@ -209,6 +232,7 @@ pub fn from_value(v: Value) -> Option<Record> {
     let mut rec = Record {
         fields: Value::Object(out),
         ts,
+        linux: None,
     };
     security_4688_names(&mut rec);
     Some(rec)
@@ -485,4 +509,18 @@ pub fn logsources(channel: &str, provider: &str, id: Option<u32>) -> Vec<LogSour
     } else {
         cats.iter().map(|c| ls(Some(c))).collect()
     }
+}
+
+/// The logsources of a Linux record: one per service, with its category.
+fn linux_logsources(l: &Linux) -> Vec<LogSource> {
+    l.services
+        .iter()
+        .map(|s| LogSource {
+            category: l.category.map(str::to_string),
+            product: Some("linux".into()),
+            service: Some((*s).to_string()),
+            definition: None,
+            custom: Default::default(),
+        })
+        .collect()
 }

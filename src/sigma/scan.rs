@@ -1,16 +1,19 @@
 //! The walk over the inputs: every Windows record (JSON Lines of any
-//! shape `source::winsec` reads, and EVTX) is flattened into a
-//! [`Record`] and evaluated against the rules; each hit becomes one
-//! [`LogEvent`] with action `sigma-match`.
+//! shape `source::winsec` reads, and EVTX) and every Linux record (syslog
+//! text, `journalctl -o json`, auditd's `audit.log`: [`super::linux`]) is
+//! flattened into a [`Record`] and evaluated against the rules; each hit
+//! becomes one [`LogEvent`] with action `sigma-match`.
 //!
-//! Part of the `sigma` stage. Inputs are read one after another, each in
-//! one pass; only hits are kept, so memory follows the hits, not the
-//! records. Inputs that are neither are passed over without a word (the
+//! Part of the `sigma` stage. Inputs are read in parallel, each in one
+//! pass, its records evaluated in parallel batches whose hits are kept in
+//! record order; only hits are kept, so memory follows the hits, not the
+//! records. Inputs that are none of these are passed over without a word (the
 //! main pipeline reports on them). Hostile input is counted, never fatal:
 //! a line that is not a JSON object is not a Windows record; an EVTX file
 //! the decoder cannot read is counted in [`ScanStats::unreadable`].
 
 use super::SigmaRules;
+use super::linux;
 use super::record::{self, Record, bounded};
 use crate::input::{self, InputPath};
 use crate::model::Action;
@@ -36,6 +39,12 @@ const MAX_MATCHED: usize = 4;
 pub struct ScanOptions {
     /// Keep hits of `informational` rules too (counted either way).
     pub informational: bool,
+    /// The year of RFC 3164 syslog times (`--year`; else each file's
+    /// modification time places them).
+    pub year: Option<i64>,
+    /// The offset from UTC syslog text was written at, in seconds
+    /// (`--timezone`).
+    pub utc_offset: i64,
 }
 
 /// Counts of one scan.
@@ -43,6 +52,8 @@ pub struct ScanOptions {
 pub struct ScanStats {
     /// Records evaluated.
     pub records: u64,
+    /// Of those, Linux records (syslog, journald, auditd).
+    pub linux: u64,
     /// Hits, every level.
     pub hits: u64,
     /// Hits of informational rules (not kept unless asked for).
@@ -59,6 +70,7 @@ pub struct ScanStats {
 impl ScanStats {
     fn merge(&mut self, o: ScanStats) {
         self.records += o.records;
+        self.linux += o.linux;
         self.hits += o.hits;
         self.informational += o.informational;
         self.unreadable += o.unreadable;
@@ -107,17 +119,40 @@ fn scan_one(
         stats.unreadable += 1;
         return (hits, stats, pending);
     };
+    scan_input(rules, &mut open, opts, &mut hits, &mut stats, &mut pending);
+    (hits, stats, pending)
+}
+
+/// Reads one opened input into `hits`, `stats` and `pending`.
+fn scan_input(
+    rules: &SigmaRules,
+    open: &mut input::OpenInput,
+    opts: ScanOptions,
+    hits: &mut Vec<LogEvent>,
+    stats: &mut ScanStats,
+    pending: &mut Pending,
+) {
     let file = open.name.clone();
+    let modified = open.modified;
     let w = &mut open.window;
-    w.fill(16);
-    let head = w.bytes();
+    // Enough lines to tell the text formats apart.
+    w.fill(1 << 16);
+    let head = w.bytes().to_vec();
+    let head = head.as_slice();
+    let mut sink = Sink {
+        opts,
+        hits,
+        stats,
+        pending,
+        keep: rules.correlation.is_some(),
+    };
     if head.starts_with(crate::source::evtx::MAGIC) {
         let mut buf = Vec::new();
         loop {
             let b = w.bytes();
             if buf.len() + b.len() > MAX_EVTX {
-                stats.unreadable += 1;
-                return (hits, stats, pending);
+                sink.stats.unreadable += 1;
+                return;
             }
             buf.extend_from_slice(b);
             let n = b.len();
@@ -126,52 +161,64 @@ fn scan_one(
                 break;
             }
         }
-        let mut sink = Sink {
-            opts,
-            hits: &mut hits,
-            stats: &mut stats,
-            pending: &mut pending,
-            keep: rules.correlation.is_some(),
-        };
         scan_evtx(rules, buf, &file, &mut sink);
+    } else if crate::source::syslog::looks_like_journal_json(head) {
+        let mut batch: Vec<(Position, Vec<u8>)> = Vec::new();
+        each_line(w, |no, line| {
+            batch.push((Position::Line(no), line.to_vec()));
+            if batch.len() >= BATCH {
+                sink.batch(rules, &file, std::mem::take(&mut batch), |l| {
+                    linux::from_journal_line(&l)
+                });
+            }
+        });
+        sink.batch(rules, &file, batch, |l| linux::from_journal_line(&l));
     } else if crate::source::winsec::looks_like_windows_jsonl(head) || head.first() == Some(&b'{') {
-        let mut sink = Sink {
-            opts,
-            hits: &mut hits,
-            stats: &mut stats,
-            pending: &mut pending,
-            keep: rules.correlation.is_some(),
+        let mut batch: Vec<(Position, Vec<u8>)> = Vec::new();
+        each_line(w, |no, line| {
+            batch.push((Position::Line(no), line.to_vec()));
+            if batch.len() >= BATCH {
+                sink.batch(rules, &file, std::mem::take(&mut batch), |l| {
+                    record::from_json(&l)
+                });
+            }
+        });
+        sink.batch(rules, &file, batch, |l| record::from_json(&l));
+    } else if crate::source::auditd::looks_like_auditd(head) {
+        // Joined in order (one event's records), then evaluated in batches.
+        let mut join = linux::AuditJoin::default();
+        let mut done: Vec<(u64, Record)> = Vec::new();
+        let flush = |sink: &mut Sink<'_>, done: &mut Vec<(u64, Record)>| {
+            let batch = std::mem::take(done)
+                .into_iter()
+                .map(|(no, r)| (Position::Line(no), r))
+                .collect();
+            sink.batch(rules, &file, batch, Some);
         };
-        let mut line_no: u64 = 0;
-        let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
-        loop {
-            let b = w.bytes();
-            let nl = memchr::memchr(b'\n', b);
-            let (line, used) = match nl {
-                Some(i) => (b.get(..i).unwrap_or(&[]), i + 1),
-                None if w.at_eof() || b.len() >= input::MAX_RECORD => (b, b.len()),
-                None => {
-                    if !w.fill(b.len().saturating_mul(2).max(1 << 16)) && !w.at_eof() {
-                        break;
-                    }
-                    continue;
-                }
-            };
-            if used == 0 {
-                break;
+        each_line(w, |no, line| {
+            join.push(no, line, &mut done);
+            if done.len() >= BATCH {
+                flush(&mut sink, &mut done);
             }
-            line_no += 1;
-            if line.len() <= MAX_LINE && line.iter().any(|c| !c.is_ascii_whitespace()) {
-                batch.push((line_no, line.to_vec()));
+        });
+        join.finish(&mut done);
+        flush(&mut sink, &mut done);
+    } else {
+        let cfg =
+            crate::source::syslog::SyslogConfig::for_input(opts.year, opts.utc_offset, modified);
+        if crate::source::syslog::looks_like_syslog(head, &cfg) {
+            let mut batch: Vec<(Position, Vec<u8>)> = Vec::new();
+            each_line(w, |no, line| {
+                batch.push((Position::Line(no), line.to_vec()));
                 if batch.len() >= BATCH {
-                    sink.lines(rules, &file, std::mem::take(&mut batch));
+                    sink.batch(rules, &file, std::mem::take(&mut batch), |l| {
+                        linux::from_syslog_line(&l, &cfg)
+                    });
                 }
-            }
-            w.consume(used);
+            });
+            sink.batch(rules, &file, batch, |l| linux::from_syslog_line(&l, &cfg));
         }
-        sink.lines(rules, &file, batch);
     }
-    (hits, stats, pending)
 }
 
 /// Where one input's results go.
@@ -185,50 +232,73 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn record(&mut self, rules: &SigmaRules, rec: Record, origin: Origin) {
-        self.stats.records += 1;
-        let (found, n) = rules.fast.detect(&rec);
-        self.stats.evaluated += n;
-        if found.is_empty() {
-            return;
-        }
-        emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
-        if self.keep {
-            self.pending.push((rec, origin, found));
-        }
-    }
-}
-
-impl Sink<'_> {
-    /// Evaluates a batch of JSON lines (numbered) in parallel; their hits
-    /// are kept in line order, whatever the thread count.
-    fn lines(&mut self, rules: &SigmaRules, file: &Arc<str>, lines: Vec<(u64, Vec<u8>)>) {
+    /// Reads a batch of items (numbered) into records and evaluates them
+    /// in parallel; their hits are kept in the batch's order, whatever the
+    /// thread count. Items that give no record are not counted.
+    fn batch<T: Send>(
+        &mut self,
+        rules: &SigmaRules,
+        file: &Arc<str>,
+        items: Vec<(Position, T)>,
+        read: impl Fn(T) -> Option<Record> + Sync,
+    ) {
         type Done = (
-            u64,
+            Position,
             Option<(Record, Vec<rsigma_eval::EvaluationResult>)>,
             u64,
+            bool,
         );
-        let done: Vec<Done> = lines
-            .par_iter()
-            .filter_map(|(no, line)| {
-                let rec = record::from_json(line)?;
+        let done: Vec<Done> = items
+            .into_par_iter()
+            .filter_map(|(at, item)| {
+                let rec = read(item)?;
                 let (found, n) = rules.fast.detect(&rec);
-                Some((*no, (!found.is_empty()).then_some((rec, found)), n))
+                let linux = rec.linux.is_some();
+                Some((at, (!found.is_empty()).then_some((rec, found)), n, linux))
             })
             .collect();
-        for (no, hit, n) in done {
+        for (at, hit, n, linux) in done {
             self.stats.records += 1;
+            self.stats.linux += u64::from(linux);
             self.stats.evaluated += n;
             let Some((rec, found)) = hit else { continue };
             let origin = Origin {
                 file: file.clone(),
-                at: Position::Line(no),
+                at,
             };
             emit(&rec, &origin, &found, self.opts, self.hits, self.stats);
             if self.keep {
                 self.pending.push((rec, origin, found));
             }
         }
+    }
+}
+
+/// Calls `each` with every non-blank line of the window (numbered from 1,
+/// at most [`MAX_LINE`] bytes; longer lines are passed over).
+fn each_line(w: &mut input::ByteWindow, mut each: impl FnMut(u64, &[u8])) {
+    let mut line_no: u64 = 0;
+    loop {
+        let b = w.bytes();
+        let nl = memchr::memchr(b'\n', b);
+        let (line, used) = match nl {
+            Some(i) => (b.get(..i).unwrap_or(&[]), i + 1),
+            None if w.at_eof() || b.len() >= input::MAX_RECORD => (b, b.len()),
+            None => {
+                if !w.fill(b.len().saturating_mul(2).max(1 << 16)) && !w.at_eof() {
+                    break;
+                }
+                continue;
+            }
+        };
+        if used == 0 {
+            break;
+        }
+        line_no += 1;
+        if line.len() <= MAX_LINE && line.iter().any(|c| !c.is_ascii_whitespace()) {
+            each(line_no, line);
+        }
+        w.consume(used);
     }
 }
 
@@ -268,6 +338,22 @@ fn record_offsets(buf: &[u8]) -> BTreeMap<u64, u64> {
     out
 }
 
+/// An EVTX record as the decoder gives it: its JSON and its header time.
+type Raw = (serde_json::Value, Option<Timestamp>);
+
+/// EVTX records evaluated together (in parallel).
+const EVTX_BATCH: usize = 256;
+
+/// The record of a decoded EVTX record (its header time when its fields
+/// tell none).
+fn evtx_record((data, ts): Raw) -> Option<Record> {
+    let mut rec = record::from_value(data)?;
+    if rec.ts.is_none() {
+        rec.ts = ts;
+    }
+    Some(rec)
+}
+
 fn scan_evtx(rules: &SigmaRules, buf: Vec<u8>, file: &Arc<str>, sink: &mut Sink<'_>) {
     let offsets = record_offsets(&buf);
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -276,22 +362,21 @@ fn scan_evtx(rules: &SigmaRules, buf: Vec<u8>, file: &Arc<str>, sink: &mut Sink<
             return false;
         };
         let mut parser = parser.with_configuration(settings);
+        // Decoded in order, evaluated in parallel batches (hits kept in
+        // record order).
+        let mut batch: Vec<(Position, Raw)> = Vec::new();
         for r in parser.records_json_value() {
             let Ok(r) = r else { continue };
-            let Some(mut rec) = record::from_value(r.data) else {
-                continue;
-            };
-            if rec.ts.is_none() {
-                rec.ts = i64::try_from(r.timestamp.as_nanosecond())
-                    .ok()
-                    .map(Timestamp);
+            let at = Position::Offset(offsets.get(&r.event_record_id).copied().unwrap_or(0));
+            let ts = i64::try_from(r.timestamp.as_nanosecond())
+                .ok()
+                .map(Timestamp);
+            batch.push((at, (r.data, ts)));
+            if batch.len() >= EVTX_BATCH {
+                sink.batch(rules, file, std::mem::take(&mut batch), evtx_record);
             }
-            let origin = Origin {
-                file: file.clone(),
-                at: Position::Offset(offsets.get(&r.event_record_id).copied().unwrap_or(0)),
-            };
-            sink.record(rules, rec, origin);
         }
+        sink.batch(rules, file, batch, evtx_record);
         true
     }));
     if !matches!(run, Ok(true)) {
@@ -502,9 +587,15 @@ fn hit_event(
     e.source_ip = ["IpAddress", "SourceIp", "ClientAddress", "SourceAddress"]
         .iter()
         .find_map(|n| crate::source::winsec::source_addr(t(n).as_deref()));
-    let user = ["TargetUserName", "User", "SubjectUserName", "AccountName"]
+    let mut user = ["TargetUserName", "User", "SubjectUserName", "AccountName"]
         .iter()
         .find_map(|n| t(n));
+    if let Some(l) = &rec.linux {
+        // A Linux record's host, account and address are not its fields.
+        e.host_name = l.host.clone().map(short);
+        e.source_ip = l.source_ip;
+        user = l.user.clone().or(user);
+    }
     if let Some(u) = user {
         match u.split_once('\\') {
             Some((d, n)) => {

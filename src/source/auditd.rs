@@ -252,6 +252,69 @@ fn untrusted(v: Value<'_>) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// Every `key=value` of a record body, values decoded as Sigma's auditd
+/// rules read them (for `crate::sigma`): the untrusted strings (`exe`,
+/// `comm`, `cwd`, `name`, `proctitle`, `key`, `acct`, `cmd`, `data`, and
+/// an `EXECVE` record's arguments) from hex when hex-encoded, everything
+/// else as written (a `SYSCALL`'s `a0`..`a3` stay the hex numbers the
+/// kernel writes). The `msg='...'` of user-space records is opened up and
+/// the enriched names after `0x1d` (`SYSCALL=execve`, `AUID="alice"`)
+/// come as the other pairs do.
+pub fn decoded_pairs<'a>(
+    kind: &str,
+    body: &'a str,
+) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
+    let execve = kind == "EXECVE";
+    pairs(body).map(move |(key, v)| {
+        let text = match key {
+            "exe" | "comm" | "cwd" | "name" | "proctitle" | "key" | "acct" | "cmd" | "data" => {
+                untrusted(v)
+            }
+            _ if execve && arg_index(key).is_some() => untrusted(v),
+            _ => Cow::Borrowed(v.raw),
+        };
+        (key, text)
+    })
+}
+
+/// The name of a system call by its number on x86-64 and AArch64, for the
+/// calls SigmaHQ's auditd rules name (`execve`, `syslog`, `sysinfo`, ...);
+/// `None` for the others and other architectures.
+pub fn syscall_name(arch: &str, number: &str) -> Option<&'static str> {
+    let n: u32 = number.parse().ok()?;
+    let table: &[(u32, &'static str)] = match arch {
+        "c000003e" | "x86_64" => &[
+            (41, "socket"),
+            (42, "connect"),
+            (59, "execve"),
+            (99, "sysinfo"),
+            (103, "syslog"),
+            (133, "mknod"),
+            (135, "personality"),
+            (175, "init_module"),
+            (259, "mknodat"),
+            (313, "finit_module"),
+            (319, "memfd_create"),
+            (322, "execveat"),
+        ],
+        "c00000b7" | "aarch64" => &[
+            (33, "mknodat"),
+            (92, "personality"),
+            (105, "init_module"),
+            (116, "syslog"),
+            (179, "sysinfo"),
+            (198, "socket"),
+            (203, "connect"),
+            (221, "execve"),
+            (273, "finit_module"),
+            (279, "memfd_create"),
+            (281, "execveat"),
+        ],
+        _ => &[],
+    };
+    table.iter().find(|(k, _)| *k == n).map(|(_, name)| *name)
+}
+
 fn hex_digit(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b - b'0',
