@@ -1085,6 +1085,7 @@ impl StreamAnalyzer for SmbAnalyzer {
                 budget: cx.budget,
                 reassembly: &mut reasm,
                 counters: &mut smb_counters,
+                now: cx.ts.0,
             };
             self.conn
                 .message(from_orig, m, *complete, &mut tools, &mut found);
@@ -1163,37 +1164,43 @@ impl SmbAnalyzer {
                 e.push_label("share_type".into(), share_type.into());
                 cx.events.push(e);
             }
-            smb::Finding::FileOpen { path, name } => {
-                let mut e = cx.event("zeek.smb_files", Category::Network, Action::FileOpened);
+            smb::Finding::File(row) => {
+                let smb::FileRow {
+                    action,
+                    path,
+                    name,
+                    prev_name,
+                    size,
+                    times,
+                } = *row;
+                let act = match action {
+                    smb::FileAction::Open => Action::FileOpened,
+                    smb::FileAction::Read => Action::FileRead,
+                    smb::FileAction::Write => Action::FileWritten,
+                    smb::FileAction::Rename => Action::FileRenamed,
+                    smb::FileAction::Delete => Action::FileDeleted,
+                };
+                let mut e = cx.event("zeek.smb_files", Category::Network, act);
                 e.outcome = Some(Outcome::Success);
                 Cx::with_account(&mut e, &self.account);
                 e.set_share_name(Some(path));
                 e.set_share_target(Some(name));
-                e.push_label("smb_action".into(), "SMB::FILE_OPEN".into());
-                cx.events.push(e);
-            }
-            smb::Finding::FileClose {
-                path,
-                name,
-                read,
-                written,
-            } => {
-                for (n, action, zeek) in [
-                    (written, Action::FileWritten, "SMB::FILE_WRITE"),
-                    (read, Action::FileRead, "SMB::FILE_READ"),
-                ] {
-                    if n == 0 {
-                        continue;
-                    }
-                    let mut e = cx.event("zeek.smb_files", Category::Network, action);
-                    e.outcome = Some(Outcome::Success);
-                    Cx::with_account(&mut e, &self.account);
-                    e.set_share_name(Some(path.clone()));
-                    e.set_share_target(Some(name.clone()));
-                    e.set_network_bytes(Some(n));
-                    e.push_label("smb_action".into(), zeek.into());
-                    cx.events.push(e);
+                e.push_label("smb_action".into(), action.zeek().into());
+                e.push_label("file_size".into(), Text::from(size.to_string()));
+                if let Some(p) = prev_name {
+                    e.push_label("file_prev_name".into(), p);
                 }
+                if let Some(t) = times {
+                    for (key, ft) in [
+                        ("file_mtime", t.modified),
+                        ("file_accessed", t.accessed),
+                        ("file_created", t.created),
+                        ("file_ctime", t.changed),
+                    ] {
+                        e.push_label(key.into(), Text::from(smb::MacTimes::zeek_time(ft)));
+                    }
+                }
+                cx.events.push(e);
             }
             smb::Finding::Rpc { pipe, finding } => {
                 rpc_events(finding, Some(&pipe), &mut self.account, cx);
@@ -1405,6 +1412,7 @@ pub fn fuzz(kind: &str, data: &[u8]) {
                     budget: &mut budget,
                     reassembly: &mut reasm,
                     counters: &mut counters,
+                    now: i64::try_from(i).unwrap_or(0).saturating_mul(1_000_000_000),
                 };
                 conn.message(i % 2 == 0, msg, i % 3 != 0, &mut tools, &mut out);
             }
