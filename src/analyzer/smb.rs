@@ -1209,3 +1209,142 @@ impl SmbConnection {
             + self.recent.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SMB2 message in its NetBIOS frame: `command`, `mid`, a response
+    /// when `status` is some, then `body`.
+    fn smb2(command: u16, mid: u64, status: Option<u32>, body: &[u8]) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(&[0xfe, b'S', b'M', b'B']);
+        h[4] = 64;
+        h[8..12].copy_from_slice(&status.unwrap_or(0).to_le_bytes());
+        h[12..14].copy_from_slice(&command.to_le_bytes());
+        h[16] = u8::from(status.is_some());
+        h[24..32].copy_from_slice(&mid.to_le_bytes());
+        h.extend_from_slice(body);
+        let len = u32::try_from(h.len()).unwrap_or(0).to_be_bytes();
+        let mut m = vec![0, len[1], len[2], len[3]];
+        m.extend_from_slice(&h);
+        m
+    }
+
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    fn create_request(name: &str, options: u32) -> Vec<u8> {
+        let n = utf16(name);
+        let mut b = vec![0u8; 56];
+        b[40..44].copy_from_slice(&options.to_le_bytes());
+        b[44..46].copy_from_slice(&120u16.to_le_bytes());
+        b[46..48].copy_from_slice(&u16::try_from(n.len()).unwrap_or(0).to_le_bytes());
+        b.extend_from_slice(&n);
+        b
+    }
+
+    /// A create response for file id `id`: times 2020-01-01 plus `t` s, `size`.
+    fn create_response(id: u8, t: u64, size: u64) -> Vec<u8> {
+        let mut b = vec![0u8; 88];
+        let ft = 132_223_104_000_000_000 + t * 10_000_000;
+        for at in [8, 16, 24, 32] {
+            b[at..at + 8].copy_from_slice(&ft.to_le_bytes());
+        }
+        b[48..56].copy_from_slice(&size.to_le_bytes());
+        b[64] = id;
+        b
+    }
+
+    fn set_info(id: u8, class: u8, buf: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 32];
+        b[2] = 1;
+        b[3] = class;
+        b[4..8].copy_from_slice(&u32::try_from(buf.len()).unwrap_or(0).to_le_bytes());
+        b[8..10].copy_from_slice(&96u16.to_le_bytes());
+        b[16] = id;
+        b.extend_from_slice(buf);
+        b
+    }
+
+    fn run(msgs: &[(bool, Vec<u8>)]) -> Vec<FileRow> {
+        let limits = Limits::default();
+        let mut budget = Budget::new(limits.global_bytes);
+        let mut reassembly = ReassemblyCounters::default();
+        let mut counters = SmbCounters::default();
+        let mut conn = SmbConnection::default();
+        let mut out = Vec::new();
+        for (i, (client, m)) in msgs.iter().enumerate() {
+            let mut tools = Tools {
+                limits: &limits,
+                budget: &mut budget,
+                reassembly: &mut reassembly,
+                counters: &mut counters,
+                now: i64::try_from(i).unwrap_or(0) * 1_000_000_000,
+            };
+            conn.message(*client, m, true, &mut tools, &mut out);
+        }
+        out.into_iter()
+            .filter_map(|f| match f {
+                Finding::File(r) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rename_and_a_delete_are_rows_with_the_previous_name() {
+        let mut rename = vec![0u8; 20];
+        let new = utf16("dir\\new.exe");
+        rename[16..20].copy_from_slice(&u32::try_from(new.len()).unwrap_or(0).to_le_bytes());
+        rename.extend_from_slice(&new);
+        let rows = run(&[
+            (true, smb2(cmd::CREATE, 1, None, &create_request("dir\\old.tmp", 0))),
+            (false, smb2(cmd::CREATE, 1, Some(0), &create_response(7, 5, 4096))),
+            (true, smb2(cmd::SET_INFO, 2, None, &set_info(7, 0x0a, &rename))),
+            (true, smb2(cmd::SET_INFO, 3, None, &set_info(7, 0x0d, &[1]))),
+        ]);
+        let got: Vec<(FileAction, &str, Option<&str>, u64)> = rows
+            .iter()
+            .map(|r| (r.action, r.name.as_str(), r.prev_name.as_deref(), r.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (FileAction::Open, "dir\\old.tmp", None, 4096),
+                (FileAction::Rename, "dir\\new.exe", Some("dir\\old.tmp"), 4096),
+                (FileAction::Delete, "dir\\new.exe", Some("dir\\old.tmp"), 4096),
+            ]
+        );
+        let t = rows.first().and_then(|r| r.times).map(|t| t.modified);
+        assert_eq!(t.map(MacTimes::zeek_time).as_deref(), Some("1577836805.000000"));
+    }
+
+    #[test]
+    fn delete_on_close_is_a_delete_and_an_unchanged_reopen_is_not_a_row() {
+        let rows = run(&[
+            (true, smb2(cmd::CREATE, 1, None, &create_request("a.dat", 0x1000))),
+            (false, smb2(cmd::CREATE, 1, Some(0), &create_response(1, 5, 0))),
+            (true, smb2(cmd::CREATE, 2, None, &create_request("b.dat", 0))),
+            (false, smb2(cmd::CREATE, 2, Some(0), &create_response(2, 6, 10))),
+            // The same file, same times, again: Zeek's recent_files hides it.
+            (true, smb2(cmd::CREATE, 3, None, &create_request("b.dat", 0))),
+            (false, smb2(cmd::CREATE, 3, Some(0), &create_response(3, 6, 10))),
+            // Changed since: a row.
+            (true, smb2(cmd::CREATE, 4, None, &create_request("b.dat", 0))),
+            (false, smb2(cmd::CREATE, 4, Some(0), &create_response(4, 9, 20))),
+        ]);
+        let got: Vec<(FileAction, &str, u64)> =
+            rows.iter().map(|r| (r.action, r.name.as_str(), r.size)).collect();
+        assert_eq!(
+            got,
+            [
+                (FileAction::Open, "a.dat", 0),
+                (FileAction::Delete, "a.dat", 0),
+                (FileAction::Open, "b.dat", 10),
+                (FileAction::Open, "b.dat", 20),
+            ]
+        );
+    }
+}
