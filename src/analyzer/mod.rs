@@ -994,6 +994,7 @@ struct SmbAnalyzer {
     framers: [Framer; 2],
     conn: smb::SmbConnection,
     account: Account,
+    rpc: RpcPending,
     server_name: Option<Text>,
     first: FirstBytes,
 }
@@ -1101,6 +1102,7 @@ impl StreamAnalyzer for SmbAnalyzer {
         for f in &mut self.framers {
             f.reset(cx.budget);
         }
+        self.rpc.clear();
         let mut found = Vec::new();
         self.conn.finish(cx.budget, &mut found);
         for f in found {
@@ -1203,7 +1205,7 @@ impl SmbAnalyzer {
                 cx.events.push(e);
             }
             smb::Finding::Rpc { pipe, finding } => {
-                rpc_events(finding, Some(&pipe), &mut self.account, cx);
+                rpc_events(finding, pipe, &mut self.account, &mut self.rpc, cx);
             }
             smb::Finding::Encrypted | smb::Finding::Dialect(_) => {}
         }
@@ -1235,11 +1237,38 @@ fn ntlm_event(a: &ntlm::Authenticate, server: Option<Text>, status: u32, cx: &Cx
     e
 }
 
+/// A connection's DCE-RPC calls awaiting their response, by pipe (file
+/// id; zeros over TCP) and call id: where the call's event is in the
+/// events, so the response can give it its round-trip time.
+type RpcPending = BTreeMap<([u8; 16], u32), usize>;
+
+/// Most calls awaiting a response per connection (beyond it a call's
+/// `rtt` stays unset).
+const MAX_RPC_PENDING: usize = 256;
+
 /// The events of one DCE-RPC finding: `zeek.dce_rpc` calls (and, for the
 /// calls that are remote execution or replication, the event a host log
-/// would hold), `zeek.ntlm` for NTLM tokens.
-fn rpc_events(f: dcerpc::Finding, pipe: Option<&str>, account: &mut Account, cx: &mut Cx<'_>) {
+/// would hold), `zeek.ntlm` for NTLM tokens; a response gives its call's
+/// event `rtt` (seconds, as Zeek's interval; unset when no time passed,
+/// as Zeek).
+fn rpc_events(
+    f: dcerpc::Finding,
+    pipe: [u8; 16],
+    account: &mut Account,
+    pending: &mut RpcPending,
+    cx: &mut Cx<'_>,
+) {
     match f {
+        dcerpc::Finding::Response(id) => {
+            if let Some(at) = pending.remove(&(pipe, id))
+                && let Some(e) = cx.events.get_mut(at)
+                && e.ts != cx.ts
+            {
+                #[allow(clippy::cast_precision_loss)]
+                let rtt = cx.ts.0.saturating_sub(e.ts.0) as f64 / 1e9;
+                e.push_label("rtt".into(), Text::from(format!("{rtt:.6}")));
+            }
+        }
         dcerpc::Finding::Ntlm(ntlm::Message::Authenticate(a)) => {
             let e = ntlm_event(&a, None, u32::MAX, cx);
             account.method = Some("NTLM");
@@ -1259,8 +1288,11 @@ fn rpc_events(f: dcerpc::Finding, pipe: Option<&str>, account: &mut Account, cx:
             Cx::with_account(&mut e, account);
             e.set_rpc_endpoint(Some(call.endpoint.clone()));
             e.set_rpc_operation(Some(call.operation.clone()));
-            if let Some(p) = pipe {
-                e.push_label("named_pipe".into(), Text::from(p));
+            if let Some(p) = call.named_pipe.clone() {
+                e.push_label("named_pipe".into(), p);
+            }
+            if pending.len() < MAX_RPC_PENDING || pending.contains_key(&(pipe, call.call_id)) {
+                pending.insert((pipe, call.call_id), cx.events.len());
             }
             if call.auth_level > 0 {
                 e.push_label(
@@ -1308,6 +1340,7 @@ struct DceRpcAnalyzer {
     framers: [Framer; 2],
     assoc: dcerpc::Association,
     account: Account,
+    rpc: RpcPending,
     first: FirstBytes,
     /// Never give up on the first bytes (RPC over HTTP's preamble).
     lenient: bool,
@@ -1341,7 +1374,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
                 .pdu(from_orig, p, &mut cx.counters.dcerpc, &mut found);
         }
         for f in found {
-            rpc_events(f, None, &mut self.account, cx);
+            rpc_events(f, [0; 16], &mut self.account, &mut self.rpc, cx);
         }
     }
 
@@ -1349,6 +1382,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
         for f in &mut self.framers {
             f.reset(cx.budget);
         }
+        self.rpc.clear();
     }
 
     fn name(&self) -> &'static str {

@@ -103,8 +103,8 @@ pub enum Finding {
     File(Box<FileRow>),
     /// A DCE-RPC finding on a named pipe.
     Rpc {
-        /// The pipe's name, e.g. `svcctl`.
-        pipe: Text,
+        /// The pipe's file id.
+        pipe: [u8; 16],
         /// What the pipe's bytes held.
         finding: dcerpc::Finding,
     },
@@ -964,12 +964,8 @@ impl SmbConnection {
             pipe.assoc
                 .pdu(from_client, p, &mut tools.counters.dcerpc, &mut found);
         }
-        let name = f.name.clone();
         for finding in found {
-            out.push(Finding::Rpc {
-                pipe: name.clone(),
-                finding,
-            });
+            out.push(Finding::Rpc { pipe: id, finding });
         }
     }
 

@@ -185,7 +185,7 @@ pub const LOGS: &[ZeekLog] = &[
             Column {
                 name: "rtt",
                 ty: "interval",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("rtt"))
             },
             Column {
                 name: "named_pipe",
