@@ -100,6 +100,14 @@ pub struct AnalyzerCounters {
     /// Remembered SYNs on other ports forgotten after [`IDLE_SECS`]
     /// without payload.
     pub reaped_syns: u64,
+    /// Followed TCP connections ended by a FIN from each side.
+    pub ended_fin: u64,
+    /// Followed TCP connections ended by a RST.
+    pub ended_rst: u64,
+    /// Followed TCP connections let go [`LINGER_SECS`] after their last
+    /// packet when one side had sent a FIN and the other had not (Zeek's
+    /// `tcp_connection_linger`): half-closed, abandoned.
+    pub reaped_half_closed: u64,
 }
 
 /// What one analyzer counted over a capture.
@@ -135,6 +143,9 @@ impl AnalyzerCounters {
         self.reaped += o.reaped;
         self.reaped_udp += o.reaped_udp;
         self.reaped_syns += o.reaped_syns;
+        self.ended_fin += o.ended_fin;
+        self.ended_rst += o.ended_rst;
+        self.reaped_half_closed += o.reaped_half_closed;
         for (k, v) in &o.per_analyzer {
             let m = self.per_analyzer.entry(k).or_default();
             m.connections += v.connections;
@@ -489,6 +500,11 @@ impl IgnoredSet {
 pub const IDLE_SECS: i64 = 300;
 const IDLE_NS: i64 = IDLE_SECS * 1_000_000_000;
 
+/// Seconds a followed connection with a FIN from one side only is kept
+/// after its last packet (Zeek's `tcp_connection_linger`).
+pub const LINGER_SECS: i64 = 5;
+const LINGER_NS: i64 = LINGER_SECS * 1_000_000_000;
+
 /// Idle connections are looked for every 8,192 packets, and at least once
 /// per this much capture time, so a sparse capture spread over hours keeps
 /// no more than its last [`IDLE_SECS`] plus this of connections.
@@ -644,9 +660,15 @@ impl Analyzers {
         {
             *c = true;
         }
-        let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
+        let rst = p.flags & tcp_flags::RST != 0;
+        let done = rst || t.closed.iter().all(|c| *c);
         let read_all = t.analyzer.done();
         if done {
+            if rst {
+                self.counters.ended_rst += 1;
+            } else {
+                self.counters.ended_fin += 1;
+            }
             self.close(&key, p.ts, p.offset);
         } else if read_all {
             self.close(&key, p.ts, p.offset);
@@ -925,16 +947,28 @@ impl Analyzers {
                 self.close_udp(c, 0);
             }
         }
-        let mut idle: Vec<(FlowKey, Timestamp)> = self
+        let mut idle: Vec<(FlowKey, Timestamp, bool)> = self
             .flows
             .iter()
-            .filter(|(_, t)| now.0.saturating_sub(t.last.0) > IDLE_NS)
-            .map(|(k, t)| (*k, t.last))
+            .filter_map(|(k, t)| {
+                let quiet = now.0.saturating_sub(t.last.0);
+                if quiet > IDLE_NS {
+                    Some((*k, t.last, false))
+                } else if quiet > LINGER_NS && t.closed.iter().any(|c| *c) {
+                    Some((*k, t.last, true))
+                } else {
+                    None
+                }
+            })
             .collect();
         // Closed in a fixed order, whatever the map's.
         idle.sort();
-        for (k, last) in idle {
-            self.counters.reaped += 1;
+        for (k, last, half_closed) in idle {
+            if half_closed {
+                self.counters.reaped_half_closed += 1;
+            } else {
+                self.counters.reaped += 1;
+            }
             self.close(&k, last, 0);
         }
     }
