@@ -209,7 +209,14 @@ fn ended_session(i: u32) -> Vec<Step> {
     let end = if i % 2 == 1 {
         (t + 4_000_000, false, tcp_flags::RST, 5001, 0, false)
     } else {
-        (t + 4_000_000, true, tcp_flags::FIN | tcp_flags::ACK, 2401, 5001, false)
+        (
+            t + 4_000_000,
+            true,
+            tcp_flags::FIN | tcp_flags::ACK,
+            2401,
+            5001,
+            false,
+        )
     };
     steps.push(end);
     steps

@@ -361,7 +361,13 @@ fn file_id(b: &[u8], at: usize) -> Option<[u8; 16]> {
 /// The four FILETIMEs at the given offsets (last write, last access,
 /// creation, change), or `None` when the last write time is not after the
 /// epoch (Zeek keeps no times then: pipes answer with zeros).
-fn mac_times(b: &[u8], modified: usize, accessed: usize, created: usize, changed: usize) -> Option<MacTimes> {
+fn mac_times(
+    b: &[u8],
+    modified: usize,
+    accessed: usize,
+    created: usize,
+    changed: usize,
+) -> Option<MacTimes> {
     let t = MacTimes {
         modified: le64(b, modified)?,
         accessed: le64(b, accessed)?,
@@ -1296,9 +1302,18 @@ mod tests {
         rename[16..20].copy_from_slice(&u32::try_from(new.len()).unwrap_or(0).to_le_bytes());
         rename.extend_from_slice(&new);
         let rows = run(&[
-            (true, smb2(cmd::CREATE, 1, None, &create_request("dir\\old.tmp", 0))),
-            (false, smb2(cmd::CREATE, 1, Some(0), &create_response(7, 5, 4096))),
-            (true, smb2(cmd::SET_INFO, 2, None, &set_info(7, 0x0a, &rename))),
+            (
+                true,
+                smb2(cmd::CREATE, 1, None, &create_request("dir\\old.tmp", 0)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, 1, Some(0), &create_response(7, 5, 4096)),
+            ),
+            (
+                true,
+                smb2(cmd::SET_INFO, 2, None, &set_info(7, 0x0a, &rename)),
+            ),
             (true, smb2(cmd::SET_INFO, 3, None, &set_info(7, 0x0d, &[1]))),
         ]);
         let got: Vec<(FileAction, &str, Option<&str>, u64)> = rows
@@ -1309,30 +1324,69 @@ mod tests {
             got,
             [
                 (FileAction::Open, "dir\\old.tmp", None, 4096),
-                (FileAction::Rename, "dir\\new.exe", Some("dir\\old.tmp"), 4096),
-                (FileAction::Delete, "dir\\new.exe", Some("dir\\old.tmp"), 4096),
+                (
+                    FileAction::Rename,
+                    "dir\\new.exe",
+                    Some("dir\\old.tmp"),
+                    4096
+                ),
+                (
+                    FileAction::Delete,
+                    "dir\\new.exe",
+                    Some("dir\\old.tmp"),
+                    4096
+                ),
             ]
         );
         let t = rows.first().and_then(|r| r.times).map(|t| t.modified);
-        assert_eq!(t.map(MacTimes::zeek_time).as_deref(), Some("1577836805.000000"));
+        assert_eq!(
+            t.map(MacTimes::zeek_time).as_deref(),
+            Some("1577836805.000000")
+        );
     }
 
     #[test]
     fn delete_on_close_is_a_delete_and_an_unchanged_reopen_is_not_a_row() {
         let rows = run(&[
-            (true, smb2(cmd::CREATE, 1, None, &create_request("a.dat", 0x1000))),
-            (false, smb2(cmd::CREATE, 1, Some(0), &create_response(1, 5, 0))),
-            (true, smb2(cmd::CREATE, 2, None, &create_request("b.dat", 0))),
-            (false, smb2(cmd::CREATE, 2, Some(0), &create_response(2, 6, 10))),
+            (
+                true,
+                smb2(cmd::CREATE, 1, None, &create_request("a.dat", 0x1000)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, 1, Some(0), &create_response(1, 5, 0)),
+            ),
+            (
+                true,
+                smb2(cmd::CREATE, 2, None, &create_request("b.dat", 0)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, 2, Some(0), &create_response(2, 6, 10)),
+            ),
             // The same file, same times, again: Zeek's recent_files hides it.
-            (true, smb2(cmd::CREATE, 3, None, &create_request("b.dat", 0))),
-            (false, smb2(cmd::CREATE, 3, Some(0), &create_response(3, 6, 10))),
+            (
+                true,
+                smb2(cmd::CREATE, 3, None, &create_request("b.dat", 0)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, 3, Some(0), &create_response(3, 6, 10)),
+            ),
             // Changed since: a row.
-            (true, smb2(cmd::CREATE, 4, None, &create_request("b.dat", 0))),
-            (false, smb2(cmd::CREATE, 4, Some(0), &create_response(4, 9, 20))),
+            (
+                true,
+                smb2(cmd::CREATE, 4, None, &create_request("b.dat", 0)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, 4, Some(0), &create_response(4, 9, 20)),
+            ),
         ]);
-        let got: Vec<(FileAction, &str, u64)> =
-            rows.iter().map(|r| (r.action, r.name.as_str(), r.size)).collect();
+        let got: Vec<(FileAction, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.action, r.name.as_str(), r.size))
+            .collect();
         assert_eq!(
             got,
             [
