@@ -110,24 +110,32 @@ const KRB_COMPARED: &[&str] = &[
     "renewable",
 ];
 
-const SMB_FILES_FIELDS: &[&str] = &[
+/// smb_files.log's fields after `prefix`: the file's columns.
+macro_rules! smb_files_fields {
+    ($($prefix:literal),*) => {
+        &[
+            $($prefix,)*
+            "action",
+            "path",
+            "name",
+            "size",
+            "prev_name",
+            "times.modified",
+            "times.accessed",
+            "times.created",
+            "times.changed",
+        ]
+    };
+}
+const SMB_FILES_FIELDS: &[&str] = smb_files_fields!(
     "ts",
     "uid",
     "id.orig_h",
     "id.orig_p",
     "id.resp_h",
     "id.resp_p",
-    "fuid",
-    "action",
-    "path",
-    "name",
-    "size",
-    "prev_name",
-    "times.modified",
-    "times.accessed",
-    "times.created",
-    "times.changed",
-];
+    "fuid"
+);
 const SMB_FILES_TYPES: &[&str] = &[
     "time", "string", "addr", "port", "addr", "port", "string", "enum", "string", "string",
     "count", "string", "time", "time", "time", "time",
@@ -135,21 +143,8 @@ const SMB_FILES_TYPES: &[&str] = &[
 /// Every smb_files.log field but `ts`, `uid` and `fuid` (Zeek's file id,
 /// drawn at random and set only by its file analysis, which is not done
 /// here).
-const SMB_FILES_COMPARED: &[&str] = &[
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "action",
-    "path",
-    "name",
-    "size",
-    "prev_name",
-    "times.modified",
-    "times.accessed",
-    "times.created",
-    "times.changed",
-];
+const SMB_FILES_COMPARED: &[&str] =
+    smb_files_fields!("id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p");
 
 const SMB_MAPPING_FIELDS: &[&str] = &[
     "ts",

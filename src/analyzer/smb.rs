@@ -1270,6 +1270,21 @@ mod tests {
         b
     }
 
+    /// A create of `name` (message and file id `n`) and its answer.
+    fn opened(n: u8, name: &str, options: u32, t: u64, size: u64) -> [(bool, Vec<u8>); 2] {
+        let mid = u64::from(n);
+        [
+            (
+                true,
+                smb2(cmd::CREATE, mid, None, &create_request(name, options)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, mid, Some(0), &create_response(n, t, size)),
+            ),
+        ]
+    }
+
     fn run(msgs: &[(bool, Vec<u8>)]) -> Vec<FileRow> {
         let limits = Limits::default();
         let mut budget = Budget::new(limits.global_bytes);
@@ -1302,20 +1317,16 @@ mod tests {
         rename[16..20].copy_from_slice(&u32::try_from(new.len()).unwrap_or(0).to_le_bytes());
         rename.extend_from_slice(&new);
         let rows = run(&[
-            (
-                true,
-                smb2(cmd::CREATE, 1, None, &create_request("dir\\old.tmp", 0)),
-            ),
-            (
-                false,
-                smb2(cmd::CREATE, 1, Some(0), &create_response(7, 5, 4096)),
-            ),
-            (
-                true,
-                smb2(cmd::SET_INFO, 2, None, &set_info(7, 0x0a, &rename)),
-            ),
-            (true, smb2(cmd::SET_INFO, 3, None, &set_info(7, 0x0d, &[1]))),
-        ]);
+            opened(7, "dir\\old.tmp", 0, 5, 4096).to_vec(),
+            vec![
+                (
+                    true,
+                    smb2(cmd::SET_INFO, 8, None, &set_info(7, 0x0a, &rename)),
+                ),
+                (true, smb2(cmd::SET_INFO, 9, None, &set_info(7, 0x0d, &[1]))),
+            ],
+        ]
+        .concat());
         let got: Vec<(FileAction, &str, Option<&str>, u64)> = rows
             .iter()
             .map(|r| (r.action, r.name.as_str(), r.prev_name.as_deref(), r.size))
@@ -1348,41 +1359,14 @@ mod tests {
     #[test]
     fn delete_on_close_is_a_delete_and_an_unchanged_reopen_is_not_a_row() {
         let rows = run(&[
-            (
-                true,
-                smb2(cmd::CREATE, 1, None, &create_request("a.dat", 0x1000)),
-            ),
-            (
-                false,
-                smb2(cmd::CREATE, 1, Some(0), &create_response(1, 5, 0)),
-            ),
-            (
-                true,
-                smb2(cmd::CREATE, 2, None, &create_request("b.dat", 0)),
-            ),
-            (
-                false,
-                smb2(cmd::CREATE, 2, Some(0), &create_response(2, 6, 10)),
-            ),
+            opened(1, "a.dat", 0x1000, 5, 0),
+            opened(2, "b.dat", 0, 6, 10),
             // The same file, same times, again: Zeek's recent_files hides it.
-            (
-                true,
-                smb2(cmd::CREATE, 3, None, &create_request("b.dat", 0)),
-            ),
-            (
-                false,
-                smb2(cmd::CREATE, 3, Some(0), &create_response(3, 6, 10)),
-            ),
+            opened(3, "b.dat", 0, 6, 10),
             // Changed since: a row.
-            (
-                true,
-                smb2(cmd::CREATE, 4, None, &create_request("b.dat", 0)),
-            ),
-            (
-                false,
-                smb2(cmd::CREATE, 4, Some(0), &create_response(4, 9, 20)),
-            ),
-        ]);
+            opened(4, "b.dat", 0, 9, 20),
+        ]
+        .concat());
         let got: Vec<(FileAction, &str, u64)> = rows
             .iter()
             .map(|r| (r.action, r.name.as_str(), r.size))
