@@ -3,10 +3,13 @@
 //! open, or stopped in the middle of a message, never a FIN), keeps only
 //! the sessions of its last five minutes (Zeek's `tcp_inactivity_timeout`)
 //! in the analyzers, through the library and through `lateral flows --stats`.
+//! Sessions that end without a FIN from each side are let go sooner: at
+//! once on a RST, and five seconds after their last packet when only one
+//! side sent a FIN (Zeek's `tcp_connection_linger`).
 
 mod common;
 
-use lateral::analyzer::{AnalyzerConfig, Analyzers, IDLE_SECS};
+use lateral::analyzer::{AnalyzerConfig, Analyzers, IDLE_SECS, LINGER_SECS};
 use lateral::model::event::Timestamp;
 use lateral::source::decode::{Fragment, Packet, ip_proto, tcp_flags};
 use lateral::synth::frame::{self, FrameSpec, L4, Payload};
@@ -195,4 +198,57 @@ fn flows_stats_count_the_reaped_connections() {
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .count();
     assert_eq!(conns, SESSIONS as usize);
+}
+
+/// Session `i` of an hour: a handshake and the head of a message that never
+/// completes, then a RST from the server (odd `i`) or a FIN from the
+/// client alone (even `i`), never answered.
+fn ended_session(i: u32) -> Vec<Step> {
+    let mut steps = session(1 + i * 3);
+    let t = i64::from(1 + i * 3) * SEC;
+    let end = if i % 2 == 1 {
+        (t + 4_000_000, false, tcp_flags::RST, 5001, 0, false)
+    } else {
+        (
+            t + 4_000_000,
+            true,
+            tcp_flags::FIN | tcp_flags::ACK,
+            2401,
+            5001,
+            false,
+        )
+    };
+    steps.push(end);
+    steps
+}
+
+#[test]
+fn sessions_ended_by_a_rst_or_one_fin_are_let_go_within_seconds() {
+    const ENDED: u32 = 3600;
+    let mut a = Analyzers::new(AnalyzerConfig::default(), Arc::from("ended"));
+    let head = smb_head();
+    let mut most = 0usize;
+    for i in 0..ENDED {
+        for s in ended_session(i) {
+            a.packet(&packet(1 + i * 3, &s), if s.5 { &head } else { &[] });
+            most = most.max(a.state().0);
+        }
+    }
+    let (left, _) = a.state();
+    let c = a.finish().counters;
+    assert_eq!(c.flows, u64::from(ENDED), "{c:?}");
+    assert_eq!(c.ended_rst, u64::from(ENDED / 2), "{c:?}");
+    assert_eq!(c.ended_fin, 0, "{c:?}");
+    // Every half-closed session was let go, but those of the last seconds.
+    assert_eq!(
+        c.reaped_half_closed + left as u64,
+        u64::from(ENDED / 2),
+        "{c:?}"
+    );
+    assert_eq!(c.reaped, 0, "{c:?}");
+    // Sessions are three seconds apart: held at once, those of the last
+    // linger plus the 30 s between two looks, not five minutes' worth.
+    let bound = (LINGER_SECS as usize + 30) / 3 + 2;
+    assert!(most <= bound, "{most} held at once > {bound}");
+    assert!(most >= 2, "{most}");
 }

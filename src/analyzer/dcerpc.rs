@@ -43,6 +43,8 @@ pub mod ptype {
 
 /// First fragment of a PDU.
 const PFC_FIRST_FRAG: u8 = 0x01;
+/// PFC_LAST_FRAG: the last fragment of a PDU.
+const PFC_LAST_FRAG: u8 = 0x02;
 /// An object UUID follows the request header.
 const PFC_OBJECT_UUID: u8 = 0x80;
 
@@ -145,6 +147,11 @@ pub struct Call {
     pub service: Option<String>,
     /// The binary path a `CreateService*` call names, when its stub is clear.
     pub binary: Option<String>,
+    /// The request's call id (its response carries the same).
+    pub call_id: u32,
+    /// The secondary address of the association's bind ack (`\\PIPE\\lsass`
+    /// over a pipe, the port over TCP): Zeek's `named_pipe`.
+    pub named_pipe: Option<Text>,
 }
 
 /// What one PDU yielded.
@@ -152,6 +159,8 @@ pub struct Call {
 pub enum Finding {
     /// A request.
     Call(Call),
+    /// The last fragment of a response to the request of this call id.
+    Response(u32),
     /// An NTLM message from an auth verifier.
     Ntlm(ntlm::Message),
     /// Kerberos was used to authenticate the association (auth type 16, or
@@ -176,6 +185,8 @@ pub struct DceRpcCounters {
 #[derive(Debug, Default)]
 pub struct Association {
     contexts: BTreeMap<u16, Text>,
+    /// The last bind ack's non-empty secondary address.
+    sec_addr: Option<Text>,
     auth_level: u8,
     kerberos_noted: bool,
 }
@@ -222,7 +233,15 @@ impl Association {
                 self.auth(auth_type, auth_level, token, out);
             }
             ptype::AUTH3 if from_client => self.auth(auth_type, auth_level, token, out),
+            ptype::RESPONSE if !from_client && flags & PFC_LAST_FRAG != 0 => {
+                if let Some(id) = u32_at(pdu, 12, le) {
+                    out.push(Finding::Response(id));
+                }
+            }
             ptype::BIND_ACK | ptype::ALTER_CONTEXT_RESP if !from_client => {
+                if ty == ptype::BIND_ACK {
+                    self.bind_ack(pdu, le);
+                }
                 if let Some(ntlm::Message::Challenge(c)) = ntlm::find(token) {
                     out.push(Finding::Ntlm(ntlm::Message::Challenge(c)));
                 }
@@ -271,9 +290,27 @@ impl Association {
                     auth_level: if auth_len > 0 { auth_level } else { 0 },
                     service,
                     binary,
+                    call_id: u32_at(pdu, 12, le).unwrap_or(0),
+                    named_pipe: self.sec_addr.clone(),
                 }));
             }
             _ => {}
+        }
+    }
+
+    /// Remembers a bind ack's secondary address (its trailing NUL left
+    /// out), when it has one.
+    fn bind_ack(&mut self, pdu: &[u8], le: bool) {
+        let Some(n) = u16_at(pdu, 24, le) else {
+            return;
+        };
+        let Some(a) = pdu.get(26..26 + usize::from(n)) else {
+            return;
+        };
+        let a = a.strip_suffix(&[0]).unwrap_or(a);
+        if !a.is_empty() {
+            let s = String::from_utf8_lossy(a);
+            self.sec_addr = Some(crate::model::event::capped_text(&s, 256));
         }
     }
 

@@ -100,6 +100,14 @@ pub struct AnalyzerCounters {
     /// Remembered SYNs on other ports forgotten after [`IDLE_SECS`]
     /// without payload.
     pub reaped_syns: u64,
+    /// Followed TCP connections ended by a FIN from each side.
+    pub ended_fin: u64,
+    /// Followed TCP connections ended by a RST.
+    pub ended_rst: u64,
+    /// Followed TCP connections let go [`LINGER_SECS`] after their last
+    /// packet when one side had sent a FIN and the other had not (Zeek's
+    /// `tcp_connection_linger`): half-closed, abandoned.
+    pub reaped_half_closed: u64,
 }
 
 /// What one analyzer counted over a capture.
@@ -135,6 +143,9 @@ impl AnalyzerCounters {
         self.reaped += o.reaped;
         self.reaped_udp += o.reaped_udp;
         self.reaped_syns += o.reaped_syns;
+        self.ended_fin += o.ended_fin;
+        self.ended_rst += o.ended_rst;
+        self.reaped_half_closed += o.reaped_half_closed;
         for (k, v) in &o.per_analyzer {
             let m = self.per_analyzer.entry(k).or_default();
             m.connections += v.connections;
@@ -489,6 +500,11 @@ impl IgnoredSet {
 pub const IDLE_SECS: i64 = 300;
 const IDLE_NS: i64 = IDLE_SECS * 1_000_000_000;
 
+/// Seconds a followed connection with a FIN from one side only is kept
+/// after its last packet (Zeek's `tcp_connection_linger`).
+pub const LINGER_SECS: i64 = 5;
+const LINGER_NS: i64 = LINGER_SECS * 1_000_000_000;
+
 /// Idle connections are looked for every 8,192 packets, and at least once
 /// per this much capture time, so a sparse capture spread over hours keeps
 /// no more than its last [`IDLE_SECS`] plus this of connections.
@@ -644,9 +660,15 @@ impl Analyzers {
         {
             *c = true;
         }
-        let done = p.flags & tcp_flags::RST != 0 || t.closed.iter().all(|c| *c);
+        let rst = p.flags & tcp_flags::RST != 0;
+        let done = rst || t.closed.iter().all(|c| *c);
         let read_all = t.analyzer.done();
         if done {
+            if rst {
+                self.counters.ended_rst += 1;
+            } else {
+                self.counters.ended_fin += 1;
+            }
             self.close(&key, p.ts, p.offset);
         } else if read_all {
             self.close(&key, p.ts, p.offset);
@@ -925,16 +947,28 @@ impl Analyzers {
                 self.close_udp(c, 0);
             }
         }
-        let mut idle: Vec<(FlowKey, Timestamp)> = self
+        let mut idle: Vec<(FlowKey, Timestamp, bool)> = self
             .flows
             .iter()
-            .filter(|(_, t)| now.0.saturating_sub(t.last.0) > IDLE_NS)
-            .map(|(k, t)| (*k, t.last))
+            .filter_map(|(k, t)| {
+                let quiet = now.0.saturating_sub(t.last.0);
+                if quiet > IDLE_NS {
+                    Some((*k, t.last, false))
+                } else if quiet > LINGER_NS && t.closed.iter().any(|c| *c) {
+                    Some((*k, t.last, true))
+                } else {
+                    None
+                }
+            })
             .collect();
         // Closed in a fixed order, whatever the map's.
         idle.sort();
-        for (k, last) in idle {
-            self.counters.reaped += 1;
+        for (k, last, half_closed) in idle {
+            if half_closed {
+                self.counters.reaped_half_closed += 1;
+            } else {
+                self.counters.reaped += 1;
+            }
             self.close(&k, last, 0);
         }
     }
@@ -994,6 +1028,7 @@ struct SmbAnalyzer {
     framers: [Framer; 2],
     conn: smb::SmbConnection,
     account: Account,
+    rpc: RpcPending,
     server_name: Option<Text>,
     first: FirstBytes,
 }
@@ -1085,6 +1120,7 @@ impl StreamAnalyzer for SmbAnalyzer {
                 budget: cx.budget,
                 reassembly: &mut reasm,
                 counters: &mut smb_counters,
+                now: cx.ts.0,
             };
             self.conn
                 .message(from_orig, m, *complete, &mut tools, &mut found);
@@ -1100,6 +1136,7 @@ impl StreamAnalyzer for SmbAnalyzer {
         for f in &mut self.framers {
             f.reset(cx.budget);
         }
+        self.rpc.clear();
         let mut found = Vec::new();
         self.conn.finish(cx.budget, &mut found);
         for f in found {
@@ -1163,40 +1200,46 @@ impl SmbAnalyzer {
                 e.push_label("share_type".into(), share_type.into());
                 cx.events.push(e);
             }
-            smb::Finding::FileOpen { path, name } => {
-                let mut e = cx.event("zeek.smb_files", Category::Network, Action::FileOpened);
+            smb::Finding::File(row) => {
+                let smb::FileRow {
+                    action,
+                    path,
+                    name,
+                    prev_name,
+                    size,
+                    times,
+                } = *row;
+                let act = match action {
+                    smb::FileAction::Open => Action::FileOpened,
+                    smb::FileAction::Read => Action::FileRead,
+                    smb::FileAction::Write => Action::FileWritten,
+                    smb::FileAction::Rename => Action::FileRenamed,
+                    smb::FileAction::Delete => Action::FileDeleted,
+                };
+                let mut e = cx.event("zeek.smb_files", Category::Network, act);
                 e.outcome = Some(Outcome::Success);
                 Cx::with_account(&mut e, &self.account);
                 e.set_share_name(Some(path));
                 e.set_share_target(Some(name));
-                e.push_label("smb_action".into(), "SMB::FILE_OPEN".into());
+                e.push_label("smb_action".into(), action.zeek().into());
+                e.push_label("file_size".into(), Text::from(size.to_string()));
+                if let Some(p) = prev_name {
+                    e.push_label("file_prev_name".into(), p);
+                }
+                if let Some(t) = times {
+                    for (key, ft) in [
+                        ("file_mtime", t.modified),
+                        ("file_accessed", t.accessed),
+                        ("file_created", t.created),
+                        ("file_ctime", t.changed),
+                    ] {
+                        e.push_label(key.into(), Text::from(smb::MacTimes::zeek_time(ft)));
+                    }
+                }
                 cx.events.push(e);
             }
-            smb::Finding::FileClose {
-                path,
-                name,
-                read,
-                written,
-            } => {
-                for (n, action, zeek) in [
-                    (written, Action::FileWritten, "SMB::FILE_WRITE"),
-                    (read, Action::FileRead, "SMB::FILE_READ"),
-                ] {
-                    if n == 0 {
-                        continue;
-                    }
-                    let mut e = cx.event("zeek.smb_files", Category::Network, action);
-                    e.outcome = Some(Outcome::Success);
-                    Cx::with_account(&mut e, &self.account);
-                    e.set_share_name(Some(path.clone()));
-                    e.set_share_target(Some(name.clone()));
-                    e.set_network_bytes(Some(n));
-                    e.push_label("smb_action".into(), zeek.into());
-                    cx.events.push(e);
-                }
-            }
             smb::Finding::Rpc { pipe, finding } => {
-                rpc_events(finding, Some(&pipe), &mut self.account, cx);
+                rpc_events(finding, pipe, &mut self.account, &mut self.rpc, cx);
             }
             smb::Finding::Encrypted | smb::Finding::Dialect(_) => {}
         }
@@ -1228,11 +1271,38 @@ fn ntlm_event(a: &ntlm::Authenticate, server: Option<Text>, status: u32, cx: &Cx
     e
 }
 
+/// A connection's DCE-RPC calls awaiting their response, by pipe (file
+/// id; zeros over TCP) and call id: where the call's event is in the
+/// events, so the response can give it its round-trip time.
+type RpcPending = BTreeMap<([u8; 16], u32), usize>;
+
+/// Most calls awaiting a response per connection (beyond it a call's
+/// `rtt` stays unset).
+const MAX_RPC_PENDING: usize = 256;
+
 /// The events of one DCE-RPC finding: `zeek.dce_rpc` calls (and, for the
 /// calls that are remote execution or replication, the event a host log
-/// would hold), `zeek.ntlm` for NTLM tokens.
-fn rpc_events(f: dcerpc::Finding, pipe: Option<&str>, account: &mut Account, cx: &mut Cx<'_>) {
+/// would hold), `zeek.ntlm` for NTLM tokens; a response gives its call's
+/// event `rtt` (seconds, as Zeek's interval; unset when no time passed,
+/// as Zeek).
+fn rpc_events(
+    f: dcerpc::Finding,
+    pipe: [u8; 16],
+    account: &mut Account,
+    pending: &mut RpcPending,
+    cx: &mut Cx<'_>,
+) {
     match f {
+        dcerpc::Finding::Response(id) => {
+            if let Some(at) = pending.remove(&(pipe, id))
+                && let Some(e) = cx.events.get_mut(at)
+                && e.ts != cx.ts
+            {
+                #[allow(clippy::cast_precision_loss)]
+                let rtt = cx.ts.0.saturating_sub(e.ts.0) as f64 / 1e9;
+                e.push_label("rtt".into(), Text::from(format!("{rtt:.6}")));
+            }
+        }
         dcerpc::Finding::Ntlm(ntlm::Message::Authenticate(a)) => {
             let e = ntlm_event(&a, None, u32::MAX, cx);
             account.method = Some("NTLM");
@@ -1252,8 +1322,11 @@ fn rpc_events(f: dcerpc::Finding, pipe: Option<&str>, account: &mut Account, cx:
             Cx::with_account(&mut e, account);
             e.set_rpc_endpoint(Some(call.endpoint.clone()));
             e.set_rpc_operation(Some(call.operation.clone()));
-            if let Some(p) = pipe {
-                e.push_label("named_pipe".into(), Text::from(p));
+            if let Some(p) = call.named_pipe.clone() {
+                e.push_label("named_pipe".into(), p);
+            }
+            if pending.len() < MAX_RPC_PENDING || pending.contains_key(&(pipe, call.call_id)) {
+                pending.insert((pipe, call.call_id), cx.events.len());
             }
             if call.auth_level > 0 {
                 e.push_label(
@@ -1301,6 +1374,7 @@ struct DceRpcAnalyzer {
     framers: [Framer; 2],
     assoc: dcerpc::Association,
     account: Account,
+    rpc: RpcPending,
     first: FirstBytes,
     /// Never give up on the first bytes (RPC over HTTP's preamble).
     lenient: bool,
@@ -1334,7 +1408,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
                 .pdu(from_orig, p, &mut cx.counters.dcerpc, &mut found);
         }
         for f in found {
-            rpc_events(f, None, &mut self.account, cx);
+            rpc_events(f, [0; 16], &mut self.account, &mut self.rpc, cx);
         }
     }
 
@@ -1342,6 +1416,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
         for f in &mut self.framers {
             f.reset(cx.budget);
         }
+        self.rpc.clear();
     }
 
     fn name(&self) -> &'static str {
@@ -1405,6 +1480,7 @@ pub fn fuzz(kind: &str, data: &[u8]) {
                     budget: &mut budget,
                     reassembly: &mut reasm,
                     counters: &mut counters,
+                    now: i64::try_from(i).unwrap_or(0).saturating_mul(1_000_000_000),
                 };
                 conn.message(i % 2 == 0, msg, i % 3 != 0, &mut tools, &mut out);
             }

@@ -58,6 +58,7 @@ mod cmd {
     pub const READ: u16 = 8;
     pub const WRITE: u16 = 9;
     pub const IOCTL: u16 = 0x0b;
+    pub const SET_INFO: u16 = 0x11;
 }
 
 /// FSCTL_PIPE_TRANSCEIVE: a pipe write and read in one IOCTL.
@@ -95,28 +96,15 @@ pub enum Finding {
         /// `DISK`, `PIPE` or `PRINT`.
         share_type: &'static str,
     },
-    /// A file (not a pipe) was opened.
-    FileOpen {
-        /// The share's path.
-        path: Text,
-        /// The file's name inside it.
-        name: Text,
-    },
-    /// A file (not a pipe) was closed, with the bytes moved while open.
-    FileClose {
-        /// The share's path.
-        path: Text,
-        /// The file's name inside it.
-        name: Text,
-        /// Bytes read.
-        read: u64,
-        /// Bytes written.
-        written: u64,
-    },
+    /// A file (not a pipe) action Zeek logs in smb_files.log: an open, the
+    /// first read or write of a file as it was opened, a rename or a
+    /// delete (repeats of the same action on the same unchanged file within
+    /// three minutes are not reported, as Zeek's `recent_files`).
+    File(Box<FileRow>),
     /// A DCE-RPC finding on a named pipe.
     Rpc {
-        /// The pipe's name, e.g. `svcctl`.
-        pipe: Text,
+        /// The pipe's file id.
+        pipe: [u8; 16],
         /// What the pipe's bytes held.
         finding: dcerpc::Finding,
     },
@@ -124,6 +112,77 @@ pub enum Finding {
     Encrypted,
     /// The dialect the server chose, e.g. `SMB 3.1.1`.
     Dialect(&'static str),
+}
+
+/// An smb_files.log action (Zeek's `SMB::Action`, the ones it logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileAction {
+    /// `SMB::FILE_OPEN`: a create answered with success.
+    Open,
+    /// `SMB::FILE_READ`: a read request.
+    Read,
+    /// `SMB::FILE_WRITE`: a write request.
+    Write,
+    /// `SMB::FILE_RENAME`: a rename (SET_INFO FileRenameInformation).
+    Rename,
+    /// `SMB::FILE_DELETE`: a delete (SET_INFO FileDispositionInformation,
+    /// or a create with FILE_DELETE_ON_CLOSE).
+    Delete,
+}
+
+impl FileAction {
+    /// Zeek's name of the action, e.g. `SMB::FILE_OPEN`.
+    pub fn zeek(self) -> &'static str {
+        match self {
+            FileAction::Open => "SMB::FILE_OPEN",
+            FileAction::Read => "SMB::FILE_READ",
+            FileAction::Write => "SMB::FILE_WRITE",
+            FileAction::Rename => "SMB::FILE_RENAME",
+            FileAction::Delete => "SMB::FILE_DELETE",
+        }
+    }
+}
+
+/// A file's MAC times as the create response gave them: Windows FILETIMEs
+/// (100 ns since 1601).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MacTimes {
+    /// Last write.
+    pub modified: u64,
+    /// Last access.
+    pub accessed: u64,
+    /// Creation.
+    pub created: u64,
+    /// Last change (metadata).
+    pub changed: u64,
+}
+
+impl MacTimes {
+    /// A FILETIME as Zeek shows it: epoch seconds as a double, computed as
+    /// Zeek computes it (`filetime2zeektime`), with six decimals.
+    pub fn zeek_time(ft: u64) -> String {
+        #[allow(clippy::cast_precision_loss)]
+        let secs = (ft as f64 / 10_000_000.0) - 11_644_473_600.0;
+        format!("{secs:.6}")
+    }
+}
+
+/// One smb_files.log row: what Zeek's `SMB::FileInfo` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    /// The action.
+    pub action: FileAction,
+    /// The share's path (`-` when its tree connect was not seen).
+    pub path: Text,
+    /// The file's name inside it.
+    pub name: Text,
+    /// The name before a rename.
+    pub prev_name: Option<Text>,
+    /// End of file as the create response gave it.
+    pub size: u64,
+    /// The create response's times (unset when it gave none: a zero
+    /// modification time, as Zeek).
+    pub times: Option<MacTimes>,
 }
 
 /// What a request awaiting its response was.
@@ -138,6 +197,7 @@ enum Pending {
     Create {
         tree: (u64, u32),
         name: Text,
+        delete_on_close: bool,
     },
     Read([u8; 16]),
     Transceive([u8; 16]),
@@ -198,10 +258,36 @@ struct Pipe {
 struct File {
     path: Text,
     name: Text,
-    read: u64,
-    written: u64,
+    prev_name: Option<Text>,
+    size: u64,
+    times: Option<MacTimes>,
+    /// Actions already reported for this file as it is now (bit per
+    /// [`FileAction`]): a fast path before the connection's recent set.
+    reported: u8,
     pipe: Option<Box<Pipe>>,
 }
+
+impl File {
+    fn new(path: Text, name: Text, size: u64, times: Option<MacTimes>, pipe: bool) -> File {
+        File {
+            path,
+            name,
+            prev_name: None,
+            size,
+            times,
+            reported: 0,
+            pipe: pipe.then(Box::default),
+        }
+    }
+}
+
+/// A reported file action as Zeek's `recent_files` keys it: the action,
+/// name, path, size and times with the access time left out.
+type RecentKey = (FileAction, Text, Text, u64, u64, u64, u64);
+
+/// How long a reported file action hides its repeats (Zeek's
+/// `recent_files` `&read_expire=3min`), in nanoseconds.
+const RECENT_NS: i64 = 180 * 1_000_000_000;
 
 /// Counts of what the analyzer passed over.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -232,6 +318,8 @@ pub struct SmbConnection {
     encrypted_noted: bool,
     /// SMB1 requests awaiting responses, by (pid, mid).
     smb1_pending: BTreeMap<(u16, u16), Smb1Pending>,
+    /// File actions reported lately, with when each was last looked up.
+    recent: BTreeMap<RecentKey, i64>,
 }
 
 /// Shared pieces a message is read with.
@@ -244,6 +332,8 @@ pub struct Tools<'a> {
     pub reassembly: &'a mut ReassemblyCounters,
     /// SMB counters.
     pub counters: &'a mut SmbCounters,
+    /// The message's capture time (nanoseconds since the epoch).
+    pub now: i64,
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {
@@ -266,6 +356,26 @@ fn le64(b: &[u8], at: usize) -> Option<u64> {
 
 fn file_id(b: &[u8], at: usize) -> Option<[u8; 16]> {
     b.get(at..at.checked_add(16)?)?.try_into().ok()
+}
+
+/// The four FILETIMEs at the given offsets (last write, last access,
+/// creation, change), or `None` when the last write time is not after the
+/// epoch (Zeek keeps no times then: pipes answer with zeros).
+fn mac_times(
+    b: &[u8],
+    modified: usize,
+    accessed: usize,
+    created: usize,
+    changed: usize,
+) -> Option<MacTimes> {
+    let t = MacTimes {
+        modified: le64(b, modified)?,
+        accessed: le64(b, accessed)?,
+        created: le64(b, created)?,
+        changed: le64(b, changed)?,
+    };
+    // 1970-01-01 as a FILETIME.
+    (t.modified > 116_444_736_000_000_000).then_some(t)
 }
 
 /// `len` bytes at `off` (from the SMB2 header), as UTF-16 text.
@@ -502,6 +612,8 @@ impl SmbConnection {
                 } else {
                     utf16_at(smb, off, len)
                 };
+                // CreateOptions FILE_DELETE_ON_CLOSE.
+                let delete_on_close = le32(smb, body + 40).unwrap_or(0) & 0x1000 != 0;
                 if let Some(name) = name {
                     insert_capped(
                         &mut self.pending,
@@ -509,6 +621,7 @@ impl SmbConnection {
                         Pending::Create {
                             tree: (session, tree),
                             name,
+                            delete_on_close,
                         },
                         tools.counters,
                     );
@@ -517,26 +630,20 @@ impl SmbConnection {
             cmd::CLOSE => {
                 if let Some(id) = file_id(smb, body + 8)
                     && let Some(f) = self.files.remove(&id)
+                    && let Some(mut p) = f.pipe
                 {
-                    if let Some(mut p) = f.pipe {
-                        for fr in &mut p.framers {
-                            fr.reset(tools.budget);
-                        }
-                    } else {
-                        out.push(Finding::FileClose {
-                            path: f.path,
-                            name: f.name,
-                            read: f.read,
-                            written: f.written,
-                        });
+                    for fr in &mut p.framers {
+                        fr.reset(tools.budget);
                     }
                 }
             }
             cmd::READ => {
                 if let Some(id) = file_id(smb, body + 16) {
+                    self.file_action(id, FileAction::Read, tools.now, out);
                     insert_capped(&mut self.pending, mid, Pending::Read(id), tools.counters);
                 }
             }
+            cmd::SET_INFO => self.set_info(smb, body, tools.now, out),
             cmd::WRITE => {
                 let (Some(off), Some(len), Some(id)) = (
                     le16(smb, body + 2),
@@ -552,6 +659,7 @@ impl SmbConnection {
                 } else {
                     None
                 };
+                self.file_action(id, FileAction::Write, tools.now, out);
                 self.file_bytes(id, true, u64::from(len), data, tools, out);
             }
             cmd::IOCTL => {
@@ -661,26 +769,23 @@ impl SmbConnection {
                     share_type: share_type(ty),
                 });
             }
-            (cmd::CREATE, Pending::Create { tree, name }) if status == 0 => {
+            (
+                cmd::CREATE,
+                Pending::Create {
+                    tree,
+                    name,
+                    delete_on_close,
+                },
+            ) if status == 0 => {
                 let Some(id) = file_id(smb, body + 64) else {
                     tools.counters.malformed += 1;
                     return;
                 };
                 let (path, pipe) = self.tree_of(&tree, &name);
-                if !pipe {
-                    out.push(Finding::FileOpen {
-                        path: path.clone(),
-                        name: name.clone(),
-                    });
-                }
-                let file = File {
-                    path,
-                    name,
-                    read: 0,
-                    written: 0,
-                    pipe: pipe.then(Box::default),
-                };
-                insert_capped(&mut self.files, id, file, tools.counters);
+                let times = mac_times(smb, body + 24, body + 16, body + 8, body + 32);
+                let size = le64(smb, body + 48).unwrap_or(0);
+                let file = File::new(path, name, size, times, pipe);
+                self.open_file(id, file, delete_on_close, tools, out);
             }
             (cmd::READ, Pending::Read(id)) if status == 0 => {
                 let off = usize::from(smb.get(body + 2).copied().unwrap_or(0));
@@ -698,6 +803,125 @@ impl SmbConnection {
         }
     }
 
+    /// A create answered: the file is held by its id and, unless it is a
+    /// pipe, its open reported (and its delete, when the create asked for
+    /// delete on close).
+    fn open_file(
+        &mut self,
+        id: [u8; 16],
+        file: File,
+        delete_on_close: bool,
+        tools: &mut Tools<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let pipe = file.pipe.is_some();
+        if self.files.len() >= MAX_TABLE && !self.files.contains_key(&id) {
+            tools.counters.table_full += 1;
+            return;
+        }
+        self.files.insert(id, file);
+        if !pipe {
+            self.file_action(id, FileAction::Open, tools.now, out);
+            if delete_on_close {
+                self.file_action(id, FileAction::Delete, tools.now, out);
+            }
+        }
+    }
+
+    /// Reports `action` on an open file (not a pipe) unless it was reported
+    /// for the file as it is now, or, within three minutes, for the same
+    /// name, path, size and times (Zeek's `recent_files`; a file without
+    /// times is reported each time, as Zeek does).
+    fn file_action(&mut self, id: [u8; 16], action: FileAction, now: i64, out: &mut Vec<Finding>) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if f.pipe.is_some() {
+            return;
+        }
+        let bit = 1u8 << (action as u8);
+        if let Some(t) = f.times {
+            if f.reported & bit != 0 && !matches!(action, FileAction::Rename | FileAction::Delete) {
+                return;
+            }
+            let key: RecentKey = (
+                action,
+                f.name.clone(),
+                f.path.clone(),
+                f.size,
+                t.modified,
+                t.created,
+                t.changed,
+            );
+            f.reported |= bit;
+            match self.recent.get_mut(&key) {
+                Some(seen) if now.saturating_sub(*seen) <= RECENT_NS => {
+                    *seen = now;
+                    return;
+                }
+                _ => {}
+            }
+            if self.recent.len() >= MAX_TABLE * 4 {
+                self.recent
+                    .retain(|_, seen| now.saturating_sub(*seen) <= RECENT_NS);
+                if self.recent.len() >= MAX_TABLE * 4 {
+                    self.recent.clear();
+                }
+            }
+            self.recent.insert(key, now);
+        }
+        out.push(Finding::File(Box::new(FileRow {
+            action,
+            path: f.path.clone(),
+            name: f.name.clone(),
+            prev_name: f.prev_name.clone(),
+            size: f.size,
+            times: f.times,
+        })));
+    }
+
+    /// SMB2 SET_INFO: a rename (FileRenameInformation) or a delete
+    /// (FileDispositionInformation with DeletePending) of an open file,
+    /// reported from the request as Zeek does.
+    fn set_info(&mut self, smb: &[u8], body: usize, now: i64, out: &mut Vec<Finding>) {
+        let (Some(1), Some(class), Some(len), Some(off), Some(id)) = (
+            smb.get(body + 2).copied(),
+            smb.get(body + 3).copied(),
+            le32(smb, body + 4),
+            le16(smb, body + 8),
+            file_id(smb, body + 16),
+        ) else {
+            return;
+        };
+        let off = usize::from(off);
+        let Some(buf) = smb.get(off..off.saturating_add(len as usize)) else {
+            return;
+        };
+        match class {
+            // FileRenameInformation: the new name after 20 bytes.
+            0x0a => {
+                let n = le32(buf, 16).unwrap_or(0) as usize;
+                let Some(new) = utf16_at(buf, 20, n) else {
+                    return;
+                };
+                let Some(f) = self.files.get_mut(&id) else {
+                    return;
+                };
+                if f.pipe.is_some() {
+                    return;
+                }
+                f.prev_name = Some(std::mem::replace(&mut f.name, new));
+                f.reported = 0;
+                self.file_action(id, FileAction::Rename, now, out);
+            }
+            // FileDispositionInformation: DeletePending.
+            0x0d if buf.first().is_some_and(|b| *b != 0) => {
+                self.file_action(id, FileAction::Delete, now, out);
+            }
+            _ => {}
+        }
+    }
+
     /// The share path of a tree and whether it holds pipes; for a tree
     /// connected before the capture began, `-` and whether `name` is one of
     /// the well-known RPC pipes.
@@ -708,8 +932,8 @@ impl SmbConnection {
             .unwrap_or_else(|| (Text::from("-"), is_rpc_pipe_name(name)))
     }
 
-    /// Counts bytes moved on a file; a pipe's bytes go to its DCE-RPC
-    /// association.
+    /// A pipe's bytes go to its DCE-RPC association (`len` of them, `data`
+    /// when they were kept).
     fn file_bytes(
         &mut self,
         id: [u8; 16],
@@ -722,11 +946,6 @@ impl SmbConnection {
         let Some(f) = self.files.get_mut(&id) else {
             return;
         };
-        if from_client {
-            f.written = f.written.saturating_add(len);
-        } else {
-            f.read = f.read.saturating_add(len);
-        }
         let Some(pipe) = f.pipe.as_mut() else {
             return;
         };
@@ -751,12 +970,8 @@ impl SmbConnection {
             pipe.assoc
                 .pdu(from_client, p, &mut tools.counters.dcerpc, &mut found);
         }
-        let name = f.name.clone();
         for finding in found {
-            out.push(Finding::Rpc {
-                pipe: name.clone(),
-                finding,
-            });
+            out.push(Finding::Rpc { pipe: id, finding });
         }
     }
 
@@ -861,18 +1076,11 @@ impl SmbConnection {
                     tools.counters.malformed += 1;
                     return;
                 };
-                // Only pipes are followed over SMB1 (their DCE-RPC calls).
                 let (path, pipe) = self.tree_of(&tree, &name);
-                if pipe {
-                    let file = File {
-                        path,
-                        name,
-                        read: 0,
-                        written: 0,
-                        pipe: Some(Box::default()),
-                    };
-                    insert_capped(&mut self.files, smb1_fid(fid), file, tools.counters);
-                }
+                let times = mac_times(smb, 60, 52, 44, 68);
+                let size = le64(smb, 88).unwrap_or(0);
+                let file = File::new(path, name, size, times, pipe);
+                self.open_file(smb1_fid(fid), file, false, tools, out);
             }
             // CLOSE.
             (0x04, true) => {
@@ -942,6 +1150,7 @@ impl SmbConnection {
                 let len = (usize::from(high) << 16) | usize::from(len);
                 let off = usize::from(off);
                 let data = smb.get(off..off.saturating_add(len));
+                self.file_action(smb1_fid(fid), FileAction::Write, tools.now, out);
                 self.file_bytes(smb1_fid(fid), true, len as u64, data, tools, out);
             }
             // READ_ANDX request, then its response's data.
@@ -949,6 +1158,7 @@ impl SmbConnection {
                 if let Some(fid) = le16(smb, 37)
                     && self.files.contains_key(&smb1_fid(fid))
                 {
+                    self.file_action(smb1_fid(fid), FileAction::Read, tools.now, out);
                     insert_capped(
                         &mut self.smb1_pending,
                         (pid, mid),
@@ -976,25 +1186,19 @@ impl SmbConnection {
         }
     }
 
-    /// The connection ended: files still open report their bytes (as a
-    /// close would), and what the pipes buffered is given back.
-    pub fn finish(&mut self, budget: &mut Budget, out: &mut Vec<Finding>) {
+    /// The connection ended: what the pipes buffered is given back and the
+    /// tables are emptied.
+    pub fn finish(&mut self, budget: &mut Budget, _out: &mut Vec<Finding>) {
         for f in std::mem::take(&mut self.files).into_values() {
             if let Some(mut p) = f.pipe {
                 for fr in &mut p.framers {
                     fr.reset(budget);
                 }
-            } else if f.read > 0 || f.written > 0 {
-                out.push(Finding::FileClose {
-                    path: f.path,
-                    name: f.name,
-                    read: f.read,
-                    written: f.written,
-                });
             }
         }
         self.pending.clear();
         self.smb1_pending.clear();
+        self.recent.clear();
     }
 
     /// Entries held in this connection's tables (for the memory tests).
@@ -1004,5 +1208,177 @@ impl SmbConnection {
             + self.trees.len()
             + self.files.len()
             + self.smb1_pending.len()
+            + self.recent.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SMB2 message in its NetBIOS frame: `command`, `mid`, a response
+    /// when `status` is some, then `body`.
+    fn smb2(command: u16, mid: u64, status: Option<u32>, body: &[u8]) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(&[0xfe, b'S', b'M', b'B']);
+        h[4] = 64;
+        h[8..12].copy_from_slice(&status.unwrap_or(0).to_le_bytes());
+        h[12..14].copy_from_slice(&command.to_le_bytes());
+        h[16] = u8::from(status.is_some());
+        h[24..32].copy_from_slice(&mid.to_le_bytes());
+        h.extend_from_slice(body);
+        let len = u32::try_from(h.len()).unwrap_or(0).to_be_bytes();
+        let mut m = vec![0, len[1], len[2], len[3]];
+        m.extend_from_slice(&h);
+        m
+    }
+
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    fn create_request(name: &str, options: u32) -> Vec<u8> {
+        let n = utf16(name);
+        let mut b = vec![0u8; 56];
+        b[40..44].copy_from_slice(&options.to_le_bytes());
+        b[44..46].copy_from_slice(&120u16.to_le_bytes());
+        b[46..48].copy_from_slice(&u16::try_from(n.len()).unwrap_or(0).to_le_bytes());
+        b.extend_from_slice(&n);
+        b
+    }
+
+    /// A create response for file id `id`: times 2020-01-01 plus `t` s, `size`.
+    fn create_response(id: u8, t: u64, size: u64) -> Vec<u8> {
+        let mut b = vec![0u8; 88];
+        let ft = 132_223_104_000_000_000 + t * 10_000_000;
+        for at in [8, 16, 24, 32] {
+            b[at..at + 8].copy_from_slice(&ft.to_le_bytes());
+        }
+        b[48..56].copy_from_slice(&size.to_le_bytes());
+        b[64] = id;
+        b
+    }
+
+    fn set_info(id: u8, class: u8, buf: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 32];
+        b[2] = 1;
+        b[3] = class;
+        b[4..8].copy_from_slice(&u32::try_from(buf.len()).unwrap_or(0).to_le_bytes());
+        b[8..10].copy_from_slice(&96u16.to_le_bytes());
+        b[16] = id;
+        b.extend_from_slice(buf);
+        b
+    }
+
+    /// A create of `name` (message and file id `n`) and its answer.
+    fn opened(n: u8, name: &str, options: u32, t: u64, size: u64) -> [(bool, Vec<u8>); 2] {
+        let mid = u64::from(n);
+        [
+            (
+                true,
+                smb2(cmd::CREATE, mid, None, &create_request(name, options)),
+            ),
+            (
+                false,
+                smb2(cmd::CREATE, mid, Some(0), &create_response(n, t, size)),
+            ),
+        ]
+    }
+
+    fn run(msgs: &[(bool, Vec<u8>)]) -> Vec<FileRow> {
+        let limits = Limits::default();
+        let mut budget = Budget::new(limits.global_bytes);
+        let mut reassembly = ReassemblyCounters::default();
+        let mut counters = SmbCounters::default();
+        let mut conn = SmbConnection::default();
+        let mut out = Vec::new();
+        for (i, (client, m)) in msgs.iter().enumerate() {
+            let mut tools = Tools {
+                limits: &limits,
+                budget: &mut budget,
+                reassembly: &mut reassembly,
+                counters: &mut counters,
+                now: i64::try_from(i).unwrap_or(0) * 1_000_000_000,
+            };
+            conn.message(*client, m, true, &mut tools, &mut out);
+        }
+        out.into_iter()
+            .filter_map(|f| match f {
+                Finding::File(r) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rename_and_a_delete_are_rows_with_the_previous_name() {
+        let mut rename = vec![0u8; 20];
+        let new = utf16("dir\\new.exe");
+        rename[16..20].copy_from_slice(&u32::try_from(new.len()).unwrap_or(0).to_le_bytes());
+        rename.extend_from_slice(&new);
+        let rows = run(&[
+            opened(7, "dir\\old.tmp", 0, 5, 4096).to_vec(),
+            vec![
+                (
+                    true,
+                    smb2(cmd::SET_INFO, 8, None, &set_info(7, 0x0a, &rename)),
+                ),
+                (true, smb2(cmd::SET_INFO, 9, None, &set_info(7, 0x0d, &[1]))),
+            ],
+        ]
+        .concat());
+        let got: Vec<(FileAction, &str, Option<&str>, u64)> = rows
+            .iter()
+            .map(|r| (r.action, r.name.as_str(), r.prev_name.as_deref(), r.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (FileAction::Open, "dir\\old.tmp", None, 4096),
+                (
+                    FileAction::Rename,
+                    "dir\\new.exe",
+                    Some("dir\\old.tmp"),
+                    4096
+                ),
+                (
+                    FileAction::Delete,
+                    "dir\\new.exe",
+                    Some("dir\\old.tmp"),
+                    4096
+                ),
+            ]
+        );
+        let t = rows.first().and_then(|r| r.times).map(|t| t.modified);
+        assert_eq!(
+            t.map(MacTimes::zeek_time).as_deref(),
+            Some("1577836805.000000")
+        );
+    }
+
+    #[test]
+    fn delete_on_close_is_a_delete_and_an_unchanged_reopen_is_not_a_row() {
+        let rows = run(&[
+            opened(1, "a.dat", 0x1000, 5, 0),
+            opened(2, "b.dat", 0, 6, 10),
+            // The same file, same times, again: Zeek's recent_files hides it.
+            opened(3, "b.dat", 0, 6, 10),
+            // Changed since: a row.
+            opened(4, "b.dat", 0, 9, 20),
+        ]
+        .concat());
+        let got: Vec<(FileAction, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.action, r.name.as_str(), r.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (FileAction::Open, "a.dat", 0),
+                (FileAction::Delete, "a.dat", 0),
+                (FileAction::Open, "b.dat", 10),
+                (FileAction::Open, "b.dat", 20),
+            ]
+        );
     }
 }

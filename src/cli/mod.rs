@@ -1019,6 +1019,17 @@ fn render_analyzer_stats(run: &FlowRun, s: &mut String) {
             total.reaped_syns
         ),
     );
+    line(
+        s,
+        "analyzer endings",
+        format!(
+            "{} both FINs, {} RST, {} half-closed (one FIN, then >{} s quiet)",
+            total.ended_fin,
+            total.ended_rst,
+            total.reaped_half_closed,
+            lateral::analyzer::LINGER_SECS
+        ),
+    );
     let r = &total.reassembly;
     line(
         s,

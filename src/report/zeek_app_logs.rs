@@ -7,8 +7,7 @@
 //! `DCE_RPC::Info`, `NTLM::Info` in `scripts/base/protocols/*/main.zeek`),
 //! each with its Zeek type and how its value is read from an event. The
 //! writer iterates that table; there is no second list of columns. Values
-//! the wire did not show (a file's size and times, a call's round-trip
-//! time) are unset (`-`).
+//! the wire did not show are unset (`-`).
 
 use crate::model::Action;
 use crate::model::event::{LogEvent, Outcome, Timestamp};
@@ -149,32 +148,32 @@ pub const LOGS: &[ZeekLog] = &[
             Column {
                 name: "size",
                 ty: "count",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_size"))
             },
             Column {
                 name: "prev_name",
                 ty: "string",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_prev_name"))
             },
             Column {
                 name: "times.modified",
                 ty: "time",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_mtime"))
             },
             Column {
                 name: "times.accessed",
                 ty: "time",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_accessed"))
             },
             Column {
                 name: "times.created",
                 ty: "time",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_created"))
             },
             Column {
                 name: "times.changed",
                 ty: "time",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("file_ctime"))
             },
         ],
     },
@@ -186,7 +185,7 @@ pub const LOGS: &[ZeekLog] = &[
             Column {
                 name: "rtt",
                 ty: "interval",
-                get: |_| Value::Unset
+                get: |e| opt(e.label("rtt"))
             },
             Column {
                 name: "named_pipe",
