@@ -33,6 +33,40 @@ fn tsv_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// The calls Zeek's `dce_rpc.log` leaves out by default
+/// (`DCE_RPC::ignored_operations`): registry, printer and workstation calls
+/// every Windows host makes all day. The events keep them; only the log
+/// matches Zeek's.
+const ZEEK_IGNORED_OPERATIONS: &[(&str, &[&str])] = &[
+    (
+        "winreg",
+        &[
+            "BaseRegCloseKey",
+            "BaseRegGetVersion",
+            "BaseRegOpenKey",
+            "BaseRegQueryValue",
+            "BaseRegDeleteKeyEx",
+            "OpenLocalMachine",
+            "BaseRegEnumKey",
+            "OpenClassesRoot",
+        ],
+    ),
+    ("spoolss", &["RpcSplOpenPrinter", "RpcClosePrinter"]),
+    ("wkssvc", &["NetrWkstaGetInfo"]),
+];
+
+/// Whether Zeek writes this call to `dce_rpc.log`: its endpoint has no
+/// ignored operations, or it has a named operation that is not one of them.
+fn zeek_logs_operation(e: &LogEvent) -> bool {
+    let ignored = e
+        .rpc_endpoint()
+        .and_then(|ep| ZEEK_IGNORED_OPERATIONS.iter().find(|(name, _)| *name == ep));
+    match ignored {
+        None => true,
+        Some((_, ops)) => e.rpc_operation().is_some_and(|op| !ops.contains(&op)),
+    }
+}
+
 /// A column's value in one event.
 enum Value<'a> {
     /// A string (escaped as Zeek escapes).
@@ -180,7 +214,7 @@ pub const LOGS: &[ZeekLog] = &[
     ZeekLog {
         path: "dce_rpc",
         dataset: "zeek.dce_rpc",
-        keep: |e| e.action == Action::RpcCall,
+        keep: |e| e.action == Action::RpcCall && zeek_logs_operation(e),
         columns: conn_id![
             Column {
                 name: "rtt",
@@ -340,5 +374,37 @@ mod tests {
         );
         assert_eq!(lines.len(), 10);
         assert!(lines[9].starts_with("#close\t2020-08-06-"));
+    }
+
+    #[test]
+    fn the_calls_zeek_ignores_by_default_are_left_out_of_the_log_only() {
+        let call = |endpoint: &str, operation: Option<&str>| {
+            let mut e = LogEvent {
+                ts: Timestamp::from_parts(1_596_695_249, 0),
+                action: Action::RpcCall,
+                dataset: "zeek.dce_rpc".into(),
+                ..LogEvent::default()
+            };
+            e.set_rpc_endpoint(Some(endpoint.into()));
+            e.set_rpc_operation(operation.map(Into::into));
+            e
+        };
+        let events = [
+            call("winreg", Some("BaseRegCloseKey")),
+            call("winreg", Some("BaseRegSetValue")),
+            call("winreg", None),
+            call("spoolss", Some("RpcClosePrinter")),
+            call("svcctl", Some("OpenSCManagerW")),
+            call("svcctl", None),
+        ];
+        let kept: Vec<bool> = events.iter().map(zeek_logs_operation).collect();
+        assert_eq!(kept, [false, true, false, false, true, true]);
+        let mut out = Vec::new();
+        let log = LOGS.iter().find(|l| l.path == "dce_rpc").expect("dce_rpc");
+        log.write(&events, &mut out);
+        let text = String::from_utf8(out).expect("text");
+        let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(rows.iter().all(|r| !r.contains("BaseRegCloseKey")));
     }
 }
