@@ -433,8 +433,17 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
     let units = if counted.is_empty() {
         0.0
     } else {
-        let counted_hops = hops_of(&counted);
-        let counted_path = path_of(&counted_hops);
+        // Most incidents hold no routine alert: their path is the one above.
+        let own;
+        let (counted_hops, counted_path): (&[Hop], &[Vec<HostRef>]) = if counted.len() == list.len()
+        {
+            (&hops, &path)
+        } else {
+            let h = hops_of(&counted);
+            let p = path_of(&h);
+            own = (h, p);
+            (&own.0, &own.1)
+        };
         let max_depth = counted_path.len().saturating_sub(1);
         // Sub-techniques of one technique (T1021.001, T1021.002) count once.
         let families: BTreeSet<&str> = counted
@@ -445,7 +454,7 @@ fn make_incident(alerts: &[Alert], members: Vec<usize>) -> Incident {
             .first()
             .map(|l| l.iter().map(HostRef::key).collect())
             .unwrap_or_default();
-        let counted_switches = credential_switches(&counted_hops);
+        let counted_switches = credential_switches(counted_hops);
         0.6 * (families.len().saturating_sub(1)) as f64
             + 1.0 * max_depth.saturating_sub(1) as f64
             + 0.3 * sources.len().saturating_sub(1).min(5) as f64
