@@ -161,6 +161,9 @@ pub enum Finding {
     Call(Call),
     /// The last fragment of a response to the request of this call id.
     Response(u32),
+    /// The last fragment of a request sent in several fragments (its first
+    /// gave the [`Finding::Call`]): Zeek's round-trip time starts here.
+    RequestEnd(u32),
     /// An NTLM message from an auth verifier.
     Ntlm(ntlm::Message),
     /// Kerberos was used to authenticate the association (auth type 16, or
@@ -249,6 +252,11 @@ impl Association {
             ptype::REQUEST if from_client => {
                 if flags & PFC_FIRST_FRAG == 0 {
                     counters.later_fragments += 1;
+                    if flags & PFC_LAST_FRAG != 0
+                        && let Some(id) = u32_at(pdu, 12, le)
+                    {
+                        out.push(Finding::RequestEnd(id));
+                    }
                     return;
                 }
                 let (Some(ctx), Some(opnum)) = (u16_at(pdu, 20, le), u16_at(pdu, 22, le)) else {

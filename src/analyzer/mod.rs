@@ -1273,8 +1273,9 @@ fn ntlm_event(a: &ntlm::Authenticate, server: Option<Text>, status: u32, cx: &Cx
 
 /// A connection's DCE-RPC calls awaiting their response, by pipe (file
 /// id; zeros over TCP) and call id: where the call's event is in the
-/// events, so the response can give it its round-trip time.
-type RpcPending = BTreeMap<([u8; 16], u32), usize>;
+/// events, and when its request's last fragment was seen, so the response
+/// can give it its round-trip time.
+type RpcPending = BTreeMap<([u8; 16], u32), (usize, Timestamp)>;
 
 /// Most calls awaiting a response per connection (beyond it a call's
 /// `rtt` stays unset).
@@ -1283,8 +1284,8 @@ const MAX_RPC_PENDING: usize = 256;
 /// The events of one DCE-RPC finding: `zeek.dce_rpc` calls (and, for the
 /// calls that are remote execution or replication, the event a host log
 /// would hold), `zeek.ntlm` for NTLM tokens; a response gives its call's
-/// event `rtt` (seconds, as Zeek's interval; unset when no time passed,
-/// as Zeek).
+/// event `rtt` (seconds from the request's last fragment, as Zeek's
+/// interval; unset when no time passed, as Zeek).
 fn rpc_events(
     f: dcerpc::Finding,
     pipe: [u8; 16],
@@ -1294,13 +1295,18 @@ fn rpc_events(
 ) {
     match f {
         dcerpc::Finding::Response(id) => {
-            if let Some(at) = pending.remove(&(pipe, id))
+            if let Some((at, sent)) = pending.remove(&(pipe, id))
                 && let Some(e) = cx.events.get_mut(at)
-                && e.ts != cx.ts
+                && sent != cx.ts
             {
                 #[allow(clippy::cast_precision_loss)]
-                let rtt = cx.ts.0.saturating_sub(e.ts.0) as f64 / 1e9;
+                let rtt = cx.ts.0.saturating_sub(sent.0) as f64 / 1e9;
                 e.push_label("rtt".into(), Text::from(format!("{rtt:.6}")));
+            }
+        }
+        dcerpc::Finding::RequestEnd(id) => {
+            if let Some((_, sent)) = pending.get_mut(&(pipe, id)) {
+                *sent = cx.ts;
             }
         }
         dcerpc::Finding::Ntlm(ntlm::Message::Authenticate(a)) => {
@@ -1326,7 +1332,7 @@ fn rpc_events(
                 e.push_label("named_pipe".into(), p);
             }
             if pending.len() < MAX_RPC_PENDING || pending.contains_key(&(pipe, call.call_id)) {
-                pending.insert((pipe, call.call_id), cx.events.len());
+                pending.insert((pipe, call.call_id), (cx.events.len(), cx.ts));
             }
             if call.auth_level > 0 {
                 e.push_label(
