@@ -9,13 +9,17 @@
 //! even when the stub is sealed (authentication level packet privacy):
 //! the call is recorded either way, with the level. A request split into
 //! fragments is one call, recorded at its first fragment (which holds the
-//! start of the stub); later fragments are counted, not re-recorded.
+//! header); later fragments are counted, not re-recorded. When the
+//! analyzer reads the stub (svcctl's service creations), the fragments'
+//! stubs are joined, up to [`MAX_JOINED_STUB`] bytes taken from the
+//! capture's memory budget, and what the whole stub names is given as a
+//! [`Finding::CallStub`] at the last fragment.
 //! NTLM tokens in the auth verifiers of bind, alter-context and AUTH3
 //! are handed to [`super::ntlm`].
 
 use crate::analyzer::names::{interface_name, operation_name};
 use crate::analyzer::ntlm;
-use crate::analyzer::reassembly::Framing;
+use crate::analyzer::reassembly::{Budget, Framing};
 use crate::model::event::Text;
 use std::collections::BTreeMap;
 
@@ -53,6 +57,10 @@ const MAX_CONTEXTS: usize = 256;
 
 /// Longest PDU accepted (the fragment length is 16 bits).
 const MAX_PDU: usize = 65_535;
+
+/// Most stub bytes joined from a fragmented request the analyzer reads
+/// (service name and binary path of a service creation fit many times).
+pub const MAX_JOINED_STUB: usize = 64 << 10;
 
 /// DCE-RPC framing: the fragment length at offset 8 in the header's byte order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,6 +172,17 @@ pub enum Finding {
     /// The last fragment of a request sent in several fragments (its first
     /// gave the [`Finding::Call`]): Zeek's round-trip time starts here.
     RequestEnd(u32),
+    /// What the joined stub of a fragmented request names: the service and
+    /// binary of the call of this id, which its first fragment alone could
+    /// not give.
+    CallStub {
+        /// The call id.
+        call_id: u32,
+        /// The service name.
+        service: Option<String>,
+        /// The binary path.
+        binary: Option<String>,
+    },
     /// An NTLM message from an auth verifier.
     Ntlm(ntlm::Message),
     /// Kerberos was used to authenticate the association (auth type 16, or
@@ -182,6 +201,34 @@ pub struct DceRpcCounters {
     pub unbound_requests: u64,
     /// PDUs too short or inconsistent to read.
     pub malformed: u64,
+    /// Fragmented requests whose stubs were joined and read.
+    pub joined_requests: u64,
+    /// Fragmented requests given up before their last fragment: the
+    /// joined stub would pass [`MAX_JOINED_STUB`] or the memory budget,
+    /// a fragment was missing, or another call's fragments came between.
+    pub unjoined_requests: u64,
+}
+
+impl DceRpcCounters {
+    /// Adds another run's counts.
+    pub fn add(&mut self, o: &DceRpcCounters) {
+        self.pdus += o.pdus;
+        self.later_fragments += o.later_fragments;
+        self.unbound_requests += o.unbound_requests;
+        self.malformed += o.malformed;
+        self.joined_requests += o.joined_requests;
+        self.unjoined_requests += o.unjoined_requests;
+    }
+}
+
+/// A fragmented request being joined: the call, how its stub is read, and
+/// the stub so far (its bytes are held in the capture's budget).
+#[derive(Debug)]
+struct PartialStub {
+    call_id: u32,
+    /// `CreateServiceW` (wide strings) rather than `CreateServiceA`.
+    wide: bool,
+    stub: Vec<u8>,
 }
 
 /// One association: a TCP connection or an opened named pipe.
@@ -192,14 +239,25 @@ pub struct Association {
     sec_addr: Option<Text>,
     auth_level: u8,
     kerberos_noted: bool,
+    partial: Option<PartialStub>,
 }
 
 impl Association {
-    /// Reads one whole PDU sent by the client (`from_client`) or the server.
+    /// Gives back the bytes a request being joined holds (the association
+    /// ends, or another call's fragments came first).
+    pub fn release(&mut self, budget: &mut Budget) {
+        if let Some(p) = self.partial.take() {
+            budget.give(p.stub.len());
+        }
+    }
+
+    /// Reads one whole PDU sent by the client (`from_client`) or the
+    /// server; `budget` holds the stub of a fragmented request being joined.
     pub fn pdu(
         &mut self,
         from_client: bool,
         pdu: &[u8],
+        budget: &mut Budget,
         counters: &mut DceRpcCounters,
         out: &mut Vec<Finding>,
     ) {
@@ -250,14 +308,32 @@ impl Association {
                 }
             }
             ptype::REQUEST if from_client => {
+                let stub_at = if flags & PFC_OBJECT_UUID != 0 { 40 } else { 24 };
+                let stub_end = trailer_at
+                    .map(|t| t.saturating_sub(usize::from(pdu.get(t + 2).copied().unwrap_or(0))))
+                    .unwrap_or(flen);
+                let stub = pdu.get(stub_at..stub_end.max(stub_at)).unwrap_or(&[]);
+                let call_id = u32_at(pdu, 12, le).unwrap_or(0);
                 if flags & PFC_FIRST_FRAG == 0 {
                     counters.later_fragments += 1;
-                    if flags & PFC_LAST_FRAG != 0
-                        && let Some(id) = u32_at(pdu, 12, le)
-                    {
-                        out.push(Finding::RequestEnd(id));
+                    self.join(
+                        call_id,
+                        flags & PFC_LAST_FRAG != 0,
+                        stub,
+                        le,
+                        budget,
+                        counters,
+                        out,
+                    );
+                    if flags & PFC_LAST_FRAG != 0 {
+                        out.push(Finding::RequestEnd(call_id));
                     }
                     return;
+                }
+                if self.partial.is_some() {
+                    // A new call before the last one's last fragment.
+                    counters.unjoined_requests += 1;
+                    self.release(budget);
                 }
                 let (Some(ctx), Some(opnum)) = (u16_at(pdu, 20, le), u16_at(pdu, 22, le)) else {
                     counters.malformed += 1;
@@ -276,20 +352,29 @@ impl Association {
                 let operation = operation_name(&endpoint, opnum)
                     .map(Text::from)
                     .unwrap_or_else(|| Text::from(format!("opnum_{opnum}")));
-                let stub_at = if flags & PFC_OBJECT_UUID != 0 { 40 } else { 24 };
-                let stub_end = trailer_at
-                    .map(|t| t.saturating_sub(usize::from(pdu.get(t + 2).copied().unwrap_or(0))))
-                    .unwrap_or(flen);
-                let stub = pdu.get(stub_at..stub_end.max(stub_at)).unwrap_or(&[]);
                 let sealed = auth_len > 0 && self.auth_level >= 6;
-                let (service, binary) = if endpoint == "svcctl" && !sealed {
-                    match opnum {
-                        12 | 45 => create_service(stub, le, true),
-                        24 | 44 => create_service(stub, le, false),
-                        _ => (None, None),
+                let wide = match opnum {
+                    12 | 45 => Some(true),
+                    24 | 44 => Some(false),
+                    _ => None,
+                }
+                .filter(|_| endpoint == "svcctl" && !sealed);
+                let (service, binary) = match wide {
+                    Some(wide) if flags & PFC_LAST_FRAG != 0 => create_service(stub, le, wide),
+                    Some(wide) => {
+                        // The first of several fragments: joined until the last.
+                        if stub.len() <= MAX_JOINED_STUB && budget.take(stub.len()) {
+                            self.partial = Some(PartialStub {
+                                call_id,
+                                wide,
+                                stub: stub.to_vec(),
+                            });
+                        } else {
+                            counters.unjoined_requests += 1;
+                        }
+                        (None, None)
                     }
-                } else {
-                    (None, None)
+                    None => (None, None),
                 };
                 out.push(Finding::Call(Call {
                     endpoint,
@@ -298,11 +383,47 @@ impl Association {
                     auth_level: if auth_len > 0 { auth_level } else { 0 },
                     service,
                     binary,
-                    call_id: u32_at(pdu, 12, le).unwrap_or(0),
+                    call_id,
                     named_pipe: self.sec_addr.clone(),
                 }));
             }
             _ => {}
+        }
+    }
+
+    /// Adds a later fragment's stub to the request being joined, when it is
+    /// that call's; at the last fragment, reads the whole stub.
+    #[allow(clippy::too_many_arguments)]
+    fn join(
+        &mut self,
+        call_id: u32,
+        last: bool,
+        stub: &[u8],
+        le: bool,
+        budget: &mut Budget,
+        counters: &mut DceRpcCounters,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(p) = self.partial.as_mut().filter(|p| p.call_id == call_id) else {
+            return;
+        };
+        if p.stub.len() + stub.len() > MAX_JOINED_STUB || !budget.take(stub.len()) {
+            counters.unjoined_requests += 1;
+            self.release(budget);
+            return;
+        }
+        p.stub.extend_from_slice(stub);
+        if last {
+            let (service, binary) = create_service(&p.stub, le, p.wide);
+            counters.joined_requests += 1;
+            self.release(budget);
+            if service.is_some() || binary.is_some() {
+                out.push(Finding::CallStub {
+                    call_id,
+                    service,
+                    binary,
+                });
+            }
         }
     }
 
@@ -474,11 +595,13 @@ pub(crate) mod tests {
     fn bind_then_request_names_interface_operation_and_service() {
         let mut a = Association::default();
         let mut c = DceRpcCounters::default();
+        let mut budget = Budget::new(1 << 20);
         let mut out = Vec::new();
-        a.pdu(true, &bind(1, SVCCTL_WIRE), &mut c, &mut out);
+        a.pdu(true, &bind(1, SVCCTL_WIRE), &mut budget, &mut c, &mut out);
         a.pdu(
             true,
             &create_service_w(1, "Cyb3rWard0g", "C:\\x.exe"),
+            &mut budget,
             &mut c,
             &mut out,
         );
@@ -492,8 +615,9 @@ pub(crate) mod tests {
         // A later fragment of a call is not a new call.
         let mut later = create_service_w(1, "x", "y");
         later[3] = 2;
-        a.pdu(true, &later, &mut c, &mut out);
-        assert_eq!(out.len(), 1);
+        a.pdu(true, &later, &mut budget, &mut c, &mut out);
+        let calls = out.iter().filter(|f| matches!(f, Finding::Call(_))).count();
+        assert_eq!(calls, 1, "{out:?}");
         assert_eq!(c.later_fragments, 1);
     }
 
@@ -501,6 +625,7 @@ pub(crate) mod tests {
     fn every_cut_of_a_request_is_survived() {
         let mut a = Association::default();
         let mut c = DceRpcCounters::default();
+        let mut budget = Budget::new(1 << 20);
         let mut out = Vec::new();
         let b = bind(1, SVCCTL_WIRE);
         let r = create_service_w(1, "svc", "C:\\p.exe");
@@ -508,12 +633,107 @@ pub(crate) mod tests {
             a.pdu(
                 true,
                 b.get(..cut.min(b.len())).unwrap_or(&[]),
+                &mut budget,
                 &mut c,
                 &mut out,
             );
-            a.pdu(true, r.get(..cut).unwrap_or(&[]), &mut c, &mut out);
+            a.pdu(
+                true,
+                r.get(..cut).unwrap_or(&[]),
+                &mut budget,
+                &mut c,
+                &mut out,
+            );
         }
         assert!(DceRpcFraming.message_len(&r) == Some(Ok(r.len())));
         assert!(starts_with_bind(&b) && !starts_with_bind(&r));
+    }
+
+    /// `request` (one whole PDU) cut into fragments of `size` stub bytes,
+    /// each with its own header and the first/last flags.
+    fn fragments(request: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let (head, stub) = request.split_at(24);
+        let pieces: Vec<&[u8]> = stub.chunks(size).collect();
+        let n = pieces.len();
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let mut f = head.to_vec();
+                f[3] = u8::from(i == 0) | if i + 1 == n { 2 } else { 0 };
+                f.extend_from_slice(piece);
+                let len = f.len() as u16;
+                f[8..10].copy_from_slice(&len.to_le_bytes());
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_service_creation_in_tiny_fragments_is_joined_and_read() {
+        let mut a = Association::default();
+        let mut c = DceRpcCounters::default();
+        let mut budget = Budget::new(1 << 20);
+        let mut out = Vec::new();
+        a.pdu(true, &bind(1, SVCCTL_WIRE), &mut budget, &mut c, &mut out);
+        let path = "C:\\Windows\\Temp\\evil.exe -k now";
+        let whole = create_service_w(1, "Updater", path);
+        let frags = fragments(&whole, 5);
+        assert!(frags.len() > 20);
+        for f in &frags {
+            a.pdu(true, f, &mut budget, &mut c, &mut out);
+        }
+        let calls: Vec<&Call> = out
+            .iter()
+            .filter_map(|f| match f {
+                Finding::Call(call) => Some(call),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls.len(), 1, "{out:?}");
+        // The first fragment alone names neither.
+        assert_eq!(calls[0].service, None);
+        assert!(out.contains(&Finding::CallStub {
+            call_id: 2,
+            service: Some("Updater".into()),
+            binary: Some(path.into()),
+        }));
+        assert!(out.contains(&Finding::RequestEnd(2)));
+        assert_eq!((c.joined_requests, c.unjoined_requests), (1, 0));
+        assert_eq!(budget.used, 0);
+    }
+
+    #[test]
+    fn a_stub_past_the_cap_or_the_budget_is_given_up_and_given_back() {
+        for (budget_cap, path_len) in [(1 << 20, MAX_JOINED_STUB), (300, 400)] {
+            let mut a = Association::default();
+            let mut c = DceRpcCounters::default();
+            let mut budget = Budget::new(budget_cap);
+            let mut out = Vec::new();
+            a.pdu(true, &bind(1, SVCCTL_WIRE), &mut budget, &mut c, &mut out);
+            let whole = create_service_w(1, "s", &"p".repeat(path_len));
+            for f in fragments(&whole, 200) {
+                a.pdu(true, &f, &mut budget, &mut c, &mut out);
+            }
+            assert!(!out.iter().any(|f| matches!(f, Finding::CallStub { .. })));
+            assert_eq!((c.joined_requests, c.unjoined_requests), (0, 1));
+            assert_eq!(budget.used, 0);
+        }
+    }
+
+    #[test]
+    fn another_calls_first_fragment_ends_the_join_and_release_gives_back() {
+        let mut a = Association::default();
+        let mut c = DceRpcCounters::default();
+        let mut budget = Budget::new(1 << 20);
+        let mut out = Vec::new();
+        a.pdu(true, &bind(1, SVCCTL_WIRE), &mut budget, &mut c, &mut out);
+        let frags = fragments(&create_service_w(1, "one", "C:\\a.exe"), 8);
+        a.pdu(true, &frags[0], &mut budget, &mut c, &mut out);
+        assert!(budget.used > 0);
+        a.pdu(true, &frags[0], &mut budget, &mut c, &mut out);
+        assert_eq!(c.unjoined_requests, 1);
+        a.release(&mut budget);
+        assert_eq!(budget.used, 0);
     }
 }

@@ -146,6 +146,7 @@ impl AnalyzerCounters {
         self.ended_fin += o.ended_fin;
         self.ended_rst += o.ended_rst;
         self.reaped_half_closed += o.reaped_half_closed;
+        self.dcerpc.add(&o.dcerpc);
         for (k, v) in &o.per_analyzer {
             let m = self.per_analyzer.entry(k).or_default();
             m.connections += v.connections;
@@ -1304,6 +1305,27 @@ fn rpc_events(
                 e.push_label("rtt".into(), Text::from(format!("{rtt:.6}")));
             }
         }
+        dcerpc::Finding::CallStub {
+            call_id,
+            service,
+            binary,
+        } => {
+            let Some(&(at, _)) = pending.get(&(pipe, call_id)) else {
+                return;
+            };
+            // The call's event, and the host-log equivalent pushed after it.
+            for e in cx.events.iter_mut().skip(at).take(2) {
+                if e.rpc_endpoint().is_none_or(|p| p != "svcctl") {
+                    break;
+                }
+                if let Some(s) = &service {
+                    e.set_service_name(Some(crate::model::event::capped_text(s, 256)));
+                }
+                if let Some(b) = &binary {
+                    e.set_process_executable(Some(crate::model::event::capped_text(b, 1024)));
+                }
+            }
+        }
         dcerpc::Finding::RequestEnd(id) => {
             if let Some((_, sent)) = pending.get_mut(&(pipe, id)) {
                 *sent = cx.ts;
@@ -1411,7 +1433,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
         let mut found = Vec::new();
         for p in &pdus {
             self.assoc
-                .pdu(from_orig, p, &mut cx.counters.dcerpc, &mut found);
+                .pdu(from_orig, p, cx.budget, &mut cx.counters.dcerpc, &mut found);
         }
         for f in found {
             rpc_events(f, [0; 16], &mut self.account, &mut self.rpc, cx);
@@ -1422,6 +1444,7 @@ impl StreamAnalyzer for DceRpcAnalyzer {
         for f in &mut self.framers {
             f.reset(cx.budget);
         }
+        self.assoc.release(cx.budget);
         self.rpc.clear();
     }
 
@@ -1497,8 +1520,11 @@ pub fn fuzz(kind: &str, data: &[u8]) {
             let mut c = dcerpc::DceRpcCounters::default();
             let mut out = Vec::new();
             for (i, pdu) in data.split(|b| *b == 0xa5).enumerate() {
-                a.pdu(i % 2 == 0, pdu, &mut c, &mut out);
+                a.pdu(i % 2 == 0, pdu, &mut budget, &mut c, &mut out);
             }
+            a.release(&mut budget);
+            // Every byte a joined request held is given back.
+            assert_eq!(budget.used, 0, "dcerpc stub bytes leaked from the budget");
         }
         "ntlm" => {
             let _ = ntlm::parse(data);

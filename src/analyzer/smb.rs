@@ -254,6 +254,17 @@ struct Pipe {
     framers: [Framer; 2],
 }
 
+impl Pipe {
+    /// The pipe is closed: what its framers and association held goes back
+    /// to the budget.
+    fn release(&mut self, budget: &mut Budget) {
+        for fr in &mut self.framers {
+            fr.reset(budget);
+        }
+        self.assoc.release(budget);
+    }
+}
+
 #[derive(Debug)]
 struct File {
     path: Text,
@@ -632,9 +643,7 @@ impl SmbConnection {
                     && let Some(f) = self.files.remove(&id)
                     && let Some(mut p) = f.pipe
                 {
-                    for fr in &mut p.framers {
-                        fr.reset(tools.budget);
-                    }
+                    p.release(tools.budget);
                 }
             }
             cmd::READ => {
@@ -819,7 +828,12 @@ impl SmbConnection {
             tools.counters.table_full += 1;
             return;
         }
-        self.files.insert(id, file);
+        if let Some(old) = self.files.insert(id, file)
+            && let Some(mut p) = old.pipe
+        {
+            // A reused id: what the old pipe held goes back to the budget.
+            p.release(tools.budget);
+        }
         if !pipe {
             self.file_action(id, FileAction::Open, tools.now, out);
             if delete_on_close {
@@ -967,8 +981,13 @@ impl SmbConnection {
         );
         let mut found = Vec::new();
         for p in &pdus {
-            pipe.assoc
-                .pdu(from_client, p, &mut tools.counters.dcerpc, &mut found);
+            pipe.assoc.pdu(
+                from_client,
+                p,
+                tools.budget,
+                &mut tools.counters.dcerpc,
+                &mut found,
+            );
         }
         for finding in found {
             out.push(Finding::Rpc { pipe: id, finding });
@@ -1088,9 +1107,7 @@ impl SmbConnection {
                     && let Some(f) = self.files.remove(&smb1_fid(fid))
                     && let Some(mut p) = f.pipe
                 {
-                    for fr in &mut p.framers {
-                        fr.reset(tools.budget);
-                    }
+                    p.release(tools.budget);
                 }
             }
             // TRANSACTION request: TransactNmPipe (setup 0x26, fid) writes
@@ -1191,9 +1208,7 @@ impl SmbConnection {
     pub fn finish(&mut self, budget: &mut Budget, _out: &mut Vec<Finding>) {
         for f in std::mem::take(&mut self.files).into_values() {
             if let Some(mut p) = f.pipe {
-                for fr in &mut p.framers {
-                    fr.reset(budget);
-                }
+                p.release(budget);
             }
         }
         self.pending.clear();

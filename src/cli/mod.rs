@@ -1030,6 +1030,26 @@ fn render_analyzer_stats(run: &FlowRun, s: &mut String) {
             lateral::analyzer::LINGER_SECS
         ),
     );
+    // DCE-RPC over TCP, and over the SMB connections' named pipes.
+    let mut d = total.dcerpc.clone();
+    for c in run.inputs.iter().filter_map(|r| r.analyzers.as_ref()) {
+        d.add(&c.smb.dcerpc);
+    }
+    if d.pdus > 0 {
+        line(
+            s,
+            "analyzer dce-rpc",
+            format!(
+                "{} PDUs, {} later request fragments, {} fragmented requests joined, {} given up, {} on unbound contexts, {} malformed",
+                d.pdus,
+                d.later_fragments,
+                d.joined_requests,
+                d.unjoined_requests,
+                d.unbound_requests,
+                d.malformed
+            ),
+        );
+    }
     let r = &total.reassembly;
     line(
         s,
