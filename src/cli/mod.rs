@@ -388,6 +388,10 @@ struct FlowsArgs {
     /// smb_mapping.log, smb_files.log, dce_rpc.log and ntlm.log.
     #[arg(long, value_name = "DIR")]
     zeek_dir: Option<PathBuf>,
+    /// End each conn.log record with its `community_id` (Community ID v1,
+    /// seed 0), as Zeek's community-id-logging policy does.
+    #[arg(long)]
+    community_id: bool,
 }
 
 /// Accepts a positive, finite number of seconds.
@@ -632,8 +636,15 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
         anyhow::bail!("{e}");
     }
     match &args.zeek_dir {
-        Some(dir) => write_zeek_dir(&run, dir)?,
-        None => write_flows(&run, format, args.output.as_ref())?,
+        Some(dir) => write_zeek_dir(&run, dir, args.community_id)?,
+        None => write_flows(
+            &run,
+            conn_log::ConnLog {
+                format,
+                community_id: args.community_id,
+            },
+            args.output.as_ref(),
+        )?,
     }
 
     input_messages::print(&run.path_errors, &run.notes, &run.inputs, quiet);
@@ -648,9 +659,13 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
 }
 
 /// conn.log and the analyzers' Zeek logs, into `dir` (created if missing).
-fn write_zeek_dir(run: &FlowRun, dir: &std::path::Path) -> anyhow::Result<()> {
+fn write_zeek_dir(run: &FlowRun, dir: &std::path::Path, community_id: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_flows(run, ConnFormat::Zeek, Some(&dir.join("conn.log")))?;
+    let conn = conn_log::ConnLog {
+        format: ConnFormat::Zeek,
+        community_id,
+    };
+    write_flows(run, conn, Some(&dir.join("conn.log")))?;
     for log in lateral::report::zeek_app_logs::LOGS {
         let path = dir.join(format!("{}.log", log.path));
         let mut buf = Vec::new();
@@ -670,19 +685,21 @@ fn write_zeek_dir(run: &FlowRun, dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> anyhow::Result<()> {
+fn write_flows(
+    run: &FlowRun,
+    conn: conn_log::ConnLog,
+    path: Option<&PathBuf>,
+) -> anyhow::Result<()> {
     let mut file = path.map(|p| output::OutFile::create(p)).transpose()?;
     let mut sink: Box<dyn Write + '_> = match file.as_mut() {
         Some(f) => Box::new(f),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut buf = Vec::with_capacity(1 << 20);
-    if format == ConnFormat::Zeek {
-        conn_log::write_zeek_header(run.flows.first_ts(), &mut buf);
-    }
+    conn.header(run.flows.first_ts(), &mut buf);
     run.flows
         .for_each(|f| {
-            conn_log::write_row(format, f, &mut buf);
+            conn.row(f, &mut buf);
             if buf.len() >= 1 << 20 {
                 sink.write_all(&buf)?;
                 buf.clear();
@@ -690,9 +707,7 @@ fn write_flows(run: &FlowRun, format: ConnFormat, path: Option<&PathBuf>) -> any
             Ok(())
         })
         .context("writing records")?;
-    if format == ConnFormat::Zeek {
-        conn_log::write_zeek_footer(run.flows.last_ts(), &mut buf);
-    }
+    conn.footer(run.flows.last_ts(), &mut buf);
     sink.write_all(&buf).context("writing records")?;
     sink.flush().context("writing records")?;
     drop(sink);

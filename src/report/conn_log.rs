@@ -84,17 +84,93 @@ pub fn zeek_date(ts: Timestamp, out: &mut Vec<u8>) {
     );
 }
 
+/// How conn.log is written: its format, and whether each row ends with
+/// the flow's `community_id` (Community ID v1, seed 0), as Zeek writes it
+/// with `@load policy/protocols/conn/community-id-logging`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnLog {
+    /// TSV or JSON Lines.
+    pub format: ConnFormat,
+    /// Add the `community_id` column.
+    pub community_id: bool,
+}
+
+impl ConnLog {
+    /// Zeek's default conn.log in `format`, no optional column.
+    pub fn plain(format: ConnFormat) -> ConnLog {
+        ConnLog {
+            format,
+            community_id: false,
+        }
+    }
+
+    /// The TSV header (nothing for JSON Lines); `first` is the earliest
+    /// record's time, if any.
+    pub fn header(&self, first: Option<Timestamp>, out: &mut Vec<u8>) {
+        if self.format == ConnFormat::Zeek {
+            zeek_header(first, self.community_id, out);
+        }
+    }
+
+    /// One record.
+    pub fn row(&self, f: &Flow, out: &mut Vec<u8>) {
+        let cid = self
+            .community_id
+            .then(|| {
+                crate::model::community_id::community_id_v1(
+                    f.orig_h, f.orig_p, f.resp_h, f.resp_p, f.ip_proto,
+                )
+            })
+            .flatten();
+        match self.format {
+            ConnFormat::Zeek => {
+                zeek_row_fields(f, out);
+                if self.community_id {
+                    out.push(b'\t');
+                    match &cid {
+                        Some(c) => out.extend_from_slice(c.as_bytes()),
+                        None => out.push(b'-'),
+                    }
+                }
+                out.push(b'\n');
+            }
+            ConnFormat::Jsonl => {
+                json_row_members(f, out);
+                if let Some(c) = &cid {
+                    out.extend_from_slice(b",\"community_id\":\"");
+                    out.extend_from_slice(c.as_bytes());
+                    out.push(b'"');
+                }
+                out.extend_from_slice(b"}\n");
+            }
+        }
+    }
+
+    /// The TSV trailer (nothing for JSON Lines); `last` is the latest
+    /// record's time, if any.
+    pub fn footer(&self, last: Option<Timestamp>, out: &mut Vec<u8>) {
+        if self.format == ConnFormat::Zeek {
+            write_zeek_footer(last, out);
+        }
+    }
+}
+
 /// Writes the TSV header; `first` is the earliest record's time, if any.
 pub fn write_zeek_header(first: Option<Timestamp>, out: &mut Vec<u8>) {
+    zeek_header(first, false, out);
+}
+
+fn zeek_header(first: Option<Timestamp>, community_id: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t");
     zeek_date(first.unwrap_or_default(), out);
     out.extend_from_slice(b"\n#fields");
-    for f in FIELDS {
+    let cid = community_id.then_some(("community_id", "string"));
+    for f in FIELDS.iter().copied().chain(cid.map(|c| c.0)) {
         out.push(b'\t');
         out.extend_from_slice(f.as_bytes());
     }
     out.extend_from_slice(b"\n#types");
-    for t in TYPES {
+    for t in TYPES.iter().copied().chain(cid.map(|c| c.1)) {
         out.push(b'\t');
         out.extend_from_slice(t.as_bytes());
     }
@@ -138,6 +214,12 @@ fn tsv_str(out: &mut Vec<u8>, s: &str) {
 
 /// Writes one record as a TSV line.
 pub fn write_zeek_row(f: &Flow, out: &mut Vec<u8>) {
+    zeek_row_fields(f, out);
+    out.push(b'\n');
+}
+
+/// Zeek's default columns of one record, without the line's end.
+fn zeek_row_fields(f: &Flow, out: &mut Vec<u8>) {
     f.ts.write_epoch_micros(out);
     out.push(b'\t');
     out.extend_from_slice(f.uid.as_bytes());
@@ -179,11 +261,16 @@ pub fn write_zeek_row(f: &Flow, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b"\t-\t");
     num(out, u64::from(f.ip_proto));
-    out.push(b'\n');
 }
 
 /// Writes one record as a JSON object line.
 pub fn write_json_row(f: &Flow, out: &mut Vec<u8>) {
+    json_row_members(f, out);
+    out.extend_from_slice(b"}\n");
+}
+
+/// One record's JSON object, without its closing brace.
+fn json_row_members(f: &Flow, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"ts\":\"");
     f.ts.write_rfc3339_micros(out);
     out.extend_from_slice(b"\",\"uid\":\"");
@@ -235,7 +322,6 @@ pub fn write_json_row(f: &Flow, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b",\"ip_proto\":");
     num(out, u64::from(f.ip_proto));
-    out.extend_from_slice(b"}\n");
 }
 
 /// Writes one record in the chosen format.
