@@ -4,10 +4,11 @@
 # and `baseline build`, and (with --sshd) the 5 M-line sshd flood of
 # scripts/sshd_flood.py through `analyze` and `baseline build`.
 #
-#   scripts/memory-floods.sh [--sshd] [--packets N] [LATERAL]
+#   scripts/memory-floods.sh [--sshd] [--packets N] [--lines N] [LATERAL]
 #
 # --packets sets the SYN flood's size (default 5000000; 500000 is the
-# first step of docs/speed.md). Every command runs under `ulimit -v`
+# first step of docs/speed.md), --lines the sshd flood's (default
+# 5000000; 500000 is the first step). Every command runs under `ulimit -v`
 # (MEMORY_KB, default 8000000): a run that passes it fails and says so
 # rather than taking the machine's memory.
 #
@@ -19,10 +20,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sshd=0
 packets=5000000
+lines=5000000
 while [ $# -gt 0 ]; do
   case "$1" in
     --sshd) sshd=1; shift ;;
     --packets) packets=$2; shift 2 ;;
+    --lines) lines=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -57,8 +60,8 @@ measure "baseline build (SYN flood)" "$LATERAL" baseline build -q -o "$tmp/B" "$
 rm -rf "$tmp/B" "$tmp/syn.pcap"
 
 if [ "$sshd" = 1 ]; then
-  python3 scripts/sshd_flood.py "$tmp/sshd.log"
-  measure "analyze (sshd flood)" "$LATERAL" analyze -q --json "$tmp/alerts.json" "$tmp/sshd.log"
+  python3 scripts/sshd_flood.py "$tmp/sshd.log" "$lines"
+  measure "analyze (sshd flood)" "$LATERAL" analyze -q --stats --json "$tmp/alerts.json" "$tmp/sshd.log"
   rm -f "$tmp/alerts.json"
   measure "baseline build (sshd flood)" "$LATERAL" baseline build -q -o "$tmp/B" "$tmp/sshd.log"
 fi

@@ -427,11 +427,11 @@ fn damaged_baselines_give_a_clear_error_and_stay_byte_identical() {
         (flipped, "baseline checksum mismatch"),
         (
             newer,
-            "baseline format version 9, this lateral reads version 3",
+            "baseline format version 9, this lateral reads version 4",
         ),
         (
             older,
-            "baseline format version 1, this lateral reads version 3",
+            "baseline format version 1, this lateral reads version 4",
         ),
         (
             b"Jul 25 10:00:01 srv sshd[1]: not a baseline\n".to_vec(),

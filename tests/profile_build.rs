@@ -213,10 +213,13 @@ fn peers_roles_and_services_from_flows() {
     assert_eq!(ws.bytes_out_per_peer_day.len(), 3);
     assert_eq!(ws.bytes_out_per_peer_day.min(), Some(0));
     assert_eq!(
-        ws.hour_of_week.iter().map(|&c| u64::from(c)).sum::<u64>(),
+        ws.hour_of_week
+            .cells()
+            .map(|(_, c)| u64::from(c))
+            .sum::<u64>(),
         10
     );
-    assert_eq!(ws.hour_of_week[0], 3);
+    assert_eq!(ws.hour_of_week.get(0), 3);
 }
 
 #[test]

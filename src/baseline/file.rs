@@ -52,7 +52,9 @@ pub const MAGIC: [u8; 8] = crate::input::sniff::BASELINE_MAGIC;
 /// whenever the layout or the serialized baseline types change. Version 2
 /// added the hours of the week of accounts' network logons and of
 /// remote-admin edges to the profiles; version-1 files must be rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 4 stores a host's hour-of-week counters sparsely (its non-zero
+/// (hour, count) pairs) rather than as 168 numbers.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Size of the fixed header before the payload.
 pub const HEADER_LEN: usize = 36;
@@ -849,16 +851,18 @@ mod tests {
     fn other_versions_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let (path, mut bytes) = write_sample(dir.path(), Compression::None);
-        assert_eq!(le_u32(&bytes, 8), 3);
-        // A newer file, a version-1 file (profiles without hours) and a
-        // version-2 one (without peak hours and remote execution).
+        assert_eq!(le_u32(&bytes, 8), 4);
+        // A newer file, a version-1 file (profiles without hours), a
+        // version-2 one (without peak hours and remote execution) and a
+        // version-3 one (hour-of-week counters not sparse).
         for (v, want) in [
             (
                 7u32,
-                "baseline format version 7, this lateral reads version 3",
+                "baseline format version 7, this lateral reads version 4",
             ),
-            (1, "baseline format version 1, this lateral reads version 3"),
-            (2, "baseline format version 2, this lateral reads version 3"),
+            (1, "baseline format version 1, this lateral reads version 4"),
+            (2, "baseline format version 2, this lateral reads version 4"),
+            (3, "baseline format version 3, this lateral reads version 4"),
         ] {
             bytes[8..12].copy_from_slice(&v.to_le_bytes());
             let err = decode::<Sample>(&path, &bytes).unwrap_err();

@@ -10,7 +10,6 @@ use crate::baseline::Baseline;
 use crate::hosts::HostKey;
 use crate::model::Service;
 use crate::model::event::Timestamp;
-use crate::profile::week::HOURS_PER_WEEK;
 use crate::profile::{Distribution, HostProfile, Profiles};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -352,7 +351,7 @@ impl Baseline {
             }
         }
         let mut grid = vec![vec![0u32; 24]; 7];
-        for (i, c) in h.hour_of_week.iter().take(HOURS_PER_WEEK).enumerate() {
+        for (i, c) in h.hour_of_week.counts().iter().enumerate() {
             if let Some(cell) = grid.get_mut(i / 24).and_then(|row| row.get_mut(i % 24)) {
                 *cell = *c;
             }

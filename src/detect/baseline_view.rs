@@ -122,9 +122,10 @@ pub trait BaselineView: Sync {
     /// Most distinct hosts the account logged on to in one hour.
     fn user_hosts_per_hour(&self, user: &str) -> usize;
     /// The source's activity per hour of the week
-    /// ([`crate::profile::week::hour_of_week`]): 168 counters, or `None` when the
-    /// host is not in the baseline.
-    fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]>;
+    /// ([`crate::profile::week::hour_of_week`]): the hours with a record
+    /// and the records counted, or `None` when the host is not in the
+    /// baseline.
+    fn hour_of_week_activity(&self, src: IpAddr) -> Option<WeekHours>;
     /// The authentication methods the account used to log on to `host`
     /// (empty when none was recorded).
     fn user_methods_on(&self, user: &str, host: &HostKey) -> crate::profile::Methods;

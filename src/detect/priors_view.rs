@@ -249,7 +249,7 @@ impl BaselineView for PriorsView<'_> {
     fn user_hosts_per_hour(&self, user: &str) -> usize {
         self.history.user_hosts_per_hour(user)
     }
-    fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]> {
+    fn hour_of_week_activity(&self, src: IpAddr) -> Option<crate::profile::WeekHours> {
         self.history.hour_of_week_activity(src)
     }
     fn user_methods_on(&self, user: &str, host: &HostKey) -> crate::profile::Methods {

@@ -554,10 +554,10 @@ impl BaselineView for ProfilesView<'_> {
     }
     /// Counted from the host's flows in either direction and its events
     /// (what profiles keep), not only what it originated.
-    fn hour_of_week_activity(&self, src: IpAddr) -> Option<&[u32]> {
+    fn hour_of_week_activity(&self, src: IpAddr) -> Option<WeekHours> {
         self.profiles
             .host_by_ip(src)
-            .map(|h| h.hour_of_week.as_slice())
+            .map(|h| h.hour_of_week.hours())
     }
     fn user_methods_on(&self, user: &str, host: &HostKey) -> Methods {
         let Some(k) = self.key_id(host) else {

@@ -724,15 +724,26 @@ impl ProfileBuilder {
         if size(&other) > size(self) {
             std::mem::swap(self, &mut other);
         }
-        let hmap: Vec<u32> = other
-            .hosts
-            .iter()
-            .map(|h| {
-                let id = self.intern_host(h.key.clone(), h.first_seen);
-                if let Some(mine) = self.hosts.get_mut(id as usize) {
-                    mine.merge(h);
+        // A host new to `self` is moved over whole: before the finish a
+        // builder's host has no addresses, names or role yet, so merging
+        // it into a fresh profile would copy it to the same value (and
+        // hold both copies until the merge ends: a flood of distinct
+        // sources is a host each).
+        let hmap: Vec<u32> = std::mem::take(&mut other.hosts)
+            .into_iter()
+            .map(|h| match self.host_ids.get(&h.key) {
+                Some(&id) => {
+                    if let Some(mine) = self.hosts.get_mut(id as usize) {
+                        mine.merge(&h);
+                    }
+                    id
                 }
-                id
+                None => {
+                    let id = u32::try_from(self.hosts.len()).unwrap_or(u32::MAX - 1);
+                    self.host_ids.insert(h.key.clone(), id);
+                    self.hosts.push(h);
+                    id
+                }
             })
             .collect();
         let hm = |i: u32| {

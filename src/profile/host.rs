@@ -11,7 +11,7 @@ use crate::profile::role::RoleSignals;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-use crate::profile::week::{HOURS_PER_WEEK, hour_of_week};
+use crate::profile::week::{WeekCounts, hour_of_week};
 
 /// What one host did, apart from its edges and logons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,8 +65,9 @@ pub struct HostProfile {
     /// Most distinct hosts it used remote administration on (established
     /// flows on a remote-admin service, admin log events) in one UTC hour.
     pub admin_peak_hour_hosts: u32,
-    /// Flows and events per hour of the week ([`hour_of_week`]), 168 counters.
-    pub hour_of_week: Vec<u32>,
+    /// Flows and events per hour of the week ([`hour_of_week`]), 168
+    /// counters, kept sparsely while few hours hold a count.
+    pub hour_of_week: WeekCounts,
 }
 
 impl HostProfile {
@@ -93,7 +94,7 @@ impl HostProfile {
             bytes_out_per_peer_day: Distribution::new(),
             bytes_out_per_peer_hour: Distribution::new(),
             admin_peak_hour_hosts: 0,
-            hour_of_week: vec![0; HOURS_PER_WEEK],
+            hour_of_week: WeekCounts::default(),
         }
     }
 
@@ -106,9 +107,7 @@ impl HostProfile {
     pub(crate) fn touch(&mut self, ts: Timestamp) {
         self.first_seen = self.first_seen.min(ts);
         self.last_seen = self.last_seen.max(ts);
-        if let Some(c) = self.hour_of_week.get_mut(hour_of_week(ts)) {
-            *c = c.saturating_add(1);
-        }
+        self.hour_of_week.add(hour_of_week(ts), 1);
     }
 
     /// Notes `n` records between `first` and `last`, all in `first`'s hour:
@@ -116,9 +115,7 @@ impl HostProfile {
     pub(crate) fn touch_n(&mut self, first: Timestamp, last: Timestamp, n: u32) {
         self.first_seen = self.first_seen.min(first);
         self.last_seen = self.last_seen.max(last);
-        if let Some(c) = self.hour_of_week.get_mut(hour_of_week(first)) {
-            *c = c.saturating_add(n);
-        }
+        self.hour_of_week.add(hour_of_week(first), n);
     }
 
     /// Folds another profile of the same host in: identity unions, counters
@@ -150,10 +147,7 @@ impl HostProfile {
         self.bytes_out_per_peer_hour
             .merge(&o.bytes_out_per_peer_hour);
         self.admin_peak_hour_hosts = self.admin_peak_hour_hosts.max(o.admin_peak_hour_hosts);
-        self.hour_of_week.resize(HOURS_PER_WEEK, 0);
-        for (a, b) in self.hour_of_week.iter_mut().zip(&o.hour_of_week) {
-            *a = a.saturating_add(*b);
-        }
+        self.hour_of_week.merge(&o.hour_of_week);
     }
 }
 

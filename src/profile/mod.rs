@@ -98,4 +98,4 @@ pub use table::{
     AdminStats, AdminUse, Edge, EdgeHours, HostId, Logon, ServedService, ServiceId, UserId,
     UserInfo,
 };
-pub use week::WeekHours;
+pub use week::{WeekCounts, WeekHours};

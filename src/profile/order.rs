@@ -24,7 +24,14 @@ pub(crate) fn inverse(order: &[u32]) -> Vec<u32> {
 }
 
 /// `items` moved into `order` (`order[new] = old`), without copies.
-pub(crate) fn take_in_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+/// When `order` is a permutation of the indices (as [`order_by`] gives)
+/// the items are swapped into place, cycle by cycle, so no second table
+/// of items is ever held; otherwise each listed item is moved once into
+/// a new table and the unlisted ones are dropped.
+pub(crate) fn take_in_order<T>(mut items: Vec<T>, order: &[u32]) -> Vec<T> {
+    if permute_in_place(&mut items, order) {
+        return items;
+    }
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(order.len());
     for &old in order {
@@ -33,6 +40,42 @@ pub(crate) fn take_in_order<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
         }
     }
     out
+}
+
+/// Puts `items[order[new]]` at `new` for every `new` by swaps, when
+/// `order` is a permutation of `0..items.len()`; false (items untouched)
+/// when it is not.
+fn permute_in_place<T>(items: &mut [T], order: &[u32]) -> bool {
+    let n = items.len();
+    if order.len() != n {
+        return false;
+    }
+    let mut listed = vec![false; n];
+    for &old in order {
+        match listed.get_mut(old as usize) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return false,
+        }
+    }
+    // `listed` now marks every index; reused as "not yet in place".
+    for start in 0..n {
+        if !listed.get(start).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut at = start;
+        loop {
+            if let Some(slot) = listed.get_mut(at) {
+                *slot = false;
+            }
+            let from = order.get(at).map_or(start, |&o| o as usize);
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+    true
 }
 
 /// Sorts `items` by `key`, then merges each run of equal keys into its
@@ -79,6 +122,18 @@ mod tests {
         assert_eq!(inverse(&rotated), vec![2, 0, 1]);
         let moved = take_in_order(vec!['d', 'b', 'e', 'a', 'c'], &order);
         assert_eq!(moved, vec!['a', 'b', 'c', 'd', 'e']);
+        // In place (a permutation) and by moves (not one) agree.
+        let n = 1000u32;
+        let keys: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761) % 97).collect();
+        let order = order_by(keys.iter().copied());
+        let items: Vec<u32> = (0..n).collect();
+        let mut swapped = items.clone();
+        assert!(permute_in_place(&mut swapped, &order));
+        assert_eq!(swapped, order);
+        assert_eq!(take_in_order(items.clone(), &order), order);
+        let partial = [4u32, 2, 2, 7];
+        assert!(!permute_in_place(&mut items.clone(), &partial));
+        assert_eq!(take_in_order(items, &partial), vec![4, 2, 7]);
         // (key, count): equal keys merge, counts add, the first keeps its place.
         let mut items = vec![(2, 1), (1, 10), (2, 100), (0, 1000), (1, 5)];
         sort_merging(&mut items, |x| x.0, |kept, later| kept.1 += later.1);

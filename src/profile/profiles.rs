@@ -82,7 +82,7 @@ impl Profiles {
     /// Assembles profiles from tables (any order, duplicates merged,
     /// out-of-range indices dropped) and builds the indices.
     pub(crate) fn from_parts(
-        mut hosts: Vec<HostProfile>,
+        hosts: Vec<HostProfile>,
         services: Vec<Service>,
         users: Vec<UserInfo>,
         mut edges: Vec<Edge>,
@@ -125,10 +125,6 @@ impl Profiles {
                 )
             },
         );
-        for h in &mut hosts {
-            h.hour_of_week
-                .resize(crate::profile::week::HOURS_PER_WEEK, 0);
-        }
         let mut p = Profiles {
             hosts,
             services,

@@ -114,6 +114,160 @@ impl WeekHours {
     }
 }
 
+/// Sparse cells a [`WeekCounts`] keeps before it turns dense: 8 bytes a
+/// cell sparse, 672 bytes dense, so beyond this the dense form is smaller.
+const SPARSE_CELLS: usize = 84;
+
+/// Records per hour of the week (168 counters, [`hour_of_week`]),
+/// saturating: what a host profile keeps of when it was active.
+///
+/// Most hosts of a flood are active in one hour or two, so the counters
+/// are kept sparsely, as (hour, count) pairs sorted by hour, until more
+/// than [`SPARSE_CELLS`] hours hold a count; then as 168 counters. The
+/// form is a function of the counts alone, so equal counts compare equal.
+/// Serialised always as the sparse pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredWeekCounts", into = "StoredWeekCounts")]
+pub struct WeekCounts {
+    repr: CountsRepr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CountsRepr {
+    /// (hour of the week, count), sorted by hour, no zero counts.
+    Sparse(Vec<(u8, u32)>),
+    /// One counter per hour of the week.
+    Dense(Box<[u32; HOURS_PER_WEEK]>),
+}
+
+impl Default for CountsRepr {
+    fn default() -> Self {
+        CountsRepr::Sparse(Vec::new())
+    }
+}
+
+/// The stored form of [`WeekCounts`]: its non-zero (hour, count) pairs.
+#[derive(Serialize, Deserialize)]
+struct StoredWeekCounts(Vec<(u8, u32)>);
+
+impl From<StoredWeekCounts> for WeekCounts {
+    fn from(s: StoredWeekCounts) -> WeekCounts {
+        let mut w = WeekCounts::default();
+        for (how, n) in s.0 {
+            w.add(usize::from(how), n);
+        }
+        w
+    }
+}
+
+impl From<WeekCounts> for StoredWeekCounts {
+    fn from(w: WeekCounts) -> StoredWeekCounts {
+        StoredWeekCounts(w.cells().collect())
+    }
+}
+
+impl WeekCounts {
+    /// Adds `n` records to hour of the week `how` (ignored past 167 or
+    /// for `n` 0), saturating.
+    pub fn add(&mut self, how: usize, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let Ok(h) = u8::try_from(how) else {
+            return;
+        };
+        if how >= HOURS_PER_WEEK {
+            return;
+        }
+        match &mut self.repr {
+            CountsRepr::Dense(c) => {
+                if let Some(x) = c.get_mut(how) {
+                    *x = x.saturating_add(n);
+                }
+            }
+            CountsRepr::Sparse(cells) => match cells.binary_search_by_key(&h, |&(k, _)| k) {
+                Ok(i) => {
+                    if let Some((_, x)) = cells.get_mut(i) {
+                        *x = x.saturating_add(n);
+                    }
+                }
+                Err(i) => {
+                    cells.insert(i, (h, n));
+                    if cells.len() > SPARSE_CELLS {
+                        let mut dense = Box::new([0u32; HOURS_PER_WEEK]);
+                        for &(k, x) in cells.iter() {
+                            if let Some(d) = dense.get_mut(usize::from(k)) {
+                                *d = x;
+                            }
+                        }
+                        self.repr = CountsRepr::Dense(dense);
+                    }
+                }
+            },
+        }
+    }
+
+    /// The count of hour of the week `how` (0 past 167).
+    pub fn get(&self, how: usize) -> u32 {
+        match &self.repr {
+            CountsRepr::Dense(c) => c.get(how).copied().unwrap_or(0),
+            CountsRepr::Sparse(cells) => u8::try_from(how)
+                .ok()
+                .and_then(|h| {
+                    cells
+                        .binary_search_by_key(&h, |&(k, _)| k)
+                        .ok()
+                        .and_then(|i| cells.get(i))
+                })
+                .map_or(0, |&(_, x)| x),
+        }
+    }
+
+    /// The non-zero (hour of the week, count) pairs, by hour.
+    pub fn cells(&self) -> impl Iterator<Item = (u8, u32)> + '_ {
+        let (sparse, dense): (&[(u8, u32)], &[u32]) = match &self.repr {
+            CountsRepr::Sparse(cells) => (cells, &[]),
+            CountsRepr::Dense(c) => (&[], &c[..]),
+        };
+        sparse.iter().copied().chain(
+            dense
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x > 0)
+                .map(|(h, &x)| (h as u8, x)),
+        )
+    }
+
+    /// The 168 counters.
+    pub fn counts(&self) -> [u32; HOURS_PER_WEEK] {
+        let mut out = [0u32; HOURS_PER_WEEK];
+        for (h, x) in self.cells() {
+            if let Some(o) = out.get_mut(usize::from(h)) {
+                *o = x;
+            }
+        }
+        out
+    }
+
+    /// The hours with a count, and the records counted (saturating): what
+    /// [`WeekHours::from_counts`] makes of [`WeekCounts::counts`].
+    pub fn hours(&self) -> WeekHours {
+        let mut out = WeekHours::default();
+        for (h, x) in self.cells() {
+            out.set(usize::from(h));
+            out.records = out.records.saturating_add(x);
+        }
+        out
+    }
+
+    /// Adds another's counts, hour by hour (saturating).
+    pub fn merge(&mut self, o: &WeekCounts) {
+        for (h, x) in o.cells() {
+            self.add(usize::from(h), x);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +307,46 @@ mod tests {
         let mut other_way = c;
         other_way.merge(&w);
         assert_eq!(other_way, m);
+    }
+
+    #[test]
+    fn week_counts_are_the_same_sparse_or_dense_and_in_any_order() {
+        let mut a = WeekCounts::default();
+        let mut b = WeekCounts::default();
+        let mut plain = [0u32; HOURS_PER_WEEK];
+        for i in 0..400usize {
+            let how = (i * 37) % 170;
+            let n = (i % 5) as u32;
+            a.add(how, n);
+            if let Some(p) = plain.get_mut(how) {
+                *p += n;
+            }
+        }
+        for i in (0..400usize).rev() {
+            b.add((i * 37) % 170, (i % 5) as u32);
+        }
+        assert_eq!(a, b);
+        assert_eq!(a.counts(), plain);
+        assert!(matches!(a.repr, CountsRepr::Dense(_)));
+        assert_eq!(a.hours(), WeekHours::from_counts(&plain));
+        let mut few = WeekCounts::default();
+        few.add(3, 2);
+        few.add(167, u32::MAX);
+        few.add(167, 1);
+        few.add(168, 9);
+        assert_eq!(few.get(3), 2);
+        assert_eq!(few.get(167), u32::MAX);
+        assert_eq!(
+            few.cells().collect::<Vec<_>>(),
+            vec![(3, 2), (167, u32::MAX)]
+        );
+        let mut merged = few.clone();
+        merged.merge(&a);
+        let mut other = a.clone();
+        other.merge(&few);
+        assert_eq!(merged, other);
+        let bytes = postcard::to_allocvec(&a).unwrap_or_default();
+        let back: WeekCounts = postcard::from_bytes(&bytes).unwrap_or_default();
+        assert_eq!(back, a);
     }
 }

@@ -320,7 +320,6 @@ impl Detector for OffHoursSession {
                 .entry(src)
                 .or_insert_with(|| {
                     b.hour_of_week_activity(src)
-                        .map(WeekHours::from_counts)
                         .and_then(|w| Hours::of(w, covered, cfg.min_activity, 1))
                 })
                 .as_ref()?
