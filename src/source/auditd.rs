@@ -294,16 +294,9 @@ fn pairs(body: &str, interpreted: bool) -> impl Iterator<Item = (&str, Value<'_>
                 continue;
             }
             let mut end = after.find([' ', '\x1d']).unwrap_or(after.len());
-            while interpreted {
-                // The next word, when it has no `=`, continues this value.
-                let next = after.get(end..).unwrap_or("");
-                let word = next.trim_start_matches(' ');
-                let len = word.find([' ', '\x1d']).unwrap_or(word.len());
-                let w = word.get(..len).unwrap_or("");
-                if w.is_empty() || w.contains('=') || next.starts_with('\x1d') {
-                    break;
-                }
-                end += next.len() - word.len() + len;
+            // The next words, when they have no `=`, continue this value.
+            while interpreted && let Some(more) = continued(after.get(end..).unwrap_or("")) {
+                end += more;
             }
             let raw = after.get(..end).unwrap_or("");
             rest = after.get(end..).unwrap_or("");
@@ -316,6 +309,18 @@ fn pairs(body: &str, interpreted: bool) -> impl Iterator<Item = (&str, Value<'_>
             ));
         }
     })
+}
+
+/// In `ausearch -i` text, the length of `next` up to the end of its first
+/// word when that word continues the value before it (it has no `=`).
+fn continued(next: &str) -> Option<usize> {
+    let word = next.trim_start_matches(' ');
+    let len = word.find([' ', '\x1d']).unwrap_or(word.len());
+    let w = word.get(..len).unwrap_or("");
+    if w.is_empty() || w.contains('=') || next.starts_with('\x1d') {
+        return None;
+    }
+    Some(next.len() - word.len() + len)
 }
 
 /// Decodes an untrusted string field: quoted text as is, hex as the bytes
