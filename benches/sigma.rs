@@ -53,7 +53,7 @@ impl Rng {
     /// A process image: the common ones, else one of 200 installed
     /// programs.
     fn image(&mut self) -> String {
-        if self.next() % 3 > 0 {
+        if !self.next().is_multiple_of(3) {
             return self.pick(IMAGES).to_string();
         }
         let k = self.skewed(200);
