@@ -5,7 +5,10 @@
 //!
 //! * **logsource**: every (product, service, category) a record can stand
 //!   for has a precomputed bit mask of the rules whose logsource admits it (product
-//!   `windows` or `linux`), so a rule of another logsource is never looked at;
+//!   `windows` or `linux`), so a rule of another logsource is never looked at,
+//!   and the set of fields those rules' clauses name: only those fields
+//!   (and, when an admitted rule has keywords, every string by the keyword
+//!   automaton) are searched; a record no rule admits is dropped at once;
 //! * **required literals**: each rule's condition is reduced, at load time,
 //!   to a few clauses that must all hold for any match, each clause a set
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
@@ -17,7 +20,8 @@
 //!   keyword automaton alone), numbers by one hash look-up; a rule with a
 //!   clause unmarked is skipped. A value of at most 256 bytes
 //!   seen before under the same field replays the clauses its first search
-//!   marked (a per-thread cache: real logs repeat most values);
+//!   marked (a per-thread cache: real logs repeat most values; a field
+//!   whose values rarely repeat is searched without it);
 //! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
 //!   the already lower-cased values; only a match (or a rule or comparison
 //!   it leaves to the reference) goes to `rsigma-eval`, which builds the
