@@ -148,10 +148,10 @@ pub(crate) fn sigma_stats(s: &mut String, pass: Option<&SigmaPass>) {
         format!(
             "{:.3}s  {records} records{}, {} hits, {} records/s; {} rules ({} narrowed by literal, {} by lateral's matcher, {} by rsigma-eval{}{}, {:.3}s to load), {:.2} evaluated per record",
             p.scan_secs,
-            if p.stats.linux > 0 {
-                format!(" ({} Linux)", p.stats.linux)
-            } else {
-                String::new()
+            match (p.stats.linux, p.stats.audit_evicted) {
+                (0, _) => String::new(),
+                (n, 0) => format!(" ({n} Linux)"),
+                (n, e) => format!(" ({n} Linux, {e} audit events joined before their end)"),
             },
             p.stats.hits,
             human_rate(records as f64, p.scan_secs),

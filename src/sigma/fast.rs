@@ -5,7 +5,10 @@
 //!
 //! * **logsource**: every (product, service, category) a record can stand
 //!   for has a precomputed bit mask of the rules whose logsource admits it (product
-//!   `windows` or `linux`), so a rule of another logsource is never looked at;
+//!   `windows` or `linux`), so a rule of another logsource is never looked at,
+//!   and the set of fields those rules' clauses name: only those fields
+//!   (and, when an admitted rule has keywords, every string by the keyword
+//!   automaton) are searched; a record no rule admits is dropped at once;
 //! * **required literals**: each rule's condition is reduced, at load time,
 //!   to a few clauses that must all hold for any match, each clause a set
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
@@ -17,7 +20,8 @@
 //!   keyword automaton alone), numbers by one hash look-up; a rule with a
 //!   clause unmarked is skipped. A value of at most 256 bytes
 //!   seen before under the same field replays the clauses its first search
-//!   marked (a per-thread cache: real logs repeat most values);
+//!   marked (a per-thread cache: real logs repeat most values; a field
+//!   whose values rarely repeat is searched without it);
 //! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
 //!   the already lower-cased values; only a match (or a rule or comparison
 //!   it leaves to the reference) goes to `rsigma-eval`, which builds the
@@ -440,6 +444,11 @@ pub(crate) struct FastIndex {
     /// Per (product, service, category) of a record, the rules its
     /// logsource admits.
     plans: FxHashMap<PlanKey, Vec<u64>>,
+    /// Per (product, service, category), the fields (by number) the
+    /// clauses of the rules it admits name: the only ones whose literals
+    /// are searched in a record of that logsource (the keyword
+    /// pseudo-field among them when an admitted rule has keyword clauses).
+    plan_fields: FxHashMap<PlanKey, Vec<u64>>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
     /// Whether lateral's matcher decides the candidates (else
@@ -469,6 +478,25 @@ struct Cached {
     clauses: Box<[u32]>,
 }
 
+/// How one field's values fare in a thread's search cache: a field whose
+/// values are new nearly every time (ids, times, GUIDs) is searched
+/// without the cache, so it does not push out the values that repeat.
+#[derive(Default, Clone, Copy)]
+struct CacheUse {
+    hits: u32,
+    misses: u32,
+    /// Searches made without the cache since the last look at it.
+    bypassed: u32,
+}
+
+/// Looks at the cache before a field counts as one whose values do not
+/// repeat.
+const CACHE_TRIAL: u32 = 256;
+
+/// Of a field searched without the cache, one search in this many goes
+/// through it again (to see whether its values repeat now).
+const CACHE_PROBE: u32 = 64;
+
 /// Per-thread working memory of [`FastIndex::detect`].
 #[derive(Default)]
 struct Scratch {
@@ -488,6 +516,10 @@ struct Scratch {
     /// for the index numbered `cache_of`.
     cache: FxHashMap<u64, Cached>,
     cache_of: u64,
+    /// Per field number, how its values have fared in the cache.
+    cache_use: Vec<CacheUse>,
+    /// The fields (by number) the rules of the record's logsources name.
+    need: Vec<u64>,
     /// Clauses one search found.
     found: Vec<u32>,
 }
@@ -706,14 +738,34 @@ impl FastIndex {
             );
             keys.push(("linux", Some(*service), None));
         }
+        // Per rule, the fields its clauses name.
+        let rule_fields: Vec<Vec<u32>> = cnfs
+            .iter()
+            .map(|cnf| {
+                let mut ids: Vec<u32> = cnf
+                    .iter()
+                    .flatten()
+                    .filter_map(|(f, _)| names.get(f))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            })
+            .collect();
+        let mut plan_fields = FxHashMap::default();
         for key in keys {
             let mut mask = vec![0u64; words(n)];
+            let mut named = vec![0u64; words(names.len())];
             for (i, r) in rules.iter().enumerate() {
                 if admits(&r.logsource, key) {
                     set(&mut mask, i);
+                    for &f in rule_fields.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+                        set(&mut named, f as usize);
+                    }
                 }
             }
             plans.insert(key, mask);
+            plan_fields.insert(key, named);
         }
         FastIndex {
             rules,
@@ -725,6 +777,7 @@ impl FastIndex {
             clause_owner,
             unconstrained,
             plans,
+            plan_fields,
             indexed,
             use_own: true,
             serial: INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -827,7 +880,7 @@ impl FastIndex {
             if s.by_field.len() < self.names.len() {
                 s.by_field.resize(self.names.len(), u32::MAX);
             }
-            // The record's values: texts lower-cased once, fields by number.
+            // The record's values by field number, and its logsource.
             let mut low = std::mem::take(&mut s.low);
             let mut by_field = std::mem::take(&mut s.by_field);
             low.clear();
@@ -840,26 +893,15 @@ impl FastIndex {
                     "EventID" => event_id = Some(v),
                     _ => {}
                 }
-                let span = match v {
-                    Value::String(t) if t.is_ascii() => {
-                        let a = low.len();
-                        low.push_str(t);
-                        if let Some(new) = low.get_mut(a..) {
-                            new.make_ascii_lowercase();
-                        }
-                        Some((a as u32, low.len() as u32))
-                    }
-                    _ => None,
-                };
-                if let Some(id) = self.names.get(k)
-                    && let Some(b) = by_field.get_mut(id as usize)
-                {
+                let field = self.names.get(k).unwrap_or(u32::MAX);
+                if let Some(b) = by_field.get_mut(field as usize) {
                     *b = slots.len() as u32;
-                    s.set_fields.push(id);
+                    s.set_fields.push(field);
                 }
                 slots.push(Slot {
                     value: v,
-                    low: span,
+                    low: None,
+                    field,
                 });
             }
             // The record's logsources (a few: no allocation per record).
@@ -886,12 +928,45 @@ impl FastIndex {
                 }
             }
             let keys = keys.get(..nkeys).unwrap_or(&[]);
+            // A record no rule's logsource admits is done: nothing to
+            // lower-case or search.
+            let admitted = keys
+                .iter()
+                .any(|k| self.plans.get(k).is_some_and(|m| m.iter().any(|&w| w != 0)));
+            if admitted {
+                // The fields the record's logsources' rules name.
+                let fw = words(self.names.len());
+                s.need.clear();
+                s.need.resize(fw, 0);
+                for k in keys {
+                    if let Some(named) = self.plan_fields.get(k) {
+                        for (w, &x) in s.need.iter_mut().zip(named) {
+                            *w |= x;
+                        }
+                    }
+                }
+                // Texts lower-cased once, in one buffer.
+                for slot in &mut slots {
+                    if let Value::String(t) = slot.value
+                        && t.is_ascii()
+                    {
+                        let a = low.len();
+                        low.push_str(t);
+                        if let Some(new) = low.get_mut(a..) {
+                            new.make_ascii_lowercase();
+                        }
+                        slot.low = Some((a as u32, low.len() as u32));
+                    }
+                }
+            }
             let view = View {
                 slots,
                 by_field: &by_field,
                 low: &low,
             };
-            self.mark(map, &view, s);
+            if admitted {
+                self.mark(&view, s);
+            }
             for &c in &s.touched {
                 let Some(&(r, anchor)) = self.clause_owner.get(c as usize) else {
                     continue;
@@ -956,15 +1031,21 @@ impl FastIndex {
 
     /// Marks the clauses `rec`'s fields satisfy (keyword clauses by every
     /// string of the record).
-    fn mark(&self, map: &serde_json::Map<String, Value>, view: &View<'_>, s: &mut Scratch) {
+    fn mark(&self, view: &View<'_>, s: &mut Scratch) {
         let kw = self
             .fields
             .get(self.keywords as usize)
             .and_then(Option::as_ref);
         if s.cache_of != self.serial {
             s.cache.clear();
+            s.cache_use.clear();
             s.cache_of = self.serial;
         }
+        if s.cache_use.len() < self.names.len() {
+            s.cache_use.resize(self.names.len(), CacheUse::default());
+        }
+        let need = std::mem::take(&mut s.need);
+        let kw = kw.filter(|_| get(&need, self.keywords as usize));
         let mut cache = std::mem::take(&mut s.cache);
         let use_cache = self.use_cache;
         let mut find = |id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch| {
@@ -974,17 +1055,18 @@ impl FastIndex {
                 search(fi, low, s);
             }
         };
-        for ((k, v), slot) in map.iter().zip(&view.slots) {
+        for slot in &view.slots {
+            let v = slot.value;
             let low = slot
                 .low
                 .and_then(|(a, b)| view.low.get(a as usize..b as usize));
             let mut kw_done = false;
-            if let Some(id) = self.names.get(k)
-                && let Some(Some(fi)) = self.fields.get(id as usize)
+            if let Some(Some(fi)) = self.fields.get(slot.field as usize)
+                && get(&need, slot.field as usize)
             {
                 match (v, low) {
                     (Value::String(t), Some(l)) => {
-                        find(id, fi, l, s);
+                        find(slot.field, fi, l, s);
                         kw_done = fi.with_keywords;
                         if !fi.nums.is_empty()
                             && let Ok(n) = t.parse::<f64>()
@@ -1005,6 +1087,7 @@ impl FastIndex {
             }
         }
         s.cache = cache;
+        s.need = need;
     }
 }
 
@@ -1057,6 +1140,19 @@ fn search_cached(
         search(fi, low, s);
         return;
     }
+    if let Some(u) = s.cache_use.get_mut(id as usize)
+        && u.misses >= CACHE_TRIAL
+        && u.hits < u.misses / 4
+    {
+        // Values of this field rarely repeat: searched directly, but
+        // looked up again now and then.
+        u.bypassed += 1;
+        if u.bypassed < CACHE_PROBE {
+            search(fi, low, s);
+            return;
+        }
+        u.bypassed = 0;
+    }
     let key = {
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
@@ -1068,8 +1164,23 @@ fn search_cached(
         && c.field == id
         && &*c.text == low
     {
+        if let Some(u) = s.cache_use.get_mut(id as usize) {
+            u.hits += 1;
+            if u.hits >= 4 * CACHE_TRIAL {
+                // Recent use counts most.
+                u.hits /= 2;
+                u.misses /= 2;
+            }
+        }
         hit(s, &c.clauses);
         return;
+    }
+    if let Some(u) = s.cache_use.get_mut(id as usize) {
+        u.misses += 1;
+        if u.misses >= 4 * CACHE_TRIAL {
+            u.hits /= 2;
+            u.misses /= 2;
+        }
     }
     let mut found = std::mem::take(&mut s.found);
     found.clear();

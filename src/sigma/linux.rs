@@ -25,9 +25,10 @@
 //!   parent's own execution was logged earlier in the same file,
 //!   `ParentImage` and `ParentCommandLine`.
 //!
-//! The records of one audit event are joined when they are written one
-//! after another, as auditd writes them (records of events interleaved
-//! with others are still evaluated one by one, without the join).
+//! The records of one audit event are joined by its serial (and `node=`),
+//! also when the records of other events come in between ([`AuditJoin`]:
+//! up to [`MAX_OPEN`] events at once). `ausearch -i` output (local times,
+//! names in place of numbers, `----` between events) is read the same way.
 
 use super::record::{Linux, Record, bounded};
 use crate::model::event::Timestamp;
@@ -62,6 +63,10 @@ const MAX_PROCESSES: usize = 1 << 16;
 /// Records of one audit event held for the join before they are let go
 /// unjoined.
 const MAX_GROUP: usize = 64;
+
+/// Audit events read at once (their records interleaved); beyond, the
+/// oldest is joined with what it has and let go.
+pub const MAX_OPEN: usize = 32;
 
 /// The services of a syslog line written by `program`.
 pub fn services_of(program: &str, msg: &str) -> &'static [&'static str] {
@@ -150,13 +155,14 @@ pub fn from_journal_line(line: &[u8]) -> Option<Record> {
     Some(from_syslog(&rec))
 }
 
-/// One audit record (a line of `audit.log`) as a record, with its serial;
-/// `None` when the line is not one.
-fn from_audit_line(text: &str) -> Option<(u64, Record)> {
-    let h = auditd::parse_header(text)?;
+/// One audit record (a line of `audit.log`, raw or from `ausearch -i`
+/// with local times `utc_offset` seconds ahead of UTC) as a record, with
+/// its serial; `None` when the line is not one.
+fn from_audit_line(text: &str, utc_offset: i64) -> Option<(u64, Record)> {
+    let h = auditd::parse_header_at(text, utc_offset)?;
     let mut fields = Map::new();
     fields.insert("type".into(), Value::String(bounded(h.kind, 256).into()));
-    for (key, v) in auditd::decoded_pairs(h.kind, h.body) {
+    for (key, v) in auditd::decoded_pairs(&h) {
         if key.is_empty() {
             continue;
         }
@@ -182,9 +188,16 @@ fn from_audit_line(text: &str) -> Option<(u64, Record)> {
         && !fields.contains_key("SYSCALL")
         && let (Some(Value::String(arch)), Some(Value::String(n))) =
             (fields.get("arch"), fields.get("syscall"))
-        && let Some(name) = auditd::syscall_name(arch, n)
     {
-        fields.insert("SYSCALL".into(), Value::String(name.into()));
+        // `ausearch -i` names the call itself (`syscall=execve`).
+        let name = auditd::syscall_name(arch, n)
+            .map(str::to_string)
+            .or_else(|| {
+                (h.interpreted && !n.bytes().all(|b| b.is_ascii_digit())).then(|| n.clone())
+            });
+        if let Some(name) = name {
+            fields.insert("SYSCALL".into(), Value::String(name));
+        }
     }
     let get = |k: &str| match fields.get(k) {
         Some(Value::String(s)) if !matches!(s.as_str(), "" | "?" | "(null)" | "unset") => {
@@ -216,45 +229,106 @@ fn from_audit_line(text: &str) -> Option<(u64, Record)> {
 }
 
 /// Reads an `audit.log` line by line, joining the records of each audit
-/// event (one after another, as auditd writes them) so that an `EXECVE`
-/// record is also a process creation.
+/// event (by its serial, records of up to [`MAX_OPEN`] events interleaved)
+/// so that an `EXECVE` record is also a process creation.
+///
+/// An event is joined when its `EOE` record comes, at `ausearch`'s `----`
+/// separator, when more than [`MAX_OPEN`] events are open (the oldest
+/// first: counted in [`AuditJoin::evicted`] when it had a `SYSCALL` but no
+/// end yet) and at the end of the input.
 #[derive(Debug, Default)]
 pub struct AuditJoin {
-    /// The current event's serial and its records (with their line numbers).
-    serial: Option<u64>,
-    group: Vec<(u64, Record)>,
+    /// The offset from UTC of `ausearch -i`'s local times, in seconds.
+    utc_offset: i64,
+    /// The events being read, oldest first: host, serial, records (with
+    /// their line numbers).
+    open: Vec<Open>,
     /// Per process id, the image and command line of its last execution.
     processes: FxHashMap<String, (String, String)>,
+    /// Events with a `SYSCALL` record let go before their end because
+    /// more than [`MAX_OPEN`] events were open.
+    pub evicted: u64,
+}
+
+/// One audit event being read.
+#[derive(Debug)]
+struct Open {
+    host: Option<String>,
+    serial: u64,
+    records: Vec<(u64, Record)>,
 }
 
 impl AuditJoin {
-    /// Reads line `no`; records whose event is complete go to `out` (in
-    /// line order). False when the line is not an audit record.
+    /// A join for logs whose `ausearch -i` times are `utc_offset` seconds
+    /// ahead of UTC (raw `audit.log` times are UTC whatever it is).
+    pub fn new(utc_offset: i64) -> AuditJoin {
+        AuditJoin {
+            utc_offset,
+            ..AuditJoin::default()
+        }
+    }
+
+    /// Reads line `no`; records whose event is complete go to `out`.
+    /// False when the line is not an audit record (`ausearch`'s `----`
+    /// separator ends every open event).
     pub fn push(&mut self, no: u64, line: &[u8], out: &mut Vec<(u64, Record)>) -> bool {
         let text = String::from_utf8_lossy(line);
-        let Some((serial, rec)) = from_audit_line(text.trim_end_matches('\r')) else {
+        if text.trim_start().starts_with("----") {
+            self.finish(out);
+            return false;
+        }
+        let Some((serial, rec)) = from_audit_line(text.trim_end_matches('\r'), self.utc_offset)
+        else {
             return false;
         };
-        if self.serial != Some(serial) || self.group.len() >= MAX_GROUP {
-            self.flush(out);
-        }
-        self.serial = Some(serial);
+        let host = rec.linux.as_ref().and_then(|l| l.host.clone());
         let end = text_of(&rec, "type") == Some("EOE");
-        self.group.push((no, rec));
-        if end {
-            self.flush(out);
+        let at = self
+            .open
+            .iter()
+            .rposition(|o| o.serial == serial && o.host == host);
+        let at = match at {
+            Some(i) => i,
+            None => {
+                if self.open.len() >= MAX_OPEN {
+                    let oldest = self.open.remove(0);
+                    if oldest
+                        .records
+                        .iter()
+                        .any(|(_, r)| text_of(r, "type") == Some("SYSCALL"))
+                    {
+                        self.evicted += 1;
+                    }
+                    self.flush(oldest.records, out);
+                }
+                self.open.push(Open {
+                    host,
+                    serial,
+                    records: Vec::new(),
+                });
+                self.open.len() - 1
+            }
+        };
+        let Some(group) = self.open.get_mut(at) else {
+            return true;
+        };
+        group.records.push((no, rec));
+        if end || group.records.len() >= MAX_GROUP {
+            let done = self.open.remove(at);
+            self.flush(done.records, out);
         }
         true
     }
 
-    /// The records of the last event.
+    /// The records of every event still open, oldest first.
     pub fn finish(&mut self, out: &mut Vec<(u64, Record)>) {
-        self.flush(out);
+        for o in std::mem::take(&mut self.open) {
+            self.flush(o.records, out);
+        }
     }
 
-    fn flush(&mut self, out: &mut Vec<(u64, Record)>) {
-        self.serial = None;
-        let mut group = std::mem::take(&mut self.group);
+    /// Joins one event's records and hands them on.
+    fn flush(&mut self, mut group: Vec<(u64, Record)>, out: &mut Vec<(u64, Record)>) {
         let find = |g: &[(u64, Record)], kind: &str| {
             g.iter().position(|(_, r)| text_of(r, "type") == Some(kind))
         };

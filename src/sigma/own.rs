@@ -263,6 +263,8 @@ pub(crate) fn compile(rule: &CompiledRule, fields: &mut Fields) -> Compiled {
 pub(crate) struct Slot<'a> {
     pub(crate) value: &'a Value,
     pub(crate) low: Option<(u32, u32)>,
+    /// The field's number (`u32::MAX`: no rule or index names it).
+    pub(crate) field: u32,
 }
 
 /// A record as the matcher reads it.
@@ -423,13 +425,18 @@ fn item(it: &Item, view: &View<'_>) -> R {
 fn keyword(m: &M, view: &View<'_>) -> R {
     for slot in &view.slots {
         let hit = match slot.value {
-            Value::String(s) => text_pred(
-                m,
-                Txt {
-                    orig: s,
-                    low: view.low_of(slot),
-                },
-            )?,
+            Value::String(s) => match view.low_of(slot) {
+                Some(l) => text_pred(
+                    m,
+                    Txt {
+                        orig: s,
+                        low: Some(l),
+                    },
+                )?,
+                // Not lower-cased by the index (no rule of the record's
+                // logsource names the field): folded here.
+                None => with_lowered(s, |t| text_pred(m, t))?,
+            },
             v @ (Value::Object(_) | Value::Array(_)) => keyword_deep(m, v, 63)?,
             _ => false,
         };

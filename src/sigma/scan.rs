@@ -65,6 +65,10 @@ pub struct ScanStats {
     pub evaluated: u64,
     /// Hits per rule title.
     pub by_rule: BTreeMap<String, u64>,
+    /// Audit events let go before their end record because too many
+    /// events were interleaved ([`linux::MAX_OPEN`]): their `EXECVE` may
+    /// lack the `SYSCALL` or `CWD` fields.
+    pub audit_evicted: u64,
 }
 
 impl ScanStats {
@@ -75,6 +79,7 @@ impl ScanStats {
         self.informational += o.informational;
         self.unreadable += o.unreadable;
         self.evaluated += o.evaluated;
+        self.audit_evicted += o.audit_evicted;
         for (k, v) in o.by_rule {
             *self.by_rule.entry(k).or_default() += v;
         }
@@ -186,7 +191,7 @@ fn scan_input(
         sink.batch(rules, &file, batch, |l| record::from_json(&l));
     } else if crate::source::auditd::looks_like_auditd(head) {
         // Joined in order (one event's records), then evaluated in batches.
-        let mut join = linux::AuditJoin::default();
+        let mut join = linux::AuditJoin::new(opts.utc_offset);
         let mut done: Vec<(u64, Record)> = Vec::new();
         let flush = |sink: &mut Sink<'_>, done: &mut Vec<(u64, Record)>| {
             let batch = std::mem::take(done)
@@ -203,6 +208,7 @@ fn scan_input(
         });
         join.finish(&mut done);
         flush(&mut sink, &mut done);
+        sink.stats.audit_evicted += join.evicted;
     } else {
         let cfg =
             crate::source::syslog::SyslogConfig::for_input(opts.year, opts.utc_offset, modified);

@@ -68,9 +68,11 @@ impl LogFormatSpec for AuditdFormat {
         looks_like_auditd(head)
     }
 
-    fn reader(&self, _ctx: &Context) -> Reader {
+    fn reader(&self, ctx: &Context) -> Reader {
         Reader::Lines {
-            parser: Box::new(AuditLines),
+            parser: Box::new(AuditLinesAt {
+                utc_offset: ctx.syslog.utc_offset,
+            }),
             timed: true,
         }
     }
@@ -121,26 +123,78 @@ pub struct Header<'a> {
     pub serial: u64,
     /// The fields after `): `.
     pub body: &'a str,
+    /// Written by `ausearch -i` (local time, names in place of numbers,
+    /// strings already decoded).
+    pub interpreted: bool,
 }
 
-/// Reads `SECS.FRACTION:SERIAL` (the inside of `msg=audit(...)`).
-fn stamp(s: &str) -> Option<(Timestamp, u64)> {
-    let (time, serial) = s.split_once(':')?;
-    let (secs, frac) = time.split_once('.').unwrap_or((time, ""));
-    if secs.is_empty()
-        || secs.len() > 12
-        || frac.len() > 9
-        || !secs.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
+/// Reads the digits of a fraction of a second as nanoseconds.
+fn fraction(frac: &str) -> Option<i64> {
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let secs: i64 = secs.parse().ok()?;
     let mut nanos = 0i64;
     let mut scale = NANOS_PER_SEC / 10;
     for b in frac.bytes() {
         nanos += i64::from(b - b'0') * scale;
         scale /= 10;
     }
+    Some(nanos)
+}
+
+/// Reads a number of 1 to `max` digits.
+fn digits(s: &str, max: usize) -> Option<u32> {
+    if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Reads the local date and time `ausearch -i` writes (`%x %T` and the
+/// milliseconds): `MM/DD/YYYY` (or `DD/MM/YYYY` when the first number is
+/// above 12), `MM/DD/YY` (the C locale), `YYYY-MM-DD` or `DD.MM.YYYY`, then
+/// `HH:MM:SS.mmm`; the time is `utc_offset` seconds ahead of UTC.
+pub fn interpreted_time(s: &str, utc_offset: i64) -> Option<Timestamp> {
+    let (date, time) = s.trim().split_once(' ')?;
+    let (y, m, d) = if let Some((a, rest)) = date.split_once('/') {
+        let (b, c) = rest.split_once('/')?;
+        let (a, b) = (digits(a, 2)?, digits(b, 2)?);
+        let (m, d) = if a > 12 { (b, a) } else { (a, b) };
+        let y = i64::from(digits(c, 4)?);
+        (if c.len() == 2 { 2000 + y } else { y }, m, d)
+    } else if let Some((y, rest)) = date.split_once('-') {
+        let (m, d) = rest.split_once('-')?;
+        (i64::from(digits(y, 4)?), digits(m, 2)?, digits(d, 2)?)
+    } else {
+        let (d, rest) = date.split_once('.')?;
+        let (m, y) = rest.split_once('.')?;
+        (i64::from(digits(y, 4)?), digits(m, 2)?, digits(d, 2)?)
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (clock, frac) = time.trim().split_once('.').unwrap_or((time.trim(), ""));
+    let mut parts = clock.split(':');
+    let h = digits(parts.next()?, 2)?;
+    let mi = digits(parts.next()?, 2)?;
+    let sec = digits(parts.next()?, 2)?;
+    if parts.next().is_some() || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let days = crate::model::event::days_from_civil(y, m, d);
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + sec) - utc_offset;
+    Some(Timestamp::from_parts(secs, fraction(frac)?))
+}
+
+/// Reads `SECS.FRACTION:SERIAL` (the inside of `msg=audit(...)`).
+fn stamp(s: &str) -> Option<(Timestamp, u64)> {
+    let (time, serial) = s.split_once(':')?;
+    let (secs, frac) = time.split_once('.').unwrap_or((time, ""));
+    if secs.is_empty() || secs.len() > 12 || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = secs.parse().ok()?;
+    let nanos = fraction(frac)?;
     if serial.is_empty() || serial.len() > 20 || !serial.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -148,7 +202,17 @@ fn stamp(s: &str) -> Option<(Timestamp, u64)> {
 }
 
 /// Reads a record's header; `None` when the line is not an audit record.
+/// Records of `ausearch -i` are read as written in UTC (see
+/// [`parse_header_at`]).
 pub fn parse_header(line: &str) -> Option<Header<'_>> {
+    parse_header_at(line, 0)
+}
+
+/// Reads a record's header, raw (`msg=audit(SECS.MILLIS:SERIAL):`) or
+/// interpreted by `ausearch -i` (`msg=audit(MM/DD/YYYY HH:MM:SS.mmm:SERIAL) :`,
+/// a local time `utc_offset` seconds ahead of UTC); `None` when the line
+/// is not an audit record.
+pub fn parse_header_at(line: &str, utc_offset: i64) -> Option<Header<'_>> {
     let (node, rest) = match line.strip_prefix("node=") {
         Some(r) => {
             let (host, rest) = r.split_once(' ')?;
@@ -160,7 +224,19 @@ pub fn parse_header(line: &str) -> Option<Header<'_>> {
     let (kind, rest) = rest.split_once(' ')?;
     let rest = rest.trim_start().strip_prefix("msg=audit(")?;
     let (inside, body) = rest.split_once(')')?;
-    let (ts, serial) = stamp(inside)?;
+    let (ts, serial, interpreted) = match stamp(inside) {
+        Some((ts, serial)) => (ts, serial, false),
+        None => {
+            let (time, serial) = inside.rsplit_once(':')?;
+            if serial.is_empty() || serial.len() > 20 || !serial.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let serial: u64 = serial.parse().ok()?;
+            (interpreted_time(time, utc_offset)?, serial, true)
+        }
+    };
+    let body = body.trim_start();
     let body = body.strip_prefix(':').unwrap_or(body).trim_start();
     Some(Header {
         node: node.filter(|n| !n.is_empty()),
@@ -168,6 +244,7 @@ pub fn parse_header(line: &str) -> Option<Header<'_>> {
         ts,
         serial,
         body,
+        interpreted,
     })
 }
 
@@ -181,8 +258,10 @@ struct Value<'a> {
 
 /// The `key=value` pairs of a record body, the user-space records'
 /// `msg='...'` opened up (its inner pairs come as the others do) and the
-/// enriched names after `0x1d` included.
-fn pairs(body: &str) -> impl Iterator<Item = (&str, Value<'_>)> {
+/// enriched names after `0x1d` included. In a record of `ausearch -i`
+/// (`interpreted`) values are already decoded and may hold spaces: the
+/// words without `=` after a value belong to it, and no value is hex.
+fn pairs(body: &str, interpreted: bool) -> impl Iterator<Item = (&str, Value<'_>)> {
     let mut rest = body;
     std::iter::from_fn(move || {
         loop {
@@ -214,18 +293,34 @@ fn pairs(body: &str) -> impl Iterator<Item = (&str, Value<'_>)> {
                 rest = after;
                 continue;
             }
-            let end = after.find([' ', '\x1d']).unwrap_or(after.len());
+            let mut end = after.find([' ', '\x1d']).unwrap_or(after.len());
+            // The next words, when they have no `=`, continue this value.
+            while interpreted && let Some(more) = continued(after.get(end..).unwrap_or("")) {
+                end += more;
+            }
             let raw = after.get(..end).unwrap_or("");
             rest = after.get(end..).unwrap_or("");
             return Some((
                 key,
                 Value {
                     raw: raw.trim_end_matches('\''),
-                    quoted: false,
+                    quoted: interpreted,
                 },
             ));
         }
     })
+}
+
+/// In `ausearch -i` text, the length of `next` up to the end of its first
+/// word when that word continues the value before it (it has no `=`).
+fn continued(next: &str) -> Option<usize> {
+    let word = next.trim_start_matches(' ');
+    let len = word.find([' ', '\x1d']).unwrap_or(word.len());
+    let w = word.get(..len).unwrap_or("");
+    if w.is_empty() || w.contains('=') || next.starts_with('\x1d') {
+        return None;
+    }
+    Some(next.len() - word.len() + len)
 }
 
 /// Decodes an untrusted string field: quoted text as is, hex as the bytes
@@ -259,13 +354,11 @@ fn untrusted(v: Value<'_>) -> Cow<'_, str> {
 /// else as written (a `SYSCALL`'s `a0`..`a3` stay the hex numbers the
 /// kernel writes). The `msg='...'` of user-space records is opened up and
 /// the enriched names after `0x1d` (`SYSCALL=execve`, `AUID="alice"`)
-/// come as the other pairs do.
-pub fn decoded_pairs<'a>(
-    kind: &str,
-    body: &'a str,
-) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
-    let execve = kind == "EXECVE";
-    pairs(body).map(move |(key, v)| {
+/// come as the other pairs do. The values of `ausearch -i`
+/// (`h.interpreted`) are taken as written: they are decoded already.
+pub fn decoded_pairs<'a>(h: &Header<'a>) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
+    let execve = h.kind == "EXECVE";
+    pairs(h.body, h.interpreted).map(move |(key, v)| {
         let text = match key {
             "exe" | "comm" | "cwd" | "name" | "proctitle" | "key" | "acct" | "cmd" | "data" => {
                 untrusted(v)
@@ -373,9 +466,9 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn read(body: &'a str, want_args: bool) -> Fields<'a> {
+    fn read(h: &Header<'a>, want_args: bool) -> Fields<'a> {
         let mut f = Fields::default();
-        for (key, v) in pairs(body) {
+        for (key, v) in pairs(h.body, h.interpreted) {
             let first = |slot: &mut Option<&'a str>| {
                 if slot.is_none() {
                     *slot = Some(v.raw);
@@ -420,6 +513,12 @@ impl<'a> Fields<'a> {
                 }
                 _ => {}
             }
+        }
+        if h.interpreted {
+            // `ausearch -i` writes names where the raw log has numbers.
+            f.auid_name = f.auid_name.or(f.auid);
+            f.uid_name = f.uid_name.or(f.uid);
+            f.id_name = f.id_name.or(f.id);
         }
         f
     }
@@ -476,11 +575,31 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// auditd's `audit.log`, one record per line.
+/// auditd's `audit.log`, one record per line, times of `ausearch -i`
+/// output read as UTC ([`AuditLinesAt`] places them).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuditLines;
 
+/// auditd's `audit.log`, raw or as `ausearch -i` prints it (local times
+/// `utc_offset` seconds ahead of UTC: `--timezone`), one record per line;
+/// the `----` lines between `ausearch`'s events are passed over.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditLinesAt {
+    /// The offset from UTC of `ausearch -i`'s local times, in seconds.
+    pub utc_offset: i64,
+}
+
 impl LineFormat for AuditLines {
+    fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
+        AuditLinesAt::default().parse_line(line, out)
+    }
+
+    fn line_time(&self, line: &[u8]) -> LineTime {
+        AuditLinesAt::default().line_time(line)
+    }
+}
+
+impl LineFormat for AuditLinesAt {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
@@ -488,14 +607,14 @@ impl LineFormat for AuditLines {
             // The separator `ausearch` prints between events.
             return Ok(());
         }
-        let h = parse_header(text).ok_or(Skip("not an audit record"))?;
+        let h = parse_header_at(text, self.utc_offset).ok_or(Skip("not an audit record"))?;
         map(&h, out);
         Ok(())
     }
 
     fn line_time(&self, line: &[u8]) -> LineTime {
         let text = String::from_utf8_lossy(line);
-        match parse_header(text.trim_end_matches('\r')) {
+        match parse_header_at(text.trim_end_matches('\r'), self.utc_offset) {
             Some(h) => LineTime::At(h.ts),
             None => LineTime::NoEvent,
         }
@@ -524,11 +643,11 @@ fn label(e: &mut LogEvent, key: &str, v: Option<&str>) {
 pub fn map(h: &Header<'_>, out: &mut Vec<LogEvent>) {
     match h.kind {
         "USER_LOGIN" | "USER_AUTH" | "USER_START" | "USER_END" | "USER_LOGOUT" => {
-            let f = Fields::read(h.body, false);
+            let f = Fields::read(h, false);
             out.push(user_event(h, &f));
         }
         "USER_CMD" => {
-            let f = Fields::read(h.body, false);
+            let f = Fields::read(h, false);
             let exe = f.exe.map(untrusted);
             if exe.as_deref().is_some_and(|x| base_name(x) != "sudo") {
                 return;
@@ -550,7 +669,7 @@ pub fn map(h: &Header<'_>, out: &mut Vec<LogEvent>) {
             out.push(e);
         }
         "SYSCALL" => {
-            let f = Fields::read(h.body, false);
+            let f = Fields::read(h, false);
             if !is_exec(&f) {
                 return;
             }
@@ -583,7 +702,7 @@ pub fn map(h: &Header<'_>, out: &mut Vec<LogEvent>) {
             out.push(e);
         }
         "EXECVE" => {
-            let f = Fields::read(h.body, true);
+            let f = Fields::read(h, true);
             let mut e = base(h);
             e.category = Some(Category::Process);
             e.action = Action::ExecArguments;
