@@ -193,6 +193,17 @@ mod tests {
         String::from_utf8(out).expect("text")
     }
 
+    /// Distinct (account, source, destination) triples of auth.txt lines.
+    fn triples_of(text: &str) -> usize {
+        text.lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[1], f[3], f[4])
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
     #[test]
     fn realistic_lines_are_in_time_order_over_the_days_and_repeat() {
         let t = text(20_000, 2);
@@ -211,23 +222,10 @@ mod tests {
         assert!(*times.last().expect("last") > 86_400);
         // Far fewer distinct (account, source, destination) triples than
         // lines: the shape repeats, unlike the uniform one.
-        let triples: std::collections::BTreeSet<(&str, &str, &str)> = t
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (f[1], f[3], f[4])
-            })
-            .collect();
         let mut uniform = Vec::new();
         auth_lines(20_000, &mut uniform).expect("written");
         let uniform = String::from_utf8(uniform).expect("text");
-        let uniform_triples: std::collections::BTreeSet<(&str, &str, &str)> = uniform
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (f[1], f[3], f[4])
-            })
-            .collect();
-        assert!(triples.len() * 2 < uniform_triples.len());
+        let (triples, uniform_triples) = (triples_of(&t), triples_of(&uniform));
+        assert!(triples * 2 < uniform_triples, "{triples} {uniform_triples}");
     }
 }
