@@ -221,11 +221,11 @@ mod tests {
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
         assert!(*times.last().expect("last") > 86_400);
         // Far fewer distinct (account, source, destination) triples than
-        // lines: the shape repeats, unlike the uniform one.
+        // the uniform shape on as many lines: the realistic one repeats.
         let mut uniform = Vec::new();
-        auth_lines(20_000, &mut uniform).expect("written");
+        auth_lines(200_000, &mut uniform).expect("written");
         let uniform = String::from_utf8(uniform).expect("text");
-        let (triples, uniform_triples) = (triples_of(&t), triples_of(&uniform));
+        let (triples, uniform_triples) = (triples_of(&text(200_000, 2)), triples_of(&uniform));
         assert!(triples * 2 < uniform_triples, "{triples} {uniform_triples}");
     }
 }
