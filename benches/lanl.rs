@@ -8,9 +8,15 @@
 //! `lanl/auth_events_streamed` is the `lateral events` path end to end
 //! (file read, time-order scan, parse, format, write to a sink).
 //!
+//! `lanl/analyze_realistic` is the analysis after reading: 200,000 lines
+//! of the realistic shape over two days (`synth::lanl_auth`), profiled
+//! from the first 60% and the rest judged, alerts and incidents built.
+//!
 //! To write a large auth.txt for timing the binary
 //! (`lateral events --quiet --stats FILE > /dev/null`), run
-//! `LATERAL_LANL_SAMPLE=FILE LATERAL_LANL_LINES=10000000 cargo bench --bench lanl`.
+//! `LATERAL_LANL_SAMPLE=FILE LATERAL_LANL_LINES=10000000 cargo bench --bench lanl`;
+//! add `LATERAL_LANL_SHAPE=realistic` (and `LATERAL_LANL_DAYS=N`, 3 by
+//! default) for the realistic shape instead of the uniform one.
 
 use criterion::{BatchSize, Criterion, Throughput};
 use lateral::input::ByteWindow;
@@ -138,6 +144,21 @@ fn bench(c: &mut Criterion) {
             black_box(run.written)
         })
     });
+    let mut realistic = Vec::new();
+    lateral::synth::lanl_auth::auth_lines_realistic(LINES, 2, &mut realistic)
+        .expect("lines written");
+    let mut events = Vec::new();
+    for line in realistic.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        let _ = format.parse_line(line, &mut events);
+    }
+    let config = lateral::config::Config::default();
+    g.bench_function("analyze_realistic", |b| {
+        b.iter(|| {
+            let a =
+                lateral::analyze::analyze(&[], &events, lateral::analyze::Learning::Auto, &config);
+            black_box((a.alerts.len(), a.incidents.len()))
+        })
+    });
     g.finish();
 }
 
@@ -149,7 +170,16 @@ fn main() {
             .unwrap_or(10_000_000u64);
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file).expect("sample file"));
         // In slices, so a billion lines do not need their text in memory.
-        auth_lines(lines, &mut out);
+        if std::env::var("LATERAL_LANL_SHAPE").as_deref() == Ok("realistic") {
+            let days = std::env::var("LATERAL_LANL_DAYS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3u64);
+            lateral::synth::lanl_auth::auth_lines_realistic(lines, days, &mut out)
+                .expect("lines written");
+        } else {
+            auth_lines(lines, &mut out);
+        }
         out.flush().expect("sample written");
         println!("wrote {file} ({lines} lines)");
         return;

@@ -469,7 +469,8 @@ pub fn detect_resolved_with(
     config: &Config,
     extra: Vec<Alert>,
 ) -> Detected {
-    let attempts = crate::detect::credential_attempts(events, logons, directory);
+    let others = crate::detect::other_attempts(events, logons, directory);
+    let attempts = crate::detect::credential_attempts(logons, &others);
     let input = DetectInput {
         flows,
         events,

@@ -237,7 +237,7 @@ pub fn succeeded_attempt(e: &LogEvent) -> bool {
 /// ([`failed_attempt`]) among `logons`: a detector that alerts only on
 /// that many failures groups no other source.
 pub fn failing_sources<'a>(
-    logons: &'a [LogonView<'_>],
+    logons: &[&'a LogonView<'_>],
     need: usize,
 ) -> rustc_hash::FxHashMap<&'a HostKey, usize> {
     let mut failures: rustc_hash::FxHashMap<&HostKey, usize> = rustc_hash::FxHashMap::default();

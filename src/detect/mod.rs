@@ -51,7 +51,7 @@ pub struct DetectInput<'a> {
     pub logons: &'a [LogonView<'a>],
     /// Today's password attempts: the logons and the Kerberos attempts at
     /// domain controllers, resolved once (see [`credential_attempts`]).
-    pub attempts: &'a [LogonView<'a>],
+    pub attempts: &'a [&'a LogonView<'a>],
     /// Names and addresses of hosts.
     pub directory: &'a Directory,
     /// What each host normally does.
@@ -79,42 +79,28 @@ pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<L
         .collect()
 }
 
-/// Every password attempt among `events`, in time order: the network
-/// `logons` (resolved by [`remote_logons`]), the Kerberos attempts at
-/// domain controllers (TGT requests, 4768, granted or refused, and failed
-/// pre-authentications, 4771; source the client, destination the
-/// controller), the NTLM validations at domain controllers (4776; source
-/// the workstation named, and left out when a logon of that account from
-/// that source within [`NTLM_ECHO_NANOS`] already counts the attempt),
-/// and the explicit-credential logons (4648; source the host that wrote
-/// it, destination the server named, left out when the two are one),
-/// on equal times logons first. Borrows `logons` when there is no other
-/// attempt.
-pub fn credential_attempts<'a, 'b>(
+/// The password attempts among `events` that are not network logons, in
+/// time order: the Kerberos attempts at domain controllers (TGT requests,
+/// 4768, granted or refused, and failed pre-authentications, 4771;
+/// source the client, destination the controller), the NTLM validations
+/// at domain controllers (4776; source the workstation named, and left
+/// out when one of the network `logons` (resolved by [`remote_logons`])
+/// of that account from that source within [`NTLM_ECHO_NANOS`] already
+/// counts the attempt), and the explicit-credential logons (4648; source
+/// the host that wrote it, destination the server named, left out when
+/// the two are one). [`credential_attempts`] joins them with the logons.
+pub fn other_attempts<'a>(
     events: &'a [LogEvent],
-    logons: &'b [LogonView<'a>],
+    logons: &[LogonView<'a>],
     directory: &Directory,
-) -> std::borrow::Cow<'b, [LogonView<'a>]> {
+) -> Vec<LogonView<'a>> {
     // The logons each NTLM validation may echo: (source, account) -> times.
     let mut logon_times: std::collections::BTreeMap<
         (&crate::model::HostKey, &str),
         Vec<crate::model::event::Timestamp>,
     > = std::collections::BTreeMap::new();
-    for v in logons {
-        if let (Some(s), Some(u)) = (&v.src, v.user.as_deref()) {
-            logon_times.entry((s, u)).or_default().push(v.event.ts);
-        }
-    }
-    let echoes = |v: &LogonView<'_>| {
-        let (Some(s), Some(u)) = (&v.src, v.user.as_deref()) else {
-            return false;
-        };
-        logon_times.get(&(s, u)).is_some_and(|ts| {
-            ts.iter()
-                .any(|t| t.0.abs_diff(v.event.ts.0) <= NTLM_ECHO_NANOS.unsigned_abs())
-        })
-    };
-    let kerberos: Vec<LogonView<'a>> = events
+    let mut validations = false;
+    events
         .iter()
         .filter(|e| {
             common::is_kerberos_attempt(e)
@@ -126,22 +112,46 @@ pub fn credential_attempts<'a, 'b>(
             if common::is_explicit(v.event) {
                 return v.dst.is_some() && v.src != v.dst;
             }
-            !(common::is_ntlm_validation(v.event) && echoes(v))
+            if !common::is_ntlm_validation(v.event) {
+                return true;
+            }
+            // Built on the first validation only: most inputs have none.
+            if !validations {
+                validations = true;
+                for l in logons {
+                    if let (Some(s), Some(u)) = (&l.src, l.user.as_deref()) {
+                        logon_times.entry((s, u)).or_default().push(l.event.ts);
+                    }
+                }
+            }
+            let (Some(s), Some(u)) = (&v.src, v.user.as_deref()) else {
+                return true;
+            };
+            !logon_times.get(&(s, u)).is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t.0.abs_diff(v.event.ts.0) <= NTLM_ECHO_NANOS.unsigned_abs())
+            })
         })
-        .collect();
-    if kerberos.is_empty() {
-        return std::borrow::Cow::Borrowed(logons);
-    }
-    let mut all = Vec::with_capacity(logons.len() + kerberos.len());
-    let mut k = kerberos.into_iter().peekable();
+        .collect()
+}
+
+/// Every password attempt, in time order: the network `logons` and the
+/// `others` ([`other_attempts`]), on equal times logons first. Borrowed,
+/// not copied: one reference per attempt.
+pub fn credential_attempts<'b, 'a>(
+    logons: &'b [LogonView<'a>],
+    others: &'b [LogonView<'a>],
+) -> Vec<&'b LogonView<'a>> {
+    let mut all = Vec::with_capacity(logons.len() + others.len());
+    let mut k = others.iter().peekable();
     for v in logons {
         while let Some(next) = k.next_if(|x| x.event.ts < v.event.ts) {
             all.push(next);
         }
-        all.push(v.clone());
+        all.push(v);
     }
     all.extend(k);
-    std::borrow::Cow::Owned(all)
+    all
 }
 
 /// How far apart a domain controller's NTLM validation (4776) and the

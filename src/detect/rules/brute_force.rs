@@ -119,7 +119,7 @@ impl Detector for BruteForce {
             groups
                 .entry((s.clone(), lower_text(u.trim())))
                 .or_default()
-                .push(v.clone());
+                .push((*v).clone());
         }
         let mut alerts = Vec::new();
         for ((_, user), views) in groups {

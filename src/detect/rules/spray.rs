@@ -87,7 +87,7 @@ impl Detector for Spray {
         for v in input.attempts {
             let Some(s) = &v.src else { continue };
             if failures.contains_key(s) {
-                by_src.entry(s.clone()).or_default().push(v.clone());
+                by_src.entry(s.clone()).or_default().push((*v).clone());
             }
         }
         let mut alerts = Vec::new();
