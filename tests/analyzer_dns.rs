@@ -137,7 +137,6 @@ fn dns_over_tcp_and_udp_gives_zeek_dns_log_rows() {
         ),
         100,
     );
-    drop(write);
     w.finish().unwrap();
 
     let out = dir.join("zeek");
