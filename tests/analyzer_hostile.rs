@@ -235,7 +235,9 @@ fn truncated_and_garbage_application_streams_never_panic_and_stay_bounded() {
         },
         Arc::from("apps"),
     );
-    let ports = [80u16, 22, 443, 3389, 88, 389, 8080, 5985, 636, 3268, 40_000];
+    let ports = [
+        80u16, 22, 443, 3389, 88, 389, 8080, 5985, 636, 3268, 53, 40_000,
+    ];
     let mut most = 0;
     let mut n = 0u32;
     for seed in 1..400u64 {
@@ -280,13 +282,22 @@ fn truncated_and_garbage_application_streams_never_panic_and_stay_bounded() {
             &udp([10, 9, 9, 9], 88, src, 50000, t + 2),
             &bytes(seed + 7, 300),
         );
+        // DNS over UDP: a query head with garbage after it, cut anywhere,
+        // and a garbage answer with the query's id and the response bit.
+        let mut q = vec![seed as u8, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend(bytes(seed + 11, (seed as usize * 7) % 600));
+        q.truncate((seed as usize * 17) % (q.len() + 1));
+        a.packet(&udp(src, 50001, [10, 9, 9, 9], 53, t), &q);
+        let mut r = vec![seed as u8, 1, 0x81, 0x80];
+        r.extend(bytes(seed + 13, (seed as usize * 11) % 700));
+        a.packet(&udp([10, 9, 9, 9], 53, src, 50001, t + 3), &r);
     }
     assert!(n > 400);
     assert!(most <= lim.global_bytes, "{most} bytes held");
     let out = a.finish();
     let c = out.counters;
     // Every protocol was tried, and what did not parse was counted.
-    for name in ["http", "ssh", "tls", "rdp", "kerberos", "ldap"] {
+    for name in ["http", "ssh", "tls", "rdp", "kerberos", "ldap", "dns"] {
         let pa = c.per_analyzer.get(name).copied().unwrap_or_default();
         assert!(pa.connections > 0, "{name}: {c:?}");
     }
@@ -384,4 +395,48 @@ fn a_flood_of_endless_ssh_version_lines_stays_within_the_byte_cap() {
     // 1000 × 14 000 clear bytes do not fit in 512 KiB: the rest is counted.
     assert!(ssh.bytes_skipped > 0, "{c:?}");
     assert_eq!(ssh.bytes, 1000 * 14_000, "{c:?}");
+}
+
+#[test]
+fn a_flood_of_unanswered_dns_queries_stays_within_the_byte_cap() {
+    let lim = limits();
+    let mut a = Analyzers::new(
+        AnalyzerConfig {
+            enabled: true,
+            limits: lim,
+        },
+        Arc::from("dns-flood"),
+    );
+    let mut most = 0;
+    let mut sent = 0u64;
+    for i in 0..40_000u32 {
+        let src = [10, 3, 0, (i % 16) as u8];
+        let mut q = vec![(i >> 8) as u8, i as u8, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(&[1, b'x', 0, 0, 1, 0, 1]);
+        a.packet(
+            &udp(
+                src,
+                40_000 + (i % 7) as u16,
+                [10, 9, 9, 9],
+                53,
+                1_000 + i64::from(i),
+            ),
+            &q,
+        );
+        sent += 1;
+        most = most.max(a.state().1);
+    }
+    assert!(most <= lim.global_bytes, "{most} bytes held");
+    let out = a.finish();
+    let dns = out
+        .counters
+        .per_analyzer
+        .get("dns")
+        .copied()
+        .unwrap_or_default();
+    // Every query is logged once, unanswered: waiting, pushed out by the
+    // per-connection cap, or refused by the global cap and counted.
+    assert_eq!(dns.records, sent, "{dns:?}");
+    assert_eq!(out.records.len() as u64, sent);
+    assert!(dns.refused > 0, "{dns:?}");
 }

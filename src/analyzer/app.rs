@@ -18,7 +18,7 @@
 //! follows a gap, is counted and not read.
 
 use super::reassembly::Chunk;
-use super::{Cx, FlowInfo, StreamAnalyzer, http, kerberos, ldap, rdp, ssh, tls};
+use super::{Cx, FlowInfo, StreamAnalyzer, dns, http, kerberos, ldap, rdp, ssh, tls};
 use crate::model::Action;
 use crate::model::event::{Category, LogEvent, Origin, Outcome, Position, Text, Timestamp};
 use crate::source::zeek_map;
@@ -40,6 +40,8 @@ pub enum AppKind {
     Tls,
     /// LDAP.
     Ldap,
+    /// DNS over UDP or TCP 53.
+    Dns,
 }
 
 impl AppKind {
@@ -52,6 +54,7 @@ impl AppKind {
             AppKind::Ssh => "ssh",
             AppKind::Tls => "tls",
             AppKind::Ldap => "ldap",
+            AppKind::Dns => "dns",
         }
     }
 }
@@ -93,6 +96,8 @@ pub enum AppRecord {
         /// The server's responses.
         responses: Vec<ldap::Message>,
     },
+    /// One DNS query and its response, each when seen.
+    Dns(Box<dns::Transaction>),
 }
 
 /// An [`AppRecord`] with its time and connection.
@@ -433,6 +438,8 @@ pub fn events_of(f: &AppFinding, cx: &mut Cx<'_>) {
                 out.push(e);
             }
         }
+        // dns.log only: DNS answers already name hosts in the source stage.
+        AppRecord::Dns(_) => {}
     }
     for mut e in out {
         if e.origin.is_none() {
@@ -928,6 +935,109 @@ impl StreamAnalyzer for TlsAnalyzer {
     }
 }
 
+/// Budget bytes charged for each DNS query waiting for its response (the
+/// global memory cap bounds the queries waiting over all connections).
+const DNS_PENDING_COST: usize = 512;
+
+/// One DNS message (UDP payload or TCP frame) on a connection: parsed,
+/// paired with the queries waiting in `pending`, and each complete
+/// transaction a record. A query refused by the global cap is logged at
+/// once, unanswered, and counted as refused.
+pub(super) fn dns_message(pending: &mut dns::Pending, tcp: bool, msg: &[u8], cx: &mut Cx<'_>) {
+    let m = match dns::parse(msg) {
+        Ok(m) => m,
+        Err(_) => {
+            cx.counters.app_mut(AppKind::Dns).parse_errors += 1;
+            return;
+        }
+    };
+    if !m.tracked() {
+        return;
+    }
+    let before = pending.len();
+    let took = !m.qr && cx.budget.take(DNS_PENDING_COST);
+    if !m.qr && !took {
+        cx.counters.app_mut(AppKind::Dns).refused += 1;
+    }
+    let done = pending.message(cx.ts, tcp, m, took);
+    let after = pending.len();
+    // Charged `took`; the queue grew by `after - before`: give the rest back.
+    let charged = usize::from(took) + before;
+    cx.budget
+        .give(charged.saturating_sub(after) * DNS_PENDING_COST);
+    for t in done {
+        emit(AppKind::Dns, t.ts, AppRecord::Dns(Box::new(t)), cx);
+    }
+}
+
+/// Ends a connection's DNS pairing: the queries never answered are records.
+pub(super) fn dns_finish(pending: &mut dns::Pending, cx: &mut Cx<'_>) {
+    let left = pending.drain();
+    cx.budget.give(left.len() * DNS_PENDING_COST);
+    for t in left {
+        emit(AppKind::Dns, t.ts, AppRecord::Dns(Box::new(t)), cx);
+    }
+}
+
+/// DNS over TCP: each message behind a 2-byte length (RFC 1035 4.2.2).
+#[derive(Default)]
+pub(super) struct DnsTcp {
+    bufs: [Buf; 2],
+    pending: dns::Pending,
+    done: bool,
+}
+
+impl StreamAnalyzer for DnsTcp {
+    fn chunk(&mut self, from_orig: bool, chunk: Chunk<'_>, cx: &mut Cx<'_>) {
+        if self.done {
+            return;
+        }
+        let Some(buf) = self.bufs.get_mut(usize::from(!from_orig)) else {
+            return;
+        };
+        if buf.push(chunk, APP_CAP + 2, AppKind::Dns, cx) == 0 {
+            if buf.stopped {
+                // A gap: the framing is lost.
+                self.done = true;
+                for b in &mut self.bufs {
+                    b.release(cx);
+                }
+            }
+            return;
+        }
+        let mut used = 0usize;
+        let mut msgs = Vec::new();
+        while let Some(&[hi, lo]) = buf.data.get(used..used + 2) {
+            let n = usize::from(u16::from_be_bytes([hi, lo]));
+            let Some(m) = buf.data.get(used + 2..used + 2 + n) else {
+                break;
+            };
+            msgs.push(m.to_vec());
+            used += 2 + n;
+        }
+        buf.data.drain(..used);
+        cx.budget.give(used);
+        for m in msgs {
+            dns_message(&mut self.pending, true, &m, cx);
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) {
+        for b in &mut self.bufs {
+            b.release(cx);
+        }
+        dns_finish(&mut self.pending, cx);
+    }
+
+    fn name(&self) -> &'static str {
+        "dns"
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
+
 /// LDAP: both directions buffered, read at the end.
 #[derive(Default)]
 pub(super) struct LdapAnalyzer {
@@ -998,6 +1108,7 @@ pub(super) fn new_analyzer(kind: AppKind) -> Box<dyn StreamAnalyzer> {
         AppKind::Ssh => Box::<SshAnalyzer>::default(),
         AppKind::Tls => Box::<TlsAnalyzer>::default(),
         AppKind::Ldap => Box::<LdapAnalyzer>::default(),
+        AppKind::Dns => Box::<DnsTcp>::default(),
     }
 }
 
@@ -1030,6 +1141,7 @@ fn can_start(kind: AppKind, d: &[u8], from_orig: bool) -> bool {
         // A record mark under 16 MiB.
         AppKind::Kerberos => d.first() == Some(&0),
         AppKind::Ldap => d.first() == Some(&0x30),
+        AppKind::Dns => true,
     }
 }
 

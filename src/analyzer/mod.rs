@@ -24,6 +24,7 @@
 pub mod app;
 pub mod ber;
 pub mod dcerpc;
+pub mod dns;
 pub mod http;
 pub mod kerberos;
 pub mod ldap;
@@ -95,7 +96,7 @@ pub struct AnalyzerCounters {
     /// [`IDLE_SECS`] of capture time: their held segments delivered, their
     /// analyzer finished and its state freed.
     pub reaped: u64,
-    /// UDP Kerberos conversations let go after [`UDP_IDLE_SECS`] idle.
+    /// UDP Kerberos and DNS conversations let go after [`UDP_IDLE_SECS`] idle.
     pub reaped_udp: u64,
     /// Remembered SYNs on other ports forgotten after [`IDLE_SECS`]
     /// without payload.
@@ -306,6 +307,7 @@ pub fn analyzer_for(resp_port: u16, first: Option<&[u8]>) -> Option<Box<dyn Stre
         })),
         p if DCERPC_PORTS.contains(&p) => Some(Box::<DceRpcAnalyzer>::default()),
         88 => by_port(AppKind::Kerberos),
+        53 => Some(Box::<app::DnsTcp>::default()),
         80 | 8080 | 8000 | 5985 | 47001 => by_port(AppKind::Http),
         443 | 636 | 3269 | 5986 | 8443 => by_port(AppKind::Tls),
         3389 => by_port(AppKind::Rdp),
@@ -325,6 +327,7 @@ fn port_claimed(port: u16) -> bool {
         port,
         445 | 139
             | 88
+            | 53
             | 80
             | 8080
             | 8000
@@ -345,17 +348,28 @@ fn port_claimed(port: u16) -> bool {
 /// Kerberos over UDP.
 const KERBEROS_PORT: u16 = 88;
 
+/// DNS over UDP.
+const DNS_PORT: u16 = 53;
+
 /// Seconds a UDP Kerberos exchange's uid is kept for the next datagram of
 /// its address pair (Zeek's UDP inactivity timeout).
 pub const UDP_IDLE_SECS: i64 = 60;
 const UDP_IDLE_NS: i64 = UDP_IDLE_SECS * 1_000_000_000;
 
-/// One UDP Kerberos conversation (a client port and the KDC).
+/// One UDP conversation (a client port and the KDC or DNS server).
 struct UdpConv {
     info: FlowInfo,
     orig_side: u8,
     last: Timestamp,
-    pending: Option<(Timestamp, kerberos::KdcRequest)>,
+    pending: UdpPending,
+}
+
+/// What a UDP conversation waits on.
+enum UdpPending {
+    /// A Kerberos request waiting for its answer.
+    Kerberos(Option<(Timestamp, kerberos::KdcRequest)>),
+    /// DNS queries waiting for their responses.
+    Dns(dns::Pending),
 }
 
 /// One followed connection.
@@ -541,14 +555,17 @@ impl Analyzers {
     }
 
     /// True when a packet could interest an analyzer: TCP, or UDP to or
-    /// from the Kerberos port; analyzers on. Callers skip fetching the
-    /// payload of every other packet.
+    /// from the Kerberos or DNS port; analyzers on. Callers skip fetching
+    /// the payload of every other packet.
     #[inline]
     pub fn wants(&self, p: &Packet) -> bool {
         self.cfg.enabled
             && (p.proto == ip_proto::TCP
                 || (p.proto == ip_proto::UDP
-                    && (p.dport == KERBEROS_PORT || p.sport == KERBEROS_PORT)))
+                    && (p.dport == KERBEROS_PORT
+                        || p.sport == KERBEROS_PORT
+                        || p.dport == DNS_PORT
+                        || p.sport == DNS_PORT)))
     }
 
     /// True when the analyzers follow this packet's connection or may start
@@ -830,13 +847,22 @@ impl Analyzers {
         self.counters.reassembly.add(&reasm);
     }
 
-    /// One UDP datagram to or from the Kerberos port: a request waits for
-    /// its answer on the same address pair; an answer completes it.
+    /// One UDP datagram to or from the Kerberos or DNS port: a request
+    /// waits for its answer on the same address pair; an answer completes
+    /// it.
     fn datagram(&mut self, p: &Packet, payload: &[u8]) {
         if payload.is_empty() {
             return;
         }
-        self.counters.udp_datagrams += 1;
+        let kerberos = p.dport == KERBEROS_PORT || p.sport == KERBEROS_PORT;
+        let (kind, port) = if kerberos {
+            (app::AppKind::Kerberos, KERBEROS_PORT)
+        } else {
+            (app::AppKind::Dns, DNS_PORT)
+        };
+        if kerberos {
+            self.counters.udp_datagrams += 1;
+        }
         let (key, side) = FlowKey::of(p);
         let fresh = self
             .udp
@@ -848,14 +874,14 @@ impl Analyzers {
             }
             if self.udp.len() >= self.cfg.limits.max_flows {
                 self.counters.reassembly.flows_refused += 1;
-                self.counters.app_mut(app::AppKind::Kerberos).refused += 1;
+                self.counters.app_mut(kind).refused += 1;
                 return;
             }
             let (uid, orig_side) = uid_of_first_packet(p);
-            // The client is the side not on port 88.
-            let orig_side = if p.dport == KERBEROS_PORT && p.sport != KERBEROS_PORT {
+            // The client is the side not on the service's port.
+            let orig_side = if p.dport == port && p.sport != port {
                 side
-            } else if p.sport == KERBEROS_PORT && p.dport != KERBEROS_PORT {
+            } else if p.sport == port && p.dport != port {
                 side ^ 1
             } else {
                 orig_side
@@ -869,14 +895,19 @@ impl Analyzers {
             } else {
                 (peer, me)
             };
-            self.counters.app_connection(app::AppKind::Kerberos);
+            self.counters.app_connection(kind);
+            let pending = if kerberos {
+                UdpPending::Kerberos(None)
+            } else {
+                UdpPending::Dns(dns::Pending::default())
+            };
             self.udp.insert(
                 key,
                 UdpConv {
                     info: FlowInfo { uid, orig, resp },
                     orig_side,
                     last: p.ts,
-                    pending: None,
+                    pending,
                 },
             );
         }
@@ -885,9 +916,13 @@ impl Analyzers {
         };
         conv.last = p.ts;
         let _ = conv.orig_side;
+        let kind = match conv.pending {
+            UdpPending::Kerberos(_) => app::AppKind::Kerberos,
+            UdpPending::Dns(_) => app::AppKind::Dns,
+        };
         self.counters
             .per_analyzer
-            .entry(app::AppKind::Kerberos.name())
+            .entry(kind.name())
             .or_default()
             .bytes += payload.len() as u64;
         let mut cx = Cx {
@@ -901,13 +936,18 @@ impl Analyzers {
             budget: &mut self.budget,
             counters: &mut self.counters,
         };
-        app::kerberos_datagram(&mut conv.pending, payload, &mut cx);
+        match &mut conv.pending {
+            UdpPending::Kerberos(k) => app::kerberos_datagram(k, payload, &mut cx),
+            UdpPending::Dns(d) => app::dns_message(d, false, payload, &mut cx),
+        }
     }
 
-    /// Ends a UDP Kerberos conversation: a request never answered is a record.
+    /// Ends a UDP conversation: a request never answered is a record.
     fn close_udp(&mut self, mut conv: UdpConv, offset: u64) {
-        let Some((ts, req)) = conv.pending.take() else {
-            return;
+        let ts = match &conv.pending {
+            UdpPending::Kerberos(Some((ts, _))) => *ts,
+            UdpPending::Dns(d) if !d.is_empty() => conv.last,
+            _ => return,
         };
         let mut cx = Cx {
             flow: &conv.info,
@@ -920,7 +960,14 @@ impl Analyzers {
             budget: &mut self.budget,
             counters: &mut self.counters,
         };
-        app::unanswered(ts, req, &mut cx);
+        match &mut conv.pending {
+            UdpPending::Kerberos(k) => {
+                if let Some((ts, req)) = k.take() {
+                    app::unanswered(ts, req, &mut cx);
+                }
+            }
+            UdpPending::Dns(d) => app::dns_finish(d, &mut cx),
+        }
     }
 
     /// Lets go of connections idle for longer than the TCP timeout, and

@@ -1,5 +1,5 @@
 //! Zeek application logs (`kerberos.log`, `http.log`, `ssl.log`, `ssh.log`,
-//! `rdp.log`, `ldap.log`, `ldap_search.log`) written from the analyzers'
+//! `rdp.log`, `ldap.log`, `ldap_search.log`, `dns.log`) written from the analyzers'
 //! records: part of the report stage. Each log is one record type whose
 //! [`ZeekLog::columns`] lists Zeek's field names, types and this record's
 //! values in Zeek's order; the header and the TSV line both come from that
@@ -8,6 +8,7 @@
 //! `\\` for a backslash, and `\xHH` for tabs, separators and bytes outside
 //! printable ASCII.
 
+pub mod dns;
 pub mod http;
 pub mod kerberos;
 pub mod ldap;
@@ -65,6 +66,14 @@ pub enum Value {
     Port(u16),
     /// A set or vector of strings.
     List(Vec<String>),
+    /// A string of raw bytes.
+    Bytes(Vec<u8>),
+    /// A vector of strings of raw bytes.
+    ByteList(Vec<Vec<u8>>),
+    /// An interval (nanoseconds; written as seconds with six decimals).
+    Interval(i64),
+    /// A vector of intervals (nanoseconds).
+    Intervals(Vec<i64>),
 }
 
 impl Value {
@@ -119,17 +128,21 @@ pub trait ZeekLog: Default {
 }
 
 fn escape(out: &mut Vec<u8>, s: &str, in_set: bool) {
+    escape_bytes(out, s.as_bytes(), in_set);
+}
+
+fn escape_bytes(out: &mut Vec<u8>, s: &[u8], in_set: bool) {
     if s.is_empty() {
         out.extend_from_slice(b"(empty)");
         return;
     }
-    if s == "-" || s == "(empty)" {
+    if s == b"-" || s == b"(empty)" {
         // A value that reads as unset or empty gets its first byte escaped.
-        let _ = write!(out, "\\x{:02x}", s.as_bytes()[0]);
-        out.extend_from_slice(s.as_bytes().get(1..).unwrap_or(&[]));
+        let _ = write!(out, "\\x{:02x}", s[0]);
+        out.extend_from_slice(s.get(1..).unwrap_or(&[]));
         return;
     }
-    for &b in s.as_bytes() {
+    for &b in s {
         if b == b'\\' {
             // Zeek's ASCII writer doubles a backslash.
             out.extend_from_slice(b"\\\\");
@@ -167,7 +180,39 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
                 escape(out, s, true);
             }
         }
+        Value::Bytes(b) => escape_bytes(out, b, false),
+        Value::ByteList(items) => {
+            if items.is_empty() {
+                out.extend_from_slice(b"(empty)");
+            }
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                escape_bytes(out, s, true);
+            }
+        }
+        Value::Interval(ns) => write_interval(out, *ns),
+        Value::Intervals(v) => {
+            if v.is_empty() {
+                out.extend_from_slice(b"(empty)");
+            }
+            for (i, ns) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_interval(out, *ns);
+            }
+        }
     }
+}
+
+/// An interval as Zeek's ASCII writer prints it: seconds, six decimals
+/// (rounded to the microsecond).
+fn write_interval(out: &mut Vec<u8>, ns: i64) {
+    let sign = if ns < 0 { "-" } else { "" };
+    let us = (i128::from(ns).abs() + 500) / 1000;
+    let _ = write!(out, "{sign}{}.{:06}", us / 1_000_000, us % 1_000_000);
 }
 
 /// Writes one record as a TSV line.
@@ -258,6 +303,7 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
     let mut ssl_ = Vec::new();
     let mut ldap_ = Vec::new();
     let mut ldap_search = Vec::new();
+    let mut dns_ = Vec::new();
     for f in findings {
         let conn = conn_ref(&f.flow);
         match &f.record {
@@ -293,6 +339,7 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
                 ldap_.extend(a);
                 ldap_search.extend(b);
             }
+            AppRecord::Dns(t) => dns_.push(dns::DnsInfo::from_transaction(conn, t)),
         }
     }
     let mut out = Vec::new();
@@ -315,6 +362,7 @@ pub fn write_logs(findings: &[crate::analyzer::app::AppFinding]) -> Vec<(String,
     one(&mut out, &ssl_, |r| r.ts);
     one(&mut out, &ldap_, |r| r.ts);
     one(&mut out, &ldap_search, |r| r.ts);
+    one(&mut out, &dns_, |r| r.ts);
     out
 }
 
