@@ -123,7 +123,7 @@ const SPARSE_CELLS: usize = 84;
 ///
 /// Most hosts of a flood are active in one hour or two, so the counters
 /// are kept sparsely, as (hour, count) pairs sorted by hour, until more
-/// than [`SPARSE_CELLS`] hours hold a count; then as 168 counters. The
+/// than `SPARSE_CELLS` (84) hours hold a count; then as 168 counters. The
 /// form is a function of the counts alone, so equal counts compare equal.
 /// Serialised always as the sparse pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
