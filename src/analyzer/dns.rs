@@ -5,6 +5,7 @@
 //! ([`Pending`]).
 
 use crate::model::event::Timestamp;
+use crate::source::dns::{NameRules, read_name_into};
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -13,8 +14,6 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 #[error("{0}")]
 pub struct DnsParseError(pub &'static str);
 
-/// Pointer jumps followed in one name before it is refused.
-const MAX_JUMPS: usize = 32;
 /// Longest name built (bytes); longer names are refused.
 const MAX_NAME: usize = 512;
 /// Answer-section records rendered per message; the rest are skipped.
@@ -100,44 +99,16 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     ]))
 }
 
-/// Reads the (possibly compressed) name at `at`: the name, lower-cased and
-/// dotted, and the offset just past it.
+/// Reads the (possibly compressed) name at `at` as Zeek logs it (any
+/// bytes, lower-cased, dotted): the name and the offset just past it.
 fn read_name(msg: &[u8], at: usize) -> Result<(Vec<u8>, usize), DnsParseError> {
     let mut name = Vec::new();
-    let mut pos = at;
-    let mut end = None;
-    let mut jumps = 0usize;
-    loop {
-        let len = *msg.get(pos).ok_or(DnsParseError("name truncated"))?;
-        match len & 0xc0 {
-            0xc0 => {
-                let lo = *msg
-                    .get(pos + 1)
-                    .ok_or(DnsParseError("name pointer truncated"))?;
-                jumps += 1;
-                if jumps > MAX_JUMPS {
-                    return Err(DnsParseError("name has too many pointers"));
-                }
-                end.get_or_insert(pos + 2);
-                pos = usize::from(len & 0x3f) << 8 | usize::from(lo);
-            }
-            0 if len == 0 => return Ok((name, end.unwrap_or(pos + 1))),
-            0 => {
-                let label = msg
-                    .get(pos + 1..pos + 1 + usize::from(len))
-                    .ok_or(DnsParseError("label truncated"))?;
-                if !name.is_empty() {
-                    name.push(b'.');
-                }
-                name.extend(label.iter().map(u8::to_ascii_lowercase));
-                if name.len() > MAX_NAME {
-                    return Err(DnsParseError("name too long"));
-                }
-                pos += 1 + usize::from(len);
-            }
-            _ => return Err(DnsParseError("extended label type")),
-        }
-    }
+    let rules = NameRules {
+        strict: false,
+        max_len: MAX_NAME,
+    };
+    let next = read_name_into(msg, at, rules, &mut name).map_err(|e| DnsParseError(e.0))?;
+    Ok((name, next))
 }
 
 /// The character-strings of a TXT or SPF record, as Zeek's script joins

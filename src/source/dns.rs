@@ -54,15 +54,39 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
 }
 
-/// Reads the name at `at`; returns it (lower-case, dotted, no trailing dot)
-/// and the offset just past it in the message (past the first pointer when
-/// it is compressed).
-fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
-    let mut name = String::new();
+/// What a name read accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameRules {
+    /// Host-name bytes only (letters, digits, `-`, `_`) and compression
+    /// pointers that go strictly backwards: what naming hosts trusts.
+    /// Without it any byte is kept, as Zeek's dns.log keeps it.
+    pub strict: bool,
+    /// Longest name built, in bytes; longer names are refused.
+    pub max_len: usize,
+}
+
+/// The rules for names that name hosts (answers tying names to addresses).
+pub const HOST_NAME_RULES: NameRules = NameRules {
+    strict: true,
+    max_len: MAX_NAME,
+};
+
+/// Reads the (possibly compressed) name at `at` into `name` (lower-cased,
+/// dotted, no trailing dot; `name` is cleared first) and returns the offset
+/// just past it in the message (past the first pointer when it is
+/// compressed). Pointers are followed at most [`MAX_JUMPS`] times.
+pub fn read_name_into(
+    msg: &[u8],
+    at: usize,
+    rules: NameRules,
+    name: &mut Vec<u8>,
+) -> Result<usize, DnsError> {
+    name.clear();
     let mut pos = at;
     let mut end = None;
     let mut jumps = 0usize;
-    // Pointers must go strictly backwards from the label they replace.
+    // With strict rules, pointers must go strictly backwards from the
+    // label they replace.
     let mut limit = at;
     loop {
         let len = *msg.get(pos).ok_or(DnsError("DNS name truncated"))?;
@@ -72,7 +96,7 @@ fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
                     .get(pos + 1)
                     .ok_or(DnsError("DNS name pointer truncated"))?;
                 let target = usize::from(len & 0x3f) << 8 | usize::from(lo);
-                if target >= limit {
+                if rules.strict && target >= limit {
                     return Err(DnsError("DNS name pointer does not point backwards"));
                 }
                 jumps += 1;
@@ -85,21 +109,23 @@ fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
             }
             0x00 => {
                 if len == 0 {
-                    return Ok((name, end.unwrap_or(pos + 1)));
+                    return Ok(end.unwrap_or(pos + 1));
                 }
                 let label = msg
                     .get(pos + 1..pos + 1 + usize::from(len))
                     .ok_or(DnsError("DNS label truncated"))?;
+                if rules.strict
+                    && !label
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+                {
+                    return Err(DnsError("DNS label is not a host name"));
+                }
                 if !name.is_empty() {
-                    name.push('.');
+                    name.push(b'.');
                 }
-                for &c in label {
-                    if !(c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
-                        return Err(DnsError("DNS label is not a host name"));
-                    }
-                    name.push(char::from(c.to_ascii_lowercase()));
-                }
-                if name.len() > MAX_NAME {
+                name.extend(label.iter().map(u8::to_ascii_lowercase));
+                if name.len() > rules.max_len {
                     return Err(DnsError("DNS name too long"));
                 }
                 pos += 1 + usize::from(len);
@@ -107,6 +133,16 @@ fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
             _ => return Err(DnsError("DNS extended label type")),
         }
     }
+}
+
+/// Reads a host name at `at` ([`HOST_NAME_RULES`]); returns it and the
+/// offset just past it.
+fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
+    let mut name = Vec::new();
+    let next = read_name_into(msg, at, HOST_NAME_RULES, &mut name)?;
+    // Strict rules keep ASCII only.
+    let name = String::from_utf8(name).map_err(|_| DnsError("DNS label is not a host name"))?;
+    Ok((name, next))
 }
 
 /// Skips the name at `at` without building it; returns the offset past it.
