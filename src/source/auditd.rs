@@ -16,22 +16,29 @@
 //! | `USER_LOGOUT` | `logged-out` (authentication) | same fields |
 //! | `USER_CMD` (sudo) | `sudo` (process) | `cmd` is the command line, the login account (enriched `AUID`) `user.name`, labels `pwd`, `tty` |
 //! | `SYSCALL` of `execve`/`execveat` | `process-created` (process) | `exe` is `process.executable`; the login account `user.name`, the acting one the subject; labels `pid`, `ppid`, `auid`, `uid`, `ses`, `tty`, `comm`, `key` |
-//! | `EXECVE` | `exec-arguments` (process) | the arguments `a0 a1 ...` joined by spaces as `process.command_line`; label `argc` |
+//! | `EXECVE` | `process-created` (process), joined with its event's `SYSCALL` and `CWD` | the arguments `a0 a1 ...` joined by spaces as `process.command_line`; label `argc`, `cwd`; alone ([`AuditLines`]) `exec-arguments` |
 //!
 //! Every event has dataset `auditd`, the audit serial as label
 //! `audit_serial`, and `res`/`success` as its outcome. Other record types
 //! (`CRED_*`, `USER_ACCT`, `CWD`, `PATH`, `PROCTITLE`, ...) give no event.
 //!
-//! Lines are read one at a time, in parallel, so the records of one audit
-//! event (a `SYSCALL` and its `EXECVE`) are not joined here: they share
-//! their `audit_serial` label, which joins them downstream. Stored strings
+//! An input is read in line order and the records of one audit event are
+//! joined by serial and `node=` ([`super::auditd_join::Joiner`], the join
+//! `--sigma` uses too), also when other events' records come in between:
+//! an `EXECVE` with its `SYSCALL` and `CWD` is one `process-created` event
+//! ([`map_event`]). [`AuditLines`] maps lines one at a time (a `SYSCALL`
+//! and an `EXECVE` then share their `audit_serial` label). Stored strings
 //! are capped ([`MAX_TEXT`], [`MAX_COMMAND`]).
 
 use crate::model::Action;
 use crate::model::event::{
     Category, LogEvent, NANOS_PER_SEC, Outcome, Text, Timestamp, capped_text as capped,
 };
-use crate::source::{Context, LineFormat, LineTime, LogFormatSpec, Reader, Skip, Sniff};
+use crate::model::event::{Origin, Position};
+use crate::source::auditd_join::{Joiner, is_separator};
+use crate::source::{
+    Context, LineFormat, LineTime, LogFormatSpec, Reader, Skip, Sniff, WholeRead, text_lines,
+};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -69,12 +76,11 @@ impl LogFormatSpec for AuditdFormat {
     }
 
     fn reader(&self, ctx: &Context) -> Reader {
-        Reader::Lines {
-            parser: Box::new(AuditLinesAt {
-                utc_offset: ctx.syslog.utc_offset,
-            }),
-            timed: true,
-        }
+        // Read in line order, so that the records of one event are joined.
+        let utc_offset = ctx.syslog.utc_offset;
+        Reader::Whole(Box::new(move |window, file, _flows, progress| {
+            read_joined(window, file, progress, utc_offset)
+        }))
     }
 }
 
@@ -603,7 +609,7 @@ impl LineFormat for AuditLinesAt {
     fn parse_line(&self, line: &[u8], out: &mut Vec<LogEvent>) -> Result<(), Skip> {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
-        if text.trim_start().starts_with("----") {
+        if is_separator(text) {
             // The separator `ausearch` prints between events.
             return Ok(());
         }
@@ -670,61 +676,178 @@ pub fn map(h: &Header<'_>, out: &mut Vec<LogEvent>) {
         }
         "SYSCALL" => {
             let f = Fields::read(h, false);
-            if !is_exec(&f) {
-                return;
+            if is_exec(&f) {
+                out.push(exec_event(h, &f));
             }
-            let mut e = base(h);
-            e.category = Some(Category::Process);
-            e.action = Action::ProcessCreated;
-            e.outcome = f.outcome();
-            acting_users(&mut e, &f);
-            e.set_process_executable(
-                f.exe
-                    .map(untrusted)
-                    .as_deref()
-                    .and_then(known)
-                    .map(|x| capped(x, MAX_TEXT)),
-            );
-            label(&mut e, "pid", f.pid.and_then(known));
-            label(&mut e, "ppid", f.ppid.and_then(known));
-            label(&mut e, "ses", f.ses.and_then(set_id));
-            label(&mut e, "tty", f.tty.and_then(known));
-            label(
-                &mut e,
-                "comm",
-                f.comm.map(untrusted).as_deref().and_then(known),
-            );
-            label(
-                &mut e,
-                "key",
-                f.key.map(untrusted).as_deref().and_then(known),
-            );
-            out.push(e);
         }
         "EXECVE" => {
             let f = Fields::read(h, true);
             let mut e = base(h);
             e.category = Some(Category::Process);
             e.action = Action::ExecArguments;
-            let mut line = String::new();
-            let mut last = None;
-            for (n, v) in &f.args {
-                if line.len() >= MAX_COMMAND {
-                    break;
-                }
-                if last.is_some_and(|l| l != *n) {
-                    line.push(' ');
-                }
-                last = Some(*n);
-                line.push_str(&untrusted(*v));
-            }
-            if !line.is_empty() {
-                e.set_process_command_line(Some(capped(&line, MAX_COMMAND)));
-            }
-            label(&mut e, "argc", f.argc.and_then(known));
+            add_arguments(&mut e, &f);
             out.push(e);
         }
         _ => {}
+    }
+}
+
+/// The `process-created` event of a `SYSCALL` record of `execve`.
+fn exec_event(h: &Header<'_>, f: &Fields<'_>) -> LogEvent {
+    let mut e = base(h);
+    e.category = Some(Category::Process);
+    e.action = Action::ProcessCreated;
+    e.outcome = f.outcome();
+    acting_users(&mut e, f);
+    e.set_process_executable(
+        f.exe
+            .map(untrusted)
+            .as_deref()
+            .and_then(known)
+            .map(|x| capped(x, MAX_TEXT)),
+    );
+    label(&mut e, "pid", f.pid.and_then(known));
+    label(&mut e, "ppid", f.ppid.and_then(known));
+    label(&mut e, "ses", f.ses.and_then(set_id));
+    label(&mut e, "tty", f.tty.and_then(known));
+    label(
+        &mut e,
+        "comm",
+        f.comm.map(untrusted).as_deref().and_then(known),
+    );
+    label(
+        &mut e,
+        "key",
+        f.key.map(untrusted).as_deref().and_then(known),
+    );
+    e
+}
+
+/// An `EXECVE` record's arguments `a0 a1 ...` (pieces of one joined) as
+/// the event's command line, and its `argc` label.
+fn add_arguments(e: &mut LogEvent, f: &Fields<'_>) {
+    let mut line = String::new();
+    let mut last = None;
+    for (n, v) in &f.args {
+        if line.len() >= MAX_COMMAND {
+            break;
+        }
+        if last.is_some_and(|l| l != *n) {
+            line.push(' ');
+        }
+        last = Some(*n);
+        line.push_str(&untrusted(*v));
+    }
+    if !line.is_empty() {
+        e.set_process_command_line(Some(capped(&line, MAX_COMMAND)));
+    }
+    label(e, "argc", f.argc.and_then(known));
+}
+
+/// Maps the records of one audit event (joined by
+/// [`super::auditd_join::Joiner`], each with its line number): its first
+/// `EXECVE` gives one `process-created` event with the arguments as
+/// command line, the `SYSCALL`'s executable, accounts, `pid`, `ppid`,
+/// `ses`, `tty`, `comm` and `key`, its outcome, and the `CWD`'s directory
+/// as label `cwd`, on the `EXECVE`'s line; the `SYSCALL` gives no event of
+/// its own then. Every other record maps as [`map`] maps it alone.
+pub fn map_event(records: &[(u64, Header<'_>)], out: &mut Vec<(u64, LogEvent)>) {
+    let first = |kind: &str| records.iter().position(|(_, h)| h.kind == kind);
+    let execve = first("EXECVE");
+    let syscall = first("SYSCALL").filter(|_| execve.is_some());
+    let mut one = Vec::new();
+    for (i, (no, h)) in records.iter().enumerate() {
+        if Some(i) == syscall {
+            continue;
+        }
+        if Some(i) != execve {
+            map(h, &mut one);
+            out.extend(one.drain(..).map(|e| (*no, e)));
+            continue;
+        }
+        let sys = syscall
+            .and_then(|s| records.get(s))
+            .map(|(_, s)| (s, Fields::read(s, false)));
+        let mut e = match &sys {
+            Some((s, f)) => exec_event(s, f),
+            None => {
+                let mut e = base(h);
+                e.category = Some(Category::Process);
+                e.action = Action::ProcessCreated;
+                e
+            }
+        };
+        add_arguments(&mut e, &Fields::read(h, true));
+        if let Some((_, c)) = first("CWD").and_then(|c| records.get(c)) {
+            let f = Fields::read(c, false);
+            label(
+                &mut e,
+                "cwd",
+                f.cwd.map(untrusted).as_deref().and_then(known),
+            );
+        }
+        out.push((*no, e));
+    }
+}
+
+/// Reads a whole `audit.log` (raw, or `ausearch -i` text with local times
+/// `utc_offset` seconds ahead of UTC) in line order, joining the records
+/// of each audit event ([`super::auditd_join::Joiner`]) and mapping them
+/// with [`map_event`].
+pub fn read_joined(
+    window: &mut crate::input::ByteWindow,
+    file: &std::sync::Arc<str>,
+    progress: &std::sync::atomic::AtomicU64,
+    utc_offset: i64,
+) -> WholeRead {
+    let mut joiner: Joiner<(u64, String)> = Joiner::default();
+    let mut events: Vec<LogEvent> = Vec::new();
+    let mut mapped = Vec::new();
+    let mut done = |group: Vec<(u64, String)>| {
+        let headers: Vec<(u64, Header<'_>)> = group
+            .iter()
+            .filter_map(|(no, line)| parse_header_at(line, utc_offset).map(|h| (*no, h)))
+            .collect();
+        map_event(&headers, &mut mapped);
+        events.extend(mapped.drain(..).map(|(no, mut e)| {
+            e.origin = Some(Origin {
+                file: file.clone(),
+                at: Position::Line(no),
+            });
+            e
+        }));
+    };
+    let res = text_lines::read_lines_in_order(window, file, progress, &mut |no, line, diag| {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        if is_separator(text) {
+            joiner.finish(&mut done);
+            return;
+        }
+        match parse_header_at(text, utc_offset) {
+            Some(h) => {
+                let (host, serial, kind) = (h.node, h.serial, h.kind);
+                joiner.push(host, serial, kind, (no, text.to_string()), &mut done);
+            }
+            None => diag.skip(
+                "not an audit record",
+                || Origin {
+                    file: file.clone(),
+                    at: Position::Line(no),
+                },
+                || text_lines::sample(line),
+            ),
+        }
+    });
+    joiner.finish(&mut done);
+    WholeRead {
+        events,
+        records: res.records,
+        bytes: res.bytes,
+        flows: 0,
+        diag: res.diag,
+        truncated_at: None,
+        error: res.error,
     }
 }
 

@@ -110,7 +110,7 @@ impl LogFormatSpec for EvtxFormat {
     }
 
     fn reader(&self, _ctx: &Context) -> Reader {
-        Reader::Whole(read_whole)
+        Reader::Whole(Box::new(read_whole))
     }
 
     fn when_empty(&self) -> &'static str {

@@ -64,6 +64,7 @@ pub trait FlowSink: Sync {
 }
 
 pub mod auditd;
+pub mod auditd_join;
 pub mod batch;
 pub mod capture;
 pub mod capture_flows;
@@ -172,13 +173,18 @@ pub enum Reader {
 }
 
 /// A reader of a whole input: the input's bytes, its name, where
-/// connection records go and the progress counter (bytes read).
-pub type ReadWhole = fn(
-    &mut crate::input::ByteWindow,
-    &std::sync::Arc<str>,
-    &dyn FlowSink,
-    &std::sync::atomic::AtomicU64,
-) -> WholeRead;
+/// connection records go and the progress counter (bytes read). A closure,
+/// so that it can carry the input's [`Context`] (auditd's `--timezone`).
+pub type ReadWhole = Box<
+    dyn Fn(
+            &mut crate::input::ByteWindow,
+            &std::sync::Arc<str>,
+            &dyn FlowSink,
+            &std::sync::atomic::AtomicU64,
+        ) -> WholeRead
+        + Send
+        + Sync,
+>;
 
 /// What a [`Reader::Whole`] reader found in one input.
 #[derive(Debug, Default)]

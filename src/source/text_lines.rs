@@ -255,6 +255,52 @@ fn read_pieces<T: Send>(
     res
 }
 
+/// Calls `each` with the number and text (without its line ending) of
+/// every non-blank line of `window`, one after the other in one thread:
+/// for a format whose records span lines (auditd's events), which the
+/// parallel readers cannot join. Lines longer than [`MAX_LINE`] are
+/// skipped and counted as the other readers count them; the result's
+/// `records` counts the lines `each` got and those, `produced` is left
+/// to the caller.
+pub fn read_lines_in_order(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    progress: &AtomicU64,
+    each: &mut dyn FnMut(u64, &[u8], &mut Diagnostics),
+) -> TextResult {
+    let mut res = TextResult::default();
+    let mut next_line: u64 = 1;
+    loop {
+        let cut = match next_chunk(window) {
+            NextChunk::End => break,
+            NextChunk::Lines(cut) => cut,
+            NextChunk::LongLine(held) => {
+                let at = next_line;
+                res.diag.skip(
+                    "line longer than 1 MiB",
+                    || origin(file, at),
+                    || format!("{held}+ bytes"),
+                );
+                skip_to_newline(window, &mut res.bytes);
+                next_line += 1;
+                continue;
+            }
+        };
+        let avail = window.bytes();
+        let chunk = avail.get(..cut).unwrap_or(avail);
+        let (records, lines) = each_line(chunk, next_line, file, &mut res.diag, &mut *each);
+        res.records += records;
+        next_line += lines;
+        res.bytes += cut as u64;
+        progress.fetch_add(cut as u64, Ordering::Relaxed);
+        window.consume(cut);
+    }
+    if let Some(e) = window.take_error() {
+        res.error = Some(format!("read error after byte {}: {e}", res.bytes));
+    }
+    res
+}
+
 /// Proves that every event `format` would make from `window` comes in time
 /// order, by reading each line's time only ([`LineFormat::line_time`]),
 /// in parallel pieces. Returns the first and last event time (`None`

@@ -568,7 +568,11 @@ impl LogFormatSpec for ZeekFormat {
 
     fn reader(&self, _ctx: &Context) -> Reader {
         // Lines depend on the headers before them: read whole.
-        Reader::Whole(if self.json { read_json } else { read_tsv })
+        Reader::Whole(if self.json {
+            Box::new(read_json)
+        } else {
+            Box::new(read_tsv)
+        })
     }
 }
 
