@@ -471,12 +471,69 @@ const MAX_CACHED: usize = 256;
 const MAX_CACHE_ENTRIES: usize = 1 << 14;
 
 /// One cached search: the field (or the keyword automaton), the
-/// lower-cased value and the clauses its literals satisfy.
+/// lower-cased value and the clauses its literals satisfy, both kept in
+/// the cache's arenas (no allocation per entry; emptied with the cache).
+#[derive(Clone, Copy)]
 struct Cached {
     field: u32,
-    text: Box<str>,
-    clauses: Box<[u32]>,
+    /// The value: `text[start..start + len]` of [`SearchCache::text`].
+    text: (u32, u32),
+    /// The clauses: `clauses[start..start + len]` of
+    /// [`SearchCache::clauses`].
+    clauses: (u32, u32),
 }
+
+/// A thread's search cache: entries by a hash of (field, value), their
+/// values and clause lists in two arenas.
+#[derive(Default)]
+struct SearchCache {
+    entries: FxHashMap<u64, Cached>,
+    text: String,
+    clauses: Vec<u32>,
+}
+
+impl SearchCache {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+        self.clauses.clear();
+    }
+
+    /// The clauses of `low`'s search under `field`, when cached.
+    fn get(&self, key: u64, field: u32, low: &str) -> Option<&[u32]> {
+        let c = self.entries.get(&key)?;
+        let (a, n) = (c.text.0 as usize, c.text.1 as usize);
+        if c.field != field || self.text.get(a..a + n)? != low {
+            return None;
+        }
+        let (a, n) = (c.clauses.0 as usize, c.clauses.1 as usize);
+        self.clauses.get(a..a + n)
+    }
+
+    fn insert(&mut self, key: u64, field: u32, low: &str, clauses: &[u32]) {
+        if self.entries.len() >= MAX_CACHE_ENTRIES
+            || self.text.len() + low.len() > MAX_CACHE_TEXT
+            || self.clauses.len() + clauses.len() > MAX_CACHE_TEXT
+        {
+            self.clear();
+        }
+        let text = (self.text.len() as u32, low.len() as u32);
+        self.text.push_str(low);
+        let list = (self.clauses.len() as u32, clauses.len() as u32);
+        self.clauses.extend_from_slice(clauses);
+        self.entries.insert(
+            key,
+            Cached {
+                field,
+                text,
+                clauses: list,
+            },
+        );
+    }
+}
+
+/// Most bytes of values (and clause numbers) the cache keeps.
+const MAX_CACHE_TEXT: usize = MAX_CACHE_ENTRIES * MAX_CACHED;
 
 /// How one field's values fare in a thread's search cache: a field whose
 /// values are new nearly every time (ids, times, GUIDs) is searched
@@ -514,8 +571,10 @@ struct Scratch {
     set_fields: Vec<u32>,
     /// Search results of values seen before, by a hash of (field, value),
     /// for the index numbered `cache_of`.
-    cache: FxHashMap<u64, Cached>,
+    cache: SearchCache,
     cache_of: u64,
+    /// The allocation of the record's slots, kept from record to record.
+    slots: Vec<Slot<'static>>,
     /// Per field number, how its values have fared in the cache.
     cache_use: Vec<CacheUse>,
     /// The fields (by number) the rules of the record's logsources name.
@@ -884,7 +943,13 @@ impl FastIndex {
             let mut low = std::mem::take(&mut s.low);
             let mut by_field = std::mem::take(&mut s.by_field);
             low.clear();
-            let mut slots: Vec<Slot<'_>> = Vec::with_capacity(map.len());
+            // The slots' allocation of the last record (empty: no value
+            // crosses from one record to the next).
+            let mut slots: Vec<Slot<'_>> = std::mem::take(&mut s.slots)
+                .into_iter()
+                .filter_map(|_| None)
+                .collect();
+            slots.reserve(map.len());
             let (mut channel, mut provider, mut event_id) = (None, None, None);
             for (k, v) in map {
                 match k.as_str() {
@@ -1006,7 +1071,9 @@ impl FastIndex {
                     }
                 }
             }
-            drop(view);
+            let mut slots = view.slots;
+            slots.clear();
+            s.slots = slots.into_iter().filter_map(|_| None).collect();
             for id in s.set_fields.drain(..) {
                 if let Some(b) = by_field.get_mut(id as usize) {
                     *b = u32::MAX;
@@ -1129,13 +1196,7 @@ fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
 /// [`search`] through the thread's cache: a value of a field searched
 /// before marks the clauses it marked then (the search is a function of
 /// the field's automaton and the value alone).
-fn search_cached(
-    id: u32,
-    fi: &FieldIndex,
-    low: &str,
-    s: &mut Scratch,
-    cache: &mut FxHashMap<u64, Cached>,
-) {
+fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &mut SearchCache) {
     if low.len() > MAX_CACHED || fi.ac.is_none() {
         search(fi, low, s);
         return;
@@ -1160,10 +1221,7 @@ fn search_cached(
         low.hash(&mut h);
         h.finish()
     };
-    if let Some(c) = cache.get(&key)
-        && c.field == id
-        && &*c.text == low
-    {
+    if let Some(clauses) = cache.get(key, id, low) {
         if let Some(u) = s.cache_use.get_mut(id as usize) {
             u.hits += 1;
             if u.hits >= 4 * CACHE_TRIAL {
@@ -1172,7 +1230,7 @@ fn search_cached(
                 u.misses /= 2;
             }
         }
-        hit(s, &c.clauses);
+        hit(s, clauses);
         return;
     }
     if let Some(u) = s.cache_use.get_mut(id as usize) {
@@ -1194,17 +1252,7 @@ fn search_cached(
     found.sort_unstable();
     found.dedup();
     hit(s, &found);
-    if cache.len() >= MAX_CACHE_ENTRIES {
-        cache.clear();
-    }
-    cache.insert(
-        key,
-        Cached {
-            field: id,
-            text: low.into(),
-            clauses: found.as_slice().into(),
-        },
-    );
+    cache.insert(key, id, low, &found);
     s.found = found;
 }
 
