@@ -587,6 +587,15 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// `v` emptied, as a vector of another lifetime in the same allocation
+/// (collecting an emptied vector's iterator into elements of the same
+/// layout is done in place: no allocation).
+#[allow(clippy::unnecessary_filter_map)]
+fn recycle<'a, 'b>(mut v: Vec<Slot<'a>>) -> Vec<Slot<'b>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 fn words(n: usize) -> usize {
     n.div_ceil(64)
 }
@@ -945,10 +954,7 @@ impl FastIndex {
             low.clear();
             // The slots' allocation of the last record (empty: no value
             // crosses from one record to the next).
-            let mut slots: Vec<Slot<'_>> = std::mem::take(&mut s.slots)
-                .into_iter()
-                .filter_map(|_| None)
-                .collect();
+            let mut slots: Vec<Slot<'_>> = recycle(std::mem::take(&mut s.slots));
             slots.reserve(map.len());
             let (mut channel, mut provider, mut event_id) = (None, None, None);
             for (k, v) in map {
@@ -1071,9 +1077,7 @@ impl FastIndex {
                     }
                 }
             }
-            let mut slots = view.slots;
-            slots.clear();
-            s.slots = slots.into_iter().filter_map(|_| None).collect();
+            s.slots = recycle(view.slots);
             for id in s.set_fields.drain(..) {
                 if let Some(b) = by_field.get_mut(id as usize) {
                     *b = u32::MAX;
