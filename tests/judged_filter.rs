@@ -144,3 +144,13 @@ fn dropping_unread_judged_events_changes_no_alert_on_lanl_auth() {
         "every line is counted: {stats}"
     );
 }
+
+#[test]
+fn every_rule_declares_what_it_reads() {
+    use lateral::detect::rules::{READERS, all};
+    for d in all() {
+        let n = READERS.iter().filter(|(id, _)| *id == d.id()).count();
+        assert_eq!(n, 1, "{} declared once in READERS", d.id());
+    }
+    assert_eq!(READERS.len(), all().len(), "READERS names only rules");
+}
