@@ -143,6 +143,35 @@ fn dropping_unread_judged_events_changes_no_alert_on_lanl_auth() {
         stats.contains("150000 log events"),
         "every line is counted: {stats}"
     );
+    // Log-offs, service tickets without an encryption type and the like
+    // are read by no rule: counted, not held.
+    let dropped = stats
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("not held"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(
+        dropped > 10_000 && dropped < 150_000,
+        "some judged events are not held: {stats}"
+    );
+    let o = lateral(
+        root,
+        &[
+            "-q",
+            "analyze",
+            "-f",
+            "lanl-auth",
+            "--stats",
+            "--keep-judged",
+            "auth.txt",
+        ],
+    );
+    let stats = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !stats.contains("not held"),
+        "--keep-judged holds every judged event: {stats}"
+    );
 }
 
 #[test]

@@ -455,6 +455,16 @@ pub fn analyze_cmd(
             ),
         );
         detect_stats(&mut s, &analysis);
+        if unread.events > 0 {
+            line(
+                &mut s,
+                "not held",
+                format!(
+                    "{} judged log events no enabled rule reads (counted, dropped as read)",
+                    unread.events
+                ),
+            );
+        }
         sigma_stats(&mut s, read.sigma.as_ref());
         eprint!("{s}");
     }
