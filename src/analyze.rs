@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::detect::{BaselineView, DetectInput, Directory};
 use crate::incident::{self, Incident};
 use crate::model::event::{Flow, LogEvent, Timestamp};
+pub use crate::profile::stream::Unread;
 use std::time::Instant;
 
 /// Where the learning part ends.
@@ -153,6 +154,7 @@ pub fn analyze(
         events: detect_events,
         logons,
         directory,
+        unread: Unread::default(),
     };
     judge(judged, learned, cut, whole, config, t0)
 }
@@ -179,18 +181,23 @@ struct Judged<'a> {
     events: &'a [LogEvent],
     logons: Vec<crate::detect::LogonView<'a>>,
     directory: Directory,
+    /// Judged events left out as they were read: no consumer reads them.
+    unread: Unread,
 }
 
 /// [`analyze`] with the learning part learned already (a streamed
 /// learning period, [`crate::profile::stream`]): judges the records from
 /// `cut` on, sorted as [`analyze`] wants them, which with the learned
 /// ones spanned `whole`. Gives what [`analyze`] gives over every record.
+/// `unread` are judged events left out of `events` as no consumer reads
+/// them ([`crate::detect::JudgedReader`]): counted as judged, never read.
 pub fn analyze_learned(
     flows: &[Flow],
     events: &[LogEvent],
     learned: Learned,
     cut: Timestamp,
     whole: Option<(Timestamp, Timestamp)>,
+    unread: Unread,
     config: &Config,
 ) -> Analysis {
     let t0 = Instant::now();
@@ -201,6 +208,7 @@ pub fn analyze_learned(
         events,
         logons,
         directory,
+        unread,
     };
     judge(judged, learned, cut, whole, config, t0)
 }
@@ -220,6 +228,7 @@ fn judge(
         events: detect_events,
         logons,
         directory,
+        unread,
     } = judged;
     let Learned {
         names,
@@ -312,9 +321,12 @@ fn judge(
         suppressed,
         cut,
         learned: baseline.period(),
-        judged: span(detect_flows, detect_events),
+        judged: match (span(detect_flows, detect_events), unread.span) {
+            (Some((a, z)), Some((b, y))) => Some((a.min(b), z.max(y))),
+            (x, None) | (None, x) => x,
+        },
         learn_counts,
-        detect_counts: (detect_flows.len(), detect_events.len()),
+        detect_counts: (detect_flows.len(), detect_events.len() + unread.events),
         baseline_hosts: baseline.host_count(),
         directory,
         priors,
@@ -611,6 +623,8 @@ pub struct StreamedRead {
     pub cut: Timestamp,
     /// The time span of every record read.
     pub whole: Option<(Timestamp, Timestamp)>,
+    /// Judged events not in `run.events`: no consumer reads them.
+    pub unread: Unread,
 }
 
 /// Reads `paths` (files that can be read twice:
@@ -619,7 +633,10 @@ pub struct StreamedRead {
 /// ([`crate::profile::stream`]). `hits` (Sigma hits, read apart) are
 /// learned or judged by their time as the inputs' events are. The judged
 /// records and the learned part then give, through [`analyze_learned`],
-/// what [`analyze`] gives over every record.
+/// what [`analyze`] gives over every record. With `reader`, only the
+/// judged events some consumer reads are kept ([`StreamedRead::unread`]
+/// counts the others); without, all are.
+#[allow(clippy::too_many_arguments)]
 pub fn read_and_learn(
     paths: &[crate::input::InputPath],
     path_errors: Vec<crate::Error>,
@@ -628,14 +645,19 @@ pub fn read_and_learn(
     progress: &std::sync::atomic::AtomicU64,
     hits: Vec<LogEvent>,
     learning: Learning,
+    reader: Option<&crate::detect::JudgedReader>,
 ) -> std::io::Result<StreamedRead> {
     let cut_of =
         |whole: Option<(Timestamp, Timestamp)>| Some(cut_point(learning.resolve(whole), whole));
+    let reads = reader.map(|r| move |e: &LogEvent| r.reads(e));
     let plan = crate::profile::stream::Plan {
         cut: &cut_of,
         directory_before_cut: false,
         fixed_cut: None,
         keep_judged: true,
+        judged_reads: reads
+            .as_ref()
+            .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
         hosts: None,
     };
     let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
@@ -657,5 +679,6 @@ pub fn read_and_learn(
         },
         cut,
         whole: s.whole,
+        unread: s.unread,
     })
 }

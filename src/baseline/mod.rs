@@ -186,6 +186,7 @@ impl Baseline {
             directory_before_cut: true,
             fixed_cut: until,
             keep_judged: false,
+            judged_reads: None,
             hosts: opts.hosts.as_ref(),
         };
         let s = crate::profile::stream::learn(paths, path_errors, read, logs, progress, &[], &plan)

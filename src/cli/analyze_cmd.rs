@@ -33,6 +33,10 @@ pub struct AnalyzeArgs {
     /// memory grows with the records). Standard input is always read once.
     #[arg(long)]
     one_pass: bool,
+    /// Keep every judged log event for the detectors, even those no
+    /// enabled rule reads (a check that dropping them changes nothing).
+    #[arg(long, hide = true)]
+    keep_judged: bool,
     /// Judge every record against this baseline file (from `lateral baseline build`)
     /// instead of learning from the first part of the input.
     #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
@@ -357,13 +361,17 @@ pub fn analyze_cmd(
         None => None,
     };
     let learn_streamed = (stored.is_none() && !args.one_pass).then_some(learning);
-    let Some(mut read) = read_records(&args, threads, quiet, learn_streamed)? else {
+    let reader = (!args.keep_judged).then(|| lateral::detect::JudgedReader::new(&config));
+    let Some(mut read) = read_records(&args, threads, quiet, learn_streamed, reader.as_ref())?
+    else {
         return Ok(EXIT_USAGE);
     };
     let streamed = read.learned.take();
     let (flows, events) = (&read.flows, &read.events);
     // Records read: those judged, and those learned as they were read.
     let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.learned.counts);
+    // Judged events no rule reads, counted and dropped as they were read.
+    let unread = streamed.as_ref().map_or(Default::default(), |l| l.unread);
     if flows.is_empty() && events.is_empty() && learned_flows + learned_events == 0 {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
@@ -381,8 +389,9 @@ pub fn analyze_cmd(
                 learned,
                 cut,
                 whole,
+                unread,
             }),
-        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, &config),
+        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, unread, &config),
         (None, None) => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
@@ -413,7 +422,10 @@ pub fn analyze_cmd(
     read.print_messages(quiet);
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");
-        let (all_flows, all_events) = (flows.len() + learned_flows, events.len() + learned_events);
+        let (all_flows, all_events) = (
+            flows.len() + learned_flows,
+            events.len() + learned_events + unread.events,
+        );
         let records = all_flows + all_events;
         line(&mut s, "files", read.files);
         line(&mut s, "threads", threads);
@@ -443,6 +455,16 @@ pub fn analyze_cmd(
             ),
         );
         detect_stats(&mut s, &analysis);
+        if unread.events > 0 {
+            line(
+                &mut s,
+                "not held",
+                format!(
+                    "{} judged log events no enabled rule reads (counted, dropped as read)",
+                    unread.events
+                ),
+            );
+        }
         sigma_stats(&mut s, read.sigma.as_ref());
         eprint!("{s}");
     }
@@ -482,6 +504,8 @@ struct Folded {
         lateral::model::event::Timestamp,
         lateral::model::event::Timestamp,
     )>,
+    /// Judged events no rule reads: counted, not held.
+    unread: lateral::analyze::Unread,
 }
 
 enum Messages {
@@ -515,6 +539,7 @@ fn read_records(
     threads: usize,
     quiet: bool,
     learning: Option<Learning>,
+    reader: Option<&lateral::detect::JudgedReader>,
 ) -> anyhow::Result<Option<Records>> {
     if let Some(p) = &args.summary {
         let started = std::time::Instant::now();
@@ -566,6 +591,7 @@ fn read_records(
             &progress.counter,
             hits,
             learning,
+            reader,
         );
         progress.finish();
         let mut s = read.context("reading the inputs")?;
@@ -579,6 +605,7 @@ fn read_records(
             learned: s.learned,
             cut: s.cut,
             whole: s.whole,
+            unread: s.unread,
         });
         return Ok(Some(records));
     }

@@ -158,6 +158,44 @@ pub fn credential_attempts<'b, 'a>(
 /// member server's logon (4624, 4625) of one attempt may be logged, ns.
 pub const NTLM_ECHO_NANOS: i64 = 2_000_000_000;
 
+/// Which judged log events some enabled consumer can ever read: an
+/// enabled rule ([`rules::READERS`]; one allowlisted by id reads
+/// nothing) or Sigma (its `sigma-match` events). The others change no
+/// alert, incident or report line but the judged count and span, so a
+/// streamed analysis counts them and drops them as they are read
+/// (`crate::analyze::read_and_learn`).
+pub struct JudgedReader {
+    reads: Vec<rules::Reads>,
+}
+
+impl JudgedReader {
+    /// The consumers `config` enables.
+    pub fn new(config: &Config) -> JudgedReader {
+        let allow = &config.allowlist;
+        let reads = rules::all()
+            .into_iter()
+            .filter(|d| !allow.rules.iter().any(|r| r == d.id()))
+            .map(|d| {
+                rules::READERS
+                    .iter()
+                    .find(|(id, _)| *id == d.id())
+                    .map_or(reads_all as rules::Reads, |(_, r)| *r)
+            })
+            .collect();
+        JudgedReader { reads }
+    }
+
+    /// True when some consumer can read `e`.
+    pub fn reads(&self, e: &LogEvent) -> bool {
+        e.action == crate::model::Action::SigmaMatch || self.reads.iter().any(|r| r(e))
+    }
+}
+
+/// Reads every event: a rule that does not say what it reads.
+fn reads_all(_: &LogEvent) -> bool {
+    true
+}
+
 /// Runs every enabled detector (in parallel), drops allowlisted alerts, and
 /// returns the alerts in output order (time, then id) with duplicate ids merged.
 pub fn run_all(input: &DetectInput<'_>) -> Vec<Alert> {

@@ -57,6 +57,11 @@ pub struct Plan<'a> {
     pub fixed_cut: Option<Timestamp>,
     /// Keep the events from the cut on (to judge them), or drop them.
     pub keep_judged: bool,
+    /// Of the events from the cut on, keep only those this accepts (what
+    /// some consumer can read) and count the rest ([`Streamed::unread`]);
+    /// `None`: keep all. Applied only when some record is learned: with
+    /// none, the judged records are profiled themselves (role priors).
+    pub judged_reads: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
 }
@@ -83,6 +88,29 @@ pub struct Streamed {
     /// The learning part's `sigma-match` events from the inputs, in run
     /// order (`extra` not among them): Sigma hits are alerts wherever they fall.
     pub learn_marks: Vec<LogEvent>,
+    /// The events from the cut on that [`Plan::judged_reads`] left out.
+    pub unread: Unread,
+}
+
+/// Judged log events no consumer reads, counted as they are dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// How many.
+    pub events: usize,
+    /// Their time span.
+    pub span: Option<(Timestamp, Timestamp)>,
+}
+
+impl Unread {
+    fn add(&mut self, ts: Timestamp) {
+        self.events += 1;
+        self.span = widen(self.span, Some((ts, ts)));
+    }
+
+    fn merge(&mut self, o: Unread) {
+        self.events += o.events;
+        self.span = widen(self.span, o.span);
+    }
 }
 
 /// One value per rayon worker thread (and one for any other thread),
@@ -168,6 +196,7 @@ struct Fold {
     builder: ProfileBuilder,
     events: usize,
     span: Option<(Timestamp, Timestamp)>,
+    unread: Unread,
 }
 
 /// True when `path` is a file that reads the same twice (not standard
@@ -279,7 +308,12 @@ pub fn learn(
         builder: ProfileBuilder::new(dir.clone()),
         events: 0,
         span: None,
+        unread: Unread::default(),
     };
+    // Judged events are filtered only when something is learned.
+    let judged_reads = plan
+        .judged_reads
+        .filter(|_| matches!((cut, whole), (Some(c), Some((a, _))) if a < c));
     // Learning events the fold keeps: Sigma hits and what remote
     // execution is tied with (see the module docs).
     let mark = |e: &LogEvent| {
@@ -307,7 +341,11 @@ pub fn learn(
                             kept.push(e);
                         }
                     } else if plan.keep_judged {
-                        kept.push(e);
+                        if judged_reads.is_none_or(|r| r(&e)) {
+                            kept.push(e);
+                        } else {
+                            f.unread.add(e.ts);
+                        }
                     }
                 }
                 kept
@@ -353,10 +391,12 @@ pub fn learn(
     let mut builder = ProfileBuilder::new(dir.clone());
     let mut events = 0;
     let mut span = None;
+    let mut unread = Unread::default();
     for f in folds.into_values() {
         builder.merge(f.builder);
         events += f.events;
         span = widen(span, f.span);
+        unread.merge(f.unread);
     }
     // Connection records of the learning part, in batches.
     let mut learned_flows = 0usize;
@@ -395,6 +435,7 @@ pub fn learn(
         learned: span,
         learn_counts: (learned_flows, events),
         learn_marks,
+        unread,
     })
 }
 

@@ -58,7 +58,7 @@ pub const KERBEROASTING: Technique = Technique {
 pub struct Kerberoast;
 
 /// True for a granted RC4 service ticket to a service account.
-fn is_rc4_service_ticket(e: &LogEvent) -> bool {
+pub(crate) fn is_rc4_service_ticket(e: &LogEvent) -> bool {
     if e.action != Action::KerberosServiceTicket || !succeeded(e) {
         return false;
     }

@@ -36,6 +36,11 @@ pub mod spray;
 pub mod volume;
 
 use super::Detector;
+use super::common::{
+    is_explicit, is_kerberos_attempt, is_ntlm_validation, is_remote_logon, succeeded,
+};
+use crate::model::Action;
+use crate::model::event::LogEvent;
 
 /// Every rule, in a fixed order (the order alerts of equal time and id
 /// were always produced in).
@@ -65,4 +70,73 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(ldap_recon::LdapRecon),
         Box::new(forged_ticket::ForgedTicket),
     ]
+}
+
+/// Which judged log events a rule can ever look at: a rule's events,
+/// network logons ([`super::DetectInput::logons`]) and password attempts
+/// ([`super::DetectInput::attempts`]) all come from the judged events, so
+/// a judged event that no enabled rule's predicate accepts (nor Sigma's,
+/// a `sigma-match`) changes no alert and is counted, not held
+/// ([`super::JudgedReader`]). A predicate may accept more than its rule
+/// uses, never less.
+pub type Reads = fn(&LogEvent) -> bool;
+
+/// Each rule's [`Reads`], by rule id. A rule missing here is taken to read
+/// every event.
+pub const READERS: &[(&str, Reads)] = &[
+    (new_admin_edge::RULE.id, reads_nothing),
+    (convergence::RULE.id, reads_nothing),
+    (fan_out::RULE.id, reads_nothing),
+    (new_logon_source::RULE.id, is_remote_logon),
+    (account_spread::RULE.id, is_remote_logon),
+    (explicit_credentials::RULE.id, is_explicit),
+    (ntlm_where_kerberos::RULE.id, is_remote_logon),
+    (brute_force::RULE.id, is_attempt),
+    (spray::RULE.id, is_attempt),
+    (privileged_logon::RULE.id, |e| {
+        is_remote_logon(e) || e.action == Action::SpecialPrivilegesAssigned
+    }),
+    (remote_exec::RULE.id, |e| {
+        crate::profile::exec::is_exec_action(e) || is_remote_logon(e)
+    }),
+    (beaconing::RULE.id, reads_nothing),
+    (volume::RULE.id, reads_nothing),
+    (off_hours_session::RULE.id, is_remote_logon),
+    (remote_process::RULE.id, |e| {
+        is_remote_logon(e) || remote_process::channel(e).is_some()
+    }),
+    (rdp_hijack::RULE.id, |e| {
+        matches!(
+            e.action,
+            Action::ProcessCreated | Action::RdpSessionReconnected | Action::RdpSessionDisconnected
+        )
+    }),
+    (rdp_denied::RULE.id, |e| e.action == Action::RdpAccessDenied),
+    (remote_service::RULE.id, remote_service::reads),
+    (dcsync::RULE.id, |e| {
+        is_remote_logon(e) || e.action == Action::DirectoryReplicationRequested
+    }),
+    (kerberoast::RULE.id, |e| {
+        succeeded(e) && kerberoast::is_rc4_service_ticket(e)
+    }),
+    (logged_admin_edge::RULE.id, |e| {
+        e.action == Action::NetworkConnection
+    }),
+    (ldap_recon::RULE.id, |e| {
+        matches!(e.action, Action::LdapBind | Action::LdapSearch)
+    }),
+    (forged_ticket::RULE.id, |e| {
+        is_remote_logon(e) || e.user_id().is_some()
+    }),
+];
+
+/// Reads no log event (the rule reads connection records only).
+fn reads_nothing(_: &LogEvent) -> bool {
+    false
+}
+
+/// A password attempt: a network logon or another attempt
+/// ([`super::other_attempts`]).
+fn is_attempt(e: &LogEvent) -> bool {
+    is_remote_logon(e) || is_kerberos_attempt(e) || is_ntlm_validation(e) || is_explicit(e)
 }

@@ -99,6 +99,12 @@ fn created(e: &LogEvent) -> Option<Kind> {
     }
 }
 
+/// True for the events this rule can read: interfaces opened and
+/// services or tasks created (the judged-record filter, [`super::READERS`]).
+pub(crate) fn reads(e: &LogEvent) -> bool {
+    opened(e).is_some() || created(e).is_some()
+}
+
 /// The detector.
 pub struct RemoteService;
 
