@@ -181,6 +181,13 @@ fn history() -> Vec<String> {
         .collect()
 }
 
+/// The ordinary logons and one more.
+fn routine_with(line: String) -> Vec<String> {
+    let mut lines = routine();
+    lines.push(line);
+    lines
+}
+
 /// The `lateral.forged-ticket` alerts of a sweep of `today` against a
 /// baseline built (`lateral baseline build`) from `history`.
 fn swept(history: &[String], today: &[String]) -> Vec<serde_json::Value> {
@@ -234,8 +241,7 @@ fn a_sid_the_baseline_knows_under_another_name_is_high() {
         "{message}"
     );
     // bob, a known account, with alice's SID is the same alert.
-    let mut today = routine();
-    today.push(logon(8, "FS02", "bob", &format!("{SID}-1106"), "10.0.0.99"));
+    let today = routine_with(logon(8, "FS02", "bob", &format!("{SID}-1106"), "10.0.0.99"));
     let alerts = swept(&history(), &today);
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     assert_eq!(alerts[0]["user"]["name"], "bob", "{alerts:#?}");
@@ -244,8 +250,7 @@ fn a_sid_the_baseline_knows_under_another_name_is_high() {
 #[test]
 fn a_sid_under_the_name_the_baseline_knows_is_nothing() {
     // alice with her own SID, from a host she never used.
-    let mut today = routine();
-    today.push(logon(
+    let today = routine_with(logon(
         8,
         "FS02",
         "alice",
@@ -259,8 +264,7 @@ fn a_sid_under_the_name_the_baseline_knows_is_nothing() {
 #[test]
 fn a_renamed_administrator_the_baseline_knows_is_not_new() {
     // The renamed built-in administrator from a new host: nothing.
-    let mut today = routine();
-    today.push(logon(
+    let today = routine_with(logon(
         8,
         "FS02",
         "itadmin",
@@ -270,8 +274,7 @@ fn a_renamed_administrator_the_baseline_knows_is_not_new() {
     assert!(swept(&history(), &today).is_empty());
     // RID 500 under a name never seen: the baseline knows the SID as
     // itadmin's, so it is the high alert (with no baseline, medium).
-    let mut today = routine();
-    today.push(logon(
+    let today = routine_with(logon(
         8,
         "FS02",
         "eviladm",

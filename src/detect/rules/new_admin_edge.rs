@@ -419,23 +419,29 @@ fn daily_work(src: Role, dst: Role, svc: AdminService) -> bool {
         && matches!(svc, AdminService::Rdp | AdminService::Ssh)
 }
 
+/// The judged records' answered remote-admin sessions between two
+/// internal hosts, with their service.
+fn judged_admin_flows<'a>(
+    input: &'a DetectInput<'_>,
+) -> impl Iterator<Item = (&'a Flow, AdminService)> + 'a {
+    let net = &input.config.network;
+    input.flows.iter().filter_map(move |f| {
+        let svc = AdminService::of_flow(f)?;
+        (answered(f)
+            && !input.directory.same_host(f.orig_h, f.resp_h)
+            && net.is_internal(f.orig_h)
+            && net.is_internal(f.resp_h))
+        .then_some((f, svc))
+    })
+}
+
 /// The internal hosts with an answered session of each service on each
 /// destination in the judged records (the in-input prevalence the role
 /// priors report).
 fn judged_clients(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> {
-    let net = &input.config.network;
     let mut out: BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> = BTreeMap::new();
-    for f in input.flows {
-        let Some(svc) = AdminService::of_flow(f) else {
-            continue;
-        };
-        if answered(f)
-            && !input.directory.same_host(f.orig_h, f.resp_h)
-            && net.is_internal(f.orig_h)
-            && net.is_internal(f.resp_h)
-        {
-            out.entry((f.resp_h, svc)).or_default().insert(f.orig_h);
-        }
+    for (f, svc) in judged_admin_flows(input) {
+        out.entry((f.resp_h, svc)).or_default().insert(f.orig_h);
     }
     out
 }
@@ -445,19 +451,10 @@ fn judged_clients(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), B
 /// anyway ([`crate::detect::BaselineView::expected_by_role`]): (start,
 /// destination), in time order.
 fn judged_sessions(input: &DetectInput<'_>) -> BTreeMap<IpAddr, Vec<(Timestamp, IpAddr)>> {
-    let net = &input.config.network;
     let b = input.baseline;
     let mut out: BTreeMap<IpAddr, Vec<(Timestamp, IpAddr)>> = BTreeMap::new();
-    for f in input.flows {
-        let Some(svc) = AdminService::of_flow(f) else {
-            continue;
-        };
-        if answered(f)
-            && !input.directory.same_host(f.orig_h, f.resp_h)
-            && net.is_internal(f.orig_h)
-            && net.is_internal(f.resp_h)
-            && !b.expected_by_role(f.orig_h, f.resp_h, svc)
-        {
+    for (f, svc) in judged_admin_flows(input) {
+        if !b.expected_by_role(f.orig_h, f.resp_h, svc) {
             out.entry(f.orig_h).or_default().push((f.ts, f.resp_h));
         }
     }
