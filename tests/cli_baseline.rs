@@ -419,19 +419,26 @@ fn damaged_baselines_give_a_clear_error_and_stay_byte_identical() {
     flipped[mid] ^= 0x10;
     let mut newer = good.clone();
     newer[8] = 9;
-    // A baseline of format version 1 (before profiles kept hours).
+    // A baseline of format version 1 (before profiles kept hours), and
+    // one of version 4 (before they kept account SIDs).
     let mut older = good.clone();
     older[8] = 1;
+    let mut v4 = good.clone();
+    v4[8] = 4;
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (good[..good.len() - 7].to_vec(), "truncated baseline"),
         (flipped, "baseline checksum mismatch"),
         (
             newer,
-            "baseline format version 9, this lateral reads version 4",
+            "baseline format version 9, this lateral reads version 5",
         ),
         (
             older,
-            "baseline format version 1, this lateral reads version 4",
+            "baseline format version 1, this lateral reads version 5",
+        ),
+        (
+            v4,
+            "baseline format version 4, this lateral reads version 5",
         ),
         (
             b"Jul 25 10:00:01 srv sshd[1]: not a baseline\n".to_vec(),

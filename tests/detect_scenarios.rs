@@ -1124,3 +1124,67 @@ fn hours_seen_on_two_days_weigh_less_than_a_fortnights() {
     let full = judged(&[0, 1, 2, 3, 4, 7, 8]).expect("a fortnight's hours judge");
     assert!(thin < full, "two days {thin}, a fortnight {full}");
 }
+
+/// A development server four workstations browse (so the judged records
+/// show it a server), and nobody's SSH host.
+const DEV: &str = "10.1.2.22";
+
+/// Half a day of routine (no history: role priors) with `ws(3)`'s lone SSH
+/// session on the development server, and, when `led_on`, the server's
+/// SSH session on the file server ten minutes later; returns the
+/// `new-admin-edge` alert of `ws(3)` to the development server.
+fn lone_ssh_session(led_on: bool) -> lateral::alert::Alert {
+    let mut net = Net::new();
+    routine(&mut net, 0);
+    for i in 0..4 {
+        net.ok(T0 + 9 * 3600 + i * 60, &ws(i as usize), DEV, 443, 4_000);
+    }
+    let t = T0 + 11 * 3600;
+    net.ok(t, &ws(3), DEV, 22, 30_000);
+    if led_on {
+        net.ok(t + 600, DEV, FILES, 22, 30_000);
+    }
+    net.flows.sort();
+    net.events
+        .sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.origin.cmp(&b.origin)));
+    let a = analyze(&net.flows, &net.events, Learning::Auto, &Config::default());
+    assert!(a.priors, "less than a day is judged by role priors");
+    let edges: Vec<_> = a
+        .alerts
+        .into_iter()
+        .filter(|x| {
+            x.rule.id == "lateral.new-admin-edge"
+                && x.source.as_ref().map(addr_or_name) == Some(ws(3))
+                && x.destination.as_ref().map(addr_or_name).as_deref() == Some(DEV)
+        })
+        .collect();
+    assert_eq!(edges.len(), 1, "{edges:#?}");
+    edges.into_iter().next().unwrap()
+}
+
+#[test]
+fn with_role_priors_a_lone_session_on_a_server_is_low_unless_it_led_on() {
+    // The only SSH client of the server, and the server did nothing after:
+    // one user's work, a low alert (but an alert).
+    let quiet = lone_ssh_session(false);
+    assert!(quiet.score < 22, "{quiet:#?}");
+    assert!(
+        quiet.message.contains("opened no admin session after"),
+        "{}",
+        quiet.message
+    );
+    // The same session followed by the server's own SSH session onward:
+    // its rarity counts, medium.
+    let onward = lone_ssh_session(true);
+    assert!(onward.score >= 22, "{onward:#?}");
+    assert!(
+        onward.message.contains("no other host used SSH on it"),
+        "{}",
+        onward.message
+    );
+    assert!(
+        !onward.message.contains("no admin session after"),
+        "{}",
+        onward.message
+    );
+}

@@ -111,8 +111,9 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
         0i64..5 * 86_400,
         any::<bool>(),
         proptest::option::of(2u8..12),
+        proptest::option::of(0u16..12),
     )
-        .prop_map(|(a, u, src, writer, other, t, ok, ty)| {
+        .prop_map(|(a, u, src, writer, other, t, ok, ty, sid)| {
             let action = ACTIONS[a];
             let mut e = LogEvent {
                 ts: Timestamp::from_parts(T0 + t, 0),
@@ -150,6 +151,9 @@ fn event_strategy() -> impl Strategy<Value = LogEvent> {
             };
             e.set_service_name(Some(format!("SRV-{other:02}$").into()));
             e.set_subject_user((u == 2).then(|| "root".into()));
+            // More SIDs than an account keeps, so that merging must cut
+            // the same way whatever the split.
+            e.set_user_id(sid.map(|n| format!("S-1-5-21-7-8-9-{}", 1100 + n).into()));
             e
         })
 }

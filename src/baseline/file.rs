@@ -53,8 +53,9 @@ pub const MAGIC: [u8; 8] = crate::input::sniff::BASELINE_MAGIC;
 /// added the hours of the week of accounts' network logons and of
 /// remote-admin edges to the profiles; version-1 files must be rebuilt.
 /// Version 4 stores a host's hour-of-week counters sparsely (its non-zero
-/// (hour, count) pairs) rather than as 168 numbers.
-pub const FORMAT_VERSION: u32 = 4;
+/// (hour, count) pairs) rather than as 168 numbers. Version 5 keeps per
+/// account the SIDs its logons carried ([`crate::profile::UserInfo::sids`]).
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Size of the fixed header before the payload.
 pub const HEADER_LEN: usize = 36;
@@ -851,18 +852,20 @@ mod tests {
     fn other_versions_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let (path, mut bytes) = write_sample(dir.path(), Compression::None);
-        assert_eq!(le_u32(&bytes, 8), 4);
+        assert_eq!(le_u32(&bytes, 8), 5);
         // A newer file, a version-1 file (profiles without hours), a
-        // version-2 one (without peak hours and remote execution) and a
-        // version-3 one (hour-of-week counters not sparse).
+        // version-2 one (without peak hours and remote execution), a
+        // version-3 one (hour-of-week counters not sparse) and a version-4
+        // one (no account SIDs).
         for (v, want) in [
             (
                 7u32,
-                "baseline format version 7, this lateral reads version 4",
+                "baseline format version 7, this lateral reads version 5",
             ),
-            (1, "baseline format version 1, this lateral reads version 4"),
-            (2, "baseline format version 2, this lateral reads version 4"),
-            (3, "baseline format version 3, this lateral reads version 4"),
+            (1, "baseline format version 1, this lateral reads version 5"),
+            (2, "baseline format version 2, this lateral reads version 5"),
+            (3, "baseline format version 3, this lateral reads version 5"),
+            (4, "baseline format version 4, this lateral reads version 5"),
         ] {
             bytes[8..12].copy_from_slice(&v.to_le_bytes());
             let err = decode::<Sample>(&path, &bytes).unwrap_err();

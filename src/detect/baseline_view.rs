@@ -148,6 +148,13 @@ pub trait BaselineView: Sync {
     /// internal clients and most connections it made went outside (a web
     /// proxy, a mail relay, a forwarding resolver).
     fn forwarder(&self, ip: IpAddr) -> Option<bool>;
+    /// The account names (lower case, ascending) whose successful logons
+    /// carried the account SID `sid` in the baseline (see
+    /// [`crate::profile::UserInfo::sids`]); empty when the baseline never
+    /// saw it or keeps no SIDs.
+    fn sid_accounts(&self, _sid: &str) -> Vec<String> {
+        Vec::new()
+    }
     /// True when there is no usable history and the rules judge by role
     /// priors instead ([`super::priors_view`]): what is rare in any network.
     fn priors(&self) -> bool {

@@ -161,6 +161,9 @@ impl BaselineView for PriorsView<'_> {
     fn priors(&self) -> bool {
         true
     }
+    fn sid_accounts(&self, sid: &str) -> Vec<String> {
+        self.history.sid_accounts(sid)
+    }
     fn expected_by_role(&self, src: IpAddr, dst: IpAddr, svc: AdminService) -> bool {
         self.administers(src) || expected_for_members(self.role(dst), svc)
     }

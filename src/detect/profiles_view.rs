@@ -161,6 +161,8 @@ struct LogonFacts<'a> {
     logon_edges: FxHashSet<(HostId, HostId)>,
     /// Per profile host: successful network logons by (Kerberos, NTLM).
     methods: Vec<(u64, u64)>,
+    /// Per account SID: the accounts whose logons carried it, ascending.
+    sid_names: FxHashMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> LogonFacts<'a> {
@@ -172,7 +174,17 @@ impl<'a> LogonFacts<'a> {
             logged_users: FxHashSet::default(),
             logon_edges: FxHashSet::default(),
             methods: vec![(0, 0); profiles.len()],
+            sid_names: FxHashMap::default(),
         };
+        // Users are sorted by name, so each SID's list comes out ascending.
+        for u in profiles.users() {
+            for sid in &u.sids {
+                v.sid_names
+                    .entry(sid.as_str())
+                    .or_default()
+                    .push(u.name.as_str());
+            }
+        }
         for l in profiles.logons() {
             let Some(user) = profiles.user_at(l.user).map(|u| u.name.as_str()) else {
                 continue;
@@ -499,6 +511,13 @@ impl BaselineView for ProfilesView<'_> {
             self.profiles.user(user).is_some()
         };
         logged || self.logons.privileged_users.contains(user)
+    }
+    fn sid_accounts(&self, sid: &str) -> Vec<String> {
+        self.logons
+            .sid_names
+            .get(sid)
+            .map(|names| names.iter().map(|n| (*n).to_string()).collect())
+            .unwrap_or_default()
     }
     fn user_source_count(&self, user: &str) -> usize {
         self.facts(user).map_or(0, |f| f.sources.len())

@@ -26,7 +26,7 @@ use crate::profile::pending::Pending;
 use crate::profile::role::RoleThresholds;
 use crate::profile::week::WeekHours;
 use crate::profile::{
-    AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo,
+    AdminUse, Edge, EdgeHours, HostId, Logon, Profiles, ServiceId, UserId, UserInfo, note_sid,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -331,6 +331,7 @@ impl ProfileBuilder {
                     domains: Vec::new(),
                     logon_hours: WeekHours::default(),
                     peak_hosts_per_hour: 0,
+                    sids: Vec::new(),
                 });
                 self.user_ids.insert(n, id);
                 id
@@ -594,6 +595,12 @@ impl ProfileBuilder {
             };
             self.activity.push(Activity { host: id, what, ts });
         }
+        if let (Some(uid), Some(sid)) = (user, e.user_id())
+            && e.outcome == Some(Outcome::Success)
+            && let Some(u) = self.users.get_mut(uid as usize)
+        {
+            note_sid(&mut u.sids, sid);
+        }
         if let Some(uid) = user
             && let Some(u) = self.users.get_mut(uid as usize)
             && e.outcome == Some(Outcome::Success)
@@ -780,6 +787,9 @@ impl ProfileBuilder {
                         }
                     }
                     mine.domains.sort();
+                    for sid in &u.sids {
+                        note_sid(&mut mine.sids, sid);
+                    }
                     mine.logon_hours.merge(&u.logon_hours);
                     mine.peak_hosts_per_hour = mine.peak_hosts_per_hour.max(u.peak_hosts_per_hour);
                 }

@@ -5,7 +5,9 @@
 use super::Profiles;
 use super::host::HostProfile;
 use super::role::RoleThresholds;
-use super::table::{AdminUse, Edge, EdgeHours, HostId, Logon, ServiceId, UserId, UserInfo};
+use super::table::{
+    AdminUse, Edge, EdgeHours, HostId, Logon, ServiceId, UserId, UserInfo, note_sid,
+};
 use super::week::WeekHours;
 use crate::hosts::HostKey;
 use crate::model::Service;
@@ -66,12 +68,16 @@ impl Profiles {
         };
         let sm_a = sm(&mine.services);
         let sm_b = sm(&other.services);
-        let mut users: BTreeMap<String, (BTreeSet<String>, WeekHours, u32)> = BTreeMap::new();
+        type UserSlot = (BTreeSet<String>, WeekHours, u32, Vec<String>);
+        let mut users: BTreeMap<String, UserSlot> = BTreeMap::new();
         for u in mine.users.iter().chain(&other.users) {
             let slot = users.entry(u.name.clone()).or_default();
             slot.0.extend(u.domains.iter().cloned());
             slot.1.merge(&u.logon_hours);
             slot.2 = slot.2.max(u.peak_hosts_per_hour);
+            for sid in &u.sids {
+                note_sid(&mut slot.3, sid);
+            }
         }
         let names: Vec<String> = users.keys().cloned().collect();
         let um = |list: &[UserInfo]| -> Vec<u32> {
@@ -83,12 +89,15 @@ impl Profiles {
         let um_b = um(&other.users);
         let users: Vec<UserInfo> = users
             .into_iter()
-            .map(|(name, (d, logon_hours, peak_hosts_per_hour))| UserInfo {
-                name,
-                domains: d.into_iter().collect(),
-                logon_hours,
-                peak_hosts_per_hour,
-            })
+            .map(
+                |(name, (d, logon_hours, peak_hosts_per_hour, sids))| UserInfo {
+                    name,
+                    domains: d.into_iter().collect(),
+                    logon_hours,
+                    peak_hosts_per_hour,
+                    sids,
+                },
+            )
             .collect();
         let at = |m: &[u32], i: u32| m.get(i as usize).copied().unwrap_or(u32::MAX);
         let mut edges = Vec::with_capacity(mine.edges.len() + other.edges.len());

@@ -19,6 +19,9 @@
 //!   with remote-admin protocols ([`AdminService`](crate::model::AdminService)) from flows and from log
 //!   events ([`AdminUse`]);
 //! - logons: per (user, source host, target host) a [`LogonStats`];
+//! - per account the SIDs its successful logons carried
+//!   ([`UserInfo::sids`], capped at [`SIDS_PER_USER`]), so a SID can be
+//!   told under a name it never had;
 //! - habits ([`WeekHours`], 168 bits and a count): per account the hours
 //!   of the week of its successful network logons
 //!   ([`UserInfo::logon_hours`]), per edge on a remote-admin service the
@@ -95,7 +98,7 @@ pub use profiles::Profiles;
 pub use query::{AdminPeer, EdgeRef, LogonRef, UsedService, UserOnHost, UserSeen};
 pub use role::{RoleSignals, RoleThresholds};
 pub use table::{
-    AdminStats, AdminUse, Edge, EdgeHours, HostId, Logon, ServedService, ServiceId, UserId,
-    UserInfo,
+    AdminStats, AdminUse, Edge, EdgeHours, HostId, Logon, SIDS_PER_USER, ServedService, ServiceId,
+    UserId, UserInfo, note_sid,
 };
 pub use week::{WeekCounts, WeekHours};

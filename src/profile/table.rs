@@ -39,6 +39,28 @@ pub struct UserInfo {
     /// Most distinct hosts it logged on to over the network successfully
     /// in one UTC hour.
     pub peak_hosts_per_hour: u32,
+    /// Account SIDs (`S-1-5-21-…`, upper case) its successful logons
+    /// carried (Windows 4624 `TargetUserSid`), ascending, at most
+    /// [`SIDS_PER_USER`]: the smallest are kept, so merging is a set union
+    /// cut to the same size whatever the order.
+    pub sids: Vec<String>,
+}
+
+/// Most SIDs kept per account name ([`UserInfo::sids`]). A domain account
+/// has one; a local account's name (every machine's own `Administrator`)
+/// has one per machine, of which a few are enough to know the name.
+pub const SIDS_PER_USER: usize = 8;
+
+/// Adds `sid` to a sorted list of SIDs kept as [`UserInfo::sids`] keeps
+/// them (ascending, at most [`SIDS_PER_USER`], the smallest kept).
+pub fn note_sid(sids: &mut Vec<String>, sid: &str) {
+    if let Err(at) = sids.binary_search_by(|s| s.as_str().cmp(sid)) {
+        if at >= SIDS_PER_USER {
+            return;
+        }
+        sids.insert(at, sid.to_string());
+        sids.truncate(SIDS_PER_USER);
+    }
 }
 
 /// When one stored edge on a remote-admin service ([`crate::model::Service::admin_service`])

@@ -7,13 +7,16 @@
 //! Successful network logons by Kerberos (4624, logon types 3, 8, 10)
 //! carrying the account's SID (`user.id`, a domain SID `S-1-5-21-…`):
 //!
-//! - **SID under two names** (high): the SID was seen in the input under
-//!   another account name. A SID belongs to one account, whatever it is
-//!   called; a ticket is the only place a logon takes its name and its SID
-//!   from two different claims, and a forged ticket carries whatever name
-//!   its maker typed. The name the SID is taken to belong to is the first
-//!   one it was seen with that the baseline knows, else the first one seen;
-//!   the logons under every other name are the alert.
+//! - **SID under two names** (high): the baseline saw the SID log on only
+//!   under other account names, or (a SID the baseline never saw) the
+//!   input shows it under another name. A SID belongs to one account,
+//!   whatever it is called; a ticket is the only place a logon takes its
+//!   name and its SID from two different claims, and a forged ticket
+//!   carries whatever name its maker typed. A name the baseline saw with
+//!   the SID is never the alert; otherwise the SID is taken to belong to
+//!   the baseline's name, else the first name it was seen with in the
+//!   input that the baseline knows as an account, else the first seen; the
+//!   logons under every other name are the alert.
 //! - **The built-in Administrator's SID under a new name** (medium): the
 //!   RID-500 SID under a name other than the built-in administrator's
 //!   (`Administrator` or a localised default), which the input shows under
@@ -21,7 +24,8 @@
 //!   (Mimikatz `kerberos::golden`, Impacket `ticketer`) put RID 500 in a
 //!   ticket by default whatever name is asked for. Renamed built-in
 //!   administrators exist (a hardening guide's advice), so the pair must
-//!   also be new: the name must be unknown to the baseline.
+//!   also be new: the name must be unknown to the baseline, and the
+//!   baseline must not have seen the SID log on under it.
 //!
 //! ## Why it matters
 //! A golden ticket (forged with the `krbtgt` key) or a silver ticket
@@ -34,14 +38,20 @@
 //! event showing the SID under its own name.
 //!
 //! ## False positives
-//! An account renamed during the input shows its SID under both names.
+//! An account renamed during the input, or since the baseline was built,
+//! shows its SID under both names.
 //! A renamed built-in administrator that never logged on in the baseline,
 //! or with no baseline at all (short logs judged by role priors), gives
 //! the medium alert once per source and target.
 //!
 //! ## Limits
-//! A baseline keeps account names, not SIDs: a SID is compared with the
-//! names it carries in the judged input only.
+//! A baseline keeps, per account name, the SIDs its successful logons
+//! carried (at most [`crate::profile::SIDS_PER_USER`], the smallest), so
+//! a SID among the many local `Administrator` SIDs of a large network may
+//! be unknown to it and judged by the input alone. An account renamed
+//! since the baseline (or a SID the baseline saw under
+//! [`SHARED_SID_NAMES`] names or more) is judged as above: the rename
+//! gives the high alert until the baseline is updated.
 //!
 //! ## Tuning
 //! None; `[allowlist]` users silence a known renamed administrator.
@@ -72,6 +82,11 @@ pub const TWO_NAMES_SCORE: f64 = 70.0;
 
 /// Score of the RID-500 SID under a new name (medium).
 pub const RID_500_SCORE: f64 = 45.0;
+
+/// A SID the baseline saw under this many names or more tells nothing
+/// about which name is its own (a test lab's reused image, a directory
+/// that renames its accounts by script): it is judged by the input alone.
+const SHARED_SID_NAMES: usize = 8;
 
 /// The built-in administrator's name in the Windows languages that
 /// localise it, lower case: the name a RID-500 SID carries unless renamed.
@@ -118,11 +133,20 @@ struct Seen<'a> {
     event: &'a LogEvent,
 }
 
+/// Where a SID was seen under its owner's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Said {
+    /// In the judged input.
+    Input,
+    /// In the baseline's logons.
+    Baseline,
+}
+
 /// What one alert is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Finding {
-    /// The SID belongs to the name given.
-    TwoNames(String),
+    /// The SID belongs to the name given, as the input or the baseline shows.
+    TwoNames(String, Said),
     /// The RID-500 SID under a new name.
     Rid500,
 }
@@ -163,6 +187,10 @@ impl Detector for ForgedTicket {
             };
             first(true).or_else(|| first(false))
         };
+        // The names the baseline saw each SID under, asked once per SID;
+        // a SID under [`SHARED_SID_NAMES`] names or more is taken as
+        // unknown.
+        let mut stored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         type Key = (Finding, Option<HostKey>, Option<HostKey>, Text, String);
         let mut groups: BTreeMap<Key, Vec<&LogEvent>> = BTreeMap::new();
         for v in input.logons {
@@ -176,9 +204,29 @@ impl Detector for ForgedTicket {
             let Some(by_name) = names.get(sid) else {
                 continue;
             };
-            let finding = if by_name.len() > 1 {
+            let known = stored.entry(sid).or_insert_with(|| {
+                let mut n = input.baseline.sid_accounts(sid);
+                if n.len() >= SHARED_SID_NAMES {
+                    n.clear();
+                }
+                n
+            });
+            let finding = if known.contains(&name) {
+                // The baseline saw this SID log on under this name.
+                continue;
+            } else if !known.is_empty() {
+                // The first of the baseline's names that today's input
+                // shows too, else the first.
+                let owner = known
+                    .iter()
+                    .find(|n| by_name.contains_key(n.as_str()))
+                    .or_else(|| known.first())
+                    .cloned()
+                    .unwrap_or_default();
+                Finding::TwoNames(owner, Said::Baseline)
+            } else if by_name.len() > 1 {
                 match owner(by_name) {
-                    Some(o) if o != name => Finding::TwoNames(o),
+                    Some(o) if o != name => Finding::TwoNames(o, Said::Input),
                     _ => continue,
                 }
             } else if is_rid_500(sid)
@@ -200,7 +248,7 @@ impl Detector for ForgedTicket {
                 continue;
             };
             let score = match finding {
-                Finding::TwoNames(_) => TWO_NAMES_SCORE,
+                Finding::TwoNames(..) => TWO_NAMES_SCORE,
                 Finding::Rid500 => RID_500_SCORE,
             };
             let mut a = Alert::new(RULE, GOLDEN_TICKET, clamp_score(score), first.ts);
@@ -220,17 +268,21 @@ impl Detector for ForgedTicket {
                     .map_or_else(|| "?".into(), |h| h.label()),
             );
             a.message = match &finding {
-                Finding::TwoNames(owner) => format!(
-                    "{hop} carried SID {sid}, which the logs show as {owner}'s: a ticket naming one account with another's SID is forged"
+                Finding::TwoNames(owner, said) => format!(
+                    "{hop} carried SID {sid}, which {} as {owner}'s: a ticket naming one account with another's SID is forged",
+                    match said {
+                        Said::Input => "the logs show",
+                        Said::Baseline => "the baseline knows",
+                    }
                 ),
                 Finding::Rid500 => format!(
                     "{hop} carried SID {sid}, the built-in Administrator's (RID 500), under a name never seen before: forged tickets carry RID 500 by default (a renamed built-in administrator would too, but its name would be known)"
                 ),
             };
-            if let Finding::TwoNames(owner) = &finding
-                && let Some(seen) = names.get(sid.as_str()).and_then(|m| m.get(owner))
-            {
-                a.add_evidence(log_evidence(seen.event));
+            if let Finding::TwoNames(owner, _) = &finding {
+                if let Some(seen) = names.get(sid.as_str()).and_then(|m| m.get(owner)) {
+                    a.add_evidence(log_evidence(seen.event));
+                }
                 a.related_users.insert(owner.clone());
             }
             for e in &events {

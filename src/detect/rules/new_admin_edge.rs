@@ -37,7 +37,10 @@
 //!
 //! With no history (role priors) the destination's other clients in the
 //! judged records stand in for its baseline clients, a workstation's RDP
-//! or SSH session on a server weighs less (daily work in most networks),
+//! or SSH session on a server weighs less (daily work in most networks)
+//! and is rare for having no other client only when the server opened an
+//! admin session afterwards (one user's box has one client; a session is
+//! suspect for what it leads to),
 //! and an admin host's edge is routine: it adds nothing to an incident's
 //! score unless a suspect step reached that host first.
 //!
@@ -49,7 +52,7 @@
 use crate::alert::{Alert, Rule};
 use crate::detect::common::{baseline_span, clamp_score, flow_evidence};
 use crate::detect::{AdminService, DetectInput, Detector, Role, answered};
-use crate::model::event::Flow;
+use crate::model::event::{Flow, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -211,10 +214,10 @@ impl Detector for NewAdminEdge {
         let b = input.baseline;
         let net = &input.config.network;
         let pushes = pushes(input);
-        let judged = if b.priors() {
-            judged_clients(input)
+        let (judged, onward) = if b.priors() {
+            (judged_clients(input), judged_sessions(input))
         } else {
-            BTreeMap::new()
+            (BTreeMap::new(), BTreeMap::new())
         };
         let mut alerts = Vec::new();
         for e in new_edges(input) {
@@ -268,10 +271,21 @@ impl Detector for NewAdminEdge {
                 let others = judged
                     .get(&(e.dst, e.svc))
                     .map_or(0, |c| c.iter().filter(|x| **x != e.src).count());
-                if others == 0 || admin {
+                // A workstation's interactive session on a server is one
+                // user's work, and one client is what such a server often
+                // has in a few hours: its rarity counts only when the
+                // session led on, the destination opening afterwards an
+                // admin session that no domain member opens anyway.
+                let daily = daily_work(peer_role, dst_role, e.svc);
+                let quiet_after = daily && !led_on(input, &onward, &e);
+                if (others == 0 && !quiet_after) || admin {
                     score += 10.0;
                 }
                 why.push(match others {
+                    0 if quiet_after => format!(
+                        "no other host used {} on it in these records, and it opened no admin session after",
+                        e.svc.label()
+                    ),
                     0 => format!(
                         "no other host used {} on it in these records",
                         e.svc.label()
@@ -286,7 +300,7 @@ impl Detector for NewAdminEdge {
                 // on servers every day (IT staff, developers on their Linux
                 // hosts, terminal-server users); between workstations, or
                 // on a domain controller, no role does.
-                if daily_work(peer_role, dst_role, e.svc) {
+                if daily {
                     score *= 0.6;
                 }
             } else if e.dst_clients == 0 {
@@ -405,25 +419,69 @@ fn daily_work(src: Role, dst: Role, svc: AdminService) -> bool {
         && matches!(svc, AdminService::Rdp | AdminService::Ssh)
 }
 
+/// The judged records' answered remote-admin sessions between two
+/// internal hosts, with their service.
+fn judged_admin_flows<'a>(
+    input: &'a DetectInput<'_>,
+) -> impl Iterator<Item = (&'a Flow, AdminService)> + 'a {
+    let net = &input.config.network;
+    input.flows.iter().filter_map(move |f| {
+        let svc = AdminService::of_flow(f)?;
+        (answered(f)
+            && !input.directory.same_host(f.orig_h, f.resp_h)
+            && net.is_internal(f.orig_h)
+            && net.is_internal(f.resp_h))
+        .then_some((f, svc))
+    })
+}
+
 /// The internal hosts with an answered session of each service on each
 /// destination in the judged records (the in-input prevalence the role
 /// priors report).
 fn judged_clients(input: &DetectInput<'_>) -> BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> {
-    let net = &input.config.network;
     let mut out: BTreeMap<(IpAddr, AdminService), BTreeSet<IpAddr>> = BTreeMap::new();
-    for f in input.flows {
-        let Some(svc) = AdminService::of_flow(f) else {
-            continue;
-        };
-        if answered(f)
-            && !input.directory.same_host(f.orig_h, f.resp_h)
-            && net.is_internal(f.orig_h)
-            && net.is_internal(f.resp_h)
-        {
-            out.entry((f.resp_h, svc)).or_default().insert(f.orig_h);
-        }
+    for (f, svc) in judged_admin_flows(input) {
+        out.entry((f.resp_h, svc)).or_default().insert(f.orig_h);
     }
     out
+}
+
+/// Per internal source, the answered remote-admin sessions it opened on
+/// other internal hosts in the judged records that no domain member opens
+/// anyway ([`crate::detect::BaselineView::expected_by_role`]): (start,
+/// destination), in time order.
+fn judged_sessions(input: &DetectInput<'_>) -> BTreeMap<IpAddr, Vec<(Timestamp, IpAddr)>> {
+    let b = input.baseline;
+    let mut out: BTreeMap<IpAddr, Vec<(Timestamp, IpAddr)>> = BTreeMap::new();
+    for (f, svc) in judged_admin_flows(input) {
+        if !b.expected_by_role(f.orig_h, f.resp_h, svc) {
+            out.entry(f.orig_h).or_default().push((f.ts, f.resp_h));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// True when the edge's destination opened an admin session (of
+/// `onward`, [`judged_sessions`]) on a host other than the edge's source
+/// after the edge's first connection: the session led on.
+fn led_on(
+    input: &DetectInput<'_>,
+    onward: &BTreeMap<IpAddr, Vec<(Timestamp, IpAddr)>>,
+    e: &NewEdge<'_>,
+) -> bool {
+    let Some(first) = e.flows.first() else {
+        return false;
+    };
+    onward.get(&e.dst).is_some_and(|v| {
+        let from = v.partition_point(|(t, _)| *t < first.ts);
+        v.get(from..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|(_, d)| !input.directory.same_host(*d, e.src))
+    })
 }
 
 /// How suspicious a new edge over a service is by itself (0-100).
