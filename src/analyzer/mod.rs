@@ -351,6 +351,13 @@ const KERBEROS_PORT: u16 = 88;
 /// DNS over UDP.
 const DNS_PORT: u16 = 53;
 
+/// True for a UDP port Zeek's DNS analyzer takes (its `DNS::ports`):
+/// DNS (53), NetBIOS name service (137), mDNS (5353) and LLMNR (5355).
+#[inline]
+fn dns_port(port: u16) -> bool {
+    matches!(port, DNS_PORT | 137 | 5353 | 5355)
+}
+
 /// Seconds a UDP Kerberos exchange's uid is kept for the next datagram of
 /// its address pair (Zeek's UDP inactivity timeout).
 pub const UDP_IDLE_SECS: i64 = 60;
@@ -564,8 +571,8 @@ impl Analyzers {
                 || (p.proto == ip_proto::UDP
                     && (p.dport == KERBEROS_PORT
                         || p.sport == KERBEROS_PORT
-                        || p.dport == DNS_PORT
-                        || p.sport == DNS_PORT)))
+                        || dns_port(p.dport)
+                        || dns_port(p.sport))))
     }
 
     /// True when the analyzers follow this packet's connection or may start
@@ -857,8 +864,10 @@ impl Analyzers {
         let kerberos = p.dport == KERBEROS_PORT || p.sport == KERBEROS_PORT;
         let (kind, port) = if kerberos {
             (app::AppKind::Kerberos, KERBEROS_PORT)
+        } else if dns_port(p.dport) {
+            (app::AppKind::Dns, p.dport)
         } else {
-            (app::AppKind::Dns, DNS_PORT)
+            (app::AppKind::Dns, p.sport)
         };
         if kerberos {
             self.counters.udp_datagrams += 1;
