@@ -10,7 +10,7 @@
 
 use crate::diag::Diagnostics;
 use crate::input::{Format, OpenInput};
-use crate::model::event::LogEvent;
+use crate::model::event::{LogEvent, Timestamp};
 use crate::source::FlowSink;
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
 use crate::source::decode::{
@@ -79,6 +79,14 @@ pub trait PacketTap {
     fn interested(&self, p: &Packet) -> bool;
     /// A packet it wanted, with its captured TCP or UDP payload.
     fn packet(&mut self, p: &Packet, payload: &[u8]);
+    /// A datagram put back together from IP fragments: `p` has the time
+    /// of the fragment that completed it, `first_ts` that of its first
+    /// fragment (from which the flow table made the connection's uid when
+    /// it started the connection).
+    fn joined(&mut self, p: &Packet, first_ts: Timestamp, payload: &[u8]) {
+        let _ = first_ts;
+        self.packet(p, payload);
+    }
 }
 
 /// A tap that wants nothing.
@@ -206,7 +214,7 @@ fn fragment_slow(frame: &Frame<'_>, sinks: FragSinks<'_>, tap: &mut dyn PacketTa
         );
     }
     if tap.interested(&jp) {
-        tap.packet(&jp, payload);
+        tap.joined(&jp, j.first_ts, payload);
     }
 }
 

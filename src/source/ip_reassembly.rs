@@ -94,6 +94,8 @@ impl FragCounters {
 pub struct Joined {
     /// The packet of the fragment that completed it (addresses, time, offset).
     pub packet: Packet,
+    /// Time of the datagram's first fragment (offset 0).
+    pub first_ts: Timestamp,
     /// The datagram's protocol.
     pub proto: u8,
     /// The datagram's bytes after the IP header (and IPv6 Fragment header).
@@ -117,6 +119,8 @@ struct Held {
     have: Vec<(u32, u32)>,
     /// The datagram's length, once its last fragment is seen.
     end: Option<u32>,
+    /// Time of the fragment at offset 0, once seen.
+    first_ts: Option<Timestamp>,
     /// Bytes charged to the budget.
     charged: usize,
 }
@@ -211,6 +215,7 @@ impl Reassembler {
                 buf: Vec::new(),
                 have: Vec::new(),
                 end: None,
+                first_ts: None,
                 charged: 0,
             };
             h.charged = h.cost();
@@ -249,6 +254,9 @@ impl Reassembler {
         if !piece.more {
             h.end = Some(stop);
         }
+        if start == 0 && h.first_ts.is_none() {
+            h.first_ts = Some(p.ts);
+        }
         if h.buf.len() < stop as usize {
             h.buf.resize(stop as usize, 0);
         }
@@ -269,6 +277,7 @@ impl Reassembler {
         packet.proto = key.proto;
         Some(Joined {
             packet,
+            first_ts: h.first_ts.unwrap_or(p.ts),
             proto: key.proto,
             bytes: h.buf,
         })
