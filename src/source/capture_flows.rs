@@ -183,15 +183,9 @@ struct FragSinks<'a> {
     diag: &'a mut Diagnostics,
 }
 
-/// Feeds an IP fragment to the reassembler; every whole packet costs one
-/// compare.
-#[inline]
-fn note_fragment(p: &Packet, frame: &Frame<'_>, sinks: FragSinks<'_>, tap: &mut dyn PacketTap) {
-    if p.fragment != Fragment::Whole {
-        fragment_slow(frame, sinks, tap);
-    }
-}
-
+/// Feeds an IP fragment to the reassembler (callers test
+/// `p.fragment` first, so a whole packet costs one compare); a datagram
+/// it completes goes where a whole one would.
 #[cold]
 fn fragment_slow(frame: &Frame<'_>, sinks: FragSinks<'_>, tap: &mut dyn PacketTap) {
     let Some((fp, piece)) = fragment_piece(frame) else {
@@ -403,13 +397,15 @@ fn capture_flows_inline(
                 Ok(p) => {
                     note_dns(&p, frame, &file, &mut dns_events, &mut table_diag);
                     note_app(&p, frame, tap);
-                    let sinks = FragSinks {
-                        reasm: &mut reasm,
-                        file: &file,
-                        dns: &mut dns_events,
-                        diag: &mut table_diag,
-                    };
-                    note_fragment(&p, frame, sinks, tap);
+                    if p.fragment != Fragment::Whole {
+                        let sinks = FragSinks {
+                            reasm: &mut reasm,
+                            file: &file,
+                            dns: &mut dns_events,
+                            diag: &mut table_diag,
+                        };
+                        fragment_slow(frame, sinks, tap);
+                    }
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
                         t.add_into(&p, &mut table_diag, &mut out);
                         if out.len() >= HAND_OVER {
@@ -544,13 +540,15 @@ fn capture_flows_parallel(
                     Ok(p) => {
                         note_dns(&p, frame, &file, &mut dns_events, &mut decode_diag);
                         note_app(&p, frame, tap);
-                        let sinks = FragSinks {
-                            reasm: &mut reasm,
-                            file: &file,
-                            dns: &mut dns_events,
-                            diag: &mut decode_diag,
-                        };
-                        note_fragment(&p, frame, sinks, tap);
+                        if p.fragment != Fragment::Whole {
+                            let sinks = FragSinks {
+                                reasm: &mut reasm,
+                                file: &file,
+                                dns: &mut dns_events,
+                                diag: &mut decode_diag,
+                            };
+                            fragment_slow(frame, sinks, tap);
+                        }
                         let part = partition_of(&p);
                         if let Some(buf) = pending.get_mut(part) {
                             buf.push(p);

@@ -122,7 +122,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// Decodes the link and IP layers of a frame: the packet with its
 /// addresses, protocol and fragment state filled in, and its transport bytes.
-fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
+/// With `FRAG`, a fragment's place in its datagram is read too (the
+/// reassembler's few packets); without, that costs nothing.
+fn network_layer<'a, const FRAG: bool>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
     let (ethertype, l3) = link_layer(frame.linktype, frame.data)?;
     let mut p = Packet {
         ts: frame.ts,
@@ -143,8 +145,8 @@ fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
         offset: frame.offset,
     };
     let l4 = match ethertype {
-        ETHERTYPE_IPV4 => ipv4(l3, &mut p)?,
-        ETHERTYPE_IPV6 => ipv6(l3, &mut p)?,
+        ETHERTYPE_IPV4 => ipv4::<FRAG>(l3, &mut p)?,
+        ETHERTYPE_IPV6 => ipv6::<FRAG>(l3, &mut p)?,
         _ => return Err(Skipped::NotIp),
     };
     Ok((p, l4))
@@ -152,7 +154,7 @@ fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
 
 /// Decodes one frame.
 pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
-    let (mut p, l4) = network_layer(frame)?;
+    let (mut p, l4) = network_layer::<false>(frame)?;
     if let Fragment::Later(_) = p.fragment {
         return Ok(p);
     }
@@ -166,7 +168,7 @@ pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
 /// already chose by their [`Packet`] (DNS answers); `None` for frames that
 /// are not whole UDP datagrams.
 pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let (p, l4) = network_layer(frame).ok()?;
+    let (p, l4) = network_layer::<false>(frame).ok()?;
     if p.proto != ip_proto::UDP || p.fragment != Fragment::Whole {
         return None;
     }
@@ -179,7 +181,7 @@ pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
 /// for the few packets the protocol analyzers follow; `None` for frames
 /// that are not whole TCP segments.
 pub fn tcp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let (p, l4) = network_layer(frame).ok()?;
+    let (p, l4) = network_layer::<false>(frame).ok()?;
     if p.proto != ip_proto::TCP || p.fragment != Fragment::Whole {
         return None;
     }
@@ -219,7 +221,7 @@ pub struct FragmentPiece<'a> {
 /// `None` for whole datagrams and frames that do not decode. Decodes the
 /// headers again, so it is meant for the few fragmented packets only.
 pub fn fragment_piece<'a>(frame: &Frame<'a>) -> Option<(Packet, FragmentPiece<'a>)> {
-    let (p, l4) = network_layer(frame).ok()?;
+    let (p, l4) = network_layer::<true>(frame).ok()?;
     let id = match p.fragment {
         Fragment::Whole => return None,
         Fragment::First(id) | Fragment::Later(id) => id,
@@ -269,6 +271,7 @@ pub fn decode_joined<'a>(head: &Packet, proto: u8, l4: &'a [u8]) -> Option<(Pack
 }
 
 /// Returns the ethertype and the bytes after the link header.
+#[inline]
 fn link_layer(linktype: u32, data: &[u8]) -> Result<(u16, &[u8]), Skipped> {
     match linktype {
         1 => ethernet(data),
@@ -374,7 +377,7 @@ struct FragPart<'a> {
     proto: u8,
 }
 
-fn ipv4<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
+fn ipv4<'a, const FRAG: bool>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     let first = *b
         .first()
         .ok_or(Skipped::Malformed("IPv4 header truncated"))?;
@@ -421,12 +424,16 @@ fn ipv4<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     Ok(L4 {
         bytes: b.get(ihl..end).unwrap_or(&[]),
         len: total - ihl as u32,
-        frag: FragPart {
-            offset: u32::from(frag_off) * 8,
-            more,
-            bytes: b.get(ihl..end).unwrap_or(&[]),
-            claimed: total - ihl as u32,
-            proto: p.proto,
+        frag: if FRAG {
+            FragPart {
+                offset: u32::from(frag_off) * 8,
+                more,
+                bytes: b.get(ihl..end).unwrap_or(&[]),
+                claimed: total - ihl as u32,
+                proto: p.proto,
+            }
+        } else {
+            FragPart::default()
         },
     })
 }
@@ -434,7 +441,7 @@ fn ipv4<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
 /// IPv6 extension headers walked before giving up.
 const MAX_EXT_HEADERS: usize = 16;
 
-fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
+fn ipv6<'a, const FRAG: bool>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     if b.len() < 40 {
         return Err(Skipped::Malformed("IPv6 header truncated"));
     }
@@ -507,13 +514,15 @@ fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
                 };
                 next = nh;
                 at += 8;
-                frag = FragPart {
-                    offset: u32::from(offset) * 8,
-                    more,
-                    bytes: b.get(at..end).unwrap_or(&[]),
-                    claimed: (40 + payload as usize).saturating_sub(at) as u32,
-                    proto: nh,
-                };
+                if FRAG {
+                    frag = FragPart {
+                        offset: u32::from(offset) * 8,
+                        more,
+                        bytes: b.get(at..end).unwrap_or(&[]),
+                        claimed: (40 + payload as usize).saturating_sub(at) as u32,
+                        proto: nh,
+                    };
+                }
                 if offset != 0 {
                     p.proto = next;
                     return Ok(L4 {

@@ -243,7 +243,9 @@ impl Reassembler {
         let grow = self
             .held
             .get(&key)
-            .map_or(0, |h| (stop as usize).saturating_sub(h.buf.len()));
+            .map_or(0, |h| (stop as usize).saturating_sub(h.buf.len()))
+            + 8; // a range entry more at most
+
         while self.used + grow > self.cfg.max_bytes {
             if !self.give_up_oldest(Some(&key)) {
                 self.drop_key(&key, GiveUp::Cap, false);
