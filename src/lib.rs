@@ -49,6 +49,7 @@ pub mod synth;
 pub use error::Error;
 
 /// Runs arbitrary bytes through the capture reader, the packet decoder, the
+/// IP fragment reassembler,
 /// protocol analyzers and a
 /// small flow table, discarding the results: the entry point of the fuzz
 /// targets in `fuzz/` (`cargo fuzz run capture`). Never panics, by contract.
@@ -67,6 +68,12 @@ pub fn fuzz_capture(data: &[u8]) {
     let mut table_diag = diag::Diagnostics::default();
     let mut window = input::ByteWindow::owned(data.to_vec());
     let mut counts = source::capture::CaptureCounts::default();
+    let mut reasm =
+        source::ip_reassembly::Reassembler::new(source::ip_reassembly::ReassemblyConfig {
+            max_bytes: 256 << 10,
+            max_datagrams: 16,
+            ..Default::default()
+        });
     let mut analyzers = analyzer::Analyzers::new(
         analyzer::AnalyzerConfig {
             enabled: true,
@@ -96,11 +103,21 @@ pub fn fuzz_capture(data: &[u8]) {
                         analyzers.packet(&p, payload);
                     }
                 }
+                if p.fragment != source::decode::Fragment::Whole
+                    && let Some((fp, piece)) = source::decode::fragment_piece(f)
+                    && let Some(j) = reasm.add(&fp, &piece)
+                    && let Some((jp, payload)) =
+                        source::decode::decode_joined(&j.packet, j.proto, &j.bytes)
+                    && analyzers.interested(&jp)
+                {
+                    analyzers.packet(&jp, payload);
+                }
                 table.add(&p, &mut table_diag);
             }
         },
     );
     let _ = table.finish_all();
+    let _ = reasm.finish();
     let _ = analyzers.finish();
 }
 

@@ -18,13 +18,11 @@
 //!   compared, and Zeek's rows written once that analysis names the file
 //!   are left out; reads and writes are logged (Zeek's smb2-read-write
 //!   btest turns them on, its default leaves them out);
-//! - dns.log: IP fragments are not reassembled for the analyzers, so the
-//!   answer of core.ipv6-frag's second exchange (a fragmented IPv6
-//!   datagram) is not seen and its query is logged unanswered; the case
-//!   compares the fields that do not depend on it, and
-//!   `dns_log_first_exchange_matches_zeek` every field of the unfragmented
-//!   exchange (Zeek masks the TXT padding with `X`: an `X` matches any
-//!   byte).
+//! - dns.log: core.ipv6-frag's second answer is a fragmented IPv6
+//!   datagram, put back together for the analyzers; the case compares the
+//!   query side, and `dns_log_matches_zeek_every_field` every field but
+//!   `ts` and `uid` of every row, answers, rtt and TTLs included (Zeek
+//!   masks the TXT padding with `X`: an `X` matches any byte).
 //!
 //! SKIPPED when the corpus is absent.
 
@@ -548,7 +546,7 @@ const DNS_TYPES: &[&str] = &[
     "count",
     "string",
 ];
-/// The dns.log fields that do not depend on seeing the fragmented answer.
+/// The query side of dns.log (every field: `dns_log_matches_zeek_every_field`).
 const DNS_QUERY_SIDE: &[&str] = &[
     "id.orig_h",
     "id.orig_p",
@@ -674,38 +672,54 @@ fn application_logs_match_zeek_baselines() {
     assert!(values > 1200, "values compared: {values}");
 }
 
-/// Zeek's row for the unfragmented exchange of core.ipv6-frag, every field
+/// Zeek's rows for core.ipv6-frag (its baseline dns.log), every field
 /// but `ts` and `uid`; an `X` stands for any byte (Zeek's baseline masks
-/// the TXT padding).
-fn zeek_first_dns_row() -> String {
+/// the TXT padding). The second answer came in IP fragments.
+fn zeek_dns_rows() -> Vec<String> {
     let pad = |n: usize| "X".repeat(n);
-    format!(
-        "{V6}\t51850\t2607:f740:b::f93\t53\tudp\t3903\t0.079300\ttxtpadding_323.n1.netalyzr.icsi.berkeley.edu\t1\tC_INTERNET\t16\tTXT\t0\tNOERROR\tT\tF\tT\tF\t0\tTXT 33 This TXT record should be ignored TXT 21 As it is just padding TXT 136 {}\t1.000000\tF\t0\tquery",
+    let head = "TXT 33 This TXT record should be ignored TXT 21 As it is just padding";
+    let first = format!(
+        "{V6}\t51850\t2607:f740:b::f93\t53\tudp\t3903\t0.079300\ttxtpadding_323.n1.netalyzr.icsi.berkeley.edu\t1\tC_INTERNET\t16\tTXT\t0\tNOERROR\tT\tF\tT\tF\t0\t{head} TXT 136 {}\t1.000000\tF\t0\tquery",
         pad(136)
-    )
+    );
+    let mut big = String::from(head);
+    for _ in 0..15 {
+        big.push_str(&format!(" TXT 189 {}", pad(189)));
+    }
+    big.push_str(&format!(" TXT 192 {}", pad(192)));
+    let second = format!(
+        "{V6}\t51851\t2607:f740:b::f93\t53\tudp\t40849\t5.084025\ttxtpadding_3230.n1.netalyzr.icsi.berkeley.edu\t1\tC_INTERNET\t16\tTXT\t0\tNOERROR\tT\tF\tT\tF\t0\t{big}\t1.000000\tF\t0\tquery"
+    );
+    let third = format!(
+        "{V6}\t51851\t2607:f740:b::f93\t53\tudp\t40849\t-\ttxtpadding_3230.n1.netalyzr.icsi.berkeley.edu\t1\tC_INTERNET\t16\tTXT\t-\t-\tF\tF\tT\tF\t0\t-\t-\tF\t0\tquery"
+    );
+    vec![first, second, third]
 }
 
 #[test]
-fn dns_log_first_exchange_matches_zeek() {
-    let Some(corpus) = common::corpus_dir("dns_log_first_exchange_matches_zeek") else {
+fn dns_log_matches_zeek_every_field() {
+    let Some(corpus) = common::corpus_dir("dns_log_matches_zeek_every_field") else {
         return;
     };
     let dir = zeek_dir(
         &corpus.join("pcap/format/zeek/ipv6-fragmented-dns.pcap"),
-        "dns_first",
+        "dns_all",
     );
     let text = std::fs::read_to_string(dir.join("dns.log")).expect("dns.log written");
     let _ = std::fs::remove_dir_all(&dir);
     let ours = project(&text, DNS_FIELDS, DNS_FIELDS.split_at(2).1);
-    let first = ours.first().expect("a dns.log row");
-    let zeek = zeek_first_dns_row();
-    for ((name, o), z) in DNS_FIELDS[2..]
-        .iter()
-        .zip(first.split('\t'))
-        .zip(zeek.split('\t'))
-    {
-        let same = o.len() == z.len() && o.bytes().zip(z.bytes()).all(|(a, b)| a == b || b == b'X');
-        assert!(same, "field {name}: ours {o:?}, Zeek's {z:?}");
+    let zeek = zeek_dns_rows();
+    assert_eq!(ours.len(), zeek.len(), "rows");
+    for (i, (row, z)) in ours.iter().zip(&zeek).enumerate() {
+        assert_eq!(row.split('\t').count(), z.split('\t').count(), "row {i}");
+        for ((name, o), z) in DNS_FIELDS[2..]
+            .iter()
+            .zip(row.split('\t'))
+            .zip(z.split('\t'))
+        {
+            let same =
+                o.len() == z.len() && o.bytes().zip(z.bytes()).all(|(a, b)| a == b || b == b'X');
+            assert!(same, "row {i}, field {name}: ours {o:?}, Zeek's {z:?}");
+        }
     }
-    assert_eq!(first.split('\t').count(), zeek.split('\t').count());
 }

@@ -939,12 +939,15 @@ impl StreamAnalyzer for TlsAnalyzer {
 /// global memory cap bounds the queries waiting over all connections).
 const DNS_PENDING_COST: usize = 512;
 
+/// The NetBIOS name service's UDP port, read as DNS (as Zeek does).
+pub const NETBIOS_NS_PORT: u16 = 137;
+
 /// One DNS message (UDP payload or TCP frame) on a connection: parsed,
 /// paired with the queries waiting in `pending`, and each complete
 /// transaction a record. A query refused by the global cap is logged at
 /// once, unanswered, and counted as refused.
 pub(super) fn dns_message(pending: &mut dns::Pending, tcp: bool, msg: &[u8], cx: &mut Cx<'_>) {
-    let m = match dns::parse(msg) {
+    let m = match dns::parse_on(msg, !tcp && cx.flow.resp.1 == NETBIOS_NS_PORT) {
         Ok(m) => m,
         Err(_) => {
             cx.counters.app_mut(AppKind::Dns).parse_errors += 1;

@@ -131,7 +131,7 @@ fn txt(tag: &str, rdata: &[u8]) -> Vec<u8> {
 
 /// The reply text of one record (type `rtype`, data at `at..at+len` of
 /// `msg`), `None` when Zeek would not report it (a malformed address).
-fn render(msg: &[u8], rtype: u16, at: usize, len: usize) -> Option<Vec<u8>> {
+fn render(msg: &[u8], rtype: u16, at: usize, len: usize, netbios: bool) -> Option<Vec<u8>> {
     let rdata = msg.get(at..at.checked_add(len)?)?;
     let name_at = |skip: usize| -> Option<Vec<u8>> {
         if rdata.len() < skip {
@@ -150,6 +150,10 @@ fn render(msg: &[u8], rtype: u16, at: usize, len: usize) -> Option<Vec<u8>> {
         }
         2 | 5 | 12 | 6 => name_at(0),
         15 => name_at(2),
+        // NetBIOS NB records, and NBSTAT (SRV's number) from a NetBIOS
+        // name server: Zeek reads past them without a reply.
+        32 => None,
+        33 if netbios => None,
         33 => name_at(6),
         16 => Some(txt("TXT", rdata)),
         99 => Some(txt("SPF", rdata)),
@@ -168,6 +172,13 @@ fn render(msg: &[u8], rtype: u16, at: usize, len: usize) -> Option<Vec<u8>> {
 /// Parses one message. The header must be whole; the question and answers
 /// are read as far as they go.
 pub fn parse(msg: &[u8]) -> Result<Message, DnsParseError> {
+    parse_on(msg, false)
+}
+
+/// Like [`parse`], for a message to or from a NetBIOS name server
+/// (`netbios`: the responder's port is 137), whose SRV-numbered records
+/// are NetBIOS node status answers.
+pub fn parse_on(msg: &[u8], netbios: bool) -> Result<Message, DnsParseError> {
     let head = |at| be16(msg, at).ok_or(DnsParseError("header truncated"));
     let flags = head(2)?;
     let mut m = Message {
@@ -218,7 +229,7 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsParseError> {
         if msg.len() < data + rdlen {
             break;
         }
-        if let Some(text) = render(msg, rtype, data, rdlen) {
+        if let Some(text) = render(msg, rtype, data, rdlen, netbios) {
             m.answers.push(Answer { name, ttl, text });
         }
         pos = data + rdlen;
@@ -383,6 +394,52 @@ pub fn opcode_name(o: u8) -> String {
     }
 }
 
+/// Zeek's name for an opcode of a NetBIOS name service message.
+pub fn netbios_opcode_name(o: u8) -> String {
+    match o {
+        0 => "netbios-query".to_string(),
+        5 => "netbios-registration".to_string(),
+        6 => "netbios-release".to_string(),
+        7 => "netbios-wack".to_string(),
+        8 => "netbios-refresh".to_string(),
+        _ => format!("netbios-opcode-{o}"),
+    }
+}
+
+/// A NetBIOS name in its first-level encoding (32 letters `A`-`P`, two
+/// per byte) decoded as Zeek's `decode_netbios_name` does: bytes up to
+/// the first that is not alphanumeric, punctuation, a space or below 3,
+/// at most 15 (the 16th is the name's type), trailing spaces and NULs
+/// dropped. `None` when `name` is not such an encoding or decodes to
+/// nothing.
+pub fn decode_netbios_name(name: &[u8]) -> Option<Vec<u8>> {
+    if name.len() != 32 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(16);
+    for pair in name.chunks_exact(2) {
+        let [c0, c1] = pair else {
+            return None;
+        };
+        let (c0, c1) = (c0.to_ascii_uppercase(), c1.to_ascii_uppercase());
+        if !(b'A'..=b'P').contains(&c0) || !(b'A'..=b'P').contains(&c1) {
+            return None;
+        }
+        let b = ((c0 - b'A') << 4) | (c1 - b'A');
+        if b.is_ascii_alphanumeric() || b.is_ascii_punctuation() || b == b' ' || b < 3 {
+            out.push(b);
+        } else {
+            // Zeek stops here, without looking at the rest.
+            break;
+        }
+    }
+    out.truncate(15);
+    while out.last().is_some_and(|c| *c == b' ' || *c == 0) {
+        out.pop();
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// One `dns.log` transaction: the query and the response that answered
 /// it, each when seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,6 +586,42 @@ mod tests {
             let _ = parse(&b[..n]);
         }
         assert!(parse(&[0; 11]).is_err());
+    }
+
+    #[test]
+    fn netbios_names_decode_as_zeek_does() {
+        let enc = |s: &[u8]| -> Vec<u8> {
+            s.iter()
+                .flat_map(|b| [b'A' + (b >> 4), b'A' + (b & 15)])
+                .collect()
+        };
+        assert_eq!(
+            decode_netbios_name(b"FEEIEFCAEOEFFEECEJEPFDCAEOEBENEF").as_deref(),
+            Some(&b"THE NETBIOS NAM"[..])
+        );
+        assert_eq!(
+            decode_netbios_name(&enc(b"WORKGROUP")),
+            None,
+            "not 32 letters"
+        );
+        let mut wg = b"WORKGROUP      ".to_vec();
+        wg.push(0x1b);
+        assert_eq!(
+            decode_netbios_name(&enc(&wg)).as_deref(),
+            Some(&b"WORKGROUP"[..])
+        );
+        let lower = enc(&wg).to_ascii_lowercase();
+        assert_eq!(
+            decode_netbios_name(&lower).as_deref(),
+            Some(&b"WORKGROUP"[..])
+        );
+        assert_eq!(decode_netbios_name(&enc(&[b' '; 16])), None);
+        assert_eq!(
+            decode_netbios_name(b"ZZEIEFCAEOEFFEECEJEPFDCAEOEBENEF"),
+            None
+        );
+        assert_eq!(netbios_opcode_name(5), "netbios-registration");
+        assert_eq!(netbios_opcode_name(3), "netbios-opcode-3");
     }
 
     #[test]

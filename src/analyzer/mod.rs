@@ -351,6 +351,13 @@ const KERBEROS_PORT: u16 = 88;
 /// DNS over UDP.
 const DNS_PORT: u16 = 53;
 
+/// True for a UDP port Zeek's DNS analyzer takes (its `DNS::ports`):
+/// DNS (53), NetBIOS name service (137), mDNS (5353) and LLMNR (5355).
+#[inline]
+fn dns_port(port: u16) -> bool {
+    matches!(port, DNS_PORT | 137 | 5353 | 5355)
+}
+
 /// Seconds a UDP Kerberos exchange's uid is kept for the next datagram of
 /// its address pair (Zeek's UDP inactivity timeout).
 pub const UDP_IDLE_SECS: i64 = 60;
@@ -406,6 +413,9 @@ pub struct Analyzers {
     packets: u64,
     /// Capture time of the next look for idle connections.
     next_reap: Option<Timestamp>,
+    /// While a reassembled datagram is read: the time of its first
+    /// fragment, which the flow table's uid was made from.
+    uid_ts: Option<Timestamp>,
 }
 
 /// A connection passed over because its analyzer is done, until it ends.
@@ -551,6 +561,7 @@ impl Analyzers {
             epoch: 0,
             packets: 0,
             next_reap: None,
+            uid_ts: None,
         }
     }
 
@@ -564,8 +575,8 @@ impl Analyzers {
                 || (p.proto == ip_proto::UDP
                     && (p.dport == KERBEROS_PORT
                         || p.sport == KERBEROS_PORT
-                        || p.dport == DNS_PORT
-                        || p.sport == DNS_PORT)))
+                        || dns_port(p.dport)
+                        || dns_port(p.sport))))
     }
 
     /// True when the analyzers follow this packet's connection or may start
@@ -698,6 +709,16 @@ impl Analyzers {
         self.note_peak();
     }
 
+    /// The uid and originator side of a connection starting with `p`, as
+    /// the flow table makes them (from the first fragment's time when `p`
+    /// is a reassembled datagram).
+    fn uid_of(&self, p: &Packet) -> (Text, u8) {
+        match self.uid_ts {
+            Some(ts) => uid_of_first_packet(&Packet { ts, ..*p }),
+            None => uid_of_first_packet(p),
+        }
+    }
+
     fn note_peak(&mut self) {
         let peak = (self.budget.peak + self.held.peak) as u64;
         self.counters.peak_bytes = self.counters.peak_bytes.max(peak);
@@ -720,7 +741,7 @@ impl Analyzers {
                     self.counters.syn_table_full += 1;
                     self.syns.clear();
                 }
-                let (uid, side) = uid_of_first_packet(p);
+                let (uid, side) = self.uid_of(p);
                 self.syns.insert(*key, (uid, side, p.ts));
                 return false;
             }
@@ -748,7 +769,7 @@ impl Analyzers {
             };
             return self.track(p, key, side, uid, orig_side, analyzer);
         }
-        let (uid, orig_side) = uid_of_first_packet(p);
+        let (uid, orig_side) = self.uid_of(p);
         // The responder is the side on the claimed port.
         let orig_side = if port_claimed(p.dport) && !port_claimed(p.sport) {
             side
@@ -857,8 +878,10 @@ impl Analyzers {
         let kerberos = p.dport == KERBEROS_PORT || p.sport == KERBEROS_PORT;
         let (kind, port) = if kerberos {
             (app::AppKind::Kerberos, KERBEROS_PORT)
+        } else if dns_port(p.dport) {
+            (app::AppKind::Dns, p.dport)
         } else {
-            (app::AppKind::Dns, DNS_PORT)
+            (app::AppKind::Dns, p.sport)
         };
         if kerberos {
             self.counters.udp_datagrams += 1;
@@ -877,7 +900,7 @@ impl Analyzers {
                 self.counters.app_mut(kind).refused += 1;
                 return;
             }
-            let (uid, orig_side) = uid_of_first_packet(p);
+            let (uid, orig_side) = self.uid_of(p);
             // The client is the side not on the service's port.
             let orig_side = if p.dport == port && p.sport != port {
                 side
@@ -1067,6 +1090,12 @@ impl PacketTap for Analyzers {
 
     fn packet(&mut self, p: &Packet, payload: &[u8]) {
         Analyzers::packet(self, p, payload)
+    }
+
+    fn joined(&mut self, p: &Packet, first_ts: Timestamp, payload: &[u8]) {
+        self.uid_ts = Some(first_ts);
+        Analyzers::packet(self, p, payload);
+        self.uid_ts = None;
     }
 }
 

@@ -1121,6 +1121,28 @@ fn render_stats(run: &FlowRun, threads: usize) -> String {
     line(&mut s, "flows evicted (cap)", evicted);
     line(&mut s, "sorted runs spilled", run.flows.spilled_runs());
     line(&mut s, "fragments joined", frags);
+    let mut ip = lateral::source::ip_reassembly::FragCounters::default();
+    for r in &run.inputs {
+        ip.add(&r.frags);
+    }
+    if ip.fragments > 0 {
+        line(
+            &mut s,
+            "IP reassembly",
+            format!(
+                "{} fragments, {} datagrams joined, {} overlaps ({} inconsistent, first kept); given up: {} timeout, {} cap, {} malformed, {} unfinished; peak {} held",
+                ip.fragments,
+                ip.joined,
+                ip.overlaps,
+                ip.inconsistent,
+                ip.timed_out,
+                ip.over_cap,
+                ip.malformed,
+                ip.unfinished,
+                human_bytes(ip.peak_bytes)
+            ),
+        );
+    }
     line(&mut s, "wall time", format!("{:.3}s", run.secs));
     line(
         &mut s,

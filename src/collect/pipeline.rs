@@ -51,6 +51,8 @@ pub struct InputReport {
     pub diag: Diagnostics,
     /// Flow-table counters.
     pub flow_counters: FlowCounters,
+    /// IP fragment reassembly counters.
+    pub frags: crate::source::ip_reassembly::FragCounters,
     /// How reading ended; `None` if never started.
     pub end: Option<CaptureEnd>,
     /// An error that stopped the input before reading (open failure, unknown format).
@@ -312,6 +314,7 @@ fn new_report(name: Arc<str>) -> InputReport {
         non_ip: BTreeMap::new(),
         diag: Diagnostics::default(),
         flow_counters: FlowCounters::default(),
+        frags: Default::default(),
         end: None,
         error: None,
         notes: Vec::new(),
@@ -503,6 +506,7 @@ fn read_capture(
     report.non_ip = res.non_ip;
     report.diag = res.diag;
     report.flow_counters = res.flow_counters;
+    report.frags = res.frags;
     report.end = res.end;
     out.sizes = res.packet_sizes;
     if let Some(dest) = dns {

@@ -10,12 +10,16 @@
 
 use crate::diag::Diagnostics;
 use crate::input::{Format, OpenInput};
-use crate::model::event::LogEvent;
+use crate::model::event::{LogEvent, Timestamp};
 use crate::source::FlowSink;
 use crate::source::capture::{CaptureCounts, CaptureEnd, Frame, read_capture};
-use crate::source::decode::{Packet, Skipped, decode, ip_proto, tcp_payload, udp_payload};
+use crate::source::decode::{
+    Fragment, Packet, Skipped, decode, decode_joined, fragment_piece, ip_proto, tcp_payload,
+    udp_payload,
+};
 use crate::source::dns;
 use crate::source::flow_table::{FlowConfig, FlowCounters, FlowKey, FlowTable};
+use crate::source::ip_reassembly::{FragCounters, Reassembler, ReassemblyConfig};
 use crate::stats::Histo;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -62,6 +66,8 @@ pub struct CaptureResult {
     pub end: Option<CaptureEnd>,
     /// `dns-answer` events from the DNS responses seen, in file order.
     pub dns: Vec<LogEvent>,
+    /// What the IP fragment reassembler did.
+    pub frags: FragCounters,
 }
 
 /// A reader of TCP and UDP payloads beside the flow table: the seam
@@ -73,6 +79,14 @@ pub trait PacketTap {
     fn interested(&self, p: &Packet) -> bool;
     /// A packet it wanted, with its captured TCP or UDP payload.
     fn packet(&mut self, p: &Packet, payload: &[u8]);
+    /// A datagram put back together from IP fragments: `p` has the time
+    /// of the fragment that completed it, `first_ts` that of its first
+    /// fragment (from which the flow table made the connection's uid when
+    /// it started the connection).
+    fn joined(&mut self, p: &Packet, first_ts: Timestamp, payload: &[u8]) {
+        let _ = first_ts;
+        self.packet(p, payload);
+    }
 }
 
 /// A tap that wants nothing.
@@ -125,6 +139,18 @@ fn dns_slow(
     let Some(msg) = udp_payload(frame) else {
         return;
     };
+    dns_message(p, msg, frame.offset, file, out, diag);
+}
+
+/// Reads one DNS response (from a whole or a reassembled datagram).
+fn dns_message(
+    p: &Packet,
+    msg: &[u8],
+    offset: u64,
+    file: &Arc<str>,
+    out: &mut Vec<LogEvent>,
+    diag: &mut Diagnostics,
+) {
     match dns::parse_response(msg) {
         Ok(resp) if !resp.answers.is_empty() => {
             let cx = dns::DnsContext {
@@ -132,7 +158,7 @@ fn dns_slow(
                 server: (ip_of(&p.src, p.v6), p.sport),
                 client: (ip_of(&p.dst, p.v6), p.dport),
                 file: file.clone(),
-                offset: frame.offset,
+                offset,
             };
             dns::answer_events(resp, &cx, out);
         }
@@ -141,10 +167,48 @@ fn dns_slow(
             reason,
             || crate::model::event::Origin {
                 file: file.clone(),
-                at: crate::model::event::Position::Offset(frame.offset),
+                at: crate::model::event::Position::Offset(offset),
             },
             String::new,
         ),
+    }
+}
+
+/// Where a fragment's datagram goes once joined: the DNS answer reader
+/// and the tap, as a whole datagram would.
+struct FragSinks<'a> {
+    reasm: &'a mut Reassembler,
+    file: &'a Arc<str>,
+    dns: &'a mut Vec<LogEvent>,
+    diag: &'a mut Diagnostics,
+}
+
+/// Feeds an IP fragment to the reassembler (callers test
+/// `p.fragment` first, so a whole packet costs one compare); a datagram
+/// it completes goes where a whole one would.
+#[cold]
+fn fragment_slow(frame: &Frame<'_>, sinks: FragSinks<'_>, tap: &mut dyn PacketTap) {
+    let Some((fp, piece)) = fragment_piece(frame) else {
+        return;
+    };
+    let Some(j) = sinks.reasm.add(&fp, &piece) else {
+        return;
+    };
+    let Some((jp, payload)) = decode_joined(&j.packet, j.proto, &j.bytes) else {
+        return;
+    };
+    if jp.proto == ip_proto::UDP && (jp.sport == 53 || jp.sport == 5353) {
+        dns_message(
+            &jp,
+            payload,
+            frame.offset,
+            sinks.file,
+            sinks.dns,
+            sinks.diag,
+        );
+    }
+    if tap.interested(&jp) {
+        tap.joined(&jp, j.first_ts, payload);
     }
 }
 
@@ -324,6 +388,7 @@ fn capture_flows_inline(
     let mut out = Vec::new();
     let mut flows = 0u64;
     let mut dns_events = Vec::new();
+    let mut reasm = Reassembler::new(ReassemblyConfig::default());
     let end = {
         let mut on_frame = |frame: &Frame<'_>| {
             ticker.tick(frame.offset);
@@ -332,6 +397,15 @@ fn capture_flows_inline(
                 Ok(p) => {
                     note_dns(&p, frame, &file, &mut dns_events, &mut table_diag);
                     note_app(&p, frame, tap);
+                    if p.fragment != Fragment::Whole {
+                        let sinks = FragSinks {
+                            reasm: &mut reasm,
+                            file: &file,
+                            dns: &mut dns_events,
+                            diag: &mut table_diag,
+                        };
+                        fragment_slow(frame, sinks, tap);
+                    }
                     if let Some(t) = tables.get_mut(partition_of(&p)) {
                         t.add_into(&p, &mut table_diag, &mut out);
                         if out.len() >= HAND_OVER {
@@ -367,6 +441,7 @@ fn capture_flows_inline(
     res.packet_sizes = sizes;
     res.end = Some(end);
     res.dns = dns_events;
+    res.frags = reasm.finish();
     res
 }
 
@@ -421,6 +496,7 @@ fn capture_flows_parallel(
     let mut sizes = Histo::new();
     let mut worker_results: Vec<WorkerResult> = Vec::new();
     let mut dns_events = Vec::new();
+    let mut reasm = Reassembler::new(ReassemblyConfig::default());
     let end = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for (mine, rx) in owned.into_iter().zip(receivers) {
@@ -464,6 +540,15 @@ fn capture_flows_parallel(
                     Ok(p) => {
                         note_dns(&p, frame, &file, &mut dns_events, &mut decode_diag);
                         note_app(&p, frame, tap);
+                        if p.fragment != Fragment::Whole {
+                            let sinks = FragSinks {
+                                reasm: &mut reasm,
+                                file: &file,
+                                dns: &mut dns_events,
+                                diag: &mut decode_diag,
+                            };
+                            fragment_slow(frame, sinks, tap);
+                        }
                         let part = partition_of(&p);
                         if let Some(buf) = pending.get_mut(part) {
                             buf.push(p);
@@ -522,5 +607,6 @@ fn capture_flows_parallel(
     res.packet_sizes = sizes;
     res.end = Some(end);
     res.dns = dns_events;
+    res.frags = reasm.finish();
     res
 }

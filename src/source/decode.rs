@@ -122,7 +122,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// Decodes the link and IP layers of a frame: the packet with its
 /// addresses, protocol and fragment state filled in, and its transport bytes.
-fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
+/// With `FRAG`, a fragment's place in its datagram is read too (the
+/// reassembler's few packets); without, that costs nothing.
+fn network_layer<'a, const FRAG: bool>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
     let (ethertype, l3) = link_layer(frame.linktype, frame.data)?;
     let mut p = Packet {
         ts: frame.ts,
@@ -143,8 +145,8 @@ fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
         offset: frame.offset,
     };
     let l4 = match ethertype {
-        ETHERTYPE_IPV4 => ipv4(l3, &mut p)?,
-        ETHERTYPE_IPV6 => ipv6(l3, &mut p)?,
+        ETHERTYPE_IPV4 => ipv4::<FRAG>(l3, &mut p)?,
+        ETHERTYPE_IPV6 => ipv6::<FRAG>(l3, &mut p)?,
         _ => return Err(Skipped::NotIp),
     };
     Ok((p, l4))
@@ -152,7 +154,7 @@ fn network_layer<'a>(frame: &Frame<'a>) -> Result<(Packet, L4<'a>), Skipped> {
 
 /// Decodes one frame.
 pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
-    let (mut p, l4) = network_layer(frame)?;
+    let (mut p, l4) = network_layer::<false>(frame)?;
     if let Fragment::Later(_) = p.fragment {
         return Ok(p);
     }
@@ -166,7 +168,7 @@ pub fn decode(frame: &Frame<'_>) -> Result<Packet, Skipped> {
 /// already chose by their [`Packet`] (DNS answers); `None` for frames that
 /// are not whole UDP datagrams.
 pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let (p, l4) = network_layer(frame).ok()?;
+    let (p, l4) = network_layer::<false>(frame).ok()?;
     if p.proto != ip_proto::UDP || p.fragment != Fragment::Whole {
         return None;
     }
@@ -179,7 +181,7 @@ pub fn udp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
 /// for the few packets the protocol analyzers follow; `None` for frames
 /// that are not whole TCP segments.
 pub fn tcp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
-    let (p, l4) = network_layer(frame).ok()?;
+    let (p, l4) = network_layer::<false>(frame).ok()?;
     if p.proto != ip_proto::TCP || p.fragment != Fragment::Whole {
         return None;
     }
@@ -196,7 +198,80 @@ pub fn tcp_payload<'a>(frame: &Frame<'a>) -> Option<&'a [u8]> {
     l4.bytes.get(off..end.max(off))
 }
 
+/// One IP fragment's place in its datagram, for the reassembler
+/// (`crate::source::ip_reassembly`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FragmentPiece<'a> {
+    /// Byte offset of `bytes` in the datagram's fragmentable part.
+    pub offset: u32,
+    /// More fragments follow this one.
+    pub more: bool,
+    /// The fragment's captured bytes, cut to what the IP length allows.
+    pub bytes: &'a [u8],
+    /// Bytes the IP header says the fragment carries (more than
+    /// `bytes.len()` when the capture was snapped).
+    pub claimed: u32,
+    /// The datagram's protocol (IPv6: the Fragment header's next header).
+    pub proto: u8,
+    /// The datagram's identification.
+    pub id: u32,
+}
+
+/// The packet and fragment piece of a frame that is an IP fragment;
+/// `None` for whole datagrams and frames that do not decode. Decodes the
+/// headers again, so it is meant for the few fragmented packets only.
+pub fn fragment_piece<'a>(frame: &Frame<'a>) -> Option<(Packet, FragmentPiece<'a>)> {
+    let (p, l4) = network_layer::<true>(frame).ok()?;
+    let id = match p.fragment {
+        Fragment::Whole => return None,
+        Fragment::First(id) | Fragment::Later(id) => id,
+    };
+    let f = l4.frag;
+    Some((
+        p,
+        FragmentPiece {
+            offset: f.offset,
+            more: f.more,
+            bytes: f.bytes,
+            claimed: f.claimed,
+            proto: f.proto,
+            id,
+        },
+    ))
+}
+
+/// Decodes the transport header of a reassembled datagram: `head` is the
+/// packet of the fragment that completed it (addresses, time, offset),
+/// `proto` the datagram's protocol and `l4` its joined bytes. Returns the
+/// packet, now whole, and its TCP or UDP payload; `None` when the
+/// transport header does not decode or the protocol is neither.
+pub fn decode_joined<'a>(head: &Packet, proto: u8, l4: &'a [u8]) -> Option<(Packet, &'a [u8])> {
+    let mut p = *head;
+    p.fragment = Fragment::Whole;
+    p.proto = proto;
+    let len = u32::try_from(l4.len()).ok()?;
+    transport(l4, len, &mut p).ok()?;
+    let payload = match proto {
+        ip_proto::UDP => {
+            let ulen = usize::from(be16(l4, 4)?);
+            let end = if ulen >= 8 {
+                ulen.min(l4.len())
+            } else {
+                l4.len()
+            };
+            l4.get(8..end)?
+        }
+        ip_proto::TCP => {
+            let off = usize::from(l4.get(12)? >> 4) * 4;
+            l4.get(off..)?
+        }
+        _ => return None,
+    };
+    Some((p, payload))
+}
+
 /// Returns the ethertype and the bytes after the link header.
+#[inline]
 fn link_layer(linktype: u32, data: &[u8]) -> Result<(u16, &[u8]), Skipped> {
     match linktype {
         1 => ethernet(data),
@@ -281,13 +356,28 @@ fn ethernet(data: &[u8]) -> Result<(u16, &[u8]), Skipped> {
     Ok((ethertype, data.get(at..).unwrap_or(&[])))
 }
 
-/// The transport bytes captured, and the transport length the IP header claims.
+/// The transport bytes captured, and the transport length the IP header
+/// claims; for a fragment, where its bytes sit in the datagram.
 struct L4<'a> {
     bytes: &'a [u8],
     len: u32,
+    /// For a fragment: where its bytes sit in the datagram, whether more
+    /// follow, its fragmentable bytes and the protocol they start with.
+    frag: FragPart<'a>,
 }
 
-fn ipv4<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
+/// The fragmentable part of a fragment (IPv4: everything after the
+/// header; IPv6: everything after the Fragment header).
+#[derive(Clone, Copy, Default)]
+struct FragPart<'a> {
+    offset: u32,
+    more: bool,
+    bytes: &'a [u8],
+    claimed: u32,
+    proto: u8,
+}
+
+fn ipv4<'a, const FRAG: bool>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     let first = *b
         .first()
         .ok_or(Skipped::Malformed("IPv4 header truncated"))?;
@@ -334,13 +424,24 @@ fn ipv4<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     Ok(L4 {
         bytes: b.get(ihl..end).unwrap_or(&[]),
         len: total - ihl as u32,
+        frag: if FRAG {
+            FragPart {
+                offset: u32::from(frag_off) * 8,
+                more,
+                bytes: b.get(ihl..end).unwrap_or(&[]),
+                claimed: total - ihl as u32,
+                proto: p.proto,
+            }
+        } else {
+            FragPart::default()
+        },
     })
 }
 
 /// IPv6 extension headers walked before giving up.
 const MAX_EXT_HEADERS: usize = 16;
 
-fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
+fn ipv6<'a, const FRAG: bool>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     if b.len() < 40 {
         return Err(Skipped::Malformed("IPv6 header truncated"));
     }
@@ -365,6 +466,7 @@ fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     let mut next = *b.get(6).unwrap_or(&59);
     let mut at = 40usize;
     let end = (40 + payload as usize).min(b.len());
+    let mut frag = FragPart::default();
     for _ in 0..MAX_EXT_HEADERS {
         match next {
             // Hop-by-hop, routing, destination options: length in 8-octet units.
@@ -412,9 +514,22 @@ fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
                 };
                 next = nh;
                 at += 8;
+                if FRAG {
+                    frag = FragPart {
+                        offset: u32::from(offset) * 8,
+                        more,
+                        bytes: b.get(at..end).unwrap_or(&[]),
+                        claimed: (40 + payload as usize).saturating_sub(at) as u32,
+                        proto: nh,
+                    };
+                }
                 if offset != 0 {
                     p.proto = next;
-                    return Ok(L4 { bytes: &[], len: 0 });
+                    return Ok(L4 {
+                        bytes: &[],
+                        len: 0,
+                        frag,
+                    });
                 }
             }
             _ => break,
@@ -430,6 +545,7 @@ fn ipv6<'a>(b: &'a [u8], p: &mut Packet) -> Result<L4<'a>, Skipped> {
     Ok(L4 {
         bytes: b.get(at..end).unwrap_or(&[]),
         len: claimed,
+        frag,
     })
 }
 

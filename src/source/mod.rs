@@ -73,6 +73,7 @@ pub mod dns;
 pub mod evtx;
 pub mod flow_table;
 pub mod formats;
+pub mod ip_reassembly;
 pub mod lanl;
 pub mod lanl_wls;
 pub mod syslog;

@@ -2,7 +2,11 @@
 //! response, built from the DNS analyzer's transactions.
 
 use super::{Column, ConnRef, Value, ZeekLog, col, conn_columns};
-use crate::analyzer::dns::{Transaction, opcode_name, qclass_name, qtype_name, rcode_name};
+use crate::analyzer::app::NETBIOS_NS_PORT;
+use crate::analyzer::dns::{
+    Transaction, decode_netbios_name, netbios_opcode_name, opcode_name, qclass_name, qtype_name,
+    rcode_name,
+};
 use crate::model::event::Timestamp;
 
 /// One `dns.log` record, fields in Zeek's order.
@@ -45,6 +49,8 @@ pub struct DnsInfo {
     pub rejected: bool,
     /// The last message's opcode.
     pub opcode: Option<u8>,
+    /// NetBIOS name service (either port 137): opcodes get NetBIOS names.
+    pub netbios: bool,
 }
 
 impl DnsInfo {
@@ -54,20 +60,28 @@ impl DnsInfo {
     /// without any record), and for each answer-section record AA, RA, the
     /// rtt (once) and, when it renders to text, the answer and its TTL.
     pub fn from_transaction(conn: ConnRef, t: &Transaction) -> DnsInfo {
+        let netbios = !t.tcp && (conn.orig_p == NETBIOS_NS_PORT || conn.resp_p == NETBIOS_NS_PORT);
         let mut d = DnsInfo {
             ts: t.ts,
             conn,
             proto: if t.tcp { "tcp" } else { "udp" },
             trans_id: t.trans_id,
+            netbios,
             ..DnsInfo::default()
         };
+        // Zeek decodes a query to a NetBIOS name server (and names SRV
+        // NBSTAT there).
+        let nbns_server = d.nbns_server();
         if let Some(q) = &t.query {
             d.rd = q.rd;
             d.tc = q.tc;
             d.z = q.z;
             d.opcode = Some(q.opcode);
             if let Some(qq) = &q.question {
-                d.query = Some(qq.name.clone());
+                d.query = Some(match nbns_server {
+                    true => decode_netbios_name(&qq.name).unwrap_or_else(|| qq.name.clone()),
+                    false => qq.name.clone(),
+                });
                 d.qclass = Some(qq.qclass);
                 d.qtype = Some(qq.qtype);
             }
@@ -97,6 +111,13 @@ impl DnsInfo {
             }
         }
         d
+    }
+}
+
+impl DnsInfo {
+    /// True when the responder is a NetBIOS name server (UDP 137).
+    fn nbns_server(&self) -> bool {
+        self.netbios && self.conn.resp_p == NETBIOS_NS_PORT
     }
 }
 
@@ -138,8 +159,13 @@ impl ZeekLog for DnsInfo {
             col(
                 "qtype_name",
                 "string",
-                self.qtype
-                    .map_or(Value::Unset, |q| Value::Str(qtype_name(q))),
+                self.qtype.map_or(Value::Unset, |q| {
+                    Value::Str(if q == 33 && self.nbns_server() {
+                        "NBSTAT".to_string()
+                    } else {
+                        qtype_name(q)
+                    })
+                }),
             ),
             col(
                 "rcode",
@@ -187,8 +213,13 @@ impl ZeekLog for DnsInfo {
             col(
                 "opcode_name",
                 "string",
-                self.opcode
-                    .map_or(Value::Unset, |o| Value::Str(opcode_name(o))),
+                self.opcode.map_or(Value::Unset, |o| {
+                    Value::Str(if self.netbios {
+                        netbios_opcode_name(o)
+                    } else {
+                        opcode_name(o)
+                    })
+                }),
             ),
         ]);
         c
