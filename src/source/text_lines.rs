@@ -198,15 +198,21 @@ fn private_name(file: &Arc<str>) -> Arc<str> {
     Arc::from(&**file)
 }
 
-/// The chunk loop of the readers: cuts `window` into pieces at line
-/// boundaries, runs `work` on them in parallel (with each piece's first
-/// line number), and hands what it made to `take` in input order.
-fn read_pieces<T: Send>(
+/// What [`for_each_chunk`] calls per chunk: the chunk, its first line
+/// number and the result so far; returns the chunk's line count and
+/// whether to go on.
+type ChunkFn<'f> = dyn FnMut(&[u8], u64, &mut TextResult) -> (u64, bool) + 'f;
+
+/// The chunk loop every reader shares: cuts `window` at line boundaries
+/// (a line too long to hold is skipped up to its end and counted), and
+/// calls `each` with every chunk, its first line number and the result so
+/// far; `each` returns how many lines the chunk held and whether to go on.
+/// Counts the bytes and reports them to `progress`.
+fn for_each_chunk(
     window: &mut ByteWindow,
     file: &Arc<str>,
     progress: &AtomicU64,
-    work: &(dyn Fn(&[u8], u64) -> Piece<T> + Sync),
-    take: &mut dyn FnMut(T) -> bool,
+    each: &mut ChunkFn<'_>,
 ) -> TextResult {
     let mut res = TextResult::default();
     let mut next_line: u64 = 1;
@@ -229,19 +235,8 @@ fn read_pieces<T: Send>(
         };
         let avail = window.bytes();
         let chunk = avail.get(..cut).unwrap_or(avail);
-        let pieces = split_pieces(chunk, next_line);
-        let outputs: Vec<Piece<T>> = pieces
-            .par_iter()
-            .map(|(bytes, first)| work(bytes, *first))
-            .collect();
-        let mut more = true;
-        for p in outputs {
-            more = more && take(p.made);
-            res.produced += p.events;
-            res.records += p.records;
-            res.diag.merge(p.diag);
-            next_line += p.lines;
-        }
+        let (lines, more) = each(chunk, next_line, &mut res);
+        next_line += lines;
         res.bytes += cut as u64;
         progress.fetch_add(cut as u64, Ordering::Relaxed);
         window.consume(cut);
@@ -253,6 +248,34 @@ fn read_pieces<T: Send>(
         res.error = Some(format!("read error after byte {}: {e}", res.bytes));
     }
     res
+}
+
+/// The parallel readers' loop: runs `work` on each chunk's pieces in
+/// parallel (with each piece's first line number), and hands what it made
+/// to `take` in input order.
+fn read_pieces<T: Send>(
+    window: &mut ByteWindow,
+    file: &Arc<str>,
+    progress: &AtomicU64,
+    work: &(dyn Fn(&[u8], u64) -> Piece<T> + Sync),
+    take: &mut dyn FnMut(T) -> bool,
+) -> TextResult {
+    for_each_chunk(window, file, progress, &mut |chunk, first, res| {
+        let outputs: Vec<Piece<T>> = split_pieces(chunk, first)
+            .par_iter()
+            .map(|(bytes, first)| work(bytes, *first))
+            .collect();
+        let mut more = true;
+        let mut lines = 0;
+        for p in outputs {
+            more = more && take(p.made);
+            res.produced += p.events;
+            res.records += p.records;
+            res.diag.merge(p.diag);
+            lines += p.lines;
+        }
+        (lines, more)
+    })
 }
 
 /// Calls `each` with the number and text (without its line ending) of
@@ -268,37 +291,11 @@ pub fn read_lines_in_order(
     progress: &AtomicU64,
     each: &mut dyn FnMut(u64, &[u8], &mut Diagnostics),
 ) -> TextResult {
-    let mut res = TextResult::default();
-    let mut next_line: u64 = 1;
-    loop {
-        let cut = match next_chunk(window) {
-            NextChunk::End => break,
-            NextChunk::Lines(cut) => cut,
-            NextChunk::LongLine(held) => {
-                let at = next_line;
-                res.diag.skip(
-                    "line longer than 1 MiB",
-                    || origin(file, at),
-                    || format!("{held}+ bytes"),
-                );
-                skip_to_newline(window, &mut res.bytes);
-                next_line += 1;
-                continue;
-            }
-        };
-        let avail = window.bytes();
-        let chunk = avail.get(..cut).unwrap_or(avail);
-        let (records, lines) = each_line(chunk, next_line, file, &mut res.diag, &mut *each);
+    for_each_chunk(window, file, progress, &mut |chunk, first, res| {
+        let (records, lines) = each_line(chunk, first, file, &mut res.diag, &mut *each);
         res.records += records;
-        next_line += lines;
-        res.bytes += cut as u64;
-        progress.fetch_add(cut as u64, Ordering::Relaxed);
-        window.consume(cut);
-    }
-    if let Some(e) = window.take_error() {
-        res.error = Some(format!("read error after byte {}: {e}", res.bytes));
-    }
-    res
+        (lines, true)
+    })
 }
 
 /// Proves that every event `format` would make from `window` comes in time

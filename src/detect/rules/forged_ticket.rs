@@ -50,7 +50,7 @@
 //! a SID among the many local `Administrator` SIDs of a large network may
 //! be unknown to it and judged by the input alone. An account renamed
 //! since the baseline (or a SID the baseline saw under
-//! [`SHARED_SID_NAMES`] names or more) is judged as above: the rename
+//! 8 names or more, `SHARED_SID_NAMES`) is judged as above: the rename
 //! gives the high alert until the baseline is updated.
 //!
 //! ## Tuning
