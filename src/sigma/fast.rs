@@ -441,14 +441,11 @@ pub(crate) struct FastIndex {
     clause_owner: Vec<(u32, bool)>,
     /// Rules with no clause.
     unconstrained: Vec<u64>,
-    /// Per (product, service, category) of a record, the rules its
-    /// logsource admits.
-    plans: FxHashMap<PlanKey, Vec<u64>>,
-    /// Per (product, service, category), the fields (by number) the
-    /// clauses of the rules it admits name: the only ones whose literals
-    /// are searched in a record of that logsource (the keyword
-    /// pseudo-field among them when an admitted rule has keyword clauses).
-    plan_fields: FxHashMap<PlanKey, Vec<u64>>,
+    /// Per (product, service, category) of a record, the number of its
+    /// plan in [`FastIndex::plans`].
+    plan_of: FxHashMap<PlanKey, u32>,
+    /// The plans: per logsource a record can have, what it admits.
+    plans: Vec<Plan>,
     /// Rules with at least one clause.
     pub(crate) indexed: usize,
     /// Whether lateral's matcher decides the candidates (else
@@ -470,8 +467,8 @@ const MAX_CACHED: usize = 256;
 /// Cached search results per thread; the cache is emptied when full.
 const MAX_CACHE_ENTRIES: usize = 1 << 14;
 
-/// One cached search: the field (or the keyword automaton), the
-/// lower-cased value and the clauses its literals satisfy, both kept in
+/// One cached search: the field (or the keyword automaton), the value as
+/// written and the clauses its literals satisfy, both kept in
 /// the cache's arenas (no allocation per entry; emptied with the cache).
 #[derive(Clone, Copy)]
 struct Cached {
@@ -499,33 +496,33 @@ impl SearchCache {
         self.clauses.clear();
     }
 
-    /// The clauses of `low`'s search under `field`, when cached.
-    fn get(&self, key: u64, field: u32, low: &str) -> Option<&[u32]> {
+    /// The clauses of `text`'s search under `field`, when cached.
+    fn get(&self, key: u64, field: u32, text: &str) -> Option<&[u32]> {
         let c = self.entries.get(&key)?;
         let (a, n) = (c.text.0 as usize, c.text.1 as usize);
-        if c.field != field || self.text.get(a..a + n)? != low {
+        if c.field != field || self.text.get(a..a + n)? != text {
             return None;
         }
         let (a, n) = (c.clauses.0 as usize, c.clauses.1 as usize);
         self.clauses.get(a..a + n)
     }
 
-    fn insert(&mut self, key: u64, field: u32, low: &str, clauses: &[u32]) {
+    fn insert(&mut self, key: u64, field: u32, text: &str, clauses: &[u32]) {
         if self.entries.len() >= MAX_CACHE_ENTRIES
-            || self.text.len() + low.len() > MAX_CACHE_TEXT
+            || self.text.len() + text.len() > MAX_CACHE_TEXT
             || self.clauses.len() + clauses.len() > MAX_CACHE_TEXT
         {
             self.clear();
         }
-        let text = (self.text.len() as u32, low.len() as u32);
-        self.text.push_str(low);
+        let span = (self.text.len() as u32, text.len() as u32);
+        self.text.push_str(text);
         let list = (self.clauses.len() as u32, clauses.len() as u32);
         self.clauses.extend_from_slice(clauses);
         self.entries.insert(
             key,
             Cached {
                 field,
-                text,
+                text: span,
                 clauses: list,
             },
         );
@@ -561,7 +558,8 @@ struct Scratch {
     touched: Vec<u32>,
     cand: Vec<u64>,
     done: Vec<u64>,
-    buf: Vec<u8>,
+    /// The rules to decide for the record, in the reference's order.
+    order: Vec<u32>,
     num: String,
     /// The record's lower-cased texts.
     low: String,
@@ -608,6 +606,19 @@ fn set(bits: &mut [u64], i: usize) {
 
 fn get(bits: &[u64], i: usize) -> bool {
     bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+/// What one logsource a record can have admits.
+struct Plan {
+    /// The rules whose logsource admits it.
+    rules: Vec<u64>,
+    /// The fields (by number) the clauses of those rules name: the only
+    /// ones whose literals are searched in a record of that logsource (the
+    /// keyword pseudo-field among them when an admitted rule has keyword
+    /// clauses).
+    fields: Vec<u64>,
+    /// Whether it admits any rule.
+    admits_any: bool,
 }
 
 /// The most logsources one record stands for.
@@ -676,11 +687,17 @@ impl FastIndex {
                 pats.sort();
                 pats.dedup();
                 // A DFA where it fits (the fastest search), else the
-                // crate's own choice.
+                // crate's own choice; folding ASCII case, so that a text
+                // is searched as written (the literals are lower-case).
                 let ac = AhoCorasick::builder()
                     .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .ascii_case_insensitive(true)
                     .build(&pats)
-                    .or_else(|_| AhoCorasick::new(&pats));
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .ascii_case_insensitive(true)
+                            .build(&pats)
+                    });
                 (f, pats, ac)
             })
             .collect();
@@ -792,7 +809,6 @@ impl FastIndex {
                 l.dedup();
             }
         }
-        let mut plans = FxHashMap::default();
         let mut keys: Vec<PlanKey> = Vec::new();
         for (service, cats) in record::logsource_space() {
             keys.extend(cats.iter().map(|c| ("windows", service, Some(*c))));
@@ -820,7 +836,8 @@ impl FastIndex {
                 ids
             })
             .collect();
-        let mut plan_fields = FxHashMap::default();
+        let mut plans: Vec<Plan> = Vec::new();
+        let mut plan_of = FxHashMap::default();
         for key in keys {
             let mut mask = vec![0u64; words(n)];
             let mut named = vec![0u64; words(names.len())];
@@ -832,8 +849,12 @@ impl FastIndex {
                     }
                 }
             }
-            plans.insert(key, mask);
-            plan_fields.insert(key, named);
+            plan_of.insert(key, plans.len() as u32);
+            plans.push(Plan {
+                admits_any: mask.iter().any(|&w| w != 0),
+                rules: mask,
+                fields: named,
+            });
         }
         FastIndex {
             rules,
@@ -844,8 +865,8 @@ impl FastIndex {
             rule_clauses,
             clause_owner,
             unconstrained,
+            plan_of,
             plans,
-            plan_fields,
             indexed,
             use_own: true,
             serial: INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -975,12 +996,15 @@ impl FastIndex {
                     field,
                 });
             }
-            // The record's logsources (a few: no allocation per record).
-            let mut keys: [PlanKey; MAX_KEYS] = [("", None, None); MAX_KEYS];
+            // The record's logsources (a few: no allocation per record),
+            // each as its plan's number (one look-up per logsource).
+            let mut keys: [u32; MAX_KEYS] = [0; MAX_KEYS];
             let mut nkeys = 0;
             let mut add = |k: PlanKey| {
-                if let Some(slot) = keys.get_mut(nkeys) {
-                    *slot = k;
+                if let Some(&p) = self.plan_of.get(&k)
+                    && let Some(slot) = keys.get_mut(nkeys)
+                {
+                    *slot = p;
                     nkeys += 1;
                 }
             };
@@ -999,24 +1023,65 @@ impl FastIndex {
                 }
             }
             let keys = keys.get(..nkeys).unwrap_or(&[]);
+            let plan = |k: u32| self.plans.get(k as usize);
             // A record no rule's logsource admits is done: nothing to
-            // lower-case or search.
-            let admitted = keys
-                .iter()
-                .any(|k| self.plans.get(k).is_some_and(|m| m.iter().any(|&w| w != 0)));
+            // search or lower-case.
+            let admitted = keys.iter().any(|&k| plan(k).is_some_and(|p| p.admits_any));
             if admitted {
                 // The fields the record's logsources' rules name.
                 let fw = words(self.names.len());
                 s.need.clear();
                 s.need.resize(fw, 0);
-                for k in keys {
-                    if let Some(named) = self.plan_fields.get(k) {
-                        for (w, &x) in s.need.iter_mut().zip(named) {
+                for &k in keys {
+                    if let Some(p) = plan(k) {
+                        for (w, &x) in s.need.iter_mut().zip(&p.fields) {
                             *w |= x;
                         }
                     }
                 }
-                // Texts lower-cased once, in one buffer.
+                // The texts are searched as written (the automata fold
+                // ASCII case themselves).
+                self.mark(&slots, s);
+            }
+            for &c in &s.touched {
+                let Some(&(r, anchor)) = self.clause_owner.get(c as usize) else {
+                    continue;
+                };
+                if !anchor {
+                    continue;
+                }
+                let all = self
+                    .rule_clauses
+                    .get(r as usize)
+                    .is_some_and(|cs| cs.iter().all(|&c| get(&s.clauses, c as usize)));
+                if all {
+                    set(&mut s.cand, r as usize);
+                }
+            }
+            // The rules to decide, in the reference's order.
+            s.order.clear();
+            for &key in keys {
+                let Some(p) = plan(key) else {
+                    continue;
+                };
+                for (wi, &pw) in p.rules.iter().enumerate() {
+                    let c = s.cand.get(wi).copied().unwrap_or(0);
+                    let u = self.unconstrained.get(wi).copied().unwrap_or(0);
+                    let d = s.done.get(wi).copied().unwrap_or(0);
+                    let mut w = (c | u) & pw & !d;
+                    if let Some(dw) = s.done.get_mut(wi) {
+                        *dw |= w;
+                    }
+                    while w != 0 {
+                        let bit = w.trailing_zeros() as usize;
+                        w &= w - 1;
+                        s.order.push((wi * 64 + bit) as u32);
+                    }
+                }
+            }
+            // Texts lower-cased once, in one buffer, and only for a record
+            // some rule is decided on.
+            if !s.order.is_empty() {
                 for slot in &mut slots {
                     if let Value::String(t) = slot.value
                         && t.is_ascii()
@@ -1035,47 +1100,13 @@ impl FastIndex {
                 by_field: &by_field,
                 low: &low,
             };
-            if admitted {
-                self.mark(&view, s);
-            }
-            for &c in &s.touched {
-                let Some(&(r, anchor)) = self.clause_owner.get(c as usize) else {
-                    continue;
+            for &r in &s.order {
+                let r = r as usize;
+                let decided = match self.own.get(r) {
+                    Some(Compiled::Own(o)) if self.use_own => Decided::Own(o.eval(&view)),
+                    _ => Decided::Fallback,
                 };
-                if !anchor {
-                    continue;
-                }
-                let all = self
-                    .rule_clauses
-                    .get(r as usize)
-                    .is_some_and(|cs| cs.iter().all(|&c| get(&s.clauses, c as usize)));
-                if all {
-                    set(&mut s.cand, r as usize);
-                }
-            }
-            for key in keys {
-                let Some(plan) = self.plans.get(key) else {
-                    continue;
-                };
-                for (wi, &pw) in plan.iter().enumerate() {
-                    let c = s.cand.get(wi).copied().unwrap_or(0);
-                    let u = self.unconstrained.get(wi).copied().unwrap_or(0);
-                    let d = s.done.get(wi).copied().unwrap_or(0);
-                    let mut w = (c | u) & pw & !d;
-                    if let Some(dw) = s.done.get_mut(wi) {
-                        *dw |= w;
-                    }
-                    while w != 0 {
-                        let bit = w.trailing_zeros() as usize;
-                        w &= w - 1;
-                        let r = wi * 64 + bit;
-                        let decided = match self.own.get(r) {
-                            Some(Compiled::Own(o)) if self.use_own => Decided::Own(o.eval(&view)),
-                            _ => Decided::Fallback,
-                        };
-                        each(r, decided);
-                    }
-                }
+                each(r, decided);
             }
             s.slots = recycle(view.slots);
             for id in s.set_fields.drain(..) {
@@ -1101,8 +1132,8 @@ impl FastIndex {
     }
 
     /// Marks the clauses `rec`'s fields satisfy (keyword clauses by every
-    /// string of the record).
-    fn mark(&self, view: &View<'_>, s: &mut Scratch) {
+    /// string of the record), searching each text as written.
+    fn mark(&self, slots: &[Slot<'_>], s: &mut Scratch) {
         let kw = self
             .fields
             .get(self.keywords as usize)
@@ -1119,25 +1150,28 @@ impl FastIndex {
         let kw = kw.filter(|_| get(&need, self.keywords as usize));
         let mut cache = std::mem::take(&mut s.cache);
         let use_cache = self.use_cache;
-        let mut find = |id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch| {
+        let mut find = |id: u32, fi: &FieldIndex, text: &str, s: &mut Scratch| {
             if use_cache {
-                search_cached(id, fi, low, s, &mut cache);
+                search_cached(id, fi, text, s, &mut cache);
             } else {
-                search(fi, low, s);
+                search(fi, text, s);
             }
         };
-        for slot in &view.slots {
+        for slot in slots {
             let v = slot.value;
-            let low = slot
-                .low
-                .and_then(|(a, b)| view.low.get(a as usize..b as usize));
+            // An ASCII text (searched as written); any other value is
+            // read as `rsigma-eval` reads it.
+            let ascii = match v {
+                Value::String(t) if t.is_ascii() => Some(t.as_str()),
+                _ => None,
+            };
             let mut kw_done = false;
             if let Some(Some(fi)) = self.fields.get(slot.field as usize)
                 && get(&need, slot.field as usize)
             {
-                match (v, low) {
-                    (Value::String(t), Some(l)) => {
-                        find(slot.field, fi, l, s);
+                match ascii {
+                    Some(t) => {
+                        find(slot.field, fi, t, s);
                         kw_done = fi.with_keywords;
                         if !fi.nums.is_empty()
                             && let Ok(n) = t.parse::<f64>()
@@ -1145,15 +1179,15 @@ impl FastIndex {
                             mark_num(fi, n, s);
                         }
                     }
-                    _ => mark_value(fi, v, s),
+                    None => mark_value(fi, v, s),
                 }
             }
             if let Some(kw) = kw
                 && !kw_done
             {
-                match (v, low) {
-                    (Value::String(_), Some(l)) => find(self.keywords, kw, l, s),
-                    _ => mark_strings(kw, v, s, 63),
+                match ascii {
+                    Some(t) => find(self.keywords, kw, t, s),
+                    None => mark_strings(kw, v, s, 63),
                 }
             }
         }
@@ -1187,10 +1221,10 @@ fn hit(s: &mut Scratch, ids: &[u32]) {
     }
 }
 
-/// Searches an already lower-cased ASCII text.
-fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
+/// Searches an ASCII text as written (the automata fold ASCII case).
+fn search(fi: &FieldIndex, text: &str, s: &mut Scratch) {
     let Some(ac) = &fi.ac else { return };
-    for m in ac.find_overlapping_iter(low) {
+    for m in ac.find_overlapping_iter(text) {
         if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
             hit(s, ids);
         }
@@ -1199,10 +1233,10 @@ fn search(fi: &FieldIndex, low: &str, s: &mut Scratch) {
 
 /// [`search`] through the thread's cache: a value of a field searched
 /// before marks the clauses it marked then (the search is a function of
-/// the field's automaton and the value alone).
-fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &mut SearchCache) {
-    if low.len() > MAX_CACHED || fi.ac.is_none() {
-        search(fi, low, s);
+/// the field's automaton and the value as written alone).
+fn search_cached(id: u32, fi: &FieldIndex, text: &str, s: &mut Scratch, cache: &mut SearchCache) {
+    if text.len() > MAX_CACHED || fi.ac.is_none() {
+        search(fi, text, s);
         return;
     }
     if let Some(u) = s.cache_use.get_mut(id as usize)
@@ -1213,7 +1247,7 @@ fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &m
         // looked up again now and then.
         u.bypassed += 1;
         if u.bypassed < CACHE_PROBE {
-            search(fi, low, s);
+            search(fi, text, s);
             return;
         }
         u.bypassed = 0;
@@ -1222,10 +1256,10 @@ fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &m
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
         id.hash(&mut h);
-        low.hash(&mut h);
+        text.hash(&mut h);
         h.finish()
     };
-    if let Some(clauses) = cache.get(key, id, low) {
+    if let Some(clauses) = cache.get(key, id, text) {
         if let Some(u) = s.cache_use.get_mut(id as usize) {
             u.hits += 1;
             if u.hits >= 4 * CACHE_TRIAL {
@@ -1247,7 +1281,7 @@ fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &m
     let mut found = std::mem::take(&mut s.found);
     found.clear();
     if let Some(ac) = &fi.ac {
-        for m in ac.find_overlapping_iter(low) {
+        for m in ac.find_overlapping_iter(text) {
             if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
                 found.extend_from_slice(ids);
             }
@@ -1256,7 +1290,7 @@ fn search_cached(id: u32, fi: &FieldIndex, low: &str, s: &mut Scratch, cache: &m
     found.sort_unstable();
     found.dedup();
     hit(s, &found);
-    cache.insert(key, id, low, &found);
+    cache.insert(key, id, text, &found);
     s.found = found;
 }
 
@@ -1265,16 +1299,7 @@ fn mark_text(fi: &FieldIndex, text: &str, s: &mut Scratch) {
         hit(s, &fi.all_text);
         return;
     }
-    let Some(ac) = &fi.ac else { return };
-    let mut buf = std::mem::take(&mut s.buf);
-    buf.clear();
-    buf.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-    for m in ac.find_overlapping_iter(buf.as_slice()) {
-        if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
-            hit(s, ids);
-        }
-    }
-    s.buf = buf;
+    search(fi, text, s);
 }
 
 fn mark_num(fi: &FieldIndex, v: f64, s: &mut Scratch) {
