@@ -14,16 +14,17 @@
 //!   of alternatives "field F holds the text N" (lower-cased; exact,
 //!   `contains`, `startswith`, `endswith` and Aho-Corasick sets all imply
 //!   it), "field F equals the number N", or, for keywords, "some string of
-//!   the record holds N". The record's texts are lower-cased once; each
-//!   field's value is searched by one Aho-Corasick automaton that holds
-//!   the field's literals and every keyword literal (other strings by the
-//!   keyword automaton alone), numbers by one hash look-up; a rule with a
-//!   clause unmarked is skipped. A value of at most 256 bytes
-//!   seen before under the same field replays the clauses its first search
-//!   marked (a per-thread cache: real logs repeat most values; a field
-//!   whose values rarely repeat is searched without it);
+//!   the record holds N". Each field's value is searched as written by one
+//!   Aho-Corasick automaton that folds ASCII case and holds the field's
+//!   literals and every keyword literal (other strings by the keyword
+//!   automaton alone), numbers by one hash look-up; a rule with a clause
+//!   unmarked is skipped. A value of at most 256 bytes seen before under
+//!   the same field replays the clauses its first search marked (a
+//!   per-thread cache keyed on the value as written: real logs repeat most
+//!   values; a field whose values rarely repeat is searched without it);
 //! * **lateral's matcher** ([`super::own`]) decides each remaining rule on
-//!   the already lower-cased values; only a match (or a rule or comparison
+//!   the record's texts, lower-cased once (only for a record with a rule
+//!   left to decide); only a match (or a rule or comparison
 //!   it leaves to the reference) goes to `rsigma-eval`, which builds the
 //!   hit.
 //!
@@ -461,7 +462,7 @@ pub(crate) struct FastIndex {
 /// Indexes built so far (numbers [`FastIndex::serial`]).
 static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Longest lower-cased value whose search result is cached (bytes).
+/// Longest value whose search result is cached (bytes).
 const MAX_CACHED: usize = 256;
 
 /// Cached search results per thread; the cache is emptied when full.
