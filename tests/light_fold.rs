@@ -84,6 +84,7 @@ fn same_both_ways(root: &Path, inputs: &[String]) -> (Vec<u8>, u64) {
                 .lines()
                 .find(|l| l.trim_start().starts_with("read"))
                 .and_then(|l| l.split(" records (").nth(1))
+                .and_then(|l| l.split(')').next())
                 .unwrap_or_default()
                 .to_string();
             let got = (alerts, o.stdout, read);
