@@ -6,7 +6,11 @@
 //! with a hundred million connections (a SYN flood from random ports) costs
 //! disk, not memory, and the output order (the total order of [`Flow`]:
 //! `ts`, then `uid`, then every other field) is the same however records
-//! were split into runs, whatever the thread count.
+//! were split into runs, whatever the thread count. A store may keep the
+//! failed attempts (a SYN flood's records) apart and spill them at a limit
+//! of their own ([`FlowStore::with_attempts_at`]), so that an analysis,
+//! which holds the rest, can leave a flood's out as it reads them back
+//! ([`SortedFlows::into_vec_where`]).
 //!
 //! Runs are anonymous temporary files (see [`spill_file`]): private to the
 //! process (mode 0600), never named in the temporary directory where the

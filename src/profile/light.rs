@@ -20,6 +20,13 @@
 //! [`LightSources::clients_of`] for the hosts reaching a destination,
 //! [`LightSources::unprofiled_targets`] for the host count). A source that
 //! does more (answers, succeeds, logs, reaches more) keeps its profile.
+//!
+//! No detector reads a light source's records either (every flow rule
+//! keeps records from an internal originator only), so [`split_light`]
+//! reads the judged records past as they come back from the flow store
+//! and folds the light sources' into a [`LightFold`] (the sources, how
+//! many records, when, and the configured admins and scanners they name)
+//! instead of holding them: exact, no sketch.
 
 use super::Profiles;
 use super::group::is_failed_attempt;
