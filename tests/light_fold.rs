@@ -6,39 +6,20 @@
 //! `--keep-judged`), with one thread or two, and count the records it did
 //! not hold.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 
 fn lateral(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_lateral"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs");
-    assert!(
-        out.status.code().is_some_and(|c| c == 0 || c == 3),
-        "lateral {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run_ok(env!("CARGO_BIN_EXE_lateral"), dir, args)
 }
 
-/// Every file under `dir`, relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).expect("under dir").to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+/// `lateral gen` of `scenario` with `more` arguments, to `out` in `dir`.
+fn generate(dir: &Path, scenario: &str, more: &[&str], out: &str) {
+    let mut args = vec!["-q", "gen", "--scenario", scenario, "-o", out];
+    args.extend_from_slice(more);
+    lateral(dir, &args);
 }
 
 /// The number on the `--stats` line starting with `label` that mentions
@@ -91,18 +72,7 @@ fn same_both_ways(root: &Path, inputs: &[String]) -> (Vec<u8>, u64) {
             match &first {
                 None => first = Some(got),
                 Some(f) => {
-                    assert!(
-                        f.0 == got.0,
-                        "{args:?}: alerts differ ({} vs {} bytes)",
-                        f.0.len(),
-                        got.0.len()
-                    );
-                    assert!(
-                        f.1 == got.1,
-                        "{args:?}: report differs:\n{}\n---\n{}",
-                        String::from_utf8_lossy(&f.1),
-                        String::from_utf8_lossy(&got.1)
-                    );
+                    common::assert_same_output(&args, (&f.0, &f.1), (&got.0, &got.1));
                     assert_eq!(f.2, got.2, "{args:?}: records read differ");
                 }
             }
@@ -116,23 +86,8 @@ fn a_flood_read_past_changes_no_alert_under_role_priors() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path();
     // More failed attempts than the store holds before spilling them.
-    lateral(
-        root,
-        &[
-            "-q",
-            "gen",
-            "--scenario",
-            "synflood",
-            "--packets",
-            "150000",
-            "-o",
-            "syn.pcap",
-        ],
-    );
-    lateral(
-        root,
-        &["-q", "gen", "--scenario", "demo", "-o", "demo.pcap"],
-    );
+    generate(root, "synflood", &["--packets", "150000"], "syn.pcap");
+    generate(root, "demo", &[], "demo.pcap");
     let flood = vec!["syn.pcap".to_string()];
     let (alerts, dropped) = same_both_ways(root, &flood);
     assert!(alerts.is_empty(), "a flood alone raises nothing");
@@ -154,24 +109,9 @@ fn a_flood_read_past_changes_no_alert_under_role_priors() {
     assert!(dropped > 100_000, "{dropped}");
     // Generated networks with the flood added.
     for (name, scenario) in [("a", "spray"), ("b", "diet"), ("c", "contractor")] {
-        lateral(
-            root,
-            &[
-                "-q",
-                "gen",
-                "--scenario",
-                scenario,
-                "--hosts",
-                "40",
-                "--days",
-                "2",
-                "--seed",
-                "3",
-                "-o",
-                name,
-            ],
-        );
-        let mut inputs: Vec<String> = files_under(&root.join(name))
+        let size = ["--hosts", "40", "--days", "2", "--seed", "3"];
+        generate(root, scenario, &size, name);
+        let mut inputs: Vec<String> = common::files_under(&root.join(name))
             .iter()
             .filter(|n| n.extension().is_none_or(|x| x != "json"))
             .map(|n| format!("{name}/{}", n.display()))
