@@ -155,6 +155,7 @@ pub fn analyze(
         logons,
         directory,
         unread: Unread::default(),
+        light: None,
     };
     judge(judged, learned, cut, whole, config, t0)
 }
@@ -183,6 +184,9 @@ struct Judged<'a> {
     directory: Directory,
     /// Judged events left out as they were read: no consumer reads them.
     unread: Unread,
+    /// The light sources' judged connection records, left out of `flows`
+    /// as they were read (role priors only).
+    light: Option<crate::profile::light::LightFold>,
 }
 
 /// [`analyze`] with the learning part learned already (a streamed
@@ -191,6 +195,10 @@ struct Judged<'a> {
 /// ones spanned `whole`. Gives what [`analyze`] gives over every record.
 /// `unread` are judged events left out of `events` as no consumer reads
 /// them ([`crate::detect::JudgedReader`]): counted as judged, never read.
+/// `light`, given only when nothing was learned (role priors), holds the
+/// light sources' judged connection records left out of `flows`
+/// ([`crate::profile::light::split_light`]): counted as judged, never read.
+#[allow(clippy::too_many_arguments)]
 pub fn analyze_learned(
     flows: &[Flow],
     events: &[LogEvent],
@@ -198,6 +206,7 @@ pub fn analyze_learned(
     cut: Timestamp,
     whole: Option<(Timestamp, Timestamp)>,
     unread: Unread,
+    light: Option<crate::profile::light::LightFold>,
     config: &Config,
 ) -> Analysis {
     let t0 = Instant::now();
@@ -209,6 +218,7 @@ pub fn analyze_learned(
         logons,
         directory,
         unread,
+        light,
     };
     judge(judged, learned, cut, whole, config, t0)
 }
@@ -229,6 +239,7 @@ fn judge(
         logons,
         directory,
         unread,
+        light: folded,
     } = judged;
     let Learned {
         names,
@@ -248,14 +259,28 @@ fn judge(
         &config.network,
     );
     // Outside sources of failed attempts only (a flood of them) are
-    // workstations by role: no profile each (`profile::light`).
-    let light = if priors {
-        let net = &config.network;
-        crate::profile::light::LightSources::find(detect_flows, detect_events, &names, |ip| {
-            net.is_internal(ip)
-        })
-    } else {
-        Default::default()
+    // workstations by role: no profile each (`profile::light`). Found as
+    // the records were read when their records were left out then.
+    let crate::profile::light::LightFold {
+        sources: light,
+        records: light_records,
+        span: light_span,
+        marked: light_marked,
+    } = match folded {
+        Some(f) => f,
+        None if priors => {
+            let net = &config.network;
+            crate::profile::light::LightFold {
+                sources: crate::profile::light::LightSources::find(
+                    detect_flows,
+                    detect_events,
+                    &names,
+                    |ip| net.is_internal(ip),
+                ),
+                ..Default::default()
+            }
+        }
+        None => Default::default(),
     };
     let judged_profiles = if priors {
         crate::profile::build_parallel_skipping(names.clone(), detect_flows, detect_events, |f| {
@@ -294,6 +319,7 @@ fn judge(
                     .flat_map(|f| [f.orig_h, f.resp_h])
                     .filter(|ip| net.is_known_admin(*ip) || net.is_scanner(*ip)),
             );
+            a.extend(light_marked);
             a
         } else {
             Default::default()
@@ -321,12 +347,18 @@ fn judge(
         suppressed,
         cut,
         learned: baseline.period(),
-        judged: match (span(detect_flows, detect_events), unread.span) {
-            (Some((a, z)), Some((b, y))) => Some((a.min(b), z.max(y))),
-            (x, None) | (None, x) => x,
-        },
+        judged: [unread.span, light_span].into_iter().fold(
+            span(detect_flows, detect_events),
+            |w, s| match (w, s) {
+                (Some((a, z)), Some((b, y))) => Some((a.min(b), z.max(y))),
+                (x, None) | (None, x) => x,
+            },
+        ),
         learn_counts,
-        detect_counts: (detect_flows.len(), detect_events.len() + unread.events),
+        detect_counts: (
+            detect_flows.len() + light_records,
+            detect_events.len() + unread.events,
+        ),
         baseline_hosts: baseline.host_count(),
         directory,
         priors,

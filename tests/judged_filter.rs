@@ -4,7 +4,9 @@
 //! hidden `--keep-judged`), on generated networks and on a LANL-format
 //! auth file, with one thread or two.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn lateral(dir: &Path, args: &[&str]) -> Output {
@@ -21,31 +23,13 @@ fn lateral(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-/// Every file under `dir`, relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).expect("under dir").to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// A generated network in `root/<name>`; the input names (relative to `root`).
 fn network(root: &Path, name: &str, args: &[&str]) -> Vec<String> {
     let mut gen_args = vec!["-q", "gen"];
     gen_args.extend_from_slice(args);
     gen_args.extend_from_slice(&["-o", name]);
     lateral(root, &gen_args);
-    files_under(&root.join(name))
+    common::files_under(&root.join(name))
         .iter()
         .filter(|n| n.extension().is_none_or(|x| x != "json"))
         .map(|n| format!("{name}/{}", n.display()))
@@ -72,20 +56,7 @@ fn same_both_ways(root: &Path, head: &[&str], inputs: &[String]) -> Vec<u8> {
             let got = (alerts, o.stdout);
             match &first {
                 None => first = Some(got),
-                Some(f) => {
-                    assert!(
-                        f.0 == got.0,
-                        "{args:?}: alerts differ ({} vs {} bytes)",
-                        f.0.len(),
-                        got.0.len()
-                    );
-                    assert!(
-                        f.1 == got.1,
-                        "{args:?}: report differs:\n{}\n---\n{}",
-                        String::from_utf8_lossy(&f.1),
-                        String::from_utf8_lossy(&got.1)
-                    );
-                }
+                Some(f) => common::assert_same_output(&args, (&f.0, &f.1), (&got.0, &got.1)),
             }
         }
     }

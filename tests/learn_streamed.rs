@@ -6,8 +6,10 @@
 //! record as before. Both must give the same bytes: alerts, report and
 //! baseline file, with one thread or two.
 
+mod common;
+
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn lateral(dir: &Path, args: &[&str]) -> Output {
@@ -24,31 +26,13 @@ fn lateral(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-/// Every file under `dir`, relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).expect("under dir").to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// A generated network in `root/gen`; the input names (relative to `root`).
 fn network(root: &Path, args: &[&str]) -> Vec<String> {
     let mut gen_args = vec!["-q", "gen"];
     gen_args.extend_from_slice(args);
     gen_args.extend_from_slice(&["-o", "gen"]);
     lateral(root, &gen_args);
-    files_under(&root.join("gen"))
+    common::files_under(&root.join("gen"))
         .iter()
         .filter(|n| n.extension().is_none_or(|x| x != "json"))
         .map(|n| format!("gen/{}", n.display()))

@@ -34,7 +34,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     one_pass: bool,
     /// Keep every judged log event for the detectors, even those no
-    /// enabled rule reads (a check that dropping them changes nothing).
+    /// enabled rule reads, and every judged connection record, even a
+    /// flood's that no rule reads (a check that dropping them changes
+    /// nothing).
     #[arg(long, hide = true)]
     keep_judged: bool,
     /// Judge every record against this baseline file (from `lateral baseline build`)
@@ -362,7 +364,14 @@ pub fn analyze_cmd(
     };
     let learn_streamed = (stored.is_none() && !args.one_pass).then_some(learning);
     let reader = (!args.keep_judged).then(|| lateral::detect::JudgedReader::new(&config));
-    let Some(mut read) = read_records(&args, threads, quiet, learn_streamed, reader.as_ref())?
+    let Some(mut read) = read_records(
+        &args,
+        threads,
+        quiet,
+        learn_streamed,
+        reader.as_ref(),
+        &config.network,
+    )?
     else {
         return Ok(EXIT_USAGE);
     };
@@ -372,7 +381,12 @@ pub fn analyze_cmd(
     let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.learned.counts);
     // Judged events no rule reads, counted and dropped as they were read.
     let unread = streamed.as_ref().map_or(Default::default(), |l| l.unread);
-    if flows.is_empty() && events.is_empty() && learned_flows + learned_events == 0 {
+    // Judged connection records of light sources, likewise.
+    let light_flows = streamed
+        .as_ref()
+        .and_then(|l| l.light.as_ref())
+        .map_or(0, |l| l.records);
+    if flows.is_empty() && events.is_empty() && learned_flows + learned_events + light_flows == 0 {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
         read.print_messages(quiet);
@@ -390,8 +404,11 @@ pub fn analyze_cmd(
                 cut,
                 whole,
                 unread,
+                light,
             }),
-        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, unread, &config),
+        ) => lateral::analyze::analyze_learned(
+            flows, events, learned, cut, whole, unread, light, &config,
+        ),
         (None, None) => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
@@ -423,7 +440,7 @@ pub fn analyze_cmd(
     if args.stats {
         let mut s = String::from("lateral analyze: statistics\n");
         let (all_flows, all_events) = (
-            flows.len() + learned_flows,
+            flows.len() + learned_flows + light_flows,
             events.len() + learned_events + unread.events,
         );
         let records = all_flows + all_events;
@@ -462,6 +479,15 @@ pub fn analyze_cmd(
                 format!(
                     "{} judged log events no enabled rule reads (counted, dropped as read)",
                     unread.events
+                ),
+            );
+        }
+        if light_flows > 0 {
+            line(
+                &mut s,
+                "not held",
+                format!(
+                    "{light_flows} judged connection records of outside sources of failed attempts only (no rule reads them; counted, dropped as read)"
                 ),
             );
         }
@@ -506,6 +532,9 @@ struct Folded {
     )>,
     /// Judged events no rule reads: counted, not held.
     unread: lateral::analyze::Unread,
+    /// Judged connection records of light sources (role priors): no rule
+    /// reads them; counted, not held.
+    light: Option<lateral::profile::light::LightFold>,
 }
 
 enum Messages {
@@ -533,13 +562,17 @@ impl Records {
 /// Reads the records to judge: the summary of `--summary`, or the inputs
 /// (with `--sigma` hits). `None` after printing why a summary cannot be used.
 /// With `learning` and inputs that can be read twice, the learning part is
-/// folded into profiles as it is read and only the rest is held.
+/// folded into profiles as it is read and only the rest is held; when
+/// nothing is learned, the records of outside sources of failed attempts
+/// only (a flood's, judged by `net`) are read past, not held, unless
+/// `--keep-judged` (`lateral::profile::light::split_light`).
 fn read_records(
     args: &AnalyzeArgs,
     threads: usize,
     quiet: bool,
     learning: Option<Learning>,
     reader: Option<&lateral::detect::JudgedReader>,
+    net: &lateral::detect::settings::NetworkConfig,
 ) -> anyhow::Result<Option<Records>> {
     if let Some(p) = &args.summary {
         let started = std::time::Instant::now();
@@ -569,13 +602,19 @@ fn read_records(
     }
     args.logs.only_log_formats("analyze")?;
     let logs = args.logs.options();
-    // Analysis holds every flow in memory anyway: they stay there as they
-    // are collected, never written to disk and read back, never copied.
+    // Analysis holds the flows it judges in memory anyway: they stay there
+    // as they are collected, never written to disk and read back, never
+    // copied. Failed attempts (a flood's) are spilled when many: with
+    // nothing learned, those of light sources are dropped as they are read
+    // back (only read twice from files, so not on the one-pass path).
     let mut opts = FlowRunOptions {
         threads,
         spill_at: usize::MAX,
         ..FlowRunOptions::default()
     };
+    if learning.is_some() && !args.keep_judged {
+        opts.spill_attempts_at = lateral::collect::flow_store::DEFAULT_SPILL_AT;
+    }
     opts.analyzers.enabled = !args.no_analyzers;
     let (paths, path_errors) = input::expand(&args.inputs);
     let stream = learning.filter(|_| lateral::profile::stream::can_stream(&paths));
@@ -595,17 +634,34 @@ fn read_records(
         );
         progress.finish();
         let mut s = read.context("reading the inputs")?;
-        let mut flows = std::mem::take(&mut s.run.flows)
-            .into_vec()
+        let sorted = std::mem::take(&mut s.run.flows);
+        let (flows, light) = if s.learned.counts == (0, 0) && !args.keep_judged {
+            // Role priors: a flood's sources are found as the records are
+            // read again, and their records left out.
+            let (flows, light) = lateral::profile::light::split_light(
+                sorted,
+                &s.run.events,
+                &s.learned.names,
+                |ip| net.is_internal(ip),
+                |ip| net.is_known_admin(ip) || net.is_scanner(ip),
+            )
             .context("collecting connection records")?;
-        // The learned connection records are a prefix: only the rest is kept.
-        flows.drain(..flows.partition_point(|f| f.ts < s.cut));
+            (flows, Some(light))
+        } else {
+            // The learned connection records are a prefix: only the rest is kept.
+            let cut = s.cut;
+            let flows = sorted
+                .into_vec_where(|f| f.ts >= cut)
+                .context("collecting connection records")?;
+            (flows, None)
+        };
         let mut records = run_records(args, s.run, flows, sigma);
         records.learned = Some(Folded {
             learned: s.learned,
             cut: s.cut,
             whole: s.whole,
             unread: s.unread,
+            light,
         });
         return Ok(Some(records));
     }

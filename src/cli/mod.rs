@@ -622,6 +622,7 @@ fn flows(args: FlowsArgs, threads: usize, quiet: bool, force: bool) -> anyhow::R
         },
         threads,
         spill_at: lateral::collect::flow_store::DEFAULT_SPILL_AT,
+        spill_attempts_at: usize::MAX,
     };
     let (paths, path_errors) = input::expand(&args.inputs);
     let progress = Progress::start(total_size(&paths), quiet);

@@ -6,13 +6,17 @@
 //! with a hundred million connections (a SYN flood from random ports) costs
 //! disk, not memory, and the output order (the total order of [`Flow`]:
 //! `ts`, then `uid`, then every other field) is the same however records
-//! were split into runs, whatever the thread count.
+//! were split into runs, whatever the thread count. A store may keep the
+//! failed attempts (a SYN flood's records) apart and spill them at a limit
+//! of their own ([`FlowStore::with_attempts_at`]), so that an analysis,
+//! which holds the rest, can leave a flood's out as it reads them back
+//! ([`SortedFlows::into_vec_where`]).
 //!
 //! Runs are anonymous temporary files (see [`spill_file`]): private to the
 //! process (mode 0600), never named in the temporary directory where the
 //! platform allows it, so they vanish when the run ends or is killed.
 
-use crate::model::event::{Flow, Timestamp};
+use crate::model::event::{ConnState, Flow, Timestamp};
 use crate::stats::Histo;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,10 +27,24 @@ use std::sync::Mutex;
 /// Records held in memory before a run is spilled to disk.
 pub const DEFAULT_SPILL_AT: usize = 65_536;
 
+/// True for a failed attempt, a record whose responder never answered:
+/// Zeek's `S0`, `REJ`, `RSTOS0` and `SH`. A SYN flood is made of them.
+pub fn is_attempt(f: &Flow) -> bool {
+    matches!(
+        f.conn_state,
+        ConnState::S0 | ConnState::REJ | ConnState::RSTOS0 | ConnState::SH
+    )
+}
+
 struct Inner {
     mem: Vec<Flow>,
+    /// Failed attempts ([`is_attempt`]) held apart, when the store spills
+    /// them at a limit of their own ([`FlowStore::with_attempts_at`]).
+    attempts: Vec<Flow>,
     runs: Vec<File>,
     count: u64,
+    /// Failed attempts among them ([`is_attempt`]).
+    attempt_count: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     durations: Histo,
@@ -36,6 +54,9 @@ struct Inner {
 /// A thread-safe collector of finished records.
 pub struct FlowStore {
     spill_at: usize,
+    /// Failed attempts held before they are spilled apart (`usize::MAX`:
+    /// they are held with the others, under `spill_at`).
+    attempts_at: usize,
     inner: Mutex<Inner>,
 }
 
@@ -48,12 +69,26 @@ impl Default for FlowStore {
 impl FlowStore {
     /// A store that spills a sorted run whenever `spill_at` records are held.
     pub fn new(spill_at: usize) -> FlowStore {
+        FlowStore::with_attempts_at(spill_at, usize::MAX)
+    }
+
+    /// A store that spills the other records at `spill_at` and the failed
+    /// attempts ([`is_attempt`]) apart, whenever `attempts_at` of them are
+    /// held (`usize::MAX`: with the others). An analysis holds every record
+    /// in memory (`spill_at` `usize::MAX`) but a flood's attempts on disk,
+    /// where reading them back leaves out what no detector reads
+    /// (`crate::profile::light`). The output is the same records in the
+    /// same order whatever the limits.
+    pub fn with_attempts_at(spill_at: usize, attempts_at: usize) -> FlowStore {
         FlowStore {
             spill_at: spill_at.max(1),
+            attempts_at: attempts_at.max(1),
             inner: Mutex::new(Inner {
                 mem: Vec::new(),
+                attempts: Vec::new(),
                 runs: Vec::new(),
                 count: 0,
+                attempt_count: 0,
                 first: None,
                 last: None,
                 durations: Histo::new(),
@@ -73,10 +108,15 @@ impl FlowStore {
         };
         for f in flows.iter() {
             g.count += 1;
+            g.attempt_count += u64::from(is_attempt(f));
             g.first = Some(g.first.map_or(f.ts, |t| t.min(f.ts)));
             g.last = Some(g.last.map_or(f.ts, |t| t.max(f.ts)));
             let micros = f.duration.map_or(0, |d| (d.0 / 1000).max(0) as u64);
             g.durations.record(micros);
+        }
+        if self.attempts_at != usize::MAX {
+            self.push_apart(&mut g, flows);
+            return;
         }
         // A run is spilled before a hand-over would take it past `spill_at`,
         // and room grows to exactly `spill_at` records (or one larger
@@ -84,7 +124,7 @@ impl FlowStore {
         if !g.mem.is_empty()
             && g.mem.len() + flows.len() > self.spill_at
             && g.error.is_none()
-            && let Err(e) = spill(&mut g)
+            && let Err(e) = spill_mem(&mut g)
         {
             g.error = Some(e);
         }
@@ -98,9 +138,37 @@ impl FlowStore {
         g.mem.append(flows);
         if g.mem.len() >= self.spill_at
             && g.error.is_none()
-            && let Err(e) = spill(&mut g)
+            && let Err(e) = spill_mem(&mut g)
         {
             g.error = Some(e);
+        }
+    }
+
+    /// [`FlowStore::push`] with the failed attempts held apart: each kind
+    /// is spilled as a run of its own when it reaches its limit.
+    fn push_apart(&self, g: &mut Inner, flows: &mut Vec<Flow>) {
+        if g.attempts.capacity() == 0 && self.attempts_at <= DEFAULT_SPILL_AT * 4 {
+            // Room for a whole run at once: no doubling slack.
+            g.attempts.reserve_exact(self.attempts_at);
+        }
+        for f in flows.drain(..) {
+            if is_attempt(&f) {
+                g.attempts.push(f);
+                if g.attempts.len() >= self.attempts_at && g.error.is_none() {
+                    let Inner { attempts, runs, .. } = &mut *g;
+                    if let Err(e) = spill(attempts, runs) {
+                        g.error = Some(e);
+                    }
+                }
+            } else {
+                g.mem.push(f);
+                if g.mem.len() >= self.spill_at && g.error.is_none() {
+                    let Inner { mem, runs, .. } = &mut *g;
+                    if let Err(e) = spill(mem, runs) {
+                        g.error = Some(e);
+                    }
+                }
+            }
         }
     }
 
@@ -114,11 +182,14 @@ impl FlowStore {
         if let Some(e) = g.error.take() {
             return Err(e);
         }
+        let mut attempts = std::mem::take(&mut g.attempts);
+        g.mem.append(&mut attempts);
         g.mem.sort_unstable();
         Ok(SortedFlows {
             mem: g.mem,
             runs: g.runs,
             count: g.count,
+            attempts: g.attempt_count,
             first: g.first,
             last: g.last,
             durations: g.durations,
@@ -126,12 +197,17 @@ impl FlowStore {
     }
 }
 
-fn spill(g: &mut Inner) -> io::Result<()> {
+fn spill_mem(g: &mut Inner) -> io::Result<()> {
+    spill(&mut g.mem, &mut g.runs)
+}
+
+/// Sorts `mem` and writes it to a new run of `runs`, leaving it empty.
+fn spill(mem: &mut Vec<Flow>, runs: &mut Vec<File>) -> io::Result<()> {
     let file = spill_file()?;
     let mut w = BufWriter::with_capacity(1 << 20, &file);
-    g.mem.sort_unstable();
+    mem.sort_unstable();
     let mut buf = Vec::with_capacity(256);
-    for f in g.mem.drain(..) {
+    for f in mem.drain(..) {
         buf.clear();
         buf = postcard::to_extend(&f, buf).map_err(io::Error::other)?;
         w.write_all(&(buf.len() as u32).to_le_bytes())?;
@@ -139,7 +215,7 @@ fn spill(g: &mut Inner) -> io::Result<()> {
     }
     w.flush()?;
     drop(w);
-    g.runs.push(file);
+    runs.push(file);
     Ok(())
 }
 
@@ -220,6 +296,7 @@ pub struct SortedFlows {
     mem: Vec<Flow>,
     runs: Vec<File>,
     count: u64,
+    attempts: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     /// Distribution of flow durations in microseconds.
@@ -256,6 +333,11 @@ impl SortedFlows {
     /// True when there are no records.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Failed attempts among the records ([`is_attempt`]).
+    pub fn attempts(&self) -> u64 {
+        self.attempts
     }
 
     /// Earliest record start.
@@ -305,6 +387,27 @@ impl SortedFlows {
         let mut v = Vec::with_capacity(self.count as usize);
         merge(&self.runs, self.mem.into_iter(), |x| {
             v.push(x);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// The records `keep` accepts, in order, taken out of the store; `keep`
+    /// sees every record once, in order, and the others are dropped as
+    /// they are read (from the spilled runs: never all in memory). As
+    /// [`SortedFlows::into_vec`], the records held in memory are not
+    /// copied when nothing was spilled.
+    pub fn into_vec_where(self, mut keep: impl FnMut(&Flow) -> bool) -> io::Result<Vec<Flow>> {
+        if self.runs.is_empty() {
+            let mut mem = self.mem;
+            mem.retain(|f| keep(f));
+            return Ok(mem);
+        }
+        let mut v = Vec::new();
+        merge(&self.runs, self.mem.into_iter(), |x| {
+            if keep(&x) {
+                v.push(x);
+            }
             Ok(())
         })?;
         Ok(v)
@@ -409,5 +512,44 @@ mod tests {
         assert_eq!(whole.spilled_runs(), 0);
         assert_eq!(whole.to_vec().unwrap(), all);
         assert_eq!(whole.into_vec().unwrap(), all);
+    }
+
+    #[test]
+    fn attempts_spilled_apart_merge_to_the_same_order() {
+        let mut all: Vec<Flow> = (0..5000u32)
+            .map(|i| {
+                let mut f = flow(i64::from((i * 7919) % 1000), (i % 60_000) as u16);
+                if i % 3 == 0 {
+                    f.conn_state = ConnState::SF;
+                }
+                f
+            })
+            .collect();
+        let store = FlowStore::with_attempts_at(usize::MAX, 500);
+        for chunk in all.chunks(333) {
+            store.push(&mut chunk.to_vec());
+        }
+        let sorted = store.finish().unwrap();
+        // Only the attempts (two thirds) were spilled, 500 at a time.
+        assert_eq!(sorted.spilled_runs(), 3333 / 500);
+        assert_eq!(sorted.len(), 5000);
+        all.sort();
+        assert_eq!(sorted.to_vec().unwrap(), all);
+        let odd: Vec<Flow> = all.iter().filter(|f| f.orig_p % 2 == 1).cloned().collect();
+        let mut seen = 0;
+        let kept = sorted
+            .into_vec_where(|f| {
+                seen += 1;
+                f.orig_p % 2 == 1
+            })
+            .unwrap();
+        assert_eq!(seen, 5000);
+        assert_eq!(kept, odd);
+        // Nothing spilled: the records held are filtered in place.
+        let held = FlowStore::with_attempts_at(usize::MAX, 1_000_000);
+        held.push(&mut all.clone());
+        let whole = held.finish().unwrap();
+        assert_eq!(whole.spilled_runs(), 0);
+        assert_eq!(whole.into_vec_where(|f| f.orig_p % 2 == 1).unwrap(), odd);
     }
 }

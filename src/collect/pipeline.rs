@@ -213,6 +213,12 @@ pub struct FlowRunOptions {
     pub threads: usize,
     /// Records held in memory before sorted runs are spilled to disk.
     pub spill_at: usize,
+    /// Failed attempts (a SYN flood's records) held in memory before they
+    /// are spilled apart from the others
+    /// ([`crate::collect::flow_store::FlowStore::with_attempts_at`]);
+    /// `usize::MAX`, the default: with the others. Read by the streamed
+    /// learning period's capture pass (`crate::profile::stream`).
+    pub spill_attempts_at: usize,
     /// The protocol analyzers run on captures (on by default).
     pub analyzers: crate::analyzer::AnalyzerConfig,
 }
@@ -228,6 +234,7 @@ impl Default for FlowRunOptions {
             analyzers: crate::analyzer::AnalyzerConfig::default(),
             threads: 1,
             spill_at: crate::collect::flow_store::DEFAULT_SPILL_AT,
+            spill_attempts_at: usize::MAX,
         }
     }
 }

@@ -20,13 +20,22 @@
 //! [`LightSources::clients_of`] for the hosts reaching a destination,
 //! [`LightSources::unprofiled_targets`] for the host count). A source that
 //! does more (answers, succeeds, logs, reaches more) keeps its profile.
+//!
+//! No detector reads a light source's records either (every flow rule
+//! keeps records from an internal originator only), so [`split_light`]
+//! reads the judged records past as they come back from the flow store
+//! and folds the light sources' into a [`LightFold`] (the sources, how
+//! many records, when, and the configured admins and scanners they name)
+//! instead of holding them: exact, no sketch.
 
 use super::Profiles;
 use super::group::is_failed_attempt;
+use crate::collect::flow_store::SortedFlows;
 use crate::hosts::{HostDirectory, HostKey};
-use crate::model::event::{Flow, LogEvent, Text, Transport};
+use crate::model::event::{Flow, LogEvent, Text, Timestamp, Transport};
 use crate::model::host::canonical_ip;
 use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// Distinct (host, service) pairs a light source may have tried; one
@@ -135,32 +144,49 @@ impl Finder {
     }
 }
 
-impl LightSources {
-    /// Finds the light sources of `flows` and `events`: outside
-    /// addresses (`is_internal` false) with no entry in `dir`, only ever
-    /// the originator of failed attempts to at most [`MAX_TARGETS`]
-    /// (host, service) pairs on internal addresses other than themselves,
-    /// and named by no log event. The result does not depend on the order
-    /// of the records.
-    pub fn find(
-        flows: &[Flow],
-        events: &[LogEvent],
-        dir: &HostDirectory,
-        is_internal: impl Fn(IpAddr) -> bool,
-    ) -> LightSources {
+/// [`LightSources::find`] fed one record at a time, for records that
+/// are not all in memory at once ([`split_light`]).
+pub struct LightFinder<F> {
+    f: Finder,
+    is_internal: F,
+}
+
+impl<F: Fn(IpAddr) -> bool> LightFinder<F> {
+    /// A finder judging addresses inside or outside with `is_internal`.
+    pub fn new(is_internal: F) -> Self {
+        LightFinder::with_capacity(is_internal, 0)
+    }
+
+    /// [`LightFinder::new`] with room for `n` addresses at once (the
+    /// failed attempts to come, at most one light source each: a flood's
+    /// table is then allocated once, not grown by doubling through
+    /// transient copies).
+    pub fn with_capacity(is_internal: F, n: usize) -> Self {
         let mut f = Finder::default();
-        for flow in flows {
-            let (o, r) = (canonical_ip(flow.orig_h), canonical_ip(flow.resp_h));
-            f.seen.insert(r, Seen::Full);
-            let light =
-                o != r && is_failed_attempt(flow.conn_state) && !is_internal(o) && is_internal(r);
-            if light {
-                let t = f.target(flow);
-                f.add(o, t);
-            } else {
-                f.seen.insert(o, Seen::Full);
-            }
+        // Too large to reserve at once: grown as it fills instead.
+        let _ = f.seen.try_reserve(n);
+        LightFinder { f, is_internal }
+    }
+
+    /// Reads one connection record.
+    pub fn flow(&mut self, flow: &Flow) {
+        let f = &mut self.f;
+        let (o, r) = (canonical_ip(flow.orig_h), canonical_ip(flow.resp_h));
+        f.seen.insert(r, Seen::Full);
+        let light = o != r
+            && is_failed_attempt(flow.conn_state)
+            && !(self.is_internal)(o)
+            && (self.is_internal)(r);
+        if light {
+            let t = f.target(flow);
+            f.add(o, t);
+        } else {
+            f.seen.insert(o, Seen::Full);
         }
+    }
+
+    /// Reads log events: every address they name is not light.
+    pub fn events(&mut self, events: &[LogEvent]) {
         for e in events {
             let named = [
                 e.source_domain.as_deref(),
@@ -175,10 +201,15 @@ impl LightSources {
                 .flatten()
                 .chain(named)
             {
-                f.seen.insert(canonical_ip(ip), Seen::Full);
+                self.f.seen.insert(canonical_ip(ip), Seen::Full);
             }
         }
-        let Finder { mut seen, many, .. } = f;
+    }
+
+    /// The light sources of every record read, with `dir` the host
+    /// directory (an address it knows is not light).
+    pub fn finish(self, dir: &HostDirectory) -> LightSources {
+        let Finder { mut seen, many, .. } = self.f;
         let mut light = 0;
         let mut clients: FxHashMap<HostKey, u32> = FxHashMap::default();
         let mut dsts: Vec<HostKey> = Vec::new();
@@ -206,6 +237,96 @@ impl LightSources {
             light,
             clients,
         }
+    }
+}
+
+/// The judged connection records of light sources, read past and not
+/// held: no detector reads them (every flow rule reads records from an
+/// internal originator only, and a light source is outside), so what an
+/// analysis needs of them is the light sources themselves (for the
+/// roles), how many records there were and when, and the addresses they
+/// name that the configuration marks (known admins and scanners: the
+/// role priors' administrators).
+#[derive(Debug, Default)]
+pub struct LightFold {
+    /// The light sources of every judged record.
+    pub sources: LightSources,
+    /// Their connection records, not held.
+    pub records: usize,
+    /// The time span of those records.
+    pub span: Option<(Timestamp, Timestamp)>,
+    /// The addresses of those records (either end) that `marked`
+    /// accepted in [`split_light`].
+    pub marked: BTreeSet<IpAddr>,
+}
+
+/// Reads the judged records `flows` (every record, role priors: nothing
+/// was learned) twice: once to find the light sources
+/// ([`LightSources::find`] over `flows` and `events`, with `dir` and
+/// `is_internal`), then to take out the other records, in order, and fold
+/// the light sources' into a [`LightFold`]. The records kept are those
+/// [`LightSources::skips`] does not pick, so profiles built from them
+/// equal [`crate::profile::build_parallel_skipping`] over every record.
+/// Fails only when spilled records cannot be read back.
+pub fn split_light(
+    flows: SortedFlows,
+    events: &[LogEvent],
+    dir: &HostDirectory,
+    is_internal: impl Fn(IpAddr) -> bool,
+    marked: impl Fn(IpAddr) -> bool,
+) -> std::io::Result<(Vec<Flow>, LightFold)> {
+    let room = usize::try_from(flows.attempts()).unwrap_or(usize::MAX);
+    let mut finder = LightFinder::with_capacity(is_internal, room);
+    flows.for_each(|f| {
+        finder.flow(f);
+        Ok(())
+    })?;
+    finder.events(events);
+    let mut fold = LightFold {
+        sources: finder.finish(dir),
+        ..LightFold::default()
+    };
+    if fold.sources.is_empty() {
+        return Ok((flows.into_vec()?, fold));
+    }
+    let kept = flows.into_vec_where(|f| {
+        if !fold.sources.skips(f) {
+            return true;
+        }
+        fold.records += 1;
+        fold.span = Some(match fold.span {
+            Some((a, z)) => (a.min(f.ts), z.max(f.ts)),
+            None => (f.ts, f.ts),
+        });
+        for ip in [f.orig_h, f.resp_h] {
+            if marked(ip) {
+                fold.marked.insert(ip);
+            }
+        }
+        false
+    })?;
+    Ok((kept, fold))
+}
+
+impl LightSources {
+    /// Finds the light sources of `flows` and `events`: outside
+    /// addresses (`is_internal` false) with no entry in `dir`, only ever
+    /// the originator of failed attempts to at most [`MAX_TARGETS`]
+    /// (host, service) pairs on internal addresses other than themselves,
+    /// and named by no log event. The result does not depend on the order
+    /// of the records.
+    pub fn find(
+        flows: &[Flow],
+        events: &[LogEvent],
+        dir: &HostDirectory,
+        is_internal: impl Fn(IpAddr) -> bool,
+    ) -> LightSources {
+        let mut f = LightFinder::new(is_internal);
+        for flow in flows {
+            f.flow(flow);
+        }
+        f.events(events);
+        f.finish(dir)
     }
 
     /// Light sources found.

@@ -242,7 +242,7 @@ pub fn learn(
         });
         Vec::new()
     };
-    let store = FlowStore::new(opts.spill_at);
+    let store = FlowStore::with_attempts_at(opts.spill_at, opts.spill_attempts_at);
     let all: Vec<usize> = (0..paths.len()).collect();
     let first = fold_inputs(paths, &all, opts, logs, progress, &store, &survey);
     let mut captures: Vec<FoldedInput> = Vec::new();

@@ -50,6 +50,41 @@ pub fn run_ok(binary: &str, cwd: &std::path::Path, args: &[&str]) -> std::proces
     out
 }
 
+/// Every file under `dir`, relative to it, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("under dir").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Asserts that a run (`args`) gave the alerts (JSON Lines) and report of
+/// the first run it is compared with, `want`, byte for byte.
+pub fn assert_same_output(args: &[&str], want: (&[u8], &[u8]), got: (&[u8], &[u8])) {
+    assert!(
+        want.0 == got.0,
+        "{args:?}: alerts differ ({} vs {} bytes)",
+        want.0.len(),
+        got.0.len()
+    );
+    assert!(
+        want.1 == got.1,
+        "{args:?}: report differs:\n{}\n---\n{}",
+        String::from_utf8_lossy(want.1),
+        String::from_utf8_lossy(got.1)
+    );
+}
+
 /// True when `LATERAL_BLESS` is set: golden comparisons rewrite the files.
 pub fn blessing() -> bool {
     std::env::var_os("LATERAL_BLESS").is_some()
