@@ -372,6 +372,8 @@ pub fn analyze_cmd(
     let (learned_flows, learned_events) = streamed.as_ref().map_or((0, 0), |l| l.learned.counts);
     // Judged events no rule reads, counted and dropped as they were read.
     let unread = streamed.as_ref().map_or(Default::default(), |l| l.unread);
+    // Judged events held compactly, not among `events`.
+    let held_events = streamed.as_ref().map_or(0, |l| l.held.len());
     if flows.is_empty() && events.is_empty() && learned_flows + learned_events == 0 {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
@@ -390,8 +392,11 @@ pub fn analyze_cmd(
                 cut,
                 whole,
                 unread,
+                held,
             }),
-        ) => lateral::analyze::analyze_learned(flows, events, learned, cut, whole, unread, &config),
+        ) => lateral::analyze::analyze_learned(
+            flows, events, &held, learned, cut, whole, unread, &config,
+        ),
         (None, None) => analyze(flows, events, learning, &config),
     };
     let from = match &args.baseline {
@@ -424,7 +429,7 @@ pub fn analyze_cmd(
         let mut s = String::from("lateral analyze: statistics\n");
         let (all_flows, all_events) = (
             flows.len() + learned_flows,
-            events.len() + learned_events + unread.events,
+            events.len() + learned_events + unread.events + held_events,
         );
         let records = all_flows + all_events;
         line(&mut s, "files", read.files);
@@ -506,6 +511,8 @@ struct Folded {
     )>,
     /// Judged events no rule reads: counted, not held.
     unread: lateral::analyze::Unread,
+    /// Judged events held compactly, not among the events.
+    held: lateral::analyze::HeldLogons,
 }
 
 enum Messages {
@@ -606,6 +613,7 @@ fn read_records(
             cut: s.cut,
             whole: s.whole,
             unread: s.unread,
+            held: s.held,
         });
         return Ok(Some(records));
     }
