@@ -136,8 +136,13 @@ impl HeldLogons {
     /// Joins the events held on each thread and sorts them in run order
     /// (time, origin, action; equal ones by their templates' contents),
     /// so the result does not depend on which thread held which.
-    pub fn merge(parts: Vec<HeldBuilder>) -> HeldLogons {
-        let mut all = HeldBuilder::default();
+    pub fn merge(mut parts: Vec<HeldBuilder>) -> HeldLogons {
+        // The part with the most templates is the base: its templates are
+        // not moved again (the template ids do not reach the output).
+        let base = (0..parts.len())
+            .max_by_key(|i| parts.get(*i).map_or(0, |p| p.templates.len()))
+            .map(|i| parts.swap_remove(i));
+        let mut all = base.unwrap_or_default();
         all.records
             .reserve_exact(parts.iter().map(HeldBuilder::len).sum());
         for part in parts {
@@ -194,8 +199,6 @@ impl HeldLogons {
                     .then_with(|| format!("{x:?}").cmp(&format!("{y:?}")))
             })
         });
-        all.records.shrink_to_fit();
-        all.templates.shrink_to_fit();
         HeldLogons {
             templates: all.templates,
             files: all.files,
