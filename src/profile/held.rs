@@ -275,3 +275,54 @@ impl HeldLogons {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events of one input, one per line, spread over `parts` builders in
+    /// a given way, merged.
+    fn merged(assign: impl Fn(u64) -> usize, parts: usize) -> Vec<(i64, Option<Origin>, String)> {
+        let file: Arc<str> = Arc::from("auth.txt");
+        let mut builders: Vec<HeldBuilder> = (0..parts).map(|_| HeldBuilder::default()).collect();
+        for i in 0..200u64 {
+            let e = LogEvent {
+                ts: Timestamp((i as i64 * 7919) % 50),
+                user_name: Some(format!("u{}", i % 3).into()),
+                host_name: Some(format!("h{}", i % 5).into()),
+                origin: Some(Origin {
+                    file: file.clone(),
+                    at: Position::Line(i + 1),
+                }),
+                ..LogEvent::default()
+            };
+            if let Some(b) = builders.get_mut(assign(i)) {
+                b.add(e);
+            }
+        }
+        let held = HeldLogons::merge(builders);
+        assert_eq!(held.len(), 200);
+        assert!(held.templates().len() <= 15);
+        held.records()
+            .iter()
+            .map(|h| {
+                let t = held.template(h).expect("template");
+                (
+                    h.ts.0,
+                    held.origin(h),
+                    format!("{:?}/{:?}", t.user_name, t.host_name),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merged_records_are_in_run_order_whichever_thread_held_them() {
+        let one = merged(|_| 0, 1);
+        let mut sorted = one.clone();
+        sorted.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        assert_eq!(one, sorted);
+        assert_eq!(merged(|i| (i % 2) as usize, 2), one);
+        assert_eq!(merged(|i| ((i / 7) % 3) as usize, 3), one);
+    }
+}
