@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::detect::{BaselineView, DetectInput, Directory};
 use crate::incident::{self, Incident};
 use crate::model::event::{Flow, LogEvent, Timestamp};
+pub use crate::profile::held::HeldLogons;
 pub use crate::profile::stream::Unread;
 use std::time::Instant;
 
@@ -153,6 +154,7 @@ pub fn analyze(
         flows: detect_flows,
         events: detect_events,
         logons,
+        held: None,
         directory,
         unread: Unread::default(),
         light: None,
@@ -181,6 +183,8 @@ struct Judged<'a> {
     flows: &'a [Flow],
     events: &'a [LogEvent],
     logons: Vec<crate::detect::LogonView<'a>>,
+    /// Judged events held compactly (not among `events`).
+    held: Option<&'a crate::detect::HeldContext<'a>>,
     directory: Directory,
     /// Judged events left out as they were read: no consumer reads them.
     unread: Unread,
@@ -195,13 +199,16 @@ struct Judged<'a> {
 /// ones spanned `whole`. Gives what [`analyze`] gives over every record.
 /// `unread` are judged events left out of `events` as no consumer reads
 /// them ([`crate::detect::JudgedReader`]): counted as judged, never read.
-/// `light`, given only when nothing was learned (role priors), holds the
-/// light sources' judged connection records left out of `flows`
+/// `held` are judged events held compactly instead of in `events`
+/// ([`crate::profile::held`]), judged with them. `light`, given only when
+/// nothing was learned (role priors), holds the light sources' judged
+/// connection records left out of `flows`
 /// ([`crate::profile::light::split_light`]): counted as judged, never read.
 #[allow(clippy::too_many_arguments)]
 pub fn analyze_learned(
     flows: &[Flow],
     events: &[LogEvent],
+    held: &HeldLogons,
     learned: Learned,
     cut: Timestamp,
     whole: Option<(Timestamp, Timestamp)>,
@@ -211,11 +218,13 @@ pub fn analyze_learned(
 ) -> Analysis {
     let t0 = Instant::now();
     let directory = Directory::from_hosts(&learned.names);
-    let logons = crate::detect::remote_logons(events, &directory);
+    let context = (!held.is_empty()).then(|| crate::detect::HeldContext::new(held, &directory));
+    let logons = crate::detect::remote_logons_with(events, context.as_ref(), &directory);
     let judged = Judged {
         flows,
         events,
         logons,
+        held: context.as_ref(),
         directory,
         unread,
         light,
@@ -237,6 +246,7 @@ fn judge(
         flows: detect_flows,
         events: detect_events,
         logons,
+        held,
         directory,
         unread,
         light: folded,
@@ -332,32 +342,37 @@ fn judge(
         alerts,
         incidents,
         suppressed,
-    } = detect_resolved_with(
+    } = detect_held(
         detect_flows,
         detect_events,
+        held,
         &logons,
         &directory,
         view,
         config,
         sigma,
     );
+    let held_count = held.map_or(0, |h| h.store.len());
+    let held_span = held.and_then(|h| h.store.span());
     Analysis {
         alerts,
         incidents,
         suppressed,
         cut,
         learned: baseline.period(),
-        judged: [unread.span, light_span].into_iter().fold(
+        judged: [
             span(detect_flows, detect_events),
-            |w, s| match (w, s) {
-                (Some((a, z)), Some((b, y))) => Some((a.min(b), z.max(y))),
-                (x, None) | (None, x) => x,
-            },
-        ),
+            unread.span,
+            light_span,
+            held_span,
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(|(a, z), (b, y)| (a.min(b), z.max(y))),
         learn_counts,
         detect_counts: (
             detect_flows.len() + light_records,
-            detect_events.len() + unread.events,
+            detect_events.len() + unread.events + held_count,
         ),
         baseline_hosts: baseline.host_count(),
         directory,
@@ -513,7 +528,25 @@ pub fn detect_resolved_with(
     config: &Config,
     extra: Vec<Alert>,
 ) -> Detected {
-    let others = crate::detect::other_attempts(events, logons, directory);
+    detect_held(
+        flows, events, None, logons, directory, baseline, config, extra,
+    )
+}
+
+/// [`detect_resolved_with`] with judged events `held` compactly beside
+/// `events` (their network logons among `logons` already).
+#[allow(clippy::too_many_arguments)]
+fn detect_held(
+    flows: &[Flow],
+    events: &[LogEvent],
+    held: Option<&crate::detect::HeldContext<'_>>,
+    logons: &[crate::detect::LogonView<'_>],
+    directory: &Directory,
+    baseline: &dyn BaselineView,
+    config: &Config,
+    extra: Vec<Alert>,
+) -> Detected {
+    let others = crate::detect::other_attempts_with(events, held, logons, directory);
     let attempts = crate::detect::credential_attempts(logons, &others);
     let input = DetectInput {
         flows,
@@ -657,6 +690,9 @@ pub struct StreamedRead {
     pub whole: Option<(Timestamp, Timestamp)>,
     /// Judged events not in `run.events`: no consumer reads them.
     pub unread: Unread,
+    /// Judged events not in `run.events`: held compactly
+    /// ([`crate::profile::held`]).
+    pub held: HeldLogons,
 }
 
 /// Reads `paths` (files that can be read twice:
@@ -690,6 +726,7 @@ pub fn read_and_learn(
         judged_reads: reads
             .as_ref()
             .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
+        judged_held: Some(&crate::detect::held_compactly),
         hosts: None,
     };
     let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
@@ -712,5 +749,6 @@ pub fn read_and_learn(
         cut,
         whole: s.whole,
         unread: s.unread,
+        held: s.held,
     })
 }

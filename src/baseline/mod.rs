@@ -187,6 +187,7 @@ impl Baseline {
             fixed_cut: until,
             keep_judged: false,
             judged_reads: None,
+            judged_held: None,
             hosts: opts.hosts.as_ref(),
         };
         let s = crate::profile::stream::learn(paths, path_errors, read, logs, progress, &[], &plan)

@@ -386,7 +386,12 @@ pub fn analyze_cmd(
         .as_ref()
         .and_then(|l| l.light.as_ref())
         .map_or(0, |l| l.records);
-    if flows.is_empty() && events.is_empty() && learned_flows + learned_events + light_flows == 0 {
+    // Judged events held compactly, not among `events`.
+    let held_events = streamed.as_ref().map_or(0, |l| l.held.len());
+    if flows.is_empty()
+        && events.is_empty()
+        && learned_flows + learned_events + light_flows + held_events == 0
+    {
         // Nothing to judge: an empty report dated 1970 would read as "all
         // clear". Say why instead, and write no outputs.
         read.print_messages(quiet);
@@ -405,9 +410,10 @@ pub fn analyze_cmd(
                 whole,
                 unread,
                 light,
+                held,
             }),
         ) => lateral::analyze::analyze_learned(
-            flows, events, learned, cut, whole, unread, light, &config,
+            flows, events, &held, learned, cut, whole, unread, light, &config,
         ),
         (None, None) => analyze(flows, events, learning, &config),
     };
@@ -441,7 +447,7 @@ pub fn analyze_cmd(
         let mut s = String::from("lateral analyze: statistics\n");
         let (all_flows, all_events) = (
             flows.len() + learned_flows + light_flows,
-            events.len() + learned_events + unread.events,
+            events.len() + learned_events + unread.events + held_events,
         );
         let records = all_flows + all_events;
         line(&mut s, "files", read.files);
@@ -535,6 +541,8 @@ struct Folded {
     /// Judged connection records of light sources (role priors): no rule
     /// reads them; counted, not held.
     light: Option<lateral::profile::light::LightFold>,
+    /// Judged events held compactly, not among the events.
+    held: lateral::analyze::HeldLogons,
 }
 
 enum Messages {
@@ -662,6 +670,7 @@ fn read_records(
             whole: s.whole,
             unread: s.unread,
             light,
+            held: s.held,
         });
         return Ok(Some(records));
     }

@@ -4,7 +4,8 @@
 use crate::alert::{Evidence, EvidenceKind};
 pub use crate::alert::{clamp_score, minutes};
 use crate::model::HostKey;
-use crate::model::event::{Flow, LogEvent, Outcome, Text};
+use crate::model::event::{Flow, LogEvent, Origin, Outcome, Text, Timestamp};
+use crate::profile::held::{Held, HeldLogons};
 
 /// Accounts that are the system itself, never a person or an attacker's choice.
 pub fn is_system_account(user: &str) -> bool {
@@ -139,12 +140,10 @@ pub fn baseline_span(b: &dyn super::BaselineView) -> String {
     }
 }
 
-/// A logon event's source and destination hosts and account, resolved
-/// through the directory: (source key, destination key, user).
-#[derive(Debug, Clone)]
-pub struct LogonView<'a> {
-    /// The event.
-    pub event: &'a crate::model::event::LogEvent,
+/// A logon's source and destination hosts and account, resolved through
+/// the directory.
+#[derive(Debug, Clone, Default)]
+pub struct Parties {
     /// Source host.
     pub src: Option<HostKey>,
     /// Destination host (the host that wrote the record).
@@ -153,49 +152,229 @@ pub struct LogonView<'a> {
     pub user: Option<Text>,
 }
 
-impl<'a> LogonView<'a> {
-    /// Resolves one event.
+impl Parties {
     /// Resolves one event. An explicit-credential logon (4648) is written
     /// by the host the credentials were used from, for the server it names
     /// (`destination.domain`): that host is its source, the server its
     /// destination.
-    pub fn of(e: &'a crate::model::event::LogEvent, dir: &super::Directory) -> LogonView<'a> {
+    pub fn of(e: &LogEvent, dir: &super::Directory) -> Parties {
         if is_explicit(e) {
-            return LogonView {
-                event: e,
+            return Parties {
                 src: dir.key(e.host_ip, e.host_name.as_deref()),
                 dst: dir.key(None, e.destination_domain.as_deref()),
                 user: user_of(e),
             };
         }
-        LogonView {
-            event: e,
+        Parties {
             src: dir.key(e.source_ip, e.source_domain.as_deref()),
             dst: dir.key(e.host_ip, e.host_name.as_deref()),
             user: user_of(e),
         }
     }
+}
+
+/// The judged events a streamed analysis held compactly
+/// ([`crate::profile::held`]), with each template's parties resolved once.
+#[derive(Debug)]
+pub struct HeldContext<'a> {
+    /// The held events.
+    pub store: &'a HeldLogons,
+    parties: Vec<Parties>,
+}
+
+impl<'a> HeldContext<'a> {
+    /// Resolves the parties of every template of `store`.
+    pub fn new(store: &'a HeldLogons, dir: &super::Directory) -> HeldContext<'a> {
+        use rayon::prelude::*;
+        HeldContext {
+            store,
+            parties: store
+                .templates()
+                .par_iter()
+                .with_min_len(1024)
+                .map(|t| Parties::of(t, dir))
+                .collect(),
+        }
+    }
+
+    /// The views of the held events `keep` accepts (by template), in run order.
+    pub fn views(&'a self, keep: impl Fn(&LogEvent) -> bool) -> Vec<LogonView<'a>> {
+        let keep_template: Vec<bool> = self.store.templates().iter().map(keep).collect();
+        self.store
+            .records()
+            .iter()
+            .filter(|h| {
+                keep_template
+                    .get(HeldLogons::template_index(h))
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .map(|h| LogonView {
+                of: ViewOf::Held(h, self),
+            })
+            .collect()
+    }
+}
+
+/// An empty event and parties, for a held record whose template is
+/// missing (never, by construction).
+fn nothing() -> &'static (LogEvent, Parties) {
+    static NOTHING: std::sync::OnceLock<(LogEvent, Parties)> = std::sync::OnceLock::new();
+    NOTHING.get_or_init(Default::default)
+}
+
+/// A logon event (or password attempt) with its source, destination and
+/// account resolved ([`Parties`], read through `Deref`): an event held in
+/// full, or a held one ([`HeldContext`]). Its time and origin are
+/// [`LogonView::ts`] and [`LogonView::origin`], not those of
+/// [`LogonView::event`] (a held event's template has neither).
+#[derive(Debug, Clone)]
+pub struct LogonView<'a> {
+    of: ViewOf<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum ViewOf<'a> {
+    /// An event held in full.
+    Event(&'a LogEvent, Box<Parties>),
+    /// A held event.
+    Held(&'a Held, &'a HeldContext<'a>),
+}
+
+impl std::ops::Deref for LogonView<'_> {
+    type Target = Parties;
+    fn deref(&self) -> &Parties {
+        match &self.of {
+            ViewOf::Event(_, p) => p,
+            ViewOf::Held(h, c) => c
+                .parties
+                .get(HeldLogons::template_index(h))
+                .unwrap_or(&nothing().1),
+        }
+    }
+}
+
+impl<'a> LogonView<'a> {
+    /// Resolves one event held in full ([`Parties::of`]).
+    pub fn of(e: &'a LogEvent, dir: &super::Directory) -> LogonView<'a> {
+        LogonView {
+            of: ViewOf::Event(e, Box::new(Parties::of(e, dir))),
+        }
+    }
+
+    /// The event: for a held one its template, without time and origin
+    /// (read [`LogonView::ts`] and [`LogonView::origin`]).
+    pub fn event(&self) -> &'a LogEvent {
+        match self.of {
+            ViewOf::Event(e, _) => e,
+            ViewOf::Held(h, c) => c.store.template(h).unwrap_or(&nothing().0),
+        }
+    }
+
+    /// When it happened.
+    pub fn ts(&self) -> Timestamp {
+        match self.of {
+            ViewOf::Event(e, _) => e.ts,
+            ViewOf::Held(h, _) => h.ts,
+        }
+    }
+
+    /// Where it was read.
+    pub fn origin(&self) -> Option<Origin> {
+        match self.of {
+            ViewOf::Event(e, _) => e.origin.clone(),
+            ViewOf::Held(h, c) => c.store.origin(h),
+        }
+    }
+
+    /// True when this is the event `e` held in full.
+    pub fn is(&self, e: &LogEvent) -> bool {
+        matches!(self.of, ViewOf::Event(x, _) if std::ptr::eq(x, e))
+    }
+
+    /// True for a held event ([`HeldContext`]).
+    pub fn is_held(&self) -> bool {
+        matches!(self.of, ViewOf::Held(..))
+    }
+
+    /// This against `other` in run order (time, origin, action); on a
+    /// tie an event held in full first.
+    pub fn run_order(&self, other: &LogonView<'_>) -> std::cmp::Ordering {
+        self.ts()
+            .cmp(&other.ts())
+            .then_with(|| self.origin().cmp(&other.origin()))
+            .then_with(|| self.event().action.cmp(&other.event().action))
+            .then_with(|| self.is_held().cmp(&other.is_held()))
+    }
+
+    /// True when this comes before the event `e` in run order.
+    pub fn before(&self, e: &LogEvent) -> bool {
+        match self.of {
+            ViewOf::Event(x, _) => {
+                x.ts.cmp(&e.ts)
+                    .then_with(|| x.origin.cmp(&e.origin))
+                    .then_with(|| x.action.cmp(&e.action))
+                    .is_lt()
+            }
+            ViewOf::Held(h, c) => c.store.order(h, e).is_lt(),
+        }
+    }
+
+    /// Its evidence ([`log_evidence`], at its own time and origin).
+    pub fn evidence(&self) -> Evidence {
+        match self.of {
+            ViewOf::Event(e, _) => log_evidence(e),
+            ViewOf::Held(h, c) => {
+                let mut ev = log_evidence(self.event());
+                ev.ts = h.ts;
+                ev.origin = c.store.origin(h);
+                ev
+            }
+        }
+    }
 
     /// The source as an alert names it.
     pub fn src_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
-        if is_explicit(self.event) {
-            return dir.host(self.event.host_ip, self.event.host_name.as_deref());
+        let e = self.event();
+        if is_explicit(e) {
+            return dir.host(e.host_ip, e.host_name.as_deref());
         }
-        dir.host(self.event.source_ip, self.event.source_domain.as_deref())
+        dir.host(e.source_ip, e.source_domain.as_deref())
     }
 
     /// The destination as an alert names it.
     pub fn dst_ref(&self, dir: &super::Directory) -> Option<crate::alert::HostRef> {
-        if is_explicit(self.event) {
-            return dir.host(None, self.event.destination_domain.as_deref());
+        let e = self.event();
+        if is_explicit(e) {
+            return dir.host(None, e.destination_domain.as_deref());
         }
-        dir.host(self.event.host_ip, self.event.host_name.as_deref())
+        dir.host(e.host_ip, e.host_name.as_deref())
     }
 
     /// True when source and destination are known and different.
     pub fn is_between_hosts(&self) -> bool {
         matches!((&self.src, &self.dst), (Some(s), Some(d)) if s != d)
     }
+}
+
+/// Two lists in run order joined in run order ([`LogonView::run_order`]).
+pub fn join_in_order<'a>(a: Vec<LogonView<'a>>, b: Vec<LogonView<'a>>) -> Vec<LogonView<'a>> {
+    if b.is_empty() {
+        return a;
+    }
+    if a.is_empty() {
+        return b;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut k = b.into_iter().peekable();
+    for v in a {
+        while let Some(next) = k.next_if(|x| x.run_order(&v).is_lt()) {
+            out.push(next);
+        }
+        out.push(v);
+    }
+    out.extend(k);
+    out
 }
 
 /// A Kerberos authentication attempt a domain controller logged for an
@@ -241,7 +420,7 @@ pub fn failing_sources<'a>(
     need: usize,
 ) -> rustc_hash::FxHashMap<&'a HostKey, usize> {
     let mut failures: rustc_hash::FxHashMap<&HostKey, usize> = rustc_hash::FxHashMap::default();
-    for v in logons.iter().filter(|v| failed_attempt(v.event)) {
+    for v in logons.iter().filter(|v| failed_attempt(v.event())) {
         if let Some(s) = &v.src {
             *failures.entry(s).or_insert(0) += 1;
         }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 pub mod baseline_view;
 mod common;
 
-pub use common::LogonView;
+pub use common::{HeldContext, LogonView, Parties};
 pub mod directory;
 pub mod involved;
 pub mod novelty;
@@ -79,6 +79,31 @@ pub fn remote_logons<'a>(events: &'a [LogEvent], directory: &Directory) -> Vec<L
         .collect()
 }
 
+/// [`remote_logons`] with the network logons `held` compactly joined in
+/// run order.
+pub fn remote_logons_with<'a>(
+    events: &'a [LogEvent],
+    held: Option<&'a HeldContext<'a>>,
+    directory: &Directory,
+) -> Vec<LogonView<'a>> {
+    let full = remote_logons(events, directory);
+    match held {
+        Some(h) => common::join_in_order(full, h.views(common::is_remote_logon)),
+        None => full,
+    }
+}
+
+/// Judged events a streamed analysis may hold compactly
+/// ([`crate::profile::held`]): network logons and Kerberos attempts at
+/// domain controllers that the rules read only as [`LogonView`]s
+/// ([`DetectInput::logons`], [`DetectInput::attempts`]), never among
+/// [`DetectInput::events`]. (Network logons on hosts that logged remote
+/// execution are read among the events, and are never held:
+/// [`crate::profile::stream::Plan::judged_held`].)
+pub fn held_compactly(e: &LogEvent) -> bool {
+    (common::is_remote_logon(e) || common::is_kerberos_attempt(e)) && !rules::read_among_events(e)
+}
+
 /// The password attempts among `events` that are not network logons, in
 /// time order: the Kerberos attempts at domain controllers (TGT requests,
 /// 4768, granted or refused, and failed pre-authentications, 4771;
@@ -94,13 +119,24 @@ pub fn other_attempts<'a>(
     logons: &[LogonView<'a>],
     directory: &Directory,
 ) -> Vec<LogonView<'a>> {
+    other_attempts_with(events, None, logons, directory)
+}
+
+/// [`other_attempts`] with the Kerberos attempts `held` compactly joined
+/// in run order.
+pub fn other_attempts_with<'a>(
+    events: &'a [LogEvent],
+    held: Option<&'a HeldContext<'a>>,
+    logons: &[LogonView<'a>],
+    directory: &Directory,
+) -> Vec<LogonView<'a>> {
     // The logons each NTLM validation may echo: (source, account) -> times.
     let mut logon_times: std::collections::BTreeMap<
         (&crate::model::HostKey, &str),
         Vec<crate::model::event::Timestamp>,
     > = std::collections::BTreeMap::new();
     let mut validations = false;
-    events
+    let full = events
         .iter()
         .filter(|e| {
             common::is_kerberos_attempt(e)
@@ -108,11 +144,17 @@ pub fn other_attempts<'a>(
                 || common::is_explicit(e)
         })
         .map(|e| LogonView::of(e, directory))
+        .collect();
+    let all = match held {
+        Some(h) => common::join_in_order(full, h.views(common::is_kerberos_attempt)),
+        None => full,
+    };
+    all.into_iter()
         .filter(|v| {
-            if common::is_explicit(v.event) {
+            if common::is_explicit(v.event()) {
                 return v.dst.is_some() && v.src != v.dst;
             }
-            if !common::is_ntlm_validation(v.event) {
+            if !common::is_ntlm_validation(v.event()) {
                 return true;
             }
             // Built on the first validation only: most inputs have none.
@@ -120,7 +162,7 @@ pub fn other_attempts<'a>(
                 validations = true;
                 for l in logons {
                     if let (Some(s), Some(u)) = (&l.src, l.user.as_deref()) {
-                        logon_times.entry((s, u)).or_default().push(l.event.ts);
+                        logon_times.entry((s, u)).or_default().push(l.ts());
                     }
                 }
             }
@@ -129,7 +171,7 @@ pub fn other_attempts<'a>(
             };
             !logon_times.get(&(s, u)).is_some_and(|ts| {
                 ts.iter()
-                    .any(|t| t.0.abs_diff(v.event.ts.0) <= NTLM_ECHO_NANOS.unsigned_abs())
+                    .any(|t| t.0.abs_diff(v.ts().0) <= NTLM_ECHO_NANOS.unsigned_abs())
             })
         })
         .collect()
@@ -145,7 +187,7 @@ pub fn credential_attempts<'b, 'a>(
     let mut all = Vec::with_capacity(logons.len() + others.len());
     let mut k = others.iter().peekable();
     for v in logons {
-        while let Some(next) = k.next_if(|x| x.event.ts < v.event.ts) {
+        while let Some(next) = k.next_if(|x| x.ts() < v.ts()) {
             all.push(next);
         }
         all.push(v);

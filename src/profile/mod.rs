@@ -69,6 +69,7 @@ mod by_id;
 pub mod edge;
 pub mod exec;
 pub mod group;
+pub mod held;
 pub mod histo;
 pub mod host;
 mod index;

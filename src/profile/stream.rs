@@ -35,6 +35,7 @@ use crate::model::event::{LogEvent, Outcome, Text, Timestamp};
 use crate::profile::Profiles;
 use crate::profile::build::{ProfileBuilder, fold_flows};
 use crate::profile::exec::{Side, directory_key, is_exec_action};
+use crate::profile::held::{HeldBuilder, HeldLogons};
 use crate::profile::logon::is_network_logon;
 use crate::profile::role::RoleThresholds;
 use rustc_hash::FxHashSet;
@@ -62,6 +63,13 @@ pub struct Plan<'a> {
     /// `None`: keep all. Applied only when some record is learned: with
     /// none, the judged records are profiled themselves (role priors).
     pub judged_reads: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
+    /// Of the events from the cut on that are kept, hold those this
+    /// accepts compactly ([`Streamed::held`], [`crate::profile::held`])
+    /// instead of in the run's events. Applied with
+    /// [`Plan::judged_reads`] only, and never to a network logon on a
+    /// host that logged remote execution (which reads its logons among
+    /// the events).
+    pub judged_held: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
 }
@@ -90,6 +98,8 @@ pub struct Streamed {
     pub learn_marks: Vec<LogEvent>,
     /// The events from the cut on that [`Plan::judged_reads`] left out.
     pub unread: Unread,
+    /// The events from the cut on held compactly ([`Plan::judged_held`]).
+    pub held: HeldLogons,
 }
 
 /// Judged log events no consumer reads, counted as they are dropped.
@@ -197,6 +207,7 @@ struct Fold {
     events: usize,
     span: Option<(Timestamp, Timestamp)>,
     unread: Unread,
+    held: HeldBuilder,
 }
 
 /// True when `path` is a file that reads the same twice (not standard
@@ -309,11 +320,21 @@ pub fn learn(
         events: 0,
         span: None,
         unread: Unread::default(),
+        held: HeldBuilder::default(),
     };
     // Judged events are filtered only when something is learned.
     let judged_reads = plan
         .judged_reads
         .filter(|_| matches!((cut, whole), (Some(c), Some((a, _))) if a < c));
+    let judged_held = plan.judged_held.filter(|_| judged_reads.is_some());
+    // Held compactly: not a logon that remote execution is tied with.
+    let holds = |e: &LogEvent| {
+        judged_held.is_some_and(|h| h(e))
+            && (exec_hosts.is_empty() || !is_network_logon(e) || {
+                let (ip, name) = Side::Writer.of(e);
+                directory_key(&dir, Side::Writer, ip, name).is_none_or(|k| !exec_hosts.contains(&k))
+            })
+    };
     // Learning events the fold keeps: Sigma hits and what remote
     // execution is tied with (see the module docs).
     let mark = |e: &LogEvent| {
@@ -342,7 +363,11 @@ pub fn learn(
                         }
                     } else if plan.keep_judged {
                         if judged_reads.is_none_or(|r| r(&e)) {
-                            kept.push(e);
+                            if holds(&e) {
+                                f.held.add(e);
+                            } else {
+                                kept.push(e);
+                            }
                         } else {
                             f.unread.add(e.ts);
                         }
@@ -392,12 +417,15 @@ pub fn learn(
     let mut events = 0;
     let mut span = None;
     let mut unread = Unread::default();
+    let mut held = Vec::new();
     for f in folds.into_values() {
         builder.merge(f.builder);
         events += f.events;
         span = widen(span, f.span);
         unread.merge(f.unread);
+        held.push(f.held);
     }
+    let held = HeldLogons::merge(held);
     // Connection records of the learning part, in batches.
     let mut learned_flows = 0usize;
     let mut batch = Vec::with_capacity(FLOW_BATCH.min(run.flows.len() as usize));
@@ -425,7 +453,7 @@ pub fn learn(
         builder.merge(x);
     }
     learn_marks.retain(|e| e.action == Action::SigmaMatch);
-    run.folded = seen.saturating_sub(run.events.len()) as u64;
+    run.folded = seen.saturating_sub(run.events.len() + held.len()) as u64;
     Ok(Streamed {
         run,
         cut,
@@ -436,6 +464,7 @@ pub fn learn(
         learn_counts: (learned_flows, events),
         learn_marks,
         unread,
+        held,
     })
 }
 

@@ -20,9 +20,7 @@
 //! `[detect.credentials]`: `spread_hosts`, `spread_window_minutes`.
 
 use crate::alert::{Alert, Rule, attack};
-use crate::detect::common::{
-    LogonView, busiest_window, clamp_score, log_evidence, minutes, succeeded,
-};
+use crate::detect::common::{LogonView, busiest_window, clamp_score, minutes, succeeded};
 use crate::detect::{DetectInput, Detector};
 use crate::model::HostKey;
 use crate::model::event::Text;
@@ -70,7 +68,7 @@ impl Detector for AccountSpread {
         // An account alerts on `spread_hosts` hosts in a window, so on at
         // least as many logons: accounts with fewer are not grouped at all.
         let need = cfg.spread_hosts.max(2);
-        let counted = |v: &&LogonView<'_>| succeeded(v.event) && v.dst.is_some();
+        let counted = |v: &&LogonView<'_>| succeeded(v.event()) && v.dst.is_some();
         let mut logons: FxHashMap<&Text, usize> = FxHashMap::default();
         for v in input.logons.iter().filter(counted) {
             if let Some(u) = &v.user {
@@ -89,7 +87,7 @@ impl Detector for AccountSpread {
         let mut alerts = Vec::new();
         for (user, views) in by_user {
             let items: Vec<(Timestamp, Option<HostKey>)> =
-                views.iter().map(|v| (v.event.ts, v.dst.clone())).collect();
+                views.iter().map(|v| (v.ts(), v.dst.clone())).collect();
             let (n, lo, hi) = busiest_window(&items, minutes(cfg.spread_window_minutes));
             let usual = b.user_hosts_per_hour(&user);
             if n < cfg.spread_hosts.max(2) || usual * 2 >= n {
@@ -111,7 +109,7 @@ impl Detector for AccountSpread {
                 RULE,
                 attack::VALID_ACCOUNTS,
                 clamp_score(score.min(85.0)),
-                first.event.ts,
+                first.ts(),
             );
             a.message = format!(
                 "{user} logged on to {n} hosts within {} minutes; its baseline peak was {usual} per hour",
@@ -128,7 +126,7 @@ impl Detector for AccountSpread {
                     a.related_ips.insert(ip);
                 }
                 if seen.insert(v.dst.clone()) {
-                    a.add_evidence(log_evidence(v.event));
+                    a.add_evidence(v.evidence());
                 }
             }
             a.evidence_total = members.len();

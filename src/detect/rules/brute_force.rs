@@ -47,8 +47,8 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{
-    LogonView, clamp_score, failed, failed_attempt, failing_sources, is_explicit, log_evidence,
-    lower_text, minutes, succeeded_attempt,
+    LogonView, clamp_score, failed, failed_attempt, failing_sources, is_explicit, lower_text,
+    minutes, succeeded_attempt,
 };
 use crate::detect::{DetectInput, Detector};
 use crate::model::HostKey;
@@ -101,14 +101,14 @@ impl Detector for BruteForce {
         let unsourced = input
             .attempts
             .iter()
-            .filter(|v| v.src.is_none() && v.dst.is_some() && failed_attempt(v.event))
+            .filter(|v| v.src.is_none() && v.dst.is_some() && failed_attempt(v.event()))
             .count();
         if failures.is_empty() && unsourced < need {
             return Vec::new();
         }
         let mut groups: BTreeMap<(HostKey, Text), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.attempts {
-            let e = v.event;
+            let e = v.event();
             let (Some(s), Some(u)) = (v.src.as_ref().or(v.dst.as_ref()), e.user_name.as_deref())
             else {
                 continue;
@@ -128,18 +128,18 @@ impl Detector for BruteForce {
             }
             let mut fails: Vec<usize> = Vec::new();
             for (i, v) in views.iter().enumerate() {
-                if failed(v.event) {
+                if failed(v.event()) {
                     fails.push(i);
                     continue;
                 }
-                if !succeeded_attempt(v.event) {
+                if !succeeded_attempt(v.event()) {
                     continue;
                 }
-                let t = v.event.ts.0;
+                let t = v.ts().0;
                 let recent: Vec<usize> = fails
                     .iter()
                     .copied()
-                    .filter(|j| views.get(*j).is_some_and(|f| t - f.event.ts.0 <= window))
+                    .filter(|j| views.get(*j).is_some_and(|f| t - f.ts().0 <= window))
                     .collect();
                 if recent.len() >= need {
                     let Some(first) = recent.first().and_then(|j| views.get(*j)) else {
@@ -150,7 +150,7 @@ impl Detector for BruteForce {
                         RULE,
                         attack::PASSWORD_GUESSING,
                         clamp_score(score.min(85.0)),
-                        first.event.ts,
+                        first.ts(),
                     );
                     a.source = v.src_ref(input.directory);
                     a.destination = v.dst_ref(input.directory);
@@ -166,10 +166,10 @@ impl Detector for BruteForce {
                     a.movement = true;
                     for j in &recent {
                         if let Some(f) = views.get(*j) {
-                            a.add_evidence(log_evidence(f.event));
+                            a.add_evidence(f.evidence());
                         }
                     }
-                    a.add_evidence(log_evidence(v.event));
+                    a.add_evidence(v.evidence());
                     alerts.push(a.finish());
                 }
                 fails.clear();
@@ -202,9 +202,9 @@ pub fn attempt_words<'a>(
 fn success_after_failure(views: &[LogonView<'_>]) -> bool {
     let mut failed_before = false;
     for v in views {
-        if failed(v.event) {
+        if failed(v.event()) {
             failed_before = true;
-        } else if failed_before && succeeded_attempt(v.event) {
+        } else if failed_before && succeeded_attempt(v.event()) {
             return true;
         }
     }
@@ -220,21 +220,21 @@ fn guessing_burst(
     views: &[LogonView<'_>],
     alerts: &mut Vec<Alert>,
 ) {
-    let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed_attempt(v.event)).collect();
+    let fails: Vec<&LogonView<'_>> = views.iter().filter(|v| failed_attempt(v.event())).collect();
     let (best, best_lo) = densest_run(&fails);
     let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
     // The shorter burst counts only when no failure in it can be a saved
     // credential's retry.
     let telltale = best < GUESSING_FAILURES;
     let need = input.config.detect.brute_force.brute_force_failures.max(2);
-    if telltale && (best < need || !run.iter().all(|v| entered_or_unknown(v.event))) {
+    if telltale && (best < need || !run.iter().all(|v| entered_or_unknown(v.event()))) {
         return;
     }
     let run = fails.get(best_lo..best_lo + best).unwrap_or(&[]);
     let (Some(first), Some(last)) = (run.first(), run.last()) else {
         return;
     };
-    let secs = (last.event.ts.0 - first.event.ts.0) as f64 / 1e9;
+    let secs = (last.ts().0 - first.ts().0) as f64 / 1e9;
     let score = if telltale {
         20.0 + best as f64
     } else {
@@ -244,7 +244,7 @@ fn guessing_burst(
         RULE,
         attack::PASSWORD_GUESSING,
         clamp_score(score.min(if telltale { 24.0 } else { 49.0 })),
-        first.event.ts,
+        first.ts(),
     );
     a.source = first.src_ref(input.directory);
     a.destination = first.dst_ref(input.directory);
@@ -264,21 +264,21 @@ fn guessing_burst(
     };
     let why = if !telltale {
         "a guessing tool's pace".to_string()
-    } else if run.iter().all(|v| unknown_account(v.event)) {
+    } else if run.iter().all(|v| unknown_account(v.event())) {
         "an account that does not exist, again and again".to_string()
     } else {
         "passwords sent in clear (logon type 8), not a saved credential's retry".to_string()
     };
     a.message = format!(
         "{best} {} for {user} {from} on {} within {secs:.0} s and no success: {why}",
-        attempt_words(run.iter().map(|v| v.event)),
+        attempt_words(run.iter().map(|v| v.event())),
         a.destination
             .as_ref()
             .map_or_else(|| "?".into(), |h| h.label())
     );
     a.user = Some(user.to_string());
     for f in run {
-        a.add_evidence(log_evidence(f.event));
+        a.add_evidence(f.evidence());
     }
     a.evidence_total = fails.len();
     alerts.push(a.finish());
@@ -290,12 +290,12 @@ fn densest_run(fails: &[&LogonView<'_>]) -> (usize, usize) {
     let span = GUESSING_BURST_SECS.saturating_mul(1_000_000_000);
     let (mut best, mut best_lo, mut lo) = (0usize, 0usize, 0usize);
     for hi in 0..fails.len() {
-        let Some(end) = fails.get(hi).map(|v| v.event.ts.0) else {
+        let Some(end) = fails.get(hi).map(|v| v.ts().0) else {
             break;
         };
         while fails
             .get(lo)
-            .is_some_and(|v| end.saturating_sub(v.event.ts.0) > span)
+            .is_some_and(|v| end.saturating_sub(v.ts().0) > span)
         {
             lo += 1;
         }

@@ -84,11 +84,11 @@ impl Detector for DcSync {
             };
             // The account's latest network logon on the controller before it.
             let logon = input.logons.iter().rfind(|v| {
-                succeeded(v.event)
+                succeeded(v.event())
                     && v.dst.as_ref() == Some(&host)
                     && v.user.as_ref() == Some(&user)
-                    && v.event.ts <= first.ts
-                    && first.ts.0.saturating_sub(v.event.ts.0) <= window
+                    && v.ts() <= first.ts
+                    && first.ts.0.saturating_sub(v.ts().0) <= window
             });
             let mut a = Alert::new(RULE, DCSYNC, clamp_score(85.0), first.ts);
             a.source = logon.and_then(|v| v.src_ref(dir));
@@ -114,7 +114,7 @@ impl Detector for DcSync {
             );
             a.movement = a.source.is_some();
             if let Some(l) = logon {
-                a.add_evidence(log_evidence(l.event));
+                a.add_evidence(l.evidence());
             }
             for e in &events {
                 a.add_evidence(log_evidence(e));

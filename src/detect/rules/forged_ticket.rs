@@ -194,7 +194,7 @@ impl Detector for ForgedTicket {
         type Key = (Finding, Option<HostKey>, Option<HostKey>, Text, String);
         let mut groups: BTreeMap<Key, Vec<&LogEvent>> = BTreeMap::new();
         for v in input.logons {
-            let e = v.event;
+            let e = v.event();
             if !succeeded(e) || !by_kerberos(e) {
                 continue;
             }

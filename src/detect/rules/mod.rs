@@ -140,3 +140,31 @@ fn reads_nothing(_: &LogEvent) -> bool {
 fn is_attempt(e: &LogEvent) -> bool {
     is_remote_logon(e) || is_kerberos_attempt(e) || is_ntlm_validation(e) || is_explicit(e)
 }
+
+/// True when a rule that walks [`super::DetectInput::events`] itself
+/// (not only the resolved logons and attempts) can read `e`: such an event
+/// must stay among the events ([`super::held_compactly`]). Kept beside
+/// [`READERS`]: a rule that starts reading events of a new kind from the
+/// event list adds them here.
+pub fn read_among_events(e: &LogEvent) -> bool {
+    e.user_id().is_some()
+        || is_explicit(e)
+        || is_ntlm_validation(e)
+        || crate::profile::exec::is_exec_action(e)
+        || remote_service::reads(e)
+        || remote_process::channel(e).is_some()
+        || kerberoast::is_rc4_service_ticket(e)
+        || matches!(
+            e.action,
+            Action::SigmaMatch
+                | Action::SpecialPrivilegesAssigned
+                | Action::DirectoryReplicationRequested
+                | Action::ProcessCreated
+                | Action::RdpSessionReconnected
+                | Action::RdpSessionDisconnected
+                | Action::RdpAccessDenied
+                | Action::NetworkConnection
+                | Action::LdapBind
+                | Action::LdapSearch
+        )
+}

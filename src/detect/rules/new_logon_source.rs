@@ -22,7 +22,7 @@
 //! `[network] service_accounts`; `[allowlist] users`.
 
 use crate::alert::{Alert, Rule, attack};
-use crate::detect::common::{LogonView, baseline_span, clamp_score, log_evidence, succeeded};
+use crate::detect::common::{LogonView, baseline_span, clamp_score, succeeded};
 use crate::detect::{DetectInput, Detector};
 use crate::model::HostKey;
 use crate::model::event::Text;
@@ -51,7 +51,7 @@ impl Detector for NewLogonSource {
         let net = &input.config.network;
         let mut groups: BTreeMap<(Text, HostKey, HostKey), Vec<LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
-            if !succeeded(v.event) {
+            if !succeeded(v.event()) {
                 continue;
             }
             let (Some(u), Some(s), Some(d)) = (&v.user, &v.src, &v.dst) else {
@@ -78,12 +78,7 @@ impl Detector for NewLogonSource {
             if new_edge {
                 score += 10.0;
             }
-            let mut a = Alert::new(
-                RULE,
-                attack::VALID_ACCOUNTS,
-                clamp_score(score),
-                first.event.ts,
-            );
+            let mut a = Alert::new(RULE, attack::VALID_ACCOUNTS, clamp_score(score), first.ts());
             let s = first.src_ref(input.directory);
             let d = first.dst_ref(input.directory);
             a.message = format!(
@@ -103,7 +98,7 @@ impl Detector for NewLogonSource {
             a.user = Some(user.to_string());
             a.movement = true;
             for v in &views {
-                a.add_evidence(log_evidence(v.event));
+                a.add_evidence(v.evidence());
             }
             alerts.push(a.finish());
         }

@@ -23,7 +23,7 @@
 //! `[detect.credentials]`: `kerberos_norm`, `kerberos_min_logons`.
 
 use crate::alert::{Alert, Rule, attack};
-use crate::detect::common::{LogonView, clamp_score, is_ntlm, log_evidence, succeeded};
+use crate::detect::common::{LogonView, clamp_score, is_ntlm, succeeded};
 use crate::detect::{DetectInput, Detector};
 use crate::model::Action;
 use crate::model::HostKey;
@@ -71,7 +71,7 @@ impl Detector for NtlmWhereKerberos {
         let mut groups: BTreeMap<(Text, Option<HostKey>, HostKey), Vec<LogonView<'_>>> =
             BTreeMap::new();
         for v in input.logons {
-            let e = v.event;
+            let e = v.event();
             if e.action != Action::LoggedIn
                 || e.logon_type != Some(3)
                 || !succeeded(e)
@@ -102,12 +102,7 @@ impl Detector for NtlmWhereKerberos {
             } else {
                 50.0
             };
-            let mut a = Alert::new(
-                RULE,
-                attack::PASS_THE_HASH,
-                clamp_score(score),
-                first.event.ts,
-            );
+            let mut a = Alert::new(RULE, attack::PASS_THE_HASH, clamp_score(score), first.ts());
             a.source = first.src_ref(input.directory);
             a.destination = first.dst_ref(input.directory);
             a.message = format!(
@@ -121,7 +116,7 @@ impl Detector for NtlmWhereKerberos {
             a.user = Some(user.to_string());
             a.movement = true;
             for v in &views {
-                a.add_evidence(log_evidence(v.event));
+                a.add_evidence(v.evidence());
             }
             alerts.push(a.finish());
         }

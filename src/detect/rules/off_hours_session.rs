@@ -56,9 +56,7 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::WeekHours;
-use crate::detect::common::{
-    LogonView, baseline_span, clamp_score, flow_evidence, log_evidence, succeeded,
-};
+use crate::detect::common::{LogonView, baseline_span, clamp_score, flow_evidence, succeeded};
 use crate::detect::{AdminService, BaselineView, DetectInput, Detector, answered};
 use crate::model::Action;
 use crate::model::HostKey;
@@ -269,7 +267,7 @@ impl Session<'_> {
 
     fn start(&self) -> Option<Timestamp> {
         let f = self.flows.first().map(|f| f.ts);
-        let l = self.logons.first().map(|v| v.event.ts);
+        let l = self.logons.first().map(|v| v.ts());
         [f, l].into_iter().flatten().min()
     }
 }
@@ -359,7 +357,7 @@ impl Detector for OffHoursSession {
             s.flows.push(f);
         }
         for v in input.logons {
-            let e = v.event;
+            let e = v.event();
             if e.action != Action::LoggedIn || !succeeded(e) || !v.is_between_hosts() {
                 continue;
             }
@@ -375,8 +373,10 @@ impl Detector for OffHoursSession {
                 .as_ref()
                 .and_then(|u| habits.account_hours(u).map(|w| (u, w)));
             let judged = match account {
-                Some((u, w)) => habit_off(w, e.ts).map(|frac| (Subject::Account(u.clone()), frac)),
-                None => source_off(src_ip, e.ts).map(|frac| (Subject::Source, frac)),
+                Some((u, w)) => {
+                    habit_off(w, v.ts()).map(|frac| (Subject::Account(u.clone()), frac))
+                }
+                None => source_off(src_ip, v.ts()).map(|frac| (Subject::Source, frac)),
             };
             let Some((subject, frac)) = judged else {
                 continue;
@@ -460,7 +460,7 @@ impl Detector for OffHoursSession {
                 a.add_evidence(flow_evidence(f));
             }
             for v in &s.logons {
-                a.add_evidence(log_evidence(v.event));
+                a.add_evidence(v.evidence());
             }
             alerts.push(a.finish());
         }

@@ -26,7 +26,7 @@
 //! `[network] service_accounts`, `[allowlist] users`.
 
 use crate::alert::{Alert, Rule, attack};
-use crate::detect::common::{clamp_score, log_evidence, succeeded, user_of};
+use crate::detect::common::{LogonView, clamp_score, log_evidence, succeeded, user_of};
 use crate::detect::{DetectInput, Detector, Role};
 use crate::model::Action;
 use crate::model::HostKey;
@@ -82,22 +82,20 @@ impl Detector for PrivilegedLogon {
         let dir = input.directory;
         // The last remote logon per (host, user), to find where a privilege
         // came from (looked up, never iterated into output).
-        let mut last_logon: FxHashMap<(HostKey, Text), &crate::model::event::LogEvent> =
-            FxHashMap::default();
+        let mut last_logon: FxHashMap<(HostKey, Text), &LogonView<'_>> = FxHashMap::default();
         let mut groups: BTreeMap<(Text, HostKey), Vec<&crate::model::event::LogEvent>> =
             BTreeMap::new();
-        let mut sources: BTreeMap<(Text, HostKey), &crate::model::event::LogEvent> =
-            BTreeMap::new();
+        let mut sources: BTreeMap<(Text, HostKey), &LogonView<'_>> = BTreeMap::new();
         // The remote logons are resolved already (`DetectInput::logons`,
-        // every one of them, in event order): walk them beside the events.
+        // every one of them, in event order): walk them beside the events,
+        // the held ones (not among the events) by run order.
         let mut logons = input.logons.iter().peekable();
         for e in input.events {
-            if let Some(v) = logons.next_if(|v| std::ptr::eq(v.event, e)) {
-                if succeeded(e)
-                    && let (Some(d), Some(u)) = (&v.dst, &v.user)
-                {
-                    last_logon.insert((d.clone(), u.clone()), e);
-                }
+            while let Some(v) = logons.next_if(|v| v.is_held() && v.before(e)) {
+                note(&mut last_logon, v);
+            }
+            if let Some(v) = logons.next_if(|v| v.is(e)) {
+                note(&mut last_logon, v);
                 continue;
             }
             if e.action != Action::SpecialPrivilegesAssigned {
@@ -112,7 +110,7 @@ impl Detector for PrivilegedLogon {
             }
             let key = (user, host);
             if let Some(l) = last_logon.get(&(key.1.clone(), key.0.clone()))
-                && e.ts.0 - l.ts.0 <= 10_000_000_000
+                && e.ts.0 - l.ts().0 <= 10_000_000_000
             {
                 sources.entry(key.clone()).or_insert(l);
             }
@@ -132,7 +130,7 @@ impl Detector for PrivilegedLogon {
             let src = sources.get(&(user.clone(), host.clone()));
             // An admin account already privileged on several hosts, logging
             // on from an admin host it always uses, administers one more.
-            let from_its_admin_host = src.is_some_and(|l| {
+            let from_its_admin_host = src.map(|l| l.event()).is_some_and(|l| {
                 l.source_ip.is_some_and(|ip| b.role(ip) == Role::AdminHost)
                     && dir
                         .key(l.source_ip, l.source_domain.as_deref())
@@ -151,8 +149,8 @@ impl Detector for PrivilegedLogon {
             let mut a = Alert::new(RULE, attack::VALID_ACCOUNTS, clamp_score(score), first.ts);
             a.destination = dir.host(first.host_ip, first.host_name.as_deref());
             if let Some(l) = src {
-                a.source = dir.host(l.source_ip, l.source_domain.as_deref());
-                a.add_evidence(log_evidence(l));
+                a.source = dir.host(l.event().source_ip, l.event().source_domain.as_deref());
+                a.add_evidence(l.evidence());
             }
             a.message = format!(
                 "{user} received special privileges on {} for the first time{}{}",
@@ -175,5 +173,15 @@ impl Detector for PrivilegedLogon {
             alerts.push(a.finish());
         }
         alerts
+    }
+}
+
+/// Notes `v` as the last logon of its account on its destination, when
+/// it succeeded.
+fn note<'b, 'a>(last: &mut FxHashMap<(HostKey, Text), &'b LogonView<'a>>, v: &'b LogonView<'a>) {
+    if succeeded(v.event())
+        && let (Some(d), Some(u)) = (&v.dst, &v.user)
+    {
+        last.insert((d.clone(), u.clone()), v);
     }
 }

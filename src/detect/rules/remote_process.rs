@@ -135,7 +135,7 @@ impl Detector for RemoteProcess {
         // Each host's successful network logons of people from elsewhere.
         let mut logons: BTreeMap<&HostKey, Vec<&LogonView<'_>>> = BTreeMap::new();
         for v in input.logons {
-            let e = v.event;
+            let e = v.event();
             if !succeeded(e) || e.logon_type != Some(3) || v.user.is_none() {
                 continue;
             }
@@ -166,8 +166,8 @@ impl Detector for RemoteProcess {
                 .iter()
                 .rev()
                 .find(|v| {
-                    v.event.ts.0 <= e.ts.0.saturating_add(LOGON_LAG)
-                        && e.ts.0.saturating_sub(v.event.ts.0) <= window
+                    v.ts().0 <= e.ts.0.saturating_add(LOGON_LAG)
+                        && e.ts.0.saturating_sub(v.ts().0) <= window
                 })
                 .copied()
             else {
@@ -178,7 +178,7 @@ impl Detector for RemoteProcess {
             };
             let known = b.remote_exec_seen(&src, &host)
                 || logon
-                    .event
+                    .event()
                     .source_ip
                     .is_some_and(|ip| net.is_known_admin(ip));
             if known {
@@ -199,7 +199,7 @@ impl Detector for RemoteProcess {
             } else {
                 75.0
             };
-            let start = logon.event.ts.min(first.ts);
+            let start = logon.ts().min(first.ts);
             let mut a = Alert::new(RULE, technique, clamp_score(score), start);
             a.source = logon.src_ref(dir);
             a.destination = dir
@@ -234,7 +234,7 @@ impl Detector for RemoteProcess {
                 a.source.as_ref().map_or_else(|| "?".into(), |h| h.label())
             );
             a.movement = true;
-            a.add_evidence(log_evidence(logon.event));
+            a.add_evidence(logon.evidence());
             for p in &procs {
                 a.add_evidence(log_evidence(p));
             }

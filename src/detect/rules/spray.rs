@@ -30,7 +30,7 @@
 
 use crate::alert::{Alert, Rule, attack};
 use crate::detect::common::{
-    LogonView, busiest_window, clamp_score, failed_attempt, failing_sources, log_evidence, minutes,
+    LogonView, busiest_window, clamp_score, failed_attempt, failing_sources, minutes,
     succeeded_attempt,
 };
 use crate::detect::{DetectInput, Detector};
@@ -93,18 +93,18 @@ impl Detector for Spray {
         let mut alerts = Vec::new();
         for (_, views) in by_src {
             let failures: Vec<&LogonView<'_>> =
-                views.iter().filter(|v| failed_attempt(v.event)).collect();
+                views.iter().filter(|v| failed_attempt(v.event())).collect();
             let items: Vec<(Timestamp, String)> = failures
                 .iter()
                 .map(|v| {
                     let u = v
-                        .event
+                        .event()
                         .user_name
                         .as_deref()
                         .unwrap_or("")
                         .trim()
                         .to_ascii_lowercase();
-                    (v.event.ts, u)
+                    (v.ts(), u)
                 })
                 .collect();
             let (n, lo, hi) = busiest_window(&items, window);
@@ -118,9 +118,9 @@ impl Detector for Spray {
             let success: Vec<&LogonView<'_>> = views
                 .iter()
                 .filter(|v| {
-                    succeeded_attempt(v.event)
-                        && v.event.ts >= first.event.ts
-                        && v.event.ts.0 - last.event.ts.0 <= window
+                    succeeded_attempt(v.event())
+                        && v.ts() >= first.ts()
+                        && v.ts().0 - last.ts().0 <= window
                 })
                 .collect();
             let mut score = 55.0 + 2.0 * (n - cfg.spray_accounts.max(2)) as f64;
@@ -131,7 +131,7 @@ impl Detector for Spray {
                 RULE,
                 attack::PASSWORD_SPRAYING,
                 clamp_score(score.min(90.0)),
-                first.event.ts,
+                first.ts(),
             );
             a.source = first.src_ref(input.directory);
             let mut dsts = BTreeSet::new();
@@ -143,11 +143,11 @@ impl Detector for Spray {
                     }
                     dsts.insert(d);
                 }
-                if let Some(u) = v.event.user_name.as_deref()
+                if let Some(u) = v.event().user_name.as_deref()
                     && seen.insert(u.to_ascii_lowercase())
                 {
                     a.related_users.insert(u.trim().to_string());
-                    a.add_evidence(log_evidence(v.event));
+                    a.add_evidence(v.evidence());
                 }
             }
             if dsts.len() == 1 {
@@ -155,7 +155,7 @@ impl Detector for Spray {
             }
             let winners: BTreeSet<Text> = success.iter().filter_map(|v| v.user.clone()).collect();
             for v in &success {
-                a.add_evidence(log_evidence(v.event));
+                a.add_evidence(v.evidence());
             }
             if let Some(w) = winners.iter().next() {
                 a.user = Some(w.to_string());
@@ -165,7 +165,7 @@ impl Detector for Spray {
             a.message = format!(
                 "{} {} for {n} accounts from {}{}",
                 members.len(),
-                super::brute_force::attempt_words(members.iter().map(|v| v.event)),
+                super::brute_force::attempt_words(members.iter().map(|v| v.event())),
                 a.source.as_ref().map_or_else(|| "?".into(), |h| h.label()),
                 if winners.is_empty() {
                     String::new()
