@@ -659,6 +659,7 @@ pub fn read_and_learn(
             .as_ref()
             .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
         hosts: None,
+        spill: None,
     };
     let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
     let cut = s.cut.unwrap_or_default();

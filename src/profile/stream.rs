@@ -64,6 +64,9 @@ pub struct Plan<'a> {
     pub judged_reads: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
+    /// `--memory-limit`: spill the learning builders past their share of
+    /// it ([`crate::profile::spill`]); `None`: no limit.
+    pub spill: Option<&'a crate::profile::spill::Spiller>,
 }
 
 /// What a streamed learning period gave.
@@ -328,6 +331,9 @@ pub fn learn(
                         .is_some_and(|k| exec_hosts.contains(&k))
                 })
     };
+    let fold_share = plan
+        .spill
+        .map_or(u64::MAX, |s| s.share_of(rayon::current_num_threads()));
     let fold = |events: Vec<LogEvent>| -> Vec<LogEvent> {
         folds
             .with(new_fold, |f| {
@@ -347,6 +353,9 @@ pub fn learn(
                             f.unread.add(e.ts);
                         }
                     }
+                }
+                if let Some(s) = plan.spill {
+                    s.check(&mut f.builder, fold_share);
                 }
                 kept
             })
@@ -392,8 +401,15 @@ pub fn learn(
     let mut events = 0;
     let mut span = None;
     let mut unread = Unread::default();
+    let whole_share = plan.spill.map_or(u64::MAX, |s| s.builders_share());
+    let check = |b: &mut ProfileBuilder| {
+        if let Some(s) = plan.spill {
+            s.check(b, whole_share);
+        }
+    };
     for f in folds.into_values() {
         builder.merge(f.builder);
+        check(&mut builder);
         events += f.events;
         span = widen(span, f.span);
         unread.merge(f.unread);
@@ -405,6 +421,7 @@ pub fn learn(
         if let Some(part) = fold_flows(&dir, batch) {
             b.merge(part);
         }
+        check(b);
         batch.clear();
     };
     run.flows.for_each(|f| {
@@ -426,12 +443,19 @@ pub fn learn(
     }
     learn_marks.retain(|e| e.action == Action::SigmaMatch);
     run.folded = seen.saturating_sub(run.events.len()) as u64;
+    let thresholds = RoleThresholds::default();
+    let profiles = match plan.spill {
+        Some(s) => s
+            .finish(builder, &thresholds)
+            .map_err(std::io::Error::other)?,
+        None => builder.finish_with(&thresholds),
+    };
     Ok(Streamed {
         run,
         cut,
         whole,
         directory: dir,
-        profiles: builder.finish_with(&RoleThresholds::default()),
+        profiles,
         learned: span,
         learn_counts: (learned_flows, events),
         learn_marks,
