@@ -47,7 +47,7 @@ pub const FAN_IN: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum SpillError {
     /// The spill directory could not be made.
-    #[error("cannot make a spill directory in {dir}: {source}", dir = dir.display())]
+    #[error("cannot make a spill directory in {dir}", dir = dir.display())]
     Dir {
         /// Where it was to be made.
         dir: PathBuf,
@@ -55,7 +55,7 @@ pub enum SpillError {
         source: std::io::Error,
     },
     /// A run could not be written (disk full, removed directory).
-    #[error("cannot write spill run {path}: {source}", path = path.display())]
+    #[error("cannot write spill run {path}", path = path.display())]
     Write {
         /// The run file.
         path: PathBuf,

@@ -416,7 +416,14 @@ pub fn learn(
     }
     // Connection records of the learning part, in batches.
     let mut learned_flows = 0usize;
-    let mut batch = Vec::with_capacity(FLOW_BATCH.min(run.flows.len() as usize));
+    // Under a memory limit a batch is small enough that its builder (a
+    // new host per record at worst) stays within the builders' share.
+    let flow_batch = plan.spill.map_or(FLOW_BATCH, |s| {
+        usize::try_from(s.builders_share() / FLOW_COST)
+            .unwrap_or(FLOW_BATCH)
+            .clamp(1024, FLOW_BATCH)
+    });
+    let mut batch = Vec::with_capacity(flow_batch.min(run.flows.len() as usize));
     let fold_batch = |batch: &mut Vec<crate::model::event::Flow>, b: &mut ProfileBuilder| {
         if let Some(part) = fold_flows(&dir, batch) {
             b.merge(part);
@@ -429,7 +436,7 @@ pub fn learn(
             learned_flows += 1;
             span = widen(span, Some((f.ts, f.ts)));
             batch.push(f.clone());
-            if batch.len() >= FLOW_BATCH {
+            if batch.len() >= flow_batch {
                 fold_batch(&mut batch, &mut builder);
             }
         }
@@ -465,6 +472,10 @@ pub fn learn(
 
 /// Connection records folded per batch (each batch in parallel).
 const FLOW_BATCH: usize = 256 * 1024;
+
+/// The most a connection record can add to a builder (a new host, edge
+/// and hour cell), for sizing batches under `--memory-limit`.
+const FLOW_COST: u64 = 2048;
 
 /// Surveys one event on the calling thread's survey.
 fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool) {
