@@ -72,6 +72,20 @@ pub enum SpillError {
     },
 }
 
+impl SpillError {
+    /// As an I/O error whose message says it all (the kind of a write's
+    /// cause kept), for callers that report `std::io::Error`.
+    pub fn into_io(self) -> std::io::Error {
+        match self {
+            SpillError::Write { path, source } => std::io::Error::new(
+                source.kind(),
+                format!("cannot write spill run {}: {source}", path.display()),
+            ),
+            e => std::io::Error::other(e.to_string()),
+        }
+    }
+}
+
 /// What spilling did, for `--stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpillStats {
@@ -261,6 +275,21 @@ impl Rec for UserRec {
             |k, l| k.2.merge(&l.2),
         );
     }
+}
+
+/// A host's key alone, in a run's `.keys` file: the final merge counts
+/// the distinct hosts first and sizes the hosts table once (a table that
+/// grew by doubling would hold two copies while it moves).
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyRec(HostKey);
+
+impl Rec for KeyRec {
+    type Key = HostKey;
+    fn key(&self) -> &HostKey {
+        &self.0
+    }
+    fn absorb(&mut self, _: KeyRec) {}
+    fn normalize(&mut self) {}
 }
 
 /// Writes length-prefixed postcard records to a run file.
@@ -489,10 +518,12 @@ impl Spiller {
         let (h, u) = (base.with_extension("hosts"), base.with_extension("users"));
         let mut bytes = 0;
         let mut w = RunWriter::create(h)?;
+        let mut k = RunWriter::create(base.with_extension("keys"))?;
         for r in &hosts {
             w.put(r)?;
+            k.put(&KeyRec(r.profile.key.clone()))?;
         }
-        bytes += w.close()?;
+        bytes += w.close()? + k.close()?;
         drop(hosts);
         let mut w = RunWriter::create(u)?;
         for r in &users {
@@ -544,8 +575,12 @@ impl Spiller {
         let base = self.next_base();
         let mut bytes = 0;
         let mut w = RunWriter::create(base.with_extension("hosts"))?;
-        merge_runs::<HostRec>(&exts(group, "hosts"), |r| w.put(&r))?;
-        bytes += w.close()?;
+        let mut k = RunWriter::create(base.with_extension("keys"))?;
+        merge_runs::<HostRec>(&exts(group, "hosts"), |r| {
+            k.put(&KeyRec(r.profile.key.clone()))?;
+            w.put(&r)
+        })?;
+        bytes += w.close()? + k.close()?;
         let mut w = RunWriter::create(base.with_extension("users"))?;
         merge_runs::<UserRec>(&exts(group, "users"), |r| w.put(&r))?;
         bytes += w.close()?;
@@ -570,7 +605,7 @@ fn exts(runs: &[PathBuf], ext: &str) -> Vec<PathBuf> {
 }
 
 fn remove_run(base: &Path) {
-    for ext in ["hosts", "users", "services"] {
+    for ext in ["hosts", "keys", "users", "services"] {
         let _ = std::fs::remove_file(base.with_extension(ext));
     }
 }
@@ -698,7 +733,12 @@ fn assemble(
     services.sort();
     services.dedup();
     let sid = |s: &Service| services.binary_search(s).ok().map(|i| ServiceId(i as u32));
-    let mut hosts: Vec<HostProfile> = Vec::new();
+    let mut distinct = 0usize;
+    merge_runs::<KeyRec>(&exts(runs, "keys"), |_| {
+        distinct += 1;
+        Ok(())
+    })?;
+    let mut hosts: Vec<HostProfile> = Vec::with_capacity(distinct);
     // Records naming other hosts by key, resolved once every host is known.
     let mut edges: Vec<(HostId, HostKey, ServiceId, EdgeStats)> = Vec::new();
     let mut admin: Vec<(HostId, HostKey, AdminService, AdminStats)> = Vec::new();

@@ -454,7 +454,7 @@ pub fn learn(
     let profiles = match plan.spill {
         Some(s) => s
             .finish(builder, &thresholds)
-            .map_err(std::io::Error::other)?,
+            .map_err(crate::profile::spill::SpillError::into_io)?,
         None => builder.finish_with(&thresholds),
     };
     Ok(Streamed {
