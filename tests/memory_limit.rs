@@ -4,25 +4,46 @@
 //! spills), the thread count and the inputs (a generated network with a
 //! capture and logs, an sshd flood of distinct sources, a SYN flood).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+const BIN: &str = env!("CARGO_BIN_EXE_lateral");
+
+/// Runs `args` in `dir`, whatever the exit status.
 fn lateral(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lateral"))
+    Command::new(BIN)
         .current_dir(dir)
         .args(args)
         .output()
         .expect("binary runs")
 }
 
+/// Runs `args` in `dir`, insisting on exit status 0.
 fn ok(dir: &Path, args: &[&str]) -> Output {
-    let out = lateral(dir, args);
-    assert!(
-        out.status.code().is_some_and(|c| c == 0 || c == 3),
-        "lateral {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run_ok(BIN, dir, args)
+}
+
+/// `baseline build` of `sshd.log` into `out` with an 8 KiB limit,
+/// spilling into `spill_dir`.
+fn build_spilling_into(root: &Path, spill_dir: &str, out: &str) -> Output {
+    lateral(
+        root,
+        &[
+            "-q",
+            "baseline",
+            "build",
+            "--memory-limit",
+            "8K",
+            "--spill-dir",
+            spill_dir,
+            "--stats",
+            "-o",
+            out,
+            "sshd.log",
+        ],
+    )
 }
 
 /// An sshd log of `lines` lines over two days, most from a distinct
@@ -192,22 +213,8 @@ fn the_spill_directory_is_fresh_and_removed_and_an_unusable_one_is_an_error() {
     let root = tmp.path();
     sshd_flood(&root.join("sshd.log"), 5_000);
     std::fs::create_dir(root.join("spill")).expect("spill dir");
-    let o = ok(
-        root,
-        &[
-            "-q",
-            "baseline",
-            "build",
-            "--memory-limit",
-            "8K",
-            "--spill-dir",
-            "spill",
-            "--stats",
-            "-o",
-            "b.lat",
-            "sshd.log",
-        ],
-    );
+    let o = build_spilling_into(root, "spill", "b.lat");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(spills(&o.stderr) >= 2);
     let left: Vec<PathBuf> = std::fs::read_dir(root.join("spill"))
         .expect("read spill dir")
@@ -217,21 +224,7 @@ fn the_spill_directory_is_fresh_and_removed_and_an_unusable_one_is_an_error() {
     // A spill directory that cannot be made: exit 1, a message naming
     // it, and no baseline written.
     std::fs::write(root.join("not-a-dir"), b"x").expect("file");
-    let o = lateral(
-        root,
-        &[
-            "-q",
-            "baseline",
-            "build",
-            "--memory-limit",
-            "8K",
-            "--spill-dir",
-            "not-a-dir/sub",
-            "-o",
-            "c.lat",
-            "sshd.log",
-        ],
-    );
+    let o = build_spilling_into(root, "not-a-dir/sub", "c.lat");
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
