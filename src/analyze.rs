@@ -728,6 +728,7 @@ pub fn read_and_learn(
             .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
         judged_held: Some(&crate::detect::held_compactly),
         hosts: None,
+        spill: None,
     };
     let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
     let cut = s.cut.unwrap_or_default();

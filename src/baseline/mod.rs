@@ -170,7 +170,10 @@ impl Baseline {
     /// never held ([`crate::profile::stream`]; the paths must pass
     /// [`crate::profile::stream::can_stream`]). Returns the run too: its
     /// reports, no events (`folded` counts them) and every connection
-    /// record.
+    /// record. With `spill` (`--memory-limit`), the learning builders
+    /// spill to disk past their share of its limit; the baseline is the
+    /// same.
+    #[allow(clippy::too_many_arguments)]
     pub fn build_streamed(
         paths: &[crate::input::InputPath],
         path_errors: Vec<crate::Error>,
@@ -178,6 +181,7 @@ impl Baseline {
         logs: &crate::collect::pipeline::LogOptions,
         progress: &std::sync::atomic::AtomicU64,
         opts: &BuildOptions,
+        spill: Option<&crate::profile::spill::Spiller>,
     ) -> Result<(Baseline, EventRun), crate::Error> {
         let until = opts.until;
         let cut = move |_: Option<(Timestamp, Timestamp)>| until;
@@ -189,6 +193,7 @@ impl Baseline {
             judged_reads: None,
             judged_held: None,
             hosts: opts.hosts.as_ref(),
+            spill,
         };
         let s = crate::profile::stream::learn(paths, path_errors, read, logs, progress, &[], &plan)
             .map_err(crate::Error::Output)?;

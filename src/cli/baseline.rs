@@ -129,6 +129,16 @@ pub struct BuildArgs {
     /// memory grows with the records). Standard input is always read once.
     #[arg(long)]
     one_pass: bool,
+    /// Keep the learning state under about SIZE (e.g. 512M, 2G): past
+    /// their share (half of it), the profile builders spill sorted runs
+    /// to disk, merged by key at the end; the file is the same byte for
+    /// byte (docs/speed.md). Needs inputs that are files (read twice).
+    #[arg(long, value_name = "SIZE", value_parser = lateral::profile::spill::parse_size, conflicts_with_all = ["one_pass", "partial"])]
+    memory_limit: Option<u64>,
+    /// Where `--memory-limit` spills: a fresh directory is made in DIR and
+    /// removed at the end (default: the system's temporary directory, $TMPDIR).
+    #[arg(long, value_name = "DIR", requires = "memory_limit")]
+    spill_dir: Option<PathBuf>,
     /// Print per-input statistics and baseline sizes to stderr.
     #[arg(long)]
     stats: bool,
@@ -292,6 +302,11 @@ pub fn build(args: BuildArgs, threads: usize, quiet: bool, force: bool) -> anyho
             return build_streamed(&args, paths, path_errors, threads, quiet);
         }
     }
+    if args.memory_limit.is_some() {
+        anyhow::bail!(
+            "--memory-limit needs inputs that are files (they are read twice); standard input and pipes cannot be"
+        );
+    }
     let run = read_inputs(&args.inputs, &args.logs, threads, quiet)?;
     if args.partial {
         let started = std::time::Instant::now();
@@ -343,6 +358,13 @@ fn build_streamed(
         threads,
         ..FlowRunOptions::default()
     };
+    let spill = match args.memory_limit {
+        Some(limit) => Some(
+            lateral::profile::spill::Spiller::new(limit, args.spill_dir.as_deref())
+                .context("--memory-limit")?,
+        ),
+        None => None,
+    };
     let opts = BuildOptions {
         until: args.until,
         hosts,
@@ -356,6 +378,7 @@ fn build_streamed(
         &args.logs.options(),
         &progress.counter,
         &opts,
+        spill.as_ref(),
     );
     progress.finish();
     let (built, mut run) = built.context("building profiles")?;
@@ -369,9 +392,28 @@ fn build_streamed(
         let mut s = String::from("lateral baseline build: statistics\n");
         input_stats(&mut s, &run, threads);
         baseline_stats(&mut s, &built, written, 0.0, write_secs);
+        if let Some(sp) = &spill {
+            spill_stats(&mut s, sp.stats());
+        }
         eprint!("{s}");
     }
     Ok(exit_for(&run))
+}
+
+/// The `memory limit` line of `--stats`.
+pub(crate) fn spill_stats(s: &mut String, st: lateral::profile::spill::SpillStats) {
+    line(
+        s,
+        "memory limit",
+        format!(
+            "{} ({} for the profile builders); {} spills, {} spilled, {} runs merged",
+            human_bytes(st.limit),
+            human_bytes(st.limit / 2),
+            st.spills,
+            human_bytes(st.bytes),
+            st.runs_merged
+        ),
+    );
 }
 
 /// Runs `lateral baseline merge`.

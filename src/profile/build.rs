@@ -41,41 +41,41 @@ type ServiceSlots = Vec<(Option<Box<str>>, u32)>;
 const ACTIVITY_SETTLE_AT: usize = 1 << 20;
 
 /// Sentinel for "no source host" in logon keys.
-const NO_HOST: u32 = u32::MAX;
+pub(super) const NO_HOST: u32 = u32::MAX;
 
 /// Accumulates profiles from flows and events; see the module docs.
 #[derive(Debug, Clone)]
 pub struct ProfileBuilder {
-    dir: Arc<HostDirectory>,
-    hosts: Vec<HostProfile>,
-    host_ids: FxHashMap<HostKey, u32>,
-    ip_cache: FxHashMap<IpAddr, u32>,
-    services: Vec<Service>,
+    pub(super) dir: Arc<HostDirectory>,
+    pub(super) hosts: Vec<HostProfile>,
+    pub(super) host_ids: FxHashMap<HostKey, u32>,
+    pub(super) ip_cache: FxHashMap<IpAddr, u32>,
+    pub(super) services: Vec<Service>,
     /// Per service: whether it is a remote-admin one (its edges keep hours).
-    service_admin: Vec<bool>,
-    service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
-    users: Vec<UserInfo>,
-    user_ids: FxHashMap<String, u32>,
+    pub(super) service_admin: Vec<bool>,
+    pub(super) service_ids: FxHashMap<(Transport, u16), ServiceSlots>,
+    pub(super) users: Vec<UserInfo>,
+    pub(super) user_ids: FxHashMap<String, u32>,
     /// Host names as events spell them -> the host they resolve to (`None`:
     /// not a host name). Keys are inline text for the usual short names, so
     /// a lookup reads no other memory.
-    raw_hosts: FxHashMap<Text, Option<u32>>,
+    pub(super) raw_hosts: FxHashMap<Text, Option<u32>>,
     /// (account, domain) as events spell them -> the account's index.
-    raw_users: FxHashMap<(Text, Option<Text>), Option<u32>>,
-    edges: Parts<(u32, u32, u32), EdgeStats>,
+    pub(super) raw_users: FxHashMap<(Text, Option<Text>), Option<u32>>,
+    pub(super) edges: Parts<(u32, u32, u32), EdgeStats>,
     /// (host, hour, peer) -> that host's flows with that peer in that hour
     /// (peer = host itself for flows between two addresses of one host).
-    hourly: Parts<(u32, u32, u32), HourCell>,
+    pub(super) hourly: Parts<(u32, u32, u32), HourCell>,
     /// (src, hour, dst) of remote-admin use: established flows on a
     /// remote-admin service and admin log events.
-    admin_hours: FxHashSet<(u32, u32, u32)>,
+    pub(super) admin_hours: FxHashSet<(u32, u32, u32)>,
     /// (user, hour, host) of successful network logons.
-    user_hours: Pending<(u32, u32, u32), ()>,
-    admin: FxHashMap<(u32, u32, AdminService), AdminStats>,
+    pub(super) user_hours: Pending<(u32, u32, u32), ()>,
+    pub(super) admin: FxHashMap<(u32, u32, AdminService), AdminStats>,
     /// (user, source or [`NO_HOST`], target) -> what its logon records say.
-    logons: Pending<(u32, u32, u32), LogonStats>,
+    pub(super) logons: Pending<(u32, u32, u32), LogonStats>,
     /// (src, dst, service) of remote-admin edges -> hours of their flows.
-    edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
+    pub(super) edge_hours: FxHashMap<(u32, u32, u32), WeekHours>,
     /// What log events did to hosts, applied to their profiles by
     /// [`ProfileBuilder::finish_with`]: the fold only appends (it never
     /// reaches into a host's profile), and the finish applies them in
@@ -128,18 +128,18 @@ impl Activity {
 }
 
 /// One host's flows with one peer in one hour.
-#[derive(Debug, Clone, Copy, Default)]
-struct HourCell {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct HourCell {
     /// Flows in either direction.
-    flows: u32,
+    pub(super) flows: u32,
     /// Flows the host originated.
-    sent_flows: u32,
+    pub(super) sent_flows: u32,
     /// Payload bytes the host sent in the flows it originated.
-    sent: u64,
+    pub(super) sent: u64,
 }
 
 impl HourCell {
-    fn add(&mut self, o: HourCell) {
+    pub(super) fn add(&mut self, o: HourCell) {
         self.flows = self.flows.saturating_add(o.flows);
         self.sent_flows = self.sent_flows.saturating_add(o.sent_flows);
         self.sent = self.sent.saturating_add(o.sent);
@@ -214,6 +214,32 @@ impl ProfileBuilder {
     /// Distinct (originator, responder, service) edges seen so far.
     pub fn edge_count(&self) -> usize {
         self.edges.len()
+    }
+
+    /// A cheap running estimate of the memory this builder holds, in
+    /// bytes: a fixed cost per host, edge, hour cell, account, logon
+    /// record and cache entry (the tables' slack included), counted from
+    /// the tables' lengths, so it costs a few additions to ask. What
+    /// `--memory-limit` compares with its share ([`crate::profile::spill`]).
+    pub fn estimated_bytes(&self) -> u64 {
+        // Per entry: the record, its key, and a hash table's slack (about
+        // 1.5 slots per entry) or a vector's (up to 2x).
+        const HOST: usize = std::mem::size_of::<HostProfile>() + 160;
+        const MAP: usize = 48;
+        const EDGE: usize = 12 + std::mem::size_of::<EdgeStats>() + 24;
+        const CELL: usize = 12 + std::mem::size_of::<HourCell>() + 16;
+        const TRIPLE: usize = 24;
+        const LOGON: usize = 12 + std::mem::size_of::<LogonStats>() + 24;
+        const USER: usize = std::mem::size_of::<UserInfo>() + 64;
+        let n = self.hosts.len() * (HOST + 2 * MAP)
+            + (self.ip_cache.len() + self.raw_hosts.len() + self.raw_users.len()) * MAP
+            + self.edges.len() * EDGE
+            + self.hourly.len() * CELL
+            + (self.admin_hours.len() + self.user_hours.len()) * TRIPLE
+            + (self.logons.len() + self.admin.len() + self.edge_hours.len()) * LOGON
+            + self.users.len() * (USER + MAP)
+            + self.activity.len() * std::mem::size_of::<Activity>();
+        n as u64
     }
 
     /// Widens a known host's first and last seen to `ts`.
@@ -649,7 +675,7 @@ impl ProfileBuilder {
     /// fold holds per-host state, not one record per event. Exact: the
     /// records only widen first and last seen and add to counters, as
     /// [`HostProfile::merge`] does.
-    fn settle_activity(&mut self) {
+    pub(super) fn settle_activity(&mut self) {
         let activity = std::mem::take(&mut self.activity);
         Activity::apply(&mut self.hosts, 0, &activity);
         self.activity = activity;
@@ -922,52 +948,7 @@ impl ProfileBuilder {
                 .map(|h| (prefix(h.key.text().as_str()), &h.key)),
         );
         let mut hosts = take_in_order(self.hosts, &horder);
-        // Each host's directory entry, for what `ips_of`, `names_of` and
-        // `given_role` would each look up: hosts and directory are both in
-        // key order, so one walk over the two finds them all.
-        let mut known = self.dir.hosts().peekable();
-        let entries: Vec<Option<&crate::hosts::HostEntry>> = hosts
-            .iter()
-            .map(|p| {
-                while known.next_if(|e| e.key < p.key).is_some() {}
-                known.peek().copied().filter(|e| e.key == p.key)
-            })
-            .collect();
-        hosts
-            .par_iter_mut()
-            .zip(entries)
-            .with_min_len(1024)
-            .for_each(|(p, entry)| {
-                for d in [
-                    &mut p.bytes_out_per_flow,
-                    &mut p.bytes_in_per_flow,
-                    &mut p.duration_us,
-                    &mut p.flows_per_hour,
-                    &mut p.peers_per_hour,
-                    &mut p.bytes_out_per_peer_hour,
-                ] {
-                    d.shrink();
-                }
-                // Names sorted and unique, short name first (`sort_names`).
-                let mut names = std::mem::take(&mut p.names);
-                match entry {
-                    Some(e) => {
-                        p.ips.extend_from_slice(&e.ips);
-                        names.extend(e.names.iter().cloned());
-                    }
-                    None => {
-                        p.ips.extend(p.key.ip());
-                        names.extend(p.key.name().map(str::to_string));
-                    }
-                }
-                names.sort_unstable();
-                names.dedup();
-                p.ips.sort();
-                p.ips.dedup();
-                p.names = names;
-                sort_names(&mut p.names, &p.key);
-                p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
-            });
+        finish_hosts(&self.dir, &mut hosts);
         let (sorder, smap) = canonical_order(self.services.iter());
         let services = take_in_order(self.services, &sorder);
         let (uorder, umap) = canonical_order(self.users.iter().map(|u| (prefix(&u.name), &u.name)));
@@ -1026,6 +1007,58 @@ impl ProfileBuilder {
         Profiles::from_parts(hosts, services, users, edges, admin, logons, thresholds)
             .with_edge_hours(edge_hours)
     }
+}
+
+/// The last touches of finished hosts (in key order): each gets its
+/// directory entry's addresses, names and given role, its names sorted
+/// (short name first) and its distributions' spare capacity released.
+pub(super) fn finish_hosts(dir: &HostDirectory, hosts: &mut [HostProfile]) {
+    // Each host's directory entry, for what `ips_of`, `names_of` and
+    // `given_role` would each look up: hosts and directory are both in
+    // key order, so one walk over the two finds them all.
+    let mut known = dir.hosts().peekable();
+    let entries: Vec<Option<&crate::hosts::HostEntry>> = hosts
+        .iter()
+        .map(|p| {
+            while known.next_if(|e| e.key < p.key).is_some() {}
+            known.peek().copied().filter(|e| e.key == p.key)
+        })
+        .collect();
+    hosts
+        .par_iter_mut()
+        .zip(entries)
+        .with_min_len(1024)
+        .for_each(|(p, entry)| {
+            for d in [
+                &mut p.bytes_out_per_flow,
+                &mut p.bytes_in_per_flow,
+                &mut p.duration_us,
+                &mut p.flows_per_hour,
+                &mut p.peers_per_hour,
+                &mut p.bytes_out_per_peer_hour,
+            ] {
+                d.shrink();
+            }
+            // Names sorted and unique, short name first (`sort_names`).
+            let mut names = std::mem::take(&mut p.names);
+            match entry {
+                Some(e) => {
+                    p.ips.extend_from_slice(&e.ips);
+                    names.extend(e.names.iter().cloned());
+                }
+                None => {
+                    p.ips.extend(p.key.ip());
+                    names.extend(p.key.name().map(str::to_string));
+                }
+            }
+            names.sort_unstable();
+            names.dedup();
+            p.ips.sort();
+            p.ips.dedup();
+            p.names = names;
+            sort_names(&mut p.names, &p.key);
+            p.given_role = p.given_role.or_else(|| entry.and_then(|e| e.role));
+        });
 }
 
 /// The permutation that sorts `keys` (one per index; equal keys by index):

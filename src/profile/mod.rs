@@ -83,6 +83,7 @@ mod pending;
 mod profiles;
 mod query;
 pub mod role;
+pub mod spill;
 pub mod stream;
 mod table;
 pub mod week;

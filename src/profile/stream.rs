@@ -72,6 +72,9 @@ pub struct Plan<'a> {
     pub judged_held: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
+    /// `--memory-limit`: spill the learning builders past their share of
+    /// it ([`crate::profile::spill`]); `None`: no limit.
+    pub spill: Option<&'a crate::profile::spill::Spiller>,
 }
 
 /// What a streamed learning period gave.
@@ -349,6 +352,9 @@ pub fn learn(
                         .is_some_and(|k| exec_hosts.contains(&k))
                 })
     };
+    let fold_share = plan
+        .spill
+        .map_or(u64::MAX, |s| s.share_of(rayon::current_num_threads()));
     let fold = |events: Vec<LogEvent>| -> Vec<LogEvent> {
         folds
             .with(new_fold, |f| {
@@ -372,6 +378,9 @@ pub fn learn(
                             f.unread.add(e.ts);
                         }
                     }
+                }
+                if let Some(s) = plan.spill {
+                    s.check(&mut f.builder, fold_share);
                 }
                 kept
             })
@@ -418,8 +427,15 @@ pub fn learn(
     let mut span = None;
     let mut unread = Unread::default();
     let mut held = Vec::new();
+    let whole_share = plan.spill.map_or(u64::MAX, |s| s.builders_share());
+    let check = |b: &mut ProfileBuilder| {
+        if let Some(s) = plan.spill {
+            s.check(b, whole_share);
+        }
+    };
     for f in folds.into_values() {
         builder.merge(f.builder);
+        check(&mut builder);
         events += f.events;
         span = widen(span, f.span);
         unread.merge(f.unread);
@@ -428,11 +444,19 @@ pub fn learn(
     let held = HeldLogons::merge(held);
     // Connection records of the learning part, in batches.
     let mut learned_flows = 0usize;
-    let mut batch = Vec::with_capacity(FLOW_BATCH.min(run.flows.len() as usize));
+    // Under a memory limit a batch is small enough that its builder (a
+    // new host per record at worst) stays within the builders' share.
+    let flow_batch = plan.spill.map_or(FLOW_BATCH, |s| {
+        usize::try_from(s.builders_share() / FLOW_COST)
+            .unwrap_or(FLOW_BATCH)
+            .clamp(1024, FLOW_BATCH)
+    });
+    let mut batch = Vec::with_capacity(flow_batch.min(run.flows.len() as usize));
     let fold_batch = |batch: &mut Vec<crate::model::event::Flow>, b: &mut ProfileBuilder| {
         if let Some(part) = fold_flows(&dir, batch) {
             b.merge(part);
         }
+        check(b);
         batch.clear();
     };
     run.flows.for_each(|f| {
@@ -440,7 +464,7 @@ pub fn learn(
             learned_flows += 1;
             span = widen(span, Some((f.ts, f.ts)));
             batch.push(f.clone());
-            if batch.len() >= FLOW_BATCH {
+            if batch.len() >= flow_batch {
                 fold_batch(&mut batch, &mut builder);
             }
         }
@@ -454,12 +478,19 @@ pub fn learn(
     }
     learn_marks.retain(|e| e.action == Action::SigmaMatch);
     run.folded = seen.saturating_sub(run.events.len() + held.len()) as u64;
+    let thresholds = RoleThresholds::default();
+    let profiles = match plan.spill {
+        Some(s) => s
+            .finish(builder, &thresholds)
+            .map_err(crate::profile::spill::SpillError::into_io)?,
+        None => builder.finish_with(&thresholds),
+    };
     Ok(Streamed {
         run,
         cut,
         whole,
         directory: dir,
-        profiles: builder.finish_with(&RoleThresholds::default()),
+        profiles,
         learned: span,
         learn_counts: (learned_flows, events),
         learn_marks,
@@ -470,6 +501,10 @@ pub fn learn(
 
 /// Connection records folded per batch (each batch in parallel).
 const FLOW_BATCH: usize = 256 * 1024;
+
+/// The most a connection record can add to a builder (a new host, edge
+/// and hour cell), for sizing batches under `--memory-limit`.
+const FLOW_COST: u64 = 2048;
 
 /// Surveys one event on the calling thread's survey.
 fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool) {

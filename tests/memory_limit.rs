@@ -1,0 +1,252 @@
+//! `--memory-limit`: the learning builders spill sorted runs to disk and
+//! merge them back by key; the outputs must be the bytes of the run
+//! without a limit, whatever the limit (down to one byte: every check
+//! spills), the thread count and the inputs (a generated network with a
+//! capture and logs, an sshd flood of distinct sources, a SYN flood).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lateral");
+
+/// Runs `args` in `dir`, whatever the exit status.
+fn lateral(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// Runs `args` in `dir`, insisting on exit status 0.
+fn ok(dir: &Path, args: &[&str]) -> Output {
+    common::run_ok(BIN, dir, args)
+}
+
+/// `baseline build` of `sshd.log` into `out` with an 8 KiB limit,
+/// spilling into `spill_dir`.
+fn build_spilling_into(root: &Path, spill_dir: &str, out: &str) -> Output {
+    lateral(
+        root,
+        &[
+            "-q",
+            "baseline",
+            "build",
+            "--memory-limit",
+            "8K",
+            "--spill-dir",
+            spill_dir,
+            "--stats",
+            "-o",
+            out,
+            "sshd.log",
+        ],
+    )
+}
+
+/// An sshd log of `lines` lines over two days, most from a distinct
+/// outside address (a flood of sources), some accepted from inside.
+fn sshd_flood(path: &Path, lines: u64) {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let users = ["root", "admin", "oracle", "alice", "bob"];
+    let mut out = String::new();
+    for i in 0..lines {
+        let t = i * 2 * 86_400 / lines;
+        let (d, s) = (1 + t / 86_400, t % 86_400);
+        let r = next();
+        let u = users[(r % 5) as usize];
+        let host = format!("web{:02}", (r >> 8) % 12);
+        let addr = format!(
+            "{}.{}.{}.{}",
+            1 + (r >> 16) % 222,
+            (r >> 24) % 256,
+            (r >> 32) % 256,
+            1 + (r >> 40) % 254
+        );
+        let port = 1024 + (r >> 48) % 60_000;
+        let msg = match (r >> 56) % 6 {
+            0 => format!(
+                "Accepted password for {u} from 10.0.{}.{} port {port} ssh2",
+                (r >> 20) % 3,
+                1 + (r >> 28) % 20
+            ),
+            1 => format!("Invalid user {u} from {addr} port {port}"),
+            _ => format!("Failed password for {u} from {addr} port {port} ssh2"),
+        };
+        out.push_str(&format!(
+            "Dec {d:2} {:02}:{:02}:{:02} {host} sshd[{}]: {msg}\n",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            1000 + i % 5000
+        ));
+    }
+    std::fs::write(path, out).expect("write flood");
+}
+
+/// Every file under `dir` (relative to `root`), sorted.
+fn files_under(root: &Path, dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.join(dir)];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_none_or(|x| x != "json") {
+                out.push(
+                    p.strip_prefix(root)
+                        .expect("under root")
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The `N spills` of the `memory limit` line of `--stats`.
+fn spills(stderr: &[u8]) -> u64 {
+    let s = String::from_utf8_lossy(stderr);
+    let line = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("memory limit"))
+        .unwrap_or_else(|| panic!("no memory limit line in:\n{s}"));
+    let before = line.split(" spills").next().expect("spills");
+    before
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no spill count in {line:?}"))
+}
+
+/// Builds a baseline of `inputs` without a limit and with each of
+/// `limits`, with one and two threads: the files must be identical, and
+/// the smallest limit must have spilled.
+fn same_baselines(root: &Path, inputs: &[String], limits: &[&str], what: &str) {
+    for threads in ["1", "2"] {
+        let build = |extra: &[&str], out: &str| {
+            let mut args = vec!["--threads", threads, "-q", "baseline", "build", "-o", out];
+            args.extend_from_slice(extra);
+            args.extend(inputs.iter().map(String::as_str));
+            ok(root, &args)
+        };
+        build(&[], "plain.lat");
+        let plain = std::fs::read(root.join("plain.lat")).expect("plain baseline");
+        assert!(!plain.is_empty());
+        for limit in limits {
+            let o = build(&["--memory-limit", limit, "--stats"], "limited.lat");
+            let n = spills(&o.stderr);
+            assert!(
+                n >= 2,
+                "{what}, --memory-limit {limit}, {threads} threads: {n} spills"
+            );
+            let limited = std::fs::read(root.join("limited.lat")).expect("limited baseline");
+            assert!(
+                limited == plain,
+                "{what}, --memory-limit {limit}, {threads} threads: the baseline differs ({} vs {} bytes)",
+                limited.len(),
+                plain.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn spilled_builds_write_the_baseline_of_the_unlimited_build() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    ok(
+        root,
+        &[
+            "-q",
+            "gen",
+            "--scenario",
+            "spray",
+            "--hosts",
+            "50",
+            "--days",
+            "3",
+            "--vary",
+            "--seed",
+            "5",
+            "-o",
+            "net",
+        ],
+    );
+    let net = files_under(root, "net");
+    assert!(net.iter().any(|f| f.ends_with(".pcap")), "{net:?}");
+    same_baselines(root, &net, &["1", "64K"], "generated network");
+    sshd_flood(&root.join("sshd.log"), 30_000);
+    let mut both = net.clone();
+    both.push("sshd.log".to_string());
+    same_baselines(root, &both, &["96K"], "network and sshd flood");
+    ok(
+        root,
+        &[
+            "-q",
+            "gen",
+            "--scenario",
+            "synflood",
+            "--packets",
+            "20000",
+            "-o",
+            "syn.pcap",
+        ],
+    );
+    same_baselines(root, &["syn.pcap".to_string()], &["16K"], "SYN flood");
+}
+
+#[test]
+fn the_spill_directory_is_fresh_and_removed_and_an_unusable_one_is_an_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    sshd_flood(&root.join("sshd.log"), 5_000);
+    std::fs::create_dir(root.join("spill")).expect("spill dir");
+    let o = build_spilling_into(root, "spill", "b.lat");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(spills(&o.stderr) >= 2);
+    let left: Vec<PathBuf> = std::fs::read_dir(root.join("spill"))
+        .expect("read spill dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(left.is_empty(), "runs left behind: {left:?}");
+    // A spill directory that cannot be made: exit 1, a message naming
+    // it, and no baseline written.
+    std::fs::write(root.join("not-a-dir"), b"x").expect("file");
+    let o = build_spilling_into(root, "not-a-dir/sub", "c.lat");
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("spill directory") && err.contains("not-a-dir"),
+        "{err}"
+    );
+    assert!(!root.join("c.lat").exists());
+    // Sizes that are not sizes are usage errors.
+    for bad in ["0", "12Q", "lots", ""] {
+        let o = lateral(
+            root,
+            &[
+                "baseline",
+                "build",
+                "--memory-limit",
+                bad,
+                "-o",
+                "d.lat",
+                "sshd.log",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "--memory-limit {bad:?}: {o:?}");
+        assert!(!root.join("d.lat").exists());
+    }
+}
