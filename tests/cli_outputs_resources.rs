@@ -372,7 +372,7 @@ fn a_killed_run_leaves_no_spill_files_and_they_are_private() {
 }
 
 #[test]
-fn analyze_keeps_its_flows_in_memory_where_flows_spills() {
+fn analyze_without_a_temporary_directory_holds_a_floods_attempts_in_memory() {
     let t = tempfile::tempdir().unwrap();
     let syn = t.path().join("syn.pcap");
     let o = run(&[
@@ -394,7 +394,8 @@ fn analyze_keeps_its_flows_in_memory_where_flows_spills() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    // ...analyze does not touch the disk for them.
+    // ...analyze, which would spill a flood's failed attempts there,
+    // holds them in memory instead, says so, and judges them all.
     let o = Command::new(LATERAL)
         .args([
             "-q",
@@ -407,6 +408,25 @@ fn analyze_keeps_its_flows_in_memory_where_flows_spills() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("failed connection attempts are held in memory"),
+        "{}",
+        stderr(&o)
+    );
+    // With a temporary directory, the same alerts and no warning.
+    let o2 = run(&[
+        "-q",
+        "analyze",
+        s(&syn),
+        "--json",
+        s(&t.path().join("b.jsonl")),
+    ]);
+    assert_eq!(o2.status.code(), Some(0), "{}", stderr(&o2));
+    assert!(!stderr(&o2).contains("held in memory"), "{}", stderr(&o2));
+    assert_eq!(
+        std::fs::read(t.path().join("a.jsonl")).unwrap(),
+        std::fs::read(t.path().join("b.jsonl")).unwrap()
+    );
 }
 
 #[cfg(unix)]

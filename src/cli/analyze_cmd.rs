@@ -643,6 +643,10 @@ fn read_records(
         progress.finish();
         let mut s = read.context("reading the inputs")?;
         let sorted = std::mem::take(&mut s.run.flows);
+        if let Some(note) = &sorted.attempts_kept {
+            // Not an error: the analysis is whole, only its memory is not bounded.
+            eprintln!("lateral analyze: warning: {note}");
+        }
         let (flows, light) = if s.learned.counts == (0, 0) && !args.keep_judged {
             // Role priors: a flood's sources are found as the records are
             // read again, and their records left out.

@@ -49,6 +49,9 @@ struct Inner {
     last: Option<Timestamp>,
     durations: Histo,
     error: Option<io::Error>,
+    /// Why the failed attempts are held in memory after all: no temporary
+    /// file could be made for their first run (no usable `$TMPDIR`).
+    attempts_kept: Option<String>,
 }
 
 /// A thread-safe collector of finished records.
@@ -93,6 +96,7 @@ impl FlowStore {
                 last: None,
                 durations: Histo::new(),
                 error: None,
+                attempts_kept: None,
             }),
         }
     }
@@ -154,10 +158,25 @@ impl FlowStore {
         for f in flows.drain(..) {
             if is_attempt(&f) {
                 g.attempts.push(f);
-                if g.attempts.len() >= self.attempts_at && g.error.is_none() {
-                    let Inner { attempts, runs, .. } = &mut *g;
-                    if let Err(e) = spill(attempts, runs) {
-                        g.error = Some(e);
+                if g.attempts.len() >= self.attempts_at
+                    && g.error.is_none()
+                    && g.attempts_kept.is_none()
+                {
+                    // Spilling them is a saving, not a need: without a
+                    // temporary file they are held as they were before.
+                    match spill_file() {
+                        Ok(file) => {
+                            let Inner { attempts, runs, .. } = &mut *g;
+                            if let Err(e) = spill_to(file, attempts, runs) {
+                                g.error = Some(e);
+                            }
+                        }
+                        Err(e) => {
+                            g.attempts_kept = Some(format!(
+                                "cannot make a temporary file in {} ({e}): failed connection attempts are held in memory",
+                                std::env::temp_dir().display()
+                            ));
+                        }
                     }
                 }
             } else {
@@ -186,6 +205,7 @@ impl FlowStore {
         g.mem.append(&mut attempts);
         g.mem.sort_unstable();
         Ok(SortedFlows {
+            attempts_kept: g.attempts_kept,
             mem: g.mem,
             runs: g.runs,
             count: g.count,
@@ -203,7 +223,11 @@ fn spill_mem(g: &mut Inner) -> io::Result<()> {
 
 /// Sorts `mem` and writes it to a new run of `runs`, leaving it empty.
 fn spill(mem: &mut Vec<Flow>, runs: &mut Vec<File>) -> io::Result<()> {
-    let file = spill_file()?;
+    spill_to(spill_file()?, mem, runs)
+}
+
+/// [`spill`] into `file`, a new temporary file.
+fn spill_to(file: File, mem: &mut Vec<Flow>, runs: &mut Vec<File>) -> io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, &file);
     mem.sort_unstable();
     let mut buf = Vec::with_capacity(256);
@@ -301,6 +325,9 @@ pub struct SortedFlows {
     last: Option<Timestamp>,
     /// Distribution of flow durations in microseconds.
     pub durations: Histo,
+    /// Why failed attempts meant to be spilled apart were held in memory
+    /// ([`FlowStore::with_attempts_at`]), if they were.
+    pub attempts_kept: Option<String>,
 }
 
 struct RunReader<'a> {
