@@ -320,7 +320,7 @@ impl<'a> LogonView<'a> {
         }
     }
 
-    /// Its evidence ([`log_evidence`], at its own time and origin).
+    /// Its evidence (as `log_evidence` gives it, at its own time and origin).
     pub fn evidence(&self) -> Evidence {
         match self.of {
             ViewOf::Event(e, _) => log_evidence(e),

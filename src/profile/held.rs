@@ -21,7 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// One judged event held compactly: its time, its evidence pointer and
-/// its template ([`HeldLogons::event`]).
+/// its template ([`HeldLogons::template`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     /// When the event happened.
