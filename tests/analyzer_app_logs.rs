@@ -692,74 +692,6 @@ fn protocols_on_unusual_ports_are_recognised_by_their_first_bytes() {
     assert_eq!(ssh_line[1], "1", "{ssh_line:?}");
 }
 
-/// A DER element: tag byte, definite length, body.
-fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = body.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
-    } else {
-        v.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-fn int(n: u8) -> Vec<u8> {
-    der(0x02, &[n])
-}
-
-fn principal(name_type: u8, parts: &[&str]) -> Vec<u8> {
-    let names: Vec<u8> = parts.iter().flat_map(|p| der(0x1b, p.as_bytes())).collect();
-    der(
-        0x30,
-        &[der(0xa0, &int(name_type)), der(0xa1, &der(0x30, &names))].concat(),
-    )
-}
-
-fn encrypted(etype: u8) -> Vec<u8> {
-    der(
-        0x30,
-        &[der(0xa0, &int(etype)), der(0xa2, &der(0x04, &[0x5a; 48]))].concat(),
-    )
-}
-
-/// A TGS-REP (RFC 4120 5.4.2) granting `user@REALM` a ticket for `service`
-/// encrypted with `etype`.
-fn tgs_rep(user: &str, service: &[&str], etype: u8) -> Vec<u8> {
-    let realm = der(0x1b, b"CORP.LOCAL");
-    let ticket = der(
-        0x61,
-        &der(
-            0x30,
-            &[
-                der(0xa0, &int(5)),
-                der(0xa1, &realm),
-                der(0xa2, &principal(2, service)),
-                der(0xa3, &encrypted(etype)),
-            ]
-            .concat(),
-        ),
-    );
-    der(
-        0x6d,
-        &der(
-            0x30,
-            &[
-                der(0xa0, &int(5)),
-                der(0xa1, &int(13)),
-                der(0xa3, &realm),
-                der(0xa4, &principal(1, &[user])),
-                der(0xa5, &ticket),
-                der(0xa6, &encrypted(18)),
-            ]
-            .concat(),
-        ),
-    )
-}
-
 /// A raw IPv4/UDP frame (link type 101).
 fn udp_frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, data: &[u8]) -> Vec<u8> {
     let total = 20 + 8 + data.len();
@@ -800,7 +732,7 @@ fn ticket_capture(path: &Path, etype: u8) {
     for (i, spn) in spns.iter().enumerate() {
         let port = 50_010 + i as u16;
         let t = 1_700_000_000 + 5 * i as i64;
-        let rep = tgs_rep("svc_scanner", spn, etype);
+        let rep = common::kerberos_der::tgs_rep("svc_scanner", spn, etype, 48, 48);
         let frame = udp_frame(dc, 88, client, port, &rep);
         w.write_packet(Timestamp(t * 1_000_000_000), &frame, frame.len() as u32)
             .unwrap();

@@ -2,84 +2,13 @@
 //! ports Zeek's DNS analyzer takes (NetBIOS name service, mDNS, LLMNR):
 //! captures written here, read by the real binary.
 
+mod common;
+
+use common::kerberos_der::tgs_rep;
 use lateral::model::event::Timestamp;
 use lateral::synth::pcap_writer::{CaptureKind, CaptureWriter};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// A DER element: tag byte, definite length, body.
-fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = body.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
-    } else {
-        v.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-fn int(n: u8) -> Vec<u8> {
-    der(0x02, &[n])
-}
-
-fn principal(name_type: u8, parts: &[&str]) -> Vec<u8> {
-    let names: Vec<u8> = parts.iter().flat_map(|p| der(0x1b, p.as_bytes())).collect();
-    der(
-        0x30,
-        &[der(0xa0, &int(name_type)), der(0xa1, &der(0x30, &names))].concat(),
-    )
-}
-
-/// EncryptedData of `etype` with `len` bytes of cipher text (a PAC-sized
-/// ticket makes the reply larger than one packet).
-fn encrypted(etype: u8, len: usize) -> Vec<u8> {
-    der(
-        0x30,
-        &[
-            der(0xa0, &int(etype)),
-            der(0xa2, &der(0x04, &vec![0x5a; len])),
-        ]
-        .concat(),
-    )
-}
-
-/// A TGS-REP granting `user@CORP.LOCAL` an RC4 ticket for `service`,
-/// about 4 KB long.
-fn tgs_rep(user: &str, service: &[&str]) -> Vec<u8> {
-    let realm = der(0x1b, b"CORP.LOCAL");
-    let ticket = der(
-        0x61,
-        &der(
-            0x30,
-            &[
-                der(0xa0, &int(5)),
-                der(0xa1, &realm),
-                der(0xa2, &principal(2, service)),
-                der(0xa3, &encrypted(23, 3000)),
-            ]
-            .concat(),
-        ),
-    );
-    der(
-        0x6d,
-        &der(
-            0x30,
-            &[
-                der(0xa0, &int(5)),
-                der(0xa1, &int(13)),
-                der(0xa3, &realm),
-                der(0xa4, &principal(1, &[user])),
-                der(0xa5, &ticket),
-                der(0xa6, &encrypted(18, 1000)),
-            ]
-            .concat(),
-        ),
-    )
-}
 
 /// A UDP datagram (header and data), checksum left zero.
 fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
@@ -207,7 +136,13 @@ fn flows(cap: &Path, dir: &Path) -> Vec<u64> {
 #[test]
 fn kerberos_reply_in_fragments_reaches_the_analyzer() {
     let dir = tmp("krb");
-    let rep = tgs_rep("svc_backup", &["MSSQLSvc", "sql01.corp.local:1433"]);
+    let rep = tgs_rep(
+        "svc_backup",
+        &["MSSQLSvc", "sql01.corp.local:1433"],
+        23,
+        3000,
+        1000,
+    );
     let dgram = udp(88, 50_001, &rep);
     let frags = fragments(DC, CLIENT, 0x4242, &dgram, FRAG);
     assert_eq!(frags.len(), 4, "a reply of {} bytes", dgram.len());
@@ -270,7 +205,7 @@ fn kerberos_reply_in_fragments_reaches_the_analyzer() {
 #[test]
 fn hostile_fragments_are_bounded_and_counted() {
     let dir = tmp("hostile");
-    let rep = tgs_rep("svc_web", &["HTTP", "web01.corp.local"]);
+    let rep = tgs_rep("svc_web", &["HTTP", "web01.corp.local"], 23, 3000, 1000);
     let dgram = udp(88, 50_002, &rep);
     let frags = fragments(DC, CLIENT, 7, &dgram, FRAG);
     let mut frames: Vec<Vec<u8>> = Vec::new();

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod kerberos_der;
+
 /// The shared public corpus (`../shared/corpus`, or `$LATERAL_CORPUS`), if present.
 /// When absent, prints a clear SKIPPED line so the run says what it did not check.
 pub fn corpus_dir(test: &str) -> Option<PathBuf> {
