@@ -13,6 +13,14 @@
 //! replays) is printed first.
 //!
 //! Run: `cargo bench --bench sigma`.
+//!
+//! To count instructions per record (`perf stat -e instructions`, stable
+//! on a loaded machine), the timed passes can be narrowed:
+//! `SIGMA_BENCH_PASSES` names the passes to run (comma-separated, e.g.
+//! `evaluate,json_line`; `none` runs none) and `SIGMA_BENCH_SET` the set
+//! (`generated` or `OTRF recordings`); the difference between a run with a
+//! pass and one with `none`, divided by five times the set's records, is
+//! that pass's instructions per record.
 
 use criterion::{Criterion, Throughput};
 use lateral::model::event::{Origin, Position};
@@ -379,8 +387,14 @@ fn main() {
         unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
         t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
     };
+    let only_passes = std::env::var("SIGMA_BENCH_PASSES").ok();
+    let only_set = std::env::var("SIGMA_BENCH_SET").ok();
+    let wanted = |only: &Option<String>, name: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|p| p.trim() == name))
+    };
     for (set, set_lines, set_records) in sets {
-        if set_records.is_empty() {
+        if set_records.is_empty() || !wanted(&only_set, set) {
             continue;
         }
         for (name, from_json, own, cache) in [
@@ -389,6 +403,9 @@ fn main() {
             ("evaluate, rsigma-eval deciding", false, false, true),
             ("json_line", true, true, true),
         ] {
+            if !wanted(&only_passes, name) {
+                continue;
+            }
             rules.set_own_matcher(own);
             rules.set_search_cache(cache);
             // The best of five passes: on a shared machine contention
@@ -427,7 +444,10 @@ fn main() {
     // The floor: reading each record once (every key and string value
     // hashed, no rule), what even a fully cached record costs.
     for (set, _, set_records) in sets {
-        if set_records.is_empty() {
+        if set_records.is_empty()
+            || !wanted(&only_set, set)
+            || !wanted(&only_passes, "floor")
+        {
             continue;
         }
         let mut best = 0f64;

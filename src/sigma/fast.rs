@@ -403,14 +403,80 @@ fn rule_cnf(rule: &CompiledRule) -> Cnf {
     )
 }
 
-/// A field's automaton and the number of each of its literals.
-type Built = (AhoCorasick, FxHashMap<String, usize>);
+/// A field's automaton, its prefix filter and the number of each of its
+/// literals.
+type Built = (AhoCorasick, Option<Box<Starts>>, FxHashMap<String, usize>);
+
+/// Bits in a [`Starts`] table.
+const START_BITS: usize = 1 << 16;
+
+/// A filter of the places a literal can start: one bit per hash of the
+/// case-folded first four bytes of each literal. Every occurrence of a
+/// literal starts where the text's four bytes fold to one of these, so an
+/// automaton started at the first such place finds every literal the
+/// whole text holds (the bits only ever let a place through that holds
+/// none: a false positive costs a longer walk, never a missed literal).
+struct Starts {
+    bits: Vec<u64>,
+}
+
+/// Four bytes folded so that ASCII letters of either case agree (other
+/// bytes may fold together too: the filter stays a superset).
+fn fold4(w: [u8; 4]) -> usize {
+    let x = u32::from_le_bytes(w) | 0x2020_2020;
+    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+impl Starts {
+    /// The filter of `pats`, or `None` when a literal is shorter than four
+    /// bytes (it could start anywhere).
+    fn new(pats: &[String]) -> Option<Box<Starts>> {
+        let mut bits = vec![0u64; START_BITS / 64];
+        for p in pats {
+            let &[a, b, c, d, ..] = p.as_bytes() else {
+                return None;
+            };
+            set(&mut bits, fold4([a, b, c, d]));
+        }
+        Some(Box::new(Starts { bits }))
+    }
+
+    /// Where the first literal of `text` can start (`None`: nowhere).
+    fn first(&self, text: &[u8]) -> Option<usize> {
+        text.windows(4).position(|w| match *w {
+            [a, b, c, d] => get(&self.bits, fold4([a, b, c, d])),
+            _ => false,
+        })
+    }
+}
+
+/// Calls `each` with every literal of `fi` (its pattern number) that
+/// `text` holds, once or more, walking the automaton from the first place
+/// a literal can start.
+fn each_literal(fi: &FieldIndex, text: &str, mut each: impl FnMut(usize)) {
+    let Some(ac) = &fi.ac else { return };
+    let from = match &fi.starts {
+        Some(st) => match st.first(text.as_bytes()) {
+            Some(i) => i,
+            None => return,
+        },
+        None => 0,
+    };
+    let input = aho_corasick::Input::new(text).range(from..);
+    for m in ac.find_overlapping_iter(input) {
+        each(m.pattern().as_usize());
+    }
+}
 
 /// The literals of one field.
 #[derive(Default)]
 struct FieldIndex {
     /// Every text literal of the field (pattern order = `text_clauses`).
     ac: Option<AhoCorasick>,
+    /// When every literal of `ac` is at least four bytes long: the
+    /// case-folded four-byte prefixes of its literals, so that a text is
+    /// walked by the automaton only from the first place one occurs.
+    starts: Option<Box<Starts>>,
     /// Per pattern, the clauses it satisfies.
     text_clauses: Vec<Vec<u32>>,
     /// Per integer, the clauses it satisfies.
@@ -705,8 +771,9 @@ impl FastIndex {
         for (f, pats, built) in built {
             match built {
                 Ok(ac) => {
+                    let starts = Starts::new(&pats);
                     let ids = pats.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
-                    autom.insert(f, (ac, ids));
+                    autom.insert(f, (ac, starts, ids));
                 }
                 Err(_) => broken.push(f),
             }
@@ -730,10 +797,11 @@ impl FastIndex {
         let mut pat_id: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
         let mut autom: Vec<(String, Built)> = autom.into_iter().collect();
         autom.sort_by(|a, b| a.0.cmp(&b.0));
-        for (f, (ac, ids)) in autom {
+        for (f, (ac, starts, ids)) in autom {
             let id = names.intern(&f);
             if let Some(fi) = slot(&mut fields, id) {
                 fi.ac = Some(ac);
+                fi.starts = starts;
                 fi.text_clauses = vec![Vec::new(); ids.len()];
                 fi.with_keywords = f != KEYWORDS && !kw_texts.is_empty();
             }
@@ -1224,12 +1292,11 @@ fn hit(s: &mut Scratch, ids: &[u32]) {
 
 /// Searches an ASCII text as written (the automata fold ASCII case).
 fn search(fi: &FieldIndex, text: &str, s: &mut Scratch) {
-    let Some(ac) = &fi.ac else { return };
-    for m in ac.find_overlapping_iter(text) {
-        if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
+    each_literal(fi, text, |p| {
+        if let Some(ids) = fi.text_clauses.get(p) {
             hit(s, ids);
         }
-    }
+    });
 }
 
 /// [`search`] through the thread's cache: a value of a field searched
@@ -1281,13 +1348,11 @@ fn search_cached(id: u32, fi: &FieldIndex, text: &str, s: &mut Scratch, cache: &
     }
     let mut found = std::mem::take(&mut s.found);
     found.clear();
-    if let Some(ac) = &fi.ac {
-        for m in ac.find_overlapping_iter(text) {
-            if let Some(ids) = fi.text_clauses.get(m.pattern().as_usize()) {
-                found.extend_from_slice(ids);
-            }
+    each_literal(fi, text, |p| {
+        if let Some(ids) = fi.text_clauses.get(p) {
+            found.extend_from_slice(ids);
         }
-    }
+    });
     found.sort_unstable();
     found.dedup();
     hit(s, &found);
