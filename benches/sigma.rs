@@ -444,10 +444,7 @@ fn main() {
     // The floor: reading each record once (every key and string value
     // hashed, no rule), what even a fully cached record costs.
     for (set, _, set_records) in sets {
-        if set_records.is_empty()
-            || !wanted(&only_set, set)
-            || !wanted(&only_passes, "floor")
-        {
+        if set_records.is_empty() || !wanted(&only_set, set) || !wanted(&only_passes, "floor") {
             continue;
         }
         let mut best = 0f64;

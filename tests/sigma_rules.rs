@@ -388,3 +388,49 @@ proptest::proptest! {
         lateral::sigma::fuzz_rule(&bytes);
     }
 }
+
+/// The search walks a value's automaton only from the first place one of
+/// its literals (all at least four bytes) can start: literals at the very
+/// end of a value, in any case, overlapping one another, after a decoy
+/// with the same first bytes, in values short and long (over 256 bytes:
+/// not cached) are all still found, and a value shorter than every literal
+/// matches nothing.
+#[test]
+fn literals_found_wherever_they_start() {
+    let by_field = rule(
+        PROC,
+        "  sel:\n    CommandLine|contains|all:\n      - 'mimikatz'\n      - 'katzenjammer'\n  condition: sel",
+    );
+    let keywords = rule(
+        PROC,
+        "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords",
+    );
+    let pad = "x".repeat(300);
+    let cases: &[(String, bool, bool)] = &[
+        // Overlapping literals at the end, mixed case, after a decoy.
+        ("MIMIKATe MimiKatzenJammer".to_string(), true, false),
+        (format!("{pad} mimikat MIMIKATZENJAMMER"), true, false),
+        (format!("mimikatz {pad} katzenjamme"), false, false),
+        ("sekurlsa::LogonPasswordS".to_string(), false, true),
+        (
+            format!("{pad}sekurlsa::logonpassword sekurlsa::LOGONPASSWORDS"),
+            false,
+            true,
+        ),
+        (format!("{pad}sekurlsa::logonpassword"), false, false),
+        ("mim".to_string(), false, false),
+    ];
+    for (cmd, field_hit, kw_hit) in cases {
+        let rec = sysmon1(&format!(r#","CommandLine":"{cmd}""#));
+        assert_eq!(
+            hits(&by_field, &rec),
+            usize::from(*field_hit),
+            "field rule on {cmd}"
+        );
+        assert_eq!(
+            hits(&keywords, &rec),
+            usize::from(*kw_hit),
+            "keyword rule on {cmd}"
+        );
+    }
+}
