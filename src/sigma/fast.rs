@@ -18,7 +18,10 @@
 //!   Aho-Corasick automaton that folds ASCII case and holds the field's
 //!   literals and every keyword literal (other strings by the keyword
 //!   automaton alone), numbers by one hash look-up; a rule with a clause
-//!   unmarked is skipped. A value of at most 256 bytes seen before under
+//!   unmarked is skipped. An automaton whose literals are all at least
+//!   four bytes long walks a value only from the first place one of them
+//!   can start (a bit table of their case-folded first four bytes), and
+//!   not at all when there is none. A value of at most 256 bytes seen before under
 //!   the same field replays the clauses its first search marked (a
 //!   per-thread cache keyed on the value as written: real logs repeat most
 //!   values; a field whose values rarely repeat is searched without it);
