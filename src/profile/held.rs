@@ -4,8 +4,8 @@
 //!
 //! Such events repeat: one account logs on from one host to another many
 //! times a day with the same method and outcome. Everything of an event
-//! but its time and origin is its *template*, held once (interned per
-//! worker thread, then across them); each event is a [`Held`] record of
+//! but its time and origin is its *template*, held once (interned in one
+//! builder all worker threads share); each event is a [`Held`] record of
 //! 24 bytes: its time, where it was read (an evidence pointer: the input
 //! and the offset or line) and its template. The records are sorted as a
 //! run sorts its events (time, then origin, then action), whatever thread
@@ -42,15 +42,26 @@ pub struct HeldLogons {
     records: Vec<Held>,
 }
 
-/// Collects held events on one worker thread; [`HeldLogons::merge`]
-/// joins them.
+/// Collects held events (one shared by every worker thread of a streamed
+/// analysis, each piece added under one lock); [`HeldLogons::merge`]
+/// joins builders.
+///
+/// The records are kept in chunks of 65,536 (1.5 MiB), not one growing
+/// list: a list that doubles holds up to twice what it needs, and copies
+/// itself as it grows (old and new alive at once), at the very time the
+/// learning builders are at their largest. The merge moves the chunks
+/// into one list of the exact length, freeing each as it goes.
 #[derive(Default)]
 pub struct HeldBuilder {
     templates: Vec<LogEvent>,
     index: HashTable<(u64, u32)>,
     files: Vec<Arc<str>>,
-    records: Vec<Held>,
+    chunks: Vec<Vec<Held>>,
+    len: usize,
 }
+
+/// Records per chunk of a [`HeldBuilder`] (1.5 MiB).
+const CHUNK: usize = 1 << 16;
 
 /// The hash of a template's usual fields (equal templates hash alike;
 /// the fields left out only make more templates share a hash).
@@ -98,12 +109,21 @@ impl HeldBuilder {
                 ((((file as u32) + 1) << 1) | line, at)
             }
         };
-        self.records.push(Held {
+        let record = Held {
             ts,
             at,
             place,
             template,
-        });
+        };
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(record),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(record);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
     }
 
     /// The index of template `e`, added when new.
@@ -123,12 +143,12 @@ impl HeldBuilder {
 
     /// Events held.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.len
     }
 
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
     }
 }
 
@@ -143,8 +163,11 @@ impl HeldLogons {
             .max_by_key(|i| parts.get(*i).map_or(0, |p| p.templates.len()))
             .map(|i| parts.swap_remove(i));
         let mut all = base.unwrap_or_default();
-        all.records
-            .reserve_exact(parts.iter().map(HeldBuilder::len).sum());
+        let total = all.len + parts.iter().map(HeldBuilder::len).sum::<usize>();
+        let mut records: Vec<Held> = Vec::with_capacity(total);
+        for chunk in std::mem::take(&mut all.chunks) {
+            records.extend_from_slice(&chunk);
+        }
         for part in parts {
             let map: Vec<u32> = part.templates.into_iter().map(|t| all.intern(t)).collect();
             let files: Vec<u32> = part
@@ -158,22 +181,27 @@ impl HeldLogons {
                     }
                 })
                 .collect();
-            all.records.extend(part.records.into_iter().map(|r| Held {
-                template: map.get(r.template as usize).copied().unwrap_or(0),
-                place: match r.place {
-                    0 => 0,
-                    p => {
-                        let f = files.get(((p >> 1) - 1) as usize).copied().unwrap_or(0);
-                        ((f + 1) << 1) | (p & 1)
-                    }
-                },
-                ..r
-            }));
+            for chunk in part.chunks {
+                records.extend(chunk.into_iter().map(|r| Held {
+                    template: map.get(r.template as usize).copied().unwrap_or(0),
+                    place: match r.place {
+                        0 => 0,
+                        p => {
+                            let f = files.get(((p >> 1) - 1) as usize).copied().unwrap_or(0);
+                            ((f + 1) << 1) | (p & 1)
+                        }
+                    },
+                    ..r
+                }));
+            }
         }
+        let HeldBuilder {
+            templates, files, ..
+        } = all;
         // Files ranked by name, as origins compare.
-        let mut by_name: Vec<u32> = (0..all.files.len() as u32).collect();
-        by_name.sort_by(|a, b| all.files.get(*a as usize).cmp(&all.files.get(*b as usize)));
-        let mut rank = vec![0u32; all.files.len()];
+        let mut by_name: Vec<u32> = (0..files.len() as u32).collect();
+        by_name.sort_by(|a, b| files.get(*a as usize).cmp(&files.get(*b as usize)));
+        let mut rank = vec![0u32; files.len()];
         for (r, f) in by_name.into_iter().enumerate() {
             if let Some(x) = rank.get_mut(f as usize) {
                 *x = r as u32 + 1;
@@ -186,12 +214,12 @@ impl HeldLogons {
             };
             (h.ts, file, h.place & 1, h.at)
         };
-        let templates = &all.templates;
-        all.records.par_sort_unstable_by(|a, b| {
+        let by_template = &templates;
+        records.par_sort_unstable_by(|a, b| {
             key(a).cmp(&key(b)).then_with(|| {
                 let (x, y) = (
-                    templates.get(a.template as usize),
-                    templates.get(b.template as usize),
+                    by_template.get(a.template as usize),
+                    by_template.get(b.template as usize),
                 );
                 let action = |t: Option<&LogEvent>| t.map(|t| t.action);
                 action(x)
@@ -200,9 +228,9 @@ impl HeldLogons {
             })
         });
         HeldLogons {
-            templates: all.templates,
-            files: all.files,
-            records: all.records,
+            templates,
+            files,
+            records,
         }
     }
 
@@ -279,6 +307,7 @@ impl HeldLogons {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Text;
 
     /// Events of one input, one per line, spread over `parts` builders in
     /// a given way, merged.
@@ -314,6 +343,54 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn records_over_several_chunks_merge_whole_and_in_order() {
+        // More than two chunks' worth, on two builders unevenly.
+        let n = 2 * CHUNK as u64 + 777;
+        let file: Arc<str> = Arc::from("auth.txt");
+        let mut one = HeldBuilder::default();
+        let mut two: Vec<HeldBuilder> = (0..2).map(|_| HeldBuilder::default()).collect();
+        for i in 0..n {
+            let e = LogEvent {
+                ts: Timestamp(((i * 7919) % 100_003) as i64),
+                user_name: Some(format!("u{}", i % 11).into()),
+                origin: Some(Origin {
+                    file: file.clone(),
+                    at: Position::Offset(i * 80),
+                }),
+                ..LogEvent::default()
+            };
+            if let Some(b) = two.get_mut(usize::from(i % 5 == 0)) {
+                b.add(e.clone());
+            }
+            one.add(e);
+        }
+        assert_eq!(one.len(), n as usize);
+        let a = HeldLogons::merge(vec![one]);
+        let b = HeldLogons::merge(two);
+        assert_eq!(a.len(), n as usize);
+        assert_eq!(b.len(), n as usize);
+        assert_eq!(a.templates().len(), 11);
+        let seen = |h: &HeldLogons| -> Vec<(i64, Option<Origin>, Option<Text>)> {
+            h.records()
+                .iter()
+                .map(|r| {
+                    (
+                        r.ts.0,
+                        h.origin(r),
+                        h.template(r).and_then(|t| t.user_name.clone()),
+                    )
+                })
+                .collect()
+        };
+        let (sa, sb) = (seen(&a), seen(&b));
+        assert!(
+            sa.windows(2)
+                .all(|w| (w[0].0, &w[0].1) <= (w[1].0, &w[1].1))
+        );
+        assert_eq!(sa, sb);
     }
 
     #[test]

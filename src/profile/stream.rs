@@ -210,7 +210,6 @@ struct Fold {
     events: usize,
     span: Option<(Timestamp, Timestamp)>,
     unread: Unread,
-    held: HeldBuilder,
 }
 
 /// True when `path` is a file that reads the same twice (not standard
@@ -323,8 +322,11 @@ pub fn learn(
         events: 0,
         span: None,
         unread: Unread::default(),
-        held: HeldBuilder::default(),
     };
+    // One for every thread: each piece's held events are added under one
+    // lock, so a template seen by several threads is held once (a
+    // builder per thread held most of a day's templates twice).
+    let held_all: Mutex<HeldBuilder> = Mutex::new(HeldBuilder::default());
     // Judged events are filtered only when something is learned.
     let judged_reads = plan
         .judged_reads
@@ -359,6 +361,7 @@ pub fn learn(
         folds
             .with(new_fold, |f| {
                 let mut kept = Vec::new();
+                let mut to_hold = Vec::new();
                 for e in events {
                     if learns(e.ts) {
                         f.builder.add_event(&e);
@@ -370,13 +373,21 @@ pub fn learn(
                     } else if plan.keep_judged {
                         if judged_reads.is_none_or(|r| r(&e)) {
                             if holds(&e) {
-                                f.held.add(e);
+                                to_hold.push(e);
                             } else {
                                 kept.push(e);
                             }
                         } else {
                             f.unread.add(e.ts);
                         }
+                    }
+                }
+                if !to_hold.is_empty() {
+                    let mut h = held_all
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for e in to_hold {
+                        h.add(e);
                     }
                 }
                 if let Some(s) = plan.spill {
@@ -426,7 +437,6 @@ pub fn learn(
     let mut events = 0;
     let mut span = None;
     let mut unread = Unread::default();
-    let mut held = Vec::new();
     let whole_share = plan.spill.map_or(u64::MAX, |s| s.builders_share());
     let check = |b: &mut ProfileBuilder| {
         if let Some(s) = plan.spill {
@@ -439,9 +449,11 @@ pub fn learn(
         events += f.events;
         span = widen(span, f.span);
         unread.merge(f.unread);
-        held.push(f.held);
     }
-    let held = HeldLogons::merge(held);
+    let held = held_all
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let held_len = held.len();
     // Connection records of the learning part, in batches.
     let mut learned_flows = 0usize;
     // Under a memory limit a batch is small enough that its builder (a
@@ -477,7 +489,7 @@ pub fn learn(
         builder.merge(x);
     }
     learn_marks.retain(|e| e.action == Action::SigmaMatch);
-    run.folded = seen.saturating_sub(run.events.len() + held.len()) as u64;
+    run.folded = seen.saturating_sub(run.events.len() + held_len) as u64;
     let thresholds = RoleThresholds::default();
     let profiles = match plan.spill {
         Some(s) => s
@@ -485,6 +497,9 @@ pub fn learn(
             .map_err(crate::profile::spill::SpillError::into_io)?,
         None => builder.finish_with(&thresholds),
     };
+    // Joined once the learning builder is gone: the held records' one
+    // list and the builder's tables are never at their largest together.
+    let held = HeldLogons::merge(vec![held]);
     Ok(Streamed {
         run,
         cut,
