@@ -727,6 +727,7 @@ pub fn read_and_learn(
             .as_ref()
             .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
         judged_held: Some(&crate::detect::held_compactly),
+        failures_needed: reader.map_or(0, crate::detect::JudgedReader::failures_needed),
         hosts: None,
         spill: None,
     };

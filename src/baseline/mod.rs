@@ -192,6 +192,7 @@ impl Baseline {
             keep_judged: false,
             judged_reads: None,
             judged_held: None,
+            failures_needed: 0,
             hosts: opts.hosts.as_ref(),
             spill,
         };

@@ -208,6 +208,7 @@ pub const NTLM_ECHO_NANOS: i64 = 2_000_000_000;
 /// (`crate::analyze::read_and_learn`).
 pub struct JudgedReader {
     reads: Vec<rules::Reads>,
+    failures_needed: usize,
 }
 
 impl JudgedReader {
@@ -224,7 +225,28 @@ impl JudgedReader {
                     .map_or(reads_all as rules::Reads, |(_, r)| *r)
             })
             .collect();
-        JudgedReader { reads }
+        let on = |id: &str| !allow.rules.iter().any(|r| r == id);
+        let t = &config.detect;
+        // What `failing_sources` asks of a source in each rule.
+        let needs = [
+            on(rules::brute_force::RULE.id).then(|| t.brute_force.brute_force_failures.max(1)),
+            on(rules::spray::RULE.id).then(|| t.spray.spray_accounts.max(2)),
+        ];
+        let failures_needed = needs.into_iter().flatten().min().unwrap_or(0);
+        JudgedReader {
+            reads,
+            failures_needed,
+        }
+    }
+
+    /// The fewest failed attempts (`common::failed_attempt`) from one
+    /// source that any enabled rule reads: a source with fewer in the
+    /// whole judged part is grouped by no rule (`lateral.brute-force` and
+    /// `lateral.password-spray` take only sources with that many; every
+    /// other rule reads successful logons only). 0 when neither rule is
+    /// enabled (nothing is left out then).
+    pub fn failures_needed(&self) -> usize {
+        self.failures_needed
     }
 
     /// True when some consumer can read `e`.

@@ -32,13 +32,14 @@ use crate::hosts::{DirectoryBuilder, HostDirectory, HostKey, HostsFile};
 use crate::input::InputPath;
 use crate::model::Action;
 use crate::model::event::{LogEvent, Outcome, Text, Timestamp};
+use crate::model::host::canonical_ip;
 use crate::profile::Profiles;
 use crate::profile::build::{ProfileBuilder, fold_flows};
 use crate::profile::exec::{Side, directory_key, is_exec_action};
 use crate::profile::held::{HeldBuilder, HeldLogons};
 use crate::profile::logon::is_network_logon;
 use crate::profile::role::RoleThresholds;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,12 @@ pub struct Plan<'a> {
     /// host that logged remote execution (which reads its logons among
     /// the events).
     pub judged_held: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
+    /// With [`Plan::judged_reads`]: the fewest failed attempts from one
+    /// source that a rule reads (`crate::detect::JudgedReader::failures_needed`).
+    /// A judged failed sshd logon from an address with fewer events in
+    /// all (counted by the survey; see [`learn`]) is counted with
+    /// [`Streamed::unread`] instead of held. 0: every one is held.
+    pub failures_needed: usize,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
     /// `--memory-limit`: spill the learning builders past their share of
@@ -181,11 +188,28 @@ struct Survey {
     span: Option<(Timestamp, Timestamp)>,
     /// How the writers of remote execution spell themselves.
     exec_writers: FxHashSet<(Option<IpAddr>, Option<Text>)>,
+    /// Per address: the events naming it as their source (an address
+    /// also met in another place: `u32::MAX`). Only with
+    /// [`Plan::failures_needed`].
+    sources: FxHashMap<IpAddr, u32>,
 }
 
 impl Survey {
-    fn observe(&mut self, e: &LogEvent, take_evidence: bool) {
+    fn observe(&mut self, e: &LogEvent, take_evidence: bool, count_sources: bool) {
         self.span = widen(self.span, Some((e.ts, e.ts)));
+        if count_sources {
+            let named = e
+                .source_domain
+                .as_deref()
+                .and_then(crate::model::host::parse_ip);
+            for ip in [e.source_ip, named].into_iter().flatten() {
+                let n = self.sources.entry(canonical_ip(ip)).or_insert(0);
+                *n = n.saturating_add(1);
+            }
+            for ip in [e.host_ip, e.destination_ip].into_iter().flatten() {
+                self.sources.insert(canonical_ip(ip), u32::MAX);
+            }
+        }
         if take_evidence {
             self.directory.observe(e);
             self.sessions.observe(e);
@@ -196,11 +220,18 @@ impl Survey {
         }
     }
 
-    fn merge(&mut self, o: Survey) {
+    fn merge(&mut self, mut o: Survey) {
         self.directory.merge(o.directory);
         self.sessions.merge(o.sessions);
         self.span = widen(self.span, o.span);
         self.exec_writers.extend(o.exec_writers);
+        if self.sources.len() < o.sources.len() {
+            std::mem::swap(&mut self.sources, &mut o.sources);
+        }
+        for (ip, n) in o.sources {
+            let mine = self.sources.entry(ip).or_insert(0);
+            *mine = mine.saturating_add(n);
+        }
     }
 }
 
@@ -247,10 +278,11 @@ pub fn learn(
         |ts: Timestamp| !plan.directory_before_cut || plan.fixed_cut.is_none_or(|c| ts < c);
     // Pass 1: the directory's evidence and the span.
     let surveys: PerThread<Survey> = PerThread::new();
+    let counts = plan.failures_needed > 0 && plan.judged_reads.is_some() && plan.keep_judged;
     let survey = |events: Vec<LogEvent>| -> Vec<LogEvent> {
         surveys.with(Survey::default, |s| {
             for e in &events {
-                s.observe(e, evidence(e.ts));
+                s.observe(e, evidence(e.ts), counts);
             }
         });
         Vec::new()
@@ -264,7 +296,7 @@ pub fn learn(
         if f.capture {
             // Read once: their events join the survey here.
             for e in &f.events {
-                survey_one(&surveys, e, evidence(e.ts));
+                survey_one(&surveys, e, evidence(e.ts), counts);
             }
             captures.push(f);
         } else {
@@ -282,7 +314,7 @@ pub fn learn(
         std::sync::atomic::Ordering::Relaxed,
     );
     for e in extra {
-        survey_one(&surveys, e, evidence(e.ts));
+        survey_one(&surveys, e, evidence(e.ts), counts);
     }
     let mut surveyed = Survey::default();
     for s in surveys.into_values() {
@@ -332,6 +364,26 @@ pub fn learn(
         .judged_reads
         .filter(|_| matches!((cut, whole), (Some(c), Some((a, _))) if a < c));
     let judged_held = plan.judged_held.filter(|_| judged_reads.is_some());
+    // A judged failed sshd logon whose source address no rule groups
+    // (fewer events name it than any rule needs failures of one source,
+    // and it is no named host): counted, not held.
+    let sources = std::mem::take(&mut surveyed.sources);
+    let needed = u32::try_from(plan.failures_needed).unwrap_or(u32::MAX);
+    let passes = |e: &LogEvent| {
+        judged_reads.is_some()
+            && needed > 0
+            && e.dataset == "sshd"
+            && e.action == Action::LogonFailed
+            && e.outcome == Some(Outcome::Failure)
+            && e.source_domain.is_none()
+            && e.source_ip.is_some_and(|ip| {
+                let ip = canonical_ip(ip);
+                !ip.is_loopback()
+                    && !ip.is_unspecified()
+                    && sources.get(&ip).is_some_and(|&n| n < needed)
+                    && !dir.key_for_ip(ip).is_named()
+            })
+    };
     // Held compactly: not a logon that remote execution is tied with.
     let holds = |e: &LogEvent| {
         judged_held.is_some_and(|h| h(e))
@@ -371,7 +423,9 @@ pub fn learn(
                             kept.push(e);
                         }
                     } else if plan.keep_judged {
-                        if judged_reads.is_none_or(|r| r(&e)) {
+                        if passes(&e) {
+                            f.unread.add(e.ts);
+                        } else if judged_reads.is_none_or(|r| r(&e)) {
                             if holds(&e) {
                                 to_hold.push(e);
                             } else {
@@ -522,6 +576,6 @@ const FLOW_BATCH: usize = 256 * 1024;
 const FLOW_COST: u64 = 2048;
 
 /// Surveys one event on the calling thread's survey.
-fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool) {
-    surveys.with(Survey::default, |s| s.observe(e, take_evidence));
+fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool, counts: bool) {
+    surveys.with(Survey::default, |s| s.observe(e, take_evidence, counts));
 }

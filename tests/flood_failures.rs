@@ -1,0 +1,169 @@
+//! A streamed analysis counts, instead of holding, the judged failed sshd
+//! logons of addresses that no rule can group (fewer events name them
+//! than `lateral.brute-force` and `lateral.password-spray` need failures
+//! of one source). The alerts and the report must be the bytes of
+//! `--keep-judged`, which holds every judged event, on a flood of
+//! distinct sources with a brute force, a spray and a source whose
+//! failures straddle the cut planted in it.
+
+mod common;
+
+use std::path::Path;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lateral");
+
+/// An sshd log of `lines` lines over three days, most failures from a
+/// distinct outside address, some accepted from inside, and the planted
+/// attacks of the module docs on the third day.
+fn flood(path: &Path, lines: u64) {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let users = ["root", "admin", "oracle", "alice", "bob", "carol"];
+    let stamp = |t: u64| {
+        let (d, s) = (1 + t / 86_400, t % 86_400);
+        format!(
+            "Dec {d:2} {:02}:{:02}:{:02}",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60
+        )
+    };
+    let mut out: Vec<(u64, String)> = Vec::new();
+    for i in 0..lines {
+        let t = i * 3 * 86_400 / lines;
+        let r = next();
+        let u = users[(r % 6) as usize];
+        let host = format!("web{:02}", (r >> 8) % 12);
+        let addr = format!(
+            "{}.{}.{}.{}",
+            1 + (r >> 16) % 222,
+            (r >> 24) % 256,
+            (r >> 32) % 256,
+            1 + (r >> 40) % 254
+        );
+        let port = 1024 + (r >> 48) % 60_000;
+        let msg = match (r >> 56) % 6 {
+            0 => format!(
+                "Accepted password for {u} from 10.0.{}.{} port {port} ssh2",
+                (r >> 20) % 3,
+                1 + (r >> 28) % 20
+            ),
+            1 => format!("Invalid user {u} from {addr} port {port}"),
+            _ => format!("Failed password for {u} from {addr} port {port} ssh2"),
+        };
+        out.push((
+            t,
+            format!("{} {host} sshd[{}]: {msg}\n", stamp(t), 1000 + i % 5000),
+        ));
+    }
+    let day3 = 2 * 86_400 + 10 * 3600;
+    for i in 0..6u64 {
+        out.push((
+            day3 + i * 3,
+            format!(
+                "{} web05 sshd[777]: Failed password for root from 203.0.113.9 port {} ssh2\n",
+                stamp(day3 + i * 3),
+                40_000 + i
+            ),
+        ));
+    }
+    out.push((
+        day3 + 30,
+        format!(
+            "{} web05 sshd[777]: Accepted password for root from 203.0.113.9 port 40010 ssh2\n",
+            stamp(day3 + 30)
+        ),
+    ));
+    for (i, u) in users.iter().enumerate() {
+        let t = day3 + 3600 + i as u64 * 5;
+        out.push((
+            t,
+            format!(
+                "{} web07 sshd[778]: Failed password for {u} from 198.51.100.7 port {} ssh2\n",
+                stamp(t),
+                41_000 + i
+            ),
+        ));
+    }
+    for t in [
+        5 * 3600,
+        5 * 3600 + 1,
+        5 * 3600 + 2,
+        5 * 3600 + 3,
+        day3 + 7200,
+    ] {
+        out.push((
+            t,
+            format!(
+                "{} web09 sshd[779]: Failed password for alice from 192.0.2.44 port 42000 ssh2\n",
+                stamp(t)
+            ),
+        ));
+    }
+    out.sort_by_key(|(t, _)| *t);
+    let text: String = out.into_iter().map(|(_, l)| l).collect();
+    std::fs::write(path, text).expect("write flood");
+}
+
+#[test]
+fn counted_failures_give_the_alerts_and_report_of_holding_every_judged_event() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    flood(&dir.join("sshd.log"), 40_000);
+    for threads in ["1", "2"] {
+        let held = common::run_ok(
+            BIN,
+            dir,
+            &[
+                "--threads",
+                threads,
+                "analyze",
+                "-q",
+                "--keep-judged",
+                "--json",
+                "held.json",
+                "sshd.log",
+            ],
+        );
+        let counted = common::run_ok(
+            BIN,
+            dir,
+            &[
+                "--threads",
+                threads,
+                "analyze",
+                "-q",
+                "--stats",
+                "--json",
+                "counted.json",
+                "sshd.log",
+            ],
+        );
+        let want = std::fs::read_to_string(dir.join("held.json")).expect("held alerts");
+        let got = std::fs::read_to_string(dir.join("counted.json")).expect("counted alerts");
+        assert_eq!(want, got, "alerts differ with --threads {threads}");
+        assert_eq!(
+            String::from_utf8_lossy(&held.stdout),
+            String::from_utf8_lossy(&counted.stdout),
+            "reports differ with --threads {threads}"
+        );
+        // The planted attacks still fire.
+        assert!(got.contains("lateral.brute-force"), "no brute force");
+        assert!(got.contains("lateral.password-spray"), "no spray");
+        // And the flood's failures were counted, not held: most of the
+        // judged third are on the `not held` line.
+        let stats = String::from_utf8_lossy(&counted.stderr);
+        let not_held: u64 = stats
+            .lines()
+            .find(|l| l.trim_start().starts_with("not held"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|n| n.parse().ok())
+            .expect("a not held line");
+        assert!(not_held > 8_000, "only {not_held} not held:\n{stats}");
+    }
+}
