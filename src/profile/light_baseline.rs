@@ -400,7 +400,9 @@ impl LightTable {
     /// Sorts the records by address and merges those of one source.
     fn compact(&mut self) {
         let mut records = std::mem::take(&mut self.records);
-        records.sort_by_key(|r| r.ip);
+        // In place: a stable sort would take a buffer of half the records,
+        // and records of one source merge alike in any order.
+        records.sort_unstable_by_key(|r| r.ip);
         records.dedup_by(|later, kept| {
             if later.ip == kept.ip {
                 kept.merge(later);
@@ -524,10 +526,8 @@ impl LightTable {
             }
         }
         let dense = |map: &mut [u32]| {
-            let mut n = 0u32;
-            for m in map.iter_mut().filter(|m| **m == 0) {
-                *m = n;
-                n += 1;
+            for (n, m) in map.iter_mut().filter(|m| **m == 0).enumerate() {
+                *m = u32::try_from(n).unwrap_or(NONE);
             }
         };
         dense(&mut user_map);
