@@ -490,10 +490,11 @@ impl LightTable {
     /// table of their own (sealed, its accounts and targets those of this
     /// table), ready for [`LightTable::into_profiles`].
     pub fn promote(&mut self, profiled: impl Fn(IpAddr) -> bool) -> LightTable {
-        let (out, keep): (Vec<LightRecord>, Vec<LightRecord>) = std::mem::take(&mut self.records)
-            .into_iter()
-            .partition(|r| r.outgrown() || profiled(r.ip));
-        self.records = keep;
+        // In place: the kept records are not copied.
+        let out: Vec<LightRecord> = self
+            .records
+            .extract_if(.., |r| r.outgrown() || profiled(r.ip))
+            .collect();
         self.sorted = self.records.len();
         LightTable {
             sorted: out.len(),
