@@ -4,7 +4,7 @@
 //! Sits in the profile stage, beside [`crate::profile::light`] (which
 //! judges SYN-flood sources in `analyze`): an sshd or Windows logon flood
 //! from random public addresses makes every line a new source, and a
-//! [`HostProfile`](crate::profile::HostProfile) of each costs over a
+//! [`HostProfile`] of each costs over a
 //! kilobyte to say what a few dozen bytes say: this address tried these
 //! accounts on these hosts, this many times, between these instants.
 //!
