@@ -74,6 +74,7 @@ pub mod histo;
 pub mod host;
 mod index;
 pub mod light;
+pub mod light_baseline;
 pub mod logon;
 mod merge;
 mod order;
