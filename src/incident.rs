@@ -90,34 +90,53 @@ pub struct CredentialSwitch {
     pub ts: Timestamp,
 }
 
+/// At most this many credential switches are kept per incident: the
+/// score counts two, and a report lists them; a hostile input (a host
+/// reached under thousands of accounts that moves on under thousands of
+/// others) would otherwise make their number the product of the two.
+const MAX_SWITCHES: usize = 256;
+
 /// Hops of `hops` (in time order) leaving a host that an earlier hop
-/// reached with another account; each (host, from, to) once.
+/// reached with another account; each (host, from, to) once, in the order
+/// of the hop that moved on, then of the hop that reached the host; at most
+/// [`MAX_SWITCHES`].
+///
+/// Each host's arriving accounts are kept once (case-insensitively, first
+/// spelling) as the hops pass, so the work is the hops plus the pairs
+/// examined, not the square of the hops.
 fn credential_switches(hops: &[Hop]) -> Vec<CredentialSwitch> {
     let mut out: Vec<CredentialSwitch> = Vec::new();
-    for (i, next) in hops.iter().enumerate() {
-        let Some(to) = next.user.as_deref() else {
-            continue;
-        };
+    // Accounts that reached each host so far: (as written, lower-case).
+    let mut arrived: FxHashMap<Option<HostKey>, Vec<(&str, String)>> = FxHashMap::default();
+    let mut seen: FxHashSet<(Option<HostKey>, String, String)> = FxHashSet::default();
+    for next in hops {
+        if out.len() >= MAX_SWITCHES {
+            break;
+        }
         let src = next.src.key();
-        for before in hops.iter().take(i) {
-            let Some(from) = before.user.as_deref() else {
-                continue;
-            };
-            if before.dst.key() != src || from.eq_ignore_ascii_case(to) {
-                continue;
+        if let Some(to) = next.user.as_deref()
+            && let Some(froms) = arrived.get(&src)
+        {
+            let to_lower = to.to_ascii_lowercase();
+            for (from, from_lower) in froms {
+                if *from_lower == to_lower || out.len() >= MAX_SWITCHES {
+                    continue;
+                }
+                if seen.insert((src.clone(), from_lower.clone(), to_lower.clone())) {
+                    out.push(CredentialSwitch {
+                        host: next.src.clone(),
+                        from: (*from).to_string(),
+                        to: to.to_string(),
+                        ts: next.ts,
+                    });
+                }
             }
-            let seen = out.iter().any(|s| {
-                s.host.key() == src
-                    && s.from.eq_ignore_ascii_case(from)
-                    && s.to.eq_ignore_ascii_case(to)
-            });
-            if !seen {
-                out.push(CredentialSwitch {
-                    host: next.src.clone(),
-                    from: from.to_string(),
-                    to: to.to_string(),
-                    ts: next.ts,
-                });
+        }
+        if let Some(user) = next.user.as_deref() {
+            let lower = user.to_ascii_lowercase();
+            let list = arrived.entry(next.dst.key()).or_default();
+            if !list.iter().any(|(_, l)| *l == lower) {
+                list.push((user, lower));
             }
         }
     }
@@ -289,27 +308,7 @@ pub fn build<R: Roles + ?Sized>(
             *slot = Some((i, end));
         }
     }
-    // Chains: a movement alert's destination starts another movement soon after.
-    let mut by_src: FxHashMap<HostKey, Vec<usize>> = FxHashMap::default();
-    for (i, a) in alerts.iter().enumerate() {
-        if let (true, Some(s)) = (a.movement, host_key(&a.source, names)) {
-            by_src.entry(s).or_default().push(i);
-        }
-    }
-    for (i, a) in alerts.iter().enumerate() {
-        let Some(d) = host_key(&a.destination, names).filter(|_| a.movement) else {
-            continue;
-        };
-        if is_broadcast(&host_key(&a.source, names)) {
-            continue;
-        }
-        for &j in by_src.get(&d).into_iter().flatten() {
-            let Some(b) = alerts.get(j) else { continue };
-            if j != i && b.start >= a.start && b.start.0 - a.end.0 <= chain {
-                uf.union(i, j);
-            }
-        }
-    }
+    join_chains(alerts, names, chain, &is_broadcast, &mut uf);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
         let r = uf.find(i);
@@ -337,6 +336,77 @@ pub fn build<R: Roles + ?Sized>(
         }
     }
     incidents
+}
+
+/// Joins (in `uf`) each movement alert to the movement alerts its
+/// destination starts from its own start until `chain` after its end, unless
+/// its source is a broadcast.
+fn join_chains(
+    alerts: &[Alert],
+    names: &Directory,
+    chain: i64,
+    is_broadcast: &dyn Fn(&Option<HostKey>) -> bool,
+    uf: &mut UnionFind,
+) {
+    // Chains: a movement alert's destination starts another movement soon
+    // after. Each source's movement alerts in start order, so the ones an
+    // alert chains to are one run of that list.
+    let mut by_src: FxHashMap<HostKey, Vec<(Timestamp, usize)>> = FxHashMap::default();
+    for (i, a) in alerts.iter().enumerate() {
+        if let (true, Some(s)) = (a.movement, host_key(&a.source, names)) {
+            by_src.entry(s).or_default().push((a.start, i));
+        }
+    }
+    for list in by_src.values_mut() {
+        list.sort_unstable();
+    }
+    // Every alert of a run is joined to the alert that chains to it; joining
+    // that alert to one of the run and each neighbour of the run to the next
+    // gives the same partition in time linear in the alerts, whatever a
+    // hostile input makes of the runs (a hub that many alerts reach and
+    // that starts many). `cover` counts, per source's list, the runs each
+    // neighbouring pair lies in (a difference array).
+    let mut cover: FxHashMap<&HostKey, Vec<i64>> = FxHashMap::default();
+    for (i, a) in alerts.iter().enumerate() {
+        let Some(d) = host_key(&a.destination, names).filter(|_| a.movement) else {
+            continue;
+        };
+        if is_broadcast(&host_key(&a.source, names)) {
+            continue;
+        }
+        let Some((key, list)) = by_src.get_key_value(&d) else {
+            continue;
+        };
+        let latest = a.end.0.saturating_add(chain);
+        let lo = list.partition_point(|(start, _)| *start < a.start);
+        let hi = list.partition_point(|(start, _)| start.0 <= latest);
+        let run = list.get(lo..hi).unwrap_or_default();
+        let Some(&(_, j)) = run.iter().find(|(_, j)| *j != i) else {
+            continue;
+        };
+        uf.union(i, j);
+        let diff = cover.entry(key).or_insert_with(|| vec![0; list.len()]);
+        if let Some(c) = diff.get_mut(lo) {
+            *c += 1;
+        }
+        if let Some(c) = diff.get_mut(hi - 1) {
+            *c -= 1;
+        }
+    }
+    for (key, diff) in &cover {
+        let Some(list) = by_src.get(*key) else {
+            continue;
+        };
+        let mut inside = 0i64;
+        for (k, pair) in list.windows(2).enumerate() {
+            inside += diff.get(k).copied().unwrap_or(0);
+            if inside > 0
+                && let [(_, x), (_, y)] = pair
+            {
+                uf.union(*x, *y);
+            }
+        }
+    }
 }
 
 fn by_time(alerts: &[Alert], x: usize, y: usize) -> std::cmp::Ordering {
@@ -521,6 +591,173 @@ mod tests {
             hop(2, "ws1", "srv", Some("alice")),
         ];
         assert!(credential_switches(&early).is_empty());
+    }
+
+    /// The definition `credential_switches` computes, pair by pair
+    /// (quadratic): the reference its faster form is held to.
+    fn switches_pairwise(hops: &[Hop]) -> Vec<CredentialSwitch> {
+        let mut out: Vec<CredentialSwitch> = Vec::new();
+        for (i, next) in hops.iter().enumerate() {
+            let Some(to) = next.user.as_deref() else {
+                continue;
+            };
+            for before in hops.iter().take(i) {
+                let Some(from) = before.user.as_deref() else {
+                    continue;
+                };
+                if before.dst.key() != next.src.key() || from.eq_ignore_ascii_case(to) {
+                    continue;
+                }
+                let seen = out.iter().any(|s| {
+                    s.host.key() == next.src.key()
+                        && s.from.eq_ignore_ascii_case(from)
+                        && s.to.eq_ignore_ascii_case(to)
+                });
+                if !seen && out.len() < MAX_SWITCHES {
+                    out.push(CredentialSwitch {
+                        host: next.src.clone(),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        ts: next.ts,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Hops over a few hosts and accounts (in mixed case), drawn from a
+    /// seed by a small linear congruential generator.
+    fn drawn_hops(seed: u64, n: usize) -> Vec<Hop> {
+        let hosts = ["ws1", "ws2", "srv", "dc", "fs", "db"];
+        let users = ["alice", "ALICE", "bob", "Administrator", "svc", "Bob"];
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let mut next = |m: usize| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 33) as usize) % m
+        };
+        (0..n)
+            .map(|t| {
+                let src = hosts[next(hosts.len())];
+                let dst = hosts[next(hosts.len())];
+                let user = match next(7) {
+                    0 => None,
+                    k => Some(users[k - 1]),
+                };
+                hop(t as i64, src, dst, user)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn switches_equal_the_pairwise_definition() {
+        for seed in 0..300 {
+            let hops = drawn_hops(seed, (seed % 60) as usize);
+            assert_eq!(
+                credential_switches(&hops),
+                switches_pairwise(&hops),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_host_reached_under_many_accounts_keeps_a_bounded_list_of_switches() {
+        // 3,000 accounts reach srv, 3,000 others leave it: nine million
+        // pairs, of which the list keeps its cap.
+        let mut hops: Vec<Hop> = Vec::new();
+        for k in 0..3000i64 {
+            hops.push(hop(k, "ws1", "srv", Some(&format!("in{k}"))));
+        }
+        for k in 0..3000i64 {
+            hops.push(hop(10_000 + k, "srv", "dc", Some(&format!("out{k}"))));
+        }
+        let s = credential_switches(&hops);
+        assert_eq!(s.len(), MAX_SWITCHES);
+        assert_eq!((s[0].from.as_str(), s[0].to.as_str()), ("in0", "out0"));
+        assert_eq!((s[1].from.as_str(), s[1].to.as_str()), ("in1", "out0"));
+    }
+
+    /// Each alert's set, as the smallest index in it.
+    fn partition(uf: &mut UnionFind, n: usize) -> Vec<usize> {
+        let mut smallest: BTreeMap<usize, usize> = BTreeMap::new();
+        for i in 0..n {
+            let r = uf.find(i);
+            smallest.entry(r).or_insert(i);
+        }
+        (0..n)
+            .map(|i| {
+                let r = uf.find(i);
+                smallest.get(&r).copied().unwrap_or(i)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chains_join_as_the_pairwise_definition_does() {
+        let names = std::sync::Arc::new(crate::hosts::build_directory(&[], None));
+        let directory = Directory::from_hosts(&names);
+        let hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+        let minute = 60_000_000_000i64;
+        let chain = 30 * minute;
+        for seed in 0..200u64 {
+            let mut x = seed.wrapping_add(17);
+            let mut next = |m: u64| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 33) % m
+            };
+            let n = (seed % 40) as usize + 2;
+            let alerts: Vec<Alert> = (0..n)
+                .map(|_| {
+                    let start = next(240) as i64 * minute;
+                    let mut a = Alert::new(
+                        crate::detect::rules::new_admin_edge::RULE,
+                        attack::SMB,
+                        40,
+                        Timestamp(start),
+                    );
+                    a.end = Timestamp(start + next(50) as i64 * minute);
+                    a.source = hosts[next(4) as usize].parse().ok().map(HostRef::ip);
+                    a.destination = hosts[next(4) as usize].parse().ok().map(HostRef::ip);
+                    a.movement = next(5) != 0;
+                    a
+                })
+                .collect();
+            let broadcast = |k: &Option<HostKey>| {
+                k.as_ref() == host_key(&hosts[0].parse().ok().map(HostRef::ip), &directory).as_ref()
+                    && seed % 3 == 0
+            };
+            let mut fast = UnionFind((0..n).collect());
+            join_chains(&alerts, &directory, chain, &broadcast, &mut fast);
+            let mut pairwise = UnionFind((0..n).collect());
+            for (i, a) in alerts.iter().enumerate() {
+                let Some(d) = host_key(&a.destination, &directory).filter(|_| a.movement) else {
+                    continue;
+                };
+                if broadcast(&host_key(&a.source, &directory)) {
+                    continue;
+                }
+                for (j, b) in alerts.iter().enumerate() {
+                    if j != i
+                        && b.movement
+                        && host_key(&b.source, &directory).as_ref() == Some(&d)
+                        && b.start >= a.start
+                        && b.start.0 - a.end.0 <= chain
+                    {
+                        pairwise.union(i, j);
+                    }
+                }
+            }
+            assert_eq!(
+                partition(&mut fast, n),
+                partition(&mut pairwise, n),
+                "seed {seed}"
+            );
+        }
     }
 
     /// Two alerts from two sources onto one server, ten minutes apart.
