@@ -16,50 +16,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_lateral");
 /// distinct outside address, some accepted from inside, and the planted
 /// attacks of the module docs on the third day.
 fn flood(path: &Path, lines: u64) {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    use common::sshd_flood::{Draws, line, stamp};
+    let mut draws = Draws(0x2545_F491_4F6C_DD1D);
     let users = ["root", "admin", "oracle", "alice", "bob", "carol"];
-    let stamp = |t: u64| {
-        let (d, s) = (1 + t / 86_400, t % 86_400);
-        format!(
-            "Dec {d:2} {:02}:{:02}:{:02}",
-            s / 3600,
-            (s / 60) % 60,
-            s % 60
-        )
-    };
     let mut out: Vec<(u64, String)> = Vec::new();
     for i in 0..lines {
         let t = i * 3 * 86_400 / lines;
-        let r = next();
-        let u = users[(r % 6) as usize];
-        let host = format!("web{:02}", (r >> 8) % 12);
-        let addr = format!(
-            "{}.{}.{}.{}",
-            1 + (r >> 16) % 222,
-            (r >> 24) % 256,
-            (r >> 32) % 256,
-            1 + (r >> 40) % 254
-        );
-        let port = 1024 + (r >> 48) % 60_000;
-        let msg = match (r >> 56) % 6 {
-            0 => format!(
-                "Accepted password for {u} from 10.0.{}.{} port {port} ssh2",
-                (r >> 20) % 3,
-                1 + (r >> 28) % 20
-            ),
-            1 => format!("Invalid user {u} from {addr} port {port}"),
-            _ => format!("Failed password for {u} from {addr} port {port} ssh2"),
-        };
-        out.push((
-            t,
-            format!("{} {host} sshd[{}]: {msg}\n", stamp(t), 1000 + i % 5000),
-        ));
+        out.push((t, line(t, draws.next(), 1000 + i % 5000, &users)));
     }
     let day3 = 2 * 86_400 + 10 * 3600;
     for i in 0..6u64 {
@@ -116,34 +79,24 @@ fn counted_failures_give_the_alerts_and_report_of_holding_every_judged_event() {
     let dir = tmp.path();
     flood(&dir.join("sshd.log"), 40_000);
     for threads in ["1", "2"] {
-        let held = common::run_ok(
-            BIN,
-            dir,
-            &[
-                "--threads",
-                threads,
-                "analyze",
-                "-q",
-                "--keep-judged",
-                "--json",
-                "held.json",
-                "sshd.log",
-            ],
-        );
-        let counted = common::run_ok(
-            BIN,
-            dir,
-            &[
-                "--threads",
-                threads,
-                "analyze",
-                "-q",
-                "--stats",
-                "--json",
-                "counted.json",
-                "sshd.log",
-            ],
-        );
+        let run = |how: &str, out: &str| {
+            common::run_ok(
+                BIN,
+                dir,
+                &[
+                    "--threads",
+                    threads,
+                    "analyze",
+                    "-q",
+                    how,
+                    "--json",
+                    out,
+                    "sshd.log",
+                ],
+            )
+        };
+        let held = run("--keep-judged", "held.json");
+        let counted = run("--stats", "counted.json");
         let want = std::fs::read_to_string(dir.join("held.json")).expect("held alerts");
         let got = std::fs::read_to_string(dir.join("counted.json")).expect("counted alerts");
         assert_eq!(want, got, "alerts differ with --threads {threads}");

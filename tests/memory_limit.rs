@@ -49,44 +49,16 @@ fn build_spilling_into(root: &Path, spill_dir: &str, out: &str) -> Output {
 /// An sshd log of `lines` lines over two days, most from a distinct
 /// outside address (a flood of sources), some accepted from inside.
 fn sshd_flood(path: &Path, lines: u64) {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut draws = common::sshd_flood::Draws(0x9E37_79B9_7F4A_7C15);
     let users = ["root", "admin", "oracle", "alice", "bob"];
     let mut out = String::new();
     for i in 0..lines {
         let t = i * 2 * 86_400 / lines;
-        let (d, s) = (1 + t / 86_400, t % 86_400);
-        let r = next();
-        let u = users[(r % 5) as usize];
-        let host = format!("web{:02}", (r >> 8) % 12);
-        let addr = format!(
-            "{}.{}.{}.{}",
-            1 + (r >> 16) % 222,
-            (r >> 24) % 256,
-            (r >> 32) % 256,
-            1 + (r >> 40) % 254
-        );
-        let port = 1024 + (r >> 48) % 60_000;
-        let msg = match (r >> 56) % 6 {
-            0 => format!(
-                "Accepted password for {u} from 10.0.{}.{} port {port} ssh2",
-                (r >> 20) % 3,
-                1 + (r >> 28) % 20
-            ),
-            1 => format!("Invalid user {u} from {addr} port {port}"),
-            _ => format!("Failed password for {u} from {addr} port {port} ssh2"),
-        };
-        out.push_str(&format!(
-            "Dec {d:2} {:02}:{:02}:{:02} {host} sshd[{}]: {msg}\n",
-            s / 3600,
-            (s / 60) % 60,
-            s % 60,
-            1000 + i % 5000
+        out.push_str(&common::sshd_flood::line(
+            t,
+            draws.next(),
+            1000 + i % 5000,
+            &users,
         ));
     }
     std::fs::write(path, out).expect("write flood");
