@@ -703,7 +703,9 @@ pub struct StreamedRead {
 /// records and the learned part then give, through [`analyze_learned`],
 /// what [`analyze`] gives over every record. With `reader`, only the
 /// judged events some consumer reads are kept ([`StreamedRead::unread`]
-/// counts the others); without, all are.
+/// counts the others); without, all are. With `spill` (`--memory-limit`),
+/// the learning builders spill to disk past their share of its limit; what
+/// is learned is the same.
 #[allow(clippy::too_many_arguments)]
 pub fn read_and_learn(
     paths: &[crate::input::InputPath],
@@ -714,6 +716,7 @@ pub fn read_and_learn(
     hits: Vec<LogEvent>,
     learning: Learning,
     reader: Option<&crate::detect::JudgedReader>,
+    spill: Option<&crate::profile::spill::Spiller>,
 ) -> std::io::Result<StreamedRead> {
     let cut_of =
         |whole: Option<(Timestamp, Timestamp)>| Some(cut_point(learning.resolve(whole), whole));
@@ -729,7 +732,7 @@ pub fn read_and_learn(
         judged_held: Some(&crate::detect::held_compactly),
         failures_needed: reader.map_or(0, crate::detect::JudgedReader::failures_needed),
         hosts: None,
-        spill: None,
+        spill,
     };
     let s = crate::profile::stream::learn(paths, path_errors, opts, logs, progress, &hits, &plan)?;
     let cut = s.cut.unwrap_or_default();

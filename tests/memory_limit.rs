@@ -222,3 +222,95 @@ fn the_spill_directory_is_fresh_and_removed_and_an_unusable_one_is_an_error() {
         assert!(!root.join("d.lat").exists());
     }
 }
+
+/// Runs `analyze` of `inputs` without a limit and with each of `limits`,
+/// with one and two threads: the alerts and the report must be identical,
+/// and each limited run must have spilled.
+fn same_analyses(root: &Path, inputs: &[String], limits: &[&str], what: &str) {
+    for threads in ["1", "2"] {
+        let analyze = |extra: &[&str], out: &str| {
+            let mut args = vec!["--threads", threads, "-q", "analyze", "--json", out];
+            args.extend_from_slice(extra);
+            args.extend(inputs.iter().map(String::as_str));
+            lateral(root, &args)
+        };
+        let plain = analyze(&[], "plain.jsonl");
+        assert!(plain.status.code().is_some_and(|c| c <= 1), "{plain:?}");
+        let alerts = std::fs::read(root.join("plain.jsonl")).expect("plain alerts");
+        assert!(!alerts.is_empty(), "{what}: no alerts to compare");
+        for limit in limits {
+            let o = analyze(&["--memory-limit", limit, "--stats"], "limited.jsonl");
+            assert_eq!(o.status.code(), plain.status.code(), "{what}: {o:?}");
+            let n = spills(&o.stderr);
+            assert!(
+                n >= 2,
+                "{what}, --memory-limit {limit}, {threads} threads: {n} spills"
+            );
+            let limited = std::fs::read(root.join("limited.jsonl")).expect("limited alerts");
+            assert!(
+                limited == alerts,
+                "{what}, --memory-limit {limit}, {threads} threads: the alerts differ"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&plain.stdout),
+                "{what}, --memory-limit {limit}, {threads} threads: the report differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_limited_analysis_gives_the_alerts_and_report_of_the_unlimited_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    ok(
+        root,
+        &[
+            "-q",
+            "gen",
+            "--scenario",
+            "spray",
+            "--hosts",
+            "40",
+            "--days",
+            "3",
+            "--vary",
+            "--seed",
+            "11",
+            "-o",
+            "net",
+        ],
+    );
+    let mut inputs = files_under(root, "net");
+    same_analyses(root, &inputs, &["1", "48K"], "generated network");
+    sshd_flood(&root.join("sshd.log"), 30_000);
+    inputs.push("sshd.log".to_string());
+    same_analyses(root, &inputs, &["96K"], "network and sshd flood");
+    // The limit bounds a fold of files read twice: not a baseline's
+    // judging, not standard input.
+    let o = lateral(
+        root,
+        &[
+            "-q",
+            "analyze",
+            "--memory-limit",
+            "1M",
+            "--baseline",
+            "b.lat",
+            "sshd.log",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = Command::new(BIN)
+        .current_dir(root)
+        .args(["-q", "analyze", "--memory-limit", "1M", "-"])
+        .stdin(std::fs::File::open(root.join("sshd.log")).expect("open"))
+        .output()
+        .expect("binary runs");
+    assert_ne!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--memory-limit needs inputs that are files"),
+        "{o:?}"
+    );
+}

@@ -39,6 +39,17 @@ pub struct AnalyzeArgs {
     /// nothing).
     #[arg(long, hide = true)]
     keep_judged: bool,
+    /// Keep the learning state under about SIZE (e.g. 512M, 2G): past
+    /// their share (half of it), the profile builders of the learning part
+    /// spill sorted runs to disk, merged by key at the end; the alerts are
+    /// the same byte for byte (docs/speed.md). Needs inputs that are files
+    /// (read twice) and a learning part read from them.
+    #[arg(long, value_name = "SIZE", value_parser = lateral::profile::spill::parse_size, conflicts_with_all = ["one_pass", "baseline", "summary"])]
+    memory_limit: Option<u64>,
+    /// Where `--memory-limit` spills: a fresh directory is made in DIR and
+    /// removed at the end (default: the system's temporary directory, $TMPDIR).
+    #[arg(long, value_name = "DIR", requires = "memory_limit")]
+    spill_dir: Option<PathBuf>,
     /// Judge every record against this baseline file (from `lateral baseline build`)
     /// instead of learning from the first part of the input.
     #[arg(long, conflicts_with_all = ["learn", "learn_until"])]
@@ -364,6 +375,13 @@ pub fn analyze_cmd(
     };
     let learn_streamed = (stored.is_none() && !args.one_pass).then_some(learning);
     let reader = (!args.keep_judged).then(|| lateral::detect::JudgedReader::new(&config));
+    let spill = match args.memory_limit {
+        Some(limit) => Some(
+            lateral::profile::spill::Spiller::new(limit, args.spill_dir.as_deref())
+                .context("--memory-limit")?,
+        ),
+        None => None,
+    };
     let Some(mut read) = read_records(
         &args,
         threads,
@@ -371,6 +389,7 @@ pub fn analyze_cmd(
         learn_streamed,
         reader.as_ref(),
         &config.network,
+        spill.as_ref(),
     )?
     else {
         return Ok(EXIT_USAGE);
@@ -498,6 +517,9 @@ pub fn analyze_cmd(
             );
         }
         sigma_stats(&mut s, read.sigma.as_ref());
+        if let Some(sp) = &spill {
+            super::baseline::spill_stats(&mut s, sp.stats());
+        }
         eprint!("{s}");
     }
     Ok(if read.clean { EXIT_CLEAN } else { EXIT_PARTIAL })
@@ -581,6 +603,7 @@ fn read_records(
     learning: Option<Learning>,
     reader: Option<&lateral::detect::JudgedReader>,
     net: &lateral::detect::settings::NetworkConfig,
+    spill: Option<&lateral::profile::spill::Spiller>,
 ) -> anyhow::Result<Option<Records>> {
     if let Some(p) = &args.summary {
         let started = std::time::Instant::now();
@@ -626,6 +649,11 @@ fn read_records(
     opts.analyzers.enabled = !args.no_analyzers;
     let (paths, path_errors) = input::expand(&args.inputs);
     let stream = learning.filter(|_| lateral::profile::stream::can_stream(&paths));
+    if spill.is_some() && stream.is_none() {
+        anyhow::bail!(
+            "--memory-limit needs inputs that are files (they are read twice); standard input and pipes cannot be"
+        );
+    }
     if let Some(learning) = stream {
         // Read twice: a survey, then the fold (see `profile::stream`).
         let progress = Progress::start(total_size(&paths).saturating_mul(2), quiet);
@@ -639,6 +667,7 @@ fn read_records(
             hits,
             learning,
             reader,
+            spill,
         );
         progress.finish();
         let mut s = read.context("reading the inputs")?;
