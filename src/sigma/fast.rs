@@ -406,80 +406,9 @@ fn rule_cnf(rule: &CompiledRule) -> Cnf {
     )
 }
 
-/// A field's matchers and the number of each of its literals.
-type Built = (Lits, FxHashMap<String, usize>);
-
-/// One automaton over some of a field's literals.
-struct Part {
-    ac: AhoCorasick,
-    /// Per pattern of `ac`, its number among the field's literals.
-    ids: Vec<usize>,
-}
-
-impl Part {
-    /// An automaton over `pats` (`None` when empty), folding ASCII case:
-    /// a DFA where it fits (the fastest search), else the crate's choice.
-    fn build(pats: &[&str], ids: Vec<usize>) -> Result<Option<Part>, aho_corasick::BuildError> {
-        if pats.is_empty() {
-            return Ok(None);
-        }
-        let ac = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
-            .build(pats)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(pats)
-            })?;
-        Ok(Some(Part { ac, ids }))
-    }
-
-    /// Calls `each` with the field's number of every literal of this
-    /// part that `text` holds from `from` on, once or more.
-    fn walk(&self, text: &str, from: usize, each: &mut impl FnMut(usize)) {
-        let input = aho_corasick::Input::new(text).range(from..);
-        for m in self.ac.find_overlapping_iter(input) {
-            if let Some(&p) = self.ids.get(m.pattern().as_usize()) {
-                each(p);
-            }
-        }
-    }
-}
-
-/// A field's literals split by length: those of four bytes or more in one
-/// automaton walked only from where the prefix filter lets a literal
-/// start, the shorter ones (few) in a small automaton of their own walked
-/// over the whole text. Both walks are overlapping, so together they
-/// report every literal the text holds, as one automaton over all would.
-struct Lits {
-    long: Option<Part>,
-    /// The case-folded four-byte prefixes of `long`'s literals.
-    starts: Option<Box<Starts>>,
-    short: Option<Part>,
-}
-
-impl Lits {
-    /// The matchers of `pats` (the field's literals, in pattern order).
-    fn new(pats: &[String]) -> Result<Lits, aho_corasick::BuildError> {
-        let (mut long, mut long_ids, mut short, mut short_ids) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (i, p) in pats.iter().enumerate() {
-            if p.len() >= 4 {
-                long.push(p.as_str());
-                long_ids.push(i);
-            } else {
-                short.push(p.as_str());
-                short_ids.push(i);
-            }
-        }
-        Ok(Lits {
-            starts: Starts::new(&long),
-            long: Part::build(&long, long_ids)?,
-            short: Part::build(&short, short_ids)?,
-        })
-    }
-}
+/// A field's automaton, its prefix filter and the number of each of its
+/// literals.
+type Built = (AhoCorasick, Option<Box<Starts>>, FxHashMap<String, usize>);
 
 /// Bits in a [`Starts`] table.
 const START_BITS: usize = 1 << 16;
@@ -504,7 +433,7 @@ fn fold4(w: [u8; 4]) -> usize {
 impl Starts {
     /// The filter of `pats`, or `None` when a literal is shorter than four
     /// bytes (it could start anywhere).
-    fn new(pats: &[&str]) -> Option<Box<Starts>> {
+    fn new(pats: &[String]) -> Option<Box<Starts>> {
         let mut bits = vec![0u64; START_BITS / 64];
         for p in pats {
             let &[a, b, c, d, ..] = p.as_bytes() else {
@@ -525,22 +454,20 @@ impl Starts {
 }
 
 /// Calls `each` with every literal of `fi` (its pattern number) that
-/// `text` holds, once or more: the long literals walked from the first
-/// place one can start, the short ones over the whole text.
+/// `text` holds, once or more, walking the automaton from the first place
+/// a literal can start.
 fn each_literal(fi: &FieldIndex, text: &str, mut each: impl FnMut(usize)) {
-    let Some(lits) = &fi.lits else { return };
-    if let Some(short) = &lits.short {
-        short.walk(text, 0, &mut each);
-    }
-    if let Some(long) = &lits.long {
-        let from = match &lits.starts {
-            Some(st) => match st.first(text.as_bytes()) {
-                Some(i) => i,
-                None => return,
-            },
-            None => 0,
-        };
-        long.walk(text, from, &mut each);
+    let Some(ac) = &fi.ac else { return };
+    let from = match &fi.starts {
+        Some(st) => match st.first(text.as_bytes()) {
+            Some(i) => i,
+            None => return,
+        },
+        None => 0,
+    };
+    let input = aho_corasick::Input::new(text).range(from..);
+    for m in ac.find_overlapping_iter(input) {
+        each(m.pattern().as_usize());
     }
 }
 
@@ -548,7 +475,11 @@ fn each_literal(fi: &FieldIndex, text: &str, mut each: impl FnMut(usize)) {
 #[derive(Default)]
 struct FieldIndex {
     /// Every text literal of the field (pattern order = `text_clauses`).
-    lits: Option<Lits>,
+    ac: Option<AhoCorasick>,
+    /// When every literal of `ac` is at least four bytes long: the
+    /// case-folded four-byte prefixes of its literals, so that a text is
+    /// walked by the automaton only from the first place one occurs.
+    starts: Option<Box<Starts>>,
     /// Per pattern, the clauses it satisfies.
     text_clauses: Vec<Vec<u32>>,
     /// Per integer, the clauses it satisfies.
@@ -820,22 +751,32 @@ impl FastIndex {
         // the time loading the rules takes), in field order.
         let mut texts: Vec<(String, Vec<String>)> = texts.into_iter().collect();
         texts.sort_by(|a, b| a.0.cmp(&b.0));
-        let built: Vec<(String, Vec<String>, Result<Lits, _>)> = texts
+        let built: Vec<(String, Vec<String>, Result<AhoCorasick, _>)> = texts
             .into_par_iter()
             .map(|(f, mut pats)| {
                 pats.sort();
                 pats.dedup();
-                // Folding ASCII case, so that a text is searched as
-                // written (the literals are lower-case).
-                let lits = Lits::new(&pats);
-                (f, pats, lits)
+                // A DFA where it fits (the fastest search), else the
+                // crate's own choice; folding ASCII case, so that a text
+                // is searched as written (the literals are lower-case).
+                let ac = AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .ascii_case_insensitive(true)
+                    .build(&pats)
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .ascii_case_insensitive(true)
+                            .build(&pats)
+                    });
+                (f, pats, ac)
             })
             .collect();
         for (f, pats, built) in built {
             match built {
-                Ok(lits) => {
+                Ok(ac) => {
+                    let starts = Starts::new(&pats);
                     let ids = pats.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
-                    autom.insert(f, (lits, ids));
+                    autom.insert(f, (ac, starts, ids));
                 }
                 Err(_) => broken.push(f),
             }
@@ -859,10 +800,11 @@ impl FastIndex {
         let mut pat_id: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
         let mut autom: Vec<(String, Built)> = autom.into_iter().collect();
         autom.sort_by(|a, b| a.0.cmp(&b.0));
-        for (f, (lits, ids)) in autom {
+        for (f, (ac, starts, ids)) in autom {
             let id = names.intern(&f);
             if let Some(fi) = slot(&mut fields, id) {
-                fi.lits = Some(lits);
+                fi.ac = Some(ac);
+                fi.starts = starts;
                 fi.text_clauses = vec![Vec::new(); ids.len()];
                 fi.with_keywords = f != KEYWORDS && !kw_texts.is_empty();
             }
@@ -1364,7 +1306,7 @@ fn search(fi: &FieldIndex, text: &str, s: &mut Scratch) {
 /// before marks the clauses it marked then (the search is a function of
 /// the field's automaton and the value as written alone).
 fn search_cached(id: u32, fi: &FieldIndex, text: &str, s: &mut Scratch, cache: &mut SearchCache) {
-    if text.len() > MAX_CACHED || fi.lits.is_none() {
+    if text.len() > MAX_CACHED || fi.ac.is_none() {
         search(fi, text, s);
         return;
     }
