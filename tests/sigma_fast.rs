@@ -357,3 +357,65 @@ fn stats_print_the_sigma_pass_and_its_rate() {
         "{line}"
     );
 }
+
+/// A rule on `CommandLine` process creation with the given selection.
+fn short_rule(title: &str, selection: &str) -> String {
+    format!(
+        "title: {title}\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  sel:\n    {selection}\n  condition: sel\n"
+    )
+}
+
+#[test]
+fn short_literals_match_beside_long_ones_on_one_field() {
+    // Literals of one to three bytes sit in their own small automaton,
+    // those of four or more behind the prefix filter: at the value's
+    // start, end and middle, in either case, overlapping each other and
+    // the long ones, every rule hits as rsigma-eval says.
+    let rules = [
+        short_rule("one", "CommandLine|contains: 'q'"),
+        short_rule("two", "CommandLine|contains: 'ab'"),
+        short_rule("three", "CommandLine|contains: 'bcd'"),
+        short_rule("start", "CommandLine|startswith: 'zy'"),
+        short_rule("end", "CommandLine|endswith: '.js'"),
+        short_rule("long", "CommandLine|contains: 'abcdef'"),
+        short_rule("long2", "CommandLine|contains: 'cdefg'"),
+        short_rule("both", "CommandLine|contains|all: ['ab', 'efgh']"),
+        short_rule("exact", "CommandLine: 'ab'"),
+    ];
+    let rules = SigmaRules::from_yaml("short.yml", &rules.join("---\n"));
+    assert_eq!(rules.report.refused, Vec::new());
+    assert_eq!(rules.len(), 9);
+    let cases: &[(&str, &[&str])] = &[
+        ("ab", &["two", "exact"]),
+        ("AB", &["two", "exact"]),
+        ("xab", &["two"]),
+        ("q", &["one"]),
+        ("xxQ", &["one"]),
+        ("abcdef", &["two", "three", "long"]),
+        ("xABCDEFGh", &["two", "three", "long", "long2", "both"]),
+        ("zyx", &["start"]),
+        ("xzy", &[]),
+        ("run.JS", &["end"]),
+        ("a.js b", &[]),
+        ("efgh then ab", &["two", "both"]),
+        ("bc d", &[]),
+        ("", &[]),
+        ("zyabcdq.js", &["one", "two", "three", "start", "end"]),
+    ];
+    for (value, want) in cases {
+        let line = format!(
+            r#"{{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","CommandLine":"{value}"}}"#
+        );
+        let rec = record::from_json(line.as_bytes()).expect("record");
+        let (n, _) = compare(&rules, std::slice::from_ref(&rec), value);
+        assert_eq!(n, 1);
+        let mut got: Vec<String> = detect_fast(&rules, &rec)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want, "{value}");
+    }
+}
