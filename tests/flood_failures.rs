@@ -91,7 +91,8 @@ fn counted_failures_give_the_alerts_and_report_of_holding_every_judged_event() {
 /// from one address, and an address failing four times on the first day
 /// and once on the third.
 fn windows_flood(path: &Path, lines: u64) {
-    use common::win_flood::{Draws, line, logon, preauth_failed};
+    use common::sshd_flood::Draws;
+    use common::win_flood::{line, logon, preauth_failed};
     let mut draws = Draws(0x9E37_79B9_7F4A_7C15);
     let users = ["administrator", "admin", "backup", "alice", "bob", "carol"];
     let mut out: Vec<(u64, String)> = Vec::new();

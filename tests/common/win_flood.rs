@@ -3,8 +3,6 @@
 //! pre-authentications (4771) from a distinct outside address, some
 //! logons accepted from inside, on twelve servers and a domain controller.
 
-pub use super::sshd_flood::Draws;
-
 /// The Winlogbeat stamp of second `t` counted from 1 May 2024, 00:00.
 pub fn stamp(t: u64) -> String {
     let (d, s) = (1 + t / 86_400, t % 86_400);
