@@ -731,6 +731,7 @@ pub fn read_and_learn(
             .map(|r| r as &(dyn Fn(&LogEvent) -> bool + Sync)),
         judged_held: Some(&crate::detect::held_compactly),
         failures_needed: reader.map_or(0, crate::detect::JudgedReader::failures_needed),
+        source_failure: Some(&crate::detect::rules::read_as_source_failure),
         hosts: None,
         spill,
     };

@@ -193,6 +193,7 @@ impl Baseline {
             judged_reads: None,
             judged_held: None,
             failures_needed: 0,
+            source_failure: None,
             hosts: opts.hosts.as_ref(),
             spill,
         };

@@ -73,10 +73,15 @@ pub struct Plan<'a> {
     pub judged_held: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// With [`Plan::judged_reads`]: the fewest failed attempts from one
     /// source that a rule reads (`crate::detect::JudgedReader::failures_needed`).
-    /// A judged failed sshd logon from an address with fewer events in
-    /// all (counted by the survey; see [`learn`]) is counted with
+    /// A judged event [`Plan::source_failure`] accepts whose source is an
+    /// address no named host owns, and that fewer events name in all
+    /// (counted by the survey; see [`learn`]), is counted with
     /// [`Streamed::unread`] instead of held. 0: every one is held.
     pub failures_needed: usize,
+    /// The judged events the rules read only as a failed attempt of their
+    /// source (`crate::detect::rules::read_as_source_failure`), for
+    /// [`Plan::failures_needed`]; `None`: none.
+    pub source_failure: Option<&'a (dyn Fn(&LogEvent) -> bool + Sync)>,
     /// A hosts file for the directory.
     pub hosts: Option<&'a HostsFile>,
     /// `--memory-limit`: spill the learning builders past their share of
@@ -206,7 +211,13 @@ impl Survey {
                 let n = self.sources.entry(canonical_ip(ip)).or_insert(0);
                 *n = n.saturating_add(1);
             }
-            for ip in [e.host_ip, e.destination_ip].into_iter().flatten() {
+            // A writer or destination (an explicit-credential logon's
+            // source is its writer, by address or by a name that is one).
+            let writer = e
+                .host_name
+                .as_deref()
+                .and_then(crate::model::host::parse_ip);
+            for ip in [e.host_ip, writer, e.destination_ip].into_iter().flatten() {
                 self.sources.insert(canonical_ip(ip), u32::MAX);
             }
         }
@@ -278,7 +289,10 @@ pub fn learn(
         |ts: Timestamp| !plan.directory_before_cut || plan.fixed_cut.is_none_or(|c| ts < c);
     // Pass 1: the directory's evidence and the span.
     let surveys: PerThread<Survey> = PerThread::new();
-    let counts = plan.failures_needed > 0 && plan.judged_reads.is_some() && plan.keep_judged;
+    let counts = plan.failures_needed > 0
+        && plan.source_failure.is_some()
+        && plan.judged_reads.is_some()
+        && plan.keep_judged;
     let survey = |events: Vec<LogEvent>| -> Vec<LogEvent> {
         surveys.with(Survey::default, |s| {
             for e in &events {
@@ -364,25 +378,31 @@ pub fn learn(
         .judged_reads
         .filter(|_| matches!((cut, whole), (Some(c), Some((a, _))) if a < c));
     let judged_held = plan.judged_held.filter(|_| judged_reads.is_some());
-    // A judged failed sshd logon whose source address no rule groups
-    // (fewer events name it than any rule needs failures of one source,
-    // and it is no named host): counted, not held.
+    // A judged failed attempt whose source no rule groups: its source is
+    // an address (the record's, else a workstation written as one) that
+    // is no named host's, so the source's failures are among the events
+    // naming that address, and fewer of those than any rule needs
+    // failures of one source were read. Counted, not held.
     let sources = std::mem::take(&mut surveyed.sources);
     let needed = u32::try_from(plan.failures_needed).unwrap_or(u32::MAX);
+    let source_failure = plan.source_failure.filter(|_| counts);
     let passes = |e: &LogEvent| {
         judged_reads.is_some()
             && needed > 0
-            && e.dataset == "sshd"
-            && e.action == Action::LogonFailed
-            && e.outcome == Some(Outcome::Failure)
-            && e.source_domain.is_none()
-            && e.source_ip.is_some_and(|ip| {
-                let ip = canonical_ip(ip);
-                !ip.is_loopback()
-                    && !ip.is_unspecified()
-                    && sources.get(&ip).is_some_and(|&n| n < needed)
-                    && !dir.key_for_ip(ip).is_named()
-            })
+            && source_failure.is_some_and(|f| f(e))
+            && e.source_ip
+                .or_else(|| {
+                    e.source_domain
+                        .as_deref()
+                        .and_then(crate::model::host::parse_ip)
+                })
+                .is_some_and(|ip| {
+                    let ip = canonical_ip(ip);
+                    !ip.is_loopback()
+                        && !ip.is_unspecified()
+                        && sources.get(&ip).is_some_and(|&n| n < needed)
+                        && !dir.key_for_ip(ip).is_named()
+                })
     };
     // Held compactly: not a logon that remote execution is tied with.
     let holds = |e: &LogEvent| {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 pub mod kerberos_der;
 pub mod sshd_flood;
+pub mod win_flood;
 
 /// The shared public corpus (`../shared/corpus`, or `$LATERAL_CORPUS`), if present.
 /// When absent, prints a clear SKIPPED line so the run says what it did not check.

@@ -147,9 +147,14 @@ fn is_attempt(e: &LogEvent) -> bool {
 /// [`READERS`]: a rule that starts reading events of a new kind from the
 /// event list adds them here.
 pub fn read_among_events(e: &LogEvent) -> bool {
+    is_explicit(e) || is_ntlm_validation(e) || walked_by_rules(e)
+}
+
+/// True when a rule walks `e` among [`super::DetectInput::events`] for
+/// what it is, not as a password attempt ([`super::other_attempts`] walks
+/// the explicit-credential logons and NTLM validations).
+fn walked_by_rules(e: &LogEvent) -> bool {
     e.user_id().is_some()
-        || is_explicit(e)
-        || is_ntlm_validation(e)
         || crate::profile::exec::is_exec_action(e)
         || remote_service::reads(e)
         || remote_process::channel(e).is_some()
@@ -167,4 +172,21 @@ pub fn read_among_events(e: &LogEvent) -> bool {
                 | Action::LdapBind
                 | Action::LdapSearch
         )
+}
+
+/// True when the rules read `e` only as a failed password attempt of its
+/// source: a failed network logon (4625, a daemon's failed logon), a
+/// failed Kerberos attempt (4768 refused, 4771) or a refused NTLM
+/// validation (4776) that no rule walks among the events for anything
+/// else. Of the rules that read such attempts, `lateral.brute-force` and
+/// `lateral.password-spray` group a sourced one only when its source has
+/// [`super::JudgedReader::failures_needed`] failed attempts in all
+/// (`common::failing_sources`; the unsourced ones group by target); every
+/// other rule that reads network logons keeps the successful ones only.
+/// A rule that starts reading failures otherwise must change this.
+pub fn read_as_source_failure(e: &LogEvent) -> bool {
+    e.outcome == Some(crate::model::event::Outcome::Failure)
+        && (is_remote_logon(e) || is_kerberos_attempt(e) || is_ntlm_validation(e))
+        && !is_explicit(e)
+        && !walked_by_rules(e)
 }
