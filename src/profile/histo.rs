@@ -45,8 +45,9 @@ fn bucket_range(b: u16) -> (u64, u64) {
 /// A distribution of non-negative integers with hdrhistogram's two-digit
 /// precision; merging is exact (bucket counts add).
 ///
-/// Stored sparsely (sorted (bucket, count) pairs) while few buckets are in
-/// use, densely (one counter per bucket over the span in use) once at least
+/// Held inline (no allocation) while one bucket is in use, as most of a
+/// flood's sources' distributions are; sparsely (sorted (bucket, count)
+/// pairs) while few buckets are in use; densely (one counter per bucket over the span in use) once at least
 /// 32 buckets fill at least a quarter of their span, so recording stays O(1) for
 /// busy hosts and small for quiet ones. The form is a function of the
 /// content alone, so equal distributions compare equal. Serialised always
@@ -62,16 +63,31 @@ pub struct Distribution {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Repr {
-    /// (bucket index, count), sorted by bucket, no zero counts.
+    /// (bucket index, count), sorted by bucket, no zero counts; never
+    /// exactly one bucket (that is [`Repr::One`]).
     Sparse(Vec<(u16, u32)>),
-    /// Counters for buckets `lo..lo + counts.len()`; first and last non-zero;
-    /// `filled` non-zero counters.
-    Dense {
-        lo: u16,
-        counts: Vec<u32>,
-        filled: u32,
-    },
+    /// Exactly one bucket in use: (bucket index, non-zero count).
+    One(u16, u32),
+    /// Counters over a span of buckets (boxed: few distributions are
+    /// dense, and the box keeps [`Repr`] the size of a vector).
+    Dense(Box<DenseBuckets>),
 }
+
+/// The dense form's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DenseBuckets {
+    /// The first bucket counted.
+    lo: u16,
+    /// Counters for buckets `lo..lo + counts.len()`; first and last non-zero.
+    counts: Vec<u32>,
+    /// Non-zero counters.
+    filled: u32,
+}
+
+// A distribution is a vector's three words and its count: the inline
+// and boxed forms fit in the vector's room (seven per host profile).
+const _: () = assert!(std::mem::size_of::<Repr>() <= 24);
+const _: () = assert!(std::mem::size_of::<Distribution>() <= 32);
 
 impl Default for Repr {
     fn default() -> Self {
@@ -142,13 +158,17 @@ impl Distribution {
     fn pairs(&self) -> Box<dyn Iterator<Item = (u16, u32)> + '_> {
         match &self.repr {
             Repr::Sparse(v) => Box::new(v.iter().copied()),
-            Repr::Dense { lo, counts, .. } => Box::new(
-                counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(move |(i, n)| (lo.saturating_add(i as u16), *n)),
-            ),
+            Repr::One(b, n) => Box::new(std::iter::once((*b, *n))),
+            Repr::Dense(d) => {
+                let lo = d.lo;
+                Box::new(
+                    d.counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| **n > 0)
+                        .map(move |(i, n)| (lo.saturating_add(i as u16), *n)),
+                )
+            }
         }
     }
 
@@ -156,7 +176,9 @@ impl Distribution {
     fn normalise(&mut self) {
         match &self.repr {
             Repr::Sparse(v) => {
-                if let (Some(first), Some(last)) = (v.first(), v.last()) {
+                if let [(b, n)] = v.as_slice() {
+                    self.repr = Repr::One(*b, *n);
+                } else if let (Some(first), Some(last)) = (v.first(), v.last()) {
                     let span = usize::from(last.0 - first.0) + 1;
                     if wants_dense(v.len(), span) {
                         let lo = first.0;
@@ -166,18 +188,20 @@ impl Distribution {
                                 *c = n;
                             }
                         }
-                        self.repr = Repr::Dense {
+                        self.repr = Repr::Dense(Box::new(DenseBuckets {
                             lo,
                             counts,
                             filled: v.len() as u32,
-                        };
+                        }));
                     }
                 }
             }
-            Repr::Dense { counts, filled, .. } => {
-                if !wants_dense(*filled as usize, counts.len()) {
+            Repr::One(..) => {}
+            Repr::Dense(d) => {
+                if !wants_dense(d.filled as usize, d.counts.len()) {
                     let pairs: Vec<(u16, u32)> = self.pairs().collect();
                     self.repr = Repr::Sparse(pairs);
+                    self.normalise();
                 }
             }
         }
@@ -200,6 +224,17 @@ impl Distribution {
 
     fn add_bucket(&mut self, b: u16, n: u32) {
         match &mut self.repr {
+            Repr::Sparse(v) if v.is_empty() => self.repr = Repr::One(b, n),
+            Repr::One(k, c) if *k == b => *c = c.saturating_add(n),
+            Repr::One(k, c) => {
+                let (k, c) = (*k, *c);
+                let v = if k < b {
+                    vec![(k, c), (b, n)]
+                } else {
+                    vec![(b, n), (k, c)]
+                };
+                self.repr = Repr::Sparse(v);
+            }
             Repr::Sparse(v) => {
                 match v.binary_search_by_key(&b, |&(k, _)| k) {
                     Ok(i) => {
@@ -212,7 +247,8 @@ impl Distribution {
                 }
                 self.normalise();
             }
-            Repr::Dense { lo, counts, filled } => {
+            Repr::Dense(d) => {
+                let DenseBuckets { lo, counts, filled } = &mut **d;
                 if b < *lo {
                     let grow = usize::from(*lo - b);
                     counts.splice(0..0, std::iter::repeat_n(0, grow));
@@ -274,7 +310,8 @@ impl Distribution {
     fn is_repr_empty(&self) -> bool {
         match &self.repr {
             Repr::Sparse(v) => v.is_empty(),
-            Repr::Dense { filled, .. } => *filled == 0,
+            Repr::One(..) => false,
+            Repr::Dense(d) => d.filled == 0,
         }
     }
 
@@ -353,7 +390,8 @@ impl Distribution {
     pub fn shrink(&mut self) {
         match &mut self.repr {
             Repr::Sparse(v) => v.shrink_to_fit(),
-            Repr::Dense { counts, .. } => counts.shrink_to_fit(),
+            Repr::One(..) => {}
+            Repr::Dense(d) => d.counts.shrink_to_fit(),
         }
     }
 
@@ -361,7 +399,8 @@ impl Distribution {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Sparse(v) => v.capacity() * std::mem::size_of::<(u16, u32)>(),
-            Repr::Dense { counts, .. } => counts.capacity() * 4,
+            Repr::One(..) => 0,
+            Repr::Dense(d) => std::mem::size_of::<DenseBuckets>() + d.counts.capacity() * 4,
         }
     }
 }
@@ -416,7 +455,7 @@ mod tests {
         for &v in &values {
             fwd.record(v);
         }
-        assert!(matches!(fwd.repr, Repr::Dense { .. }));
+        assert!(matches!(fwd.repr, Repr::Dense(_)));
         let mut rev = Distribution::new();
         for &v in values.iter().rev() {
             rev.record(v);
@@ -455,6 +494,85 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d.buckets().collect::<Vec<_>>(), vec![(9, 9, 3)]);
         assert_eq!(d.quantile(1.0), Some(9));
+    }
+
+    /// The pairs the form before the inline one-bucket form stored: every
+    /// bucket's count, in a plain ordered map (no representation at all).
+    fn reference_pairs(values: &[(u64, u32)]) -> Vec<(u16, u32)> {
+        let mut m = std::collections::BTreeMap::<u16, u32>::new();
+        for &(v, n) in values {
+            if n > 0 {
+                let c = m.entry(bucket_of(v)).or_insert(0);
+                *c = c.saturating_add(n);
+            }
+        }
+        m.into_iter().collect()
+    }
+
+    #[test]
+    fn inline_one_bucket_form_stores_and_answers_as_the_sparse_form() {
+        let mut x: u64 = 7;
+        let mut draw = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        for round in 0..400 {
+            // Mostly one or two buckets (a flood's source), sometimes many.
+            let len = match round % 5 {
+                0 => 1,
+                1 => 2,
+                2 => (draw() % 4) as usize,
+                3 => 1 + (draw() % 3) as usize,
+                _ => (draw() % 300) as usize,
+            };
+            let spread = [1u64, 3, 300, 1 << 20, u64::MAX][(draw() % 5) as usize];
+            let values: Vec<(u64, u32)> = (0..len)
+                .map(|_| {
+                    let v =
+                        draw() % spread.max(1) + if spread == u64::MAX { draw() << 31 } else { 0 };
+                    (v, (draw() % 3) as u32)
+                })
+                .collect();
+            let mut d = Distribution::new();
+            let (mut a, mut b) = (Distribution::new(), Distribution::new());
+            for (i, &(v, n)) in values.iter().enumerate() {
+                d.record_n(v, n);
+                if i % 2 == 0 {
+                    a.record_n(v, n)
+                } else {
+                    b.record_n(v, n)
+                }
+            }
+            let want = reference_pairs(&values);
+            let count: u64 = want.iter().map(|&(_, n)| u64::from(n)).sum();
+            // The bytes are the old form's: (pairs, count).
+            let old = postcard::to_allocvec(&(want.clone(), count)).unwrap();
+            assert_eq!(postcard::to_allocvec(&d).unwrap(), old, "round {round}");
+            let back: Distribution = postcard::from_bytes(&old).unwrap();
+            assert_eq!(back, d, "round {round}");
+            a.merge(&b);
+            assert_eq!(a, d, "round {round}");
+            assert_eq!(d.len(), count);
+            assert_eq!(want.len() == 1, matches!(d.repr, Repr::One(..)));
+            if want.len() <= 1 {
+                assert_eq!(d.heap_bytes(), 0, "round {round}");
+            }
+            let mut hdr = Histogram::<u64>::new(2).unwrap();
+            for &(v, n) in &values {
+                if n > 0 {
+                    hdr.record_n(v, u64::from(n)).unwrap();
+                }
+            }
+            for q in [0.0, 0.5, 1.0] {
+                assert_eq!(
+                    d.quantile(q),
+                    (count > 0).then(|| hdr.highest_equivalent(hdr.value_at_quantile(q))),
+                    "round {round}"
+                );
+            }
+        }
     }
 
     #[test]
