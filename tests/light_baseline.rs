@@ -248,3 +248,74 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+/// Runs `lateral` with `args`, light routing on or off; its exit must be 0.
+fn run_lateral(args: &[&std::ffi::OsStr], light: bool) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_lateral"));
+    c.args(args);
+    if light {
+        c.env("LATERAL_LIGHT_PROFILES", "1");
+    } else {
+        c.env_remove("LATERAL_LIGHT_PROFILES");
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn learning_through_the_light_table_builds_the_same_baseline_and_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flood.log");
+    std::fs::write(&log, flood(20_000, 6000, 11)).unwrap();
+    let hostlogs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/hostlogs");
+    let mut seen: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for threads in ["1", "2"] {
+        for light in [false, true] {
+            let tag = format!("{threads}-{light}");
+            let base = dir.path().join(format!("b{tag}.lat"));
+            let alerts = dir.path().join(format!("a{tag}.json"));
+            let os = |s: &str| std::ffi::OsString::from(s);
+            run_lateral(
+                &[
+                    &os("baseline"),
+                    &os("build"),
+                    &os("-q"),
+                    &os("--threads"),
+                    &os(threads),
+                    &os("-o"),
+                    base.as_os_str(),
+                    log.as_os_str(),
+                    hostlogs.as_os_str(),
+                ],
+                light,
+            );
+            run_lateral(
+                &[
+                    &os("analyze"),
+                    &os("-q"),
+                    &os("--threads"),
+                    &os(threads),
+                    &os("--learn"),
+                    &os("50%"),
+                    &os("--json"),
+                    alerts.as_os_str(),
+                    log.as_os_str(),
+                ],
+                light,
+            );
+            seen.push((
+                std::fs::read(&base).unwrap(),
+                std::fs::read(&alerts).unwrap(),
+            ));
+        }
+    }
+    let first = seen.first().unwrap();
+    assert!(!first.1.is_empty(), "the flood raises alerts");
+    for s in &seen {
+        assert!(s == first, "a run differs from the full-profile one");
+    }
+}

@@ -670,6 +670,36 @@ impl ProfileBuilder {
         }
     }
 
+    /// Adds the writer's part of a light event (a
+    /// [`crate::profile::light_baseline::LightTouch`] from `src`): the
+    /// writer touched at the event's time and its account noted, nothing
+    /// of the source or the logon triple (a
+    /// [`crate::profile::light_baseline::LightTable`] keeps those).
+    /// Returns the writer's key, or `None` (nothing added but the
+    /// writer's interning, which [`ProfileBuilder::add_event`] does alike)
+    /// when the event has no writer or its writer is the source's own
+    /// host: then the caller adds the whole event.
+    pub fn add_light_writer(&mut self, e: &LogEvent, src: IpAddr) -> Option<HostKey> {
+        let ts = e.ts;
+        let w = self.host_named_or_at(e.host_name.as_deref(), e.host_ip, ts)?;
+        let key = self.hosts.get(w as usize)?.key.clone();
+        if key.ip() == Some(src) || self.dir.key_for_ip(src) != HostKey::from_ip(src) {
+            return None;
+        }
+        self.activity.push(Activity {
+            host: w,
+            what: Activity::TOUCH,
+            ts,
+        });
+        if let Some(u) = e.user_name.as_deref() {
+            self.user_id(u, e.user_domain.as_deref());
+        }
+        if self.activity.len() >= ACTIVITY_SETTLE_AT {
+            self.settle_activity();
+        }
+        Some(key)
+    }
+
     /// Applies the activity records held so far to the hosts' profiles
     /// (what [`ProfileBuilder::finish_with`] would do with them), so a long
     /// fold holds per-host state, not one record per event. Exact: the

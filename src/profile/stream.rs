@@ -37,6 +37,7 @@ use crate::profile::Profiles;
 use crate::profile::build::{ProfileBuilder, fold_flows};
 use crate::profile::exec::{Side, directory_key, is_exec_action};
 use crate::profile::held::{HeldBuilder, HeldLogons};
+use crate::profile::light_baseline::{LightTable, LightTouch};
 use crate::profile::logon::is_network_logon;
 use crate::profile::role::RoleThresholds;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -249,6 +250,9 @@ impl Survey {
 /// What the fold made of the events one thread read.
 struct Fold {
     builder: ProfileBuilder,
+    /// The light sources' part of the learning events (see
+    /// [`crate::profile::light_baseline`]).
+    light: LightTable,
     events: usize,
     span: Option<(Timestamp, Timestamp)>,
     unread: Unread,
@@ -365,6 +369,7 @@ pub fn learn(
     let folds: PerThread<Fold> = PerThread::new();
     let new_fold = || Fold {
         builder: ProfileBuilder::new(dir.clone()),
+        light: LightTable::new(),
         events: 0,
         span: None,
         unread: Unread::default(),
@@ -426,6 +431,7 @@ pub fn learn(
                         .is_some_and(|k| exec_hosts.contains(&k))
                 })
     };
+    let light_on = light_routing();
     let fold_share = plan
         .spill
         .map_or(u64::MAX, |s| s.share_of(rayon::current_num_threads()));
@@ -436,7 +442,7 @@ pub fn learn(
                 let mut to_hold = Vec::new();
                 for e in events {
                     if learns(e.ts) {
-                        f.builder.add_event(&e);
+                        learn_one(&mut f.builder, &mut f.light, &e, light_on);
                         f.events += 1;
                         f.span = widen(f.span, Some((e.ts, e.ts)));
                         if mark(&e) {
@@ -493,7 +499,7 @@ pub fn learn(
     if !extra_learned.is_empty() {
         folds.with(new_fold, |f| {
             for e in &extra_learned {
-                f.builder.add_event(e);
+                learn_one(&mut f.builder, &mut f.light, e, light_on);
                 f.events += 1;
                 f.span = widen(f.span, Some((e.ts, e.ts)));
             }
@@ -517,7 +523,9 @@ pub fn learn(
             s.check(b, whole_share);
         }
     };
+    let mut light = LightTable::new();
     for f in folds.into_values() {
+        light = light.merge(f.light);
         builder.merge(f.builder);
         check(&mut builder);
         events += f.events;
@@ -565,12 +573,19 @@ pub fn learn(
     learn_marks.retain(|e| e.action == Action::SigmaMatch);
     run.folded = seen.saturating_sub(run.events.len() + held_len) as u64;
     let thresholds = RoleThresholds::default();
-    let profiles = match plan.spill {
+    let mut profiles = match plan.spill {
         Some(s) => s
             .finish(builder, &thresholds)
             .map_err(crate::profile::spill::SpillError::into_io)?,
         None => builder.finish_with(&thresholds),
     };
+    // The light sources' rows: the very rows the builder would have made
+    // of their events.
+    if !light.is_empty() {
+        let rows = light.into_profiles(&thresholds);
+        drop(light);
+        profiles.merge_with(rows, &thresholds);
+    }
     // Joined once the learning builder is gone: the held records' one
     // list and the builder's tables are never at their largest together.
     let held = HeldLogons::merge(vec![held]);
@@ -594,6 +609,48 @@ const FLOW_BATCH: usize = 256 * 1024;
 /// The most a connection record can add to a builder (a new host, edge
 /// and hour cell), for sizing batches under `--memory-limit`.
 const FLOW_COST: u64 = 2048;
+
+/// Whether learning routes light events to a [`LightTable`]: only when
+/// `LATERAL_LIGHT_PROFILES` is set. The profiles are the same either
+/// way; off by default because the table is turned back into profile
+/// rows at the end of learning (the baseline file and the views do not
+/// read it yet), which costs more than it saves (docs/speed.md).
+fn light_routing() -> bool {
+    std::env::var_os("LATERAL_LIGHT_PROFILES").is_some()
+}
+
+/// An address that is not an outside source: private, loopback,
+/// link-local, unspecified or unique-local.
+fn inside(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => {
+            v.is_private()
+                || v.is_loopback()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+        }
+        IpAddr::V6(v) => {
+            v.is_loopback()
+                || v.is_unspecified()
+                || v.is_unique_local()
+                || v.is_unicast_link_local()
+        }
+    }
+}
+
+/// Learns one event: a light touch goes to `light` (its writer's part to
+/// the builder), any other event to the builder whole.
+fn learn_one(b: &mut ProfileBuilder, light: &mut LightTable, e: &LogEvent, light_on: bool) {
+    if light_on
+        && let Some(touch) = LightTouch::of(e, inside)
+        && let Some(target) = b.add_light_writer(e, touch.src)
+    {
+        light.note(&touch, &target);
+        return;
+    }
+    b.add_event(e);
+}
 
 /// Surveys one event on the calling thread's survey.
 fn survey_one(surveys: &PerThread<Survey>, e: &LogEvent, take_evidence: bool, counts: bool) {
