@@ -792,6 +792,10 @@ impl ProfileBuilder {
         // it into a fresh profile would copy it to the same value (and
         // hold both copies until the merge ends: a flood of distinct
         // sources is a host each).
+        // Room for every host of `other` at once (at most its count more
+        // than needed): growing by doubling would copy the whole table
+        // again late in the merge, while `other`'s is still allocated.
+        self.hosts.reserve_exact(other.hosts.len());
         let hmap: Vec<u32> = std::mem::take(&mut other.hosts)
             .into_iter()
             .map(|h| match self.host_ids.get(&h.key) {
