@@ -518,7 +518,7 @@ pub fn analyze_cmd(
         }
         sigma_stats(&mut s, read.sigma.as_ref());
         if let Some(sp) = &spill {
-            super::baseline::spill_stats(&mut s, sp.stats());
+            line(&mut s, "memory limit", sp.stats().describe());
         }
         eprint!("{s}");
     }

@@ -393,27 +393,11 @@ fn build_streamed(
         input_stats(&mut s, &run, threads);
         baseline_stats(&mut s, &built, written, 0.0, write_secs);
         if let Some(sp) = &spill {
-            spill_stats(&mut s, sp.stats());
+            line(&mut s, "memory limit", sp.stats().describe());
         }
         eprint!("{s}");
     }
     Ok(exit_for(&run))
-}
-
-/// The `memory limit` line of `--stats`.
-pub(crate) fn spill_stats(s: &mut String, st: lateral::profile::spill::SpillStats) {
-    line(
-        s,
-        "memory limit",
-        format!(
-            "{} ({} for the profile builders); {} spills, {} spilled, {} runs merged",
-            human_bytes(st.limit),
-            human_bytes(st.limit / 2),
-            st.spills,
-            human_bytes(st.bytes),
-            st.runs_merged
-        ),
-    );
 }
 
 /// Runs `lateral baseline merge`.

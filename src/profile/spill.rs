@@ -99,6 +99,22 @@ pub struct SpillStats {
     pub runs_merged: u64,
 }
 
+impl SpillStats {
+    /// The `memory limit` line of `--stats` (`baseline build`, `analyze`):
+    /// the limit, the builders' share, spills, bytes spilled, runs merged.
+    pub fn describe(&self) -> String {
+        use crate::stats::human_bytes;
+        format!(
+            "{} ({} for the profile builders); {} spills, {} spilled, {} runs merged",
+            human_bytes(self.limit),
+            human_bytes(self.limit / 2),
+            self.spills,
+            human_bytes(self.bytes),
+            self.runs_merged
+        )
+    }
+}
+
 /// Parses a size: a number with an optional `K`, `M`, `G` or `T` suffix
 /// (powers of 1024; a trailing `B` or `iB` is accepted), e.g. `512M`,
 /// `2G`, `1500000`.
