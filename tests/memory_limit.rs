@@ -134,10 +134,9 @@ fn same_baselines(root: &Path, inputs: &[String], limits: &[&str], what: &str) {
     }
 }
 
-#[test]
-fn spilled_builds_write_the_baseline_of_the_unlimited_build() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let root = tmp.path();
+/// Writes a generated network (`gen --scenario spray --vary`, three
+/// days, `hosts` hosts, seed `seed`) into `net/` under `root`; its files.
+fn spray_network(root: &Path, hosts: &str, seed: &str) -> Vec<String> {
     ok(
         root,
         &[
@@ -146,17 +145,24 @@ fn spilled_builds_write_the_baseline_of_the_unlimited_build() {
             "--scenario",
             "spray",
             "--hosts",
-            "50",
+            hosts,
             "--days",
             "3",
             "--vary",
             "--seed",
-            "5",
+            seed,
             "-o",
             "net",
         ],
     );
-    let net = files_under(root, "net");
+    files_under(root, "net")
+}
+
+#[test]
+fn spilled_builds_write_the_baseline_of_the_unlimited_build() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let net = spray_network(root, "50", "5");
     assert!(net.iter().any(|f| f.ends_with(".pcap")), "{net:?}");
     same_baselines(root, &net, &["1", "64K"], "generated network");
     sshd_flood(&root.join("sshd.log"), 30_000);
@@ -264,25 +270,7 @@ fn same_analyses(root: &Path, inputs: &[String], limits: &[&str], what: &str) {
 fn a_limited_analysis_gives_the_alerts_and_report_of_the_unlimited_one() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path();
-    ok(
-        root,
-        &[
-            "-q",
-            "gen",
-            "--scenario",
-            "spray",
-            "--hosts",
-            "40",
-            "--days",
-            "3",
-            "--vary",
-            "--seed",
-            "11",
-            "-o",
-            "net",
-        ],
-    );
-    let mut inputs = files_under(root, "net");
+    let mut inputs = spray_network(root, "40", "11");
     same_analyses(root, &inputs, &["1", "48K"], "generated network");
     sshd_flood(&root.join("sshd.log"), 30_000);
     inputs.push("sshd.log".to_string());

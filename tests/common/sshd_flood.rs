@@ -25,23 +25,33 @@ pub fn stamp(t: u64) -> String {
     )
 }
 
-/// One flood line at second `t` from the draw `r`, written by process
-/// `pid`: an accepted logon from inside one time in six, an invalid user
-/// one in six, else a failed password; the account one of `users`, the
-/// outside address and port drawn from `r`.
-pub fn line(t: u64, r: u64, pid: u64, users: &[&str]) -> String {
-    let u = users
+/// The account of the draw `r`: one of `users`, or `none` when empty.
+pub fn account<'a>(users: &[&'a str], r: u64, none: &'a str) -> &'a str {
+    users
         .get((r % users.len().max(1) as u64) as usize)
         .copied()
-        .unwrap_or("root");
-    let host = format!("web{:02}", (r >> 8) % 12);
-    let addr = format!(
+        .unwrap_or(none)
+}
+
+/// The address of the draw `r`: first octet 1 to 222, last 1 to 254.
+pub fn outside_addr(r: u64) -> String {
+    format!(
         "{}.{}.{}.{}",
         1 + (r >> 16) % 222,
         (r >> 24) % 256,
         (r >> 32) % 256,
         1 + (r >> 40) % 254
-    );
+    )
+}
+
+/// One flood line at second `t` from the draw `r`, written by process
+/// `pid`: an accepted logon from inside one time in six, an invalid user
+/// one in six, else a failed password; the account one of `users`, the
+/// outside address and port drawn from `r`.
+pub fn line(t: u64, r: u64, pid: u64, users: &[&str]) -> String {
+    let u = account(users, r, "root");
+    let host = format!("web{:02}", (r >> 8) % 12);
+    let addr = outside_addr(r);
     let port = 1024 + (r >> 48) % 60_000;
     let msg = match (r >> 56) % 6 {
         0 => format!(

@@ -52,18 +52,9 @@ pub fn preauth_failed(t: u64, user: &str, addr: &str) -> String {
 /// servers; the account one of `users`, the outside address drawn from
 /// `r`.
 pub fn line(t: u64, r: u64, users: &[&str]) -> String {
-    let u = users
-        .get((r % users.len().max(1) as u64) as usize)
-        .copied()
-        .unwrap_or("administrator");
+    let u = super::sshd_flood::account(users, r, "administrator");
     let host = format!("fs{:02}", (r >> 8) % 12);
-    let addr = format!(
-        "{}.{}.{}.{}",
-        1 + (r >> 16) % 222,
-        (r >> 24) % 256,
-        (r >> 32) % 256,
-        1 + (r >> 40) % 254
-    );
+    let addr = super::sshd_flood::outside_addr(r);
     match (r >> 56) % 6 {
         0 => {
             let inside = format!("10.0.{}.{}", (r >> 20) % 3, 1 + (r >> 28) % 20);
